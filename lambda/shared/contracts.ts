@@ -1,0 +1,310 @@
+/**
+ * Typed contracts between the synth-time constructs (lib/) and the runtime handlers (lambda/).
+ *
+ * This module is the only thing both sides import. It holds types and plain constants only:
+ * no AWS SDK, no aws-cdk-lib. The constructs render these shapes into Lambda environment
+ * variables and state-machine payloads; the handlers parse and act on them.
+ */
+
+/** The two colors of a blue/green pair. */
+export type Color = 'blue' | 'green';
+export const COLORS: readonly Color[] = ['blue', 'green'];
+export function otherColor(color: Color): Color {
+  return color === 'blue' ? 'green' : 'blue';
+}
+export function isColor(value: unknown): value is Color {
+  return value === 'blue' || value === 'green';
+}
+
+/** Production weights by color, integers 0-100 summing to 100. */
+export interface Weights {
+  readonly blue: number;
+  readonly green: number;
+}
+
+/** Every handler reads its configuration from this environment variable (JSON). */
+export const CONFIG_ENV = 'ZDT_CONFIG';
+
+/** Source of every event the library puts on EventBridge. */
+export const EVENT_SOURCE = 'cdk-zero-downtime';
+
+/** detail-type of the rollout events (EventBridge) and subjects of the notifications (SNS). */
+export const RolloutEvent = {
+  STARTED: 'Rollout Started',
+  STEP_COMPLETED: 'Rollout Step Completed',
+  PAUSED: 'Rollout Paused',
+  ROLLBACK_TRIGGERED: 'Rollout Rollback Triggered',
+  ROLLED_BACK: 'Rollout Rolled Back',
+  ROLLBACK_FAILED: 'Rollout Rollback Failed',
+  COMPLETED: 'Rollout Completed',
+} as const;
+export type RolloutEventType = (typeof RolloutEvent)[keyof typeof RolloutEvent];
+
+/**
+ * Error names the handlers throw (Error.name). Step Functions sees them as the error of the
+ * task, so the state machine retries and catches by these names.
+ */
+export const ErrorName = {
+  /** Throttling, 5xx, timeouts, network faults: safe to retry. */
+  RETRYABLE: 'ZdtRetryableError',
+  /** The read-back after a write does not show the desired state. Retryable. */
+  WEIGHT_VERIFICATION_FAILED: 'ZdtWeightVerificationFailed',
+  /** Another rollout of the same service holds the lock. */
+  ROLLOUT_IN_PROGRESS: 'ZdtRolloutInProgress',
+  /** The target group of the color about to receive traffic has no registered healthy targets. */
+  TARGETS_UNHEALTHY: 'ZdtTargetsUnhealthy',
+  /** An alarm the judge must watch does not exist. */
+  ALARM_NOT_FOUND: 'ZdtAlarmNotFound',
+  /** The live route is not in a shape the router understands (rule missing, foreign target groups). */
+  ROUTE_INVALID: 'ZdtRouteInvalid',
+  /** The requested target color already carries all production traffic. */
+  ALREADY_LIVE: 'ZdtAlreadyLive',
+  /** A request payload or configuration is malformed (a bug or a hand-edited input). */
+  INVALID_REQUEST: 'ZdtInvalidRequest',
+  /** The operator aborted a paused rollout. */
+  ABORTED: 'ZdtAborted',
+} as const;
+export type ErrorNameType = (typeof ErrorName)[keyof typeof ErrorName];
+
+// ---------------------------------------------------------------------------------------------
+// Router (lambda/routing/router-handler.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** ZDT_CONFIG of the router Lambda. */
+export interface RouterConfig {
+  /** ARN of the listener that holds the live rule. */
+  readonly listenerArn: string;
+  /** ARN of the listener rule that carries production traffic (owned by the live-route custom resource). */
+  readonly liveRuleArn: string;
+  /** Target group ARN of each color. */
+  readonly targetGroupArns: Record<Color, string>;
+  /** Header whose values select a user segment, for segment-first rollouts (e.g. x-zdt-segment). */
+  readonly segmentHeader: string;
+  /** Priority of the segment rule the router creates at runtime (just before the live rule). */
+  readonly segmentRulePriority: number;
+}
+
+export type RouterRequest =
+  /** Read the live weights and any segment route. */
+  | { readonly action: 'describe' }
+  /** Fail with TARGETS_UNHEALTHY unless the color's target group has registered, healthy targets. */
+  | { readonly action: 'checkTargets'; readonly color: Color; readonly minHealthyPercent?: number }
+  /**
+   * Move production traffic so that `targetColor` gets `percent` and the other color the rest,
+   * and route the listed segments (header values) wholly to `targetColor` (empty: no segment route).
+   * Idempotent; verified by reading back.
+   */
+  | { readonly action: 'shift'; readonly targetColor: Color; readonly percent: number; readonly segments: readonly string[] }
+  /** 100% to `stableColor`, segment route removed, verified. */
+  | { readonly action: 'rollback'; readonly stableColor: Color };
+
+export interface SegmentRoute {
+  readonly ruleArn: string;
+  readonly color: Color;
+  readonly segments: readonly string[];
+}
+
+export interface RouterDescribeResult {
+  readonly weights: Weights;
+  /** The color holding 100% of production traffic, or null while traffic is split. */
+  readonly liveColor: Color | null;
+  readonly segmentRoute: SegmentRoute | null;
+}
+
+export interface RouterCheckTargetsResult {
+  readonly color: Color;
+  readonly healthy: number;
+  readonly registered: number;
+}
+
+export interface RouterShiftResult {
+  readonly before: Weights;
+  /** What the listener holds after the write, as read back. */
+  readonly after: Weights;
+  /** False when nothing had to be written (the desired state was already live). */
+  readonly changed: boolean;
+  readonly segmentRoute: SegmentRoute | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judge (lambda/judge/judge-handler.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** Metric analysis of the new color against the stable color, from ALB target-group metrics. */
+export interface AnalysisConfig {
+  /** LoadBalancer dimension value (app/name/id). */
+  readonly loadBalancer: string;
+  /** TargetGroup dimension value (targetgroup/name/id) of each color. */
+  readonly targetGroups: Record<Color, string>;
+  /** Window of data each judgement reads, seconds (the judge interval). */
+  readonly windowSeconds: number;
+  /** Fewer requests than this on the new color in the window: INCONCLUSIVE. */
+  readonly minRequests: number;
+  /** Fail when the new color's 5xx rate (percent) exceeds this... */
+  readonly maxErrorRatePercent: number;
+  /** ...and also exceeds the stable color's rate times this factor. */
+  readonly errorRateBaselineFactor: number;
+  /** Fail when the new color's p99 latency (ms) exceeds this... (absent: no absolute latency check) */
+  readonly maxLatencyP99Ms?: number;
+  /** ...or exceeds the stable color's p99 times this factor (absent: no relative latency check). */
+  readonly latencyBaselineFactor?: number;
+}
+
+/** ZDT_CONFIG of the judge Lambda. */
+export interface JudgeConfig {
+  /** Alarms that watch one color (its target group), by color. */
+  readonly alarmsByColor: Record<Color, readonly string[]>;
+  /** Alarms that watch the whole service, whatever the color. */
+  readonly sharedAlarms: readonly string[];
+  readonly analysis?: AnalysisConfig;
+}
+
+export type Verdict = 'PASS' | 'WAIT' | 'INCONCLUSIVE' | 'FAIL';
+
+export interface BakeProgress {
+  /** Healthy judgements so far in this step. */
+  readonly passes: number;
+  /** Healthy judgements the step needs (bake time / judge interval). */
+  readonly required: number;
+}
+
+export type JudgeRequest =
+  /** Fail with ALARM_NOT_FOUND unless every alarm the judge watches exists. */
+  | { readonly action: 'checkAlarms'; readonly targetColor: Color }
+  | {
+    readonly action: 'judge';
+    readonly targetColor: Color;
+    readonly stableColor: Color;
+    readonly bake: BakeProgress;
+  };
+
+export interface AlarmStatus {
+  readonly name: string;
+  readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+}
+
+export interface CheckAlarmsResult {
+  readonly alarms: readonly AlarmStatus[];
+}
+
+export interface ColorMetrics {
+  readonly requests: number;
+  readonly errors: number;
+  /** Percent of requests answered with a 5xx. */
+  readonly errorRatePercent: number;
+  /** p99 target response time, ms; null without data. */
+  readonly latencyP99Ms: number | null;
+}
+
+export interface JudgeResult {
+  /**
+   * FAIL: an alarm fires or the analysis finds a regression. INCONCLUSIVE: too little data.
+   * WAIT: healthy, bake not finished. PASS: healthy and the bake is done.
+   */
+  readonly verdict: Verdict;
+  /** Progress after this judgement (passes + 1 when healthy). */
+  readonly bake: BakeProgress;
+  /** Human-readable reasons, one per finding (empty when healthy). */
+  readonly reasons: readonly string[];
+  readonly alarms: readonly AlarmStatus[];
+  readonly metrics?: Record<Color, ColorMetrics>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock and rollout state (lambda/rollout/lock-handler.ts + native DynamoDB writes)
+// ---------------------------------------------------------------------------------------------
+
+/** Attribute names of the rollout state table (one item per service, partition key `service`). */
+export const StateTable = {
+  PARTITION_KEY: 'service',
+  LOCK_OWNER: 'lockOwner',
+  /** Epoch seconds after which the lock is free again (a crashed execution's lock expires). */
+  LOCK_EXPIRES_AT: 'lockExpiresAt',
+  LIVE_COLOR: 'liveColor',
+  PAUSE_TOKEN: 'pauseToken',
+  PAUSED_STEP: 'pausedStep',
+  UPDATED_AT: 'updatedAt',
+} as const;
+
+/** ZDT_CONFIG of the lock Lambda. */
+export interface LockConfig {
+  readonly tableName: string;
+  readonly service: string;
+  /** Live color when the table holds none yet (the first rollout). */
+  readonly initialLiveColor: Color;
+}
+
+export type LockRequest =
+  /** Take the service's lock for `owner` (the execution ARN) for `ttlSeconds`, or fail with ROLLOUT_IN_PROGRESS. */
+  | { readonly action: 'acquire'; readonly owner: string; readonly ttlSeconds: number }
+  /** Store the task token of a paused step so that `promote` / `abort` can find it. */
+  | { readonly action: 'pause'; readonly owner: string; readonly taskToken: string; readonly step: number };
+
+export interface LockAcquireResult {
+  readonly owner: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+  /** The live color the table records (initialLiveColor on the first rollout). */
+  readonly recordedLiveColor: Color;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live route custom resource (lambda/routing/live-route-handler.ts)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * ResourceProperties of the Custom::ZdtLiveRoute resource. CloudFormation passes every value
+ * as a string; numbers arrive as strings.
+ */
+export interface LiveRouteProperties {
+  readonly ListenerArn: string;
+  readonly Priority: string;
+  readonly BlueTargetGroupArn: string;
+  readonly GreenTargetGroupArn: string;
+  /** Color that gets 100% when the rule is first created. */
+  readonly InitialColor: Color;
+  /** JSON array of ALB rule conditions (RuleCondition), e.g. path-pattern /*. */
+  readonly Conditions: string;
+  /** Stickiness during a split, seconds; "0" turns it off. */
+  readonly StickinessSeconds: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State machine plan (rendered by RolloutStrategy at synth time, read by the state machine)
+// ---------------------------------------------------------------------------------------------
+
+/** What happens when the judge says INCONCLUSIVE (too little data to decide). */
+export type InconclusiveAction = 'ROLLBACK' | 'PROCEED' | 'PAUSE';
+
+export interface PlannedStep {
+  /** 1-based. */
+  readonly number: number;
+  /** Weight of the new color, 0-100. */
+  readonly percent: number;
+  /** Header values routed wholly to the new color during this step (cumulative). */
+  readonly segments: readonly string[];
+  readonly bakeSeconds: number;
+  /** Healthy judgements this step needs: ceil(bakeSeconds / judgeIntervalSeconds), at least 1. */
+  readonly bakeIntervals: number;
+  /** Wait for promote / abort (task token) after the bake. */
+  readonly pause: boolean;
+}
+
+export interface RolloutPlan {
+  readonly service: string;
+  readonly steps: readonly PlannedStep[];
+  readonly stepCount: number;
+  readonly judgeIntervalSeconds: number;
+  readonly onInconclusive: InconclusiveAction;
+  /** Consecutive judge errors that trip the circuit breaker. */
+  readonly maxJudgeErrors: number;
+  readonly lockTtlSeconds: number;
+}
+
+/** Input a caller may give StartExecution (all optional). */
+export interface RolloutInput {
+  /** Color to release; defaults to the color that does not carry production traffic. */
+  readonly targetColor?: Color;
+  /** Free text that travels with every event (release id, commit). */
+  readonly reason?: string;
+}

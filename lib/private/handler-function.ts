@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { CONFIG_ENV } from '../../lambda/shared/contracts';
+
+/** CloudFormation Metadata key naming the pre-bundled handler a function runs (read by the rehearsal). */
+export const HANDLER_METADATA_KEY = 'cdk-zero-downtime:handler';
+
+/** Runtime of every handler: the newest Node.js that Lambda offers. */
+export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+let packageRoot: string | undefined;
+
+/** The folder of this package's package.json, found by walking up from this file (works from lib/ and dist/lib/). */
+export function findPackageRoot(): string {
+  if (packageRoot) return packageRoot;
+  let dir = __dirname;
+  for (;;) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate) && JSON.parse(readFileSync(candidate, 'utf8')).name === 'cdk-zero-downtime') {
+      packageRoot = dir;
+      return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cdk-zero-downtime: cannot find the package root above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+/** The pre-bundled asset of a handler (lambda/**\/<name>-handler.ts -> assets/<name>). */
+export function handlerCode(name: string): lambda.Code {
+  const dir = join(findPackageRoot(), 'assets', name);
+  if (!existsSync(join(dir, 'index.js'))) {
+    throw new Error(`cdk-zero-downtime: the handler bundle assets/${name}/index.js is missing. Run "npm run build" (or "npm run bundle") in the cdk-zero-downtime package.`);
+  }
+  return lambda.Code.fromAsset(dir);
+}
+
+export interface HandlerFunctionProps {
+  /** Asset name of the handler (see handlerCode). */
+  readonly handler: string;
+  readonly description: string;
+  /** Rendered into ZDT_CONFIG as JSON (tokens allowed). */
+  readonly config: unknown;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  readonly vpc?: import('aws-cdk-lib/aws-ec2').IVpc;
+  readonly vpcSubnets?: import('aws-cdk-lib/aws-ec2').SubnetSelection;
+  readonly securityGroups?: import('aws-cdk-lib/aws-ec2').ISecurityGroup[];
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A Lambda function running one of the library's pre-bundled handlers, with its own role
+ * (no managed policies), its own log group with a retention, and X-Ray tracing.
+ */
+export class HandlerFunction extends lambda.Function {
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the cdk-zero-downtime ${props.handler} handler`,
+    });
+    super(scope, id, {
+      runtime: HANDLER_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      code: handlerCode(props.handler),
+      handler: 'index.handler',
+      description: props.description,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? 256,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      environment: {
+        [CONFIG_ENV]: Stack.of(scope).toJsonString(props.config),
+      },
+    });
+    logGroup.grantWrite(role);
+    if (props.vpc) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }));
+    }
+    (this.node.defaultChild as lambda.CfnFunction).addMetadata(HANDLER_METADATA_KEY, props.handler);
+  }
+}
