@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV } from '../../lambda/shared/contracts';
+import { acknowledge } from './nag';
 
 /** CloudFormation Metadata key naming the pre-bundled handler a function runs (read by the rehearsal). */
 export const HANDLER_METADATA_KEY = 'cdk-zero-downtime:handler';
@@ -97,5 +98,7 @@ export class HandlerFunction extends lambda.Function {
       }));
     }
     (this.node.defaultChild as lambda.CfnFunction).addMetadata(HANDLER_METADATA_KEY, props.handler);
+    acknowledge(role, 'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray PutTraceSegments/PutTelemetryRecords and ELB/CloudWatch Describe*, GetMetricData have no resource-level permissions; every other action is scoped to named resources');
   }
 }

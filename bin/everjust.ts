@@ -1,0 +1,109 @@
+/**
+ * The example app: the EverJust.dev platform as paired blue/green stacks. A VPC and an internet-facing ALB in
+ * the router stack, a Fargate service per color, a canary rollout judged by alarms and metric analysis, with
+ * notifications. `bin/app.ts` synthesizes it (with cdk-nag); the rehearsal runs its rollout locally.
+ */
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, RolloutStrategy } from '../lib';
+
+export interface EverJustOptions {
+  /**
+   * Container image of each color (what `cdk deploy EverJust-green -c greenImage=...` releases).
+   * @default - context `blueImage` / `greenImage`, else the public nginx image
+   */
+  readonly images?: { blue?: string; green?: string };
+  /** @default RolloutStrategy.canary() */
+  readonly strategy?: RolloutStrategy;
+}
+
+const DEFAULT_IMAGE = 'public.ecr.aws/nginx/nginx:stable';
+
+export function createEverJust(app: App, options: EverJustOptions = {}): BlueGreenStacks {
+  const pair = new BlueGreenStacks(app, 'EverJust', {
+    // Region only, no account: synth needs no credentials and no lookups (ALB access logs need the region).
+    stackProps: { env: { region: app.node.tryGetContext('region') ?? 'us-east-1' } },
+    network: (stack) => network(stack),
+    colorEnvironment: (stack, context) => fargateService(stack, context,
+      options.images?.[context.color] ?? app.node.tryGetContext(`${context.color}Image`) ?? DEFAULT_IMAGE),
+    routing: { stickiness: Duration.minutes(10), deregistrationDelay: Duration.seconds(30) },
+    rollout: {
+      strategy: options.strategy ?? RolloutStrategy.canary({ bake: Duration.minutes(5) }),
+      healthAlarms: { maxErrorRatePercent: 5, maxLatencyP99: Duration.millis(800) },
+      analysis: { minRequests: 50, maxErrorRatePercent: 1, maxLatencyP99: Duration.millis(800) },
+    },
+  });
+  // A service-wide alarm the rollout also watches: 5xx produced by the load balancer itself (no healthy target, etc.).
+  const lb = pair.network.loadBalancer as elbv2.ApplicationLoadBalancer;
+  pair.rollout.addAlarm(lb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: Duration.minutes(1) })
+    .createAlarm(pair.routerStack, 'LoadBalancer5xx', {
+      alarmDescription: 'EverJust: the load balancer itself answers 5xx',
+      threshold: 50,
+      evaluationPeriods: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+  return pair;
+}
+
+function network(stack: Stack): BlueGreenNetwork {
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 1,
+    flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+  });
+  const accessLogs = new s3.Bucket(stack, 'AccessLogs', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+    lifecycleRules: [{ expiration: Duration.days(90) }],
+  });
+  Validations.of(accessLogs).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason: 'This bucket receives the load balancer access logs; logging its own access would log the logs.',
+  });
+  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'LoadBalancer', { vpc, internetFacing: true });
+  loadBalancer.logAccessLogs(accessLogs, 'alb');
+  Validations.of(loadBalancer).acknowledge({
+    id: 'AwsSolutions-EC23',
+    reason: 'A public web application: its load balancer accepts HTTP from anywhere.',
+  });
+  const listener = loadBalancer.addListener('Http', {
+    port: 80,
+    open: true,
+    defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/plain', messageBody: 'no route' }),
+  });
+  return { vpc, loadBalancer, listener };
+}
+
+function fargateService(stack: Stack, context: ColorEnvironmentContext, image: string): void {
+  const cluster = new ecs.Cluster(stack, 'Cluster', {
+    vpc: context.network.vpc,
+    containerInsightsV2: ecs.ContainerInsights.ENABLED,
+  });
+  const task = new ecs.FargateTaskDefinition(stack, 'Task', { cpu: 256, memoryLimitMiB: 512 });
+  task.addContainer('web', {
+    image: ecs.ContainerImage.fromRegistry(image),
+    portMappings: [{ containerPort: 80 }],
+    logging: ecs.LogDrivers.awsLogs({
+      streamPrefix: `everjust-${context.color}`,
+      logGroup: new logs.LogGroup(stack, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+    }),
+    environment: { COLOR: context.color },
+  });
+  Validations.of(task).acknowledge({ id: 'AwsSolutions-ECS2', reason: 'COLOR is not a secret: it tells the app which color it is' });
+  const service = new ecs.FargateService(stack, 'Service', {
+    cluster,
+    taskDefinition: task,
+    desiredCount: 2,
+    minHealthyPercent: 100,
+    circuitBreaker: { rollback: true },
+  });
+  service.attachToApplicationTargetGroup(context.targetGroup as elbv2.ApplicationTargetGroup);
+  service.connections.allowFrom(context.network.loadBalancer, ec2.Port.tcp(80), 'from the load balancer');
+}

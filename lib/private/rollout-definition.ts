@@ -1,0 +1,349 @@
+import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import {
+  ErrorName, EVENT_SOURCE, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
+} from '../../lambda/shared/contracts';
+
+/** Namespace of the metrics the rollout state machine publishes (Rollbacks, RollbackFailures). */
+export const ROLLOUT_METRIC_NAMESPACE = 'CdkZeroDowntime';
+
+/** Error of the Fail state a rolled-back execution ends in. */
+export const ROLLED_BACK_ERROR = 'ZdtRolledBack';
+/** Error of the Fail state when the rollback itself could not restore traffic. */
+export const ROLLBACK_FAILED_ERROR = 'ZdtRollbackFailed';
+
+/**
+ * Retries of a routing write: throttling and read-back mismatches settle within seconds; 5 attempts with
+ * backoff 2 from 2 s wait up to ~60 s in all.
+ */
+const SHIFT_RETRY = { interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2 };
+/** The rollback tries longer than a forward step: it is the last thing between users and a bad release (~2 min). */
+const ROLLBACK_RETRY = { interval: Duration.seconds(1), maxAttempts: 7, backoffRate: 2 };
+/** Reads (describe, target health, alarms) retry a little; the judge's own errors feed the circuit breaker. */
+const READ_RETRY = { interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 };
+/** Events and notifications retry, then the rollout goes on: a lost notification must not block a rollback. */
+const NOTIFY_RETRY = { interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 };
+const LAMBDA_TIMEOUT = Duration.minutes(2);
+
+export interface RolloutDefinitionProps {
+  readonly plan: RolloutPlan;
+  readonly routerFunction: lambda.IFunction;
+  readonly judgeFunction: lambda.IFunction;
+  readonly lockFunction: lambda.IFunction;
+  readonly stateTable: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  readonly eventBus?: events.IEventBus;
+  readonly pauseTimeout: Duration;
+  readonly minHealthyTargetsPercent: number;
+}
+
+/**
+ * The rollout state machine (DESIGN.md): preflight (lock, live weights, colors, target health, alarms exist)
+ * -> for each step: check targets -> shift + verify -> bake loop (wait -> judge -> PASS / WAIT / INCONCLUSIVE / FAIL)
+ * -> optional pause -> ... -> record the live color and release the lock -> events.
+ * Any FAIL, step error after retries, abort, or N consecutive judge errors -> rollback: 100% stable, verified,
+ * THEN events, then the lock, then a failed execution whose cause says why.
+ *
+ * The execution state is one JSON document: $.input (caller), $.plan, $.execution, $.lock, $.route, $.colors,
+ * $.cursor {index, step}, $.shift, $.bake, $.verdict, $.judge {errors}, $.error, $.trigger, $.rollback.
+ */
+export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitionProps): sfn.IChainable {
+  const { plan } = props;
+
+  // -- building blocks ----------------------------------------------------------------------------------------
+  const invoke = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string,
+    retry: { interval: Duration; maxAttempts: number; backoffRate: number }, retryOn: string[]) => {
+    const task = new tasks.LambdaInvoke(scope, id, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
+    });
+    task.addRetry({ errors: retryOn, ...retry, jitterStrategy: sfn.JitterType.FULL });
+    return task;
+  };
+  const retryable = [ErrorName.RETRYABLE];
+  const colorsDetail = {
+    'service': plan.service,
+    'execution.$': '$.execution',
+    'input.$': '$.input',
+    'targetColor.$': '$.colors.target',
+    'stableColor.$': '$.colors.stable',
+  };
+  const putEvents = (id: string, entries: Array<{ type: RolloutEventType; detail: Record<string, unknown> }>) => {
+    const task = new tasks.EventBridgePutEvents(scope, id, {
+      entries: entries.map((e) => ({
+        source: EVENT_SOURCE,
+        detailType: e.type,
+        detail: sfn.TaskInput.fromObject(e.detail),
+        eventBus: props.eventBus,
+      })),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    task.addRetry({ errors: ['States.ALL'], ...NOTIFY_RETRY });
+    return task;
+  };
+  const publish = (id: string, type: RolloutEventType, detail: Record<string, unknown>) => {
+    const task = new tasks.SnsPublish(scope, id, {
+      topic: props.topic,
+      subject: `[cdk-zero-downtime] ${plan.service}: ${type}`.slice(0, 100),
+      message: sfn.TaskInput.fromObject({ event: type, ...detail }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    task.addRetry({ errors: ['States.ALL'], ...NOTIFY_RETRY });
+    return task;
+  };
+  /** Event to EventBridge, then the SNS notification; a failure of either is recorded and the flow goes on. */
+  const notify = (id: string, type: RolloutEventType, detail: Record<string, unknown>, extra: RolloutEventType[] = []) => {
+    const done = new sfn.Pass(scope, `${id} Sent`);
+    const ev = putEvents(`${id} Event`, [...extra.map((t) => ({ type: t, detail })), { type, detail }]);
+    const sms = publish(`${id} Notification`, type, detail);
+    ev.addCatch(sms, { resultPath: '$.notifyError' });
+    sms.addCatch(done, { resultPath: '$.notifyError' });
+    return { start: ev, chain: sfn.Chain.start(ev).next(sms).next(done), end: done };
+  };
+  const key = { [StateTable.PARTITION_KEY]: tasks.DynamoAttributeValue.fromString(plan.service) };
+  const lockNames = {
+    '#owner': StateTable.LOCK_OWNER,
+    '#expires': StateTable.LOCK_EXPIRES_AT,
+    '#token': StateTable.PAUSE_TOKEN,
+    '#paused': StateTable.PAUSED_STEP,
+    '#updated': StateTable.UPDATED_AT,
+  };
+  const releaseLock = (id: string, setLive: boolean) => {
+    const task = new tasks.DynamoUpdateItem(scope, id, {
+      table: props.stateTable,
+      key,
+      conditionExpression: '#owner = :owner',
+      updateExpression: `SET #updated = :now${setLive ? ', #live = :live' : ''} REMOVE #owner, #expires, #token, #paused`,
+      expressionAttributeNames: setLive ? { ...lockNames, '#live': StateTable.LIVE_COLOR } : lockNames,
+      expressionAttributeValues: {
+        ':owner': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.execution')),
+        ':now': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime')),
+        ...(setLive ? { ':live': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.colors.target')) } : {}),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    task.addRetry({ errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.RequestLimitExceeded', 'DynamoDB.InternalServerErrorException', 'DynamoDB.ThrottlingException'], ...READ_RETRY });
+    return task;
+  };
+  const countMetric = (id: string, metricName: string) => {
+    const task = new tasks.CallAwsService(scope, id, {
+      service: 'cloudwatch',
+      action: 'putMetricData',
+      parameters: {
+        Namespace: ROLLOUT_METRIC_NAMESPACE,
+        MetricData: [{ MetricName: metricName, Dimensions: [{ Name: 'Service', Value: plan.service }], Value: 1, Unit: 'Count' }],
+      },
+      iamResources: ['*'],
+      iamAction: 'cloudwatch:PutMetricData',
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    task.addRetry({ errors: ['States.ALL'], ...NOTIFY_RETRY });
+    return task;
+  };
+
+  // -- rollback -----------------------------------------------------------------------------------------------
+  const rollback = invoke('Rollback', props.routerFunction,
+    { 'action': 'rollback', 'stableColor.$': '$.colors.stable' }, '$.rollback',
+    ROLLBACK_RETRY, [ErrorName.RETRYABLE, ErrorName.WEIGHT_VERIFICATION_FAILED, 'Lambda.TooManyRequestsException', 'States.Timeout', 'States.TaskFailed']);
+  const rollbackDetail = { ...colorsDetail, 'trigger.$': '$.trigger', 'weights.$': '$.rollback.after' };
+  const rolledBack = notify('Rolled Back', RolloutEvent.ROLLED_BACK, rollbackDetail, [RolloutEvent.ROLLBACK_TRIGGERED]);
+  rollback.next(rolledBack.start);
+  const countRollback = countMetric('Count Rollback', 'Rollbacks');
+  const releaseAfterRollback = releaseLock('Release Lock After Rollback', false);
+  releaseAfterRollback.addCatch(countRollback, { resultPath: '$.lockError' });
+  rolledBack.end.next(releaseAfterRollback).next(countRollback);
+  countRollback.next(new sfn.Fail(scope, 'Rolled Back', {
+    error: ROLLED_BACK_ERROR,
+    causePath: sfn.JsonPath.format('Rolled back to {} ({}): {}', sfn.JsonPath.stringAt('$.colors.stable'),
+      sfn.JsonPath.stringAt('$.trigger.kind'), sfn.JsonPath.stringAt('$.trigger.reason')),
+  }));
+
+  const rollbackFailed = notify('Rollback Failed', RolloutEvent.ROLLBACK_FAILED,
+    { ...colorsDetail, 'trigger.$': '$.trigger', 'rollbackError.$': '$.rollbackError' }, [RolloutEvent.ROLLBACK_TRIGGERED]);
+  rollback.addCatch(rollbackFailed.start, { resultPath: '$.rollbackError' });
+  rollbackFailed.end
+    .next(countMetric('Count Rollback Failure', 'RollbackFailures'))
+    .next(new sfn.Fail(scope, 'Rollback Failed', {
+      error: ROLLBACK_FAILED_ERROR,
+      causePath: sfn.JsonPath.format('Could not restore 100% to {} after retries ({}); traffic may still be split: check the listener. Rollback was triggered by {}: {}',
+        sfn.JsonPath.stringAt('$.colors.stable'), sfn.JsonPath.stringAt('$.rollbackError.Cause'),
+        sfn.JsonPath.stringAt('$.trigger.kind'), sfn.JsonPath.stringAt('$.trigger.reason')),
+    }));
+
+  /** A Pass that records why the rollout rolls back, then the rollback. */
+  const trigger = (id: string, kind: string, reason: Record<string, string>) =>
+    new sfn.Pass(scope, id, { parameters: { kind, ...reason }, resultPath: '$.trigger' }).next(rollback);
+  const onStepError = trigger('Step Failed', 'step-error', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
+  const onJudgeFail = trigger('Regression Found', 'judge-fail', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
+  const onInconclusive = trigger('Inconclusive', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
+  const onBreaker = trigger('Circuit Breaker Open', 'circuit-breaker', {
+    'error.$': '$.error.Error',
+    'reason.$': "States.Format('{} consecutive judge errors, last: {}', $.judge.errors, $.error.Cause)",
+  });
+  const onAbort = trigger('Aborted', 'aborted', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
+
+  // -- refusal (preflight): traffic untouched; the lock released when this execution holds it ----------------
+  const refused = new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+  const refuseReleasingLock = releaseLock('Release Lock After Refusal', false);
+  refuseReleasingLock.addCatch(refused, { resultPath: '$.lockError' });
+  refuseReleasingLock.next(refused);
+  const refuseWith = (id: string, error: string, cause: string) =>
+    new sfn.Pass(scope, id, { parameters: { 'Error': error, 'Cause.$': cause }, resultPath: '$.error' }).next(refuseReleasingLock);
+
+  // -- preflight ----------------------------------------------------------------------------------------------
+  const start = new sfn.Pass(scope, 'Plan', {
+    parameters: { 'input.$': '$', plan, 'execution.$': '$$.Execution.Id', 'judge': { errors: 0 } },
+  });
+  const acquire = invoke('Acquire Lock', props.lockFunction,
+    { 'action': 'acquire', 'owner.$': '$.execution', 'ttlSeconds': plan.lockTtlSeconds }, '$.lock', READ_RETRY, retryable);
+  // Not our lock: fail without touching it.
+  acquire.addCatch(new sfn.Fail(scope, 'Refused: Lock Not Acquired', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), { resultPath: '$.error' });
+  const describe = invoke('Read Live Weights', props.routerFunction, { action: 'describe' }, '$.route', READ_RETRY, retryable);
+  describe.addCatch(refuseReleasingLock, { resultPath: '$.error' });
+
+  const colors = (id: string, target: string, stable: string) =>
+    new sfn.Pass(scope, id, { result: sfn.Result.fromObject({ target, stable }), resultPath: '$.colors' });
+  const toGreen = colors('Release Green', 'green', 'blue');
+  const toBlue = colors('Release Blue', 'blue', 'green');
+  const hasInput = sfn.Condition.isPresent('$.input.targetColor');
+  const liveIs = (c: string) => sfn.Condition.and(sfn.Condition.isString('$.route.liveColor'), sfn.Condition.stringEquals('$.route.liveColor', c));
+  const chooseColors = new sfn.Choice(scope, 'Choose Colors')
+    .when(sfn.Condition.and(hasInput, sfn.Condition.stringEquals('$.input.targetColor', 'green')), toGreen)
+    .when(sfn.Condition.and(hasInput, sfn.Condition.stringEquals('$.input.targetColor', 'blue')), toBlue)
+    .when(hasInput, refuseWith('Invalid Target Color', ErrorName.INVALID_REQUEST,
+      "States.Format('input.targetColor must be \"blue\" or \"green\", got {}', States.JsonToString($.input.targetColor))"))
+    .when(liveIs('blue'), toGreen)
+    .when(liveIs('green'), toBlue)
+    .when(sfn.Condition.stringEquals('$.lock.recordedLiveColor', 'blue'), toGreen)
+    .otherwise(toBlue);
+
+  const alreadyLive = new sfn.Choice(scope, 'Target Already Live?')
+    .when(sfn.Condition.and(sfn.Condition.isString('$.route.liveColor'), sfn.Condition.stringEqualsJsonPath('$.route.liveColor', '$.colors.target')),
+      refuseWith('Already Live', ErrorName.ALREADY_LIVE,
+        "States.Format('{} already carries 100% of production traffic: deploy the new release to the other color, or pass input.targetColor', $.colors.target)"));
+  const checkTargets = (id: string) => invoke(id, props.routerFunction,
+    { 'action': 'checkTargets', 'color.$': '$.colors.target', 'minHealthyPercent': props.minHealthyTargetsPercent }, sfn.JsonPath.DISCARD, READ_RETRY, retryable);
+  const preflightTargets = checkTargets('Check New Color Targets');
+  preflightTargets.addCatch(refuseReleasingLock, { resultPath: '$.error' });
+  const checkAlarms = invoke('Check Alarms Exist', props.judgeFunction,
+    { 'action': 'checkAlarms', 'targetColor.$': '$.colors.target' }, sfn.JsonPath.DISCARD, READ_RETRY, retryable);
+  checkAlarms.addCatch(refuseReleasingLock, { resultPath: '$.error' });
+  const started = notify('Started', RolloutEvent.STARTED, { ...colorsDetail, 'weights.$': '$.route.weights', 'steps': plan.steps });
+
+  toGreen.next(alreadyLive);
+  toBlue.next(alreadyLive);
+  alreadyLive.otherwise(preflightTargets);
+  preflightTargets.next(checkAlarms).next(started.start);
+
+  // -- steps --------------------------------------------------------------------------------------------------
+  const firstStep = new sfn.Pass(scope, 'First Step', { result: sfn.Result.fromObject({ index: 0 }), resultPath: '$.cursor' });
+  const loadStep = new sfn.Pass(scope, 'Load Step', {
+    parameters: { 'index.$': '$.cursor.index', 'step.$': 'States.ArrayGetItem($.plan.steps, $.cursor.index)' },
+    resultPath: '$.cursor',
+  });
+  const stepTargets = checkTargets('Check Targets Before Shift');
+  stepTargets.addCatch(onStepError, { resultPath: '$.error' });
+  const shift = invoke('Shift Traffic', props.routerFunction, {
+    'action': 'shift',
+    'targetColor.$': '$.colors.target',
+    'percent.$': '$.cursor.step.percent',
+    'segments.$': '$.cursor.step.segments',
+  }, '$.shift', SHIFT_RETRY, [ErrorName.RETRYABLE, ErrorName.WEIGHT_VERIFICATION_FAILED]);
+  shift.addCatch(onStepError, { resultPath: '$.error' });
+  const startBake = new sfn.Pass(scope, 'Start Bake', {
+    parameters: { 'passes': 0, 'required.$': '$.cursor.step.bakeIntervals' },
+    resultPath: '$.bake',
+  });
+  const bakeWait = new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
+  const judge = invoke('Judge', props.judgeFunction, {
+    'action': 'judge',
+    'targetColor.$': '$.colors.target',
+    'stableColor.$': '$.colors.stable',
+    'bake.$': '$.bake',
+  }, '$.verdict', READ_RETRY, retryable);
+  const countJudgeError = new sfn.Pass(scope, 'Count Judge Error', {
+    parameters: { 'errors.$': 'States.MathAdd($.judge.errors, 1)' },
+    resultPath: '$.judge',
+  });
+  judge.addCatch(countJudgeError, { resultPath: '$.error' });
+  countJudgeError.next(new sfn.Choice(scope, 'Circuit Breaker')
+    .when(sfn.Condition.numberGreaterThanEquals('$.judge.errors', plan.maxJudgeErrors), onBreaker)
+    .otherwise(bakeWait));
+  const judged = new sfn.Pass(scope, 'Record Verdict', {
+    parameters: { 'passes.$': '$.verdict.bake.passes', 'required.$': '$.verdict.bake.required' },
+    resultPath: '$.bake',
+  });
+  const resetErrors = new sfn.Pass(scope, 'Reset Judge Errors', { result: sfn.Result.fromObject({ errors: 0 }), resultPath: '$.judge' });
+
+  const stepDone = notify('Step Completed', RolloutEvent.STEP_COMPLETED, { ...colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after' });
+  const paused = notify('Paused', RolloutEvent.PAUSED, { ...colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after' });
+  const pauseGate = new tasks.LambdaInvoke(scope, 'Wait For Promote', {
+    lambdaFunction: props.lockFunction,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      'action': 'pause',
+      'owner.$': '$.execution',
+      'taskToken': sfn.JsonPath.taskToken,
+      'step.$': '$.cursor.step.number',
+    }),
+    resultPath: '$.promotion',
+    taskTimeout: sfn.Timeout.duration(props.pauseTimeout),
+  });
+  pauseGate.addCatch(onAbort, { resultPath: '$.error' });
+  paused.end.next(pauseGate);
+  pauseGate.next(stepDone.start);
+
+  const stepBaked = new sfn.Choice(scope, 'Pause After Step?')
+    .when(sfn.Condition.booleanEquals('$.cursor.step.pause', true), paused.start)
+    .otherwise(stepDone.start);
+  const inconclusiveBranch = (): sfn.IChainable => {
+    switch (plan.onInconclusive) {
+      case 'PROCEED': {
+        const count = new sfn.Pass(scope, 'Count Inconclusive As Healthy', {
+          parameters: { 'passes.$': 'States.MathAdd($.bake.passes, 1)', 'required.$': '$.bake.required' },
+          resultPath: '$.bake',
+        });
+        return count.next(new sfn.Choice(scope, 'Bake Done?')
+          .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.bake.passes', '$.bake.required'), stepBaked)
+          .otherwise(bakeWait));
+      }
+      case 'PAUSE':
+        return paused.start;
+      default:
+        return onInconclusive;
+    }
+  };
+  const verdict = new sfn.Choice(scope, 'Verdict')
+    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'FAIL'), onJudgeFail)
+    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'INCONCLUSIVE'), inconclusiveBranch())
+    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'PASS'), stepBaked)
+    .otherwise(bakeWait);
+
+  const advance = new sfn.Pass(scope, 'Next Step', {
+    parameters: { 'index.$': 'States.MathAdd($.cursor.index, 1)' },
+    resultPath: '$.cursor',
+  });
+  const recordLive = releaseLock('Record Live Color', true);
+  const completed = notify('Completed', RolloutEvent.COMPLETED, { ...colorsDetail, 'weights.$': '$.shift.after' });
+  recordLive.addCatch(completed.start, { resultPath: '$.lockError' });
+  const moreSteps = new sfn.Choice(scope, 'More Steps?')
+    .when(sfn.Condition.numberLessThanJsonPath('$.cursor.index', '$.plan.stepCount'), loadStep)
+    .otherwise(recordLive);
+
+  started.end.next(firstStep).next(loadStep).next(stepTargets).next(shift).next(startBake).next(bakeWait).next(judge)
+    .next(resetErrors).next(judged).next(verdict);
+  stepDone.end.next(advance).next(moreSteps);
+  recordLive.next(completed.start);
+  completed.end.next(new sfn.Succeed(scope, 'Released'));
+
+  return sfn.Chain.start(start).next(acquire).next(describe).next(chooseColors);
+}

@@ -1,0 +1,393 @@
+import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  AnalysisConfig, Color, COLORS, InconclusiveAction, JudgeConfig, LockConfig, RolloutPlan,
+} from '../../lambda/shared/contracts';
+import { HandlerFunction } from '../private/handler-function';
+import { acknowledge, iam5FunctionVersions } from '../private/nag';
+import { buildRolloutDefinition, ROLLOUT_METRIC_NAMESPACE } from '../private/rollout-definition';
+import { PropChecks, propError } from '../private/validation';
+import { IBlueGreenRouting } from '../routing/blue-green-routing';
+import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
+import { RolloutStrategy } from './rollout-strategy';
+
+/** Metric analysis of the new color against the stable color, run by the judge at every judgement. */
+export interface MetricAnalysisOptions {
+  /**
+   * Fewer requests than this on the new color during one judge interval make the judgement INCONCLUSIVE.
+   * @default 50
+   */
+  readonly minRequests?: number;
+  /**
+   * FAIL when the new color's 5xx rate exceeds this percent and `errorRateBaselineFactor` times the stable rate.
+   * @default 1
+   */
+  readonly maxErrorRatePercent?: number;
+  /**
+   * @default 2
+   */
+  readonly errorRateBaselineFactor?: number;
+  /**
+   * FAIL when the new color's p99 latency exceeds this.
+   * @default Duration.seconds(2)
+   */
+  readonly maxLatencyP99?: Duration;
+  /**
+   * FAIL when the new color's p99 latency exceeds the stable color's p99 times this.
+   * @default 1.5
+   */
+  readonly latencyBaselineFactor?: number;
+}
+
+export interface ProgressiveRolloutProps {
+  /** The blue/green routing the rollout moves traffic on. */
+  readonly routing: IBlueGreenRouting;
+  /**
+   * How traffic moves.
+   * @default RolloutStrategy.canary() (1, 5, 25, 50, 100 percent, 5 minutes each)
+   */
+  readonly strategy?: RolloutStrategy;
+  /**
+   * Name of the service: the key of the one-rollout-at-a-time lock, and `detail.service` of every event.
+   * @default - a name unique in the app, derived from the construct path
+   */
+  readonly serviceName?: string;
+  /**
+   * Built-in health alarms of each color (5xx rate, rate relative to the stable color, p99 latency absolute and
+   * relative, unhealthy hosts); `false` turns them off.
+   * @default - on, with the defaults of HealthAlarmOptions
+   */
+  readonly healthAlarms?: HealthAlarmOptions | false;
+  /**
+   * Further alarms that fail the rollout when they fire, whatever the color (e.g. a business KPI alarm).
+   * More can be added later with `addAlarm()`.
+   * @default - none
+   */
+  readonly alarms?: cloudwatch.IAlarm[];
+  /**
+   * Metric analysis of the new color against the stable color at every judgement; `false` turns it off
+   * (alarms only).
+   * @default - on, with the defaults of MetricAnalysisOptions
+   */
+  readonly analysis?: MetricAnalysisOptions | false;
+  /**
+   * How often the judge looks, from 1 to 60 minutes in whole minutes (ALB metrics have one-minute resolution).
+   * Every step bakes for at least one interval.
+   * @default Duration.minutes(1)
+   */
+  readonly judgeInterval?: Duration;
+  /**
+   * What an INCONCLUSIVE judgement (too little traffic to decide) does: ROLLBACK, PROCEED (counts as healthy)
+   * or PAUSE (waits for an operator: promote continues, abort rolls back).
+   * @default 'ROLLBACK'
+   */
+  readonly onInconclusive?: InconclusiveAction;
+  /**
+   * Consecutive judge errors (the judge itself failing, after retries) that trip the circuit breaker and roll back.
+   * @default 5
+   */
+  readonly maxConsecutiveJudgeErrors?: number;
+  /**
+   * How long a manual pause waits for promote or abort before it rolls back, 1 minute to 7 days.
+   * @default Duration.hours(24)
+   */
+  readonly pauseTimeout?: Duration;
+  /**
+   * Percent of the new color's registered targets that must be healthy before traffic moves to it, 1 to 100.
+   * @default 100
+   */
+  readonly minHealthyTargetsPercent?: number;
+  /**
+   * Topic that receives a notification for every rollout event.
+   * @default - a new topic encrypted with a new KMS key
+   */
+  readonly notificationTopic?: sns.ITopic;
+  /**
+   * Event bus the rollout events go to.
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
+  /**
+   * Table that holds the lock and the live color (partition key `service`, string). Share one table between services.
+   * @default - a new table (on-demand, point-in-time recovery, retained on stack deletion)
+   */
+  readonly stateTable?: dynamodb.ITable;
+  /**
+   * Retention of the state machine's and the handlers' logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+const DEFAULTS = {
+  judgeInterval: Duration.minutes(1),
+  maxConsecutiveJudgeErrors: 5,
+  pauseTimeout: Duration.hours(24),
+  minHealthyTargetsPercent: 100,
+  onInconclusive: 'ROLLBACK' as InconclusiveAction,
+  analysis: { minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, maxLatencyP99: Duration.seconds(2), latencyBaselineFactor: 1.5 },
+};
+/** Slack on top of the planned duration before the lock (and the execution) expires: retries, slow API calls. */
+const LOCK_SLACK = Duration.minutes(30);
+const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * A progressive rollout of a blue/green service: a Standard Step Functions state machine whose Lambdas move
+ * traffic step by step, judge the new color from CloudWatch alarms and metric analysis against the stable color,
+ * and roll back automatically (traffic first, verified, then events, then a failed execution with a clear cause).
+ *
+ * Start a rollout with `StartExecution` (input `{"targetColor": "green", "reason": "release 42"}`, both optional:
+ * the target defaults to the color without production traffic). One rollout runs at a time per service.
+ */
+export class ProgressiveRollout extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly serviceName: string;
+  public readonly stateTable: dynamodb.ITable;
+  public readonly notificationTopic: sns.ITopic;
+  public readonly eventBus?: events.IEventBus;
+  public readonly routerFunction: HandlerFunction;
+  public readonly judgeFunction: HandlerFunction;
+  public readonly lockFunction: HandlerFunction;
+  /** The built-in health alarms by color (empty when `healthAlarms: false`). */
+  public readonly healthAlarms: Partial<Record<Color, ColorHealthAlarms>> = {};
+  /** The plan the state machine runs, as rendered from the strategy. */
+  public readonly plan: RolloutPlan;
+  private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ProgressiveRolloutProps) {
+    super(scope, id);
+    const judgeInterval = props.judgeInterval ?? DEFAULTS.judgeInterval;
+    const pauseTimeout = props.pauseTimeout ?? DEFAULTS.pauseTimeout;
+    const maxJudgeErrors = props.maxConsecutiveJudgeErrors ?? DEFAULTS.maxConsecutiveJudgeErrors;
+    const onInconclusive = props.onInconclusive ?? DEFAULTS.onInconclusive;
+    this.serviceName = props.serviceName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+
+    const analysisOptions = props.analysis === false ? undefined : { ...DEFAULTS.analysis, ...props.analysis };
+    new PropChecks(this)
+      .duration('judgeInterval', props.judgeInterval, Duration.minutes(1), Duration.minutes(60), Duration.minutes(1))
+      .duration('pauseTimeout', props.pauseTimeout, Duration.minutes(1), Duration.days(7))
+      .number('maxConsecutiveJudgeErrors', props.maxConsecutiveJudgeErrors, 1, 100)
+      .number('minHealthyTargetsPercent', props.minHealthyTargetsPercent, 1, 100)
+      .pattern('serviceName', props.serviceName, SERVICE_NAME, '1-64 letters, digits, ".", "_" or "-"')
+      .oneOf('onInconclusive', props.onInconclusive, ['ROLLBACK', 'PROCEED', 'PAUSE'] as InconclusiveAction[]);
+    if (props.analysis) {
+      new PropChecks(this)
+        .number('analysis.minRequests', props.analysis.minRequests, 1, 10_000_000)
+        .number('analysis.maxErrorRatePercent', props.analysis.maxErrorRatePercent, 0.01, 100, { integer: false })
+        .number('analysis.errorRateBaselineFactor', props.analysis.errorRateBaselineFactor, 1, 1000, { integer: false })
+        .number('analysis.latencyBaselineFactor', props.analysis.latencyBaselineFactor, 1, 1000, { integer: false })
+        .duration('analysis.maxLatencyP99', props.analysis.maxLatencyP99, Duration.millis(1), Duration.minutes(15));
+    }
+    if (props.healthAlarms === false && props.analysis === false && (props.alarms ?? []).length === 0) {
+      throw propError(this, 'healthAlarms, analysis and alarms are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
+    }
+
+    const strategy = (props.strategy ?? RolloutStrategy.canary()).bind({ path: this.node.path, judgeInterval });
+    const pauses = strategy.steps.filter((s) => s.pause).length + (onInconclusive === 'PAUSE' ? strategy.steps.length : 0);
+    const plannedSeconds = strategy.totalBakeSeconds + strategy.steps.length * judgeInterval.toSeconds();
+    const lockTtl = Duration.seconds(Math.ceil(plannedSeconds * 1.5) + pauses * pauseTimeout.toSeconds() + LOCK_SLACK.toSeconds());
+    this.plan = {
+      service: this.serviceName,
+      steps: strategy.steps,
+      stepCount: strategy.steps.length,
+      judgeIntervalSeconds: judgeInterval.toSeconds(),
+      onInconclusive,
+      maxJudgeErrors,
+      lockTtlSeconds: lockTtl.toSeconds(),
+    };
+
+    this.stateTable = props.stateTable ?? new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'service', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.notificationTopic = props.notificationTopic ?? new sns.Topic(this, 'Notifications', {
+      displayName: `cdk-zero-downtime rollouts of ${this.serviceName}`,
+      masterKey: new kms.Key(this, 'NotificationsKey', {
+        enableKeyRotation: true,
+        description: `Encrypts the rollout notifications of ${this.serviceName}`,
+      }),
+      enforceSSL: true,
+    });
+    this.eventBus = props.eventBus;
+
+    if (props.healthAlarms !== false) {
+      for (const color of COLORS) {
+        this.healthAlarms[color] = new ColorHealthAlarms(this, `${color === 'blue' ? 'Blue' : 'Green'}Health`, {
+          ...props.healthAlarms,
+          routing: props.routing,
+          color,
+        });
+      }
+    }
+    for (const alarm of props.alarms ?? []) this.addAlarm(alarm);
+
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.routerFunction = new HandlerFunction(this, 'Router', {
+      handler: 'router',
+      description: `cdk-zero-downtime: reads, moves and verifies the production weights of ${this.serviceName}`,
+      config: props.routing.routerConfig(),
+      timeout: Duration.minutes(1),
+      logRetention,
+    });
+    props.routing.grantRouteControl(this.routerFunction);
+
+    const analysis: AnalysisConfig | undefined = analysisOptions && {
+      loadBalancer: props.routing.loadBalancerFullName,
+      targetGroups: { blue: props.routing.targetGroupFullName('blue'), green: props.routing.targetGroupFullName('green') },
+      windowSeconds: judgeInterval.toSeconds(),
+      minRequests: analysisOptions.minRequests,
+      maxErrorRatePercent: analysisOptions.maxErrorRatePercent,
+      errorRateBaselineFactor: analysisOptions.errorRateBaselineFactor,
+      maxLatencyP99Ms: analysisOptions.maxLatencyP99.toMilliseconds(),
+      latencyBaselineFactor: analysisOptions.latencyBaselineFactor,
+    };
+    const judgeConfig = Lazy.any({
+      produce: (): JudgeConfig => ({
+        alarmsByColor: {
+          blue: this.healthAlarms.blue ? [this.healthAlarms.blue.composite.alarmName] : [],
+          green: this.healthAlarms.green ? [this.healthAlarms.green.composite.alarmName] : [],
+        },
+        sharedAlarms: this.sharedAlarms.map((a) => a.alarmName),
+        analysis,
+      }),
+    });
+    this.judgeFunction = new HandlerFunction(this, 'Judge', {
+      handler: 'judge',
+      description: `cdk-zero-downtime: judges the new color of ${this.serviceName} from alarms and metrics`,
+      config: judgeConfig,
+      timeout: Duration.minutes(1),
+      logRetention,
+    });
+    this.judgeFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:DescribeAlarms'],
+      resources: Lazy.list({ produce: () => this.watchedAlarmArns() }),
+    }));
+    this.judgeFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'], // GetMetricData does not support resource-level permissions.
+    }));
+
+    const lockConfig: LockConfig = { tableName: this.stateTable.tableName, service: this.serviceName, initialLiveColor: 'blue' };
+    this.lockFunction = new HandlerFunction(this, 'Lock', {
+      handler: 'lock',
+      description: `cdk-zero-downtime: the one-rollout-at-a-time lock of ${this.serviceName}`,
+      config: lockConfig,
+      logRetention,
+    });
+    this.stateTable.grant(this.lockFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+
+    const definition = buildRolloutDefinition(new Construct(this, 'States'), {
+      plan: this.plan,
+      routerFunction: this.routerFunction,
+      judgeFunction: this.judgeFunction,
+      lockFunction: this.lockFunction,
+      stateTable: this.stateTable,
+      topic: this.notificationTopic,
+      eventBus: this.eventBus,
+      pauseTimeout,
+      minHealthyTargetsPercent: props.minHealthyTargetsPercent ?? DEFAULTS.minHealthyTargetsPercent,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: lockTtl,
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+      comment: `cdk-zero-downtime progressive rollout of ${this.serviceName}`,
+    });
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.
+      conditions: { StringEquals: { 'cloudwatch:namespace': ROLLOUT_METRIC_NAMESPACE } },
+    }));
+    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Resource::*]',
+      'cloudwatch:PutMetricData (limited to the library namespace by condition) and X-Ray have no resource-level permissions');
+    for (const fn of [this.routerFunction, this.judgeFunction, this.lockFunction]) {
+      acknowledge(this.stateMachine, iam5FunctionVersions(fn), 'Step Functions invokes the handler function and its versions');
+    }
+  }
+
+  /** Fails the rollout when `alarm` fires, whatever the color. Alarms added after construction are included. */
+  public addAlarm(alarm: cloudwatch.IAlarm): void {
+    this.sharedAlarms.push(alarm);
+  }
+
+  /** Lets `grantee` start rollouts. */
+  public grantStartRollout(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** Lets `grantee` watch, promote and abort rollouts (the operator CLI). */
+  public grantOperate(grantee: iam.IGrantable): iam.Grant {
+    this.stateMachine.grantRead(grantee);
+    this.stateMachine.grantTaskResponse(grantee);
+    this.stateMachine.grantExecution(grantee, 'states:StopExecution');
+    return this.stateTable.grantReadData(grantee);
+  }
+
+  /** Rollouts that rolled back (traffic restored to the stable color), per period. */
+  public metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: ROLLOUT_METRIC_NAMESPACE,
+      metricName: 'Rollbacks',
+      dimensionsMap: { Service: this.serviceName },
+      statistic: 'Sum',
+      ...props,
+    });
+  }
+
+  /** Rollouts whose rollback failed: traffic may be on an unhealthy color. Alarm on this. */
+  public metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: ROLLOUT_METRIC_NAMESPACE,
+      metricName: 'RollbackFailures',
+      dimensionsMap: { Service: this.serviceName },
+      statistic: 'Sum',
+      ...props,
+    });
+  }
+
+  /** Rollouts that ended with the new color live. */
+  public metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricSucceeded(props);
+  }
+
+  /** Rollouts that ended without the new color live (rolled back, refused, or failed). */
+  public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed(props);
+  }
+
+  /** Rollouts started. */
+  public metricStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricStarted(props);
+  }
+
+  /** Execution time of rollouts. */
+  public metricTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricTime(props);
+  }
+
+  /** ARNs of every alarm the judge reads (or, before any exists, the account's alarms: the judge then reads none). */
+  private watchedAlarmArns(): string[] {
+    const arns = [
+      ...COLORS.flatMap((c) => (this.healthAlarms[c] ? [this.healthAlarms[c]!.composite.alarmArn] : [])),
+      ...this.sharedAlarms.map((a) => a.alarmArn),
+    ];
+    return arns.length > 0 ? arns : [Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })];
+  }
+}
