@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { Color, otherColor } from '../../lambda/shared/contracts';
-import { PropChecks } from '../private/validation';
+import { PropChecks, propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
 
 /** Thresholds of the built-in health alarms of each color. */
@@ -93,6 +93,11 @@ export class ColorHealthAlarms extends Construct {
     const maxLatency = props.maxLatencyP99 ?? Duration.seconds(2);
     const latencyFactor = props.latencyBaselineFactor ?? 1.5;
 
+    const periodSeconds = period.toSeconds({ integral: false });
+    if (periodSeconds < 60 || periodSeconds % 60 !== 0) {
+      // Thrown at once: CloudWatch metrics built from it would reject it with a message that names neither prop nor construct.
+      throw propError(this, `period must be a whole multiple of 1 minute (ALB metrics have one-minute resolution), got ${period.toHumanString()}`);
+    }
     new PropChecks(this)
       .number('maxErrorRatePercent', props.maxErrorRatePercent, 0.01, 100, { integer: false })
       .number('errorRateBaselineFactor', props.errorRateBaselineFactor, 1, 1000, { integer: false })
@@ -102,7 +107,7 @@ export class ColorHealthAlarms extends Construct {
       .number('evaluationPeriods', props.evaluationPeriods, 1, 100)
       .number('datapointsToAlarm', props.datapointsToAlarm, 1, evaluationPeriods)
       .duration('maxLatencyP99', props.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
-      .duration('period', props.period, Duration.minutes(1), Duration.days(1), Duration.minutes(1));
+      .duration('period', props.period, Duration.minutes(1), Duration.days(1));
 
     const metric = (color: Color, metricName: string, statistic: string) => new cloudwatch.Metric({
       namespace: ELB,

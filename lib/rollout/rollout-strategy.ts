@@ -133,6 +133,9 @@ export class RolloutStrategy {
   public static segmentFirst(options: SegmentFirstOptions = {}): RolloutStrategy {
     const segments = options.segments ?? SEED_SEGMENTS;
     if (segments.length === 0) return RolloutStrategy.invalid('segmentFirst', 'segments must list at least one segment, got []');
+    if (segments.length > MAX_SEGMENTS) {
+      return RolloutStrategy.invalid('segmentFirst', `segments may hold at most ${MAX_SEGMENTS} segments (an ALB rule takes five condition values), got ${segments.length}`);
+    }
     const steps: RolloutStep[] = segments.map((_, i) => ({ percent: 0, segments: segments.slice(0, i + 1) }));
     for (const percent of options.then ?? [100]) steps.push({ percent, segments: percent >= 100 ? [] : [...segments] });
     return new RolloutStrategy('segmentFirst', steps, options.bake);
@@ -191,7 +194,9 @@ export class RolloutStrategy {
         problems.push(`${where} is ${bake.toHumanString()}, shorter than the judge interval (${judgeInterval.toHumanString()}): a step must bake for at least one judgement`);
       }
     };
-    checkBake('bake', this.bake);
+    if (this.rawSteps.some((step) => step.bake === undefined)) {
+      checkBake(this.bake ? 'bake' : `bake (default ${DEFAULT_BAKE.toHumanString()})`, this.bake ?? DEFAULT_BAKE);
+    }
     let previousPercent = -1;
     let previousSegments: string[] = [];
     this.rawSteps.forEach((step, i) => {

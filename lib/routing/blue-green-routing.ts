@@ -153,14 +153,17 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
     this.segmentHeader = props.segmentHeader ?? 'x-zdt-segment';
     this.testRouteHeader = props.testRoute === false ? undefined : (props.testRoute?.headerName ?? 'x-zdt-color');
 
+    if (!Number.isInteger(this.priority) || this.priority < RULES_BEFORE_LIVE + 1 || this.priority > 50000) {
+      // Thrown at once: the rules before the production rule are numbered from it.
+      throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to 50000 (the ${RULES_BEFORE_LIVE} rules before it take the priorities just below), got ${props.priority}`);
+    }
+    const slowStartSeconds = props.slowStart?.toSeconds();
+    const slowStartValid = slowStartSeconds === undefined || slowStartSeconds === 0 || (slowStartSeconds >= 30 && slowStartSeconds <= 900);
     new PropChecks(this)
-      .number('priority', props.priority, RULES_BEFORE_LIVE + 1, 50000)
       .number('targetPort', props.targetPort, 1, 65535)
       .duration('deregistrationDelay', props.deregistrationDelay, Duration.seconds(0), Duration.seconds(3600))
       .duration('stickiness', props.stickiness, Duration.seconds(1), Duration.days(7))
-      .that(props.slowStart === undefined || props.slowStart.toSeconds() === 0
-        || (props.slowStart.toSeconds() >= 30 && props.slowStart.toSeconds() <= 900),
-      `slowStart must be 0 or from 30 to 900 seconds, got ${props.slowStart?.toHumanString()}`)
+      .that(slowStartValid, `slowStart must be 0 or from 30 to 900 seconds, got ${props.slowStart?.toHumanString()}`)
       .pattern('segmentHeader', props.segmentHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
       .pattern('testRoute.headerName', props.testRoute === false ? undefined : props.testRoute?.headerName, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
       .oneOf('initialColor', props.initialColor, COLORS);
@@ -178,7 +181,7 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       targetType: props.targetType ?? elbv2.TargetType.IP,
       healthCheck: props.healthCheck ?? { path: '/', healthyThresholdCount: 2, interval: Duration.seconds(15) },
       deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(30),
-      slowStart: props.slowStart && props.slowStart.toSeconds() > 0 ? props.slowStart : undefined,
+      slowStart: slowStartValid && slowStartSeconds ? props.slowStart : undefined,
     });
     this.blueTargetGroup = targetGroup('blue');
     this.greenTargetGroup = targetGroup('green');
@@ -205,7 +208,7 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       BlueTargetGroupArn: this.blueTargetGroup.targetGroupArn,
       GreenTargetGroupArn: this.greenTargetGroup.targetGroupArn,
       InitialColor: props.initialColor ?? 'blue',
-      Conditions: Stack.of(this).toJsonString(conditions.map((c) => c.renderRawCondition())),
+      Conditions: Stack.of(this).toJsonString(conditions.map((c) => pascalCaseKeys(c.renderRawCondition()))),
       StickinessSeconds: String(props.stickiness?.toSeconds() ?? 0),
     };
     this.liveRoute = new CustomResource(this, 'LiveRoute', {
@@ -252,6 +255,13 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       resourceArns: [rules],
     });
   }
+}
+
+/** ListenerCondition renders L1 (camelCase) keys; the ELB API and CloudFormation use PascalCase (Field, Values). */
+function pascalCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pascalCaseKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [capitalize(k), pascalCaseKeys(v)]));
 }
 
 function capitalize(s: string): string {

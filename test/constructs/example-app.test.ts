@@ -1,0 +1,28 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { createEverJust } from '../../bin/everjust';
+
+describe('the EverJust example app', () => {
+  test('synthesizes offline with cdk-nag AwsSolutions and the built-in CloudFormation validator, with no unacknowledged finding', () => {
+    const app = new App();
+    const pair = createEverJust(app);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const assembly = app.synth();
+    expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(['EverJust-blue', 'EverJust-green', 'EverJust-router']);
+    expect(pair.colorStacks.green.dependencies).toContain(pair.routerStack);
+  });
+
+  test('each color runs a Fargate service registered in its own target group', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const pair = createEverJust(app, { images: { green: 'public.ecr.aws/everjust/web:42' } });
+    const green = Template.fromStack(pair.colorStacks.green);
+    green.hasResourceProperties('AWS::ECS::Service', { LaunchType: 'FARGATE', DesiredCount: 2 });
+    green.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Image: 'public.ecr.aws/everjust/web:42', Environment: [{ Name: 'COLOR', Value: 'green' }] })],
+    });
+    green.hasResourceProperties('AWS::ECS::Service', {
+      LoadBalancers: [Match.objectLike({ TargetGroupArn: { 'Fn::ImportValue': Match.stringLikeRegexp('RoutingGreenTargetGroup') } })],
+    });
+  });
+});

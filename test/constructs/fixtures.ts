@@ -1,0 +1,45 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { BlueGreenRouting, BlueGreenRoutingProps, ProgressiveRollout, ProgressiveRolloutProps } from '../../lib';
+
+/** An app without the built-in CloudFormation validator (slow, and the example app's synth test keeps it on). */
+export function testApp(): App {
+  return new App({ builtinCloudFormationValidation: false });
+}
+
+export interface Fixture {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly vpc: ec2.Vpc;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly listener: elbv2.ApplicationListener;
+}
+
+export function network(app: App = testApp()): Fixture {
+  const stack = new Stack(app, 'Service', { env: { region: 'us-east-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Lb', { vpc, internetFacing: true });
+  const listener = loadBalancer.addListener('Http', {
+    port: 80,
+    defaultAction: elbv2.ListenerAction.fixedResponse(404),
+  });
+  return { app, stack, vpc, loadBalancer, listener };
+}
+
+export function routing(f: Fixture, props: Partial<BlueGreenRoutingProps> = {}): BlueGreenRouting {
+  return new BlueGreenRouting(f.stack, 'Routing', { vpc: f.vpc, loadBalancer: f.loadBalancer, listener: f.listener, ...props });
+}
+
+export function rollout(f: Fixture, props: Partial<ProgressiveRolloutProps> = {}, routingProps: Partial<BlueGreenRoutingProps> = {}): ProgressiveRollout {
+  return new ProgressiveRollout(f.stack, 'Rollout', { routing: routing(f, routingProps), serviceName: 'web', ...props });
+}
+
+/** The state machine definition of a stack, with its tokens left as placeholders. */
+export function definitionOf(stack: Stack): any {
+  const template = (stack.node.root as App).synth().getStackByName(stack.stackName).template;
+  const [sm] = Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  const def = sm.Properties.DefinitionString;
+  const text = typeof def === 'string' ? def : def['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  return JSON.parse(text);
+}

@@ -1,0 +1,189 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { RolloutStrategy } from '../../lib';
+import { definitionOf, network, rollout } from './fixtures';
+
+describe('ProgressiveRollout', () => {
+  test('can be created with default configuration: a Standard state machine, logged and traced', () => {
+    const f = network();
+    const r = rollout(f);
+    const t = Template.fromStack(f.stack);
+    t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      TracingConfiguration: { Enabled: true },
+    });
+    expect(r.plan.steps.map((s) => s.percent)).toEqual([1, 5, 25, 50, 100]);
+    t.allResourcesProperties('AWS::Lambda::Function', Match.objectLike({ Runtime: Match.stringLikeRegexp('^nodejs(2[2-9]|[3-9][0-9])') }));
+  });
+
+  test('renders the strategy into the plan the state machine iterates', () => {
+    const f = network();
+    rollout(f, { strategy: RolloutStrategy.linear({ stepPercent: 50, bake: Duration.minutes(3) }), judgeInterval: Duration.minutes(1) });
+    const plan = definitionOf(f.stack).States.Plan.Parameters.plan;
+    expect(plan.steps).toEqual([
+      { number: 1, percent: 50, segments: [], bakeSeconds: 180, bakeIntervals: 3, pause: false },
+      { number: 2, percent: 100, segments: [], bakeSeconds: 180, bakeIntervals: 3, pause: false },
+    ]);
+    expect(plan).toMatchObject({ service: 'web', stepCount: 2, judgeIntervalSeconds: 60, onInconclusive: 'ROLLBACK', maxJudgeErrors: 5 });
+  });
+
+  test('rollback restores traffic before any event, lock release or failure', () => {
+    const f = network();
+    rollout(f);
+    const states = definitionOf(f.stack).States;
+    expect(states.Rollback.Next).toBe('Rolled Back Event');
+    expect(states['Rolled Back Event'].Next).toBe('Rolled Back Notification');
+    const entries = states['Rolled Back Event'].Parameters.Entries.map((e: any) => e.DetailType);
+    expect(entries).toEqual(['Rollout Rollback Triggered', 'Rollout Rolled Back']);
+    // Every trigger goes to the rollback first.
+    for (const trigger of ['Step Failed', 'Regression Found', 'Inconclusive', 'Circuit Breaker Open', 'Aborted']) {
+      expect(states[trigger].Next).toBe('Rollback');
+    }
+    expect(states['Rolled Back']).toMatchObject({ Type: 'Fail', Error: 'ZdtRolledBack' });
+  });
+
+  test('retries weight writes on throttling and verification mismatch, and catches into a rollback', () => {
+    const f = network();
+    rollout(f);
+    const states = definitionOf(f.stack).States;
+    expect(states['Shift Traffic'].Retry).toContainEqual(expect.objectContaining({
+      ErrorEquals: ['ZdtRetryableError', 'ZdtWeightVerificationFailed'], MaxAttempts: 5, BackoffRate: 2,
+    }));
+    expect(states['Shift Traffic'].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Step Failed' }]);
+    expect(states.Rollback.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: expect.arrayContaining(['ZdtRetryableError', 'ZdtWeightVerificationFailed']) }));
+    expect(states.Rollback.Catch[0].Next).toBe('Rollback Failed Event');
+  });
+
+  test('judge errors feed a circuit breaker of maxConsecutiveJudgeErrors', () => {
+    const f = network();
+    rollout(f, { maxConsecutiveJudgeErrors: 3 });
+    const states = definitionOf(f.stack).States;
+    expect(states.Judge.Catch[0].Next).toBe('Count Judge Error');
+    expect(states['Circuit Breaker'].Choices[0]).toMatchObject({ Variable: '$.judge.errors', NumericGreaterThanEquals: 3, Next: 'Circuit Breaker Open' });
+  });
+
+  test('INCONCLUSIVE follows the policy', () => {
+    for (const [policy, next] of [['ROLLBACK', 'Inconclusive'], ['PROCEED', 'Count Inconclusive As Healthy'], ['PAUSE', 'Paused Event']] as const) {
+      const f = network();
+      rollout(f, { onInconclusive: policy });
+      const choice = definitionOf(f.stack).States.Verdict.Choices.find((c: any) => c.StringEquals === 'INCONCLUSIVE');
+      expect(choice.Next).toBe(next);
+    }
+  });
+
+  test('manual pauses wait on a task token with a timeout that rolls back', () => {
+    const f = network();
+    rollout(f, { pauseTimeout: Duration.hours(2), strategy: RolloutStrategy.steps([{ percent: 10, pause: true }, { percent: 100 }]) });
+    const states = definitionOf(f.stack).States;
+    expect(states['Wait For Promote']).toMatchObject({
+      Resource: expect.stringContaining('lambda:invoke.waitForTaskToken'),
+      TimeoutSeconds: 7200,
+      Parameters: { Payload: expect.objectContaining({ 'action': 'pause', 'taskToken.$': '$$.Task.Token' }) },
+    });
+    expect(states['Wait For Promote'].Catch[0].Next).toBe('Aborted');
+  });
+
+  test('the lock outlives the planned rollout, and the execution never outlives the lock', () => {
+    const f = network();
+    const r = rollout(f, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }) });
+    // 10 min bake + 1 judge interval, x1.5, + 30 min slack.
+    expect(r.plan.lockTtlSeconds).toBe(Math.ceil(660 * 1.5) + 1800);
+    Template.fromStack(f.stack).hasResource('AWS::StepFunctions::StateMachine', {
+      Properties: Match.objectLike({ DefinitionString: Match.anyValue() }),
+    });
+    const sm = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::StepFunctions::StateMachine'))[0];
+    const definition = JSON.stringify(sm.Properties.DefinitionString);
+    expect(definition).toContain(`"TimeoutSeconds\\":${r.plan.lockTtlSeconds}`);
+  });
+
+  test('creates health alarms per color, combined into a composite the judge watches', () => {
+    const f = network();
+    rollout(f);
+    const t = Template.fromStack(f.stack);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    t.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 2);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(rN >= 10, (100 * FILL(eN, 0) / rN), 0)' })]),
+      Threshold: 5,
+      TreatMissingData: 'notBreaching',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('- 2 \\* \\(100 \\* FILL\\(eS, 0\\) / FILL\\(rS, 1\\)\\)') })]),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 2 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UnHealthyHostCount', Threshold: 1 });
+  });
+
+  test('alarms added after construction reach the judge', () => {
+    const f = network();
+    const r = rollout(f, { healthAlarms: false });
+    const late = new cloudwatch.Alarm(f.stack, 'Late', {
+      metric: new cloudwatch.Metric({ namespace: 'EverJust', metricName: 'CheckoutErrors' }), threshold: 1, evaluationPeriods: 1,
+    });
+    r.addAlarm(late);
+    const judge = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::Lambda::Function'))
+      .find((fn) => fn.Metadata?.['cdk-zero-downtime:handler'] === 'judge');
+    expect(JSON.stringify(judge.Properties.Environment.Variables.ZDT_CONFIG)).toContain('"Ref":"Late');
+  });
+
+  test('scopes IAM to the listener, its rules, the alarms and the state table', () => {
+    const f = network();
+    rollout(f);
+    const t = Template.fromStack(f.stack);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('RolloutRouterRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([
+        Match.objectLike({ Action: 'elasticloadbalancing:CreateRule', Resource: { Ref: Match.stringLikeRegexp('LbHttp') } }),
+        Match.objectLike({ Action: Match.arrayWith(['elasticloadbalancing:ModifyRule']), Resource: { 'Fn::Join': ['', Match.arrayWith([':listener-rule/'])] } }),
+      ]) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([
+        Match.objectLike({ Action: 'cloudwatch:DescribeAlarms', Resource: [
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutBlueHealth'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGreenHealth'), 'Arn'] },
+        ] }),
+      ]) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('RolloutLockRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([
+        Match.objectLike({ Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutStateTable'), 'Arn'] }] }),
+      ]) },
+    });
+  });
+
+  test('notifications go to an encrypted topic, events to EventBridge', () => {
+    const f = network();
+    rollout(f);
+    const t = Template.fromStack(f.stack);
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    expect(JSON.stringify(definitionOf(f.stack).States['Completed Event'].Parameters.Entries[0])).toContain('"Source":"cdk-zero-downtime"');
+  });
+
+  test('grants and metrics', () => {
+    const f = network();
+    const r = rollout(f);
+    const role = new iam.Role(f.stack, 'Pipeline', { assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com') });
+    r.grantStartRollout(role);
+    r.grantOperate(role);
+    const t = Template.fromStack(f.stack);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('Pipeline') }],
+      PolicyDocument: { Statement: Match.arrayWith([
+        Match.objectLike({ Action: 'states:StartExecution', Resource: { Ref: Match.stringLikeRegexp('RolloutStateMachine') } }),
+        Match.objectLike({ Action: Match.arrayWith(['states:SendTaskSuccess', 'states:SendTaskFailure']) }),
+      ]) },
+    });
+    expect(f.stack.resolve(r.metricRollbacks().toMetricConfig().metricStat)).toMatchObject({
+      namespace: 'CdkZeroDowntime', metricName: 'Rollbacks', dimensions: [{ name: 'Service', value: 'web' }],
+    });
+    expect(r.metricSucceeded().metricName).toBe('ExecutionsSucceeded');
+  });
+});
