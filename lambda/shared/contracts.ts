@@ -223,6 +223,9 @@ export const StateTable = {
   LIVE_COLOR: 'liveColor',
   PAUSE_TOKEN: 'pauseToken',
   PAUSED_STEP: 'pausedStep',
+  /** Set by the operator (`zdt abort`): the running rollout rolls back at its next judgement. */
+  ABORT_REQUESTED: 'abortRequested',
+  ABORT_REASON: 'abortReason',
   UPDATED_AT: 'updatedAt',
 } as const;
 

@@ -116,13 +116,15 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     '#token': StateTable.PAUSE_TOKEN,
     '#paused': StateTable.PAUSED_STEP,
     '#updated': StateTable.UPDATED_AT,
+    '#abort': StateTable.ABORT_REQUESTED,
+    '#abortReason': StateTable.ABORT_REASON,
   };
   const releaseLock = (id: string, setLive: boolean) => {
     const task = new tasks.DynamoUpdateItem(scope, id, {
       table: props.stateTable,
       key,
       conditionExpression: '#owner = :owner',
-      updateExpression: `SET #updated = :now${setLive ? ', #live = :live' : ''} REMOVE #owner, #expires, #token, #paused`,
+      updateExpression: `SET #updated = :now${setLive ? ', #live = :live' : ''} REMOVE #owner, #expires, #token, #paused, #abort, #abortReason`,
       expressionAttributeNames: setLive ? { ...lockNames, '#live': StateTable.LIVE_COLOR } : lockNames,
       expressionAttributeValues: {
         ':owner': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.execution')),
@@ -201,7 +203,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
 
   // -- preflight ----------------------------------------------------------------------------------------------
   const start = new sfn.Pass(scope, 'Plan', {
-    parameters: { 'input.$': '$', plan, 'execution.$': '$$.Execution.Id', 'judge': { errors: 0 } },
+    parameters: { 'input.$': '$', plan, 'stateTable': props.stateTable.tableName, 'execution.$': '$$.Execution.Id', 'judge': { errors: 0 } },
   });
   const acquire = invoke('Acquire Lock', props.lockFunction,
     { 'action': 'acquire', 'owner.$': '$.execution', 'ttlSeconds': plan.lockTtlSeconds }, '$.lock', READ_RETRY, retryable);
@@ -264,6 +266,28 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     resultPath: '$.bake',
   });
   const bakeWait = new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
+  // The operator's `zdt abort` sets a flag on the state item: checked before every judgement, so an abort
+  // takes effect within one judge interval whatever the step is doing.
+  const checkAbort = new tasks.DynamoGetItem(scope, 'Check Abort', {
+    table: props.stateTable,
+    key,
+    consistentRead: true,
+    projectionExpression: [new tasks.DynamoProjectionExpression().withAttribute(StateTable.ABORT_REQUESTED),
+      new tasks.DynamoProjectionExpression().withAttribute(StateTable.ABORT_REASON),
+      new tasks.DynamoProjectionExpression().withAttribute(StateTable.LOCK_OWNER)],
+    resultSelector: { 'item.$': '$.Item' },
+    resultPath: '$.control',
+  });
+  checkAbort.addRetry({ errors: ['States.ALL'], ...READ_RETRY });
+  const abortRequested = trigger('Abort Requested', 'aborted', {
+    'error': ErrorName.ABORTED,
+    'reason.$': "States.Format('aborted by the operator: {}', $.control.item.abortReason.S)",
+  });
+  const abortChoice = new sfn.Choice(scope, 'Abort Requested?')
+    .when(sfn.Condition.and(
+      sfn.Condition.isPresent('$.control.item.abortRequested.S'),
+      sfn.Condition.stringEqualsJsonPath('$.control.item.abortRequested.S', '$.execution'),
+    ), abortRequested);
   const judge = invoke('Judge', props.judgeFunction, {
     'action': 'judge',
     'targetColor.$': '$.colors.target',
@@ -339,8 +363,11 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     .when(sfn.Condition.numberLessThanJsonPath('$.cursor.index', '$.plan.stepCount'), loadStep)
     .otherwise(recordLive);
 
-  started.end.next(firstStep).next(loadStep).next(stepTargets).next(shift).next(startBake).next(bakeWait).next(judge)
-    .next(resetErrors).next(judged).next(verdict);
+  // A failed abort check must not stop the rollout: it is judged as usual.
+  checkAbort.addCatch(judge, { resultPath: '$.controlError' });
+  started.end.next(firstStep).next(loadStep).next(stepTargets).next(shift).next(startBake).next(bakeWait).next(checkAbort)
+    .next(abortChoice.otherwise(judge).afterwards());
+  judge.next(resetErrors).next(judged).next(verdict);
   stepDone.end.next(advance).next(moreSteps);
   recordLive.next(completed.start);
   completed.end.next(new sfn.Succeed(scope, 'Released'));

@@ -59,7 +59,7 @@ export interface CanaryOptions extends StrategyBakeOptions {
 export interface SegmentFirstOptions extends StrategyBakeOptions {
   /**
    * Segments, in order, each added to the ones before it (values of the segment header).
-   * @default ['internal', 'beta', 'premium']
+   * @default ['internal', 'beta', 'premium'] (at most 3: ALB takes 3 values per condition)
    */
   readonly segments?: string[];
   /**
@@ -88,8 +88,11 @@ const DEFAULT_BAKE = Duration.minutes(5);
 const SEED_LINEAR = [10, 25, 50, 75, 100];
 const SEED_CANARY = [1, 5, 25, 50, 100];
 const SEED_SEGMENTS = ['internal', 'beta', 'premium'];
-/** ALB accepts at most five values in the conditions of one rule; the segment rule spends them all on the header. */
-export const MAX_SEGMENTS = 5;
+/**
+ * Segments share one http-header condition (ALB ANDs separate conditions), and ALB takes at most 3 values per
+ * condition (and 5 per rule, counting the production rule's own conditions, which the segment rule copies).
+ */
+export const MAX_SEGMENTS = 3;
 /** ALB http-header condition values: up to 128 characters, no whitespace in our segment names. */
 const SEGMENT_PATTERN = /^[A-Za-z0-9._*?-]{1,128}$/;
 
@@ -134,7 +137,7 @@ export class RolloutStrategy {
     const segments = options.segments ?? SEED_SEGMENTS;
     if (segments.length === 0) return RolloutStrategy.invalid('segmentFirst', 'segments must list at least one segment, got []');
     if (segments.length > MAX_SEGMENTS) {
-      return RolloutStrategy.invalid('segmentFirst', `segments may hold at most ${MAX_SEGMENTS} segments (an ALB rule takes five condition values), got ${segments.length}`);
+      return RolloutStrategy.invalid('segmentFirst', `segments may hold at most ${MAX_SEGMENTS} segments (an ALB condition takes at most 3 values), got ${segments.length}`);
     }
     const steps: RolloutStep[] = segments.map((_, i) => ({ percent: 0, segments: segments.slice(0, i + 1) }));
     for (const percent of options.then ?? [100]) steps.push({ percent, segments: percent >= 100 ? [] : [...segments] });
@@ -209,7 +212,7 @@ export class RolloutStrategy {
         problems.push(`${where}.percent must increase from step to step (or stay equal while segments are added), got ${percent} after ${previousPercent}`);
       }
       if (segments.length > MAX_SEGMENTS) {
-        problems.push(`${where}.segments may hold at most ${MAX_SEGMENTS} segments (an ALB rule takes five condition values), got ${segments.length}`);
+        problems.push(`${where}.segments may hold at most ${MAX_SEGMENTS} segments (an ALB condition takes at most 3 values), got ${segments.length}`);
       }
       for (const s of segments) {
         if (!SEGMENT_PATTERN.test(s)) problems.push(`${where}.segments has "${s}": a segment is 1-128 characters of letters, digits, . _ - * ?`);

@@ -45,7 +45,8 @@ describe('RolloutStrategy', () => {
     ['a linear step of 0', RolloutStrategy.linear({ stepPercent: 0 }), /stepPercent must be an integer from 1 to 99, got 0/],
     ['a pause on the last step', RolloutStrategy.steps([{ percent: 100, pause: true }]), /last step must not pause/],
     ['a step with no traffic', RolloutStrategy.steps([{ percent: 0 }, { percent: 100 }]), /steps\[0\] sends no traffic/],
-    ['too many segments', RolloutStrategy.segmentFirst({ segments: ['a', 'b', 'c', 'd', 'e', 'f'] }), /^.*: segments may hold at most 5 segments.*got 6$/],
+    ['too many segments', RolloutStrategy.segmentFirst({ segments: ['a', 'b', 'c', 'd'] }), /^.*: segments may hold at most 3 segments.*got 4$/],
+    ['too many segments in a step', RolloutStrategy.steps([{ segments: ['a', 'b', 'c', 'd'] }, { percent: 100 }]), /steps\[0\]\.segments may hold at most 3 segments .*got 4/],
     ['a segment with a space', RolloutStrategy.segmentFirst({ segments: ['beta users'] }), /segments has "beta users"/],
     ['an empty segment list', RolloutStrategy.segmentFirst({ segments: [] }), /segments must list at least one segment/],
   ])('fails on %s, naming the construct path and the field', (_, strategy, message) => {

@@ -1,0 +1,191 @@
+/**
+ * Operator commands on a deployed rollout state machine: status, release, watch, promote, abort.
+ * They read what the execution itself records (its history holds the whole state document at every step),
+ * so they need only the state machine ARN.
+ */
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, HistoryEvent, ListExecutionsCommand,
+  SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { Color, ErrorName, isColor, PlannedStep, StateTable, Weights } from '../../lambda/shared/contracts';
+import { UsageError } from './args';
+
+export interface OpsContext {
+  readonly sfn: SFNClient;
+  readonly ddb: DynamoDBClient;
+  readonly out: (line: string) => void;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** The parts of the state document (see lib/private/rollout-definition.ts) the CLI reads. */
+export interface RolloutSnapshot {
+  readonly stateName: string;
+  readonly service?: string;
+  readonly stateTable?: string;
+  readonly stepCount?: number;
+  readonly judgeIntervalSeconds?: number;
+  readonly colors?: { target: Color; stable: Color };
+  readonly step?: PlannedStep;
+  readonly weights?: Weights;
+  readonly bake?: { passes: number; required: number };
+  readonly verdict?: string;
+  /** Task token of an unanswered manual pause. */
+  readonly pauseToken?: string;
+}
+
+/** Exit codes of `watch` and `release --watch`, for pipelines. */
+export const ExitCode = { SUCCEEDED: 0, ROLLED_BACK: 1, REFUSED_OR_FAILED: 2, ROLLBACK_FAILED: 3, USAGE: 64 } as const;
+
+const PAUSE_STATE = 'Wait For Promote';
+
+export async function runningExecution(ctx: OpsContext, stateMachineArn: string): Promise<string | undefined> {
+  const running = await ctx.sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 10 }));
+  return running.executions?.[0]?.executionArn;
+}
+
+export async function latestExecution(ctx: OpsContext, stateMachineArn: string): Promise<string | undefined> {
+  const all = await ctx.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
+  return all.executions?.[0]?.executionArn;
+}
+
+/** Reads the newest state document and any unanswered pause from the execution's history. */
+export async function snapshot(ctx: OpsContext, executionArn: string): Promise<RolloutSnapshot> {
+  const history = await ctx.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 200, includeExecutionData: true }));
+  const events = history.events ?? [];
+  const exited = events.find((e) => e.stateExitedEventDetails?.output);
+  const entered = events.find((e) => e.stateEnteredEventDetails);
+  const doc = exited ? JSON.parse(exited.stateExitedEventDetails!.output!) : {};
+  return {
+    stateName: entered?.stateEnteredEventDetails?.name ?? exited?.stateExitedEventDetails?.name ?? 'unknown',
+    service: doc.plan?.service,
+    stateTable: doc.stateTable,
+    stepCount: doc.plan?.stepCount,
+    judgeIntervalSeconds: doc.plan?.judgeIntervalSeconds,
+    colors: doc.colors,
+    step: doc.cursor?.step,
+    weights: doc.shift?.after ?? doc.route?.weights,
+    bake: doc.bake,
+    verdict: doc.verdict?.verdict,
+    pauseToken: unansweredPause(events),
+  };
+}
+
+/** The token of the newest pause task that has neither succeeded, failed nor timed out. */
+function unansweredPause(newestFirst: HistoryEvent[]): string | undefined {
+  for (const e of newestFirst) {
+    if (e.type === 'TaskSucceeded' || e.type === 'TaskFailed' || e.type === 'TaskTimedOut') {
+      // An answered task later than any pause we might still find: only a pause after it counts.
+      const resource = e.taskSucceededEventDetails?.resource ?? e.taskFailedEventDetails?.resource ?? e.taskTimedOutEventDetails?.resource;
+      if (resource === 'invoke.waitForTaskToken') return undefined;
+    }
+    if (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resource === 'invoke.waitForTaskToken') {
+      const params = JSON.parse(e.taskScheduledEventDetails.parameters ?? '{}');
+      return params.Payload?.taskToken;
+    }
+    if (e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name !== PAUSE_STATE) continue;
+  }
+  return undefined;
+}
+
+export function describeSnapshot(s: RolloutSnapshot): string {
+  const parts: string[] = [];
+  if (s.step && s.stepCount) parts.push(`step ${s.step.number}/${s.stepCount}${s.step.segments.length ? ` (segments ${s.step.segments.join(', ')})` : ''}`);
+  if (s.weights) parts.push(`blue ${s.weights.blue}% · green ${s.weights.green}%`);
+  if (s.bake) parts.push(`bake ${progressBar(s.bake.passes, s.bake.required)} ${s.bake.passes}/${s.bake.required}`);
+  if (s.verdict) parts.push(`verdict ${s.verdict}`);
+  if (s.pauseToken) parts.push('PAUSED: zdt promote | zdt abort');
+  parts.push(`at "${s.stateName}"`);
+  return parts.join(' · ');
+}
+
+export function progressBar(done: number, total: number, width = 10): string {
+  const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+export async function status(ctx: OpsContext, stateMachineArn: string): Promise<number> {
+  const running = await runningExecution(ctx, stateMachineArn);
+  if (running) {
+    ctx.out(`running: ${running}`);
+    ctx.out(`  ${describeSnapshot(await snapshot(ctx, running))}`);
+    return ExitCode.SUCCEEDED;
+  }
+  const latest = await latestExecution(ctx, stateMachineArn);
+  if (!latest) { ctx.out('no rollout has run yet'); return ExitCode.SUCCEEDED; }
+  const d = await ctx.sfn.send(new DescribeExecutionCommand({ executionArn: latest }));
+  ctx.out(`idle; last rollout ${outcome(d)}: ${latest}`);
+  return ExitCode.SUCCEEDED;
+}
+
+export async function release(ctx: OpsContext, stateMachineArn: string, options: { target?: string; reason?: string; watch?: boolean; intervalMs?: number }): Promise<number> {
+  if (options.target !== undefined && !isColor(options.target)) throw new UsageError(`--target must be "blue" or "green", got "${options.target}"`);
+  const input = { ...(options.target ? { targetColor: options.target } : {}), ...(options.reason ? { reason: options.reason } : {}) };
+  const started = await ctx.sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
+  ctx.out(`started ${started.executionArn}`);
+  return options.watch ? watch(ctx, started.executionArn!, { intervalMs: options.intervalMs }) : ExitCode.SUCCEEDED;
+}
+
+export async function watch(ctx: OpsContext, executionArn: string, options: { intervalMs?: number } = {}): Promise<number> {
+  let last = '';
+  for (;;) {
+    const d = await ctx.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (d.status !== 'RUNNING') {
+      ctx.out(`${outcome(d)}${d.cause ? `: ${d.cause}` : ''}`);
+      return exitCodeOf(d);
+    }
+    const line = describeSnapshot(await snapshot(ctx, executionArn));
+    if (line !== last) { ctx.out(line); last = line; }
+    await ctx.sleep(options.intervalMs ?? 5000);
+  }
+}
+
+export async function promote(ctx: OpsContext, stateMachineArn: string): Promise<number> {
+  const running = await requireRunning(ctx, stateMachineArn);
+  const s = await snapshot(ctx, running);
+  if (!s.pauseToken) throw new UsageError(`the rollout ${running} is not paused (it is at "${s.stateName}"): nothing to promote`);
+  await ctx.sfn.send(new SendTaskSuccessCommand({ taskToken: s.pauseToken, output: JSON.stringify({ promoted: true }) }));
+  ctx.out(`promoted ${running} past step ${s.step?.number ?? '?'}`);
+  return ExitCode.SUCCEEDED;
+}
+
+export async function abort(ctx: OpsContext, stateMachineArn: string, reason: string): Promise<number> {
+  const running = await requireRunning(ctx, stateMachineArn);
+  const s = await snapshot(ctx, running);
+  if (s.pauseToken) {
+    await ctx.sfn.send(new SendTaskFailureCommand({ taskToken: s.pauseToken, error: ErrorName.ABORTED, cause: reason }));
+    ctx.out(`aborted ${running}: it rolls back now`);
+    return ExitCode.SUCCEEDED;
+  }
+  if (!s.service || !s.stateTable) throw new UsageError(`the rollout ${running} has not finished its preflight yet; try again in a few seconds`);
+  await ctx.ddb.send(new UpdateItemCommand({
+    TableName: s.stateTable,
+    Key: { [StateTable.PARTITION_KEY]: { S: s.service } },
+    ConditionExpression: '#owner = :execution',
+    UpdateExpression: 'SET #abort = :execution, #reason = :reason',
+    ExpressionAttributeNames: { '#owner': StateTable.LOCK_OWNER, '#abort': StateTable.ABORT_REQUESTED, '#reason': StateTable.ABORT_REASON },
+    ExpressionAttributeValues: { ':execution': { S: running }, ':reason': { S: reason } },
+  }));
+  ctx.out(`abort requested for ${running}: it rolls back at its next judgement (within ${s.judgeIntervalSeconds ?? 60} s)`);
+  return ExitCode.SUCCEEDED;
+}
+
+async function requireRunning(ctx: OpsContext, stateMachineArn: string): Promise<string> {
+  const running = await runningExecution(ctx, stateMachineArn);
+  if (!running) throw new UsageError(`no rollout is running on ${stateMachineArn}`);
+  return running;
+}
+
+function outcome(d: DescribeExecutionCommandOutput): string {
+  if (d.status === 'SUCCEEDED') return 'SUCCEEDED (new color live)';
+  if (d.error === 'ZdtRolledBack') return 'ROLLED BACK';
+  if (d.error === 'ZdtRollbackFailed') return 'ROLLBACK FAILED';
+  return `${d.status}${d.error ? ` (${d.error})` : ''}`;
+}
+
+function exitCodeOf(d: DescribeExecutionCommandOutput): number {
+  if (d.status === 'SUCCEEDED') return ExitCode.SUCCEEDED;
+  if (d.error === 'ZdtRolledBack') return ExitCode.ROLLED_BACK;
+  if (d.error === 'ZdtRollbackFailed') return ExitCode.ROLLBACK_FAILED;
+  return ExitCode.REFUSED_OR_FAILED;
+}

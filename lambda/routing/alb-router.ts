@@ -1,0 +1,131 @@
+import { ModifyRuleCommand, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { clock } from '../shared/clock';
+import {
+  Color, ErrorName, otherColor, RouterCheckTargetsResult, RouterConfig, RouterDescribeResult, RouterShiftResult, SegmentRoute, Weights,
+} from '../shared/contracts';
+import { awsCall, ZdtError } from '../shared/errors';
+import { log } from '../shared/log';
+import { describeRule, elbv2 } from './elbv2';
+import { actionsWithWeights, readRawWeights } from './forward-action';
+import {
+  DesiredSegmentRoute, isDesiredSegmentRoute, readSegmentRoute, reconcileSegmentRoute, SegmentRuleState,
+} from './segment-route';
+import { checkTargets } from './target-health';
+import { formatWeights, FULL_WEIGHT, liveColorOf, sameWeights, toPercentages, weightsFor } from './weights';
+
+/**
+ * Reads after a write before WEIGHT_VERIFICATION_FAILED. ALB applies a rule change within
+ * a second or two; DescribeRules may briefly return the previous state meanwhile.
+ */
+export const VERIFY_READS = 4;
+/** Wait before the second read-back; doubled before each further one (250, 500, 1000 ms: under 2 s in all). */
+export const VERIFY_BACKOFF_MS = 250;
+/** Growth of the read-back wait after each mismatch. */
+const VERIFY_BACKOFF_FACTOR = 2;
+
+const LIVE_RULE = 'Live rule';
+
+/** What the listener should hold after a shift or rollback. */
+interface DesiredRoute {
+  readonly weights: Weights;
+  readonly segmentRoute: DesiredSegmentRoute | null;
+}
+
+/** What the listener holds: the live rule, its weights in percent, and the segment rule. */
+interface RouteState {
+  readonly liveRule: Rule;
+  readonly weights: Weights;
+  readonly segment: SegmentRuleState;
+}
+
+function describeSegments(route: SegmentRoute | DesiredSegmentRoute | null): string {
+  return route ? `segments [${route.segments.join(', ')}] on ${route.color}` : 'no segment route';
+}
+
+/**
+ * The traffic router of a blue/green pair behind one ALB listener (after Argo Rollouts'
+ * SetWeight / VerifyWeight / SetHeaderRoute / RemoveManagedRoutes). Production weights live in
+ * the forward action of the live rule; a segment rule routes marked requests to one color.
+ * Every write computes the desired state, reads the actual one, writes only the difference and
+ * reads back until AWS shows the desired state.
+ */
+export class AlbRouter {
+  constructor(private readonly config: RouterConfig) {}
+
+  /** Live weights, the live color (null while split) and the segment route. */
+  async describe(): Promise<RouterDescribeResult> {
+    const state = await this.read();
+    return { weights: state.weights, liveColor: liveColorOf(state.weights), segmentRoute: state.segment.route };
+  }
+
+  /** TARGETS_UNHEALTHY unless the color's target group has registered, healthy targets. */
+  checkTargets(color: Color, minHealthyPercent?: number): Promise<RouterCheckTargetsResult> {
+    return checkTargets(this.config.targetGroupArns[color], color, minHealthyPercent);
+  }
+
+  /** `percent` of production traffic to `targetColor`, the listed segments wholly to it (none: no segment route). */
+  shift(targetColor: Color, percent: number, segments: readonly string[]): Promise<RouterShiftResult> {
+    return this.apply({
+      weights: weightsFor(targetColor, percent),
+      segmentRoute: segments.length > 0 ? { color: targetColor, segments } : null,
+    });
+  }
+
+  /** All traffic to `stableColor` and the segment route removed, weights first. */
+  rollback(stableColor: Color): Promise<RouterShiftResult> {
+    log('warn', 'rolling back', { stableColor, from: otherColor(stableColor) });
+    return this.apply({ weights: weightsFor(stableColor, FULL_WEIGHT), segmentRoute: null });
+  }
+
+  private async apply(desired: DesiredRoute): Promise<RouterShiftResult> {
+    const before = await this.read();
+    // Production weights first: a rollback restores traffic before it tidies the segment route.
+    const weightsChanged = !sameWeights(before.weights, desired.weights);
+    if (weightsChanged) await this.writeWeights(before.liveRule, desired.weights);
+    const segmentChanged = await reconcileSegmentRoute(this.config, before.liveRule, before.segment, desired.segmentRoute);
+    if (!weightsChanged && !segmentChanged) {
+      log('info', 'no changes to the listener', { weights: before.weights, segmentRoute: before.segment.route });
+      return { before: before.weights, after: before.weights, changed: false, segmentRoute: before.segment.route };
+    }
+    const after = await this.verify(desired);
+    return { before: before.weights, after: after.weights, changed: true, segmentRoute: after.segment.route };
+  }
+
+  private async writeWeights(liveRule: Rule, weights: Weights): Promise<void> {
+    const ruleArn = this.config.liveRuleArn;
+    // Actions only: ModifyRule leaves the conditions untouched, and the stickiness is carried over.
+    const actions = actionsWithWeights(liveRule, weights, this.config.targetGroupArns, LIVE_RULE);
+    await awsCall(`ModifyRule(${ruleArn})`, () => elbv2().send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions })));
+    log('info', 'weights written', { ruleArn, weights });
+  }
+
+  /** Reads back until the listener shows `desired`, with a growing wait, or WEIGHT_VERIFICATION_FAILED. */
+  private async verify(desired: DesiredRoute): Promise<RouteState> {
+    let wait = VERIFY_BACKOFF_MS;
+    let state = await this.read();
+    for (let reads = 1; ; reads++) {
+      if (sameWeights(state.weights, desired.weights) && isDesiredSegmentRoute(state.segment.route, desired.segmentRoute)) {
+        log('info', 'route verified', { weights: state.weights, segmentRoute: state.segment.route, reads });
+        return state;
+      }
+      if (reads >= VERIFY_READS) {
+        throw new ZdtError(ErrorName.WEIGHT_VERIFICATION_FAILED, `Listener rule ${this.config.liveRuleArn} on ${this.config.listenerArn} does not show the desired route after ${reads} read-backs: desired ${formatWeights(desired.weights)} with ${describeSegments(desired.segmentRoute)}, actual ${formatWeights(state.weights)} with ${describeSegments(state.segment.route)}`);
+      }
+      log('warn', 'read-back differs from the desired route; reading again', { desired, actual: { weights: state.weights, segmentRoute: state.segment.route }, waitMs: wait });
+      await clock().sleep(wait);
+      wait *= VERIFY_BACKOFF_FACTOR;
+      state = await this.read();
+    }
+  }
+
+  private async read(): Promise<RouteState> {
+    const ruleArn = this.config.liveRuleArn;
+    const liveRule = await describeRule(ruleArn);
+    if (!liveRule) {
+      throw new ZdtError(ErrorName.ROUTE_INVALID, `${LIVE_RULE} ${ruleArn} does not exist on listener ${this.config.listenerArn}: expected the rule of the live-route custom resource`);
+    }
+    const weights = toPercentages(readRawWeights(liveRule, this.config.targetGroupArns, LIVE_RULE), ruleArn);
+    const segment = await readSegmentRoute(this.config);
+    return { liveRule, weights, segment };
+  }
+}

@@ -1,0 +1,48 @@
+import { LiveRouteProperties } from '../shared/contracts';
+import { invalid, requireObject } from '../shared/validate';
+import { createLiveRoute, deleteLiveRoute, parseLiveRouteProperties, updateLiveRoute } from './live-route';
+
+/** The CloudFormation event the custom_resources.Provider framework passes to onEvent (the fields we use). */
+export interface LiveRouteEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResourceProperties: LiveRouteProperties & { readonly ServiceToken?: string };
+  readonly OldResourceProperties?: LiveRouteProperties & { readonly ServiceToken?: string };
+  readonly PhysicalResourceId?: string;
+  readonly LogicalResourceId?: string;
+  readonly RequestId?: string;
+  readonly StackId?: string;
+  readonly ResourceType?: string;
+}
+
+export interface LiveRouteResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data: { readonly RuleArn: string };
+}
+
+const EVENT = 'Live route event';
+
+/** onEvent handler of Custom::ZdtLiveRoute. A deploy never moves live traffic: see live-route.ts. */
+export async function handler(event: LiveRouteEvent): Promise<LiveRouteResponse | { readonly PhysicalResourceId?: string }> {
+  const obj = requireObject(event, EVENT);
+  switch (obj.RequestType) {
+    case 'Create': {
+      const ruleArn = await createLiveRoute(parseLiveRouteProperties(event.ResourceProperties, 'ResourceProperties'));
+      return { PhysicalResourceId: ruleArn, Data: { RuleArn: ruleArn } };
+    }
+    case 'Update': {
+      if (!event.PhysicalResourceId) throw invalid(EVENT, 'PhysicalResourceId', 'the ARN of the live rule', event.PhysicalResourceId);
+      const ruleArn = await updateLiveRoute(
+        event.PhysicalResourceId,
+        parseLiveRouteProperties(event.ResourceProperties, 'ResourceProperties'),
+        parseLiveRouteProperties(event.OldResourceProperties, 'OldResourceProperties'),
+      );
+      return { PhysicalResourceId: ruleArn, Data: { RuleArn: ruleArn } };
+    }
+    case 'Delete':
+      await deleteLiveRoute(event.PhysicalResourceId);
+      // The provider framework refuses a Delete that changes the physical id: hand back the same.
+      return event.PhysicalResourceId ? { PhysicalResourceId: event.PhysicalResourceId } : {};
+    default:
+      throw invalid(EVENT, 'RequestType', '"Create", "Update" or "Delete"', obj.RequestType);
+  }
+}

@@ -1,0 +1,89 @@
+import { Color, ErrorName, isColor } from './contracts';
+import { ZdtError } from './errors';
+
+/**
+ * Field checks for handler requests and configurations. Every failure is an INVALID_REQUEST
+ * that names where the value came from (`source`), the field, what is allowed and what was given.
+ */
+
+/** Longest rendering of a rejected value in an error message. */
+const MAX_VALUE_CHARS = 200;
+
+/** Renders a rejected value for an error message (JSON, truncated). */
+export function show(value: unknown): string {
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : JSON.stringify(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}...` : text;
+}
+
+export function invalid(source: string, field: string, expected: string, value: unknown): ZdtError {
+  return new ZdtError(ErrorName.INVALID_REQUEST, `${source}: "${field}" must be ${expected}; got ${show(value)}`);
+}
+
+/** The value as a plain object, or INVALID_REQUEST. */
+export function requireObject(value: unknown, source: string, field = 'request'): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, field, 'an object', value);
+  return value as Record<string, unknown>;
+}
+
+export function requireString(obj: Record<string, unknown>, field: string, source: string): string {
+  const value = obj[field];
+  if (typeof value !== 'string' || value.trim() === '') throw invalid(source, field, 'a non-empty string', value);
+  return value;
+}
+
+export interface IntegerRange {
+  readonly min: number;
+  readonly max?: number;
+}
+
+function describeRange(range: IntegerRange): string {
+  return range.max === undefined ? `an integer >= ${range.min}` : `an integer from ${range.min} to ${range.max}`;
+}
+
+/** An integer field within range. `fromString` also accepts decimal strings (CloudFormation properties). */
+export function requireInteger(
+  obj: Record<string, unknown>, field: string, range: IntegerRange, source: string, fromString = false,
+): number {
+  const raw = obj[field];
+  const value = fromString && typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || (range.max !== undefined && value > range.max)) {
+    throw invalid(source, field, describeRange(range), raw);
+  }
+  return value;
+}
+
+export function optionalInteger(
+  obj: Record<string, unknown>, field: string, range: IntegerRange, source: string,
+): number | undefined {
+  return obj[field] === undefined ? undefined : requireInteger(obj, field, range, source);
+}
+
+export function requireColor(obj: Record<string, unknown>, field: string, source: string): Color {
+  const value = obj[field];
+  if (!isColor(value)) throw invalid(source, field, '"blue" or "green"', value);
+  return value;
+}
+
+/** An array of non-empty strings without duplicates. */
+export function requireStringArray(obj: Record<string, unknown>, field: string, source: string): string[] {
+  const value = obj[field];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.trim() === '')) {
+    throw invalid(source, field, 'an array of non-empty strings', value);
+  }
+  if (new Set(value).size !== value.length) throw invalid(source, field, 'an array without duplicates', value);
+  return value as string[];
+}
+
+/** The `action` field, one of `actions`. */
+export function requireAction<A extends string>(obj: Record<string, unknown>, actions: readonly A[], source: string): A {
+  const value = obj.action;
+  if (typeof value !== 'string' || !(actions as readonly string[]).includes(value)) {
+    throw invalid(source, 'action', `one of ${actions.map((a) => `"${a}"`).join(', ')}`, value);
+  }
+  return value as A;
+}
