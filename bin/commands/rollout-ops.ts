@@ -37,8 +37,6 @@ export interface RolloutSnapshot {
 /** Exit codes of `watch` and `release --watch`, for pipelines. */
 export const ExitCode = { SUCCEEDED: 0, ROLLED_BACK: 1, REFUSED_OR_FAILED: 2, ROLLBACK_FAILED: 3, USAGE: 64 } as const;
 
-const PAUSE_STATE = 'Wait For Promote';
-
 export async function runningExecution(ctx: OpsContext, stateMachineArn: string): Promise<string | undefined> {
   const running = await ctx.sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 10 }));
   return running.executions?.[0]?.executionArn;
@@ -75,7 +73,7 @@ export async function snapshot(ctx: OpsContext, executionArn: string): Promise<R
 function unansweredPause(newestFirst: HistoryEvent[]): string | undefined {
   for (const e of newestFirst) {
     if (e.type === 'TaskSucceeded' || e.type === 'TaskFailed' || e.type === 'TaskTimedOut') {
-      // An answered task later than any pause we might still find: only a pause after it counts.
+      // The newest pause was answered (or timed out): nothing is waiting.
       const resource = e.taskSucceededEventDetails?.resource ?? e.taskFailedEventDetails?.resource ?? e.taskTimedOutEventDetails?.resource;
       if (resource === 'invoke.waitForTaskToken') return undefined;
     }
@@ -83,7 +81,6 @@ function unansweredPause(newestFirst: HistoryEvent[]): string | undefined {
       const params = JSON.parse(e.taskScheduledEventDetails.parameters ?? '{}');
       return params.Payload?.taskToken;
     }
-    if (e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name !== PAUSE_STATE) continue;
   }
   return undefined;
 }

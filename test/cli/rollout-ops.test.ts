@@ -1,0 +1,108 @@
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExecutionCommand, GetExecutionHistoryCommand, HistoryEvent, ListExecutionsCommand, SendTaskFailureCommand,
+  SendTaskSuccessCommand, SFNClient, StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import * as ops from '../../bin/commands/rollout-ops';
+import { UsageError } from '../../bin/commands/args';
+
+const sfnMock = mockClient(SFNClient);
+const ddbMock = mockClient(DynamoDBClient);
+const SM = 'arn:aws:states:us-east-1:123456789012:stateMachine:rollout';
+const EXEC = 'arn:aws:states:us-east-1:123456789012:execution:rollout:r1';
+
+let lines: string[];
+const ctx = (): ops.OpsContext => ({ sfn: new SFNClient({}), ddb: new DynamoDBClient({}), out: (l) => lines.push(l), sleep: async () => undefined });
+
+const doc = {
+  plan: { service: 'web', stepCount: 5, judgeIntervalSeconds: 60 },
+  stateTable: 'state-table',
+  colors: { target: 'green', stable: 'blue' },
+  cursor: { index: 1, step: { number: 2, percent: 5, segments: [], bakeSeconds: 300, bakeIntervals: 5, pause: true } },
+  shift: { after: { blue: 95, green: 5 } },
+  bake: { passes: 3, required: 5 },
+  verdict: { verdict: 'WAIT' },
+};
+const exited = (name: string, output: unknown): HistoryEvent => ({
+  id: 10, timestamp: new Date(), type: 'TaskStateExited', stateExitedEventDetails: { name, output: JSON.stringify(output) },
+});
+const pauseScheduled: HistoryEvent = {
+  id: 11, timestamp: new Date(), type: 'TaskScheduled',
+  taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'us-east-1', parameters: JSON.stringify({ Payload: { action: 'pause', taskToken: 'TOKEN-1' } }) },
+};
+const pauseSucceeded: HistoryEvent = {
+  id: 12, timestamp: new Date(), type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: '{}' },
+};
+
+beforeEach(() => {
+  sfnMock.reset();
+  ddbMock.reset();
+  lines = [];
+  sfnMock.on(ListExecutionsCommand, { stateMachineArn: SM, statusFilter: 'RUNNING' }).resolves({ executions: [{ executionArn: EXEC } as never] });
+});
+
+describe('operator commands', () => {
+  test('status shows the step, the weights, the bake progress and a pause', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [pauseScheduled, exited('Paused Sent', doc)] });
+    await ops.status(ctx(), SM);
+    expect(lines.join('\n')).toContain('step 2/5 · blue 95% · green 5% · bake [######....] 3/5 · verdict WAIT · PAUSED: zdt promote | zdt abort');
+  });
+
+  test('release starts an execution with the target and reason', async () => {
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXEC });
+    await ops.release(ctx(), SM, { target: 'green', reason: 'release 42' });
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: SM, input: '{"targetColor":"green","reason":"release 42"}' });
+  });
+
+  test('release refuses a target that is not a color, before calling AWS', async () => {
+    await expect(ops.release(ctx(), SM, { target: 'red' })).rejects.toThrow(/--target must be "blue" or "green", got "red"/);
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  test.each([
+    ['SUCCEEDED', undefined, ops.ExitCode.SUCCEEDED],
+    ['FAILED', 'ZdtRolledBack', ops.ExitCode.ROLLED_BACK],
+    ['FAILED', 'ZdtRollbackFailed', ops.ExitCode.ROLLBACK_FAILED],
+    ['FAILED', 'ZdtRolloutInProgress', ops.ExitCode.REFUSED_OR_FAILED],
+  ] as const)('watch ends %s/%s with exit code %s, so a pipeline can gate on it', async (status, error, code) => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Judge', doc)] });
+    sfnMock.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' } as never).resolves({ status, error, cause: 'why' } as never);
+    expect(await ops.watch(ctx(), EXEC)).toBe(code);
+  });
+
+  test('promote answers the unanswered pause with its task token', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [pauseScheduled, exited('Paused Sent', doc)] });
+    await ops.promote(ctx(), SM);
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'TOKEN-1' });
+  });
+
+  test('promote refuses when the rollout is not paused', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Next Step', doc), pauseSucceeded, pauseScheduled] });
+    await expect(ops.promote(ctx(), SM)).rejects.toBeInstanceOf(UsageError);
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  });
+
+  test('abort at a pause fails the pause task, which rolls back', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [pauseScheduled, exited('Paused Sent', doc)] });
+    await ops.abort(ctx(), SM, 'bad metrics');
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: 'TOKEN-1', error: 'ZdtAborted', cause: 'bad metrics' });
+  });
+
+  test('abort while baking flags the execution in the state table, only while it holds the lock', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Judge', doc)] });
+    await ops.abort(ctx(), SM, 'bad metrics');
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'state-table',
+      Key: { service: { S: 'web' } },
+      ConditionExpression: '#owner = :execution',
+      ExpressionAttributeValues: { ':execution': { S: EXEC }, ':reason': { S: 'bad metrics' } },
+    });
+  });
+
+  test('promote and abort need a running rollout', async () => {
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+    await expect(ops.abort(ctx(), SM, 'x')).rejects.toThrow(/no rollout is running/);
+  });
+});
