@@ -25,6 +25,9 @@ export interface Weights {
 /** Every handler reads its configuration from this environment variable (JSON). */
 export const CONFIG_ENV = 'ZDT_CONFIG';
 
+/** CloudFormation Metadata key on a Lambda function naming the pre-bundled handler it runs (read by the rehearsal). */
+export const HANDLER_METADATA_KEY = 'cdk-zero-downtime:handler';
+
 /** Source of every event the library puts on EventBridge. */
 export const EVENT_SOURCE = 'cdk-zero-downtime';
 

@@ -5,11 +5,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CONFIG_ENV } from '../../lambda/shared/contracts';
+import { CONFIG_ENV, HANDLER_METADATA_KEY } from '../../lambda/shared/contracts';
 import { acknowledge } from './nag';
 
-/** CloudFormation Metadata key naming the pre-bundled handler a function runs (read by the rehearsal). */
-export const HANDLER_METADATA_KEY = 'cdk-zero-downtime:handler';
+export { HANDLER_METADATA_KEY };
 
 /** Runtime of every handler: the newest Node.js that Lambda offers. */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;

@@ -1,0 +1,604 @@
+import './polyfills';
+import { ExecutionError, RunOptions, StateMachine } from 'aws-local-stepfunctions';
+import type { Clock } from '../lambda/shared/clock';
+import type { AslDefinition } from './asl';
+import { prepareDefinition, PreparedDefinition, PreparedTask, TASK_TOKEN_PLACEHOLDER } from './definition';
+import { lambdaFunctionName } from './resources';
+import { RetryPolicy, STATES_TIMEOUT } from './retry';
+import { VirtualClock } from './virtual-clock';
+
+/**
+ * Runs a state machine definition locally with aws-local-stepfunctions, every Task bound to a
+ * local function (never AWS), Wait states and Retry intervals on a virtual clock, and returns the
+ * outcome with a timeline of the execution in virtual time.
+ */
+
+/** A Lambda function bound in-process: receives the payload, returns the result (JSON). */
+export type LambdaFunctionHandler = (payload: unknown, invocation: LambdaInvocation) => Promise<unknown> | unknown;
+
+export interface LambdaInvocation {
+  /** Name of the function invoked (as the state machine named it, without qualifier). */
+  readonly functionName: string;
+  readonly stateName: string;
+  readonly executionArn: string;
+  /** 1 for the first attempt, 2 for the first retry... */
+  readonly attempt: number;
+}
+
+/**
+ * Serves a service integration locally: receives the Task's Parameters (resolved by the engine),
+ * returns what the service would (for dynamodb:getItem, `{ Item }`). Throw an Error whose `name` is
+ * the Step Functions error (e.g. "DynamoDB.ConditionalCheckFailedException") to fail the task.
+ */
+export type IntegrationHandler = (parameters: unknown, context: IntegrationContext) => Promise<unknown> | unknown;
+
+export interface IntegrationContext {
+  /** The integration key, e.g. "dynamodb:updateItem" (see TaskResource). */
+  readonly integration: string;
+  readonly resource: string;
+  readonly stateName: string;
+  readonly executionArn: string;
+  readonly attempt: number;
+  /** The task token, for a .waitForTaskToken integration. */
+  readonly taskToken?: string;
+}
+
+/** What the operator (the rehearsal) answers to a task token: SendTaskSuccess or SendTaskFailure. */
+export type TaskTokenDecision =
+  | { readonly output: unknown }
+  | { readonly error: string; readonly cause?: string };
+
+export interface TaskTokenRequest {
+  readonly stateName: string;
+  readonly resource: string;
+  readonly executionArn: string;
+  /** What the task sent along with the token (the Lambda payload or the integration's parameters). */
+  readonly payload: unknown;
+  /** What the Lambda or integration returned when it was handed the token. */
+  readonly deliveryResult: unknown;
+  /** Virtual epoch ms at which the token was issued. */
+  readonly issuedAt: number;
+  /** The Task's TimeoutSeconds, if any (the operator may answer `{ error: 'States.Timeout' }`). */
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * Answers task tokens. Advance the virtual clock before answering to model the time the operator
+ * took (clock.advance or clock.sleep).
+ */
+export type TaskTokenHandler = (token: string, request: TaskTokenRequest) => Promise<TaskTokenDecision> | TaskTokenDecision;
+
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export type TimelineEventType =
+  | 'ExecutionStarted' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionTimedOut' | 'ExecutionAborted'
+  | 'StateEntered' | 'StateExited' | 'StateFailed' | 'StateRetried' | 'StateCaught'
+  | 'MapIterationStarted' | 'MapIterationSucceeded' | 'MapIterationFailed'
+  | 'ParallelBranchStarted' | 'ParallelBranchSucceeded' | 'ParallelBranchFailed'
+  | 'TaskTokenIssued';
+
+/** One entry of the execution's timeline, stamped with virtual time. */
+export interface TimelineEvent {
+  readonly type: TimelineEventType;
+  /** Virtual epoch ms. */
+  readonly at: number;
+  /** Virtual ms since the execution started. */
+  readonly elapsedMs: number;
+  readonly state?: string;
+  /** The state's Type in the definition (a rewritten Wait state is reported as 'Wait'). */
+  readonly stateType?: string;
+  /** Iteration index, for states inside a Map. */
+  readonly mapIndex?: number;
+  /** The Map or Parallel state of a MapIteration / ParallelBranch event. */
+  readonly parentState?: string;
+  readonly input?: unknown;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+  /** StateRetried: the attempt about to run (2 = first retry) and the virtual delay before it. */
+  readonly retry?: { readonly attempt: number; readonly delayMs: number };
+  readonly taskToken?: string;
+}
+
+export interface TaskInvocationCounts {
+  /** Every Lambda or integration call, retries included (Wait states not counted). */
+  readonly total: number;
+  readonly byState: Readonly<Record<string, number>>;
+  /** Lambda invocations by function name. */
+  readonly byFunction: Readonly<Record<string, number>>;
+  /** Service integration calls by integration key ("dynamodb:updateItem"). */
+  readonly byIntegration: Readonly<Record<string, number>>;
+}
+
+export interface RunResult {
+  readonly status: ExecutionStatus;
+  /** The execution's output when it SUCCEEDED. */
+  readonly output?: unknown;
+  /** The error name when it FAILED (or States.Timeout when it TIMED_OUT). */
+  readonly error?: string;
+  readonly cause?: string;
+  readonly executionArn: string;
+  /** Virtual epoch ms. */
+  readonly startedAt: number;
+  readonly stoppedAt: number;
+  /** Virtual duration, ms. */
+  readonly durationMs: number;
+  /** Real (wall-clock) duration of the local run, ms. */
+  readonly realDurationMs: number;
+  readonly events: readonly TimelineEvent[];
+  /** Billable state transitions: states entered plus retries (how Step Functions Standard counts). */
+  readonly stateTransitions: number;
+  readonly taskInvocations: TaskInvocationCounts;
+}
+
+export interface RunStateMachineOptions {
+  /** The Amazon States Language definition (JSONPath), e.g. from stateMachineOf(template). */
+  readonly definition: AslDefinition;
+  /** @default {} */
+  readonly input?: unknown;
+  /** Functions by name or ARN (qualifiers ignored), for lambda:invoke and function-ARN tasks. @default - none */
+  readonly lambdas?: ReadonlyMap<string, LambdaFunctionHandler> | Readonly<Record<string, LambdaFunctionHandler>>;
+  /**
+   * Service integrations by key: what follows "arn:aws:states:::" without ".waitForTaskToken"
+   * ("dynamodb:updateItem", "events:putEvents", "sns:publish", "aws-sdk:ssm:getParameter"), or
+   * "activity:<name>" for activities. @default - none
+   */
+  readonly integrations?: Readonly<Record<string, IntegrationHandler>>;
+  /** Answers task tokens of .waitForTaskToken tasks. @default - such tasks are unbound */
+  readonly taskTokens?: TaskTokenHandler;
+  /** Time of the execution; Wait states and Retry intervals sleep on it. @default - a new VirtualClock */
+  readonly clock?: Clock;
+  /** Called with each timeline event as it is recorded (live progress). */
+  readonly onEvent?: (event: TimelineEvent) => void;
+  /** ARN of the state machine (context object, execution ARN). @default arn:aws:states:us-east-1:123456789012:stateMachine:Rehearsal */
+  readonly stateMachineArn?: string;
+  /** @default - "rehearsal-<n>" */
+  readonly executionName?: string;
+  /** RoleArn in the context object. @default - a placeholder role ARN */
+  readonly roleArn?: string;
+  /** Stops the execution (status ABORTED). */
+  readonly signal?: AbortSignal;
+  /** Validate the definition with asl-validator (JSONPaths and ARNs) first. @default true */
+  readonly validate?: boolean;
+  /** Source of [0, 1) for Retry JitterStrategy FULL. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** A Task the runner cannot bind; the message names the state and its resource. */
+export class UnboundResourceError extends Error {
+  /** Read by the engine: an unbound resource is a fault of the rehearsal, never retried or caught. */
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'Rehearsal.UnboundResource';
+  }
+}
+
+/** An error raised by a task's handler, carried to the engine under its Step Functions name. */
+class TaskError extends Error {
+  constructor(name: string, cause: string, readonly isRetryable = true, readonly isCatchable = true) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+const DEFAULT_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Rehearsal';
+const LAMBDA_OK_STATUS = 200;
+const LAMBDA_ASYNC_STATUS = 202;
+const LAMBDA_DRY_RUN_STATUS = 204;
+const MS_PER_SECOND = 1000;
+let executionCounter = 0;
+
+/** Lets every pending microtask run (the engine's event log is consumed there) before time moves. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function runStateMachine(options: RunStateMachineOptions): Promise<RunResult> {
+  const realStart = performance.now();
+  const clock = options.clock ?? new VirtualClock();
+  const prepared = prepareDefinition(options.definition);
+  const lambdas = normalizeLambdas(options.lambdas);
+  const integrations = options.integrations ?? {};
+  checkBindings(prepared, lambdas, integrations, options.taskTokens);
+  if (options.validate ?? true) validateOnce(options.definition);
+
+  const stateMachineArn = options.stateMachineArn ?? DEFAULT_STATE_MACHINE_ARN;
+  const executionName = options.executionName ?? `rehearsal-${++executionCounter}`;
+  const executionArn = executionArnOf(stateMachineArn, executionName);
+  const input = options.input ?? {};
+  const startedAt = clock.now();
+  const deadline = prepared.timeoutSeconds !== undefined ? startedAt + prepared.timeoutSeconds * MS_PER_SECOND : undefined;
+
+  const events: TimelineEvent[] = [];
+  let stateTransitions = 0;
+  const counts = { total: 0, byState: {} as Record<string, number>, byFunction: {} as Record<string, number>, byIntegration: {} as Record<string, number> };
+  const record = (event: Omit<TimelineEvent, 'at' | 'elapsedMs'>): void => {
+    const at = clock.now();
+    const stamped: TimelineEvent = { ...event, at, elapsedMs: at - startedAt };
+    if (stamped.type === 'StateEntered' || stamped.type === 'StateRetried') stateTransitions += 1;
+    events.push(stamped);
+    options.onEvent?.(stamped);
+  };
+  const count = (stateName: string, bucket: Record<string, number>, key: string): void => {
+    counts.total += 1;
+    counts.byState[stateName] = (counts.byState[stateName] ?? 0) + 1;
+    bucket[key] = (bucket[key] ?? 0) + 1;
+  };
+
+  let stopReason: 'timeout' | 'abort' | undefined;
+  let tokenCounter = 0;
+  let abortExecution: () => void = () => undefined;
+  const stop = (reason: 'timeout' | 'abort'): void => {
+    if (stopReason) return;
+    stopReason = reason;
+    abortExecution();
+  };
+  const stopped = (): boolean => stopReason !== undefined;
+
+  /** Sleeps on the clock, but no further than the execution's deadline (then times it out). */
+  const sleepWithinDeadline = async (ms: number): Promise<void> => {
+    if (deadline !== undefined && clock.now() + ms > deadline) {
+      await clock.sleep(Math.max(0, deadline - clock.now()));
+      stop('timeout');
+      return;
+    }
+    await clock.sleep(ms);
+  };
+
+  const invokeLambda = async (task: PreparedTask, functionRef: string, payload: unknown, attempt: number): Promise<unknown> => {
+    const functionName = lambdaFunctionName(functionRef);
+    const fn = lambdas.get(functionName);
+    if (!fn) {
+      throw new UnboundResourceError(`State "${task.name}" invokes Lambda function "${functionRef}" (resource ${task.resourceArn}), which is not bound; bound functions: ${[...lambdas.keys()].join(', ') || 'none'}`);
+    }
+    count(task.name, counts.byFunction, functionName);
+    try {
+      const result = await fn(jsonCopy(payload), { functionName, stateName: task.name, executionArn, attempt });
+      return jsonCopy(result ?? null);
+    } catch (err) {
+      throw lambdaError(err);
+    }
+  };
+
+  const callIntegration = async (task: PreparedTask, key: string, parameters: unknown, attempt: number, taskToken?: string): Promise<unknown> => {
+    const handler = integrations[key];
+    if (!handler) {
+      throw new UnboundResourceError(`State "${task.name}" calls ${task.resourceArn}, but no integration "${key}" is bound; bound integrations: ${Object.keys(integrations).join(', ') || 'none'}`);
+    }
+    count(task.name, counts.byIntegration, key);
+    try {
+      const result = await handler(jsonCopy(parameters), { integration: key, resource: task.resourceArn, stateName: task.name, executionArn, attempt, taskToken });
+      return jsonCopy(result ?? null);
+    } catch (err) {
+      throw namedError(err);
+    }
+  };
+
+  const awaitTaskToken = async (task: PreparedTask, token: string, payload: unknown, deliveryResult: unknown): Promise<unknown> => {
+    if (!options.taskTokens) {
+      throw new UnboundResourceError(`State "${task.name}" waits for a task token (${task.resourceArn}), but no taskTokens handler is bound`);
+    }
+    const issuedAt = clock.now();
+    record({ type: 'TaskTokenIssued', state: task.name, stateType: task.originalType, taskToken: token, input: payload });
+    const decision = await options.taskTokens(token, { stateName: task.name, resource: task.resourceArn, executionArn, payload, deliveryResult, issuedAt, timeoutSeconds: task.timeoutSeconds });
+    if ('error' in decision) throw new TaskError(decision.error, decision.cause ?? '');
+    return jsonCopy(decision.output ?? null);
+  };
+
+  /** One attempt of a Task: call what its resource names, wait for the token if it must. */
+  const attemptTask = async (task: PreparedTask, input: unknown, attempt: number): Promise<unknown> => {
+    const resource = task.resource;
+    switch (resource.kind) {
+      case 'lambdaInvoke': {
+        const params = (input ?? {}) as Record<string, unknown>;
+        const token = resource.waitForTaskToken ? `${executionName}/${task.name}/${++tokenCounter}` : undefined;
+        const filled = token ? fillToken(params, token) as Record<string, unknown> : params;
+        if (typeof filled.FunctionName !== 'string') {
+          throw new UnboundResourceError(`State "${task.name}" (${task.resourceArn}) has no FunctionName in its Parameters`);
+        }
+        const payload = filled.Payload ?? {};
+        const invocationType = filled.InvocationType ?? 'RequestResponse';
+        if (invocationType === 'DryRun') return { StatusCode: LAMBDA_DRY_RUN_STATUS, Payload: '' };
+        const result = await invokeLambda(task, filled.FunctionName, payload, attempt);
+        if (token) return awaitTaskToken(task, token, payload, result);
+        if (invocationType === 'Event') return { StatusCode: LAMBDA_ASYNC_STATUS, Payload: '' };
+        return {
+          ExecutedVersion: '$LATEST',
+          Payload: result,
+          SdkHttpMetadata: { HttpStatusCode: LAMBDA_OK_STATUS },
+          SdkResponseMetadata: { RequestId: `${executionName}-${task.name}-${attempt}` },
+          StatusCode: LAMBDA_OK_STATUS,
+        };
+      }
+      case 'lambdaFunction':
+        return invokeLambda(task, resource.functionName, input, attempt);
+      case 'integration': {
+        const token = resource.waitForTaskToken ? `${executionName}/${task.name}/${++tokenCounter}` : undefined;
+        const parameters = token ? fillToken(input, token) : input;
+        const result = await callIntegration(task, resource.key, parameters, attempt, token);
+        return token ? awaitTaskToken(task, token, parameters, result) : result;
+      }
+      case 'activity':
+        return callIntegration(task, resource.key, input, attempt);
+      case 'wait':
+        return runWait(task, input);
+      case 'pass':
+        return task.passResult;
+      default:
+        throw new UnboundResourceError(`State "${task.name}" has resource "${task.resourceArn}", which the rehearsal cannot bind (expected a Lambda function, arn:aws:states:::lambda:invoke, or a service integration arn:aws:states:::<service>:<action>)`);
+    }
+  };
+
+  const runWait = async (task: PreparedTask, input: unknown): Promise<unknown> => {
+    const { input: stateInput, seconds, timestamp } = input as { input: unknown; seconds?: unknown; timestamp?: unknown };
+    let ms = 0;
+    if (seconds !== undefined) {
+      if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
+        throw new TaskError('States.Runtime', `Wait state "${task.name}": expected Seconds to be a non-negative integer, got ${JSON.stringify(seconds)}`, false, false);
+      }
+      ms = seconds * MS_PER_SECOND;
+    } else if (timestamp !== undefined) {
+      const at = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
+      if (Number.isNaN(at)) {
+        throw new TaskError('States.Runtime', `Wait state "${task.name}": expected an ISO-8601 Timestamp, got ${JSON.stringify(timestamp)}`, false, false);
+      }
+      ms = Math.max(0, at - clock.now());
+    }
+    await sleepWithinDeadline(ms);
+    return stateInput;
+  };
+
+  /** What the engine calls for a Task state: attempts, Retry on the virtual clock, virtual timeout. */
+  const taskHandler = (task: PreparedTask) => async (input: unknown): Promise<unknown> => {
+    await settle();
+    const retry = new RetryPolicy(task.retry, options.random);
+    for (let attempt = 1; ; attempt++) {
+      if (stopped()) return null;
+      const attemptStart = clock.now();
+      try {
+        const result = await attemptTask(task, input, attempt);
+        if (task.timeoutSeconds !== undefined && clock.now() - attemptStart > task.timeoutSeconds * MS_PER_SECOND) {
+          throw new TaskError(STATES_TIMEOUT, `State "${task.name}" ran ${(clock.now() - attemptStart) / MS_PER_SECOND} virtual seconds, more than its TimeoutSeconds (${task.timeoutSeconds})`);
+        }
+        return result;
+      } catch (err) {
+        if (err instanceof UnboundResourceError || (err instanceof TaskError && !err.isRetryable)) throw err;
+        const error = err as Error;
+        const next = retry.nextDelayMs(error.name);
+        if (!next || stopped()) throw error;
+        await settle();
+        record({ type: 'StateFailed', state: task.name, stateType: task.originalType, input, error: error.name, cause: error.message });
+        record({ type: 'StateRetried', state: task.name, stateType: task.originalType, input, error: error.name, retry: { attempt: attempt + 1, delayMs: next.delayMs } });
+        await sleepWithinDeadline(next.delayMs);
+      }
+    }
+  };
+
+  type EngineHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+  const taskResourceLocalHandlers: EngineHandlers = {};
+  for (const task of prepared.tasks.values()) {
+    taskResourceLocalHandlers[task.name] = taskHandler(task) as unknown as EngineHandlers[string];
+  }
+  const retryIntervalOverrides = Object.fromEntries(prepared.compositeRetries.map((name) => [name, 0]));
+
+  const machine = new StateMachine(prepared.definition as never, { validationOptions: { noValidate: true } });
+  const execution = machine.run(input as never, {
+    noThrowOnAbort: true,
+    overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
+    context: contextObject(clock, { executionArn, executionName, stateMachineArn, roleArn: options.roleArn, startedAt, input }),
+  });
+  abortExecution = execution.abort;
+  const onAbort = (): void => stop('abort');
+  if (options.signal?.aborted) stop('abort');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const consumed = (async () => {
+    // The engine's StateCaught event does not say what was caught: take it from the StateFailed before it.
+    const lastFailure = new Map<string, Pick<TimelineEvent, 'error' | 'cause'>>();
+    for await (const event of execution.eventLogs) {
+      let translated = translateEvent(event as unknown as EngineEvent, prepared, stopReason);
+      if (!translated) continue;
+      const key = `${translated.state}#${translated.mapIndex ?? ''}`;
+      if (translated.type === 'StateFailed') lastFailure.set(key, { error: translated.error, cause: translated.cause });
+      if (translated.type === 'StateCaught') translated = { ...translated, ...lastFailure.get(key) };
+      record(translated);
+    }
+  })();
+  // An onEvent that throws surfaces when the run ends (awaited below), not as an unhandled rejection.
+  consumed.catch(() => undefined);
+
+  let status: ExecutionStatus;
+  let output: unknown;
+  let error: string | undefined;
+  let cause: string | undefined;
+  try {
+    output = await execution.result;
+    status = stopReason === 'timeout' ? 'TIMED_OUT' : stopReason === 'abort' ? 'ABORTED' : 'SUCCEEDED';
+    if (status === 'TIMED_OUT') {
+      error = STATES_TIMEOUT;
+      cause = `The execution ran longer than its TimeoutSeconds (${prepared.timeoutSeconds})`;
+    }
+    if (status !== 'SUCCEEDED') output = undefined;
+  } catch (err) {
+    if (!(err instanceof ExecutionError)) throw err;
+    const failure = err.cause as Error;
+    status = 'FAILED';
+    error = failure.name;
+    cause = failure.message;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  await consumed;
+  const stoppedAt = clock.now();
+  return {
+    status,
+    output,
+    error,
+    cause,
+    executionArn,
+    startedAt,
+    stoppedAt,
+    durationMs: stoppedAt - startedAt,
+    realDurationMs: performance.now() - realStart,
+    events,
+    stateTransitions,
+    taskInvocations: counts,
+  };
+}
+
+/** The engine's event log entries, as far as the runner reads them. */
+interface EngineEvent {
+  readonly type: string;
+  readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown; readonly output?: unknown };
+  readonly parentState?: { readonly name: string };
+  readonly index?: number;
+  readonly input?: unknown;
+  readonly output?: unknown;
+  readonly Error?: string;
+  readonly Cause?: unknown;
+  readonly retry?: { readonly attempt: number };
+}
+
+function translateEvent(event: EngineEvent, prepared: PreparedDefinition, stopReason: 'timeout' | 'abort' | undefined): Omit<TimelineEvent, 'at' | 'elapsedMs'> | undefined {
+  const stateType = event.state ? prepared.stateTypes.get(event.state.name) ?? event.state.type : undefined;
+  const base = {
+    state: event.state?.name,
+    stateType,
+    mapIndex: event.state ? event.index : undefined,
+    parentState: event.parentState?.name,
+  };
+  const failure = event.Error !== undefined ? { error: event.Error, cause: typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause) } : {};
+  switch (event.type) {
+    case 'ExecutionStarted':
+      return { type: 'ExecutionStarted', input: event.input };
+    case 'ExecutionSucceeded':
+      return { type: 'ExecutionSucceeded', output: event.output };
+    case 'ExecutionFailed':
+      return { type: 'ExecutionFailed', ...failure };
+    case 'ExecutionAborted':
+    case 'ExecutionTimeout':
+      return { type: stopReason === 'timeout' ? 'ExecutionTimedOut' : 'ExecutionAborted' };
+    case 'StateEntered':
+      return { type: 'StateEntered', ...base, input: event.state?.input };
+    case 'StateExited':
+      return { type: 'StateExited', ...base, input: event.state?.input, output: event.state?.output };
+    case 'StateFailed':
+    case 'StateCaught':
+      return { type: event.type, ...base, ...failure };
+    case 'StateRetried':
+      // Only Map and Parallel states: the runner retries Task states itself.
+      return { type: 'StateRetried', ...base, retry: { attempt: (event.retry?.attempt ?? 0) + 1, delayMs: 0 } };
+    case 'MapIterationStarted': case 'MapIterationSucceeded': case 'MapIterationFailed':
+    case 'ParallelBranchStarted': case 'ParallelBranchSucceeded': case 'ParallelBranchFailed':
+      return { type: event.type, parentState: event.parentState?.name, mapIndex: event.index, ...failure };
+    default:
+      return undefined;
+  }
+}
+
+/** Definitions already validated: asl-validator takes ~100 ms a run, and a rehearsal reruns one definition. */
+const validDefinitions = new Set<string>();
+
+/** Validates the definition with asl-validator (through the engine's constructor), which throws with its findings. */
+function validateOnce(definition: AslDefinition): void {
+  const text = JSON.stringify(definition);
+  if (validDefinitions.has(text)) return;
+  new StateMachine(definition as never);
+  validDefinitions.add(text);
+}
+
+/** Every statically known resource must be bound before anything runs. */
+function checkBindings(prepared: PreparedDefinition, lambdas: ReadonlyMap<string, LambdaFunctionHandler>, integrations: Readonly<Record<string, IntegrationHandler>>, taskTokens: TaskTokenHandler | undefined): void {
+  const problems: string[] = [];
+  for (const task of prepared.tasks.values()) {
+    const r = task.resource;
+    if (r.kind === 'unknown') problems.push(`state "${task.name}": resource "${task.resourceArn}" is neither a Lambda function nor a service integration`);
+    if (r.kind === 'lambdaFunction' && !lambdas.has(r.functionName)) problems.push(`state "${task.name}": Lambda function "${r.functionName}" (${task.resourceArn}) is not bound`);
+    if (r.kind === 'lambdaInvoke' && task.staticFunctionName !== undefined && !lambdas.has(lambdaFunctionName(task.staticFunctionName))) {
+      problems.push(`state "${task.name}": Lambda function "${task.staticFunctionName}" (${task.resourceArn}) is not bound`);
+    }
+    if ((r.kind === 'integration' || r.kind === 'activity') && !integrations[r.key]) problems.push(`state "${task.name}": integration "${r.key}" (${task.resourceArn}) is not bound`);
+    if ((r.kind === 'lambdaInvoke' || r.kind === 'integration') && r.waitForTaskToken && !taskTokens) {
+      problems.push(`state "${task.name}": ${task.resourceArn} waits for a task token, but no taskTokens handler is given`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new UnboundResourceError(`The rehearsal binds every Task state locally and never calls AWS; these are unbound:\n- ${problems.join('\n- ')}`);
+  }
+}
+
+function normalizeLambdas(lambdas: RunStateMachineOptions['lambdas']): Map<string, LambdaFunctionHandler> {
+  const entries = lambdas === undefined ? [] : lambdas instanceof Map ? [...lambdas.entries()] : Object.entries(lambdas);
+  return new Map(entries.map(([key, fn]) => [lambdaFunctionName(key), fn]));
+}
+
+function executionArnOf(stateMachineArn: string, executionName: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+}
+
+interface ContextFacts {
+  readonly executionArn: string;
+  readonly executionName: string;
+  readonly stateMachineArn: string;
+  readonly roleArn?: string;
+  readonly startedAt: number;
+  readonly input: unknown;
+}
+
+/**
+ * The context object ($$). The engine adds Execution.Input / StartTime (real time) itself; the
+ * definition is rewritten to read RehearsalStartTime / RehearsalInput instead (see definition.ts).
+ * State.EnteredTime is read when the engine evaluates a state's paths, right after entering it.
+ */
+function contextObject(clock: Clock, facts: ContextFacts): Record<string, unknown> {
+  const [, partition, , , account] = facts.stateMachineArn.split(':');
+  return {
+    Execution: {
+      Id: facts.executionArn,
+      Name: facts.executionName,
+      RoleArn: facts.roleArn ?? `arn:${partition}:iam::${account}:role/RehearsalStateMachineRole`,
+      RedriveCount: 0,
+      RehearsalStartTime: new Date(facts.startedAt).toISOString(),
+      RehearsalInput: facts.input,
+    },
+    StateMachine: { Id: facts.stateMachineArn, Name: facts.stateMachineArn.split(':').pop() },
+    State: {
+      get EnteredTime(): string {
+        return new Date(clock.now()).toISOString();
+      },
+      RetryCount: 0,
+    },
+  };
+}
+
+function fillToken(value: unknown, token: string): unknown {
+  if (typeof value === 'string') return value.split(TASK_TOKEN_PLACEHOLDER).join(token);
+  if (Array.isArray(value)) return value.map((v) => fillToken(v, token));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fillToken(v, token)]));
+}
+
+/** Payloads cross the Lambda boundary as JSON, as they do in AWS. */
+function jsonCopy(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * A Lambda function error as Step Functions reports it: the error is the errorType (the thrown
+ * error's name), the cause the JSON of { errorType, errorMessage, trace }.
+ */
+function lambdaError(err: unknown): Error {
+  if (err instanceof UnboundResourceError) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  const errorType = e.name || 'Error';
+  const trace = (e.stack ?? '').split('\n').slice(1).map((line) => line.trim());
+  return new TaskError(errorType, JSON.stringify({ errorType, errorMessage: e.message, trace }));
+}
+
+function namedError(err: unknown): Error {
+  if (err instanceof UnboundResourceError) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  return new TaskError(e.name || 'Error', e.message);
+}
