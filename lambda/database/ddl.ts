@@ -1,0 +1,137 @@
+/**
+ * DDL safety. Every schema change runs with a short `lock_timeout`, so a DDL statement stuck behind a long
+ * transaction gives up instead of queueing the application's reads and writes behind its lock request; it is
+ * then retried with jittered exponential backoff. Statements also run with a `statement_timeout`, except
+ * CREATE INDEX CONCURRENTLY and constraint validation, which scan the table without blocking writers.
+ */
+import type { ClientBase } from 'pg';
+import { clock } from '../shared/clock';
+import { log } from '../shared/log';
+import { MigrationError, MigrationErrorName } from './errors';
+
+/** SQLSTATE lock_not_available: lock_timeout expired. */
+export const LOCK_NOT_AVAILABLE = '55P03';
+/** SQLSTATE deadlock_detected. */
+export const DEADLOCK_DETECTED = '40P01';
+/** SQLSTATE serialization_failure. */
+const SERIALIZATION_FAILURE = '40001';
+const RETRYABLE_CODES = new Set([LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED, SERIALIZATION_FAILURE]);
+
+export interface DdlSafetyOptions {
+  /** How long one DDL statement may wait for its lock before it gives up (and is retried). @default 500 */
+  readonly lockTimeoutMs?: number;
+  /** Limit of one DDL statement's run time (not applied to concurrent index builds and validations). @default 60000 */
+  readonly statementTimeoutMs?: number;
+  /** Attempts per DDL transaction before failing with ZdtMigrationLockTimeout. @default 10 */
+  readonly maxAttempts?: number;
+  /** First backoff between attempts; doubles each time, with full jitter. @default 200 */
+  readonly retryBaseDelayMs?: number;
+  /** Largest backoff between attempts. @default 5000 */
+  readonly retryMaxDelayMs?: number;
+}
+
+/**
+ * pgroll uses 500 ms: long enough for a metadata-only ALTER on a busy table, short enough that queued
+ * application queries barely notice the wait.
+ */
+export const DEFAULT_LOCK_TIMEOUT_MS = 500;
+/** A metadata-only DDL takes milliseconds; a minute means something scans or rewrites, which the engine never intends. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+/** With the default backoff this keeps retrying for about half a minute before giving up. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+export const DEFAULT_RETRY_BASE_DELAY_MS = 200;
+export const DEFAULT_RETRY_MAX_DELAY_MS = 5_000;
+
+export type Resolved<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
+
+export function resolveSafety(o: DdlSafetyOptions = {}): Resolved<DdlSafetyOptions> {
+  return {
+    lockTimeoutMs: o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    statementTimeoutMs: o.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    maxAttempts: o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    retryBaseDelayMs: o.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: o.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS,
+  };
+}
+
+export function pgCode(err: unknown): string | undefined {
+  return (err as { code?: string } | undefined)?.code;
+}
+
+/** Full-jitter exponential backoff (AWS architecture blog): uniform in [0, min(max, base * 2^attempt)]. */
+export function backoffMs(attempt: number, base: number, max: number): number {
+  return Math.round(Math.random() * Math.min(max, base * 2 ** attempt));
+}
+
+export interface DdlStats {
+  /** Lock timeouts (and deadlocks) met and retried so far. */
+  retries: number;
+}
+
+/** Runs DDL on one connection with the safety settings. */
+export class DdlRunner {
+  readonly options: Resolved<DdlSafetyOptions>;
+  readonly stats: DdlStats = { retries: 0 };
+
+  constructor(readonly client: ClientBase, options: DdlSafetyOptions = {}) {
+    this.options = resolveSafety(options);
+  }
+
+  /**
+   * Runs `body` in one transaction with SET LOCAL lock_timeout / statement_timeout; retries the whole
+   * transaction on lock timeouts and deadlocks. `label` names what is being done, for messages.
+   */
+  async transaction<T>(label: string, body: (client: ClientBase) => Promise<T>, opts: { noStatementTimeout?: boolean } = {}): Promise<T> {
+    return this.retrying(label, async () => {
+      await this.client.query('BEGIN');
+      try {
+        await this.client.query(`SET LOCAL lock_timeout = ${Math.round(this.options.lockTimeoutMs)}`);
+        await this.client.query(`SET LOCAL statement_timeout = ${opts.noStatementTimeout ? 0 : Math.round(this.options.statementTimeoutMs)}`);
+        const result = await body(this.client);
+        await this.client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await this.client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Runs one statement that cannot run in a transaction block (CREATE/DROP INDEX CONCURRENTLY), with
+   * lock_timeout and no statement_timeout. `beforeRetry` cleans up after a failed attempt (an invalid index).
+   */
+  async outsideTransaction(label: string, sql: string, beforeRetry?: () => Promise<void>): Promise<void> {
+    await this.retrying(label, async () => {
+      await this.client.query(`SET lock_timeout = ${Math.round(this.options.lockTimeoutMs)}`);
+      await this.client.query('SET statement_timeout = 0');
+      try {
+        await this.client.query(sql);
+      } finally {
+        await this.client.query('RESET lock_timeout');
+        await this.client.query('RESET statement_timeout');
+      }
+    }, beforeRetry);
+  }
+
+  private async retrying<T>(label: string, attempt: () => Promise<T>, beforeRetry?: () => Promise<void>): Promise<T> {
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const code = pgCode(err);
+        if (!code || !RETRYABLE_CODES.has(code)) throw err;
+        if (beforeRetry) await beforeRetry();
+        if (n + 1 >= this.options.maxAttempts) {
+          throw new MigrationError(MigrationErrorName.LOCK_TIMEOUT,
+            `${label}: expected to acquire its locks within lock_timeout ${this.options.lockTimeoutMs} ms, but ${this.options.maxAttempts} attempts failed (last: ${(err as Error).message}). `
+            + 'A long-running transaction probably holds a conflicting lock (see pg_locks / pg_stat_activity); nothing was changed by the failed attempts. Retry later.');
+        }
+        this.stats.retries++;
+        const delay = backoffMs(n, this.options.retryBaseDelayMs, this.options.retryMaxDelayMs);
+        log('warn', 'DDL lock not available, retrying', { label, attempt: n + 1, code, delayMs: delay });
+        await clock().sleep(delay);
+      }
+    }
+  }
+}

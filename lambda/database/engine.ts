@@ -1,0 +1,375 @@
+/**
+ * The expand/contract migration engine. One instance works on one connection and one physical schema.
+ *
+ *   start     expand: new columns/tables, up/down triggers, the new version schema of views; concurrent indexes
+ *   backfill  keyset batches through the triggers, checkpointed (call repeatedly, or once with no budget)
+ *   validate  row counts, checksums of converted columns, constraint validity, no invalid index
+ *   complete  contract: drop the old version schema, triggers and old columns/tables (one transaction)
+ *   rollback  before complete: undo the expand; every write of both versions is kept in the old columns
+ *
+ * Every action holds the schema's migration lock (advisory) for its duration, and every DDL statement runs
+ * with lock_timeout and jittered retries (ddl.ts).
+ */
+import type { ClientBase } from 'pg';
+import { log } from '../shared/log';
+import { BackfillBudget, BackfillOptions, runBackfill } from './backfill';
+import { invalidIndexes, listColumns, listTables, primaryKey } from './catalog';
+import { DdlRunner, DdlSafetyOptions } from './ddl';
+import { parseMigration } from './definition';
+import { MigrationError, MigrationErrorName } from './errors';
+import { CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
+import { probeVolatileDefault } from './operations/columns';
+import { buildPlan, MigrationPlan } from './plan';
+import { qn } from './sql';
+import {
+  ACTIVE_STATUSES, BackfillCheckpoint, currentVersionSchema, deleteCheckpoints, ensureStateSchema, getActiveMigration, getCheckpoints,
+  getLatestMigration, getMigration, MigrationRecord, MigrationStatus, nowParam, setGateToken, setStatus, STATE_SCHEMA, withMigrationLock,
+} from './state';
+import { Migration } from './types';
+import { createVersionSchema, dropVersionSchema, physicalModel, versionSchemaName } from './versioned-schema';
+
+export const DEFAULT_SCHEMA = 'public';
+
+export interface EngineOptions extends DdlSafetyOptions, BackfillOptions {
+  /** The physical schema the migration changes. @default 'public' */
+  readonly schema?: string;
+  /** Allow high-risk (data-dropping) steps. @default false */
+  readonly acknowledgeHighRisk?: boolean;
+}
+
+export interface BackfillProgress {
+  readonly migration: string;
+  readonly done: boolean;
+  readonly rowsDone: number;
+  /** Estimated rows to touch, over all tables. */
+  readonly rowsTotal: number;
+  readonly tables: readonly BackfillCheckpoint[];
+}
+
+export interface ValidationReport {
+  readonly migration: string;
+  readonly ok: boolean;
+  readonly checks: readonly Check[];
+}
+
+export interface MigrationStatusReport {
+  readonly migration: string;
+  readonly schema: string;
+  readonly status: MigrationStatus;
+  readonly versionSchema: string;
+  readonly previousVersionSchema: string | null;
+  readonly waitingForGate: boolean;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly completedAt: string | null;
+  readonly backfill: BackfillProgress;
+}
+
+export class MigrationEngine {
+  readonly schema: string;
+  private readonly ddl: DdlRunner;
+
+  constructor(private readonly client: ClientBase, private readonly options: EngineOptions = {}) {
+    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    this.ddl = new DdlRunner(client, options);
+  }
+
+  /** Lock timeouts met (and retried) by this engine's DDL so far. */
+  get lockRetries(): number {
+    return this.ddl.stats.retries;
+  }
+
+  /** Validates the definition against the catalog and returns the plan; changes nothing. */
+  async plan(input: unknown): Promise<MigrationPlan> {
+    const migration = parseMigration(input);
+    const ctx = await this.checkContext(migration);
+    this.check(migration, ctx);
+    const previous = await this.previousVersionSchemaForPlan();
+    return buildPlan(migration, ctx, versionSchemaName(this.schema, migration.name), previous);
+  }
+
+  /** Expand. Idempotent: re-running it for a migration that is already started only finishes what is missing. */
+  async start(input: unknown): Promise<{ plan: MigrationPlan; status: MigrationStatus }> {
+    const migration = parseMigration(input);
+    const versionSchema = versionSchemaName(this.schema, migration.name);
+    return withMigrationLock(this.client, this.schema, async () => {
+      await ensureStateSchema(this.client);
+      let record = await getMigration(this.client, this.schema, migration.name);
+      if (record?.status === 'completed') {
+        throw new MigrationError(MigrationErrorName.WRONG_STATE, `Migration ${migration.name} on schema ${this.schema} is already completed (at ${record.completedAt}); give a new migration a new name`);
+      }
+      if (record && record.status !== 'rolled_back' && JSON.stringify(record.migration) !== JSON.stringify(migration)) {
+        throw new MigrationError(MigrationErrorName.WRONG_STATE, `Migration ${migration.name} is already ${record.status} with a different definition; roll it back before starting the changed one`);
+      }
+      if (record?.status === 'rolled_back') {
+        await this.client.query(`DELETE FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1 AND name = $2`, [this.schema, migration.name]);
+        record = null;
+      }
+      const active = await getActiveMigration(this.client, this.schema);
+      if (active && active.name !== migration.name) {
+        throw new MigrationError(MigrationErrorName.IN_PROGRESS, `Expected no active migration on schema ${this.schema}, but ${active.name} is ${active.status} (since ${active.startedAt}); complete or roll it back first`);
+      }
+      if (record && record.status !== 'starting') {
+        // Already expanded: finish any concurrent index build a crash interrupted.
+        await this.expandConcurrently(record);
+        return { plan: buildPlan(migration, emptyContext(this.schema), versionSchema, record.previousVersionSchema), status: record.status };
+      }
+      const ctx = await this.checkContext(migration);
+      this.check(migration, ctx);
+      const previous = record?.previousVersionSchema ?? await currentVersionSchema(this.client, this.schema);
+      const plan = buildPlan(migration, ctx, versionSchema, previous);
+      this.requireAcknowledgement(plan, 'start');
+      if (!record) await this.insertRecord(migration, versionSchema, previous);
+      log('info', 'migration start', { migration: migration.name, schema: this.schema, risk: plan.risk });
+      await this.ddl.transaction(`start of migration ${migration.name}`, async (c) => {
+        const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema);
+        for (const [index, op] of migration.operations.entries()) await implementationOf(op).expand(op, opCtx(index), ctx.catalog);
+        const model = await physicalModel(c, this.schema);
+        for (const op of migration.operations) implementationOf(op).view?.(op, model);
+        for (const [index, op] of migration.operations.entries()) await implementationOf(op).triggers?.(op, opCtx(index), ctx.catalog, model);
+        await createVersionSchema(c, this.schema, versionSchema, model);
+        await setStatus(c, this.schema, migration.name, 'started');
+      });
+      const started = (await getMigration(this.client, this.schema, migration.name))!;
+      await this.expandConcurrently(started);
+      return { plan, status: 'started' };
+    });
+  }
+
+  /**
+   * Runs backfill batches until done or the budget is spent (no budget: until done). Safe to call again after
+   * a crash: it resumes after the last committed batch. Marks the migration backfilled when every table is done.
+   */
+  async backfill(name: string, budget: BackfillBudget = {}): Promise<BackfillProgress> {
+    return withMigrationLock(this.client, this.schema, async () => {
+      const record = await this.requireRecord(name, ['started', 'backfilled', 'validated'], 'backfill');
+      const tables = await this.backfillTables(record);
+      if (record.status === 'started') {
+        await runBackfill(this.ddl, this.schema, name, tables, { ...this.options, ...budget });
+      }
+      const progress = await this.progress(record, tables);
+      if (progress.done && record.status === 'started') await setStatus(this.client, this.schema, name, 'backfilled');
+      return progress;
+    });
+  }
+
+  /** Runs the validation checks; on success marks the migration validated. Never changes data. */
+  async validate(name: string): Promise<ValidationReport> {
+    return withMigrationLock(this.client, this.schema, async () => {
+      const record = await this.requireRecord(name, ['backfilled', 'validated'], 'validate');
+      const checks: Check[] = [];
+      for (const [index, op] of record.migration.operations.entries()) {
+        checks.push(...(await implementationOf(op).validate?.(op, this.opContext(name, index, record.versionSchema)) ?? []));
+      }
+      const invalid = await invalidIndexes(this.client, this.schema);
+      checks.push({ name: 'no invalid indexes', ok: invalid.length === 0, detail: invalid.length === 0 ? `schema ${this.schema} has no invalid index` : `invalid indexes in ${this.schema}: ${invalid.join(', ')}` });
+      const ok = checks.every((c) => c.ok);
+      if (ok) await setStatus(this.client, this.schema, name, 'validated');
+      log(ok ? 'info' : 'error', 'migration validation', { migration: name, ok, failed: checks.filter((c) => !c.ok) });
+      return { migration: name, ok, checks };
+    });
+  }
+
+  /** Contract, in one transaction: drops the old version schema, the triggers, and what the migration replaces. */
+  async complete(name: string): Promise<void> {
+    await withMigrationLock(this.client, this.schema, async () => {
+      const record = await this.requireRecord(name, ['validated'], 'complete');
+      this.requireAcknowledgement(buildPlan(record.migration, emptyContext(this.schema), record.versionSchema, record.previousVersionSchema), 'complete');
+      await this.ddl.transaction(`complete of migration ${name}`, async (c) => {
+        if (record.previousVersionSchema) await dropVersionSchema(c, record.previousVersionSchema);
+        for (const [index, op] of record.migration.operations.entries()) {
+          await implementationOf(op).contract?.(op, this.opContext(name, index, record.versionSchema));
+        }
+        await this.dropAllTriggerFunctions(c, name);
+        await setStatus(c, this.schema, name, 'completed');
+        await setGateToken(c, this.schema, name, null);
+        await deleteCheckpoints(c, this.schema, name);
+      });
+      log('info', 'migration completed', { migration: name, schema: this.schema });
+    });
+  }
+
+  /**
+   * Undo the expand (any state before complete, including a half-finished start). Writes made meanwhile by
+   * either version are kept: the old columns received them directly or through the down triggers.
+   */
+  async rollback(name: string): Promise<void> {
+    await withMigrationLock(this.client, this.schema, async () => {
+      await ensureStateSchema(this.client);
+      const record = await getMigration(this.client, this.schema, name);
+      if (!record) throw new MigrationError(MigrationErrorName.WRONG_STATE, `Cannot roll back migration ${name} on schema ${this.schema}: no such migration was started`);
+      if (record.status === 'rolled_back') return;
+      if (record.status === 'completed') {
+        throw new MigrationError(MigrationErrorName.WRONG_STATE, `Cannot roll back migration ${name}: it was completed at ${record.completedAt} (the old columns are gone); write a new migration instead`);
+      }
+      await this.ddl.transaction(`drop version schema ${record.versionSchema}`, (c) => dropVersionSchema(c, record.versionSchema));
+      const ops = [...record.migration.operations.entries()].reverse();
+      for (const [index, op] of ops) await implementationOf(op).rollback?.(op, this.opContext(name, index, record.versionSchema));
+      await this.ddl.transaction(`record rollback of ${name}`, async (c) => {
+        await this.dropAllTriggerFunctions(c, name);
+        await deleteCheckpoints(c, this.schema, name);
+        await setGateToken(c, this.schema, name, null);
+        await setStatus(c, this.schema, name, 'rolled_back');
+      });
+      log('info', 'migration rolled back', { migration: name, schema: this.schema, from: record.status });
+    });
+  }
+
+  /** Status of a migration by name, or of the schema's active (else latest) migration; null when there is none. */
+  async status(name?: string): Promise<MigrationStatusReport | null> {
+    await ensureStateSchema(this.client);
+    const record = name ? await getMigration(this.client, this.schema, name)
+      : (await getActiveMigration(this.client, this.schema)) ?? await getLatestMigration(this.client, this.schema);
+    if (!record) return null;
+    const tables = record.status === 'completed' || record.status === 'rolled_back' ? [] : await this.backfillTables(record);
+    return {
+      migration: record.name, schema: record.schema, status: record.status, versionSchema: record.versionSchema,
+      previousVersionSchema: record.previousVersionSchema, waitingForGate: record.gateToken !== null,
+      startedAt: record.startedAt, updatedAt: record.updatedAt, completedAt: record.completedAt,
+      backfill: await this.progress(record, tables),
+    };
+  }
+
+  /** Stores the task token of the gate that waits for the application rollout (waitForTaskToken). */
+  async setGate(name: string, token: string): Promise<void> {
+    await this.requireRecord(name, ['validated'], 'wait at the gate');
+    await setGateToken(this.client, this.schema, name, token);
+  }
+
+  /** The schema's migration waiting at the gate, with its task token, if any. */
+  async waitingGate(): Promise<{ migration: string; token: string } | null> {
+    await ensureStateSchema(this.client);
+    const r = await this.client.query(
+      `SELECT name, gate_token FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1 AND gate_token IS NOT NULL AND status = ANY($2)`,
+      [this.schema, ACTIVE_STATUSES]);
+    return r.rowCount === 0 ? null : { migration: r.rows[0].name, token: r.rows[0].gate_token };
+  }
+
+  /** Forgets the gate token once the gate is released. */
+  async clearGate(name: string): Promise<void> {
+    await setGateToken(this.client, this.schema, name, null);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private opContext(migration: string, index: number, versionSchema: string): OpContext {
+    return { client: this.client, ddl: this.ddl, schema: this.schema, migration, index, versionSchema };
+  }
+
+  private async insertRecord(migration: Migration, versionSchema: string, previous: string | null): Promise<void> {
+    try {
+      await this.client.query(
+        `INSERT INTO ${STATE_SCHEMA}.migrations (schema_name, name, status, definition, version_schema, previous_version_schema, started_at, updated_at)
+         VALUES ($1, $2, 'starting', $3, $4, $5, $6, $6)`,
+        [this.schema, migration.name, JSON.stringify(migration), versionSchema, previous, nowParam()]);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      const active = await getActiveMigration(this.client, this.schema);
+      throw new MigrationError(MigrationErrorName.IN_PROGRESS, `Expected no active migration on schema ${this.schema}, but ${active?.name ?? 'another'} is ${active?.status ?? 'active'}`);
+    }
+  }
+
+  private async expandConcurrently(record: MigrationRecord): Promise<void> {
+    if (record.status !== 'started') return;
+    const model = await physicalModel(this.client, this.schema);
+    for (const op of record.migration.operations) implementationOf(op).view?.(op, model);
+    for (const [index, op] of record.migration.operations.entries()) {
+      await implementationOf(op).expandConcurrently?.(op, this.opContext(record.name, index, record.versionSchema), model);
+    }
+  }
+
+  private async backfillTables(record: MigrationRecord): Promise<string[]> {
+    const tables: string[] = [];
+    for (const [index, op] of record.migration.operations.entries()) {
+      const t = await implementationOf(op).backfillTable?.(op, this.opContext(record.name, index, record.versionSchema));
+      if (t && !tables.includes(t)) tables.push(t);
+    }
+    return tables;
+  }
+
+  private async progress(record: MigrationRecord, tables: readonly string[]): Promise<BackfillProgress> {
+    const cps = (await getCheckpoints(this.client, this.schema, record.name)).filter((c) => tables.includes(c.table));
+    const byTable = new Map(cps.map((c) => [c.table, c]));
+    const rowsDone = cps.reduce((n, c) => n + c.rowsDone, 0);
+    const rowsTotal = cps.reduce((n, c) => n + Math.max(c.rowsTotal, c.rowsDone), 0);
+    const done = record.status !== 'started' || tables.every((t) => byTable.get(t)?.done);
+    return { migration: record.name, done, rowsDone, rowsTotal, tables: tables.map((t) => byTable.get(t)).filter((c): c is BackfillCheckpoint => !!c) };
+  }
+
+  private async requireRecord(name: string, statuses: readonly MigrationStatus[], action: string): Promise<MigrationRecord> {
+    await ensureStateSchema(this.client);
+    const record = await getMigration(this.client, this.schema, name);
+    if (!record) throw new MigrationError(MigrationErrorName.WRONG_STATE, `Cannot ${action} migration ${name} on schema ${this.schema}: it was never started`);
+    if (!statuses.includes(record.status)) {
+      throw new MigrationError(MigrationErrorName.WRONG_STATE, `Cannot ${action} migration ${name}: expected status ${statuses.join(' or ')}, found ${record.status}`);
+    }
+    return record;
+  }
+
+  private requireAcknowledgement(plan: MigrationPlan, action: string): void {
+    if (plan.risk === 'high' && !this.options.acknowledgeHighRisk) {
+      throw new MigrationError(MigrationErrorName.ACKNOWLEDGEMENT_REQUIRED,
+        `Migration ${plan.migration} is high risk and ${action} needs an explicit acknowledgement (acknowledgeHighRisk / --acknowledge-high-risk):\n  - ${plan.highRisk.join('\n  - ')}`);
+    }
+  }
+
+  private async dropAllTriggerFunctions(c: ClientBase, migration: string): Promise<void> {
+    const r = await c.query(
+      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname LIKE $2`,
+      [STATE_SCHEMA, `\\_zdt\\_${migration.replace(/_/g, '\\_')}\\_%`]);
+    for (const row of r.rows) await c.query(`DROP FUNCTION IF EXISTS ${qn(STATE_SCHEMA, row.proname)}() CASCADE`);
+  }
+
+  private async previousVersionSchemaForPlan(): Promise<string | null> {
+    const exists = await this.client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.migrations`]);
+    return exists.rows[0].ok ? currentVersionSchema(this.client, this.schema) : null;
+  }
+
+  private async checkContext(migration: Migration): Promise<CheckContext> {
+    const catalog = new Map<string, TableInfo>();
+    const refs = await this.client.query(
+      `SELECT rc.relname AS referenced, c.relname AS referencing, co.conname FROM pg_constraint co
+       JOIN pg_class c ON c.oid = co.conrelid JOIN pg_class rc ON rc.oid = co.confrelid JOIN pg_namespace n ON n.oid = rc.relnamespace
+       WHERE co.contype = 'f' AND n.nspname = $1`, [this.schema]);
+    for (const t of await listTables(this.client, this.schema)) {
+      catalog.set(t, {
+        columns: await listColumns(this.client, this.schema, t),
+        primaryKey: await primaryKey(this.client, this.schema, t),
+        referencedBy: refs.rows.filter((r) => r.referenced === t).map((r) => `${r.referencing}.${r.conname}`),
+      });
+    }
+    const createdTables = new Map<string, string[]>();
+    const newColumns = new Map<string, Set<string>>();
+    const add = (t: string, c: string) => { if (!newColumns.has(t)) newColumns.set(t, new Set()); newColumns.get(t)!.add(c); };
+    const volatileDefaults = new Set<string>();
+    for (const op of migration.operations) {
+      if (op.op === 'createTable') createdTables.set(op.table, op.columns.map((c) => c.name));
+      if (op.op === 'moveColumns') createdTables.set(op.to, [op.key ?? catalog.get(op.table)?.primaryKey[0]?.name ?? '', ...op.columns]);
+      if (op.op === 'addColumn') {
+        add(op.table, op.column.name);
+        if (op.column.default !== undefined && catalog.has(op.table)) {
+          try {
+            if (await probeVolatileDefault(this.client, op.column.type, op.column.default)) volatileDefaults.add(`${op.table}.${op.column.name}`);
+          } catch (err) {
+            throw new MigrationError(MigrationErrorName.INVALID, `operations[${migration.operations.indexOf(op)}] (addColumn on ${op.table}): column.type / column.default are not valid together: ${(err as Error).message}`);
+          }
+        }
+      }
+      if (op.op === 'renameColumn') add(op.table, op.to);
+    }
+    return { schema: this.schema, catalog: catalog as CatalogSnapshot, createdTables, newColumns, volatileDefaults };
+  }
+
+  private check(migration: Migration, ctx: CheckContext): void {
+    const problems = migration.operations.flatMap((op, index) => implementationOf(op).check(op, ctx, index));
+    if (problems.length > 0) {
+      throw new MigrationError(MigrationErrorName.INVALID, `Migration "${migration.name}" does not match schema ${this.schema}:\n  - ${problems.join('\n  - ')}`);
+    }
+  }
+}
+
+function emptyContext(schema: string): CheckContext {
+  return { schema, catalog: new Map(), createdTables: new Map(), newColumns: new Map(), volatileDefaults: new Set() };
+}
+
+export type { Migration };

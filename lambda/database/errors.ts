@@ -1,0 +1,31 @@
+/**
+ * Named errors of the migration engine. Like ZdtError (lambda/shared/errors.ts), `name` is what Step Functions
+ * retries and catches on; the engine also throws ZdtError(ErrorName.RETRYABLE) and ZdtError(ErrorName.INVALID_REQUEST).
+ */
+export const MigrationErrorName = {
+  /** The migration definition is malformed or does not match the database (names the operation and field). */
+  INVALID: 'ZdtMigrationInvalid',
+  /** Another migration is active on the schema, or another engine action holds the migration lock. */
+  IN_PROGRESS: 'ZdtMigrationInProgress',
+  /** The action does not fit the migration's lifecycle state (e.g. complete before validate). */
+  WRONG_STATE: 'ZdtMigrationWrongState',
+  /** Validation after backfill found differences (row counts, checksums, constraints, indexes). */
+  VALIDATION_FAILED: 'ZdtMigrationValidationFailed',
+  /** The plan has high-risk (data-dropping) steps and the caller did not acknowledge them. */
+  ACKNOWLEDGEMENT_REQUIRED: 'ZdtMigrationAcknowledgementRequired',
+  /** A DDL statement could not get its lock within lock_timeout after every retry. Safe to retry later. */
+  LOCK_TIMEOUT: 'ZdtMigrationLockTimeout',
+} as const;
+export type MigrationErrorNameType = (typeof MigrationErrorName)[keyof typeof MigrationErrorName];
+
+export class MigrationError extends Error {
+  constructor(name: MigrationErrorNameType, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** True when `err` is a MigrationError (or any Error) with the given name. */
+export function isMigrationError(err: unknown, name: MigrationErrorNameType): boolean {
+  return err instanceof Error && err.name === name;
+}

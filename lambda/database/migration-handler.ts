@@ -1,0 +1,165 @@
+/**
+ * The migration Lambda: one engine action per invocation, on a fresh connection built from the RDS secret in
+ * Secrets Manager. The SchemaMigration state machine drives it: start -> backfillBatch (loop) -> validate ->
+ * waitGate (task token) -> complete, and rollback on failure. releaseGate is the EventBridge target that
+ * resumes the gate when the application rollout completes.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { Client, ClientConfig } from 'pg';
+import { ErrorName } from '../shared/contracts';
+import { readConfig } from '../shared/config';
+import { awsCall, ZdtError } from '../shared/errors';
+import { log } from '../shared/log';
+import { parseMigration } from './definition';
+import { MigrationEngine } from './engine';
+import { MigrationError, MigrationErrorName } from './errors';
+import { BackfillBatchResult, MigrationHandlerConfig, MigrationRequest } from './migration-contract';
+import { Migration } from './types';
+
+/** SendTaskSuccess errors meaning the waiting execution no longer exists. */
+const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+let secrets: SecretsManagerClient | undefined;
+let sfn: SFNClient | undefined;
+
+/** Connect timeout: a database in the VPC answers in milliseconds; longer means networking is wrong. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_PORT = 5432;
+
+interface RdsSecret {
+  readonly host: string;
+  readonly port?: number | string;
+  readonly username: string;
+  readonly password: string;
+  readonly dbname?: string;
+}
+
+async function readSecret(arn: string): Promise<RdsSecret> {
+  secrets ??= new SecretsManagerClient({});
+  const out = await awsCall(`secretsmanager:GetSecretValue ${arn}`, () => secrets!.send(new GetSecretValueCommand({ SecretId: arn })));
+  let parsed: Partial<RdsSecret>;
+  try {
+    parsed = JSON.parse(out.SecretString ?? '');
+  } catch {
+    throw new ZdtError(ErrorName.INVALID_REQUEST, `Secret ${arn}: expected a JSON SecretString { host, port, username, password, dbname }, found ${out.SecretString === undefined ? 'no SecretString' : 'text that is not JSON'}`);
+  }
+  const missing = ['host', 'username', 'password'].filter((k) => !(parsed as Record<string, unknown>)[k]);
+  if (missing.length) throw new ZdtError(ErrorName.INVALID_REQUEST, `Secret ${arn}: expected fields host, username, password (and port, dbname), missing ${missing.join(', ')}`);
+  return parsed as RdsSecret;
+}
+
+async function connect(config: MigrationHandlerConfig): Promise<Client> {
+  const s = await readSecret(config.secretArn);
+  const options: ClientConfig = {
+    host: s.host,
+    port: Number(s.port ?? DEFAULT_PORT),
+    user: s.username,
+    password: s.password,
+    database: s.dbname ?? 'postgres',
+    application_name: 'cdk-zero-downtime-migration',
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ssl: config.tls === 'disable' ? false : { rejectUnauthorized: config.tls === 'verify-full' },
+  };
+  const client = new Client(options);
+  client.on('error', (err) => log('warn', 'database connection error', { error: err.message }));
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new ZdtError(ErrorName.RETRYABLE, `Connecting to ${s.host}:${options.port}/${options.database} as ${s.username} failed: ${(err as Error).message}`);
+  }
+  return client;
+}
+
+function migrationOf(request: { migration?: Migration }, config: MigrationHandlerConfig): Migration {
+  const m = request.migration ?? config.migration;
+  if (!m) throw new MigrationError(MigrationErrorName.INVALID, 'No migration: expected one in the request (state machine input "migration") or in the construct\'s migration prop, found neither');
+  return parseMigration(m);
+}
+
+export async function handler(request: MigrationRequest): Promise<unknown> {
+  const config = readConfig<MigrationHandlerConfig>();
+  if (!request || typeof request !== 'object' || typeof request.action !== 'string') {
+    throw new ZdtError(ErrorName.INVALID_REQUEST, `Expected a request { action, migration? }, got ${JSON.stringify(request)}`);
+  }
+  const client = await connect(config);
+  try {
+    const engine = new MigrationEngine(client, {
+      schema: config.schema,
+      batchSize: config.batchSize,
+      batchDelayMs: config.batchDelayMs,
+      lockTimeoutMs: config.lockTimeoutMs,
+      statementTimeoutMs: config.statementTimeoutMs,
+      maxAttempts: config.maxLockAttempts,
+      acknowledgeHighRisk: config.acknowledgeHighRisk,
+    });
+    log('info', 'migration action', { action: request.action });
+    switch (request.action) {
+      case 'plan':
+        return await engine.plan(migrationOf(request, config));
+      case 'start': {
+        const { plan, status } = await engine.start(migrationOf(request, config));
+        return { migration: plan.migration, status, risk: plan.risk, versionSchema: plan.versionSchema, previousVersionSchema: plan.previousVersionSchema };
+      }
+      case 'backfillBatch': {
+        const p = await engine.backfill(migrationOf(request, config).name, { timeBudgetMs: config.backfillTimeBudgetMs });
+        const result: BackfillBatchResult = {
+          migration: p.migration, done: p.done, rowsDone: p.rowsDone, rowsTotal: p.rowsTotal,
+          checkpoint: p.tables.map((t) => ({ table: t.table, lastKey: t.lastKey, rowsDone: t.rowsDone, done: t.done })),
+        };
+        return result;
+      }
+      case 'validate': {
+        const report = await engine.validate(migrationOf(request, config).name);
+        if (!report.ok) {
+          throw new MigrationError(MigrationErrorName.VALIDATION_FAILED,
+            `Migration ${report.migration} failed validation: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
+        }
+        return report;
+      }
+      case 'complete': {
+        const name = migrationOf(request, config).name;
+        await engine.complete(name);
+        return { migration: name, status: 'completed' };
+      }
+      case 'rollback': {
+        const name = migrationOf(request, config).name;
+        await engine.rollback(name);
+        return { migration: name, status: 'rolled_back' };
+      }
+      case 'status':
+        return await engine.status(migrationOf(request, config).name);
+      case 'waitGate': {
+        if (!request.taskToken) throw new ZdtError(ErrorName.INVALID_REQUEST, 'waitGate: expected a taskToken, found none');
+        const name = migrationOf(request, config).name;
+        await engine.setGate(name, request.taskToken);
+        return { migration: name, waiting: true };
+      }
+      case 'releaseGate': {
+        const gate = await engine.waitingGate();
+        if (!gate) {
+          log('info', 'no migration waits at the gate', { schema: config.schema });
+          return { released: null };
+        }
+        sfn ??= new SFNClient({});
+        try {
+          await awsCall('states:SendTaskSuccess', () => sfn!.send(new SendTaskSuccessCommand({
+            taskToken: gate.token, output: JSON.stringify({ released: true, reason: request.reason ?? 'rollout completed' }),
+          })));
+        } catch (err) {
+          // The execution is gone (timed out, stopped): the token is useless; forget it and say so.
+          if (!STALE_TOKEN_ERRORS.has((err as Error).name)) throw err;
+          await engine.clearGate(gate.migration);
+          log('warn', 'gate token no longer valid', { migration: gate.migration, error: (err as Error).message });
+          return { released: null, staleToken: gate.migration };
+        }
+        await engine.clearGate(gate.migration);
+        return { released: gate.migration };
+      }
+      default:
+        throw new ZdtError(ErrorName.INVALID_REQUEST, `Unknown action ${JSON.stringify((request as { action: unknown }).action)}; expected plan, start, backfillBatch, validate, complete, rollback, status, waitGate or releaseGate`);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

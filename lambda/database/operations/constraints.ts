@@ -1,0 +1,151 @@
+/** addIndex, addUnique (via a concurrent unique index), addForeignKey and addCheck (NOT VALID, then VALIDATE). */
+import { AddCheckOperation, AddForeignKeyOperation, AddIndexOperation, AddUniqueOperation } from '../types';
+import { indexValidity } from '../catalog';
+import { MigrationError, MigrationErrorName } from '../errors';
+import { qi, qn } from '../sql';
+import { OpContext, OperationImpl, VersionModel } from './operation';
+import { columnList, physicalOf, requireKnownColumn, requireTable, table, validateConstraint, where } from './helpers';
+
+/**
+ * CREATE [UNIQUE] INDEX CONCURRENTLY, retried on lock timeouts. A failed concurrent build leaves an INVALID
+ * index behind: it is dropped (concurrently) before a retry and before the error is reported.
+ */
+async function buildIndexConcurrently(ctx: OpContext, model: VersionModel, spec: {
+  table: string; name: string; columns: readonly string[]; unique: boolean; method?: string; where?: string;
+}): Promise<void> {
+  const valid = await indexValidity(ctx.client, ctx.schema, spec.name);
+  if (valid === true) return;
+  const drop = async () => {
+    if (await indexValidity(ctx.client, ctx.schema, spec.name) !== null) {
+      await ctx.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qn(ctx.schema, spec.name)}`);
+    }
+  };
+  if (valid === false) await drop();
+  const cols = spec.columns.map((c) => physicalOf(model, spec.table, c));
+  const sql = `CREATE ${spec.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${qi(spec.name)} ON ${table(ctx, spec.table)}`
+    + `${spec.method ? ` USING ${spec.method}` : ''} (${columnList(cols)})${spec.where ? ` WHERE ${spec.where}` : ''}`;
+  try {
+    await ctx.ddl.outsideTransaction(`CREATE INDEX CONCURRENTLY ${spec.name}`, sql, drop);
+  } catch (err) {
+    await drop().catch(() => undefined);
+    if (err instanceof MigrationError) throw err;
+    throw new MigrationError(MigrationErrorName.INVALID,
+      `Building index ${spec.name} on ${ctx.schema}.${spec.table} (${spec.columns.join(', ')}) failed: ${(err as Error).message}. The invalid index was dropped; roll back, fix the data or the definition, and start again.`);
+  }
+}
+
+async function dropIndexConcurrently(ctx: OpContext, name: string): Promise<void> {
+  await ctx.ddl.outsideTransaction(`DROP INDEX CONCURRENTLY ${name}`, `DROP INDEX CONCURRENTLY IF EXISTS ${qn(ctx.schema, name)}`);
+}
+
+async function indexCheck(ctx: OpContext, name: string, tableName: string) {
+  const valid = await indexValidity(ctx.client, ctx.schema, name);
+  return {
+    name: `index ${name} valid`, ok: valid === true,
+    detail: valid === null ? `index ${ctx.schema}.${name} on ${tableName} does not exist` : `index ${ctx.schema}.${name} is ${valid ? 'valid' : 'INVALID'}`,
+  };
+}
+
+function checkColumns(op: { table: string; columns: readonly string[]; op: string }, ctx: Parameters<OperationImpl<AddIndexOperation>['check']>[1], index: number): string[] {
+  const w = where(index, op);
+  const problems = requireTable(ctx, w, op.table);
+  if (problems.length) return problems;
+  return op.columns.flatMap((c, i) => requireKnownColumn(ctx, w, op.table, c, `columns[${i}]`));
+}
+
+const SHARE_UPDATE_EXCLUSIVE = (t: string) => `SHARE UPDATE EXCLUSIVE on ${t} (reads and writes continue)`;
+
+export const addIndex: OperationImpl<AddIndexOperation> = {
+  check: (op, ctx, index) => checkColumns(op, ctx, index),
+  plan(op, ctx) {
+    const t = `${ctx.schema}.${op.table}`;
+    return [
+      { phase: 'start', action: `CREATE ${op.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${op.name} ON ${t} (${op.columns.join(', ')})`, locks: [SHARE_UPDATE_EXCLUSIVE(t)], rollback: `DROP INDEX CONCURRENTLY ${op.name}`, risk: 'low', note: 'no statement_timeout; an invalid index left by a failed build is dropped' },
+      { phase: 'validate', action: `index ${op.name} is valid`, locks: ['none'], rollback: 'none needed', risk: 'low' },
+    ];
+  },
+  async expand() { /* built concurrently after the start transaction */ },
+  async expandConcurrently(op, ctx, model) {
+    await buildIndexConcurrently(ctx, model, { table: op.table, name: op.name, columns: op.columns, unique: op.unique ?? false, method: op.method, where: op.where });
+  },
+  async validate(op, ctx) {
+    return [await indexCheck(ctx, op.name, op.table)];
+  },
+  async rollback(op, ctx) {
+    await dropIndexConcurrently(ctx, op.name);
+  },
+};
+
+export const addUnique: OperationImpl<AddUniqueOperation> = {
+  check: (op, ctx, index) => checkColumns(op, ctx, index),
+  plan(op, ctx) {
+    const t = `${ctx.schema}.${op.table}`;
+    return [
+      { phase: 'start', action: `CREATE UNIQUE INDEX CONCURRENTLY ${op.name} ON ${t} (${op.columns.join(', ')})`, locks: [SHARE_UPDATE_EXCLUSIVE(t)], rollback: `DROP INDEX CONCURRENTLY ${op.name}`, risk: 'low', note: 'fails (and cleans up) if existing rows are not unique' },
+      { phase: 'validate', action: `index ${op.name} is valid`, locks: ['none'], rollback: 'none needed', risk: 'low' },
+      { phase: 'complete', action: `ALTER TABLE ${t} ADD CONSTRAINT ${op.name} UNIQUE USING INDEX ${op.name}`, locks: [`ACCESS EXCLUSIVE on ${t} (metadata only, brief)`], rollback: 'none needed', risk: 'low' },
+    ];
+  },
+  async expand() { /* built concurrently after the start transaction */ },
+  async expandConcurrently(op, ctx, model) {
+    await buildIndexConcurrently(ctx, model, { table: op.table, name: op.name, columns: op.columns, unique: true });
+  },
+  async validate(op, ctx) {
+    return [await indexCheck(ctx, op.name, op.table)];
+  },
+  async contract(op, ctx) {
+    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} ADD CONSTRAINT ${qi(op.name)} UNIQUE USING INDEX ${qi(op.name)}`);
+  },
+  async rollback(op, ctx) {
+    await ctx.ddl.transaction(`drop constraint ${op.name}`, (c) => c.query(`ALTER TABLE ${table(ctx, op.table)} DROP CONSTRAINT IF EXISTS ${qi(op.name)}`));
+    await dropIndexConcurrently(ctx, op.name);
+  },
+};
+
+export const addForeignKey: OperationImpl<AddForeignKeyOperation> = {
+  check(op, ctx, index) {
+    const problems = checkColumns(op, ctx, index);
+    const w = where(index, op);
+    problems.push(...requireTable(ctx, w, op.references.table, 'references.table'));
+    if (problems.length === 0) problems.push(...op.references.columns.flatMap((c, i) => requireKnownColumn(ctx, w, op.references.table, c, `references.columns[${i}]`)));
+    return problems;
+  },
+  plan(op, ctx) {
+    const t = `${ctx.schema}.${op.table}`;
+    const rt = `${ctx.schema}.${op.references.table}`;
+    return [
+      { phase: 'start', action: `ADD CONSTRAINT ${op.name} FOREIGN KEY (${op.columns.join(', ')}) REFERENCES ${rt} (${op.references.columns.join(', ')}) NOT VALID`, locks: [`SHARE ROW EXCLUSIVE on ${t} and ${rt} (brief; lock_timeout + retries)`], rollback: `DROP CONSTRAINT ${op.name}`, risk: 'low', note: 'enforced for new writes at once' },
+      { phase: 'validate', action: `VALIDATE CONSTRAINT ${op.name}`, locks: [SHARE_UPDATE_EXCLUSIVE(t), `ROW SHARE on ${rt}`], rollback: 'none needed', risk: 'low' },
+    ];
+  },
+  async expand(op, ctx) {
+    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} ADD CONSTRAINT ${qi(op.name)} FOREIGN KEY (${columnList(op.columns)})
+      REFERENCES ${table(ctx, op.references.table)} (${columnList(op.references.columns)}) ON DELETE ${op.onDelete ?? 'NO ACTION'} NOT VALID`);
+  },
+  async validate(op, ctx) {
+    return [await validateConstraint(ctx, op.table, op.name, `foreign key ${op.name} holds`)];
+  },
+  async rollback(op, ctx) {
+    await ctx.ddl.transaction(`drop constraint ${op.name}`, (c) => c.query(`ALTER TABLE ${table(ctx, op.table)} DROP CONSTRAINT IF EXISTS ${qi(op.name)}`));
+  },
+};
+
+export const addCheck: OperationImpl<AddCheckOperation> = {
+  check: (op, ctx, index) => requireTable(ctx, where(index, op), op.table),
+  plan(op, ctx) {
+    const t = `${ctx.schema}.${op.table}`;
+    return [
+      { phase: 'start', action: `ADD CONSTRAINT ${op.name} CHECK (${op.check}) NOT VALID`, locks: [`ACCESS EXCLUSIVE on ${t} (metadata only, brief)`], rollback: `DROP CONSTRAINT ${op.name}`, risk: 'low', note: 'enforced for new writes of both versions at once' },
+      { phase: 'validate', action: `VALIDATE CONSTRAINT ${op.name}`, locks: [SHARE_UPDATE_EXCLUSIVE(t)], rollback: 'none needed', risk: 'low' },
+    ];
+  },
+  async expand(op, ctx) {
+    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} ADD CONSTRAINT ${qi(op.name)} CHECK (${op.check}) NOT VALID`);
+  },
+  async validate(op, ctx) {
+    return [await validateConstraint(ctx, op.table, op.name, `check ${op.name} holds`)];
+  },
+  async rollback(op, ctx) {
+    await ctx.ddl.transaction(`drop constraint ${op.name}`, (c) => c.query(`ALTER TABLE ${table(ctx, op.table)} DROP CONSTRAINT IF EXISTS ${qi(op.name)}`));
+  },
+};

@@ -1,0 +1,71 @@
+/** Small helpers shared by the operations. */
+import type { ClientBase } from 'pg';
+import { INTERNAL_PREFIX } from '../definition';
+import { qi, qn } from '../sql';
+import { CatalogSnapshot, CheckContext, OpContext, ViewColumn, VersionModel } from './operation';
+
+/** Name of the CHECK (col IS NOT NULL) NOT VALID constraint that stands in for NOT NULL until complete. */
+export function notNullCheckName(column: string): string {
+  return `${INTERNAL_PREFIX}nn_${column}`.slice(0, 63);
+}
+
+/** The columns the old version writes (the physical ones, without the engine's own). */
+export function oldColumns(catalog: CatalogSnapshot, table: string): ViewColumn[] {
+  return (catalog.get(table)?.columns ?? [])
+    .filter((c) => !c.name.startsWith(INTERNAL_PREFIX))
+    .map((c) => ({ alias: c.name, physical: c.name }));
+}
+
+/** The physical column behind a name the new version uses. */
+export function physicalOf(model: VersionModel, table: string, name: string): string {
+  return model.get(table)?.find((c) => c.alias === name)?.physical ?? name;
+}
+
+export function table(ctx: Pick<OpContext, 'schema'>, name: string): string {
+  return qn(ctx.schema, name);
+}
+
+export function columnList(names: readonly string[]): string {
+  return names.map(qi).join(', ');
+}
+
+/** Problems when a table does not exist (or is not known to the migration). */
+export function requireTable(ctx: CheckContext, where: string, name: string, field = 'table'): string[] {
+  if (ctx.catalog.has(name) || ctx.createdTables.has(name)) return [];
+  return [`${where}: ${field} names table ${ctx.schema}.${name}, which does not exist`];
+}
+
+/** Problems when a column does not exist in the table before the migration. */
+export function requireExistingColumn(ctx: CheckContext, where: string, tableName: string, column: string, field: string): string[] {
+  const t = ctx.catalog.get(tableName);
+  if (!t) return requireTable(ctx, where, tableName);
+  if (t.columns.some((c) => c.name === column)) return [];
+  return [`${where}: ${field} names column ${column}, which ${ctx.schema}.${tableName} does not have (it has ${t.columns.map((c) => c.name).join(', ')})`];
+}
+
+/** Problems when a column is neither in the table nor created by an earlier operation of this migration. */
+export function requireKnownColumn(ctx: CheckContext, where: string, tableName: string, column: string, field: string): string[] {
+  const created = ctx.createdTables.get(tableName);
+  if (created) return created.includes(column) ? [] : [`${where}: ${field} names column ${column}, which the new table ${tableName} does not have`];
+  if (ctx.newColumns.get(tableName)?.has(column)) return [];
+  return requireExistingColumn(ctx, where, tableName, column, field);
+}
+
+export function where(index: number, op: { op: string; table?: string }): string {
+  return `operations[${index}] (${op.op}${op.table ? ` on ${op.table}` : ''})`;
+}
+
+/** Runs VALIDATE CONSTRAINT (scans without blocking writers) and reports the outcome as a check. */
+export async function validateConstraint(ctx: OpContext, tableName: string, constraint: string, label: string) {
+  try {
+    await ctx.ddl.transaction(`VALIDATE CONSTRAINT ${constraint} on ${ctx.schema}.${tableName}`,
+      (c: ClientBase) => c.query(`ALTER TABLE ${table(ctx, tableName)} VALIDATE CONSTRAINT ${qi(constraint)}`), { noStatementTimeout: true });
+    return { name: label, ok: true, detail: `constraint ${constraint} on ${ctx.schema}.${tableName} is valid` };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === '23514' || code === '23503' || code === '23502') {
+      return { name: label, ok: false, detail: `constraint ${constraint} on ${ctx.schema}.${tableName} does not hold for existing rows: ${(err as Error).message}` };
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * What every operation implements. The engine drives the lifecycle; an operation says, for itself, what
+ * to check against the catalog, what to expand (inside the start transaction, or concurrently after it),
+ * how the new schema version sees its table, which triggers keep the versions in sync, which table needs
+ * a backfill, how to validate, contract and roll back, and how to describe all that in the plan.
+ */
+import type { ClientBase } from 'pg';
+import { ColumnInfo } from '../catalog';
+import { DdlRunner } from '../ddl';
+import { Operation, Risk } from '../types';
+
+export interface TableInfo {
+  readonly columns: readonly ColumnInfo[];
+  readonly primaryKey: readonly { name: string; type: string }[];
+  /** Foreign keys of other tables that reference this table: "<table>.<constraint>". */
+  readonly referencedBy: readonly string[];
+}
+
+/** The physical schema's tables as they are before the migration starts. */
+export type CatalogSnapshot = ReadonlyMap<string, TableInfo>;
+
+/** A column of a view in the new version schema: the name the new version sees, and the physical column behind it. */
+export interface ViewColumn {
+  alias: string;
+  physical: string;
+}
+
+/** The new version schema: for each physical table, the columns its view exposes (absent: no view). */
+export type VersionModel = Map<string, ViewColumn[]>;
+
+export interface OpContext {
+  readonly client: ClientBase;
+  readonly ddl: DdlRunner;
+  /** The physical schema. */
+  readonly schema: string;
+  readonly migration: string;
+  /** Index of the operation in the migration. */
+  readonly index: number;
+  /** The new version schema (views). */
+  readonly versionSchema: string;
+}
+
+export interface PlanStepDescription {
+  readonly phase: 'start' | 'backfill' | 'validate' | 'complete';
+  readonly action: string;
+  /** Locks taken, e.g. "ACCESS EXCLUSIVE on public.users (metadata only, lock_timeout + retries)". */
+  readonly locks: readonly string[];
+  /** What undoes it (before complete), or "none (irreversible)". */
+  readonly rollback: string;
+  readonly risk: Risk;
+  /** Why the risk is what it is, and any warning. */
+  readonly note?: string;
+}
+
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Context of the checks that run before any SQL: the catalog snapshot and what earlier operations create. */
+export interface CheckContext {
+  readonly schema: string;
+  readonly catalog: CatalogSnapshot;
+  /** Tables created by operations of this migration (name -> column names). */
+  readonly createdTables: ReadonlyMap<string, readonly string[]>;
+  /** Column names each table gains in the new version from operations of this migration. */
+  readonly newColumns: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Columns whose default is volatile (table.column), found by probing; they are backfilled rather than defaulted in place. */
+  readonly volatileDefaults: ReadonlySet<string>;
+}
+
+export interface OperationImpl<O extends Operation> {
+  /** Problems with the operation against the catalog (before any SQL). */
+  check(op: O, ctx: CheckContext, index: number): string[];
+  plan(op: O, ctx: CheckContext): PlanStepDescription[];
+  /** DDL inside the start transaction. */
+  expand(op: O, ctx: OpContext, catalog: CatalogSnapshot): Promise<void>;
+  /** How the new version sees the tables. */
+  view?(op: O, model: VersionModel): void;
+  /** Triggers (inside the start transaction, after expand, with the new version's model known). */
+  triggers?(op: O, ctx: OpContext, catalog: CatalogSnapshot, model: VersionModel): Promise<void>;
+  /** Work that must run outside a transaction after the start transaction (concurrent index builds). */
+  expandConcurrently?(op: O, ctx: OpContext, model: VersionModel): Promise<void>;
+  /** The table whose rows the backfill must touch, if any. */
+  backfillTable?(op: O, ctx: OpContext): string | undefined | Promise<string | undefined>;
+  validate?(op: O, ctx: OpContext): Promise<Check[]>;
+  /** DDL inside the complete transaction. */
+  contract?(op: O, ctx: OpContext): Promise<void>;
+  /** Undo the expand; idempotent (IF EXISTS everywhere), may run after a partial start. */
+  rollback?(op: O, ctx: OpContext): Promise<void>;
+}

@@ -1,0 +1,25 @@
+/** Identifier and literal quoting, and the identifier rule every name in a migration must follow. */
+
+/** PostgreSQL truncates identifiers longer than this (NAMEDATALEN - 1). */
+export const MAX_IDENTIFIER_LENGTH = 63;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+export function isIdentifier(name: unknown): name is string {
+  return typeof name === 'string' && IDENTIFIER.test(name) && Buffer.byteLength(name) <= MAX_IDENTIFIER_LENGTH;
+}
+
+/** Quotes an identifier ("users"). */
+export function qi(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a schema-qualified name ("public"."users"). */
+export function qn(schema: string, name: string): string {
+  return `${qi(schema)}.${qi(name)}`;
+}
+
+/** Quotes a string literal ('it''s'). */
+export function ql(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

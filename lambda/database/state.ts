@@ -1,0 +1,187 @@
+/**
+ * The engine's own bookkeeping, in the schema `zdt_migrations` of the same database: one row per migration
+ * (its definition, lifecycle status, version schemas, gate token) and one backfill checkpoint per table.
+ * A partial unique index allows one active migration per schema; an advisory lock keeps two engine actions
+ * from overlapping.
+ */
+import type { ClientBase } from 'pg';
+import { clock } from '../shared/clock';
+import { MigrationError, MigrationErrorName } from './errors';
+import { Migration } from './types';
+
+export const STATE_SCHEMA = 'zdt_migrations';
+
+/** First key of the two-key advisory lock, so ours never collide with an application's locks ("zdt"). */
+export const ADVISORY_LOCK_CLASS = 0x7a6474;
+
+export type MigrationStatus = 'starting' | 'started' | 'backfilled' | 'validated' | 'completed' | 'rolled_back';
+export const ACTIVE_STATUSES: readonly MigrationStatus[] = ['starting', 'started', 'backfilled', 'validated'];
+
+export interface MigrationRecord {
+  readonly schema: string;
+  readonly name: string;
+  readonly status: MigrationStatus;
+  readonly migration: Migration;
+  readonly versionSchema: string;
+  /** Version schema of the previous completed migration (what the old application version uses), if any. */
+  readonly previousVersionSchema: string | null;
+  readonly gateToken: string | null;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly completedAt: string | null;
+}
+
+export interface BackfillCheckpoint {
+  readonly table: string;
+  /** Primary key of the last row touched (as text, in key order); null before the first batch. */
+  readonly lastKey: string[] | null;
+  /** Largest primary key when the backfill began: rows above it were written with the triggers in place. */
+  readonly upperKey: string[] | null;
+  readonly rowsDone: number;
+  /** Rows to touch (estimate taken when the backfill began). */
+  readonly rowsTotal: number;
+  readonly batches: number;
+  readonly done: boolean;
+}
+
+const DDL = `
+CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA};
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.migrations (
+  schema_name text NOT NULL,
+  name text NOT NULL,
+  status text NOT NULL,
+  definition jsonb NOT NULL,
+  version_schema text NOT NULL,
+  previous_version_schema text,
+  gate_token text,
+  started_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  completed_at timestamptz,
+  PRIMARY KEY (schema_name, name)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS migrations_one_active ON ${STATE_SCHEMA}.migrations (schema_name)
+  WHERE status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')});
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.backfill_checkpoints (
+  schema_name text NOT NULL,
+  migration text NOT NULL,
+  table_name text NOT NULL,
+  last_key jsonb,
+  upper_key jsonb,
+  rows_done bigint NOT NULL DEFAULT 0,
+  rows_total bigint NOT NULL DEFAULT 0,
+  batches integer NOT NULL DEFAULT 0,
+  done boolean NOT NULL DEFAULT false,
+  updated_at timestamptz NOT NULL,
+  PRIMARY KEY (schema_name, migration, table_name)
+);`;
+
+/** SQLSTATEs of a lost race between two sessions creating the same object with IF NOT EXISTS. */
+const CREATE_RACE_CODES = new Set(['23505', '42P06', '42P07']);
+
+export async function ensureStateSchema(client: ClientBase): Promise<void> {
+  const exists = await client.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 AND c.relname = 'backfill_checkpoints'`, [STATE_SCHEMA]);
+  if (exists.rowCount === 1) return;
+  try {
+    await client.query(DDL);
+  } catch (err) {
+    if (!CREATE_RACE_CODES.has((err as { code?: string }).code ?? '')) throw err;
+    await client.query(DDL);
+  }
+}
+
+export function nowParam(): string {
+  return new Date(clock().now()).toISOString();
+}
+
+/**
+ * Runs `body` holding the schema's migration lock (a session advisory lock), so two engine actions on the
+ * same schema never overlap. Fails at once with ZdtMigrationInProgress when another session holds it.
+ */
+export async function withMigrationLock<T>(client: ClientBase, schema: string, body: () => Promise<T>): Promise<T> {
+  const got = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [ADVISORY_LOCK_CLASS, schema]);
+  if (!got.rows[0].ok) {
+    const holder = await client.query(
+      `SELECT a.pid, a.application_name, a.state, a.query_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = hashtext($2)::oid AND l.granted LIMIT 1`, [ADVISORY_LOCK_CLASS, schema]);
+    const h = holder.rows[0];
+    throw new MigrationError(MigrationErrorName.IN_PROGRESS,
+      `Expected the migration lock of schema "${schema}" to be free, but another session holds it${h ? ` (pid ${h.pid}, application "${h.application_name}", ${h.state} since ${new Date(h.query_start).toISOString()})` : ''}. Wait for that run to finish.`);
+  }
+  try {
+    return await body();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [ADVISORY_LOCK_CLASS, schema]).catch(() => undefined);
+  }
+}
+
+function toRecord(row: Record<string, unknown>): MigrationRecord {
+  const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+  return {
+    schema: row.schema_name as string,
+    name: row.name as string,
+    status: row.status as MigrationStatus,
+    migration: row.definition as Migration,
+    versionSchema: row.version_schema as string,
+    previousVersionSchema: (row.previous_version_schema as string | null) ?? null,
+    gateToken: (row.gate_token as string | null) ?? null,
+    startedAt: iso(row.started_at)!,
+    updatedAt: iso(row.updated_at)!,
+    completedAt: iso(row.completed_at),
+  };
+}
+
+export async function getMigration(client: ClientBase, schema: string, name: string): Promise<MigrationRecord | null> {
+  const r = await client.query(`SELECT * FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1 AND name = $2`, [schema, name]);
+  return r.rowCount === 0 ? null : toRecord(r.rows[0]);
+}
+
+/** The schema's active migration, if any. */
+export async function getActiveMigration(client: ClientBase, schema: string): Promise<MigrationRecord | null> {
+  const r = await client.query(`SELECT * FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1 AND status = ANY($2)`, [schema, ACTIVE_STATUSES]);
+  return r.rowCount === 0 ? null : toRecord(r.rows[0]);
+}
+
+/** The most recent migration of the schema (active or not). */
+export async function getLatestMigration(client: ClientBase, schema: string): Promise<MigrationRecord | null> {
+  const r = await client.query(`SELECT * FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1 ORDER BY started_at DESC, updated_at DESC LIMIT 1`, [schema]);
+  return r.rowCount === 0 ? null : toRecord(r.rows[0]);
+}
+
+/** Version schema of the latest completed migration whose schema still exists. */
+export async function currentVersionSchema(client: ClientBase, schema: string): Promise<string | null> {
+  const r = await client.query(
+    `SELECT m.version_schema FROM ${STATE_SCHEMA}.migrations m JOIN pg_namespace n ON n.nspname = m.version_schema
+     WHERE m.schema_name = $1 AND m.status = 'completed' ORDER BY m.completed_at DESC LIMIT 1`, [schema]);
+  return r.rowCount === 0 ? null : r.rows[0].version_schema;
+}
+
+export async function setStatus(client: ClientBase, schema: string, name: string, status: MigrationStatus): Promise<void> {
+  await client.query(
+    `UPDATE ${STATE_SCHEMA}.migrations SET status = $3, updated_at = $4,
+       completed_at = CASE WHEN $3 = 'completed' THEN $4::timestamptz ELSE completed_at END
+     WHERE schema_name = $1 AND name = $2`, [schema, name, status, nowParam()]);
+}
+
+export async function setGateToken(client: ClientBase, schema: string, name: string, token: string | null): Promise<void> {
+  await client.query(`UPDATE ${STATE_SCHEMA}.migrations SET gate_token = $3, updated_at = $4 WHERE schema_name = $1 AND name = $2`,
+    [schema, name, token, nowParam()]);
+}
+
+export async function getCheckpoints(client: ClientBase, schema: string, migration: string): Promise<BackfillCheckpoint[]> {
+  const r = await client.query(
+    `SELECT * FROM ${STATE_SCHEMA}.backfill_checkpoints WHERE schema_name = $1 AND migration = $2 ORDER BY table_name`, [schema, migration]);
+  return r.rows.map((row) => ({
+    table: row.table_name,
+    lastKey: row.last_key,
+    upperKey: row.upper_key,
+    rowsDone: Number(row.rows_done),
+    rowsTotal: Number(row.rows_total),
+    batches: row.batches,
+    done: row.done,
+  }));
+}
+
+export async function deleteCheckpoints(client: ClientBase, schema: string, migration: string): Promise<void> {
+  await client.query(`DELETE FROM ${STATE_SCHEMA}.backfill_checkpoints WHERE schema_name = $1 AND migration = $2`, [schema, migration]);
+}

@@ -1,0 +1,79 @@
+/**
+ * The up/down triggers that keep the old and the new schema version in sync while both run (pgroll's idea).
+ * A trigger knows which version wrote the row from the writer's search_path: a session of the new version
+ * has the new version schema on its search_path. In trigger bodies, `_zdt_in_new` is that flag.
+ *
+ * The backfill runs as the old version but sets ${BACKFILL_SETTING} (`_zdt_backfill`): it only fills values that
+ * are still missing, so it never overwrites what either version wrote after start.
+ *
+ * User expressions (`up`, `down`) are evaluated with one PL/pgSQL variable per column, named as the
+ * writing version names the column, so `upper(name)` reads the row being written.
+ */
+import { OpContext, ViewColumn } from './operations/operation';
+import { qi, ql, qn } from './sql';
+import { STATE_SCHEMA } from './state';
+import { INTERNAL_PREFIX } from './definition';
+
+/** Transaction-local setting the backfill sets, so triggers tell its touches from real writes. */
+export const BACKFILL_SETTING = 'zdt.backfill';
+
+/** Zero-padded operation index, so triggers of one migration fire in operation order (alphabetical). */
+const INDEX_DIGITS = 3;
+
+export function triggerName(ctx: Pick<OpContext, 'migration' | 'index'>, suffix = ''): string {
+  return `${INTERNAL_PREFIX}${ctx.migration}_${String(ctx.index).padStart(INDEX_DIGITS, '0')}${suffix}`;
+}
+
+/** The trigger function lives in the engine's schema; dropping it CASCADE drops its triggers. */
+export function triggerFunction(ctx: Pick<OpContext, 'migration' | 'index'>, suffix = ''): string {
+  return qn(STATE_SCHEMA, triggerName(ctx, suffix));
+}
+
+/** DECLARE block assigning one variable per column from NEW (the names a version sees -> physical columns). */
+export function declareColumns(schema: string, table: string, columns: readonly ViewColumn[]): string {
+  return columns.map((c) => `${qi(c.alias)} ${qn(schema, table)}.${qi(c.physical)}%TYPE := NEW.${qi(c.physical)};`).join('\n      ');
+}
+
+export interface RowTrigger {
+  readonly table: string;
+  readonly timing: 'BEFORE' | 'AFTER';
+  readonly events: 'INSERT OR UPDATE' | 'INSERT' | 'DELETE';
+  /** PL/pgSQL statements; `_zdt_in_new` and `_zdt_backfill` are declared. */
+  readonly body: string;
+  /** Function name suffix when an operation needs several triggers. */
+  readonly suffix?: string;
+}
+
+/** SQL that creates (or replaces) the trigger function and the row trigger. */
+export function rowTriggerSql(ctx: OpContext, t: RowTrigger): string {
+  const fn = triggerFunction(ctx, t.suffix);
+  const name = triggerName(ctx, t.suffix);
+  const ret = t.timing === 'BEFORE' ? 'RETURN NEW;' : 'RETURN NULL;';
+  return `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $zdt_fn$
+    DECLARE
+      _zdt_in_new boolean := ${ql(ctx.versionSchema)} = ANY(current_schemas(false));
+      _zdt_backfill boolean := coalesce(current_setting(${ql(BACKFILL_SETTING)}, true), '') = 'on';
+    BEGIN
+      ${t.body}
+      ${ret}
+    END $zdt_fn$;
+    DROP TRIGGER IF EXISTS ${qi(name)} ON ${qn(ctx.schema, t.table)};
+    CREATE TRIGGER ${qi(name)} ${t.timing} ${t.events} ON ${qn(ctx.schema, t.table)} FOR EACH ROW EXECUTE FUNCTION ${fn}();`;
+}
+
+/** A nested PL/pgSQL block with column variables, so an expression can name columns as bare identifiers. */
+export function withColumns(schema: string, table: string, columns: readonly ViewColumn[], statements: string): string {
+  // Only the columns the statements mention (as a whole word, any case): each variable costs a copy per row.
+  const mentioned = columns.filter((c) => new RegExp(`(^|[^A-Za-z0-9_$])${c.alias.replace(/\$/g, '\\$')}($|[^A-Za-z0-9_$])`, 'i').test(statements.replace(/NEW\.("[^"]*"|[A-Za-z_][A-Za-z0-9_$]*)/g, '')));
+  columns = mentioned;
+  if (columns.length === 0) return statements;
+  return `DECLARE
+      ${declareColumns(schema, table, columns)}
+    BEGIN
+      ${statements}
+    END;`;
+}
+
+export function dropTriggerFunctionSql(ctx: Pick<OpContext, 'migration' | 'index'>, suffix = ''): string {
+  return `DROP FUNCTION IF EXISTS ${triggerFunction(ctx, suffix)}() CASCADE`;
+}

@@ -1,0 +1,173 @@
+/**
+ * Declarative expand/contract migrations: the shapes a user writes (TypeScript objects or JSON files).
+ *
+ * A migration is a named list of operations. Column and table names are plain PostgreSQL identifiers
+ * (letters, digits, `_`, `$`, not starting with a digit, at most 63 bytes). Types (`type`) and expressions
+ * (`default`, `up`, `down`, `check`) are SQL written by the migration author and are trusted as such.
+ *
+ * In `up` and `down` expressions, bare column names refer to the row being written: in `up`, the columns as
+ * the OLD schema version sees them; in `down`, as the NEW version sees them (the same idea as pgroll's
+ * up/down SQL).
+ */
+
+/** A column of a new table or a new column of an existing table. */
+export interface ColumnDefinition {
+  readonly name: string;
+  /** SQL type, e.g. `text`, `bigint`, `numeric(12,2)`, `timestamptz`. */
+  readonly type: string;
+  /** @default true */
+  readonly nullable?: boolean;
+  /** SQL default expression, e.g. `'active'` or `now()`. */
+  readonly default?: string;
+  /** Creates a PRIMARY KEY on this column (createTable only). */
+  readonly primaryKey?: boolean;
+  /** Creates a UNIQUE constraint on this column (createTable only). */
+  readonly unique?: boolean;
+}
+
+export interface CreateTableOperation {
+  readonly op: 'createTable';
+  readonly table: string;
+  readonly columns: readonly ColumnDefinition[];
+  /** Composite primary key; alternatively mark one column `primaryKey: true`. */
+  readonly primaryKey?: readonly string[];
+}
+
+export interface AddColumnOperation {
+  readonly op: 'addColumn';
+  readonly table: string;
+  readonly column: ColumnDefinition;
+  /**
+   * SQL expression computing the new column from a row written by the old version (and used to backfill
+   * existing rows). Required for a NOT NULL column without a default.
+   */
+  readonly up?: string;
+}
+
+export interface RenameColumnOperation {
+  readonly op: 'renameColumn';
+  readonly table: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface ChangeColumnTypeOperation {
+  readonly op: 'changeColumnType';
+  readonly table: string;
+  readonly column: string;
+  /** New SQL type. */
+  readonly type: string;
+  /** Old value -> new value, e.g. `price_cents::numeric / 100`. @default `<column>::<type>` */
+  readonly up?: string;
+  /** New value -> old value, for rows the new version writes. @default `<column>::<old type>` */
+  readonly down?: string;
+  /** Default of the column once it has the new type. @default - none */
+  readonly default?: string;
+}
+
+export interface AddIndexOperation {
+  readonly op: 'addIndex';
+  readonly table: string;
+  readonly name: string;
+  readonly columns: readonly string[];
+  /** @default false */
+  readonly unique?: boolean;
+  /** Index method. @default 'btree' */
+  readonly method?: 'btree' | 'hash' | 'gin' | 'gist' | 'brin' | 'spgist';
+  /** Partial index predicate (SQL). */
+  readonly where?: string;
+}
+
+export interface AddForeignKeyOperation {
+  readonly op: 'addForeignKey';
+  readonly table: string;
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly references: { readonly table: string; readonly columns: readonly string[] };
+  /** @default 'NO ACTION' */
+  readonly onDelete?: 'NO ACTION' | 'RESTRICT' | 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
+}
+
+export interface AddCheckOperation {
+  readonly op: 'addCheck';
+  readonly table: string;
+  readonly name: string;
+  /** SQL boolean expression over the table's columns. */
+  readonly check: string;
+}
+
+export interface AddUniqueOperation {
+  readonly op: 'addUnique';
+  readonly table: string;
+  readonly name: string;
+  readonly columns: readonly string[];
+}
+
+/**
+ * Split a table: move columns of `table` into a new table `to`, one row per source row, keyed by the
+ * source's single-column primary key (`key` column in the new table, a foreign key ON DELETE CASCADE).
+ */
+export interface MoveColumnsOperation {
+  readonly op: 'moveColumns';
+  readonly table: string;
+  readonly columns: readonly string[];
+  /** The new table. */
+  readonly to: string;
+  /** Name of the key column in the new table. @default the source's primary key column name */
+  readonly key?: string;
+}
+
+export interface DropColumnOperation {
+  readonly op: 'dropColumn';
+  readonly table: string;
+  readonly column: string;
+  /**
+   * SQL expression for the old column on rows the new version writes (it no longer sees the column).
+   * Required when the column is NOT NULL without a default.
+   */
+  readonly down?: string;
+}
+
+export interface DropTableOperation {
+  readonly op: 'dropTable';
+  readonly table: string;
+}
+
+/** Raw SQL with an explicit inverse. Nothing is known about what it does, so its risk is high unless declared. */
+export interface SqlOperation {
+  readonly op: 'sql';
+  /** Runs at start (expand), in a transaction with lock_timeout. */
+  readonly up: string;
+  /** Runs on rollback. Required. */
+  readonly down: string;
+  /** Runs at complete (contract), after the old version is gone. */
+  readonly complete?: string;
+  /** The author's assessment. @default 'high' */
+  readonly risk?: Risk;
+}
+
+export type Operation =
+  | CreateTableOperation
+  | AddColumnOperation
+  | RenameColumnOperation
+  | ChangeColumnTypeOperation
+  | AddIndexOperation
+  | AddForeignKeyOperation
+  | AddCheckOperation
+  | AddUniqueOperation
+  | MoveColumnsOperation
+  | DropColumnOperation
+  | DropTableOperation
+  | SqlOperation;
+
+export type OperationKind = Operation['op'];
+
+export interface Migration {
+  /** Unique name; also names the version schema `<schema>_<name>`. Lowercase letters, digits and `_`, at most 40 characters. */
+  readonly name: string;
+  /** Free text shown in plans and status. */
+  readonly description?: string;
+  readonly operations: readonly Operation[];
+}
+
+export type Risk = 'low' | 'high';

@@ -1,0 +1,265 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
+import { parseMigration } from '../../lambda/database/definition';
+import { MigrationErrorName } from '../../lambda/database/errors';
+import { MigrationEvent, MigrationHandlerConfig, MigrationRequest, TlsMode } from '../../lambda/database/migration-contract';
+import { Migration } from '../../lambda/database/types';
+import { HandlerFunction } from '../private/handler-function';
+import { acknowledge, iam5FunctionVersions } from '../private/nag';
+import { PropChecks, propError } from '../private/validation';
+
+/** Errors worth retrying in the state machine: transient AWS/network faults and DDL lock timeouts. */
+const RETRYABLE_ERRORS = ['ZdtRetryableError', MigrationErrorName.LOCK_TIMEOUT, 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
+const DEFAULTS = {
+  schema: 'public',
+  batchSize: 1000,
+  batchDelay: Duration.millis(0),
+  lockTimeout: Duration.millis(500),
+  statementTimeout: Duration.minutes(1),
+  maxLockAttempts: 10,
+  /** Lambda's limit is 15 minutes; a 10-minute budget leaves room for the batch in flight and the reply. */
+  backfillInvocationBudget: Duration.minutes(10),
+  gateTimeout: Duration.days(7),
+  tls: 'require' as TlsMode,
+};
+const HANDLER_TIMEOUT = Duration.minutes(15);
+
+/** Something the migration Lambda must reach on the network (an RDS instance or cluster, a proxy). */
+export interface IMigrationDatabase extends ec2.IConnectable {}
+
+export interface SchemaMigrationProps {
+  /** VPC of the database; the migration Lambda runs in it. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets of the Lambda.
+   * @default - the VPC's private subnets with egress (CDK's default for Lambda)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups of the Lambda.
+   * @default - a new security group with outbound access
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * The database: the Lambda is allowed to reach its default port.
+   * @default - no ingress rule is added; allow the Lambda's security group yourself
+   */
+  readonly database?: IMigrationDatabase;
+  /** The RDS-generated secret of the database: JSON { host, port, username, password, dbname }. */
+  readonly secret: secretsmanager.ISecret;
+  /**
+   * The migration to run (validated at synth).
+   * @default - each execution's input carries it: `{ "migration": { "name": ..., "operations": [...] } }`
+   */
+  readonly migration?: Migration;
+  /**
+   * Physical schema the migrations change.
+   * @default 'public'
+   */
+  readonly schema?: string;
+  /** Rows per backfill batch. @default 1000 */
+  readonly batchSize?: number;
+  /** Pause between backfill batches. @default Duration.millis(0) */
+  readonly batchDelay?: Duration;
+  /** lock_timeout of each DDL statement (retried with jittered backoff). @default Duration.millis(500) */
+  readonly lockTimeout?: Duration;
+  /** statement_timeout of DDL (not of concurrent index builds and validations). @default Duration.minutes(1) */
+  readonly statementTimeout?: Duration;
+  /** Attempts per DDL transaction on lock timeouts. @default 10 */
+  readonly maxLockAttempts?: number;
+  /** Allow high-risk steps (dropping columns or tables). @default false */
+  readonly acknowledgeHighRisk?: boolean;
+  /** How long one backfill invocation runs batches before the state machine loops. @default Duration.minutes(10) */
+  readonly backfillInvocationBudget?: Duration;
+  /**
+   * Wait at a gate after validation until the application rollout releases it (`completeAfterRollout`, or the
+   * `releaseGate` action), then complete. Without the gate the migration completes right after validation.
+   * @default true
+   */
+  readonly gate?: boolean;
+  /** How long the gate waits; then the execution fails without rolling back (the new version may be live). @default Duration.days(7) */
+  readonly gateTimeout?: Duration;
+  /** Bus of the migration events and of the rollout events that release the gate. @default - the default event bus */
+  readonly eventBus?: events.IEventBus;
+  /** TLS of the database connection. @default 'require' (encrypted; use 'verify-full' when the runtime trusts the CA) */
+  readonly tls?: TlsMode;
+  /** Retention of the Lambda's and the state machine's logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Expand/contract PostgreSQL migrations run by a Standard state machine: start -> backfill loop (checkpoint in
+ * the execution state and in the database) -> validate -> gate (task token, released when the application
+ * rollout completes) -> complete. A failure before the gate rolls the migration back; events go to EventBridge
+ * (source cdk-zero-downtime, detail-types 'Migration Started', 'Migration Completed', 'Migration Rolled Back',
+ * 'Migration Failed', ...).
+ */
+export class SchemaMigration extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly handler: HandlerFunction;
+  public readonly eventBus: events.IEventBus;
+  private readonly migrationName?: string;
+
+  constructor(scope: Construct, id: string, props: SchemaMigrationProps) {
+    super(scope, id);
+    if (props.migration) {
+      try {
+        this.migrationName = parseMigration(props.migration).name;
+      } catch (err) {
+        throw propError(this, `migration is invalid: ${(err as Error).message}`);
+      }
+    }
+    if (props.gate === false && props.gateTimeout) throw propError(this, 'gateTimeout is set but gate is false; remove one of them');
+    new PropChecks(this)
+      .number('batchSize', props.batchSize, 1, 100_000)
+      .number('maxLockAttempts', props.maxLockAttempts, 1, 100)
+      .duration('lockTimeout', props.lockTimeout, Duration.millis(10), Duration.minutes(1))
+      .duration('statementTimeout', props.statementTimeout, Duration.seconds(1), Duration.minutes(14))
+      .duration('batchDelay', props.batchDelay, Duration.millis(0), Duration.minutes(1))
+      .duration('backfillInvocationBudget', props.backfillInvocationBudget, Duration.seconds(10), Duration.minutes(13))
+      .duration('gateTimeout', props.gateTimeout, Duration.minutes(1), Duration.days(364))
+      .pattern('schema', props.schema, /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a PostgreSQL identifier');
+
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const schema = props.schema ?? DEFAULTS.schema;
+    const config: MigrationHandlerConfig = {
+      secretArn: props.secret.secretArn,
+      schema,
+      migration: props.migration,
+      batchSize: props.batchSize ?? DEFAULTS.batchSize,
+      batchDelayMs: (props.batchDelay ?? DEFAULTS.batchDelay).toMilliseconds(),
+      lockTimeoutMs: (props.lockTimeout ?? DEFAULTS.lockTimeout).toMilliseconds(),
+      statementTimeoutMs: (props.statementTimeout ?? DEFAULTS.statementTimeout).toMilliseconds(),
+      maxLockAttempts: props.maxLockAttempts ?? DEFAULTS.maxLockAttempts,
+      acknowledgeHighRisk: props.acknowledgeHighRisk ?? false,
+      backfillTimeBudgetMs: (props.backfillInvocationBudget ?? DEFAULTS.backfillInvocationBudget).toMilliseconds(),
+      tls: props.tls ?? DEFAULTS.tls,
+    };
+    this.handler = new HandlerFunction(this, 'Handler', {
+      handler: 'migration',
+      description: `cdk-zero-downtime expand/contract migrations of schema ${schema}`,
+      config,
+      timeout: HANDLER_TIMEOUT,
+      memorySize: 512,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      logRetention,
+    });
+    props.secret.grantRead(this.handler);
+    if (props.database) props.database.connections.allowDefaultPortFrom(this.handler, 'cdk-zero-downtime migration Lambda');
+    acknowledge(this.handler, 'AwsSolutions-IAM5[Resource::*]', 'A Lambda in a VPC manages its network interfaces; EC2 has no resource-level permissions for them');
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(props)),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+      comment: `cdk-zero-downtime expand/contract migration of schema ${schema}`,
+    });
+    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing has no resource-level permissions');
+    acknowledge(this.stateMachine, iam5FunctionVersions(this.handler), 'Step Functions invokes the migration function and its versions');
+    // The gate is released with SendTaskSuccess on this state machine's tasks. A separate policy (not the role's
+    // default policy, which the function depends on) avoids a dependency cycle function -> policy -> state machine.
+    new iam.Policy(this, 'GateReleasePolicy', {
+      roles: [this.handler.role!],
+      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] })],
+    });
+  }
+
+  /**
+   * Releases the gate when the rollout of `rollout.serviceName` completes (its 'Rollout Completed' event), so
+   * the contract runs only once the new application version carries all traffic.
+   */
+  public completeAfterRollout(rollout: { readonly serviceName: string }): events.Rule {
+    const request: MigrationRequest = { action: 'releaseGate', reason: `Rollout Completed for ${rollout.serviceName}` };
+    const rule = new events.Rule(this, `ReleaseAfter${Token.isUnresolved(rollout.serviceName) ? 'Rollout' : rollout.serviceName.replace(/[^A-Za-z0-9]/g, '')}`, {
+      eventBus: this.eventBus,
+      description: `Releases the migration gate when the rollout of ${rollout.serviceName} completes`,
+      eventPattern: { source: [EVENT_SOURCE], detailType: [RolloutEvent.COMPLETED], detail: { service: [rollout.serviceName] } },
+      targets: [new targets.LambdaFunction(this.handler, { event: events.RuleTargetInput.fromObject(request), retryAttempts: 8 })],
+    });
+    return rule;
+  }
+
+  /** Lets `grantee` start migrations. */
+  public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  private definition(props: SchemaMigrationProps): sfn.IChainable {
+    const migrationName = this.migrationName ?? sfn.JsonPath.stringAt('$.migration.name');
+    const withMigration = (request: Record<string, unknown>) => sfn.TaskInput.fromObject(
+      this.migrationName ? request : { ...request, migration: sfn.JsonPath.objectAt('$.migration') });
+    const invoke = (id: string, request: Record<string, unknown>, resultPath: string, retry = true) => {
+      const task = new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: this.handler, payload: withMigration(request), payloadResponseOnly: true, resultPath, retryOnServiceExceptions: false,
+      });
+      if (retry) task.addRetry({ errors: RETRYABLE_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+      return task;
+    };
+    const event = (id: string, detailType: string, extra: Record<string, unknown> = {}) => new tasks.EventBridgePutEvents(this, id, {
+      entries: [{
+        eventBus: this.eventBus,
+        source: EVENT_SOURCE,
+        detailType,
+        detail: sfn.TaskInput.fromObject({ migration: migrationName, schema: props.schema ?? DEFAULTS.schema, execution: sfn.JsonPath.stringAt('$$.Execution.Id'), ...extra }),
+      }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+
+    const start = invoke('Start', { action: 'start' }, '$.start');
+    const backfill = invoke('Backfill', { action: 'backfillBatch' }, '$.backfill');
+    const validate = invoke('Validate', { action: 'validate' }, '$.validation');
+    const complete = invoke('Complete', { action: 'complete' }, '$.complete');
+    const rollback = invoke('Rollback', { action: 'rollback' }, '$.rollback');
+
+    const failed = event('EmitFailed', MigrationEvent.FAILED, { error: sfn.JsonPath.stringAt('$.error.Error'), cause: sfn.JsonPath.stringAt('$.error.Cause') })
+      .next(new sfn.Fail(this, 'MigrationFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+    const rolledBack = event('EmitRolledBack', MigrationEvent.ROLLED_BACK, { error: sfn.JsonPath.stringAt('$.error.Error'), cause: sfn.JsonPath.stringAt('$.error.Cause') })
+      .next(new sfn.Fail(this, 'MigrationRolledBack', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+    rollback.addCatch(failed, { resultPath: '$.rollbackError' });
+    rollback.next(rolledBack);
+    for (const t of [start, backfill, validate]) t.addCatch(rollback, { resultPath: '$.error' });
+
+    const backfilled = new sfn.Choice(this, 'BackfillDone?')
+      .when(sfn.Condition.booleanEquals('$.backfill.done', true), validate)
+      .otherwise(backfill);
+    const completed = complete.next(event('EmitCompleted', MigrationEvent.COMPLETED)).next(new sfn.Succeed(this, 'Completed'));
+    complete.addCatch(failed, { resultPath: '$.error' });
+
+    let afterValidate: sfn.IChainable = completed;
+    if (props.gate !== false) {
+      const gate = new tasks.LambdaInvoke(this, 'WaitForRollout', {
+        lambdaFunction: this.handler,
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        payload: withMigration({ action: 'waitGate', taskToken: sfn.JsonPath.taskToken }),
+        resultPath: '$.gate',
+        taskTimeout: sfn.Timeout.duration(props.gateTimeout ?? DEFAULTS.gateTimeout),
+      });
+      // A gate that times out fails without rolling back: the new application version may already be live.
+      gate.addCatch(failed, { resultPath: '$.error' });
+      afterValidate = event('EmitWaiting', MigrationEvent.WAITING_FOR_ROLLOUT).next(gate).next(completed);
+    }
+    validate.next(afterValidate);
+    return start
+      .next(event('EmitStarted', MigrationEvent.STARTED))
+      .next(backfill)
+      .next(backfilled);
+  }
+}
