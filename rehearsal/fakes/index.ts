@@ -1,0 +1,270 @@
+/**
+ * AwsFakes: every AWS service a rollout touches, faked statefully on one virtual clock.
+ *
+ *   const aws = new AwsFakes({ clock });
+ *   aws.install();            // every ELBv2 / CloudWatch / DynamoDB SDK client now talks to the fakes
+ *   aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 2 });
+ *   ... run handlers / the state machine ...
+ *   aws.calls                 // every call, with its virtual time
+ *   aws.restore();
+ *
+ * `install()` stubs `Client.prototype.send` of the real SDK clients with aws-sdk-client-mock, so
+ * every client instance — including the ones handlers create at module level — is routed to the
+ * fakes. Note that the stub replaces the SDK's middleware stack: the SDK's own retries do not run,
+ * so every injected fault reaches the caller (as with `maxAttempts: 1`).
+ *
+ * EventBridge and SNS have no SDK client here: `aws.events` / `aws.sns` are recorders whose
+ * `putEvents(params)` / `publish(params)` the state-machine runner calls for native integrations;
+ * DynamoDB native integrations go through `aws.invoke('dynamodb', 'UpdateItem', params)`. Both
+ * paths are logged and subject to fault injection, like SDK calls. The fakes' own methods
+ * (`aws.alb.createRule(...)`) are the simulation's back door: not logged, never faulted.
+ */
+import * as cloudwatchSdk from '@aws-sdk/client-cloudwatch';
+import * as dynamodbSdk from '@aws-sdk/client-dynamodb';
+import * as elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AwsStub, mockClient } from 'aws-sdk-client-mock';
+import type { Clock } from '../../lambda/shared/clock';
+import { FakeAlb } from './alb';
+import { nextRequestId, notImplemented, ServiceId } from './aws-errors';
+import { AlarmActionEvent, FakeCloudWatch } from './cloudwatch';
+import { FakeDynamoDb } from './dynamodb';
+import { FaultInjector } from './faults';
+import { EventBridgeRecorder, SnsRecorder } from './recorders';
+import { deepClone } from './clone';
+
+export * from './alb';
+export * from './alb-actions';
+export * from './alb-conditions';
+export * from './alarm-evaluation';
+export * from './alarm-rule';
+export * from './aws-errors';
+export * from './clone';
+export * from './cloudwatch';
+export * from './dynamodb';
+export * from './dynamodb-expressions';
+export * from './dynamodb-values';
+export * from './faults';
+export * from './metric-math';
+export * from './metric-source';
+export * from './pagination';
+export * from './recorders';
+
+/** HTTP status of a successful AWS response. */
+const HTTP_OK = 200;
+/** SNS limit on subjects (alarm notifications are truncated to it). */
+const MAX_SUBJECT_LENGTH = 100;
+
+/** The commands each fake implements (API operation names); anything else is rejected as not implemented. */
+export const FAKE_COMMANDS = {
+  elbv2: [
+    'CreateLoadBalancer', 'DescribeLoadBalancers', 'DeleteLoadBalancer', 'CreateTargetGroup', 'DescribeTargetGroups',
+    'DeleteTargetGroup', 'DescribeTargetGroupAttributes', 'ModifyTargetGroupAttributes', 'RegisterTargets', 'DeregisterTargets',
+    'DescribeTargetHealth', 'CreateListener', 'ModifyListener', 'DescribeListeners', 'DeleteListener', 'CreateRule', 'ModifyRule',
+    'DeleteRule', 'SetRulePriorities', 'DescribeRules', 'AddTags', 'RemoveTags', 'DescribeTags',
+  ],
+  cloudwatch: [
+    'PutMetricData', 'GetMetricData', 'GetMetricStatistics', 'PutMetricAlarm', 'PutCompositeAlarm', 'DescribeAlarms',
+    'DeleteAlarms', 'SetAlarmState', 'EnableAlarmActions', 'DisableAlarmActions', 'DescribeAlarmHistory',
+  ],
+  dynamodb: ['CreateTable', 'DescribeTable', 'DeleteTable', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Scan'],
+  events: ['PutEvents'],
+  sns: ['Publish'],
+} as const satisfies Record<ServiceId, readonly string[]>;
+
+export interface AwsFakesOptions {
+  readonly clock: Clock;
+  /** @default us-east-1 */
+  readonly region?: string;
+  /** @default 123456789012 */
+  readonly accountId?: string;
+  /** See FakeCloudWatchOptions.autoEvaluate. @default true */
+  readonly autoEvaluateAlarms?: boolean;
+}
+
+/** One API call as the fakes saw it. */
+export interface CallRecord {
+  /** Epoch ms (virtual clock) when the call arrived. */
+  readonly time: number;
+  readonly service: ServiceId;
+  /** API operation name, e.g. "ModifyRule". */
+  readonly command: string;
+  readonly input: unknown;
+  /** Name of the error the call failed with, if it failed. */
+  error?: string;
+  /** True when the error was an injected fault. */
+  injected?: boolean;
+}
+
+type Handler = (input: never) => unknown;
+
+const SDK_MODULES = {
+  elbv2: { module: elbv2Sdk as unknown as Record<string, unknown>, client: elbv2Sdk.ElasticLoadBalancingV2Client },
+  cloudwatch: { module: cloudwatchSdk as unknown as Record<string, unknown>, client: cloudwatchSdk.CloudWatchClient },
+  dynamodb: { module: dynamodbSdk as unknown as Record<string, unknown>, client: dynamodbSdk.DynamoDBClient },
+} as const;
+type SdkService = keyof typeof SDK_MODULES;
+
+/** Command class -> API operation name, from the classes an SDK module exports (XxxCommand -> Xxx). */
+function commandNames(module: Record<string, unknown>): Map<unknown, string> {
+  const map = new Map<unknown, string>();
+  for (const [name, value] of Object.entries(module)) {
+    if (name.endsWith('Command') && typeof value === 'function') map.set(value, name.slice(0, -'Command'.length));
+  }
+  return map;
+}
+
+function lowerFirst(name: string): string {
+  return name[0].toLowerCase() + name.slice(1);
+}
+
+export class AwsFakes {
+  readonly clock: Clock;
+  readonly region: string;
+  readonly accountId: string;
+  readonly alb: FakeAlb;
+  readonly cloudwatch: FakeCloudWatch;
+  readonly dynamodb: FakeDynamoDb;
+  readonly events: EventBridgeRecorder;
+  readonly sns: SnsRecorder;
+  readonly faults = new FaultInjector();
+  /** Every call (SDK calls through install(), invoke(), events.putEvents, sns.publish), oldest first. */
+  readonly calls: CallRecord[] = [];
+  private stubs: Partial<Record<SdkService, AwsStub<object, never, unknown>>> = {};
+  private static active: AwsFakes | undefined;
+
+  constructor(options: AwsFakesOptions) {
+    this.clock = options.clock;
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '123456789012';
+    const common = { clock: this.clock, region: this.region, accountId: this.accountId };
+    this.alb = new FakeAlb(common);
+    this.dynamodb = new FakeDynamoDb(common);
+    this.sns = new SnsRecorder(this.clock, (command, input, run) => this.gate('sns', command, input, run));
+    this.events = new EventBridgeRecorder(this.clock, (command, input, run) => this.gate('events', command, input, run));
+    this.cloudwatch = new FakeCloudWatch({
+      ...common,
+      autoEvaluate: options.autoEvaluateAlarms ?? true,
+      onAlarmAction: (event) => this.alarmAction(event),
+    });
+  }
+
+  /**
+   * Routes every ELBv2, CloudWatch and DynamoDB SDK client to the fakes (idempotent). Only one
+   * AwsFakes is installed at a time: installing another one restores this one first.
+   */
+  install(): this {
+    if (AwsFakes.active && AwsFakes.active !== this) AwsFakes.active.restore();
+    AwsFakes.active = this;
+    for (const service of Object.keys(SDK_MODULES) as SdkService[]) {
+      if (this.stubs[service]) continue;
+      const { module, client } = SDK_MODULES[service];
+      const names = commandNames(module);
+      const stub = mockClient(client as never) as unknown as AwsStub<object, never, unknown>;
+      stub.send.callsFake(((command: { input?: unknown; constructor: unknown }, ...rest: unknown[]) => {
+        const name = names.get(command.constructor) ?? String((command.constructor as { name?: string }).name ?? 'Unknown').replace(/Command$/, '');
+        const result = this.invoke(service, name, command.input ?? {})
+          .then((output) => ({ ...(output as object), $metadata: { httpStatusCode: HTTP_OK, requestId: nextRequestId(), attempts: 1, totalRetryDelay: 0 } }));
+        const callback = rest.find((r): r is (err: unknown, data?: unknown) => void => typeof r === 'function');
+        if (!callback) return result;
+        result.then((data) => callback(null, data), (err) => callback(err));
+        return undefined;
+      }) as never);
+      this.stubs[service] = stub;
+    }
+    return this;
+  }
+
+  /** Gives the SDK clients their real `send` back. */
+  restore(): void {
+    for (const stub of Object.values(this.stubs)) stub?.restore();
+    this.stubs = {};
+    if (AwsFakes.active === this) AwsFakes.active = undefined;
+  }
+
+  /** The aws-sdk-client-mock stub of a service while installed (for aws-sdk-client-mock-jest matchers). */
+  stub(service: SdkService): AwsStub<object, never, unknown> | undefined {
+    return this.stubs[service];
+  }
+
+  /**
+   * Runs one API call against the fakes — logged and subject to fault injection, exactly as an SDK
+   * call after install(). The output is a copy without $metadata.
+   */
+  async invoke(service: ServiceId, command: string, input: unknown): Promise<unknown> {
+    return this.gate(service, command, input, () => {
+      const allowed = FAKE_COMMANDS[service] as readonly string[];
+      if (!allowed.includes(command)) throw notImplemented(service, this.fakeName(service), command);
+      switch (service) {
+        case 'events': return this.events.deliver(input as never);
+        case 'sns': return this.sns.deliver(input as never);
+        default: {
+          const fake = this[service === 'elbv2' ? 'alb' : service] as unknown as Record<string, Handler>;
+          return deepClone(fake[lowerFirst(command)].call(fake, deepClone(input) as never));
+        }
+      }
+    });
+  }
+
+  /** Number of calls, optionally of one service and command. */
+  callCount(service?: ServiceId, command?: string): number {
+    return this.calls.filter((c) => (service === undefined || c.service === service) && (command === undefined || c.command === command)).length;
+  }
+
+  private fakeName(service: ServiceId): string {
+    switch (service) {
+      case 'elbv2': return 'FakeAlb';
+      case 'cloudwatch': return 'FakeCloudWatch';
+      case 'dynamodb': return 'FakeDynamoDb';
+      case 'events': return 'EventBridgeRecorder';
+      default: return 'SnsRecorder';
+    }
+  }
+
+  private async gate<T>(service: ServiceId, command: string, input: unknown, run: () => T): Promise<T> {
+    const record: CallRecord = { time: this.clock.now(), service, command, input: safeClone(input) };
+    this.calls.push(record);
+    const fault = this.faults.check(service, command);
+    if (fault) {
+      record.error = fault.name;
+      record.injected = true;
+      throw fault;
+    }
+    try {
+      return await run();
+    } catch (err) {
+      record.error = (err as Error).name;
+      throw err;
+    }
+  }
+
+  /** CloudWatch alarm actions: SNS topics get the notification CloudWatch sends; other actions are only in the alarm history. */
+  private alarmAction(event: AlarmActionEvent): void {
+    if (!/^arn:aws[a-z-]*:sns:/.test(event.actionArn)) return;
+    const message = {
+      AlarmName: event.alarmName,
+      AlarmDescription: event.alarmDescription ?? null,
+      AWSAccountId: this.accountId,
+      NewStateValue: event.newState,
+      NewStateReason: event.reason,
+      StateChangeTime: new Date(event.time).toISOString(),
+      Region: this.region,
+      AlarmArn: event.alarmArn,
+      OldStateValue: event.oldState,
+    };
+    const subject = `${event.newState}: "${event.alarmName}" in ${this.region}`.slice(0, MAX_SUBJECT_LENGTH);
+    try {
+      this.sns.deliver({ TopicArn: event.actionArn, Subject: subject, Message: JSON.stringify(message) });
+    } catch (err) {
+      // CloudWatch records a failed action in the alarm history; it never fails the evaluation.
+      void err;
+    }
+  }
+}
+
+function safeClone(value: unknown): unknown {
+  try {
+    return deepClone(value);
+  } catch {
+    return value;
+  }
+}
