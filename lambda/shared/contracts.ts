@@ -255,6 +255,29 @@ export interface LockAcquireResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Execution guard (lambda/rollout/guard-handler.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** ZDT_CONFIG of the execution guard. */
+export interface GuardConfig {
+  readonly router: RouterConfig;
+  readonly lock: LockConfig;
+  /** Event bus of the rollout events (absent: the default bus). */
+  readonly eventBusName?: string;
+}
+
+/** What the guard did about an execution that ended. */
+export interface GuardResult {
+  readonly executionArn: string;
+  readonly status: string;
+  /** 'restored': traffic back to 100% on `liveColor`, verified, lock released. 'none': the execution had cleaned up. */
+  readonly action: 'restored' | 'none';
+  readonly liveColor?: Color;
+  readonly weights?: Weights;
+  readonly reason: string;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Live route custom resource (lambda/routing/live-route-handler.ts)
 // ---------------------------------------------------------------------------------------------
 

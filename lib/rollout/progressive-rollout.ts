@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
-  AnalysisConfig, Color, COLORS, InconclusiveAction, JudgeConfig, LockConfig, RolloutPlan,
+  AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, RolloutPlan,
 } from '../../lambda/shared/contracts';
 import { HandlerFunction } from '../private/handler-function';
 import { acknowledge, iam5FunctionVersions } from '../private/nag';
@@ -156,6 +157,8 @@ export class ProgressiveRollout extends Construct {
   public readonly routerFunction: HandlerFunction;
   public readonly judgeFunction: HandlerFunction;
   public readonly lockFunction: HandlerFunction;
+  /** Restores traffic when an execution ends without cleaning up (stopped by hand, timed out, failed unexpectedly). */
+  public readonly guardFunction: HandlerFunction;
   /** The built-in health alarms by color (empty when `healthAlarms: false`). */
   public readonly healthAlarms: Partial<Record<Color, ColorHealthAlarms>> = {};
   /** The plan the state machine runs, as rendered from the strategy. */
@@ -310,6 +313,29 @@ export class ProgressiveRollout extends Construct {
       },
       comment: `cdk-zero-downtime progressive rollout of ${this.serviceName}`,
     });
+    // The safety net: an execution that ends while still holding the lock (StopExecution, timeout, a failure its
+    // own Catch could not handle) may have left traffic split; the guard restores the recorded live color.
+    const guardConfig: GuardConfig = { router: props.routing.routerConfig(), lock: lockConfig, eventBusName: this.eventBus?.eventBusName };
+    this.guardFunction = new HandlerFunction(this, 'Guard', {
+      handler: 'guard',
+      description: `cdk-zero-downtime: restores the live color of ${this.serviceName} when a rollout execution ends without cleaning up`,
+      config: guardConfig,
+      timeout: Duration.minutes(2),
+      logRetention,
+    });
+    props.routing.grantRouteControl(this.guardFunction);
+    this.stateTable.grant(this.guardFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    (this.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')).grantPutEventsTo(this.guardFunction);
+    new events.Rule(this, 'ExecutionEnded', {
+      description: `cdk-zero-downtime: a rollout execution of ${this.serviceName} ended without success`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
+      },
+      targets: [new targets.LambdaFunction(this.guardFunction, { retryAttempts: 8, maxEventAge: Duration.hours(1) })],
+    });
+
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.

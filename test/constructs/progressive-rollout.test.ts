@@ -99,6 +99,20 @@ describe('ProgressiveRollout', () => {
     expect(definition).toContain(`"TimeoutSeconds\\":${r.plan.lockTtlSeconds}`);
   });
 
+  test('an execution that ends holding the lock (stopped, timed out, failed unexpectedly) triggers the guard', () => {
+    const f = network();
+    rollout(f);
+    const t = Template.fromStack(f.stack);
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        'detail': { stateMachineArn: [{ Ref: Match.stringLikeRegexp('RolloutStateMachine') }], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuard'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } })],
+    });
+  });
+
   test('creates health alarms per color, combined into a composite the judge watches', () => {
     const f = network();
     rollout(f);
