@@ -96,7 +96,19 @@ export function forwardAction(tuples: TargetGroupTuple[], stickiness: Stickiness
 export function actionsWithWeights(rule: Rule, weights: RawWeights, targetGroupArns: Record<Color, string>, what: string): Action[] {
   const current = findForwardAction(rule, what);
   const next = forwardAction(forwardTuples(weights, targetGroupArns), readStickiness(current), current.Order);
-  return (rule.Actions ?? []).map((a) => (a === current ? next : a));
+  return (rule.Actions ?? []).map((a) => (a === current ? next : echoAction(a)));
+}
+
+/**
+ * An action read with DescribeRules, made fit to be written back with ModifyRule: ALB never returns an OIDC
+ * client secret, and ModifyRule refuses an authenticate-oidc action without one unless told to keep it.
+ */
+export function echoAction(action: Action): Action {
+  const oidc = action.AuthenticateOidcConfig;
+  if (oidc && oidc.ClientSecret === undefined) {
+    return { ...action, AuthenticateOidcConfig: { ...oidc, UseExistingClientSecret: true } };
+  }
+  return action;
 }
 
 /** Target group ARN -> weight of a forward action, for comparing what it forwards where. */

@@ -8,7 +8,7 @@ import { invalid, requireColor, requireInteger, requireObject, requireString } f
 import { sameConditions } from './conditions';
 import { describeRule, elbv2, isRuleArn, isRuleNotFound, MAX_RULE_PRIORITY, ruleAtPriority } from './elbv2';
 import {
-  findForwardAction, forwardAction, forwardTuples, readRawWeights, readStickiness, sameStickiness, sameTuples, Stickiness, stickinessOf,
+  echoAction, findForwardAction, forwardAction, forwardTuples, readRawWeights, readStickiness, sameStickiness, sameTuples, Stickiness, stickinessOf,
 } from './forward-action';
 import { formatWeights, FULL_WEIGHT, RawWeights, weightsFor } from './weights';
 
@@ -163,7 +163,7 @@ async function reconcile(rule: Rule, spec: LiveRouteSpec, weights: RawWeights): 
   if (actionsDiffer || conditionsDiffer) {
     await awsCall(`ModifyRule(${ruleArn})`, () => elbv2().send(new ModifyRuleCommand({
       RuleArn: ruleArn,
-      ...(actionsDiffer ? { Actions: (rule.Actions ?? []).map((a) => (a === current ? desired : a)) } : {}),
+      ...(actionsDiffer ? { Actions: (rule.Actions ?? []).map((a) => (a === current ? desired : echoAction(a))) } : {}),
       ...(conditionsDiffer ? { Conditions: spec.conditions } : {}),
     })));
     log('info', 'live rule re-pointed', { ruleArn, weights: formatWeights(weights), actionsDiffer, conditionsDiffer });

@@ -31,6 +31,9 @@ export async function checkTargets(targetGroupArn: string, color: Color, minHeal
   const result: RouterCheckTargetsResult = { color, healthy, registered };
   const refuse = (why: string) => new ZdtError(ErrorName.TARGETS_UNHEALTHY,
     `Target group ${targetGroupArn} (${color}) ${why}: ${healthy}/${registered} registered targets healthy; traffic moves to ${color} only when at least one target is registered and healthy and at least ${minHealthyPercent}% of the registered targets are healthy`);
+  if (registered === 0 && states.some((st) => st === TargetHealthStateEnum.UNUSED)) {
+    throw refuse('has targets, but they are unused: no listener rule of the load balancer forwards to the target group');
+  }
   if (registered === 0) throw refuse('has no registered targets');
   if (healthy === 0) throw refuse('has no healthy targets');
   if ((healthy * PERCENT) / registered < minHealthyPercent) throw refuse(`is below ${minHealthyPercent}% healthy`);

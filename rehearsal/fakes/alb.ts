@@ -9,8 +9,10 @@
  * rule's forward weights on the virtual clock.
  *
  * Simplifications (documented, deliberate): only application load balancers; writes are
- * immediately consistent; health checks are not run — a registered target becomes healthy after
- * the health-check grace (interval x healthy threshold) unless `setTargetHealth` says otherwise.
+ * immediately consistent unless `lagReads` asks for ALB's eventual consistency (DescribeRules then
+ * shows a rule's state from before a write for a few reads); health checks are not run — a
+ * registered target becomes healthy after the health-check grace (interval x healthy threshold)
+ * unless `setTargetHealth` says otherwise.
  */
 import type {
   Action, AddTagsInput, CreateListenerInput, CreateListenerOutput, CreateLoadBalancerInput, CreateLoadBalancerOutput,
@@ -95,6 +97,14 @@ export interface RouteDecision {
   readonly weights: Record<string, number>;
 }
 
+/** A read-after-write lag of DescribeRules (see FakeAlb.lagReads). */
+export interface ReadLag {
+  /** The rule whose next write lags; absent: the next write to any rule (CreateRule, ModifyRule, DeleteRule, SetRulePriorities). */
+  readonly rule?: string;
+  /** How many DescribeRules calls after that write still show the rule as it was before it (an integer >= 1). */
+  readonly reads: number;
+}
+
 /** Health a simulation assigns to the targets of a target group. */
 export interface TargetHealthCounts {
   readonly healthy: number;
@@ -149,6 +159,13 @@ interface RuleState {
   tags: Tag[];
 }
 
+/** What DescribeRules shows of a rule while a read lag lasts: its state before the write (undefined: it did not exist yet). */
+interface LaggedRule {
+  readonly before: RuleState | undefined;
+  readonly listenerArn: string;
+  readsLeft: number;
+}
+
 /** A 64-bit odd multiplier: maps the id counter to unique, random-looking, deterministic hex ids. */
 const ID_MULTIPLIER = 0x9E3779B97F4A7C15n;
 const ID_MASK = (1n << 64n) - 1n;
@@ -169,6 +186,10 @@ export class FakeAlb {
   private readonly listeners = new Map<string, ListenerState>();
   private readonly rules = new Map<string, RuleState>();
   private readonly history = new Map<string, WeightChange[]>();
+  /** Read lags armed by lagReads, each waiting for its first write. */
+  private readonly armedLags: ReadLag[] = [];
+  /** Rule ARN -> what DescribeRules shows of it while its lag lasts. */
+  private readonly laggedRules = new Map<string, LaggedRule>();
 
   constructor(options: FakeAlbOptions) {
     this.clock = options.clock;
@@ -545,6 +566,7 @@ export class FakeAlb {
     const lb = this.loadBalancers.get(listener.loadBalancerArn)!;
     const arn = this.arn(`listener-rule/app/${lb.name}/${lb.id}/${listener.id}/${this.nextId()}`);
     const rule: RuleState = { arn, listenerArn: listener.arn, priority, conditions, actions, tags: this.checkedTags(input.Tags) };
+    this.startReadLags([{ arn, listenerArn: listener.arn }]);
     this.rules.set(arn, rule);
     this.refreshAssociations();
     this.recordWeights(arn, actions);
@@ -561,6 +583,7 @@ export class FakeAlb {
     const conditions = input.Conditions === undefined ? rule.conditions : normalizeConditions(input.Conditions, label);
     const actions = input.Actions === undefined ? rule.actions
       : normalizeActions(input.Actions, label, (tgArn) => this.checkTargetGroup(tgArn, listener.loadBalancerArn));
+    this.startReadLags([{ arn: rule.arn, listenerArn: rule.listenerArn }]);
     rule.conditions = conditions;
     rule.actions = actions;
     this.refreshAssociations();
@@ -573,6 +596,7 @@ export class FakeAlb {
       throw this.fail('OperationNotPermittedException', `The default rule '${input.RuleArn}' cannot be deleted`);
     }
     const rule = this.ruleOrThrow(input.RuleArn);
+    this.startReadLags([{ arn: rule.arn, listenerArn: rule.listenerArn }]);
     this.rules.delete(rule.arn);
     this.refreshAssociations();
     this.recordDeletion(rule.arn);
@@ -599,6 +623,7 @@ export class FakeAlb {
         seen.set(priority, arn);
       }
     }
+    this.startReadLags(changes.map((c) => ({ arn: c.rule.arn, listenerArn: c.rule.listenerArn })));
     for (const c of changes) c.rule.priority = c.priority;
     return { Rules: changes.map((c) => this.describeRule(c.rule)) };
   }
@@ -612,20 +637,41 @@ export class FakeAlb {
     }
     let items: Rule[];
     if (input.RuleArns?.length) {
-      items = input.RuleArns.map((arn) => {
-        const listener = [...this.listeners.values()].find((l) => l.defaultRuleArn === arn);
-        if (listener) return this.describeDefaultRule(listener);
-        const rule = this.rules.get(arn);
-        if (!rule) throw this.fail('RuleNotFoundException', `One or more rules not found: '${arn}'`);
-        return this.describeRule(rule);
-      });
+      const ruleArns = input.RuleArns;
+      try {
+        items = ruleArns.map((arn) => {
+          const listener = [...this.listeners.values()].find((l) => l.defaultRuleArn === arn);
+          if (listener) return this.describeDefaultRule(listener);
+          const rule = this.visibleRule(arn);
+          if (!rule) throw this.fail('RuleNotFoundException', `One or more rules not found: '${arn}'`);
+          return this.describeRule(rule);
+        });
+      } finally {
+        this.countLaggedReads((arn) => ruleArns.includes(arn));
+      }
     } else {
       const listener = this.listenerOrThrow(input.ListenerArn);
-      items = [...this.listenerRules(listener.arn).sort((a, b) => a.priority - b.priority).map((r) => this.describeRule(r)),
+      items = [...this.visibleListenerRules(listener.arn).sort((a, b) => a.priority - b.priority).map((r) => this.describeRule(r)),
         this.describeDefaultRule(listener)];
+      this.countLaggedReads((_arn, lagged) => lagged.listenerArn === listener.arn);
     }
     const page = this.page('DescribeRules', items, input.Marker, input.PageSize);
     return { Rules: page.items, NextMarker: page.next };
+  }
+
+  /**
+   * Simulation of ALB's eventual consistency: the next write to `rule` (to any rule when absent)
+   * is applied at once, but the next `reads` DescribeRules calls that ask for the rule by ARN or
+   * list its listener still show the rule as it was before that write (absent, for a CreateRule;
+   * still there, for a DeleteRule). Each such call counts as one read, whatever page it asks for
+   * and whether it succeeds. Further writes to a rule while it lags stay hidden with the first
+   * until the lag ends. Only DescribeRules lags: the write's own response, the validation of
+   * later writes, `route`, `forwardWeights` and `weightHistory` see the write at once. Each call
+   * arms one lag, for one write (the rules that write touches; with `rule`, that rule only).
+   */
+  lagReads(lag: ReadLag): void {
+    if (!Number.isInteger(lag.reads) || lag.reads < 1) throw new Error(`FakeAlb.lagReads: reads must be an integer >= 1, got ${String(lag.reads)}`);
+    this.armedLags.push({ ...lag });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -882,6 +928,41 @@ export class FakeAlb {
         default: return this.fail('LoadBalancerNotFoundException', `Load balancer '${arn}' not found`);
       }
     });
+  }
+
+  /** A write is about to change these rules: the first armed lag that matches starts showing their state from before it. */
+  private startReadLags(rules: ReadonlyArray<{ readonly arn: string; readonly listenerArn: string }>): void {
+    const index = this.armedLags.findIndex((lag) => lag.rule === undefined || rules.some((r) => r.arn === lag.rule));
+    if (index < 0) return;
+    const [lag] = this.armedLags.splice(index, 1);
+    for (const { arn, listenerArn } of rules) {
+      if (lag.rule !== undefined && lag.rule !== arn) continue;
+      if (this.laggedRules.has(arn)) continue; // already lagging: it keeps showing the state before the first write
+      const current = this.rules.get(arn);
+      this.laggedRules.set(arn, { before: current && this.copy(current), listenerArn, readsLeft: lag.reads });
+    }
+  }
+
+  /** The rule as DescribeRules shows it now (its state before a lagging write, while the lag lasts). */
+  private visibleRule(arn: string): RuleState | undefined {
+    const lagged = this.laggedRules.get(arn);
+    return lagged ? lagged.before : this.rules.get(arn);
+  }
+
+  /** The rules of a listener as DescribeRules lists them now. */
+  private visibleListenerRules(listenerArn: string): RuleState[] {
+    const current = this.listenerRules(listenerArn).filter((r) => !this.laggedRules.has(r.arn));
+    const lagging = [...this.laggedRules.values()].filter((l) => l.listenerArn === listenerArn && l.before !== undefined).map((l) => l.before!);
+    return [...current, ...lagging];
+  }
+
+  /** One DescribeRules call read these lagging rules: one read less for each; a lag without reads left ends. */
+  private countLaggedReads(read: (arn: string, lagged: LaggedRule) => boolean): void {
+    for (const [arn, lagged] of this.laggedRules) {
+      if (!read(arn, lagged)) continue;
+      lagged.readsLeft -= 1;
+      if (lagged.readsLeft <= 0) this.laggedRules.delete(arn);
+    }
   }
 
   private recordWeights(ruleArn: string, actions: readonly Action[]): void {

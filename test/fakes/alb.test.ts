@@ -266,6 +266,56 @@ describe('FakeAlb', () => {
     ]);
   });
 
+  describe('lagReads (read-after-write lag of DescribeRules)', () => {
+    const liveWeights = async (read: 'arn' | 'listing') => {
+      const rules = read === 'arn'
+        ? (await elb.send(new DescribeRulesCommand({ RuleArns: [liveRuleArn] }))).Rules!
+        : (await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn }))).Rules!.filter((r) => r.RuleArn === liveRuleArn);
+      return rules[0].Actions![0].ForwardConfig!.TargetGroups!.map((t) => t.Weight);
+    };
+
+    test('shows a rule as it was before the write for the next n reads, by ARN or in its listener\'s listing', async () => {
+      aws.alb.lagReads({ rule: liveRuleArn, reads: 2 });
+      const written = await elb.send(new ModifyRuleCommand({ RuleArn: liveRuleArn, Actions: forward({ [blue]: 70, [green]: 30 }) }));
+      expect(written.Rules![0].Actions![0].ForwardConfig!.TargetGroups!.map((t) => t.Weight)).toEqual([70, 30]);
+      expect(aws.alb.forwardWeights(listenerArn, { path: '/' })).toEqual({ [blue]: 0.7, [green]: 0.3 });
+      expect(await liveWeights('arn')).toEqual([100, 0]);
+      expect(await liveWeights('listing')).toEqual([100, 0]);
+      expect(await liveWeights('arn')).toEqual([70, 30]);
+      expect(await liveWeights('listing')).toEqual([70, 30]);
+    });
+
+    test('without a rule, lags the next write to any rule: a created rule is missing, a deleted one still listed', async () => {
+      aws.alb.lagReads({ reads: 1 });
+      const created = (await elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 5, Conditions: PATH_ALL, Actions: forward({ [green]: 1 }) }))).Rules![0].RuleArn!;
+      await expectError(elb.send(new DescribeRulesCommand({ RuleArns: [created] })), 'RuleNotFoundException');
+      expect((await elb.send(new DescribeRulesCommand({ RuleArns: [created] }))).Rules![0].Priority).toBe('5');
+
+      aws.alb.lagReads({ reads: 1 });
+      await elb.send(new DeleteRuleCommand({ RuleArn: created }));
+      const listed = async () => (await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn }))).Rules!.map((r) => r.Priority);
+      expect(await listed()).toEqual(['5', '100', 'default']);
+      expect(await listed()).toEqual(['100', 'default']);
+    });
+
+    test('keeps a lagging rule at its state before the first write, and leaves other rules consistent', async () => {
+      aws.alb.lagReads({ rule: liveRuleArn, reads: 2 });
+      const other = (await elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 5, Conditions: PATH_ALL, Actions: forward({ [green]: 1 }) }))).Rules![0].RuleArn!;
+      expect((await elb.send(new DescribeRulesCommand({ RuleArns: [other] }))).Rules).toHaveLength(1);
+      await elb.send(new ModifyRuleCommand({ RuleArn: liveRuleArn, Actions: forward({ [blue]: 90, [green]: 10 }) }));
+      await elb.send(new ModifyRuleCommand({ RuleArn: liveRuleArn, Actions: forward({ [blue]: 50, [green]: 50 }) }));
+      expect(await liveWeights('arn')).toEqual([100, 0]);
+      expect(await liveWeights('arn')).toEqual([100, 0]);
+      expect(await liveWeights('arn')).toEqual([50, 50]);
+      await elb.send(new ModifyRuleCommand({ RuleArn: liveRuleArn, Actions: forward({ [blue]: 0, [green]: 100 }) }));
+      expect(await liveWeights('arn')).toEqual([0, 100]); // one lag, one write
+    });
+
+    test('refuses a lag of fewer than one read', () => {
+      expect(() => aws.alb.lagReads({ reads: 0 })).toThrow(/reads must be an integer >= 1, got 0/);
+    });
+  });
+
   test('tags resources and answers unknown ones with their not-found error', async () => {
     await elb.send(new AddTagsCommand({ ResourceArns: [blue, liveRuleArn], Tags: [{ Key: 'zdt:color', Value: 'blue' }] }));
     const out = await elb.send(new DescribeTagsCommand({ ResourceArns: [blue, liveRuleArn, listenerArn] }));

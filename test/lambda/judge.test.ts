@@ -5,7 +5,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { AnalysisConfig, ErrorName, JudgeConfig, JudgeResult } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/judge/judge-handler';
-import { fixedClock, NOW_MS, setConfig } from './support/env';
+import { expectInvalidRequest, fixedClock, NOW_MS, setConfig } from './support/env';
 
 type State = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
@@ -244,10 +244,7 @@ describe('Judge', () => {
       [{ action: 'checkAlarms' }, 'targetColor', 'undefined'],
     ])('refuses %j with INVALID_REQUEST naming the field and the value', async (request, field, given) => {
       configure();
-      const error = await handler(request).catch((e: Error) => e);
-      expect(error).toMatchObject({ name: ErrorName.INVALID_REQUEST });
-      expect((error as Error).message).toContain(`"${field}"`);
-      expect((error as Error).message).toContain(`got ${given}`);
+      await expectInvalidRequest(handler(request), field, given);
     });
   });
 });

@@ -1,29 +1,34 @@
-import 'aws-sdk-client-mock-jest';
-import { CreateRuleCommand, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  Action,
+  DescribeRulesInput, DescribeTargetHealthCommand, ElasticLoadBalancingV2ClientResolvedConfig, ModifyRuleInput, RuleCondition,
+  ServiceInputTypes, ServiceOutputTypes,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AwsStub } from 'aws-sdk-client-mock';
 import { ErrorName, RouterConfig } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/routing/router-handler';
 import { VERIFY_BACKOFF_MS, VERIFY_READS } from '../../lambda/routing/alb-router';
-import { BLUE_TG, FakeAlb, forwardTo, GREEN_TG, HOST_SHOP, LISTENER, PATH_ALL, tgArn } from './support/fake-alb';
-import { fixedClock, setConfig } from './support/env';
+import { echoAction } from '../../lambda/routing/forward-action';
+import { FakeAws, forwardTo, HOST_SHOP, installAwsFakes, PATH_ALL, WebAlb } from './support/aws';
+import { expectInvalidRequest, setConfig } from './support/env';
 
 const HEADER = 'x-zdt-segment';
-const LIVE_PRIORITY = '10';
+const LIVE_PRIORITY = 10;
 const SEGMENT_PRIORITY = 9;
 
-let alb: FakeAlb;
-let clock: ReturnType<typeof fixedClock>;
+let fakes: FakeAws;
+let alb: WebAlb;
+let blue: string;
+let green: string;
 let liveRuleArn: string;
+/** Calls before this index are left out of writes(). */
+let callsSeen = 0;
 
-function configure(live: Record<string, number>, options: { stickinessSeconds?: number; conditions?: typeof PATH_ALL[] } = {}): void {
-  liveRuleArn = alb.addRule(LISTENER, {
-    Priority: LIVE_PRIORITY,
-    Conditions: options.conditions ?? [PATH_ALL],
-    Actions: [forwardTo(live, options.stickinessSeconds)],
-  });
+function configure(live: Record<string, number>, options: { stickinessSeconds?: number; conditions?: RuleCondition[] } = {}): void {
+  liveRuleArn = alb.addRule(alb.listenerArn, LIVE_PRIORITY, options.conditions ?? [PATH_ALL], [forwardTo(live, options.stickinessSeconds)]);
   const config: RouterConfig = {
-    listenerArn: LISTENER,
+    listenerArn: alb.listenerArn,
     liveRuleArn,
-    targetGroupArns: { blue: BLUE_TG, green: GREEN_TG },
+    targetGroupArns: { blue, green },
     segmentHeader: HEADER,
     segmentRulePriority: SEGMENT_PRIORITY,
   };
@@ -31,48 +36,66 @@ function configure(live: Record<string, number>, options: { stickinessSeconds?: 
 }
 
 function addSegmentRule(color: 'blue' | 'green', segments: string[]): string {
-  const tg = color === 'blue' ? BLUE_TG : GREEN_TG;
-  const other = color === 'blue' ? GREEN_TG : BLUE_TG;
-  return alb.addRule(LISTENER, {
-    Priority: String(SEGMENT_PRIORITY),
-    Conditions: [PATH_ALL, { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: HEADER, Values: segments } }],
-    Actions: [forwardTo({ [tg]: 100, [other]: 0 })],
-  });
+  const tg = color === 'blue' ? blue : green;
+  const other = color === 'blue' ? green : blue;
+  return alb.addRule(alb.listenerArn, SEGMENT_PRIORITY,
+    [PATH_ALL, { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: HEADER, Values: segments } }],
+    [forwardTo({ [tg]: 100, [other]: 0 })]);
 }
 
-/** The writes the router sent, in order, as "Command rule" strings. */
+/** The writes the router sent since the last forgetCalls(), in order, as "Command rule" strings. */
 function writes(): string[] {
-  return alb.mock.calls()
-    .map((c) => c.args[0] as { constructor: { name: string }; input: { RuleArn?: string; ListenerArn?: string } })
-    .filter((cmd) => !cmd.constructor.name.startsWith('Describe'))
-    .map((cmd) => `${cmd.constructor.name.replace('Command', '')} ${cmd.input.RuleArn === liveRuleArn ? 'live' : 'segment'}`);
+  return fakes.aws.calls.slice(callsSeen)
+    .filter((c) => c.service === 'elbv2' && !c.command.startsWith('Describe'))
+    .map((c) => `${c.command} ${(c.input as { RuleArn?: string }).RuleArn === liveRuleArn ? 'live' : 'segment'}`);
 }
 
-const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+function forgetCalls(): void {
+  callsSeen = fakes.aws.calls.length;
+}
+
+/** The waits between the router's read-backs of the live rule after its first write (virtual ms). */
+function readBackWaits(): number[] {
+  const firstWrite = fakes.aws.calls.findIndex((c) => c.service === 'elbv2' && !c.command.startsWith('Describe'));
+  const reads = fakes.aws.calls.slice(firstWrite)
+    .filter((c) => c.command === 'DescribeRules' && (c.input as DescribeRulesInput).RuleArns?.includes(liveRuleArn))
+    .map((c) => c.time);
+  return reads.slice(1).map((time, i) => time - reads[i]);
+}
+
+/** Registers targets in a target group, in its "initial" state while the load balancer health-checks them. */
+function register(targetGroupArn: string, ...ips: string[]): void {
+  fakes.aws.alb.registerTargets({ TargetGroupArn: targetGroupArn, Targets: ips.map((Id) => ({ Id })) });
+}
+
+/** Deregisters the target group's first target: it drains for the deregistration delay. */
+function drainFirstTarget(targetGroupArn: string): void {
+  const [first] = fakes.aws.alb.describeTargetHealth({ TargetGroupArn: targetGroupArn }).TargetHealthDescriptions!;
+  fakes.aws.alb.deregisterTargets({ TargetGroupArn: targetGroupArn, Targets: [first.Target!] });
+}
 
 beforeEach(() => {
-  alb = new FakeAlb();
-  clock = fixedClock();
+  fakes = installAwsFakes();
+  alb = new WebAlb(fakes.aws);
+  ({ blueTg: blue, greenTg: green } = alb);
+  callsSeen = 0;
 });
-afterEach(() => {
-  alb.mock.restore();
-  clock.restore();
-});
+afterEach(() => fakes.restore());
 
 describe('ALB router', () => {
   describe('describe', () => {
     test('reports the weights by color and the color that holds all traffic', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
+      configure({ [blue]: 100, [green]: 0 });
       await expect(handler({ action: 'describe' })).resolves.toEqual({ weights: { blue: 100, green: 0 }, liveColor: 'blue', segmentRoute: null });
     });
 
     test('reports no live color while traffic is split', async () => {
-      configure({ [BLUE_TG]: 30, [GREEN_TG]: 70 });
+      configure({ [blue]: 30, [green]: 70 });
       await expect(handler({ action: 'describe' })).resolves.toMatchObject({ weights: { blue: 30, green: 70 }, liveColor: null });
     });
 
     test('counts a color the forward action does not list as weight 0', async () => {
-      configure({ [GREEN_TG]: 1 });
+      configure({ [green]: 1 });
       await expect(handler({ action: 'describe' })).resolves.toMatchObject({ weights: { blue: 0, green: 100 }, liveColor: 'green' });
     });
 
@@ -82,20 +105,20 @@ describe('ALB router', () => {
       [1, 7, 13, 87],
       [1, 999, 1, 99],
       [999, 1, 99, 1],
-    ])('normalizes raw weights %d/%d to percentages %d/%d, never rounding a trickle to 0', async (blue, green, pBlue, pGreen) => {
-      configure({ [BLUE_TG]: blue, [GREEN_TG]: green });
+    ])('normalizes raw weights %d/%d to percentages %d/%d, never rounding a trickle to 0', async (rawBlue, rawGreen, pBlue, pGreen) => {
+      configure({ [blue]: rawBlue, [green]: rawGreen });
       await expect(handler({ action: 'describe' })).resolves.toMatchObject({ weights: { blue: pBlue, green: pGreen }, liveColor: null });
     });
 
     test('reports the segment route', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
+      configure({ [blue]: 100, [green]: 0 });
       const ruleArn = addSegmentRule('green', ['internal', 'beta']);
       await expect(handler({ action: 'describe' })).resolves.toMatchObject({ segmentRoute: { ruleArn, color: 'green', segments: ['internal', 'beta'] } });
     });
 
     test('refuses a live rule that forwards to a foreign target group, naming it', async () => {
-      const foreign = tgArn('someone-else');
-      configure({ [BLUE_TG]: 50, [foreign]: 50 });
+      const foreign = alb.targetGroup('someone-else');
+      configure({ [blue]: 50, [foreign]: 50 });
       await expect(handler({ action: 'describe' })).rejects.toMatchObject({
         name: ErrorName.ROUTE_INVALID,
         message: expect.stringContaining(foreign),
@@ -103,7 +126,7 @@ describe('ALB router', () => {
     });
 
     test('refuses with ROUTE_INVALID when the live rule does not exist', async () => {
-      configure({ [BLUE_TG]: 100 });
+      configure({ [blue]: 100 });
       alb.removeRule(liveRuleArn);
       await expect(handler({ action: 'describe' })).rejects.toMatchObject({
         name: ErrorName.ROUTE_INVALID,
@@ -112,8 +135,8 @@ describe('ALB router', () => {
     });
 
     test('refuses a rule at the segment priority that is not a segment route', async () => {
-      configure({ [BLUE_TG]: 100 });
-      alb.addRule(LISTENER, { Priority: String(SEGMENT_PRIORITY), Conditions: [PATH_ALL], Actions: [forwardTo({ [BLUE_TG]: 1 })] });
+      configure({ [blue]: 100 });
+      alb.addRule(alb.listenerArn, SEGMENT_PRIORITY, [PATH_ALL], [forwardTo({ [blue]: 1 })]);
       await expect(handler({ action: 'describe' })).rejects.toMatchObject({
         name: ErrorName.ROUTE_INVALID,
         message: expect.stringMatching(/Priority 9 .* not a segment route/),
@@ -123,95 +146,105 @@ describe('ALB router', () => {
 
   describe('shift', () => {
     test('writes the weights and returns them as read back', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
+      configure({ [blue]: 100, [green]: 0 });
       const result = await handler({ action: 'shift', targetColor: 'green', percent: 10, segments: [] });
       expect(result).toEqual({ before: { blue: 100, green: 0 }, after: { blue: 90, green: 10 }, changed: true, segmentRoute: null });
-      expect(alb.weights(liveRuleArn)).toEqual({ [BLUE_TG]: 90, [GREEN_TG]: 10 });
+      expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 90, [green]: 10 });
     });
 
     test('does not write when the weights already match', async () => {
-      configure({ [BLUE_TG]: 90, [GREEN_TG]: 10 });
+      configure({ [blue]: 90, [green]: 10 });
       const result = await handler({ action: 'shift', targetColor: 'green', percent: 10, segments: [] });
       expect(result).toEqual({ before: { blue: 90, green: 10 }, after: { blue: 90, green: 10 }, changed: false, segmentRoute: null });
-      expect(alb.mock).not.toHaveReceivedCommand(ModifyRuleCommand);
       expect(writes()).toEqual([]);
     });
 
     test('does not rewrite weights that match once normalized (1/1 is 50/50)', async () => {
-      configure({ [BLUE_TG]: 1, [GREEN_TG]: 1 });
+      configure({ [blue]: 1, [green]: 1 });
       await expect(handler({ action: 'shift', targetColor: 'green', percent: 50, segments: [] })).resolves.toMatchObject({ changed: false });
       expect(writes()).toEqual([]);
     });
 
     test('writes only the segment rule when only the segment route differs', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
+      configure({ [blue]: 100, [green]: 0 });
       const created = await handler({ action: 'shift', targetColor: 'green', percent: 0, segments: ['internal'] });
       expect(writes()).toEqual(['CreateRule segment']);
       expect(created).toMatchObject({ changed: true, after: { blue: 100, green: 0 }, segmentRoute: { color: 'green', segments: ['internal'] } });
 
-      alb.mock.resetHistory();
+      forgetCalls();
       const widened = await handler({ action: 'shift', targetColor: 'green', percent: 0, segments: ['internal', 'beta'] });
       expect(writes()).toEqual(['ModifyRule segment']);
       expect(widened).toMatchObject({ changed: true, segmentRoute: { color: 'green', segments: ['internal', 'beta'] } });
 
-      alb.mock.resetHistory();
+      forgetCalls();
       await expect(handler({ action: 'shift', targetColor: 'green', percent: 0, segments: ['beta', 'internal'] })).resolves.toMatchObject({ changed: false });
       expect(writes()).toEqual([]);
     });
 
     test('keeps the live rule\'s conditions and stickiness when it writes weights', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 }, { stickinessSeconds: 300, conditions: [HOST_SHOP, PATH_ALL] });
+      configure({ [blue]: 100, [green]: 0 }, { stickinessSeconds: 300, conditions: [HOST_SHOP, PATH_ALL] });
       const before = alb.rule(liveRuleArn)!;
       await handler({ action: 'shift', targetColor: 'green', percent: 25, segments: [] });
-      const [modify] = alb.mock.commandCalls(ModifyRuleCommand);
-      expect(modify.args[0].input.RuleArn).toBe(liveRuleArn);
-      expect(modify.args[0].input).not.toHaveProperty('Conditions');
+      const [modify] = alb.sent<ModifyRuleInput>('ModifyRule');
+      expect(modify.RuleArn).toBe(liveRuleArn);
+      expect(modify).not.toHaveProperty('Conditions');
       const after = alb.rule(liveRuleArn)!;
       expect(after.Conditions).toEqual(before.Conditions);
-      expect(after.Priority).toBe(LIVE_PRIORITY);
+      expect(after.Priority).toBe(String(LIVE_PRIORITY));
       expect(after.Actions![0].ForwardConfig!.TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 300 });
-      expect(alb.weights(liveRuleArn)).toEqual({ [BLUE_TG]: 75, [GREEN_TG]: 25 });
+      expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 75, [green]: 25 });
     });
 
     test('scopes the segment route like the live rule (same host and path, plus the header)', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 }, { conditions: [HOST_SHOP, PATH_ALL] });
+      configure({ [blue]: 100, [green]: 0 }, { conditions: [HOST_SHOP, PATH_ALL] });
       await handler({ action: 'shift', targetColor: 'green', percent: 0, segments: ['internal'] });
-      const [segment] = alb.listenerRules(LISTENER).filter((r) => r.Priority === String(SEGMENT_PRIORITY));
+      const [segment] = alb.rules(alb.listenerArn).filter((r) => r.Priority === String(SEGMENT_PRIORITY));
       const fields = segment.Conditions!.map((c) => [c.Field, c.HostHeaderConfig?.Values ?? c.PathPatternConfig?.Values ?? c.HttpHeaderConfig?.Values]);
       expect(fields).toEqual([['host-header', ['shop.example.com']], ['path-pattern', ['/*']], ['http-header', ['internal']]]);
       expect(segment.Conditions![2].HttpHeaderConfig!.HttpHeaderName).toBe(HEADER);
-      expect(alb.weights(segment.RuleArn!)).toEqual({ [BLUE_TG]: 0, [GREEN_TG]: 100 });
+      expect(alb.weights(segment.RuleArn!)).toEqual({ [blue]: 0, [green]: 100 });
+      expect(fakes.aws.alb.forwardWeights(alb.listenerArn, { host: 'shop.example.com', path: '/cart', headers: { [HEADER]: 'internal' } })).toEqual({ [blue]: 0, [green]: 1 });
     });
 
     test('removes the segment route when no segments are given', async () => {
-      configure({ [BLUE_TG]: 0, [GREEN_TG]: 100 });
+      configure({ [blue]: 0, [green]: 100 });
       const segmentArn = addSegmentRule('green', ['internal']);
       await expect(handler({ action: 'shift', targetColor: 'green', percent: 100, segments: [] })).resolves.toMatchObject({ changed: true, segmentRoute: null });
       expect(alb.rule(segmentArn)).toBeUndefined();
     });
 
     test('succeeds when the read-back settles after eventual consistency', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
-      alb.lagNextWrite(2); // the first read-back (live rule + listener listing) still shows the old weights
+      configure({ [blue]: 100, [green]: 0 });
+      // The first read-back (the live rule, then the listener's rules) still shows the old weights.
+      fakes.aws.alb.lagReads({ rule: liveRuleArn, reads: 2 });
       const result = await handler({ action: 'shift', targetColor: 'green', percent: 50, segments: [] });
       expect(result).toMatchObject({ changed: true, after: { blue: 50, green: 50 } });
-      expect(clock.sleeps).toEqual([VERIFY_BACKOFF_MS]);
+      expect(readBackWaits()).toEqual([VERIFY_BACKOFF_MS]);
+    });
+
+    test('reads back until a segment route it created shows in the listener\'s rules', async () => {
+      configure({ [blue]: 100, [green]: 0 });
+      fakes.aws.alb.lagReads({ reads: 1 }); // the next write, the CreateRule: the first listing misses the new rule
+      const result = await handler({ action: 'shift', targetColor: 'green', percent: 0, segments: ['internal'] });
+      expect(result).toMatchObject({ changed: true, segmentRoute: { color: 'green', segments: ['internal'] } });
+      expect(readBackWaits()).toEqual([VERIFY_BACKOFF_MS]);
     });
 
     test('fails with WEIGHT_VERIFICATION_FAILED, desired vs actual, when the read-back never shows the write', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
-      alb.lagNextWrite(1000);
+      configure({ [blue]: 100, [green]: 0 });
+      fakes.aws.alb.lagReads({ rule: liveRuleArn, reads: 1000 });
       await expect(handler({ action: 'shift', targetColor: 'green', percent: 50, segments: [] })).rejects.toMatchObject({
         name: ErrorName.WEIGHT_VERIFICATION_FAILED,
         message: expect.stringMatching(/desired blue 50 \/ green 50 .* actual blue 100 \/ green 0/),
       });
-      expect(clock.sleeps).toHaveLength(VERIFY_READS - 1);
-      expect(clock.sleeps[1]).toBeGreaterThan(clock.sleeps[0]);
+      const waits = readBackWaits();
+      expect(waits).toHaveLength(VERIFY_READS - 1);
+      expect(waits[1]).toBeGreaterThan(waits[0]);
     });
 
     test('turns throttling into a ZdtRetryableError naming the operation', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
-      alb.mock.on(ModifyRuleCommand).rejects(throttled());
+      configure({ [blue]: 100, [green]: 0 });
+      fakes.aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: Infinity });
       await expect(handler({ action: 'shift', targetColor: 'green', percent: 10, segments: [] })).rejects.toMatchObject({
         name: ErrorName.RETRYABLE,
         message: expect.stringContaining(`ModifyRule(${liveRuleArn})`),
@@ -219,7 +252,7 @@ describe('ALB router', () => {
     });
 
     test('refuses more segments than one ALB condition holds', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
+      configure({ [blue]: 100, [green]: 0 });
       await expect(handler({ action: 'shift', targetColor: 'green', percent: 0, segments: ['a', 'b', 'c', 'd'] })).rejects.toMatchObject({
         name: ErrorName.INVALID_REQUEST,
         message: expect.stringContaining('"segments"'),
@@ -228,7 +261,7 @@ describe('ALB router', () => {
     });
 
     test('refuses a segment route that with the live rule\'s conditions exceeds ALB\'s 5 match evaluations', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 }, {
+      configure({ [blue]: 100, [green]: 0 }, {
         conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['a.example.com', 'b.example.com'] } }, PATH_ALL],
       });
       await expect(handler({ action: 'shift', targetColor: 'green', percent: 0, segments: ['internal', 'beta', 'premium'] })).rejects.toMatchObject({
@@ -248,59 +281,90 @@ describe('ALB router', () => {
       [{ action: 'rollback' }, 'stableColor', 'undefined'],
       [{ action: 'checkTargets', color: 'blue', minHealthyPercent: -1 }, 'minHealthyPercent', '-1'],
     ])('refuses %j with INVALID_REQUEST naming the field and the value', async (request, field, given) => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
-      const error = await handler(request).catch((e: Error) => e);
-      expect(error).toMatchObject({ name: ErrorName.INVALID_REQUEST });
-      expect((error as Error).message).toContain(`"${field}"`);
-      expect((error as Error).message).toContain(`got ${given}`);
+      configure({ [blue]: 100, [green]: 0 });
+      await expectInvalidRequest(handler(request), field, given);
     });
   });
 
   describe('rollback', () => {
     test('restores all traffic to the stable color before it removes the segment route, and verifies', async () => {
-      configure({ [BLUE_TG]: 70, [GREEN_TG]: 30 });
+      configure({ [blue]: 70, [green]: 30 });
       const segmentArn = addSegmentRule('green', ['internal', 'beta']);
       const result = await handler({ action: 'rollback', stableColor: 'blue' });
       expect(result).toEqual({ before: { blue: 70, green: 30 }, after: { blue: 100, green: 0 }, changed: true, segmentRoute: null });
       expect(writes()).toEqual(['ModifyRule live', 'DeleteRule segment']);
       expect(alb.rule(segmentArn)).toBeUndefined();
-      expect(alb.weights(liveRuleArn)).toEqual({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
+      expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 100, [green]: 0 });
     });
 
     test('writes nothing when traffic is already all on the stable color', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
+      configure({ [blue]: 100, [green]: 0 });
       await expect(handler({ action: 'rollback', stableColor: 'blue' })).resolves.toMatchObject({ changed: false, after: { blue: 100, green: 0 } });
-      expect(alb.mock).not.toHaveReceivedCommand(ModifyRuleCommand);
-      expect(alb.mock).not.toHaveReceivedCommand(CreateRuleCommand);
+      expect(writes()).toEqual([]);
     });
   });
 
   describe('checkTargets', () => {
-    test.each([
-      ['no target is registered', [], undefined, /has no registered targets: 0\/0/],
-      ['every target is draining or unused', ['draining', 'unused', 'unhealthy.draining'], undefined, /has no registered targets/],
-      ['no target is healthy', ['initial', 'unhealthy'], undefined, /has no healthy targets: 0\/2/],
-      ['fewer targets are healthy than required', ['healthy', 'healthy', 'unhealthy'], undefined, /below 100% healthy: 2\/3/],
-      ['fewer targets are healthy than a lower bar', ['healthy', 'unhealthy', 'unhealthy'], 50, /below 50% healthy: 1\/3/],
-    ])('refuses with TARGETS_UNHEALTHY when %s', async (_why, states, minHealthyPercent, message) => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
-      alb.setTargets(GREEN_TG, states);
+    // The live rule forwards to both colors (green at weight 0), so the load balancer health-checks both.
+    test.each<[string, () => void, number | undefined, RegExp]>([
+      ['no target is registered', () => undefined, undefined, /has no registered targets: 0\/0/],
+      ['every target is draining or unused', () => {
+        // No rule forwards to green any more: its targets are unused, and the deregistered one drains.
+        fakes.aws.alb.modifyRule({ RuleArn: liveRuleArn, Actions: [forwardTo({ [blue]: 1 })] });
+        register(green, '10.0.1.1', '10.0.1.2', '10.0.1.3');
+        drainFirstTarget(green);
+      }, undefined, /has targets, but they are unused: no listener rule of the load balancer forwards to the target group/],
+      ['no target is healthy', () => {
+        fakes.aws.alb.setTargetHealth(green, { healthy: 0, unhealthy: 1 });
+        register(green, '10.0.1.9'); // initial: its health checks have not passed yet
+      }, undefined, /has no healthy targets: 0\/2/],
+      ['fewer targets are healthy than required', () => fakes.aws.alb.setTargetHealth(green, { healthy: 2, unhealthy: 1 }), undefined, /below 100% healthy: 2\/3/],
+      ['fewer targets are healthy than a lower bar', () => fakes.aws.alb.setTargetHealth(green, { healthy: 1, unhealthy: 2 }), 50, /below 50% healthy: 1\/3/],
+    ])('refuses with TARGETS_UNHEALTHY when %s', async (_why, setUp, minHealthyPercent, message) => {
+      configure({ [blue]: 100, [green]: 0 });
+      setUp();
       const error = await handler({ action: 'checkTargets', color: 'green', minHealthyPercent }).catch((e: Error) => e);
       expect(error).toMatchObject({ name: ErrorName.TARGETS_UNHEALTHY, message: expect.stringMatching(message) });
-      expect((error as Error).message).toContain(GREEN_TG);
+      expect((error as Error).message).toContain(green);
       expect((error as Error).message).toContain('(green)');
     });
 
+    test('does not count targets that are unhealthy and draining as registered', async () => {
+      // A state the fake does not simulate (its deregistered targets are "draining"): answered by a stub.
+      configure({ [blue]: 100, [green]: 0 });
+      const elbv2 = fakes.aws.stub('elbv2') as unknown as AwsStub<ServiceInputTypes, ServiceOutputTypes, ElasticLoadBalancingV2ClientResolvedConfig>;
+      elbv2.on(DescribeTargetHealthCommand).resolves({
+        TargetHealthDescriptions: [
+          { Target: { Id: '10.0.1.1', Port: 8080 }, TargetHealth: { State: 'unhealthy.draining' } },
+          { Target: { Id: '10.0.1.2', Port: 8080 }, TargetHealth: { State: 'healthy' } },
+        ],
+      });
+      await expect(handler({ action: 'checkTargets', color: 'green' })).resolves.toEqual({ color: 'green', healthy: 1, registered: 1 });
+    });
+
     test('passes when enough registered targets are healthy, ignoring draining ones', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
-      alb.setTargets(GREEN_TG, ['healthy', 'healthy', 'unhealthy', 'draining']);
+      configure({ [blue]: 100, [green]: 0 });
+      fakes.aws.alb.setTargetHealth(green, { healthy: 3, unhealthy: 1 });
+      drainFirstTarget(green); // a healthy one
       await expect(handler({ action: 'checkTargets', color: 'green', minHealthyPercent: 60 })).resolves.toEqual({ color: 'green', healthy: 2, registered: 3 });
     });
 
     test('requires every registered target healthy by default', async () => {
-      configure({ [BLUE_TG]: 100, [GREEN_TG]: 0 });
-      alb.setTargets(BLUE_TG, ['healthy', 'healthy']);
+      configure({ [blue]: 100, [green]: 0 });
+      fakes.aws.alb.setTargetHealth(blue, { healthy: 2 });
       await expect(handler({ action: 'checkTargets', color: 'blue' })).resolves.toEqual({ color: 'blue', healthy: 2, registered: 2 });
     });
+  });
+});
+
+describe('echoAction', () => {
+  test('keeps the existing OIDC client secret when an action read from ALB is written back', () => {
+    const oidc: Action = {
+      Type: 'authenticate-oidc', Order: 1,
+      AuthenticateOidcConfig: { Issuer: 'https://idp', AuthorizationEndpoint: 'https://idp/a', TokenEndpoint: 'https://idp/t', UserInfoEndpoint: 'https://idp/u', ClientId: 'web' },
+    };
+    expect(echoAction(oidc).AuthenticateOidcConfig).toMatchObject({ ClientId: 'web', UseExistingClientSecret: true });
+    const forward: Action = { Type: 'forward', Order: 2, TargetGroupArn: 'arn:tg' };
+    expect(echoAction(forward)).toBe(forward);
   });
 });

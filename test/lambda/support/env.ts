@@ -1,5 +1,5 @@
 import { setClock } from '../../../lambda/shared/clock';
-import { CONFIG_ENV } from '../../../lambda/shared/contracts';
+import { CONFIG_ENV, ErrorName } from '../../../lambda/shared/contracts';
 
 process.env.ZDT_LOG_LEVEL = 'silent';
 
@@ -20,4 +20,12 @@ export function fixedClock(): { readonly sleeps: number[]; readonly restore: () 
 /** Sets the handler's ZDT_CONFIG for the next invocations. */
 export function setConfig(config: unknown): void {
   process.env[CONFIG_ENV] = JSON.stringify(config);
+}
+
+/** Expects the handler to refuse with INVALID_REQUEST, naming the field ("field") and the value it got ("got <value>"). */
+export async function expectInvalidRequest(result: Promise<unknown>, field: string, given: string): Promise<void> {
+  const error = await result.then(() => undefined, (e: Error) => e);
+  expect(error).toMatchObject({ name: ErrorName.INVALID_REQUEST });
+  expect(error!.message).toContain(`"${field}"`);
+  expect(error!.message).toContain(`got ${given}`);
 }
