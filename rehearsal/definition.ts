@@ -86,7 +86,7 @@ export function prepareDefinition(original: AslDefinition): PreparedDefinition {
   const problems = unsupportedFeatures(original);
   if (problems.length > 0) throw new UnsupportedDefinitionError(problems);
 
-  const definition = rewriteContextPaths(structuredClone(original)) as AslDefinition & { TimeoutSeconds?: number };
+  const definition = rewriteContextPaths(splitIntrinsicFails(structuredClone(original))) as AslDefinition & { TimeoutSeconds?: number };
   const timeoutSeconds = definition.TimeoutSeconds;
   delete definition.TimeoutSeconds;
 
@@ -105,6 +105,40 @@ export function prepareDefinition(original: AslDefinition): PreparedDefinition {
     (scope.States as Record<string, AslState>)[name] = rewritten;
   });
   return { definition, tasks, stateTypes, compositeRetries, timeoutSeconds };
+}
+
+/** Suffix of the states the runner adds itself; they are neither counted as transitions nor shown in timelines. */
+export const INTERNAL_STATE_SUFFIX = ' (rehearsal)';
+
+/**
+ * aws-local-stepfunctions 3.0.0 reads a Fail state's CausePath / ErrorPath as a plain JSONPath, so an intrinsic
+ * function there (`States.Format(...)`, valid in AWS) fails the execution with States.Runtime. Such a Fail state
+ * becomes a Pass state of the same name that evaluates the intrinsics into `$.rehearsalFail`, followed by an
+ * internal Fail state reading plain paths: the error and cause are what AWS produces.
+ */
+function splitIntrinsicFails(definition: AslDefinition): AslDefinition {
+  const isIntrinsic = (v: unknown) => typeof v === 'string' && v.startsWith('States.');
+  const scopes: AslDefinition[] = [];
+  forEachState(definition, (_name, _state, scope) => { if (!scopes.includes(scope)) scopes.push(scope); });
+  for (const scope of scopes) {
+    const states = scope.States as Record<string, AslState>;
+    for (const [name, state] of Object.entries({ ...states })) {
+      if (state.Type !== 'Fail' || !(isIntrinsic(state.CausePath) || isIntrinsic(state.ErrorPath))) continue;
+      const parameters: Record<string, unknown> = {};
+      for (const [field, path, literal] of [['Error', state.ErrorPath, state.Error], ['Cause', state.CausePath, state.Cause]] as const) {
+        if (path !== undefined) parameters[`${field}.$`] = path;
+        else if (literal !== undefined) parameters[field] = literal;
+      }
+      const failName = `${name}${INTERNAL_STATE_SUFFIX}`;
+      states[name] = { Type: 'Pass', Parameters: parameters, ResultPath: '$.rehearsalFail', Next: failName } as AslState;
+      states[failName] = {
+        Type: 'Fail',
+        ...(parameters['Error.$'] !== undefined ? { ErrorPath: '$.rehearsalFail.Error' } : parameters.Error !== undefined ? { Error: parameters.Error } : {}),
+        ...(parameters['Cause.$'] !== undefined ? { CausePath: '$.rehearsalFail.Cause' } : parameters.Cause !== undefined ? { Cause: parameters.Cause } : {}),
+      } as AslState;
+    }
+  }
+  return definition;
 }
 
 function prepareState(name: string, state: AslState, tasks: Map<string, PreparedTask>): AslState {

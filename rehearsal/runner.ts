@@ -2,7 +2,7 @@ import './polyfills';
 import { ExecutionError, RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import type { Clock } from '../lambda/shared/clock';
 import type { AslDefinition } from './asl';
-import { prepareDefinition, PreparedDefinition, PreparedTask, TASK_TOKEN_PLACEHOLDER } from './definition';
+import { INTERNAL_STATE_SUFFIX, prepareDefinition, PreparedDefinition, PreparedTask, TASK_TOKEN_PLACEHOLDER } from './definition';
 import { lambdaFunctionName } from './resources';
 import { RetryPolicy, STATES_TIMEOUT } from './retry';
 import { VirtualClock } from './virtual-clock';
@@ -215,6 +215,8 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
   let stateTransitions = 0;
   const counts = { total: 0, byState: {} as Record<string, number>, byFunction: {} as Record<string, number>, byIntegration: {} as Record<string, number> };
   const record = (event: Omit<TimelineEvent, 'at' | 'elapsedMs'>): void => {
+    // States the runner added to work around the engine are not the user's: not counted, not shown.
+    if (event.state?.endsWith(INTERNAL_STATE_SUFFIX)) return;
     const at = clock.now();
     const stamped: TimelineEvent = { ...event, at, elapsedMs: at - startedAt };
     if (stamped.type === 'StateEntered' || stamped.type === 'StateRetried') stateTransitions += 1;

@@ -45,6 +45,17 @@ describe('runStateMachine semantics', () => {
     expect(JSON.parse(result.cause!)).toMatchObject({ errorType: 'Error', errorMessage: 'plain failure' });
   });
 
+  test('evaluates intrinsic functions in a Fail state\'s CausePath, as AWS does (the engine alone fails with States.Runtime)', async () => {
+    const result = await run({
+      StartAt: 'Give Up',
+      States: { 'Give Up': { Type: 'Fail', Error: 'ZdtRolledBack', CausePath: "States.Format('rolled back to {}: {}', $.color, $.why)" } },
+    }, { input: { color: 'blue', why: 'error rate' } });
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ZdtRolledBack', cause: 'rolled back to blue: error rate' });
+    expect(result.stateTransitions).toBe(1);
+    expect(result.events.map((e) => e.state).filter(Boolean)).not.toContainEqual(expect.stringContaining('(rehearsal)'));
+  });
+
   test('matches IsPresent: false when the field is absent (the engine alone never matches it)', async () => {
     const definition = {
       StartAt: 'Check',

@@ -1,0 +1,225 @@
+/**
+ * Named rehearsal scenarios: each one a traffic model, the behaviour of the stable and the released color, faults,
+ * operator actions and what should happen. `SCENARIOS` is what the CLI's `--scenario <name>` and the tests run.
+ *
+ * Roles, not colors: `stable` is the color that carries production traffic when the rollout starts, `release`
+ * the color being rolled out (input.targetColor, or the other one).
+ */
+import { Duration } from 'aws-cdk-lib';
+import { ErrorName, RolloutInput } from '../lambda/shared/contracts';
+import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
+import type { StackTemplate } from './deployer';
+import type { FaultSpec, TargetHealthCounts } from './fakes';
+import type { RehearsalOutcome } from './result';
+import type { SimulationWorld } from './simulation';
+import type { BehaviourProfile, RequestRate } from './traffic-model';
+
+export type Role = 'stable' | 'release';
+
+export interface ScenarioTraffic {
+  /** @default 1000 */
+  readonly requestsPerSecond?: RequestRate;
+  /** Share of users (0-1) sending each segment header value. @default - none */
+  readonly segments?: Readonly<Record<string, number>>;
+}
+
+/** A fault injected into the fakes; armed at the start or when the state machine first enters `whenState`. */
+export interface ScenarioFault extends FaultSpec {
+  /** @default - armed when the rollout starts */
+  readonly whenState?: string;
+}
+
+export type OperatorAction =
+  /** Answers the next manual pause with promote (`zdt promote`) after `thinkSeconds`. */
+  | { readonly kind: 'promote'; readonly thinkSeconds?: number }
+  /**
+   * `zdt abort`: with `atSeconds`, at that time (a paused rollout is failed through its task token; a running one
+   * gets the abort flag on its state item and rolls back at its next judgement); without, it answers the next pause
+   * after `thinkSeconds`.
+   */
+  | { readonly kind: 'abort'; readonly atSeconds?: number; readonly thinkSeconds?: number; readonly reason?: string }
+  /** Someone starts another rollout of the same service at `atSeconds`. */
+  | { readonly kind: 'secondRollout'; readonly atSeconds: number; readonly input?: RolloutInput }
+  /** `cdk deploy` of changed templates at `atSeconds` (Custom::ZdtLiveRoute Update through the real handler). */
+  | { readonly kind: 'stackUpdate'; readonly atSeconds: number; readonly description: string; readonly transform: (stacks: StackTemplate[]) => StackTemplate[] };
+
+export interface ScenarioExpectation {
+  readonly outcome: RehearsalOutcome;
+  /** `$.trigger.kind` of a rollback: judge-fail, inconclusive, circuit-breaker, aborted, step-error. */
+  readonly trigger?: string;
+  /** Error name of a refusal. */
+  readonly error?: string;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** One line for a person. */
+  readonly description: string;
+  /** @default 1000 requests per second, no segments */
+  readonly traffic?: ScenarioTraffic;
+  /** @default - both colors healthy (0.1% errors, p50 40 ms, p99 180 ms) */
+  readonly profiles?: Partial<Record<Role, BehaviourProfile>>;
+  /** Target health of a role's target group. @default - the services' DesiredCount, all healthy */
+  readonly targetHealth?: Partial<Record<Role, TargetHealthCounts>>;
+  /** @default - none */
+  readonly faults?: readonly ScenarioFault[];
+  /** @default - none (a manual pause then times out) */
+  readonly operator?: readonly OperatorAction[];
+  /** Input of the rollout execution. @default {} */
+  readonly input?: RolloutInput;
+  /** Strategy the rollout runs instead of the synthesized one (see rehearse's `strategy`). @default - as synthesized */
+  readonly strategy?: RolloutStrategy;
+  /** Runs after the deploy, before traffic starts (e.g. delete an alarm). */
+  readonly setup?: (world: SimulationWorld) => void | Promise<void>;
+  readonly expect: ScenarioExpectation;
+}
+
+/** A regression that fails this share of the release's requests from its first request. */
+const BAD_RELEASE = { regressions: [{ errorRatePercent: 20 }] } as const;
+/** A short manual-gate strategy: 10% with a pause, then everyone. */
+const PAUSED_STRATEGY = RolloutStrategy.steps([{ percent: 10, pause: true }, { percent: 100 }], { bake: Duration.minutes(3) });
+
+function scenario(s: Scenario): [string, Scenario] {
+  return [s.name, s];
+}
+
+export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries([
+  scenario({
+    name: 'healthy-release',
+    description: 'A good release at 1,000 req/s: every step bakes healthy and the new color ends with 100%.',
+    expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
+    name: 'error-rate-regression',
+    description: 'The new release fails 20% of its requests from its first second: the canary catches it and rolls back.',
+    profiles: { release: BAD_RELEASE },
+    expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
+  }),
+  scenario({
+    name: 'latency-regression',
+    description: 'The new release answers 3x slower (p99 540 ms against 180 ms): rolled back on relative latency.',
+    profiles: { release: { regressions: [{ latencyFactor: 3 }] } },
+    expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
+  }),
+  scenario({
+    name: 'regression-from-50-percent',
+    description: 'The new release fails 20% of requests only under load, once it serves 50% or more: rolled back from 50%.',
+    profiles: { release: { regressions: [{ errorRatePercent: 20, minWeightPercent: 50 }] } },
+    expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
+  }),
+  scenario({
+    name: 'low-traffic',
+    description: 'Half a request per second: the 1% canary sees too few requests, the judge says INCONCLUSIVE, and the policy (ROLLBACK) rolls back.',
+    traffic: { requestsPerSecond: 0.5 },
+    expect: { outcome: 'ROLLED_BACK', trigger: 'inconclusive' },
+  }),
+  scenario({
+    name: 'elb-throttling',
+    description: 'The ALB throttles the first two weight writes (ModifyRule): the shift is retried and the rollout completes.',
+    faults: [{ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 2 }],
+    expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
+    name: 'judge-api-errors',
+    description: 'CloudWatch GetMetricData fails for good: after 5 consecutive judge errors the circuit breaker rolls back.',
+    faults: [{ service: 'cloudwatch', command: 'GetMetricData', error: 'InternalFailure', times: Infinity }],
+    expect: { outcome: 'ROLLED_BACK', trigger: 'circuit-breaker' },
+  }),
+  scenario({
+    name: 'rollback-write-transient',
+    description: 'A bad release, and the rollback\'s first three weight writes are throttled: retried, restored, verified.',
+    profiles: { release: BAD_RELEASE },
+    faults: [{ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 3, whenState: 'Rollback' }],
+    expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
+  }),
+  scenario({
+    name: 'rollback-fails',
+    description: 'A bad release, and every rollback write fails: "Rollout Rollback Failed", the traffic left split is reported.',
+    profiles: { release: BAD_RELEASE },
+    faults: [{ service: 'elbv2', command: 'ModifyRule', error: 'InternalFailure', times: Infinity, whenState: 'Rollback' }],
+    expect: { outcome: 'ROLLBACK_FAILED', trigger: 'judge-fail' },
+  }),
+  scenario({
+    name: 'concurrent-rollout',
+    description: 'A second rollout starts while the first one bakes its canary: refused (lock held), the first goes on untouched.',
+    operator: [{ kind: 'secondRollout', atSeconds: 90 }],
+    expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
+    name: 'new-color-unhealthy',
+    description: 'The new color\'s targets fail their health checks: refused before any weight moves.',
+    targetHealth: { release: { healthy: 0, unhealthy: 2 } },
+    expect: { outcome: 'REFUSED', error: ErrorName.TARGETS_UNHEALTHY },
+  }),
+  scenario({
+    name: 'alarm-missing',
+    description: 'The new color\'s health alarm was deleted: refused, a missing alarm is never "OK".',
+    setup: (world) => {
+      const names = world.judgeConfig.alarmsByColor[world.colors.release];
+      if (names.length === 0) throw new Error('alarm-missing: the rollout watches no alarm of the released color');
+      world.aws.cloudwatch.deleteAlarms({ AlarmNames: [names[0]] });
+    },
+    expect: { outcome: 'REFUSED', error: ErrorName.ALARM_NOT_FOUND },
+  }),
+  scenario({
+    name: 'pause-promote',
+    description: 'A manual gate after 10%: the operator looks for 5 minutes, then promotes; the release completes.',
+    strategy: PAUSED_STRATEGY,
+    operator: [{ kind: 'promote', thinkSeconds: 300 }],
+    expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
+    name: 'pause-abort',
+    description: 'A manual gate after 10%: the operator aborts; traffic returns to the stable color.',
+    strategy: PAUSED_STRATEGY,
+    operator: [{ kind: 'abort', thinkSeconds: 120, reason: 'release notes say no' }],
+    expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
+  }),
+  scenario({
+    name: 'abort-while-baking',
+    description: '`zdt abort` while the canary bakes: the rollout rolls back at its next judgement.',
+    operator: [{ kind: 'abort', atSeconds: 150, reason: 'customer report' }],
+    expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
+  }),
+  scenario({
+    name: 'stack-update-during-rollout',
+    description: 'A `cdk deploy` changes the live route (stickiness) while 5% bakes: the weights stay where the rollout put them.',
+    operator: [{
+      kind: 'stackUpdate',
+      atSeconds: 420,
+      description: 'live route stickiness 600 s -> 300 s',
+      transform: (stacks) => stacks.map((s) => ({ ...s, template: changeLiveRouteStickiness(s.template, '300') })),
+    }],
+    expect: { outcome: 'RELEASED' },
+  }),
+]);
+
+/** The scenario of this name; the error lists the names. */
+export function scenarioNamed(name: string): Scenario {
+  const s = SCENARIOS[name];
+  if (!s) throw new Error(`Unknown scenario "${name}"; expected one of: ${Object.keys(SCENARIOS).join(', ')}`);
+  return s;
+}
+
+/** A copy of the template whose Custom::ZdtLiveRoute resources have another StickinessSeconds. */
+export function changeLiveRouteStickiness(template: StackTemplate['template'], seconds: string): StackTemplate['template'] {
+  const copy = JSON.parse(JSON.stringify(template)) as { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  for (const resource of Object.values(copy.Resources ?? {})) {
+    if (resource.Type === 'Custom::ZdtLiveRoute' && resource.Properties) resource.Properties.StickinessSeconds = seconds;
+  }
+  return copy as StackTemplate['template'];
+}
+
+/** Names the CLI's `--strategy` accepts, with the strategy each one means (defaults of the factories). */
+export const STRATEGIES: Readonly<Record<string, () => RolloutStrategy>> = {
+  'canary': () => RolloutStrategy.canary(),
+  'linear': () => RolloutStrategy.linear(),
+  'all-at-once': () => RolloutStrategy.allAtOnce(),
+  'segment-first': () => RolloutStrategy.segmentFirst(),
+};
+
+export function strategyNamed(name: string): RolloutStrategy {
+  const make = STRATEGIES[name];
+  if (!make) throw new Error(`Unknown strategy "${name}"; expected one of: ${Object.keys(STRATEGIES).join(', ')}`);
+  return make();
+}

@@ -1,0 +1,115 @@
+/**
+ * What a rehearsal runs on: a CDK App (or Stage), a Stack (its whole app is synthesized: the color stacks matter),
+ * synthesized stack templates, or one bare template. And the rollout state machine to run when there are several.
+ */
+import { Duration, Stack, Stage } from 'aws-cdk-lib';
+import { RolloutPlan } from '../lambda/shared/contracts';
+import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
+import type { AslDefinition } from './asl';
+import type { StackTemplate } from './deployer';
+import type { CfnTemplate } from './template';
+
+export type RehearsalTarget = Stage | Stack | readonly StackTemplate[] | CfnTemplate;
+
+const STATE_MACHINE_TYPE = 'AWS::StepFunctions::StateMachine';
+const CDK_PATH_METADATA = 'aws:cdk:path';
+/** ProgressiveRollout's slack on top of the planned duration before the lock expires (LOCK_SLACK). */
+const LOCK_SLACK_SECONDS = 30 * 60;
+/** ProgressiveRollout's factor on the planned duration for the lock TTL. */
+const LOCK_TTL_FACTOR = 1.5;
+/** ProgressiveRollout's default pause timeout, seconds. */
+const DEFAULT_PAUSE_TIMEOUT_SECONDS = 24 * 60 * 60;
+const PLAN_STATE = 'Plan';
+const PAUSE_STATE = 'Wait For Promote';
+
+/** The synthesized stacks of a target. */
+export function stacksOf(target: RehearsalTarget): StackTemplate[] {
+  if (Stack.isStack(target)) return stacksOf(Stage.of(target) ?? (target.node.root as Stage));
+  if (Stage.isStage(target)) {
+    return target.synth().stacks.map((s) => ({ stackName: s.stackName, template: s.template as CfnTemplate }));
+  }
+  if (Array.isArray(target)) return [...target] as StackTemplate[];
+  const template = target as CfnTemplate;
+  if (!template.Resources) throw new Error('rehearse: expected an App, a Stack, stack templates or a CloudFormation template with Resources');
+  return [{ stackName: 'RehearsalStack', template }];
+}
+
+/** A rollout state machine of the stacks. */
+export interface RolloutCandidate {
+  readonly stackName: string;
+  readonly logicalId: string;
+  /** Construct path (aws:cdk:path metadata) when the template has it. */
+  readonly path?: string;
+}
+
+export function rolloutCandidates(stacks: readonly StackTemplate[]): RolloutCandidate[] {
+  return stacks.flatMap((s) => Object.entries(s.template.Resources ?? {})
+    .filter(([, r]) => r.Type === STATE_MACHINE_TYPE)
+    .map(([logicalId, r]) => ({ stackName: s.stackName, logicalId, path: r.Metadata?.[CDK_PATH_METADATA] as string | undefined })));
+}
+
+/**
+ * The rollout to run: `selector` is a logical id, "<stack>/<logicalId>", or a construct path (or a prefix of it,
+ * such as "EverJust/Router/Rollout"). Without a selector, the app must hold exactly one state machine.
+ */
+export function selectRollout(stacks: readonly StackTemplate[], selector?: string): RolloutCandidate {
+  const all = rolloutCandidates(stacks);
+  const describe = () => all.map((c) => c.path ?? `${c.stackName}/${c.logicalId}`).join(', ') || 'none';
+  if (selector === undefined) {
+    if (all.length !== 1) throw new Error(`rehearse: expected exactly one rollout state machine, found ${all.length} (${describe()}); pass options.rollout`);
+    return all[0];
+  }
+  const matches = all.filter((c) => c.logicalId === selector || `${c.stackName}/${c.logicalId}` === selector
+    || c.path === selector || (c.path !== undefined && c.path.startsWith(`${selector}/`)));
+  if (matches.length !== 1) {
+    throw new Error(`rehearse: expected options.rollout "${selector}" to name one state machine (logical id, <stack>/<logicalId> or construct path), found ${matches.length}; candidates: ${describe()}`);
+  }
+  return matches[0];
+}
+
+/** The plan the state machine carries in its Plan state (rendered from the strategy at synth time). */
+export function planOf(definition: AslDefinition): RolloutPlan {
+  const state = definition.States[PLAN_STATE] as { Parameters?: { plan?: RolloutPlan } } | undefined;
+  const plan = state?.Parameters?.plan;
+  if (!plan) throw new Error(`rehearse: expected the rollout state machine to start with a "${PLAN_STATE}" state carrying the plan; is this a ProgressiveRollout?`);
+  return plan;
+}
+
+/**
+ * Replaces the plan with the one `strategy` renders, as a redeploy of the rollout with that strategy would: the
+ * steps, the lock TTL and the execution timeout are recomputed the way ProgressiveRollout computes them. The
+ * judge interval, inconclusive policy and circuit breaker stay as synthesized.
+ */
+export function withStrategy(definition: AslDefinition, strategy: RolloutStrategy): AslDefinition {
+  const copy = JSON.parse(JSON.stringify(definition)) as AslDefinition;
+  const plan = planOf(copy);
+  const bound = strategy.bind({ path: 'rehearsal strategy override', judgeInterval: Duration.seconds(plan.judgeIntervalSeconds) });
+  const pauseTimeout = Number((copy.States[PAUSE_STATE] as { TimeoutSeconds?: number } | undefined)?.TimeoutSeconds ?? DEFAULT_PAUSE_TIMEOUT_SECONDS);
+  const pauses = bound.steps.filter((s) => s.pause).length + (plan.onInconclusive === 'PAUSE' ? bound.steps.length : 0);
+  const planned = bound.totalBakeSeconds + bound.steps.length * plan.judgeIntervalSeconds;
+  const lockTtlSeconds = Math.ceil(planned * LOCK_TTL_FACTOR) + pauses * pauseTimeout + LOCK_SLACK_SECONDS;
+  const next: RolloutPlan = { ...plan, steps: bound.steps, stepCount: bound.steps.length, lockTtlSeconds };
+  (copy.States[PLAN_STATE] as unknown as { Parameters: { plan: RolloutPlan } }).Parameters.plan = next;
+  (copy as { TimeoutSeconds?: number }).TimeoutSeconds = lockTtlSeconds;
+  return copy;
+}
+
+/** "canary 1% → 5% → 25% → 50% → 100%, 5 min bakes, judged every 1 min" */
+export function describePlan(plan: RolloutPlan, kind = 'steps'): string {
+  const steps = plan.steps.map((s) => `${s.segments.length > 0 ? `${s.segments.join('+')}${s.percent > 0 ? `+${s.percent}%` : ''}` : `${s.percent}%`}${s.pause ? ' (pause)' : ''}`);
+  const bakes = [...new Set(plan.steps.map((s) => s.bakeSeconds))].map((b) => formatSeconds(b)).join('/');
+  return `${kind} ${steps.join(' → ')}, ${bakes} bake${plan.steps.length > 1 ? 's' : ''}, judged every ${formatSeconds(plan.judgeIntervalSeconds)}`;
+}
+
+/** The strategy kind a plan looks like (for the summary). */
+export function planKind(plan: RolloutPlan): string {
+  const p = plan.steps.map((s) => s.percent);
+  if (plan.steps.some((s) => s.segments.length > 0)) return 'segment-first';
+  if (p.length === 1) return 'all-at-once';
+  if (p[0] <= 5) return 'canary';
+  return 'linear';
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}

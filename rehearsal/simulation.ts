@@ -1,0 +1,485 @@
+/**
+ * One rehearsal world: a virtual clock, the AWS fakes installed behind the SDK clients, the stacks deployed into
+ * them, the traffic model as CloudWatch's source of ALB metrics, and the rollout state machine bound to the real
+ * handlers. `rehearse()` is create + run + summarize + dispose; tests that need several executions in one world
+ * (a crashed execution, then another after its lock expired) use a Simulation directly.
+ */
+import { setClock } from '../lambda/shared/clock';
+import { Color, COLORS, CONFIG_ENV, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
+import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
+import type { AslDefinition } from './asl';
+import { estimateCost } from './cost';
+import { Deployer, DeployedLiveRoute, StackTemplate } from './deployer';
+import { dynamoDbIntegrations } from './dynamodb-integration';
+import { AwsFakes, forwardWeightsOf } from './fakes';
+import { bindHandlers, handlerFunctionsOf, HandlerFunctionInfo } from './handlers';
+import type { RehearsalOutcome, RehearsalResult, RehearsalSummary, TimelineEntry } from './result';
+import { IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, TaskTokenDecision, TaskTokenHandler, TimelineEvent } from './runner';
+import type { OperatorAction, Role, Scenario } from './scenarios';
+import { ScheduledClock } from './simulation-clock';
+import { describePlan, planKind, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
+import { stateMachineOf } from './template';
+import { TrafficModel } from './traffic-model';
+import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
+
+const MS_PER_SECOND = 1000;
+/** Traffic runs this long before the rollout starts, so that alarms have settled on the stable color. */
+export const DEFAULT_WARMUP_SECONDS = 600;
+/** Step of the chart's series. */
+export const DEFAULT_SERIES_STEP_SECONDS = 10;
+const DEFAULT_REQUESTS_PER_SECOND = 1000;
+/** States the rollout enters when it decides to roll back (lib/private/rollout-definition.ts). */
+export const TRIGGER_STATES = ['Regression Found', 'Inconclusive', 'Circuit Breaker Open', 'Aborted', 'Abort Requested', 'Step Failed'];
+const ROLLBACK_STATE = 'Rollback';
+const JUDGE_STATE = 'Judge';
+const ROLLED_BACK_ERROR = 'ZdtRolledBack';
+const ROLLBACK_FAILED_ERROR = 'ZdtRollbackFailed';
+/** Errors a preflight refusal ends with (contracts.ts ErrorName). */
+const REFUSAL_ERRORS = new Set(['ZdtRolloutInProgress', 'ZdtTargetsUnhealthy', 'ZdtAlarmNotFound', 'ZdtAlreadyLive', 'ZdtRouteInvalid', 'ZdtInvalidRequest']);
+/** Methods of FakeAlb that change routing or target health: the traffic model re-reads the ALB after each. */
+const ALB_WRITES = ['createRule', 'modifyRule', 'deleteRule', 'setRulePriorities', 'modifyListener', 'createListener', 'deleteListener',
+  'registerTargets', 'deregisterTargets', 'setTargetHealth'] as const;
+
+export interface SimulationOptions {
+  /** The state machine to run when the app has several: logical id, <stack>/<logicalId> or construct path. */
+  readonly rollout?: string;
+  readonly scenario: Scenario;
+  /**
+   * Strategy to run instead of the synthesized one. The rehearsal rewrites the plan the state machine carries (its
+   * Plan state), as a redeploy with that strategy would; judge interval, inconclusive policy and circuit breaker
+   * stay as synthesized. @default - the synthesized strategy (or the scenario's)
+   */
+  readonly strategy?: RolloutStrategy;
+  /** Epoch ms at which the rollout starts. @default 2026-01-05T09:00:00Z */
+  readonly startAtMs?: number;
+  /** @default 600 */
+  readonly warmupSeconds?: number;
+  /** @default 10 */
+  readonly seriesStepSeconds?: number;
+  /** Called with every timeline entry as it happens (live output). */
+  readonly onTimeline?: (entry: TimelineEntry) => void;
+  /** Handler logs on stdout (ZDT_LOG_LEVEL). @default 'silent' */
+  readonly logLevel?: string;
+}
+
+/** What scenario hooks and tests can reach in a running world. */
+export interface SimulationWorld {
+  readonly clock: VirtualClock;
+  readonly aws: AwsFakes;
+  readonly deployer: Deployer;
+  readonly stacks: readonly StackTemplate[];
+  readonly stackName: string;
+  readonly routerConfig: RouterConfig;
+  readonly judgeConfig: JudgeConfig;
+  readonly liveRoute: DeployedLiveRoute;
+  readonly tableName: string;
+  readonly service: string;
+  readonly colors: Record<Role, Color>;
+}
+
+/** Result of one execution in the world, with what the rehearsal saw around it. */
+export interface ExecutionRecord {
+  readonly run: RunResult;
+  readonly input: RolloutInput;
+}
+
+export class Simulation implements SimulationWorld {
+  static async create(target: RehearsalTarget, options: SimulationOptions): Promise<Simulation> {
+    const sim = new Simulation(stacksOf(target), options);
+    try {
+      await sim.setUp();
+    } catch (err) {
+      sim.dispose();
+      throw err;
+    }
+    return sim;
+  }
+
+  readonly clock: VirtualClock;
+  readonly scheduled: ScheduledClock;
+  readonly aws: AwsFakes;
+  readonly deployer: Deployer;
+  readonly originMs: number;
+  readonly timeline: TimelineEntry[] = [];
+  /** Executions started in this world, in start order. */
+  readonly executions: ExecutionRecord[] = [];
+  model!: TrafficModel;
+  stackName!: string;
+  routerConfig!: RouterConfig;
+  judgeConfig!: JudgeConfig;
+  liveRoute!: DeployedLiveRoute;
+  tableName!: string;
+  service!: string;
+  colors!: Record<Role, Color>;
+  definition!: AslDefinition;
+  stateMachineArn!: string;
+  private lambdas!: Map<string, LambdaFunctionHandler>;
+  private functions: HandlerFunctionInfo[] = [];
+  private readonly restorers: Array<() => void> = [];
+  private seen = { alarmChanges: 0, events: 0, calls: 0 };
+  private armed = new Set<number>();
+  private lastWeights = '';
+  private readonly pauseDecisions: OperatorAction[];
+  private readonly scenario: Scenario;
+
+  private constructor(readonly stacks: readonly StackTemplate[], private readonly options: SimulationOptions) {
+    this.scenario = options.scenario;
+    this.originMs = options.startAtMs ?? DEFAULT_VIRTUAL_EPOCH_MS;
+    this.clock = new VirtualClock(this.originMs - (options.warmupSeconds ?? DEFAULT_WARMUP_SECONDS) * MS_PER_SECOND);
+    this.scheduled = new ScheduledClock(this.clock);
+    this.restorers.push(setClock(this.scheduled));
+    this.aws = new AwsFakes({ clock: this.scheduled }).install();
+    this.restorers.push(() => this.aws.restore());
+    const previousLevel = process.env.ZDT_LOG_LEVEL;
+    process.env.ZDT_LOG_LEVEL = options.logLevel ?? 'silent';
+    this.restorers.push(() => {
+      if (previousLevel === undefined) delete process.env.ZDT_LOG_LEVEL;
+      else process.env.ZDT_LOG_LEVEL = previousLevel;
+    });
+    this.deployer = new Deployer(this.aws);
+    this.pauseDecisions = (this.scenario.operator ?? []).filter((a) => a.kind === 'promote' || (a.kind === 'abort' && a.atSeconds === undefined));
+  }
+
+  /** This world itself (what rehearse()'s `inspect` gets). */
+  get simulation(): Simulation {
+    return this;
+  }
+
+  /** Puts the clock, SDK clients and environment back as they were. Idempotent. */
+  dispose(): void {
+    while (this.restorers.length > 0) this.restorers.pop()!();
+  }
+
+  private async setUp(): Promise<void> {
+    const candidate = selectRollout(this.stacks, this.options.rollout);
+    this.stackName = candidate.stackName;
+    this.observeAlbWrites();
+    await this.deployer.deploy(this.stacks);
+    const template = this.deployer.template(this.stackName);
+    const resolverOptions = this.deployer.resolverOptions(this.stackName);
+    const machine = stateMachineOf(template, candidate.logicalId, resolverOptions);
+    const strategy = this.options.strategy ?? this.scenario.strategy;
+    this.definition = strategy ? withStrategy(machine.definition, strategy) : machine.definition;
+    this.stateMachineArn = machine.stateMachineArn;
+    const definitionText = JSON.stringify(this.definition);
+    this.functions = handlerFunctionsOf(template, resolverOptions)
+      .filter((f) => definitionText.includes(`"${f.functionArn}"`) || definitionText.includes(`"${f.functionName}"`));
+    const config = <T>(handler: string): T => {
+      const fn = this.functions.find((f) => f.handlerName === handler);
+      if (!fn) throw new Error(`rehearse: the rollout ${candidate.logicalId} invokes no "${handler}" handler function`);
+      return JSON.parse(fn.environment[CONFIG_ENV]) as T;
+    };
+    this.routerConfig = config<RouterConfig>('router');
+    this.judgeConfig = config<JudgeConfig>('judge');
+    const lockConfig = config<{ tableName: string; service: string }>('lock');
+    this.tableName = lockConfig.tableName;
+    this.service = lockConfig.service;
+    const route = this.deployer.liveRoutes().find((r) => r.ruleArn === this.routerConfig.liveRuleArn);
+    if (!route) throw new Error(`rehearse: the router's live rule ${this.routerConfig.liveRuleArn} is not a deployed Custom::ZdtLiveRoute`);
+    this.liveRoute = route;
+    const stable = this.liveColorOnAlb() ?? 'blue';
+    const release = this.scenario.input?.targetColor ?? otherColor(stable);
+    this.colors = { stable: release === stable ? otherColor(release) : stable, release };
+
+    for (const role of ['stable', 'release'] as const) {
+      const health = this.scenario.targetHealth?.[role];
+      if (health) this.aws.alb.setTargetHealth(route.targetGroupArns[this.colors[role]], health);
+    }
+    await this.scenario.setup?.(this);
+    const profiles = this.scenario.profiles ?? {};
+    this.model = new TrafficModel({
+      clock: this.scheduled,
+      alb: this.aws.alb,
+      listenerArn: route.listenerArn,
+      loadBalancerArn: route.loadBalancerArn,
+      targetGroupArns: route.targetGroupArns,
+      originMs: this.originMs,
+      requestsPerSecond: this.scenario.traffic?.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
+      profiles: { [this.colors.stable]: profiles.stable ?? {}, [this.colors.release]: profiles.release ?? {} } as Record<Color, never>,
+      segments: this.scenario.traffic?.segments,
+      segmentHeader: this.routerConfig.segmentHeader,
+    });
+    this.restorers.push(this.aws.cloudwatch.addMetricSource(this.model));
+    this.clock.advanceTo(this.originMs);
+    this.aws.cloudwatch.evaluateAlarms();
+    this.seen = { alarmChanges: this.aws.cloudwatch.stateChanges().length, events: this.aws.events.events().length, calls: this.aws.calls.length };
+    this.lastWeights = JSON.stringify(this.model.weightsAt(this.originMs));
+    this.lambdas = bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: process.env.ZDT_LOG_LEVEL ?? 'silent' } });
+    for (const [i, fault] of (this.scenario.faults ?? []).entries()) {
+      if (!fault.whenState) this.armFault(i);
+    }
+    this.scheduleOperator();
+  }
+
+  /** Runs one execution of the rollout (concurrent runs share the world). */
+  async run(input: RolloutInput = this.scenario.input ?? {}, options: { signal?: AbortSignal; executionName?: string } = {}): Promise<RunResult> {
+    const first = this.executions.length === 0;
+    const run = await runStateMachine({
+      definition: this.definition,
+      input,
+      clock: this.scheduled,
+      stateMachineArn: this.stateMachineArn,
+      executionName: options.executionName,
+      lambdas: this.lambdas,
+      integrations: this.integrations(),
+      taskTokens: this.taskTokens(),
+      onEvent: (event) => this.onEvent(event, first),
+      signal: options.signal,
+      random: seededRandom(1),
+    });
+    this.executions.push({ run, input });
+    this.poll();
+    return run;
+  }
+
+  /** The live rule's weights by color, as the fake ALB holds them. */
+  albWeights(): Record<Color, number> {
+    const rule = this.aws.alb.describeRules({ RuleArns: [this.liveRoute.ruleArn] }).Rules![0];
+    const weights = forwardWeightsOf(rule.Actions ?? []) ?? {};
+    const raw = { blue: weights[this.liveRoute.targetGroupArns.blue] ?? 0, green: weights[this.liveRoute.targetGroupArns.green] ?? 0 };
+    const total = raw.blue + raw.green;
+    return total === 0 ? raw : { blue: Math.round((raw.blue * 100) / total), green: 100 - Math.round((raw.blue * 100) / total) };
+  }
+
+  /** The state item of the service in the fake table (attribute name -> string or number). */
+  stateItem(): Record<string, string | number> {
+    const item = this.aws.dynamodb.items(this.tableName).find((i) => i[StateTable.PARTITION_KEY]?.S === this.service) ?? {};
+    return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, v.S ?? Number(v.N)]));
+  }
+
+  /** The RehearsalResult of an execution of this world (by default the first). */
+  result(run: RunResult = this.executions[0].run): RehearsalResult {
+    this.poll();
+    const startedAt = run.startedAt;
+    const stoppedAt = run.stoppedAt;
+    const rel = (t: number) => t - this.originMs;
+    const of = run.events;
+    const detected = of.find((e) => e.type === 'StateEntered' && TRIGGER_STATES.includes(e.state ?? ''));
+    const caughtRollback = of.some((e) => e.type === 'StateCaught' && e.state === ROLLBACK_STATE);
+    const safe = caughtRollback ? undefined : [...of].reverse().find((e) => e.type === 'StateExited' && e.state === ROLLBACK_STATE);
+    const weightChanges = this.aws.alb.weightHistory(this.liveRoute.ruleArn).filter((c) => c.time >= startedAt && c.time <= stoppedAt);
+    const finalWeights = this.albWeights();
+    const liveColor = COLORS.find((c) => finalWeights[c] === 100) ?? null;
+    let outcome: RehearsalOutcome;
+    if (run.status === 'SUCCEEDED') outcome = liveColor === this.colors.release ? 'RELEASED' : 'FAILED';
+    else if (run.error === ROLLED_BACK_ERROR) outcome = 'ROLLED_BACK';
+    else if (run.error === ROLLBACK_FAILED_ERROR) outcome = 'ROLLBACK_FAILED';
+    else if (run.error !== undefined && REFUSAL_ERRORS.has(run.error) && weightChanges.length === 0) outcome = 'REFUSED';
+    else outcome = 'FAILED';
+    const regressionAt = this.model.regressionStartedAt(stoppedAt);
+    const stateTransitions = run.stateTransitions;
+    const lambdaInvocations = Object.values(run.taskInvocations.byFunction).reduce((a, b) => a + b, 0);
+    const memory = this.functions.length > 0 ? Math.max(...this.functions.map((f) => f.memorySize)) : undefined;
+    const plan = planOf(this.definition);
+    const summary: RehearsalSummary = {
+      scenario: this.scenario.name,
+      strategy: describePlan(plan, planKind(plan)),
+      outcome,
+      executionStatus: run.status,
+      error: run.error,
+      cause: run.cause,
+      durationMs: run.durationMs,
+      regressionStartedAtMs: regressionAt === undefined ? undefined : rel(regressionAt),
+      detectedAtMs: detected ? rel(detected.at) : undefined,
+      safeAtMs: safe ? rel(safe.at) : undefined,
+      timeToDetectMs: detected && regressionAt !== undefined ? Math.max(0, detected.at - regressionAt) : undefined,
+      timeToSafeMs: detected && safe ? safe.at - detected.at : undefined,
+      failedRequests: this.model.failedRequests(startedAt, stoppedAt),
+      totalRequests: this.model.totalRequests(startedAt, stoppedAt),
+      finalWeights,
+      liveColor,
+      stateTransitions,
+      lambdaInvocations,
+      estimatedCostUsd: estimateCost({ stateTransitions, lambdaInvocations, lambdaMemoryMb: memory }).totalUsd,
+      events: this.aws.events.events().filter((e) => e.time >= startedAt && e.time <= stoppedAt && (e.detail as { execution?: string }).execution === run.executionArn)
+        .map((e) => ({ atMs: rel(e.time), detailType: e.detailType, detail: e.detail })),
+    };
+    const timeline = [...this.timeline];
+    if (regressionAt !== undefined) {
+      timeline.push({ atMs: rel(regressionAt), kind: 'note', text: 'regression starts: the new release serves its first bad requests' });
+    }
+    timeline.sort((a, b) => a.atMs - b.atMs);
+    const step = (this.options.seriesStepSeconds ?? DEFAULT_SERIES_STEP_SECONDS) * MS_PER_SECOND;
+    return { summary, timeline, series: this.model.series(startedAt, stoppedAt, step) };
+  }
+
+  // -- internals ------------------------------------------------------------------------------------------------
+
+  private liveColorOnAlb(): Color | undefined {
+    const w = this.albWeights();
+    return COLORS.find((c) => w[c] === 100);
+  }
+
+  private emit(entry: TimelineEntry): void {
+    if (entry.atMs < 0) return;
+    this.timeline.push(entry);
+    this.options.onTimeline?.(entry);
+  }
+
+  private observeAlbWrites(): void {
+    const alb = this.aws.alb as unknown as Record<string, (...args: unknown[]) => unknown>;
+    for (const name of ALB_WRITES) {
+      const original = alb[name];
+      alb[name] = (...args: unknown[]) => {
+        const out = original.apply(this.aws.alb, args);
+        this.afterAlbWrite();
+        return out;
+      };
+      this.restorers.push(() => { delete alb[name]; });
+    }
+  }
+
+  private afterAlbWrite(): void {
+    if (!this.model) return;
+    this.model.observe();
+    const now = this.scheduled.now();
+    const weights = this.model.weightsAt(now);
+    const key = JSON.stringify(weights);
+    if (key === this.lastWeights) return;
+    this.lastWeights = key;
+    this.emit({ atMs: now - this.originMs, kind: 'weights', text: `weights blue ${weights.blue}% / green ${weights.green}%`, weights });
+  }
+
+  private armFault(index: number): void {
+    if (this.armed.has(index)) return;
+    this.armed.add(index);
+    const { whenState: _whenState, ...spec } = this.scenario.faults![index];
+    this.aws.faults.add(spec);
+  }
+
+  /** Alarm changes, events and injected faults since the last poll, onto the timeline. */
+  private poll(): void {
+    this.aws.cloudwatch.evaluateAlarms();
+    const changes = this.aws.cloudwatch.stateChanges();
+    for (const c of changes.slice(this.seen.alarmChanges)) {
+      this.emit({ atMs: c.time - this.originMs, kind: 'alarm', text: `alarm ${c.alarmName}: ${c.from} -> ${c.to}` });
+    }
+    const events = this.aws.events.events();
+    for (const e of events.slice(this.seen.events)) {
+      this.emit({ atMs: e.time - this.originMs, kind: 'event', text: `event "${e.detailType}"` });
+    }
+    const calls = this.aws.calls;
+    for (const c of calls.slice(this.seen.calls)) {
+      if (c.injected) this.emit({ atMs: c.time - this.originMs, kind: 'fault', text: `${c.service} ${c.command} failed: ${c.error} (injected)` });
+    }
+    this.seen = { alarmChanges: changes.length, events: events.length, calls: calls.length };
+  }
+
+  private onEvent(event: TimelineEvent, primary: boolean): void {
+    if (event.type === 'StateEntered' && event.state) {
+      (this.scenario.faults ?? []).forEach((f, i) => { if (f.whenState === event.state) this.armFault(i); });
+    }
+    this.poll();
+    const atMs = event.at - this.originMs;
+    const prefix = primary ? '' : '[second rollout] ';
+    if (event.type === 'StateEntered') {
+      this.emit({ atMs, kind: 'state', text: `${prefix}${event.state}`, state: event.state });
+    } else if (event.type === 'StateExited' && event.state === JUDGE_STATE) {
+      const verdict = (event.output as { verdict?: { verdict?: string; reasons?: string[] } } | undefined)?.verdict;
+      if (verdict?.verdict) {
+        this.emit({ atMs, kind: 'verdict', state: event.state, verdict: verdict.verdict as never,
+          text: `${prefix}judge: ${verdict.verdict}${verdict.reasons?.length ? ` (${verdict.reasons.join('; ')})` : ''}` });
+      }
+    } else if (event.type === 'ExecutionFailed' || event.type === 'ExecutionSucceeded' || event.type === 'ExecutionAborted' || event.type === 'ExecutionTimedOut') {
+      this.emit({ atMs, kind: 'state', text: `${prefix}execution ${event.type.replace('Execution', '').toLowerCase()}${event.error ? `: ${event.error}` : ''}` });
+    }
+  }
+
+  private integrations(): Record<string, IntegrationHandler> {
+    const named = (prefix: string, call: () => Promise<unknown>) => call().catch((err: Error) => {
+      const e = new Error(err.message);
+      e.name = `${prefix}.${err.name}`;
+      throw e;
+    });
+    return {
+      ...dynamoDbIntegrations(),
+      'events:putEvents': (params) => named('EventBridge', () => this.aws.events.putEvents(params as never)),
+      'sns:publish': (params) => named('SNS', () => this.aws.sns.publish(params as never)),
+      'aws-sdk:cloudwatch:putMetricData': (params) => named('CloudWatch', () => this.aws.invoke('cloudwatch', 'PutMetricData', params)),
+    };
+  }
+
+  /** The operator at a manual pause: the scenario's next promote / abort, or a timed abort, or the pause times out. */
+  private taskTokens(): TaskTokenHandler {
+    return async (_token, request): Promise<TaskTokenDecision> => {
+      const decision = this.pauseDecisions.shift();
+      const note = (text: string) => this.emit({ atMs: this.scheduled.now() - this.originMs, kind: 'note', text });
+      if (decision?.kind === 'promote') {
+        await this.scheduled.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND);
+        note('operator: promote');
+        return { output: { promoted: true } };
+      }
+      if (decision?.kind === 'abort') {
+        await this.scheduled.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND);
+        note('operator: abort');
+        return { error: 'ZdtAborted', cause: decision.reason ?? 'aborted by the operator' };
+      }
+      const timed = (this.scenario.operator ?? []).find((a): a is Extract<OperatorAction, { kind: 'abort' }> =>
+        a.kind === 'abort' && a.atSeconds !== undefined && this.originMs + a.atSeconds * MS_PER_SECOND >= this.scheduled.now());
+      const timeoutMs = (request.timeoutSeconds ?? 0) * MS_PER_SECOND;
+      if (timed && this.originMs + timed.atSeconds! * MS_PER_SECOND - this.scheduled.now() <= timeoutMs) {
+        await this.scheduled.sleep(this.originMs + timed.atSeconds! * MS_PER_SECOND - this.scheduled.now());
+        return { error: 'ZdtAborted', cause: timed.reason ?? 'aborted by the operator' };
+      }
+      await this.scheduled.sleep(timeoutMs);
+      note('nobody answered the pause: it times out');
+      return { error: 'States.Timeout', cause: `No promote or abort within ${request.timeoutSeconds} seconds` };
+    };
+  }
+
+  private scheduleOperator(): void {
+    for (const action of this.scenario.operator ?? []) {
+      if (action.kind === 'secondRollout') {
+        this.scheduled.schedule({
+          at: this.originMs + action.atSeconds * MS_PER_SECOND,
+          label: 'second rollout',
+          run: async () => {
+            this.emit({ atMs: action.atSeconds * MS_PER_SECOND, kind: 'note', text: 'operator: a second rollout of the same service starts' });
+            const second = await this.run(action.input ?? {}, { executionName: 'second-rollout' });
+            this.emit({ atMs: second.stoppedAt - this.originMs, kind: 'note', text: `second rollout ended ${second.status}: ${second.error ?? ''} ${second.cause ?? ''}`.trim() });
+          },
+        });
+      } else if (action.kind === 'stackUpdate') {
+        this.scheduled.schedule({
+          at: this.originMs + action.atSeconds * MS_PER_SECOND,
+          label: 'stack update',
+          run: async () => {
+            const report = await this.deployer.update(action.transform(this.stacks.map((s) => ({ stackName: s.stackName, template: this.deployer.template(s.stackName) }))));
+            this.emit({ atMs: action.atSeconds * MS_PER_SECOND, kind: 'note', text: `cdk deploy (${action.description}): updated ${report.updated.join(', ') || 'nothing'}` });
+          },
+        });
+      } else if (action.kind === 'abort' && action.atSeconds !== undefined) {
+        this.scheduled.schedule({
+          at: this.originMs + action.atSeconds * MS_PER_SECOND,
+          label: 'zdt abort',
+          run: () => {
+            const item = this.stateItem();
+            const owner = item[StateTable.LOCK_OWNER];
+            if (typeof owner !== 'string' || item[StateTable.PAUSE_TOKEN] !== undefined) return;
+            this.aws.dynamodb.updateItem({
+              TableName: this.tableName,
+              Key: { [StateTable.PARTITION_KEY]: { S: this.service } },
+              ConditionExpression: '#owner = :execution',
+              UpdateExpression: 'SET #abort = :execution, #reason = :reason',
+              ExpressionAttributeNames: { '#owner': StateTable.LOCK_OWNER, '#abort': StateTable.ABORT_REQUESTED, '#reason': StateTable.ABORT_REASON },
+              ExpressionAttributeValues: { ':execution': { S: owner }, ':reason': { S: action.reason ?? 'aborted by the operator' } },
+            });
+            this.emit({ atMs: action.atSeconds! * MS_PER_SECOND, kind: 'note', text: `operator: zdt abort (${action.reason ?? 'no reason'})` });
+          },
+        });
+      }
+    }
+  }
+}
+
+/** A small deterministic PRNG (mulberry32) for retry jitter, so every rehearsal of a scenario is identical. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

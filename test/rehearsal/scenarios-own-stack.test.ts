@@ -1,0 +1,32 @@
+import { Duration } from 'aws-cdk-lib';
+import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
+import { clock, systemClock } from '../../lambda/shared/clock';
+import { rehearse } from '../../rehearsal/rehearse';
+import { network, rollout } from '../constructs/fixtures';
+
+describe('rehearse() on a user\'s own small stack', () => {
+  test('runs the only rollout of a stack, with a strategy override, and restores the clock', async () => {
+    const f = network();
+    rollout(f, { strategy: RolloutStrategy.canary({ bake: Duration.minutes(5) }) });
+    const entries: string[] = [];
+    const result = await rehearse(f.stack, {
+      strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(2) }),
+      onTimeline: (e) => entries.push(e.kind),
+    });
+    expect(result.summary.outcome).toBe('RELEASED');
+    expect(result.summary.strategy).toMatch(/^all-at-once 100%/);
+    expect(result.summary.durationMs).toBe(2 * 60 * 1000);
+    expect(result.summary.finalWeights).toEqual({ blue: 0, green: 100 });
+    expect(entries).toContain('weights');
+    expect(clock()).toBe(systemClock);
+  });
+
+  test('a bad release on a user stack rolls back and counts its blast radius', async () => {
+    const f = network();
+    rollout(f);
+    const result = await rehearse(f.stack, { scenario: 'error-rate-regression' });
+    expect(result.summary.outcome).toBe('ROLLED_BACK');
+    expect(result.summary.failedRequests).toBeGreaterThan(0);
+    expect(result.summary.finalWeights).toEqual({ blue: 100, green: 0 });
+  });
+});

@@ -1,0 +1,103 @@
+import { RolloutEvent } from '../../lambda/shared/contracts';
+import { SCENARIOS } from '../../rehearsal/scenarios';
+import { lastRuleWrite, observe, Observed, synthEverJust } from './scenarios-support';
+
+const stacks = synthEverJust();
+
+/** Invariant 2: 100% stable written and read back first, then the events, and nothing notified before. */
+function rolledBackSafely(o: Observed, trigger: string): void {
+  const s = o.result.summary;
+  expect(s.outcome).toBe('ROLLED_BACK');
+  expect(s.executionStatus).toBe('FAILED');
+  expect(s.error).toBe('ZdtRolledBack');
+  expect(s.cause).toContain(`(${trigger})`);
+  expect(o.albWeights[o.colors.stable]).toBe(100);
+  expect(o.stateItem.liveColor ?? o.colors.stable).toBe(o.colors.stable);
+  expect(o.stateItem.lockOwner).toBeUndefined();
+  const restoreIndex = lastRuleWrite(o);
+  const firstRollbackEvent = o.calls.findIndex((c) => c.service === 'events' && JSON.stringify(c.input).includes(RolloutEvent.ROLLED_BACK));
+  const firstRollbackMessage = o.calls.findIndex((c) => c.service === 'sns' && JSON.stringify(c.input).includes(RolloutEvent.ROLLED_BACK));
+  expect(restoreIndex).toBeGreaterThan(0);
+  expect(firstRollbackEvent).toBeGreaterThan(restoreIndex);
+  expect(firstRollbackMessage).toBeGreaterThan(firstRollbackEvent);
+  const types = s.events.map((e) => e.detailType);
+  expect(types.slice(-2)).toEqual([RolloutEvent.ROLLBACK_TRIGGERED, RolloutEvent.ROLLED_BACK]);
+  expect(s.detectedAtMs).toBeDefined();
+  expect(s.safeAtMs).toBeGreaterThanOrEqual(s.detectedAtMs!);
+}
+
+describe('rehearsal scenarios on the example app: rollbacks', () => {
+  test('an error-rate regression is rolled back at the canary, with a small blast radius', async () => {
+    const o = await observe(stacks, 'error-rate-regression');
+    rolledBackSafely(o, 'judge-fail');
+    const s = o.result.summary;
+    expect(Math.max(...o.weightHistory.map((c) => c.weights[o.colors.release]))).toBe(1);
+    expect(s.regressionStartedAtMs).toBe(0);
+    expect(s.timeToDetectMs).toBe(60_000);
+    // 1% of 1,000 req/s for 60 s, 20% failing, minus the 0.1% baseline.
+    expect(s.failedRequests).toBeGreaterThan(100);
+    expect(s.failedRequests).toBeLessThan(130);
+  });
+
+  test('a latency regression is rolled back', async () => {
+    const o = await observe(stacks, 'latency-regression');
+    rolledBackSafely(o, 'judge-fail');
+    expect(o.result.summary.cause).toMatch(/p99 latency is 540 ms/);
+  });
+
+  test('a regression that starts only at 50% is rolled back from 50%', async () => {
+    const o = await observe(stacks, 'regression-from-50-percent');
+    rolledBackSafely(o, 'judge-fail');
+    expect(Math.max(...o.weightHistory.map((c) => c.weights[o.colors.release]))).toBe(50);
+    expect(o.result.summary.regressionStartedAtMs).toBe(900_000);
+  });
+
+  test('low traffic is INCONCLUSIVE and the policy (ROLLBACK) rolls back', async () => {
+    const o = await observe(stacks, 'low-traffic');
+    rolledBackSafely(o, 'inconclusive');
+    expect(o.result.timeline.some((e) => e.kind === 'verdict' && e.verdict === 'INCONCLUSIVE')).toBe(true);
+  });
+
+  test('N consecutive judge errors trip the circuit breaker and roll back', async () => {
+    const o = await observe(stacks, 'judge-api-errors');
+    rolledBackSafely(o, 'circuit-breaker');
+    expect(o.result.summary.cause).toMatch(/^Rolled back to \w+ \(circuit-breaker\): 5 consecutive judge errors/);
+    // 5 judgements x 4 attempts each (READ_RETRY: the first + MaxAttempts 3 retries), every one failed by the fault.
+    expect(o.faultsFired).toEqual([20]);
+    expect(o.result.timeline.filter((e) => e.kind === 'state' && e.text === 'Count Judge Error')).toHaveLength(5);
+  });
+
+  test('a rollback write that fails transiently is retried and verified', async () => {
+    const o = await observe(stacks, 'rollback-write-transient');
+    rolledBackSafely(o, 'judge-fail');
+    expect(o.faultsFired).toEqual([3]);
+  });
+
+  test('a rollback that fails for good ends ROLLBACK_FAILED, says so, and reports the traffic left split', async () => {
+    const o = await observe(stacks, 'rollback-fails');
+    const s = o.result.summary;
+    expect(s.outcome).toBe(SCENARIOS['rollback-fails'].expect.outcome);
+    expect(s.error).toBe('ZdtRollbackFailed');
+    expect(s.events.map((e) => e.detailType)).toContain(RolloutEvent.ROLLBACK_FAILED);
+    expect(s.events.map((e) => e.detailType)).not.toContain(RolloutEvent.ROLLED_BACK);
+    expect(s.finalWeights).toEqual(o.albWeights);
+    expect(o.albWeights[o.colors.release]).toBe(1);
+    expect(s.liveColor).toBeNull();
+    expect(s.safeAtMs).toBeUndefined();
+    // The first attempt + ROLLBACK_RETRY's 7 retries.
+    expect(o.faultsFired[0]).toBe(8);
+  });
+
+  test('manual pause then abort rolls back', async () => {
+    const o = await observe(stacks, 'pause-abort');
+    rolledBackSafely(o, 'aborted');
+    expect(o.result.summary.cause).toContain('release notes say no');
+  });
+
+  test('zdt abort while baking rolls back at the next judgement', async () => {
+    const o = await observe(stacks, 'abort-while-baking');
+    rolledBackSafely(o, 'aborted');
+    expect(o.result.summary.detectedAtMs).toBe(180_000);
+    expect(o.stateItem.abortRequested).toBeUndefined();
+  });
+});

@@ -1,0 +1,68 @@
+// Shared by the scenario tests: the example app synthesized once per test file, and a rehearsal that also
+// captures what the fakes hold at the end (read from the fake ALB, table and recorders, not from the state machine).
+import { App } from 'aws-cdk-lib';
+import { createEverJust } from '../../bin/everjust';
+import { Color } from '../../lambda/shared/contracts';
+import type { CallRecord, RecordedEvent, RecordedMessage, WeightChange } from '../../rehearsal/fakes';
+import { RehearseOptions, rehearse } from '../../rehearsal/rehearse';
+import type { RehearsalResult } from '../../rehearsal/result';
+import type { RunResult } from '../../rehearsal/runner';
+import type { StackTemplate } from '../../rehearsal/deployer';
+import type { Role } from '../../rehearsal/scenarios';
+
+export function synthEverJust(): StackTemplate[] {
+  const app = new App({ builtinCloudFormationValidation: false });
+  createEverJust(app);
+  return app.synth().stacks.map((s) => ({ stackName: s.stackName, template: s.template }));
+}
+
+export interface Observed {
+  readonly result: RehearsalResult;
+  readonly albWeights: Record<Color, number>;
+  readonly stateItem: Record<string, string | number>;
+  readonly colors: Record<Role, Color>;
+  /** Live rule weight changes by color, in time order (creation first). */
+  readonly weightHistory: ReadonlyArray<{ time: number; weights: Record<Color, number> }>;
+  readonly events: readonly RecordedEvent[];
+  readonly messages: readonly RecordedMessage[];
+  readonly calls: readonly CallRecord[];
+  readonly faultsFired: readonly number[];
+  readonly executions: readonly RunResult[];
+  readonly originMs: number;
+}
+
+export async function observe(stacks: StackTemplate[], scenario: string, options: RehearseOptions = {}): Promise<Observed> {
+  let captured: Omit<Observed, 'result'> | undefined;
+  const result = await rehearse(stacks, {
+    ...options,
+    scenario,
+    inspect: (world) => {
+      const sim = world.simulation;
+      const tg = sim.liveRoute.targetGroupArns;
+      const toColors = (c: WeightChange) => {
+        const total = Object.values(c.weights).reduce((a, b) => a + b, 0) || 1;
+        return { time: c.time, weights: { blue: ((c.weights[tg.blue] ?? 0) * 100) / total, green: ((c.weights[tg.green] ?? 0) * 100) / total } };
+      };
+      captured = {
+        albWeights: sim.albWeights(),
+        stateItem: sim.stateItem(),
+        colors: sim.colors,
+        weightHistory: sim.aws.alb.weightHistory(sim.liveRoute.ruleArn).map(toColors),
+        events: sim.aws.events.events(),
+        messages: sim.aws.sns.messages(),
+        calls: [...sim.aws.calls],
+        faultsFired: sim.aws.faults.list().map((f) => f.fired),
+        executions: sim.executions.map((e) => e.run),
+        originMs: sim.originMs,
+      };
+    },
+  });
+  return { result, ...captured! };
+}
+
+/** Index in the call log of the last successful write of the live rule. */
+export function lastRuleWrite(o: Observed): number {
+  let index = -1;
+  o.calls.forEach((c, i) => { if (c.service === 'elbv2' && c.command === 'ModifyRule' && !c.error) index = i; });
+  return index;
+}

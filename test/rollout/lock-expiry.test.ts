@@ -1,0 +1,34 @@
+import { StateTable } from '../../lambda/shared/contracts';
+import { SCENARIOS } from '../../rehearsal/scenarios';
+import { Simulation } from '../../rehearsal/simulation';
+import { synthEverJust } from '../rehearsal/scenarios-support';
+
+const stacks = synthEverJust();
+
+describe('ProgressiveRollout lock', () => {
+  test("a crashed execution's lock blocks rollouts until it expires, then a later rollout succeeds", async () => {
+    const sim = await Simulation.create(stacks, { scenario: SCENARIOS['healthy-release'] });
+    try {
+      const crash = new AbortController();
+      sim.scheduled.schedule({ at: sim.originMs + 90_000, label: 'crash', run: () => crash.abort() });
+      const crashed = await sim.run({}, { signal: crash.signal, executionName: 'crashed' });
+      expect(crashed.status).toBe('ABORTED');
+      const item = sim.stateItem();
+      expect(item[StateTable.LOCK_OWNER]).toBe(crashed.executionArn);
+      expect(sim.albWeights()[sim.colors.release]).toBe(1);
+
+      const blocked = await sim.run({}, { executionName: 'blocked' });
+      expect(blocked.error).toBe('ZdtRolloutInProgress');
+
+      sim.clock.advanceTo((Number(item[StateTable.LOCK_EXPIRES_AT]) + 1) * 1000);
+      const later = await sim.run({}, { executionName: 'later' });
+      expect(later.status).toBe('SUCCEEDED');
+      expect(sim.albWeights()[sim.colors.release]).toBe(100);
+      expect(sim.stateItem()[StateTable.LIVE_COLOR]).toBe(sim.colors.release);
+      expect(sim.stateItem()[StateTable.LOCK_OWNER]).toBeUndefined();
+      expect(sim.result(later).summary.outcome).toBe('RELEASED');
+    } finally {
+      sim.dispose();
+    }
+  });
+});
