@@ -1,0 +1,216 @@
+/**
+ * Benchmark of a bad release: our default canary (rehearsed: the real state machine, handlers and judge against
+ * the simulated ALB and CloudWatch) against a model of CodeDeploy's ECSCanary10Percent5Minutes with alarm rollback
+ * on 60-second ALB metrics. Also the state transitions and cost of one healthy ~30-minute rollout.
+ * Run: `npm run bench` (= `tsx bench/rollout.bench.ts`).
+ *
+ * It rewrites only its own section of BENCHMARKS.md (between <!-- bench:rollout:start --> and <!-- bench:rollout:end -->).
+ */
+import '../rehearsal/polyfills';
+// The SDK's Node 20 end-of-support notice is noise here (the Lambda runtime is Node 22+).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
+import { synthesizeExample } from '../rehearsal/cli';
+import type { StackTemplate } from '../rehearsal/deployer';
+import { formatCount, formatDuration, formatUsd } from '../rehearsal/render-format';
+import { rehearse } from '../rehearsal/rehearse';
+import type { RehearsalResult } from '../rehearsal/result';
+import { SCENARIOS, type Scenario } from '../rehearsal/scenarios';
+
+const MARK_START = '<!-- bench:rollout:start -->';
+const MARK_END = '<!-- bench:rollout:end -->';
+const BENCHMARKS_FILE = join(__dirname, '..', 'BENCHMARKS.md');
+
+/** The incident both contenders face. */
+export const INCIDENT = {
+  requestsPerSecond: 1_000,
+  /** The new release fails this percent of its requests from its first second. */
+  errorRatePercent: 20,
+} as const;
+
+/**
+ * CodeDeploy ECSCanary10Percent5Minutes with alarm-based automatic rollback, modelled analytically. Every figure
+ * below is an assumption, printed next to the result.
+ */
+export const CODEDEPLOY_MODEL = {
+  canaryPercent: 10,
+  canaryBakeSeconds: 5 * 60,
+  /** The alarm: a CloudWatch alarm on the green target group's 5xx (Sum or rate), Period 60 s, 1 of 1 datapoints. */
+  alarmPeriodSeconds: 60,
+  /**
+   * Seconds from the traffic shift until the end of the first (partial) 60-second period that contains failures:
+   * the shift lands at a uniformly random second of the minute, so on average half a period.
+   */
+  meanPartialPeriodSeconds: 30,
+  /**
+   * ALB metrics reach CloudWatch about a minute after the period ends, and the alarm evaluates once a minute:
+   * the alarm goes to ALARM this long after the period ends (typical; AWS does not publish a bound).
+   */
+  alarmDelaySeconds: 60,
+  /**
+   * CodeDeploy notices the alarm on its next poll of the deployment's alarms. AWS does not document the interval;
+   * we assume once a minute, so half a minute on average.
+   */
+  meanPollWaitSeconds: 30,
+  /**
+   * From the stop to 100% on the original task set: CodeDeploy modifies the listener back (seconds). We assume
+   * the same as our own rollback's measured time to safe, so the comparison isolates detection.
+   */
+  rollbackSecondsFromOurs: true,
+} as const;
+
+/** The incident as a rehearsal scenario. */
+const INCIDENT_SCENARIO: Scenario = {
+  name: 'bench-incident',
+  description: `${INCIDENT.requestsPerSecond} req/s; the new release fails ${INCIDENT.errorRatePercent}% of its requests from its first second`,
+  traffic: { requestsPerSecond: INCIDENT.requestsPerSecond },
+  profiles: { release: { regressions: [{ errorRatePercent: INCIDENT.errorRatePercent }] } },
+  expect: { outcome: 'ROLLED_BACK' },
+};
+
+/** CodeDeploy's traffic steps (10% for 5 minutes, then everyone) as a rehearsal strategy. */
+const CODEDEPLOY_STEPS = RolloutStrategy.steps([
+  { percent: CODEDEPLOY_MODEL.canaryPercent, bake: Duration.seconds(CODEDEPLOY_MODEL.canaryBakeSeconds) },
+  { percent: 100 },
+], { bake: Duration.minutes(1) });
+
+/** Series resolution of the rehearsals, seconds (1 s so the blast radius is counted per second). */
+const SERIES_STEP_SECONDS = 1;
+
+const SIMULATION_NOTES = 'The example app (bin/everjust.ts: `RolloutStrategy.canary()` with its default 5-minute bakes, '
+  + 'ProgressiveRollout defaults: judge every 1 min over a 60 s window; metric analysis min 50 requests, max 1% 5xx and above 2× stable; '
+  + 'health alarms at 5% 5xx) synthesized and rehearsed: the real state machine, router, judge and lock code against the simulated ALB '
+  + 'and CloudWatch (60 s metric periods), on a virtual clock; the healthy color fails 0.1% (baseline).';
+
+interface Contender {
+  readonly name: string;
+  readonly canaryPercent: number;
+  readonly detectMs: number;
+  readonly safeMs: number;
+  readonly failedRequests: number;
+  readonly how: string;
+}
+
+function codeDeployModel(ourTimeToSafeMs: number): Contender {
+  const m = CODEDEPLOY_MODEL;
+  const detectSeconds = m.meanPartialPeriodSeconds + m.alarmDelaySeconds + m.meanPollWaitSeconds;
+  const safeSeconds = ourTimeToSafeMs / 1000;
+  const failedPerSecond = INCIDENT.requestsPerSecond * (m.canaryPercent / 100) * (INCIDENT.errorRatePercent / 100);
+  return {
+    name: '(b) CodeDeploy ECSCanary10Percent5Minutes + alarm rollback on 60 s ALB metrics (analytic model)',
+    canaryPercent: m.canaryPercent,
+    detectMs: detectSeconds * 1000,
+    safeMs: ourTimeToSafeMs,
+    failedRequests: Math.round(failedPerSecond * (detectSeconds + safeSeconds)),
+    how: `${INCIDENT.requestsPerSecond} req/s × ${m.canaryPercent}% × ${INCIDENT.errorRatePercent}% = ${failedPerSecond} failed req/s for `
+      + `${m.meanPartialPeriodSeconds} s (partial period) + ${m.alarmDelaySeconds} s (metric + alarm delay) + ${m.meanPollWaitSeconds} s (poll) + ${safeSeconds} s (rollback)`,
+  };
+}
+
+function ours(result: RehearsalResult, name?: string, how?: string): Contender {
+  const s = result.summary;
+  if (s.outcome !== 'ROLLED_BACK' || s.timeToDetectMs === undefined || s.timeToSafeMs === undefined) {
+    throw new Error(`bench: expected the rehearsed incident to roll back with detection and safe times, got ${s.outcome} (${s.error ?? ''} ${s.cause ?? ''})`);
+  }
+  return {
+    name: name ?? `(a) cdk-zero-downtime default canary (rehearsed: ${s.strategy})`,
+    canaryPercent: s.events.length > 0 ? firstPercent(result) : 0,
+    detectMs: s.timeToDetectMs,
+    safeMs: s.timeToSafeMs,
+    failedRequests: s.failedRequests,
+    how: how ?? 'measured: failed requests above the healthy baseline, from the traffic model of the rehearsal',
+  };
+}
+
+function firstPercent(result: RehearsalResult): number {
+  const shifted = result.timeline.find((e) => e.weights && e.weights.green > 0 && e.weights.green < 100);
+  return shifted?.weights?.green ?? 0;
+}
+
+function machine(): string {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model.trim().split(/\s+/).slice(0, 3).join(' ') ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, `
+    + `${platform()} ${release()}, Node ${process.version}`;
+}
+
+function section(args: { incident: RehearsalResult; codeDeploySteps: RehearsalResult; healthy: RehearsalResult; realMs: number; when: string }): string {
+  const a = ours(args.incident);
+  const b = codeDeployModel(a.safeMs);
+  const b2 = ours(args.codeDeploySteps, "(b') CodeDeploy's steps (10% for 5 min, then 100%) judged by our judge (rehearsed)", 'measured like (a)');
+  const h = args.healthy.summary;
+  const ratio = b.failedRequests / Math.max(1, a.failedRequests);
+  const row = (c: Contender) => `| ${c.name} | ${c.canaryPercent}% | ${formatDuration(c.detectMs)} | ${formatDuration(c.safeMs)} | ${formatDuration(c.detectMs + c.safeMs)} | **${formatCount(c.failedRequests)}** |`;
+  return [
+    '## Rollout: blast radius of a bad release, ours vs. CodeDeploy canary',
+    '',
+    `Command: \`npm run bench\` (\`tsx bench/rollout.bench.ts\`), run ${args.when}, ${formatDuration(args.realMs)} in all.`,
+    '',
+    `Machine: ${machine()}. Rehearsal: virtual time, so the figures do not depend on the machine.`,
+    '',
+    `Incident: ${formatCount(INCIDENT.requestsPerSecond)} req/s; the new release (green) fails ${INCIDENT.errorRatePercent}% of its requests from its first second.`,
+    '',
+    '| contender | first share | regression → detected | detected → safe | exposure | failed requests (blast radius) |',
+    '|---|---:|---:|---:|---:|---:|',
+    row(a),
+    row(b),
+    row(b2),
+    '',
+    `Ratio: CodeDeploy model (b) / ours (a) = **${ratio.toFixed(1)}×** the failed requests`
+      + ` (detection-to-safe: ${formatDuration(b.safeMs)} vs. ${formatDuration(a.safeMs)}, assumed equal; regression-to-safe: ${formatDuration(b.detectMs + b.safeMs)} vs. ${formatDuration(a.detectMs + a.safeMs)}).`
+      + ` With CodeDeploy's 10% step but our judge (b'), ${(b2.failedRequests / Math.max(1, a.failedRequests)).toFixed(1)}×: the canary size alone.`,
+    '',
+    `Healthy rollout of the default canary (scenario \`${h.scenario}\`, ${h.strategy}): ${formatDuration(h.durationMs)} of virtual time, `
+      + `**${formatCount(h.stateTransitions)} state transitions**, ${formatCount(h.lambdaInvocations)} Lambda invocations, `
+      + `estimated **${formatUsd(h.estimatedCostUsd)}** per rollout (Step Functions Standard transitions + Lambda requests and GB-seconds, prices in rehearsal/cost.ts). `
+      + 'CodeDeploy itself is free for ECS deployments (its alarms cost the same as ours).',
+    '',
+    'Assumptions and method:',
+    '',
+    `- Ours (a): ${a.how}. ${SIMULATION_NOTES}`,
+    `- CodeDeploy (b), analytic model, not a simulation: ${b.how}.`,
+    `  - ECSCanary10Percent5Minutes shifts ${CODEDEPLOY_MODEL.canaryPercent}% to the replacement task set, bakes ${CODEDEPLOY_MODEL.canaryBakeSeconds / 60} min, then shifts the rest; the regression is caught during the canary, so only the 10% phase matters.`,
+    `  - Alarm: green target group 5xx, Period ${CODEDEPLOY_MODEL.alarmPeriodSeconds} s, 1 of 1 datapoints, a threshold that ${INCIDENT.errorRatePercent}% of ${CODEDEPLOY_MODEL.canaryPercent}% of ${INCIDENT.requestsPerSecond} req/s breaches in the first period.`,
+    `  - The shift lands at a random second of the minute: on average ${CODEDEPLOY_MODEL.meanPartialPeriodSeconds} s until the first period with failures closes.`,
+    `  - ALB metrics arrive and the alarm evaluates about ${CODEDEPLOY_MODEL.alarmDelaySeconds} s after the period ends (typical, not a documented bound).`,
+    `  - CodeDeploy polls the alarms about once a minute (undocumented): on average ${CODEDEPLOY_MODEL.meanPollWaitSeconds} s more.`,
+    '  - Its rollback (listener back to the original task set) is assumed to take as long as ours did, so the ratio isolates detection and the canary size.',
+    "- (b') is a rehearsal of the same app with CodeDeploy's traffic steps (`RolloutStrategy.steps([{ percent: 10, bake: 5 min }, { percent: 100 }])`) and our judge: it is not CodeDeploy, it separates the effect of the first step's size from that of detection.",
+    '- The rehearsal does not model AWS API latency: a rollback\'s weight write and read-back take no virtual time, so detection → safe is 0 in virtual time (in AWS, ModifyRule plus the read-back take on the order of a second, during which the canary share still fails). The same 0 is used for CodeDeploy.',
+    '- Exposure = detection + time to safe; blast radius counts only failures above the healthy baseline.',
+    '- One run; the rehearsal is deterministic (fixed virtual epoch), so reruns give the same figures.',
+  ].join('\n');
+}
+
+function writeSection(body: string): void {
+  const block = `${MARK_START}\n${body}\n${MARK_END}`;
+  const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : '# Benchmarks\n';
+  const start = current.indexOf(MARK_START);
+  const end = current.indexOf(MARK_END);
+  const next = start >= 0 && end > start
+    ? `${current.slice(0, start)}${block}${current.slice(end + MARK_END.length)}`
+    : `${current.replace(/\s*$/, '')}\n\n${block}\n`;
+  writeFileSync(BENCHMARKS_FILE, next);
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const when = new Date().toISOString();
+  process.stderr.write('rehearsing the incident with the default canary...\n');
+  const stacks: StackTemplate[] = synthesizeExample();
+  const incident = await rehearse(stacks, { scenario: INCIDENT_SCENARIO, seriesStepSeconds: SERIES_STEP_SECONDS });
+  process.stderr.write('rehearsing the incident with CodeDeploy\'s traffic steps...\n');
+  const codeDeploySteps = await rehearse(stacks, { scenario: INCIDENT_SCENARIO, strategy: CODEDEPLOY_STEPS, seriesStepSeconds: SERIES_STEP_SECONDS });
+  process.stderr.write('rehearsing a healthy rollout...\n');
+  const healthy = await rehearse(stacks, { scenario: SCENARIOS['healthy-release'], seriesStepSeconds: SERIES_STEP_SECONDS });
+  const body = section({ incident, codeDeploySteps, healthy, realMs: performance.now() - t0, when });
+  writeSection(body);
+  process.stdout.write(`${body}\n\nwrote ${BENCHMARKS_FILE}\n`);
+}
+
+if (require.main === module) {
+  main().catch((e) => { process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`); process.exitCode = 1; });
+}

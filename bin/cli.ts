@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * zdt — the cdk-zero-downtime operator CLI.
+ *
+ *   zdt rehearse [--app <cmd>] [--rollout <path>] [--scenario <name>] [--strategy <name>] [--chart <file>] [--json]
+ *   zdt status   --state-machine <arn>
+ *   zdt release  --state-machine <arn> [--target blue|green] [--reason <text>] [--watch]
+ *   zdt watch    --state-machine <arn> [--execution <arn>]
+ *   zdt promote  --state-machine <arn>
+ *   zdt abort    --state-machine <arn> [--reason <text>]
+ *   zdt migrate  plan|start|status|complete|rollback --database-url <url> <migration>
+ */
+import '../rehearsal/polyfills';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { rehearseCommand } from '../rehearsal/cli';
+import { parseArgs, requireOption, UsageError } from './commands/args';
+import { migrateCommand } from './migrate';
+import * as ops from './commands/rollout-ops';
+
+const USAGE = `usage: zdt <command> [options]
+
+  rehearse   run a rollout locally on its synthesized state machine (no AWS needed)
+  status     show the running or last rollout
+  release    start a rollout (add --watch to follow it and exit non-zero on rollback)
+  watch      follow a rollout until it ends
+  promote    continue a rollout paused at a manual step
+  abort      roll back the running rollout (at its pause, or at its next judgement)
+  migrate    expand/contract PostgreSQL migrations: plan | start | status | complete | rollback
+
+Run "zdt <command> --help" for a command's options.`;
+
+export async function main(argv: string[], out: (line: string) => void = (l) => console.log(l)): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') { out(USAGE); return 0; }
+  try {
+    switch (command) {
+      case 'rehearse':
+        return await rehearseCommand(rest, out);
+      case 'migrate':
+        return await migrateCommand(rest);
+      case 'status': case 'release': case 'watch': case 'promote': case 'abort':
+        return await opsCommand(command, rest, out);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`zdt ${command}: ${err.message}\n\n${USAGE}`);
+      return ops.ExitCode.USAGE;
+    }
+    console.error(`zdt ${command}: ${(err as Error).name}: ${(err as Error).message}`);
+    return ops.ExitCode.REFUSED_OR_FAILED;
+  }
+}
+
+async function opsCommand(command: string, argv: string[], out: (line: string) => void): Promise<number> {
+  const args = parseArgs(argv, { values: ['state-machine', 'target', 'reason', 'execution', 'interval'], flags: ['watch'] });
+  const stateMachine = requireOption(args, 'state-machine', 'state machine ARN');
+  const ctx: ops.OpsContext = {
+    sfn: new SFNClient({}),
+    ddb: new DynamoDBClient({}),
+    out,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+  const intervalMs = args.options.interval ? Number(args.options.interval) * 1000 : undefined;
+  if (intervalMs !== undefined && !(intervalMs > 0)) throw new UsageError(`--interval must be a number of seconds above 0, got "${args.options.interval}"`);
+  switch (command) {
+    case 'status': return ops.status(ctx, stateMachine);
+    case 'release': return ops.release(ctx, stateMachine, {
+      target: args.options.target as string | undefined,
+      reason: args.options.reason as string | undefined,
+      watch: args.options.watch === true,
+      intervalMs,
+    });
+    case 'watch': {
+      const execution = (args.options.execution as string | undefined) ?? await ops.runningExecution(ctx, stateMachine) ?? await ops.latestExecution(ctx, stateMachine);
+      if (!execution) throw new UsageError(`no rollout has run on ${stateMachine}`);
+      return ops.watch(ctx, execution, { intervalMs });
+    }
+    case 'promote': return ops.promote(ctx, stateMachine);
+    default: return ops.abort(ctx, stateMachine, (args.options.reason as string | undefined) ?? 'aborted with zdt abort');
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}
