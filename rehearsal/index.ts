@@ -8,3 +8,14 @@ export * from './definition';
 export * from './runner';
 export * from './handlers';
 export * from './dynamodb-integration';
+
+// The rehearsal of a rollout: deploy into the fakes, simulate traffic, run the real state machine, report.
+export * from './result';
+export { rehearse } from './rehearse';
+export type { RehearseOptions, RehearsalTarget } from './rehearse';
+export { SCENARIOS, scenarioNamed } from './scenarios';
+export type { Scenario, ScenarioTraffic, ScenarioFault, ScenarioExpectation, OperatorAction } from './scenarios';
+export { renderSummary, renderJson } from './render-summary';
+export { renderChart } from './render-chart';
+export { TimelinePrinter, formatTimelineEntry } from './render-timeline';
+export { AwsFakes } from './fakes';

@@ -209,17 +209,3 @@ export function changeLiveRouteStickiness(template: StackTemplate['template'], s
   }
   return copy as StackTemplate['template'];
 }
-
-/** Names the CLI's `--strategy` accepts, with the strategy each one means (defaults of the factories). */
-export const STRATEGIES: Readonly<Record<string, () => RolloutStrategy>> = {
-  'canary': () => RolloutStrategy.canary(),
-  'linear': () => RolloutStrategy.linear(),
-  'all-at-once': () => RolloutStrategy.allAtOnce(),
-  'segment-first': () => RolloutStrategy.segmentFirst(),
-};
-
-export function strategyNamed(name: string): RolloutStrategy {
-  const make = STRATEGIES[name];
-  if (!make) throw new Error(`Unknown strategy "${name}"; expected one of: ${Object.keys(STRATEGIES).join(', ')}`);
-  return make();
-}

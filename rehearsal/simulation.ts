@@ -356,7 +356,7 @@ export class Simulation implements SimulationWorld {
     }
     const events = this.aws.events.events();
     for (const e of events.slice(this.seen.events)) {
-      this.emit({ atMs: e.time - this.originMs, kind: 'event', text: `event "${e.detailType}"` });
+      this.emit({ atMs: e.time - this.originMs, kind: 'event', text: describeEvent(e.detailType, e.detail) });
     }
     const calls = this.aws.calls;
     for (const c of calls.slice(this.seen.calls)) {
@@ -482,4 +482,16 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** "Rollout Step Completed: step 2 (5%)", "Rollout Rolled Back: judge-fail": the event and what it is about. */
+function describeEvent(detailType: string, detail: unknown): string {
+  const d = (typeof detail === 'string' ? safeJson(detail) : detail) as { step?: { number?: number; percent?: number }; trigger?: { kind?: string } } | undefined;
+  if (d?.step?.number !== undefined) return `${detailType}: step ${d.step.number} (${d.step.percent}%)`;
+  if (d?.trigger?.kind) return `${detailType}: ${d.trigger.kind}`;
+  return detailType;
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
 }
