@@ -12,3 +12,5 @@ export { formatPlan } from '../lambda/database/plan';
 export type { MigrationPlan, PlanStep } from '../lambda/database/plan';
 export type { Migration, Operation, ColumnDefinition } from '../lambda/database/types';
 export { MigrationEvent } from '../lambda/database/migration-contract';
+export * from './monitoring/rollout-dashboard';
+export * from './pipeline/rollout-step';

@@ -11,6 +11,7 @@ import {
   DesiredSegmentRoute, isDesiredSegmentRoute, readSegmentRoute, reconcileSegmentRoute, SegmentRuleState,
 } from './segment-route';
 import { checkTargets } from './target-health';
+import { publishTrafficWeights } from './weight-metrics';
 import { formatWeights, FULL_WEIGHT, liveColorOf, sameWeights, toPercentages, weightsFor } from './weights';
 
 /**
@@ -85,9 +86,12 @@ export class AlbRouter {
     const segmentChanged = await reconcileSegmentRoute(this.config, before.liveRule, before.segment, desired.segmentRoute);
     if (!weightsChanged && !segmentChanged) {
       log('info', 'no changes to the listener', { weights: before.weights, segmentRoute: before.segment.route });
+      // The read just made shows the desired route: publish it as verified.
+      await publishTrafficWeights(this.config.metrics, before.weights);
       return { before: before.weights, after: before.weights, changed: false, segmentRoute: before.segment.route };
     }
     const after = await this.verify(desired);
+    await publishTrafficWeights(this.config.metrics, after.weights);
     return { before: before.weights, after: after.weights, changed: true, segmentRoute: after.segment.route };
   }
 

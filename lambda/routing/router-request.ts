@@ -55,5 +55,8 @@ export function parseRouterConfig(raw: unknown): RouterConfig {
     targetGroupArns,
     segmentHeader: requireString(obj, 'segmentHeader', CONFIG),
     segmentRulePriority: requireInteger(obj, 'segmentRulePriority', { min: 1, max: MAX_RULE_PRIORITY }, CONFIG),
+    ...(obj.metrics === undefined ? {} : {
+      metrics: { service: requireString(requireObject(obj.metrics, CONFIG, 'metrics'), 'service', `${CONFIG} metrics`) },
+    }),
   };
 }

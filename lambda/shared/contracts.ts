@@ -28,6 +28,23 @@ export const CONFIG_ENV = 'ZDT_CONFIG';
 /** CloudFormation Metadata key on a Lambda function naming the pre-bundled handler it runs (read by the rehearsal). */
 export const HANDLER_METADATA_KEY = 'cdk-zero-downtime:handler';
 
+/**
+ * Namespace of the CloudWatch metrics the library publishes: Rollbacks and RollbackFailures (the rollout state
+ * machine, dimension Service) and TrafficWeight (the router, dimensions Service and Color).
+ */
+export const METRIC_NAMESPACE = 'CdkZeroDowntime';
+
+/** The production weight of one color in percent (0-100), published by the router after every verified shift or rollback. */
+export const TRAFFIC_WEIGHT_METRIC = 'TrafficWeight';
+
+/** Dimension names of the library's metrics. */
+export const MetricDimension = {
+  /** The rollout's service name. */
+  SERVICE: 'Service',
+  /** `blue` or `green`. */
+  COLOR: 'Color',
+} as const;
+
 /** Source of every event the library puts on EventBridge. */
 export const EVENT_SOURCE = 'cdk-zero-downtime';
 
@@ -85,6 +102,11 @@ export interface RouterConfig {
   readonly segmentHeader: string;
   /** Priority of the segment rule the router creates at runtime (just before the live rule). */
   readonly segmentRulePriority: number;
+  /**
+   * Publish the live weights as metric TRAFFIC_WEIGHT_METRIC (namespace METRIC_NAMESPACE, dimensions Service and
+   * Color) after every verified shift or rollback. Absent: nothing is published.
+   */
+  readonly metrics?: { readonly service: string };
 }
 
 export type RouterRequest =

@@ -7,11 +7,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
-  ErrorName, EVENT_SOURCE, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
+  ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
 } from '../../lambda/shared/contracts';
-
-/** Namespace of the metrics the rollout state machine publishes (Rollbacks, RollbackFailures). */
-export const ROLLOUT_METRIC_NAMESPACE = 'CdkZeroDowntime';
 
 /** Error of the Fail state a rolled-back execution ends in. */
 export const ROLLED_BACK_ERROR = 'ZdtRolledBack';
@@ -141,7 +138,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
       service: 'cloudwatch',
       action: 'putMetricData',
       parameters: {
-        Namespace: ROLLOUT_METRIC_NAMESPACE,
+        Namespace: METRIC_NAMESPACE,
         MetricData: [{ MetricName: metricName, Dimensions: [{ Name: 'Service', Value: plan.service }], Value: 1, Unit: 'Count' }],
       },
       iamResources: ['*'],

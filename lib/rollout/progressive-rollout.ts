@@ -10,11 +10,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
-  AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, RolloutPlan,
+  AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE, MetricDimension,
+  RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC,
 } from '../../lambda/shared/contracts';
 import { HandlerFunction } from '../private/handler-function';
 import { acknowledge, iam5FunctionVersions } from '../private/nag';
-import { buildRolloutDefinition, ROLLOUT_METRIC_NAMESPACE } from '../private/rollout-definition';
+import { buildRolloutDefinition } from '../private/rollout-definition';
 import { PropChecks, propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
@@ -136,6 +137,20 @@ const DEFAULTS = {
   onInconclusive: 'ROLLBACK' as InconclusiveAction,
   analysis: { minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, maxLatencyP99: Duration.seconds(2), latencyBaselineFactor: 1.5 },
 };
+/**
+ * Lets a handler publish the library's metrics. PutMetricData has no resources; the condition limits it to the
+ * library's namespace.
+ */
+function grantPutLibraryMetrics(fn: HandlerFunction): void {
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['cloudwatch:PutMetricData'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
+  }));
+  acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]',
+    'cloudwatch:PutMetricData has no resource-level permissions (limited to the library namespace by condition); X-Ray and ELB/CloudWatch Describe*, GetMetricData have none either; every other action is scoped to named resources');
+}
+
 /** Slack on top of the planned duration before the lock (and the execution) expires: retries, slow API calls. */
 const LOCK_SLACK = Duration.minutes(30);
 const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -236,14 +251,17 @@ export class ProgressiveRollout extends Construct {
     for (const alarm of props.alarms ?? []) this.addAlarm(alarm);
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    // The router (and the guard, which restores traffic with the same code) publish the weights as TrafficWeight.
+    const routerConfig: RouterConfig = { ...props.routing.routerConfig(), metrics: { service: this.serviceName } };
     this.routerFunction = new HandlerFunction(this, 'Router', {
       handler: 'router',
       description: `cdk-zero-downtime: reads, moves and verifies the production weights of ${this.serviceName}`,
-      config: props.routing.routerConfig(),
+      config: routerConfig,
       timeout: Duration.minutes(1),
       logRetention,
     });
     props.routing.grantRouteControl(this.routerFunction);
+    grantPutLibraryMetrics(this.routerFunction);
 
     const analysis: AnalysisConfig | undefined = analysisOptions && {
       loadBalancer: props.routing.loadBalancerFullName,
@@ -315,7 +333,7 @@ export class ProgressiveRollout extends Construct {
     });
     // The safety net: an execution that ends while still holding the lock (StopExecution, timeout, a failure its
     // own Catch could not handle) may have left traffic split; the guard restores the recorded live color.
-    const guardConfig: GuardConfig = { router: props.routing.routerConfig(), lock: lockConfig, eventBusName: this.eventBus?.eventBusName };
+    const guardConfig: GuardConfig = { router: routerConfig, lock: lockConfig, eventBusName: this.eventBus?.eventBusName };
     this.guardFunction = new HandlerFunction(this, 'Guard', {
       handler: 'guard',
       description: `cdk-zero-downtime: restores the live color of ${this.serviceName} when a rollout execution ends without cleaning up`,
@@ -324,6 +342,7 @@ export class ProgressiveRollout extends Construct {
       logRetention,
     });
     props.routing.grantRouteControl(this.guardFunction);
+    grantPutLibraryMetrics(this.guardFunction);
     this.stateTable.grant(this.guardFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     (this.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')).grantPutEventsTo(this.guardFunction);
     new events.Rule(this, 'ExecutionEnded', {
@@ -339,7 +358,7 @@ export class ProgressiveRollout extends Construct {
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.
-      conditions: { StringEquals: { 'cloudwatch:namespace': ROLLOUT_METRIC_NAMESPACE } },
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
     }));
     acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Resource::*]',
       'cloudwatch:PutMetricData (limited to the library namespace by condition) and X-Ray have no resource-level permissions');
@@ -351,6 +370,14 @@ export class ProgressiveRollout extends Construct {
   /** Fails the rollout when `alarm` fires, whatever the color. Alarms added after construction are included. */
   public addAlarm(alarm: cloudwatch.IAlarm): void {
     this.sharedAlarms.push(alarm);
+  }
+
+  /**
+   * Every alarm the judge watches: the health composite of each color (when `healthAlarms` is on) and the alarms
+   * given in `alarms` or added with `addAlarm()`. A new array on every read; alarms added later are included.
+   */
+  public get alarms(): cloudwatch.IAlarm[] {
+    return [...COLORS.flatMap((c) => (this.healthAlarms[c] ? [this.healthAlarms[c]!.composite] : [])), ...this.sharedAlarms];
   }
 
   /** Lets `grantee` start rollouts. */
@@ -369,7 +396,7 @@ export class ProgressiveRollout extends Construct {
   /** Rollouts that rolled back (traffic restored to the stable color), per period. */
   public metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: ROLLOUT_METRIC_NAMESPACE,
+      namespace: METRIC_NAMESPACE,
       metricName: 'Rollbacks',
       dimensionsMap: { Service: this.serviceName },
       statistic: 'Sum',
@@ -380,10 +407,28 @@ export class ProgressiveRollout extends Construct {
   /** Rollouts whose rollback failed: traffic may be on an unhealthy color. Alarm on this. */
   public metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: ROLLOUT_METRIC_NAMESPACE,
+      namespace: METRIC_NAMESPACE,
       metricName: 'RollbackFailures',
       dimensionsMap: { Service: this.serviceName },
       statistic: 'Sum',
+      ...props,
+    });
+  }
+
+  /**
+   * The production weight of `color` in percent (0-100), published by the router after every verified shift or
+   * rollback (and by the guard when it restores traffic). Published only then, not continuously, so a graph of it
+   * has gaps between rollout steps: `FILL(m, REPEAT)` draws the weight as held in between (RolloutDashboard does).
+   * @default - statistic Maximum, period 1 minute
+   */
+  public metricTrafficWeight(color: Color, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: TRAFFIC_WEIGHT_METRIC,
+      dimensionsMap: { [MetricDimension.SERVICE]: this.serviceName, [MetricDimension.COLOR]: color },
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+      unit: cloudwatch.Unit.PERCENT,
       ...props,
     });
   }
