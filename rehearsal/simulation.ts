@@ -24,6 +24,13 @@ import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
 
 const MS_PER_SECOND = 1000;
 /** Traffic runs this long before the rollout starts, so that alarms have settled on the stable color. */
+
+/**
+ * Assumed time of one AWS API call from a Lambda in the same region (a typical median; the rehearsal has no network).
+ * They make "detection -> safe" a duration instead of 0: a rollback is a describe, a write and a verifying read.
+ */
+export const API_LATENCY_MS = { elbv2: 100, cloudwatch: 50, dynamodb: 10, events: 30, sns: 30 } as const;
+
 export const DEFAULT_WARMUP_SECONDS = 600;
 /** Step of the chart's series. */
 export const DEFAULT_SERIES_STEP_SECONDS = 10;
@@ -128,7 +135,7 @@ export class Simulation implements SimulationWorld {
     this.clock = new VirtualClock(this.originMs - (options.warmupSeconds ?? DEFAULT_WARMUP_SECONDS) * MS_PER_SECOND);
     this.scheduled = new ScheduledClock(this.clock);
     this.restorers.push(setClock(this.scheduled));
-    this.aws = new AwsFakes({ clock: this.scheduled }).install();
+    this.aws = new AwsFakes({ clock: this.scheduled, latencyMs: API_LATENCY_MS }).install();
     this.restorers.push(() => this.aws.restore());
     const previousLevel = process.env.ZDT_LOG_LEVEL;
     process.env.ZDT_LOG_LEVEL = options.logLevel ?? 'silent';

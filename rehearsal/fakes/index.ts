@@ -79,6 +79,11 @@ export interface AwsFakesOptions {
   readonly accountId?: string;
   /** See FakeCloudWatchOptions.autoEvaluate. @default true */
   readonly autoEvaluateAlarms?: boolean;
+  /**
+   * Time each call of a service takes, on the clock: the call is logged when it arrives and takes effect (or
+   * fails) this much later. @default - none: calls take no time
+   */
+  readonly latencyMs?: Partial<Record<ServiceId, number>>;
 }
 
 /** One API call as the fakes saw it. */
@@ -132,8 +137,11 @@ export class AwsFakes {
   private stubs: Partial<Record<SdkService, AwsStub<object, never, unknown>>> = {};
   private static active: AwsFakes | undefined;
 
+  private readonly latencyMs: Partial<Record<ServiceId, number>>;
+
   constructor(options: AwsFakesOptions) {
     this.clock = options.clock;
+    this.latencyMs = options.latencyMs ?? {};
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '123456789012';
     const common = { clock: this.clock, region: this.region, accountId: this.accountId };
@@ -223,6 +231,8 @@ export class AwsFakes {
   private async gate<T>(service: ServiceId, command: string, input: unknown, run: () => T): Promise<T> {
     const record: CallRecord = { time: this.clock.now(), service, command, input: safeClone(input) };
     this.calls.push(record);
+    const latency = this.latencyMs[service];
+    if (latency) await this.clock.sleep(latency);
     const fault = this.faults.check(service, command);
     if (fault) {
       record.error = fault.name;

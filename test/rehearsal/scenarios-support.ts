@@ -66,3 +66,15 @@ export function lastRuleWrite(o: Observed): number {
   o.calls.forEach((c, i) => { if (c.service === 'elbv2' && c.command === 'ModifyRule' && !c.error) index = i; });
   return index;
 }
+
+/**
+ * Slack for times that include the rehearsal's modelled AWS API latency (rehearsal/simulation.ts API_LATENCY_MS):
+ * a few calls of ~100 ms each, never seconds.
+ */
+export const API_SLACK_MS = 5_000;
+
+/** A duration that includes modelled API latency: at least `planned`, and at most 1% (plus API_SLACK_MS) more. */
+export function expectPlannedPlusLatency(actual: number | undefined, planned: number): void {
+  expect(actual).toBeGreaterThanOrEqual(planned);
+  expect(actual).toBeLessThan(planned * 1.01 + API_SLACK_MS);
+}
