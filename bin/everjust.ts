@@ -10,7 +10,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, RolloutStrategy } from '../lib';
+import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, RolloutDashboard, RolloutStrategy } from '../lib';
 
 export interface EverJustOptions {
   /**
@@ -47,6 +47,8 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
       evaluationPeriods: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }));
+  // One dashboard: the traffic split beside each color's requests, 5xx rate, p99 and hosts, and rollout outcomes.
+  new RolloutDashboard(pair.routerStack, 'Dashboard', { rollout: pair.rollout, routing: pair.routing, dashboardName: 'EverJust-rollouts' });
   return pair;
 }
 

@@ -11,6 +11,7 @@ describe('the EverJust example app', () => {
     const assembly = app.synth();
     expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(['EverJust-blue', 'EverJust-green', 'EverJust-router']);
     expect(pair.colorStacks.green.dependencies).toContain(pair.routerStack);
+    Template.fromStack(pair.routerStack).hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'EverJust-rollouts' });
   });
 
   test('each color runs a Fargate service registered in its own target group', () => {
