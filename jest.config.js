@@ -7,4 +7,5 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-line.js'],
 };
