@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AwsFakes } from '../../rehearsal/fakes';
 import { ManualClock } from './manual-clock';
+import { expectError } from './expect-error';
 
 const PATH_ALL: RuleCondition[] = [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }];
 
@@ -19,13 +20,6 @@ function forward(weights: Record<string, number>, stickinessSeconds?: number) {
   }];
 }
 
-async function expectError(promise: Promise<unknown>, name: string, message?: RegExp): Promise<Error> {
-  const err = await promise.then(() => undefined, (e: Error) => e);
-  expect(err).toBeDefined();
-  expect(err!.name).toBe(name);
-  if (message) expect(err!.message).toMatch(message);
-  return err!;
-}
 
 describe('FakeAlb', () => {
   let clock: ManualClock;

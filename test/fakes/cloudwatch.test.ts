@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { AwsFakes, MetricQuery, MetricSource } from '../../rehearsal/fakes';
 import { ManualClock } from './manual-clock';
+import { expectError } from './expect-error';
 
 const MINUTE = 60_000;
 const ALB = 'AWS/ApplicationELB';
@@ -34,13 +35,6 @@ function metric(name: string, stat = 'Sum', period = 60): MetricDataQuery['Metri
   return { Metric: { Namespace: ALB, MetricName: name, Dimensions: DIMENSIONS }, Period: period, Stat: stat };
 }
 
-async function expectError(promise: Promise<unknown>, name: string, message?: RegExp): Promise<Error> {
-  const err = await promise.then(() => undefined, (e: Error) => e);
-  expect(err).toBeDefined();
-  expect(err!.name).toBe(name);
-  if (message) expect(err!.message).toMatch(message);
-  return err!;
-}
 
 describe('FakeCloudWatch', () => {
   let clock: ManualClock;

@@ -4,17 +4,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { AwsFakes } from '../../rehearsal/fakes';
 import { ManualClock } from './manual-clock';
+import { expectError } from './expect-error';
 
 const TABLE = 'zdt-rollout-state';
 const KEY = { service: { S: 'shop' } };
 
-async function expectError(promise: Promise<unknown>, name: string, message?: RegExp): Promise<Error> {
-  const err = await promise.then(() => undefined, (e: Error) => e);
-  expect(err).toBeDefined();
-  expect(err!.name).toBe(name);
-  if (message) expect(err!.message).toMatch(message);
-  return err!;
-}
 
 describe('FakeDynamoDb', () => {
   let clock: ManualClock;

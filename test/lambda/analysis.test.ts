@@ -1,16 +1,7 @@
 import { AnalysisConfig, ColorMetrics } from '../../lambda/shared/contracts';
 import { analyse } from '../../lambda/judge/analysis';
+import { ANALYSIS as CONFIG } from './support/analysis-config';
 
-const CONFIG: AnalysisConfig = {
-  loadBalancer: 'app/web/0123456789abcdef',
-  targetGroups: { blue: 'targetgroup/web-blue/1', green: 'targetgroup/web-green/2' },
-  windowSeconds: 300,
-  minRequests: 50,
-  maxErrorRatePercent: 1,
-  errorRateBaselineFactor: 2,
-  maxLatencyP99Ms: 500,
-  latencyBaselineFactor: 1.5,
-};
 
 function m(requests: number, errors: number, latencyP99Ms: number | null): ColorMetrics {
   return { requests, errors, errorRatePercent: requests > 0 ? (errors * 100) / requests : 0, latencyP99Ms };

@@ -3,7 +3,8 @@ import {
   CloudWatchClient, DescribeAlarmsCommand, DescribeAlarmsCommandInput, GetMetricDataCommand, GetMetricDataCommandInput, MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AnalysisConfig, ErrorName, JudgeConfig, JudgeResult } from '../../lambda/shared/contracts';
+import { ErrorName, JudgeConfig, JudgeResult } from '../../lambda/shared/contracts';
+import { ANALYSIS } from './support/analysis-config';
 import { handler } from '../../lambda/judge/judge-handler';
 import { expectInvalidRequest, fixedClock, NOW_MS, setConfig } from './support/env';
 
@@ -14,16 +15,6 @@ let clock: ReturnType<typeof fixedClock>;
 /** The alarms that exist in the fake CloudWatch, metric or composite. */
 let alarms: Record<string, { state: State; composite?: boolean; reason?: string }>;
 
-const ANALYSIS: AnalysisConfig = {
-  loadBalancer: 'app/web/0123456789abcdef',
-  targetGroups: { blue: 'targetgroup/web-blue/1111', green: 'targetgroup/web-green/2222' },
-  windowSeconds: 300,
-  minRequests: 50,
-  maxErrorRatePercent: 1,
-  errorRateBaselineFactor: 2,
-  maxLatencyP99Ms: 500,
-  latencyBaselineFactor: 1.5,
-};
 
 function configure(overrides: Partial<JudgeConfig> = {}): void {
   const config: JudgeConfig = {
