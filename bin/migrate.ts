@@ -55,7 +55,8 @@ Commands:
 Options:
   --database-url <url>        postgres://user:password@host:port/database (or env DATABASE_URL)
   --schema <name>             physical schema (default: public)
-  --batch-size <rows>         rows per backfill batch (default: 1000)
+  --batch-size <rows>         largest backfill batch (default: 10000)
+  --batch-target-ms <ms>      size batches to take about this long (default: 2; 0: every batch --batch-size rows)
   --batch-delay-ms <ms>       pause between backfill batches (default: 0)
   --lock-timeout-ms <ms>      lock_timeout of each DDL statement (default: 500)
   --statement-timeout-ms <ms> statement_timeout of DDL (default: 60000; not for concurrent index builds)
@@ -81,7 +82,7 @@ interface Parsed {
 }
 
 const NUMBER_OPTIONS: Record<string, string> = {
-  '--batch-size': 'batchSize', '--batch-delay-ms': 'batchDelayMs', '--lock-timeout-ms': 'lockTimeoutMs',
+  '--batch-size': 'batchSize', '--batch-target-ms': 'batchTargetMs', '--batch-delay-ms': 'batchDelayMs', '--lock-timeout-ms': 'lockTimeoutMs',
   '--statement-timeout-ms': 'statementTimeoutMs', '--max-attempts': 'maxAttempts',
 };
 
@@ -136,9 +137,13 @@ export function loadMigrationFile(file: string): Migration {
   return parseMigration(raw);
 }
 
-/** A progress bar on stderr: redrawn in place on a TTY, one line per 10% otherwise. */
+/** Batches take milliseconds: redrawing the bar for each would flood the terminal. */
+const REDRAW_INTERVAL_MS = 100;
+
+/** A progress bar on stderr: redrawn in place on a TTY (at most every REDRAW_INTERVAL_MS), one line per 10% otherwise. */
 export class ProgressBar {
   private lastDecile = -1;
+  private lastDraw = -Infinity;
   private readonly width = 30;
   constructor(private readonly stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr, private readonly startedAt = Date.now()) {}
 
@@ -147,6 +152,9 @@ export class ProgressBar {
     const rate = done / Math.max(0.001, (Date.now() - this.startedAt) / 1000);
     const text = `backfill ${(fraction * 100).toFixed(1).padStart(5)}% ${done}/${total} rows ${Math.round(rate)} rows/s`;
     if (this.stream.isTTY) {
+      const now = Date.now();
+      if (fraction < 1 && now - this.lastDraw < REDRAW_INTERVAL_MS) return;
+      this.lastDraw = now;
       const filled = Math.round(fraction * this.width);
       this.stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}] ${text}`);
     } else {

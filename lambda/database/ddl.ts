@@ -4,10 +4,11 @@
  * then retried with jittered exponential backoff. Statements also run with a `statement_timeout`, except
  * CREATE INDEX CONCURRENTLY and constraint validation, which scan the table without blocking writers.
  */
-import type { ClientBase } from 'pg';
+import type { ClientBase, QueryResult } from 'pg';
 import { clock } from '../shared/clock';
 import { log } from '../shared/log';
 import { MigrationError, MigrationErrorName } from './errors';
+import { ql } from './sql';
 
 /** SQLSTATE lock_not_available: lock_timeout expired. */
 export const LOCK_NOT_AVAILABLE = '55P03';
@@ -63,6 +64,13 @@ export function backoffMs(attempt: number, base: number, max: number): number {
   return Math.round(Math.random() * Math.min(max, base * 2 ** attempt));
 }
 
+export interface TransactionOptions {
+  /** No statement_timeout (scans that do not block writers: VALIDATE CONSTRAINT). */
+  readonly noStatementTimeout?: boolean;
+  /** More transaction-local settings (SET LOCAL name = 'value'); names are trusted, values are quoted. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
 export interface DdlStats {
   /** Lock timeouts (and deadlocks) met and retried so far. */
   retries: number;
@@ -81,12 +89,12 @@ export class DdlRunner {
    * Runs `body` in one transaction with SET LOCAL lock_timeout / statement_timeout; retries the whole
    * transaction on lock timeouts and deadlocks. `label` names what is being done, for messages.
    */
-  async transaction<T>(label: string, body: (client: ClientBase) => Promise<T>, opts: { noStatementTimeout?: boolean } = {}): Promise<T> {
+  async transaction<T>(label: string, body: (client: ClientBase) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    // One round trip: BEGIN and the SET LOCALs go as one simple query.
+    const begin = this.begin(opts);
     return this.retrying(label, async () => {
-      await this.client.query('BEGIN');
       try {
-        await this.client.query(`SET LOCAL lock_timeout = ${Math.round(this.options.lockTimeoutMs)}`);
-        await this.client.query(`SET LOCAL statement_timeout = ${opts.noStatementTimeout ? 0 : Math.round(this.options.statementTimeoutMs)}`);
+        await this.client.query(begin);
         const result = await body(this.client);
         await this.client.query('COMMIT');
         return result;
@@ -95,6 +103,34 @@ export class DdlRunner {
         throw err;
       }
     });
+  }
+
+  /**
+   * Runs one statement (no parameters: literals must be quoted into it) as a whole transaction in one round
+   * trip: BEGIN, the SET LOCALs, the statement and COMMIT go as one simple query, so the transaction's locks are
+   * released as soon as the server has run it, without waiting for the client. Retried like `transaction`.
+   */
+  async oneShot(label: string, statement: string, opts: TransactionOptions = {}): Promise<QueryResult> {
+    const begin = this.begin(opts);
+    return this.retrying(label, async () => {
+      try {
+        const results = await this.client.query(`${begin}; ${statement}; COMMIT`) as unknown as QueryResult[];
+        // One result per statement: BEGIN, each SET LOCAL, the statement, COMMIT.
+        return results[results.length - 2];
+      } catch (err) {
+        await this.client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  private begin(opts: TransactionOptions): string {
+    const settings: Record<string, string> = {
+      lock_timeout: String(Math.round(this.options.lockTimeoutMs)),
+      statement_timeout: String(opts.noStatementTimeout ? 0 : Math.round(this.options.statementTimeoutMs)),
+      ...opts.settings,
+    };
+    return ['BEGIN', ...Object.entries(settings).map(([k, v]) => `SET LOCAL ${k} = ${ql(v)}`)].join('; ');
   }
 
   /**

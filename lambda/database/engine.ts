@@ -17,7 +17,7 @@ import { invalidIndexes, listColumns, listTables, primaryKey } from './catalog';
 import { DdlRunner, DdlSafetyOptions } from './ddl';
 import { parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
-import { CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
+import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
 import { buildPlan, MigrationPlan } from './plan';
 import { qn } from './sql';
@@ -143,9 +143,10 @@ export class MigrationEngine {
   async backfill(name: string, budget: BackfillBudget = {}): Promise<BackfillProgress> {
     return withMigrationLock(this.client, this.schema, async () => {
       const record = await this.requireRecord(name, ['started', 'backfilled', 'validated'], 'backfill');
-      const tables = await this.backfillTables(record);
+      const steps = await this.backfillSteps(record);
+      const tables = tablesOf(steps);
       if (record.status === 'started') {
-        await runBackfill(this.ddl, this.schema, name, tables, { ...this.options, ...budget });
+        await runBackfill(this.ddl, this.schema, name, steps, { ...this.options, ...budget });
       }
       const progress = await this.progress(record, tables);
       if (progress.done && record.status === 'started') await setStatus(this.client, this.schema, name, 'backfilled');
@@ -278,13 +279,17 @@ export class MigrationEngine {
     }
   }
 
-  private async backfillTables(record: MigrationRecord): Promise<string[]> {
-    const tables: string[] = [];
+  private async backfillSteps(record: MigrationRecord): Promise<BackfillStep[]> {
+    const steps: BackfillStep[] = [];
     for (const [index, op] of record.migration.operations.entries()) {
-      const t = await implementationOf(op).backfillTable?.(op, this.opContext(record.name, index, record.versionSchema));
-      if (t && !tables.includes(t)) tables.push(t);
+      const step = await implementationOf(op).backfillStep?.(op, this.opContext(record.name, index, record.versionSchema));
+      if (step) steps.push(step);
     }
-    return tables;
+    return steps;
+  }
+
+  private async backfillTables(record: MigrationRecord): Promise<string[]> {
+    return tablesOf(await this.backfillSteps(record));
   }
 
   private async progress(record: MigrationRecord, tables: readonly string[]): Promise<BackfillProgress> {
@@ -366,6 +371,11 @@ export class MigrationEngine {
       throw new MigrationError(MigrationErrorName.INVALID, `Migration "${migration.name}" does not match schema ${this.schema}:\n  - ${problems.join('\n  - ')}`);
     }
   }
+}
+
+/** The tables of the backfill steps, in operation order, each once. */
+function tablesOf(steps: readonly BackfillStep[]): string[] {
+  return [...new Set(steps.map((s) => s.table))];
 }
 
 function emptyContext(schema: string): CheckContext {

@@ -26,7 +26,10 @@ export interface MigrationHandlerConfig {
   readonly schema: string;
   /** The migration, when the construct was given one (a request may carry its own instead). */
   readonly migration?: Migration;
+  /** Largest backfill batch (rows). */
   readonly batchSize: number;
+  /** Target duration of one backfill batch (ms; 0: every batch has batchSize rows). Absent: the engine's default. */
+  readonly batchTargetMs?: number;
   readonly batchDelayMs: number;
   readonly lockTimeoutMs: number;
   readonly statementTimeoutMs: number;

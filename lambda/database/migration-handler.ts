@@ -87,6 +87,7 @@ export async function handler(request: MigrationRequest): Promise<unknown> {
     const engine = new MigrationEngine(client, {
       schema: config.schema,
       batchSize: config.batchSize,
+      batchTargetMs: config.batchTargetMs,
       batchDelayMs: config.batchDelayMs,
       lockTimeoutMs: config.lockTimeoutMs,
       statementTimeoutMs: config.statementTimeoutMs,

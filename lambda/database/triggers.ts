@@ -3,8 +3,11 @@
  * A trigger knows which version wrote the row from the writer's search_path: a session of the new version
  * has the new version schema on its search_path. In trigger bodies, `_zdt_in_new` is that flag.
  *
- * The backfill runs as the old version but sets ${BACKFILL_SETTING} (`_zdt_backfill`): it only fills values that
- * are still missing, so it never overwrites what either version wrote after start.
+ * The backfill's own writes skip these triggers: its transactions set ${BACKFILL_SETTING} (SET LOCAL, so it ends
+ * with the transaction), and every trigger has a WHEN clause on it, so PostgreSQL does not even call the
+ * PL/pgSQL function for those rows. The backfill statement computes the same values itself (BackfillStep in
+ * operations/operation.ts): only values that are still missing, so it never overwrites what either version
+ * wrote after start.
  *
  * User expressions (`up`, `down`) are evaluated with one PL/pgSQL variable per column, named as the
  * writing version names the column, so `upper(name)` reads the row being written.
@@ -16,6 +19,9 @@ import { INTERNAL_PREFIX } from './definition';
 
 /** Transaction-local setting the backfill sets, so triggers tell its touches from real writes. */
 export const BACKFILL_SETTING = 'zdt.backfill';
+
+/** The WHEN condition of every row trigger: not a write of the backfill (evaluated without calling PL/pgSQL). */
+const NOT_BACKFILL = `current_setting(${ql(BACKFILL_SETTING)}, true) IS DISTINCT FROM 'on'`;
 
 /** Zero-padded operation index, so triggers of one migration fire in operation order (alphabetical). */
 const INDEX_DIGITS = 3;
@@ -38,7 +44,7 @@ export interface RowTrigger {
   readonly table: string;
   readonly timing: 'BEFORE' | 'AFTER';
   readonly events: 'INSERT OR UPDATE' | 'INSERT' | 'DELETE';
-  /** PL/pgSQL statements; `_zdt_in_new` and `_zdt_backfill` are declared. */
+  /** PL/pgSQL statements; `_zdt_in_new` is declared. */
   readonly body: string;
   /** Function name suffix when an operation needs several triggers. */
   readonly suffix?: string;
@@ -52,13 +58,13 @@ export function rowTriggerSql(ctx: OpContext, t: RowTrigger): string {
   return `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $zdt_fn$
     DECLARE
       _zdt_in_new boolean := ${ql(ctx.versionSchema)} = ANY(current_schemas(false));
-      _zdt_backfill boolean := coalesce(current_setting(${ql(BACKFILL_SETTING)}, true), '') = 'on';
     BEGIN
       ${t.body}
       ${ret}
     END $zdt_fn$;
     DROP TRIGGER IF EXISTS ${qi(name)} ON ${qn(ctx.schema, t.table)};
-    CREATE TRIGGER ${qi(name)} ${t.timing} ${t.events} ON ${qn(ctx.schema, t.table)} FOR EACH ROW EXECUTE FUNCTION ${fn}();`;
+    CREATE TRIGGER ${qi(name)} ${t.timing} ${t.events} ON ${qn(ctx.schema, t.table)} FOR EACH ROW
+      WHEN (${NOT_BACKFILL}) EXECUTE FUNCTION ${fn}();`;
 }
 
 /** A nested PL/pgSQL block with column variables, so an expression can name columns as bare identifiers. */

@@ -10,6 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
 import { parseMigration } from '../../lambda/database/definition';
+import { DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS } from '../../lambda/database/backfill';
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { MigrationEvent, MigrationHandlerConfig, MigrationRequest, TlsMode } from '../../lambda/database/migration-contract';
 import { Migration } from '../../lambda/database/types';
@@ -22,7 +23,8 @@ const RETRYABLE_ERRORS = ['ZdtRetryableError', MigrationErrorName.LOCK_TIMEOUT, 
 
 const DEFAULTS = {
   schema: 'public',
-  batchSize: 1000,
+  batchSize: DEFAULT_BATCH_SIZE,
+  batchTarget: Duration.millis(DEFAULT_BATCH_TARGET_MS),
   batchDelay: Duration.millis(0),
   lockTimeout: Duration.millis(500),
   statementTimeout: Duration.minutes(1),
@@ -67,8 +69,15 @@ export interface SchemaMigrationProps {
    * @default 'public'
    */
   readonly schema?: string;
-  /** Rows per backfill batch. @default 1000 */
+  /** Largest backfill batch, rows (with `batchTarget` zero: every batch's size). @default 10000 */
   readonly batchSize?: number;
+  /**
+   * Target duration of one backfill batch: batches are sized from the last one's measured duration, so a batch
+   * holds its row locks about this long (at least twice the measured cost of an empty batch). Zero: fixed
+   * `batchSize` batches.
+   * @default Duration.millis(2)
+   */
+  readonly batchTarget?: Duration;
   /** Pause between backfill batches. @default Duration.millis(0) */
   readonly batchDelay?: Duration;
   /** lock_timeout of each DDL statement (retried with jittered backoff). @default Duration.millis(500) */
@@ -126,6 +135,7 @@ export class SchemaMigration extends Construct {
       .duration('lockTimeout', props.lockTimeout, Duration.millis(10), Duration.minutes(1))
       .duration('statementTimeout', props.statementTimeout, Duration.seconds(1), Duration.minutes(14))
       .duration('batchDelay', props.batchDelay, Duration.millis(0), Duration.minutes(1))
+      .duration('batchTarget', props.batchTarget, Duration.millis(0), Duration.minutes(1))
       .duration('backfillInvocationBudget', props.backfillInvocationBudget, Duration.seconds(10), Duration.minutes(13))
       .duration('gateTimeout', props.gateTimeout, Duration.minutes(1), Duration.days(364))
       .pattern('schema', props.schema, /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a PostgreSQL identifier');
@@ -138,6 +148,7 @@ export class SchemaMigration extends Construct {
       schema,
       migration: props.migration,
       batchSize: props.batchSize ?? DEFAULTS.batchSize,
+      batchTargetMs: (props.batchTarget ?? DEFAULTS.batchTarget).toMilliseconds(),
       batchDelayMs: (props.batchDelay ?? DEFAULTS.batchDelay).toMilliseconds(),
       lockTimeoutMs: (props.lockTimeout ?? DEFAULTS.lockTimeout).toMilliseconds(),
       statementTimeoutMs: (props.statementTimeout ?? DEFAULTS.statementTimeout).toMilliseconds(),

@@ -3,6 +3,7 @@
  * resumes where it stopped; the walk terminates although inserts never stop.
  */
 import { Client } from 'pg';
+import { MIN_BATCH_SIZE, nextBatchSize } from '../../lambda/database/backfill';
 import { MigrationEngine } from '../../lambda/database/engine';
 import { Migration } from '../../lambda/database/types';
 import { createUsers, FAST, validated, versions } from './fixtures';
@@ -104,15 +105,20 @@ describe('backfill', () => {
       },
     });
     await expect(killed).rejects.toThrow(/terminat|Connection/i);
-    const cp = (await admin.query(`SELECT rows_done::int, batches, done FROM zdt_migrations.backfill_checkpoints`)).rows[0];
+    const cp = (await admin.query(`SELECT rows_done::int, batches, done, (last_key->>0)::bigint AS last FROM zdt_migrations.backfill_checkpoints`)).rows[0];
     expect(cp.done).toBe(false);
-    expect(cp.rows_done).toBe(cp.batches * 250);
     expect(cp.batches).toBeGreaterThanOrEqual(5);
+    // The checkpoint is exactly what committed: every row up to its key converted and counted, none after it.
+    const filled = (await admin.query(`SELECT count(*) FILTER (WHERE id <= $1 AND _zdt_new_price_cents IS NOT NULL)::int AS below,
+        count(*) FILTER (WHERE id > $1 AND _zdt_new_price_cents IS NOT NULL)::int AS above FROM users`, [cp.last])).rows[0];
+    expect(filled).toEqual({ below: cp.rows_done, above: 0 });
+    expect(cp.rows_done).toBe(Number(cp.last));
 
     const resumed = await new MigrationEngine(await server.connect(db), { ...FAST, batchSize: 250 }).backfill(migration.name);
     expect(resumed.done).toBe(true);
+    // Resumed where it stopped: no row counted twice.
     expect(resumed.rowsDone).toBe(ROWS);
-    expect(resumed.tables[0].batches).toBe(ROWS / 250);
+    expect(resumed.tables[0].batches).toBeGreaterThan(cp.batches);
     await assertConsistent(admin);
     await validated(new MigrationEngine(admin, FAST), migration.name);
   });
@@ -121,7 +127,8 @@ describe('backfill', () => {
     const db = await server.freshDatabase();
     const admin = await server.connect(db);
     await createUsers(admin, ROWS);
-    const engine = new MigrationEngine(admin, { ...FAST, batchSize: 100 });
+    // Fixed batches (no sizing), so that the batch count shows the walk did not chase the inserts.
+    const engine = new MigrationEngine(admin, { ...FAST, batchSize: 100, batchTargetMs: 0 });
     await engine.start(migration);
     const inserter = await server.connect(db);
     let running = true;
@@ -144,5 +151,52 @@ describe('backfill', () => {
     expect(progress.rowsDone).toBe(below.n);
     expect(progress.tables[0].batches).toBe(Math.ceil(below.n / 100));
     await assertConsistent(admin);
+  });
+});
+
+describe('backfill of a table with a composite primary key', () => {
+  test('walks the key in order, resumes, and converts every row', async () => {
+    const db = await server.freshDatabase();
+    const admin = await server.connect(db);
+    await admin.query(`CREATE TABLE line_items (order_id int, line int, qty int NOT NULL, PRIMARY KEY (order_id, line))`);
+    await admin.query(`INSERT INTO line_items SELECT o, l, o * l FROM generate_series(1, 100) o, generate_series(1, 10) l`);
+    const m: Migration = { name: 'wide_qty', operations: [{ op: 'changeColumnType', table: 'line_items', column: 'qty', type: 'bigint' }] };
+    const engine = new MigrationEngine(admin, { ...FAST, batchSize: 90, batchTargetMs: 0 });
+    await engine.start(m);
+    const first = await engine.backfill(m.name, { maxBatches: 3 });
+    expect(first).toMatchObject({ done: false, rowsDone: 270 });
+    // 270 rows in key order: orders 1..27, all ten lines each.
+    expect(first.tables[0].lastKey).toEqual(['27', '10']);
+    const rest = await engine.backfill(m.name);
+    expect(rest).toMatchObject({ done: true, rowsDone: 1000 });
+    expect((await admin.query(`SELECT count(*)::int AS n FROM line_items WHERE _zdt_new_qty IS DISTINCT FROM qty`)).rows[0].n).toBe(0);
+    await validated(engine, m.name);
+  });
+});
+
+describe('batch sizing', () => {
+  test('the next batch is scaled to the target duration, growing at most twofold, within the minimum and the largest size', () => {
+    // 1,000 rows in 40 ms against a 20 ms target: half as many.
+    expect(nextBatchSize(1000, 40, 20, 10_000)).toBe(500);
+    // Twice as fast as the target would allow 4x; growth is capped at 2x per batch.
+    expect(nextBatchSize(1000, 5, 20, 10_000)).toBe(2000);
+    expect(nextBatchSize(1000, 0, 20, 10_000)).toBe(2000);
+    expect(nextBatchSize(8000, 10, 20, 10_000)).toBe(10_000);
+    // A batch stuck behind a lock for seconds shrinks to the minimum, not to zero.
+    expect(nextBatchSize(1000, 60_000, 20, 10_000)).toBe(MIN_BATCH_SIZE);
+    // No target: always the largest size.
+    expect(nextBatchSize(123, 500, 0, 700)).toBe(700);
+  });
+
+  test('with sizing off, every batch has batchSize rows', async () => {
+    const db = await server.freshDatabase();
+    const admin = await server.connect(db);
+    await createUsers(admin, 1050);
+    const engine = new MigrationEngine(admin, { ...FAST, batchSize: 150, batchTargetMs: 0 });
+    await engine.start(migration);
+    const rows: number[] = [];
+    const progress = await engine.backfill(migration.name, { onBatch: (_cp, batch) => rows.push(batch.rows) });
+    expect(progress).toMatchObject({ done: true, rowsDone: 1050 });
+    expect(rows).toEqual([150, 150, 150, 150, 150, 150, 150]);
   });
 });

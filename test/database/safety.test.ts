@@ -132,7 +132,7 @@ describe('rollback', () => {
         { op: 'addIndex', table: 'users', name: 'users_email_idx', columns: ['email'] },
       ],
     };
-    const engine = new MigrationEngine(admin, { ...FAST, batchSize: 100 });
+    const engine = new MigrationEngine(admin, { ...FAST, batchSize: 100, batchTargetMs: 0 });
     await engine.start(m);
     const partial = await engine.backfill(m.name, { maxBatches: 3 });
     expect(partial).toMatchObject({ done: false, rowsDone: 300 });
@@ -161,6 +161,34 @@ describe('rollback', () => {
         (SELECT count(*) FROM zdt_migrations.backfill_checkpoints)::int AS checkpoints`);
     expect(leftovers.rows[0]).toEqual({ columns: 0, triggers: 0, schemas: 0, relations: 0, checkpoints: 0 });
     expect((await admin.query(`SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'city'`)).rows[0].attnotnull).toBe(true);
+  });
+
+  test('old-version inserts go on through a rollback: a new NOT NULL column goes with the trigger that fills it', async () => {
+    const m: Migration = { name: 'add_display', operations: [{ op: 'addColumn', table: 'users', column: { name: 'display', type: 'text', nullable: false }, up: 'upper(name)' }] };
+    const engine = new MigrationEngine(admin, FAST);
+    await engine.start(m);
+    const inserters = await Promise.all([1, 2, 3].map(() => server.connect(db)));
+    let running = true;
+    let inserts = 0;
+    const failures: string[] = [];
+    const loops = inserters.map(async (c) => {
+      while (running) {
+        try {
+          await c.query(`INSERT INTO users (name) VALUES ('during rollback')`);
+          inserts++;
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await engine.rollback(m.name);
+    await new Promise((r) => setTimeout(r, 50));
+    running = false;
+    await Promise.all(loops);
+    expect(failures).toEqual([]);
+    expect(inserts).toBeGreaterThan(0);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM users WHERE name = 'during rollback'`)).rows[0].n).toBe(inserts);
   });
 
   test('a completed migration cannot be rolled back', async () => {

@@ -101,6 +101,13 @@ describe('SchemaMigration', () => {
       .toThrow(/Db\/Migration: migration is invalid: .*operations\[0\] \(renameColumn on users\): to must be an identifier/s);
   });
 
+  test('passes the backfill sizing to the Lambda: largest batch and target duration', () => {
+    const t = build({ batchSize: 5000, batchTarget: Duration.millis(10) }).template();
+    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'migration' } }))[0] as any;
+    const parts = fn.Properties.Environment.Variables.ZDT_CONFIG['Fn::Join'][1] as unknown[];
+    expect(JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''))).toMatchObject({ batchSize: 5000, batchTargetMs: 10 });
+  });
+
   test('fails at synth when a range is out of bounds', () => {
     const { app } = build({ batchSize: 0, lockTimeout: Duration.minutes(5) });
     expect(() => app.synth()).toThrow(/batchSize must be an integer from 1 to 100000, got 0[\s\S]*lockTimeout must be from/);

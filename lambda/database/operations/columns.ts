@@ -14,10 +14,30 @@ async function dropTriggers(ctx: OpContext): Promise<void> {
   await ctx.ddl.transaction(`drop triggers of operation ${ctx.index}`, (c) => c.query(dropTriggerFunctionSql(ctx)));
 }
 
+/**
+ * Rollback of a new column: its up/down triggers and the column (with its stand-in NOT NULL check) go in one
+ * transaction. Apart, old-version inserts in between would meet the check without the trigger that fills the column.
+ */
+async function dropTriggersAndColumn(ctx: OpContext, tableName: string, column: string): Promise<void> {
+  await ctx.ddl.transaction(`drop triggers of operation ${ctx.index} and column ${tableName}.${column}`, async (c) => {
+    await c.query(dropTriggerFunctionSql(ctx));
+    await c.query(`ALTER TABLE ${table(ctx, tableName)} DROP COLUMN IF EXISTS ${qi(column)}`);
+  });
+}
+
 /** Turns the stand-in CHECK (col IS NOT NULL) into a real NOT NULL (no scan: PostgreSQL uses the valid check). */
 async function promoteNotNull(ctx: OpContext, tableName: string, column: string): Promise<void> {
   await ctx.client.query(`ALTER TABLE ${table(ctx, tableName)} ALTER COLUMN ${qi(column)} SET NOT NULL`);
   await ctx.client.query(`ALTER TABLE ${table(ctx, tableName)} DROP CONSTRAINT IF EXISTS ${qi(notNullCheckName(column))}`);
+}
+
+/**
+ * The backfill's value of a column: `up` on the row's current values, only where the column is still NULL, so a
+ * value either version wrote after start is kept (the same rule the up triggers apply to the backfill's rows).
+ */
+function fillMissing(column: string, up: string, type: string): string {
+  // On lines of its own, so that a trailing `--` comment in `up` cannot swallow the rest of the statement.
+  return `CASE WHEN ${qi(column)} IS NULL THEN (\n${up}\n)::${type} ELSE ${qi(column)} END`;
 }
 
 export const addColumn: OperationImpl<AddColumnOperation> = {
@@ -73,19 +93,22 @@ export const addColumn: OperationImpl<AddColumnOperation> = {
     // A volatile default used as `up` only ever fills NULLs.
     const body = op.up
       ? `IF NOT _zdt_in_new THEN
-          IF NOT _zdt_backfill OR ${col} IS NULL THEN ${compute} END IF;
+          ${compute}
         ELSIF ${col} IS NULL AND (${op.column.nullable === false ? 'true' : `TG_OP = 'UPDATE' AND OLD.${qi(op.column.name)} IS NULL`}) THEN
           ${compute}
         END IF;`
       : `IF ${col} IS NULL THEN ${compute} END IF;`;
     await ctx.client.query(rowTriggerSql(ctx, { table: op.table, timing: 'BEFORE', events: 'INSERT OR UPDATE', body }));
   },
-  async backfillTable(op, ctx) {
-    if (op.up) return op.table;
-    if (op.column.default === undefined) return undefined;
-    // A volatile default got an up trigger at start (see expand); a constant one needs no backfill at all.
-    const r = await ctx.client.query('SELECT to_regprocedure($1) IS NOT NULL AS exists', [`${triggerFunction(ctx)}()`]);
-    return r.rows[0].exists ? op.table : undefined;
+  async backfillStep(op, ctx) {
+    let up = op.up;
+    if (up === undefined && op.column.default !== undefined) {
+      // A volatile default got an up trigger at start (see expand); a constant one needs no backfill at all.
+      const r = await ctx.client.query('SELECT to_regprocedure($1) IS NOT NULL AS exists', [`${triggerFunction(ctx)}()`]);
+      if (r.rows[0].exists) up = op.column.default;
+    }
+    if (up === undefined) return undefined;
+    return { table: op.table, set: [{ column: op.column.name, value: fillMissing(op.column.name, up, op.column.type) }] };
   },
   async validate(op, ctx) {
     if (op.column.nullable !== false) return [];
@@ -96,9 +119,7 @@ export const addColumn: OperationImpl<AddColumnOperation> = {
     if (op.column.nullable === false) await promoteNotNull(ctx, op.table, op.column.name);
   },
   async rollback(op, ctx) {
-    await dropTriggers(ctx);
-    await ctx.ddl.transaction(`drop column ${op.table}.${op.column.name}`,
-      (c) => c.query(`ALTER TABLE ${table(ctx, op.table)} DROP COLUMN IF EXISTS ${qi(op.column.name)}`));
+    await dropTriggersAndColumn(ctx, op.table, op.column.name);
   },
 };
 
@@ -214,13 +235,14 @@ export const changeColumnType: OperationImpl<ChangeColumnTypeOperation> = {
       // would erase the old value; the new column is computed from the old one instead.
       body: `IF _zdt_in_new AND NOT (TG_OP = 'UPDATE' AND NEW.${qi(tmp)} IS NOT DISTINCT FROM OLD.${qi(tmp)}) THEN
         ${withColumns(ctx.schema, op.table, model.get(op.table) ?? [], `NEW.${qi(op.column)} := (${down});`)}
-      ELSIF NOT _zdt_in_new AND NOT _zdt_backfill OR NEW.${qi(tmp)} IS NULL THEN
+      ELSIF NOT _zdt_in_new OR NEW.${qi(tmp)} IS NULL THEN
         ${withColumns(ctx.schema, op.table, oldColumns(catalog, op.table), `NEW.${qi(tmp)} := (${up});`)}
       END IF;`,
     }));
   },
-  backfillTable(op) {
-    return op.table;
+  backfillStep(op) {
+    const tmp = newTypeColumn(op.column);
+    return { table: op.table, set: [{ column: tmp, value: fillMissing(tmp, op.up ?? `${qi(op.column)}::${op.type}`, op.type) }] };
   },
   async validate(op, ctx) {
     const tmp = newTypeColumn(op.column);
@@ -255,9 +277,7 @@ export const changeColumnType: OperationImpl<ChangeColumnTypeOperation> = {
     }
   },
   async rollback(op, ctx) {
-    await dropTriggers(ctx);
-    await ctx.ddl.transaction(`drop column ${op.table}.${newTypeColumn(op.column)}`,
-      (c) => c.query(`ALTER TABLE ${table(ctx, op.table)} DROP COLUMN IF EXISTS ${qi(newTypeColumn(op.column))}`));
+    await dropTriggersAndColumn(ctx, op.table, newTypeColumn(op.column));
   },
 };
 

@@ -75,12 +75,10 @@ export const moveColumns: OperationImpl<MoveColumnsOperation> = {
     const cols = columnList(op.columns);
     const newValues = op.columns.map((c) => `NEW.${qi(c)}`).join(', ');
     const set = op.columns.map((c) => `${qi(c)} = EXCLUDED.${qi(c)}`).join(', ');
-    // Old-version writes of the source (and the backfill) upsert the new table.
+    // Old-version writes of the source upsert the new table (the backfill copies existing rows itself: backfillStep).
     await ctx.client.query(rowTriggerSql(ctx, {
       table: op.table, timing: 'AFTER', events: 'INSERT OR UPDATE', suffix: SOURCE,
-      body: `IF _zdt_backfill THEN
-        INSERT INTO ${table(ctx, op.to)} (${qi(key)}, ${cols}) VALUES (NEW.${qi(pk)}, ${newValues}) ON CONFLICT (${qi(key)}) DO NOTHING;
-      ELSIF NOT _zdt_in_new THEN
+      body: `IF NOT _zdt_in_new THEN
         INSERT INTO ${table(ctx, op.to)} (${qi(key)}, ${cols}) VALUES (NEW.${qi(pk)}, ${newValues})
         ON CONFLICT (${qi(key)}) DO UPDATE SET ${set};
       END IF;`,
@@ -104,8 +102,10 @@ export const moveColumns: OperationImpl<MoveColumnsOperation> = {
     const cols = model.get(op.table);
     if (cols) model.set(op.table, cols.filter((c) => !op.columns.includes(c.physical)));
   },
-  backfillTable(op) {
-    return op.table;
+  async backfillStep(op, ctx) {
+    // Each existing source row is copied into the new table unless a writer copied it already (as the _src trigger does).
+    const pk = await sourceKey(ctx, op);
+    return { table: op.table, copy: { table: op.to, key: keyOf(op, pk), sourceKey: pk, columns: op.columns } };
   },
   async validate(op, ctx) {
     const pk = await sourceKey(ctx, op);

@@ -70,6 +70,26 @@ export interface CheckContext {
   readonly volatileDefaults: ReadonlySet<string>;
 }
 
+/**
+ * One operation's share of the backfill batch statement of its table. The statement updates the rows of one
+ * key range; PostgreSQL evaluates the values on each row's latest committed version (after waiting for a
+ * writer that holds the row), exactly as a trigger on that UPDATE would see it.
+ */
+export interface BackfillStep {
+  /** The table whose rows that existed when the backfill began are touched. */
+  readonly table: string;
+  /**
+   * Columns to set on each touched row. `value` is SQL over the table's columns (bare names, as the old version
+   * names them); it should leave a value a writer already set alone (e.g. `CASE WHEN col IS NULL THEN ... ELSE col END`).
+   */
+  readonly set?: readonly { readonly column: string; readonly value: string }[];
+  /**
+   * Copies each touched row into another table of the same schema: `INSERT INTO <table> (<key>, <columns>)
+   * SELECT <sourceKey>, <columns> ... ON CONFLICT (<key>) DO NOTHING`, so a row a writer already copied wins.
+   */
+  readonly copy?: { readonly table: string; readonly key: string; readonly sourceKey: string; readonly columns: readonly string[] };
+}
+
 export interface OperationImpl<O extends Operation> {
   /** Problems with the operation against the catalog (before any SQL). */
   check(op: O, ctx: CheckContext, index: number): string[];
@@ -82,8 +102,12 @@ export interface OperationImpl<O extends Operation> {
   triggers?(op: O, ctx: OpContext, catalog: CatalogSnapshot, model: VersionModel): Promise<void>;
   /** Work that must run outside a transaction after the start transaction (concurrent index builds). */
   expandConcurrently?(op: O, ctx: OpContext, model: VersionModel): Promise<void>;
-  /** The table whose rows the backfill must touch, if any. */
-  backfillTable?(op: O, ctx: OpContext): string | undefined | Promise<string | undefined>;
+  /**
+   * What the backfill does for this operation, if anything: the table whose existing rows it touches and the
+   * work done on each touched row inside the batch statement itself (the operation's triggers do not fire for
+   * the backfill's own writes, see triggers.ts).
+   */
+  backfillStep?(op: O, ctx: OpContext): BackfillStep | undefined | Promise<BackfillStep | undefined>;
   validate?(op: O, ctx: OpContext): Promise<Check[]>;
   /** DDL inside the complete transaction. */
   contract?(op: O, ctx: OpContext): Promise<void>;

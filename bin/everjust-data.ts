@@ -1,0 +1,97 @@
+/**
+ * The example app's data tier: a stack `EverJust-data` with the EverJust.dev PostgreSQL database (RDS, in the
+ * router stack's VPC) and the expand/contract migration of examples/migrations/003_add_users_plan.json, whose
+ * contract waits until the application rollout of the blue/green pair has completed.
+ *
+ * A release that needs the new column: start the migration (its state machine expands and backfills, then waits
+ * at the gate), deploy the idle color and start the rollout; when the rollout completes, its 'Rollout Completed'
+ * event releases the gate and the migration contracts.
+ */
+import { App, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlueGreenStacks } from '../lib/stacks/blue-green-stacks';
+import { SchemaMigration } from '../lib/database/schema-migration';
+import { Migration } from '../lambda/database/types';
+
+/** The migration this example deploys. */
+export const EVERJUST_MIGRATION_FILE = join(__dirname, '..', 'examples', 'migrations', '003_add_users_plan.json');
+
+/**
+ * Not PostgreSQL's 5432: cdk-nag (AwsSolutions-RDS11) asks for a non-default port, which costs nothing here since
+ * every client reads the port from the secret.
+ */
+const DATABASE_PORT = 5433;
+/** The instance's identifier: fixed, so the name of its log group is known before it exists. */
+const INSTANCE_IDENTIFIER = 'everjust';
+/** Database created on the instance, named in the secret. */
+const DATABASE_NAME = 'everjust';
+/** A week of point-in-time recovery: enough to undo a bad contract found during the following release. */
+const BACKUP_RETENTION = Duration.days(7);
+/** The master password is rotated monthly; the migration Lambda reads the secret on every invocation. */
+const ROTATION_INTERVAL = Duration.days(30);
+
+export interface EverJustData {
+  readonly stack: Stack;
+  readonly database: rds.DatabaseInstance;
+  readonly migration: SchemaMigration;
+}
+
+/**
+ * Adds the stack `EverJust-data` to the app: an encrypted, Multi-AZ RDS for PostgreSQL instance in the pair's VPC
+ * (deletion protection, backups, IAM authentication, a Secrets Manager secret with rotation, logs in CloudWatch)
+ * and a SchemaMigration of the users table, released by `pair.rollout`.
+ */
+export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
+  const stack = new Stack(app, 'EverJustData', {
+    stackName: 'EverJust-data',
+    // Same environment as the router stack, whose VPC and event bus it references.
+    env: Token.isUnresolved(pair.routerStack.region) ? undefined : { region: pair.routerStack.region },
+    description: 'EverJust.dev: PostgreSQL database and its expand/contract schema migration',
+  });
+  const vpc = pair.network.vpc;
+  const database = new rds.DatabaseInstance(stack, 'Database', {
+    engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+    instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    port: DATABASE_PORT,
+    databaseName: DATABASE_NAME,
+    credentials: rds.Credentials.fromGeneratedSecret('everjust_admin'),
+    storageType: rds.StorageType.GP3,
+    allocatedStorage: 20,
+    maxAllocatedStorage: 100,
+    storageEncrypted: true,
+    multiAz: true,
+    iamAuthentication: true,
+    deletionProtection: true,
+    backupRetention: BACKUP_RETENTION,
+    removalPolicy: RemovalPolicy.SNAPSHOT,
+    instanceIdentifier: INSTANCE_IDENTIFIER,
+    cloudwatchLogsExports: ['postgresql'],
+    // The engine's connections are TLS ('require' in the migration Lambda); refuse plain-text ones.
+    parameters: { 'rds.force_ssl': '1' },
+  });
+  // The exported PostgreSQL log, with a retention: created before the instance (RDS would otherwise create it
+  // without one), instead of `cloudwatchLogsRetention`, whose custom resource needs a wildcard IAM policy.
+  const postgresLogs = new logs.LogGroup(stack, 'PostgresLogs', {
+    logGroupName: `/aws/rds/instance/${INSTANCE_IDENTIFIER}/postgresql`,
+    retention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  database.node.addDependency(postgresLogs);
+  database.addRotationSingleUser({ automaticallyAfter: ROTATION_INTERVAL });
+
+  const migration = new SchemaMigration(stack, 'UsersPlanMigration', {
+    vpc,
+    database,
+    secret: database.secret!,
+    migration: JSON.parse(readFileSync(EVERJUST_MIGRATION_FILE, 'utf8')) as Migration,
+    eventBus: pair.rollout.eventBus,
+  });
+  migration.completeAfterRollout(pair.rollout);
+  return { stack, database, migration };
+}

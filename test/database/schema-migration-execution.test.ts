@@ -1,0 +1,273 @@
+/**
+ * The SchemaMigration state machine, executed: the synthesized definition runs in the rehearsal runner with the
+ * real migration handler bound in-process against a real PostgreSQL, Secrets Manager mocked with the server's
+ * credentials, EventBridge recorded, and the gate's task token released the way the application rollout's
+ * completion releases it (the EventBridge rule's target: the handler's releaseGate -> SendTaskSuccess).
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { setClock } from '../../lambda/shared/clock';
+import { BackfillBatchResult, MigrationEvent } from '../../lambda/database/migration-contract';
+import { MigrationErrorName } from '../../lambda/database/errors';
+import { Migration } from '../../lambda/database/types';
+import { SchemaMigration } from '../../lib/database/schema-migration';
+import {
+  bindHandlers, CfnTemplate, IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, stateMachineOf,
+  TimelineEvent, VirtualClock,
+} from '../../rehearsal';
+import { PG_PASSWORD, PG_USER, PgServer, startPgServer } from './pg-server';
+
+const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
+const ROWS = 1000;
+/** Rows per batch: 1,000 rows make ten batches. */
+const BATCH_SIZE = 100;
+/** Virtual pause between batches and the invocation budget: three batches per Backfill invocation. */
+const BATCH_DELAY = Duration.seconds(5);
+const INVOCATION_BUDGET = Duration.seconds(10);
+/** How long the application rollout takes before it completes and releases the gate (virtual). */
+const ROLLOUT_MINUTES = 30;
+const MS_PER_MINUTE = 60_000;
+
+const secrets = mockClient(SecretsManagerClient);
+const sfn = mockClient(SFNClient);
+
+let server: PgServer;
+beforeAll(async () => { server = await startPgServer(); });
+afterAll(async () => {
+  secrets.restore();
+  sfn.restore();
+  await server.stop();
+});
+beforeEach(() => {
+  secrets.reset();
+  sfn.reset();
+});
+
+/** The stack a user would write: the database's VPC and secret, and a SchemaMigration released by the rollout of "web". */
+function synth(migration: Migration): CfnTemplate {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Data');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const secret = new secretsmanager.Secret(stack, 'DbSecret');
+  const m = new SchemaMigration(stack, 'Migration', {
+    vpc, secret, migration, tls: 'disable', batchSize: BATCH_SIZE, batchDelay: BATCH_DELAY, backfillInvocationBudget: INVOCATION_BUDGET,
+  });
+  m.completeAfterRollout({ serviceName: 'web' });
+  return Template.fromStack(stack).toJSON() as CfnTemplate;
+}
+
+/** The EventBridge rule's target of completeAfterRollout: which function it invokes, with which input. */
+function releaseTarget(template: CfnTemplate): { functionLogicalId: string; input: unknown } {
+  const rule = Object.values(template.Resources ?? {}).find((r) => r.Type === 'AWS::Events::Rule')!;
+  const target = (rule.Properties!.Targets as { Arn: { 'Fn::GetAtt': [string, string] }; Input: string }[])[0];
+  return { functionLogicalId: target.Arn['Fn::GetAtt'][0], input: JSON.parse(target.Input) };
+}
+
+interface Execution {
+  readonly result: RunResult;
+  readonly putEvents: { DetailType: string; Detail: Record<string, unknown> }[];
+  readonly backfillOutputs: BackfillBatchResult[];
+  readonly releasedTokens: string[];
+}
+
+/**
+ * Runs the state machine on a virtual clock. `afterBackfill` runs between Backfill invocations (application writes
+ * while the migration is under way). The gate's token is answered like the rollout's completion would: after
+ * ROLLOUT_MINUTES, the rule's target (the migration handler, releaseGate) sends task success, and what it sends is the answer.
+ */
+async function execute(template: CfnTemplate, db: string, afterBackfill: (result: BackfillBatchResult) => Promise<void>): Promise<Execution> {
+  secrets.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ host: '127.0.0.1', port: server.port, username: PG_USER, password: PG_PASSWORD, dbname: db, engine: 'postgres' }),
+  });
+  const sent: { taskToken: string; output: string }[] = [];
+  sfn.on(SendTaskSuccessCommand).callsFake((input) => { sent.push({ taskToken: input.taskToken, output: input.output }); return {}; });
+  const putEvents: Execution['putEvents'] = [];
+  const recordEvents: IntegrationHandler = (params) => {
+    for (const e of (params as { Entries: { DetailType: string; Detail: unknown }[] }).Entries) {
+      putEvents.push({ DetailType: e.DetailType, Detail: typeof e.Detail === 'string' ? JSON.parse(e.Detail) : e.Detail as Record<string, unknown> });
+    }
+    return { Entries: [{ EventId: `event-${putEvents.length}` }], FailedEntryCount: 0 };
+  };
+  const bound = bindHandlers(template, {}, { environment: { ZDT_LOG_LEVEL: 'silent' } });
+  const { functionLogicalId, input: releaseInput } = releaseTarget(template);
+  const migrationFunction = bound.get(functionLogicalId)!;
+  const backfillOutputs: BackfillBatchResult[] = [];
+  const lambdas = new Map<string, LambdaFunctionHandler>([...bound].map(([name, fn]) => [name, async (payload, invocation) => {
+    const out = await fn(payload, invocation);
+    if ((payload as { action?: string }).action === 'backfillBatch') {
+      backfillOutputs.push(out as BackfillBatchResult);
+      await afterBackfill(out as BackfillBatchResult);
+    }
+    return out;
+  }]));
+  const clock = new VirtualClock();
+  const restore = setClock(clock);
+  try {
+    const result = await runStateMachine({
+      definition: stateMachineOf(template).definition,
+      clock,
+      lambdas,
+      integrations: { 'events:putEvents': recordEvents },
+      taskTokens: async (token, request) => {
+        await clock.sleep(ROLLOUT_MINUTES * MS_PER_MINUTE);
+        await migrationFunction(releaseInput, { functionName: functionLogicalId, stateName: 'Rollout Completed rule', executionArn: request.executionArn, attempt: 1 });
+        const success = sent.find((s) => s.taskToken === token);
+        if (!success) return { error: 'States.Timeout', cause: `the release sent no task success for token ${token}` };
+        return { output: JSON.parse(success.output) };
+      },
+    });
+    return { result, putEvents, backfillOutputs, releasedTokens: sent.map((s) => s.taskToken) };
+  } finally {
+    restore();
+  }
+}
+
+function statesEntered(events: readonly TimelineEvent[]): string[] {
+  return events.filter((e) => e.type === 'StateEntered').map((e) => e.state!);
+}
+
+/** The states in order, with consecutive repeats of the backfill loop folded into one "Backfill×n". */
+function path(events: readonly TimelineEvent[]): string[] {
+  const out: string[] = [];
+  for (const s of statesEntered(events)) {
+    if (s === 'BackfillDone?') continue;
+    const last = out[out.length - 1];
+    if (s === 'Backfill' && last?.startsWith('Backfill')) out[out.length - 1] = `Backfill×${Number(last.split('×')[1] ?? 1) + 1}`;
+    else out.push(s);
+  }
+  return out.map((s) => (s === 'Backfill' ? 'Backfill×1' : s));
+}
+
+async function usersTable(): Promise<{ db: string; admin: Client }> {
+  const db = await server.freshDatabase();
+  const admin = await server.connect(db);
+  await admin.query(readFileSync(join(EXAMPLES, 'schema.sql'), 'utf8'));
+  // Every tenth user is on a trial.
+  await admin.query(`INSERT INTO users (name, email, city, trial_ends_at)
+    SELECT 'user ' || g, 'u' || g || '@example.com', 'City ' || (g % 10), CASE WHEN g % 10 = 0 THEN now() + interval '14 days' END
+    FROM generate_series(1, $1::int) g`, [ROWS]);
+  return { db, admin };
+}
+
+describe('SchemaMigration state machine, executed on a real PostgreSQL', () => {
+  test('start -> backfill loop -> validate -> gate released by the rollout -> complete, with both versions writing meanwhile', async () => {
+    const migration = JSON.parse(readFileSync(join(EXAMPLES, '003_add_users_plan.json'), 'utf8')) as Migration;
+    const template = synth(migration);
+    const { db, admin } = await usersTable();
+    const oldApp = await server.connect(db, { applicationName: 'app-old' });
+    const newApp = await server.connect(db, { applicationName: 'app-new' });
+    await newApp.query('SET search_path = public_add_users_plan');
+    let writes = 0;
+
+    const { result, putEvents, backfillOutputs, releasedTokens } = await execute(template, db, async () => {
+      // Between invocations, both application versions write: the old one knows nothing of plans (its trial
+      // users must get 'trial' from the up trigger), the new one sets plans itself.
+      writes++;
+      await oldApp.query(`INSERT INTO users (name, email, trial_ends_at) VALUES ($1, $2, now() + interval '7 days')`, [`old ${writes}`, `old${writes}@example.com`]);
+      await oldApp.query(`UPDATE users SET trial_ends_at = now() + interval '3 days' WHERE id = $1`, [writes * 7]);
+      await newApp.query(`INSERT INTO users (name, email, plan) VALUES ($1, $2, 'pro')`, [`new ${writes}`, `new${writes}@example.com`]);
+    });
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(path(result.events)).toEqual([
+      'Start', 'EmitStarted', `Backfill×${backfillOutputs.length}`, 'Validate', 'EmitWaiting', 'WaitForRollout', 'Complete', 'EmitCompleted', 'Completed',
+    ]);
+    // Several invocations, each resuming from the checkpoint the last one committed and handed to the execution state.
+    expect(backfillOutputs.length).toBeGreaterThanOrEqual(3);
+    const rowsDone = backfillOutputs.map((o) => o.rowsDone);
+    expect(rowsDone).toEqual([...rowsDone].sort((a, b) => a - b));
+    expect(new Set(rowsDone).size).toBe(rowsDone.length);
+    expect(backfillOutputs.map((o) => o.done)).toEqual([...backfillOutputs.slice(1).map(() => false), true]);
+    expect(rowsDone[rowsDone.length - 1]).toBe(ROWS);
+    const backfillExits = result.events.filter((e) => e.type === 'StateExited' && e.state === 'Backfill');
+    expect(backfillExits.map((e) => (e.output as { backfill: BackfillBatchResult }).backfill)).toEqual(backfillOutputs);
+    expect(backfillOutputs[0].checkpoint).toEqual([{ table: 'users', lastKey: [String(backfillOutputs[0].rowsDone)], rowsDone: backfillOutputs[0].rowsDone, done: false }]);
+
+    // The gate waited for the rollout (virtual time), and was released with the token the execution issued.
+    const issued = result.events.find((e) => e.type === 'TaskTokenIssued')!;
+    expect(releasedTokens).toEqual([issued.taskToken]);
+    const gateEntered = result.events.find((e) => e.type === 'StateEntered' && e.state === 'WaitForRollout')!;
+    const completeEntered = result.events.find((e) => e.type === 'StateEntered' && e.state === 'Complete')!;
+    expect(completeEntered.at - gateEntered.at).toBeGreaterThanOrEqual(ROLLOUT_MINUTES * MS_PER_MINUTE);
+    expect(result.output).toMatchObject({ gate: { released: true, reason: 'Rollout Completed for web' }, complete: { migration: 'add_users_plan', status: 'completed' } });
+
+    expect(putEvents.map((e) => e.DetailType)).toEqual([MigrationEvent.STARTED, MigrationEvent.WAITING_FOR_ROLLOUT, MigrationEvent.COMPLETED]);
+    for (const e of putEvents) expect(e.Detail).toMatchObject({ migration: 'add_users_plan', schema: 'public', execution: result.executionArn });
+
+    // Contracted: plan is NOT NULL and right for every row, old, new and backfilled.
+    const plans = (await admin.query(`SELECT
+        count(*)::int AS total,
+        count(*) FILTER (WHERE plan = 'pro')::int AS pro,
+        count(*) FILTER (WHERE plan IS DISTINCT FROM CASE WHEN trial_ends_at IS NOT NULL THEN 'trial' ELSE 'free' END AND plan <> 'pro')::int AS wrong
+      FROM users`)).rows[0];
+    expect(plans).toEqual({ total: ROWS + 2 * writes, pro: writes, wrong: 0 });
+    const column = (await admin.query(`SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'plan'`)).rows[0];
+    expect(column.attnotnull).toBe(true);
+    const leftovers = (await admin.query(`SELECT (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal)::int AS triggers,
+      (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'users_plan_idx' AND i.indisvalid)::int AS index`)).rows[0];
+    expect(leftovers).toEqual({ triggers: 0, index: 1 });
+  });
+
+  test('a failure before the gate rolls back: every write of both versions is kept, and the events say so in order', async () => {
+    // Legacy rows without a city: the NOT NULL region the migration adds cannot be computed for them.
+    const migration: Migration = {
+      name: 'add_users_region',
+      operations: [{ op: 'addColumn', table: 'users', column: { name: 'region', type: 'text', nullable: false }, up: `'EU-' || city` }],
+    };
+    const template = synth(migration);
+    const { db, admin } = await usersTable();
+    const FIRST_CITYLESS = 450;
+    await admin.query(`UPDATE users SET city = NULL WHERE id >= $1 AND id % 50 = 0`, [FIRST_CITYLESS]);
+    const before = (await admin.query(`SELECT md5(string_agg(u::text, ',' ORDER BY id)) AS sum FROM users u`)).rows[0].sum;
+    const oldApp = await server.connect(db, { applicationName: 'app-old' });
+    const newApp = await server.connect(db, { applicationName: 'app-new' });
+    await newApp.query('SET search_path = public_add_users_region');
+    const written: { email: string; city: string | null; name: string }[] = [];
+
+    const { result, putEvents, backfillOutputs } = await execute(template, db, async () => {
+      const n = written.length;
+      // The new version sets region itself; the old version's rows get it from the up trigger.
+      await newApp.query(`INSERT INTO users (name, email, city, region) VALUES ($1, $2, 'Lyon', 'EU-FR')`, [`new ${n}`, `new${n}@example.com`]);
+      written.push({ name: `new ${n}`, email: `new${n}@example.com`, city: 'Lyon' });
+      await oldApp.query(`INSERT INTO users (name, email, city) VALUES ($1, $2, 'Oslo')`, [`old ${n}`, `old${n}@example.com`]);
+      written.push({ name: `old ${n}`, email: `old${n}@example.com`, city: 'Oslo' });
+    });
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ZdtMigrationValidationFailed' });
+    // The cause is the Lambda error as Step Functions reports it: { errorType, errorMessage, trace }.
+    expect(JSON.parse(result.cause!)).toMatchObject({
+      errorType: MigrationErrorName.VALIDATION_FAILED,
+      errorMessage: expect.stringMatching(/^Backfill of public\.users after key \["\d+"\]: expected the up expressions to produce values the table accepts, but new row for relation "users" violates check constraint/),
+    });
+    expect(path(result.events)).toEqual(['Start', 'EmitStarted', `Backfill×${backfillOutputs.length + 1}`, 'Rollback', 'EmitRolledBack', 'MigrationRolledBack']);
+    // The loop had made progress (checkpointed batches) before the failing batch.
+    expect(backfillOutputs.length).toBeGreaterThanOrEqual(1);
+    const lastGood = backfillOutputs[backfillOutputs.length - 1];
+    expect(lastGood.done).toBe(false);
+    expect(lastGood.rowsDone).toBeGreaterThan(0);
+    expect(lastGood.rowsDone).toBeLessThan(FIRST_CITYLESS);
+    expect(putEvents.map((e) => e.DetailType)).toEqual([MigrationEvent.STARTED, MigrationEvent.ROLLED_BACK]);
+    expect(putEvents[1].Detail).toMatchObject({ migration: 'add_users_region', error: MigrationErrorName.VALIDATION_FAILED });
+
+    // Rolled back: no region column, no version schema, no trigger; the original rows untouched...
+    const shape = (await admin.query(`SELECT
+        (SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'region' AND NOT attisdropped)::int AS region,
+        (SELECT count(*) FROM pg_namespace WHERE nspname = 'public_add_users_region')::int AS version_schema,
+        (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal)::int AS triggers`)).rows[0];
+    expect(shape).toEqual({ region: 0, version_schema: 0, triggers: 0 });
+    const after = (await admin.query(`SELECT md5(string_agg(u::text, ',' ORDER BY id)) AS sum FROM users u WHERE id <= $1`, [ROWS])).rows[0].sum;
+    expect(after).toBe(before);
+    // ...and every row either version wrote during the migration is there, as written.
+    const rows = (await admin.query(`SELECT name, email, city FROM users WHERE id > $1 ORDER BY id`, [ROWS])).rows;
+    expect(rows).toEqual(written);
+    expect(written.length).toBeGreaterThanOrEqual(2);
+  });
+});
