@@ -299,7 +299,7 @@ export class ProgressiveRollout extends Construct {
       resources: ['*'], // GetMetricData does not support resource-level permissions.
     }));
 
-    const lockConfig: LockConfig = { tableName: this.stateTable.tableName, service: this.serviceName, initialLiveColor: 'blue' };
+    const lockConfig: LockConfig = { tableName: this.stateTable.tableName, service: this.serviceName, initialLiveColor: props.routing.initialColor };
     this.lockFunction = new HandlerFunction(this, 'Lock', {
       handler: 'lock',
       description: `cdk-zero-downtime: the one-rollout-at-a-time lock of ${this.serviceName}`,

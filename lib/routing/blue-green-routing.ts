@@ -101,6 +101,8 @@ export interface IBlueGreenRouting {
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** ARN of the listener rule that carries production traffic. */
   readonly liveRuleArn: string;
+  /** The color that carried production traffic when the production rule was created. */
+  readonly initialColor: Color;
   /** Target group of a color. */
   targetGroup(color: Color): elbv2.IApplicationTargetGroup;
   /** `TargetGroup` metric dimension value of a color (targetgroup/name/id). */
@@ -138,6 +140,7 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
   /** The custom resource that owns the production rule. */
   public readonly liveRoute: CustomResource;
   public readonly liveRuleArn: string;
+  public readonly initialColor: Color;
   public readonly loadBalancerFullName: string;
   /** Priority of the production rule. */
   public readonly priority: number;
@@ -150,6 +153,7 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
     this.listener = props.listener;
     this.loadBalancer = props.loadBalancer;
     this.priority = props.priority ?? DEFAULT_PRIORITY;
+    this.initialColor = props.initialColor ?? 'blue';
     this.segmentHeader = props.segmentHeader ?? 'x-zdt-segment';
     this.testRouteHeader = props.testRoute === false ? undefined : (props.testRoute?.headerName ?? 'x-zdt-color');
 
@@ -207,7 +211,7 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       Priority: String(this.priority),
       BlueTargetGroupArn: this.blueTargetGroup.targetGroupArn,
       GreenTargetGroupArn: this.greenTargetGroup.targetGroupArn,
-      InitialColor: props.initialColor ?? 'blue',
+      InitialColor: this.initialColor,
       Conditions: Stack.of(this).toJsonString(conditions.map((c) => pascalCaseKeys(c.renderRawCondition()))),
       StickinessSeconds: String(props.stickiness?.toSeconds() ?? 0),
     };

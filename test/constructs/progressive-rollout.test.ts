@@ -201,3 +201,15 @@ describe('ProgressiveRollout', () => {
     expect(r.metricSucceeded().metricName).toBe('ExecutionsSucceeded');
   });
 });
+
+describe('ProgressiveRollout with a routing that starts on green', () => {
+  test('the lock and the guard take green as the live color until a rollout records one', () => {
+    const f = network();
+    rollout(f, {}, { initialColor: 'green' });
+    const functions = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::Lambda::Function'));
+    for (const handler of ['lock', 'guard']) {
+      const fn = functions.find((r) => r.Metadata?.['cdk-zero-downtime:handler'] === handler);
+      expect(JSON.stringify(fn.Properties.Environment.Variables.ZDT_CONFIG)).toContain('\\"initialLiveColor\\":\\"green\\"');
+    }
+  });
+});
