@@ -385,12 +385,14 @@ export class ProgressiveRollout extends Construct {
     return this.stateMachine.grantStartExecution(grantee);
   }
 
-  /** Lets `grantee` watch, promote and abort rollouts (the operator CLI). */
+  /**
+   * Lets `grantee` watch, promote and abort rollouts (the operator CLI): read executions and their history, answer a
+   * pause's task token, and set the abort flag on the service's state item (`zdt abort` while baking).
+   */
   public grantOperate(grantee: iam.IGrantable): iam.Grant {
     this.stateMachine.grantRead(grantee);
     this.stateMachine.grantTaskResponse(grantee);
-    this.stateMachine.grantExecution(grantee, 'states:StopExecution');
-    return this.stateTable.grantReadData(grantee);
+    return this.stateTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 
   /** Rollouts that rolled back (traffic restored to the stable color), per period. */

@@ -193,6 +193,8 @@ describe('ProgressiveRollout', () => {
       PolicyDocument: { Statement: Match.arrayWith([
         Match.objectLike({ Action: 'states:StartExecution', Resource: { Ref: Match.stringLikeRegexp('RolloutStateMachine') } }),
         Match.objectLike({ Action: Match.arrayWith(['states:SendTaskSuccess', 'states:SendTaskFailure']) }),
+        // zdt abort sets the abort flag on the state item.
+        Match.objectLike({ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutStateTable'), 'Arn'] }] }),
       ]) },
     });
     expect(f.stack.resolve(r.metricRollbacks().toMetricConfig().metricStat)).toMatchObject({
