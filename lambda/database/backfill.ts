@@ -34,6 +34,16 @@ import { qi, ql, qn } from './sql';
 import { BackfillCheckpoint, nowParam, STATE_SCHEMA } from './state';
 import { BACKFILL_SETTING } from './triggers';
 
+/**
+ * Settings of every backfill transaction. The triggers skip the backfill's own writes; and the batch does not wait
+ * for its commit to reach the disk (synchronous_commit off, this transaction only). That is safe here: a batch and
+ * its checkpoint commit in one transaction, so a server crash loses both together (at most the last few hundred ms
+ * of batches, never a write of the application), and the resume redoes them; any later synchronous commit (the
+ * application's, or complete's) flushes the WAL before it, batches included. Writers then stop queueing behind
+ * the backfill's own WAL flushes.
+ */
+const BATCH_SETTINGS = { [BACKFILL_SETTING]: 'on', synchronous_commit: 'off' };
+
 /** Largest batch: the seed's 10,000 rows. Batches grow to it only while they stay within the target duration. */
 export const DEFAULT_BATCH_SIZE = 10_000;
 /** First batch of a run (pgroll's fixed size): small enough to be quick on any table, then adapted. */
@@ -170,7 +180,7 @@ export class TableBackfill {
     const elapsed = stopwatch();
     try {
       const result = await this.ddl.oneShot(`backfill batch of ${this.schema}.${this.table}`, this.statement(cp, size, bound),
-        { settings: { [BACKFILL_SETTING]: 'on' } });
+        { settings: BATCH_SETTINGS });
       this.checkpoint = toCheckpoint(this.table, result.rows[0]);
       this.lastBatch = { rows: this.checkpoint.rowsDone - cp.rowsDone, size, ms: elapsed() };
       return this.checkpoint;
@@ -194,7 +204,7 @@ export class TableBackfill {
       await this.ddl.oneShot(`backfill overhead probe of ${this.schema}.${this.table}`,
         `UPDATE ${STATE_SCHEMA}.backfill_checkpoints SET updated_at = ${ql(nowParam())}::timestamptz
          WHERE schema_name = ${ql(this.schema)} AND migration = ${ql(this.migration)} AND table_name = ${ql(this.table)}`,
-        { settings: { [BACKFILL_SETTING]: 'on' } });
+        { settings: BATCH_SETTINGS });
       times.push(elapsed());
     }
     return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
