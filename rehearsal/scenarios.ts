@@ -38,6 +38,11 @@ export type OperatorAction =
    * after `thinkSeconds`.
    */
   | { readonly kind: 'abort'; readonly atSeconds?: number; readonly thinkSeconds?: number; readonly reason?: string }
+  /**
+   * StopExecution of the rollout at `atSeconds` (console, CLI): the execution ends ABORTED at its next state, without
+   * its own rollback; Step Functions' "Execution Status Change" then reaches the ExecutionEnded rule and its guard.
+   */
+  | { readonly kind: 'stop'; readonly atSeconds: number; readonly error?: string; readonly cause?: string }
   /** Someone starts another rollout of the same service at `atSeconds`. */
   | { readonly kind: 'secondRollout'; readonly atSeconds: number; readonly input?: RolloutInput }
   /** `cdk deploy` of changed templates at `atSeconds` (Custom::ZdtLiveRoute Update through the real handler). */
@@ -180,6 +185,12 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     description: '`zdt abort` while the canary bakes: the rollout rolls back at its next judgement.',
     operator: [{ kind: 'abort', atSeconds: 150, reason: 'customer report' }],
     expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
+  }),
+  scenario({
+    name: 'execution-stopped',
+    description: 'Someone stops the execution (StopExecution) while 5% bakes: the ExecutionEnded rule runs the guard, which restores 100% to the stable color and releases the lock.',
+    operator: [{ kind: 'stop', atSeconds: 420, cause: 'stopped from the console' }],
+    expect: { outcome: 'ROLLED_BACK' },
   }),
   scenario({
     name: 'stack-update-during-rollout',

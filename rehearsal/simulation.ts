@@ -4,21 +4,24 @@
  * handlers. `rehearse()` is create + run + summarize + dispose; tests that need several executions in one world
  * (a crashed execution, then another after its lock expired) use a Simulation directly.
  */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
 import { setClock } from '../lambda/shared/clock';
-import { Color, COLORS, CONFIG_ENV, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
+import { Color, COLORS, CONFIG_ENV, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
 import { estimateCost } from './cost';
 import { Deployer, DeployedLiveRoute, StackTemplate } from './deployer';
 import { dynamoDbIntegrations } from './dynamodb-integration';
-import { AwsFakes, forwardWeightsOf } from './fakes';
+import { AwsFakes, forwardWeightsOf, PutEventsParams, PutEventsResult } from './fakes';
 import { bindHandlers, handlerFunctionsOf, HandlerFunctionInfo } from './handlers';
 import type { RehearsalOutcome, RehearsalResult, RehearsalSummary, TimelineEntry } from './result';
 import { IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, TaskTokenDecision, TaskTokenHandler, TimelineEvent } from './runner';
 import type { OperatorAction, Role, Scenario } from './scenarios';
 import { ScheduledClock } from './simulation-clock';
+import { asyncRetryAttemptsOf, eventRulesOf, EXECUTION_STATUS_CHANGE, RuleInvocation, SimulatedEventBridge, STATES_EVENT_SOURCE } from './simulation-events';
 import { describePlan, planKind, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
-import { stateMachineOf } from './template';
+import { CfnTemplate, stateMachineOf } from './template';
 import { TrafficModel } from './traffic-model';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
 
@@ -42,6 +45,10 @@ const JUDGE_STATE = 'Judge';
 const ROLLED_BACK_ERROR = 'ZdtRolledBack';
 const ROLLBACK_FAILED_ERROR = 'ZdtRollbackFailed';
 /** Errors a preflight refusal ends with (contracts.ts ErrorName). */
+/** Handler (cdk-zero-downtime:handler) of the rollout's guard, the ExecutionEnded rule's target. */
+const GUARD_HANDLER = 'guard';
+/** HTTP status of a successful AWS response. */
+const HTTP_OK = 200;
 const REFUSAL_ERRORS = new Set(['ZdtRolloutInProgress', 'ZdtTargetsUnhealthy', 'ZdtAlarmNotFound', 'ZdtAlreadyLive', 'ZdtRouteInvalid', 'ZdtInvalidRequest']);
 /** Methods of FakeAlb that change routing or target health: the traffic model re-reads the ALB after each. */
 const ALB_WRITES = ['createRule', 'modifyRule', 'deleteRule', 'setRulePriorities', 'modifyListener', 'createListener', 'deleteListener',
@@ -128,6 +135,10 @@ export class Simulation implements SimulationWorld {
   private lastWeights = '';
   private readonly pauseDecisions: OperatorAction[];
   private readonly scenario: Scenario;
+  /** The rules of the deployed stacks, honoured (rehearsal/simulation-events.ts). */
+  bus!: SimulatedEventBridge;
+  /** StopExecution calls, by execution ARN: when and why. */
+  private readonly stops = new Map<string, { at: number; error?: string; cause?: string }>();
 
   private constructor(readonly stacks: readonly StackTemplate[], private readonly options: SimulationOptions) {
     this.scenario = options.scenario;
@@ -212,15 +223,21 @@ export class Simulation implements SimulationWorld {
     this.seen = { alarmChanges: this.aws.cloudwatch.stateChanges().length, events: this.aws.events.events().length, calls: this.aws.calls.length };
     this.lastWeights = JSON.stringify(this.model.weightsAt(this.originMs));
     this.lambdas = bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: process.env.ZDT_LOG_LEVEL ?? 'silent' } });
+    this.setUpEventBridge();
     for (const [i, fault] of (this.scenario.faults ?? []).entries()) {
       if (!fault.whenState) this.armFault(i);
     }
     this.scheduleOperator();
   }
 
-  /** Runs one execution of the rollout (concurrent runs share the world). */
+  /**
+   * Runs one execution of the rollout (concurrent runs share the world). When it has ended, Step Functions'
+   * "Execution Status Change" reaches EventBridge and the rules it matches run their targets (the guard); this
+   * returns once they are done.
+   */
   async run(input: RolloutInput = this.scenario.input ?? {}, options: { signal?: AbortSignal; executionName?: string } = {}): Promise<RunResult> {
     const first = this.executions.length === 0;
+    const stop = !options.signal && first ? this.scheduleStop() : undefined;
     const run = await runStateMachine({
       definition: this.definition,
       input,
@@ -231,12 +248,21 @@ export class Simulation implements SimulationWorld {
       integrations: this.integrations(),
       taskTokens: this.taskTokens(),
       onEvent: (event) => this.onEvent(event, first),
-      signal: options.signal,
+      signal: options.signal ?? stop?.controller.signal,
       random: seededRandom(1),
     });
     this.executions.push({ run, input });
+    if (stop?.stopped && run.status === 'ABORTED') this.stops.set(run.executionArn, stop.stopped);
+    if (stop) stop.ended = true;
+    this.publishStatusChange(run, input);
+    await this.bus.drain();
     this.poll();
     return run;
+  }
+
+  /** Rule target invocations about an execution (its status change, its events). */
+  ruleInvocations(run?: RunResult): RuleInvocation[] {
+    return this.bus.invocations.filter((i) => run === undefined || i.executionArn === run.executionArn);
   }
 
   /** The live rule's weights by color, as the fake ALB holds them. */
@@ -261,9 +287,15 @@ export class Simulation implements SimulationWorld {
     const stoppedAt = run.stoppedAt;
     const rel = (t: number) => t - this.originMs;
     const of = run.events;
-    const detected = of.find((e) => e.type === 'StateEntered' && TRIGGER_STATES.includes(e.state ?? ''));
+    const stateDetected = of.find((e) => e.type === 'StateEntered' && TRIGGER_STATES.includes(e.state ?? ''));
     const caughtRollback = of.some((e) => e.type === 'StateCaught' && e.state === ROLLBACK_STATE);
-    const safe = caughtRollback ? undefined : [...of].reverse().find((e) => e.type === 'StateExited' && e.state === ROLLBACK_STATE);
+    const stateSafe = caughtRollback ? undefined : [...of].reverse().find((e) => e.type === 'StateExited' && e.state === ROLLBACK_STATE);
+    // What the rules did once the execution ended (the guard restoring traffic after a StopExecution...).
+    const invocations = this.ruleInvocations(run);
+    const settledAt = Math.max(stoppedAt, ...invocations.map((i) => i.endedAt));
+    const guard = [...invocations].reverse().find((i) => i.handlerName === GUARD_HANDLER && !i.error && (i.result as GuardResult | undefined)?.action === 'restored');
+    const guardColor = (guard?.result as GuardResult | undefined)?.liveColor;
+    const stop = this.stops.get(run.executionArn);
     const weightChanges = this.aws.alb.weightHistory(this.liveRoute.ruleArn).filter((c) => c.time >= startedAt && c.time <= stoppedAt);
     const finalWeights = this.albWeights();
     const liveColor = COLORS.find((c) => finalWeights[c] === 100) ?? null;
@@ -273,9 +305,18 @@ export class Simulation implements SimulationWorld {
     else if (run.error === ROLLBACK_FAILED_ERROR) outcome = 'ROLLBACK_FAILED';
     else if (run.error !== undefined && REFUSAL_ERRORS.has(run.error) && weightChanges.length === 0) outcome = 'REFUSED';
     else outcome = 'FAILED';
+    // The execution could not clean up (stopped, timed out, rollback failed) but the guard restored the stable color.
+    const guardRolledBack = guard !== undefined && (outcome === 'FAILED' || outcome === 'ROLLBACK_FAILED') && liveColor !== null && liveColor === guardColor;
+    if (guardRolledBack) outcome = 'ROLLED_BACK';
+    const detected = stateDetected ? { at: stateDetected.at } : guardRolledBack ? { at: stop?.at ?? stoppedAt } : undefined;
+    const safe = stateSafe ? { at: stateSafe.at } : guardRolledBack ? { at: guard!.endedAt } : undefined;
+    const ended = run.cause ?? (stop ? `Stopped by StopExecution${stop.cause ? `: ${stop.cause}` : ''}` : `The execution ended ${run.status}`);
+    const cause = guardRolledBack
+      ? `${ended}; then rule ${guard!.ruleLogicalId} ran the guard (${guard!.functionName}), which restored 100% to ${guardColor} (verified) and released the lock`
+      : run.cause;
     const regressionAt = this.model.regressionStartedAt(stoppedAt);
     const stateTransitions = run.stateTransitions;
-    const lambdaInvocations = Object.values(run.taskInvocations.byFunction).reduce((a, b) => a + b, 0);
+    const lambdaInvocations = Object.values(run.taskInvocations.byFunction).reduce((a, b) => a + b, 0) + invocations.length;
     const memory = this.functions.length > 0 ? Math.max(...this.functions.map((f) => f.memorySize)) : undefined;
     const plan = planOf(this.definition);
     const summary: RehearsalSummary = {
@@ -284,21 +325,21 @@ export class Simulation implements SimulationWorld {
       outcome,
       executionStatus: run.status,
       error: run.error,
-      cause: run.cause,
+      cause,
       durationMs: run.durationMs,
       regressionStartedAtMs: regressionAt === undefined ? undefined : rel(regressionAt),
       detectedAtMs: detected ? rel(detected.at) : undefined,
       safeAtMs: safe ? rel(safe.at) : undefined,
       timeToDetectMs: detected && regressionAt !== undefined ? Math.max(0, detected.at - regressionAt) : undefined,
       timeToSafeMs: detected && safe ? safe.at - detected.at : undefined,
-      failedRequests: this.model.failedRequests(startedAt, stoppedAt),
-      totalRequests: this.model.totalRequests(startedAt, stoppedAt),
+      failedRequests: this.model.failedRequests(startedAt, settledAt),
+      totalRequests: this.model.totalRequests(startedAt, settledAt),
       finalWeights,
       liveColor,
       stateTransitions,
       lambdaInvocations,
       estimatedCostUsd: estimateCost({ stateTransitions, lambdaInvocations, lambdaMemoryMb: memory }).totalUsd,
-      events: this.aws.events.events().filter((e) => e.time >= startedAt && e.time <= stoppedAt && (e.detail as { execution?: string }).execution === run.executionArn)
+      events: this.aws.events.events().filter((e) => e.time >= startedAt && e.time <= settledAt && (e.detail as { execution?: string }).execution === run.executionArn)
         .map((e) => ({ atMs: rel(e.time), detailType: e.detailType, detail: e.detail })),
     };
     const timeline = [...this.timeline];
@@ -307,7 +348,7 @@ export class Simulation implements SimulationWorld {
     }
     timeline.sort((a, b) => a.atMs - b.atMs);
     const step = (this.options.seriesStepSeconds ?? DEFAULT_SERIES_STEP_SECONDS) * MS_PER_SECOND;
-    return { summary, timeline, series: this.model.series(startedAt, stoppedAt, step) };
+    return { summary, timeline, series: this.model.series(startedAt, settledAt, step) };
   }
 
   // -- internals ------------------------------------------------------------------------------------------------
@@ -400,7 +441,11 @@ export class Simulation implements SimulationWorld {
     });
     return {
       ...dynamoDbIntegrations(),
-      'events:putEvents': (params) => named('EventBridge', () => this.aws.events.putEvents(params as never)),
+      'events:putEvents': (params) => named('EventBridge', async () => {
+        const out = await this.aws.events.putEvents(params as PutEventsParams);
+        this.bus.accepted(params as PutEventsParams, out);
+        return out;
+      }),
       'sns:publish': (params) => named('SNS', () => this.aws.sns.publish(params as never)),
       'aws-sdk:cloudwatch:putMetricData': (params) => named('CloudWatch', () => this.aws.invoke('cloudwatch', 'PutMetricData', params)),
     };
@@ -432,6 +477,93 @@ export class Simulation implements SimulationWorld {
       note('nobody answered the pause: it times out');
       return { error: 'States.Timeout', cause: `No promote or abort within ${request.timeoutSeconds} seconds` };
     };
+  }
+
+  /**
+   * The rules of every deployed stack on the simulated EventBridge, and the EventBridge SDK client (the guard's
+   * PutEvents) routed to the fake recorder and then to the rules.
+   */
+  private setUpEventBridge(): void {
+    const bound = new Map<string, { lambdas: Map<string, LambdaFunctionHandler>; functions: HandlerFunctionInfo[] } | undefined>();
+    const lambdasOf = (stackName: string) => {
+      if (!bound.has(stackName)) {
+        const template: CfnTemplate = this.deployer.template(stackName);
+        const options = this.deployer.resolverOptions(stackName);
+        try {
+          const lambdas = stackName === this.stackName ? this.lambdas
+            : bindHandlers(template, {}, { ...options, environment: { ZDT_LOG_LEVEL: process.env.ZDT_LOG_LEVEL ?? 'silent' } });
+          bound.set(stackName, { lambdas, functions: handlerFunctionsOf(template, options) });
+        } catch {
+          bound.set(stackName, undefined);
+        }
+      }
+      return bound.get(stackName);
+    };
+    const retries = new Map<string, Map<string, number>>();
+    const rules = this.deployer.stackNames().flatMap((stackName) => {
+      const template = this.deployer.template(stackName);
+      const options = this.deployer.resolverOptions(stackName);
+      retries.set(stackName, asyncRetryAttemptsOf(template, options));
+      return eventRulesOf(stackName, template, options);
+    });
+    this.bus = new SimulatedEventBridge({
+      clock: this.scheduled,
+      region: this.aws.region,
+      accountId: this.aws.accountId,
+      rules,
+      lambda: (stackName, functionName) => {
+        const stack = lambdasOf(stackName);
+        const handler = stack?.lambdas.get(functionName);
+        return handler && { handler, handlerName: stack!.functions.find((f) => f.functionName === functionName)?.handlerName };
+      },
+      asyncRetryAttempts: (stackName, functionName) => retries.get(stackName)?.get(functionName),
+      onTimeline: (at, kind, text) => this.emit({ atMs: at - this.originMs, kind, text }),
+    });
+    const stub = mockClient(EventBridgeClient);
+    stub.on(PutEventsCommand).callsFake(async (input: PutEventsParams) => {
+      const out = await this.aws.invoke('events', 'PutEvents', input) as PutEventsResult;
+      this.bus.accepted(input, out);
+      return { ...out, $metadata: { httpStatusCode: HTTP_OK, attempts: 1, totalRetryDelay: 0 } };
+    });
+    this.restorers.push(() => stub.restore());
+  }
+
+  /** What Step Functions sends to the default bus when an execution ends ("Step Functions Execution Status Change"). */
+  private publishStatusChange(run: RunResult, input: RolloutInput): void {
+    const stop = this.stops.get(run.executionArn);
+    const output = run.output === undefined ? null : JSON.stringify(run.output);
+    this.bus.publish(this.bus.envelope(STATES_EVENT_SOURCE, EXECUTION_STATUS_CHANGE, {
+      executionArn: run.executionArn,
+      stateMachineArn: this.stateMachineArn,
+      name: run.executionArn.split(':').pop(),
+      status: run.status,
+      startDate: run.startedAt,
+      stopDate: run.stoppedAt,
+      input: JSON.stringify(input),
+      output,
+      inputDetails: { included: true },
+      outputDetails: output === null ? null : { included: true },
+      error: run.error ?? stop?.error ?? null,
+      cause: run.cause ?? stop?.cause ?? null,
+    }, [run.executionArn]));
+  }
+
+  /** The scenario's StopExecution of the first execution: an abort signal raised at its time (the runner's ABORTED). */
+  private scheduleStop(): { controller: AbortController; ended: boolean; stopped?: { at: number; error?: string; cause?: string } } | undefined {
+    const action = (this.scenario.operator ?? []).find((a): a is Extract<OperatorAction, { kind: 'stop' }> => a.kind === 'stop');
+    if (!action) return undefined;
+    const handle: { controller: AbortController; ended: boolean; stopped?: { at: number; error?: string; cause?: string } } = { controller: new AbortController(), ended: false };
+    this.scheduled.schedule({
+      at: this.originMs + action.atSeconds * MS_PER_SECOND,
+      label: 'StopExecution',
+      run: () => {
+        if (handle.ended) return;
+        handle.stopped = { at: this.scheduled.now(), error: action.error, cause: action.cause };
+        this.emit({ atMs: this.scheduled.now() - this.originMs, kind: 'note', text: `operator: StopExecution${action.cause ? ` (${action.cause})` : ''}` });
+        handle.controller.abort();
+      },
+    });
+    return handle;
   }
 
   private scheduleOperator(): void {

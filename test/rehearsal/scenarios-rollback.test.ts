@@ -89,8 +89,13 @@ describe('rehearsal scenarios on the example app: rollbacks', () => {
     expect(o.albWeights[o.colors.release]).toBe(1);
     expect(s.liveColor).toBeNull();
     expect(s.safeAtMs).toBeUndefined();
-    // The first attempt + ROLLBACK_RETRY's 7 retries.
-    expect(o.faultsFired[0]).toBe(8);
+    // The state machine's rollback: the first attempt + ROLLBACK_RETRY's 7 retries.
+    const stoppedAt = o.executions[0].stoppedAt;
+    expect(o.calls.filter((c) => c.injected && c.time <= stoppedAt)).toHaveLength(8);
+    // The execution ended FAILED holding the lock: the ExecutionEnded rule's guard tries too (its first invocation
+    // and Lambda's 2 asynchronous retries), and fails the same way.
+    expect(o.calls.filter((c) => c.injected && c.time > stoppedAt)).toHaveLength(3);
+    expect(o.faultsFired[0]).toBe(8 + 3);
   });
 
   test('manual pause then abort rolls back', async () => {

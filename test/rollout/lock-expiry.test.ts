@@ -10,12 +10,22 @@ describe('ProgressiveRollout lock', () => {
     const sim = await Simulation.create(stacks, { scenario: SCENARIOS['healthy-release'] });
     try {
       const crash = new AbortController();
-      sim.scheduled.schedule({ at: sim.originMs + 90_000, label: 'crash', run: () => crash.abort() });
+      // The execution stops, and the guard (the ExecutionEnded rule's target) cannot clean up either: DynamoDB fails
+      // its first invocation and Lambda's 2 asynchronous retries. Only the lock's expiry is left.
+      sim.scheduled.schedule({
+        at: sim.originMs + 90_000,
+        label: 'crash',
+        run: () => {
+          sim.aws.faults.add({ service: 'dynamodb', command: 'GetItem', error: 'InternalServerError', times: 3 });
+          crash.abort();
+        },
+      });
       const crashed = await sim.run({}, { signal: crash.signal, executionName: 'crashed' });
       expect(crashed.status).toBe('ABORTED');
       const item = sim.stateItem();
       expect(item[StateTable.LOCK_OWNER]).toBe(crashed.executionArn);
       expect(sim.albWeights()[sim.colors.release]).toBe(1);
+      expect(sim.ruleInvocations(crashed).map((i) => i.error)).toEqual(['ZdtRetryableError', 'ZdtRetryableError', 'ZdtRetryableError']);
 
       const blocked = await sim.run({}, { executionName: 'blocked' });
       expect(blocked.error).toBe('ZdtRolloutInProgress');
