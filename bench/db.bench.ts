@@ -39,7 +39,7 @@ const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? DEFAULT_BATCH_SIZE);
 const BATCH_TARGET_MS = Number(process.env.BENCH_BATCH_TARGET_MS ?? DEFAULT_BATCH_TARGET_MS);
 const BATCH_DELAY_MS = Number(process.env.BENCH_BATCH_DELAY_MS ?? 0);
 /** Other batch targets measured in each round, to show the trade-off between write latency and throughput. */
-const SWEEP_TARGETS_MS = (process.env.BENCH_SWEEP_TARGETS_MS ?? '1,5,20').split(',').filter(Boolean).map(Number).filter((t) => t !== BATCH_TARGET_MS);
+const SWEEP_TARGETS_MS = (process.env.BENCH_SWEEP_TARGETS_MS ?? '2,5,50').split(',').filter(Boolean).map(Number).filter((t) => t !== BATCH_TARGET_MS);
 const MARK_START = '<!-- bench:db:start -->';
 const MARK_END = '<!-- bench:db:end -->';
 

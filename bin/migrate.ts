@@ -56,7 +56,7 @@ Options:
   --database-url <url>        postgres://user:password@host:port/database (or env DATABASE_URL)
   --schema <name>             physical schema (default: public)
   --batch-size <rows>         largest backfill batch (default: 10000)
-  --batch-target-ms <ms>      size batches to take about this long (default: 2; 0: every batch --batch-size rows)
+  --batch-target-ms <ms>      size batches to take about this long (default: 20; 0: every batch --batch-size rows)
   --batch-delay-ms <ms>       pause between backfill batches (default: 0)
   --lock-timeout-ms <ms>      lock_timeout of each DDL statement (default: 500)
   --statement-timeout-ms <ms> statement_timeout of DDL (default: 60000; not for concurrent index builds)

@@ -51,14 +51,15 @@ export const INITIAL_BATCH_SIZE = 1_000;
 /** Smallest batch: even on a table with wide rows or slow triggers of its own, a batch makes progress. */
 export const MIN_BATCH_SIZE = 10;
 /**
- * Target duration of one batch transaction: the longest a writer of a row in the batch waits for its lock, and
- * (with the batch's size) how much WAL the batch's commit flushes, which every concurrent commit waits behind.
- * Measured (BENCHMARKS.md, a local server, 1M rows): 2 ms batches run at just over half the speed of one big
- * UPDATE with concurrent writes' p99 around 2 ms (0.4 ms idle); 1 ms batches bring it to 1.2-1.6 ms at about a
- * third of the speed; 20 ms batches reach three quarters of the speed with p99 at 3-4 ms.
+ * Target duration of one batch transaction: the longest a writer of a row in the batch waits for its lock. Since
+ * batches commit without waiting for their WAL flush (BATCH_SETTINGS), their size no longer delays other commits,
+ * so fewer, larger batches cost writers less than many small ones (each batch has a fixed cost). Measured
+ * (BENCHMARKS.md, 1M rows, 4 writers, 2 shared cores): 20 ms batches run at about 80% of one big UPDATE's speed
+ * with concurrent writes' p99 about 2.25x idle (1 ms against 0.4 ms); 2 ms batches at about 64%, p99 about the same;
+ * 50 ms batches hold row locks long enough to show in the writers' p99.
  * Over a slow link the target rises to MIN_TARGET_OVERHEAD_FACTOR times the measured cost of an empty batch.
  */
-export const DEFAULT_BATCH_TARGET_MS = 2;
+export const DEFAULT_BATCH_TARGET_MS = 20;
 /**
  * A batch is at least this many times its fixed cost (round trip, planning, commit), measured when the backfill
  * begins: over a slow link or a synchronously replicated commit, a short target would otherwise shrink batches
