@@ -4,6 +4,7 @@
  */
 import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import { RolloutPlan } from '../lambda/shared/contracts';
+import { planRollout } from '../lib/rollout/rollout-plan';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
 import type { StackTemplate } from './deployer';
@@ -13,12 +14,6 @@ export type RehearsalTarget = Stage | Stack | readonly StackTemplate[] | CfnTemp
 
 const STATE_MACHINE_TYPE = 'AWS::StepFunctions::StateMachine';
 const CDK_PATH_METADATA = 'aws:cdk:path';
-/** ProgressiveRollout's slack on top of the planned duration before the lock expires (LOCK_SLACK). */
-const LOCK_SLACK_SECONDS = 30 * 60;
-/** ProgressiveRollout's factor on the planned duration for the lock TTL. */
-const LOCK_TTL_FACTOR = 1.5;
-/** ProgressiveRollout's default pause timeout, seconds. */
-const DEFAULT_PAUSE_TIMEOUT_SECONDS = 24 * 60 * 60;
 const PLAN_STATE = 'Plan';
 const PAUSE_STATE = 'Wait For Promote';
 
@@ -84,13 +79,11 @@ export function withStrategy(definition: AslDefinition, strategy: RolloutStrateg
   const copy = JSON.parse(JSON.stringify(definition)) as AslDefinition;
   const plan = planOf(copy);
   const bound = strategy.bind({ path: 'rehearsal strategy override', judgeInterval: Duration.seconds(plan.judgeIntervalSeconds) });
-  const pauseTimeout = Number((copy.States[PAUSE_STATE] as { TimeoutSeconds?: number } | undefined)?.TimeoutSeconds ?? DEFAULT_PAUSE_TIMEOUT_SECONDS);
-  const pauses = bound.steps.filter((s) => s.pause).length + (plan.onInconclusive === 'PAUSE' ? bound.steps.length : 0);
-  const planned = bound.totalBakeSeconds + bound.steps.length * plan.judgeIntervalSeconds;
-  const lockTtlSeconds = Math.ceil(planned * LOCK_TTL_FACTOR) + pauses * pauseTimeout + LOCK_SLACK_SECONDS;
-  const next: RolloutPlan = { ...plan, steps: bound.steps, stepCount: bound.steps.length, lockTtlSeconds };
+  const pauseTimeoutSeconds = (copy.States[PAUSE_STATE] as { TimeoutSeconds?: number } | undefined)?.TimeoutSeconds;
+  if (pauseTimeoutSeconds === undefined) throw new Error(`rehearse: expected the rollout state machine's "${PAUSE_STATE}" state to carry TimeoutSeconds (the pause timeout)`);
+  const next = planRollout(bound, { ...plan, pauseTimeoutSeconds });
   (copy.States[PLAN_STATE] as unknown as { Parameters: { plan: RolloutPlan } }).Parameters.plan = next;
-  (copy as { TimeoutSeconds?: number }).TimeoutSeconds = lockTtlSeconds;
+  (copy as { TimeoutSeconds?: number }).TimeoutSeconds = next.lockTtlSeconds;
   return copy;
 }
 

@@ -19,6 +19,7 @@ import { buildRolloutDefinition } from '../private/rollout-definition';
 import { PropChecks, propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
+import { planRollout } from './rollout-plan';
 import { RolloutStrategy } from './rollout-strategy';
 
 /** Metric analysis of the new color against the stable color, run by the judge at every judgement. */
@@ -151,8 +152,6 @@ function grantPutLibraryMetrics(fn: HandlerFunction): void {
     'cloudwatch:PutMetricData has no resource-level permissions (limited to the library namespace by condition); X-Ray and ELB/CloudWatch Describe*, GetMetricData have none either; every other action is scoped to named resources');
 }
 
-/** Slack on top of the planned duration before the lock (and the execution) expires: retries, slow API calls. */
-const LOCK_SLACK = Duration.minutes(30);
 const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
@@ -209,18 +208,14 @@ export class ProgressiveRollout extends Construct {
     }
 
     const strategy = (props.strategy ?? RolloutStrategy.canary()).bind({ path: this.node.path, judgeInterval });
-    const pauses = strategy.steps.filter((s) => s.pause).length + (onInconclusive === 'PAUSE' ? strategy.steps.length : 0);
-    const plannedSeconds = strategy.totalBakeSeconds + strategy.steps.length * judgeInterval.toSeconds();
-    const lockTtl = Duration.seconds(Math.ceil(plannedSeconds * 1.5) + pauses * pauseTimeout.toSeconds() + LOCK_SLACK.toSeconds());
-    this.plan = {
+    this.plan = planRollout(strategy, {
       service: this.serviceName,
-      steps: strategy.steps,
-      stepCount: strategy.steps.length,
       judgeIntervalSeconds: judgeInterval.toSeconds(),
       onInconclusive,
       maxJudgeErrors,
-      lockTtlSeconds: lockTtl.toSeconds(),
-    };
+      pauseTimeoutSeconds: pauseTimeout.toSeconds(),
+    });
+    const lockTtl = Duration.seconds(this.plan.lockTtlSeconds);
 
     this.stateTable = props.stateTable ?? new dynamodb.Table(this, 'StateTable', {
       partitionKey: { name: 'service', type: dynamodb.AttributeType.STRING },

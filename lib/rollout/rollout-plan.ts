@@ -1,0 +1,36 @@
+import { InconclusiveAction, RolloutPlan } from '../../lambda/shared/contracts';
+import { RolloutStrategyConfig } from './rollout-strategy';
+
+/** Slack on top of the planned duration before the lock (and the execution) expires: retries, slow API calls. */
+const LOCK_SLACK_SECONDS = 30 * 60;
+/** The lock outlives the planned duration by half again: bakes extended by WAIT and INCONCLUSIVE judgements. */
+const LOCK_TTL_FACTOR = 1.5;
+
+export interface RolloutPlanOptions {
+  readonly service: string;
+  readonly judgeIntervalSeconds: number;
+  readonly onInconclusive: InconclusiveAction;
+  readonly maxJudgeErrors: number;
+  /** How long a manual pause waits for promote or abort. */
+  readonly pauseTimeoutSeconds: number;
+}
+
+/**
+ * The plan the rollout state machine carries, from a bound strategy. The lock's time to live (which is also the
+ * execution's timeout, so an execution never outlives its lock) covers the planned bakes and judgements with
+ * slack, plus every pause the plan can make.
+ */
+export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPlanOptions): RolloutPlan {
+  const { steps } = strategy;
+  const pauses = steps.filter((s) => s.pause).length + (options.onInconclusive === 'PAUSE' ? steps.length : 0);
+  const plannedSeconds = strategy.totalBakeSeconds + steps.length * options.judgeIntervalSeconds;
+  return {
+    service: options.service,
+    steps,
+    stepCount: steps.length,
+    judgeIntervalSeconds: options.judgeIntervalSeconds,
+    onInconclusive: options.onInconclusive,
+    maxJudgeErrors: options.maxJudgeErrors,
+    lockTtlSeconds: Math.ceil(plannedSeconds * LOCK_TTL_FACTOR) + pauses * options.pauseTimeoutSeconds + LOCK_SLACK_SECONDS,
+  };
+}
