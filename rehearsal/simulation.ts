@@ -7,7 +7,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { setClock } from '../lambda/shared/clock';
-import { Color, COLORS, CONFIG_ENV, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
+import { Color, COLORS, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
 import { estimateCost } from './cost';
@@ -42,14 +42,13 @@ const DEFAULT_REQUESTS_PER_SECOND = 1000;
 export const TRIGGER_STATES = ['Regression Found', 'Inconclusive', 'Circuit Breaker Open', 'Aborted', 'Abort Requested', 'Step Failed'];
 const ROLLBACK_STATE = 'Rollback';
 const JUDGE_STATE = 'Judge';
-const ROLLED_BACK_ERROR = 'ZdtRolledBack';
-const ROLLBACK_FAILED_ERROR = 'ZdtRollbackFailed';
-/** Errors a preflight refusal ends with (contracts.ts ErrorName). */
 /** Handler (cdk-zero-downtime:handler) of the rollout's guard, the ExecutionEnded rule's target. */
 const GUARD_HANDLER = 'guard';
 /** HTTP status of a successful AWS response. */
 const HTTP_OK = 200;
-const REFUSAL_ERRORS = new Set(['ZdtRolloutInProgress', 'ZdtTargetsUnhealthy', 'ZdtAlarmNotFound', 'ZdtAlreadyLive', 'ZdtRouteInvalid', 'ZdtInvalidRequest']);
+/** Errors a preflight refusal ends with. */
+const REFUSAL_ERRORS: ReadonlySet<string> = new Set([ErrorName.ROLLOUT_IN_PROGRESS, ErrorName.TARGETS_UNHEALTHY, ErrorName.ALARM_NOT_FOUND,
+  ErrorName.ALREADY_LIVE, ErrorName.ROUTE_INVALID, ErrorName.INVALID_REQUEST]);
 /** Methods of FakeAlb that change routing or target health: the traffic model re-reads the ALB after each. */
 const ALB_WRITES = ['createRule', 'modifyRule', 'deleteRule', 'setRulePriorities', 'modifyListener', 'createListener', 'deleteListener',
   'registerTargets', 'deregisterTargets', 'setTargetHealth'] as const;
@@ -301,8 +300,8 @@ export class Simulation implements SimulationWorld {
     const liveColor = COLORS.find((c) => finalWeights[c] === 100) ?? null;
     let outcome: RehearsalOutcome;
     if (run.status === 'SUCCEEDED') outcome = liveColor === this.colors.release ? 'RELEASED' : 'FAILED';
-    else if (run.error === ROLLED_BACK_ERROR) outcome = 'ROLLED_BACK';
-    else if (run.error === ROLLBACK_FAILED_ERROR) outcome = 'ROLLBACK_FAILED';
+    else if (run.error === ErrorName.ROLLED_BACK) outcome = 'ROLLED_BACK';
+    else if (run.error === ErrorName.ROLLBACK_FAILED) outcome = 'ROLLBACK_FAILED';
     else if (run.error !== undefined && REFUSAL_ERRORS.has(run.error) && weightChanges.length === 0) outcome = 'REFUSED';
     else outcome = 'FAILED';
     // The execution could not clean up (stopped, timed out, rollback failed) but the guard restored the stable color.

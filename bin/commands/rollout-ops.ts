@@ -175,14 +175,14 @@ async function requireRunning(ctx: OpsContext, stateMachineArn: string): Promise
 
 function outcome(d: DescribeExecutionCommandOutput): string {
   if (d.status === 'SUCCEEDED') return 'SUCCEEDED (new color live)';
-  if (d.error === 'ZdtRolledBack') return 'ROLLED BACK';
-  if (d.error === 'ZdtRollbackFailed') return 'ROLLBACK FAILED';
+  if (d.error === ErrorName.ROLLED_BACK) return 'ROLLED BACK';
+  if (d.error === ErrorName.ROLLBACK_FAILED) return 'ROLLBACK FAILED';
   return `${d.status}${d.error ? ` (${d.error})` : ''}`;
 }
 
 function exitCodeOf(d: DescribeExecutionCommandOutput): number {
   if (d.status === 'SUCCEEDED') return ExitCode.SUCCEEDED;
-  if (d.error === 'ZdtRolledBack') return ExitCode.ROLLED_BACK;
-  if (d.error === 'ZdtRollbackFailed') return ExitCode.ROLLBACK_FAILED;
+  if (d.error === ErrorName.ROLLED_BACK) return ExitCode.ROLLED_BACK;
+  if (d.error === ErrorName.ROLLBACK_FAILED) return ExitCode.ROLLBACK_FAILED;
   return ExitCode.REFUSED_OR_FAILED;
 }

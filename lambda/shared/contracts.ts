@@ -83,6 +83,10 @@ export const ErrorName = {
   INVALID_REQUEST: 'ZdtInvalidRequest',
   /** The operator aborted a paused rollout. */
   ABORTED: 'ZdtAborted',
+  /** Error of a rollout execution that rolled back: traffic is 100% on the stable color, verified. */
+  ROLLED_BACK: 'ZdtRolledBack',
+  /** Error of a rollout execution whose rollback could not restore traffic: it may still be split. */
+  ROLLBACK_FAILED: 'ZdtRollbackFailed',
 } as const;
 export type ErrorNameType = (typeof ErrorName)[keyof typeof ErrorName];
 

@@ -10,10 +10,6 @@ import {
   ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
 } from '../../lambda/shared/contracts';
 
-/** Error of the Fail state a rolled-back execution ends in. */
-export const ROLLED_BACK_ERROR = 'ZdtRolledBack';
-/** Error of the Fail state when the rollback itself could not restore traffic. */
-export const ROLLBACK_FAILED_ERROR = 'ZdtRollbackFailed';
 
 /**
  * Retries of a routing write: throttling and read-back mismatches settle within seconds; 5 attempts with
@@ -161,7 +157,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   releaseAfterRollback.addCatch(countRollback, { resultPath: '$.lockError' });
   rolledBack.end.next(releaseAfterRollback).next(countRollback);
   countRollback.next(new sfn.Fail(scope, 'Rolled Back', {
-    error: ROLLED_BACK_ERROR,
+    error: ErrorName.ROLLED_BACK,
     causePath: sfn.JsonPath.format('Rolled back to {} ({}): {}', sfn.JsonPath.stringAt('$.colors.stable'),
       sfn.JsonPath.stringAt('$.trigger.kind'), sfn.JsonPath.stringAt('$.trigger.reason')),
   }));
@@ -172,7 +168,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   rollbackFailed.end
     .next(countMetric('Count Rollback Failure', 'RollbackFailures'))
     .next(new sfn.Fail(scope, 'Rollback Failed', {
-      error: ROLLBACK_FAILED_ERROR,
+      error: ErrorName.ROLLBACK_FAILED,
       causePath: sfn.JsonPath.format('Could not restore 100% to {} after retries ({}); traffic may still be split: check the listener. Rollback was triggered by {}: {}',
         sfn.JsonPath.stringAt('$.colors.stable'), sfn.JsonPath.stringAt('$.rollbackError.Cause'),
         sfn.JsonPath.stringAt('$.trigger.kind'), sfn.JsonPath.stringAt('$.trigger.reason')),
