@@ -20,7 +20,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS } from '../lambda/database/backfill';
+import { DEFAULT_BATCH_DELAY_MS, DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS } from '../lambda/database/backfill';
 import { MigrationEngine } from '../lambda/database/engine';
 import { Migration } from '../lambda/database/types';
 import { startPgServer } from '../test/database/pg-server';
@@ -37,7 +37,7 @@ const IDLE_MS = 5_000;
 const SETTLE_MS = 1_000;
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? DEFAULT_BATCH_SIZE);
 const BATCH_TARGET_MS = Number(process.env.BENCH_BATCH_TARGET_MS ?? DEFAULT_BATCH_TARGET_MS);
-const BATCH_DELAY_MS = Number(process.env.BENCH_BATCH_DELAY_MS ?? 0);
+const BATCH_DELAY_MS = Number(process.env.BENCH_BATCH_DELAY_MS ?? DEFAULT_BATCH_DELAY_MS);
 /** Other batch targets measured in each round, to show the trade-off between write latency and throughput. */
 const SWEEP_TARGETS_MS = (process.env.BENCH_SWEEP_TARGETS_MS ?? '2,5,50').split(',').filter(Boolean).map(Number).filter((t) => t !== BATCH_TARGET_MS);
 const MARK_START = '<!-- bench:db:start -->';

@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { Client } from 'pg';
 import { parseMigration } from '../lambda/database/definition';
-import { BackfillProgress, MigrationEngine, ValidationReport } from '../lambda/database/engine';
+import { DEFAULT_BATCH_DELAY_MS, DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS } from '../lambda/database/backfill';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../lambda/database/ddl';
+import { BackfillProgress, DEFAULT_SCHEMA, MigrationEngine, ValidationReport } from '../lambda/database/engine';
 import { MigrationErrorName } from '../lambda/database/errors';
 import { formatPlan } from '../lambda/database/plan';
 import { Migration } from '../lambda/database/types';
@@ -54,13 +56,13 @@ Commands:
 
 Options:
   --database-url <url>        postgres://user:password@host:port/database (or env DATABASE_URL)
-  --schema <name>             physical schema (default: public)
-  --batch-size <rows>         largest backfill batch (default: 10000)
-  --batch-target-ms <ms>      size batches to take about this long (default: 20; 0: every batch --batch-size rows)
-  --batch-delay-ms <ms>       pause between backfill batches (default: 0)
-  --lock-timeout-ms <ms>      lock_timeout of each DDL statement (default: 500)
-  --statement-timeout-ms <ms> statement_timeout of DDL (default: 60000; not for concurrent index builds)
-  --max-attempts <n>          attempts per DDL on lock timeouts (default: 10)
+  --schema <name>             physical schema (default: ${DEFAULT_SCHEMA})
+  --batch-size <rows>         largest backfill batch (default: ${DEFAULT_BATCH_SIZE})
+  --batch-target-ms <ms>      size batches to take about this long (default: ${DEFAULT_BATCH_TARGET_MS}; 0: every batch --batch-size rows)
+  --batch-delay-ms <ms>       pause between backfill batches (default: ${DEFAULT_BATCH_DELAY_MS})
+  --lock-timeout-ms <ms>      lock_timeout of each DDL statement (default: ${DEFAULT_LOCK_TIMEOUT_MS})
+  --statement-timeout-ms <ms> statement_timeout of DDL (default: ${DEFAULT_STATEMENT_TIMEOUT_MS}; not for concurrent index builds)
+  --max-attempts <n>          attempts per DDL on lock timeouts (default: ${DEFAULT_MAX_ATTEMPTS})
   --acknowledge-high-risk     allow steps that drop data
   --json                      print machine-readable JSON on stdout
   -h, --help                  this help

@@ -27,12 +27,14 @@
 import type { ClientBase } from 'pg';
 import { clock } from '../shared/clock';
 import { primaryKey } from './catalog';
-import { DdlRunner } from './ddl';
+import { DdlRunner, pgCode } from './ddl';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep } from './operations/operation';
 import { qi, ql, qn } from './sql';
-import { BackfillCheckpoint, nowParam, STATE_SCHEMA } from './state';
+import { BackfillCheckpoint, nowParam, rowToCheckpoint, STATE_SCHEMA } from './state';
 import { BACKFILL_SETTING } from './triggers';
+import { DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS, DEFAULT_BATCH_DELAY_MS } from './migration-contract';
+export { DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS, DEFAULT_BATCH_DELAY_MS };
 
 /**
  * Settings of every backfill transaction. The triggers skip the backfill's own writes; and the batch does not wait
@@ -44,22 +46,10 @@ import { BACKFILL_SETTING } from './triggers';
  */
 const BATCH_SETTINGS = { [BACKFILL_SETTING]: 'on', synchronous_commit: 'off' };
 
-/** Largest batch: the seed's 10,000 rows. Batches grow to it only while they stay within the target duration. */
-export const DEFAULT_BATCH_SIZE = 10_000;
 /** First batch of a run (pgroll's fixed size): small enough to be quick on any table, then adapted. */
 export const INITIAL_BATCH_SIZE = 1_000;
 /** Smallest batch: even on a table with wide rows or slow triggers of its own, a batch makes progress. */
 export const MIN_BATCH_SIZE = 10;
-/**
- * Target duration of one batch transaction: the longest a writer of a row in the batch waits for its lock. Since
- * batches commit without waiting for their WAL flush (BATCH_SETTINGS), their size no longer delays other commits,
- * so fewer, larger batches cost writers less than many small ones (each batch has a fixed cost). Measured
- * (BENCHMARKS.md, 1M rows, 4 writers, 2 shared cores): 20 ms batches run at about 80% of one big UPDATE's speed
- * with concurrent writes' p99 about 2.25x idle (1 ms against 0.4 ms); 2 ms batches at about 64%, p99 about the same;
- * 50 ms batches hold row locks long enough to show in the writers' p99.
- * Over a slow link the target rises to MIN_TARGET_OVERHEAD_FACTOR times the measured cost of an empty batch.
- */
-export const DEFAULT_BATCH_TARGET_MS = 20;
 /**
  * A batch is at least this many times its fixed cost (round trip, planning, commit), measured when the backfill
  * begins: over a slow link or a synchronously replicated commit, a short target would otherwise shrink batches
@@ -70,8 +60,6 @@ export const MIN_TARGET_OVERHEAD_FACTOR = 2;
 const OVERHEAD_PROBES = 3;
 /** A batch grows at most this factor over the last one: one fast batch on cached pages says little about the next. */
 const MAX_GROWTH = 2;
-/** No pause by default: short transactions already leave room for other writers; raise it to throttle. */
-export const DEFAULT_BATCH_DELAY_MS = 0;
 /** Tables with more rows than this (per pg_class.reltuples) get an estimated total instead of count(*). */
 const EXACT_COUNT_LIMIT = 200_000;
 
@@ -80,7 +68,7 @@ export interface BackfillOptions {
   readonly batchSize?: number;
   /**
    * Target duration of one batch transaction (ms): each batch is sized from the last one's measured duration.
-   * 0 turns sizing off: every batch has `batchSize` rows. @default 2
+   * 0 turns sizing off: every batch has `batchSize` rows. @default 20 (DEFAULT_BATCH_TARGET_MS)
    */
   readonly batchTargetMs?: number;
   /** Pause between batches, ms. @default 0 */
@@ -113,13 +101,6 @@ function keyTuple(keys: readonly Key[]): string {
   return `(${keys.map((k) => qi(k.name)).join(', ')})`;
 }
 
-function toCheckpoint(table: string, row: Record<string, unknown>): BackfillCheckpoint {
-  return {
-    table, lastKey: row.last_key as string[] | null, upperKey: row.upper_key as string[] | null, rowsDone: Number(row.rows_done),
-    rowsTotal: Number(row.rows_total), batches: row.batches as number, done: row.done as boolean,
-  };
-}
-
 /** Creates the checkpoint row of a table: its key bounds and an estimate of the rows to touch. */
 async function initCheckpoint(client: ClientBase, schema: string, migration: string, table: string, keys: readonly Key[]): Promise<void> {
   const t = qn(schema, table);
@@ -137,7 +118,7 @@ async function initCheckpoint(client: ClientBase, schema: string, migration: str
 
 export async function readCheckpoint(client: ClientBase, schema: string, migration: string, table: string): Promise<BackfillCheckpoint | null> {
   const r = await client.query(`SELECT * FROM ${STATE_SCHEMA}.backfill_checkpoints WHERE schema_name = $1 AND migration = $2 AND table_name = $3`, [schema, migration, table]);
-  return r.rowCount === 0 ? null : toCheckpoint(table, r.rows[0]);
+  return r.rowCount === 0 ? null : rowToCheckpoint(r.rows[0]);
 }
 
 /** One table's backfill, prepared once per run: its key, its checkpoint, and the batch statement's parts. */
@@ -182,11 +163,11 @@ export class TableBackfill {
     try {
       const result = await this.ddl.oneShot(`backfill batch of ${this.schema}.${this.table}`, this.statement(cp, size, bound),
         { settings: BATCH_SETTINGS });
-      this.checkpoint = toCheckpoint(this.table, result.rows[0]);
+      this.checkpoint = rowToCheckpoint(result.rows[0]);
       this.lastBatch = { rows: this.checkpoint.rowsDone - cp.rowsDone, size, ms: elapsed() };
       return this.checkpoint;
     } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
+      const code = pgCode(err) ?? '';
       // Integrity violations (23xxx): an up expression produced a value a constraint rejects. Retrying cannot help.
       if (!code.startsWith('23')) throw err;
       throw new MigrationError(MigrationErrorName.VALIDATION_FAILED,
@@ -278,12 +259,6 @@ export class TableBackfill {
     );
     return `WITH ${ctes.join(',\n')} SELECT * FROM checkpoint`;
   }
-}
-
-/** Runs one batch on the table of `steps` (creating its checkpoint first if needed); returns the checkpoint after it. */
-export async function backfillBatch(ddl: DdlRunner, schema: string, migration: string, steps: readonly BackfillStep[], options: BackfillOptions = {}): Promise<BackfillCheckpoint> {
-  const tb = await TableBackfill.prepare(ddl, schema, migration, steps[0].table, steps);
-  return tb.batch(Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, INITIAL_BATCH_SIZE));
 }
 
 export interface BatchReport {

@@ -10,24 +10,12 @@ export interface ColumnInfo {
   readonly default: string | null;
 }
 
-export async function schemaExists(client: ClientBase, schema: string): Promise<boolean> {
-  const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-  return r.rowCount === 1;
-}
-
 /** Ordinary and partitioned tables of a schema, by name. */
 export async function listTables(client: ClientBase, schema: string): Promise<string[]> {
   const r = await client.query(
     `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname`, [schema]);
   return r.rows.map((row) => row.relname as string);
-}
-
-export async function tableExists(client: ClientBase, schema: string, table: string): Promise<boolean> {
-  const r = await client.query(
-    `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`, [schema, table]);
-  return r.rowCount === 1;
 }
 
 /** Live columns of a table in attnum order ([] when the table does not exist). */
@@ -78,15 +66,4 @@ export async function constraintValidity(client: ClientBase, schema: string, tab
     `SELECT co.convalidated FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relname = $2 AND co.conname = $3`, [schema, table, name]);
   return r.rowCount === 0 ? null : r.rows[0].convalidated;
-}
-
-/** Names of indexes of a table that use a column (they are dropped with it). */
-export async function indexesUsingColumn(client: ClientBase, schema: string, table: string, column: string): Promise<string[]> {
-  const r = await client.query(
-    `SELECT DISTINCT ic.relname FROM pg_index i
-     JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     JOIN pg_class ic ON ic.oid = i.indexrelid
-     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $3
-     WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum = ANY(i.indkey) ORDER BY 1`, [schema, table, column]);
-  return r.rows.map((row) => row.relname);
 }

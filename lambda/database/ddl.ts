@@ -9,6 +9,8 @@ import { clock } from '../shared/clock';
 import { log } from '../shared/log';
 import { MigrationError, MigrationErrorName } from './errors';
 import { ql } from './sql';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS } from './migration-contract';
+export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS };
 
 /** SQLSTATE lock_not_available: lock_timeout expired. */
 export const LOCK_NOT_AVAILABLE = '55P03';
@@ -31,15 +33,6 @@ export interface DdlSafetyOptions {
   readonly retryMaxDelayMs?: number;
 }
 
-/**
- * pgroll uses 500 ms: long enough for a metadata-only ALTER on a busy table, short enough that queued
- * application queries barely notice the wait.
- */
-export const DEFAULT_LOCK_TIMEOUT_MS = 500;
-/** A metadata-only DDL takes milliseconds; a minute means something scans or rewrites, which the engine never intends. */
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
-/** With the default backoff this keeps retrying for about half a minute before giving up. */
-export const DEFAULT_MAX_ATTEMPTS = 10;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 200;
 export const DEFAULT_RETRY_MAX_DELAY_MS = 5_000;
 

@@ -96,7 +96,8 @@ function show(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-function describeOp(index: number, op: Record<string, unknown>): string {
+/** Where an operation is, for messages: `operations[2] (addColumn on users)`. Takes unparsed input too. */
+export function describeOp(index: number, op: { readonly op?: unknown; readonly table?: unknown }): string {
   const kind = typeof op.op === 'string' ? op.op : '?';
   const table = typeof op.table === 'string' ? ` on ${op.table}` : '';
   return `operations[${index}] (${kind}${table})`;

@@ -14,8 +14,8 @@ import type { ClientBase } from 'pg';
 import { log } from '../shared/log';
 import { BackfillBudget, BackfillOptions, runBackfill } from './backfill';
 import { invalidIndexes, listColumns, listTables, primaryKey } from './catalog';
-import { DdlRunner, DdlSafetyOptions } from './ddl';
-import { parseMigration } from './definition';
+import { DdlRunner, DdlSafetyOptions, pgCode } from './ddl';
+import { describeOp, parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
@@ -26,9 +26,11 @@ import {
   getLatestMigration, getMigration, MigrationRecord, MigrationStatus, nowParam, setGateToken, setStatus, STATE_SCHEMA, withMigrationLock,
 } from './state';
 import { Migration } from './types';
+import { triggerFunctionPattern } from './triggers';
 import { createVersionSchema, dropVersionSchema, physicalModel, versionSchemaName } from './versioned-schema';
+import { DEFAULT_SCHEMA } from './migration-contract';
+export { DEFAULT_SCHEMA };
 
-export const DEFAULT_SCHEMA = 'public';
 
 export interface EngineOptions extends DdlSafetyOptions, BackfillOptions {
   /** The physical schema the migration changes. @default 'public' */
@@ -122,7 +124,7 @@ export class MigrationEngine {
       if (!record) await this.insertRecord(migration, versionSchema, previous);
       log('info', 'migration start', { migration: migration.name, schema: this.schema, risk: plan.risk });
       await this.ddl.transaction(`start of migration ${migration.name}`, async (c) => {
-        const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema);
+        const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema, ctx.volatileDefaults);
         for (const [index, op] of migration.operations.entries()) await implementationOf(op).expand(op, opCtx(index), ctx.catalog);
         const model = await physicalModel(c, this.schema);
         for (const op of migration.operations) implementationOf(op).view?.(op, model);
@@ -253,8 +255,8 @@ export class MigrationEngine {
 
   // -------------------------------------------------------------------------------------------
 
-  private opContext(migration: string, index: number, versionSchema: string): OpContext {
-    return { client: this.client, ddl: this.ddl, schema: this.schema, migration, index, versionSchema };
+  private opContext(migration: string, index: number, versionSchema: string, volatileDefaults: ReadonlySet<string> = new Set()): OpContext {
+    return { client: this.client, ddl: this.ddl, schema: this.schema, migration, index, versionSchema, volatileDefaults };
   }
 
   private async insertRecord(migration: Migration, versionSchema: string, previous: string | null): Promise<void> {
@@ -264,7 +266,7 @@ export class MigrationEngine {
          VALUES ($1, $2, 'starting', $3, $4, $5, $6, $6)`,
         [this.schema, migration.name, JSON.stringify(migration), versionSchema, previous, nowParam()]);
     } catch (err) {
-      if ((err as { code?: string }).code !== '23505') throw err;
+      if (pgCode(err) !== '23505') throw err;
       const active = await getActiveMigration(this.client, this.schema);
       throw new MigrationError(MigrationErrorName.IN_PROGRESS, `Expected no active migration on schema ${this.schema}, but ${active?.name ?? 'another'} is ${active?.status ?? 'active'}`);
     }
@@ -320,8 +322,8 @@ export class MigrationEngine {
 
   private async dropAllTriggerFunctions(c: ClientBase, migration: string): Promise<void> {
     const r = await c.query(
-      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname LIKE $2`,
-      [STATE_SCHEMA, `\\_zdt\\_${migration.replace(/_/g, '\\_')}\\_%`]);
+      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname ~ $2`,
+      [STATE_SCHEMA, triggerFunctionPattern(this.schema, migration)]);
     for (const row of r.rows) await c.query(`DROP FUNCTION IF EXISTS ${qn(STATE_SCHEMA, row.proname)}() CASCADE`);
   }
 
@@ -356,7 +358,7 @@ export class MigrationEngine {
           try {
             if (await probeVolatileDefault(this.client, op.column.type, op.column.default)) volatileDefaults.add(`${op.table}.${op.column.name}`);
           } catch (err) {
-            throw new MigrationError(MigrationErrorName.INVALID, `operations[${migration.operations.indexOf(op)}] (addColumn on ${op.table}): column.type / column.default are not valid together: ${(err as Error).message}`);
+            throw new MigrationError(MigrationErrorName.INVALID, `${describeOp(migration.operations.indexOf(op), op)}: column.type / column.default are not valid together: ${(err as Error).message}`);
           }
         }
       }

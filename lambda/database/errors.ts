@@ -24,8 +24,3 @@ export class MigrationError extends Error {
     this.name = name;
   }
 }
-
-/** True when `err` is a MigrationError (or any Error) with the given name. */
-export function isMigrationError(err: unknown, name: MigrationErrorNameType): boolean {
-  return err instanceof Error && err.name === name;
-}

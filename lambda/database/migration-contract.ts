@@ -63,3 +63,30 @@ export interface BackfillBatchResult {
   /** Checkpoint per table, as committed in the database (the source of truth for a resume). */
   readonly checkpoint: readonly { readonly table: string; readonly lastKey: string[] | null; readonly rowsDone: number; readonly done: boolean }[];
 }
+
+// Engine defaults: read by the engine, the CLI and the SchemaMigration construct (which documents them as @default).
+
+/** Largest batch: the seed's 10,000 rows. Batches grow to it only while they stay within the target duration. */
+export const DEFAULT_BATCH_SIZE = 10_000;
+/**
+ * Target duration of one batch transaction: the longest a writer of a row in the batch waits for its lock. Since
+ * batches commit without waiting for their WAL flush (backfill.ts BATCH_SETTINGS), their size no longer delays other commits,
+ * so fewer, larger batches cost writers less than many small ones (each batch has a fixed cost). Measured
+ * (BENCHMARKS.md, 1M rows, 4 writers, 2 shared cores): 20 ms batches run at about 80% of one big UPDATE's speed
+ * with concurrent writes' p99 about 2.25x idle (1 ms against 0.4 ms); 2 ms batches at about 64%, p99 about the same;
+ * 50 ms batches hold row locks long enough to show in the writers' p99.
+ * Over a slow link the target rises to backfill.ts MIN_TARGET_OVERHEAD_FACTOR times the measured cost of an empty batch.
+ */
+export const DEFAULT_BATCH_TARGET_MS = 20;
+/** No pause by default: short transactions already leave room for other writers; raise it to throttle. */
+export const DEFAULT_BATCH_DELAY_MS = 0;
+/**
+ * pgroll uses 500 ms: long enough for a metadata-only ALTER on a busy table, short enough that queued
+ * application queries barely notice the wait.
+ */
+export const DEFAULT_LOCK_TIMEOUT_MS = 500;
+/** A metadata-only DDL takes milliseconds; a minute means something scans or rewrites, which the engine never intends. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+/** With the default backoff this keeps retrying for about half a minute before giving up. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+export const DEFAULT_SCHEMA = 'public';

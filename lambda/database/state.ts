@@ -6,6 +6,7 @@
  */
 import type { ClientBase } from 'pg';
 import { clock } from '../shared/clock';
+import { pgCode } from './ddl';
 import { MigrationError, MigrationErrorName } from './errors';
 import { Migration } from './types';
 
@@ -85,7 +86,7 @@ export async function ensureStateSchema(client: ClientBase): Promise<void> {
   try {
     await client.query(DDL);
   } catch (err) {
-    if (!CREATE_RACE_CODES.has((err as { code?: string }).code ?? '')) throw err;
+    if (!CREATE_RACE_CODES.has(pgCode(err) ?? '')) throw err;
     await client.query(DDL);
   }
 }
@@ -171,15 +172,20 @@ export async function setGateToken(client: ClientBase, schema: string, name: str
 export async function getCheckpoints(client: ClientBase, schema: string, migration: string): Promise<BackfillCheckpoint[]> {
   const r = await client.query(
     `SELECT * FROM ${STATE_SCHEMA}.backfill_checkpoints WHERE schema_name = $1 AND migration = $2 ORDER BY table_name`, [schema, migration]);
-  return r.rows.map((row) => ({
-    table: row.table_name,
-    lastKey: row.last_key,
-    upperKey: row.upper_key,
+  return r.rows.map(rowToCheckpoint);
+}
+
+/** A row of backfill_checkpoints (SELECT * or RETURNING *) as a checkpoint. */
+export function rowToCheckpoint(row: Record<string, unknown>): BackfillCheckpoint {
+  return {
+    table: row.table_name as string,
+    lastKey: row.last_key as string[] | null,
+    upperKey: row.upper_key as string[] | null,
     rowsDone: Number(row.rows_done),
     rowsTotal: Number(row.rows_total),
-    batches: row.batches,
-    done: row.done,
-  }));
+    batches: row.batches as number,
+    done: row.done as boolean,
+  };
 }
 
 export async function deleteCheckpoints(client: ClientBase, schema: string, migration: string): Promise<void> {

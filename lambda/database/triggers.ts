@@ -12,6 +12,7 @@
  * User expressions (`up`, `down`) are evaluated with one PL/pgSQL variable per column, named as the
  * writing version names the column, so `upper(name)` reads the row being written.
  */
+import { createHash } from 'crypto';
 import { OpContext, ViewColumn } from './operations/operation';
 import { qi, ql, qn } from './sql';
 import { STATE_SCHEMA } from './state';
@@ -30,9 +31,35 @@ export function triggerName(ctx: Pick<OpContext, 'migration' | 'index'>, suffix 
   return `${INTERNAL_PREFIX}${ctx.migration}_${String(ctx.index).padStart(INDEX_DIGITS, '0')}${suffix}`;
 }
 
+/**
+ * Hex digits of sha1(schema) in trigger function names. Functions of every schema live in one schema
+ * (STATE_SCHEMA), so the name carries the schema; 8 digits keep the longest name (prefix, hash, a
+ * MAX_MIGRATION_NAME_LENGTH name, index, suffix) under PostgreSQL's 63 bytes.
+ */
+const SCHEMA_HASH_DIGITS = 8;
+
+/** `_zdt_<schema hash>_<migration>`: the start of the names of one migration's trigger functions. */
+export function triggerFunctionPrefix(schema: string, migration: string): string {
+  const hash = createHash('sha1').update(schema).digest('hex').slice(0, SCHEMA_HASH_DIGITS);
+  return `${INTERNAL_PREFIX}${hash}_${migration}`;
+}
+
+/**
+ * Anchored regular expression matching exactly the trigger function names of one migration on one schema (and
+ * not those of a migration whose name merely starts with the same text, e.g. `a` and `a_b`).
+ */
+export function triggerFunctionPattern(schema: string, migration: string): string {
+  return `^${triggerFunctionPrefix(schema, migration)}_[0-9]{${INDEX_DIGITS}}(_|$)`;
+}
+
+/** Unquoted name of an operation's trigger function. */
+export function triggerFunctionName(ctx: Pick<OpContext, 'schema' | 'migration' | 'index'>, suffix = ''): string {
+  return `${triggerFunctionPrefix(ctx.schema, ctx.migration)}_${String(ctx.index).padStart(INDEX_DIGITS, '0')}${suffix}`;
+}
+
 /** The trigger function lives in the engine's schema; dropping it CASCADE drops its triggers. */
-export function triggerFunction(ctx: Pick<OpContext, 'migration' | 'index'>, suffix = ''): string {
-  return qn(STATE_SCHEMA, triggerName(ctx, suffix));
+export function triggerFunction(ctx: Pick<OpContext, 'schema' | 'migration' | 'index'>, suffix = ''): string {
+  return qn(STATE_SCHEMA, triggerFunctionName(ctx, suffix));
 }
 
 /** DECLARE block assigning one variable per column from NEW (the names a version sees -> physical columns). */
@@ -71,15 +98,14 @@ export function rowTriggerSql(ctx: OpContext, t: RowTrigger): string {
 export function withColumns(schema: string, table: string, columns: readonly ViewColumn[], statements: string): string {
   // Only the columns the statements mention (as a whole word, any case): each variable costs a copy per row.
   const mentioned = columns.filter((c) => new RegExp(`(^|[^A-Za-z0-9_$])${c.alias.replace(/\$/g, '\\$')}($|[^A-Za-z0-9_$])`, 'i').test(statements.replace(/NEW\.("[^"]*"|[A-Za-z_][A-Za-z0-9_$]*)/g, '')));
-  columns = mentioned;
-  if (columns.length === 0) return statements;
+  if (mentioned.length === 0) return statements;
   return `DECLARE
-      ${declareColumns(schema, table, columns)}
+      ${declareColumns(schema, table, mentioned)}
     BEGIN
       ${statements}
     END;`;
 }
 
-export function dropTriggerFunctionSql(ctx: Pick<OpContext, 'migration' | 'index'>, suffix = ''): string {
+export function dropTriggerFunctionSql(ctx: Pick<OpContext, 'schema' | 'migration' | 'index'>, suffix = ''): string {
   return `DROP FUNCTION IF EXISTS ${triggerFunction(ctx, suffix)}() CASCADE`;
 }

@@ -10,9 +10,11 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
 import { parseMigration } from '../../lambda/database/definition';
-import { DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS } from '../../lambda/database/backfill';
 import { MigrationErrorName } from '../../lambda/database/errors';
-import { MigrationEvent, MigrationHandlerConfig, MigrationRequest, TlsMode } from '../../lambda/database/migration-contract';
+import {
+  DEFAULT_BATCH_DELAY_MS, DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SCHEMA,
+  DEFAULT_STATEMENT_TIMEOUT_MS, MigrationEvent, MigrationHandlerConfig, MigrationRequest, TlsMode,
+} from '../../lambda/database/migration-contract';
 import { Migration } from '../../lambda/database/types';
 import { HandlerFunction } from '../private/handler-function';
 import { acknowledge, iam5FunctionVersions } from '../private/nag';
@@ -22,13 +24,13 @@ import { PropChecks, propError } from '../private/validation';
 const RETRYABLE_ERRORS = ['ZdtRetryableError', MigrationErrorName.LOCK_TIMEOUT, 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
 
 const DEFAULTS = {
-  schema: 'public',
+  schema: DEFAULT_SCHEMA,
   batchSize: DEFAULT_BATCH_SIZE,
   batchTarget: Duration.millis(DEFAULT_BATCH_TARGET_MS),
-  batchDelay: Duration.millis(0),
-  lockTimeout: Duration.millis(500),
-  statementTimeout: Duration.minutes(1),
-  maxLockAttempts: 10,
+  batchDelay: Duration.millis(DEFAULT_BATCH_DELAY_MS),
+  lockTimeout: Duration.millis(DEFAULT_LOCK_TIMEOUT_MS),
+  statementTimeout: Duration.millis(DEFAULT_STATEMENT_TIMEOUT_MS),
+  maxLockAttempts: DEFAULT_MAX_ATTEMPTS,
   /** Lambda's limit is 15 minutes; a 10-minute budget leaves room for the batch in flight and the reply. */
   backfillInvocationBudget: Duration.minutes(10),
   gateTimeout: Duration.days(7),
@@ -249,7 +251,8 @@ export class SchemaMigration extends Construct {
     for (const t of [start, backfill, validate]) t.addCatch(rollback, { resultPath: '$.error' });
 
     const backfilled = new sfn.Choice(this, 'BackfillDone?')
-      .when(sfn.Condition.booleanEquals('$.backfill.done', true), validate)
+      .when(sfn.Condition.booleanEquals('$.backfill.done', true),
+        event('EmitBackfilled', MigrationEvent.BACKFILLED, { rowsDone: sfn.JsonPath.numberAt('$.backfill.rowsDone') }).next(validate))
       .otherwise(backfill);
     const completed = complete.next(event('EmitCompleted', MigrationEvent.COMPLETED)).next(new sfn.Succeed(this, 'Completed'));
     complete.addCatch(failed, { resultPath: '$.error' });

@@ -201,6 +201,37 @@ describe('rollback', () => {
   });
 });
 
+describe('trigger functions', () => {
+  test('completing a migration leaves the sync of same-named and prefix-named migrations on other schemas working', async () => {
+    const upperName = (name: string): Migration => ({
+      name, operations: [{ op: 'addColumn', table: 'users', column: { name: 'shout', type: 'text' }, up: 'upper(name)' }],
+    });
+    for (const schema of ['s2', 's3']) {
+      await admin.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.users (id bigserial PRIMARY KEY, name text NOT NULL)`);
+    }
+    const done = new MigrationEngine(admin, FAST);
+    // The same name on another schema, and a name that starts with the completed one's name plus '_'.
+    const sameName = new MigrationEngine(admin, { ...FAST, schema: 's2' });
+    const prefixed = new MigrationEngine(admin, { ...FAST, schema: 's3' });
+    await sameName.start(upperName('a'));
+    await prefixed.start(upperName('a_b'));
+    await done.start(upperName('a'));
+    await done.backfill('a');
+    await validatedOk(done, 'a');
+    await done.complete('a');
+
+    for (const schema of ['s2', 's3']) {
+      await admin.query(`INSERT INTO ${schema}.users (name) VALUES ('still synced')`);
+      const r = await admin.query(`SELECT shout FROM ${schema}.users WHERE name = 'still synced'`);
+      expect({ schema, shout: r.rows[0].shout }).toEqual({ schema, shout: 'STILL SYNCED' });
+    }
+  });
+});
+
+async function validatedOk(engine: MigrationEngine, name: string): Promise<void> {
+  expect((await engine.validate(name)).ok).toBe(true);
+}
+
 describe('plan', () => {
   const destructive: Migration = {
     name: 'drop_legacy',

@@ -178,7 +178,7 @@ describe('SchemaMigration state machine, executed on a real PostgreSQL', () => {
 
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
     expect(path(result.events)).toEqual([
-      'Start', 'EmitStarted', `Backfill×${backfillOutputs.length}`, 'Validate', 'EmitWaiting', 'WaitForRollout', 'Complete', 'EmitCompleted', 'Completed',
+      'Start', 'EmitStarted', `Backfill×${backfillOutputs.length}`, 'EmitBackfilled', 'Validate', 'EmitWaiting', 'WaitForRollout', 'Complete', 'EmitCompleted', 'Completed',
     ]);
     // Several invocations, each resuming from the checkpoint the last one committed and handed to the execution state.
     expect(backfillOutputs.length).toBeGreaterThanOrEqual(3);
@@ -199,7 +199,8 @@ describe('SchemaMigration state machine, executed on a real PostgreSQL', () => {
     expect(completeEntered.at - gateEntered.at).toBeGreaterThanOrEqual(ROLLOUT_MINUTES * MS_PER_MINUTE);
     expect(result.output).toMatchObject({ gate: { released: true, reason: 'Rollout Completed for web' }, complete: { migration: 'add_users_plan', status: 'completed' } });
 
-    expect(putEvents.map((e) => e.DetailType)).toEqual([MigrationEvent.STARTED, MigrationEvent.WAITING_FOR_ROLLOUT, MigrationEvent.COMPLETED]);
+    expect(putEvents.map((e) => e.DetailType)).toEqual([MigrationEvent.STARTED, MigrationEvent.BACKFILLED, MigrationEvent.WAITING_FOR_ROLLOUT, MigrationEvent.COMPLETED]);
+    expect(putEvents[1].Detail).toMatchObject({ rowsDone: ROWS });
     for (const e of putEvents) expect(e.Detail).toMatchObject({ migration: 'add_users_plan', schema: 'public', execution: result.executionArn });
 
     // Contracted: plan is NOT NULL and right for every row, old, new and backfilled.

@@ -44,7 +44,8 @@ describe('SchemaMigration', () => {
     const def = definitionOf(build().template());
     expect(def.StartAt).toBe('Start');
     expect(def.States.Start.Next).toBe('EmitStarted');
-    expect(def.States['BackfillDone?'].Choices[0]).toMatchObject({ Variable: '$.backfill.done', BooleanEquals: true, Next: 'Validate' });
+    expect(def.States['BackfillDone?'].Choices[0]).toMatchObject({ Variable: '$.backfill.done', BooleanEquals: true, Next: 'EmitBackfilled' });
+    expect(def.States.EmitBackfilled.Next).toBe('Validate');
     expect(def.States['BackfillDone?'].Default).toBe('Backfill');
     expect(def.States.Validate.Next).toBe('EmitWaiting');
     expect(def.States.WaitForRollout.Resource).toMatch(/lambda:invoke.waitForTaskToken$/);

@@ -1,11 +1,11 @@
 /** addColumn, renameColumn, changeColumnType and dropColumn. */
 import { AddColumnOperation, ChangeColumnTypeOperation, DropColumnOperation, RenameColumnOperation } from '../types';
-import { newTypeColumn } from '../definition';
+import { describeOp, newTypeColumn } from '../definition';
 import { qi } from '../sql';
 import { dropTriggerFunctionSql, rowTriggerSql, triggerFunction, withColumns } from '../triggers';
 import { Check, OpContext, OperationImpl, PlanStepDescription } from './operation';
 import {
-  notNullCheckName, oldColumns, requireExistingColumn, requireTable, table, validateConstraint, where,
+  notNullCheckName, oldColumns, requireExistingColumn, requireTable, table, validateConstraint,
 } from './helpers';
 
 const ACCESS_EXCLUSIVE_BRIEF = (t: string) => `ACCESS EXCLUSIVE on ${t} (metadata only, brief; lock_timeout + retries)`;
@@ -42,9 +42,9 @@ function fillMissing(column: string, up: string, type: string): string {
 
 export const addColumn: OperationImpl<AddColumnOperation> = {
   check(op, ctx, index) {
-    const problems = requireTable(ctx, where(index, op), op.table);
+    const problems = requireTable(ctx, describeOp(index, op), op.table);
     if (ctx.catalog.get(op.table)?.columns.some((c) => c.name === op.column.name)) {
-      problems.push(`${where(index, op)}: column.name ${op.column.name} already exists in ${ctx.schema}.${op.table}`);
+      problems.push(`${describeOp(index, op)}: column.name ${op.column.name} already exists in ${ctx.schema}.${op.table}`);
     }
     return problems;
   },
@@ -68,9 +68,9 @@ export const addColumn: OperationImpl<AddColumnOperation> = {
     }
     return out;
   },
-  async expand(op, ctx, catalog) {
+  async expand(op, ctx) {
     const c = op.column;
-    const volatile = await hasVolatileDefault(ctx, op);
+    const volatile = hasVolatileDefault(ctx, op);
     // With an up expression (or a volatile default) existing rows must stay NULL until the backfill fills them:
     // the default then applies to new rows only.
     const defaultInPlace = c.default !== undefined && !volatile && op.up === undefined;
@@ -81,10 +81,9 @@ export const addColumn: OperationImpl<AddColumnOperation> = {
     if (c.nullable === false) {
       await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} ADD CONSTRAINT ${qi(notNullCheckName(c.name))} CHECK (${qi(c.name)} IS NOT NULL) NOT VALID`);
     }
-    void catalog;
   },
   async triggers(op, ctx, catalog) {
-    const up = op.up ?? (await hasVolatileDefault(ctx, op) ? op.column.default : undefined);
+    const up = op.up ?? (hasVolatileDefault(ctx, op) ? op.column.default : undefined);
     if (!up) return;
     const col = `NEW.${qi(op.column.name)}`;
     const compute = withColumns(ctx.schema, op.table, oldColumns(catalog, op.table), `${col} := (${up});`);
@@ -141,32 +140,15 @@ export async function probeVolatileDefault(client: import('pg').ClientBase, type
   }
 }
 
-const volatileCache = new WeakMap<object, Map<string, boolean>>();
-async function hasVolatileDefault(ctx: OpContext, op: AddColumnOperation): Promise<boolean> {
-  if (op.column.default === undefined) return false;
-  let cache = volatileCache.get(ctx.client);
-  if (!cache) volatileCache.set(ctx.client, cache = new Map());
-  const key = `${op.column.type}|${op.column.default}`;
-  if (!cache.has(key)) {
-    // Inside the start transaction: probe under a savepoint, rolled back.
-    await ctx.client.query('SAVEPOINT zdt_probe');
-    try {
-      await ctx.client.query('CREATE TEMP TABLE IF NOT EXISTS _zdt_probe (x int) ON COMMIT DROP');
-      await ctx.client.query('INSERT INTO _zdt_probe VALUES (1)');
-      await ctx.client.query(`ALTER TABLE _zdt_probe ADD COLUMN c ${op.column.type} DEFAULT ${op.column.default}`);
-      const r = await ctx.client.query(`SELECT atthasmissing FROM pg_attribute WHERE attrelid = '_zdt_probe'::regclass AND attname = 'c'`);
-      cache.set(key, !r.rows[0].atthasmissing);
-    } finally {
-      await ctx.client.query('ROLLBACK TO SAVEPOINT zdt_probe');
-    }
-  }
-  return cache.get(key)!;
+/** Whether the engine probed the added column's default as volatile (see probeVolatileDefault). */
+function hasVolatileDefault(ctx: OpContext, op: AddColumnOperation): boolean {
+  return ctx.volatileDefaults.has(`${op.table}.${op.column.name}`);
 }
 
 export const renameColumn: OperationImpl<RenameColumnOperation> = {
   check(op, ctx, index) {
-    const problems = requireExistingColumn(ctx, where(index, op), op.table, op.from, 'from');
-    if (ctx.catalog.get(op.table)?.columns.some((c) => c.name === op.to)) problems.push(`${where(index, op)}: to names column ${op.to}, which already exists in ${ctx.schema}.${op.table}`);
+    const problems = requireExistingColumn(ctx, describeOp(index, op), op.table, op.from, 'from');
+    if (ctx.catalog.get(op.table)?.columns.some((c) => c.name === op.to)) problems.push(`${describeOp(index, op)}: to names column ${op.to}, which already exists in ${ctx.schema}.${op.table}`);
     return problems;
   },
   plan(op, ctx) {
@@ -188,7 +170,7 @@ export const renameColumn: OperationImpl<RenameColumnOperation> = {
 
 export const changeColumnType: OperationImpl<ChangeColumnTypeOperation> = {
   check(op, ctx, index) {
-    const w = where(index, op);
+    const w = describeOp(index, op);
     const problems = requireExistingColumn(ctx, w, op.table, op.column, 'column');
     const t = ctx.catalog.get(op.table);
     if (t && t.primaryKey.length === 0) problems.push(`${w}: ${ctx.schema}.${op.table} must have a primary key (the backfill walks it), found none`);
@@ -283,7 +265,7 @@ export const changeColumnType: OperationImpl<ChangeColumnTypeOperation> = {
 
 export const dropColumn: OperationImpl<DropColumnOperation> = {
   check(op, ctx, index) {
-    const w = where(index, op);
+    const w = describeOp(index, op);
     const problems = requireExistingColumn(ctx, w, op.table, op.column, 'column');
     const col = ctx.catalog.get(op.table)?.columns.find((c) => c.name === op.column);
     if (col?.notNull && col.default === null && op.down === undefined) {

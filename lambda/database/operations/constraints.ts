@@ -1,10 +1,11 @@
 /** addIndex, addUnique (via a concurrent unique index), addForeignKey and addCheck (NOT VALID, then VALIDATE). */
+import { describeOp } from '../definition';
 import { AddCheckOperation, AddForeignKeyOperation, AddIndexOperation, AddUniqueOperation } from '../types';
 import { indexValidity } from '../catalog';
 import { MigrationError, MigrationErrorName } from '../errors';
 import { qi, qn } from '../sql';
 import { OpContext, OperationImpl, VersionModel } from './operation';
-import { columnList, physicalOf, requireKnownColumn, requireTable, table, validateConstraint, where } from './helpers';
+import { columnList, physicalOf, requireKnownColumn, requireTable, table, validateConstraint } from './helpers';
 
 /**
  * CREATE [UNIQUE] INDEX CONCURRENTLY, retried on lock timeouts. A failed concurrent build leaves an INVALID
@@ -47,7 +48,7 @@ async function indexCheck(ctx: OpContext, name: string, tableName: string) {
 }
 
 function checkColumns(op: { table: string; columns: readonly string[]; op: string }, ctx: Parameters<OperationImpl<AddIndexOperation>['check']>[1], index: number): string[] {
-  const w = where(index, op);
+  const w = describeOp(index, op);
   const problems = requireTable(ctx, w, op.table);
   if (problems.length) return problems;
   return op.columns.flatMap((c, i) => requireKnownColumn(ctx, w, op.table, c, `columns[${i}]`));
@@ -105,7 +106,7 @@ export const addUnique: OperationImpl<AddUniqueOperation> = {
 export const addForeignKey: OperationImpl<AddForeignKeyOperation> = {
   check(op, ctx, index) {
     const problems = checkColumns(op, ctx, index);
-    const w = where(index, op);
+    const w = describeOp(index, op);
     problems.push(...requireTable(ctx, w, op.references.table, 'references.table'));
     if (problems.length === 0) problems.push(...op.references.columns.flatMap((c, i) => requireKnownColumn(ctx, w, op.references.table, c, `references.columns[${i}]`)));
     return problems;
@@ -131,7 +132,7 @@ export const addForeignKey: OperationImpl<AddForeignKeyOperation> = {
 };
 
 export const addCheck: OperationImpl<AddCheckOperation> = {
-  check: (op, ctx, index) => requireTable(ctx, where(index, op), op.table),
+  check: (op, ctx, index) => requireTable(ctx, describeOp(index, op), op.table),
   plan(op, ctx) {
     const t = `${ctx.schema}.${op.table}`;
     return [

@@ -1,6 +1,7 @@
 /** Small helpers shared by the operations. */
 import type { ClientBase } from 'pg';
 import { INTERNAL_PREFIX } from '../definition';
+import { pgCode } from '../ddl';
 import { qi, qn } from '../sql';
 import { CatalogSnapshot, CheckContext, OpContext, ViewColumn, VersionModel } from './operation';
 
@@ -51,10 +52,6 @@ export function requireKnownColumn(ctx: CheckContext, where: string, tableName: 
   return requireExistingColumn(ctx, where, tableName, column, field);
 }
 
-export function where(index: number, op: { op: string; table?: string }): string {
-  return `operations[${index}] (${op.op}${op.table ? ` on ${op.table}` : ''})`;
-}
-
 /** Runs VALIDATE CONSTRAINT (scans without blocking writers) and reports the outcome as a check. */
 export async function validateConstraint(ctx: OpContext, tableName: string, constraint: string, label: string) {
   try {
@@ -62,7 +59,7 @@ export async function validateConstraint(ctx: OpContext, tableName: string, cons
       (c: ClientBase) => c.query(`ALTER TABLE ${table(ctx, tableName)} VALIDATE CONSTRAINT ${qi(constraint)}`), { noStatementTimeout: true });
     return { name: label, ok: true, detail: `constraint ${constraint} on ${ctx.schema}.${tableName} is valid` };
   } catch (err) {
-    const code = (err as { code?: string }).code;
+    const code = pgCode(err);
     if (code === '23514' || code === '23503' || code === '23502') {
       return { name: label, ok: false, detail: `constraint ${constraint} on ${ctx.schema}.${tableName} does not hold for existing rows: ${(err as Error).message}` };
     }

@@ -3,11 +3,14 @@
  * source's primary key. Triggers copy old-version writes of the source into the new table, and new-version
  * writes of the new table back into the source's columns, so both versions see every write.
  */
+import { describeOp } from '../definition';
 import { MoveColumnsOperation } from '../types';
+import { primaryKey } from '../catalog';
+import { pgCode } from '../ddl';
 import { qi } from '../sql';
 import { dropTriggerFunctionSql, rowTriggerSql, triggerFunction } from '../triggers';
 import { OpContext, OperationImpl } from './operation';
-import { columnList, notNullCheckName, requireExistingColumn, requireTable, table, where } from './helpers';
+import { columnList, notNullCheckName, requireExistingColumn, requireTable, table } from './helpers';
 import { log } from '../../shared/log';
 
 const SOURCE = '_src';
@@ -18,16 +21,14 @@ function keyOf(op: MoveColumnsOperation, pk: string): string {
   return op.key ?? pk;
 }
 
+/** The source table's (single-column, see check) primary key. */
 async function sourceKey(ctx: OpContext, op: MoveColumnsOperation): Promise<string> {
-  const r = await ctx.client.query(
-    `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-     WHERE i.indrelid = $1::regclass AND i.indisprimary`, [table(ctx, op.table)]);
-  return r.rows[0].attname;
+  return (await primaryKey(ctx.client, ctx.schema, op.table))[0].name;
 }
 
 export const moveColumns: OperationImpl<MoveColumnsOperation> = {
   check(op, ctx, index) {
-    const w = where(index, op);
+    const w = describeOp(index, op);
     const problems = requireTable(ctx, w, op.table);
     if (problems.length) return problems;
     const t = ctx.catalog.get(op.table)!;
@@ -155,7 +156,7 @@ async function restoreNotNull(ctx: OpContext, tableName: string, column: string)
       await c.query(`ALTER TABLE ${t} DROP CONSTRAINT ${qi(check)}`);
     });
   } catch (err) {
-    if ((err as { code?: string }).code !== '23514') throw err;
+    if (pgCode(err) !== '23514') throw err;
     await ctx.ddl.transaction(`drop NOT NULL check on ${tableName}.${column}`, (c) => c.query(`ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${qi(check)}`));
     log('warn', 'column left nullable after rollback: rows written by the new version have no value for it', { table: tableName, column, triggerFunction: triggerFunction(ctx, SOURCE) });
   }

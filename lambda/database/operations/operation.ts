@@ -38,6 +38,11 @@ export interface OpContext {
   readonly index: number;
   /** The new version schema (views). */
   readonly versionSchema: string;
+  /**
+   * `table.column` of the added columns whose default is volatile (CheckContext.volatileDefaults, probed once by
+   * the engine). Known during start (expand, triggers); empty in the later actions, which do not use it.
+   */
+  readonly volatileDefaults: ReadonlySet<string>;
 }
 
 export interface PlanStepDescription {

@@ -1,8 +1,9 @@
 /** createTable and dropTable. */
+import { describeOp } from '../definition';
 import { CreateTableOperation, DropTableOperation, ColumnDefinition } from '../types';
 import { qi } from '../sql';
 import { OperationImpl } from './operation';
-import { columnList, table, where } from './helpers';
+import { columnList, table } from './helpers';
 
 export function columnSql(c: ColumnDefinition, opts: { allowKeys: boolean }): string {
   const parts = [qi(c.name), c.type];
@@ -15,7 +16,7 @@ export function columnSql(c: ColumnDefinition, opts: { allowKeys: boolean }): st
 
 export const createTable: OperationImpl<CreateTableOperation> = {
   check(op, ctx, index) {
-    return ctx.catalog.has(op.table) ? [`${where(index, op)}: table ${ctx.schema}.${op.table} already exists`] : [];
+    return ctx.catalog.has(op.table) ? [`${describeOp(index, op)}: table ${ctx.schema}.${op.table} already exists`] : [];
   },
   plan(op, ctx) {
     return [{
@@ -36,10 +37,10 @@ export const createTable: OperationImpl<CreateTableOperation> = {
 export const dropTable: OperationImpl<DropTableOperation> = {
   check(op, ctx, index) {
     const t = ctx.catalog.get(op.table);
-    if (!t) return [`${where(index, op)}: table names ${ctx.schema}.${op.table}, which does not exist`];
+    if (!t) return [`${describeOp(index, op)}: table names ${ctx.schema}.${op.table}, which does not exist`];
     const foreign = t.referencedBy.filter((r) => !r.startsWith(`${op.table}.`));
     return foreign.length > 0
-      ? [`${where(index, op)}: expected no foreign keys of other tables to reference it, found ${foreign.join(', ')}; drop them first (sql operation) or drop those tables in the same migration`]
+      ? [`${describeOp(index, op)}: expected no foreign keys of other tables to reference it, found ${foreign.join(', ')}; drop them first (sql operation) or drop those tables in the same migration`]
       : [];
   },
   plan(op, ctx) {
