@@ -5,10 +5,10 @@ import {
 } from '../shared/contracts';
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
-import { describeRule, elbv2 } from './elbv2';
+import { elbv2, listRules } from './elbv2';
 import { actionsWithWeights, readRawWeights } from './forward-action';
 import {
-  DesiredSegmentRoute, isDesiredSegmentRoute, readSegmentRoute, reconcileSegmentRoute, SegmentRuleState,
+  DesiredSegmentRoute, isDesiredSegmentRoute, reconcileSegmentRoute, SegmentRuleState, segmentRouteOf,
 } from './segment-route';
 import { checkTargets } from './target-health';
 import { publishTrafficWeights } from './weight-metrics';
@@ -56,6 +56,7 @@ export class AlbRouter {
   /** Live weights, the live color (null while split) and the segment route. */
   async describe(): Promise<RouterDescribeResult> {
     const state = await this.read();
+    if (state.segment.problem) throw state.segment.problem;
     return { weights: state.weights, liveColor: liveColorOf(state.weights), segmentRoute: state.segment.route };
   }
 
@@ -80,6 +81,9 @@ export class AlbRouter {
 
   private async apply(desired: DesiredRoute): Promise<RouterShiftResult> {
     const before = await this.read();
+    // A shift that routes segments needs the segment priority to hold a valid segment route (or nothing): refuse
+    // before any write. A rollback goes on: it restores the production weights whatever that rule holds.
+    if (desired.segmentRoute && before.segment.problem) throw before.segment.problem;
     // Production weights first: a rollback restores traffic before it tidies the segment route.
     const weightsChanged = !sameWeights(before.weights, desired.weights);
     if (weightsChanged) await this.writeWeights(before.liveRule, desired.weights);
@@ -122,14 +126,15 @@ export class AlbRouter {
     }
   }
 
+  /** One listing of the listener's rules: the live rule (by ARN) and the rule at the segment priority. */
   private async read(): Promise<RouteState> {
     const ruleArn = this.config.liveRuleArn;
-    const liveRule = await describeRule(ruleArn);
+    const rules = await listRules(this.config.listenerArn);
+    const liveRule = rules.find((r) => r.RuleArn === ruleArn);
     if (!liveRule) {
       throw new ZdtError(ErrorName.ROUTE_INVALID, `${LIVE_RULE} ${ruleArn} does not exist on listener ${this.config.listenerArn}: expected the rule of the live-route custom resource`);
     }
     const weights = toPercentages(readRawWeights(liveRule, this.config.targetGroupArns, LIVE_RULE), ruleArn);
-    const segment = await readSegmentRoute(this.config);
-    return { liveRule, weights, segment };
+    return { liveRule, weights, segment: segmentRouteOf(this.config, rules) };
   }
 }

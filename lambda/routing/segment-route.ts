@@ -6,7 +6,7 @@ import {
   headerCondition, headerValues, isHeaderCondition, matchEvaluations, MAX_VALUES_PER_RULE, sameConditions, sameValueSet,
   writableCondition,
 } from './conditions';
-import { isRuleNotFound, elbv2, ruleAtPriority } from './elbv2';
+import { isRuleNotFound, elbv2 } from './elbv2';
 import { forwardAction, forwardTuples, NO_STICKINESS, readRawWeights } from './forward-action';
 import { FULL_WEIGHT, liveColorOf, toPercentages, weightsFor } from './weights';
 
@@ -25,27 +25,42 @@ export interface DesiredSegmentRoute {
 }
 
 export interface SegmentRuleState {
+  /** The rule at the segment priority, whatever it is. */
   readonly rule: Rule | undefined;
+  /** The segment route it holds; null without a rule, or when the rule is not a valid segment route. */
   readonly route: SegmentRoute | null;
+  /** The rule carries a condition on the segment header: it was made by a router, whatever its state now. */
+  readonly ours: boolean;
+  /** Why the rule at the segment priority is not a valid segment route (ROUTE_INVALID), if it is not. */
+  readonly problem?: ZdtError;
 }
 
 const SEGMENT_RULE = 'Segment rule';
 
-/** Reads the segment rule (found by priority and header name on the listener). */
-export async function readSegmentRoute(config: RouterConfig): Promise<SegmentRuleState> {
-  const rule = await ruleAtPriority(config.listenerArn, config.segmentRulePriority);
-  if (!rule) return { rule: undefined, route: null };
+/**
+ * The segment route held by the rule at the segment priority (from the listener's rules). A rule that is not a
+ * valid segment route is reported as a `problem`, not thrown: a shift refuses on it, but a rollback must restore
+ * the production weights first whatever that rule holds.
+ */
+export function segmentRouteOf(config: RouterConfig, rules: readonly Rule[]): SegmentRuleState {
+  const rule = rules.find((r) => r.Priority === String(config.segmentRulePriority));
+  if (!rule) return { rule: undefined, route: null, ours: false };
   const headers = (rule.Conditions ?? []).filter((c) => isHeaderCondition(c, config.segmentHeader));
+  const invalid = (ours: boolean, message: string): SegmentRuleState => ({ rule, route: null, ours, problem: new ZdtError(ErrorName.ROUTE_INVALID, message) });
   if (headers.length !== 1) {
-    throw new ZdtError(ErrorName.ROUTE_INVALID, `Priority ${config.segmentRulePriority} of listener ${config.listenerArn} is held by rule ${rule.RuleArn}, which is not a segment route: expected one http-header condition on ${config.segmentHeader}, found ${headers.length}`);
+    return invalid(headers.length > 1, `Priority ${config.segmentRulePriority} of listener ${config.listenerArn} is held by rule ${rule.RuleArn}, which is not a segment route: expected one http-header condition on ${config.segmentHeader}, found ${headers.length}`);
   }
   const ruleArn = rule.RuleArn ?? '';
-  const weights = toPercentages(readRawWeights(rule, config.targetGroupArns, SEGMENT_RULE), ruleArn);
-  const color = liveColorOf(weights);
-  if (!color) {
-    throw new ZdtError(ErrorName.ROUTE_INVALID, `${SEGMENT_RULE} ${ruleArn} must forward all its traffic to one color; found blue ${weights.blue} / green ${weights.green}`);
+  let color: Color | null;
+  try {
+    const weights = toPercentages(readRawWeights(rule, config.targetGroupArns, SEGMENT_RULE), ruleArn);
+    color = liveColorOf(weights);
+    if (!color) return invalid(true, `${SEGMENT_RULE} ${ruleArn} must forward all its traffic to one color; found blue ${weights.blue} / green ${weights.green}`);
+  } catch (err) {
+    if (err instanceof ZdtError) return invalid(true, err.message);
+    throw err;
   }
-  return { rule, route: { ruleArn, color, segments: headerValues(headers[0]) } };
+  return { rule, route: { ruleArn, color, segments: headerValues(headers[0]) }, ours: true };
 }
 
 /** True when the route read back is the desired one (segments compared as a set). */
@@ -77,7 +92,8 @@ export async function reconcileSegmentRoute(
   config: RouterConfig, liveRule: Rule, current: SegmentRuleState, desired: DesiredSegmentRoute | null,
 ): Promise<boolean> {
   if (!desired) {
-    if (!current.rule?.RuleArn) return false;
+    // Only a rule on the segment header is ours to remove (a broken one too); another rule at that priority is not.
+    if (!current.rule?.RuleArn || !current.ours) return false;
     const ruleArn = current.rule.RuleArn;
     try {
       await awsCall(`DeleteRule(${ruleArn})`, () => elbv2().send(new DeleteRuleCommand({ RuleArn: ruleArn })));

@@ -58,7 +58,7 @@ function forgetCalls(): void {
 function readBackWaits(): number[] {
   const firstWrite = fakes.aws.calls.findIndex((c) => c.service === 'elbv2' && !c.command.startsWith('Describe'));
   const reads = fakes.aws.calls.slice(firstWrite)
-    .filter((c) => c.command === 'DescribeRules' && (c.input as DescribeRulesInput).RuleArns?.includes(liveRuleArn))
+    .filter((c) => c.command === 'DescribeRules' && (c.input as DescribeRulesInput).ListenerArn === alb.listenerArn)
     .map((c) => c.time);
   return reads.slice(1).map((time, i) => time - reads[i]);
 }
@@ -213,10 +213,26 @@ describe('ALB router', () => {
       expect(alb.rule(segmentArn)).toBeUndefined();
     });
 
+    test('reads the live rule and the segment rule with one listing of the listener per read', async () => {
+      configure({ [blue]: 100, [green]: 0 });
+      await handler({ action: 'shift', targetColor: 'green', percent: 10, segments: [] });
+      const describes = alb.sent<DescribeRulesInput>('DescribeRules');
+      expect(describes).toHaveLength(2); // before the write, and the read-back
+      expect(describes.every((d) => d.ListenerArn === alb.listenerArn && d.RuleArns === undefined)).toBe(true);
+    });
+
+    test('refuses a segment shift, before any write, when the segment priority holds a broken segment rule', async () => {
+      configure({ [blue]: 100, [green]: 0 });
+      alb.addRule(alb.listenerArn, SEGMENT_PRIORITY, [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: HEADER, Values: ['internal'] } }],
+        [forwardTo({ [blue]: 50, [green]: 50 })]);
+      await expect(handler({ action: 'shift', targetColor: 'green', percent: 10, segments: ['internal'] })).rejects.toMatchObject({ name: ErrorName.ROUTE_INVALID });
+      expect(writes()).toEqual([]);
+    });
+
     test('succeeds when the read-back settles after eventual consistency', async () => {
       configure({ [blue]: 100, [green]: 0 });
-      // The first read-back (the live rule, then the listener's rules) still shows the old weights.
-      fakes.aws.alb.lagReads({ rule: liveRuleArn, reads: 2 });
+      // The first read-back (one listing of the listener's rules) still shows the old weights.
+      fakes.aws.alb.lagReads({ rule: liveRuleArn, reads: 1 });
       const result = await handler({ action: 'shift', targetColor: 'green', percent: 50, segments: [] });
       expect(result).toMatchObject({ changed: true, after: { blue: 50, green: 50 } });
       expect(readBackWaits()).toEqual([VERIFY_BACKOFF_MS]);
@@ -287,6 +303,24 @@ describe('ALB router', () => {
   });
 
   describe('rollback', () => {
+    test('restores 100% stable, then removes a broken segment rule, whatever that rule holds', async () => {
+      configure({ [blue]: 30, [green]: 70 });
+      const broken = alb.addRule(alb.listenerArn, SEGMENT_PRIORITY, [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: HEADER, Values: ['beta'] } }],
+        [forwardTo({ [blue]: 50, [green]: 50 })]);
+      await expect(handler({ action: 'rollback', stableColor: 'blue' })).resolves.toMatchObject({ after: { blue: 100, green: 0 }, segmentRoute: null });
+      expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 100, [green]: 0 });
+      expect(alb.rule(broken)).toBeUndefined();
+      expect(writes()).toEqual(['ModifyRule live', 'DeleteRule segment']);
+    });
+
+    test('restores 100% stable and leaves alone a rule of someone else at the segment priority', async () => {
+      configure({ [blue]: 30, [green]: 70 });
+      const foreign = alb.addRule(alb.listenerArn, SEGMENT_PRIORITY, [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/admin/*'] } }],
+        [forwardTo({ [blue]: 1 })]);
+      await expect(handler({ action: 'rollback', stableColor: 'blue' })).resolves.toMatchObject({ after: { blue: 100, green: 0 } });
+      expect(alb.rule(foreign)).toBeDefined();
+    });
+
     test('restores all traffic to the stable color before it removes the segment route, and verifies', async () => {
       configure({ [blue]: 70, [green]: 30 });
       const segmentArn = addSegmentRule('green', ['internal', 'beta']);
