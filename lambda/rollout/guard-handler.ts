@@ -1,17 +1,30 @@
 import { readConfig } from '../shared/config';
-import { ErrorName, GuardConfig, GuardResult } from '../shared/contracts';
-import { ZdtError } from '../shared/errors';
+import { CONFIG_ENV, GuardConfig, GuardResult } from '../shared/contracts';
+import { requireObject, requireString } from '../shared/validate';
+import { parseRouterConfig } from '../routing/router-request';
 import { guardEndedExecution } from './guard';
+import { parseLockConfig } from './lock-request';
+
+const EVENT = 'Guard event';
+const CONFIG = `Guard ${CONFIG_ENV}`;
+
+/** Validates the guard's configuration: the router's and the lock's, checked as theirs are. */
+export function parseGuardConfig(raw: unknown): GuardConfig {
+  const obj = requireObject(raw, CONFIG, CONFIG_ENV);
+  return {
+    router: parseRouterConfig(obj.router),
+    lock: parseLockConfig(obj.lock),
+    eventBusName: obj.eventBusName === undefined ? undefined : requireString(obj, 'eventBusName', CONFIG),
+  };
+}
 
 /**
  * Target of the EventBridge rule on "Step Functions Execution Status Change" (ABORTED, TIMED_OUT, FAILED) of the
- * rollout state machine. EventBridge retries the invocation when it throws.
+ * rollout state machine. Lambda retries the (asynchronous) invocation when it throws.
  */
-export async function handler(event: { detail?: { executionArn?: unknown; status?: unknown } }): Promise<GuardResult> {
-  const executionArn = event?.detail?.executionArn;
-  const status = event?.detail?.status;
-  if (typeof executionArn !== 'string' || typeof status !== 'string') {
-    throw new ZdtError(ErrorName.INVALID_REQUEST, `Guard event: "detail.executionArn" and "detail.status" must be strings; got ${JSON.stringify(event?.detail)}`);
-  }
-  return guardEndedExecution(readConfig<GuardConfig>(), { executionArn, status });
+export async function handler(event: unknown): Promise<GuardResult> {
+  const detail = requireObject(requireObject(event, EVENT).detail, EVENT, 'detail');
+  const executionArn = requireString(detail, 'executionArn', `${EVENT} detail`);
+  const status = requireString(detail, 'status', `${EVENT} detail`);
+  return guardEndedExecution(parseGuardConfig(readConfig<unknown>()), { executionArn, status });
 }

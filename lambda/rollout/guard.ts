@@ -1,11 +1,9 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { clock } from '../shared/clock';
-import { EVENT_SOURCE, GuardConfig, GuardResult, isColor, RolloutEvent, StateTable } from '../shared/contracts';
+import { EVENT_SOURCE, GuardConfig, GuardResult, RolloutEvent } from '../shared/contracts';
 import { awsCall } from '../shared/errors';
 import { log } from '../shared/log';
 import { AlbRouter } from '../routing/alb-router';
-import { dynamoDb } from './dynamodb';
+import { readLock, releaseLock } from './lock';
 
 /**
  * The execution guard: the safety net for an execution that ended without cleaning up after itself, because it
@@ -25,32 +23,16 @@ export interface ExecutionEnded {
 
 export async function guardEndedExecution(config: GuardConfig, ended: ExecutionEnded): Promise<GuardResult> {
   const { lock } = config;
-  const key = { [StateTable.PARTITION_KEY]: { S: lock.service } };
-  const item = (await awsCall(`GetItem(${lock.tableName}, ${lock.service})`, () => dynamoDb().send(new GetItemCommand({
-    TableName: lock.tableName, Key: key, ConsistentRead: true,
-  })))).Item;
-  const owner = item?.[StateTable.LOCK_OWNER]?.S;
-  if (owner !== ended.executionArn) {
-    const reason = owner === undefined ? 'the execution released its lock' : `the lock belongs to ${owner}`;
+  const state = await readLock(lock);
+  if (state.owner !== ended.executionArn) {
+    const reason = state.owner === undefined ? 'the execution released its lock' : `the lock belongs to ${state.owner}`;
     log('info', 'guard: nothing to restore', { ...ended, reason });
     return { ...ended, action: 'none', reason };
   }
-  const recorded = item?.[StateTable.LIVE_COLOR]?.S;
-  const liveColor = isColor(recorded) ? recorded : lock.initialLiveColor;
+  const liveColor = state.recordedLiveColor;
   // Traffic first, verified (the router reads it back), exactly as the state machine's rollback.
   const restored = await new AlbRouter(config.router).rollback(liveColor);
-  await awsCall(`UpdateItem(${lock.tableName}, ${lock.service})`, () => dynamoDb().send(new UpdateItemCommand({
-    TableName: lock.tableName,
-    Key: key,
-    ConditionExpression: '#owner = :owner',
-    UpdateExpression: 'SET #updated = :now REMOVE #owner, #expires, #token, #paused, #abort, #abortReason',
-    ExpressionAttributeNames: {
-      '#owner': StateTable.LOCK_OWNER, '#expires': StateTable.LOCK_EXPIRES_AT, '#token': StateTable.PAUSE_TOKEN,
-      '#paused': StateTable.PAUSED_STEP, '#abort': StateTable.ABORT_REQUESTED, '#abortReason': StateTable.ABORT_REASON,
-      '#updated': StateTable.UPDATED_AT,
-    },
-    ExpressionAttributeValues: { ':owner': { S: ended.executionArn }, ':now': { S: new Date(clock().now()).toISOString() } },
-  })));
+  await releaseLock(lock, ended.executionArn);
   const reason = `execution ended ${ended.status} while holding the lock`;
   const detail = {
     service: lock.service,

@@ -1,6 +1,6 @@
 import { AttributeValue, GetItemCommand, ReturnValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { clock } from '../shared/clock';
-import { ErrorName, isColor, LockAcquireResult, LockConfig, StateTable } from '../shared/contracts';
+import { Color, ErrorName, isColor, LockAcquireResult, LockConfig, StateTable } from '../shared/contracts';
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
 import { dynamoDb } from './dynamodb';
@@ -25,6 +25,13 @@ const NAMES = {
   '#expires': StateTable.LOCK_EXPIRES_AT,
   '#updated': StateTable.UPDATED_AT,
 };
+/** What belongs to one rollout and goes with its lock: the pause token and step, the operator's abort request. */
+const ROLLOUT_NAMES = {
+  '#token': StateTable.PAUSE_TOKEN,
+  '#step': StateTable.PAUSED_STEP,
+  '#abort': StateTable.ABORT_REQUESTED,
+  '#reason': StateTable.ABORT_REASON,
+};
 
 function nowSeconds(): number {
   return Math.floor(clock().now() / MS_PER_SECOND);
@@ -42,13 +49,50 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === CONDITIONAL_CHECK_FAILED;
 }
 
-/** Who holds the service's lock now, read consistently. */
-async function readHolder(config: LockConfig): Promise<{ owner?: string; expiresAt?: number }> {
+/** The service's state item as the lock sees it. */
+export interface LockState {
+  readonly owner?: string;
+  /** Epoch seconds. */
+  readonly expiresAt?: number;
+  /** The live color the table records (initialLiveColor when it records none). */
+  readonly recordedLiveColor: Color;
+}
+
+/** The live color an item records; INVALID_REQUEST when it records something that is not a color. */
+function recordedLiveColorOf(config: LockConfig, item: Record<string, AttributeValue> | undefined): Color {
+  const recorded = item?.[StateTable.LIVE_COLOR]?.S;
+  if (recorded !== undefined && !isColor(recorded)) {
+    throw new ZdtError(ErrorName.INVALID_REQUEST, `Table ${config.tableName} records live color ${JSON.stringify(recorded)} for service ${config.service}; expected "blue" or "green"`);
+  }
+  return recorded ?? config.initialLiveColor;
+}
+
+/** Who holds the service's lock now, and the recorded live color, read consistently. */
+export async function readLock(config: LockConfig): Promise<LockState> {
   const out = await awsCall(`GetItem(${config.tableName}, ${config.service})`, () => dynamoDb().send(new GetItemCommand({
     TableName: config.tableName, Key: key(config), ConsistentRead: true,
   })));
   const expires = out.Item?.[StateTable.LOCK_EXPIRES_AT]?.N;
-  return { owner: out.Item?.[StateTable.LOCK_OWNER]?.S, expiresAt: expires === undefined ? undefined : Number(expires) };
+  return {
+    owner: out.Item?.[StateTable.LOCK_OWNER]?.S,
+    expiresAt: expires === undefined ? undefined : Number(expires),
+    recordedLiveColor: recordedLiveColorOf(config, out.Item),
+  };
+}
+
+/**
+ * Releases the lock `owner` holds, with what belongs to its rollout (pause token, abort request). The state
+ * machine releases its own lock natively (lib/private/rollout-definition.ts); the guard releases a dead one here.
+ */
+export async function releaseLock(config: LockConfig, owner: string): Promise<void> {
+  await awsCall(`UpdateItem(${config.tableName}, ${config.service})`, () => dynamoDb().send(new UpdateItemCommand({
+    TableName: config.tableName,
+    Key: key(config),
+    ConditionExpression: '#owner = :owner',
+    UpdateExpression: 'SET #updated = :updated REMOVE #owner, #expires, #token, #step, #abort, #reason',
+    ExpressionAttributeNames: { ...NAMES, ...ROLLOUT_NAMES },
+    ExpressionAttributeValues: { ':owner': { S: owner }, ':updated': { S: new Date(clock().now()).toISOString() } },
+  })));
 }
 
 /**
@@ -67,13 +111,7 @@ export async function acquireLock(config: LockConfig, owner: string, ttlSeconds:
       Key: key(config),
       UpdateExpression: 'SET #owner = :owner, #expires = :expires, #updated = :updated REMOVE #token, #step, #abort, #reason',
       ConditionExpression: 'attribute_not_exists(#owner) OR #expires < :now OR #owner = :owner',
-      ExpressionAttributeNames: {
-        ...NAMES,
-        '#token': StateTable.PAUSE_TOKEN,
-        '#step': StateTable.PAUSED_STEP,
-        '#abort': StateTable.ABORT_REQUESTED,
-        '#reason': StateTable.ABORT_REASON,
-      },
+      ExpressionAttributeNames: { ...NAMES, ...ROLLOUT_NAMES },
       ExpressionAttributeValues: {
         ':owner': { S: owner },
         ':expires': { N: String(expiresAt) },
@@ -85,17 +123,13 @@ export async function acquireLock(config: LockConfig, owner: string, ttlSeconds:
     attributes = out.Attributes;
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
-    const holder = await readHolder(config);
+    const holder = await readLock(config);
     if (holder.owner === undefined || holder.expiresAt === undefined || holder.expiresAt < now || holder.owner === owner) {
       throw new ZdtError(ErrorName.RETRYABLE, `The lock of service ${config.service} (table ${config.tableName}) changed hands while ${owner} was taking it; try again`);
     }
     throw new ZdtError(ErrorName.ROLLOUT_IN_PROGRESS, `Service ${config.service} already has a rollout in progress: execution ${holder.owner} holds its lock (table ${config.tableName}) until ${iso(holder.expiresAt)}. Wait for that rollout to end; the lock of a crashed execution expires at that time.`);
   }
-  const recorded = attributes?.[StateTable.LIVE_COLOR]?.S;
-  if (recorded !== undefined && !isColor(recorded)) {
-    throw new ZdtError(ErrorName.INVALID_REQUEST, `Table ${config.tableName} records live color ${JSON.stringify(recorded)} for service ${config.service}; expected "blue" or "green"`);
-  }
-  const recordedLiveColor = recorded ?? config.initialLiveColor;
+  const recordedLiveColor = recordedLiveColorOf(config, attributes);
   log('info', 'lock acquired', { service: config.service, owner, expiresAt: iso(expiresAt), recordedLiveColor });
   return { owner, expiresAt, recordedLiveColor };
 }
@@ -121,7 +155,7 @@ export async function pauseRollout(config: LockConfig, owner: string, taskToken:
     })));
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
-    const holder = await readHolder(config);
+    const holder = await readLock(config);
     const held = holder.owner === undefined ? 'nobody holds it' : `execution ${holder.owner} holds it until ${holder.expiresAt === undefined ? 'an unknown time' : iso(holder.expiresAt)}`;
     throw new ZdtError(ErrorName.ROLLOUT_IN_PROGRESS, `Execution ${owner} cannot pause step ${step} of service ${config.service}: it does not hold the service's lock in table ${config.tableName} (${held})`);
   }
