@@ -4,8 +4,6 @@
  * handlers. `rehearse()` is create + run + summarize + dispose; tests that need several executions in one world
  * (a crashed execution, then another after its lock expired) use a Simulation directly.
  */
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { mockClient } from 'aws-sdk-client-mock';
 import { setClock } from '../lambda/shared/clock';
 import { Color, COLORS, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
@@ -13,7 +11,7 @@ import type { AslDefinition } from './asl';
 import { estimateCost } from './cost';
 import { Deployer, DeployedLiveRoute, StackTemplate } from './deployer';
 import { dynamoDbIntegrations } from './dynamodb-integration';
-import { AwsFakes, forwardWeightsOf, PutEventsParams, PutEventsResult } from './fakes';
+import { AwsFakes, forwardWeightsOf, PutEventsParams } from './fakes';
 import { bindHandlers, handlerFunctionsOf, HandlerFunctionInfo } from './handlers';
 import type { RehearsalOutcome, RehearsalResult, RehearsalSummary, TimelineEntry } from './result';
 import { IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, TaskTokenDecision, TaskTokenHandler, TimelineEvent } from './runner';
@@ -44,8 +42,6 @@ const ROLLBACK_STATE = 'Rollback';
 const JUDGE_STATE = 'Judge';
 /** Handler (cdk-zero-downtime:handler) of the rollout's guard, the ExecutionEnded rule's target. */
 const GUARD_HANDLER = 'guard';
-/** HTTP status of a successful AWS response. */
-const HTTP_OK = 200;
 /** Errors a preflight refusal ends with. */
 const REFUSAL_ERRORS: ReadonlySet<string> = new Set([ErrorName.ROLLOUT_IN_PROGRESS, ErrorName.TARGETS_UNHEALTHY, ErrorName.ALARM_NOT_FOUND,
   ErrorName.ALREADY_LIVE, ErrorName.ROUTE_INVALID, ErrorName.INVALID_REQUEST]);
@@ -440,11 +436,8 @@ export class Simulation implements SimulationWorld {
     });
     return {
       ...dynamoDbIntegrations(),
-      'events:putEvents': (params) => named('EventBridge', async () => {
-        const out = await this.aws.events.putEvents(params as PutEventsParams);
-        this.bus.accepted(params as PutEventsParams, out);
-        return out;
-      }),
+      // The accepted events reach the rules through aws.events.onDeliver (setUpEventBridge).
+      'events:putEvents': (params) => named('EventBridge', () => this.aws.events.putEvents(params as PutEventsParams)),
       'sns:publish': (params) => named('SNS', () => this.aws.sns.publish(params as never)),
       'aws-sdk:cloudwatch:putMetricData': (params) => named('CloudWatch', () => this.aws.invoke('cloudwatch', 'PutMetricData', params)),
     };
@@ -479,8 +472,8 @@ export class Simulation implements SimulationWorld {
   }
 
   /**
-   * The rules of every deployed stack on the simulated EventBridge, and the EventBridge SDK client (the guard's
-   * PutEvents) routed to the fake recorder and then to the rules.
+   * The rules of every deployed stack on the simulated EventBridge; every PutEvents the fakes accept (the guard's
+   * SDK client, the state machine's integration) reaches them.
    */
   private setUpEventBridge(): void {
     const bound = new Map<string, { lambdas: Map<string, LambdaFunctionHandler>; functions: HandlerFunctionInfo[] } | undefined>();
@@ -518,13 +511,7 @@ export class Simulation implements SimulationWorld {
       asyncRetryAttempts: (stackName, functionName) => retries.get(stackName)?.get(functionName),
       onTimeline: (at, kind, text) => this.emit({ atMs: at - this.originMs, kind, text }),
     });
-    const stub = mockClient(EventBridgeClient);
-    stub.on(PutEventsCommand).callsFake(async (input: PutEventsParams) => {
-      const out = await this.aws.invoke('events', 'PutEvents', input) as PutEventsResult;
-      this.bus.accepted(input, out);
-      return { ...out, $metadata: { httpStatusCode: HTTP_OK, attempts: 1, totalRetryDelay: 0 } };
-    });
-    this.restorers.push(() => stub.restore());
+    this.restorers.push(this.aws.events.onDeliver((params, result) => this.bus.accepted(params, result)));
   }
 
   /** What Step Functions sends to the default bus when an execution ends ("Step Functions Execution Status Change"). */

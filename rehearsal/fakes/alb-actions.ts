@@ -1,7 +1,8 @@
 /**
  * Listener and rule actions of the fake ALB: validation with ALB's limits and the normalized shape
  * DescribeRules / DescribeListeners return (a forward to one target group is reported both as
- * TargetGroupArn and as a ForwardConfig with weight 1 and stickiness off, as ALB does).
+ * TargetGroupArn and as a ForwardConfig with weight 1 and stickiness off, as ALB does). The fake stores an
+ * authenticate-oidc action's client secret; like ALB, it never returns it (`withoutClientSecrets`).
  */
 import type { Action, ForwardActionConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsError } from './aws-errors';
@@ -80,10 +81,32 @@ function normalizeForward(action: Action, at: string, checkTargetGroup: TargetGr
 }
 
 /**
- * Validates a list of actions (a rule's or a listener's default actions) and returns the
- * normalized copy, sorted by Order.
+ * An authenticate-oidc action as stored: with its client secret, either given or, with UseExistingClientSecret,
+ * the one of the authenticate-oidc action it replaces (ModifyRule / ModifyListener).
  */
-export function normalizeActions(actions: readonly Action[] | undefined, label: string, checkTargetGroup: TargetGroupCheck): Action[] {
+function normalizeOidc(action: Action, at: string, label: string, existing: readonly Action[]): Action {
+  const where = `${at}.authenticateOidcConfig`;
+  if (!action.AuthenticateOidcConfig) throw validationError(`The authenticate-oidc action at '${at}' of ${label} must have '${where}'`);
+  const { UseExistingClientSecret: useExisting, ...config } = deepClone(action.AuthenticateOidcConfig);
+  if (config.ClientSecret === undefined || config.ClientSecret === '') {
+    if (!useExisting) {
+      throw validationError(`The authenticate-oidc action at '${at}' of ${label} must specify '${where}.clientSecret' or set '${where}.useExistingClientSecret' to true; it has neither`);
+    }
+    const stored = existing.find((a) => a.Type === 'authenticate-oidc' && a.AuthenticateOidcConfig?.ClientSecret)?.AuthenticateOidcConfig?.ClientSecret;
+    if (stored === undefined) {
+      throw validationError(`'${where}.useExistingClientSecret' is true, but ${label} has no authenticate-oidc action with a client secret to keep`);
+    }
+    config.ClientSecret = stored;
+  }
+  return { ...deepClone(action), AuthenticateOidcConfig: config };
+}
+
+/**
+ * Validates a list of actions (a rule's or a listener's default actions) and returns the
+ * normalized copy, sorted by Order. `existing` are the actions they replace (for UseExistingClientSecret).
+ */
+export function normalizeActions(actions: readonly Action[] | undefined, label: string, checkTargetGroup: TargetGroupCheck,
+  existing: readonly Action[] = []): Action[] {
   if (!actions || actions.length === 0) throw validationError(`At least one action must be specified for ${label}`);
   const orders = new Set<number>();
   let terminal = 0;
@@ -122,6 +145,9 @@ export function normalizeActions(actions: readonly Action[] | undefined, label: 
         out = { Type: 'redirect', RedirectConfig: { Protocol: '#{protocol}', Port: '#{port}', Host: '#{host}', Path: '/#{path}', Query: '#{query}', ...action.RedirectConfig, StatusCode: status } };
         break;
       }
+      case 'authenticate-oidc':
+        out = normalizeOidc(action, at, label, existing);
+        break;
       default:
         out = deepClone(action);
     }
@@ -139,6 +165,15 @@ export function normalizeActions(actions: readonly Action[] | undefined, label: 
     throw validationError(`The forward, redirect or fixed-response action must be the last action of ${label}`);
   }
   return sorted;
+}
+
+/** Copies of actions as ALB describes them: without the client secret of authenticate-oidc actions. */
+export function withoutClientSecrets(actions: readonly Action[]): Action[] {
+  return actions.map((action) => {
+    const copy = deepClone(action);
+    if (copy.AuthenticateOidcConfig) delete copy.AuthenticateOidcConfig.ClientSecret;
+    return copy;
+  });
 }
 
 /** The weight of each target group of the forward action, or undefined when the actions do not forward. */

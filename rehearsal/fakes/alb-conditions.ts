@@ -7,6 +7,8 @@ import { awsError } from './aws-errors';
 
 /** ALB quota: condition values per rule (all conditions together). */
 export const MAX_CONDITION_VALUES_PER_RULE = 5;
+/** ALB quota: values of one condition. */
+export const MAX_VALUES_PER_CONDITION = 3;
 /** ALB limit: characters of a path-pattern or host-header value. */
 export const MAX_CONDITION_VALUE_LENGTH = 128;
 /** ALB limit: characters of an http-header condition's header name. */
@@ -81,6 +83,9 @@ export function normalizeConditions(conditions: readonly RuleCondition[] | undef
     }
     const values = valuesOf(condition);
     if (values.length === 0) throw validationError(`The '${field}' condition at '${at}' must have at least one value`);
+    if (values.length > MAX_VALUES_PER_CONDITION) {
+      throw validationError(`The '${field}' condition at '${at}' can only have '${MAX_VALUES_PER_CONDITION}' values; it has ${values.length} (${ruleLabel})`);
+    }
     valueCount += values.length;
     if (valueCount > MAX_CONDITION_VALUES_PER_RULE) {
       throw validationError(`A rule can only have '${MAX_CONDITION_VALUES_PER_RULE}' condition values; ${ruleLabel} has ${conditions.reduce((n, c) => n + valuesOf(c).length, 0)}`);

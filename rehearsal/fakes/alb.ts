@@ -26,7 +26,7 @@ import type {
   SetRulePrioritiesOutput, Tag, TargetGroup, TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Clock } from '../../lambda/shared/clock';
-import { forwardWeightsOf, normalizeActions, targetGroupsOf } from './alb-actions';
+import { forwardWeightsOf, normalizeActions, targetGroupsOf, withoutClientSecrets } from './alb-actions';
 import { matchConditions, normalizeConditions, SimulatedRequest } from './alb-conditions';
 import { awsError } from './aws-errors';
 import { InvalidTokenError, paginate } from './pagination';
@@ -485,7 +485,7 @@ export class FakeAlb {
     this.listeners.set(arn, { arn, id, loadBalancerArn: lb.arn, defaultRuleArn, description, tags: this.checkedTags(input.Tags) });
     this.refreshAssociations();
     this.recordWeights(defaultRuleArn, defaultActions);
-    return { Listeners: [this.copy(description)] };
+    return { Listeners: [this.describeListener(description)] };
   }
 
   modifyListener(input: ModifyListenerInput): ModifyListenerOutput {
@@ -509,12 +509,12 @@ export class FakeAlb {
     }
     if (input.DefaultActions !== undefined) {
       next.DefaultActions = normalizeActions(input.DefaultActions, `the default actions of listener '${listener.arn}'`,
-        (tgArn) => this.checkTargetGroup(tgArn, listener.loadBalancerArn));
+        (tgArn) => this.checkTargetGroup(tgArn, listener.loadBalancerArn), listener.description.DefaultActions);
     }
     listener.description = next;
     this.refreshAssociations();
     this.recordWeights(listener.defaultRuleArn, next.DefaultActions ?? []);
-    return { Listeners: [this.copy(next)] };
+    return { Listeners: [this.describeListener(next)] };
   }
 
   describeListeners(input: DescribeListenersInput): DescribeListenersOutput {
@@ -532,7 +532,7 @@ export class FakeAlb {
       items = [...this.listeners.values()].filter((l) => l.loadBalancerArn === lbArn);
     }
     const page = this.page('DescribeListeners', items, input.Marker, input.PageSize);
-    return { Listeners: page.items.map((l) => this.copy(l.description)), NextMarker: page.next };
+    return { Listeners: page.items.map((l) => this.describeListener(l.description)), NextMarker: page.next };
   }
 
   deleteListener(input: DeleteListenerInput): Record<string, never> {
@@ -582,7 +582,7 @@ export class FakeAlb {
     const label = `rule '${rule.arn}'`;
     const conditions = input.Conditions === undefined ? rule.conditions : normalizeConditions(input.Conditions, label);
     const actions = input.Actions === undefined ? rule.actions
-      : normalizeActions(input.Actions, label, (tgArn) => this.checkTargetGroup(tgArn, listener.loadBalancerArn));
+      : normalizeActions(input.Actions, label, (tgArn) => this.checkTargetGroup(tgArn, listener.loadBalancerArn), rule.actions);
     this.startReadLags([{ arn: rule.arn, listenerArn: rule.listenerArn }]);
     rule.conditions = conditions;
     rule.actions = actions;
@@ -907,11 +907,18 @@ export class FakeAlb {
   }
 
   private describeRule(rule: RuleState): Rule {
-    return { RuleArn: rule.arn, Priority: String(rule.priority), Conditions: this.copy(rule.conditions), Actions: this.copy(rule.actions), IsDefault: false };
+    return { RuleArn: rule.arn, Priority: String(rule.priority), Conditions: this.copy(rule.conditions), Actions: withoutClientSecrets(rule.actions), IsDefault: false };
   }
 
   private describeDefaultRule(listener: ListenerState): Rule {
-    return { RuleArn: listener.defaultRuleArn, Priority: 'default', Conditions: [], Actions: this.copy(listener.description.DefaultActions ?? []), IsDefault: true };
+    return { RuleArn: listener.defaultRuleArn, Priority: 'default', Conditions: [], Actions: withoutClientSecrets(listener.description.DefaultActions ?? []), IsDefault: true };
+  }
+
+  /** A listener as ALB describes it (no client secrets in its default actions). */
+  private describeListener(description: Listener): Listener {
+    const copy = this.copy(description);
+    if (copy.DefaultActions) copy.DefaultActions = withoutClientSecrets(copy.DefaultActions);
+    return copy;
   }
 
   private tagResources(arns: readonly string[] | undefined): Array<{ arn: string; tags: Tag[] }> {

@@ -8,10 +8,13 @@
 import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as eventbridge from '@aws-sdk/client-eventbridge';
 
 /** The services the fakes stand in for. */
 export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns';
 
+/** HTTP status of a successful AWS response. */
+export const HTTP_OK = 200;
 /** HTTP status of a client error (validation, not found, conflicts, throttling). */
 export const HTTP_BAD_REQUEST = 400;
 /** HTTP status CloudWatch uses for ResourceNotFound. */
@@ -28,6 +31,7 @@ const SDK_MODULES: Partial<Record<ServiceId, { module: Record<string, unknown>; 
   elbv2: { module: elbv2 as unknown as Record<string, unknown>, base: elbv2.ElasticLoadBalancingV2ServiceException as unknown as ExceptionClass },
   cloudwatch: { module: cloudwatch as unknown as Record<string, unknown>, base: cloudwatch.CloudWatchServiceException as unknown as ExceptionClass },
   dynamodb: { module: dynamodb as unknown as Record<string, unknown>, base: dynamodb.DynamoDBServiceException as unknown as ExceptionClass },
+  events: { module: eventbridge as unknown as Record<string, unknown>, base: eventbridge.EventBridgeServiceException as unknown as ExceptionClass },
 };
 
 /** Error names AWS answers with a 5xx status (server faults). */
@@ -47,16 +51,12 @@ export function httpStatusFor(name: string): number {
   return SERVER_FAULTS[name] ?? HTTP_BAD_REQUEST;
 }
 
-/** Base class of errors of services whose SDK client is not installed here (EventBridge, SNS). */
-export class FakeServiceException extends Error {
-  readonly $fault: 'client' | 'server';
-  readonly $metadata: { httpStatusCode: number; requestId: string; attempts: number; totalRetryDelay: number };
-  constructor(name: string, message: string, httpStatusCode: number, requestId: string) {
-    super(message);
-    this.name = name;
-    this.$fault = httpStatusCode >= HTTP_INTERNAL_ERROR ? 'server' : 'client';
-    this.$metadata = { httpStatusCode, requestId, attempts: 1, totalRetryDelay: 0 };
-  }
+/** `$metadata` of an SDK v3 response or error. */
+export interface ResponseMetadata {
+  readonly httpStatusCode: number;
+  readonly requestId: string;
+  readonly attempts: number;
+  readonly totalRetryDelay: number;
 }
 
 let requestCounter = 0;
@@ -69,6 +69,31 @@ export function nextRequestId(): string {
 }
 
 /**
+ * What the SDK attaches to every answer of AWS with `httpStatusCode`: `$metadata` (one attempt, no retry delay:
+ * the fakes' stub replaces the SDK's retries; a fresh request id unless given) and, for errors, `$fault`
+ * ('server' for 5xx, else 'client').
+ */
+export function responseMetadata(httpStatusCode: number = HTTP_OK, requestId: string = nextRequestId()): { $metadata: ResponseMetadata; $fault: 'client' | 'server' } {
+  return {
+    $metadata: { httpStatusCode, requestId, attempts: 1, totalRetryDelay: 0 },
+    $fault: httpStatusCode >= HTTP_INTERNAL_ERROR ? 'server' : 'client',
+  };
+}
+
+/** Base class of errors of services whose SDK client is not installed here (SNS). */
+export class FakeServiceException extends Error {
+  readonly $fault: 'client' | 'server';
+  readonly $metadata: ResponseMetadata;
+  constructor(name: string, message: string, httpStatusCode: number, requestId: string) {
+    super(message);
+    this.name = name;
+    const shape = responseMetadata(httpStatusCode, requestId);
+    this.$fault = shape.$fault;
+    this.$metadata = shape.$metadata;
+  }
+}
+
+/**
  * An AWS-shaped error of `service` named `name`. `extra` adds modeled fields (for example
  * DynamoDB's `Item` on ConditionalCheckFailedException).
  */
@@ -77,8 +102,7 @@ export function awsError(service: ServiceId, name: string, message: string, opti
   readonly extra?: Record<string, unknown>;
 } = {}): Error {
   const httpStatusCode = options.httpStatusCode ?? httpStatusFor(name);
-  const $metadata = { httpStatusCode, requestId: nextRequestId(), attempts: 1, totalRetryDelay: 0 };
-  const $fault = httpStatusCode >= HTTP_INTERNAL_ERROR ? 'server' : 'client';
+  const { $metadata, $fault } = responseMetadata(httpStatusCode);
   const sdk = SDK_MODULES[service];
   let error: Error;
   if (!sdk) {

@@ -16,7 +16,7 @@ import { deepClone } from './clone';
 
 export type PathSegment = string | number;
 export type DocumentPath = readonly PathSegment[];
-export type ExpressionKind = 'ConditionExpression' | 'UpdateExpression' | 'ProjectionExpression' | 'FilterExpression' | 'KeyConditionExpression';
+export type ExpressionKind = 'ConditionExpression' | 'UpdateExpression' | 'ProjectionExpression' | 'FilterExpression';
 
 /** Most operands DynamoDB allows in an IN list. */
 export const MAX_IN_OPERANDS = 100;

@@ -26,7 +26,6 @@ export const MIN_TABLE_NAME_LENGTH = 3;
 export const MAX_TABLE_NAME_LENGTH = 255;
 /** Largest Scan Limit this fake accepts in one page (DynamoDB pages at 1 MB). */
 export const MAX_SCAN_PAGE = 1000;
-const MS_PER_SECOND = 1000;
 
 export interface FakeDynamoDbOptions {
   readonly clock: Clock;
@@ -156,11 +155,7 @@ export class FakeDynamoDb {
     const item = this.normalizeItem(input.Item as Item);
     const key = this.keyOf(table, item, 'item');
     const ctx = this.context(input.ExpressionAttributeNames, input.ExpressionAttributeValues as Record<string, AttrValue> | undefined, input.ConditionExpression !== undefined);
-    const condition = input.ConditionExpression === undefined ? undefined : parseCondition(input.ConditionExpression, ctx);
-    ctx.checkAllUsed();
-    const id = this.itemKey(table, key);
-    const old = table.items.get(id);
-    if (condition && !evaluateCondition(condition, old)) throw this.conditionFailed(old, input.ReturnValuesOnConditionCheckFailure);
+    const { id, old } = this.conditionalTarget(table, key, ctx, input);
     table.items.set(id, item);
     return returnValues === 'ALL_OLD' && old ? { Attributes: deepClone(old) as PutItemOutput['Attributes'] } : {};
   }
@@ -173,11 +168,7 @@ export class FakeDynamoDb {
     const hasExpression = input.UpdateExpression !== undefined || input.ConditionExpression !== undefined;
     const ctx = this.context(input.ExpressionAttributeNames, input.ExpressionAttributeValues as Record<string, AttrValue> | undefined, hasExpression);
     const actions = input.UpdateExpression === undefined ? [] : parseUpdate(input.UpdateExpression, ctx);
-    const condition = input.ConditionExpression === undefined ? undefined : parseCondition(input.ConditionExpression, ctx);
-    ctx.checkAllUsed();
-    const id = this.itemKey(table, key);
-    const old = table.items.get(id);
-    if (condition && !evaluateCondition(condition, old)) throw this.conditionFailed(old, input.ReturnValuesOnConditionCheckFailure);
+    const { id, old } = this.conditionalTarget(table, key, ctx, input);
     const next = applyUpdate(actions, old, key);
     table.items.set(id, next);
     const paths = updatedPaths(actions);
@@ -202,11 +193,7 @@ export class FakeDynamoDb {
     const returnValues = this.returnValues(input.ReturnValues, ['NONE', 'ALL_OLD']);
     const key = this.checkKey(table, input.Key as Item | undefined);
     const ctx = this.context(input.ExpressionAttributeNames, input.ExpressionAttributeValues as Record<string, AttrValue> | undefined, input.ConditionExpression !== undefined);
-    const condition = input.ConditionExpression === undefined ? undefined : parseCondition(input.ConditionExpression, ctx);
-    ctx.checkAllUsed();
-    const id = this.itemKey(table, key);
-    const old = table.items.get(id);
-    if (condition && !evaluateCondition(condition, old)) throw this.conditionFailed(old, input.ReturnValuesOnConditionCheckFailure);
+    const { id, old } = this.conditionalTarget(table, key, ctx, input);
     table.items.delete(id);
     return returnValues === 'ALL_OLD' && old ? { Attributes: deepClone(old) as DeleteItemOutput['Attributes'] } : {};
   }
@@ -224,11 +211,13 @@ export class FakeDynamoDb {
     const filter = input.FilterExpression === undefined ? undefined : parseCondition(input.FilterExpression, ctx, 'FilterExpression');
     const projection = input.ProjectionExpression === undefined ? undefined : parseProjection(input.ProjectionExpression, ctx);
     ctx.checkAllUsed();
-    const all = [...table.items.entries()];
+    // Scans walk the items in key order, so a page resumes after ExclusiveStartKey even when that item is gone.
+    const all = [...table.items.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     let start = 0;
     if (input.ExclusiveStartKey) {
       const startId = this.itemKey(table, this.checkKey(table, input.ExclusiveStartKey as Item));
-      start = all.findIndex(([id]) => id === startId) + 1;
+      const after = all.findIndex(([id]) => id > startId);
+      start = after < 0 ? all.length : after;
     }
     const page = all.slice(start, start + Math.min(limit, MAX_SCAN_PAGE));
     const matched = page.map(([, item]) => item).filter((item) => !filter || evaluateCondition(filter, item));
@@ -247,10 +236,6 @@ export class FakeDynamoDb {
     const table = this.tables.get(tableName);
     if (!table) throw new Error(`FakeDynamoDb.items: table ${tableName} does not exist`);
     return [...table.items.values()].map((i) => deepClone(i));
-  }
-
-  tableNames(): string[] {
-    return [...this.tables.keys()];
   }
 
   // -------------------------------------------------------------------------------------------
@@ -366,13 +351,23 @@ export class FakeDynamoDb {
     }
   }
 
+  /**
+   * The target of a conditional write (PutItem, UpdateItem, DeleteItem): parses its ConditionExpression against
+   * `ctx` (after the request's other expressions), checks every placeholder was used, and returns the item's
+   * storage id and current version once the condition holds; otherwise throws ConditionalCheckFailedException.
+   */
+  private conditionalTarget(table: TableState, key: Item, ctx: ExpressionContext,
+    input: { readonly ConditionExpression?: string; readonly ReturnValuesOnConditionCheckFailure?: string }): { id: string; old: Item | undefined } {
+    const condition = input.ConditionExpression === undefined ? undefined : parseCondition(input.ConditionExpression, ctx);
+    ctx.checkAllUsed();
+    const id = this.itemKey(table, key);
+    const old = table.items.get(id);
+    if (condition && !evaluateCondition(condition, old)) throw this.conditionFailed(old, input.ReturnValuesOnConditionCheckFailure);
+    return { id, old };
+  }
+
   private conditionFailed(old: Item | undefined, returnOnFailure: string | undefined): Error {
     const extra = returnOnFailure === 'ALL_OLD' && old ? { Item: deepClone(old) } : undefined;
     return awsError('dynamodb', 'ConditionalCheckFailedException', 'The conditional request failed', { extra });
-  }
-
-  /** Epoch seconds of the fake's clock (handy for TTL-style conditions in tests). */
-  nowSeconds(): number {
-    return Math.floor(this.clock.now() / MS_PER_SECOND);
   }
 }

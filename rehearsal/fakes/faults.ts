@@ -87,17 +87,8 @@ export class FaultInjector {
     if (index >= 0) this.faults.splice(index, 1);
   }
 
-  clear(): void {
-    this.faults.length = 0;
-  }
-
   list(): readonly Fault[] {
     return [...this.faults];
-  }
-
-  /** Total number of calls the faults made fail. */
-  get fired(): number {
-    return this.faults.reduce((sum, f) => sum + f.fired, 0);
   }
 
   /** Called once per call: the error to throw, or undefined when the call goes through. */

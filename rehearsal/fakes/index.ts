@@ -2,7 +2,7 @@
  * AwsFakes: every AWS service a rollout touches, faked statefully on one virtual clock.
  *
  *   const aws = new AwsFakes({ clock });
- *   aws.install();            // every ELBv2 / CloudWatch / DynamoDB SDK client now talks to the fakes
+ *   aws.install();            // every ELBv2 / CloudWatch / DynamoDB / EventBridge SDK client now talks to the fakes
  *   aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 2 });
  *   ... run handlers / the state machine ...
  *   aws.calls                 // every call, with its virtual time
@@ -13,23 +13,25 @@
  * fakes. Note that the stub replaces the SDK's middleware stack: the SDK's own retries do not run,
  * so every injected fault reaches the caller (as with `maxAttempts: 1`).
  *
- * EventBridge and SNS have no SDK client here: `aws.events` / `aws.sns` are recorders whose
- * `putEvents(params)` / `publish(params)` the state-machine runner calls for native integrations;
- * DynamoDB native integrations go through `aws.invoke('dynamodb', 'UpdateItem', params)`. Both
+ * `aws.events` is a recorder behind the EventBridge SDK client (PutEvents); `aws.events.onDeliver(listener)`
+ * sees every accepted PutEvents, however it came. SNS has no SDK client here: `aws.sns` is a recorder. The
+ * state-machine runner calls `aws.events.putEvents(params)` / `aws.sns.publish(params)` for native
+ * integrations; DynamoDB native integrations go through `aws.invoke('dynamodb', 'UpdateItem', params)`. All
  * paths are logged and subject to fault injection, like SDK calls. The fakes' own methods
  * (`aws.alb.createRule(...)`) are the simulation's back door: not logged, never faulted.
  */
 import * as cloudwatchSdk from '@aws-sdk/client-cloudwatch';
 import * as dynamodbSdk from '@aws-sdk/client-dynamodb';
 import * as elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as eventbridgeSdk from '@aws-sdk/client-eventbridge';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../lambda/shared/clock';
 import { FakeAlb } from './alb';
-import { nextRequestId, notImplemented, ServiceId } from './aws-errors';
+import { notImplemented, responseMetadata, ServiceId } from './aws-errors';
 import { AlarmActionEvent, FakeCloudWatch } from './cloudwatch';
 import { FakeDynamoDb } from './dynamodb';
 import { FaultInjector } from './faults';
-import { EventBridgeRecorder, SnsRecorder } from './recorders';
+import { EventBridgeRecorder, MAX_SNS_SUBJECT_LENGTH, SnsRecorder } from './recorders';
 import { deepClone } from './clone';
 
 export * from './alb';
@@ -49,10 +51,6 @@ export * from './metric-source';
 export * from './pagination';
 export * from './recorders';
 
-/** HTTP status of a successful AWS response. */
-const HTTP_OK = 200;
-/** SNS limit on subjects (alarm notifications are truncated to it). */
-const MAX_SUBJECT_LENGTH = 100;
 
 /** The commands each fake implements (API operation names); anything else is rejected as not implemented. */
 export const FAKE_COMMANDS = {
@@ -77,8 +75,6 @@ export interface AwsFakesOptions {
   readonly region?: string;
   /** @default 123456789012 */
   readonly accountId?: string;
-  /** See FakeCloudWatchOptions.autoEvaluate. @default true */
-  readonly autoEvaluateAlarms?: boolean;
   /**
    * Time each call of a service takes, on the clock: the call is logged when it arrives and takes effect (or
    * fails) this much later. @default - none: calls take no time
@@ -106,6 +102,7 @@ const SDK_MODULES = {
   elbv2: { module: elbv2Sdk as unknown as Record<string, unknown>, client: elbv2Sdk.ElasticLoadBalancingV2Client },
   cloudwatch: { module: cloudwatchSdk as unknown as Record<string, unknown>, client: cloudwatchSdk.CloudWatchClient },
   dynamodb: { module: dynamodbSdk as unknown as Record<string, unknown>, client: dynamodbSdk.DynamoDBClient },
+  events: { module: eventbridgeSdk as unknown as Record<string, unknown>, client: eventbridgeSdk.EventBridgeClient },
 } as const;
 type SdkService = keyof typeof SDK_MODULES;
 
@@ -151,13 +148,12 @@ export class AwsFakes {
     this.events = new EventBridgeRecorder(this.clock, (command, input, run) => this.gate('events', command, input, run));
     this.cloudwatch = new FakeCloudWatch({
       ...common,
-      autoEvaluate: options.autoEvaluateAlarms ?? true,
       onAlarmAction: (event) => this.alarmAction(event),
     });
   }
 
   /**
-   * Routes every ELBv2, CloudWatch and DynamoDB SDK client to the fakes (idempotent). Only one
+   * Routes every ELBv2, CloudWatch, DynamoDB and EventBridge SDK client to the fakes (idempotent). Only one
    * AwsFakes is installed at a time: installing another one restores this one first.
    */
   install(): this {
@@ -171,7 +167,7 @@ export class AwsFakes {
       stub.send.callsFake(((command: { input?: unknown; constructor: unknown }, ...rest: unknown[]) => {
         const name = names.get(command.constructor) ?? String((command.constructor as { name?: string }).name ?? 'Unknown').replace(/Command$/, '');
         const result = this.invoke(service, name, command.input ?? {})
-          .then((output) => ({ ...(output as object), $metadata: { httpStatusCode: HTTP_OK, requestId: nextRequestId(), attempts: 1, totalRetryDelay: 0 } }));
+          .then((output) => ({ ...(output as object), $metadata: responseMetadata().$metadata }));
         const callback = rest.find((r): r is (err: unknown, data?: unknown) => void => typeof r === 'function');
         if (!callback) return result;
         result.then((data) => callback(null, data), (err) => callback(err));
@@ -261,7 +257,8 @@ export class AwsFakes {
       AlarmArn: event.alarmArn,
       OldStateValue: event.oldState,
     };
-    const subject = `${event.newState}: "${event.alarmName}" in ${this.region}`.slice(0, MAX_SUBJECT_LENGTH);
+    // Alarm notifications' subjects are truncated to what SNS accepts.
+    const subject = `${event.newState}: "${event.alarmName}" in ${this.region}`.slice(0, MAX_SNS_SUBJECT_LENGTH);
     try {
       this.sns.deliver({ TopicArn: event.actionArn, Subject: subject, Message: JSON.stringify(message) });
     } catch (err) {

@@ -91,18 +91,15 @@ export interface DatapointInput {
 /** The default MetricSource: datapoints stored by PutMetricData (or by a simulation directly). */
 export class StoredMetrics implements MetricSource {
   private readonly series = new Map<string, StoredDatapoint[]>();
-  private readonly identities = new Map<string, { namespace: string; metricName: string; dimensions: Record<string, string> }>();
 
   /** Stores one datapoint. */
   put(input: DatapointInput): void {
-    const dimensions = { ...(input.dimensions ?? {}) };
-    const key = metricKey(input.namespace, input.metricName, dimensions);
+    const key = metricKey(input.namespace, input.metricName, input.dimensions ?? {});
     const values = input.values ? [...input.values] : input.value !== undefined ? [input.value] : [];
     const counts = input.counts ? [...input.counts] : values.map(() => 1);
     const list = this.series.get(key) ?? [];
     list.push({ timestamp: input.timestamp, unit: input.unit, values, counts, statistics: input.statisticValues });
     this.series.set(key, list);
-    this.identities.set(key, { namespace: input.namespace, metricName: input.metricName, dimensions });
   }
 
   /** Stores PutMetricData datums of a namespace; `now` is the timestamp of datums without one. */
@@ -120,11 +117,6 @@ export class StoredMetrics implements MetricSource {
         unit: datum.Unit,
       });
     }
-  }
-
-  /** Every metric that has datapoints (ListMetrics-style). */
-  metrics(): Array<{ namespace: string; metricName: string; dimensions: Record<string, string> }> {
-    return [...this.identities.values()].map((m) => ({ ...m, dimensions: { ...m.dimensions } }));
   }
 
   value(query: MetricQuery): number | null {

@@ -92,6 +92,12 @@ export interface RecordedMessage {
   readonly messageAttributes?: Record<string, unknown>;
 }
 
+/**
+ * Told of every PutEvents that reached EventBridge, whichever way it came (SDK client, Step Functions
+ * integration, `putEvents`, `deliver`), with its parameters and EventBridge's answer, right when it is accepted.
+ */
+export type EventDeliveryListener = (params: PutEventsParams, result: PutEventsResult) => void;
+
 function uuid(prefix: string, n: number): string {
   return `${prefix}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 }
@@ -99,6 +105,7 @@ function uuid(prefix: string, n: number): string {
 /** EventBridge recorder: `putEvents` as the API answers it, `events` as what was delivered. */
 export class EventBridgeRecorder {
   private readonly recorded: RecordedEvent[] = [];
+  private readonly listeners = new Set<EventDeliveryListener>();
   private counter = 0;
 
   constructor(private readonly clock: Clock, private readonly gate?: CallGate) {}
@@ -142,7 +149,19 @@ export class EventBridgeRecorder {
       });
       return { EventId: eventId };
     });
-    return { Entries: results, FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length };
+    const result = { Entries: results, FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length };
+    for (const listener of [...this.listeners]) listener(params, deepClone(result));
+    return result;
+  }
+
+  /**
+   * Subscribes `listener` to every PutEvents EventBridge accepts (see EventDeliveryListener); it runs before the
+   * caller gets the answer. Returns the function that unsubscribes it.
+   */
+  onDeliver(listener: EventDeliveryListener): () => void {
+    const subscribed: EventDeliveryListener = (params, result) => listener(params, result);
+    this.listeners.add(subscribed);
+    return () => { this.listeners.delete(subscribed); };
   }
 
   /** Every event accepted, oldest first (optionally only of one detail-type). */

@@ -128,11 +128,38 @@ describe('FakeAlb', () => {
 
   test('refuses more than 5 condition values in a rule', async () => {
     const conditions: RuleCondition[] = [
-      { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'x-zdt-segment', Values: ['a', 'b', 'c', 'd'] } },
-      { Field: 'path-pattern', PathPatternConfig: { Values: ['/x', '/y'] } },
+      { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'x-zdt-segment', Values: ['a', 'b', 'c'] } },
+      { Field: 'path-pattern', PathPatternConfig: { Values: ['/x', '/y', '/z'] } },
     ];
     await expectError(elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 7, Conditions: conditions, Actions: forward({ [green]: 1 }) })),
       'ValidationError', /'5' condition values.* has 6/);
+  });
+
+  test('refuses more than 3 values in one condition, naming the condition', async () => {
+    const conditions: RuleCondition[] = [
+      { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'x-zdt-segment', Values: ['a', 'b', 'c', 'd'] } },
+    ];
+    await expectError(elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 7, Conditions: conditions, Actions: forward({ [green]: 1 }) })),
+      'ValidationError', /'http-header' condition at 'conditions\.1\.member' can only have '3' values; it has 4/);
+  });
+
+  test('stores an OIDC client secret, never describes it, and keeps it on ModifyRule with UseExistingClientSecret', async () => {
+    const idp = { Issuer: 'https://idp', AuthorizationEndpoint: 'https://idp/a', TokenEndpoint: 'https://idp/t', UserInfoEndpoint: 'https://idp/u', ClientId: 'shop' };
+    const withOidc = (config: Record<string, unknown>, weights: Record<string, number>) =>
+      [{ Type: 'authenticate-oidc' as const, Order: 1, AuthenticateOidcConfig: { ...idp, ...config } }, { ...forward(weights)[0], Order: 2 }];
+    await expectError(elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 8, Conditions: PATH_ALL, Actions: withOidc({}, { [blue]: 1 }) })),
+      'ValidationError', /'actions\.1\.member\.authenticateOidcConfig\.clientSecret' or set '.*useExistingClientSecret' to true/);
+    await expectError(elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 8, Conditions: PATH_ALL, Actions: withOidc({ UseExistingClientSecret: true }, { [blue]: 1 }) })),
+      'ValidationError', /useExistingClientSecret' is true, but the new rule at priority 8 has no authenticate-oidc action with a client secret/);
+    const created = (await elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 8, Conditions: PATH_ALL, Actions: withOidc({ ClientSecret: 's3cret' }, { [blue]: 1 }) }))).Rules![0];
+    expect(created.Actions![0].AuthenticateOidcConfig).toEqual(idp);
+    for (const weights of [{ [blue]: 50, [green]: 50 }, { [green]: 1 }]) {
+      await elb.send(new ModifyRuleCommand({ RuleArn: created.RuleArn, Actions: withOidc({ UseExistingClientSecret: true }, weights) }));
+    }
+    const rule = (await elb.send(new DescribeRulesCommand({ RuleArns: [created.RuleArn!] }))).Rules![0];
+    expect(rule.Actions!.map((a) => a.Type)).toEqual(['authenticate-oidc', 'forward']);
+    expect(rule.Actions![0].AuthenticateOidcConfig).toEqual(idp);
+    await expectError(elb.send(new ModifyRuleCommand({ RuleArn: created.RuleArn, Actions: withOidc({}, { [blue]: 1 }) })), 'ValidationError', /clientSecret/);
   });
 
   test.each([0, 604801])('refuses a stickiness duration of %p seconds (ALB allows 1-604800)', async (seconds) => {

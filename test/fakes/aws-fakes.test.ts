@@ -3,6 +3,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateLoadBalancerCommand, DescribeLoadBalancersCommand, DescribeSSLPoliciesCommand, ElasticLoadBalancingV2Client, RuleNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ErrorName } from '../../lambda/shared/contracts';
 import { awsCall } from '../../lambda/shared/errors';
 import { AwsFakes } from '../../rehearsal/fakes';
@@ -136,6 +137,29 @@ describe('AwsFakes', () => {
     ]);
     await expect(aws.events.putEvents({ Entries: [] })).rejects.toMatchObject({ name: 'ValidationException' });
     expect(aws.callCount('events', 'PutEvents')).toBe(2);
+  });
+
+  test('routes the EventBridge SDK client to the recorder and tells onDeliver listeners of every accepted PutEvents', async () => {
+    const seen: string[][] = [];
+    const unsubscribe = aws.events.onDeliver((params, result) => {
+      seen.push((params.Entries ?? []).map((e, i) => `${e.DetailType}:${result.Entries[i].EventId ? 'ok' : result.Entries[i].ErrorCode}`));
+    });
+    const out = await new EventBridgeClient({}).send(new PutEventsCommand({ Entries: [
+      { Source: 'cdk-zero-downtime', DetailType: 'Rollout Started', Detail: JSON.stringify({ service: 'shop' }) },
+      { Source: 'cdk-zero-downtime', DetailType: 'Broken', Detail: '{not json' },
+    ] }));
+    expect(out.FailedEntryCount).toBe(1);
+    expect(out.$metadata.httpStatusCode).toBe(200);
+    await aws.events.putEvents({ Entries: [{ Source: 'cdk-zero-downtime', DetailType: 'Rollout Completed', Detail: { service: 'shop' } }] });
+    unsubscribe();
+    await aws.events.putEvents({ Entries: [{ Source: 'cdk-zero-downtime', DetailType: 'After', Detail: {} }] });
+    expect(seen).toEqual([['Rollout Started:ok', 'Broken:MalformedDetail'], ['Rollout Completed:ok']]);
+    expect(aws.events.events().map((e) => e.detailType)).toEqual(['Rollout Started', 'Rollout Completed', 'After']);
+    aws.faults.add({ service: 'events', command: 'PutEvents', error: 'InternalException' });
+    const err = await failure(new EventBridgeClient({}).send(new PutEventsCommand({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{}' }] })));
+    expect(err).toBeInstanceOf(EventBridgeServiceException);
+    expect(err.$metadata?.httpStatusCode).toBe(500);
+    expect(aws.callCount('events', 'PutEvents')).toBe(4);
   });
 
   test('records SNS messages and validates topics and subjects; faults apply to native integrations too', async () => {

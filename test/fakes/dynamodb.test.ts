@@ -177,4 +177,18 @@ describe('FakeDynamoDb', () => {
     expect(rest.Items!.map((i) => i.service.S)).toEqual(['c']);
     expect(rest.LastEvaluatedKey).toBeUndefined();
   });
+
+  test('a scan resumes after its ExclusiveStartKey even when that item was deleted meanwhile', async () => {
+    for (const service of ['d', 'b', 'e', 'a', 'c']) {
+      await ddb.send(new PutItemCommand({ TableName: TABLE, Item: { service: { S: service } } }));
+    }
+    const first = await ddb.send(new ScanCommand({ TableName: TABLE, Limit: 2 }));
+    expect(first.LastEvaluatedKey).toBeDefined();
+    await ddb.send(new DeleteItemCommand({ TableName: TABLE, Key: first.LastEvaluatedKey! }));
+    const rest = await ddb.send(new ScanCommand({ TableName: TABLE, ExclusiveStartKey: first.LastEvaluatedKey }));
+    const seen = [...first.Items!, ...rest.Items!].map((i) => i.service.S);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+    expect(rest.LastEvaluatedKey).toBeUndefined();
+  });
 });

@@ -1,6 +1,4 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { mockClient } from 'aws-sdk-client-mock';
 import { CONFIG_ENV, GuardConfig } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/rollout/guard-handler';
 import { FakeAws, forwardTo, installAwsFakes, PATH_ALL, WebAlb } from './support/aws';
@@ -12,7 +10,6 @@ describe('execution guard', () => {
   let fakes: FakeAws;
   let alb: WebAlb;
   let liveRuleArn: string;
-  const eventBridge = mockClient(EventBridgeClient);
   const ddb = new DynamoDBClient({});
 
   const weights = () => {
@@ -23,7 +20,6 @@ describe('execution guard', () => {
   beforeEach(() => {
     fakes = installAwsFakes();
     alb = new WebAlb(fakes.aws);
-    eventBridge.reset();
     process.env.ZDT_LOG_LEVEL = 'silent';
     liveRuleArn = alb.addRule(alb.listenerArn, 50000, [PATH_ALL], [forwardTo({ [alb.blueTg]: 30, [alb.greenTg]: 70 })]);
     fakes.aws.dynamodb.createTable(TABLE, 'service');
@@ -44,16 +40,16 @@ describe('execution guard', () => {
   test('restores 100% to the recorded live color, verified, before the event, when a stopped execution still holds the lock', async () => {
     await holdLock(EXECUTION, 'blue');
     const weightsWhenNotified: unknown[] = [];
-    eventBridge.on(PutEventsCommand).callsFake(async () => { weightsWhenNotified.push(weights()); return { FailedEntryCount: 0, Entries: [] }; });
+    fakes.aws.events.onDeliver(() => { weightsWhenNotified.push(weights()); });
 
     const result = await handler({ detail: { executionArn: EXECUTION, status: 'ABORTED' } });
 
     expect(result).toMatchObject({ action: 'restored', liveColor: 'blue', weights: { blue: 100, green: 0 } });
     expect(weights()).toEqual({ blue: 100, green: 0 });
     expect(weightsWhenNotified).toEqual([{ blue: 100, green: 0 }]);
-    const entries = eventBridge.commandCalls(PutEventsCommand)[0].args[0].input.Entries!;
-    expect(entries.map((e) => e.DetailType)).toEqual(['Rollout Rollback Triggered', 'Rollout Rolled Back']);
-    expect(JSON.parse(entries[1].Detail!).trigger).toEqual({ kind: 'execution-ended', reason: 'execution ended ABORTED while holding the lock' });
+    const events = fakes.aws.events.events();
+    expect(events.map((e) => e.detailType)).toEqual(['Rollout Rollback Triggered', 'Rollout Rolled Back']);
+    expect(events[1].detail.trigger).toEqual({ kind: 'execution-ended', reason: 'execution ended ABORTED while holding the lock' });
     const item = (await ddb.send(new GetItemCommand({ TableName: TABLE, Key: { service: { S: 'web' } } }))).Item!;
     expect(item.lockOwner).toBeUndefined();
     expect(item.liveColor).toEqual({ S: 'blue' });
@@ -63,7 +59,7 @@ describe('execution guard', () => {
     const result = await handler({ detail: { executionArn: EXECUTION, status: 'FAILED' } });
     expect(result).toMatchObject({ action: 'none', reason: 'the execution released its lock' });
     expect(weights()).toEqual({ blue: 30, green: 70 });
-    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(fakes.aws.events.events()).toHaveLength(0);
   });
 
   test('leaves traffic alone when another execution holds the lock', async () => {
@@ -85,6 +81,6 @@ describe('execution guard', () => {
   });
 
   test('refuses an event without an execution ARN, naming the field', async () => {
-    await expect(handler({ detail: { status: 'ABORTED' } })).rejects.toThrow(/detail\.executionArn/);
+    await expect(handler({ detail: { status: 'ABORTED' } })).rejects.toThrow(/Guard event detail: "executionArn" must be a non-empty string; got undefined/);
   });
 });

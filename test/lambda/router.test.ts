@@ -23,8 +23,11 @@ let liveRuleArn: string;
 /** Calls before this index are left out of writes(). */
 let callsSeen = 0;
 
-function configure(live: Record<string, number>, options: { stickinessSeconds?: number; conditions?: RuleCondition[] } = {}): void {
-  liveRuleArn = alb.addRule(alb.listenerArn, LIVE_PRIORITY, options.conditions ?? [PATH_ALL], [forwardTo(live, options.stickinessSeconds)]);
+/** `before`: actions the live rule runs before its forward action (each with its Order), e.g. authentication. */
+function configure(live: Record<string, number>, options: { stickinessSeconds?: number; conditions?: RuleCondition[]; before?: Action[] } = {}): void {
+  const before = options.before ?? [];
+  const forward = before.length > 0 ? { ...forwardTo(live, options.stickinessSeconds), Order: before.length + 1 } : forwardTo(live, options.stickinessSeconds);
+  liveRuleArn = alb.addRule(alb.listenerArn, LIVE_PRIORITY, options.conditions ?? [PATH_ALL], [...before, forward]);
   const config: RouterConfig = {
     listenerArn: alb.listenerArn,
     liveRuleArn,
@@ -193,6 +196,17 @@ describe('ALB router', () => {
       expect(after.Priority).toBe(String(LIVE_PRIORITY));
       expect(after.Actions![0].ForwardConfig!.TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 300 });
       expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 75, [green]: 25 });
+    });
+
+    test('shifts weights on a live rule that authenticates with OIDC, keeping the action and its client secret', async () => {
+      const idp = { Issuer: 'https://idp', AuthorizationEndpoint: 'https://idp/a', TokenEndpoint: 'https://idp/t', UserInfoEndpoint: 'https://idp/u', ClientId: 'web' };
+      configure({ [blue]: 100, [green]: 0 }, { before: [{ Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: { ...idp, ClientSecret: 's3cret' } }] });
+      await expect(handler({ action: 'shift', targetColor: 'green', percent: 25, segments: [] })).resolves.toMatchObject({ changed: true, after: { blue: 75, green: 25 } });
+      await expect(handler({ action: 'shift', targetColor: 'green', percent: 50, segments: [] })).resolves.toMatchObject({ changed: true, after: { blue: 50, green: 50 } });
+      expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 50, [green]: 50 });
+      const after = alb.rule(liveRuleArn)!;
+      expect(after.Actions!.map((a) => [a.Type, a.Order])).toEqual([['authenticate-oidc', 1], ['forward', 2]]);
+      expect(after.Actions![0].AuthenticateOidcConfig).toEqual(idp);
     });
 
     test('scopes the segment route like the live rule (same host and path, plus the header)', async () => {
