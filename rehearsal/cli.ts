@@ -33,7 +33,7 @@ import { renderChart } from './render-chart';
 import { renderJson, renderSummary } from './render-summary';
 import { TimelinePrinter } from './render-timeline';
 import { SCENARIOS } from './scenarios';
-import { stacksOf } from './simulation-target';
+import { RolloutCandidate, rolloutCandidates, selectRollout, stacksOf } from './simulation-target';
 import type { CfnTemplate } from './template';
 
 export const REHEARSE_USAGE = `usage: zdt rehearse [--app <cmd>] [--rollout <path>] [--scenario <name>] [--strategy <name>] [--chart <file>] [--json] [--verbose]
@@ -293,10 +293,6 @@ function displayPath(path: string, cwd: string): string {
 // --app: synthesize the user's app like the CDK CLI does, and find the rollout's state machine
 // ---------------------------------------------------------------------------------------------
 
-/** CloudFormation type of a state machine. */
-const STATE_MACHINE_TYPE = 'AWS::StepFunctions::StateMachine';
-/** Metadata key holding a resource's construct path (written when path metadata is on). */
-const PATH_METADATA_KEY = 'aws:cdk:path';
 /** Context the CDK CLI sets by default and that the rehearsal needs (construct paths in the template). */
 const CLI_DEFAULT_CONTEXT = { 'aws:cdk:enable-path-metadata': true };
 
@@ -346,27 +342,22 @@ export function readAssembly(dir: string, what: string): SynthesizedStack[] {
   return stacks;
 }
 
-/** The rollout state machine: the only one, or the one whose construct path is (or starts with) `rolloutPath`. */
+/**
+ * The rollout state machine: the only one, or the one `rolloutPath` names (construct path or a prefix of it, or a
+ * logical id), chosen by the rehearsal's own selectRollout; a choice that fails is a usage error.
+ */
 export function pickRollout(stacks: readonly SynthesizedStack[], rolloutPath: string | undefined, what: string): CliTarget {
-  const machines = stacks.flatMap((stack) => Object.entries(stack.template.Resources ?? {})
-    .filter(([, r]) => r.Type === STATE_MACHINE_TYPE)
-    .map(([logicalId, r]) => ({ stack, logicalId, path: r.Metadata?.[PATH_METADATA_KEY] as string | undefined })));
-  const describe = () => machines.map((m) => m.path ?? `${m.stack.stackName}/${m.logicalId}`).join(', ') || 'none';
-  if (machines.length === 0) throw new Error(`${what}: expected a state machine (a ProgressiveRollout) in the synthesized stacks (${stacks.map((s) => s.stackName).join(', ') || 'none'}), found none`);
-  let chosen = machines;
-  if (rolloutPath !== undefined) {
-    const wanted = rolloutPath.replace(/^\/+|\/+$/g, '');
-    chosen = machines.filter((m) => {
-      const path = m.path ?? `${m.stack.stackName}/${m.logicalId}`;
-      return path === wanted || path.startsWith(`${wanted}/`) || m.logicalId === wanted;
-    });
-    if (chosen.length === 0) throw new UsageError(`--rollout "${rolloutPath}" matches no state machine; found: ${describe()}`);
+  if (rolloutCandidates(stacks).length === 0) {
+    throw new Error(`${what}: expected a state machine (a ProgressiveRollout) in the synthesized stacks (${stacks.map((s) => s.stackName).join(', ') || 'none'}), found none`);
   }
-  if (chosen.length > 1) {
-    throw new UsageError(`${rolloutPath === undefined ? 'the app has' : `--rollout "${rolloutPath}" matches`} ${chosen.length} state machines (${chosen.map((m) => m.path ?? m.logicalId).join(', ')}); pick one with --rollout <construct path>`);
+  let chosen: RolloutCandidate;
+  try {
+    chosen = selectRollout(stacks, rolloutPath?.replace(/^\/+|\/+$/g, ''), '--rollout');
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^rehearse: /, ''));
   }
-  const m = chosen[0];
-  return { stacks, stack: m.stack, stateMachineLogicalId: m.logicalId, stateMachinePath: m.path };
+  const stack = stacks.find((s) => s.stackName === chosen.stackName)!;
+  return { stacks, stack, stateMachineLogicalId: chosen.logicalId, stateMachinePath: chosen.path };
 }
 
 function withRollout(target: CliTarget, rolloutPath: string | undefined): CliTarget {

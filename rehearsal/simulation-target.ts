@@ -47,17 +47,17 @@ export function rolloutCandidates(stacks: readonly StackTemplate[]): RolloutCand
  * The rollout to run: `selector` is a logical id, "<stack>/<logicalId>", or a construct path (or a prefix of it,
  * such as "EverJust/Router/Rollout"). Without a selector, the app must hold exactly one state machine.
  */
-export function selectRollout(stacks: readonly StackTemplate[], selector?: string): RolloutCandidate {
+export function selectRollout(stacks: readonly StackTemplate[], selector?: string, selectorName = 'options.rollout'): RolloutCandidate {
   const all = rolloutCandidates(stacks);
   const describe = () => all.map((c) => c.path ?? `${c.stackName}/${c.logicalId}`).join(', ') || 'none';
   if (selector === undefined) {
-    if (all.length !== 1) throw new Error(`rehearse: expected exactly one rollout state machine, found ${all.length} (${describe()}); pass options.rollout`);
+    if (all.length !== 1) throw new Error(`rehearse: expected exactly one rollout state machine, found ${all.length} (${describe()}); pick one with ${selectorName}`);
     return all[0];
   }
   const matches = all.filter((c) => c.logicalId === selector || `${c.stackName}/${c.logicalId}` === selector
     || c.path === selector || (c.path !== undefined && c.path.startsWith(`${selector}/`)));
   if (matches.length !== 1) {
-    throw new Error(`rehearse: expected options.rollout "${selector}" to name one state machine (logical id, <stack>/<logicalId> or construct path), found ${matches.length}; candidates: ${describe()}`);
+    throw new Error(`rehearse: expected ${selectorName} "${selector}" to name one state machine (logical id, <stack>/<logicalId> or construct path), found ${matches.length}; candidates: ${describe()}`);
   }
   return matches[0];
 }

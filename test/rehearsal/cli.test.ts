@@ -63,7 +63,7 @@ describe('zdt rehearse', () => {
     [['--scenario', 'nope'], /--scenario: unknown scenario "nope"; known: healthy-release, error-rate-regression/],
     [['--chart', 'out.jpg'], /--chart must name an \.svg or \.png file, got "out.jpg"/],
     [['healthy-release'], /unexpected argument "healthy-release"/],
-    [['--rollout', 'Nowhere/Rollout'], /--rollout "Nowhere\/Rollout" matches no state machine; found: EverJust\/Router\/Rollout\/StateMachine\/Resource/],
+    [['--rollout', 'Nowhere/Rollout'], /expected --rollout "Nowhere\/Rollout" to name one state machine .*found 0; candidates: EverJust\/Router\/Rollout\/StateMachine\/Resource/],
   ])('%j is a usage error (exit 64) that names the option', async (argv, message) => {
     const engine = defaults();
     expect(await run(argv as string[], engine)).toBe(64);
@@ -150,7 +150,7 @@ describe('pickRollout', () => {
   const stacks = [stateMachineStack('A', ['App/A/Rollout/StateMachine/Resource']), stateMachineStack('B', ['App/B/Rollout/StateMachine/Resource', 'App/B/Other/Resource'])];
 
   test('asks for --rollout when there are several, listing their construct paths', () => {
-    expect(() => pickRollout(stacks, undefined, 'app')).toThrow(/3 state machines \(App\/A\/Rollout\/StateMachine\/Resource, .*\); pick one with --rollout/);
+    expect(() => pickRollout(stacks, undefined, 'app')).toThrow(/found 3 \(App\/A\/Rollout\/StateMachine\/Resource, .*\); pick one with --rollout/);
   });
 
   test('picks by construct path or a prefix of it', () => {
