@@ -5,7 +5,9 @@
  * (a crashed execution, then another after its lock expired) use a Simulation directly.
  */
 import { setClock } from '../lambda/shared/clock';
-import { Color, COLORS, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
+import { liveColorOf, toPercentages } from '../lambda/routing/weights';
+import { abortRequest } from '../bin/commands/rollout-ops';
+import { Color, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
 import { estimateCost } from './cost';
@@ -36,8 +38,6 @@ export const DEFAULT_WARMUP_SECONDS = 600;
 /** Step of the chart's series. */
 export const DEFAULT_SERIES_STEP_SECONDS = 10;
 const DEFAULT_REQUESTS_PER_SECOND = 1000;
-/** States the rollout enters when it decides to roll back (lib/private/rollout-definition.ts). */
-export const TRIGGER_STATES = ['Regression Found', 'Inconclusive', 'Circuit Breaker Open', 'Aborted', 'Abort Requested', 'Step Failed'];
 const ROLLBACK_STATE = 'Rollback';
 const JUDGE_STATE = 'Judge';
 /** Handler (cdk-zero-downtime:handler) of the rollout's guard, the ExecutionEnded rule's target. */
@@ -190,7 +190,7 @@ export class Simulation implements SimulationWorld {
     const route = this.deployer.liveRoutes().find((r) => r.ruleArn === this.routerConfig.liveRuleArn);
     if (!route) throw new Error(`rehearse: the router's live rule ${this.routerConfig.liveRuleArn} is not a deployed Custom::ZdtLiveRoute`);
     this.liveRoute = route;
-    const stable = this.liveColorOnAlb() ?? 'blue';
+    const stable = liveColorOf(this.albWeights()) ?? 'blue';
     const release = this.scenario.input?.targetColor ?? otherColor(stable);
     this.colors = { stable: release === stable ? otherColor(release) : stable, release };
 
@@ -265,8 +265,8 @@ export class Simulation implements SimulationWorld {
     const rule = this.aws.alb.describeRules({ RuleArns: [this.liveRoute.ruleArn] }).Rules![0];
     const weights = forwardWeightsOf(rule.Actions ?? []) ?? {};
     const raw = { blue: weights[this.liveRoute.targetGroupArns.blue] ?? 0, green: weights[this.liveRoute.targetGroupArns.green] ?? 0 };
-    const total = raw.blue + raw.green;
-    return total === 0 ? raw : { blue: Math.round((raw.blue * 100) / total), green: 100 - Math.round((raw.blue * 100) / total) };
+    // The router's own rounding: a trickle never reads as 0 or 100, so a 1/999 split is not reported as released.
+    return raw.blue + raw.green === 0 ? raw : toPercentages(raw, this.liveRoute.ruleArn);
   }
 
   /** The state item of the service in the fake table (attribute name -> string or number). */
@@ -282,7 +282,8 @@ export class Simulation implements SimulationWorld {
     const stoppedAt = run.stoppedAt;
     const rel = (t: number) => t - this.originMs;
     const of = run.events;
-    const stateDetected = of.find((e) => e.type === 'StateEntered' && TRIGGER_STATES.includes(e.state ?? ''));
+    const triggers = triggerStatesOf(this.definition);
+    const stateDetected = of.find((e) => e.type === 'StateEntered' && triggers.has(e.state ?? ''));
     const caughtRollback = of.some((e) => e.type === 'StateCaught' && e.state === ROLLBACK_STATE);
     const stateSafe = caughtRollback ? undefined : [...of].reverse().find((e) => e.type === 'StateExited' && e.state === ROLLBACK_STATE);
     // What the rules did once the execution ended (the guard restoring traffic after a StopExecution...).
@@ -293,7 +294,7 @@ export class Simulation implements SimulationWorld {
     const stop = this.stops.get(run.executionArn);
     const weightChanges = this.aws.alb.weightHistory(this.liveRoute.ruleArn).filter((c) => c.time >= startedAt && c.time <= stoppedAt);
     const finalWeights = this.albWeights();
-    const liveColor = COLORS.find((c) => finalWeights[c] === 100) ?? null;
+    const liveColor = liveColorOf(finalWeights);
     let outcome: RehearsalOutcome;
     if (run.status === 'SUCCEEDED') outcome = liveColor === this.colors.release ? 'RELEASED' : 'FAILED';
     else if (run.error === ErrorName.ROLLED_BACK) outcome = 'ROLLED_BACK';
@@ -347,11 +348,6 @@ export class Simulation implements SimulationWorld {
   }
 
   // -- internals ------------------------------------------------------------------------------------------------
-
-  private liveColorOnAlb(): Color | undefined {
-    const w = this.albWeights();
-    return COLORS.find((c) => w[c] === 100);
-  }
 
   private emit(entry: TimelineEntry): void {
     if (entry.atMs < 0) return;
@@ -456,14 +452,14 @@ export class Simulation implements SimulationWorld {
       if (decision?.kind === 'abort') {
         await this.scheduled.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND);
         note('operator: abort');
-        return { error: 'ZdtAborted', cause: decision.reason ?? 'aborted by the operator' };
+        return { error: ErrorName.ABORTED, cause: decision.reason ?? 'aborted by the operator' };
       }
       const timed = (this.scenario.operator ?? []).find((a): a is Extract<OperatorAction, { kind: 'abort' }> =>
         a.kind === 'abort' && a.atSeconds !== undefined && this.originMs + a.atSeconds * MS_PER_SECOND >= this.scheduled.now());
       const timeoutMs = (request.timeoutSeconds ?? 0) * MS_PER_SECOND;
       if (timed && this.originMs + timed.atSeconds! * MS_PER_SECOND - this.scheduled.now() <= timeoutMs) {
         await this.scheduled.sleep(this.originMs + timed.atSeconds! * MS_PER_SECOND - this.scheduled.now());
-        return { error: 'ZdtAborted', cause: timed.reason ?? 'aborted by the operator' };
+        return { error: ErrorName.ABORTED, cause: timed.reason ?? 'aborted by the operator' };
       }
       await this.scheduled.sleep(timeoutMs);
       note('nobody answered the pause: it times out');
@@ -581,14 +577,8 @@ export class Simulation implements SimulationWorld {
             const item = this.stateItem();
             const owner = item[StateTable.LOCK_OWNER];
             if (typeof owner !== 'string' || item[StateTable.PAUSE_TOKEN] !== undefined) return;
-            this.aws.dynamodb.updateItem({
-              TableName: this.tableName,
-              Key: { [StateTable.PARTITION_KEY]: { S: this.service } },
-              ConditionExpression: '#owner = :execution',
-              UpdateExpression: 'SET #abort = :execution, #reason = :reason',
-              ExpressionAttributeNames: { '#owner': StateTable.LOCK_OWNER, '#abort': StateTable.ABORT_REQUESTED, '#reason': StateTable.ABORT_REASON },
-              ExpressionAttributeValues: { ':execution': { S: owner }, ':reason': { S: action.reason ?? 'aborted by the operator' } },
-            });
+            // The CLI's own write (zdt abort while baking), so the scenario proves the command, not a copy of it.
+            this.aws.dynamodb.updateItem(abortRequest(this.tableName, this.service, owner, action.reason ?? 'aborted by the operator'));
             this.emit({ atMs: action.atSeconds! * MS_PER_SECOND, kind: 'note', text: `operator: zdt abort (${action.reason ?? 'no reason'})` });
           },
         });
@@ -619,4 +609,14 @@ function describeEvent(detailType: string, detail: unknown): string {
 
 function safeJson(text: string): unknown {
   try { return JSON.parse(text); } catch { return undefined; }
+}
+
+/**
+ * The states the rollout enters when it decides to roll back: the Pass states that record `$.trigger` and go to
+ * the rollback (lib/private/rollout-definition.ts), read from the definition rather than copied by name.
+ */
+function triggerStatesOf(definition: AslDefinition): ReadonlySet<string> {
+  return new Set(Object.entries(definition.States)
+    .filter(([, state]) => state.Type === 'Pass' && (state as { ResultPath?: string }).ResultPath === '$.trigger' && state.Next === ROLLBACK_STATE)
+    .map(([name]) => name));
 }

@@ -3,7 +3,7 @@
  * They read what the execution itself records (its history holds the whole state document at every step),
  * so they need only the state machine ARN.
  */
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, HistoryEvent, ListExecutionsCommand,
   SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand,
@@ -155,16 +155,24 @@ export async function abort(ctx: OpsContext, stateMachineArn: string, reason: st
     return ExitCode.SUCCEEDED;
   }
   if (!s.service || !s.stateTable) throw new UsageError(`the rollout ${running} has not finished its preflight yet; try again in a few seconds`);
-  await ctx.ddb.send(new UpdateItemCommand({
-    TableName: s.stateTable,
-    Key: { [StateTable.PARTITION_KEY]: { S: s.service } },
+  await ctx.ddb.send(new UpdateItemCommand(abortRequest(s.stateTable, s.service, running, reason)));
+  ctx.out(`abort requested for ${running}: it rolls back at its next judgement (within ${s.judgeIntervalSeconds ?? 60} s)`);
+  return ExitCode.SUCCEEDED;
+}
+
+/**
+ * The write of `zdt abort` while a rollout bakes: flags the execution on the service's state item, only while that
+ * execution holds the lock. The state machine checks the flag before every judgement.
+ */
+export function abortRequest(tableName: string, service: string, executionArn: string, reason: string): UpdateItemCommandInput {
+  return {
+    TableName: tableName,
+    Key: { [StateTable.PARTITION_KEY]: { S: service } },
     ConditionExpression: '#owner = :execution',
     UpdateExpression: 'SET #abort = :execution, #reason = :reason',
     ExpressionAttributeNames: { '#owner': StateTable.LOCK_OWNER, '#abort': StateTable.ABORT_REQUESTED, '#reason': StateTable.ABORT_REASON },
-    ExpressionAttributeValues: { ':execution': { S: running }, ':reason': { S: reason } },
-  }));
-  ctx.out(`abort requested for ${running}: it rolls back at its next judgement (within ${s.judgeIntervalSeconds ?? 60} s)`);
-  return ExitCode.SUCCEEDED;
+    ExpressionAttributeValues: { ':execution': { S: executionArn }, ':reason': { S: reason } },
+  };
 }
 
 async function requireRunning(ctx: OpsContext, stateMachineArn: string): Promise<string> {
