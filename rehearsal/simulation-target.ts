@@ -88,19 +88,11 @@ export function withStrategy(definition: AslDefinition, strategy: RolloutStrateg
 }
 
 /** "canary 1% → 5% → 25% → 50% → 100%, 5 min bakes, judged every 1 min" */
-export function describePlan(plan: RolloutPlan, kind = 'steps'): string {
+export function describePlan(plan: RolloutPlan): string {
+  const kind = plan.strategy;
   const steps = plan.steps.map((s) => `${s.segments.length > 0 ? `${s.segments.join('+')}${s.percent > 0 ? `+${s.percent}%` : ''}` : `${s.percent}%`}${s.pause ? ' (pause)' : ''}`);
   const bakes = [...new Set(plan.steps.map((s) => s.bakeSeconds))].map((b) => formatSeconds(b)).join('/');
   return `${kind} ${steps.join(' → ')}, ${bakes} bake${plan.steps.length > 1 ? 's' : ''}, judged every ${formatSeconds(plan.judgeIntervalSeconds)}`;
-}
-
-/** The strategy kind a plan looks like (for the summary). */
-export function planKind(plan: RolloutPlan): string {
-  const p = plan.steps.map((s) => s.percent);
-  if (plan.steps.some((s) => s.segments.length > 0)) return 'segment-first';
-  if (p.length === 1) return 'all-at-once';
-  if (p[0] <= 5) return 'canary';
-  return 'linear';
 }
 
 function formatSeconds(seconds: number): string {

@@ -20,7 +20,7 @@ import { IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, 
 import type { OperatorAction, Role, Scenario } from './scenarios';
 import { ScheduledClock } from './simulation-clock';
 import { asyncRetryAttemptsOf, eventRulesOf, EXECUTION_STATUS_CHANGE, RuleInvocation, SimulatedEventBridge, STATES_EVENT_SOURCE } from './simulation-events';
-import { describePlan, planKind, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
+import { describePlan, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
 import { CfnTemplate, stateMachineOf } from './template';
 import { TrafficModel } from './traffic-model';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
@@ -317,7 +317,7 @@ export class Simulation implements SimulationWorld {
     const plan = planOf(this.definition);
     const summary: RehearsalSummary = {
       scenario: this.scenario.name,
-      strategy: describePlan(plan, planKind(plan)),
+      strategy: describePlan(plan),
       outcome,
       executionStatus: run.status,
       error: run.error,

@@ -347,6 +347,8 @@ export interface PlannedStep {
 
 export interface RolloutPlan {
   readonly service: string;
+  /** The RolloutStrategy factory the steps come from (canary, linear, allAtOnce, segmentFirst, steps). */
+  readonly strategy: string;
   readonly steps: readonly PlannedStep[];
   readonly stepCount: number;
   readonly judgeIntervalSeconds: number;

@@ -26,6 +26,7 @@ export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPla
   const plannedSeconds = strategy.totalBakeSeconds + steps.length * options.judgeIntervalSeconds;
   return {
     service: options.service,
+    strategy: strategy.kind,
     steps,
     stepCount: steps.length,
     judgeIntervalSeconds: options.judgeIntervalSeconds,

@@ -71,6 +71,8 @@ export interface SegmentFirstOptions extends StrategyBakeOptions {
 
 /** What a strategy renders into once bound to a rollout. */
 export interface RolloutStrategyConfig {
+  /** The factory that made the strategy (canary, linear, allAtOnce, segmentFirst, steps). */
+  readonly kind: string;
   readonly steps: PlannedStep[];
   /** Sum of every step's bake, seconds. */
   readonly totalBakeSeconds: number;
@@ -182,7 +184,7 @@ export class RolloutStrategy {
         pause: step.pause ?? false,
       };
     });
-    return { steps, totalBakeSeconds: steps.reduce((sum, s) => sum + s.bakeSeconds, 0) };
+    return { kind: this.kind, steps, totalBakeSeconds: steps.reduce((sum, s) => sum + s.bakeSeconds, 0) };
   }
 
   private validate(judgeInterval: Duration): string[] {

@@ -14,7 +14,7 @@ describe('rehearse() on a user\'s own small stack', () => {
       onTimeline: (e) => entries.push(e.kind),
     });
     expect(result.summary.outcome).toBe('RELEASED');
-    expect(result.summary.strategy).toMatch(/^all-at-once 100%/);
+    expect(result.summary.strategy).toMatch(/^allAtOnce 100%/);
     expect(result.summary.durationMs).toBeGreaterThanOrEqual(2 * 60 * 1000);
     expect(result.summary.durationMs).toBeLessThan(2 * 60 * 1000 + 5_000);
     expect(result.summary.finalWeights).toEqual({ blue: 0, green: 100 });
