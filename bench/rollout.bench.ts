@@ -18,6 +18,7 @@ import { synthesizeExample } from '../rehearsal/cli';
 import type { StackTemplate } from '../rehearsal/deployer';
 import { formatCount, formatDuration, formatUsd } from '../rehearsal/render-format';
 import { rehearse } from '../rehearsal/rehearse';
+import { API_LATENCY_MS } from '../rehearsal/simulation';
 import type { RehearsalResult } from '../rehearsal/result';
 import { SCENARIOS, type Scenario } from '../rehearsal/scenarios';
 
@@ -62,7 +63,6 @@ export const CODEDEPLOY_MODEL = {
    * From the stop to 100% on the original task set: CodeDeploy modifies the listener back (seconds). We assume
    * the same as our own rollback's measured time to safe, so the comparison isolates detection.
    */
-  rollbackSecondsFromOurs: true,
 } as const;
 
 /** The incident as a rehearsal scenario. */
@@ -181,7 +181,7 @@ function section(args: { incident: RehearsalResult; codeDeploySteps: RehearsalRe
     `  - CodeDeploy polls the alarms about once a minute (undocumented): on average ${CODEDEPLOY_MODEL.meanPollWaitSeconds} s more.`,
     '  - Its rollback (listener back to the original task set) is assumed to take as long as ours did, so the ratio isolates detection and the canary size.',
     "- (b') is a rehearsal of the same app with CodeDeploy's traffic steps (`RolloutStrategy.steps([{ percent: 10, bake: 5 min }, { percent: 100 }])`) and our judge: it is not CodeDeploy, it separates the effect of the first step's size from that of detection.",
-    '- Every AWS API call takes a stated latency on the virtual clock (rehearsal/simulation.ts API_LATENCY_MS: ELB 100 ms, CloudWatch 50 ms, DynamoDB 10 ms, EventBridge/SNS 30 ms), so detection → safe is the rollback\'s write plus its verifying read. Lambda cold starts and Step Functions\' own transition latency are not modelled. CodeDeploy\'s rollback is assumed to take as long as ours.',
+    `- Every AWS API call takes a stated latency on the virtual clock (rehearsal/simulation.ts API_LATENCY_MS: ${Object.entries(API_LATENCY_MS).map(([service, ms]) => `${service} ${ms} ms`).join(', ')}), so detection → safe is the rollback's write plus its verifying read. Lambda cold starts and Step Functions' own transition latency are not modelled. CodeDeploy's rollback is assumed to take as long as ours.`,
     '- Exposure = detection + time to safe; blast radius counts only failures above the healthy baseline.',
     '- One run; the rehearsal is deterministic (fixed virtual epoch), so reruns give the same figures.',
   ].join('\n');
