@@ -4,9 +4,10 @@
  * waitGate (task token) -> complete, and rollback on failure. releaseGate is the EventBridge target that
  * resumes the gate when the application rollout completes.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { Client, ClientConfig } from 'pg';
+import { secretsManager, stepFunctions } from '../shared/clients';
 import { ErrorName } from '../shared/contracts';
 import { readConfig } from '../shared/config';
 import { awsCall, ZdtError } from '../shared/errors';
@@ -20,8 +21,6 @@ import { Migration } from './types';
 /** SendTaskSuccess errors meaning the waiting execution no longer exists. */
 const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
-let secrets: SecretsManagerClient | undefined;
-let sfn: SFNClient | undefined;
 
 /** Connect timeout: a database in the VPC answers in milliseconds; longer means networking is wrong. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -36,8 +35,7 @@ interface RdsSecret {
 }
 
 async function readSecret(arn: string): Promise<RdsSecret> {
-  secrets ??= new SecretsManagerClient({});
-  const out = await awsCall(`secretsmanager:GetSecretValue ${arn}`, () => secrets!.send(new GetSecretValueCommand({ SecretId: arn })));
+  const out = await awsCall(`secretsmanager:GetSecretValue ${arn}`, () => secretsManager().send(new GetSecretValueCommand({ SecretId: arn })));
   let parsed: Partial<RdsSecret>;
   try {
     parsed = JSON.parse(out.SecretString ?? '');
@@ -142,9 +140,8 @@ export async function handler(request: MigrationRequest): Promise<unknown> {
           log('info', 'no migration waits at the gate', { schema: config.schema });
           return { released: null };
         }
-        sfn ??= new SFNClient({});
         try {
-          await awsCall('states:SendTaskSuccess', () => sfn!.send(new SendTaskSuccessCommand({
+          await awsCall('states:SendTaskSuccess', () => stepFunctions().send(new SendTaskSuccessCommand({
             taskToken: gate.token, output: JSON.stringify({ released: true, reason: request.reason ?? 'rollout completed' }),
           })));
         } catch (err) {

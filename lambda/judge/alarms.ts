@@ -1,7 +1,7 @@
 import { AlarmType, DescribeAlarmsCommand, StateValue } from '@aws-sdk/client-cloudwatch';
 import { AlarmStatus, CheckAlarmsResult, Color, ErrorName, JudgeConfig } from '../shared/contracts';
 import { awsCall, ZdtError } from '../shared/errors';
-import { cloudWatch } from './cloudwatch';
+import { cloudWatch } from '../shared/clients';
 
 /** DescribeAlarms accepts at most 100 alarm names per call, and returns at most 100 per page. */
 export const ALARMS_PER_CALL = 100;

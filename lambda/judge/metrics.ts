@@ -1,7 +1,7 @@
 import { GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { AnalysisConfig, COLORS, Color, ColorMetrics } from '../shared/contracts';
 import { awsCall } from '../shared/errors';
-import { cloudWatch } from './cloudwatch';
+import { cloudWatch } from '../shared/clients';
 
 /** Namespace of Application Load Balancer metrics. */
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';

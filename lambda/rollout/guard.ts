@@ -1,4 +1,5 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { eventBridge } from '../shared/clients';
 import { EVENT_SOURCE, GuardConfig, GuardResult, RolloutEvent } from '../shared/contracts';
 import { awsCall } from '../shared/errors';
 import { log } from '../shared/log';
@@ -13,8 +14,6 @@ import { readLock, releaseLock } from './lock';
  * event. An execution that released its lock (released, rolled back, refused) is left alone.
  */
 
-let events: EventBridgeClient | undefined;
-const eventBridge = () => (events ??= new EventBridgeClient({}));
 
 export interface ExecutionEnded {
   readonly executionArn: string;

@@ -3,7 +3,7 @@ import { clock } from '../shared/clock';
 import { Color, ErrorName, isColor, LockAcquireResult, LockConfig, StateTable } from '../shared/contracts';
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
-import { dynamoDb } from './dynamodb';
+import { dynamoDb } from '../shared/clients';
 
 /**
  * The rollout lock: one item per service in the rollout state table. One rollout at a time per

@@ -6,7 +6,7 @@ import {
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
 import { elbv2, listRules } from './elbv2';
-import { actionsWithWeights, readRawWeights } from './forward-action';
+import { actionsWithWeights, LIVE_RULE, readRawWeights } from './forward-action';
 import {
   DesiredSegmentRoute, isDesiredSegmentRoute, reconcileSegmentRoute, SegmentRuleState, segmentRouteOf,
 } from './segment-route';
@@ -24,7 +24,6 @@ export const VERIFY_BACKOFF_MS = 250;
 /** Growth of the read-back wait after each mismatch. */
 const VERIFY_BACKOFF_FACTOR = 2;
 
-const LIVE_RULE = 'Live rule';
 
 /** What the listener should hold after a shift or rollback. */
 interface DesiredRoute {
@@ -102,7 +101,7 @@ export class AlbRouter {
   private async writeWeights(liveRule: Rule, weights: Weights): Promise<void> {
     const ruleArn = this.config.liveRuleArn;
     // Actions only: ModifyRule leaves the conditions untouched, and the stickiness is carried over.
-    const actions = actionsWithWeights(liveRule, weights, this.config.targetGroupArns, LIVE_RULE);
+    const { actions } = actionsWithWeights(liveRule, weights, this.config.targetGroupArns, LIVE_RULE);
     await awsCall(`ModifyRule(${ruleArn})`, () => elbv2().send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions })));
     log('info', 'weights written', { ruleArn, weights });
   }

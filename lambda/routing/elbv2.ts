@@ -1,5 +1,8 @@
-import { DescribeRulesCommand, ElasticLoadBalancingV2Client, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeRulesCommand, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { elbv2 } from '../shared/clients';
 import { awsCall } from '../shared/errors';
+
+export { elbv2 };
 
 /** ALB's highest listener rule priority. */
 export const MAX_RULE_PRIORITY = 50000;
@@ -7,13 +10,6 @@ export const MAX_RULE_PRIORITY = 50000;
 /** Rules per DescribeRules page (the API maximum). */
 const RULES_PAGE_SIZE = 400;
 
-let client: ElasticLoadBalancingV2Client | undefined;
-
-/** The ELBv2 client, created on first use (aws-sdk-client-mock replaces the class's send). */
-export function elbv2(): ElasticLoadBalancingV2Client {
-  client ??= new ElasticLoadBalancingV2Client({});
-  return client;
-}
 
 /** True for the ARN of an ALB listener rule (arn:<partition>:elasticloadbalancing:<region>:<account>:listener-rule/...). */
 export function isRuleArn(value: string | undefined): value is string {

@@ -89,14 +89,20 @@ export function forwardAction(tuples: TargetGroupTuple[], stickiness: Stickiness
   };
 }
 
+/** What the live-route custom resource and the router call the production rule in messages. */
+export const LIVE_RULE = 'Live rule';
+
 /**
- * The rule's actions with its forward action replaced by one forwarding `weights`, keeping
- * the other actions (authentication...), the action order and the rule's stickiness.
+ * The rule's actions with its forward action replaced by one forwarding `weights` to `targetGroupArns`, keeping the
+ * other actions (authentication...), the action order, and the rule's stickiness unless `stickiness` is given.
+ * Returns the new forward action too, for comparing it with the current one.
  */
-export function actionsWithWeights(rule: Rule, weights: RawWeights, targetGroupArns: Record<Color, string>, what: string): Action[] {
+export function actionsWithWeights(
+  rule: Rule, weights: RawWeights, targetGroupArns: Record<Color, string>, what: string, stickiness?: Stickiness,
+): { readonly actions: Action[]; readonly current: Action; readonly next: Action } {
   const current = findForwardAction(rule, what);
-  const next = forwardAction(forwardTuples(weights, targetGroupArns), readStickiness(current), current.Order);
-  return (rule.Actions ?? []).map((a) => (a === current ? next : echoAction(a)));
+  const next = forwardAction(forwardTuples(weights, targetGroupArns), stickiness ?? readStickiness(current), current.Order);
+  return { actions: (rule.Actions ?? []).map((a) => (a === current ? next : echoAction(a))), current, next };
 }
 
 /**

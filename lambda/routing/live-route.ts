@@ -8,7 +8,7 @@ import { invalid, requireColor, requireInteger, requireObject, requireString } f
 import { sameConditions } from './conditions';
 import { describeRule, elbv2, isRuleArn, isRuleNotFound, MAX_RULE_PRIORITY, ruleAtPriority } from './elbv2';
 import {
-  echoAction, findForwardAction, forwardAction, forwardTuples, readRawWeights, readStickiness, sameStickiness, sameTuples, Stickiness, stickinessOf,
+  actionsWithWeights, forwardAction, forwardTuples, LIVE_RULE, readRawWeights, readStickiness, sameStickiness, sameTuples, Stickiness, stickinessOf,
 } from './forward-action';
 import { formatWeights, FULL_WEIGHT, RawWeights, weightsFor } from './weights';
 
@@ -23,7 +23,6 @@ import { formatWeights, FULL_WEIGHT, RawWeights, weightsFor } from './weights';
 /** ALB's longest stickiness duration (7 days), seconds. */
 export const MAX_STICKINESS_SECONDS = 604800;
 
-const LIVE_RULE = 'Live rule';
 
 /** The properties of the resource, parsed. */
 export interface LiveRouteSpec {
@@ -156,14 +155,13 @@ async function createOrAdopt(spec: LiveRouteSpec, weights: RawWeights): Promise<
 /** Makes the rule match `spec` with `weights`, writing only what differs. */
 async function reconcile(rule: Rule, spec: LiveRouteSpec, weights: RawWeights): Promise<void> {
   const ruleArn = rule.RuleArn ?? '';
-  const current = findForwardAction(rule, LIVE_RULE);
-  const desired = forwardAction(forwardTuples(weights, spec.targetGroupArns), spec.stickiness, current.Order);
+  const { actions, current, next: desired } = actionsWithWeights(rule, weights, spec.targetGroupArns, LIVE_RULE, spec.stickiness);
   const actionsDiffer = !sameTuples(current, desired) || !sameStickiness(readStickiness(current), spec.stickiness);
   const conditionsDiffer = !sameConditions(rule.Conditions, spec.conditions);
   if (actionsDiffer || conditionsDiffer) {
     await awsCall(`ModifyRule(${ruleArn})`, () => elbv2().send(new ModifyRuleCommand({
       RuleArn: ruleArn,
-      ...(actionsDiffer ? { Actions: (rule.Actions ?? []).map((a) => (a === current ? desired : echoAction(a))) } : {}),
+      ...(actionsDiffer ? { Actions: actions } : {}),
       ...(conditionsDiffer ? { Conditions: spec.conditions } : {}),
     })));
     log('info', 'live rule re-pointed', { ruleArn, weights: formatWeights(weights), actionsDiffer, conditionsDiffer });

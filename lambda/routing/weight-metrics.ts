@@ -1,16 +1,10 @@
-import { CloudWatchClient, PutMetricDataCommand, StandardUnit } from '@aws-sdk/client-cloudwatch';
+import { PutMetricDataCommand, StandardUnit } from '@aws-sdk/client-cloudwatch';
+import { cloudWatch } from '../shared/clients';
 import { clock } from '../shared/clock';
 import { COLORS, METRIC_NAMESPACE, MetricDimension, RouterConfig, TRAFFIC_WEIGHT_METRIC, Weights } from '../shared/contracts';
 import { awsCall } from '../shared/errors';
 import { log } from '../shared/log';
 
-let client: CloudWatchClient | undefined;
-
-/** The CloudWatch client, created on first use (aws-sdk-client-mock replaces the class's send). */
-function cloudWatch(): CloudWatchClient {
-  client ??= new CloudWatchClient({});
-  return client;
-}
 
 /**
  * Publishes the live weights, one TrafficWeight datapoint per color (dimensions Service and Color, unit Percent),
