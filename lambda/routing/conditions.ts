@@ -1,4 +1,5 @@
 import { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AlbLimits } from '../shared/contracts';
 
 /**
  * Listener rule conditions: comparison, match-evaluation counting and the segment header condition.
@@ -12,9 +13,9 @@ import { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 export const HTTP_HEADER_FIELD = 'http-header';
 
 /** ALB: at most 3 match evaluations (values) per condition. */
-export const MAX_VALUES_PER_CONDITION = 3;
+export const MAX_VALUES_PER_CONDITION = AlbLimits.MAX_VALUES_PER_CONDITION;
 /** ALB: at most 5 match evaluations (values) per rule, all conditions together. */
-export const MAX_VALUES_PER_RULE = 5;
+export const MAX_VALUES_PER_RULE = AlbLimits.MAX_VALUES_PER_RULE;
 
 function plainValues(c: RuleCondition): string[] {
   return [

@@ -1,11 +1,12 @@
 import { DescribeRulesCommand, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { elbv2 } from '../shared/clients';
+import { AlbLimits } from '../shared/contracts';
 import { awsCall } from '../shared/errors';
 
 export { elbv2 };
 
 /** ALB's highest listener rule priority. */
-export const MAX_RULE_PRIORITY = 50000;
+export const MAX_RULE_PRIORITY = AlbLimits.MAX_RULE_PRIORITY;
 
 /** Rules per DescribeRules page (the API maximum). */
 const RULES_PAGE_SIZE = 400;

@@ -1,7 +1,7 @@
 import {
   CreateRuleCommand, DeleteRuleCommand, ModifyRuleCommand, Rule, RuleCondition, SetRulePrioritiesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { Color, ErrorName, LiveRouteProperties } from '../shared/contracts';
+import { AlbLimits, Color, ErrorName, LiveRouteProperties } from '../shared/contracts';
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
 import { invalid, requireColor, requireInteger, requireObject, requireString } from '../shared/validate';
@@ -21,7 +21,7 @@ import { formatWeights, FULL_WEIGHT, RawWeights, weightsFor } from './weights';
  */
 
 /** ALB's longest stickiness duration (7 days), seconds. */
-export const MAX_STICKINESS_SECONDS = 604800;
+export const MAX_STICKINESS_SECONDS = AlbLimits.MAX_STICKINESS_SECONDS;
 
 
 /** The properties of the resource, parsed. */

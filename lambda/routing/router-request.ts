@@ -1,4 +1,4 @@
-import { CONFIG_ENV, RouterConfig, RouterRequest } from '../shared/contracts';
+import { AlbLimits, CONFIG_ENV, RouterConfig, RouterRequest } from '../shared/contracts';
 import {
   invalid, optionalInteger, requireAction, requireColor, requireInteger, requireObject, requireString, requireStringArray,
 } from '../shared/validate';
@@ -9,7 +9,7 @@ import { FULL_WEIGHT } from './weights';
 const REQUEST = 'Router request';
 const CONFIG = `Router ${CONFIG_ENV}`;
 /** ALB: at most this many characters per condition value. */
-const MAX_CONDITION_VALUE_CHARS = 128;
+const MAX_CONDITION_VALUE_CHARS = AlbLimits.MAX_CONDITION_VALUE_LENGTH;
 
 /** Validates a router request (INVALID_REQUEST naming the field and the value given). */
 export function parseRouterRequest(event: unknown): RouterRequest {

@@ -22,6 +22,20 @@ export interface Weights {
   readonly green: number;
 }
 
+/** Limits of Application Load Balancer listener rules, checked at synth (lib/) and at runtime (lambda/) alike. */
+export const AlbLimits = {
+  /** Listener rule priorities run from 1 to this. */
+  MAX_RULE_PRIORITY: 50000,
+  /** Values (match evaluations) in one rule condition. */
+  MAX_VALUES_PER_CONDITION: 3,
+  /** Values (match evaluations) across the conditions of one rule. */
+  MAX_VALUES_PER_RULE: 5,
+  /** Characters of one condition value. */
+  MAX_CONDITION_VALUE_LENGTH: 128,
+  /** Longest target-group stickiness of a weighted forward, seconds (7 days). */
+  MAX_STICKINESS_SECONDS: 604800,
+} as const;
+
 /** Every handler reads its configuration from this environment variable (JSON). */
 export const CONFIG_ENV = 'ZDT_CONFIG';
 

@@ -1,5 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { PlannedStep } from '../../lambda/shared/contracts';
+import { AlbLimits, PlannedStep } from '../../lambda/shared/contracts';
 
 /** One step of a rollout. */
 export interface RolloutStep {
@@ -94,9 +94,9 @@ const SEED_SEGMENTS = ['internal', 'beta', 'premium'];
  * Segments share one http-header condition (ALB ANDs separate conditions), and ALB takes at most 3 values per
  * condition (and 5 per rule, counting the production rule's own conditions, which the segment rule copies).
  */
-export const MAX_SEGMENTS = 3;
+export const MAX_SEGMENTS = AlbLimits.MAX_VALUES_PER_CONDITION;
 /** ALB http-header condition values: up to 128 characters, no whitespace in our segment names. */
-const SEGMENT_PATTERN = /^[A-Za-z0-9._*?-]{1,128}$/;
+const SEGMENT_PATTERN = new RegExp(`^[A-Za-z0-9._*?-]{1,${AlbLimits.MAX_CONDITION_VALUE_LENGTH}}$`);
 
 /**
  * How traffic moves from the stable color to the new one: a list of steps, each with a share of traffic
@@ -139,7 +139,7 @@ export class RolloutStrategy {
     const segments = options.segments ?? SEED_SEGMENTS;
     if (segments.length === 0) return RolloutStrategy.invalid('segmentFirst', 'segments must list at least one segment, got []');
     if (segments.length > MAX_SEGMENTS) {
-      return RolloutStrategy.invalid('segmentFirst', `segments may hold at most ${MAX_SEGMENTS} segments (an ALB condition takes at most 3 values), got ${segments.length}`);
+      return RolloutStrategy.invalid('segmentFirst', `segments may hold at most ${MAX_SEGMENTS} segments (an ALB condition takes at most ${MAX_SEGMENTS} values), got ${segments.length}`);
     }
     const steps: RolloutStep[] = segments.map((_, i) => ({ percent: 0, segments: segments.slice(0, i + 1) }));
     for (const percent of options.then ?? [100]) steps.push({ percent, segments: percent >= 100 ? [] : [...segments] });
@@ -214,7 +214,7 @@ export class RolloutStrategy {
         problems.push(`${where}.percent must increase from step to step (or stay equal while segments are added), got ${percent} after ${previousPercent}`);
       }
       if (segments.length > MAX_SEGMENTS) {
-        problems.push(`${where}.segments may hold at most ${MAX_SEGMENTS} segments (an ALB condition takes at most 3 values), got ${segments.length}`);
+        problems.push(`${where}.segments may hold at most ${MAX_SEGMENTS} segments (an ALB condition takes at most ${MAX_SEGMENTS} values), got ${segments.length}`);
       }
       for (const s of segments) {
         if (!SEGMENT_PATTERN.test(s)) problems.push(`${where}.segments has "${s}": a segment is 1-128 characters of letters, digits, . _ - * ?`);

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { Color, COLORS, LiveRouteProperties, RouterConfig } from '../../lambda/shared/contracts';
+import { AlbLimits, Color, COLORS, LiveRouteProperties, RouterConfig } from '../../lambda/shared/contracts';
 import { PropChecks, propError } from '../private/validation';
 import { listenerRulesArn } from '../private/arns';
 import { acknowledge, iam5Resource } from '../private/nag';
@@ -118,7 +118,7 @@ export interface IBlueGreenRouting {
   grantRouteControl(grantee: iam.IGrantable): iam.Grant;
 }
 
-const DEFAULT_PRIORITY = 50000;
+const DEFAULT_PRIORITY = AlbLimits.MAX_RULE_PRIORITY;
 const RULES_BEFORE_LIVE = 3;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
 
@@ -157,16 +157,16 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
     this.segmentHeader = props.segmentHeader ?? 'x-zdt-segment';
     this.testRouteHeader = props.testRoute === false ? undefined : (props.testRoute?.headerName ?? 'x-zdt-color');
 
-    if (!Number.isInteger(this.priority) || this.priority < RULES_BEFORE_LIVE + 1 || this.priority > 50000) {
+    if (!Number.isInteger(this.priority) || this.priority < RULES_BEFORE_LIVE + 1 || this.priority > AlbLimits.MAX_RULE_PRIORITY) {
       // Thrown at once: the rules before the production rule are numbered from it.
-      throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to 50000 (the ${RULES_BEFORE_LIVE} rules before it take the priorities just below), got ${props.priority}`);
+      throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to ${AlbLimits.MAX_RULE_PRIORITY} (the ${RULES_BEFORE_LIVE} rules before it take the priorities just below), got ${props.priority}`);
     }
     const slowStartSeconds = props.slowStart?.toSeconds();
     const slowStartValid = slowStartSeconds === undefined || slowStartSeconds === 0 || (slowStartSeconds >= 30 && slowStartSeconds <= 900);
     new PropChecks(this)
       .number('targetPort', props.targetPort, 1, 65535)
       .duration('deregistrationDelay', props.deregistrationDelay, Duration.seconds(0), Duration.seconds(3600))
-      .duration('stickiness', props.stickiness, Duration.seconds(1), Duration.days(7))
+      .duration('stickiness', props.stickiness, Duration.seconds(1), Duration.seconds(AlbLimits.MAX_STICKINESS_SECONDS))
       .that(slowStartValid, `slowStart must be 0 or from 30 to 900 seconds, got ${props.slowStart?.toHumanString()}`)
       .pattern('segmentHeader', props.segmentHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
       .pattern('testRoute.headerName', props.testRoute === false ? undefined : props.testRoute?.headerName, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
