@@ -1,5 +1,7 @@
 import { AnalysisConfig, CONFIG_ENV, JudgeConfig, JudgeRequest } from '../shared/contracts';
-import { invalid, requireAction, requireColor, requireInteger, requireObject, requireString } from '../shared/validate';
+import {
+  invalid, optionalNumber, requireAction, requireColor, requireInteger, requireNumber, requireObject, requireString, requireStringArray,
+} from '../shared/validate';
 
 const REQUEST = 'Judge request';
 const CONFIG = `Judge ${CONFIG_ENV}`;
@@ -24,29 +26,18 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
   };
 }
 
-function requireNames(obj: Record<string, unknown>, field: string, source: string): string[] {
-  const value = obj[field];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) throw invalid(source, field, 'an array of alarm names', value);
-  return value as string[];
-}
-
-function requireNumber(obj: Record<string, unknown>, field: string, source: string): number {
-  const value = obj[field];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalid(source, field, 'a number >= 0', value);
-  return value;
-}
-
-function optionalNumber(obj: Record<string, unknown>, field: string, source: string): number | undefined {
-  return obj[field] === undefined ? undefined : requireNumber(obj, field, source);
-}
+/** Alarm names: duplicates are harmless (each alarm is described once). */
+const ALARM_NAMES = { unique: false } as const;
+/** Thresholds and factors are finite and never negative. */
+const NON_NEGATIVE = { min: 0 } as const;
 
 /** Validates the judge's configuration. */
 export function parseJudgeConfig(raw: unknown): JudgeConfig {
   const obj = requireObject(raw, CONFIG, CONFIG_ENV);
   const byColor = requireObject(obj.alarmsByColor, CONFIG, 'alarmsByColor');
   return {
-    alarmsByColor: { blue: requireNames(byColor, 'blue', `${CONFIG} alarmsByColor`), green: requireNames(byColor, 'green', `${CONFIG} alarmsByColor`) },
-    sharedAlarms: requireNames(obj, 'sharedAlarms', CONFIG),
+    alarmsByColor: { blue: requireStringArray(byColor, 'blue', `${CONFIG} alarmsByColor`, ALARM_NAMES), green: requireStringArray(byColor, 'green', `${CONFIG} alarmsByColor`, ALARM_NAMES) },
+    sharedAlarms: requireStringArray(obj, 'sharedAlarms', CONFIG, ALARM_NAMES),
     ...(obj.analysis === undefined ? {} : { analysis: parseAnalysis(obj.analysis) }),
   };
 }
@@ -55,15 +46,15 @@ function parseAnalysis(raw: unknown): AnalysisConfig {
   const source = `${CONFIG} analysis`;
   const obj = requireObject(raw, CONFIG, 'analysis');
   const targetGroups = requireObject(obj.targetGroups, source, 'targetGroups');
-  const maxLatencyP99Ms = optionalNumber(obj, 'maxLatencyP99Ms', source);
-  const latencyBaselineFactor = optionalNumber(obj, 'latencyBaselineFactor', source);
+  const maxLatencyP99Ms = optionalNumber(obj, 'maxLatencyP99Ms', NON_NEGATIVE, source);
+  const latencyBaselineFactor = optionalNumber(obj, 'latencyBaselineFactor', NON_NEGATIVE, source);
   return {
     loadBalancer: requireString(obj, 'loadBalancer', source),
     targetGroups: { blue: requireString(targetGroups, 'blue', `${source} targetGroups`), green: requireString(targetGroups, 'green', `${source} targetGroups`) },
     windowSeconds: requireInteger(obj, 'windowSeconds', { min: 1 }, source),
     minRequests: requireInteger(obj, 'minRequests', { min: 0 }, source),
-    maxErrorRatePercent: requireNumber(obj, 'maxErrorRatePercent', source),
-    errorRateBaselineFactor: requireNumber(obj, 'errorRateBaselineFactor', source),
+    maxErrorRatePercent: requireNumber(obj, 'maxErrorRatePercent', NON_NEGATIVE, source),
+    errorRateBaselineFactor: requireNumber(obj, 'errorRateBaselineFactor', NON_NEGATIVE, source),
     ...(maxLatencyP99Ms === undefined ? {} : { maxLatencyP99Ms }),
     ...(latencyBaselineFactor === undefined ? {} : { latencyBaselineFactor }),
   };

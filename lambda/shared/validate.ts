@@ -69,14 +69,42 @@ export function requireColor(obj: Record<string, unknown>, field: string, source
   return value;
 }
 
-/** An array of non-empty strings without duplicates. */
-export function requireStringArray(obj: Record<string, unknown>, field: string, source: string): string[] {
+export interface StringArrayOptions {
+  /**
+   * Refuse duplicate entries.
+   * @default true
+   */
+  readonly unique?: boolean;
+}
+
+/** An array of non-empty strings, without duplicates unless `unique: false`. */
+export function requireStringArray(
+  obj: Record<string, unknown>, field: string, source: string, options: StringArrayOptions = {},
+): string[] {
   const value = obj[field];
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.trim() === '')) {
     throw invalid(source, field, 'an array of non-empty strings', value);
   }
-  if (new Set(value).size !== value.length) throw invalid(source, field, 'an array without duplicates', value);
+  if ((options.unique ?? true) && new Set(value).size !== value.length) throw invalid(source, field, 'an array without duplicates', value);
   return value as string[];
+}
+
+export interface NumberRange {
+  readonly min: number;
+  readonly max?: number;
+}
+
+/** A finite number within range. */
+export function requireNumber(obj: Record<string, unknown>, field: string, range: NumberRange, source: string): number {
+  const value = obj[field];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < range.min || (range.max !== undefined && value > range.max)) {
+    throw invalid(source, field, range.max === undefined ? `a number >= ${range.min}` : `a number from ${range.min} to ${range.max}`, value);
+  }
+  return value;
+}
+
+export function optionalNumber(obj: Record<string, unknown>, field: string, range: NumberRange, source: string): number | undefined {
+  return obj[field] === undefined ? undefined : requireNumber(obj, field, range, source);
 }
 
 /** The `action` field, one of `actions`. */

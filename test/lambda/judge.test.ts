@@ -1,20 +1,18 @@
-import 'aws-sdk-client-mock-jest';
-import {
-  CloudWatchClient, DescribeAlarmsCommand, DescribeAlarmsCommandInput, GetMetricDataCommand, GetMetricDataCommandInput, MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetMetricDataCommand, GetMetricDataInput, MetricDataResult, StateValue } from '@aws-sdk/client-cloudwatch';
 import { ErrorName, JudgeConfig, JudgeResult } from '../../lambda/shared/contracts';
 import { ANALYSIS } from './support/analysis-config';
 import { handler } from '../../lambda/judge/judge-handler';
-import { expectInvalidRequest, fixedClock, NOW_MS, setConfig } from './support/env';
+import { FakeAws, installAwsFakes } from './support/aws';
+import { expectInvalidRequest, NOW_MS, setConfig } from './support/env';
+import { MetricQuery } from '../../rehearsal/fakes';
 
-type State = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+type Color = 'blue' | 'green';
+/** One color's ALB target-group numbers over the judge's window (absent: no datapoint). */
+interface Traffic { requests?: number; errors?: number; latencySeconds?: number }
 
-const cw = mockClient(CloudWatchClient);
-let clock: ReturnType<typeof fixedClock>;
-/** The alarms that exist in the fake CloudWatch, metric or composite. */
-let alarms: Record<string, { state: State; composite?: boolean; reason?: string }>;
-
+let fakes: FakeAws;
+/** What the ALB metric source answers, per color, for the window that ends now. */
+let traffic: Partial<Record<Color, Traffic>>;
 
 function configure(overrides: Partial<JudgeConfig> = {}): void {
   const config: JudgeConfig = {
@@ -25,42 +23,68 @@ function configure(overrides: Partial<JudgeConfig> = {}): void {
   setConfig(config);
 }
 
+/**
+ * A metric alarm in the fake CloudWatch, in `state`. Missing data is ignored, so it keeps the state
+ * set here (its metric never gets data).
+ */
+function metricAlarm(name: string, state: StateValue = StateValue.OK, reason = 'Threshold Crossed: test'): void {
+  fakes.aws.cloudwatch.putMetricAlarm({
+    AlarmName: name, Namespace: 'Shop', MetricName: name, Statistic: 'Sum', Period: 60, EvaluationPeriods: 1,
+    Threshold: 1, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'ignore',
+  });
+  setAlarmState(name, state, reason);
+}
+
+function setAlarmState(name: string, state: StateValue, reason = 'Threshold Crossed: test'): void {
+  fakes.aws.cloudwatch.setAlarmState({ AlarmName: name, StateValue: state, StateReason: reason });
+}
+
+/** The alarms every test starts with, all OK; web-slo is a composite alarm (of an alarm nobody watches). */
 function allOk(): void {
-  alarms = {
-    'web-blue-5xx': { state: 'OK' },
-    'web-green-5xx': { state: 'OK' },
-    'web-green-latency': { state: 'OK' },
-    'web-slo': { state: 'OK', composite: true },
-  };
+  for (const name of ['web-blue-5xx', 'web-green-5xx', 'web-green-latency', 'web-slo-burn']) metricAlarm(name);
+  fakes.aws.cloudwatch.putCompositeAlarm({ AlarmName: 'web-slo', AlarmRule: 'ALARM("web-slo-burn")' });
 }
 
-/** Serves DescribeAlarms from `alarms`, as CloudWatch does: unknown names are simply absent. */
-function describeAlarms(input: DescribeAlarmsCommandInput) {
-  const found = (input.AlarmNames ?? []).filter((n) => alarms[n]).map((n) => ({ AlarmName: n, StateValue: alarms[n].state, StateReason: alarms[n].reason }));
-  return {
-    MetricAlarms: found.filter((a) => !alarms[a.AlarmName].composite),
-    CompositeAlarms: found.filter((a) => alarms[a.AlarmName].composite),
-  };
+/** The ALB's numbers from `traffic`, for the target groups of ANALYSIS; null elsewhere. */
+function albMetrics(query: MetricQuery): number | null {
+  if (query.namespace !== 'AWS/ApplicationELB' || query.dimensions.LoadBalancer !== ANALYSIS.loadBalancer) return null;
+  const color = (Object.keys(ANALYSIS.targetGroups) as Color[]).find((c) => ANALYSIS.targetGroups[c] === query.dimensions.TargetGroup);
+  const numbers = color ? traffic[color] : undefined;
+  const value = query.metricName === 'RequestCount' ? numbers?.requests
+    : query.metricName === 'HTTPCode_Target_5XX_Count' ? numbers?.errors
+      : query.metricName === 'TargetResponseTime' ? numbers?.latencySeconds : undefined;
+  return value ?? null;
 }
 
-/** GetMetricData results: per color [requests, 5xx, p99 seconds] (undefined: no data point). */
-function metricData(data: Partial<Record<'blue' | 'green', { requests?: number[]; errors?: number[]; latency?: number[] }>>): MetricDataResult[] {
-  return (['blue', 'green'] as const).flatMap((color) => (['requests', 'errors', 'latency'] as const).map((kind) => ({
-    Id: `${color}_${kind}`, Values: data[color]?.[kind] ?? [], StatusCode: 'Complete' as const,
-  })));
+/** The inputs of the judge's GetMetricData calls. */
+function getMetricDataCalls(): GetMetricDataInput[] {
+  return fakes.aws.calls.filter((c) => c.service === 'cloudwatch' && c.command === 'GetMetricData').map((c) => c.input as GetMetricDataInput);
+}
+
+function describeAlarmsCalls(): Array<{ AlarmNames?: string[]; AlarmTypes?: string[] }> {
+  return fakes.aws.calls.filter((c) => c.service === 'cloudwatch' && c.command === 'DescribeAlarms').map((c) => c.input as { AlarmNames?: string[] });
+}
+
+/**
+ * Answers GetMetricData with these raw responses instead of the fake (which returns one page and one
+ * datapoint per period of the window): for the shapes CloudWatch may return that it cannot produce.
+ */
+function getMetricDataAnswers(...pages: Array<{ MetricDataResults: MetricDataResult[]; NextToken?: string }>): { inputs: () => GetMetricDataInput[] } {
+  const stub = fakes.aws.stub('cloudwatch')!;
+  let behaviour = stub.on(GetMetricDataCommand as never);
+  for (const page of pages) behaviour = behaviour.resolvesOnce(page as never);
+  return { inputs: () => stub.commandCalls(GetMetricDataCommand as never).map((c) => c.args[0].input as GetMetricDataInput) };
 }
 
 const judgeRequest = (passes = 0, required = 3) => ({ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes, required } });
-const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
 
 beforeEach(() => {
-  cw.reset();
+  fakes = installAwsFakes();
+  traffic = {};
+  fakes.aws.cloudwatch.addMetricSource({ value: albMetrics });
   allOk();
-  cw.on(DescribeAlarmsCommand).callsFake(describeAlarms);
-  clock = fixedClock();
 });
-afterEach(() => clock.restore());
-afterAll(() => cw.restore());
+afterEach(() => fakes.restore());
 
 describe('Judge', () => {
   describe('checkAlarms', () => {
@@ -73,7 +97,7 @@ describe('Judge', () => {
           { name: 'web-slo', state: 'OK' },
         ],
       });
-      expect(cw).toHaveReceivedCommandWith(DescribeAlarmsCommand, { AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] });
+      expect(describeAlarmsCalls()).toEqual([expect.objectContaining({ AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })]);
     });
 
     test('fails with ALARM_NOT_FOUND listing every missing alarm', async () => {
@@ -86,17 +110,16 @@ describe('Judge', () => {
 
     test('asks for at most 100 alarms per call', async () => {
       const many = Array.from({ length: 150 }, (_, i) => `alarm-${i}`);
-      for (const name of many) alarms[name] = { state: 'OK' };
+      for (const name of many) metricAlarm(name);
       configure({ alarmsByColor: { blue: [], green: many }, sharedAlarms: [] });
       const result = await handler({ action: 'checkAlarms', targetColor: 'green' });
       expect((result as { alarms: unknown[] }).alarms).toHaveLength(150);
-      const sizes = cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames!.length);
-      expect(sizes).toEqual([100, 50]);
+      expect(describeAlarmsCalls().map((input) => input.AlarmNames!.length)).toEqual([100, 50]);
     });
 
     test('turns throttling into a ZdtRetryableError naming the operation', async () => {
       configure();
-      cw.on(DescribeAlarmsCommand).rejects(throttled());
+      fakes.aws.faults.add({ service: 'cloudwatch', command: 'DescribeAlarms', error: 'Throttling' });
       await expect(handler({ action: 'checkAlarms', targetColor: 'green' })).rejects.toMatchObject({
         name: ErrorName.RETRYABLE,
         message: expect.stringContaining('DescribeAlarms'),
@@ -107,7 +130,7 @@ describe('Judge', () => {
   describe('judge', () => {
     test('an alarm that does not exist is ALARM_NOT_FOUND, never OK', async () => {
       configure();
-      delete alarms['web-slo'];
+      fakes.aws.cloudwatch.deleteAlarms({ AlarmNames: ['web-slo'] });
       await expect(handler(judgeRequest())).rejects.toMatchObject({
         name: ErrorName.ALARM_NOT_FOUND,
         message: expect.stringContaining('web-slo'),
@@ -116,22 +139,28 @@ describe('Judge', () => {
 
     test('fails when an alarm is in ALARM, naming it, without counting a pass or reading metrics', async () => {
       configure({ analysis: ANALYSIS });
-      alarms['web-green-5xx'] = { state: 'ALARM', reason: 'Threshold Crossed: 1 datapoint [12.0] was greater than 5.0' };
+      setAlarmState('web-green-5xx', StateValue.ALARM, 'Threshold Crossed: 1 datapoint [12.0] was greater than 5.0');
       const result = await handler(judgeRequest(2, 3));
       expect(result).toMatchObject({ verdict: 'FAIL', bake: { passes: 2, required: 3 } });
       expect((result as JudgeResult).reasons).toEqual(['Alarm web-green-5xx is in ALARM: Threshold Crossed: 1 datapoint [12.0] was greater than 5.0']);
-      expect(cw).not.toHaveReceivedCommand(GetMetricDataCommand);
+      expect(getMetricDataCalls()).toHaveLength(0);
+    });
+
+    test('a shared composite alarm in ALARM fails the release', async () => {
+      configure();
+      setAlarmState('web-slo-burn', StateValue.ALARM);
+      await expect(handler(judgeRequest(2, 3))).resolves.toMatchObject({ verdict: 'FAIL', reasons: [expect.stringContaining('Alarm web-slo is in ALARM')] });
     });
 
     test('ignores the stable color\'s own alarms', async () => {
       configure();
-      alarms['web-blue-5xx'] = { state: 'ALARM' };
+      setAlarmState('web-blue-5xx', StateValue.ALARM);
       await expect(handler(judgeRequest(0, 3))).resolves.toMatchObject({ verdict: 'WAIT' });
     });
 
     test('an alarm with insufficient data does not fail the release', async () => {
       configure();
-      alarms['web-green-latency'] = { state: 'INSUFFICIENT_DATA' };
+      setAlarmState('web-green-latency', StateValue.INSUFFICIENT_DATA, 'Insufficient Data: 1 datapoint was unknown');
       await expect(handler(judgeRequest(0, 3))).resolves.toMatchObject({ verdict: 'WAIT', reasons: [] });
     });
 
@@ -148,9 +177,8 @@ describe('Judge', () => {
     describe('with metric analysis', () => {
       test('reads the window ending now from the ALB target-group metrics, one period long', async () => {
         configure({ analysis: ANALYSIS });
-        cw.on(GetMetricDataCommand).resolves({ MetricDataResults: metricData({}) });
         await handler(judgeRequest());
-        const input = cw.commandCalls(GetMetricDataCommand)[0].args[0].input as GetMetricDataCommandInput;
+        const input = getMetricDataCalls()[0];
         expect(input.StartTime).toEqual(new Date(NOW_MS - 300_000));
         expect(input.EndTime).toEqual(new Date(NOW_MS));
         const green = input.MetricDataQueries!.filter((q) => q.Id!.startsWith('green'));
@@ -168,18 +196,28 @@ describe('Judge', () => {
 
       test.each([[30, 60], [60, 60], [90, 120], [600, 600]])('a %d s window reads one period of %d s', async (windowSeconds, period) => {
         configure({ analysis: { ...ANALYSIS, windowSeconds } });
-        cw.on(GetMetricDataCommand).resolves({ MetricDataResults: metricData({}) });
         await handler(judgeRequest());
-        const input = cw.commandCalls(GetMetricDataCommand)[0].args[0].input as GetMetricDataCommandInput;
+        const input = getMetricDataCalls()[0];
         expect(new Set(input.MetricDataQueries!.map((q) => q.MetricStat!.Period))).toEqual(new Set([period]));
         expect(input.StartTime).toEqual(new Date(NOW_MS - windowSeconds * 1000));
       });
 
-      test('sums counts over the periods returned, takes the worst p99, in ms, and counts missing data as 0 / null', async () => {
+      test('reports the window\'s numbers, the p99 in ms, and counts missing data as 0 / null', async () => {
         configure({ analysis: ANALYSIS });
-        cw.on(GetMetricDataCommand).resolves({
-          MetricDataResults: metricData({ green: { requests: [400, 600], errors: [1, 2], latency: [0.12, 0.25] }, blue: { requests: [] } }),
+        traffic = { green: { requests: 1000, errors: 3, latencySeconds: 0.25 } };
+        const result = await handler(judgeRequest());
+        expect(result).toMatchObject({
+          metrics: {
+            green: { requests: 1000, errors: 3, errorRatePercent: 0.3, latencyP99Ms: 250 },
+            blue: { requests: 0, errors: 0, errorRatePercent: 0, latencyP99Ms: null },
+          },
         });
+      });
+
+      test('sums counts over every period CloudWatch returns and takes the worst p99', async () => {
+        configure({ analysis: ANALYSIS });
+        const values = { green_requests: [400, 600], green_errors: [1, 2], green_latency: [0.12, 0.25], blue_requests: [] };
+        getMetricDataAnswers({ MetricDataResults: Object.entries(values).map(([Id, Values]) => ({ Id, Values, StatusCode: 'Complete' })) });
         const result = await handler(judgeRequest());
         expect(result).toMatchObject({
           metrics: {
@@ -191,18 +229,19 @@ describe('Judge', () => {
 
       test('follows GetMetricData pages', async () => {
         configure({ analysis: ANALYSIS });
-        cw.on(GetMetricDataCommand)
-          .resolvesOnce({ MetricDataResults: [{ Id: 'green_requests', Values: [500] }], NextToken: 'page-2' })
-          .resolvesOnce({ MetricDataResults: [{ Id: 'green_requests', Values: [500] }] });
+        const answers = getMetricDataAnswers(
+          { MetricDataResults: [{ Id: 'green_requests', Values: [500] }], NextToken: 'page-2' },
+          { MetricDataResults: [{ Id: 'green_requests', Values: [500] }] },
+        );
         const result = await handler(judgeRequest());
-        expect(cw).toHaveReceivedCommandTimes(GetMetricDataCommand, 2);
-        expect(cw.commandCalls(GetMetricDataCommand)[1].args[0].input.NextToken).toBe('page-2');
+        expect(answers.inputs()).toHaveLength(2);
+        expect(answers.inputs()[1].NextToken).toBe('page-2');
         expect(result).toMatchObject({ metrics: { green: { requests: 1000 } } });
       });
 
       test('too few requests is INCONCLUSIVE and keeps the passes', async () => {
         configure({ analysis: ANALYSIS });
-        cw.on(GetMetricDataCommand).resolves({ MetricDataResults: metricData({ green: { requests: [12] }, blue: { requests: [900] } }) });
+        traffic = { green: { requests: 12 }, blue: { requests: 900 } };
         const result = await handler(judgeRequest(1, 3));
         expect(result).toMatchObject({ verdict: 'INCONCLUSIVE', bake: { passes: 1, required: 3 } });
         expect((result as JudgeResult).reasons[0]).toMatch(/green served 12 request\(s\)/);
@@ -210,9 +249,7 @@ describe('Judge', () => {
 
       test('a regression against the stable color is a FAIL with the numbers', async () => {
         configure({ analysis: ANALYSIS });
-        cw.on(GetMetricDataCommand).resolves({
-          MetricDataResults: metricData({ green: { requests: [1000], errors: [80], latency: [0.2] }, blue: { requests: [1000], errors: [2], latency: [0.2] } }),
-        });
+        traffic = { green: { requests: 1000, errors: 80, latencySeconds: 0.2 }, blue: { requests: 1000, errors: 2, latencySeconds: 0.2 } };
         const result = await handler(judgeRequest(2, 3));
         expect(result).toMatchObject({ verdict: 'FAIL', bake: { passes: 2, required: 3 } });
         expect((result as JudgeResult).reasons).toEqual([expect.stringMatching(/green answered 8% of 1000 requests/)]);
@@ -220,9 +257,7 @@ describe('Judge', () => {
 
       test('healthy metrics count a pass', async () => {
         configure({ analysis: ANALYSIS });
-        cw.on(GetMetricDataCommand).resolves({
-          MetricDataResults: metricData({ green: { requests: [1000], errors: [1], latency: [0.2] }, blue: { requests: [1000], errors: [1], latency: [0.19] } }),
-        });
+        traffic = { green: { requests: 1000, errors: 1, latencySeconds: 0.2 }, blue: { requests: 1000, errors: 1, latencySeconds: 0.19 } };
         await expect(handler(judgeRequest(2, 3))).resolves.toMatchObject({ verdict: 'PASS', bake: { passes: 3, required: 3 }, reasons: [] });
       });
     });
