@@ -3,10 +3,12 @@
 /** PostgreSQL truncates identifiers longer than this (NAMEDATALEN - 1). */
 export const MAX_IDENTIFIER_LENGTH = 63;
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+/** The characters of an unquoted-safe identifier; the length limit is MAX_IDENTIFIER_LENGTH bytes (see isIdentifier). */
+export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
+/** An identifier matching IDENTIFIER_PATTERN of at most MAX_IDENTIFIER_LENGTH bytes. */
 export function isIdentifier(name: unknown): name is string {
-  return typeof name === 'string' && IDENTIFIER.test(name) && Buffer.byteLength(name) <= MAX_IDENTIFIER_LENGTH;
+  return typeof name === 'string' && IDENTIFIER_PATTERN.test(name) && Buffer.byteLength(name) <= MAX_IDENTIFIER_LENGTH;
 }
 
 /** Quotes an identifier ("users"). */

@@ -11,6 +11,8 @@ import { Construct } from 'constructs';
 import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
 import { parseMigration } from '../../lambda/database/definition';
 import { MigrationErrorName } from '../../lambda/database/errors';
+import { IDENTIFIER_PATTERN, MAX_IDENTIFIER_LENGTH } from '../../lambda/database/sql';
+import { versionSchemaName } from '../../lambda/database/versioned-schema';
 import {
   DEFAULT_BATCH_DELAY_MS, DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SCHEMA,
   DEFAULT_STATEMENT_TIMEOUT_MS, MigrationEvent, MigrationHandlerConfig, MigrationRequest, TlsMode,
@@ -123,11 +125,23 @@ export class SchemaMigration extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationProps) {
     super(scope, id);
+    const schema = props.schema ?? DEFAULTS.schema;
     if (props.migration) {
       try {
         this.migrationName = parseMigration(props.migration).name;
       } catch (err) {
         throw propError(this, `migration is invalid: ${(err as Error).message}`);
+      }
+      // The migration's version schema `<schema>_<name>` is an identifier too: catch a too-long one at synth.
+      const name = this.migrationName;
+      if (!Token.isUnresolved(schema)) {
+        try {
+          versionSchemaName(schema, name);
+        } catch {
+          const versionSchema = `${schema}_${name}`;
+          throw propError(this, `schema "${schema}" and migration name "${name}" make the version schema "${versionSchema}" `
+            + `of ${Buffer.byteLength(versionSchema)} bytes; it must be at most ${MAX_IDENTIFIER_LENGTH} bytes (PostgreSQL's identifier limit): shorten schema or the migration name`);
+        }
       }
     }
     if (props.gate === false && props.gateTimeout) throw propError(this, 'gateTimeout is set but gate is false; remove one of them');
@@ -140,11 +154,12 @@ export class SchemaMigration extends Construct {
       .duration('batchTarget', props.batchTarget, Duration.millis(0), Duration.minutes(1))
       .duration('backfillInvocationBudget', props.backfillInvocationBudget, Duration.seconds(10), Duration.minutes(13))
       .duration('gateTimeout', props.gateTimeout, Duration.minutes(1), Duration.days(364))
-      .pattern('schema', props.schema, /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a PostgreSQL identifier');
+      .pattern('schema', props.schema, IDENTIFIER_PATTERN, 'a PostgreSQL identifier (letters, digits, _ and $, not starting with a digit)')
+      .that(props.schema === undefined || Token.isUnresolved(props.schema) || Buffer.byteLength(props.schema) <= MAX_IDENTIFIER_LENGTH,
+        `schema must be at most ${MAX_IDENTIFIER_LENGTH} bytes (PostgreSQL's identifier limit), got ${Buffer.byteLength(props.schema ?? '')} ("${props.schema}")`);
 
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const schema = props.schema ?? DEFAULTS.schema;
     const config: MigrationHandlerConfig = {
       secretArn: props.secret.secretArn,
       schema,

@@ -118,6 +118,7 @@ describe('changeColumnType', () => {
     const cols = await columnsOf('users');
     expect(cols.price_cents).toEqual({ type: 'numeric(12,2)', notNull: true });
     expect(Object.keys(cols).some((c) => c.startsWith('_zdt'))).toBe(false);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE conname LIKE '\\_zdt%'`)).rows[0].n).toBe(0);
     expect((await admin.query(`SELECT price_cents FROM users WHERE id = 2`)).rows[0].price_cents).toBe('0.02');
   });
 
@@ -234,6 +235,7 @@ describe('moveColumns', () => {
     await engine.rollback(m.name);
     expect(await columnsOf('addresses')).toEqual({});
     expect((await columnsOf('users')).city.notNull).toBe(true);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE conname LIKE '\\_zdt%'`)).rows[0].n).toBe(0);
   });
 });
 

@@ -102,6 +102,19 @@ describe('SchemaMigration', () => {
       .toThrow(/Db\/Migration: migration is invalid: .*operations\[0\] \(renameColumn on users\): to must be an identifier/s);
   });
 
+  test('fails at once when schema and the migration name make a version schema longer than PostgreSQL allows', () => {
+    const schema = 'tenant_' + 'a'.repeat(40);
+    const name = 'b'.repeat(20);
+    expect(() => build({ schema, migration: { ...migration, name } }))
+      .toThrow(new RegExp(`Db/Migration: schema "${schema}" and migration name "${name}" make the version schema "${schema}_${name}" of 68 bytes; it must be at most 63 bytes`));
+    expect(() => build({ schema, migration: { ...migration, name: 'b'.repeat(15) } })).not.toThrow();
+  });
+
+  test('fails at synth when schema is not a PostgreSQL identifier or is longer than 63 bytes', () => {
+    expect(() => build({ schema: '1tenant', migration: undefined }).app.synth()).toThrow(/schema must be a PostgreSQL identifier .*got "1tenant"/);
+    expect(() => build({ schema: 's'.repeat(64), migration: undefined }).app.synth()).toThrow(/schema must be at most 63 bytes .*got 64/);
+  });
+
   test('passes the backfill sizing to the Lambda: largest batch and target duration', () => {
     const t = build({ batchSize: 5000, batchTarget: Duration.millis(10) }).template();
     const fn = Object.values(t.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'migration' } }))[0] as any;

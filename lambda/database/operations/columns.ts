@@ -5,7 +5,7 @@ import { qi } from '../sql';
 import { dropTriggerFunctionSql, rowTriggerSql, triggerFunction, withColumns } from '../triggers';
 import { Check, OpContext, OperationImpl, PlanStepDescription } from './operation';
 import {
-  notNullCheckName, oldColumns, requireExistingColumn, requireTable, table, validateConstraint,
+  isNotNull, notNullCheckName, oldColumns, promoteNotNull, requireExistingColumn, requireTable, table, validateConstraint,
 } from './helpers';
 
 const ACCESS_EXCLUSIVE_BRIEF = (t: string) => `ACCESS EXCLUSIVE on ${t} (metadata only, brief; lock_timeout + retries)`;
@@ -23,12 +23,6 @@ async function dropTriggersAndColumn(ctx: OpContext, tableName: string, column: 
     await c.query(dropTriggerFunctionSql(ctx));
     await c.query(`ALTER TABLE ${table(ctx, tableName)} DROP COLUMN IF EXISTS ${qi(column)}`);
   });
-}
-
-/** Turns the stand-in CHECK (col IS NOT NULL) into a real NOT NULL (no scan: PostgreSQL uses the valid check). */
-async function promoteNotNull(ctx: OpContext, tableName: string, column: string): Promise<void> {
-  await ctx.client.query(`ALTER TABLE ${table(ctx, tableName)} ALTER COLUMN ${qi(column)} SET NOT NULL`);
-  await ctx.client.query(`ALTER TABLE ${table(ctx, tableName)} DROP CONSTRAINT IF EXISTS ${qi(notNullCheckName(column))}`);
 }
 
 /**
@@ -241,22 +235,17 @@ export const changeColumnType: OperationImpl<ChangeColumnTypeOperation> = {
       ok: Number(diverged) === 0 && actual === expected,
       detail: `${total} rows; ${diverged} where ${tmp} differs from up(${op.column}); checksum ${actual} (expected ${expected})`,
     }];
-    const t = await ctx.client.query(
-      `SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attname = $2`, [`${table(ctx, op.table)}`, op.column]);
-    if (t.rows[0]?.attnotnull) checks.push(await validateConstraint(ctx, op.table, notNullCheckName(tmp), `${op.table}.${op.column} has no NULLs`));
+    if (await isNotNull(ctx, op.table, op.column)) checks.push(await validateConstraint(ctx, op.table, notNullCheckName(tmp), `${op.table}.${op.column} has no NULLs`));
     return checks;
   },
   async contract(op, ctx) {
     const tmp = newTypeColumn(op.column);
-    const notNull = (await ctx.client.query(`SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`,
-      [table(ctx, op.table), op.column])).rows[0]?.attnotnull;
+    const notNull = await isNotNull(ctx, op.table, op.column);
     await ctx.client.query(dropTriggerFunctionSql(ctx));
     await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} DROP COLUMN ${qi(op.column)}`);
     await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} RENAME COLUMN ${qi(tmp)} TO ${qi(op.column)}`);
-    if (notNull) {
-      await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} ALTER COLUMN ${qi(op.column)} SET NOT NULL`);
-      await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} DROP CONSTRAINT IF EXISTS ${qi(notNullCheckName(tmp))}`);
-    }
+    // The stand-in check was made for the temporary column (now renamed to op.column), so it carries tmp's name.
+    if (notNull) await promoteNotNull(ctx, op.table, op.column, { check: notNullCheckName(tmp) });
   },
   async rollback(op, ctx) {
     await dropTriggersAndColumn(ctx, op.table, newTypeColumn(op.column));

@@ -10,6 +10,25 @@ export function notNullCheckName(column: string): string {
   return `${INTERNAL_PREFIX}nn_${column}`.slice(0, 63);
 }
 
+/**
+ * Turns a valid stand-in CHECK (col IS NOT NULL) into a real NOT NULL and drops the check: no scan, PostgreSQL
+ * proves NOT NULL from the valid check. Runs on `client` (by default the operation's, in the caller's transaction);
+ * `check` names the stand-in when it was made for another column (default: `notNullCheckName(column)`).
+ */
+export async function promoteNotNull(ctx: Pick<OpContext, 'schema' | 'client'>, tableName: string, column: string,
+  options: { client?: ClientBase; check?: string } = {}): Promise<void> {
+  const client = options.client ?? ctx.client;
+  await client.query(`ALTER TABLE ${table(ctx, tableName)} ALTER COLUMN ${qi(column)} SET NOT NULL`);
+  await client.query(`ALTER TABLE ${table(ctx, tableName)} DROP CONSTRAINT IF EXISTS ${qi(options.check ?? notNullCheckName(column))}`);
+}
+
+/** Whether a column of the physical table is NOT NULL now (false when the column does not exist). */
+export async function isNotNull(ctx: Pick<OpContext, 'schema' | 'client'>, tableName: string, column: string): Promise<boolean> {
+  const r = await ctx.client.query(`SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`,
+    [table(ctx, tableName), column]);
+  return r.rows[0]?.attnotnull === true;
+}
+
 /** The columns the old version writes (the physical ones, without the engine's own). */
 export function oldColumns(catalog: CatalogSnapshot, table: string): ViewColumn[] {
   return (catalog.get(table)?.columns ?? [])

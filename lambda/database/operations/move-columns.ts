@@ -10,7 +10,7 @@ import { pgCode } from '../ddl';
 import { qi } from '../sql';
 import { dropTriggerFunctionSql, rowTriggerSql, triggerFunction } from '../triggers';
 import { OpContext, OperationImpl } from './operation';
-import { columnList, notNullCheckName, requireExistingColumn, requireTable, table } from './helpers';
+import { columnList, notNullCheckName, promoteNotNull, requireExistingColumn, requireTable, table } from './helpers';
 import { log } from '../../shared/log';
 
 const SOURCE = '_src';
@@ -151,10 +151,7 @@ async function restoreNotNull(ctx: OpContext, tableName: string, column: string)
   });
   try {
     await ctx.ddl.transaction(`validate NOT NULL check on ${tableName}.${column}`, (c) => c.query(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${qi(check)}`), { noStatementTimeout: true });
-    await ctx.ddl.transaction(`SET NOT NULL on ${tableName}.${column}`, async (c) => {
-      await c.query(`ALTER TABLE ${t} ALTER COLUMN ${qi(column)} SET NOT NULL`);
-      await c.query(`ALTER TABLE ${t} DROP CONSTRAINT ${qi(check)}`);
-    });
+    await ctx.ddl.transaction(`SET NOT NULL on ${tableName}.${column}`, (c) => promoteNotNull(ctx, tableName, column, { client: c, check }));
   } catch (err) {
     if (pgCode(err) !== '23514') throw err;
     await ctx.ddl.transaction(`drop NOT NULL check on ${tableName}.${column}`, (c) => c.query(`ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${qi(check)}`));
