@@ -22,15 +22,18 @@ export const LAMBDA_USD_PER_GB_SECOND_X86 = 0.0000166667;
 export const LAMBDA_USD_PER_GB_SECOND_ARM = 0.0000133334;
 /** Billed duration assumed per Lambda invocation, ms. */
 export const DEFAULT_BILLED_MS_PER_INVOCATION = 200;
-/** Memory of the library's handler functions (HandlerFunction's default), MB. */
-export const DEFAULT_LAMBDA_MEMORY_MB = 256;
+/**
+ * Memory of the library's handler functions (HandlerFunction's default, lib/private/handler-function.ts), MB: what
+ * a rollout's invocations are billed at when the caller gives no memory. Not Lambda's own default (128 MB).
+ */
+export const HANDLER_FUNCTION_MEMORY_MB = 256;
 const MB_PER_GB = 1024;
 const MS_PER_SECOND = 1000;
 
 export interface CostInput {
   readonly stateTransitions: number;
   readonly lambdaInvocations: number;
-  /** @default 256 */
+  /** @default HANDLER_FUNCTION_MEMORY_MB */
   readonly lambdaMemoryMb?: number;
   /** @default 'arm64' */
   readonly architecture?: 'arm64' | 'x86_64';
@@ -47,7 +50,7 @@ export interface CostEstimate {
 
 /** Step Functions Standard transitions + Lambda requests and GB-seconds, in USD. */
 export function estimateCost(input: CostInput): CostEstimate {
-  const memoryGb = (input.lambdaMemoryMb ?? DEFAULT_LAMBDA_MEMORY_MB) / MB_PER_GB;
+  const memoryGb = (input.lambdaMemoryMb ?? HANDLER_FUNCTION_MEMORY_MB) / MB_PER_GB;
   const seconds = (input.billedMsPerInvocation ?? DEFAULT_BILLED_MS_PER_INVOCATION) / MS_PER_SECOND;
   const perGbSecond = (input.architecture ?? 'arm64') === 'arm64' ? LAMBDA_USD_PER_GB_SECOND_ARM : LAMBDA_USD_PER_GB_SECOND_X86;
   const stepFunctionsUsd = input.stateTransitions * STEP_FUNCTIONS_STANDARD_USD_PER_TRANSITION;

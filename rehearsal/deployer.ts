@@ -168,11 +168,6 @@ export class Deployer {
     return [...this.liveRouteList];
   }
 
-  /** Exports of the deployed stacks, by export name. */
-  get exports(): Readonly<Record<string, string>> {
-    return { ...this.exportValues };
-  }
-
   /** Names of the deployed stacks, in deploy order. */
   stackNames(): string[] {
     return [...this.stacks.keys()];

@@ -1,7 +1,22 @@
 import {
-  DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand,
+  DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { IntegrationHandler } from './runner';
+
+/**
+ * Runs `call` and renames the error it fails with as Step Functions names a service integration's errors:
+ * "<prefix>.<error name>" ("DynamoDB.ConditionalCheckFailedException", "EventBridge.InternalException"), message kept.
+ */
+export async function prefixErrors<T>(prefix: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const e = err as Error;
+    const named = new Error(e.message);
+    named.name = `${prefix}.${e.name}`;
+    throw named;
+  }
+}
 
 /**
  * Serves the state machine's native DynamoDB tasks through the AWS SDK's DynamoDBClient, exactly
@@ -10,8 +25,7 @@ import type { IntegrationHandler } from './runner';
  *
  * Keys: "dynamodb:getItem", "dynamodb:putItem", "dynamodb:updateItem", "dynamodb:deleteItem"
  * (optimized integrations; errors are named "DynamoDB.<Exception>") and the same actions as
- * "aws-sdk:dynamodb:<action>" (SDK integrations; errors named "DynamoDb.<Exception>"), plus
- * "aws-sdk:dynamodb:query".
+ * "aws-sdk:dynamodb:<action>" (SDK integrations; errors named "DynamoDb.<Exception>").
  */
 export function dynamoDbIntegrations(client?: DynamoDBClient): Record<string, IntegrationHandler> {
   let shared = client;
@@ -21,24 +35,14 @@ export function dynamoDbIntegrations(client?: DynamoDBClient): Record<string, In
     putItem: (input: never) => new PutItemCommand(input),
     updateItem: (input: never) => new UpdateItemCommand(input),
     deleteItem: (input: never) => new DeleteItemCommand(input),
-    query: (input: never) => new QueryCommand(input),
   } as const;
-  const integration = (action: keyof typeof commands, errorPrefix: string): IntegrationHandler => async (parameters) => {
-    try {
-      const { $metadata: _metadata, ...output } = await dynamodb().send(commands[action](parameters as never) as GetItemCommand);
-      return output;
-    } catch (err) {
-      const e = err as Error;
-      const named = new Error(e.message);
-      named.name = `${errorPrefix}.${e.name}`;
-      throw named;
-    }
-  };
+  const integration = (action: keyof typeof commands, errorPrefix: string): IntegrationHandler => (parameters) => prefixErrors(errorPrefix, async () => {
+    const { $metadata: _metadata, ...output } = await dynamodb().send(commands[action](parameters as never) as GetItemCommand);
+    return output;
+  });
   const handlers: Record<string, IntegrationHandler> = {};
-  for (const action of ['getItem', 'putItem', 'updateItem', 'deleteItem'] as const) {
-    handlers[`dynamodb:${action}`] = integration(action, 'DynamoDB');
-  }
   for (const action of Object.keys(commands) as Array<keyof typeof commands>) {
+    handlers[`dynamodb:${action}`] = integration(action, 'DynamoDB');
     handlers[`aws-sdk:dynamodb:${action}`] = integration(action, 'DynamoDb');
   }
   return handlers;

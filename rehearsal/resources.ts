@@ -50,9 +50,14 @@ export function parseTaskResource(resource: string): TaskResource {
   }
   const activity = ACTIVITY_ARN.exec(resource);
   if (activity) return { kind: 'activity', key: `activity:${activity[1]}` };
-  const fn = FUNCTION_ARN.exec(resource);
-  if (fn) return { kind: 'lambdaFunction', functionName: fn[1] };
+  const functionName = functionNameOfArn(resource);
+  if (functionName !== undefined) return { kind: 'lambdaFunction', functionName };
   return { kind: 'unknown' };
+}
+
+/** The function name in a full Lambda function ARN (with or without a version or alias qualifier); undefined for anything else. */
+export function functionNameOfArn(arn: string): string | undefined {
+  return FUNCTION_ARN.exec(arn)?.[1];
 }
 
 /**
@@ -60,8 +65,8 @@ export function parseTaskResource(resource: string): TaskResource {
  * a version or alias qualifier (what Lambda's Invoke accepts). Bindings are looked up by it.
  */
 export function lambdaFunctionName(nameOrArn: string): string {
-  const full = FUNCTION_ARN.exec(nameOrArn);
-  if (full) return full[1];
+  const full = functionNameOfArn(nameOrArn);
+  if (full !== undefined) return full;
   const partial = PARTIAL_FUNCTION_ARN.exec(nameOrArn);
   if (partial) return partial[1];
   const qualifier = nameOrArn.indexOf(':');

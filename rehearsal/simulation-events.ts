@@ -14,10 +14,11 @@
  * scheduled rules (ScheduleExpression), dead-letter queues, archives and replays, cross-account buses.
  */
 import type { Clock } from '../lambda/shared/clock';
-import type { PutEventsParams, PutEventsResult } from './fakes';
+import type { RecordedEvent } from './fakes';
 import { EventPattern, parseEventPattern, matchesEventPattern } from './event-patterns';
+import { functionNameOfArn } from './resources';
 import type { LambdaFunctionHandler } from './runner';
-import { CfnTemplate, TemplateResolver, TemplateResolverOptions } from './template';
+import { CfnTemplate, DEFAULT_ENVIRONMENT, TemplateResolver, TemplateResolverOptions } from './template';
 
 /** Typical time from PutEvents (or a Step Functions status change) to the target's invocation. */
 export const EVENT_DELIVERY_MS = 500;
@@ -30,7 +31,6 @@ export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 const DEFAULT_BUS = 'default';
 const RULE_TYPE = 'AWS::Events::Rule';
 const EVENT_INVOKE_CONFIG_TYPE = 'AWS::Lambda::EventInvokeConfig';
-const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$/;
 
 /** An event as EventBridge delivers it to targets. */
 export interface BusEvent {
@@ -123,7 +123,7 @@ export function eventRulesOf(stackName: string, template: CfnTemplate, options: 
       stackName,
       logicalId,
       name,
-      arn: `arn:aws:events:${options.region ?? 'us-east-1'}:${options.accountId ?? '123456789012'}:rule/${eventBusName === DEFAULT_BUS ? '' : `${eventBusName}/`}${name}`,
+      arn: `arn:${options.partition ?? DEFAULT_ENVIRONMENT.partition}:events:${options.region ?? DEFAULT_ENVIRONMENT.region}:${options.accountId ?? DEFAULT_ENVIRONMENT.accountId}:rule/${eventBusName === DEFAULT_BUS ? '' : `${eventBusName}/`}${name}`,
       eventBusName,
       enabled: props.State === undefined || String(props.State).startsWith('ENABLED'),
       pattern,
@@ -140,7 +140,7 @@ export function asyncRetryAttemptsOf(template: CfnTemplate, options: TemplateRes
     const props = resolver.resourceProperties(logicalId);
     if (props.MaximumRetryAttempts === undefined) continue;
     const fn = String(props.FunctionName);
-    out.set(LAMBDA_ARN.exec(fn)?.[1] ?? fn, Number(props.MaximumRetryAttempts));
+    out.set(functionNameOfArn(fn) ?? fn, Number(props.MaximumRetryAttempts));
   }
   return out;
 }
@@ -190,14 +190,9 @@ export class SimulatedEventBridge {
     }
   }
 
-  /** The entries a PutEvents accepted (those with an EventId), published to their buses. */
-  accepted(params: PutEventsParams, result: PutEventsResult): void {
-    (params.Entries ?? []).forEach((entry, i) => {
-      const eventId = result.Entries[i]?.EventId;
-      if (!eventId) return;
-      const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) as Record<string, unknown> : { ...(entry.Detail ?? {}) };
-      this.publish(this.envelope(entry.Source!, entry.DetailType!, detail, [...(entry.Resources ?? [])], eventId), entry.EventBusName ?? DEFAULT_BUS);
-    });
+  /** The events a PutEvents accepted (as EventBridgeRecorder recorded them), published to their buses. */
+  accepted(events: readonly RecordedEvent[]): void {
+    for (const e of events) this.publish(this.envelope(e.source, e.detailType, e.detail, e.resources, e.eventId), e.eventBusName);
   }
 
   /** An event as EventBridge would deliver it (id, account, region and time filled in). */
@@ -227,7 +222,7 @@ export class SimulatedEventBridge {
   }
 
   private async deliver(rule: EventRule, target: EventRuleTarget, event: BusEvent): Promise<void> {
-    const functionName = LAMBDA_ARN.exec(target.Arn)?.[1];
+    const functionName = functionNameOfArn(target.Arn);
     const bound = functionName === undefined ? undefined : this.options.lambda(rule.stackName, functionName);
     if (!bound || functionName === undefined) {
       const key = `${rule.stackName}/${rule.logicalId}/${target.Id}`;

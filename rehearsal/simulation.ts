@@ -12,7 +12,7 @@ import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
 import { estimateCost } from './cost';
 import { Deployer, DeployedLiveRoute, StackTemplate } from './deployer';
-import { dynamoDbIntegrations } from './dynamodb-integration';
+import { dynamoDbIntegrations, prefixErrors } from './dynamodb-integration';
 import { AwsFakes, forwardWeightsOf, PutEventsParams } from './fakes';
 import { bindHandlers, handlerFunctionsOf, HandlerFunctionInfo } from './handlers';
 import type { RehearsalOutcome, RehearsalResult, RehearsalSummary, TimelineEntry } from './result';
@@ -26,7 +26,6 @@ import { TrafficModel } from './traffic-model';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
 
 const MS_PER_SECOND = 1000;
-/** Traffic runs this long before the rollout starts, so that alarms have settled on the stable color. */
 
 /**
  * Assumed time of one AWS API call from a Lambda in the same region (a typical median; the rehearsal has no network).
@@ -34,6 +33,7 @@ const MS_PER_SECOND = 1000;
  */
 export const API_LATENCY_MS = { elbv2: 100, cloudwatch: 50, dynamodb: 10, events: 30, sns: 30 } as const;
 
+/** Traffic runs this long before the rollout starts, so that alarms have settled on the stable color. */
 export const DEFAULT_WARMUP_SECONDS = 600;
 /** Step of the chart's series. */
 export const DEFAULT_SERIES_STEP_SECONDS = 10;
@@ -425,17 +425,12 @@ export class Simulation implements SimulationWorld {
   }
 
   private integrations(): Record<string, IntegrationHandler> {
-    const named = (prefix: string, call: () => Promise<unknown>) => call().catch((err: Error) => {
-      const e = new Error(err.message);
-      e.name = `${prefix}.${err.name}`;
-      throw e;
-    });
     return {
       ...dynamoDbIntegrations(),
       // The accepted events reach the rules through aws.events.onDeliver (setUpEventBridge).
-      'events:putEvents': (params) => named('EventBridge', () => this.aws.events.putEvents(params as PutEventsParams)),
-      'sns:publish': (params) => named('SNS', () => this.aws.sns.publish(params as never)),
-      'aws-sdk:cloudwatch:putMetricData': (params) => named('CloudWatch', () => this.aws.invoke('cloudwatch', 'PutMetricData', params)),
+      'events:putEvents': (params) => prefixErrors('EventBridge', () => this.aws.events.putEvents(params as PutEventsParams)),
+      'sns:publish': (params) => prefixErrors('SNS', () => this.aws.sns.publish(params as never)),
+      'aws-sdk:cloudwatch:putMetricData': (params) => prefixErrors('CloudWatch', () => this.aws.invoke('cloudwatch', 'PutMetricData', params)),
     };
   }
 
@@ -507,7 +502,7 @@ export class Simulation implements SimulationWorld {
       asyncRetryAttempts: (stackName, functionName) => retries.get(stackName)?.get(functionName),
       onTimeline: (at, kind, text) => this.emit({ atMs: at - this.originMs, kind, text }),
     });
-    this.restorers.push(this.aws.events.onDeliver((params, result) => this.bus.accepted(params, result)));
+    this.restorers.push(this.aws.events.onDeliver((_params, _result, accepted) => this.bus.accepted(accepted)));
   }
 
   /** What Step Functions sends to the default bus when an execution ends ("Step Functions Execution Status Change"). */
@@ -600,15 +595,11 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** "Rollout Step Completed: step 2 (5%)", "Rollout Rolled Back: judge-fail": the event and what it is about. */
-function describeEvent(detailType: string, detail: unknown): string {
-  const d = (typeof detail === 'string' ? safeJson(detail) : detail) as { step?: { number?: number; percent?: number }; trigger?: { kind?: string } } | undefined;
-  if (d?.step?.number !== undefined) return `${detailType}: step ${d.step.number} (${d.step.percent}%)`;
-  if (d?.trigger?.kind) return `${detailType}: ${d.trigger.kind}`;
+function describeEvent(detailType: string, detail: Record<string, unknown>): string {
+  const d = detail as { step?: { number?: number; percent?: number }; trigger?: { kind?: string } };
+  if (d.step?.number !== undefined) return `${detailType}: step ${d.step.number} (${d.step.percent}%)`;
+  if (d.trigger?.kind) return `${detailType}: ${d.trigger.kind}`;
   return detailType;
-}
-
-function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
 }
 
 /**

@@ -94,9 +94,10 @@ export interface RecordedMessage {
 
 /**
  * Told of every PutEvents that reached EventBridge, whichever way it came (SDK client, Step Functions
- * integration, `putEvents`, `deliver`), with its parameters and EventBridge's answer, right when it is accepted.
+ * integration, `putEvents`, `deliver`), right when it is accepted: its parameters, EventBridge's answer and the
+ * events that call recorded (the accepted entries, validated and with Detail parsed, in entry order).
  */
-export type EventDeliveryListener = (params: PutEventsParams, result: PutEventsResult) => void;
+export type EventDeliveryListener = (params: PutEventsParams, result: PutEventsResult, accepted: readonly RecordedEvent[]) => void;
 
 function uuid(prefix: string, n: number): string {
   return `${prefix}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -121,6 +122,7 @@ export class EventBridgeRecorder {
     if (entries.length === 0 || entries.length > MAX_PUT_EVENTS_ENTRIES) {
       throw awsError('events', 'ValidationException', `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_PUT_EVENTS_ENTRIES} (got ${entries.length})`);
     }
+    const accepted: RecordedEvent[] = [];
     const results = entries.map((entry): PutEventsResultEntry => {
       const missing = (['Source', 'DetailType', 'Detail'] as const).filter((k) => entry[k] === undefined || entry[k] === '');
       if (missing.length > 0) {
@@ -138,7 +140,7 @@ export class EventBridgeRecorder {
       }
       this.counter += 1;
       const eventId = uuid('e0000000', this.counter);
-      this.recorded.push({
+      const event: RecordedEvent = {
         time: this.clock.now(),
         eventId,
         source: entry.Source!,
@@ -146,11 +148,13 @@ export class EventBridgeRecorder {
         detail: deepClone(detail as Record<string, unknown>),
         eventBusName: entry.EventBusName ?? 'default',
         resources: [...(entry.Resources ?? [])],
-      });
+      };
+      this.recorded.push(event);
+      accepted.push(event);
       return { EventId: eventId };
     });
     const result = { Entries: results, FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length };
-    for (const listener of [...this.listeners]) listener(params, deepClone(result));
+    for (const listener of [...this.listeners]) listener(params, deepClone(result), deepClone(accepted));
     return result;
   }
 
@@ -159,7 +163,7 @@ export class EventBridgeRecorder {
    * caller gets the answer. Returns the function that unsubscribes it.
    */
   onDeliver(listener: EventDeliveryListener): () => void {
-    const subscribed: EventDeliveryListener = (params, result) => listener(params, result);
+    const subscribed: EventDeliveryListener = (params, result, accepted) => listener(params, result, accepted);
     this.listeners.add(subscribed);
     return () => { this.listeners.delete(subscribed); };
   }

@@ -23,6 +23,7 @@ import {
   bindHandlers, CfnTemplate, IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, stateMachineOf,
   TimelineEvent, VirtualClock,
 } from '../../rehearsal';
+import { EventBridgeRecorder, PutEventsParams } from '../../rehearsal/fakes';
 import { PG_PASSWORD, PG_USER, PgServer, startPgServer } from './pg-server';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
@@ -89,13 +90,6 @@ async function execute(template: CfnTemplate, db: string, afterBackfill: (result
   });
   const sent: { taskToken: string; output: string }[] = [];
   sfn.on(SendTaskSuccessCommand).callsFake((input) => { sent.push({ taskToken: input.taskToken, output: input.output }); return {}; });
-  const putEvents: Execution['putEvents'] = [];
-  const recordEvents: IntegrationHandler = (params) => {
-    for (const e of (params as { Entries: { DetailType: string; Detail: unknown }[] }).Entries) {
-      putEvents.push({ DetailType: e.DetailType, Detail: typeof e.Detail === 'string' ? JSON.parse(e.Detail) : e.Detail as Record<string, unknown> });
-    }
-    return { Entries: [{ EventId: `event-${putEvents.length}` }], FailedEntryCount: 0 };
-  };
   const bound = bindHandlers(template, {}, { environment: { ZDT_LOG_LEVEL: 'silent' } });
   const { functionLogicalId, input: releaseInput } = releaseTarget(template);
   const migrationFunction = bound.get(functionLogicalId)!;
@@ -109,6 +103,8 @@ async function execute(template: CfnTemplate, db: string, afterBackfill: (result
     return out;
   }]));
   const clock = new VirtualClock();
+  const events = new EventBridgeRecorder(clock);
+  const recordEvents: IntegrationHandler = (params) => events.putEvents(params as PutEventsParams);
   const restore = setClock(clock);
   try {
     const result = await runStateMachine({
@@ -124,6 +120,7 @@ async function execute(template: CfnTemplate, db: string, afterBackfill: (result
         return { output: JSON.parse(success.output) };
       },
     });
+    const putEvents = events.events().map((e) => ({ DetailType: e.detailType, Detail: e.detail }));
     return { result, putEvents, backfillOutputs, releasedTokens: sent.map((s) => s.taskToken) };
   } finally {
     restore();

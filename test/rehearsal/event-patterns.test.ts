@@ -1,5 +1,8 @@
 import { InvalidEventPatternError, matchesEventPattern } from '../../rehearsal/event-patterns';
-import { jsonPath, targetInput, type BusEvent } from '../../rehearsal/simulation-events';
+import { EventBridgeRecorder } from '../../rehearsal/fakes';
+import { eventRulesOf, jsonPath, SimulatedEventBridge, targetInput, type BusEvent } from '../../rehearsal/simulation-events';
+import type { CfnTemplate } from '../../rehearsal/template';
+import { VirtualClock } from '../../rehearsal/virtual-clock';
 
 const statusChange: BusEvent = {
   'version': '0',
@@ -82,5 +85,52 @@ describe('EventBridge rule target input', () => {
       },
     }, statusChange);
     expect(input).toEqual({ text: 'ended ABORTED (ExecutionEnded)', attempts: 3, tags: ['a', 'b'] });
+  });
+});
+
+describe('SimulatedEventBridge', () => {
+  const template: CfnTemplate = {
+    Resources: {
+      Ended: {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Name: 'RolloutEnded',
+          EventBusName: 'rollouts',
+          EventPattern: { 'source': ['cdk-zero-downtime'], 'detail-type': ['Rollout Completed'] },
+          Targets: [{ Id: 'Guard', Arn: 'arn:aws:lambda:us-east-1:123456789012:function:guard-fn', InputPath: '$.detail' }],
+        },
+      },
+    },
+  };
+
+  test('names its rules in the default rehearsal environment when none is given', () => {
+    expect(eventRulesOf('Shop', template).map((r) => [r.arn, r.eventBusName])).toEqual([
+      ['arn:aws:events:us-east-1:123456789012:rule/rollouts/RolloutEnded', 'rollouts'],
+    ]);
+  });
+
+  test('delivers the entries a PutEvents accepted to the matching rules\' Lambda targets, and only those', async () => {
+    const clock = new VirtualClock();
+    const received: unknown[] = [];
+    const bus = new SimulatedEventBridge({
+      clock,
+      region: 'us-east-1',
+      accountId: '123456789012',
+      rules: eventRulesOf('Shop', template),
+      lambda: (_stack, functionName) => (functionName === 'guard-fn' ? { handler: async (input) => { received.push(input); return {}; } } : undefined),
+    });
+    const events = new EventBridgeRecorder(clock);
+    events.onDeliver((_params, _result, accepted) => bus.accepted(accepted));
+
+    const result = await events.putEvents({ Entries: [
+      { Source: 'cdk-zero-downtime', DetailType: 'Rollout Completed', Detail: '{"service":"shop"}', EventBusName: 'arn:aws:events:us-east-1:123456789012:event-bus/rollouts' },
+      { Source: 'cdk-zero-downtime', DetailType: 'Rollout Completed', Detail: '{not json', EventBusName: 'rollouts' },
+      { Source: 'cdk-zero-downtime', DetailType: 'Rollout Completed', Detail: { service: 'elsewhere' } },
+    ] });
+    await bus.drain();
+
+    expect(result.FailedEntryCount).toBe(1);
+    expect(received).toEqual([{ service: 'shop' }]);
+    expect(bus.invocations.map((i) => [i.functionName, i.event.id])).toEqual([['guard-fn', result.Entries[0].EventId]]);
   });
 });

@@ -7,6 +7,7 @@ import {
   bindHandlers, CfnTemplate, dynamoDbIntegrations, IntegrationHandler, RunResult, runStateMachine, RunStateMachineOptions,
   stateMachineOf, TaskTokenHandler, TimelineEvent, VirtualClock,
 } from '../../rehearsal';
+import { EventBridgeRecorder, PublishParams, PutEventsParams, SnsRecorder } from '../../rehearsal/fakes';
 import { PROBE, synthProbeTemplate } from './fixtures/probe-stack';
 
 const MS = 1000;
@@ -38,20 +39,14 @@ describe('runStateMachine on a synthesized CDK state machine', () => {
   });
   afterAll(() => ddb.restore());
 
-  interface Recorded { readonly published: unknown[]; readonly putEvents: unknown[]; readonly tokens: string[] }
+  interface Recorded { readonly sns: SnsRecorder; readonly events: EventBridgeRecorder; readonly tokens: string[] }
 
   async function rehearse(operator: (clock: VirtualClock) => TaskTokenHandler, extra: Partial<RunStateMachineOptions> = {}): Promise<{ result: RunResult; clock: VirtualClock; recorded: Recorded }> {
     const clock = new VirtualClock();
     const restoreClock = setClock(clock);
-    const recorded: Recorded = { published: [], putEvents: [], tokens: [] };
-    const snsPublish: IntegrationHandler = (params) => {
-      recorded.published.push(params);
-      return { MessageId: `message-${recorded.published.length}` };
-    };
-    const eventsPutEvents: IntegrationHandler = (params) => {
-      recorded.putEvents.push(params);
-      return { Entries: [{ EventId: `event-${recorded.putEvents.length}` }], FailedEntryCount: 0 };
-    };
+    const recorded: Recorded = { sns: new SnsRecorder(clock), events: new EventBridgeRecorder(clock), tokens: [] };
+    const snsPublish: IntegrationHandler = (params) => recorded.sns.publish(params as PublishParams);
+    const eventsPutEvents: IntegrationHandler = (params) => recorded.events.putEvents(params as PutEventsParams);
     try {
       const result = await runStateMachine({
         definition: stateMachineOf(template).definition,
@@ -156,11 +151,13 @@ describe('runStateMachine on a synthesized CDK state machine', () => {
       ExpressionAttributeNames: { '#live': 'liveColor' },
       ExpressionAttributeValues: { ':color': { S: 'green' } },
     }]);
-    expect(recorded.putEvents).toEqual([{ Entries: [{
-      Detail: { sum: 60 }, DetailType: 'Rollout Completed', Source: 'cdk-zero-downtime',
-      EventBusName: 'arn:aws:events:us-east-1:123456789012:event-bus/EventsD32975C2',
-    }] }]);
-    expect(recorded.published).toEqual([{ TopicArn: 'arn:aws:sns:us-east-1:123456789012:Notifications87298708', Subject: 'Rollout Completed', Message: 'sum is 60' }]);
+    expect(recorded.events.events()).toEqual([expect.objectContaining({
+      detail: { sum: 60 }, detailType: 'Rollout Completed', source: 'cdk-zero-downtime',
+      eventBusName: 'arn:aws:events:us-east-1:123456789012:event-bus/EventsD32975C2',
+    })]);
+    expect(recorded.sns.messages()).toEqual([expect.objectContaining({
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:Notifications87298708', subject: 'Rollout Completed', message: 'sum is 60',
+    })]);
     expect(result.taskInvocations.byIntegration).toEqual({ 'dynamodb:updateItem': 1, 'events:putEvents': 1, 'sns:publish': 1 });
   });
 
