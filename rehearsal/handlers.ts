@@ -16,7 +16,16 @@ const LAMBDA_FUNCTION_TYPE = 'AWS::Lambda::Function';
 const HANDLER_FILE_SUFFIX = '-handler';
 /** Lambda's default timeout, seconds, when the template sets none. */
 const DEFAULT_LAMBDA_TIMEOUT_SECONDS = 3;
-const DEFAULT_LAMBDA_MEMORY_MB = 128;
+/** Lambda's default memory, MB, when the template sets no MemorySize. */
+export const DEFAULT_LAMBDA_MEMORY_MB = 128;
+/** Lambda's memory range, MB (what CloudFormation accepts for MemorySize). */
+const MIN_LAMBDA_MEMORY_MB = 128;
+const MAX_LAMBDA_MEMORY_MB = 10_240;
+/** The instruction set architectures of Lambda (the one item of a function's Architectures). */
+export type LambdaArchitecture = 'arm64' | 'x86_64';
+const LAMBDA_ARCHITECTURES: readonly LambdaArchitecture[] = ['arm64', 'x86_64'];
+/** Lambda's default architecture when the template sets no Architectures. */
+export const DEFAULT_LAMBDA_ARCHITECTURE: LambdaArchitecture = 'x86_64';
 const MS_PER_SECOND = 1000;
 
 /** A Lambda handler as a module exports it. */
@@ -53,7 +62,10 @@ export interface HandlerFunctionInfo {
   /** Environment.Variables, resolved. */
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
+  /** MemorySize, MB (Lambda's default, 128, when the template sets none). */
   readonly memorySize: number;
+  /** The one item of Architectures (Lambda's default, x86_64, when the template sets none). */
+  readonly architecture: LambdaArchitecture;
 }
 
 export interface BindHandlersOptions extends TemplateResolverOptions {
@@ -69,18 +81,45 @@ export function handlerFunctionsOf(template: CfnTemplate, options: TemplateResol
   return resolver.resourcesOfType(LAMBDA_FUNCTION_TYPE)
     .filter(({ resource }) => typeof resource.Metadata?.[HANDLER_METADATA_KEY] === 'string')
     .map(({ logicalId, resource }) => {
-      const properties = resolver.resourceProperties(logicalId);
-      const variables = ((properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables) ?? {};
+      /** One property of the function, resolved; an error names the function and the property. */
+      const property = (name: string): unknown => {
+        try {
+          return resolver.resolve(resource.Properties?.[name]);
+        } catch (err) {
+          throw new Error(`handlerFunctionsOf: could not resolve ${name} of Lambda function ${logicalId}: ${(err as Error).message}`);
+        }
+      };
+      const variables = ((property('Environment') as { Variables?: Record<string, unknown> } | undefined)?.Variables) ?? {};
       return {
         logicalId,
         handlerName: resource.Metadata![HANDLER_METADATA_KEY] as string,
         functionName: resolver.ref(logicalId),
         functionArn: resolver.getAtt(logicalId, 'Arn'),
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
-        timeoutSeconds: Number(properties.Timeout ?? DEFAULT_LAMBDA_TIMEOUT_SECONDS),
-        memorySize: Number(properties.MemorySize ?? DEFAULT_LAMBDA_MEMORY_MB),
+        timeoutSeconds: Number(property('Timeout') ?? DEFAULT_LAMBDA_TIMEOUT_SECONDS),
+        memorySize: memorySizeOf(property('MemorySize'), logicalId),
+        architecture: architectureOf(property('Architectures'), logicalId),
       };
     });
+}
+
+/** A resolved MemorySize: an integer number of MB within Lambda's range (a parameter's value is a numeric string). */
+function memorySizeOf(value: unknown, logicalId: string): number {
+  if (value === undefined) return DEFAULT_LAMBDA_MEMORY_MB;
+  const mb = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof mb !== 'number' || !Number.isInteger(mb) || mb < MIN_LAMBDA_MEMORY_MB || mb > MAX_LAMBDA_MEMORY_MB) {
+    throw new Error(`handlerFunctionsOf: expected MemorySize of Lambda function ${logicalId} to resolve to an integer from ${MIN_LAMBDA_MEMORY_MB} to ${MAX_LAMBDA_MEMORY_MB} (MB), found ${JSON.stringify(value)}`);
+  }
+  return mb;
+}
+
+/** A resolved Architectures: a list of exactly one of Lambda's architectures. */
+function architectureOf(value: unknown, logicalId: string): LambdaArchitecture {
+  if (value === undefined) return DEFAULT_LAMBDA_ARCHITECTURE;
+  if (!Array.isArray(value) || value.length !== 1 || !LAMBDA_ARCHITECTURES.includes(value[0] as LambdaArchitecture)) {
+    throw new Error(`handlerFunctionsOf: expected Architectures of Lambda function ${logicalId} to resolve to one of ${LAMBDA_ARCHITECTURES.map((a) => `["${a}"]`).join(', ')}, found ${JSON.stringify(value)}`);
+  }
+  return value[0] as LambdaArchitecture;
 }
 
 /**

@@ -43,7 +43,7 @@ export interface IntegrationContext {
   readonly taskToken?: string;
 }
 
-/** What the operator (the rehearsal) answers to a task token: SendTaskSuccess or SendTaskFailure. */
+/** An answer to a task token: SendTaskSuccess (`output`) or SendTaskFailure (`error`, `cause`). */
 export type TaskTokenDecision =
   | { readonly output: unknown }
   | { readonly error: string; readonly cause?: string };
@@ -60,13 +60,55 @@ export interface TaskTokenRequest {
   readonly issuedAt: number;
   /** The Task's TimeoutSeconds, if any (the operator may answer `{ error: 'States.Timeout' }`). */
   readonly timeoutSeconds?: number;
+  /**
+   * Aborted once the task no longer waits: answered through the Step Functions API (`stepFunctions`), or the execution
+   * stopped. A handler that sleeps before answering should check it and answer nothing (its answer would be refused).
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
  * Answers task tokens. Advance the virtual clock before answering to model the time the operator
- * took (clock.advance or clock.sleep).
+ * took (clock.advance or clock.sleep). Answer `undefined` to leave the token to the Step Functions API
+ * (`stepFunctions`): the task then waits for a SendTaskSuccess / SendTaskFailure, or its TimeoutSeconds.
+ *
+ * While the handler has not answered, the handler owns time: the runner starts no timer of its own (a handler that
+ * waits for an operator also decides when the task times out). An API answer that comes first wins at once; the
+ * handler's later answer is refused (the task has its answer, as Step Functions refuses a second one).
  */
-export type TaskTokenHandler = (token: string, request: TaskTokenRequest) => Promise<TaskTokenDecision> | TaskTokenDecision;
+export type TaskTokenHandler = (token: string, request: TaskTokenRequest) => Promise<TaskTokenDecision | undefined> | TaskTokenDecision | undefined;
+
+/** How a waiting task stopped waiting without an answer. */
+export type WaitingTaskClosure = 'timedOut' | 'executionEnded';
+
+/** A task that waits for its token (what the runner tells the Step Functions API). */
+export interface WaitingTask {
+  readonly token: string;
+  readonly executionArn: string;
+  readonly stateName: string;
+  readonly resource: string;
+  /** Virtual epoch ms at which the token was issued. */
+  readonly issuedAt: number;
+  /** Virtual epoch ms at which the task times out (its TimeoutSeconds), if it has one. */
+  readonly timeoutAt?: number;
+}
+
+/** The runner's side of one open token. */
+export interface WaitingTaskHandle {
+  /** Answers for the runner's TaskTokenHandler: true when it is the token's first answer, false when refused. */
+  answer(decision: TaskTokenDecision): boolean;
+  /** The task stopped waiting unanswered: answers are refused from now on. False when it had an answer already. */
+  close(closure: WaitingTaskClosure): boolean;
+}
+
+/**
+ * The Step Functions API through which code answers tokens (SendTaskSuccess / SendTaskFailure): in the rehearsal,
+ * FakeStepFunctions (`aws.stepfunctions`). `open` is called once the token is delivered; `onAnswer` must be called once,
+ * with the first answer that comes through the API, and never after the handle answered or closed the token.
+ */
+export interface TaskTokenBroker {
+  open(task: WaitingTask, onAnswer: (decision: TaskTokenDecision) => void): WaitingTaskHandle;
+}
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -144,8 +186,19 @@ export interface RunStateMachineOptions {
    * "activity:<name>" for activities. @default - none
    */
   readonly integrations?: Readonly<Record<string, IntegrationHandler>>;
-  /** Answers task tokens of .waitForTaskToken tasks. @default - such tasks are unbound */
+  /**
+   * Answers task tokens of .waitForTaskToken tasks (an operator model). The first answer wins, this handler's or one
+   * through `stepFunctions`. @default - tokens are answered only through `stepFunctions`
+   */
   readonly taskTokens?: TaskTokenHandler;
+  /**
+   * The Step Functions API the tokens of waiting tasks are open on, so that code answers them with SendTaskSuccess /
+   * SendTaskFailure (a handler, an EventBridge rule's target, the CLI): the rehearsal's `aws.stepfunctions`. Without a
+   * `taskTokens` handler, a waiting task waits for such an answer until its TimeoutSeconds (States.Timeout) or the
+   * execution's TimeoutSeconds. @default - none: tokens are answered only by `taskTokens`; with neither, a
+   * .waitForTaskToken task is unbound
+   */
+  readonly stepFunctions?: TaskTokenBroker;
   /** Time of the execution; Wait states and Retry intervals sleep on it. @default - a new VirtualClock */
   readonly clock?: Clock;
   /** Called with each timeline event as it is recorded (live progress). */
@@ -201,7 +254,7 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
   const prepared = prepareDefinition(options.definition);
   const lambdas = normalizeLambdas(options.lambdas);
   const integrations = options.integrations ?? {};
-  checkBindings(prepared, lambdas, integrations, options.taskTokens);
+  checkBindings(prepared, lambdas, integrations, options.taskTokens !== undefined || options.stepFunctions !== undefined);
   if (options.validate ?? true) validateOnce(options.definition);
 
   const stateMachineArn = options.stateMachineArn ?? DEFAULT_STATE_MACHINE_ARN;
@@ -232,10 +285,13 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
   let stopReason: 'timeout' | 'abort' | undefined;
   let tokenCounter = 0;
   let abortExecution: () => void = () => undefined;
+  /** Tokens of tasks that still wait, closed when the execution stops or ends. */
+  const openTokens = new Set<OpenToken>();
   const stop = (reason: 'timeout' | 'abort'): void => {
     if (stopReason) return;
     stopReason = reason;
     abortExecution();
+    for (const open of [...openTokens]) open.end();
   };
   const stopped = (): boolean => stopReason !== undefined;
 
@@ -278,19 +334,57 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
     }
   };
 
-  const awaitTaskToken = async (task: PreparedTask, token: string, payload: unknown, deliveryResult: unknown): Promise<unknown> => {
-    if (!options.taskTokens) {
-      throw new UnboundResourceError(`State "${task.name}" waits for a task token (${task.resourceArn}), but no taskTokens handler is bound`);
+  /**
+   * Waits for the answer to a delivered token: the first of the TaskTokenHandler's answer, an answer through the
+   * Step Functions API (`stepFunctions`), the task's TimeoutSeconds and the execution's end. See TaskTokenHandler for
+   * who owns time while the handler has not answered.
+   */
+  const awaitTaskToken = async (task: PreparedTask, token: string, payload: unknown, deliveryResult: unknown, attemptStart: number): Promise<unknown> => {
+    if (!options.taskTokens && !options.stepFunctions) {
+      throw new UnboundResourceError(`State "${task.name}" waits for a task token (${task.resourceArn}), but neither a taskTokens handler nor a stepFunctions API is bound`);
     }
     const issuedAt = clock.now();
     record({ type: 'TaskTokenIssued', state: task.name, stateType: task.originalType, taskToken: token, input: payload });
-    const decision = await options.taskTokens(token, { stateName: task.name, resource: task.resourceArn, executionArn, payload, deliveryResult, issuedAt, timeoutSeconds: task.timeoutSeconds });
-    if ('error' in decision) throw new TaskError(decision.error, decision.cause ?? '');
-    return jsonCopy(decision.output ?? null);
+    const timeoutAt = task.timeoutSeconds !== undefined ? attemptStart + task.timeoutSeconds * MS_PER_SECOND : undefined;
+    const open = openToken(options.stepFunctions, { token, executionArn, stateName: task.name, resource: task.resourceArn, issuedAt, timeoutAt });
+    openTokens.add(open);
+    try {
+      if (stopped()) open.end();
+      if (options.taskTokens) {
+        const fromHandler = Promise.resolve().then(() => options.taskTokens!(token, {
+          stateName: task.name, resource: task.resourceArn, executionArn, payload, deliveryResult, issuedAt, timeoutSeconds: task.timeoutSeconds, signal: open.signal,
+        }));
+        // A late answer (or failure) of the handler, after the API answered, is refused and goes nowhere.
+        fromHandler.then((decision) => { if (decision) open.handle.answer(decision); }, () => undefined);
+        const first = await Promise.race([open.outcome, fromHandler.then((decision) => ({ handler: decision }))]);
+        if ('handler' in first) {
+          if (first.handler && open.handle.answer(first.handler)) return decide(first.handler);
+        } else {
+          return decide(first);
+        }
+      }
+      if (open.settled) return decide(await open.outcome);
+      // Nobody answered yet: wait for the API, up to the task's timeout or the execution's deadline.
+      const limit = Math.min(timeoutAt ?? Infinity, deadline ?? Infinity);
+      if (Number.isFinite(limit)) {
+        void clock.sleep(Math.max(0, limit - clock.now()), open.signal).then(() => {
+          if (open.settled) return;
+          if (deadline !== undefined && limit === deadline && (timeoutAt === undefined || deadline < timeoutAt)) {
+            stop('timeout');
+          } else if (open.handle.close('timedOut')) {
+            open.finish({ error: STATES_TIMEOUT, cause: `State "${task.name}" waited ${task.timeoutSeconds} virtual seconds for its task token (its TimeoutSeconds) without an answer` });
+          }
+        });
+      }
+      return decide(await open.outcome);
+    } finally {
+      openTokens.delete(open);
+      open.end();
+    }
   };
 
   /** One attempt of a Task: call what its resource names, wait for the token if it must. */
-  const attemptTask = async (task: PreparedTask, input: unknown, attempt: number): Promise<unknown> => {
+  const attemptTask = async (task: PreparedTask, input: unknown, attempt: number, attemptStart: number): Promise<unknown> => {
     const resource = task.resource;
     switch (resource.kind) {
       case 'lambdaInvoke': {
@@ -304,7 +398,7 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
         const invocationType = filled.InvocationType ?? 'RequestResponse';
         if (invocationType === 'DryRun') return { StatusCode: LAMBDA_DRY_RUN_STATUS, Payload: '' };
         const result = await invokeLambda(task, filled.FunctionName, payload, attempt);
-        if (token) return awaitTaskToken(task, token, payload, result);
+        if (token) return awaitTaskToken(task, token, payload, result, attemptStart);
         if (invocationType === 'Event') return { StatusCode: LAMBDA_ASYNC_STATUS, Payload: '' };
         return {
           ExecutedVersion: '$LATEST',
@@ -320,7 +414,7 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
         const token = resource.waitForTaskToken ? `${executionName}/${task.name}/${++tokenCounter}` : undefined;
         const parameters = token ? fillToken(input, token) : input;
         const result = await callIntegration(task, resource.key, parameters, attempt, token);
-        return token ? awaitTaskToken(task, token, parameters, result) : result;
+        return token ? awaitTaskToken(task, token, parameters, result, attemptStart) : result;
       }
       case 'activity':
         return callIntegration(task, resource.key, input, attempt);
@@ -360,7 +454,7 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
       if (stopped()) return null;
       const attemptStart = clock.now();
       try {
-        const result = await attemptTask(task, input, attempt);
+        const result = await attemptTask(task, input, attempt, attemptStart);
         if (task.timeoutSeconds !== undefined && clock.now() - attemptStart > task.timeoutSeconds * MS_PER_SECOND) {
           throw new TaskError(STATES_TIMEOUT, `State "${task.name}" ran ${(clock.now() - attemptStart) / MS_PER_SECOND} virtual seconds, more than its TimeoutSeconds (${task.timeoutSeconds})`);
         }
@@ -431,6 +525,8 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
     cause = failure.message;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    // Tasks still waiting when the execution ended (a sibling branch failed...): their tokens are refused from now on.
+    for (const open of [...openTokens]) open.end();
   }
   await consumed;
   const stoppedAt = clock.now();
@@ -512,7 +608,7 @@ function validateOnce(definition: AslDefinition): void {
 }
 
 /** Every statically known resource must be bound before anything runs. */
-function checkBindings(prepared: PreparedDefinition, lambdas: ReadonlyMap<string, LambdaFunctionHandler>, integrations: Readonly<Record<string, IntegrationHandler>>, taskTokens: TaskTokenHandler | undefined): void {
+function checkBindings(prepared: PreparedDefinition, lambdas: ReadonlyMap<string, LambdaFunctionHandler>, integrations: Readonly<Record<string, IntegrationHandler>>, tokensAnswerable: boolean): void {
   const problems: string[] = [];
   for (const task of prepared.tasks.values()) {
     const r = task.resource;
@@ -522,8 +618,8 @@ function checkBindings(prepared: PreparedDefinition, lambdas: ReadonlyMap<string
       problems.push(`state "${task.name}": Lambda function "${task.staticFunctionName}" (${task.resourceArn}) is not bound`);
     }
     if ((r.kind === 'integration' || r.kind === 'activity') && !integrations[r.key]) problems.push(`state "${task.name}": integration "${r.key}" (${task.resourceArn}) is not bound`);
-    if ((r.kind === 'lambdaInvoke' || r.kind === 'integration') && r.waitForTaskToken && !taskTokens) {
-      problems.push(`state "${task.name}": ${task.resourceArn} waits for a task token, but no taskTokens handler is given`);
+    if ((r.kind === 'lambdaInvoke' || r.kind === 'integration') && r.waitForTaskToken && !tokensAnswerable) {
+      problems.push(`state "${task.name}": ${task.resourceArn} waits for a task token, but neither a taskTokens handler nor a stepFunctions API is given`);
     }
   }
   if (problems.length > 0) {
@@ -573,6 +669,74 @@ function contextObject(clock: Clock, facts: ContextFacts): Record<string, unknow
       RetryCount: 0,
     },
   };
+}
+
+/** A token the runner waits on: its outcome (first answer, or a timeout), its handle on the API, and its abort signal. */
+interface OpenToken {
+  readonly handle: WaitingTaskHandle;
+  readonly outcome: Promise<TaskTokenDecision>;
+  readonly signal: AbortSignal;
+  /** True once the outcome is known (or the wait ended). */
+  readonly settled: boolean;
+  /** Settles the outcome (first call only) and aborts the signal. */
+  finish(decision: TaskTokenDecision): void;
+  /** The task no longer waits (execution stopped or ended): the token is closed and the signal aborted. */
+  end(): void;
+}
+
+function openToken(broker: TaskTokenBroker | undefined, task: WaitingTask): OpenToken {
+  const controller = new AbortController();
+  let resolve!: (decision: TaskTokenDecision) => void;
+  const outcome = new Promise<TaskTokenDecision>((r) => { resolve = r; });
+  let settled = false;
+  const finish = (decision: TaskTokenDecision): void => {
+    if (settled) return;
+    settled = true;
+    resolve(decision);
+    controller.abort();
+  };
+  const handle = (broker ?? localBroker()).open(task, finish);
+  return {
+    handle: {
+      answer: (decision) => {
+        const accepted = handle.answer(decision);
+        if (accepted) finish(decision);
+        return accepted;
+      },
+      close: (closure) => handle.close(closure),
+    },
+    outcome,
+    signal: controller.signal,
+    get settled() { return settled; },
+    finish,
+    end: () => {
+      if (settled) return;
+      settled = true;
+      handle.close('executionEnded');
+      // Whoever still awaits the outcome (the task's own wait) finishes: the execution is over, nobody reads it.
+      resolve({ error: STATES_TIMEOUT, cause: `State "${task.stateName}" stopped waiting for its task token: the execution ended` });
+      controller.abort();
+    },
+  };
+}
+
+/** First answer wins, without an API (only the TaskTokenHandler answers). */
+function localBroker(): TaskTokenBroker {
+  return {
+    open: () => {
+      let done = false;
+      return {
+        answer: () => (done ? false : (done = true)),
+        close: () => (done ? false : (done = true)),
+      };
+    },
+  };
+}
+
+/** The task's result for an answer: the output, or the error Retry and Catch see. */
+function decide(decision: TaskTokenDecision): unknown {
+  if ('error' in decision) throw new TaskError(decision.error, decision.cause ?? '');
+  return jsonCopy(decision.output ?? null);
 }
 
 function fillToken(value: unknown, token: string): unknown {

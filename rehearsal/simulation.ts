@@ -10,7 +10,7 @@ import { abortRequest } from '../bin/commands/rollout-ops';
 import { Color, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
-import { estimateCost } from './cost';
+import { estimateCost, lambdaUsageOf } from './cost';
 import { Deployer, DeployedLiveRoute, StackTemplate } from './deployer';
 import { dynamoDbIntegrations, prefixErrors } from './dynamodb-integration';
 import { AwsFakes, forwardWeightsOf, PutEventsParams } from './fakes';
@@ -73,7 +73,12 @@ export interface SimulationOptions {
 
 /** What scenario hooks and tests can reach in a running world. */
 export interface SimulationWorld {
-  readonly clock: VirtualClock;
+  /**
+   * The world's virtual time. Its sleeps and its `advance` / `advanceTo` stop at every scheduled action (an operator's
+   * command, a second rollout...) and run it at its instant; the VirtualClock under it is not exposed, because moving
+   * that one directly would skip them.
+   */
+  readonly clock: ScheduledClock;
   readonly aws: AwsFakes;
   readonly deployer: Deployer;
   readonly stacks: readonly StackTemplate[];
@@ -104,8 +109,7 @@ export class Simulation implements SimulationWorld {
     return sim;
   }
 
-  readonly clock: VirtualClock;
-  readonly scheduled: ScheduledClock;
+  readonly clock: ScheduledClock;
   readonly aws: AwsFakes;
   readonly deployer: Deployer;
   readonly originMs: number;
@@ -138,10 +142,9 @@ export class Simulation implements SimulationWorld {
   private constructor(readonly stacks: readonly StackTemplate[], private readonly options: SimulationOptions) {
     this.scenario = options.scenario;
     this.originMs = options.startAtMs ?? DEFAULT_VIRTUAL_EPOCH_MS;
-    this.clock = new VirtualClock(this.originMs - (options.warmupSeconds ?? DEFAULT_WARMUP_SECONDS) * MS_PER_SECOND);
-    this.scheduled = new ScheduledClock(this.clock);
-    this.restorers.push(setClock(this.scheduled));
-    this.aws = new AwsFakes({ clock: this.scheduled, latencyMs: API_LATENCY_MS }).install();
+    this.clock = new ScheduledClock(new VirtualClock(this.originMs - (options.warmupSeconds ?? DEFAULT_WARMUP_SECONDS) * MS_PER_SECOND));
+    this.restorers.push(setClock(this.clock));
+    this.aws = new AwsFakes({ clock: this.clock, latencyMs: API_LATENCY_MS }).install();
     this.restorers.push(() => this.aws.restore());
     const previousLevel = process.env.ZDT_LOG_LEVEL;
     process.env.ZDT_LOG_LEVEL = options.logLevel ?? 'silent';
@@ -201,7 +204,7 @@ export class Simulation implements SimulationWorld {
     await this.scenario.setup?.(this);
     const profiles = this.scenario.profiles ?? {};
     this.model = new TrafficModel({
-      clock: this.scheduled,
+      clock: this.clock,
       alb: this.aws.alb,
       listenerArn: route.listenerArn,
       loadBalancerArn: route.loadBalancerArn,
@@ -213,7 +216,7 @@ export class Simulation implements SimulationWorld {
       segmentHeader: this.routerConfig.segmentHeader,
     });
     this.restorers.push(this.aws.cloudwatch.addMetricSource(this.model));
-    this.clock.advanceTo(this.originMs);
+    await this.clock.advanceTo(this.originMs);
     this.aws.cloudwatch.evaluateAlarms();
     this.seen = { alarmChanges: this.aws.cloudwatch.stateChanges().length, events: this.aws.events.events().length, calls: this.aws.calls.length };
     this.lastWeights = JSON.stringify(this.model.weightsAt(this.originMs));
@@ -236,12 +239,14 @@ export class Simulation implements SimulationWorld {
     const run = await runStateMachine({
       definition: this.definition,
       input,
-      clock: this.scheduled,
+      clock: this.clock,
       stateMachineArn: this.stateMachineArn,
       executionName: options.executionName,
       lambdas: this.lambdas,
       integrations: this.integrations(),
       taskTokens: this.taskTokens(),
+      // Tokens are also open on the SFN API: a handler, a rule's target or the CLI may answer first (first answer wins).
+      stepFunctions: this.aws.stepfunctions,
       onEvent: (event) => this.onEvent(event, first),
       signal: options.signal ?? stop?.controller.signal,
       random: seededRandom(1),
@@ -313,7 +318,14 @@ export class Simulation implements SimulationWorld {
     const regressionAt = this.model.regressionStartedAt(stoppedAt);
     const stateTransitions = run.stateTransitions;
     const lambdaInvocations = Object.values(run.taskInvocations.byFunction).reduce((a, b) => a + b, 0) + invocations.length;
-    const memory = this.functions.length > 0 ? Math.max(...this.functions.map((f) => f.memorySize)) : undefined;
+    // Each function billed at its own memory and architecture: the state machine's tasks (its stack), the rules' targets (theirs).
+    const functionsOf = (stackName: string) => handlerFunctionsOf(this.deployer.template(stackName), this.deployer.resolverOptions(stackName));
+    const ruleInvocationsOf = (stackName: string) => invocations.filter((i) => i.stackName === stackName)
+      .reduce<Record<string, number>>((counts, i) => ({ ...counts, [i.functionName]: (counts[i.functionName] ?? 0) + 1 }), {});
+    const lambdaUsage = [
+      ...lambdaUsageOf(functionsOf(this.stackName), run.taskInvocations.byFunction, `stack ${this.stackName}`),
+      ...[...new Set(invocations.map((i) => i.stackName))].flatMap((stackName) => lambdaUsageOf(functionsOf(stackName), ruleInvocationsOf(stackName), `stack ${stackName}`)),
+    ];
     const plan = planOf(this.definition);
     const summary: RehearsalSummary = {
       scenario: this.scenario.name,
@@ -334,7 +346,7 @@ export class Simulation implements SimulationWorld {
       liveColor,
       stateTransitions,
       lambdaInvocations,
-      estimatedCostUsd: estimateCost({ stateTransitions, lambdaInvocations, lambdaMemoryMb: memory }).totalUsd,
+      estimatedCostUsd: estimateCost({ stateTransitions, lambdas: lambdaUsage }).totalUsd,
       events: this.aws.events.events().filter((e) => e.time >= startedAt && e.time <= settledAt && (e.detail as { execution?: string }).execution === run.executionArn)
         .map((e) => ({ atMs: rel(e.time), detailType: e.detailType, detail: e.detail })),
     };
@@ -371,7 +383,7 @@ export class Simulation implements SimulationWorld {
   private afterAlbWrite(): void {
     if (!this.model) return;
     this.model.observe();
-    const now = this.scheduled.now();
+    const now = this.clock.now();
     const weights = this.model.weightsAt(now);
     const key = JSON.stringify(weights);
     if (key === this.lastWeights) return;
@@ -434,29 +446,36 @@ export class Simulation implements SimulationWorld {
     };
   }
 
-  /** The operator at a manual pause: the scenario's next promote / abort, or a timed abort, or the pause times out. */
+  /**
+   * The operator at a manual pause: the scenario's next promote / abort, or a timed abort, or the pause times out.
+   * When the token was answered through the SFN API meanwhile (request.signal), the operator answers nothing.
+   */
   private taskTokens(): TaskTokenHandler {
-    return async (_token, request): Promise<TaskTokenDecision> => {
+    return async (_token, request): Promise<TaskTokenDecision | undefined> => {
       const decision = this.pauseDecisions.shift();
-      const note = (text: string) => this.emit({ atMs: this.scheduled.now() - this.originMs, kind: 'note', text });
+      const note = (text: string) => this.emit({ atMs: this.clock.now() - this.originMs, kind: 'note', text });
       if (decision?.kind === 'promote') {
-        await this.scheduled.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND);
+        await this.clock.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND, request.signal);
+        if (request.signal.aborted) return undefined;
         note('operator: promote');
         return { output: { promoted: true } };
       }
       if (decision?.kind === 'abort') {
-        await this.scheduled.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND);
+        await this.clock.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND, request.signal);
+        if (request.signal.aborted) return undefined;
         note('operator: abort');
         return { error: ErrorName.ABORTED, cause: decision.reason ?? 'aborted by the operator' };
       }
       const timed = (this.scenario.operator ?? []).find((a): a is Extract<OperatorAction, { kind: 'abort' }> =>
-        a.kind === 'abort' && a.atSeconds !== undefined && this.originMs + a.atSeconds * MS_PER_SECOND >= this.scheduled.now());
+        a.kind === 'abort' && a.atSeconds !== undefined && this.originMs + a.atSeconds * MS_PER_SECOND >= this.clock.now());
       const timeoutMs = (request.timeoutSeconds ?? 0) * MS_PER_SECOND;
-      if (timed && this.originMs + timed.atSeconds! * MS_PER_SECOND - this.scheduled.now() <= timeoutMs) {
-        await this.scheduled.sleep(this.originMs + timed.atSeconds! * MS_PER_SECOND - this.scheduled.now());
+      if (timed && this.originMs + timed.atSeconds! * MS_PER_SECOND - this.clock.now() <= timeoutMs) {
+        await this.clock.sleep(this.originMs + timed.atSeconds! * MS_PER_SECOND - this.clock.now(), request.signal);
+        if (request.signal.aborted) return undefined;
         return { error: ErrorName.ABORTED, cause: timed.reason ?? 'aborted by the operator' };
       }
-      await this.scheduled.sleep(timeoutMs);
+      await this.clock.sleep(timeoutMs, request.signal);
+      if (request.signal.aborted) return undefined;
       note('nobody answered the pause: it times out');
       return { error: 'States.Timeout', cause: `No promote or abort within ${request.timeoutSeconds} seconds` };
     };
@@ -490,7 +509,7 @@ export class Simulation implements SimulationWorld {
       return eventRulesOf(stackName, template, options);
     });
     this.bus = new SimulatedEventBridge({
-      clock: this.scheduled,
+      clock: this.clock,
       region: this.aws.region,
       accountId: this.aws.accountId,
       rules,
@@ -530,13 +549,13 @@ export class Simulation implements SimulationWorld {
     const action = (this.scenario.operator ?? []).find((a): a is Extract<OperatorAction, { kind: 'stop' }> => a.kind === 'stop');
     if (!action) return undefined;
     const handle: { controller: AbortController; ended: boolean; stopped?: { at: number; error?: string; cause?: string } } = { controller: new AbortController(), ended: false };
-    this.scheduled.schedule({
+    this.clock.schedule({
       at: this.originMs + action.atSeconds * MS_PER_SECOND,
       label: 'StopExecution',
       run: () => {
         if (handle.ended) return;
-        handle.stopped = { at: this.scheduled.now(), error: action.error, cause: action.cause };
-        this.emit({ atMs: this.scheduled.now() - this.originMs, kind: 'note', text: `operator: StopExecution${action.cause ? ` (${action.cause})` : ''}` });
+        handle.stopped = { at: this.clock.now(), error: action.error, cause: action.cause };
+        this.emit({ atMs: this.clock.now() - this.originMs, kind: 'note', text: `operator: StopExecution${action.cause ? ` (${action.cause})` : ''}` });
         handle.controller.abort();
       },
     });
@@ -546,7 +565,7 @@ export class Simulation implements SimulationWorld {
   private scheduleOperator(): void {
     for (const action of this.scenario.operator ?? []) {
       if (action.kind === 'secondRollout') {
-        this.scheduled.schedule({
+        this.clock.schedule({
           at: this.originMs + action.atSeconds * MS_PER_SECOND,
           label: 'second rollout',
           run: async () => {
@@ -556,7 +575,7 @@ export class Simulation implements SimulationWorld {
           },
         });
       } else if (action.kind === 'stackUpdate') {
-        this.scheduled.schedule({
+        this.clock.schedule({
           at: this.originMs + action.atSeconds * MS_PER_SECOND,
           label: 'stack update',
           run: async () => {
@@ -565,7 +584,7 @@ export class Simulation implements SimulationWorld {
           },
         });
       } else if (action.kind === 'abort' && action.atSeconds !== undefined) {
-        this.scheduled.schedule({
+        this.clock.schedule({
           at: this.originMs + action.atSeconds * MS_PER_SECOND,
           label: 'zdt abort',
           run: () => {

@@ -78,10 +78,15 @@ export class VirtualClock implements Clock {
    * Resolves when virtual time has moved `ms` forward from now, without waiting in real time
    * (beyond the few event-loop turns that let concurrent sleepers line up).
    */
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
     assertDuration(ms, 'sleep');
     return new Promise<void>((resolve) => {
-      this.sleepers.push({ wakeAt: this.current + ms, seq: this.nextSeq++, wake: resolve });
+      if (signal?.aborted) return resolve();
+      const sleeper: Sleeper = { wakeAt: this.current + ms, seq: this.nextSeq++, wake: () => { signal?.removeEventListener('abort', cancel); resolve(); } };
+      // An aborted sleep leaves the queue, so time never jumps to its wake-up.
+      const cancel = () => { this.sleepers = this.sleepers.filter((s) => s !== sleeper); resolve(); };
+      signal?.addEventListener('abort', cancel, { once: true });
+      this.sleepers.push(sleeper);
       this.settleThenJump();
     });
   }

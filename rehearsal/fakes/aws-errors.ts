@@ -9,9 +9,10 @@ import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as eventbridge from '@aws-sdk/client-eventbridge';
+import * as sfn from '@aws-sdk/client-sfn';
 
 /** The services the fakes stand in for. */
-export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns';
+export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns' | 'states';
 
 /** HTTP status of a successful AWS response. */
 export const HTTP_OK = 200;
@@ -32,6 +33,7 @@ const SDK_MODULES: Partial<Record<ServiceId, { module: Record<string, unknown>; 
   cloudwatch: { module: cloudwatch as unknown as Record<string, unknown>, base: cloudwatch.CloudWatchServiceException as unknown as ExceptionClass },
   dynamodb: { module: dynamodb as unknown as Record<string, unknown>, base: dynamodb.DynamoDBServiceException as unknown as ExceptionClass },
   events: { module: eventbridge as unknown as Record<string, unknown>, base: eventbridge.EventBridgeServiceException as unknown as ExceptionClass },
+  states: { module: sfn as unknown as Record<string, unknown>, base: sfn.SFNServiceException as unknown as ExceptionClass },
 };
 
 /** Error names AWS answers with a 5xx status (server faults). */

@@ -6,8 +6,8 @@
  * evaluates them — every minute (every period for high-resolution alarms), over the last
  * EvaluationPeriods periods that have ended, M out of N, with the alarm's TreatMissingData —
  * whenever `evaluateAlarms()` runs; it catches up on every evaluation tick since the last run, so
- * the state history has the times a real alarm would have changed state. With `autoEvaluate`
- * (the default) DescribeAlarms, DescribeAlarmHistory and SetAlarmState catch up first.
+ * the state history has the times a real alarm would have changed state. DescribeAlarms,
+ * DescribeAlarmHistory, SetAlarmState and Put*Alarm catch up first.
  */
 import type {
   CompositeAlarm, DeleteAlarmsInput, DescribeAlarmHistoryInput, DescribeAlarmHistoryOutput, DescribeAlarmsInput,
@@ -62,8 +62,6 @@ export interface FakeCloudWatchOptions {
   readonly region?: string;
   /** @default 123456789012 */
   readonly accountId?: string;
-  /** Re-evaluate alarms (catch up to now) before DescribeAlarms, DescribeAlarmHistory and SetAlarmState. @default true */
-  readonly autoEvaluate?: boolean;
   /** Called for every alarm action (SNS topic ARN...) when an alarm with actions enabled changes state. */
   readonly onAlarmAction?: (event: AlarmActionEvent) => void;
 }
@@ -157,7 +155,6 @@ export class FakeCloudWatch {
   /** The datapoints PutMetricData stored (the last MetricSource consulted). */
   readonly storedMetrics = new StoredMetrics();
   private readonly clock: Clock;
-  private readonly autoEvaluate: boolean;
   private readonly onAlarmAction?: (event: AlarmActionEvent) => void;
   private readonly sources: MetricSource[] = [];
   private readonly metricAlarms = new Map<string, MetricAlarmRecord>();
@@ -168,7 +165,6 @@ export class FakeCloudWatch {
     this.clock = options.clock;
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '123456789012';
-    this.autoEvaluate = options.autoEvaluate ?? true;
     this.onAlarmAction = options.onAlarmAction;
   }
 
@@ -304,7 +300,7 @@ export class FakeCloudWatch {
   // -------------------------------------------------------------------------------------------
 
   putMetricAlarm(input: PutMetricAlarmInput): Record<string, never> {
-    if (this.autoEvaluate) this.evaluateAlarms();
+    this.evaluateAlarms();
     const name = this.checkAlarmName(input.AlarmName);
     if (this.compositeAlarms.has(name)) throw this.invalid(`An alarm named '${name}' already exists as a composite alarm.`);
     if (input.EvaluationPeriods === undefined) throw this.missing('EvaluationPeriods');
@@ -379,7 +375,7 @@ export class FakeCloudWatch {
   }
 
   putCompositeAlarm(input: PutCompositeAlarmInput): Record<string, never> {
-    if (this.autoEvaluate) this.evaluateAlarms();
+    this.evaluateAlarms();
     const name = this.checkAlarmName(input.AlarmName);
     if (this.metricAlarms.has(name)) throw this.invalid(`An alarm named '${name}' already exists as a metric alarm.`);
     if (input.AlarmRule === undefined) throw this.missing('AlarmRule');
@@ -416,7 +412,7 @@ export class FakeCloudWatch {
   }
 
   describeAlarms(input: DescribeAlarmsInput = {}): DescribeAlarmsOutput {
-    if (this.autoEvaluate) this.evaluateAlarms();
+    this.evaluateAlarms();
     const names = input.AlarmNames;
     if (names && names.length > MAX_ALARMS_PER_CALL) {
       throw this.validation(`1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ALARMS_PER_CALL} (got ${names.length}).`);
@@ -472,7 +468,7 @@ export class FakeCloudWatch {
   }
 
   setAlarmState(input: SetAlarmStateInput): Record<string, never> {
-    if (this.autoEvaluate) this.evaluateAlarms();
+    this.evaluateAlarms();
     const name = input.AlarmName;
     if (!name) throw this.missing('AlarmName');
     if (input.StateValue !== 'OK' && input.StateValue !== 'ALARM' && input.StateValue !== 'INSUFFICIENT_DATA') {
@@ -499,7 +495,7 @@ export class FakeCloudWatch {
   }
 
   describeAlarmHistory(input: DescribeAlarmHistoryInput = {}): DescribeAlarmHistoryOutput {
-    if (this.autoEvaluate) this.evaluateAlarms();
+    this.evaluateAlarms();
     const maxRecords = this.checkMaxRecords(input.MaxRecords);
     const types = new Set(input.AlarmTypes?.length ? input.AlarmTypes : ['MetricAlarm']);
     const start = input.StartDate === undefined ? -Infinity : toMillis(input.StartDate, 'StartDate');

@@ -2,7 +2,7 @@
  * AwsFakes: every AWS service a rollout touches, faked statefully on one virtual clock.
  *
  *   const aws = new AwsFakes({ clock });
- *   aws.install();            // every ELBv2 / CloudWatch / DynamoDB / EventBridge SDK client now talks to the fakes
+ *   aws.install();            // every ELBv2 / CloudWatch / DynamoDB / EventBridge / SFN SDK client now talks to the fakes
  *   aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 2 });
  *   ... run handlers / the state machine ...
  *   aws.calls                 // every call, with its virtual time
@@ -12,6 +12,10 @@
  * every client instance — including the ones handlers create at module level — is routed to the
  * fakes. Note that the stub replaces the SDK's middleware stack: the SDK's own retries do not run,
  * so every injected fault reaches the caller (as with `maxAttempts: 1`).
+ *
+ * `aws.stepfunctions` is the task-token side of Step Functions behind the SFN SDK client (SendTaskSuccess,
+ * SendTaskFailure, SendTaskHeartbeat); give it to the runner (`stepFunctions: aws.stepfunctions`) and the tokens of
+ * waiting tasks are answered by whoever calls those APIs first.
  *
  * `aws.events` is a recorder behind the EventBridge SDK client (PutEvents); `aws.events.onDeliver(listener)`
  * sees every accepted PutEvents, however it came. SNS has no SDK client here: `aws.sns` is a recorder. The
@@ -24,6 +28,7 @@ import * as cloudwatchSdk from '@aws-sdk/client-cloudwatch';
 import * as dynamodbSdk from '@aws-sdk/client-dynamodb';
 import * as elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as eventbridgeSdk from '@aws-sdk/client-eventbridge';
+import * as sfnSdk from '@aws-sdk/client-sfn';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../lambda/shared/clock';
 import { FakeAlb } from './alb';
@@ -32,6 +37,7 @@ import { AlarmActionEvent, FakeCloudWatch } from './cloudwatch';
 import { FakeDynamoDb } from './dynamodb';
 import { FaultInjector } from './faults';
 import { EventBridgeRecorder, MAX_SNS_SUBJECT_LENGTH, SnsRecorder } from './recorders';
+import { FakeStepFunctions } from './stepfunctions';
 import { deepClone } from './clone';
 
 export * from './alb';
@@ -50,6 +56,7 @@ export * from './metric-math';
 export * from './metric-source';
 export * from './pagination';
 export * from './recorders';
+export * from './stepfunctions';
 
 
 /** The commands each fake implements (API operation names); anything else is rejected as not implemented. */
@@ -67,6 +74,7 @@ export const FAKE_COMMANDS = {
   dynamodb: ['CreateTable', 'DescribeTable', 'DeleteTable', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Scan'],
   events: ['PutEvents'],
   sns: ['Publish'],
+  states: ['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'],
 } as const satisfies Record<ServiceId, readonly string[]>;
 
 export interface AwsFakesOptions {
@@ -103,6 +111,7 @@ const SDK_MODULES = {
   cloudwatch: { module: cloudwatchSdk as unknown as Record<string, unknown>, client: cloudwatchSdk.CloudWatchClient },
   dynamodb: { module: dynamodbSdk as unknown as Record<string, unknown>, client: dynamodbSdk.DynamoDBClient },
   events: { module: eventbridgeSdk as unknown as Record<string, unknown>, client: eventbridgeSdk.EventBridgeClient },
+  states: { module: sfnSdk as unknown as Record<string, unknown>, client: sfnSdk.SFNClient },
 } as const;
 type SdkService = keyof typeof SDK_MODULES;
 
@@ -128,6 +137,8 @@ export class AwsFakes {
   readonly dynamodb: FakeDynamoDb;
   readonly events: EventBridgeRecorder;
   readonly sns: SnsRecorder;
+  /** Task tokens of waiting tasks, answered through the SFN SDK client (SendTaskSuccess / SendTaskFailure). */
+  readonly stepfunctions: FakeStepFunctions;
   readonly faults = new FaultInjector();
   /** Every call (SDK calls through install(), invoke(), events.putEvents, sns.publish), oldest first. */
   readonly calls: CallRecord[] = [];
@@ -144,6 +155,7 @@ export class AwsFakes {
     const common = { clock: this.clock, region: this.region, accountId: this.accountId };
     this.alb = new FakeAlb(common);
     this.dynamodb = new FakeDynamoDb(common);
+    this.stepfunctions = new FakeStepFunctions(common);
     this.sns = new SnsRecorder(this.clock, (command, input, run) => this.gate('sns', command, input, run));
     this.events = new EventBridgeRecorder(this.clock, (command, input, run) => this.gate('events', command, input, run));
     this.cloudwatch = new FakeCloudWatch({
@@ -153,7 +165,7 @@ export class AwsFakes {
   }
 
   /**
-   * Routes every ELBv2, CloudWatch, DynamoDB and EventBridge SDK client to the fakes (idempotent). Only one
+   * Routes every ELBv2, CloudWatch, DynamoDB, EventBridge and SFN SDK client to the fakes (idempotent). Only one
    * AwsFakes is installed at a time: installing another one restores this one first.
    */
   install(): this {
@@ -202,7 +214,7 @@ export class AwsFakes {
         case 'events': return this.events.deliver(input as never);
         case 'sns': return this.sns.deliver(input as never);
         default: {
-          const fake = this[service === 'elbv2' ? 'alb' : service] as unknown as Record<string, Handler>;
+          const fake = this.fakeOf(service) as unknown as Record<string, Handler>;
           return deepClone(fake[lowerFirst(command)].call(fake, deepClone(input) as never));
         }
       }
@@ -214,8 +226,17 @@ export class AwsFakes {
     return this.calls.filter((c) => (service === undefined || c.service === service) && (command === undefined || c.command === command)).length;
   }
 
+  private fakeOf(service: Exclude<ServiceId, 'events' | 'sns'>): object {
+    switch (service) {
+      case 'elbv2': return this.alb;
+      case 'states': return this.stepfunctions;
+      default: return this[service];
+    }
+  }
+
   private fakeName(service: ServiceId): string {
     switch (service) {
+      case 'states': return 'FakeStepFunctions';
       case 'elbv2': return 'FakeAlb';
       case 'cloudwatch': return 'FakeCloudWatch';
       case 'dynamodb': return 'FakeDynamoDb';

@@ -1,11 +1,12 @@
 /**
  * The SchemaMigration state machine, executed: the synthesized definition runs in the rehearsal runner with the
  * real migration handler bound in-process against a real PostgreSQL, Secrets Manager mocked with the server's
- * credentials, EventBridge recorded, and the gate's task token released the way the application rollout's
- * completion releases it (the EventBridge rule's target: the handler's releaseGate -> SendTaskSuccess).
+ * credentials, and the rehearsal's AWS fakes behind the other SDK clients. The gate's task token is released the way
+ * the application rollout's completion releases it: "Rollout Completed" reaches EventBridge, the stack's rule invokes
+ * its target (the migration handler's releaseGate), whose SendTaskSuccess reaches the fake Step Functions API, which
+ * answers the waiting execution.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -15,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { setClock } from '../../lambda/shared/clock';
+import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
 import { BackfillBatchResult, MigrationEvent } from '../../lambda/database/migration-contract';
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { Migration } from '../../lambda/database/types';
@@ -23,7 +25,8 @@ import {
   bindHandlers, CfnTemplate, IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, stateMachineOf,
   TimelineEvent, VirtualClock,
 } from '../../rehearsal';
-import { EventBridgeRecorder, PutEventsParams } from '../../rehearsal/fakes';
+import { AwsFakes, PutEventsParams } from '../../rehearsal/fakes';
+import { eventRulesOf, SimulatedEventBridge } from '../../rehearsal/simulation-events';
 import { PG_PASSWORD, PG_USER, PgServer, startPgServer } from './pg-server';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
@@ -38,18 +41,15 @@ const ROLLOUT_MINUTES = 30;
 const MS_PER_MINUTE = 60_000;
 
 const secrets = mockClient(SecretsManagerClient);
-const sfn = mockClient(SFNClient);
 
 let server: PgServer;
 beforeAll(async () => { server = await startPgServer(); });
 afterAll(async () => {
   secrets.restore();
-  sfn.restore();
   await server.stop();
 });
 beforeEach(() => {
   secrets.reset();
-  sfn.reset();
 });
 
 /** The stack a user would write: the database's VPC and secret, and a SchemaMigration released by the rollout of "web". */
@@ -65,34 +65,28 @@ function synth(migration: Migration): CfnTemplate {
   return Template.fromStack(stack).toJSON() as CfnTemplate;
 }
 
-/** The EventBridge rule's target of completeAfterRollout: which function it invokes, with which input. */
-function releaseTarget(template: CfnTemplate): { functionLogicalId: string; input: unknown } {
-  const rule = Object.values(template.Resources ?? {}).find((r) => r.Type === 'AWS::Events::Rule')!;
-  const target = (rule.Properties!.Targets as { Arn: { 'Fn::GetAtt': [string, string] }; Input: string }[])[0];
-  return { functionLogicalId: target.Arn['Fn::GetAtt'][0], input: JSON.parse(target.Input) };
-}
-
 interface Execution {
   readonly result: RunResult;
   readonly putEvents: { DetailType: string; Detail: Record<string, unknown> }[];
   readonly backfillOutputs: BackfillBatchResult[];
+  /** Tokens answered through the Step Functions API (SendTaskSuccess), with what was sent. */
   readonly releasedTokens: string[];
+  /** What the rule's target (the migration handler) returned. */
+  readonly releaseResults: unknown[];
 }
 
 /**
  * Runs the state machine on a virtual clock. `afterBackfill` runs between Backfill invocations (application writes
- * while the migration is under way). The gate's token is answered like the rollout's completion would: after
- * ROLLOUT_MINUTES, the rule's target (the migration handler, releaseGate) sends task success, and what it sends is the answer.
+ * while the migration is under way). When the gate waits, the application rollout takes ROLLOUT_MINUTES, then its
+ * "Rollout Completed" event goes onto the bus; the stack's rule invokes the migration handler (releaseGate), whose
+ * SendTaskSuccess answers the token through the fake Step Functions API. The operator model (taskTokens) answers
+ * nothing itself.
  */
 async function execute(template: CfnTemplate, db: string, afterBackfill: (result: BackfillBatchResult) => Promise<void>): Promise<Execution> {
   secrets.on(GetSecretValueCommand).resolves({
     SecretString: JSON.stringify({ host: '127.0.0.1', port: server.port, username: PG_USER, password: PG_PASSWORD, dbname: db, engine: 'postgres' }),
   });
-  const sent: { taskToken: string; output: string }[] = [];
-  sfn.on(SendTaskSuccessCommand).callsFake((input) => { sent.push({ taskToken: input.taskToken, output: input.output }); return {}; });
   const bound = bindHandlers(template, {}, { environment: { ZDT_LOG_LEVEL: 'silent' } });
-  const { functionLogicalId, input: releaseInput } = releaseTarget(template);
-  const migrationFunction = bound.get(functionLogicalId)!;
   const backfillOutputs: BackfillBatchResult[] = [];
   const lambdas = new Map<string, LambdaFunctionHandler>([...bound].map(([name, fn]) => [name, async (payload, invocation) => {
     const out = await fn(payload, invocation);
@@ -103,26 +97,34 @@ async function execute(template: CfnTemplate, db: string, afterBackfill: (result
     return out;
   }]));
   const clock = new VirtualClock();
-  const events = new EventBridgeRecorder(clock);
-  const recordEvents: IntegrationHandler = (params) => events.putEvents(params as PutEventsParams);
   const restore = setClock(clock);
+  const aws = new AwsFakes({ clock }).install();
+  const bus = new SimulatedEventBridge({
+    clock, region: aws.region, accountId: aws.accountId, rules: eventRulesOf('Data', template),
+    lambda: (_stack, functionName) => (bound.has(functionName) ? { handler: bound.get(functionName)!, handlerName: 'migration' } : undefined),
+  });
+  const stopDelivering = aws.events.onDeliver((_params, _result, accepted) => bus.accepted(accepted));
+  const recordEvents: IntegrationHandler = (params) => aws.events.putEvents(params as PutEventsParams);
   try {
     const result = await runStateMachine({
       definition: stateMachineOf(template).definition,
       clock,
       lambdas,
       integrations: { 'events:putEvents': recordEvents },
-      taskTokens: async (token, request) => {
+      stepFunctions: aws.stepfunctions,
+      taskTokens: async () => {
         await clock.sleep(ROLLOUT_MINUTES * MS_PER_MINUTE);
-        await migrationFunction(releaseInput, { functionName: functionLogicalId, stateName: 'Rollout Completed rule', executionArn: request.executionArn, attempt: 1 });
-        const success = sent.find((s) => s.taskToken === token);
-        if (!success) return { error: 'States.Timeout', cause: `the release sent no task success for token ${token}` };
-        return { output: JSON.parse(success.output) };
+        await aws.events.putEvents({ Entries: [{ Source: EVENT_SOURCE, DetailType: RolloutEvent.COMPLETED, Detail: JSON.stringify({ service: 'web', outcome: 'released' }) }] });
+        await bus.drain();
+        return undefined;
       },
     });
-    const putEvents = events.events().map((e) => ({ DetailType: e.detailType, Detail: e.detail }));
-    return { result, putEvents, backfillOutputs, releasedTokens: sent.map((s) => s.taskToken) };
+    const putEvents = aws.events.events().filter((e) => e.detailType !== RolloutEvent.COMPLETED).map((e) => ({ DetailType: e.detailType, Detail: e.detail }));
+    const releasedTokens = aws.stepfunctions.tasks().filter((t) => t.status === 'SUCCEEDED' && t.answeredBy === 'api').map((t) => t.token);
+    return { result, putEvents, backfillOutputs, releasedTokens, releaseResults: bus.invocations.map((i) => i.result ?? i.error) };
   } finally {
+    stopDelivering();
+    aws.restore();
     restore();
   }
 }
@@ -164,7 +166,7 @@ describe('SchemaMigration state machine, executed on a real PostgreSQL', () => {
     await newApp.query('SET search_path = public_add_users_plan');
     let writes = 0;
 
-    const { result, putEvents, backfillOutputs, releasedTokens } = await execute(template, db, async () => {
+    const { result, putEvents, backfillOutputs, releasedTokens, releaseResults } = await execute(template, db, async () => {
       // Between invocations, both application versions write: the old one knows nothing of plans (its trial
       // users must get 'trial' from the up trigger), the new one sets plans itself.
       writes++;
@@ -188,9 +190,10 @@ describe('SchemaMigration state machine, executed on a real PostgreSQL', () => {
     expect(backfillExits.map((e) => (e.output as { backfill: BackfillBatchResult }).backfill)).toEqual(backfillOutputs);
     expect(backfillOutputs[0].checkpoint).toEqual([{ table: 'users', lastKey: [String(backfillOutputs[0].rowsDone)], rowsDone: backfillOutputs[0].rowsDone, done: false }]);
 
-    // The gate waited for the rollout (virtual time), and was released with the token the execution issued.
+    // The gate waited for the rollout (virtual time), and the rule's target released it with the token the execution issued.
     const issued = result.events.find((e) => e.type === 'TaskTokenIssued')!;
     expect(releasedTokens).toEqual([issued.taskToken]);
+    expect(releaseResults).toEqual([{ released: 'add_users_plan' }]);
     const gateEntered = result.events.find((e) => e.type === 'StateEntered' && e.state === 'WaitForRollout')!;
     const completeEntered = result.events.find((e) => e.type === 'StateEntered' && e.state === 'Complete')!;
     expect(completeEntered.at - gateEntered.at).toBeGreaterThanOrEqual(ROLLOUT_MINUTES * MS_PER_MINUTE);

@@ -38,6 +38,20 @@ describe('VirtualClock', () => {
     expect(woke).toEqual([['once', 150], ['twice', 200]]);
   });
 
+  test('forgets an aborted sleep, so time never jumps to a wake-up nobody waits for', async () => {
+    const c = new VirtualClock(0);
+    const controller = new AbortController();
+    const abandoned = c.sleep(60_000, controller.signal);
+    controller.abort();
+    await abandoned;
+    expect(c.pendingSleeps).toBe(0);
+    await c.sleep(100);
+    expect(c.now()).toBe(100);
+    // Already aborted: resolves at once, without queueing.
+    await c.sleep(5_000, controller.signal);
+    expect(c.now()).toBe(100);
+  });
+
   test('wakes due sleepers when advanced explicitly', async () => {
     const c = new VirtualClock(0);
     let woke = false;

@@ -12,7 +12,7 @@ describe('ProgressiveRollout lock', () => {
       const crash = new AbortController();
       // The execution stops, and the guard (the ExecutionEnded rule's target) cannot clean up either: DynamoDB fails
       // its first invocation and Lambda's 2 asynchronous retries. Only the lock's expiry is left.
-      sim.scheduled.schedule({
+      sim.clock.schedule({
         at: sim.originMs + 90_000,
         label: 'crash',
         run: () => {
@@ -30,7 +30,7 @@ describe('ProgressiveRollout lock', () => {
       const blocked = await sim.run({}, { executionName: 'blocked' });
       expect(blocked.error).toBe('ZdtRolloutInProgress');
 
-      sim.clock.advanceTo((Number(item[StateTable.LOCK_EXPIRES_AT]) + 1) * 1000);
+      await sim.clock.advanceTo((Number(item[StateTable.LOCK_EXPIRES_AT]) + 1) * 1000);
       const later = await sim.run({}, { executionName: 'later' });
       expect(later.status).toBe('SUCCEEDED');
       expect(sim.albWeights()[sim.colors.release]).toBe(100);
