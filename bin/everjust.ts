@@ -10,7 +10,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, RolloutDashboard, RolloutStrategy } from '../lib';
+import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, RolloutDashboard, RolloutStrategy } from '../lib';
 
 export interface EverJustOptions {
   /**
@@ -49,6 +49,24 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
     }));
   // One dashboard: the traffic split beside each color's requests, 5xx rate, p99 and hosts, and rollout outcomes.
   new RolloutDashboard(pair.routerStack, 'Dashboard', { rollout: pair.rollout, routing: pair.routing, dashboardName: 'EverJust-rollouts' });
+  // Feature flags that AppConfig rolls back on the same alarms that roll back a traffic shift; `internal` and `beta`
+  // are the same segments as the segment-first rollout's header values.
+  new FeatureFlags(pair.routerStack, 'Flags', {
+    applicationName: 'EverJust',
+    environmentName: 'production',
+    rollbackAlarms: pair.rollout.alarms,
+    deployment: FlagDeployment.linear({ stepPercent: 25, stepInterval: Duration.minutes(2) }),
+    flags: {
+      version: 1,
+      flags: {
+        'new-checkout': { enabled: true, default: false, rules: [{ segments: ['internal', 'beta'], serve: true }, { percent: 5, serve: true }] },
+        'search-ranking': {
+          enabled: true, variants: { classic: 'bm25', learned: 'ltr-v2' }, default: 'classic',
+          rules: [{ conditions: [{ attribute: 'plan', op: 'in', values: ['pro', 'team'] }], percent: 20, serve: 'learned' }],
+        },
+      },
+    },
+  });
   return pair;
 }
 

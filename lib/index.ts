@@ -14,3 +14,6 @@ export type { Migration, Operation, ColumnDefinition } from '../lambda/database/
 export { MigrationEvent } from '../lambda/database/migration-contract';
 export * from './monitoring/rollout-dashboard';
 export * from './pipeline/rollout-step';
+export * from './flags/feature-flags';
+export * from './flags/flag-deployment';
+export * from '../lambda/flags';
