@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { FlagsDocument } from '../../lambda/flags/document';
 import { FLAGS_JSON_SCHEMA } from '../../lambda/flags/schema';
 import { validateFlagsDocument } from '../../lambda/flags/validate';
+import { HandlerFunction } from '../private/handler-function';
 import { acknowledge } from '../private/nag';
 import { PropChecks } from '../private/validation';
 import { FlagDeployment } from './flag-deployment';
@@ -59,6 +60,8 @@ const MAX_DESCRIPTION_CHARS = 1024;
 /** Hex characters of the document's SHA-256 in the hosted configuration's version label. */
 const VERSION_LABEL_HASH_CHARS = 16;
 /** What an application needs to read the flags (AppConfigData). */
+/** The check takes milliseconds; this bounds a stuck invocation of the validator. */
+const VALIDATOR_TIMEOUT = Duration.seconds(15);
 const READ_ACTIONS = ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'];
 
 /**
@@ -80,6 +83,8 @@ export class FeatureFlags extends Construct {
   public readonly deploymentStrategy: appconfig.DeploymentStrategy;
   /** The role AppConfig assumes to read the rollback alarms (absent without rollbackAlarms). */
   public readonly monitorRole?: iam.Role;
+  /** The Lambda validator AppConfig runs on every new version of the flags (validateFlagsDocument). */
+  public readonly validator: HandlerFunction;
   public readonly applicationId: string;
   public readonly environmentId: string;
   public readonly configurationProfileId: string;
@@ -130,6 +135,13 @@ export class FeatureFlags extends Construct {
       description: `cdk-zero-downtime feature flags: FlagDeployment.${strategy.kind}()`,
     });
 
+    this.validator = new HandlerFunction(this, 'Validator', {
+      handler: 'flags-validator',
+      description: 'Validates each new version of the feature flags for AWS AppConfig (cdk-zero-downtime)',
+      config: {},
+      timeout: VALIDATOR_TIMEOUT,
+    });
+
     const content = serialize(props.flags);
     this.configuration = new appconfig.HostedConfiguration(this, 'Flags', {
       application: this.application,
@@ -137,7 +149,9 @@ export class FeatureFlags extends Construct {
       description,
       type: appconfig.ConfigurationType.FREEFORM,
       content: appconfig.ConfigurationContent.fromInlineJson(content),
-      validators: [appconfig.JsonSchemaValidator.fromInline(JSON.stringify(FLAGS_JSON_SCHEMA))],
+      // Two validators, AppConfig's maximum: the JSON Schema (shape), and validateFlagsDocument in a Lambda (every
+      // rule the schema cannot express), so a version created in the console or with the API gets the synth's check.
+      validators: [appconfig.JsonSchemaValidator.fromInline(JSON.stringify(FLAGS_JSON_SCHEMA)), appconfig.LambdaValidator.fromFunction(this.validator)],
       versionLabel: `sha256-${createHash('sha256').update(content).digest('hex').slice(0, VERSION_LABEL_HASH_CHARS)}`,
       deploymentStrategy: this.deploymentStrategy,
       deployTo: [this.environment],

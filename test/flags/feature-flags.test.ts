@@ -2,6 +2,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FLAGS_JSON_SCHEMA, FlagsDocument } from '../../lambda/flags';
 import { FeatureFlags, FeatureFlagsProps } from '../../lib/flags/feature-flags';
@@ -47,14 +48,22 @@ function only(template: Template, type: string): any {
 }
 
 describe('FeatureFlags', () => {
-  test('stores the document as hosted JSON, validated by the flags JSON Schema, and deploys it to the environment', () => {
-    const { stack } = build({ applicationName: 'everjust', environmentName: 'production' });
+  test('stores the document as hosted JSON, validated by the flags JSON Schema and the validator Lambda, and deploys it to the environment', () => {
+    const { stack, ff } = build({ applicationName: 'everjust', environmentName: 'production' });
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::AppConfig::Application', { Name: 'everjust' });
     t.hasResourceProperties('AWS::AppConfig::Environment', { Name: 'production', ApplicationId: { Ref: Match.stringLikeRegexp('^FlagsApplication') } });
     const profile = only(t, 'AWS::AppConfig::ConfigurationProfile');
     expect(profile.Properties).toMatchObject({ Name: 'flags', LocationUri: 'hosted', Type: 'AWS.Freeform' });
-    expect(profile.Properties.Validators).toEqual([{ Type: 'JSON_SCHEMA', Content: JSON.stringify(FLAGS_JSON_SCHEMA) }]);
+    expect(profile.Properties.Validators).toEqual([
+      { Type: 'JSON_SCHEMA', Content: JSON.stringify(FLAGS_JSON_SCHEMA) },
+      { Type: 'LAMBDA', Content: { 'Fn::GetAtt': [stack.getLogicalId(ff.validator.node.defaultChild as lambda.CfnFunction), 'Arn'] } },
+    ]);
+    // AppConfig may invoke the validator (and only AppConfig, by this permission).
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction', Principal: 'appconfig.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [stack.getLogicalId(ff.validator.node.defaultChild as lambda.CfnFunction), 'Arn'] },
+    });
 
     const version = only(t, 'AWS::AppConfig::HostedConfigurationVersion');
     expect(version.Properties.ContentType).toBe('application/json');
@@ -124,7 +133,9 @@ describe('FeatureFlags', () => {
     const { stack, ff } = build();
     const t = Template.fromStack(stack);
     expect(only(t, 'AWS::AppConfig::Environment').Properties.Monitors).toBeUndefined();
-    t.resourceCountIs('AWS::IAM::Role', 0);
+    // The only role is the validator Lambda's: none for AppConfig.
+    expect(Object.values(t.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service))
+      .toEqual(['lambda.amazonaws.com']);
     expect(ff.monitorRole).toBeUndefined();
   });
 
@@ -167,7 +178,8 @@ describe('FeatureFlags', () => {
     const reader = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     ff.grantRead(reader);
     const ref = (prefix: string) => ({ Ref: expect.stringMatching(new RegExp(`^${prefix}`)) });
-    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')) as any[];
+    const [policy] = (Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')) as any[])
+      .filter((p) => p.Properties.Roles.some((r: any) => /^App/.test(r.Ref)));
     expect(policy.Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^App/) }]);
     expect(policy.Properties.PolicyDocument.Statement).toEqual([{
       Action: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
