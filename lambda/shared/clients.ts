@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 
@@ -21,3 +22,4 @@ export const dynamoDb = lazy(() => new DynamoDBClient({}));
 export const eventBridge = lazy(() => new EventBridgeClient({}));
 export const secretsManager = lazy(() => new SecretsManagerClient({}));
 export const stepFunctions = lazy(() => new SFNClient({}));
+export const rds = lazy(() => new RDSClient({}));

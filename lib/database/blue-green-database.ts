@@ -1,0 +1,355 @@
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ErrorName, EVENT_SOURCE } from '../../lambda/shared/contracts';
+import {
+  AwaitedPhase, BlueGreenErrorName, BlueGreenEvent, BlueGreenHandlerConfig, BlueGreenRequest, DEFAULT_SWITCHOVER_TIMEOUT_SECONDS,
+  MAX_SWITCHOVER_TIMEOUT_SECONDS, MIN_SWITCHOVER_TIMEOUT_SECONDS, ReplicaLagCheck, SourceKind,
+} from '../../lambda/database/blue-green-contract';
+import { HandlerFunction } from '../private/handler-function';
+import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
+import { PropChecks, propError } from '../private/validation';
+
+/** Errors worth retrying: transient AWS faults (awsCall) and Lambda service faults. */
+const RETRYABLE_ERRORS = [ErrorName.RETRYABLE, 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+/** RDS builds a green environment in tens of minutes; polling every minute costs a few hundred state transitions at most. */
+const PROVISIONING_POLL_INTERVAL = Duration.minutes(1);
+/** A switchover blocks writes for about a minute: polling every 15 s reports it promptly. */
+const SWITCHOVER_POLL_INTERVAL = Duration.seconds(15);
+/** Beyond its timeout, the time RDS may take to roll a failed switchover back and report it. */
+const SWITCHOVER_SETTLE_GRACE = Duration.minutes(10);
+/** Preflight NOT_READY (lag, members still settling): retried this often, this many times, before the execution fails. */
+const PREFLIGHT_RETRY_INTERVAL = Duration.minutes(1);
+const PREFLIGHT_ATTEMPTS = 10;
+/** Window of the replica-lag metric the preflight reads: the last five one-minute datapoints. */
+const REPLICA_LAG_WINDOW = Duration.minutes(5);
+/** Suffix RDS gives the blue resources' names at switchover (the old instances deleteOldAfter deletes). */
+const OLD_INSTANCE_PATTERN = '-old*';
+/** RDS limits BlueGreenDeploymentName to 60 characters, a letter first, then letters, digits and hyphens. */
+const DEPLOYMENT_NAME_PATTERN = /^[A-Za-z](?!.*--)[0-9A-Za-z-]{0,59}$/;
+const MAX_DEPLOYMENT_NAME_LENGTH = 60;
+const HANDLER_TIMEOUT = Duration.minutes(1);
+
+const DEFAULTS = {
+  switchoverTimeout: Duration.seconds(DEFAULT_SWITCHOVER_TIMEOUT_SECONDS),
+  provisioningTimeout: Duration.hours(3),
+  approvalTimeout: Duration.hours(24),
+  /** RDS instances publish ReplicaLag per instance; Aurora MySQL publishes the binlog replication lag of the green cluster. */
+  replicaLagMetric: { instance: 'ReplicaLag', cluster: 'AuroraBinlogReplicaLag' } as Record<SourceKind, string>,
+};
+
+/** How the switchover is approved: at once after the preflight, or by an operator (task token). */
+export type SwitchoverApproval = 'none' | 'manual';
+
+export interface BlueGreenDatabaseProps {
+  /** The blue database: an RDS DB instance, an Aurora DB cluster, or the ARN of either (`...:db:name` / `...:cluster:name`). */
+  readonly source: rds.IDatabaseInstance | rds.IDatabaseCluster | string;
+  /**
+   * What `source` is, when it is an ARN known only at deploy time (a token).
+   * @default - taken from the instance, the cluster or the ARN
+   */
+  readonly sourceKind?: SourceKind;
+  /**
+   * BlueGreenDeploymentName. An execution reuses a deployment of this name and source that already exists.
+   * @default - "zdt-" and a name unique to this construct
+   */
+  readonly deploymentName?: string;
+  /** @default - the green environment runs the source's engine version */
+  readonly targetEngineVersion?: string;
+  /** Name of the DB parameter group of the green instances. @default - the source's */
+  readonly targetParameterGroup?: string;
+  /** Name of the DB cluster parameter group of the green cluster (Aurora only). @default - the source's */
+  readonly targetClusterParameterGroup?: string;
+  /**
+   * How long RDS may take to switch over; beyond it RDS rolls the switchover back and changes nothing. 30 s to 1 hour.
+   * @default Duration.minutes(5) (RDS's default)
+   */
+  readonly switchoverTimeout?: Duration;
+  /**
+   * Most replica lag the green environment may show before switchover (Maximum of the metric over the last 5 minutes;
+   * no datapoints also holds the switchover back). RDS applies its own lag guardrail in any case.
+   * @default - no check of the library's own
+   */
+  readonly maxReplicaLag?: Duration;
+  /**
+   * Metric (namespace AWS/RDS) the replica-lag check reads.
+   * @default 'ReplicaLag' (dimension DBInstanceIdentifier of the green instance) for an instance; 'AuroraBinlogReplicaLag'
+   * (dimension DBClusterIdentifier of the green cluster) for a cluster
+   */
+  readonly replicaLagMetric?: string;
+  /**
+   * 'manual': after the preflight, the execution puts a 'Database Switchover Awaiting Approval' event with its task token
+   * and waits: SendTaskSuccess switches over, SendTaskFailure aborts (see grantApproval).
+   * @default 'none'
+   */
+  readonly approval?: SwitchoverApproval;
+  /** How long a manual approval waits; then the execution fails without switching over. 1 minute to 7 days. @default Duration.hours(24) */
+  readonly approvalTimeout?: Duration;
+  /** How long the green environment may take to provision. 10 minutes to 24 hours. @default Duration.hours(3) */
+  readonly provisioningTimeout?: Duration;
+  /**
+   * After a completed switchover and the deployment's deletion, delete the old (blue, renamed "-old1") DB instances,
+   * each with a final snapshot. DB instances only.
+   * @default false - the old environment stays, for a manual fallback; delete it yourself
+   */
+  readonly deleteOldAfter?: boolean;
+  /** Bus of the switchover events. @default - the default event bus */
+  readonly eventBus?: events.IEventBus;
+  /** Retention of the Lambda's and the state machine's logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+interface ResolvedSource {
+  readonly arn: string;
+  readonly kind: SourceKind;
+  /** The source's identifier (a token for a construct or an unresolved ARN). */
+  readonly identifier: string;
+}
+
+function isInstance(source: BlueGreenDatabaseProps['source']): source is rds.IDatabaseInstance {
+  return typeof source === 'object' && 'instanceArn' in source;
+}
+
+/**
+ * An orchestrated RDS Blue/Green switchover, run by a Standard state machine: create the deployment (or reuse it) ->
+ * poll until the green environment is AVAILABLE -> preflight (every member AVAILABLE, optional replica-lag limit) ->
+ * [manual approval] -> switchover with the configured timeout -> poll -> verify -> 'Database Switchover Completed' ->
+ * delete the deployment (and, if asked, the old instances). Any failure puts 'Database Switchover Failed' and fails the
+ * execution with the cause; RDS itself rolls back a switchover that does not finish in time, so the library never
+ * switches back.
+ */
+export class BlueGreenDatabase extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly handler: HandlerFunction;
+  public readonly eventBus: events.IEventBus;
+  /** The BlueGreenDeploymentName the executions use. */
+  public readonly deploymentName: string;
+  /** ARN of the blue database. */
+  public readonly sourceArn: string;
+  public readonly sourceKind: SourceKind;
+
+  constructor(scope: Construct, id: string, props: BlueGreenDatabaseProps) {
+    super(scope, id);
+    const source = this.resolveSource(props);
+    this.sourceArn = source.arn;
+    this.sourceKind = source.kind;
+    if (props.targetClusterParameterGroup !== undefined && source.kind === 'instance') {
+      throw propError(this, 'targetClusterParameterGroup is set but the source is a DB instance; use targetParameterGroup');
+    }
+    if (props.deleteOldAfter && source.kind === 'cluster') {
+      throw propError(this, 'deleteOldAfter is true but the source is a DB cluster; deleting an old cluster is not supported, delete it yourself after the switchover');
+    }
+    if (props.approvalTimeout !== undefined && props.approval !== 'manual') {
+      throw propError(this, `approvalTimeout is set but approval is ${JSON.stringify(props.approval ?? 'none')}; set approval: 'manual' or remove approvalTimeout`);
+    }
+    if (props.replicaLagMetric !== undefined && props.maxReplicaLag === undefined) {
+      throw propError(this, 'replicaLagMetric is set but maxReplicaLag is not; set maxReplicaLag to turn the check on');
+    }
+    this.deploymentName = props.deploymentName ?? `zdt-${Names.uniqueResourceName(this, { maxLength: MAX_DEPLOYMENT_NAME_LENGTH - 4, separator: '-' }).replace(/[^A-Za-z0-9-]/g, '').replace(/-+/g, '-').replace(/-$/, '')}`;
+    new PropChecks(this)
+      .duration('switchoverTimeout', props.switchoverTimeout, Duration.seconds(MIN_SWITCHOVER_TIMEOUT_SECONDS), Duration.seconds(MAX_SWITCHOVER_TIMEOUT_SECONDS), Duration.seconds(1))
+      .duration('maxReplicaLag', props.maxReplicaLag, Duration.seconds(0), Duration.hours(1), Duration.seconds(1))
+      .duration('approvalTimeout', props.approvalTimeout, Duration.minutes(1), Duration.days(7))
+      .duration('provisioningTimeout', props.provisioningTimeout, Duration.minutes(10), Duration.hours(24))
+      .oneOf('approval', props.approval, ['none', 'manual'] as SwitchoverApproval[])
+      .pattern('deploymentName', props.deploymentName, DEPLOYMENT_NAME_PATTERN,
+        `1 to ${MAX_DEPLOYMENT_NAME_LENGTH} letters, digits and single hyphens starting with a letter (RDS's BlueGreenDeploymentName)`);
+
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const replicaLag: ReplicaLagCheck | undefined = props.maxReplicaLag && {
+      metricName: props.replicaLagMetric ?? DEFAULTS.replicaLagMetric[source.kind],
+      dimensionName: source.kind === 'instance' ? 'DBInstanceIdentifier' : 'DBClusterIdentifier',
+      maxSeconds: props.maxReplicaLag.toSeconds({ integral: false }),
+      windowSeconds: REPLICA_LAG_WINDOW.toSeconds(),
+    };
+    const config: BlueGreenHandlerConfig = {
+      sourceArn: source.arn,
+      sourceKind: source.kind,
+      deploymentName: this.deploymentName,
+      targetEngineVersion: props.targetEngineVersion,
+      targetDBParameterGroupName: props.targetParameterGroup,
+      targetDBClusterParameterGroupName: props.targetClusterParameterGroup,
+      // Not integral here: a fractional value is reported by the synth-time check above, naming the prop.
+      switchoverTimeoutSeconds: (props.switchoverTimeout ?? DEFAULTS.switchoverTimeout).toSeconds({ integral: false }),
+      replicaLag,
+      deleteOldAfter: props.deleteOldAfter ?? false,
+    };
+    this.handler = new HandlerFunction(this, 'Handler', {
+      handler: 'blue-green',
+      description: `cdk-zero-downtime RDS Blue/Green switchover of ${this.deploymentName}`,
+      config,
+      timeout: HANDLER_TIMEOUT,
+      logRetention,
+    });
+    this.grantRds(source, props);
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(props)),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+      comment: `cdk-zero-downtime RDS Blue/Green switchover (${this.deploymentName})`,
+    });
+    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing has no resource-level permissions');
+    acknowledge(this.stateMachine, iam5FunctionVersions(this.handler), 'Step Functions invokes the blue/green function and its versions');
+  }
+
+  /** Lets `grantee` start switchovers. */
+  public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /**
+   * Lets `grantee` answer a manual approval: SendTaskSuccess with the task token of the 'Database Switchover Awaiting
+   * Approval' event switches over, SendTaskFailure aborts. Also lets it read the executions.
+   */
+  public grantApproval(grantee: iam.IGrantable): iam.Grant {
+    this.stateMachine.grantRead(grantee);
+    return this.stateMachine.grantTaskResponse(grantee);
+  }
+
+  private resolveSource(props: BlueGreenDatabaseProps): ResolvedSource {
+    const s = props.source;
+    if (typeof s === 'object') {
+      const kind: SourceKind = isInstance(s) ? 'instance' : 'cluster';
+      if (props.sourceKind !== undefined && props.sourceKind !== kind) {
+        throw propError(this, `sourceKind is "${props.sourceKind}" but source is a DB ${kind}; remove sourceKind`);
+      }
+      return isInstance(s)
+        ? { arn: s.instanceArn, kind, identifier: s.instanceIdentifier }
+        : { arn: (s as rds.IDatabaseCluster).clusterArn, kind, identifier: (s as rds.IDatabaseCluster).clusterIdentifier };
+    }
+    if (Token.isUnresolved(s)) {
+      if (!props.sourceKind) throw propError(this, 'source is an ARN known only at deploy time; set sourceKind to "instance" or "cluster"');
+      return { arn: s, kind: props.sourceKind, identifier: Stack.of(this).splitArn(s, ArnFormat.COLON_RESOURCE_NAME).resourceName! };
+    }
+    const match = /^arn:[^:]+:rds:[^:]+:\d{12}:(db|cluster):([A-Za-z][0-9A-Za-z-]*)$/.exec(s);
+    if (!match) {
+      throw propError(this, `source must be an RDS DB instance or cluster ARN (arn:<partition>:rds:<region>:<account>:db:<name> or ...:cluster:<name>), got "${s}"`);
+    }
+    const kind: SourceKind = match[1] === 'db' ? 'instance' : 'cluster';
+    if (props.sourceKind !== undefined && props.sourceKind !== kind) {
+      throw propError(this, `sourceKind is "${props.sourceKind}" but the source ARN "${s}" is a DB ${kind}`);
+    }
+    return { arn: s, kind, identifier: match[2] };
+  }
+
+  /**
+   * Least privilege for what RDS does on the caller's behalf. RDS names the green resources itself (the docs allow only
+   * "*" for them), so they are scoped to the account and region by resource type; the source, the deployments, the
+   * parameter groups and the old instances are named.
+   */
+  private grantRds(source: ResolvedSource, props: BlueGreenDatabaseProps): void {
+    const stack = Stack.of(this);
+    const arn = (resource: string, resourceName: string) => stack.formatArn({ service: 'rds', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const deployments = arn('deployment', '*');
+    const parameterGroups = [
+      ...(props.targetParameterGroup ? [arn('pg', props.targetParameterGroup)] : []),
+      ...(props.targetClusterParameterGroup ? [arn('cluster-pg', props.targetClusterParameterGroup)] : []),
+    ];
+    const wildcards: string[] = [deployments];
+    const role = this.handler.role!;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['rds:CreateBlueGreenDeployment'], resources: [source.arn, deployments, ...parameterGroups] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['rds:DescribeBlueGreenDeployments', 'rds:SwitchoverBlueGreenDeployment', 'rds:DeleteBlueGreenDeployment'],
+      resources: [deployments],
+    }));
+    // What CreateBlueGreenDeployment and SwitchoverBlueGreenDeployment do on the caller's behalf (RDS User Guide,
+    // "Authorizing access to blue/green deployment operations").
+    const green = source.kind === 'instance'
+      ? { actions: ['rds:AddTagsToResource', 'rds:CreateDBInstanceReadReplica', 'rds:ModifyDBInstance', 'rds:PromoteReadReplica'], types: ['db', 'pg', 'og', 'subgrp'] }
+      : {
+        actions: ['rds:AddTagsToResource', 'rds:CreateDBCluster', 'rds:CreateDBInstance', 'rds:CreateDBClusterEndpoint', 'rds:ModifyDBCluster', 'rds:PromoteReadReplicaDBCluster'],
+        types: ['cluster', 'db', 'cluster-endpoint', 'cluster-pg', 'pg', 'og', 'subgrp'],
+      };
+    const greenResources = green.types.map((t) => arn(t, '*'));
+    wildcards.push(...greenResources);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: green.actions, resources: [...greenResources, deployments] }));
+    if (props.deleteOldAfter) {
+      const old = [arn('db', `${source.identifier}${OLD_INSTANCE_PATTERN}`), arn('snapshot', `${source.identifier}${OLD_INSTANCE_PATTERN}`)];
+      wildcards.push(...old);
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['rds:DeleteDBInstance', 'rds:CreateDBSnapshot'], resources: old }));
+    }
+    if (props.maxReplicaLag) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    }
+    for (const w of wildcards) {
+      acknowledge(role, iam5Resource(this, w), 'RDS names the blue/green deployment and the green resources itself (only "*" is supported for them); scoped to this account, region and resource type');
+    }
+  }
+
+  private definition(props: BlueGreenDatabaseProps): sfn.IChainable {
+    const deploymentId = sfn.JsonPath.stringAt('$.deployment.deploymentId');
+    const invoke = (id: string, request: Record<string, unknown>, resultPath: string) => {
+      const task = new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: this.handler, payload: sfn.TaskInput.fromObject(request), payloadResponseOnly: true, resultPath, retryOnServiceExceptions: false,
+      });
+      task.addRetry({ errors: RETRYABLE_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+      return task;
+    };
+    const baseDetail = { deploymentName: this.deploymentName, source: this.sourceArn, execution: sfn.JsonPath.stringAt('$$.Execution.Id') };
+    const event = (id: string, detailType: string, detail: Record<string, unknown>, taskToken = false) => new tasks.EventBridgePutEvents(this, id, {
+      entries: [{ eventBus: this.eventBus, source: EVENT_SOURCE, detailType, detail: sfn.TaskInput.fromObject({ ...baseDetail, ...detail }) }],
+      resultPath: taskToken ? '$.approval' : sfn.JsonPath.DISCARD,
+      ...(taskToken ? { integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN, taskTimeout: sfn.Timeout.duration(props.approvalTimeout ?? DEFAULTS.approvalTimeout) } : {}),
+    });
+    const poll = (phase: AwaitedPhase, prefix: string, interval: Duration, maxPolls: number, next: sfn.IChainable) => {
+      const request: BlueGreenRequest = { action: 'status', deploymentId: '', phase, maxPolls };
+      const start = new sfn.Pass(this, `Start${prefix}Polls`, { result: sfn.Result.fromObject({ polls: 0 }), resultPath: '$.poll' });
+      const status = invoke(`${prefix}Status`, { ...request, deploymentId, polls: sfn.JsonPath.numberAt('$.poll.polls') }, '$.poll');
+      const wait = new sfn.Wait(this, `WaitFor${prefix}`, { time: sfn.WaitTime.duration(interval) });
+      const choice = new sfn.Choice(this, `${prefix}Done?`)
+        .when(sfn.Condition.booleanEquals('$.poll.waiting', true), wait.next(status))
+        .otherwise(next);
+      start.next(status).next(choice);
+      return { start, tasks: [status] };
+    };
+
+    const failed = event('EmitFailed', BlueGreenEvent.FAILED, { error: sfn.JsonPath.stringAt('$.error.Error'), cause: sfn.JsonPath.stringAt('$.error.Cause') });
+    const fail = new sfn.Fail(this, 'SwitchoverFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    failed.addCatch(fail, { resultPath: '$.eventError' });
+    failed.next(fail);
+
+    const create = invoke('CreateDeployment', { action: 'create' }, '$.deployment');
+    const preflight = invoke('Preflight', { action: 'preflight', deploymentId }, '$.preflight');
+    preflight.addRetry({ errors: [BlueGreenErrorName.NOT_READY], interval: PREFLIGHT_RETRY_INTERVAL, backoffRate: 1, maxAttempts: PREFLIGHT_ATTEMPTS });
+    const switchover = invoke('Switchover', { action: 'switchover', deploymentId }, '$.switchover');
+    const verify = invoke('Verify', { action: 'verify', deploymentId }, '$.verify');
+    const cleanup = invoke('Cleanup', { action: 'cleanup', deploymentId }, '$.cleanup');
+    const completed = event('EmitCompleted', BlueGreenEvent.COMPLETED, { deploymentId, members: sfn.JsonPath.objectAt('$.verify.members') });
+    const cleanupFailed = new sfn.Fail(this, 'CleanupFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    cleanup.addCatch(cleanupFailed, { resultPath: '$.error' });
+    completed.addCatch(cleanup, { resultPath: '$.eventError' });
+
+    const provisioningPolls = Math.ceil((props.provisioningTimeout ?? DEFAULTS.provisioningTimeout).toSeconds() / PROVISIONING_POLL_INTERVAL.toSeconds());
+    const switchoverTimeout = props.switchoverTimeout ?? DEFAULTS.switchoverTimeout;
+    const switchoverPolls = Math.ceil((switchoverTimeout.toSeconds({ integral: false }) + SWITCHOVER_SETTLE_GRACE.toSeconds()) / SWITCHOVER_POLL_INTERVAL.toSeconds());
+    const switched = poll('switched', 'Switchover', SWITCHOVER_POLL_INTERVAL, switchoverPolls, verify);
+    const provisioned = poll('provisioned', 'Provisioning', PROVISIONING_POLL_INTERVAL, provisioningPolls, preflight);
+
+    let beforeSwitchover: sfn.IChainable = switchover;
+    if (props.approval === 'manual') {
+      const approval = event('AwaitApproval', BlueGreenEvent.AWAITING_APPROVAL, {
+        deploymentId, taskToken: sfn.JsonPath.taskToken, preflight: sfn.JsonPath.objectAt('$.preflight'),
+      }, true);
+      approval.addCatch(failed, { resultPath: '$.error' });
+      approval.next(switchover);
+      beforeSwitchover = approval;
+    }
+    preflight.next(beforeSwitchover);
+    switchover.next(switched.start);
+    verify.next(completed).next(cleanup).next(new sfn.Succeed(this, 'SwitchedOver'));
+    for (const t of [create, preflight, switchover, verify, ...provisioned.tasks, ...switched.tasks]) t.addCatch(failed, { resultPath: '$.error' });
+    return create.next(provisioned.start);
+  }
+}

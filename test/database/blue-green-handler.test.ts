@@ -1,0 +1,275 @@
+/**
+ * The blue/green handler against the stateful RDS fake (FakeRdsBlueGreen, on a virtual clock) and a mocked CloudWatch.
+ */
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteBlueGreenDeploymentCommand, DescribeDBInstancesCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { setClock } from '../../lambda/shared/clock';
+import { CONFIG_ENV } from '../../lambda/shared/contracts';
+import {
+  BlueGreenCleanupResult, BlueGreenCreateResult, BlueGreenErrorName, BlueGreenHandlerConfig, BlueGreenPreflightResult, BlueGreenRequest,
+  BlueGreenStatusResult,
+} from '../../lambda/database/blue-green-contract';
+import { handler } from '../../lambda/database/blue-green-handler';
+import { VirtualClock } from '../../rehearsal/virtual-clock';
+import { FakeRdsBlueGreen, installRdsBlueGreen } from '../../rehearsal/fakes/rds-blue-green';
+
+const MINUTE = 60_000;
+const PROVISIONING_MS = 20 * MINUTE;
+const SWITCHOVER_MS = 45_000;
+
+const cloudwatch = mockClient(CloudWatchClient);
+let clock: VirtualClock;
+let rds: FakeRdsBlueGreen;
+let restoreRds: () => void;
+let restoreClock: () => void;
+let sourceArn: string;
+
+function configure(extra: Partial<BlueGreenHandlerConfig> = {}): BlueGreenHandlerConfig {
+  const config: BlueGreenHandlerConfig = {
+    sourceArn, sourceKind: 'instance', deploymentName: 'orders-pg17', targetEngineVersion: '17.2', switchoverTimeoutSeconds: 300, deleteOldAfter: false, ...extra,
+  };
+  process.env[CONFIG_ENV] = JSON.stringify(config);
+  return config;
+}
+
+const run = <T>(request: BlueGreenRequest) => handler(request) as Promise<T>;
+
+async function provisioned(): Promise<string> {
+  const created = await run<BlueGreenCreateResult>({ action: 'create' });
+  clock.advance(PROVISIONING_MS);
+  return created.deploymentId;
+}
+
+beforeEach(() => {
+  clock = new VirtualClock();
+  restoreClock = setClock(clock);
+  rds = new FakeRdsBlueGreen({ clock, provisioningMs: PROVISIONING_MS, switchoverMs: SWITCHOVER_MS });
+  restoreRds = installRdsBlueGreen(rds);
+  sourceArn = rds.addInstance('orders', { engineVersion: '16.4' });
+  cloudwatch.reset();
+  configure();
+});
+afterEach(() => {
+  restoreRds();
+  restoreClock();
+});
+afterAll(() => cloudwatch.restore());
+
+describe('blue/green handler: create', () => {
+  test('creates a deployment of the source with the target engine version and parameter group', async () => {
+    configure({ targetDBParameterGroupName: 'pg17-params' });
+    const out = await run<BlueGreenCreateResult>({ action: 'create' });
+    expect(out).toMatchObject({ created: true, name: 'orders-pg17', source: sourceArn, status: 'PROVISIONING' });
+    expect(out.deploymentId).toMatch(/^bgd-/);
+    expect(out.members).toEqual([{ source: sourceArn, target: expect.stringMatching(/:db:orders-green-/), status: 'PROVISIONING' }]);
+    const call = rds.calls.find((c) => c.command === 'CreateBlueGreenDeployment')!;
+    expect(call.input).toMatchObject({ BlueGreenDeploymentName: 'orders-pg17', Source: sourceArn, TargetEngineVersion: '17.2', TargetDBParameterGroupName: 'pg17-params' });
+  });
+
+  test('is idempotent: a second create reuses the deployment of the same name and source', async () => {
+    const first = await run<BlueGreenCreateResult>({ action: 'create' });
+    const second = await run<BlueGreenCreateResult>({ action: 'create' });
+    expect(second).toMatchObject({ created: false, deploymentId: first.deploymentId });
+    expect(rds.calls.filter((c) => c.command === 'CreateBlueGreenDeployment')).toHaveLength(1);
+  });
+
+  test('reuses the deployment when a concurrent create won the race (BlueGreenDeploymentAlreadyExistsFault)', async () => {
+    const first = await run<BlueGreenCreateResult>({ action: 'create' });
+    // The first describe sees nothing (another invocation creates right after): model it with a name-filtered read that misses.
+    let describes = 0;
+    const original = rds.describeBlueGreenDeployments.bind(rds);
+    rds.describeBlueGreenDeployments = (input) => (++describes === 1 ? { BlueGreenDeployments: [] } : original(input));
+    const second = await run<BlueGreenCreateResult>({ action: 'create' });
+    expect(second).toMatchObject({ created: false, deploymentId: first.deploymentId });
+    expect(rds.calls.filter((c) => c.command === 'CreateBlueGreenDeployment').map((c) => c.error)).toEqual([undefined, 'BlueGreenDeploymentAlreadyExistsFault']);
+  });
+
+  test('refuses a deployment of the same name with another source', async () => {
+    await run({ action: 'create' });
+    const other = rds.addInstance('billing');
+    configure({ sourceArn: other });
+    await expect(run({ action: 'create' })).rejects.toMatchObject({
+      name: BlueGreenErrorName.INVALID_STATE,
+      message: expect.stringMatching(/expected a deployment named orders-pg17 to have source .*:db:billing, found source .*:db:orders/),
+    });
+  });
+
+  test('turns throttling into a retryable error naming the operation', async () => {
+    rds.failNext('DescribeBlueGreenDeployments', 'ThrottlingException');
+    await expect(run({ action: 'create' })).rejects.toMatchObject({ name: 'ZdtRetryableError', message: expect.stringMatching(/rds:DescribeBlueGreenDeployments name=orders-pg17/) });
+  });
+});
+
+describe('blue/green handler: status', () => {
+  test('keeps waiting while PROVISIONING, then reports AVAILABLE with every member', async () => {
+    const { deploymentId } = await run<BlueGreenCreateResult>({ action: 'create' });
+    const early = await run<BlueGreenStatusResult>({ action: 'status', deploymentId, phase: 'provisioned', polls: 0, maxPolls: 100 });
+    expect(early).toMatchObject({ status: 'PROVISIONING', waiting: true, polls: 1 });
+    clock.advance(PROVISIONING_MS);
+    const ready = await run<BlueGreenStatusResult>({ action: 'status', deploymentId, phase: 'provisioned', polls: 1, maxPolls: 100 });
+    expect(ready).toMatchObject({ status: 'AVAILABLE', waiting: false, polls: 2, members: [{ source: sourceArn, status: 'AVAILABLE' }] });
+  });
+
+  test('fails with a clear cause on INVALID_CONFIGURATION', async () => {
+    rds.failNextProvisioning('The source DB instance has unsupported logical replication slots.');
+    const deploymentId = await provisioned();
+    await expect(run({ action: 'status', deploymentId, phase: 'provisioned' })).rejects.toMatchObject({
+      name: BlueGreenErrorName.INVALID_STATE,
+      message: expect.stringMatching(new RegExp(`^Blue/green deployment ${deploymentId} \\(orders-pg17, source .*\\): expected PROVISIONING then AVAILABLE, found INVALID_CONFIGURATION \\(The source DB instance has unsupported`)),
+    });
+  });
+
+  test('times out after the allowed polls', async () => {
+    const { deploymentId } = await run<BlueGreenCreateResult>({ action: 'create' });
+    await expect(run({ action: 'status', deploymentId, phase: 'provisioned', polls: 4, maxPolls: 5 })).rejects.toMatchObject({
+      name: BlueGreenErrorName.TIMED_OUT, message: expect.stringMatching(/expected AVAILABLE within 5 polls, found PROVISIONING after 5/),
+    });
+  });
+
+  test('names a deployment that does not exist', async () => {
+    await expect(run({ action: 'status', deploymentId: 'bgd-missing', phase: 'switched' })).rejects.toMatchObject({
+      name: BlueGreenErrorName.NOT_FOUND, message: expect.stringMatching(/bgd-missing: expected it to exist, found none/),
+    });
+  });
+});
+
+describe('blue/green handler: preflight', () => {
+  test('passes when the deployment and every member are AVAILABLE', async () => {
+    const deploymentId = await provisioned();
+    const out = await run<BlueGreenPreflightResult>({ action: 'preflight', deploymentId });
+    expect(out).toMatchObject({ status: 'AVAILABLE' });
+    expect(out.replicaLagSeconds).toBeUndefined();
+  });
+
+  test('is not ready while the green environment provisions', async () => {
+    const { deploymentId } = await run<BlueGreenCreateResult>({ action: 'create' });
+    await expect(run({ action: 'preflight', deploymentId })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/expected AVAILABLE before switchover, found PROVISIONING/) });
+  });
+
+  test('reads the green instance\'s ReplicaLag and passes within the limit', async () => {
+    configure({ replicaLag: { metricName: 'ReplicaLag', dimensionName: 'DBInstanceIdentifier', maxSeconds: 30, windowSeconds: 300 } });
+    const deploymentId = await provisioned();
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'lag', Values: [2, 4, 1] }] });
+    const out = await run<BlueGreenPreflightResult>({ action: 'preflight', deploymentId });
+    expect(out.replicaLagSeconds).toBe(4);
+    const query = cloudwatch.commandCalls(GetMetricDataCommand)[0].args[0].input;
+    expect(query.MetricDataQueries![0].MetricStat).toMatchObject({
+      Metric: { Namespace: 'AWS/RDS', MetricName: 'ReplicaLag', Dimensions: [{ Name: 'DBInstanceIdentifier', Value: expect.stringMatching(/^orders-green-/) }] }, Stat: 'Maximum',
+    });
+    expect(query.EndTime!.getTime() - query.StartTime!.getTime()).toBe(300_000);
+    expect(query.EndTime!.getTime()).toBe(clock.now());
+  });
+
+  test('is not ready when the replica lag exceeds the limit, or when there is no datapoint', async () => {
+    configure({ replicaLag: { metricName: 'ReplicaLag', dimensionName: 'DBInstanceIdentifier', maxSeconds: 30, windowSeconds: 300 } });
+    const deploymentId = await provisioned();
+    cloudwatch.on(GetMetricDataCommand).resolvesOnce({ MetricDataResults: [{ Id: 'lag', Values: [12, 95] }] }).resolves({ MetricDataResults: [{ Id: 'lag', Values: [] }] });
+    await expect(run({ action: 'preflight', deploymentId })).rejects.toMatchObject({
+      name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/expected AWS\/RDS ReplicaLag \(DBInstanceIdentifier=orders-green-\w+\) at most 30 s over the last 300 s, found 95 s/),
+    });
+    await expect(run({ action: 'preflight', deploymentId })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/found no datapoints/) });
+  });
+});
+
+describe('blue/green handler: switchover and verify', () => {
+  test('switches over with the configured timeout, and verify confirms every member', async () => {
+    configure({ switchoverTimeoutSeconds: 120 });
+    const deploymentId = await provisioned();
+    const started = await run<{ status: string }>({ action: 'switchover', deploymentId });
+    expect(started.status).toBe('SWITCHOVER_IN_PROGRESS');
+    expect(rds.calls.find((c) => c.command === 'SwitchoverBlueGreenDeployment')!.input).toEqual({ BlueGreenDeploymentIdentifier: deploymentId, SwitchoverTimeout: 120 });
+    expect(await run<BlueGreenStatusResult>({ action: 'status', deploymentId, phase: 'switched' })).toMatchObject({ waiting: true });
+    clock.advance(SWITCHOVER_MS);
+    expect(await run<BlueGreenStatusResult>({ action: 'status', deploymentId, phase: 'switched' })).toMatchObject({ waiting: false, status: 'SWITCHOVER_COMPLETED' });
+    const verified = await run<{ members: { source: string; target: string; status: string }[] }>({ action: 'verify', deploymentId });
+    expect(verified.members).toEqual([{ source: expect.stringMatching(/:db:orders-old1$/), target: sourceArn, status: 'SWITCHOVER_COMPLETED' }]);
+  });
+
+  test('a retried switchover does not start a second one', async () => {
+    const deploymentId = await provisioned();
+    await run({ action: 'switchover', deploymentId });
+    await run({ action: 'switchover', deploymentId });
+    expect(rds.calls.filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toHaveLength(1);
+  });
+
+  test('verify reports a switchover RDS rolled back after its timeout, blue untouched', async () => {
+    configure({ switchoverTimeoutSeconds: 30 });
+    const deploymentId = await provisioned();
+    await run({ action: 'switchover', deploymentId });
+    clock.advance(30_000);
+    await expect(run({ action: 'verify', deploymentId })).rejects.toMatchObject({
+      name: BlueGreenErrorName.SWITCHOVER_FAILED,
+      message: expect.stringMatching(new RegExp(`^Blue/green deployment ${deploymentId} .*expected SWITCHOVER_COMPLETED .*found SWITCHOVER_FAILED \\(Switchover was rolled back.*members .*SWITCHOVER_FAILED; RDS rolled the switchover back .*30 s timeout.*the blue environment .*:db:orders is unchanged`)),
+    });
+    clock.advance(MINUTE);
+    await expect(run({ action: 'verify', deploymentId })).rejects.toMatchObject({ name: BlueGreenErrorName.SWITCHOVER_FAILED, message: expect.stringMatching(/found AVAILABLE\b.*, members .*: AVAILABLE; RDS rolled the switchover back/) });
+    expect(rds.databaseList().find((d) => d.identifier === 'orders')).toMatchObject({ engineVersion: '16.4' });
+  });
+
+  test('refuses to switch over a deployment that is not AVAILABLE', async () => {
+    rds.failNextProvisioning('bad');
+    const deploymentId = await provisioned();
+    await expect(run({ action: 'switchover', deploymentId })).rejects.toMatchObject({ name: BlueGreenErrorName.INVALID_STATE, message: expect.stringMatching(/expected AVAILABLE to start the switchover, found INVALID_CONFIGURATION \(bad\)/) });
+    expect(rds.calls.filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toHaveLength(0);
+  });
+});
+
+describe('blue/green handler: cleanup', () => {
+  async function switchedOver(): Promise<string> {
+    const deploymentId = await provisioned();
+    await run({ action: 'switchover', deploymentId });
+    clock.advance(SWITCHOVER_MS);
+    return deploymentId;
+  }
+
+  test('deletes the deployment and keeps both environments by default', async () => {
+    const deploymentId = await switchedOver();
+    const out = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId });
+    expect(out).toEqual({ deploymentId, deleted: true, deletedOld: [] });
+    expect(rds.deployment(deploymentId)).toBeUndefined();
+    expect(rds.calls.find((c) => c.command === 'DeleteBlueGreenDeployment')!.input).toEqual({ BlueGreenDeploymentIdentifier: deploymentId });
+    expect(rds.databaseList().map((d) => d.identifier).sort()).toEqual(['orders', 'orders-old1']);
+    expect(rds.databaseList().find((d) => d.identifier === 'orders')).toMatchObject({ engineVersion: '17.2' });
+  });
+
+  test('deletes the old instance with a final snapshot when deleteOldAfter, and a retry is a no-op', async () => {
+    configure({ deleteOldAfter: true });
+    const deploymentId = await switchedOver();
+    const out = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId });
+    expect(out.deletedOld).toEqual([{ identifier: 'orders-old1', finalSnapshot: expect.stringMatching(/^orders-old1-zdt-final-\d{14}$/) }]);
+    expect(rds.snapshots).toEqual([out.deletedOld[0].finalSnapshot]);
+    expect(rds.databaseList().map((d) => d.identifier)).toEqual(['orders']);
+    expect(await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId })).toEqual({ deploymentId, deleted: false, deletedOld: [] });
+  });
+
+  test('refuses to clean up a deployment that did not switch over', async () => {
+    const deploymentId = await provisioned();
+    await expect(run({ action: 'cleanup', deploymentId })).rejects.toMatchObject({ name: BlueGreenErrorName.INVALID_STATE, message: expect.stringMatching(/expected SWITCHOVER_COMPLETED before cleanup, found AVAILABLE/) });
+    expect(rds.deployment(deploymentId)).toBeDefined();
+  });
+});
+
+describe('blue/green handler: requests', () => {
+  test('rejects unknown actions and missing deployment ids', async () => {
+    await expect(run({ action: 'promote' } as never)).rejects.toMatchObject({ name: 'ZdtInvalidRequest', message: expect.stringMatching(/Unknown action "promote"; expected create, status/) });
+    await expect(run({ action: 'verify' } as never)).rejects.toMatchObject({ name: 'ZdtInvalidRequest', message: expect.stringMatching(/verify: expected a deploymentId/) });
+    await expect(run({ action: 'status', deploymentId: 'bgd-1', phase: 'later' } as never)).rejects.toMatchObject({ name: 'ZdtInvalidRequest' });
+  });
+});
+
+describe('FakeRdsBlueGreen', () => {
+  test('follows RDS\'s rules: other commands are not implemented, DeleteTarget is refused after a switchover, timeouts are bounded', async () => {
+    const client = new RDSClient({});
+    await expect(client.send(new DescribeDBInstancesCommand({}))).rejects.toMatchObject({ name: 'FakeNotImplemented' });
+    const deploymentId = await provisioned();
+    await expect(client.send(new SwitchoverBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId, SwitchoverTimeout: 29 })))
+      .rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
+    await client.send(new SwitchoverBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId }));
+    await expect(client.send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId })))
+      .rejects.toMatchObject({ name: 'InvalidBlueGreenDeploymentStateFault' });
+    clock.advance(SWITCHOVER_MS);
+    await expect(client.send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId, DeleteTarget: true })))
+      .rejects.toMatchObject({ name: 'InvalidBlueGreenDeploymentStateFault', message: expect.stringMatching(/switchover is complete/) });
+  });
+});
