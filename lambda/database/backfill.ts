@@ -68,7 +68,7 @@ export interface BackfillOptions {
   readonly batchSize?: number;
   /**
    * Target duration of one batch transaction (ms): each batch is sized from the last one's measured duration.
-   * 0 turns sizing off: every batch has `batchSize` rows. @default 20 (DEFAULT_BATCH_TARGET_MS)
+   * 0 turns sizing off: every batch has `batchSize` rows. @default 5 (DEFAULT_BATCH_TARGET_MS)
    */
   readonly batchTargetMs?: number;
   /** Pause between batches, ms. @default 0 */

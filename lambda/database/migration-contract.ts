@@ -69,15 +69,17 @@ export interface BackfillBatchResult {
 /** Largest batch: the seed's 10,000 rows. Batches grow to it only while they stay within the target duration. */
 export const DEFAULT_BATCH_SIZE = 10_000;
 /**
- * Target duration of one batch transaction: the longest a writer of a row in the batch waits for its lock. Since
- * batches commit without waiting for their WAL flush (backfill.ts BATCH_SETTINGS), their size no longer delays other commits,
- * so fewer, larger batches cost writers less than many small ones (each batch has a fixed cost). Measured
- * (BENCHMARKS.md, 1M rows, 4 writers, 2 shared cores): 20 ms batches run at about 80% of one big UPDATE's speed
- * with concurrent writes' p99 about 2.25x idle (1 ms against 0.4 ms); 2 ms batches at about 64%, p99 about the same;
- * 50 ms batches hold row locks long enough to show in the writers' p99.
+ * Target duration of one batch transaction: the longest a writer of a row in the batch waits for its lock. Batches
+ * commit without waiting for their WAL flush (backfill.ts BATCH_SETTINGS), so their size does not delay other
+ * commits directly; what remains is each batch's fixed cost against how long it holds its rows. Measured
+ * (BENCHMARKS.md `npm run bench:db`: 1M rows, 4 writers, 2 shared cores, five runs of 5 rounds): 5 ms and 20 ms
+ * batches give the same concurrent-write p99 within the noise between runs (2.5x to 6x idle for either), 5 ms at
+ * about 73-77% of one big UPDATE's speed and 20 ms at about 80%; 5 ms holds each row lock a quarter as long, which
+ * is what an application write that hits a row of the batch waits. 2 ms batches fall to about 64% for no better
+ * p99; 50 ms batches show in the writers' p99.
  * Over a slow link the target rises to backfill.ts MIN_TARGET_OVERHEAD_FACTOR times the measured cost of an empty batch.
  */
-export const DEFAULT_BATCH_TARGET_MS = 20;
+export const DEFAULT_BATCH_TARGET_MS = 5;
 /** No pause by default: short transactions already leave room for other writers; raise it to throttle. */
 export const DEFAULT_BATCH_DELAY_MS = 0;
 /**

@@ -79,7 +79,7 @@ export interface SchemaMigrationProps {
    * Target duration of one backfill batch: batches are sized from the last one's measured duration, so a batch
    * holds its row locks about this long (at least twice the measured cost of an empty batch). Zero: fixed
    * `batchSize` batches.
-   * @default Duration.millis(20)
+   * @default Duration.millis(5)
    */
   readonly batchTarget?: Duration;
   /** Pause between backfill batches. @default Duration.millis(0) */
