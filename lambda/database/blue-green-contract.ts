@@ -10,6 +10,8 @@ export const BlueGreenEvent = {
   AWAITING_APPROVAL: 'Database Switchover Awaiting Approval',
   COMPLETED: 'Database Switchover Completed',
   FAILED: 'Database Switchover Failed',
+  /** The switchover completed (Completed went out) but deleting the deployment (or the old instances) failed. */
+  CLEANUP_FAILED: 'Database Switchover Cleanup Failed',
 } as const;
 export type BlueGreenEventType = (typeof BlueGreenEvent)[keyof typeof BlueGreenEvent];
 

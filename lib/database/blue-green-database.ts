@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -98,6 +99,12 @@ export interface BlueGreenDatabaseProps {
    * @default false - the old environment stays, for a manual fallback; delete it yourself
    */
   readonly deleteOldAfter?: boolean;
+  /**
+   * The customer managed KMS key the source's storage is encrypted with: RDS creates the green environment encrypted
+   * with it on the caller's behalf, so the handler may create grants on it and describe it.
+   * @default - none (unencrypted, or an AWS managed key)
+   */
+  readonly sourceEncryptionKey?: kms.IKey;
   /** Bus of the switchover events. @default - the default event bus */
   readonly eventBus?: events.IEventBus;
   /** Retention of the Lambda's and the state machine's logs. @default logs.RetentionDays.ONE_MONTH */
@@ -283,6 +290,7 @@ export class BlueGreenDatabase extends Construct {
     if (props.maxReplicaLag) {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     }
+    props.sourceEncryptionKey?.grant(role, 'kms:CreateGrant', 'kms:DescribeKey');
     for (const w of wildcards) {
       acknowledge(role, iam5Resource(this, w), 'RDS names the blue/green deployment and the green resources itself (only "*" is supported for them); scoped to this account, region and resource type');
     }
@@ -327,8 +335,14 @@ export class BlueGreenDatabase extends Construct {
     const verify = invoke('Verify', { action: 'verify', deploymentId }, '$.verify');
     const cleanup = invoke('Cleanup', { action: 'cleanup', deploymentId }, '$.cleanup');
     const completed = event('EmitCompleted', BlueGreenEvent.COMPLETED, { deploymentId, members: sfn.JsonPath.objectAt('$.verify.members') });
+    // Production already runs on green here: a failed cleanup is announced on its own, not as a failed switchover.
     const cleanupFailed = new sfn.Fail(this, 'CleanupFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    cleanup.addCatch(cleanupFailed, { resultPath: '$.error' });
+    const cleanupFailedEvent = event('EmitCleanupFailed', BlueGreenEvent.CLEANUP_FAILED, {
+      deploymentId, error: sfn.JsonPath.stringAt('$.error.Error'), cause: sfn.JsonPath.stringAt('$.error.Cause'),
+    });
+    cleanupFailedEvent.addCatch(cleanupFailed, { resultPath: '$.eventError' });
+    cleanupFailedEvent.next(cleanupFailed);
+    cleanup.addCatch(cleanupFailedEvent, { resultPath: '$.error' });
     completed.addCatch(cleanup, { resultPath: '$.eventError' });
 
     const provisioningPolls = Math.ceil((props.provisioningTimeout ?? DEFAULTS.provisioningTimeout).toSeconds() / PROVISIONING_POLL_INTERVAL.toSeconds());

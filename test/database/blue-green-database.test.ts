@@ -2,6 +2,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EVENT_SOURCE } from '../../lambda/shared/contracts';
@@ -128,6 +129,17 @@ describe('BlueGreenDatabase', () => {
     });
     const actions = statementsOf(t).flatMap((s) => [s.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['rds:CreateDBCluster', 'rds:PromoteReadReplicaDBCluster', 'rds:ModifyDBCluster']));
+  });
+
+  test('lets the handler create grants on the source\'s customer managed key, and nothing else on it', () => {
+    const stack = new Stack(new App(), 'Data');
+    const key = new kms.Key(stack, 'OrdersKey');
+    new BlueGreenDatabase(stack, 'Upgrade', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', sourceEncryptionKey: key });
+    const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => JSON.stringify(st.Resource) === JSON.stringify(keyArn));
+    expect(statements).toEqual([{ Action: ['kms:CreateGrant', 'kms:DescribeKey'], Effect: 'Allow', Resource: keyArn }]);
   });
 
   test('fails at once on contradictory props, naming the prop and the construct path', () => {

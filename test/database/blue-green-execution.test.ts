@@ -111,6 +111,18 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
     expect(result.output).toMatchObject({ cleanup: { deleted: true, deletedOld: [] } });
   });
 
+  test('a cleanup that fails after the switchover is announced as a cleanup failure, not as a failed switchover', async () => {
+    const { result, events, databases } = await execute(synth(), {
+      prepare: (f) => f.failNext('DeleteBlueGreenDeployment', 'InvalidBlueGreenDeploymentStateFault', 10),
+    });
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'InvalidBlueGreenDeploymentStateFault' });
+    // Production runs on green: Completed went out, then the cleanup's own failure event, never a switchover failure.
+    expect(events.map((e) => e.detailType)).toEqual([BlueGreenEvent.COMPLETED, BlueGreenEvent.CLEANUP_FAILED]);
+    expect(events[1].detail).toMatchObject({ deploymentName: 'orders-pg17', error: 'InvalidBlueGreenDeploymentStateFault', cause: expect.any(String) });
+    expect(identifiers(databases)).toEqual({ 'orders': '17.2', 'orders-old1': '16.4' });
+  });
+
   test('INVALID_CONFIGURATION fails before any switchover, with the cause and a failure event', async () => {
     const details = 'The source DB instance has a logical replication slot that blue/green deployments do not support.';
     const { result, events, rds, databases } = await execute(synth(), { prepare: (f) => f.failNextProvisioning(details) });
