@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,6 +13,7 @@ import {
   MAX_SWITCHOVER_TIMEOUT_SECONDS, MIN_SWITCHOVER_TIMEOUT_SECONDS, ReplicaLagCheck, SourceKind,
 } from '../../lambda/database/blue-green-contract';
 import { HandlerFunction } from '../private/handler-function';
+import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { PropChecks, propError } from '../private/validation';
 
@@ -196,18 +197,11 @@ export class BlueGreenDatabase extends Construct {
     });
     this.grantRds(source, props);
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(props)),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
+    this.stateMachine = standardStateMachine(this, {
+      definition: this.definition(props),
       comment: `cdk-zero-downtime RDS Blue/Green switchover (${this.deploymentName})`,
+      logRetention,
     });
-    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing has no resource-level permissions');
     acknowledge(this.stateMachine, iam5FunctionVersions(this.handler), 'Step Functions invokes the blue/green function and its versions');
   }
 

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -19,6 +19,7 @@ import {
 } from '../../lambda/database/migration-contract';
 import { Migration } from '../../lambda/database/types';
 import { HandlerFunction } from '../private/handler-function';
+import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions } from '../private/nag';
 import { PropChecks, propError } from '../private/validation';
 
@@ -189,18 +190,11 @@ export class SchemaMigration extends Construct {
     if (props.database) props.database.connections.allowDefaultPortFrom(this.handler, 'cdk-zero-downtime migration Lambda');
     acknowledge(this.handler, 'AwsSolutions-IAM5[Resource::*]', 'A Lambda in a VPC manages its network interfaces; EC2 has no resource-level permissions for them');
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(props)),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
+    this.stateMachine = standardStateMachine(this, {
+      definition: this.definition(props),
       comment: `cdk-zero-downtime expand/contract migration of schema ${schema}`,
+      logRetention,
     });
-    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing has no resource-level permissions');
     acknowledge(this.stateMachine, iam5FunctionVersions(this.handler), 'Step Functions invokes the migration function and its versions');
     // The gate is released with SendTaskSuccess on this state machine's tasks. A separate policy (not the role's
     // default policy, which the function depends on) avoids a dependency cycle function -> policy -> state machine.

@@ -14,6 +14,7 @@ import {
   RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC,
 } from '../../lambda/shared/contracts';
 import { HandlerFunction } from '../private/handler-function';
+import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions } from '../private/nag';
 import { buildRolloutDefinition } from '../private/rollout-definition';
 import { PropChecks, propError } from '../private/validation';
@@ -314,17 +315,12 @@ export class ProgressiveRollout extends Construct {
       pauseTimeout,
       minHealthyTargetsPercent: props.minHealthyTargetsPercent ?? DEFAULTS.minHealthyTargetsPercent,
     });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      timeout: lockTtl,
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
+    this.stateMachine = standardStateMachine(this, {
+      definition,
       comment: `cdk-zero-downtime progressive rollout of ${this.serviceName}`,
+      logRetention,
+      timeout: lockTtl,
+      wildcardReason: 'cloudwatch:PutMetricData (limited to the library namespace by condition) and X-Ray have no resource-level permissions',
     });
     // The safety net: an execution that ends while still holding the lock (StopExecution, timeout, a failure its
     // own Catch could not handle) may have left traffic split; the guard restores the recorded live color.
@@ -355,8 +351,6 @@ export class ProgressiveRollout extends Construct {
       resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.
       conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
     }));
-    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Resource::*]',
-      'cloudwatch:PutMetricData (limited to the library namespace by condition) and X-Ray have no resource-level permissions');
     for (const fn of [this.routerFunction, this.judgeFunction, this.lockFunction]) {
       acknowledge(this.stateMachine, iam5FunctionVersions(fn), 'Step Functions invokes the handler function and its versions');
     }

@@ -43,16 +43,8 @@ export type TaskTokenStatus = 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 /** Who answered a token: an API call (SendTaskSuccess / SendTaskFailure) or the runner's TaskTokenHandler. */
 export type TaskTokenAnswerer = 'api' | 'handler';
 
-/** One token as the fake holds it (a copy). */
-export interface TaskTokenRecord {
-  readonly token: string;
-  readonly executionArn: string;
-  readonly stateName: string;
-  readonly resource: string;
-  /** Epoch ms (virtual) when the token was issued. */
-  readonly issuedAt: number;
-  /** Epoch ms after which the task times out, when it has a TimeoutSeconds. */
-  readonly timeoutAt?: number;
+/** One token as the fake holds it (a copy): the waiting task the runner opened, and what became of it. */
+export interface TaskTokenRecord extends WaitingTask {
   readonly status: TaskTokenStatus;
   /** Epoch ms of the answer, timeout or closing. */
   readonly endedAt?: number;
