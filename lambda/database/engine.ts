@@ -19,7 +19,7 @@ import { describeOp, parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
-import { buildPlan, MigrationPlan } from './plan';
+import { buildPlan, databaseWarnings, MigrationPlan } from './plan';
 import { qn } from './sql';
 import {
   ACTIVE_STATUSES, BackfillCheckpoint, currentVersionSchema, deleteCheckpoints, ensureStateSchema, getActiveMigration, getCheckpoints,
@@ -87,7 +87,7 @@ export class MigrationEngine {
     const ctx = await this.checkContext(migration);
     this.check(migration, ctx);
     const previous = await this.previousVersionSchemaForPlan();
-    return buildPlan(migration, ctx, versionSchemaName(this.schema, migration.name), previous);
+    return buildPlan(migration, ctx, versionSchemaName(this.schema, migration.name), previous, await databaseWarnings(this.client));
   }
 
   /** Expand. Idempotent: re-running it for a migration that is already started only finishes what is missing. */
@@ -119,8 +119,9 @@ export class MigrationEngine {
       const ctx = await this.checkContext(migration);
       this.check(migration, ctx);
       const previous = record?.previousVersionSchema ?? await currentVersionSchema(this.client, this.schema);
-      const plan = buildPlan(migration, ctx, versionSchema, previous);
+      const plan = buildPlan(migration, ctx, versionSchema, previous, await databaseWarnings(this.client));
       this.requireAcknowledgement(plan, 'start');
+      for (const warning of plan.warnings) log('warn', 'migration start: database warning', { migration: migration.name, schema: this.schema, warning });
       if (!record) await this.insertRecord(migration, versionSchema, previous);
       log('info', 'migration start', { migration: migration.name, schema: this.schema, risk: plan.risk });
       await this.ddl.transaction(`start of migration ${migration.name}`, async (c) => {

@@ -5,6 +5,7 @@
  */
 import { CheckContext, PlanStepDescription } from './operations/operation';
 import { implementationOf } from './operations';
+import type { ClientBase } from 'pg';
 import { Migration, Risk } from './types';
 
 export interface PlanStep extends PlanStepDescription {
@@ -24,11 +25,17 @@ export interface MigrationPlan {
   readonly risk: Risk;
   /** One line per high-risk step. */
   readonly highRisk: readonly string[];
+  /**
+   * What about the database itself the author should know before running it (databaseWarnings): nothing refuses
+   * to run because of them, but the plan and the start's log show them.
+   */
+  readonly warnings: readonly string[];
 }
 
 const PHASE_ORDER = ['start', 'backfill', 'validate', 'complete'] as const;
 
-export function buildPlan(migration: Migration, ctx: CheckContext, versionSchema: string, previousVersionSchema: string | null): MigrationPlan {
+export function buildPlan(migration: Migration, ctx: CheckContext, versionSchema: string, previousVersionSchema: string | null,
+  warnings: readonly string[] = []): MigrationPlan {
   const opSteps: PlanStep[] = migration.operations.flatMap((op, index) =>
     implementationOf(op).plan(op, ctx).map((s) => ({ ...s, operation: index })));
   const engine = (phase: PlanStep['phase'], action: string, locks: string[], rollback: string): PlanStep =>
@@ -49,7 +56,7 @@ export function buildPlan(migration: Migration, ctx: CheckContext, versionSchema
     .map((s) => `${s.operation !== null ? `operations[${s.operation}] (${migration.operations[s.operation].op})` : 'engine'}: ${s.action}${s.note ? ` — ${s.note}` : ''}`);
   return {
     migration: migration.name, description: migration.description, schema: ctx.schema, versionSchema, previousVersionSchema,
-    steps, risk: highRisk.length > 0 ? 'high' : 'low', highRisk,
+    steps, risk: highRisk.length > 0 ? 'high' : 'low', highRisk, warnings,
   };
 }
 
@@ -70,10 +77,30 @@ export function formatPlan(plan: MigrationPlan): string {
     lines.push(`      rollback: ${s.rollback}`);
     if (s.note) lines.push(`      note: ${s.note}`);
   });
+  if (plan.warnings.length > 0) {
+    lines.push('', 'WARNINGS — about this database:');
+    for (const w of plan.warnings) lines.push(`  - ${w}`);
+  }
   if (plan.risk === 'high') {
     lines.push('', 'HIGH RISK — these steps drop data and cannot be undone after complete:');
     for (const h of plan.highRisk) lines.push(`  - ${h}`);
     lines.push('They run only with an explicit acknowledgement (--acknowledge-high-risk / acknowledgeHighRisk: true).');
   }
   return lines.join('\n');
+}
+
+/**
+ * Warnings about the database a migration runs on. Logical replication slots: logical replication carries rows,
+ * not DDL, so the subscribers of this database (the green environment of an RDS blue/green deployment, a CDC
+ * pipeline) do not get this migration's columns, tables, views or triggers, and a changed column type can stop
+ * their replication.
+ */
+export async function databaseWarnings(client: ClientBase): Promise<string[]> {
+  const slots = await client.query<{ slot_name: string; plugin: string; active: boolean }>(
+    `SELECT slot_name, plugin, active FROM pg_replication_slots WHERE slot_type = 'logical' AND database = current_database() ORDER BY slot_name`);
+  if (slots.rowCount === 0) return [];
+  const names = slots.rows.map((r) => `${r.slot_name} (${r.plugin}, ${r.active ? 'active' : 'inactive'})`).join(', ');
+  return [`logical replication slot${slots.rowCount === 1 ? '' : 's'} ${names} on this database: logical replication carries rows, not DDL,`
+    + ' so its subscribers (an RDS blue/green deployment\'s green environment, a CDC pipeline) will not get this migration\'s schema changes,'
+    + ' and a changed column type can stop their replication. Finish or delete a blue/green deployment before migrating; apply the same migration on other subscribers.'];
 }
