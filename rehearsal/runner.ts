@@ -241,6 +241,8 @@ const LAMBDA_OK_STATUS = 200;
 const LAMBDA_ASYNC_STATUS = 202;
 const LAMBDA_DRY_RUN_STATUS = 204;
 const MS_PER_SECOND = 1000;
+/** A Standard workflow execution runs at most a year (Step Functions quotas). */
+const STANDARD_MAX_EXECUTION_MS = 365 * 24 * 60 * 60 * MS_PER_SECOND;
 let executionCounter = 0;
 
 /** Lets every pending microtask run (the engine's event log is consumed there) before time moves. */
@@ -335,21 +337,37 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
   };
 
   /**
-   * Waits for the answer to a delivered token: the first of the TaskTokenHandler's answer, an answer through the
-   * Step Functions API (`stepFunctions`), the task's TimeoutSeconds and the execution's end. See TaskTokenHandler for
-   * who owns time while the handler has not answered.
+   * Opens a task token before its task delivers it: Step Functions accepts an answer from the moment the token
+   * exists, so the Lambda (or a rule's target) may call SendTaskSuccess while it is still being invoked.
    */
-  const awaitTaskToken = async (task: PreparedTask, token: string, payload: unknown, deliveryResult: unknown, attemptStart: number): Promise<unknown> => {
+  const issueToken = (task: PreparedTask, token: string, payload: unknown, attemptStart: number): OpenToken => {
     if (!options.taskTokens && !options.stepFunctions) {
       throw new UnboundResourceError(`State "${task.name}" waits for a task token (${task.resourceArn}), but neither a taskTokens handler nor a stepFunctions API is bound`);
     }
-    const issuedAt = clock.now();
     record({ type: 'TaskTokenIssued', state: task.name, stateType: task.originalType, taskToken: token, input: payload });
     const timeoutAt = task.timeoutSeconds !== undefined ? attemptStart + task.timeoutSeconds * MS_PER_SECOND : undefined;
-    const open = openToken(options.stepFunctions, { token, executionArn, stateName: task.name, resource: task.resourceArn, issuedAt, timeoutAt });
+    const open = openToken(options.stepFunctions, { token, executionArn, stateName: task.name, resource: task.resourceArn, issuedAt: clock.now(), timeoutAt });
     openTokens.add(open);
+    if (stopped()) open.end();
+    return open;
+  };
+
+  /** Closes a token whose task no longer waits for it (it failed to deliver, or it was answered). */
+  const closeToken = (open: OpenToken): void => {
+    openTokens.delete(open);
+    open.end();
+  };
+
+  /**
+   * Waits for the answer to a delivered token: the first of the TaskTokenHandler's answer, an answer through the
+   * Step Functions API (`stepFunctions`, maybe already given during the delivery), the task's TimeoutSeconds and the
+   * execution's end. See TaskTokenHandler for who owns time while the handler has not answered. With no limit at all,
+   * the wait ends where a Standard execution's would: a year after it started (TIMED_OUT), not never.
+   */
+  const awaitTaskToken = async (task: PreparedTask, open: OpenToken, payload: unknown, deliveryResult: unknown): Promise<unknown> => {
+    const { token, issuedAt, timeoutAt } = open.task;
     try {
-      if (stopped()) open.end();
+      if (open.settled) return decide(await open.outcome);
       if (options.taskTokens) {
         const fromHandler = Promise.resolve().then(() => options.taskTokens!(token, {
           stateName: task.name, resource: task.resourceArn, executionArn, payload, deliveryResult, issuedAt, timeoutSeconds: task.timeoutSeconds, signal: open.signal,
@@ -365,22 +383,32 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
       }
       if (open.settled) return decide(await open.outcome);
       // Nobody answered yet: wait for the API, up to the task's timeout or the execution's deadline.
-      const limit = Math.min(timeoutAt ?? Infinity, deadline ?? Infinity);
-      if (Number.isFinite(limit)) {
-        void clock.sleep(Math.max(0, limit - clock.now()), open.signal).then(() => {
-          if (open.settled) return;
-          if (deadline !== undefined && limit === deadline && (timeoutAt === undefined || deadline < timeoutAt)) {
-            stop('timeout');
-          } else if (open.handle.close('timedOut')) {
-            open.finish({ error: STATES_TIMEOUT, cause: `State "${task.name}" waited ${task.timeoutSeconds} virtual seconds for its task token (its TimeoutSeconds) without an answer` });
-          }
-        });
-      }
+      const executionEnd = deadline ?? startedAt + STANDARD_MAX_EXECUTION_MS;
+      const limit = Math.min(timeoutAt ?? Infinity, executionEnd);
+      void clock.sleep(Math.max(0, limit - clock.now()), open.signal).then(() => {
+        if (open.settled) return;
+        if (limit === executionEnd && (timeoutAt === undefined || executionEnd < timeoutAt)) {
+          stop('timeout');
+        } else if (open.handle.close('timedOut')) {
+          open.finish({ error: STATES_TIMEOUT, cause: `State "${task.name}" waited ${task.timeoutSeconds} virtual seconds for its task token (its TimeoutSeconds) without an answer` });
+        }
+      });
       return decide(await open.outcome);
     } finally {
-      openTokens.delete(open);
-      open.end();
+      closeToken(open);
     }
+  };
+
+  /** Delivers a token (the Lambda or integration call) and waits for its answer; a failed delivery closes it. */
+  const deliverThenAwait = async (task: PreparedTask, open: OpenToken, payload: unknown, deliver: () => Promise<unknown>): Promise<unknown> => {
+    let deliveryResult: unknown;
+    try {
+      deliveryResult = await deliver();
+    } catch (err) {
+      closeToken(open);
+      throw err;
+    }
+    return awaitTaskToken(task, open, payload, deliveryResult);
   };
 
   /** One attempt of a Task: call what its resource names, wait for the token if it must. */
@@ -397,8 +425,8 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
         const payload = filled.Payload ?? {};
         const invocationType = filled.InvocationType ?? 'RequestResponse';
         if (invocationType === 'DryRun') return { StatusCode: LAMBDA_DRY_RUN_STATUS, Payload: '' };
+        if (token) return deliverThenAwait(task, issueToken(task, token, payload, attemptStart), payload, () => invokeLambda(task, filled.FunctionName as string, payload, attempt));
         const result = await invokeLambda(task, filled.FunctionName, payload, attempt);
-        if (token) return awaitTaskToken(task, token, payload, result, attemptStart);
         if (invocationType === 'Event') return { StatusCode: LAMBDA_ASYNC_STATUS, Payload: '' };
         return {
           ExecutedVersion: '$LATEST',
@@ -413,8 +441,8 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
       case 'integration': {
         const token = resource.waitForTaskToken ? `${executionName}/${task.name}/${++tokenCounter}` : undefined;
         const parameters = token ? fillToken(input, token) : input;
-        const result = await callIntegration(task, resource.key, parameters, attempt, token);
-        return token ? awaitTaskToken(task, token, parameters, result, attemptStart) : result;
+        if (token) return deliverThenAwait(task, issueToken(task, token, parameters, attemptStart), parameters, () => callIntegration(task, resource.key, parameters, attempt, token));
+        return callIntegration(task, resource.key, parameters, attempt, token);
       }
       case 'activity':
         return callIntegration(task, resource.key, input, attempt);
@@ -673,6 +701,8 @@ function contextObject(clock: Clock, facts: ContextFacts): Record<string, unknow
 
 /** A token the runner waits on: its outcome (first answer, or a timeout), its handle on the API, and its abort signal. */
 interface OpenToken {
+  /** The waiting task, as the API was told. */
+  readonly task: WaitingTask;
   readonly handle: WaitingTaskHandle;
   readonly outcome: Promise<TaskTokenDecision>;
   readonly signal: AbortSignal;
@@ -697,6 +727,7 @@ function openToken(broker: TaskTokenBroker | undefined, task: WaitingTask): Open
   };
   const handle = (broker ?? localBroker()).open(task, finish);
   return {
+    task,
     handle: {
       answer: (decision) => {
         const accepted = handle.answer(decision);

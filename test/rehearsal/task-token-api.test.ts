@@ -178,6 +178,36 @@ describe('waitForTaskToken tasks answered through the Step Functions API', () =>
     await expect(new SFNClient({}).send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
   });
 
+  test('the task\'s own Lambda may answer its token while it is being invoked, as Step Functions allows', async () => {
+    const sfn = new SFNClient({});
+    const result = await runStateMachine({
+      definition: (definition().States['Release Race'] as unknown as { Branches: AslDefinition[] }).Branches[0],
+      clock,
+      stepFunctions: aws.stepfunctions,
+      lambdas: {
+        Gate: async (payload) => {
+          await sfn.send(new SendTaskSuccessCommand({ taskToken: (payload as { token: string }).token, output: '{"answered":"during delivery"}' }));
+          return { stored: true };
+        },
+      },
+    });
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED', output: { answered: 'during delivery' } });
+    expect(aws.stepfunctions.refused()).toEqual([]);
+  });
+
+  test('a token nothing answers, with no TimeoutSeconds anywhere, ends where a Standard execution would: TIMED_OUT after a year', async () => {
+    const { TimeoutSeconds: _none, ...gate } = (definition().States['Release Race'] as unknown as { Branches: AslDefinition[] }).Branches[0].States.Gate as Record<string, unknown>;
+    const result = await runStateMachine({
+      definition: { StartAt: 'Gate', States: { Gate: { ...gate, Catch: undefined, End: true } } } as unknown as AslDefinition,
+      clock,
+      stepFunctions: aws.stepfunctions,
+      lambdas: { Gate: () => ({ stored: true }) },
+    });
+
+    expect(result).toMatchObject({ status: 'TIMED_OUT', durationMs: 365 * 24 * 3600 * MS });
+  });
+
   test('the token of a task still waiting when its execution ends is refused with TaskTimedOut', async () => {
     // The release branch fails: the Parallel state fails and its waiting Gate branch is abandoned.
     const result = await runStateMachine({
