@@ -112,8 +112,12 @@ export type BlueGreenRequest =
   | { readonly action: 'switchover'; readonly deploymentId: string }
   /** Fails with SWITCHOVER_FAILED unless the deployment and every member are SWITCHOVER_COMPLETED. */
   | { readonly action: 'verify'; readonly deploymentId: string }
-  /** DeleteBlueGreenDeployment (keeping both environments), then the old instances when deleteOldAfter. */
-  | { readonly action: 'cleanup'; readonly deploymentId: string };
+  /**
+   * DeleteBlueGreenDeployment (keeping both environments), then the old primary instance when deleteOldAfter.
+   * `members`: the switched-over members as verify saw them, so that a retried cleanup still knows the old instance
+   * after its first attempt deleted the deployment.
+   */
+  | { readonly action: 'cleanup'; readonly deploymentId: string; readonly members?: readonly BlueGreenMember[] };
 
 export interface BlueGreenMember {
   readonly source: string;

@@ -17,7 +17,7 @@ import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
 import {
   BlueGreenCleanupResult, BlueGreenCreateResult, BlueGreenDeploymentView, BlueGreenErrorName, BlueGreenErrorNameType,
-  BlueGreenHandlerConfig, BlueGreenPreflightResult, BlueGreenRequest, BlueGreenStatusResult, DeploymentStatus, MemberStatus,
+  BlueGreenHandlerConfig, BlueGreenPreflightResult, BlueGreenRequest, BlueGreenStatusResult, DeploymentStatus, MemberStatus, SourceKind,
 } from './blue-green-contract';
 
 /** An error Step Functions catches and retries by name (see BlueGreenErrorName). */
@@ -149,12 +149,11 @@ async function status(request: Extract<BlueGreenRequest, { action: 'status' }>):
 /** The green resource whose lag the check reads: the target of the source's own member pair. */
 function greenIdentifier(d: BlueGreenDeploymentView, config: BlueGreenHandlerConfig): string {
   const pair = d.members.find((m) => m.source === config.sourceArn) ?? { target: d.target };
-  const kind = config.sourceKind === 'instance' ? ':db:' : ':cluster:';
-  const at = pair.target.lastIndexOf(kind);
-  if (at < 0) {
-    throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected a green ${config.sourceKind} ARN (${kind}) for ${config.sourceArn}, found "${pair.target}"`);
+  const identifier = rdsIdentifier(pair.target, config.sourceKind);
+  if (identifier === undefined) {
+    throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected a green ${config.sourceKind} ARN for ${config.sourceArn}, found "${pair.target}"`);
   }
-  return pair.target.slice(at + kind.length);
+  return identifier;
 }
 
 async function replicaLag(d: BlueGreenDeploymentView, config: BlueGreenHandlerConfig): Promise<number | undefined> {
@@ -198,6 +197,7 @@ async function preflight(deploymentId: string, config: BlueGreenHandlerConfig): 
   if (unready.length) {
     throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected every member AVAILABLE before switchover, found ${unready.join('; ')}`);
   }
+  requireNoReplicasForDeleteOld(d, config);
   const lag = await replicaLag(d, config);
   return { ...d, ...(lag !== undefined ? { replicaLagSeconds: lag } : {}) };
 }
@@ -234,42 +234,61 @@ function finalSnapshotName(identifier: string): string {
   return `${identifier}-zdt-final-${stamp}`;
 }
 
-async function cleanup(deploymentId: string, config: BlueGreenHandlerConfig): Promise<BlueGreenCleanupResult> {
-  let d: BlueGreenDeploymentView;
+/** The identifier of an RDS DB instance or cluster ARN (`...:db:<id>`, `...:cluster:<id>`), or undefined. */
+function rdsIdentifier(arn: string, kind: SourceKind): string | undefined {
+  const marker = kind === 'instance' ? ':db:' : ':cluster:';
+  const at = arn.lastIndexOf(marker);
+  return at < 0 ? undefined : arn.slice(at + marker.length);
+}
+
+/**
+ * deleteOldAfter deletes one old instance, with a final snapshot: a source with read replicas has old replicas too,
+ * which RDS deletes only without a final snapshot, under names the construct cannot scope its IAM grant to.
+ * Such a deployment is refused before its switchover, not half cleaned after it.
+ */
+function requireNoReplicasForDeleteOld(d: BlueGreenDeploymentView, config: BlueGreenHandlerConfig): void {
+  if (!config.deleteOldAfter || d.members.length <= 1) return;
+  throw new BlueGreenError(BlueGreenErrorName.INVALID_STATE, `${named(d)}: deleteOldAfter deletes the old instance of a source without read replicas, `
+    + `found ${d.members.length} members (${d.members.map((m) => m.source).join(', ')}); set deleteOldAfter to false and delete the old environment yourself after the switchover`);
+}
+
+async function cleanup(request: Extract<BlueGreenRequest, { action: 'cleanup' }>, config: BlueGreenHandlerConfig): Promise<BlueGreenCleanupResult> {
+  const deploymentId = request.deploymentId;
+  let members = request.members;
+  let deleted = false;
   try {
-    d = await describe(deploymentId);
+    const d = await describe(deploymentId);
+    if (d.status !== DeploymentStatus.SWITCHOVER_COMPLETED) {
+      throw new BlueGreenError(BlueGreenErrorName.INVALID_STATE, `${named(d)}: expected SWITCHOVER_COMPLETED before cleanup, found ${d.status}${details(d)}; cleanup deletes only a switched-over deployment`);
+    }
+    members ??= d.members;
+    // After a switchover RDS refuses DeleteTarget: the green environment is production now. Both environments stay.
+    try {
+      await awsCall(`rds:DeleteBlueGreenDeployment ${deploymentId}`, () => rds().send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId })));
+      deleted = true;
+    } catch (err) {
+      if (!NOT_FOUND_FAULTS.has((err as Error).name)) throw err;
+    }
   } catch (err) {
+    // A retried cleanup whose first attempt deleted the deployment: the old instance may still be left to delete.
     if ((err as Error).name !== BlueGreenErrorName.NOT_FOUND) throw err;
-    // A retried cleanup whose first attempt deleted the deployment (and the old instances).
-    return { deploymentId, deleted: false, deletedOld: [] };
-  }
-  if (d.status !== DeploymentStatus.SWITCHOVER_COMPLETED) {
-    throw new BlueGreenError(BlueGreenErrorName.INVALID_STATE, `${named(d)}: expected SWITCHOVER_COMPLETED before cleanup, found ${d.status}${details(d)}; cleanup deletes only a switched-over deployment`);
-  }
-  // After a switchover RDS refuses DeleteTarget: the green environment is production now. Both environments stay.
-  try {
-    await awsCall(`rds:DeleteBlueGreenDeployment ${deploymentId}`, () => rds().send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId })));
-  } catch (err) {
-    if (!NOT_FOUND_FAULTS.has((err as Error).name)) throw err;
   }
   const deletedOld: { identifier: string; finalSnapshot: string }[] = [];
-  if (config.deleteOldAfter && config.sourceKind === 'instance') {
-    for (const member of d.members) {
-      const at = member.source.lastIndexOf(':db:');
-      if (at < 0) continue;
-      const identifier = member.source.slice(at + ':db:'.length);
-      const finalSnapshot = finalSnapshotName(identifier);
-      try {
-        await awsCall(`rds:DeleteDBInstance ${identifier}`, () => rds().send(new DeleteDBInstanceCommand({
-          DBInstanceIdentifier: identifier, FinalDBSnapshotIdentifier: finalSnapshot, DeleteAutomatedBackups: false,
-        })));
-        deletedOld.push({ identifier, finalSnapshot });
-      } catch (err) {
-        if ((err as Error).name !== INSTANCE_NOT_FOUND_FAULT) throw err;
-      }
+  // The old primary: the member whose green took over the source's name (and ARN).
+  const old = config.deleteOldAfter && config.sourceKind === 'instance' ? members?.find((m) => m.target === config.sourceArn) : undefined;
+  const identifier = old && rdsIdentifier(old.source, 'instance');
+  if (identifier) {
+    const finalSnapshot = finalSnapshotName(identifier);
+    try {
+      await awsCall(`rds:DeleteDBInstance ${identifier}`, () => rds().send(new DeleteDBInstanceCommand({
+        DBInstanceIdentifier: identifier, FinalDBSnapshotIdentifier: finalSnapshot, DeleteAutomatedBackups: false,
+      })));
+      deletedOld.push({ identifier, finalSnapshot });
+    } catch (err) {
+      if ((err as Error).name !== INSTANCE_NOT_FOUND_FAULT) throw err;
     }
   }
-  return { deploymentId, deleted: true, deletedOld };
+  return { deploymentId, deleted, deletedOld };
 }
 
 function requireDeploymentId(request: { deploymentId?: unknown }, action: string): string {
@@ -300,7 +319,7 @@ export async function handler(request: BlueGreenRequest): Promise<unknown> {
     case 'verify':
       return verify(requireDeploymentId(request, 'verify'), config);
     case 'cleanup':
-      return cleanup(requireDeploymentId(request, 'cleanup'), config);
+      return cleanup({ ...request, deploymentId: requireDeploymentId(request, 'cleanup') }, config);
     default:
       throw new ZdtError(ErrorName.INVALID_REQUEST, `Unknown action ${JSON.stringify((request as { action: unknown }).action)}; expected create, status, preflight, switchover, verify or cleanup`);
   }

@@ -42,7 +42,8 @@ const DEFAULTS = {
   provisioningTimeout: Duration.hours(3),
   approvalTimeout: Duration.hours(24),
   /** RDS instances publish ReplicaLag per instance; Aurora MySQL publishes the binlog replication lag of the green cluster. */
-  replicaLagMetric: { instance: 'ReplicaLag', cluster: 'AuroraBinlogReplicaLag' } as Record<SourceKind, string>,
+  /** The green instance's lag metric; a cluster's depends on its engine and is a required prop. */
+  replicaLagMetric: 'ReplicaLag',
 };
 
 /** How the switchover is approved: at once after the preflight, or by an operator (task token). */
@@ -80,8 +81,9 @@ export interface BlueGreenDatabaseProps {
   readonly maxReplicaLag?: Duration;
   /**
    * Metric (namespace AWS/RDS) the replica-lag check reads.
-   * @default 'ReplicaLag' (dimension DBInstanceIdentifier of the green instance) for an instance; 'AuroraBinlogReplicaLag'
-   * (dimension DBClusterIdentifier of the green cluster) for a cluster
+   * For a DB cluster it is required with maxReplicaLag, since it depends on the engine (AuroraBinlogReplicaLag for
+   * Aurora MySQL; dimension DBClusterIdentifier of the green cluster).
+   * @default 'ReplicaLag' (dimension DBInstanceIdentifier of the green instance) for an instance
    */
   readonly replicaLagMetric?: string;
   /**
@@ -158,6 +160,10 @@ export class BlueGreenDatabase extends Construct {
     if (props.replicaLagMetric !== undefined && props.maxReplicaLag === undefined) {
       throw propError(this, 'replicaLagMetric is set but maxReplicaLag is not; set maxReplicaLag to turn the check on');
     }
+    if (source.kind === 'cluster' && props.maxReplicaLag !== undefined && props.replicaLagMetric === undefined) {
+      throw propError(this, 'maxReplicaLag on a DB cluster needs replicaLagMetric: the AWS/RDS lag metric depends on the engine '
+        + '(AuroraBinlogReplicaLag for Aurora MySQL); a metric the green cluster does not publish would block every switchover');
+    }
     this.deploymentName = props.deploymentName ?? `zdt-${Names.uniqueResourceName(this, { maxLength: MAX_DEPLOYMENT_NAME_LENGTH - 4, separator: '-' }).replace(/[^A-Za-z0-9-]/g, '').replace(/-+/g, '-').replace(/-$/, '')}`;
     new PropChecks(this)
       .duration('switchoverTimeout', props.switchoverTimeout, Duration.seconds(MIN_SWITCHOVER_TIMEOUT_SECONDS), Duration.seconds(MAX_SWITCHOVER_TIMEOUT_SECONDS), Duration.seconds(1))
@@ -171,7 +177,7 @@ export class BlueGreenDatabase extends Construct {
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const replicaLag: ReplicaLagCheck | undefined = props.maxReplicaLag && {
-      metricName: props.replicaLagMetric ?? DEFAULTS.replicaLagMetric[source.kind],
+      metricName: props.replicaLagMetric ?? DEFAULTS.replicaLagMetric,
       dimensionName: source.kind === 'instance' ? 'DBInstanceIdentifier' : 'DBClusterIdentifier',
       maxSeconds: props.maxReplicaLag.toSeconds({ integral: false }),
       windowSeconds: REPLICA_LAG_WINDOW.toSeconds(),
@@ -305,7 +311,8 @@ export class BlueGreenDatabase extends Construct {
       resultPath: taskToken ? '$.approval' : sfn.JsonPath.DISCARD,
       ...(taskToken ? { integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN, taskTimeout: sfn.Timeout.duration(props.approvalTimeout ?? DEFAULTS.approvalTimeout) } : {}),
     });
-    const poll = (phase: AwaitedPhase, prefix: string, interval: Duration, maxPolls: number, next: sfn.IChainable) => {
+    /** `waitFirst`: the first poll comes an interval after the call (RDS may still describe the state before it). */
+    const poll = (phase: AwaitedPhase, prefix: string, interval: Duration, maxPolls: number, next: sfn.IChainable, waitFirst = false) => {
       const request: BlueGreenRequest = { action: 'status', deploymentId: '', phase, maxPolls };
       const start = new sfn.Pass(this, `Start${prefix}Polls`, { result: sfn.Result.fromObject({ polls: 0 }), resultPath: '$.poll' });
       const status = invoke(`${prefix}Status`, { ...request, deploymentId, polls: sfn.JsonPath.numberAt('$.poll.polls') }, '$.poll');
@@ -313,7 +320,8 @@ export class BlueGreenDatabase extends Construct {
       const choice = new sfn.Choice(this, `${prefix}Done?`)
         .when(sfn.Condition.booleanEquals('$.poll.waiting', true), wait.next(status))
         .otherwise(next);
-      start.next(status).next(choice);
+      status.next(choice);
+      start.next(waitFirst ? wait : status);
       return { start, tasks: [status] };
     };
 
@@ -327,7 +335,7 @@ export class BlueGreenDatabase extends Construct {
     preflight.addRetry({ errors: [BlueGreenErrorName.NOT_READY], interval: PREFLIGHT_RETRY_INTERVAL, backoffRate: 1, maxAttempts: PREFLIGHT_ATTEMPTS });
     const switchover = invoke('Switchover', { action: 'switchover', deploymentId }, '$.switchover');
     const verify = invoke('Verify', { action: 'verify', deploymentId }, '$.verify');
-    const cleanup = invoke('Cleanup', { action: 'cleanup', deploymentId }, '$.cleanup');
+    const cleanup = invoke('Cleanup', { action: 'cleanup', deploymentId, members: sfn.JsonPath.objectAt('$.verify.members') }, '$.cleanup');
     const completed = event('EmitCompleted', BlueGreenEvent.COMPLETED, { deploymentId, members: sfn.JsonPath.objectAt('$.verify.members') });
     // Production already runs on green here: a failed cleanup is announced on its own, not as a failed switchover.
     const cleanupFailed = new sfn.Fail(this, 'CleanupFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
@@ -342,7 +350,9 @@ export class BlueGreenDatabase extends Construct {
     const provisioningPolls = Math.ceil((props.provisioningTimeout ?? DEFAULTS.provisioningTimeout).toSeconds() / PROVISIONING_POLL_INTERVAL.toSeconds());
     const switchoverTimeout = props.switchoverTimeout ?? DEFAULTS.switchoverTimeout;
     const switchoverPolls = Math.ceil((switchoverTimeout.toSeconds({ integral: false }) + SWITCHOVER_SETTLE_GRACE.toSeconds()) / SWITCHOVER_POLL_INTERVAL.toSeconds());
-    const switched = poll('switched', 'Switchover', SWITCHOVER_POLL_INTERVAL, switchoverPolls, verify);
+    // A Describe right after SwitchoverBlueGreenDeployment may still say AVAILABLE, which verify would read as a
+    // switchover RDS rolled back: the first look comes one interval later.
+    const switched = poll('switched', 'Switchover', SWITCHOVER_POLL_INTERVAL, switchoverPolls, verify, true);
     const provisioned = poll('provisioned', 'Provisioning', PROVISIONING_POLL_INTERVAL, provisioningPolls, preflight);
 
     let beforeSwitchover: sfn.IChainable = switchover;

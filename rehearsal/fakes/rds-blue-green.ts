@@ -69,8 +69,10 @@ export interface FakeDatabase {
   readonly identifier: string;
   readonly engineVersion: string;
   readonly parameterGroup?: string;
-  /** Instance identifiers of a cluster. */
+  /** Instance identifiers of a cluster, or the read replicas of an instance. */
   readonly instances: readonly string[];
+  /** The source instance of a read replica. */
+  readonly replicaOf?: string;
 }
 
 interface Member { source: string; target: string; status: string }
@@ -137,8 +139,12 @@ export class FakeRdsBlueGreen {
   }
 
   /** Adds a DB instance; returns its ARN. */
-  addInstance(identifier: string, options: { engineVersion?: string; parameterGroup?: string } = {}): string {
-    this.databases.set(this.arn('instance', identifier), { kind: 'instance', identifier, engineVersion: options.engineVersion ?? '16.4', parameterGroup: options.parameterGroup, instances: [] });
+  addInstance(identifier: string, options: { engineVersion?: string; parameterGroup?: string; readReplicas?: readonly string[] } = {}): string {
+    const engineVersion = options.engineVersion ?? '16.4';
+    const replicas = options.readReplicas ?? [];
+    // A deployment pairs each read replica too (SwitchoverDetails has one member per replica).
+    this.databases.set(this.arn('instance', identifier), { kind: 'instance', identifier, engineVersion, parameterGroup: options.parameterGroup, instances: [...replicas] });
+    for (const r of replicas) this.databases.set(this.arn('instance', r), { kind: 'instance', identifier: r, engineVersion, instances: [], replicaOf: identifier });
     return this.arn('instance', identifier);
   }
 
@@ -278,6 +284,9 @@ export class FakeRdsBlueGreen {
     return this.call('DeleteDBInstance', input, () => {
       const arn = this.arn('instance', input.DBInstanceIdentifier ?? '');
       if (!this.databases.has(arn)) throw rdsError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`);
+      if (this.databases.get(arn)!.replicaOf !== undefined && input.FinalDBSnapshotIdentifier) {
+        throw rdsError('InvalidParameterCombination', 'FinalDBSnapshotIdentifier can not be specified when deleting a replica instance');
+      }
       if (!input.SkipFinalSnapshot && !input.FinalDBSnapshotIdentifier) {
         throw rdsError('InvalidParameterCombination', 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
       }

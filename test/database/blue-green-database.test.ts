@@ -117,7 +117,12 @@ describe('BlueGreenDatabase', () => {
       engine: rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_08_0 }), vpc,
       writer: rds.ClusterInstance.serverlessV2('writer'),
     });
-    const bg = new BlueGreenDatabase(stack, 'Upgrade', { source: cluster, targetClusterParameterGroup: 'aurora8', maxReplicaLag: Duration.seconds(10) });
+    // A cluster's lag metric depends on its engine: maxReplicaLag alone is refused, naming the missing prop.
+    expect(() => new BlueGreenDatabase(stack, 'NoMetric', { source: cluster, maxReplicaLag: Duration.seconds(10) }))
+      .toThrow(/^Aurora\/NoMetric: maxReplicaLag on a DB cluster needs replicaLagMetric/);
+    const bg = new BlueGreenDatabase(stack, 'Upgrade', {
+      source: cluster, targetClusterParameterGroup: 'aurora8', maxReplicaLag: Duration.seconds(10), replicaLagMetric: 'AuroraBinlogReplicaLag',
+    });
     expect(bg.sourceKind).toBe('cluster');
     const t = Template.fromStack(stack);
     // The cluster's ARN is made of tokens: ZDT_CONFIG is an Fn::Join around them; the literal parts carry the rest.

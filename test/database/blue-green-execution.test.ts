@@ -92,13 +92,15 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
     const provisioningPolls = PROVISIONING_MS / MINUTE + 1;
     expect(path(result.events)).toEqual([
-      'CreateDeployment', `ProvisioningStatus×${provisioningPolls}`, 'Preflight', 'Switchover', 'SwitchoverStatus×4', 'Verify', 'EmitCompleted', 'Cleanup', 'SwitchedOver',
+      'CreateDeployment', `ProvisioningStatus×${provisioningPolls}`, 'Preflight', 'Switchover', 'SwitchoverStatus×3', 'Verify', 'EmitCompleted', 'Cleanup', 'SwitchedOver',
     ]);
     // The switchover starts only once the green environment is AVAILABLE, with RDS's default timeout.
     expect(entered(result, 'Switchover').elapsedMs).toBeGreaterThanOrEqual(PROVISIONING_MS);
     const switchover = rds.calls.find((c) => c.command === 'SwitchoverBlueGreenDeployment')!;
     expect(switchover.input).toEqual({ BlueGreenDeploymentIdentifier: expect.stringMatching(/^bgd-/), SwitchoverTimeout: 300 });
     expect(entered(result, 'Verify').at - switchover.time).toBeGreaterThanOrEqual(SWITCHOVER_MS);
+    // The first look at the switchover comes a poll interval after the call, not right after it.
+    expect(entered(result, 'SwitchoverStatus').at - switchover.time).toBeGreaterThanOrEqual(15_000);
 
     expect(events.map((e) => e.detailType)).toEqual([BlueGreenEvent.COMPLETED]);
     expect(events[0].detail).toMatchObject({
@@ -144,7 +146,7 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
     expect(result).toMatchObject({ status: 'FAILED', error: BlueGreenErrorName.SWITCHOVER_FAILED });
     expect(JSON.parse(result.cause!).errorMessage).toMatch(/expected SWITCHOVER_COMPLETED for the deployment and every member, found SWITCHOVER_FAILED .*RDS rolled the switchover back \(within its 30 s timeout.*the blue environment arn:aws:rds:us-east-1:123456789012:db:orders is unchanged/);
     expect(path(result.events)).toEqual([
-      'CreateDeployment', `ProvisioningStatus×${PROVISIONING_MS / MINUTE + 1}`, 'Preflight', 'Switchover', 'SwitchoverStatus×3', 'Verify', 'EmitFailed', 'SwitchoverFailed',
+      'CreateDeployment', `ProvisioningStatus×${PROVISIONING_MS / MINUTE + 1}`, 'Preflight', 'Switchover', 'SwitchoverStatus×2', 'Verify', 'EmitFailed', 'SwitchoverFailed',
     ]);
     expect(rds.calls.find((c) => c.command === 'SwitchoverBlueGreenDeployment')!.input).toMatchObject({ SwitchoverTimeout: 30 });
     expect(events.map((e) => e.detailType)).toEqual([BlueGreenEvent.FAILED]);

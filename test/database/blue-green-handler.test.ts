@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { setClock } from '../../lambda/shared/clock';
 import { CONFIG_ENV } from '../../lambda/shared/contracts';
 import {
-  BlueGreenCleanupResult, BlueGreenCreateResult, BlueGreenErrorName, BlueGreenHandlerConfig, BlueGreenPreflightResult, BlueGreenRequest,
+  BlueGreenCleanupResult, BlueGreenMember, BlueGreenCreateResult, BlueGreenErrorName, BlueGreenHandlerConfig, BlueGreenPreflightResult, BlueGreenRequest,
   BlueGreenStatusResult,
 } from '../../lambda/database/blue-green-contract';
 import { handler } from '../../lambda/database/blue-green-handler';
@@ -241,6 +241,34 @@ describe('blue/green handler: cleanup', () => {
     expect(rds.snapshots).toEqual([out.deletedOld[0].finalSnapshot]);
     expect(rds.databaseList().map((d) => d.identifier)).toEqual(['orders']);
     expect(await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId })).toEqual({ deploymentId, deleted: false, deletedOld: [] });
+  });
+
+  test('a retried cleanup still deletes the old instance after its first attempt deleted the deployment', async () => {
+    configure({ deleteOldAfter: true });
+    const deploymentId = await switchedOver();
+    const { members } = await run<{ members: BlueGreenMember[] }>({ action: 'verify', deploymentId });
+    rds.failNext('DeleteDBInstance', 'ThrottlingException');
+    // What the state machine sends: the members verify saw, so a retry does not depend on the deployment.
+    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: 'ZdtRetryableError' });
+    expect(rds.deployment(deploymentId)).toBeUndefined();
+
+    const retried = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId, members });
+    expect(retried).toEqual({ deploymentId, deleted: false, deletedOld: [{ identifier: 'orders-old1', finalSnapshot: expect.stringMatching(/^orders-old1-zdt-final-/) }] });
+    expect(rds.databaseList().map((d) => d.identifier)).toEqual(['orders']);
+  });
+
+  test('with deleteOldAfter, a source with read replicas is refused at preflight, before anything is switched', async () => {
+    sourceArn = rds.addInstance('billing', { readReplicas: ['billing-replica-1'] });
+    configure({ deleteOldAfter: true, deploymentName: 'billing-pg17' });
+    const deploymentId = await provisioned();
+    await expect(run({ action: 'preflight', deploymentId })).rejects.toMatchObject({
+      name: BlueGreenErrorName.INVALID_STATE,
+      message: expect.stringMatching(/deleteOldAfter deletes the old instance of a source without read replicas, found 2 members .*billing-replica-1.*; set deleteOldAfter to false/),
+    });
+    expect(rds.calls.some((c) => c.command === 'SwitchoverBlueGreenDeployment')).toBe(false);
+    // Without deleteOldAfter the same deployment passes.
+    configure({ deleteOldAfter: false, deploymentName: 'billing-pg17' });
+    await expect(run({ action: 'preflight', deploymentId })).resolves.toMatchObject({ status: 'AVAILABLE' });
   });
 
   test('refuses to clean up a deployment that did not switch over', async () => {
