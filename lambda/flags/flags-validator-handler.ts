@@ -1,7 +1,8 @@
 /**
- * AppConfig's Lambda validator of a FeatureFlags profile. AppConfig calls it for every new version of the flags
- * (also one created in the console or with the API, which the construct's synth-time check never sees) and refuses
- * the version when it throws, with this error's message. It runs the same check as the synth: validateFlagsDocument,
+ * AppConfig's Lambda validator of a FeatureFlags profile. AppConfig runs its validators on a version of the flags
+ * before it deploys it ("the configuration deployment or update can only proceed when the configuration data is
+ * valid"), also a version created in the console or with the API, which the construct's synth-time check never
+ * sees; when this function throws, the deployment does not proceed, with this error's message. It runs the same check as the synth: validateFlagsDocument,
  * which the profile's JSON Schema validator cannot fully express (a `serve` naming a variant that does not exist, a
  * percentage with more than two decimals...).
  *

@@ -21,8 +21,8 @@ const flagFields = {
 
 /**
  * JSON Schema (draft-04, the dialect AWS AppConfig's JSON_SCHEMA validator reads) of a FlagsDocument. AppConfig
- * runs it on every new version of the hosted configuration, including versions edited in the console, so a
- * malformed document is refused before it is deployed.
+ * runs its validators before a version is deployed, including versions edited in the console, so a malformed
+ * document does not reach the applications.
  *
  * A schema cannot check everything: validateFlagsDocument also checks that `default` and `serve` name existing
  * variants, that segments are not listed twice, that rules are reachable, and percentages' decimals. The construct

@@ -70,7 +70,7 @@ const READ_ACTIONS = ['appconfig:StartConfigurationSession', 'appconfig:GetLates
  *
  * Creates an AppConfig application, an environment that watches `rollbackAlarms` (through a role that may only
  * describe those alarms), a hosted configuration profile holding the flags document (freeform JSON, validated by
- * the document's JSON Schema on every new version), and a deployment of the document with `deployment`'s strategy.
+ * the document's JSON Schema before a version is deployed), and a deployment of the document with `deployment`'s strategy.
  * Applications read it with the AppConfig Lambda extension or the AppConfigData API (grantRead) and evaluate it with
  * `evaluate` / `isEnabled`.
  */
@@ -83,7 +83,7 @@ export class FeatureFlags extends Construct {
   public readonly deploymentStrategy: appconfig.DeploymentStrategy;
   /** The role AppConfig assumes to read the rollback alarms (absent without rollbackAlarms). */
   public readonly monitorRole?: iam.Role;
-  /** The Lambda validator AppConfig runs on every new version of the flags (validateFlagsDocument). */
+  /** The Lambda validator AppConfig runs before it deploys a version of the flags (validateFlagsDocument). */
   public readonly validator: HandlerFunction;
   public readonly applicationId: string;
   public readonly environmentId: string;
@@ -109,7 +109,7 @@ export class FeatureFlags extends Construct {
         `description must be at most ${MAX_DESCRIPTION_CHARS} characters, got ${description.length}`)
       .that(alarms.length <= MAX_ROLLBACK_ALARMS,
         `rollbackAlarms may hold at most ${MAX_ROLLBACK_ALARMS} alarms (AppConfig watches at most ${MAX_ROLLBACK_ALARMS} per environment; combine them in a composite alarm), got ${alarms.length}`);
-    for (const problem of validateFlagsDocument(props.flags)) checks.that(false, `invalid flags document: ${problem}`);
+    for (const problem of validateFlagsDocument(props.flags)) checks.that(false, `prop flags is not a valid flags document: ${problem}`);
 
     const strategy = (props.deployment ?? FlagDeployment.exponential()).bind(this.node.path);
 
@@ -137,7 +137,7 @@ export class FeatureFlags extends Construct {
 
     this.validator = new HandlerFunction(this, 'Validator', {
       handler: 'flags-validator',
-      description: 'Validates each new version of the feature flags for AWS AppConfig (cdk-zero-downtime)',
+      description: 'Validates a version of the feature flags before AWS AppConfig deploys it (cdk-zero-downtime)',
       config: {},
       timeout: VALIDATOR_TIMEOUT,
     });

@@ -217,8 +217,8 @@ describe('FeatureFlags', () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    expect(message).toContain('[Service/Flags] invalid flags document: flags.checkout.rules[2].percent: expected a number 0..100 with at most 2 decimals, got 140');
-    expect(message).toContain('[Service/Flags] invalid flags document: flags.theme.default: expected one of the variants "a", got "b"');
+    expect(message).toContain('[Service/Flags] prop flags is not a valid flags document: flags.checkout.rules[2].percent: expected a number 0..100 with at most 2 decimals, got 140');
+    expect(message).toContain('[Service/Flags] prop flags is not a valid flags document: flags.theme.default: expected one of the variants "a", got "b"');
   });
 
   test.each<[string, Partial<FeatureFlagsProps>, RegExp]>([
