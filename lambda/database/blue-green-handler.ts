@@ -13,7 +13,7 @@ import { cloudWatch, rds } from '../shared/clients';
 import { clock } from '../shared/clock';
 import { readConfig } from '../shared/config';
 import { ErrorName } from '../shared/contracts';
-import { awsCall, ZdtError } from '../shared/errors';
+import { awsCall, NamedError, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
 import {
   BlueGreenCleanupResult, BlueGreenCreateResult, BlueGreenDeploymentView, BlueGreenErrorName, BlueGreenErrorNameType,
@@ -21,12 +21,7 @@ import {
 } from './blue-green-contract';
 
 /** An error Step Functions catches and retries by name (see BlueGreenErrorName). */
-export class BlueGreenError extends Error {
-  constructor(name: BlueGreenErrorNameType, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
+export class BlueGreenError extends NamedError<BlueGreenErrorNameType> {}
 
 
 const NOT_FOUND_FAULTS = new Set(['BlueGreenDeploymentNotFoundFault']);

@@ -2,6 +2,8 @@
  * Named errors of the migration engine. Like ZdtError (lambda/shared/errors.ts), `name` is what Step Functions
  * retries and catches on; the engine also throws ZdtError(ErrorName.RETRYABLE) and ZdtError(ErrorName.INVALID_REQUEST).
  */
+import { NamedError } from '../shared/errors';
+
 export const MigrationErrorName = {
   /** The migration definition is malformed or does not match the database (names the operation and field). */
   INVALID: 'ZdtMigrationInvalid',
@@ -18,9 +20,4 @@ export const MigrationErrorName = {
 } as const;
 export type MigrationErrorNameType = (typeof MigrationErrorName)[keyof typeof MigrationErrorName];
 
-export class MigrationError extends Error {
-  constructor(name: MigrationErrorNameType, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
+export class MigrationError extends NamedError<MigrationErrorNameType> {}

@@ -1,15 +1,21 @@
 import { ErrorName, ErrorNameType } from './contracts';
 
 /**
- * An error whose `name` is one of the contract's ErrorName values, so that Step Functions can
- * retry or catch it by name. `details` travel in the message as JSON-free text.
+ * An error whose `name` is one of a contract's error names (`N`), so that Step Functions can retry or catch it by
+ * name: the base of the handlers' named errors.
  */
-export class ZdtError extends Error {
-  constructor(name: ErrorNameType, message: string) {
+export class NamedError<N extends string> extends Error {
+  constructor(name: N, message: string) {
     super(message);
     this.name = name;
   }
 }
+
+/**
+ * An error whose `name` is one of the contract's ErrorName values, so that Step Functions can
+ * retry or catch it by name. `details` travel in the message as JSON-free text.
+ */
+export class ZdtError extends NamedError<ErrorNameType> {}
 
 const RETRYABLE_AWS_ERRORS = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'TooManyRequestsException',
