@@ -103,7 +103,7 @@ export interface WaitingTaskHandle {
 
 /**
  * The Step Functions API through which code answers tokens (SendTaskSuccess / SendTaskFailure): in the rehearsal,
- * FakeStepFunctions (`aws.stepfunctions`). `open` is called once the token is delivered; `onAnswer` must be called once,
+ * FakeStepFunctions (`aws.stepfunctions`). `open` is called when the task starts (before it delivers the token); `onAnswer` must be called once,
  * with the first answer that comes through the API, and never after the handle answered or closed the token.
  */
 export interface TaskTokenBroker {

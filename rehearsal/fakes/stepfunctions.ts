@@ -153,7 +153,8 @@ export class FakeStepFunctions implements TaskTokenBroker {
   // -------------------------------------------------------------------------------------------
 
   /**
-   * A task waits for `task.token` (called by the runner once the token is delivered). `onAnswer` is called once, with
+   * A task waits for `task.token` (called by the runner when the task starts, before it delivers the token, as Step
+   * Functions accepts an answer from then on). `onAnswer` is called once, with
    * the first answer that comes through the API; the handle answers for the runner's TaskTokenHandler or closes the
    * token when the task stops waiting unanswered.
    */
