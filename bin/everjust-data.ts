@@ -1,7 +1,8 @@
 /**
  * The example app's data tier: a stack `EverJust-data` with the EverJust.dev PostgreSQL database (RDS, in the
- * router stack's VPC) and the expand/contract migration of examples/migrations/003_add_users_plan.json, whose
- * contract waits until the application rollout of the blue/green pair has completed.
+ * router stack's VPC), the expand/contract migration of examples/migrations/003_add_users_plan.json, whose
+ * contract waits until the application rollout of the blue/green pair has completed, and the RDS blue/green
+ * upgrade of the database to the next PostgreSQL major version.
  *
  * A release that needs the new column: start the migration (its state machine expands and backfills, then waits
  * at the gate), deploy the idle color and start the rollout; when the rollout completes, its 'Rollout Completed'
@@ -14,6 +15,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlueGreenStacks } from '../lib/stacks/blue-green-stacks';
+import { BlueGreenDatabase } from '../lib/database/blue-green-database';
 import { SchemaMigration } from '../lib/database/schema-migration';
 import { Migration } from '../lambda/database/types';
 
@@ -38,7 +40,12 @@ export interface EverJustData {
   readonly stack: Stack;
   readonly database: rds.DatabaseInstance;
   readonly migration: SchemaMigration;
+  /** The database's next major version, through an RDS blue/green switchover (started by hand, approved by hand). */
+  readonly upgrade: BlueGreenDatabase;
 }
+
+/** The PostgreSQL version the blue/green deployment upgrades the database to. */
+const UPGRADE_ENGINE_VERSION = '18.1';
 
 /**
  * Adds the stack `EverJust-data` to the app: an encrypted, Multi-AZ RDS for PostgreSQL instance in the pair's VPC
@@ -73,7 +80,9 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     instanceIdentifier: INSTANCE_IDENTIFIER,
     cloudwatchLogsExports: ['postgresql'],
     // The engine's connections are TLS ('require' in the migration Lambda); refuse plain-text ones.
-    parameters: { 'rds.force_ssl': '1' },
+    // Logical replication: RDS for PostgreSQL keeps a blue/green deployment's green (a major version upgrade) in sync
+    // with it, so that `upgrade` can run.
+    parameters: { 'rds.force_ssl': '1', 'rds.logical_replication': '1' },
   });
   // The exported PostgreSQL log, with a retention: created before the instance (RDS would otherwise create it
   // without one), instead of `cloudwatchLogsRetention`, whose custom resource needs a wildcard IAM policy.
@@ -93,5 +102,17 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     eventBus: pair.rollout.eventBus,
   });
   migration.completeAfterRollout(pair.rollout);
-  return { stack, database, migration };
+
+  // The move to the next PostgreSQL major version, with no downtime beyond RDS's switchover (about a minute of
+  // refused writes): a DBA starts the execution once no migration is in flight (blue/green replication carries
+  // rows, not DDL) and approves the switchover when the green environment has been checked.
+  const upgrade = new BlueGreenDatabase(stack, 'PostgresUpgrade', {
+    source: database,
+    targetEngineVersion: UPGRADE_ENGINE_VERSION,
+    switchoverTimeout: Duration.minutes(2),
+    maxReplicaLag: Duration.seconds(5),
+    approval: 'manual',
+    eventBus: pair.rollout.eventBus,
+  });
+  return { stack, database, migration, upgrade };
 }

@@ -46,4 +46,22 @@ describe('the EverJust example data stack', () => {
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^UsersPlanMigrationHandlerSecurityGroup'), 'GroupId'] },
     });
   });
+
+  test('moves the database to the next PostgreSQL major version through a manually approved blue/green switchover', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const pair = createEverJust(app);
+    const data = addEverJustData(app, pair);
+    const t = Template.fromStack(data.stack);
+    // Blue/green keeps green in sync by logical replication, which the source's parameters must allow.
+    t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: Match.objectLike({ 'rds.logical_replication': '1', 'rds.force_ssl': '1' }) });
+    expect(data.upgrade.sourceKind).toBe('instance');
+    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'blue-green' } }))[0];
+    const parts = fn.Properties.Environment.Variables.ZDT_CONFIG['Fn::Join'][1] as unknown[];
+    const config = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''));
+    expect(config).toMatchObject({ sourceKind: 'instance', targetEngineVersion: '18.1', switchoverTimeoutSeconds: 120, replicaLag: { metricName: 'ReplicaLag', maxSeconds: 5 } });
+    // Approval: the execution waits on a task token carried by an EventBridge event.
+    const definition = JSON.stringify(Object.values(t.findResources('AWS::StepFunctions::StateMachine')).map((r) => r.Properties.DefinitionString));
+    expect(definition).toContain('events:putEvents.waitForTaskToken');
+    expect(definition).toContain('Database Switchover Awaiting Approval');
+  });
 });
