@@ -9,6 +9,7 @@
  *   zdt promote  --state-machine <arn>
  *   zdt abort    --state-machine <arn> [--reason <text>]
  *   zdt migrate  plan|start|status|complete|rollback --database-url <url> <migration>
+ *   zdt switchover status|approve|abort --state-machine <arn> [--reason <text>] [--by <name>]
  */
 import '../rehearsal/polyfills';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,6 +18,7 @@ import { rehearseCommand } from '../rehearsal/cli';
 import { parseArgs, requireOption, UsageError } from './commands/args';
 import { migrateCommand } from './migrate';
 import * as ops from './commands/rollout-ops';
+import * as switchover from './commands/switchover-ops';
 
 const USAGE = `usage: zdt <command> [options]
 
@@ -27,6 +29,7 @@ const USAGE = `usage: zdt <command> [options]
   promote    continue a rollout paused at a manual step
   abort      roll back the running rollout (at its pause, or at its next judgement)
   migrate    expand/contract PostgreSQL migrations: plan | start | status | complete | rollback
+  switchover an RDS blue/green switchover (BlueGreenDatabase): status | approve | abort
 
 Run "zdt <command> --help" for a command's options.`;
 
@@ -41,6 +44,8 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
         return await migrateCommand(rest);
       case 'status': case 'release': case 'watch': case 'promote': case 'abort':
         return await opsCommand(command, rest, out);
+      case 'switchover':
+        return await switchoverCommand(rest, out);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -54,15 +59,27 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   }
 }
 
+function opsContext(out: (line: string) => void): ops.OpsContext {
+  return { sfn: new SFNClient({}), ddb: new DynamoDBClient({}), out, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+}
+
+async function switchoverCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const args = parseArgs(argv, { values: ['state-machine', 'reason', 'by'] });
+  const [sub, ...extra] = args.positionals;
+  if (!['status', 'approve', 'abort'].includes(sub ?? '') || extra.length > 0) {
+    throw new UsageError(`switchover needs one of status | approve | abort, got ${JSON.stringify(args.positionals.join(' '))}`);
+  }
+  const stateMachine = requireOption(args, 'state-machine', 'state machine ARN of the BlueGreenDatabase');
+  const ctx = opsContext(out);
+  if (sub === 'status') return switchover.switchoverStatus(ctx, stateMachine);
+  if (sub === 'approve') return switchover.approveSwitchover(ctx, stateMachine, (args.options.by as string | undefined) ?? process.env.USER ?? 'zdt');
+  return switchover.abortSwitchover(ctx, stateMachine, (args.options.reason as string | undefined) ?? 'aborted with zdt switchover abort');
+}
+
 async function opsCommand(command: string, argv: string[], out: (line: string) => void): Promise<number> {
   const args = parseArgs(argv, { values: ['state-machine', 'target', 'reason', 'execution', 'interval'], flags: ['watch'] });
   const stateMachine = requireOption(args, 'state-machine', 'state machine ARN');
-  const ctx: ops.OpsContext = {
-    sfn: new SFNClient({}),
-    ddb: new DynamoDBClient({}),
-    out,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  const ctx = opsContext(out);
   const intervalMs = args.options.interval ? Number(args.options.interval) * 1000 : undefined;
   if (intervalMs !== undefined && !(intervalMs > 0)) throw new UsageError(`--interval must be a number of seconds above 0, got "${args.options.interval}"`);
   switch (command) {
