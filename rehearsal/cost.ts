@@ -18,7 +18,7 @@
  * 200 ms: an SDK call or two to an AWS API in the same region, plus the first-invocation cold start amortized over
  * a rollout).
  */
-import type { HandlerFunctionInfo, LambdaArchitecture } from './handlers';
+import type { LambdaArchitecture, LambdaFunctionSize } from './handlers';
 
 export const STEP_FUNCTIONS_STANDARD_USD_PER_TRANSITION = 0.025 / 1000;
 export const LAMBDA_USD_PER_REQUEST = 0.2 / 1_000_000;
@@ -73,11 +73,11 @@ export function estimateCost(input: CostInput): CostEstimate {
  * runner's taskInvocations.byFunction, or rule invocations counted by name). A name that is none of the functions
  * is an error naming `where` (the stack), since it could not be priced.
  */
-export function lambdaUsageOf(functions: readonly HandlerFunctionInfo[], invocationsByName: Readonly<Record<string, number>>, where: string): LambdaUsage[] {
+export function lambdaUsageOf(functions: readonly LambdaFunctionSize[], invocationsByName: Readonly<Record<string, number>>, where: string): LambdaUsage[] {
   return Object.entries(invocationsByName).map(([functionName, invocations]) => {
     const fn = functions.find((f) => f.functionName === functionName);
     if (!fn) {
-      throw new Error(`estimateCost: expected Lambda function "${functionName}" (invoked ${invocations} times) to be a handler function of ${where}, found none of that name (functions: ${functions.map((f) => f.functionName).join(', ') || 'none'})`);
+      throw new Error(`estimateCost: expected Lambda function "${functionName}" (invoked ${invocations} times) to be a Lambda function of ${where}, found none of that name (functions: ${functions.map((f) => f.functionName).join(', ') || 'none'})`);
     }
     return { functionName, invocations, memoryMb: fn.memorySize, architecture: fn.architecture };
   });

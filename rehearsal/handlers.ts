@@ -75,6 +75,29 @@ export interface BindHandlersOptions extends TemplateResolverOptions {
   readonly environment?: Readonly<Record<string, string>>;
 }
 
+/** What prices a Lambda function's invocations: its name, memory and architecture. */
+export type LambdaFunctionSize = Pick<HandlerFunctionInfo, 'logicalId' | 'functionName' | 'memorySize' | 'architecture'>;
+
+/** Every AWS::Lambda::Function of the template, the library's or not (a traffic hook...), with what prices it. */
+export function lambdaFunctionsOf(template: CfnTemplate, options: TemplateResolverOptions = {}): LambdaFunctionSize[] {
+  const resolver = new TemplateResolver(template, options);
+  return resolver.resourcesOfType(LAMBDA_FUNCTION_TYPE).map(({ logicalId, resource }) => {
+    const property = (name: string): unknown => {
+      try {
+        return resolver.resolve(resource.Properties?.[name]);
+      } catch (err) {
+        throw new Error(`lambdaFunctionsOf: could not resolve ${name} of Lambda function ${logicalId}: ${(err as Error).message}`);
+      }
+    };
+    return {
+      logicalId,
+      functionName: String(resolver.ref(logicalId)),
+      memorySize: memorySizeOf(property('MemorySize'), logicalId),
+      architecture: architectureOf(property('Architectures'), logicalId),
+    };
+  });
+}
+
 /** Every AWS::Lambda::Function of the template whose Metadata names one of the library's handlers. */
 export function handlerFunctionsOf(template: CfnTemplate, options: TemplateResolverOptions = {}): HandlerFunctionInfo[] {
   const resolver = new TemplateResolver(template, options);
@@ -234,4 +257,22 @@ export function findHandlerModule(name: string, root: string): string | undefine
   const found = existsSync(root) ? walk(root) : undefined;
   if (found) handlerPaths.set(cacheKey, found);
   return found;
+}
+
+/**
+ * Binds functions that are not the library's (a rollout's traffic hooks, say) to in-process implementations, by the
+ * logical id of their AWS::Lambda::Function in `template`, keyed by physical name as bindHandlers does. A logical id
+ * that is not a Lambda function of the template is an error naming it and the functions there are.
+ */
+export function bindFunctions(template: CfnTemplate, functions: Readonly<Record<string, LambdaFunctionHandler>>, options: TemplateResolverOptions = {}): Map<string, LambdaFunctionHandler> {
+  const resolver = new TemplateResolver(template, options);
+  const known = resolver.resourcesOfType(LAMBDA_FUNCTION_TYPE).map((r) => r.logicalId);
+  const bound = new Map<string, LambdaFunctionHandler>();
+  for (const [logicalId, handler] of Object.entries(functions)) {
+    if (!known.includes(logicalId)) {
+      throw new Error(`bindFunctions: expected "${logicalId}" to be the logical id of a Lambda function of the template, found none of that id (functions: ${known.join(', ') || 'none'})`);
+    }
+    bound.set(String(resolver.ref(logicalId)), handler);
+  }
+  return bound;
 }

@@ -17,7 +17,7 @@ import type { RolloutInput } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { RehearsalResult, TimelineEntry } from './result';
 import { OperatorAction, Scenario, ScenarioFault, scenarioNamed } from './scenarios';
-import { Simulation, SimulationWorld } from './simulation';
+import { Simulation, SimulationOptions, SimulationWorld } from './simulation';
 import type { RehearsalTarget } from './simulation-target';
 
 export type { RehearsalTarget } from './simulation-target';
@@ -46,6 +46,8 @@ export interface RehearseOptions {
   readonly seriesStepSeconds?: number;
   /** Handler log level (ZDT_LOG_LEVEL). @default 'silent' */
   readonly logLevel?: string;
+  /** Your own Lambda functions the rollout invokes (traffic hooks), by logical id: see SimulationOptions.functions. */
+  readonly functions?: SimulationOptions['functions'];
   /**
    * Called once the rollout has ended, before the world is torn down: the fake ALB, table, CloudWatch, recorders and
    * every execution can be inspected (tests assert on them).
@@ -69,6 +71,7 @@ export async function rehearse(target: RehearsalTarget, options: RehearseOptions
     onTimeline: options.onTimeline,
     seriesStepSeconds: options.seriesStepSeconds,
     logLevel: options.logLevel,
+    functions: options.functions,
   });
   try {
     const run = await simulation.run();

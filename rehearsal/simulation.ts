@@ -14,7 +14,7 @@ import { estimateCost, lambdaUsageOf } from './cost';
 import { Deployer, DeployedLiveRoute, StackTemplate } from './deployer';
 import { dynamoDbIntegrations, prefixErrors } from './dynamodb-integration';
 import { AwsFakes, forwardWeightsOf, PutEventsParams } from './fakes';
-import { bindHandlers, handlerFunctionsOf, HandlerFunctionInfo } from './handlers';
+import { bindFunctions, bindHandlers, handlerFunctionsOf, HandlerFunctionInfo, lambdaFunctionsOf } from './handlers';
 import type { RehearsalOutcome, RehearsalResult, RehearsalSummary, TimelineEntry } from './result';
 import { IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, TaskTokenDecision, TaskTokenHandler, TimelineEvent } from './runner';
 import type { OperatorAction, Role, Scenario } from './scenarios';
@@ -69,6 +69,12 @@ export interface SimulationOptions {
   readonly onTimeline?: (entry: TimelineEntry) => void;
   /** Handler logs on stdout (ZDT_LOG_LEVEL). @default 'silent' */
   readonly logLevel?: string;
+  /**
+   * Your own Lambda functions the rollout invokes (traffic hooks), by the logical id of their
+   * AWS::Lambda::Function in the rollout's stack, as in-process implementations. The library's handlers are bound
+   * from the template already. @default - none
+   */
+  readonly functions?: Readonly<Record<string, LambdaFunctionHandler>>;
 }
 
 /** What scenario hooks and tests can reach in a running world. */
@@ -220,7 +226,10 @@ export class Simulation implements SimulationWorld {
     this.aws.cloudwatch.evaluateAlarms();
     this.seen = { alarmChanges: this.aws.cloudwatch.stateChanges().length, events: this.aws.events.events().length, calls: this.aws.calls.length };
     this.lastWeights = JSON.stringify(this.model.weightsAt(this.originMs));
-    this.lambdas = bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: process.env.ZDT_LOG_LEVEL ?? 'silent' } });
+    this.lambdas = new Map([
+      ...bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: process.env.ZDT_LOG_LEVEL ?? 'silent' } }),
+      ...bindFunctions(template, this.options.functions ?? {}, resolverOptions),
+    ]);
     this.setUpEventBridge();
     for (const [i, fault] of (this.scenario.faults ?? []).entries()) {
       if (!fault.whenState) this.armFault(i);
@@ -319,7 +328,7 @@ export class Simulation implements SimulationWorld {
     const stateTransitions = run.stateTransitions;
     const lambdaInvocations = Object.values(run.taskInvocations.byFunction).reduce((a, b) => a + b, 0) + invocations.length;
     // Each function billed at its own memory and architecture: the state machine's tasks (its stack), the rules' targets (theirs).
-    const functionsOf = (stackName: string) => handlerFunctionsOf(this.deployer.template(stackName), this.deployer.resolverOptions(stackName));
+    const functionsOf = (stackName: string) => lambdaFunctionsOf(this.deployer.template(stackName), this.deployer.resolverOptions(stackName));
     const ruleInvocationsOf = (stackName: string) => invocations.filter((i) => i.stackName === stackName)
       .reduce<Record<string, number>>((counts, i) => ({ ...counts, [i.functionName]: (counts[i.functionName] ?? 0) + 1 }), {});
     const lambdaUsage = [

@@ -75,6 +75,29 @@ export const RolloutEvent = {
 export type RolloutEventType = (typeof RolloutEvent)[keyof typeof RolloutEvent];
 
 /**
+ * What a traffic hook receives (ProgressiveRollout `preTrafficHooks`, before any production traffic moves, and
+ * `postTrafficHooks`, once the new color has 100%, before the final record): the user's own smoke tests or
+ * validation gates, as Lambda functions.
+ */
+export interface TrafficHookEvent {
+  readonly hook: 'preTraffic' | 'postTraffic';
+  readonly service: string;
+  /** ARN of the rollout execution. */
+  readonly execution: string;
+  readonly targetColor: Color;
+  readonly stableColor: Color;
+  /** Requests with this header reach the target color only (BlueGreenRouting's test route); absent without one. */
+  readonly testRoute?: { readonly header: string; readonly value: Color };
+}
+
+/** What a traffic hook returns: 'Succeeded' lets the rollout go on; anything else, an error or a timeout rolls it back. */
+export interface TrafficHookResult {
+  readonly status: 'Succeeded' | 'Failed';
+  /** Why, for the rollback's cause. */
+  readonly reason?: string;
+}
+
+/**
  * Error names the handlers throw (Error.name). Step Functions sees them as the error of the
  * task, so the state machine retries and catches by these names.
  */

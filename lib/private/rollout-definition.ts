@@ -34,7 +34,18 @@ export interface RolloutDefinitionProps {
   readonly eventBus?: events.IEventBus;
   readonly pauseTimeout: Duration;
   readonly minHealthyTargetsPercent: number;
+  /** Run in order before any traffic moves, after the Started event. */
+  readonly preTrafficHooks: readonly lambda.IFunction[];
+  /** Run in order once the last step has given the new color its share, before the live color is recorded. */
+  readonly postTrafficHooks: readonly lambda.IFunction[];
+  /** Longest run of one hook. */
+  readonly hookTimeout: Duration;
+  /** BlueGreenRouting's test-route header, handed to the hooks. */
+  readonly testRouteHeader?: string;
 }
+
+/** Lambda's own faults retried for a hook; the hook's errors are its verdict and are not retried. */
+const HOOK_RETRY = { errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 };
 
 /**
  * The rollout state machine (DESIGN.md): preflight (lock, live weights, colors, target health, alarms exist)
@@ -185,6 +196,56 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     'reason.$': "States.Format('{} consecutive judge errors, last: {}', $.judge.errors, $.error.Cause)",
   });
   const onAbort = trigger('Aborted', 'aborted', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
+
+  /**
+   * The hooks of a phase in order: each invoked with a TrafficHookEvent; an error, a timeout or a result whose status
+   * is not 'Succeeded' rolls the rollout back (before any traffic moved, the rollback only verifies 100% stable).
+   * Returns the first state and a function to chain what follows the last hook.
+   */
+  const hookChain = (phase: 'preTraffic' | 'postTraffic', label: string, fns: readonly lambda.IFunction[]) => {
+    // No hooks, no states: a trigger nothing reaches would make the definition invalid.
+    if (fns.length === 0) return { then: (next: sfn.IChainable): sfn.IChainable => next };
+    const failed = trigger(`${label} Hook Failed`, 'hook-failed', {
+      'error.$': '$.error.Error',
+      'reason.$': `States.Format('${label.toLowerCase()} hook failed: {}', $.error.Cause)`,
+    });
+    const refused = trigger(`${label} Hook Refused`, 'hook-failed', {
+      'reason.$': `States.Format('${label.toLowerCase()} hook did not succeed: {}', States.JsonToString($.hook))`,
+    });
+    const states = fns.map((fn, i) => {
+      const task = new tasks.LambdaInvoke(scope, `${label} Hook ${i + 1}`, {
+        lambdaFunction: fn,
+        payload: sfn.TaskInput.fromObject({
+          'hook': phase,
+          'service': plan.service,
+          'execution.$': '$.execution',
+          'targetColor.$': '$.colors.target',
+          'stableColor.$': '$.colors.stable',
+          ...(props.testRouteHeader ? { testRoute: { 'header': props.testRouteHeader, 'value.$': '$.colors.target' } } : {}),
+        }),
+        payloadResponseOnly: true,
+        resultPath: '$.hook',
+        taskTimeout: sfn.Timeout.duration(props.hookTimeout),
+        retryOnServiceExceptions: false,
+      });
+      task.addRetry({ ...HOOK_RETRY, jitterStrategy: sfn.JitterType.FULL });
+      task.addCatch(failed, { resultPath: '$.error' });
+      const ok = new sfn.Pass(scope, `${label} Hook ${i + 1} Passed`);
+      task.next(new sfn.Choice(scope, `${label} Hook ${i + 1} Succeeded?`)
+        .when(sfn.Condition.and(sfn.Condition.isPresent('$.hook.status'), sfn.Condition.stringEquals('$.hook.status', 'Succeeded')), ok)
+        .otherwise(refused));
+      return { task, ok };
+    });
+    return {
+      then(next: sfn.IChainable): sfn.IChainable {
+        if (states.length === 0) return next;
+        states.forEach((s, i) => s.ok.next(i + 1 < states.length ? states[i + 1].task : next));
+        return states[0].task;
+      },
+    };
+  };
+  const preTraffic = hookChain('preTraffic', 'Pre-Traffic', props.preTrafficHooks);
+  const postTraffic = hookChain('postTraffic', 'Post-Traffic', props.postTrafficHooks);
 
   // -- refusal (preflight): traffic untouched; the lock released when this execution holds it ----------------
   const refused = new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
@@ -354,11 +415,12 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   recordLive.addCatch(completed.start, { resultPath: '$.lockError' });
   const moreSteps = new sfn.Choice(scope, 'More Steps?')
     .when(sfn.Condition.numberLessThanJsonPath('$.cursor.index', '$.plan.stepCount'), loadStep)
-    .otherwise(recordLive);
+    .otherwise(postTraffic.then(recordLive));
 
   // A failed abort check must not stop the rollout: it is judged as usual.
   checkAbort.addCatch(judge, { resultPath: '$.controlError' });
-  started.end.next(firstStep).next(loadStep).next(stepTargets).next(shift).next(startBake).next(bakeWait).next(checkAbort)
+  started.end.next(preTraffic.then(firstStep));
+  firstStep.next(loadStep).next(stepTargets).next(shift).next(startBake).next(bakeWait).next(checkAbort)
     .next(abortChoice.otherwise(judge).afterwards());
   judge.next(resetErrors).next(judged).next(verdict);
   stepDone.end.next(advance).next(moreSteps);

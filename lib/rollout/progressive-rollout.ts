@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -15,7 +16,7 @@ import {
 } from '../../lambda/shared/contracts';
 import { HandlerFunction } from '../private/handler-function';
 import { standardStateMachine } from '../private/standard-state-machine';
-import { acknowledge, iam5FunctionVersions } from '../private/nag';
+import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { buildRolloutDefinition } from '../private/rollout-definition';
 import { PropChecks, propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
@@ -75,6 +76,22 @@ export interface ProgressiveRolloutProps {
    * More can be added later with `addAlarm()`.
    * @default - none
    */
+  /**
+   * Your validation gates before any production traffic moves (after the Started event): Lambda functions run in
+   * order, each with a TrafficHookEvent (the colors, and the test-route header that reaches the new color only),
+   * returning a TrafficHookResult. An error, a timeout (`hookTimeout`) or a status other than 'Succeeded' rolls the
+   * rollout back with that reason; Lambda's own throttling and service errors are retried.
+   * @default - none
+   */
+  readonly preTrafficHooks?: lambda.IFunction[];
+  /**
+   * The same, once the last step has given the new color its share and before its live color is recorded: a
+   * failure rolls traffic back to the stable color.
+   * @default - none
+   */
+  readonly postTrafficHooks?: lambda.IFunction[];
+  /** Longest run of one traffic hook (1 second to 15 minutes, Lambda's limit). @default Duration.minutes(5) */
+  readonly hookTimeout?: Duration;
   readonly alarms?: cloudwatch.IAlarm[];
   /**
    * Metric analysis of the new color against the stable color at every judgement; `false` turns it off
@@ -136,6 +153,7 @@ const DEFAULTS = {
   maxConsecutiveJudgeErrors: 5,
   pauseTimeout: Duration.hours(24),
   minHealthyTargetsPercent: 100,
+  hookTimeout: Duration.minutes(5),
   onInconclusive: 'ROLLBACK' as InconclusiveAction,
   analysis: { minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, maxLatencyP99: Duration.seconds(2), latencyBaselineFactor: 1.5 },
 };
@@ -192,6 +210,7 @@ export class ProgressiveRollout extends Construct {
     new PropChecks(this)
       .duration('judgeInterval', props.judgeInterval, Duration.minutes(1), Duration.minutes(60), Duration.minutes(1))
       .duration('pauseTimeout', props.pauseTimeout, Duration.minutes(1), Duration.days(7))
+      .duration('hookTimeout', props.hookTimeout, Duration.seconds(1), Duration.minutes(15))
       .number('maxConsecutiveJudgeErrors', props.maxConsecutiveJudgeErrors, 1, 100)
       .number('minHealthyTargetsPercent', props.minHealthyTargetsPercent, 1, 100)
       .pattern('serviceName', props.serviceName, SERVICE_NAME, '1-64 letters, digits, ".", "_" or "-"')
@@ -314,6 +333,10 @@ export class ProgressiveRollout extends Construct {
       eventBus: this.eventBus,
       pauseTimeout,
       minHealthyTargetsPercent: props.minHealthyTargetsPercent ?? DEFAULTS.minHealthyTargetsPercent,
+      preTrafficHooks: props.preTrafficHooks ?? [],
+      postTrafficHooks: props.postTrafficHooks ?? [],
+      hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
+      testRouteHeader: props.routing.testRouteHeader,
     });
     this.stateMachine = standardStateMachine(this, {
       definition,
@@ -353,6 +376,10 @@ export class ProgressiveRollout extends Construct {
     }));
     for (const fn of [this.routerFunction, this.judgeFunction, this.lockFunction]) {
       acknowledge(this.stateMachine, iam5FunctionVersions(fn), 'Step Functions invokes the handler function and its versions');
+    }
+    for (const fn of [...props.preTrafficHooks ?? [], ...props.postTrafficHooks ?? []]) {
+      const id = fn.node.defaultChild instanceof lambda.CfnFunction ? iam5FunctionVersions(fn) : iam5Resource(this, `${fn.functionArn}:*`);
+      acknowledge(this.stateMachine, id, 'Step Functions invokes the traffic hook function and its versions');
     }
   }
 

@@ -112,6 +112,11 @@ export interface IBlueGreenRouting {
   /** The configuration the router Lambda needs. */
   routerConfig(): RouterConfig;
   /**
+   * Header of the test route: a request with `<header>: <color>` reaches that color only (traffic hooks use it).
+   * @default - no test route
+   */
+  readonly testRouteHeader?: string;
+  /**
    * Permissions to read and move the production weights, and to manage the segment route: scoped to this
    * listener and its rules.
    */

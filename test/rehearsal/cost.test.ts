@@ -89,7 +89,7 @@ describe('estimateCost', () => {
 
   test('refuses to price invocations of a function the template does not have', () => {
     expect(() => lambdaUsageOf(handlerFunctionsOf(template), { Ghost: 1 }, 'stack Test'))
-      .toThrow('estimateCost: expected Lambda function "Ghost" (invoked 1 times) to be a handler function of stack Test, found none of that name (functions: Router, Judge, Lock)');
+      .toThrow('estimateCost: expected Lambda function "Ghost" (invoked 1 times) to be a Lambda function of stack Test, found none of that name (functions: Router, Judge, Lock)');
   });
 });
 
