@@ -393,6 +393,8 @@ export interface RolloutPlan {
   /** Consecutive judge errors that trip the circuit breaker. */
   readonly maxJudgeErrors: number;
   readonly lockTtlSeconds: number;
+  /** The longest the traffic hooks can run in all (count × hookTimeout), counted in lockTtlSeconds. Absent: none. */
+  readonly hookSeconds?: number;
 }
 
 /** Input a caller may give StartExecution (all optional). */

@@ -204,13 +204,18 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
    */
   const hookChain = (phase: 'preTraffic' | 'postTraffic', label: string, fns: readonly lambda.IFunction[]) => {
     // No hooks, no states: a trigger nothing reaches would make the definition invalid.
-    if (fns.length === 0) return { then: (next: sfn.IChainable): sfn.IChainable => next };
+    if (fns.length === 0) return { hooks: 0, then: (next: sfn.IChainable): sfn.IChainable => next };
+    // A timeout's Cause can be empty: the error's name goes into the reason too.
     const failed = trigger(`${label} Hook Failed`, 'hook-failed', {
       'error.$': '$.error.Error',
-      'reason.$': `States.Format('${label.toLowerCase()} hook failed: {}', $.error.Cause)`,
+      'reason.$': `States.Format('${label.toLowerCase()} hook failed ({}): {}', $.error.Error, $.error.Cause)`,
+    });
+    // The hook's own reason when it gave one (TrafficHookResult.reason), else what it returned.
+    const refusedWithReason = trigger(`${label} Hook Refused With Reason`, 'hook-failed', {
+      'reason.$': `States.Format('${label.toLowerCase()} hook did not succeed: {}', $.hook.reason)`,
     });
     const refused = trigger(`${label} Hook Refused`, 'hook-failed', {
-      'reason.$': `States.Format('${label.toLowerCase()} hook did not succeed: {}', States.JsonToString($.hook))`,
+      'reason.$': `States.Format('${label.toLowerCase()} hook did not succeed, it returned {} (expected {"status":"Succeeded"})', States.JsonToString($.hook))`,
     });
     const states = fns.map((fn, i) => {
       const task = new tasks.LambdaInvoke(scope, `${label} Hook ${i + 1}`, {
@@ -233,12 +238,13 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
       const ok = new sfn.Pass(scope, `${label} Hook ${i + 1} Passed`);
       task.next(new sfn.Choice(scope, `${label} Hook ${i + 1} Succeeded?`)
         .when(sfn.Condition.and(sfn.Condition.isPresent('$.hook.status'), sfn.Condition.stringEquals('$.hook.status', 'Succeeded')), ok)
+        .when(sfn.Condition.and(sfn.Condition.isPresent('$.hook.reason'), sfn.Condition.isString('$.hook.reason')), refusedWithReason)
         .otherwise(refused));
       return { task, ok };
     });
     return {
+      hooks: states.length,
       then(next: sfn.IChainable): sfn.IChainable {
-        if (states.length === 0) return next;
         states.forEach((s, i) => s.ok.next(i + 1 < states.length ? states[i + 1].task : next));
         return states[0].task;
       },
@@ -342,6 +348,29 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
       sfn.Condition.isPresent('$.control.item.abortRequested.S'),
       sfn.Condition.stringEqualsJsonPath('$.control.item.abortRequested.S', '$.execution'),
     ), abortRequested);
+  /**
+   * After a phase's hooks (which may run for minutes): an abort requested meanwhile rolls back here, before the first
+   * shift or before the live color is recorded, instead of at the next judgement (or never, after the last step).
+   */
+  const abortGate = (label: string, next: sfn.IChainable): sfn.IChainable => {
+    const read = new tasks.DynamoGetItem(scope, `Check Abort After ${label} Hooks`, {
+      table: props.stateTable,
+      key,
+      consistentRead: true,
+      projectionExpression: [new tasks.DynamoProjectionExpression().withAttribute(StateTable.ABORT_REQUESTED),
+        new tasks.DynamoProjectionExpression().withAttribute(StateTable.ABORT_REASON)],
+      resultSelector: { 'item.$': '$.Item' },
+      resultPath: '$.control',
+    });
+    read.addRetry({ errors: ['States.ALL'], ...READ_RETRY });
+    read.addCatch(next, { resultPath: '$.controlError' });
+    return read.next(new sfn.Choice(scope, `Abort Requested After ${label} Hooks?`)
+      .when(sfn.Condition.and(
+        sfn.Condition.isPresent('$.control.item.abortRequested.S'),
+        sfn.Condition.stringEqualsJsonPath('$.control.item.abortRequested.S', '$.execution'),
+      ), abortRequested)
+      .otherwise(next));
+  };
   const judge = invoke('Judge', props.judgeFunction, {
     'action': 'judge',
     'targetColor.$': '$.colors.target',
@@ -415,11 +444,11 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   recordLive.addCatch(completed.start, { resultPath: '$.lockError' });
   const moreSteps = new sfn.Choice(scope, 'More Steps?')
     .when(sfn.Condition.numberLessThanJsonPath('$.cursor.index', '$.plan.stepCount'), loadStep)
-    .otherwise(postTraffic.then(recordLive));
+    .otherwise(postTraffic.hooks > 0 ? postTraffic.then(abortGate('Post-Traffic', recordLive)) : recordLive);
 
   // A failed abort check must not stop the rollout: it is judged as usual.
   checkAbort.addCatch(judge, { resultPath: '$.controlError' });
-  started.end.next(preTraffic.then(firstStep));
+  started.end.next(preTraffic.hooks > 0 ? preTraffic.then(abortGate('Pre-Traffic', firstStep)) : firstStep);
   firstStep.next(loadStep).next(stepTargets).next(shift).next(startBake).next(bakeWait).next(checkAbort)
     .next(abortChoice.otherwise(judge).afterwards());
   judge.next(resetErrors).next(judged).next(verdict);

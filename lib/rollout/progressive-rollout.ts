@@ -76,6 +76,7 @@ export interface ProgressiveRolloutProps {
    * More can be added later with `addAlarm()`.
    * @default - none
    */
+  readonly alarms?: cloudwatch.IAlarm[];
   /**
    * Your validation gates before any production traffic moves (after the Started event): Lambda functions run in
    * order, each with a TrafficHookEvent (the colors, and the test-route header that reaches the new color only),
@@ -90,9 +91,12 @@ export interface ProgressiveRolloutProps {
    * @default - none
    */
   readonly postTrafficHooks?: lambda.IFunction[];
-  /** Longest run of one traffic hook (1 second to 15 minutes, Lambda's limit). @default Duration.minutes(5) */
+  /**
+   * Longest run of one traffic hook (1 second to 15 minutes, Lambda's limit), counted in the lock's lifetime. It does
+   * not raise the function's own timeout (3 seconds by default in CDK): set that on the function.
+   * @default Duration.minutes(5)
+   */
   readonly hookTimeout?: Duration;
-  readonly alarms?: cloudwatch.IAlarm[];
   /**
    * Metric analysis of the new color against the stable color at every judgement; `false` turns it off
    * (alarms only).
@@ -234,6 +238,7 @@ export class ProgressiveRollout extends Construct {
       onInconclusive,
       maxJudgeErrors,
       pauseTimeoutSeconds: pauseTimeout.toSeconds(),
+      hookSeconds: ((props.preTrafficHooks ?? []).length + (props.postTrafficHooks ?? []).length) * (props.hookTimeout ?? DEFAULTS.hookTimeout).toSeconds(),
     });
     const lockTtl = Duration.seconds(this.plan.lockTtlSeconds);
 

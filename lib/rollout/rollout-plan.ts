@@ -13,12 +13,14 @@ export interface RolloutPlanOptions {
   readonly maxJudgeErrors: number;
   /** How long a manual pause waits for promote or abort. */
   readonly pauseTimeoutSeconds: number;
+  /** The longest the traffic hooks can run in all (their count × hookTimeout). @default 0 */
+  readonly hookSeconds?: number;
 }
 
 /**
  * The plan the rollout state machine carries, from a bound strategy. The lock's time to live (which is also the
  * execution's timeout, so an execution never outlives its lock) covers the planned bakes and judgements with
- * slack, plus every pause the plan can make.
+ * slack, plus every pause the plan can make and every traffic hook's timeout.
  */
 export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPlanOptions): RolloutPlan {
   const { steps } = strategy;
@@ -32,6 +34,7 @@ export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPla
     judgeIntervalSeconds: options.judgeIntervalSeconds,
     onInconclusive: options.onInconclusive,
     maxJudgeErrors: options.maxJudgeErrors,
-    lockTtlSeconds: Math.ceil(plannedSeconds * LOCK_TTL_FACTOR) + pauses * options.pauseTimeoutSeconds + LOCK_SLACK_SECONDS,
+    ...(options.hookSeconds ? { hookSeconds: options.hookSeconds } : {}),
+    lockTtlSeconds: Math.ceil(plannedSeconds * LOCK_TTL_FACTOR) + pauses * options.pauseTimeoutSeconds + (options.hookSeconds ?? 0) + LOCK_SLACK_SECONDS,
   };
 }

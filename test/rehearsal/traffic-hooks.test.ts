@@ -4,6 +4,7 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { clock } from '../../lambda/shared/clock';
 import { TrafficHookEvent, TrafficHookResult } from '../../lambda/shared/contracts';
 import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
 import { rehearse } from '../../rehearsal/rehearse';
@@ -50,7 +51,7 @@ describe('traffic hooks in a rollout', () => {
     });
 
     expect(result.summary.outcome).toBe('ROLLED_BACK');
-    expect(result.summary.cause).toMatch(/hook-failed.*pre-traffic hook failed: .*GET \/health on green answered 503/);
+    expect(result.summary.cause).toMatch(/hook-failed.*pre-traffic hook failed \(SmokeTestFailed\): .*GET \/health on green answered 503/);
     expect(result.summary.failedRequests).toBe(0);
     expect(result.summary.finalWeights).toEqual({ blue: 100, green: 0 });
     // No step ever shifted: green never had a share.
@@ -72,5 +73,30 @@ describe('traffic hooks in a rollout', () => {
     expect(result.summary.cause).toMatch(/post-traffic hook did not succeed: .*3 of 20 orders not confirmed/);
     expect(result.summary.finalWeights).toEqual({ blue: 100, green: 0 });
     expect(result.series.some((p) => p.weights.green === 100)).toBe(true);
+  });
+
+  test('a hook that returns nothing has not succeeded: the rollout rolls back, saying what it returned', async () => {
+    const { stack, pre, post } = stackWithHooks();
+    const result = await rehearse(stack, { functions: { [pre]: () => undefined, [post]: () => ({ status: 'Succeeded' }) } });
+
+    expect(result.summary.outcome).toBe('ROLLED_BACK');
+    expect(result.summary.cause).toMatch(/pre-traffic hook did not succeed, it returned null \(expected \{"status":"Succeeded"\}\)/);
+    expect(result.summary.finalWeights).toEqual({ blue: 100, green: 0 });
+  });
+
+  test('an abort requested while a pre-traffic hook runs rolls back when the hooks end, before the first shift', async () => {
+    const { stack, pre, post } = stackWithHooks();
+    const result = await rehearse(stack, {
+      functions: {
+        // The smoke test takes two virtual minutes; the operator aborts one minute in.
+        [pre]: async () => { await clock().sleep(120_000); return { status: 'Succeeded' }; },
+        [post]: () => ({ status: 'Succeeded' }),
+      },
+      operator: [{ kind: 'abort', atSeconds: 60, reason: 'wrong build' }],
+    });
+
+    expect(result.summary.outcome).toBe('ROLLED_BACK');
+    expect(result.summary.cause).toMatch(/aborted.*wrong build/);
+    expect(result.series.every((p) => p.weights.green === 0)).toBe(true);
   });
 });
