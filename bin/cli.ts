@@ -69,6 +69,8 @@ async function switchoverCommand(argv: string[], out: (line: string) => void): P
   if (!['status', 'approve', 'abort'].includes(sub ?? '') || extra.length > 0) {
     throw new UsageError(`switchover needs one of status | approve | abort, got ${JSON.stringify(args.positionals.join(' '))}`);
   }
+  if (args.options.reason !== undefined && sub !== 'abort') throw new UsageError(`--reason goes with abort, not with ${sub}`);
+  if (args.options.by !== undefined && sub !== 'approve') throw new UsageError(`--by goes with approve, not with ${sub}`);
   const stateMachine = requireOption(args, 'state-machine', 'state machine ARN of the BlueGreenDatabase');
   const ctx = opsContext(out);
   if (sub === 'status') return switchover.switchoverStatus(ctx, stateMachine);

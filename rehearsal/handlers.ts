@@ -78,10 +78,15 @@ export interface BindHandlersOptions extends TemplateResolverOptions {
 /** What prices a Lambda function's invocations: its name, memory and architecture. */
 export type LambdaFunctionSize = Pick<HandlerFunctionInfo, 'logicalId' | 'functionName' | 'memorySize' | 'architecture'>;
 
-/** Every AWS::Lambda::Function of the template, the library's or not (a traffic hook...), with what prices it. */
-export function lambdaFunctionsOf(template: CfnTemplate, options: TemplateResolverOptions = {}): LambdaFunctionSize[] {
+/**
+ * The AWS::Lambda::Functions of the template, the library's or not (a traffic hook...), with what prices them;
+ * `only` keeps those of the given physical names (the invoked ones), so that a function nobody called is never
+ * resolved.
+ */
+export function lambdaFunctionsOf(template: CfnTemplate, options: TemplateResolverOptions = {}, only?: ReadonlySet<string>): LambdaFunctionSize[] {
   const resolver = new TemplateResolver(template, options);
-  return resolver.resourcesOfType(LAMBDA_FUNCTION_TYPE).map(({ logicalId, resource }) => {
+  const named = resolver.resourcesOfType(LAMBDA_FUNCTION_TYPE).map((r) => ({ ...r, functionName: String(resolver.ref(r.logicalId)) }));
+  return named.filter((r) => !only || only.has(r.functionName)).map(({ logicalId, resource, functionName }) => {
     const property = (name: string): unknown => {
       try {
         return resolver.resolve(resource.Properties?.[name]);
@@ -91,7 +96,7 @@ export function lambdaFunctionsOf(template: CfnTemplate, options: TemplateResolv
     };
     return {
       logicalId,
-      functionName: String(resolver.ref(logicalId)),
+      functionName,
       memorySize: memorySizeOf(property('MemorySize'), logicalId),
       architecture: architectureOf(property('Architectures'), logicalId),
     };

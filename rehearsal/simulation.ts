@@ -328,12 +328,14 @@ export class Simulation implements SimulationWorld {
     const stateTransitions = run.stateTransitions;
     const lambdaInvocations = Object.values(run.taskInvocations.byFunction).reduce((a, b) => a + b, 0) + invocations.length;
     // Each function billed at its own memory and architecture: the state machine's tasks (its stack), the rules' targets (theirs).
-    const functionsOf = (stackName: string) => lambdaFunctionsOf(this.deployer.template(stackName), this.deployer.resolverOptions(stackName));
+    // Only the invoked functions are sized: one nobody called is never resolved.
+    const usageOf = (stackName: string, counts: Readonly<Record<string, number>>) => lambdaUsageOf(
+      lambdaFunctionsOf(this.deployer.template(stackName), this.deployer.resolverOptions(stackName), new Set(Object.keys(counts))), counts, `stack ${stackName}`);
     const ruleInvocationsOf = (stackName: string) => invocations.filter((i) => i.stackName === stackName)
       .reduce<Record<string, number>>((counts, i) => ({ ...counts, [i.functionName]: (counts[i.functionName] ?? 0) + 1 }), {});
     const lambdaUsage = [
-      ...lambdaUsageOf(functionsOf(this.stackName), run.taskInvocations.byFunction, `stack ${this.stackName}`),
-      ...[...new Set(invocations.map((i) => i.stackName))].flatMap((stackName) => lambdaUsageOf(functionsOf(stackName), ruleInvocationsOf(stackName), `stack ${stackName}`)),
+      ...usageOf(this.stackName, run.taskInvocations.byFunction),
+      ...[...new Set(invocations.map((i) => i.stackName))].flatMap((stackName) => usageOf(stackName, ruleInvocationsOf(stackName))),
     ];
     const plan = planOf(this.definition);
     const summary: RehearsalSummary = {

@@ -28,7 +28,8 @@ export interface SwitchoverSnapshot {
 /** The token of the newest approval task that has neither succeeded, failed nor timed out, and its deployment. */
 function unansweredApproval(newestFirst: readonly HistoryEvent[]): { token?: string; deploymentId?: string } {
   for (const e of newestFirst) {
-    const answered = e.taskSucceededEventDetails?.resource ?? e.taskFailedEventDetails?.resource ?? e.taskTimedOutEventDetails?.resource;
+    const answered = e.taskSucceededEventDetails?.resource ?? e.taskFailedEventDetails?.resource ?? e.taskTimedOutEventDetails?.resource
+      ?? e.taskSubmitFailedEventDetails?.resource ?? e.taskStartFailedEventDetails?.resource;
     if (answered === APPROVAL_RESOURCE) return {};
     if (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resource === APPROVAL_RESOURCE) {
       const entry = JSON.parse(e.taskScheduledEventDetails.parameters ?? '{}').Entries?.[0];

@@ -1,4 +1,5 @@
 import { CfnTemplate, HANDLER_METADATA_KEY, handlerFunctionsOf } from '../../rehearsal';
+import { lambdaFunctionsOf } from '../../rehearsal/handlers';
 import { estimateCost, lambdaUsageOf } from '../../rehearsal/cost';
 import type { StackTemplate } from '../../rehearsal/deployer';
 import { rehearse } from '../../rehearsal/rehearse';
@@ -140,3 +141,17 @@ describe('rehearse (estimated cost)', () => {
     expect(Math.abs(summary.estimatedCostUsd - (summary.stateTransitions * USD_PER_TRANSITION + lambdaUsd))).toBeLessThan(TOLERANCE_USD);
   });
 });
+
+describe('lambdaFunctionsOf', () => {
+  test('sizes only the functions asked for: one nobody invoked is never resolved', () => {
+    const t: CfnTemplate = {
+      Resources: {
+        Hook: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', MemorySize: 512 } },
+        Unrelated: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', MemorySize: { 'Fn::ImportValue': 'NotHere' } } },
+      },
+    };
+    expect(() => lambdaFunctionsOf(t)).toThrow(/could not resolve MemorySize of Lambda function Unrelated/);
+    expect(lambdaFunctionsOf(t, {}, new Set(['Hook']))).toEqual([{ logicalId: 'Hook', functionName: 'Hook', memorySize: 512, architecture: 'x86_64' }]);
+  });
+});
+
