@@ -45,7 +45,13 @@ export interface EverJustData {
 }
 
 /** The PostgreSQL version the blue/green deployment upgrades the database to. */
-const UPGRADE_ENGINE_VERSION = '18.1';
+const UPGRADE_ENGINE_VERSION = rds.PostgresEngineVersion.VER_18_1;
+/**
+ * The database's parameters, on today's instance and on the upgrade's green one. Logical replication: RDS for
+ * PostgreSQL keeps a blue/green deployment's green (a major version upgrade) in sync with it. It is a static
+ * parameter: on an instance that ran without it, it applies after a reboot, which CloudFormation does not do.
+ */
+const DATABASE_PARAMETERS = { 'rds.force_ssl': '1', 'rds.logical_replication': '1' };
 
 /**
  * Adds the stack `EverJust-data` to the app: an encrypted, Multi-AZ RDS for PostgreSQL instance in the pair's VPC
@@ -80,9 +86,7 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     instanceIdentifier: INSTANCE_IDENTIFIER,
     cloudwatchLogsExports: ['postgresql'],
     // The engine's connections are TLS ('require' in the migration Lambda); refuse plain-text ones.
-    // Logical replication: RDS for PostgreSQL keeps a blue/green deployment's green (a major version upgrade) in sync
-    // with it, so that `upgrade` can run.
-    parameters: { 'rds.force_ssl': '1', 'rds.logical_replication': '1' },
+    parameters: DATABASE_PARAMETERS,
   });
   // The exported PostgreSQL log, with a retention: created before the instance (RDS would otherwise create it
   // without one), instead of `cloudwatchLogsRetention`, whose custom resource needs a wildcard IAM policy.
@@ -104,11 +108,20 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
   migration.completeAfterRollout(pair.rollout);
 
   // The move to the next PostgreSQL major version, with no downtime beyond RDS's switchover (about a minute of
-  // refused writes): a DBA starts the execution once no migration is in flight (blue/green replication carries
-  // rows, not DDL) and approves the switchover when the green environment has been checked.
+  // refused writes). Run it by hand, and only between migrations: blue/green replication carries rows, not DDL, and
+  // the migration above completes (contract DDL) on its own when a rollout completes, so no migration may be
+  // waiting at its gate while the deployment exists. A DBA approves the switchover once green has been checked
+  // (`zdt switchover approve`). Afterwards, set this stack's engine version and parameter group to the new ones, so
+  // that the template describes the instance that now runs.
+  const upgradeParameters = new rds.ParameterGroup(stack, 'Postgres18Parameters', {
+    engine: rds.DatabaseInstanceEngine.postgres({ version: UPGRADE_ENGINE_VERSION }),
+    parameters: DATABASE_PARAMETERS,
+    description: 'EverJust PostgreSQL 18: the parameters of the blue/green upgrade\'s green environment',
+  });
   const upgrade = new BlueGreenDatabase(stack, 'PostgresUpgrade', {
     source: database,
-    targetEngineVersion: UPGRADE_ENGINE_VERSION,
+    targetEngineVersion: UPGRADE_ENGINE_VERSION.postgresFullVersion,
+    targetParameterGroup: upgradeParameters.bindToInstance({}).parameterGroupName,
     switchoverTimeout: Duration.minutes(2),
     maxReplicaLag: Duration.seconds(5),
     approval: 'manual',

@@ -58,7 +58,9 @@ describe('the EverJust example data stack', () => {
     const fn = Object.values(t.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'blue-green' } }))[0];
     const parts = fn.Properties.Environment.Variables.ZDT_CONFIG['Fn::Join'][1] as unknown[];
     const config = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''));
-    expect(config).toMatchObject({ sourceKind: 'instance', targetEngineVersion: '18.1', switchoverTimeoutSeconds: 120, replicaLag: { metricName: 'ReplicaLag', maxSeconds: 5 } });
+    expect(config).toMatchObject({ sourceKind: 'instance', targetEngineVersion: '18.1', targetDBParameterGroupName: 'ref', switchoverTimeoutSeconds: 120, replicaLag: { metricName: 'ReplicaLag', maxSeconds: 5 } });
+    // Green gets the same parameters as blue, in a PostgreSQL 18 family group.
+    t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres18', Parameters: { 'rds.force_ssl': '1', 'rds.logical_replication': '1' } });
     // Approval: the execution waits on a task token carried by an EventBridge event.
     const definition = JSON.stringify(Object.values(t.findResources('AWS::StepFunctions::StateMachine')).map((r) => r.Properties.DefinitionString));
     expect(definition).toContain('events:putEvents.waitForTaskToken');
