@@ -205,19 +205,21 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   const hookChain = (phase: 'preTraffic' | 'postTraffic', label: string, fns: readonly lambda.IFunction[]) => {
     // No hooks, no states: a trigger nothing reaches would make the definition invalid.
     if (fns.length === 0) return { hooks: 0, then: (next: sfn.IChainable): sfn.IChainable => next };
-    // A timeout's Cause can be empty: the error's name goes into the reason too.
+    // Which hook ($.hookRun.number, set before each) and, a timeout's Cause being possibly empty, the error's name.
+    const name = label.toLowerCase();
     const failed = trigger(`${label} Hook Failed`, 'hook-failed', {
       'error.$': '$.error.Error',
-      'reason.$': `States.Format('${label.toLowerCase()} hook failed ({}): {}', $.error.Error, $.error.Cause)`,
+      'reason.$': `States.Format('${name} hook {} failed ({}): {}', $.hookRun.number, $.error.Error, $.error.Cause)`,
     });
     // The hook's own reason when it gave one (TrafficHookResult.reason), else what it returned.
     const refusedWithReason = trigger(`${label} Hook Refused With Reason`, 'hook-failed', {
-      'reason.$': `States.Format('${label.toLowerCase()} hook did not succeed: {}', $.hook.reason)`,
+      'reason.$': `States.Format('${name} hook {} did not succeed: {}', $.hookRun.number, $.hook.reason)`,
     });
     const refused = trigger(`${label} Hook Refused`, 'hook-failed', {
-      'reason.$': `States.Format('${label.toLowerCase()} hook did not succeed, it returned {} (expected {"status":"Succeeded"})', States.JsonToString($.hook))`,
+      'reason.$': `States.Format('${name} hook {} did not succeed, it returned {} (expected {"status":"Succeeded"})', $.hookRun.number, States.JsonToString($.hook))`,
     });
     const states = fns.map((fn, i) => {
+      const begins = new sfn.Pass(scope, `${label} Hook ${i + 1} Begins`, { result: sfn.Result.fromObject({ number: i + 1 }), resultPath: '$.hookRun' });
       const task = new tasks.LambdaInvoke(scope, `${label} Hook ${i + 1}`, {
         lambdaFunction: fn,
         payload: sfn.TaskInput.fromObject({
@@ -236,17 +238,18 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
       task.addRetry({ ...HOOK_RETRY, jitterStrategy: sfn.JitterType.FULL });
       task.addCatch(failed, { resultPath: '$.error' });
       const ok = new sfn.Pass(scope, `${label} Hook ${i + 1} Passed`);
+      begins.next(task);
       task.next(new sfn.Choice(scope, `${label} Hook ${i + 1} Succeeded?`)
         .when(sfn.Condition.and(sfn.Condition.isPresent('$.hook.status'), sfn.Condition.stringEquals('$.hook.status', 'Succeeded')), ok)
         .when(sfn.Condition.and(sfn.Condition.isPresent('$.hook.reason'), sfn.Condition.isString('$.hook.reason')), refusedWithReason)
         .otherwise(refused));
-      return { task, ok };
+      return { begins, ok };
     });
     return {
       hooks: states.length,
       then(next: sfn.IChainable): sfn.IChainable {
-        states.forEach((s, i) => s.ok.next(i + 1 < states.length ? states[i + 1].task : next));
-        return states[0].task;
+        states.forEach((s, i) => s.ok.next(i + 1 < states.length ? states[i + 1].begins : next));
+        return states[0].begins;
       },
     };
   };

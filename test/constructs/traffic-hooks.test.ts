@@ -16,12 +16,13 @@ describe('ProgressiveRollout traffic hooks', () => {
     const states = definitionOf(f.stack).States;
 
     // Started -> hook 1 -> hook 2 -> first step; the last step -> post hook -> record live.
-    expect(states['Started Sent'].Next).toBe('Pre-Traffic Hook 1');
-    expect(states['Pre-Traffic Hook 1 Passed'].Next).toBe('Pre-Traffic Hook 2');
+    expect(states['Started Sent'].Next).toBe('Pre-Traffic Hook 1 Begins');
+    expect(states['Pre-Traffic Hook 1 Begins']).toMatchObject({ Result: { number: 1 }, ResultPath: '$.hookRun', Next: 'Pre-Traffic Hook 1' });
+    expect(states['Pre-Traffic Hook 1 Passed'].Next).toBe('Pre-Traffic Hook 2 Begins');
     expect(states['Pre-Traffic Hook 2 Passed'].Next).toBe('Check Abort After Pre-Traffic Hooks');
     expect(states['Abort Requested After Pre-Traffic Hooks?'].Default).toBe('First Step');
     expect(states['Abort Requested After Pre-Traffic Hooks?'].Choices[0].Next).toBe('Abort Requested');
-    expect(states['More Steps?'].Default).toBe('Post-Traffic Hook 1');
+    expect(states['More Steps?'].Default).toBe('Post-Traffic Hook 1 Begins');
     expect(states['Post-Traffic Hook 1 Passed'].Next).toBe('Check Abort After Post-Traffic Hooks');
     expect(states['Abort Requested After Post-Traffic Hooks?'].Default).toBe('Record Live Color');
     expect(states['Pre-Traffic Hook 1']).toMatchObject({

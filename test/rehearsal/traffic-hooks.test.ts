@@ -51,7 +51,7 @@ describe('traffic hooks in a rollout', () => {
     });
 
     expect(result.summary.outcome).toBe('ROLLED_BACK');
-    expect(result.summary.cause).toMatch(/hook-failed.*pre-traffic hook failed \(SmokeTestFailed\): .*GET \/health on green answered 503/);
+    expect(result.summary.cause).toMatch(/hook-failed.*pre-traffic hook 1 failed \(SmokeTestFailed\): .*GET \/health on green answered 503/);
     expect(result.summary.failedRequests).toBe(0);
     expect(result.summary.finalWeights).toEqual({ blue: 100, green: 0 });
     // No step ever shifted: green never had a share.
@@ -70,7 +70,7 @@ describe('traffic hooks in a rollout', () => {
     });
 
     expect(result.summary.outcome).toBe('ROLLED_BACK');
-    expect(result.summary.cause).toMatch(/post-traffic hook did not succeed: .*3 of 20 orders not confirmed/);
+    expect(result.summary.cause).toMatch(/post-traffic hook 1 did not succeed: .*3 of 20 orders not confirmed/);
     expect(result.summary.finalWeights).toEqual({ blue: 100, green: 0 });
     expect(result.series.some((p) => p.weights.green === 100)).toBe(true);
   });
@@ -80,7 +80,7 @@ describe('traffic hooks in a rollout', () => {
     const result = await rehearse(stack, { functions: { [pre]: () => undefined, [post]: () => ({ status: 'Succeeded' }) } });
 
     expect(result.summary.outcome).toBe('ROLLED_BACK');
-    expect(result.summary.cause).toMatch(/pre-traffic hook did not succeed, it returned null \(expected \{"status":"Succeeded"\}\)/);
+    expect(result.summary.cause).toMatch(/pre-traffic hook 1 did not succeed, it returned null \(expected \{"status":"Succeeded"\}\)/);
     expect(result.summary.finalWeights).toEqual({ blue: 100, green: 0 });
   });
 
