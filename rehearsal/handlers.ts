@@ -78,6 +78,27 @@ export interface BindHandlersOptions extends TemplateResolverOptions {
 /** What prices a Lambda function's invocations: its name, memory and architecture. */
 export type LambdaFunctionSize = Pick<HandlerFunctionInfo, 'logicalId' | 'functionName' | 'memorySize' | 'architecture'>;
 
+/** One function's properties, resolved on demand; an error names `caller`, the function and the property. */
+function propertyReader(resolver: TemplateResolver, logicalId: string, resource: { Properties?: Record<string, unknown> }, caller: string) {
+  return (name: string): unknown => {
+    try {
+      return resolver.resolve(resource.Properties?.[name]);
+    } catch (err) {
+      throw new Error(`${caller}: could not resolve ${name} of Lambda function ${logicalId}: ${(err as Error).message}`);
+    }
+  };
+}
+
+/** Name, memory and architecture of one function of the template. */
+function sizeOf(resolver: TemplateResolver, logicalId: string, property: (name: string) => unknown): LambdaFunctionSize {
+  return {
+    logicalId,
+    functionName: String(resolver.ref(logicalId)),
+    memorySize: memorySizeOf(property('MemorySize'), logicalId),
+    architecture: architectureOf(property('Architectures'), logicalId),
+  };
+}
+
 /**
  * The AWS::Lambda::Functions of the template, the library's or not (a traffic hook...), with what prices them;
  * `only` keeps those of the given physical names (the invoked ones), so that a function nobody called is never
@@ -85,22 +106,9 @@ export type LambdaFunctionSize = Pick<HandlerFunctionInfo, 'logicalId' | 'functi
  */
 export function lambdaFunctionsOf(template: CfnTemplate, options: TemplateResolverOptions = {}, only?: ReadonlySet<string>): LambdaFunctionSize[] {
   const resolver = new TemplateResolver(template, options);
-  const named = resolver.resourcesOfType(LAMBDA_FUNCTION_TYPE).map((r) => ({ ...r, functionName: String(resolver.ref(r.logicalId)) }));
-  return named.filter((r) => !only || only.has(r.functionName)).map(({ logicalId, resource, functionName }) => {
-    const property = (name: string): unknown => {
-      try {
-        return resolver.resolve(resource.Properties?.[name]);
-      } catch (err) {
-        throw new Error(`lambdaFunctionsOf: could not resolve ${name} of Lambda function ${logicalId}: ${(err as Error).message}`);
-      }
-    };
-    return {
-      logicalId,
-      functionName,
-      memorySize: memorySizeOf(property('MemorySize'), logicalId),
-      architecture: architectureOf(property('Architectures'), logicalId),
-    };
-  });
+  return resolver.resourcesOfType(LAMBDA_FUNCTION_TYPE)
+    .filter(({ logicalId }) => !only || only.has(String(resolver.ref(logicalId))))
+    .map(({ logicalId, resource }) => sizeOf(resolver, logicalId, propertyReader(resolver, logicalId, resource, 'lambdaFunctionsOf')));
 }
 
 /** Every AWS::Lambda::Function of the template whose Metadata names one of the library's handlers. */
@@ -109,24 +117,14 @@ export function handlerFunctionsOf(template: CfnTemplate, options: TemplateResol
   return resolver.resourcesOfType(LAMBDA_FUNCTION_TYPE)
     .filter(({ resource }) => typeof resource.Metadata?.[HANDLER_METADATA_KEY] === 'string')
     .map(({ logicalId, resource }) => {
-      /** One property of the function, resolved; an error names the function and the property. */
-      const property = (name: string): unknown => {
-        try {
-          return resolver.resolve(resource.Properties?.[name]);
-        } catch (err) {
-          throw new Error(`handlerFunctionsOf: could not resolve ${name} of Lambda function ${logicalId}: ${(err as Error).message}`);
-        }
-      };
+      const property = propertyReader(resolver, logicalId, resource, 'handlerFunctionsOf');
       const variables = ((property('Environment') as { Variables?: Record<string, unknown> } | undefined)?.Variables) ?? {};
       return {
-        logicalId,
+        ...sizeOf(resolver, logicalId, property),
         handlerName: resource.Metadata![HANDLER_METADATA_KEY] as string,
-        functionName: resolver.ref(logicalId),
         functionArn: resolver.getAtt(logicalId, 'Arn'),
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
         timeoutSeconds: Number(property('Timeout') ?? DEFAULT_LAMBDA_TIMEOUT_SECONDS),
-        memorySize: memorySizeOf(property('MemorySize'), logicalId),
-        architecture: architectureOf(property('Architectures'), logicalId),
       };
     });
 }

@@ -9,10 +9,13 @@ import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as eventbridge from '@aws-sdk/client-eventbridge';
+import * as rds from '@aws-sdk/client-rds';
 import * as sfn from '@aws-sdk/client-sfn';
 
 /** The services the fakes stand in for. */
 export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns' | 'states';
+/** The services whose errors are shaped here: AwsFakes' and the fakes installed on their own (FakeRdsBlueGreen). */
+export type ErrorServiceId = ServiceId | 'rds';
 
 /** HTTP status of a successful AWS response. */
 export const HTTP_OK = 200;
@@ -28,12 +31,13 @@ export const HTTP_SERVICE_UNAVAILABLE = 503;
 type ExceptionClass = new (options: Record<string, unknown>) => Error;
 
 /** The SDK module and base exception class of each service with an installed client. */
-const SDK_MODULES: Partial<Record<ServiceId, { module: Record<string, unknown>; base: ExceptionClass }>> = {
+const SDK_MODULES: Partial<Record<ErrorServiceId, { module: Record<string, unknown>; base: ExceptionClass }>> = {
   elbv2: { module: elbv2 as unknown as Record<string, unknown>, base: elbv2.ElasticLoadBalancingV2ServiceException as unknown as ExceptionClass },
   cloudwatch: { module: cloudwatch as unknown as Record<string, unknown>, base: cloudwatch.CloudWatchServiceException as unknown as ExceptionClass },
   dynamodb: { module: dynamodb as unknown as Record<string, unknown>, base: dynamodb.DynamoDBServiceException as unknown as ExceptionClass },
   events: { module: eventbridge as unknown as Record<string, unknown>, base: eventbridge.EventBridgeServiceException as unknown as ExceptionClass },
   states: { module: sfn as unknown as Record<string, unknown>, base: sfn.SFNServiceException as unknown as ExceptionClass },
+  rds: { module: rds as unknown as Record<string, unknown>, base: rds.RDSServiceException as unknown as ExceptionClass },
 };
 
 /** Error names AWS answers with a 5xx status (server faults). */
@@ -99,7 +103,7 @@ export class FakeServiceException extends Error {
  * An AWS-shaped error of `service` named `name`. `extra` adds modeled fields (for example
  * DynamoDB's `Item` on ConditionalCheckFailedException).
  */
-export function awsError(service: ServiceId, name: string, message: string, options: {
+export function awsError(service: ErrorServiceId, name: string, message: string, options: {
   readonly httpStatusCode?: number;
   readonly extra?: Record<string, unknown>;
 } = {}): Error {

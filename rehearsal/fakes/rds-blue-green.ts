@@ -15,16 +15,15 @@
  * fails with FakeNotImplemented. Faults: `fake.failNext(command, errorName, times)`.
  * Simplified: no tags, no engine-version or parameter-group validation beyond recording them, deletion is immediate.
  */
-import * as rdsSdk from '@aws-sdk/client-rds';
 import {
   BlueGreenDeployment, CreateBlueGreenDeploymentCommand, CreateBlueGreenDeploymentRequest, DeleteBlueGreenDeploymentCommand,
   DeleteBlueGreenDeploymentRequest, DeleteDBInstanceCommand, DeleteDBInstanceMessage, DescribeBlueGreenDeploymentsCommand,
-  DescribeBlueGreenDeploymentsRequest, RDSClient, RDSServiceException, SwitchoverBlueGreenDeploymentCommand,
+  DescribeBlueGreenDeploymentsRequest, RDSClient, SwitchoverBlueGreenDeploymentCommand,
   SwitchoverBlueGreenDeploymentRequest,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../lambda/shared/clock';
-import { httpStatusFor, responseMetadata } from './aws-errors';
+import { awsError, responseMetadata } from './aws-errors';
 import { deepClone } from './clone';
 
 /** RDS's bounds of SwitchoverTimeout, seconds, and its default. */
@@ -97,14 +96,9 @@ interface Deployment {
 
 type Command = 'CreateBlueGreenDeployment' | 'DescribeBlueGreenDeployments' | 'SwitchoverBlueGreenDeployment' | 'DeleteBlueGreenDeployment' | 'DeleteDBInstance';
 
-/** An RDS-shaped error: the SDK's modeled exception class when it has one, with $metadata and $fault. */
+/** An RDS-shaped error (the shared awsError shaping: the SDK's modeled exception class when it has one). */
 export function rdsError(name: string, message: string): Error {
-  const { $metadata, $fault } = responseMetadata(httpStatusFor(name));
-  const modeled = (rdsSdk as unknown as Record<string, unknown>)[name];
-  if (typeof modeled === 'function' && (modeled as { prototype: unknown }).prototype instanceof RDSServiceException) {
-    return new (modeled as new (o: Record<string, unknown>) => Error)({ message, $metadata });
-  }
-  return new RDSServiceException({ name, $fault, message, $metadata });
+  return awsError('rds', name, message);
 }
 
 export class FakeRdsBlueGreen {
