@@ -69,20 +69,27 @@ export async function snapshot(ctx: OpsContext, executionArn: string): Promise<R
   };
 }
 
-/** The token of the newest pause task that has neither succeeded, failed nor timed out. */
-function unansweredPause(newestFirst: HistoryEvent[]): string | undefined {
+/**
+ * The parameters of the newest task on `resource` (as the history names it, e.g. "invoke.waitForTaskToken") that
+ * nothing has ended yet: not succeeded, failed, timed out, nor failed to start or submit. `pick` reads what the
+ * caller needs from them; a task it returns undefined for is passed over. Undefined when nothing waits.
+ */
+export function unansweredTask<T>(newestFirst: readonly HistoryEvent[], resource: string, pick: (parameters: Record<string, unknown>) => T | undefined): T | undefined {
   for (const e of newestFirst) {
-    if (e.type === 'TaskSucceeded' || e.type === 'TaskFailed' || e.type === 'TaskTimedOut') {
-      // The newest pause was answered (or timed out): nothing is waiting.
-      const resource = e.taskSucceededEventDetails?.resource ?? e.taskFailedEventDetails?.resource ?? e.taskTimedOutEventDetails?.resource;
-      if (resource === 'invoke.waitForTaskToken') return undefined;
-    }
-    if (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resource === 'invoke.waitForTaskToken') {
-      const params = JSON.parse(e.taskScheduledEventDetails.parameters ?? '{}');
-      return params.Payload?.taskToken;
+    const ended = e.taskSucceededEventDetails?.resource ?? e.taskFailedEventDetails?.resource ?? e.taskTimedOutEventDetails?.resource
+      ?? e.taskSubmitFailedEventDetails?.resource ?? e.taskStartFailedEventDetails?.resource;
+    if (ended === resource) return undefined;
+    if (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resource === resource) {
+      const picked = pick(JSON.parse(e.taskScheduledEventDetails.parameters ?? '{}'));
+      if (picked !== undefined) return picked;
     }
   }
   return undefined;
+}
+
+/** The token of the newest manual pause nobody has answered. */
+function unansweredPause(newestFirst: HistoryEvent[]): string | undefined {
+  return unansweredTask(newestFirst, 'invoke.waitForTaskToken', (p) => (p.Payload as { taskToken?: string } | undefined)?.taskToken);
 }
 
 export function describeSnapshot(s: RolloutSnapshot): string {

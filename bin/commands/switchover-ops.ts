@@ -8,7 +8,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, HistoryEvent, Sen
 import { BlueGreenEvent } from '../../lambda/database/blue-green-contract';
 import { ErrorName } from '../../lambda/shared/contracts';
 import { UsageError } from './args';
-import { ExitCode, latestExecution, OpsContext, runningExecution } from './rollout-ops';
+import { ExitCode, latestExecution, OpsContext, runningExecution, unansweredTask } from './rollout-ops';
 
 /** How Step Functions names the approval task's resource in an execution's history. */
 const APPROVAL_RESOURCE = 'putEvents.waitForTaskToken';
@@ -25,20 +25,14 @@ export interface SwitchoverSnapshot {
   readonly approvalToken?: string;
 }
 
-/** The token of the newest approval task that has neither succeeded, failed nor timed out, and its deployment. */
+/** The token of the newest approval nobody has answered, and its deployment. */
 function unansweredApproval(newestFirst: readonly HistoryEvent[]): { token?: string; deploymentId?: string } {
-  for (const e of newestFirst) {
-    const answered = e.taskSucceededEventDetails?.resource ?? e.taskFailedEventDetails?.resource ?? e.taskTimedOutEventDetails?.resource
-      ?? e.taskSubmitFailedEventDetails?.resource ?? e.taskStartFailedEventDetails?.resource;
-    if (answered === APPROVAL_RESOURCE) return {};
-    if (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resource === APPROVAL_RESOURCE) {
-      const entry = JSON.parse(e.taskScheduledEventDetails.parameters ?? '{}').Entries?.[0];
-      if (entry?.DetailType !== BlueGreenEvent.AWAITING_APPROVAL) continue;
-      const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
-      return { token: detail?.taskToken, deploymentId: detail?.deploymentId };
-    }
-  }
-  return {};
+  return unansweredTask(newestFirst, APPROVAL_RESOURCE, (parameters) => {
+    const entry = (parameters.Entries as Array<{ DetailType?: string; Detail?: unknown }> | undefined)?.[0];
+    if (entry?.DetailType !== BlueGreenEvent.AWAITING_APPROVAL) return undefined;
+    const detail = (typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail) as { taskToken?: string; deploymentId?: string } | undefined;
+    return { token: detail?.taskToken, deploymentId: detail?.deploymentId };
+  }) ?? {};
 }
 
 export async function switchoverSnapshot(ctx: OpsContext, executionArn: string): Promise<SwitchoverSnapshot> {
