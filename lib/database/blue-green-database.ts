@@ -13,12 +13,13 @@ import {
   MAX_SWITCHOVER_TIMEOUT_SECONDS, MIN_SWITCHOVER_TIMEOUT_SECONDS, ReplicaLagCheck, SourceKind,
 } from '../../lambda/database/blue-green-contract';
 import { HandlerFunction } from '../private/handler-function';
+import { LAMBDA_SERVICE_ERRORS } from '../private/lambda-errors';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { PropChecks, propError } from '../private/validation';
 
 /** Errors worth retrying: transient AWS faults (awsCall) and Lambda service faults. */
-const RETRYABLE_ERRORS = [ErrorName.RETRYABLE, 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const RETRYABLE_ERRORS = [ErrorName.RETRYABLE, ...LAMBDA_SERVICE_ERRORS];
 /** RDS builds a green environment in tens of minutes; polling every minute costs a few hundred state transitions at most. */
 const PROVISIONING_POLL_INTERVAL = Duration.minutes(1);
 /** A switchover blocks writes for about a minute: polling every 15 s reports it promptly. */

@@ -19,12 +19,13 @@ import {
 } from '../../lambda/database/migration-contract';
 import { Migration } from '../../lambda/database/types';
 import { HandlerFunction } from '../private/handler-function';
+import { LAMBDA_SERVICE_ERRORS } from '../private/lambda-errors';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions } from '../private/nag';
 import { PropChecks, propError } from '../private/validation';
 
 /** Errors worth retrying in the state machine: transient AWS/network faults and DDL lock timeouts. */
-const RETRYABLE_ERRORS = ['ZdtRetryableError', MigrationErrorName.LOCK_TIMEOUT, 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const RETRYABLE_ERRORS = ['ZdtRetryableError', MigrationErrorName.LOCK_TIMEOUT, ...LAMBDA_SERVICE_ERRORS];
 
 const DEFAULTS = {
   schema: DEFAULT_SCHEMA,

@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
 import {
   ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
 } from '../../lambda/shared/contracts';
@@ -45,7 +46,7 @@ export interface RolloutDefinitionProps {
 }
 
 /** Lambda's own faults retried for a hook; the hook's errors are its verdict and are not retried. */
-const HOOK_RETRY = { errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 };
+const HOOK_RETRY = { errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 };
 
 /**
  * The rollout state machine (DESIGN.md): preflight (lock, live weights, colors, target health, alarms exist)
