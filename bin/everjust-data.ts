@@ -108,9 +108,9 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
   migration.completeAfterRollout(pair.rollout);
 
   // The move to the next PostgreSQL major version, with no downtime beyond RDS's switchover (about a minute of
-  // refused writes). Run it by hand, and only between migrations: blue/green replication carries rows, not DDL, and
-  // the migration above completes (contract DDL) on its own when a rollout completes, so no migration may be
-  // waiting at its gate while the deployment exists. A DBA approves the switchover once green has been checked
+  // refused writes). Run it by hand, and only between migrations: blue/green replication carries rows, not DDL. The
+  // migration above completes (contract DDL) on its own when a rollout completes; while the deployment's logical
+  // replication slots exist, the engine refuses that complete and the migration stays expanded. A DBA approves the switchover once green has been checked
   // (`zdt switchover approve`). Afterwards, set this stack's engine version and parameter group to the new ones, so
   // that the template describes the instance that now runs.
   const upgradeParameters = new rds.ParameterGroup(stack, 'Postgres18Parameters', {

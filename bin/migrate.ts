@@ -24,7 +24,7 @@ export const ExitCode = {
   FAILED: 1,
   /** Bad command line or invalid migration definition. */
   USAGE: 2,
-  /** High-risk migration without --acknowledge-high-risk. */
+  /** High-risk migration without --acknowledge-high-risk, or DDL on a database with logical replication without --acknowledge-logical-replication. */
   ACKNOWLEDGEMENT_REQUIRED: 3,
   /** Validation found differences; the migration stays expanded (roll back or fix and re-run). */
   VALIDATION_FAILED: 4,
@@ -64,6 +64,9 @@ Options:
   --statement-timeout-ms <ms> statement_timeout of DDL (default: ${DEFAULT_STATEMENT_TIMEOUT_MS}; not for concurrent index builds)
   --max-attempts <n>          attempts per DDL on lock timeouts (default: ${DEFAULT_MAX_ATTEMPTS})
   --acknowledge-high-risk     allow steps that drop data
+  --acknowledge-logical-replication
+                              change the schema although the database has logical replication slots
+                              (only when every subscriber gets the same migration)
   --json                      print machine-readable JSON on stdout
   -h, --help                  this help
 
@@ -79,6 +82,7 @@ interface Parsed {
   schema?: string;
   numbers: Record<string, number>;
   acknowledge: boolean;
+  acknowledgeLogicalReplication: boolean;
   json: boolean;
   help: boolean;
 }
@@ -91,7 +95,7 @@ const NUMBER_OPTIONS: Record<string, string> = {
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Parsed {
-  const p: Parsed = { command: '', numbers: {}, acknowledge: false, json: false, help: false };
+  const p: Parsed = { command: '', numbers: {}, acknowledge: false, acknowledgeLogicalReplication: false, json: false, help: false };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -105,6 +109,7 @@ function parseArgs(argv: string[]): Parsed {
     else if (flag === '--database-url') p.url = value();
     else if (flag === '--schema') p.schema = value();
     else if (flag === '--acknowledge-high-risk') p.acknowledge = true;
+    else if (flag === '--acknowledge-logical-replication') p.acknowledgeLogicalReplication = true;
     else if (flag === '--json') p.json = true;
     else if (NUMBER_OPTIONS[flag]) {
       const raw = value();
@@ -238,7 +243,8 @@ export async function migrateCommand(argv: string[], io: { out?: (s: string) => 
     err(`migrate: cannot connect to the database: ${(e as Error).message}`);
     return ExitCode.FAILED;
   }
-  const engine = new MigrationEngine(client, { schema: args.schema, acknowledgeHighRisk: args.acknowledge, ...args.numbers });
+  const engine = new MigrationEngine(client, { schema: args.schema, acknowledgeHighRisk: args.acknowledge,
+    acknowledgeLogicalReplication: args.acknowledgeLogicalReplication, ...args.numbers });
   try {
     switch (args.command) {
       case 'plan': {

@@ -19,7 +19,7 @@ import { describeOp, parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
-import { buildPlan, databaseWarnings, MigrationPlan } from './plan';
+import { buildPlan, logicalReplicationSlots, MigrationPlan } from './plan';
 import { qn } from './sql';
 import {
   ACTIVE_STATUSES, BackfillCheckpoint, currentVersionSchema, deleteCheckpoints, ensureStateSchema, getActiveMigration, getCheckpoints,
@@ -37,6 +37,11 @@ export interface EngineOptions extends DdlSafetyOptions, BackfillOptions {
   readonly schema?: string;
   /** Allow high-risk (data-dropping) steps. @default false */
   readonly acknowledgeHighRisk?: boolean;
+  /**
+   * Change the schema (start, complete) although the database has logical replication slots, because every
+   * subscriber gets the same migration. @default false
+   */
+  readonly acknowledgeLogicalReplication?: boolean;
 }
 
 export interface BackfillProgress {
@@ -87,7 +92,7 @@ export class MigrationEngine {
     const ctx = await this.checkContext(migration);
     this.check(migration, ctx);
     const previous = await this.previousVersionSchemaForPlan();
-    return buildPlan(migration, ctx, versionSchemaName(this.schema, migration.name), previous, await databaseWarnings(this.client));
+    return buildPlan(migration, ctx, versionSchemaName(this.schema, migration.name), previous, await logicalReplicationSlots(this.client));
   }
 
   /** Expand. Idempotent: re-running it for a migration that is already started only finishes what is missing. */
@@ -119,7 +124,7 @@ export class MigrationEngine {
       const ctx = await this.checkContext(migration);
       this.check(migration, ctx);
       const previous = record?.previousVersionSchema ?? await currentVersionSchema(this.client, this.schema);
-      const plan = buildPlan(migration, ctx, versionSchema, previous, await databaseWarnings(this.client));
+      const plan = buildPlan(migration, ctx, versionSchema, previous, await logicalReplicationSlots(this.client));
       this.requireAcknowledgement(plan, 'start');
       for (const warning of plan.warnings) log('warn', 'migration start: database warning', { migration: migration.name, schema: this.schema, warning });
       if (!record) await this.insertRecord(migration, versionSchema, previous);
@@ -178,7 +183,8 @@ export class MigrationEngine {
   async complete(name: string): Promise<void> {
     await withMigrationLock(this.client, this.schema, async () => {
       const record = await this.requireRecord(name, ['validated'], 'complete');
-      this.requireAcknowledgement(buildPlan(record.migration, emptyContext(this.schema), record.versionSchema, record.previousVersionSchema), 'complete');
+      this.requireAcknowledgement(buildPlan(record.migration, emptyContext(this.schema), record.versionSchema, record.previousVersionSchema,
+        await logicalReplicationSlots(this.client)), 'complete');
       await this.ddl.transaction(`complete of migration ${name}`, async (c) => {
         if (record.previousVersionSchema) await dropVersionSchema(c, record.previousVersionSchema);
         for (const [index, op] of record.migration.operations.entries()) {
@@ -206,6 +212,9 @@ export class MigrationEngine {
       if (record.status === 'completed') {
         throw new MigrationError(MigrationErrorName.WRONG_STATE, `Cannot roll back migration ${name}: it was completed at ${record.completedAt} (the old columns are gone); write a new migration instead`);
       }
+      // Never refused for logical replication: undoing the expand gives back the schema the subscribers have.
+      const slots = await logicalReplicationSlots(this.client);
+      if (slots.length > 0) log('warn', 'migration rollback on a database with logical replication slots', { migration: name, schema: this.schema, slots });
       await this.ddl.transaction(`drop version schema ${record.versionSchema}`, (c) => dropVersionSchema(c, record.versionSchema));
       const ops = [...record.migration.operations.entries()].reverse();
       for (const [index, op] of ops) await implementationOf(op).rollback?.(op, this.opContext(name, index, record.versionSchema));
@@ -318,6 +327,14 @@ export class MigrationEngine {
     if (plan.risk === 'high' && !this.options.acknowledgeHighRisk) {
       throw new MigrationError(MigrationErrorName.ACKNOWLEDGEMENT_REQUIRED,
         `Migration ${plan.migration} is high risk and ${action} needs an explicit acknowledgement (acknowledgeHighRisk / --acknowledge-high-risk):\n  - ${plan.highRisk.join('\n  - ')}`);
+    }
+    if (plan.logicalReplicationSlots.length > 0 && !this.options.acknowledgeLogicalReplication) {
+      throw new MigrationError(MigrationErrorName.ACKNOWLEDGEMENT_REQUIRED,
+        `Migration ${plan.migration}: ${action} would change the schema of a database with logical replication`
+        + ` (slot${plan.logicalReplicationSlots.length === 1 ? '' : 's'} ${plan.logicalReplicationSlots.join(', ')}), and logical replication carries rows, not DDL:`
+        + ' its subscribers (the green environment of an RDS blue/green deployment that upgrades the major version, a CDC pipeline) would miss the change,'
+        + ' and rows carrying a column a subscriber lacks stop its replication. Switch over or delete the blue/green deployment first;'
+        + ' if every subscriber gets the same migration, acknowledge it (acknowledgeLogicalReplication / --acknowledge-logical-replication).');
     }
   }
 

@@ -35,6 +35,8 @@ export interface MigrationHandlerConfig {
   readonly statementTimeoutMs: number;
   readonly maxLockAttempts: number;
   readonly acknowledgeHighRisk: boolean;
+  /** Change the schema although the database has logical replication slots (EngineOptions.acknowledgeLogicalReplication). */
+  readonly acknowledgeLogicalReplication: boolean;
   /** How long one backfillBatch invocation keeps running batches before it returns (ms). */
   readonly backfillTimeBudgetMs: number;
   readonly tls: TlsMode;

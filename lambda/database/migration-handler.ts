@@ -91,6 +91,7 @@ export async function handler(request: MigrationRequest): Promise<unknown> {
       statementTimeoutMs: config.statementTimeoutMs,
       maxAttempts: config.maxLockAttempts,
       acknowledgeHighRisk: config.acknowledgeHighRisk,
+      acknowledgeLogicalReplication: config.acknowledgeLogicalReplication,
     });
     log('info', 'migration action', { action: request.action });
     switch (request.action) {

@@ -1,7 +1,8 @@
 /**
  * The plan: every step the migration will take, in order, with the locks it takes, what undoes it and its
  * risk. It is computed (and shown) before anything runs; a high-risk step (one that drops data) makes the
- * whole migration high risk, and start/complete then require an explicit acknowledgement.
+ * whole migration high risk, and start/complete then require an explicit acknowledgement. So do logical
+ * replication slots on the database (logicalReplicationSlots).
  */
 import { CheckContext, PlanStepDescription } from './operations/operation';
 import { implementationOf } from './operations';
@@ -26,16 +27,18 @@ export interface MigrationPlan {
   /** One line per high-risk step. */
   readonly highRisk: readonly string[];
   /**
-   * What about the database itself the author should know before running it (databaseWarnings): nothing refuses
-   * to run because of them, but the plan and the start's log show them.
+   * The database's logical replication slots, as `name (plugin, active|inactive)`: while there are any, start and
+   * complete change the schema only with an explicit acknowledgement (acknowledgeLogicalReplication).
    */
+  readonly logicalReplicationSlots: readonly string[];
+  /** What about the database itself the author should know before running it; the plan and the start's log show them. */
   readonly warnings: readonly string[];
 }
 
 const PHASE_ORDER = ['start', 'backfill', 'validate', 'complete'] as const;
 
 export function buildPlan(migration: Migration, ctx: CheckContext, versionSchema: string, previousVersionSchema: string | null,
-  warnings: readonly string[] = []): MigrationPlan {
+  logicalReplicationSlots: readonly string[] = []): MigrationPlan {
   const opSteps: PlanStep[] = migration.operations.flatMap((op, index) =>
     implementationOf(op).plan(op, ctx).map((s) => ({ ...s, operation: index })));
   const engine = (phase: PlanStep['phase'], action: string, locks: string[], rollback: string): PlanStep =>
@@ -56,7 +59,7 @@ export function buildPlan(migration: Migration, ctx: CheckContext, versionSchema
     .map((s) => `${s.operation !== null ? `operations[${s.operation}] (${migration.operations[s.operation].op})` : 'engine'}: ${s.action}${s.note ? ` — ${s.note}` : ''}`);
   return {
     migration: migration.name, description: migration.description, schema: ctx.schema, versionSchema, previousVersionSchema,
-    steps, risk: highRisk.length > 0 ? 'high' : 'low', highRisk, warnings,
+    steps, risk: highRisk.length > 0 ? 'high' : 'low', highRisk, logicalReplicationSlots, warnings: databaseWarnings(logicalReplicationSlots),
   };
 }
 
@@ -90,17 +93,24 @@ export function formatPlan(plan: MigrationPlan): string {
 }
 
 /**
- * Warnings about the database a migration runs on. Logical replication slots: logical replication carries rows,
- * not DDL, so the subscribers of this database (the green environment of an RDS blue/green deployment, a CDC
- * pipeline) do not get this migration's columns, tables, views or triggers, and a changed column type can stop
- * their replication.
+ * The logical replication slots of the current database, as `name (plugin, active|inactive)`. Logical replication
+ * carries rows, not DDL: the subscribers of this database (the green environment of an RDS blue/green deployment
+ * that upgrades the major version, a CDC pipeline) get none of a migration's columns, tables, views or triggers,
+ * and rows that carry a column a subscriber lacks stop its replication. Physical replication (read replicas, RDS
+ * blue/green deployments within a major version) replays the DDL and has no logical slot.
  */
-export async function databaseWarnings(client: ClientBase): Promise<string[]> {
+export async function logicalReplicationSlots(client: ClientBase): Promise<string[]> {
   const slots = await client.query<{ slot_name: string; plugin: string; active: boolean }>(
     `SELECT slot_name, plugin, active FROM pg_replication_slots WHERE slot_type = 'logical' AND database = current_database() ORDER BY slot_name`);
-  if (slots.rowCount === 0) return [];
-  const names = slots.rows.map((r) => `${r.slot_name} (${r.plugin}, ${r.active ? 'active' : 'inactive'})`).join(', ');
-  return [`logical replication slot${slots.rowCount === 1 ? '' : 's'} ${names} on this database: logical replication carries rows, not DDL,`
+  return slots.rows.map((r) => `${r.slot_name} (${r.plugin}, ${r.active ? 'active' : 'inactive'})`);
+}
+
+/** Warnings about the database a migration runs on, from its logical replication slots. */
+export function databaseWarnings(slots: readonly string[]): string[] {
+  if (slots.length === 0) return [];
+  return [`logical replication slot${slots.length === 1 ? '' : 's'} ${slots.join(', ')} on this database: logical replication carries rows, not DDL,`
     + ' so its subscribers (an RDS blue/green deployment\'s green environment, a CDC pipeline) will not get this migration\'s schema changes,'
-    + ' and a changed column type can stop their replication. Finish or delete a blue/green deployment before migrating; apply the same migration on other subscribers.'];
+    + ' and rows carrying a column a subscriber lacks stop its replication. Switch over or delete a blue/green deployment before migrating;'
+    + ' start and complete refuse to run while a slot exists unless acknowledged (--acknowledge-logical-replication / acknowledgeLogicalReplication: true),'
+    + ' for when every subscriber gets the same migration. Rollback is never refused: it brings the schema back to what the subscribers have.'];
 }

@@ -94,6 +94,14 @@ export interface SchemaMigrationProps {
   readonly maxLockAttempts?: number;
   /** Allow high-risk steps (dropping columns or tables). @default false */
   readonly acknowledgeHighRisk?: boolean;
+  /**
+   * Start and complete although the database has logical replication slots: only when every subscriber (a CDC
+   * pipeline, another database) gets the same migration. Without it, a migration does not change the schema of a
+   * database whose logical replication would miss the change, such as the blue environment of an RDS blue/green
+   * deployment that upgrades the major version; rollback is never refused.
+   * @default false
+   */
+  readonly acknowledgeLogicalReplication?: boolean;
   /** How long one backfill invocation runs batches before the state machine loops. @default Duration.minutes(10) */
   readonly backfillInvocationBudget?: Duration;
   /**
@@ -173,6 +181,7 @@ export class SchemaMigration extends Construct {
       statementTimeoutMs: (props.statementTimeout ?? DEFAULTS.statementTimeout).toMilliseconds(),
       maxLockAttempts: props.maxLockAttempts ?? DEFAULTS.maxLockAttempts,
       acknowledgeHighRisk: props.acknowledgeHighRisk ?? false,
+      acknowledgeLogicalReplication: props.acknowledgeLogicalReplication ?? false,
       backfillTimeBudgetMs: (props.backfillInvocationBudget ?? DEFAULTS.backfillInvocationBudget).toMilliseconds(),
       tls: props.tls ?? DEFAULTS.tls,
     };

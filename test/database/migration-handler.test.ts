@@ -29,7 +29,7 @@ const migration: Migration = {
 function configure(overrides: Partial<MigrationHandlerConfig> = {}) {
   const config: MigrationHandlerConfig = {
     secretArn: SECRET_ARN, schema: 'public', batchSize: 300, batchDelayMs: 0, lockTimeoutMs: 200, statementTimeoutMs: 60_000,
-    maxLockAttempts: 5, acknowledgeHighRisk: false, backfillTimeBudgetMs: 0, tls: 'disable', ...overrides,
+    maxLockAttempts: 5, acknowledgeHighRisk: false, acknowledgeLogicalReplication: false, backfillTimeBudgetMs: 0, tls: 'disable', ...overrides,
   };
   process.env[CONFIG_ENV] = JSON.stringify(config);
 }

@@ -115,11 +115,20 @@ describe('SchemaMigration', () => {
     expect(() => build({ schema: 's'.repeat(64), migration: undefined }).app.synth()).toThrow(/schema must be at most 63 bytes .*got 64/);
   });
 
-  test('passes the backfill sizing to the Lambda: largest batch and target duration', () => {
-    const t = build({ batchSize: 5000, batchTarget: Duration.millis(10) }).template();
-    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'migration' } }))[0] as any;
+  /** The migration Lambda's ZDT_CONFIG (the secret's ARN, a token, as 'ref'). */
+  const lambdaConfig = (props: Partial<SchemaMigrationProps>) => {
+    const fn = Object.values(build(props).template().findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'migration' } }))[0] as any;
     const parts = fn.Properties.Environment.Variables.ZDT_CONFIG['Fn::Join'][1] as unknown[];
-    expect(JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''))).toMatchObject({ batchSize: 5000, batchTargetMs: 10 });
+    return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''));
+  };
+
+  test('passes the backfill sizing to the Lambda: largest batch and target duration', () => {
+    expect(lambdaConfig({ batchSize: 5000, batchTarget: Duration.millis(10) })).toMatchObject({ batchSize: 5000, batchTargetMs: 10 });
+  });
+
+  test('passes the acknowledgements to the Lambda: neither unless given', () => {
+    expect(lambdaConfig({})).toMatchObject({ acknowledgeHighRisk: false, acknowledgeLogicalReplication: false });
+    expect(lambdaConfig({ acknowledgeLogicalReplication: true })).toMatchObject({ acknowledgeHighRisk: false, acknowledgeLogicalReplication: true });
   });
 
   test('fails at synth when a range is out of bounds', () => {
