@@ -18,6 +18,7 @@ import { synthesizeExample } from '../rehearsal/cli';
 import type { StackTemplate } from '../rehearsal/deployer';
 import { formatCount, formatDuration, formatUsd } from '../rehearsal/render-format';
 import { rehearse } from '../rehearsal/rehearse';
+import { METRIC_INGESTION_DELAY_SECONDS } from '../rehearsal/simulation';
 import { API_LATENCY_MS } from '../rehearsal/simulation';
 import type { RehearsalResult } from '../rehearsal/result';
 import { SCENARIOS, type Scenario } from '../rehearsal/scenarios';
@@ -50,10 +51,10 @@ export const CODEDEPLOY_MODEL = {
    */
   meanPartialPeriodSeconds: 30,
   /**
-   * ALB metrics reach CloudWatch about a minute after the period ends, and the alarm evaluates once a minute:
-   * the alarm goes to ALARM this long after the period ends (typical; AWS does not publish a bound).
+   * ALB metrics reach CloudWatch this long after the period ends, and the alarm goes to ALARM when they land: the
+   * same ingestion delay the rehearsal gives our judge and alarms (typical; AWS does not publish a bound).
    */
-  alarmDelaySeconds: 60,
+  alarmDelaySeconds: METRIC_INGESTION_DELAY_SECONDS,
   /**
    * CodeDeploy notices the alarm on its next poll of the deployment's alarms. AWS does not document the interval;
    * we assume once a minute, so half a minute on average.
@@ -86,7 +87,9 @@ const SERIES_STEP_SECONDS = 1;
 const SIMULATION_NOTES = 'The example app (bin/everjust.ts: `RolloutStrategy.canary()` with its default 5-minute bakes, '
   + 'ProgressiveRollout defaults: judge every 1 min over a 60 s window; metric analysis min 50 requests, max 1% 5xx and above 2× stable; '
   + 'health alarms at 5% 5xx) synthesized and rehearsed: the real state machine, router, judge and lock code against the simulated ALB '
-  + 'and CloudWatch (60 s metric periods), on a virtual clock; the healthy color fails 0.1% (baseline).';
+  + `and CloudWatch (60 s metric periods, each visible ${METRIC_INGESTION_DELAY_SECONDS} s after it ends, to the judge and the alarms alike; `
+  + 'the judge reads whole minutes that ended 2 min before (metricDelay) and clears a step only on data from after its shift), '
+  + 'on a virtual clock; the healthy color fails 0.1% (baseline).';
 
 interface Contender {
   readonly name: string;

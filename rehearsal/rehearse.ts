@@ -46,6 +46,11 @@ export interface RehearseOptions {
   readonly seriesStepSeconds?: number;
   /** Handler log level (ZDT_LOG_LEVEL). @default 'silent' */
   readonly logLevel?: string;
+  /**
+   * How long after its minute ends CloudWatch data becomes visible, to the judge and the alarms: try your
+   * `metricDelay` against a slower CloudWatch. @default METRIC_INGESTION_DELAY_SECONDS (90)
+   */
+  readonly metricIngestionDelaySeconds?: number;
   /** Your own Lambda functions the rollout invokes (traffic hooks), by logical id: see SimulationOptions.functions. */
   readonly functions?: SimulationOptions['functions'];
   /**
@@ -72,6 +77,7 @@ export async function rehearse(target: RehearsalTarget, options: RehearseOptions
     seriesStepSeconds: options.seriesStepSeconds,
     logLevel: options.logLevel,
     functions: options.functions,
+    metricIngestionDelaySeconds: options.metricIngestionDelaySeconds,
   });
   try {
     const run = await simulation.run();

@@ -189,7 +189,8 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
   scenario({
     name: 'execution-stopped',
     description: 'Someone stops the execution (StopExecution) while 5% bakes: the ExecutionEnded rule runs the guard, which restores 100% to the stable color and releases the lock.',
-    operator: [{ kind: 'stop', atSeconds: 420, cause: 'stopped from the console' }],
+    // 5% bakes from about 480 s (the 1% step's 5 minutes, plus its wait for its own metrics) to about 960 s.
+    operator: [{ kind: 'stop', atSeconds: 700, cause: 'stopped from the console' }],
     expect: { outcome: 'ROLLED_BACK' },
   }),
   scenario({
@@ -197,7 +198,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     description: 'A `cdk deploy` changes the live route (stickiness) while 5% bakes: the weights stay where the rollout put them.',
     operator: [{
       kind: 'stackUpdate',
-      atSeconds: 420,
+      atSeconds: 700,
       description: 'live route stickiness 600 s -> 300 s',
       transform: (stacks) => stacks.map((s) => ({ ...s, template: changeLiveRouteStickiness(s.template, '300') })),
     }],

@@ -32,6 +32,12 @@ const MS_PER_SECOND = 1000;
  * They make "detection -> safe" a duration instead of 0: a rollback is a describe, a write and a verifying read.
  */
 export const API_LATENCY_MS = { elbv2: 100, cloudwatch: 50, dynamodb: 10, events: 30, sns: 30 } as const;
+/**
+ * Assumed delay before a minute of ALB metrics is visible in CloudWatch, to the judge and to alarms alike (ALB
+ * reports every 60 s; the data typically lands within a minute or two). Less than ProgressiveRollout's default
+ * metricDelay (2 minutes), as it must be in production too.
+ */
+export const METRIC_INGESTION_DELAY_SECONDS = 90;
 
 /** Traffic runs this long before the rollout starts, so that alarms have settled on the stable color. */
 export const DEFAULT_WARMUP_SECONDS = 600;
@@ -63,6 +69,8 @@ export interface SimulationOptions {
   readonly startAtMs?: number;
   /** @default 600 */
   readonly warmupSeconds?: number;
+  /** Delay before a minute of metrics is visible in CloudWatch. @default METRIC_INGESTION_DELAY_SECONDS (90) */
+  readonly metricIngestionDelaySeconds?: number;
   /** @default 10 */
   readonly seriesStepSeconds?: number;
   /** Called with every timeline entry as it happens (live output). */
@@ -150,7 +158,9 @@ export class Simulation implements SimulationWorld {
     this.originMs = options.startAtMs ?? DEFAULT_VIRTUAL_EPOCH_MS;
     this.clock = new ScheduledClock(new VirtualClock(this.originMs - (options.warmupSeconds ?? DEFAULT_WARMUP_SECONDS) * MS_PER_SECOND));
     this.restorers.push(setClock(this.clock));
-    this.aws = new AwsFakes({ clock: this.clock, latencyMs: API_LATENCY_MS }).install();
+    this.aws = new AwsFakes({
+      clock: this.clock, latencyMs: API_LATENCY_MS, metricIngestionDelaySeconds: options.metricIngestionDelaySeconds ?? METRIC_INGESTION_DELAY_SECONDS,
+    }).install();
     this.restorers.push(() => this.aws.restore());
     const previousLevel = process.env.ZDT_LOG_LEVEL;
     process.env.ZDT_LOG_LEVEL = options.logLevel ?? 'silent';

@@ -24,10 +24,10 @@
  *   blast radius counts only the requests failing above the color's baseline.
  * - CloudWatch availability: ALB publishes a datapoint for a period only when the count is not zero (RequestCount,
  *   HTTPCode_*), as AWS documents ("reported if there are nonzero values"); Sum is the count, SampleCount the
- *   count, Average / Minimum / Maximum 1. A period is readable as soon as it has ended: the one-to-two-minute
- *   ingestion delay of real ALB metrics is NOT modelled, because the judge reads the window that just ended and
- *   would otherwise see nothing at all (in AWS the judge then sees a partial window; the rehearsal is
- *   optimistic here by at most one period).
+ *   count, Average / Minimum / Maximum 1. A period becomes readable (to the judge and the alarms alike) the
+ *   fake CloudWatch's ingestion delay after it ends (rehearsal/simulation.ts METRIC_INGESTION_DELAY_SECONDS, 90 s);
+ *   before that it is missing. Real CloudWatch returns a partial sum for a minute still arriving; the judge never
+ *   reads one (it reads whole minutes older than its metricDelay), so the fake need not model partial sums.
  * - HealthyHostCount / UnHealthyHostCount are the target group's current counts (no history): the fake ALB only
  *   changes target health when the simulation says so.
  */

@@ -2,6 +2,7 @@ import { AnalysisConfig, CONFIG_ENV, JudgeConfig, JudgeRequest } from '../shared
 import {
   invalid, optionalNumber, requireAction, requireColor, requireInteger, requireNumber, requireObject, requireString, requireStringArray,
 } from '../shared/validate';
+import { PERIOD_STEP_SECONDS } from './metrics';
 
 const REQUEST = 'Judge request';
 const CONFIG = `Judge ${CONFIG_ENV}`;
@@ -15,6 +16,8 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
   const stableColor = requireColor(obj, 'stableColor', REQUEST);
   if (stableColor === targetColor) throw invalid(REQUEST, 'stableColor', `the other color than targetColor "${targetColor}"`, stableColor);
   const bake = requireObject(obj.bake, REQUEST, 'bake');
+  const startedAt = bake.startedAt === undefined ? undefined : requireString(bake, 'startedAt', `${REQUEST} bake`);
+  if (startedAt !== undefined && Number.isNaN(Date.parse(startedAt))) throw invalid(`${REQUEST} bake`, 'startedAt', 'an ISO 8601 time', startedAt);
   return {
     action,
     targetColor,
@@ -22,6 +25,7 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
     bake: {
       passes: requireInteger(bake, 'passes', { min: 0 }, `${REQUEST} bake`),
       required: requireInteger(bake, 'required', { min: 1 }, `${REQUEST} bake`),
+      ...(startedAt === undefined ? {} : { startedAt }),
     },
   };
 }
@@ -39,7 +43,15 @@ export function parseJudgeConfig(raw: unknown): JudgeConfig {
     alarmsByColor: { blue: requireStringArray(byColor, 'blue', `${CONFIG} alarmsByColor`, ALARM_NAMES), green: requireStringArray(byColor, 'green', `${CONFIG} alarmsByColor`, ALARM_NAMES) },
     sharedAlarms: requireStringArray(obj, 'sharedAlarms', CONFIG, ALARM_NAMES),
     ...(obj.analysis === undefined ? {} : { analysis: parseAnalysis(obj.analysis) }),
+    ...(obj.metricDelaySeconds === undefined ? {} : { metricDelaySeconds: requireInteger(obj, 'metricDelaySeconds', { min: 0 }, CONFIG) }),
   };
+}
+
+/** A window of whole CloudWatch periods (ALB metrics have one-minute resolution). */
+function requireWholeMinutes(obj: Record<string, unknown>, field: string, source: string): number {
+  const seconds = requireInteger(obj, field, { min: PERIOD_STEP_SECONDS }, source);
+  if (seconds % PERIOD_STEP_SECONDS !== 0) throw invalid(source, field, `a multiple of ${PERIOD_STEP_SECONDS}`, seconds);
+  return seconds;
 }
 
 function parseAnalysis(raw: unknown): AnalysisConfig {
@@ -51,7 +63,7 @@ function parseAnalysis(raw: unknown): AnalysisConfig {
   return {
     loadBalancer: requireString(obj, 'loadBalancer', source),
     targetGroups: { blue: requireString(targetGroups, 'blue', `${source} targetGroups`), green: requireString(targetGroups, 'green', `${source} targetGroups`) },
-    windowSeconds: requireInteger(obj, 'windowSeconds', { min: 1 }, source),
+    windowSeconds: requireWholeMinutes(obj, 'windowSeconds', source),
     minRequests: requireInteger(obj, 'minRequests', { min: 0 }, source),
     maxErrorRatePercent: requireNumber(obj, 'maxErrorRatePercent', NON_NEGATIVE, source),
     errorRateBaselineFactor: requireNumber(obj, 'errorRateBaselineFactor', NON_NEGATIVE, source),

@@ -1,9 +1,9 @@
-import { BakeProgress, Color, JudgeConfig, JudgeResult, Verdict } from '../shared/contracts';
+import { BakeProgress, Color, ColorMetrics, JudgeConfig, JudgeResult, Verdict } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import { log } from '../shared/log';
 import { readAlarms, watchedAlarms } from './alarms';
 import { analyse, AnalysisOutcome } from './analysis';
-import { readColorMetrics } from './metrics';
+import { DataWindow, dataWindow, PERIOD_STEP_SECONDS, readColorMetrics } from './metrics';
 
 export interface JudgeInput {
   readonly targetColor: Color;
@@ -19,7 +19,23 @@ export interface JudgeInput {
 export function progress(outcome: AnalysisOutcome, bake: BakeProgress): { readonly verdict: Verdict; readonly bake: BakeProgress } {
   if (outcome !== 'HEALTHY') return { verdict: outcome, bake };
   const passes = bake.passes + 1;
-  return { verdict: passes >= bake.required ? 'PASS' : 'WAIT', bake: { passes, required: bake.required } };
+  return { verdict: passes >= bake.required ? 'PASS' : 'WAIT', bake: { ...bake, passes } };
+}
+
+/** Without analysis, a judgement's data is the last whole minute CloudWatch has (what the alarms evaluated last). */
+const ALARMS_ONLY_WINDOW_SECONDS = PERIOD_STEP_SECONDS;
+
+/**
+ * Why the data a judgement can read is not yet the step's own (its window began before the step's traffic
+ * shift, or CloudWatch has not caught up with the shift), or null when it is.
+ */
+export function notYetStepData(window: DataWindow, bake: BakeProgress, metricDelaySeconds: number): string | null {
+  if (bake.startedAt === undefined) return null;
+  const stepStartMs = Date.parse(bake.startedAt);
+  if (window.startMs >= stepStartMs) return null;
+  return `Waiting for this step's data: the step began at ${bake.startedAt}, and the whole minutes CloudWatch has`
+    + ` (${metricDelaySeconds} s metric delay) run from ${new Date(window.startMs).toISOString()} to ${new Date(window.endMs).toISOString()};`
+    + ' this judgement does not count toward the bake.';
 }
 
 /**
@@ -36,13 +52,24 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
     log('warn', 'judgement', { verdict: 'FAIL', reasons });
     return { ...progress('FAIL', input.bake), reasons, alarms };
   }
+  const delay = config.metricDelaySeconds ?? 0;
+  const window = dataWindow(clock().now(), config.analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);
+  const waiting = notYetStepData(window, input.bake, delay);
+  const wait = (metrics?: Record<Color, ColorMetrics>): JudgeResult => {
+    log('info', 'judgement', { verdict: 'WAIT', bake: input.bake, reasons: [waiting], metrics });
+    return { verdict: 'WAIT', bake: input.bake, reasons: [waiting!], alarms, ...(metrics ? { metrics } : {}) };
+  };
   if (!config.analysis) {
+    if (waiting) return wait();
     const result = { ...progress('HEALTHY', input.bake), reasons: [], alarms };
     log('info', 'judgement', { verdict: result.verdict, bake: result.bake });
     return result;
   }
-  const metrics = await readColorMetrics(config.analysis, clock().now());
+  const metrics = await readColorMetrics(config.analysis, window);
   const analysis = analyse(config.analysis, metrics, input.targetColor, input.stableColor);
+  // Data from before the step cannot clear it, nor be too little to judge it; but the new color's regression in
+  // it is one (at the step's weight or a smaller one): FAIL at once.
+  if (waiting && analysis.outcome !== 'FAIL') return wait(metrics);
   const result = { ...progress(analysis.outcome, input.bake), reasons: analysis.reasons, alarms, metrics };
   log(result.verdict === 'FAIL' ? 'warn' : 'info', 'judgement', { verdict: result.verdict, bake: result.bake, reasons: result.reasons, metrics });
   return result;

@@ -18,15 +18,11 @@ const QUERIES = {
 } as const;
 type QueryKind = keyof typeof QUERIES;
 
-/** One period covering the whole window: the window rounded up to a multiple of 60 s, at least 60 s. */
-export function periodFor(windowSeconds: number): number {
-  return Math.max(PERIOD_STEP_SECONDS, Math.ceil(windowSeconds / PERIOD_STEP_SECONDS) * PERIOD_STEP_SECONDS);
-}
-
 const queryId = (color: Color, kind: QueryKind) => `${color}_${kind}`;
 
+/** One period covering the whole window (whole minutes, from the construct). */
 function queries(config: AnalysisConfig): MetricDataQuery[] {
-  const period = periodFor(config.windowSeconds);
+  const period = config.windowSeconds;
   return COLORS.flatMap((color) => (Object.keys(QUERIES) as QueryKind[]).map((kind) => ({
     Id: queryId(color, kind),
     ReturnData: true,
@@ -45,19 +41,35 @@ function queries(config: AnalysisConfig): MetricDataQuery[] {
   })));
 }
 
+/** The span of CloudWatch data one judgement reads, epoch ms, [startMs, endMs). */
+export interface DataWindow {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
 /**
- * Requests, 5xx and p99 latency of each color over [now - windowSeconds, now] from the ALB's
- * target-group metrics. CloudWatch may split the window over two periods (it aligns them to
- * whole minutes): counts are summed, and the p99 is the worst of the periods. Missing counts
- * are 0; missing latency is null.
+ * The data a judgement at `nowMs` can trust: `windowSeconds` of whole minutes that ended at least
+ * `metricDelaySeconds` ago. CloudWatch returns a minute that is still arriving as if it were complete (a
+ * partial sum), so reading up to `now` would undercount requests and errors.
  */
-export async function readColorMetrics(config: AnalysisConfig, nowMs: number): Promise<Record<Color, ColorMetrics>> {
+export function dataWindow(nowMs: number, windowSeconds: number, metricDelaySeconds: number): DataWindow {
+  const periodMs = PERIOD_STEP_SECONDS * MS_PER_SECOND;
+  const endMs = Math.floor((nowMs - metricDelaySeconds * MS_PER_SECOND) / periodMs) * periodMs;
+  return { startMs: endMs - windowSeconds * MS_PER_SECOND, endMs };
+}
+
+/**
+ * Requests, 5xx and p99 latency of each color over `window` from the ALB's target-group metrics.
+ * Should CloudWatch split the window over several periods, counts are summed, and the p99 is the
+ * worst of the periods. Missing counts are 0; missing latency is null.
+ */
+export async function readColorMetrics(config: AnalysisConfig, window: DataWindow): Promise<Record<Color, ColorMetrics>> {
   const values = new Map<string, number[]>();
   let nextToken: string | undefined;
   do {
     const out = await awsCall(`GetMetricData(${config.loadBalancer})`, () => cloudWatch().send(new GetMetricDataCommand({
-      StartTime: new Date(nowMs - config.windowSeconds * MS_PER_SECOND),
-      EndTime: new Date(nowMs),
+      StartTime: new Date(window.startMs),
+      EndTime: new Date(window.endMs),
       MetricDataQueries: queries(config),
       NextToken: nextToken,
     })));

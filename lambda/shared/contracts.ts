@@ -202,7 +202,7 @@ export interface AnalysisConfig {
   readonly loadBalancer: string;
   /** TargetGroup dimension value (targetgroup/name/id) of each color. */
   readonly targetGroups: Record<Color, string>;
-  /** Window of data each judgement reads, seconds (the judge interval). */
+  /** Window of data each judgement reads, seconds (the judge interval, whole minutes). */
   readonly windowSeconds: number;
   /** Fewer requests than this on the new color in the window: INCONCLUSIVE. */
   readonly minRequests: number;
@@ -223,6 +223,11 @@ export interface JudgeConfig {
   /** Alarms that watch the whole service, whatever the color. */
   readonly sharedAlarms: readonly string[];
   readonly analysis?: AnalysisConfig;
+  /**
+   * How late CloudWatch data may arrive, seconds: a judgement reads whole minutes that ended at least this long
+   * ago, and counts toward the bake only once the data it reads began after the step's traffic shift. @default 0
+   */
+  readonly metricDelaySeconds?: number;
 }
 
 export type Verdict = 'PASS' | 'WAIT' | 'INCONCLUSIVE' | 'FAIL';
@@ -232,6 +237,11 @@ export interface BakeProgress {
   readonly passes: number;
   /** Healthy judgements the step needs (bake time / judge interval). */
   readonly required: number;
+  /**
+   * When the step's bake began, right after its traffic shift (ISO 8601, the state's EnteredTime). Judgements whose
+   * data began before it do not count. Absent: every healthy judgement counts.
+   */
+  readonly startedAt?: string;
 }
 
 export type JudgeRequest =
@@ -270,7 +280,7 @@ export interface JudgeResult {
   readonly verdict: Verdict;
   /** Progress after this judgement (passes + 1 when healthy). */
   readonly bake: BakeProgress;
-  /** Human-readable reasons, one per finding (empty when healthy). */
+  /** Human-readable reasons, one per finding, or why a WAIT does not count toward the bake (empty when healthy). */
   readonly reasons: readonly string[];
   readonly alarms: readonly AlarmStatus[];
   readonly metrics?: Record<Color, ColorMetrics>;

@@ -326,7 +326,8 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   }, '$.shift', SHIFT_RETRY, [ErrorName.RETRYABLE, ErrorName.WEIGHT_VERIFICATION_FAILED]);
   shift.addCatch(onStepError, { resultPath: '$.error' });
   const startBake = new sfn.Pass(scope, 'Start Bake', {
-    parameters: { 'passes': 0, 'required.$': '$.cursor.step.bakeIntervals' },
+    // The step's data begins with its shift: judgements that read data from before it do not count (judge.ts).
+    parameters: { 'passes': 0, 'required.$': '$.cursor.step.bakeIntervals', 'startedAt.$': '$$.State.EnteredTime' },
     resultPath: '$.bake',
   });
   const bakeWait = new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
@@ -390,7 +391,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     .when(sfn.Condition.numberGreaterThanEquals('$.judge.errors', plan.maxJudgeErrors), onBreaker)
     .otherwise(bakeWait));
   const judged = new sfn.Pass(scope, 'Record Verdict', {
-    parameters: { 'passes.$': '$.verdict.bake.passes', 'required.$': '$.verdict.bake.required' },
+    parameters: { 'passes.$': '$.verdict.bake.passes', 'required.$': '$.verdict.bake.required', 'startedAt.$': '$.bake.startedAt' },
     resultPath: '$.bake',
   });
   const resetErrors = new sfn.Pass(scope, 'Reset Judge Errors', { result: sfn.Result.fromObject({ errors: 0 }), resultPath: '$.judge' });
@@ -420,7 +421,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     switch (plan.onInconclusive) {
       case 'PROCEED': {
         const count = new sfn.Pass(scope, 'Count Inconclusive As Healthy', {
-          parameters: { 'passes.$': 'States.MathAdd($.bake.passes, 1)', 'required.$': '$.bake.required' },
+          parameters: { 'passes.$': 'States.MathAdd($.bake.passes, 1)', 'required.$': '$.bake.required', 'startedAt.$': '$.bake.startedAt' },
           resultPath: '$.bake',
         });
         return count.next(new sfn.Choice(scope, 'Bake Done?')

@@ -110,6 +110,15 @@ export interface ProgressiveRolloutProps {
    */
   readonly judgeInterval?: Duration;
   /**
+   * How late CloudWatch data may arrive (ALB metrics usually within a minute or two; a minute still arriving reads
+   * as a partial sum). Each judgement reads whole minutes that ended at least this long ago, and counts toward a
+   * step's bake only once the data it reads began after that step's traffic shift; so each step lasts about this
+   * much, plus up to a minute, longer than its bake. Alarms in ALARM fail the judgement at once whatever the delay.
+   * From 0 to 15 minutes.
+   * @default Duration.minutes(2)
+   */
+  readonly metricDelay?: Duration;
+  /**
    * What an INCONCLUSIVE judgement (too little traffic to decide) does: ROLLBACK, PROCEED (counts as healthy)
    * or PAUSE (waits for an operator: promote continues, abort rolls back).
    * @default 'ROLLBACK'
@@ -154,6 +163,7 @@ export interface ProgressiveRolloutProps {
 
 const DEFAULTS = {
   judgeInterval: Duration.minutes(1),
+  metricDelay: Duration.minutes(2),
   maxConsecutiveJudgeErrors: 5,
   pauseTimeout: Duration.hours(24),
   minHealthyTargetsPercent: 100,
@@ -205,6 +215,7 @@ export class ProgressiveRollout extends Construct {
   constructor(scope: Construct, id: string, props: ProgressiveRolloutProps) {
     super(scope, id);
     const judgeInterval = props.judgeInterval ?? DEFAULTS.judgeInterval;
+    const metricDelay = props.metricDelay ?? DEFAULTS.metricDelay;
     const pauseTimeout = props.pauseTimeout ?? DEFAULTS.pauseTimeout;
     const maxJudgeErrors = props.maxConsecutiveJudgeErrors ?? DEFAULTS.maxConsecutiveJudgeErrors;
     const onInconclusive = props.onInconclusive ?? DEFAULTS.onInconclusive;
@@ -213,6 +224,7 @@ export class ProgressiveRollout extends Construct {
     const analysisOptions = props.analysis === false ? undefined : { ...DEFAULTS.analysis, ...props.analysis };
     new PropChecks(this)
       .duration('judgeInterval', props.judgeInterval, Duration.minutes(1), Duration.minutes(60), Duration.minutes(1))
+      .duration('metricDelay', props.metricDelay, Duration.seconds(0), Duration.minutes(15))
       .duration('pauseTimeout', props.pauseTimeout, Duration.minutes(1), Duration.days(7))
       .duration('hookTimeout', props.hookTimeout, Duration.seconds(1), Duration.minutes(15))
       .number('maxConsecutiveJudgeErrors', props.maxConsecutiveJudgeErrors, 1, 100)
@@ -235,6 +247,7 @@ export class ProgressiveRollout extends Construct {
     this.plan = planRollout(strategy, {
       service: this.serviceName,
       judgeIntervalSeconds: judgeInterval.toSeconds(),
+      metricDelaySeconds: metricDelay.toSeconds(),
       onInconclusive,
       maxJudgeErrors,
       pauseTimeoutSeconds: pauseTimeout.toSeconds(),
@@ -301,6 +314,7 @@ export class ProgressiveRollout extends Construct {
         },
         sharedAlarms: this.sharedAlarms.map((a) => a.alarmName),
         analysis,
+        metricDelaySeconds: metricDelay.toSeconds(),
       }),
     });
     this.judgeFunction = new HandlerFunction(this, 'Judge', {

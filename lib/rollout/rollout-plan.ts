@@ -3,12 +3,16 @@ import { RolloutStrategyConfig } from './rollout-strategy';
 
 /** Slack on top of the planned duration before the lock (and the execution) expires: retries, slow API calls. */
 const LOCK_SLACK_SECONDS = 30 * 60;
+/** Judgements read whole minutes: a step's first counted judgement can wait up to one more minute. */
+const ALIGNMENT_SECONDS = 60;
 /** The lock outlives the planned duration by half again: bakes extended by WAIT and INCONCLUSIVE judgements. */
 const LOCK_TTL_FACTOR = 1.5;
 
 export interface RolloutPlanOptions {
   readonly service: string;
   readonly judgeIntervalSeconds: number;
+  /** How late CloudWatch data may arrive: every step waits this long, and up to a minute more, for its own data. @default 0 */
+  readonly metricDelaySeconds?: number;
   readonly onInconclusive: InconclusiveAction;
   readonly maxJudgeErrors: number;
   /** How long a manual pause waits for promote or abort. */
@@ -19,13 +23,14 @@ export interface RolloutPlanOptions {
 
 /**
  * The plan the rollout state machine carries, from a bound strategy. The lock's time to live (which is also the
- * execution's timeout, so an execution never outlives its lock) covers the planned bakes and judgements with
- * slack, plus every pause the plan can make and every traffic hook's timeout.
+ * execution's timeout, so an execution never outlives its lock) covers the planned bakes and judgements, each
+ * step's wait for its own metrics, with slack, plus every pause the plan can make and every traffic hook's timeout.
  */
 export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPlanOptions): RolloutPlan {
   const { steps } = strategy;
   const pauses = steps.filter((s) => s.pause).length + (options.onInconclusive === 'PAUSE' ? steps.length : 0);
-  const plannedSeconds = strategy.totalBakeSeconds + steps.length * options.judgeIntervalSeconds;
+  const waitForDataSeconds = (options.metricDelaySeconds ?? 0) + ALIGNMENT_SECONDS;
+  const plannedSeconds = strategy.totalBakeSeconds + steps.length * (options.judgeIntervalSeconds + waitForDataSeconds);
   return {
     service: options.service,
     strategy: strategy.kind,

@@ -64,6 +64,11 @@ export interface FakeCloudWatchOptions {
   readonly accountId?: string;
   /** Called for every alarm action (SNS topic ARN...) when an alarm with actions enabled changes state. */
   readonly onAlarmAction?: (event: AlarmActionEvent) => void;
+  /**
+   * How long after its period ends a datapoint becomes visible, to GetMetricData, GetMetricStatistics and alarm
+   * evaluation alike (an alarm meanwhile sees it as missing). @default 0
+   */
+  readonly ingestionDelaySeconds?: number;
 }
 
 /** An alarm action CloudWatch would execute. */
@@ -156,6 +161,7 @@ export class FakeCloudWatch {
   readonly storedMetrics = new StoredMetrics();
   private readonly clock: Clock;
   private readonly onAlarmAction?: (event: AlarmActionEvent) => void;
+  private readonly ingestionDelayMs: number;
   private readonly sources: MetricSource[] = [];
   private readonly metricAlarms = new Map<string, MetricAlarmRecord>();
   private readonly compositeAlarms = new Map<string, CompositeAlarmRecord>();
@@ -166,6 +172,7 @@ export class FakeCloudWatch {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '123456789012';
     this.onAlarmAction = options.onAlarmAction;
+    this.ingestionDelayMs = (options.ingestionDelaySeconds ?? 0) * MS_PER_SECOND;
   }
 
   /**
@@ -180,8 +187,9 @@ export class FakeCloudWatch {
     };
   }
 
-  /** The value of one statistic of one metric over one period, from the sources. */
+  /** The value of one statistic of one metric over one period, from the sources; null while it is not yet ingested. */
   metricValue(query: MetricQuery): number | null {
+    if (query.periodStart + query.periodSeconds * MS_PER_SECOND + this.ingestionDelayMs > this.clock.now()) return null;
     for (const source of this.sources) {
       const value = source.value(query);
       if (value !== null && value !== undefined) return value;

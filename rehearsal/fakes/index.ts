@@ -88,6 +88,8 @@ export interface AwsFakesOptions {
    * fails) this much later. @default - none: calls take no time
    */
   readonly latencyMs?: Partial<Record<ServiceId, number>>;
+  /** How long after its period ends a CloudWatch datapoint becomes visible (FakeCloudWatchOptions). @default 0 */
+  readonly metricIngestionDelaySeconds?: number;
 }
 
 /** One API call as the fakes saw it. */
@@ -161,6 +163,7 @@ export class AwsFakes {
     this.cloudwatch = new FakeCloudWatch({
       ...common,
       onAlarmAction: (event) => this.alarmAction(event),
+      ingestionDelaySeconds: options.metricIngestionDelaySeconds,
     });
   }
 

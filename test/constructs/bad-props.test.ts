@@ -22,6 +22,7 @@ describe('bad props are reported at synth, naming the prop, the construct path, 
   test.each<[string, Partial<ProgressiveRolloutProps>, RegExp]>([
     ['judgeInterval below a minute', { judgeInterval: Duration.seconds(30) }, /Service\/Rollout\] judgeInterval must be from 1 minute to 1 hour, got 30 seconds/],
     ['judgeInterval not whole minutes', { judgeInterval: Duration.seconds(90) }, /judgeInterval must be a whole multiple of 1 minute, got 1 minute 30 seconds/],
+    ['metricDelay above 15 minutes', { metricDelay: Duration.minutes(16) }, /Service\/Rollout\] metricDelay must be from 0 seconds to 15 minutes, got 16 minutes/],
     ['pauseTimeout', { pauseTimeout: Duration.days(30) }, /pauseTimeout must be from 1 minute to 7 days, got 30 days/],
     ['hookTimeout beyond Lambda\'s 15 minutes', { hookTimeout: Duration.minutes(20) }, /Service\/Rollout\] hookTimeout must be from 1 second to 15 minutes, got 20 minutes/],
     ['maxConsecutiveJudgeErrors', { maxConsecutiveJudgeErrors: 0 }, /maxConsecutiveJudgeErrors must be an integer from 1 to 100, got 0/],

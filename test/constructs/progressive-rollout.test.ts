@@ -89,8 +89,10 @@ describe('ProgressiveRollout', () => {
   test('the lock outlives the planned rollout, and the execution never outlives the lock', () => {
     const f = network();
     const r = rollout(f, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }) });
-    // 10 min bake + 1 judge interval, x1.5, + 30 min slack.
-    expect(r.plan.lockTtlSeconds).toBe(Math.ceil(660 * 1.5) + 1800);
+    // 10 min bake + 1 judge interval + the step's wait for its own data (2 min metric delay + 1 min), x1.5, + 30 min slack.
+    expect(r.plan.lockTtlSeconds).toBe(Math.ceil(840 * 1.5) + 1800);
+    const slower = rollout(network(), { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), metricDelay: Duration.minutes(5) });
+    expect(slower.plan.lockTtlSeconds).toBe(Math.ceil(1020 * 1.5) + 1800);
     Template.fromStack(f.stack).hasResource('AWS::StepFunctions::StateMachine', {
       Properties: Match.objectLike({ DefinitionString: Match.anyValue() }),
     });
@@ -143,6 +145,18 @@ describe('ProgressiveRollout', () => {
     const judge = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::Lambda::Function'))
       .find((fn) => fn.Metadata?.['cdk-zero-downtime:handler'] === 'judge');
     expect(JSON.stringify(judge.Properties.Environment.Variables.ZDT_CONFIG)).toContain('"Ref":"Late');
+  });
+
+  test('tells the judge the metric delay: 2 minutes unless given', () => {
+    const judgeConfig = (props: Parameters<typeof rollout>[1]) => {
+      const f = network();
+      rollout(f, props);
+      const judge = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::Lambda::Function'))
+        .find((fn) => fn.Metadata?.['cdk-zero-downtime:handler'] === 'judge');
+      return JSON.stringify(judge.Properties.Environment.Variables.ZDT_CONFIG);
+    };
+    expect(judgeConfig({})).toContain('\\"metricDelaySeconds\\":120');
+    expect(judgeConfig({ metricDelay: Duration.seconds(0) })).toContain('\\"metricDelaySeconds\\":0');
   });
 
   test('scopes IAM to the listener, its rules, the alarms and the state table', () => {

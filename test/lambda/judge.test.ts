@@ -194,12 +194,14 @@ describe('Judge', () => {
         ]);
       });
 
-      test.each([[30, 60], [60, 60], [90, 120], [600, 600]])('a %d s window reads one period of %d s', async (windowSeconds, period) => {
-        configure({ analysis: { ...ANALYSIS, windowSeconds } });
+      test.each([
+        [0, 60, 0, 60], [120, 300, 120, 420], [90, 60, 120, 180], [0, 600, 0, 600],
+      ])('with a metric delay of %d s, a %d s window reads the whole minutes that ended by then: %d to %d s ago, one period', async (metricDelaySeconds, windowSeconds, endAgo, startAgo) => {
+        configure({ analysis: { ...ANALYSIS, windowSeconds }, metricDelaySeconds });
         await handler(judgeRequest());
         const input = getMetricDataCalls()[0];
-        expect(new Set(input.MetricDataQueries!.map((q) => q.MetricStat!.Period))).toEqual(new Set([period]));
-        expect(input.StartTime).toEqual(new Date(NOW_MS - windowSeconds * 1000));
+        expect(new Set(input.MetricDataQueries!.map((q) => q.MetricStat!.Period))).toEqual(new Set([windowSeconds]));
+        expect({ start: input.StartTime, end: input.EndTime }).toEqual({ start: new Date(NOW_MS - startAgo * 1000), end: new Date(NOW_MS - endAgo * 1000) });
       });
 
       test('reports the window\'s numbers, the p99 in ms, and counts missing data as 0 / null', async () => {
@@ -262,7 +264,55 @@ describe('Judge', () => {
       });
     });
 
+    describe('only the step\'s own data clears it', () => {
+      const HEALTHY = { green: { requests: 1000, errors: 1, latencySeconds: 0.2 }, blue: { requests: 1000, errors: 1, latencySeconds: 0.2 } };
+      /** A request of a step whose bake began `secondsAgo` before now. */
+      const stepRequest = (secondsAgo: number, passes = 0) => ({ ...judgeRequest(passes, 3), bake: { passes, required: 3, startedAt: new Date(NOW_MS - secondsAgo * 1000).toISOString() } });
+
+      test('healthy data that began before the step\'s shift is a WAIT that keeps the passes, and says why', async () => {
+        configure({ analysis: ANALYSIS, metricDelaySeconds: 120 });
+        traffic = HEALTHY;
+        // Data read: 420 s to 120 s ago; the step began 400 s ago.
+        const result = await handler(stepRequest(400, 1)) as JudgeResult;
+        expect(result).toMatchObject({ verdict: 'WAIT', bake: { passes: 1, required: 3, startedAt: new Date(NOW_MS - 400_000).toISOString() } });
+        expect(result.reasons).toEqual([expect.stringMatching(/^Waiting for this step's data: the step began at .*120 s metric delay.* this judgement does not count toward the bake/)]);
+      });
+
+      test('once the data read began after the shift, a healthy judgement counts and carries the step\'s start', async () => {
+        configure({ analysis: ANALYSIS, metricDelaySeconds: 120 });
+        traffic = HEALTHY;
+        const startedAt = new Date(NOW_MS - 420_000).toISOString();
+        await expect(handler(stepRequest(420, 1))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 2, required: 3, startedAt }, reasons: [] });
+      });
+
+      test('too few requests before the step began is no INCONCLUSIVE: it waits', async () => {
+        configure({ analysis: ANALYSIS, metricDelaySeconds: 120 });
+        traffic = { green: { requests: 3 }, blue: { requests: 900 } };
+        await expect(handler(stepRequest(60))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 0 } });
+      });
+
+      test('a regression of the new color in that data fails at once', async () => {
+        configure({ analysis: ANALYSIS, metricDelaySeconds: 120 });
+        traffic = { green: { requests: 1000, errors: 80, latencySeconds: 0.2 }, blue: { requests: 1000, errors: 2, latencySeconds: 0.2 } };
+        await expect(handler(stepRequest(200))).resolves.toMatchObject({ verdict: 'FAIL', reasons: [expect.stringMatching(/green answered 8% of 1000 requests/)] });
+      });
+
+      test('an alarm in ALARM fails at once, whatever the data', async () => {
+        configure({ analysis: ANALYSIS, metricDelaySeconds: 120 });
+        setAlarmState('web-green-5xx', StateValue.ALARM);
+        await expect(handler(stepRequest(10))).resolves.toMatchObject({ verdict: 'FAIL' });
+      });
+
+      test('without analysis, the last whole minute CloudWatch has must be the step\'s', async () => {
+        configure({ metricDelaySeconds: 120 });
+        await expect(handler(stepRequest(179))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 0 }, reasons: [expect.stringMatching(/^Waiting for this step's data/)] });
+        await expect(handler(stepRequest(180))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 1 }, reasons: [] });
+        expect(getMetricDataCalls()).toEqual([]);
+      });
+    });
+
     test.each([
+      [{ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: 0, required: 1, startedAt: 'yesterday' } }, 'startedAt', '"yesterday"'],
       [{ action: 'judge', targetColor: 'green', stableColor: 'green', bake: { passes: 0, required: 1 } }, 'stableColor', '"green"'],
       [{ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: -1, required: 1 } }, 'passes', '-1'],
       [{ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: 0, required: 0 } }, 'required', '0'],

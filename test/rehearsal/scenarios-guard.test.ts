@@ -4,7 +4,7 @@ import { Simulation } from '../../rehearsal/simulation';
 import { API_SLACK_MS, observe, synthEverJust } from './scenarios-support';
 
 const stacks = synthEverJust();
-const STOP_AT_MS = 420_000;
+const STOP_AT_MS = 700_000;
 
 describe('rehearsal scenarios on the example app: the execution guard', () => {
   test('an execution stopped at 5% is restored to 100% stable by the guard, which then releases the lock and says so', async () => {

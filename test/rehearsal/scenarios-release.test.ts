@@ -1,6 +1,6 @@
 import { RolloutEvent } from '../../lambda/shared/contracts';
 import { SCENARIOS } from '../../rehearsal/scenarios';
-import { API_SLACK_MS, expectPlannedPlusLatency, observe, Observed, synthEverJust } from './scenarios-support';
+import { API_SLACK_MS, expectPlannedPlusLatency, observe, Observed, STEP_DATA_WAIT_MS, synthEverJust } from './scenarios-support';
 
 const stacks = synthEverJust();
 const released = (o: Observed) => {
@@ -17,7 +17,7 @@ describe('rehearsal scenarios on the example app: releases and refusals', () => 
     expect(o.weightHistory.slice(1).map((c) => c.weights[o.colors.release])).toEqual([1, 5, 25, 50, 100]);
     expect(o.result.summary.events.map((e) => e.detailType)).toEqual([RolloutEvent.STARTED, ...Array(5).fill(RolloutEvent.STEP_COMPLETED), RolloutEvent.COMPLETED]);
     expect(o.result.summary.failedRequests).toBe(0);
-    expectPlannedPlusLatency(o.result.summary.durationMs, 25 * 60 * 1000);
+    expectPlannedPlusLatency(o.result.summary.durationMs, 5 * (5 * 60 * 1000 + STEP_DATA_WAIT_MS));
     expect(o.result.summary.estimatedCostUsd).toBeGreaterThan(0);
     expect(o.result.series.length).toBeGreaterThan(0);
     expect(o.result.series[o.result.series.length - 1].weights[o.colors.release]).toBe(100);
@@ -45,7 +45,7 @@ describe('rehearsal scenarios on the example app: releases and refusals', () => 
 
   test('a stack update during a rollout re-points the live route without moving the weights', async () => {
     const o = await observe(stacks, 'stack-update-during-rollout');
-    const updateAt = o.originMs + 420_000;
+    const updateAt = o.originMs + 700_000;
     const before = [...o.weightHistory].reverse().find((c) => c.time < updateAt)!;
     const during = (t: number) => t >= updateAt && t < updateAt + API_SLACK_MS;
     const at = o.weightHistory.filter((c) => during(c.time));

@@ -73,6 +73,13 @@ export function lastRuleWrite(o: Observed): number {
  */
 export const API_SLACK_MS = 5_000;
 
+/**
+ * How much longer than its bake each step of the example app lasts: it waits for CloudWatch data of its own
+ * (ProgressiveRollout's default metricDelay, 2 minutes, plus the minute its start costs, judgements reading whole
+ * minutes). The rehearsal's metrics land 90 s late (METRIC_INGESTION_DELAY_SECONDS).
+ */
+export const STEP_DATA_WAIT_MS = 180_000;
+
 /** A duration that includes modelled API latency: at least `planned`, and at most 1% (plus API_SLACK_MS) more. */
 export function expectPlannedPlusLatency(actual: number | undefined, planned: number): void {
   expect(actual).toBeGreaterThanOrEqual(planned);
