@@ -31,7 +31,9 @@ describe('ProgressiveRollout traffic hooks', () => {
       Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Pre-Traffic Hook Failed' }],
     });
     // The hook's own errors are its verdict: only Lambda's service faults are retried.
-    expect(states['Pre-Traffic Hook 1'].Retry[0].ErrorEquals).toEqual(['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']);
+    expect(states['Pre-Traffic Hook 1'].Retry[0].ErrorEquals).toEqual([
+      'Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
+    ]);
     expect(states['Pre-Traffic Hook 1 Succeeded?'].Choices.map((c: { Next: string }) => c.Next)).toEqual(['Pre-Traffic Hook 1 Passed', 'Pre-Traffic Hook Refused With Reason']);
     expect(states['Pre-Traffic Hook 1 Succeeded?'].Default).toBe('Pre-Traffic Hook Refused');
     expect(states['Pre-Traffic Hook Failed'].Next).toBe('Rollback');
