@@ -113,7 +113,8 @@ export type BlueGreenRequest =
   /** Fails with SWITCHOVER_FAILED unless the deployment and every member are SWITCHOVER_COMPLETED. */
   | { readonly action: 'verify'; readonly deploymentId: string }
   /**
-   * DeleteBlueGreenDeployment (keeping both environments), then the old primary instance when deleteOldAfter.
+   * DeleteBlueGreenDeployment (keeping both environments), then the old primary instance when deleteOldAfter: while
+   * RDS still shows the deployment (DELETING), that fails with NOT_READY and a later attempt deletes the instance.
    * `members`: the switched-over members as verify saw them, so that a retried cleanup still knows the old instance
    * after its first attempt deleted the deployment.
    */
@@ -153,6 +154,7 @@ export interface BlueGreenPreflightResult extends BlueGreenDeploymentView {
 
 export interface BlueGreenCleanupResult {
   readonly deploymentId: string;
+  /** The deployment was deleted by this attempt or is still being deleted (an earlier attempt's). */
   readonly deleted: boolean;
   /** Identifiers of the old DB instances deleted (deleteOldAfter), with their final snapshots. */
   readonly deletedOld: readonly { readonly identifier: string; readonly finalSnapshot: string }[];

@@ -171,6 +171,10 @@ async function replicaLag(d: BlueGreenDeploymentView, config: BlueGreenHandlerCo
     throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected ${metric} at most ${check.maxSeconds} s over the last ${check.windowSeconds} s, found no datapoints`);
   }
   const worst = Math.max(...values);
+  // RDS reports -1 when replication is not active: no lag figure at all.
+  if (values.some((v) => v < 0)) {
+    throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected ${metric} at most ${check.maxSeconds} s over the last ${check.windowSeconds} s, found ${Math.min(...values)} (replication not active)`);
+  }
   if (worst > check.maxSeconds) {
     throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected ${metric} at most ${check.maxSeconds} s over the last ${check.windowSeconds} s, found ${worst} s`);
   }
@@ -251,18 +255,24 @@ async function cleanup(request: Extract<BlueGreenRequest, { action: 'cleanup' }>
   const deploymentId = request.deploymentId;
   let members = request.members;
   let deleted = false;
+  let present: BlueGreenDeploymentView | undefined;
   try {
     const d = await describe(deploymentId);
-    if (d.status !== DeploymentStatus.SWITCHOVER_COMPLETED) {
-      throw new BlueGreenError(BlueGreenErrorName.INVALID_STATE, `${named(d)}: expected SWITCHOVER_COMPLETED before cleanup, found ${d.status}${details(d)}; cleanup deletes only a switched-over deployment`);
-    }
     members ??= d.members;
-    // After a switchover RDS refuses DeleteTarget: the green environment is production now. Both environments stay.
-    try {
-      await awsCall(`rds:DeleteBlueGreenDeployment ${deploymentId}`, () => rds().send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId })));
-      deleted = true;
-    } catch (err) {
-      if (!NOT_FOUND_FAULTS.has((err as Error).name)) throw err;
+    present = d;
+    // A retried cleanup whose first attempt deleted the deployment: RDS shows it DELETING for a while, then not at all.
+    if (d.status === DeploymentStatus.DELETING) deleted = true;
+    else {
+      if (d.status !== DeploymentStatus.SWITCHOVER_COMPLETED) {
+        throw new BlueGreenError(BlueGreenErrorName.INVALID_STATE, `${named(d)}: expected SWITCHOVER_COMPLETED before cleanup, found ${d.status}${details(d)}; cleanup deletes only a switched-over deployment`);
+      }
+      // After a switchover RDS refuses DeleteTarget: the green environment is production now. Both environments stay.
+      try {
+        await awsCall(`rds:DeleteBlueGreenDeployment ${deploymentId}`, () => rds().send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId })));
+        deleted = true;
+      } catch (err) {
+        if (!NOT_FOUND_FAULTS.has((err as Error).name)) throw err;
+      }
     }
   } catch (err) {
     // A retried cleanup whose first attempt deleted the deployment: the old instance may still be left to delete.
@@ -272,6 +282,10 @@ async function cleanup(request: Extract<BlueGreenRequest, { action: 'cleanup' }>
   // The old primary: the member whose green took over the source's name (and ARN).
   const old = config.deleteOldAfter && config.sourceKind === 'instance' ? members?.find((m) => m.target === config.sourceArn) : undefined;
   const identifier = old && rdsIdentifier(old.source, 'instance');
+  if (identifier && present) {
+    // RDS refuses to delete an instance of a deployment until the deployment's own deletion has finished.
+    throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(present)}: deleted; its old instance ${identifier} is deleted once RDS has finished deleting the deployment (a later attempt)`);
+  }
   if (identifier) {
     const finalSnapshot = finalSnapshotName(identifier);
     try {

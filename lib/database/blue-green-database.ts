@@ -26,6 +26,9 @@ const PROVISIONING_POLL_INTERVAL = Duration.minutes(1);
 const SWITCHOVER_POLL_INTERVAL = Duration.seconds(15);
 /** Beyond its timeout, the time RDS may take to roll a failed switchover back and report it. */
 const SWITCHOVER_SETTLE_GRACE = Duration.minutes(10);
+/** Cleanup NOT_READY (the deployment's deletion not finished yet): retried this often, this many times (20 minutes). */
+const CLEANUP_RETRY_INTERVAL = Duration.seconds(30);
+const CLEANUP_ATTEMPTS = 40;
 /** Preflight NOT_READY (lag, members still settling): retried this often, this many times, before the execution fails. */
 const PREFLIGHT_RETRY_INTERVAL = Duration.minutes(1);
 const PREFLIGHT_ATTEMPTS = 10;
@@ -34,7 +37,8 @@ const REPLICA_LAG_WINDOW = Duration.minutes(5);
 /** Suffix RDS gives the blue resources' names at switchover (the old instances deleteOldAfter deletes). */
 const OLD_INSTANCE_PATTERN = '-old*';
 /** RDS limits BlueGreenDeploymentName to 60 characters, a letter first, then letters, digits and hyphens. */
-const DEPLOYMENT_NAME_PATTERN = /^[A-Za-z](?!.*--)[0-9A-Za-z-]{0,59}$/;
+/** RDS's BlueGreenDeploymentName: a letter first, single hyphens, none at the end (the length is checked apart). */
+const DEPLOYMENT_NAME_PATTERN = /^(?=.{1,60}$)[A-Za-z][0-9A-Za-z]*(-[0-9A-Za-z]+)*$/;
 const MAX_DEPLOYMENT_NAME_LENGTH = 60;
 const HANDLER_TIMEOUT = Duration.minutes(1);
 
@@ -173,7 +177,7 @@ export class BlueGreenDatabase extends Construct {
       .duration('provisioningTimeout', props.provisioningTimeout, Duration.minutes(10), Duration.hours(24))
       .oneOf('approval', props.approval, ['none', 'manual'] as SwitchoverApproval[])
       .pattern('deploymentName', props.deploymentName, DEPLOYMENT_NAME_PATTERN,
-        `1 to ${MAX_DEPLOYMENT_NAME_LENGTH} letters, digits and single hyphens starting with a letter (RDS's BlueGreenDeploymentName)`);
+        `1 to ${MAX_DEPLOYMENT_NAME_LENGTH} letters, digits and single hyphens, starting with a letter and not ending with a hyphen (RDS's BlueGreenDeploymentName)`);
 
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
@@ -337,6 +341,8 @@ export class BlueGreenDatabase extends Construct {
     const switchover = invoke('Switchover', { action: 'switchover', deploymentId }, '$.switchover');
     const verify = invoke('Verify', { action: 'verify', deploymentId }, '$.verify');
     const cleanup = invoke('Cleanup', { action: 'cleanup', deploymentId, members: sfn.JsonPath.objectAt('$.verify.members') }, '$.cleanup');
+    // With deleteOldAfter, cleanup waits (NOT_READY) for RDS to finish deleting the deployment before the old instance.
+    cleanup.addRetry({ errors: [BlueGreenErrorName.NOT_READY], interval: CLEANUP_RETRY_INTERVAL, backoffRate: 1, maxAttempts: CLEANUP_ATTEMPTS });
     const completed = event('EmitCompleted', BlueGreenEvent.COMPLETED, { deploymentId, members: sfn.JsonPath.objectAt('$.verify.members') });
     // Production already runs on green here: a failed cleanup is announced on its own, not as a failed switchover.
     const cleanupFailed = new sfn.Fail(this, 'CleanupFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });

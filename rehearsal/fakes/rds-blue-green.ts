@@ -9,11 +9,12 @@
  *   SWITCHOVER_COMPLETED: the blue resources are renamed `<name>-old1` and the green ones take the original names (the
  *   members then read old1 -> original). Otherwise, at the timeout, SWITCHOVER_FAILED (nothing changed), and
  *   `rollbackMs` later AVAILABLE again, as RDS rolls a timed-out switchover back;
- * - delete: refuses DeleteTarget once switched over, and a deployment whose switchover is in progress.
+ * - delete: refuses DeleteTarget once switched over, and a deployment whose switchover is in progress; the deployment
+ *   then reads DELETING for `deletingMs` before it is gone (NotFound), as RDS shows it;
  *
  * Install it with `installRdsBlueGreen(fake)` (aws-sdk-client-mock's callsFake on RDSClient): any other RDS command
  * fails with FakeNotImplemented. Faults: `fake.failNext(command, errorName, times)`.
- * Simplified: no tags, no engine-version or parameter-group validation beyond recording them, deletion is immediate.
+ * Simplified: no tags, no engine-version or parameter-group validation beyond recording them.
  */
 import {
   BlueGreenDeployment, CreateBlueGreenDeploymentCommand, CreateBlueGreenDeploymentRequest, DeleteBlueGreenDeploymentCommand,
@@ -32,7 +33,8 @@ export const RDS_MAX_SWITCHOVER_TIMEOUT_SECONDS = 3600;
 export const RDS_DEFAULT_SWITCHOVER_TIMEOUT_SECONDS = 300;
 /** Longest BlueGreenDeploymentName (1-60 characters, a letter first). */
 const MAX_NAME_LENGTH = 60;
-const NAME_PATTERN = /^[A-Za-z][0-9A-Za-z-]*$/;
+/** RDS's BlueGreenDeploymentName: a letter first, single hyphens, none at the end. */
+const NAME_PATTERN = /^[A-Za-z][0-9A-Za-z]*(-[0-9A-Za-z]+)*$/;
 /** DescribeBlueGreenDeployments MaxRecords: 20-100, default 100. */
 const MIN_RECORDS = 20;
 const MAX_RECORDS = 100;
@@ -42,6 +44,7 @@ const MS_PER_MINUTE = 60_000;
 const DEFAULT_PROVISIONING_MS = 20 * MS_PER_MINUTE;
 const DEFAULT_SWITCHOVER_MS = MS_PER_MINUTE;
 const DEFAULT_ROLLBACK_MS = MS_PER_MINUTE;
+const DEFAULT_DELETING_MS = MS_PER_MINUTE;
 /** Suffix RDS appends to the blue resources' names at switchover. */
 export const OLD_SUFFIX = '-old1';
 /** Length of the random part of generated identifiers (bgd-..., -green-...). */
@@ -60,6 +63,8 @@ export interface FakeRdsBlueGreenOptions {
   readonly switchoverMs?: number;
   /** How long after a timed-out switchover the deployment is AVAILABLE again. @default 1 minute */
   readonly rollbackMs?: number;
+  /** How long a deleted deployment reads DELETING before it is gone. @default 1 minute */
+  readonly deletingMs?: number;
 }
 
 /** A DB instance or cluster as the fake holds it. */
@@ -90,6 +95,8 @@ interface Deployment {
   readonly targetEngineVersion?: string;
   readonly targetParameterGroup?: string;
   switchover?: { readonly startedAt: number; readonly endsAt: number; readonly completes: boolean; readonly timeoutSeconds: number; settled: boolean };
+  /** When DeleteBlueGreenDeployment was accepted. */
+  deletedAt?: number;
   /** Green resources, created at provisioning. */
   readonly green: Map<string, FakeDatabase>;
 }
@@ -112,6 +119,7 @@ export class FakeRdsBlueGreen {
   private readonly provisioningMs: number;
   private switchoverMs: number;
   private readonly rollbackMs: number;
+  private readonly deletingMs: number;
   private readonly databases = new Map<string, FakeDatabase>();
   private readonly deployments = new Map<string, Deployment>();
   private nextInvalidConfiguration: string | undefined;
@@ -125,6 +133,7 @@ export class FakeRdsBlueGreen {
     this.provisioningMs = options.provisioningMs ?? DEFAULT_PROVISIONING_MS;
     this.switchoverMs = options.switchoverMs ?? DEFAULT_SWITCHOVER_MS;
     this.rollbackMs = options.rollbackMs ?? DEFAULT_ROLLBACK_MS;
+    this.deletingMs = options.deletingMs ?? DEFAULT_DELETING_MS;
   }
 
   /** ARN of a DB instance (`db`) or cluster (`cluster`) of this account and region. */
@@ -173,6 +182,7 @@ export class FakeRdsBlueGreen {
 
   /** A deployment as DescribeBlueGreenDeployments shows it now, or undefined. */
   deployment(id: string): BlueGreenDeployment | undefined {
+    this.purgeDeleted();
     const d = this.deployments.get(id);
     if (!d) return undefined;
     this.advance(d);
@@ -183,7 +193,7 @@ export class FakeRdsBlueGreen {
     return this.call('CreateBlueGreenDeployment', input, () => {
       const name = input.BlueGreenDeploymentName ?? '';
       if (name.length < 1 || name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
-        throw rdsError('InvalidParameterValue', `BlueGreenDeploymentName must be 1 to ${MAX_NAME_LENGTH} letters, digits or hyphens starting with a letter: ${name}`);
+        throw rdsError('InvalidParameterValue', `BlueGreenDeploymentName must be 1 to ${MAX_NAME_LENGTH} letters, digits or single hyphens, starting with a letter and not ending with a hyphen: ${name}`);
       }
       const source = this.databases.get(input.Source ?? '');
       if (!source) throw rdsError('SourceDatabaseNotFoundFault', `The source database ${input.Source} could not be found.`);
@@ -220,6 +230,7 @@ export class FakeRdsBlueGreen {
     return this.call('DescribeBlueGreenDeployments', input, () => {
       const max = input.MaxRecords ?? MAX_RECORDS;
       if (max < MIN_RECORDS || max > MAX_RECORDS) throw rdsError('InvalidParameterValue', `MaxRecords must be from ${MIN_RECORDS} to ${MAX_RECORDS}: ${max}`);
+      this.purgeDeleted();
       let list = [...this.deployments.values()];
       if (input.BlueGreenDeploymentIdentifier !== undefined) {
         list = list.filter((d) => d.id === input.BlueGreenDeploymentIdentifier);
@@ -267,10 +278,11 @@ export class FakeRdsBlueGreen {
       if (input.DeleteTarget && d.status === 'SWITCHOVER_COMPLETED') {
         throw rdsError('InvalidBlueGreenDeploymentStateFault', `DeleteTarget can't be specified for blue/green deployment ${d.id}: its switchover is complete.`);
       }
+      if (d.status === 'DELETING') throw rdsError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} is already being deleted.`);
       if (input.DeleteTarget) for (const arn of d.green.keys()) this.databases.delete(arn);
-      const rendered = { ...this.render(d), Status: 'DELETING' };
-      this.deployments.delete(d.id);
-      return { BlueGreenDeployment: rendered };
+      d.status = 'DELETING';
+      d.deletedAt = this.clock.now();
+      return { BlueGreenDeployment: this.render(d) };
     });
   }
 
@@ -293,7 +305,14 @@ export class FakeRdsBlueGreen {
     });
   }
 
+  /** Forgets the deployments whose deletion has finished. */
+  private purgeDeleted(): void {
+    const now = this.clock.now();
+    for (const [id, d] of this.deployments) if (d.deletedAt !== undefined && now >= d.deletedAt + this.deletingMs) this.deployments.delete(id);
+  }
+
   private get(id: string | undefined): Deployment {
+    this.purgeDeleted();
     const d = this.deployments.get(id ?? '');
     if (!d) throw rdsError('BlueGreenDeploymentNotFoundFault', `BlueGreenDeploymentIdentifier ${id} doesn't refer to an existing blue/green deployment.`);
     this.advance(d);
@@ -303,6 +322,7 @@ export class FakeRdsBlueGreen {
   /** Brings a deployment up to the clock's time. */
   private advance(d: Deployment): void {
     const now = this.clock.now();
+    if (d.status === 'DELETING') return;
     if (d.status === 'PROVISIONING' && now >= d.availableAt) {
       if (d.invalidConfiguration) {
         d.status = 'INVALID_CONFIGURATION';

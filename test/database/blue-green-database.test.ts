@@ -169,7 +169,9 @@ describe('BlueGreenDatabase', () => {
     expect(() => build({ switchoverTimeout: Duration.seconds(20) }).app.synth()).toThrow(/Db\/Upgrade.*switchoverTimeout must be from 30 seconds to 1 hour, got 20 seconds/s);
     expect(() => build({ switchoverTimeout: Duration.hours(2) }).app.synth()).toThrow(/switchoverTimeout must be from 30 seconds to 1 hour, got 2 hours/);
     expect(() => build({ switchoverTimeout: Duration.millis(30_500) }).app.synth()).toThrow(/switchoverTimeout must be a whole multiple of 1 second/);
-    expect(() => build({ deploymentName: '1-bad' }).app.synth()).toThrow(/deploymentName must be 1 to 60 letters, digits and single hyphens starting with a letter .*got "1-bad"/);
+    for (const name of ['1-bad', 'trailing-', 'double--hyphen', 'x'.repeat(61)]) {
+      expect(() => build({ deploymentName: name }).app.synth()).toThrow(new RegExp(`deploymentName must be 1 to 60 letters, digits and single hyphens, starting with a letter and not ending with a hyphen .*got "${name}"`));
+    }
     expect(() => build({ approval: 'manual', approvalTimeout: Duration.days(8) }).app.synth()).toThrow(/approvalTimeout must be from 1 minute to 7 days, got 8 days/);
     expect(() => build({ switchoverTimeout: Duration.minutes(10), deploymentName: 'orders-pg17' }).app.synth()).not.toThrow();
   });

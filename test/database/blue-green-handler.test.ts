@@ -164,10 +164,13 @@ describe('blue/green handler: preflight', () => {
   test('is not ready when the replica lag exceeds the limit, or when there is no datapoint', async () => {
     configure({ replicaLag: { metricName: 'ReplicaLag', dimensionName: 'DBInstanceIdentifier', maxSeconds: 30, windowSeconds: 300 } });
     const deploymentId = await provisioned();
-    cloudwatch.on(GetMetricDataCommand).resolvesOnce({ MetricDataResults: [{ Id: 'lag', Values: [12, 95] }] }).resolves({ MetricDataResults: [{ Id: 'lag', Values: [] }] });
+    cloudwatch.on(GetMetricDataCommand).resolvesOnce({ MetricDataResults: [{ Id: 'lag', Values: [12, 95] }] })
+      .resolvesOnce({ MetricDataResults: [{ Id: 'lag', Values: [-1, -1] }] }).resolves({ MetricDataResults: [{ Id: 'lag', Values: [] }] });
     await expect(run({ action: 'preflight', deploymentId })).rejects.toMatchObject({
       name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/expected AWS\/RDS ReplicaLag \(DBInstanceIdentifier=orders-green-\w+\) at most 30 s over the last 300 s, found 95 s/),
     });
+    // RDS reports -1 while replication is not active: below any limit, and no lag figure at all.
+    await expect(run({ action: 'preflight', deploymentId })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/found -1 \(replication not active\)/) });
     await expect(run({ action: 'preflight', deploymentId })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/found no datapoints/) });
   });
 });
@@ -227,7 +230,7 @@ describe('blue/green handler: cleanup', () => {
     const deploymentId = await switchedOver();
     const out = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId });
     expect(out).toEqual({ deploymentId, deleted: true, deletedOld: [] });
-    expect(rds.deployment(deploymentId)).toBeUndefined();
+    expect(rds.deployment(deploymentId)?.Status).toBe('DELETING');
     expect(rds.calls.find((c) => c.command === 'DeleteBlueGreenDeployment')!.input).toEqual({ BlueGreenDeploymentIdentifier: deploymentId });
     expect(rds.databaseList().map((d) => d.identifier).sort()).toEqual(['orders', 'orders-old1']);
     expect(rds.databaseList().find((d) => d.identifier === 'orders')).toMatchObject({ engineVersion: '17.2' });
@@ -236,7 +239,15 @@ describe('blue/green handler: cleanup', () => {
   test('deletes the old instance with a final snapshot when deleteOldAfter, and a retry is a no-op', async () => {
     configure({ deleteOldAfter: true });
     const deploymentId = await switchedOver();
-    const out = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId });
+    const { members } = await run<{ members: BlueGreenMember[] }>({ action: 'verify', deploymentId });
+    // RDS keeps the instances of a deployment until its deletion has finished: the old one waits for a later attempt.
+    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({
+      name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/deleted; its old instance orders-old1 is deleted once RDS has finished deleting the deployment/),
+    });
+    expect(rds.databaseList().map((d) => d.identifier).sort()).toEqual(['orders', 'orders-old1']);
+    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY });
+    clock.advance(2 * MINUTE);
+    const out = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId, members });
     expect(out.deletedOld).toEqual([{ identifier: 'orders-old1', finalSnapshot: expect.stringMatching(/^orders-old1-zdt-final-\d{14}$/) }]);
     expect(rds.snapshots).toEqual([out.deletedOld[0].finalSnapshot]);
     expect(rds.databaseList().map((d) => d.identifier)).toEqual(['orders']);
@@ -247,11 +258,16 @@ describe('blue/green handler: cleanup', () => {
     configure({ deleteOldAfter: true });
     const deploymentId = await switchedOver();
     const { members } = await run<{ members: BlueGreenMember[] }>({ action: 'verify', deploymentId });
-    rds.failNext('DeleteDBInstance', 'ThrottlingException');
     // What the state machine sends: the members verify saw, so a retry does not depend on the deployment.
-    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: 'ZdtRetryableError' });
-    expect(rds.deployment(deploymentId)).toBeUndefined();
+    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY });
+    // RDS shows a deleted deployment as DELETING for a while: the retry must not take it for a failed switchover.
+    expect(rds.deployment(deploymentId)?.Status).toBe('DELETING');
+    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/DELETING|deleted/) });
 
+    clock.advance(2 * MINUTE);
+    expect(rds.deployment(deploymentId)).toBeUndefined();
+    rds.failNext('DeleteDBInstance', 'ThrottlingException');
+    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: 'ZdtRetryableError' });
     const retried = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId, members });
     expect(retried).toEqual({ deploymentId, deleted: false, deletedOld: [{ identifier: 'orders-old1', finalSnapshot: expect.stringMatching(/^orders-old1-zdt-final-/) }] });
     expect(rds.databaseList().map((d) => d.identifier)).toEqual(['orders']);
