@@ -196,7 +196,11 @@ export class FakeRdsBlueGreen {
         throw rdsError('InvalidParameterValue', `BlueGreenDeploymentName must be 1 to ${MAX_NAME_LENGTH} letters, digits or single hyphens, starting with a letter and not ending with a hyphen: ${name}`);
       }
       const source = this.databases.get(input.Source ?? '');
-      if (!source) throw rdsError('SourceDatabaseNotFoundFault', `The source database ${input.Source} could not be found.`);
+      if (!source) {
+        // RDS names the source's kind: the ARN says which (…:db:… or …:cluster:…).
+        const cluster = /:cluster:/.test(input.Source ?? '');
+        throw rdsError(cluster ? 'DBClusterNotFoundFault' : 'DBInstanceNotFoundFault', `${cluster ? 'DBCluster' : 'DBInstance'} ${input.Source} not found.`);
+      }
       for (const d of this.deployments.values()) {
         if (d.name === name) throw rdsError('BlueGreenDeploymentAlreadyExistsFault', `A blue/green deployment with the name ${name} already exists.`);
         if (d.source === input.Source) throw rdsError('InvalidDBInstanceStateFault', `The source ${input.Source} is already part of blue/green deployment ${d.id}.`);

@@ -2,7 +2,7 @@
  * The blue/green handler against the stateful RDS fake (FakeRdsBlueGreen, on a virtual clock) and a mocked CloudWatch.
  */
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DeleteBlueGreenDeploymentCommand, DescribeDBInstancesCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand } from '@aws-sdk/client-rds';
+import { CreateBlueGreenDeploymentCommand, DeleteBlueGreenDeploymentCommand, DescribeDBInstancesCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { setClock } from '../../lambda/shared/clock';
 import { CONFIG_ENV } from '../../lambda/shared/contracts';
@@ -315,5 +315,12 @@ describe('FakeRdsBlueGreen', () => {
     clock.advance(SWITCHOVER_MS);
     await expect(client.send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId, DeleteTarget: true })))
       .rejects.toMatchObject({ name: 'InvalidBlueGreenDeploymentStateFault', message: expect.stringMatching(/switchover is complete/) });
+  });
+
+  test('a missing source is DBInstanceNotFoundFault or DBClusterNotFoundFault, as RDS names it', async () => {
+    const client = new RDSClient({});
+    const create = (Source: string) => client.send(new CreateBlueGreenDeploymentCommand({ BlueGreenDeploymentName: 'missing-source', Source }));
+    await expect(create(rds.arn('instance', 'nowhere'))).rejects.toMatchObject({ name: 'DBInstanceNotFoundFault' });
+    await expect(create(rds.arn('cluster', 'nowhere'))).rejects.toMatchObject({ name: 'DBClusterNotFoundFault' });
   });
 });
