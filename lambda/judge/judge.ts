@@ -55,12 +55,12 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
   const delay = config.metricDelaySeconds ?? 0;
   const window = dataWindow(clock().now(), config.analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);
   const waiting = notYetStepData(window, input.bake, delay);
-  const wait = (metrics?: Record<Color, ColorMetrics>): JudgeResult => {
-    log('info', 'judgement', { verdict: 'WAIT', bake: input.bake, reasons: [waiting], metrics });
-    return { verdict: 'WAIT', bake: input.bake, reasons: [waiting!], alarms, ...(metrics ? { metrics } : {}) };
+  const wait = (reason: string, metrics?: Record<Color, ColorMetrics>): JudgeResult => {
+    log('info', 'judgement', { verdict: 'WAIT', bake: input.bake, reasons: [reason], metrics });
+    return { verdict: 'WAIT', bake: input.bake, reasons: [reason], alarms, ...(metrics ? { metrics } : {}) };
   };
   if (!config.analysis) {
-    if (waiting) return wait();
+    if (waiting) return wait(waiting);
     const result = { ...progress('HEALTHY', input.bake), reasons: [], alarms };
     log('info', 'judgement', { verdict: result.verdict, bake: result.bake });
     return result;
@@ -69,7 +69,7 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
   const analysis = analyse(config.analysis, metrics, input.targetColor, input.stableColor);
   // Data from before the step cannot clear it, nor be too little to judge it; but the new color's regression in
   // it is one (at the step's weight or a smaller one): FAIL at once.
-  if (waiting && analysis.outcome !== 'FAIL') return wait(metrics);
+  if (waiting && analysis.outcome !== 'FAIL') return wait(waiting, metrics);
   const result = { ...progress(analysis.outcome, input.bake), reasons: analysis.reasons, alarms, metrics };
   log(result.verdict === 'FAIL' ? 'warn' : 'info', 'judgement', { verdict: result.verdict, bake: result.bake, reasons: result.reasons, metrics });
   return result;

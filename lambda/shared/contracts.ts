@@ -405,6 +405,8 @@ export interface RolloutPlan {
   readonly lockTtlSeconds: number;
   /** The longest the traffic hooks can run in all (count × hookTimeout), counted in lockTtlSeconds. Absent: none. */
   readonly hookSeconds?: number;
+  /** The judge's metric delay (each step waits for its own data), counted in lockTtlSeconds. Absent: none. */
+  readonly metricDelaySeconds?: number;
 }
 
 /** Input a caller may give StartExecution (all optional). */

@@ -40,6 +40,7 @@ export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPla
     onInconclusive: options.onInconclusive,
     maxJudgeErrors: options.maxJudgeErrors,
     ...(options.hookSeconds ? { hookSeconds: options.hookSeconds } : {}),
+    ...(options.metricDelaySeconds ? { metricDelaySeconds: options.metricDelaySeconds } : {}),
     lockTtlSeconds: Math.ceil(plannedSeconds * LOCK_TTL_FACTOR) + pauses * options.pauseTimeoutSeconds + (options.hookSeconds ?? 0) + LOCK_SLACK_SECONDS,
   };
 }

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RolloutStrategy } from '../../lib';
+import { withStrategy } from '../../rehearsal/simulation-target';
 import { definitionOf, network, rollout } from './fixtures';
 
 describe('ProgressiveRollout', () => {
@@ -91,8 +92,11 @@ describe('ProgressiveRollout', () => {
     const r = rollout(f, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }) });
     // 10 min bake + 1 judge interval + the step's wait for its own data (2 min metric delay + 1 min), x1.5, + 30 min slack.
     expect(r.plan.lockTtlSeconds).toBe(Math.ceil(840 * 1.5) + 1800);
-    const slower = rollout(network(), { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), metricDelay: Duration.minutes(5) });
+    const sf = network();
+    const slower = rollout(sf, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), metricDelay: Duration.minutes(5) });
     expect(slower.plan.lockTtlSeconds).toBe(Math.ceil(1020 * 1.5) + 1800);
+    // The plan carries the delay, so a rehearsal's strategy override recomputes the same lifetime.
+    expect(withStrategy(definitionOf(sf.stack), RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) })).TimeoutSeconds).toBe(slower.plan.lockTtlSeconds);
     Template.fromStack(f.stack).hasResource('AWS::StepFunctions::StateMachine', {
       Properties: Match.objectLike({ DefinitionString: Match.anyValue() }),
     });
