@@ -35,7 +35,7 @@ export function analyse(
 ): Analysis {
   const fresh = metrics[targetColor];
   const stable = metrics[stableColor];
-  const window = `the last ${config.windowSeconds} s`;
+  const window = `${config.windowSeconds} s of data`;
   if (fresh.requests < config.minRequests) {
     return {
       outcome: 'INCONCLUSIVE',

@@ -11,7 +11,7 @@ const GOOD_STABLE = m(1000, 5, 200);
 
 describe('metric analysis', () => {
   test.each<[string, ColorMetrics, ColorMetrics, Partial<AnalysisConfig>, 'HEALTHY' | 'INCONCLUSIVE' | 'FAIL', RegExp[]]>([
-    ['too few requests on the new color is inconclusive', m(49, 49, 5000), GOOD_STABLE, {}, 'INCONCLUSIVE', [/green served 49 request\(s\) in the last 300 s; at least 50/]],
+    ['too few requests on the new color is inconclusive', m(49, 49, 5000), GOOD_STABLE, {}, 'INCONCLUSIVE', [/green served 49 request\(s\) in 300 s of data; at least 50/]],
     ['no requests at all is inconclusive', m(0, 0, null), GOOD_STABLE, {}, 'INCONCLUSIVE', [/served 0 request/]],
     ['a new color like the stable one is healthy', m(1000, 5, 210), GOOD_STABLE, {}, 'HEALTHY', []],
     ['an error rate above the limit but within the baseline factor is healthy', m(1000, 20, 200), m(1000, 15, 200), {}, 'HEALTHY', []],
