@@ -19,7 +19,7 @@ import { describeOp, parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
-import { buildPlan, logicalReplicationSlots, MigrationPlan } from './plan';
+import { buildPlan, logicalReplicationRisk, logicalReplicationSlots, MigrationPlan } from './plan';
 import { qn } from './sql';
 import {
   ACTIVE_STATUSES, BackfillCheckpoint, currentVersionSchema, deleteCheckpoints, ensureStateSchema, getActiveMigration, getCheckpoints,
@@ -330,11 +330,7 @@ export class MigrationEngine {
     }
     if (plan.logicalReplicationSlots.length > 0 && !this.options.acknowledgeLogicalReplication) {
       throw new MigrationError(MigrationErrorName.ACKNOWLEDGEMENT_REQUIRED,
-        `Migration ${plan.migration}: ${action} would change the schema of a database with logical replication`
-        + ` (slot${plan.logicalReplicationSlots.length === 1 ? '' : 's'} ${plan.logicalReplicationSlots.join(', ')}), and logical replication carries rows, not DDL:`
-        + ' its subscribers (the green environment of an RDS blue/green deployment that upgrades the major version, a CDC pipeline) would miss the change,'
-        + ' and rows carrying a column a subscriber lacks stop its replication. Switch over or delete the blue/green deployment first;'
-        + ' if every subscriber gets the same migration, acknowledge it (acknowledgeLogicalReplication / --acknowledge-logical-replication).');
+        `Migration ${plan.migration}: ${action} refused: ${logicalReplicationRisk(plan.logicalReplicationSlots)}`);
     }
   }
 

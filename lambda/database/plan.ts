@@ -59,7 +59,7 @@ export function buildPlan(migration: Migration, ctx: CheckContext, versionSchema
     .map((s) => `${s.operation !== null ? `operations[${s.operation}] (${migration.operations[s.operation].op})` : 'engine'}: ${s.action}${s.note ? ` — ${s.note}` : ''}`);
   return {
     migration: migration.name, description: migration.description, schema: ctx.schema, versionSchema, previousVersionSchema,
-    steps, risk: highRisk.length > 0 ? 'high' : 'low', highRisk, logicalReplicationSlots, warnings: databaseWarnings(logicalReplicationSlots),
+    steps, risk: highRisk.length > 0 ? 'high' : 'low', highRisk, logicalReplicationSlots, warnings: logicalReplicationSlots.length > 0 ? [logicalReplicationRisk(logicalReplicationSlots)] : [],
   };
 }
 
@@ -105,12 +105,15 @@ export async function logicalReplicationSlots(client: ClientBase): Promise<strin
   return slots.rows.map((r) => `${r.slot_name} (${r.plugin}, ${r.active ? 'active' : 'inactive'})`);
 }
 
-/** Warnings about the database a migration runs on, from its logical replication slots. */
-export function databaseWarnings(slots: readonly string[]): string[] {
-  if (slots.length === 0) return [];
-  return [`logical replication slot${slots.length === 1 ? '' : 's'} ${slots.join(', ')} on this database: logical replication carries rows, not DDL,`
-    + ' so its subscribers (an RDS blue/green deployment\'s green environment, a CDC pipeline) will not get this migration\'s schema changes,'
-    + ' and rows carrying a column a subscriber lacks stop its replication. Switch over or delete a blue/green deployment before migrating;'
-    + ' start and complete refuse to run while a slot exists unless acknowledged (--acknowledge-logical-replication / acknowledgeLogicalReplication: true),'
-    + ' for when every subscriber gets the same migration. Rollback is never refused: it brings the schema back to what the subscribers have.'];
+/**
+ * Why a schema change on a database with these logical replication slots needs an acknowledgement: the plan's
+ * warning, and the refusal of start and complete.
+ */
+export function logicalReplicationRisk(slots: readonly string[]): string {
+  return `logical replication slot${slots.length === 1 ? '' : 's'} ${slots.join(', ')} on this database: logical replication carries rows, not DDL,`
+    + ' so its subscribers (the green environment of an RDS blue/green deployment that upgrades the major version, a CDC pipeline) would miss'
+    + ' this migration\'s schema changes, and rows carrying a column a subscriber lacks stop its replication. Switch over or delete a blue/green'
+    + ' deployment first. Start and complete refuse to change the schema while a slot exists unless acknowledged'
+    + ' (--acknowledge-logical-replication / acknowledgeLogicalReplication: true), for when every subscriber gets the same migration;'
+    + ' rollback is never refused: it brings the schema back to what the subscribers have.';
 }
