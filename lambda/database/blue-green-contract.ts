@@ -22,7 +22,10 @@ export type BlueGreenEventType = (typeof BlueGreenEvent)[keyof typeof BlueGreenE
 export const BlueGreenErrorName = {
   /** The deployment cannot be switched over: INVALID_CONFIGURATION, PROVISIONING_FAILED, or a state that does not fit the step. */
   INVALID_STATE: 'ZdtBlueGreenInvalidState',
-  /** Preflight: green is not ready yet (a member not AVAILABLE, replica lag above the limit or unknown). Retried. */
+  /**
+   * Preflight: green is not ready yet (a member not AVAILABLE, replica lag above the limit or unknown). Cleanup: the
+   * deployment's deletion has not finished, so its old instance cannot be deleted yet. Retried.
+   */
   NOT_READY: 'ZdtBlueGreenNotReady',
   /** The switchover did not complete: RDS rolled it back (SWITCHOVER_FAILED, or back to AVAILABLE). Blue is untouched. */
   SWITCHOVER_FAILED: 'ZdtBlueGreenSwitchoverFailed',
@@ -154,7 +157,7 @@ export interface BlueGreenPreflightResult extends BlueGreenDeploymentView {
 
 export interface BlueGreenCleanupResult {
   readonly deploymentId: string;
-  /** The deployment was deleted by this attempt or is still being deleted (an earlier attempt's). */
+  /** RDS still showed the deployment to this attempt, which deleted it (or found it being deleted). */
   readonly deleted: boolean;
   /** Identifiers of the old DB instances deleted (deleteOldAfter), with their final snapshots. */
   readonly deletedOld: readonly { readonly identifier: string; readonly finalSnapshot: string }[];

@@ -62,14 +62,21 @@ function membersNotIn(d: BlueGreenDeploymentView, status: string): string[] {
   return d.members.filter((m) => m.status !== status).map((m) => `${m.source} -> ${m.target}: ${m.status}`);
 }
 
-async function describe(deploymentId: string): Promise<BlueGreenDeploymentView> {
+/** The deployment as RDS shows it now, or undefined once it is gone. */
+async function describeIfAny(deploymentId: string): Promise<BlueGreenDeploymentView | undefined> {
   try {
     const out = await awsCall(`rds:DescribeBlueGreenDeployments ${deploymentId}`, () => rds().send(new DescribeBlueGreenDeploymentsCommand({ BlueGreenDeploymentIdentifier: deploymentId })));
     const found = out.BlueGreenDeployments?.[0];
-    if (found) return view(found);
+    return found && view(found);
   } catch (err) {
     if (!NOT_FOUND_FAULTS.has((err as Error).name)) throw err;
+    return undefined;
   }
+}
+
+async function describe(deploymentId: string): Promise<BlueGreenDeploymentView> {
+  const d = await describeIfAny(deploymentId);
+  if (d) return d;
   throw new BlueGreenError(BlueGreenErrorName.NOT_FOUND, `Blue/green deployment ${deploymentId}: expected it to exist, found none (deleted outside the state machine?)`);
 }
 
@@ -170,11 +177,11 @@ async function replicaLag(d: BlueGreenDeploymentView, config: BlueGreenHandlerCo
   if (!values.length) {
     throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected ${metric} at most ${check.maxSeconds} s over the last ${check.windowSeconds} s, found no datapoints`);
   }
-  const worst = Math.max(...values);
   // RDS reports -1 when replication is not active: no lag figure at all.
   if (values.some((v) => v < 0)) {
     throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected ${metric} at most ${check.maxSeconds} s over the last ${check.windowSeconds} s, found ${Math.min(...values)} (replication not active)`);
   }
+  const worst = Math.max(...values);
   if (worst > check.maxSeconds) {
     throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: expected ${metric} at most ${check.maxSeconds} s over the last ${check.windowSeconds} s, found ${worst} s`);
   }
@@ -251,53 +258,43 @@ function requireNoReplicasForDeleteOld(d: BlueGreenDeploymentView, config: BlueG
     + `found ${d.members.length} members (${d.members.map((m) => m.source).join(', ')}); set deleteOldAfter to false and delete the old environment yourself after the switchover`);
 }
 
+/**
+ * Deletes the deployment, then (deleteOldAfter) the old primary instance. Safe to retry: RDS shows a deleted
+ * deployment as DELETING for a while, then not at all, and keeps its instances until then, so the old instance
+ * waits (NOT_READY) for a later attempt, which knows it from `request.members`.
+ */
 async function cleanup(request: Extract<BlueGreenRequest, { action: 'cleanup' }>, config: BlueGreenHandlerConfig): Promise<BlueGreenCleanupResult> {
   const deploymentId = request.deploymentId;
-  let members = request.members;
-  let deleted = false;
-  let present: BlueGreenDeploymentView | undefined;
-  try {
-    const d = await describe(deploymentId);
-    members ??= d.members;
-    present = d;
-    // A retried cleanup whose first attempt deleted the deployment: RDS shows it DELETING for a while, then not at all.
-    if (d.status === DeploymentStatus.DELETING) deleted = true;
-    else {
-      if (d.status !== DeploymentStatus.SWITCHOVER_COMPLETED) {
-        throw new BlueGreenError(BlueGreenErrorName.INVALID_STATE, `${named(d)}: expected SWITCHOVER_COMPLETED before cleanup, found ${d.status}${details(d)}; cleanup deletes only a switched-over deployment`);
-      }
-      // After a switchover RDS refuses DeleteTarget: the green environment is production now. Both environments stay.
-      try {
-        await awsCall(`rds:DeleteBlueGreenDeployment ${deploymentId}`, () => rds().send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId })));
-        deleted = true;
-      } catch (err) {
-        if (!NOT_FOUND_FAULTS.has((err as Error).name)) throw err;
-      }
+  const d = await describeIfAny(deploymentId);
+  if (d && d.status !== DeploymentStatus.DELETING) {
+    if (d.status !== DeploymentStatus.SWITCHOVER_COMPLETED) {
+      throw new BlueGreenError(BlueGreenErrorName.INVALID_STATE, `${named(d)}: expected SWITCHOVER_COMPLETED before cleanup, found ${d.status}${details(d)}; cleanup deletes only a switched-over deployment`);
     }
-  } catch (err) {
-    // A retried cleanup whose first attempt deleted the deployment: the old instance may still be left to delete.
-    if ((err as Error).name !== BlueGreenErrorName.NOT_FOUND) throw err;
-  }
-  const deletedOld: { identifier: string; finalSnapshot: string }[] = [];
-  // The old primary: the member whose green took over the source's name (and ARN).
-  const old = config.deleteOldAfter && config.sourceKind === 'instance' ? members?.find((m) => m.target === config.sourceArn) : undefined;
-  const identifier = old && rdsIdentifier(old.source, 'instance');
-  if (identifier && present) {
-    // RDS refuses to delete an instance of a deployment until the deployment's own deletion has finished.
-    throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(present)}: deleted; its old instance ${identifier} is deleted once RDS has finished deleting the deployment (a later attempt)`);
-  }
-  if (identifier) {
-    const finalSnapshot = finalSnapshotName(identifier);
+    // After a switchover RDS refuses DeleteTarget: the green environment is production now. Both environments stay.
     try {
-      await awsCall(`rds:DeleteDBInstance ${identifier}`, () => rds().send(new DeleteDBInstanceCommand({
-        DBInstanceIdentifier: identifier, FinalDBSnapshotIdentifier: finalSnapshot, DeleteAutomatedBackups: false,
-      })));
-      deletedOld.push({ identifier, finalSnapshot });
+      await awsCall(`rds:DeleteBlueGreenDeployment ${deploymentId}`, () => rds().send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId })));
     } catch (err) {
-      if ((err as Error).name !== INSTANCE_NOT_FOUND_FAULT) throw err;
+      if (!NOT_FOUND_FAULTS.has((err as Error).name)) throw err;
     }
   }
-  return { deploymentId, deleted, deletedOld };
+  // The old primary: the member whose green took over the source's name (and ARN).
+  const old = config.deleteOldAfter && config.sourceKind === 'instance' ? (request.members ?? d?.members)?.find((m) => m.target === config.sourceArn) : undefined;
+  const identifier = old && rdsIdentifier(old.source, 'instance');
+  const result = { deploymentId, deleted: d !== undefined, deletedOld: [] as { identifier: string; finalSnapshot: string }[] };
+  if (!identifier) return result;
+  if (d) {
+    throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `${named(d)}: deleted; its old instance ${identifier} is deleted once RDS has finished deleting the deployment (a later attempt)`);
+  }
+  const finalSnapshot = finalSnapshotName(identifier);
+  try {
+    await awsCall(`rds:DeleteDBInstance ${identifier}`, () => rds().send(new DeleteDBInstanceCommand({
+      DBInstanceIdentifier: identifier, FinalDBSnapshotIdentifier: finalSnapshot, DeleteAutomatedBackups: false,
+    })));
+  } catch (err) {
+    if ((err as Error).name !== INSTANCE_NOT_FOUND_FAULT) throw err;
+    return result;
+  }
+  return { ...result, deletedOld: [{ identifier, finalSnapshot }] };
 }
 
 function requireDeploymentId(request: { deploymentId?: unknown }, action: string): string {
