@@ -1,8 +1,7 @@
-import { AnalysisConfig, CONFIG_ENV, JudgeConfig, JudgeRequest } from '../shared/contracts';
+import { AnalysisConfig, CONFIG_ENV, JudgeConfig, JudgeRequest, METRIC_PERIOD_SECONDS } from '../shared/contracts';
 import {
   invalid, optionalNumber, requireAction, requireColor, requireInteger, requireNumber, requireObject, requireString, requireStringArray,
 } from '../shared/validate';
-import { PERIOD_STEP_SECONDS } from './metrics';
 
 const REQUEST = 'Judge request';
 const CONFIG = `Judge ${CONFIG_ENV}`;
@@ -49,8 +48,8 @@ export function parseJudgeConfig(raw: unknown): JudgeConfig {
 
 /** A window of whole CloudWatch periods (ALB metrics have one-minute resolution). */
 function requireWholeMinutes(obj: Record<string, unknown>, field: string, source: string): number {
-  const seconds = requireInteger(obj, field, { min: PERIOD_STEP_SECONDS }, source);
-  if (seconds % PERIOD_STEP_SECONDS !== 0) throw invalid(source, field, `a multiple of ${PERIOD_STEP_SECONDS}`, seconds);
+  const seconds = requireInteger(obj, field, { min: METRIC_PERIOD_SECONDS }, source);
+  if (seconds % METRIC_PERIOD_SECONDS !== 0) throw invalid(source, field, `a multiple of ${METRIC_PERIOD_SECONDS}`, seconds);
   return seconds;
 }
 

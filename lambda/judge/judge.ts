@@ -1,9 +1,9 @@
-import { BakeProgress, Color, ColorMetrics, JudgeConfig, JudgeResult, Verdict } from '../shared/contracts';
+import { BakeProgress, Color, ColorMetrics, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS, Verdict } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import { log } from '../shared/log';
 import { readAlarms, watchedAlarms } from './alarms';
 import { analyse, AnalysisOutcome } from './analysis';
-import { DataWindow, dataWindow, PERIOD_STEP_SECONDS, readColorMetrics } from './metrics';
+import { DataWindow, dataWindow, readColorMetrics } from './metrics';
 
 export interface JudgeInput {
   readonly targetColor: Color;
@@ -23,7 +23,7 @@ export function progress(outcome: AnalysisOutcome, bake: BakeProgress): { readon
 }
 
 /** Without analysis, a judgement's data is the last whole minute CloudWatch has (what the alarms evaluated last). */
-const ALARMS_ONLY_WINDOW_SECONDS = PERIOD_STEP_SECONDS;
+const ALARMS_ONLY_WINDOW_SECONDS = METRIC_PERIOD_SECONDS;
 
 /**
  * Why the data a judgement can read is not yet the step's own (its window began before the step's traffic

@@ -1,12 +1,10 @@
 import { GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { AnalysisConfig, COLORS, Color, ColorMetrics } from '../shared/contracts';
+import { AnalysisConfig, COLORS, Color, ColorMetrics, METRIC_PERIOD_SECONDS } from '../shared/contracts';
 import { awsCall } from '../shared/errors';
 import { cloudWatch } from '../shared/clients';
 
 /** Namespace of Application Load Balancer metrics. */
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';
-/** ALB publishes one-minute data, and CloudWatch wants periods of 60 s or more in multiples of 60. */
-export const PERIOD_STEP_SECONDS = 60;
 const MS_PER_SECOND = 1000;
 const PERCENT = 100;
 
@@ -53,7 +51,7 @@ export interface DataWindow {
  * partial sum), so reading up to `now` would undercount requests and errors.
  */
 export function dataWindow(nowMs: number, windowSeconds: number, metricDelaySeconds: number): DataWindow {
-  const periodMs = PERIOD_STEP_SECONDS * MS_PER_SECOND;
+  const periodMs = METRIC_PERIOD_SECONDS * MS_PER_SECOND;
   const endMs = Math.floor((nowMs - metricDelaySeconds * MS_PER_SECOND) / periodMs) * periodMs;
   return { startMs: endMs - windowSeconds * MS_PER_SECOND, endMs };
 }

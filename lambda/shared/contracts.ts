@@ -47,6 +47,11 @@ export const HANDLER_METADATA_KEY = 'cdk-zero-downtime:handler';
  * machine, dimension Service) and TrafficWeight (the router, dimensions Service and Color).
  */
 export const METRIC_NAMESPACE = 'CdkZeroDowntime';
+/**
+ * ALB metrics have one-minute resolution: the judge reads whole periods of this length, and a step's first counted
+ * judgement can wait up to one period more than the metric delay (lib/rollout/rollout-plan.ts).
+ */
+export const METRIC_PERIOD_SECONDS = 60;
 
 /** The production weight of one color in percent (0-100), published by the router after every verified shift or rollback. */
 export const TRAFFIC_WEIGHT_METRIC = 'TrafficWeight';

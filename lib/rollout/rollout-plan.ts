@@ -1,10 +1,8 @@
-import { InconclusiveAction, RolloutPlan } from '../../lambda/shared/contracts';
+import { InconclusiveAction, METRIC_PERIOD_SECONDS, RolloutPlan } from '../../lambda/shared/contracts';
 import { RolloutStrategyConfig } from './rollout-strategy';
 
 /** Slack on top of the planned duration before the lock (and the execution) expires: retries, slow API calls. */
 const LOCK_SLACK_SECONDS = 30 * 60;
-/** Judgements read whole minutes: a step's first counted judgement can wait up to one more minute. */
-const ALIGNMENT_SECONDS = 60;
 /** The lock outlives the planned duration by half again: bakes extended by WAIT and INCONCLUSIVE judgements. */
 const LOCK_TTL_FACTOR = 1.5;
 
@@ -29,7 +27,7 @@ export interface RolloutPlanOptions {
 export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPlanOptions): RolloutPlan {
   const { steps } = strategy;
   const pauses = steps.filter((s) => s.pause).length + (options.onInconclusive === 'PAUSE' ? steps.length : 0);
-  const waitForDataSeconds = (options.metricDelaySeconds ?? 0) + ALIGNMENT_SECONDS;
+  const waitForDataSeconds = (options.metricDelaySeconds ?? 0) + METRIC_PERIOD_SECONDS;
   const plannedSeconds = strategy.totalBakeSeconds + steps.length * (options.judgeIntervalSeconds + waitForDataSeconds);
   return {
     service: options.service,

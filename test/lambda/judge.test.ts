@@ -312,6 +312,15 @@ describe('Judge', () => {
     });
 
     test.each([
+      [{ analysis: { ...ANALYSIS, windowSeconds: 90 } }, 'windowSeconds', '90'],
+      [{ analysis: { ...ANALYSIS, windowSeconds: 30 } }, 'windowSeconds', '30'],
+      [{ metricDelaySeconds: -1 }, 'metricDelaySeconds', '-1'],
+    ] as Array<[Partial<JudgeConfig>, string, string]>)('refuses a configuration %j with INVALID_REQUEST naming the field: windows are whole minutes', async (overrides, field, given) => {
+      configure(overrides);
+      await expectInvalidRequest(handler(judgeRequest()), field, given);
+    });
+
+    test.each([
       [{ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: 0, required: 1, startedAt: 'yesterday' } }, 'startedAt', '"yesterday"'],
       [{ action: 'judge', targetColor: 'green', stableColor: 'green', bake: { passes: 0, required: 1 } }, 'stableColor', '"green"'],
       [{ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: -1, required: 1 } }, 'passes', '-1'],
