@@ -37,17 +37,16 @@ const REPLICA_LAG_WINDOW = Duration.minutes(5);
 /** Suffix RDS gives the blue resources' names at switchover (the old instances deleteOldAfter deletes). */
 const OLD_INSTANCE_PATTERN = '-old*';
 /** RDS limits BlueGreenDeploymentName to 60 characters, a letter first, then letters, digits and hyphens. */
-/** RDS's BlueGreenDeploymentName: a letter first, single hyphens, none at the end (the length is checked apart). */
-const DEPLOYMENT_NAME_PATTERN = /^(?=.{1,60}$)[A-Za-z][0-9A-Za-z]*(-[0-9A-Za-z]+)*$/;
 const MAX_DEPLOYMENT_NAME_LENGTH = 60;
+/** RDS's BlueGreenDeploymentName: 1-60 characters, a letter first, single hyphens, none at the end. */
+const DEPLOYMENT_NAME_PATTERN = new RegExp(`^(?=.{1,${MAX_DEPLOYMENT_NAME_LENGTH}}$)[A-Za-z][0-9A-Za-z]*(-[0-9A-Za-z]+)*$`);
 const HANDLER_TIMEOUT = Duration.minutes(1);
 
 const DEFAULTS = {
   switchoverTimeout: Duration.seconds(DEFAULT_SWITCHOVER_TIMEOUT_SECONDS),
   provisioningTimeout: Duration.hours(3),
   approvalTimeout: Duration.hours(24),
-  /** RDS instances publish ReplicaLag per instance; Aurora MySQL publishes the binlog replication lag of the green cluster. */
-  /** The green instance's lag metric; a cluster's depends on its engine and is a required prop. */
+  /** The green instance's lag metric (RDS publishes ReplicaLag per instance); a cluster's depends on its engine and is a required prop. */
   replicaLagMetric: 'ReplicaLag',
 };
 
@@ -102,8 +101,8 @@ export interface BlueGreenDatabaseProps {
   /** How long the green environment may take to provision. 10 minutes to 24 hours. @default Duration.hours(3) */
   readonly provisioningTimeout?: Duration;
   /**
-   * After a completed switchover and the deployment's deletion, delete the old (blue, renamed "-old1") DB instances,
-   * each with a final snapshot. DB instances only.
+   * After a completed switchover and the deployment's deletion, delete the old (blue, renamed "-old1") DB instance
+   * with a final snapshot. DB instances without read replicas only (others are refused before the switchover).
    * @default false - the old environment stays, for a manual fallback; delete it yourself
    */
   readonly deleteOldAfter?: boolean;
