@@ -2,6 +2,7 @@ import {
   ATTRIBUTE_NAME_PATTERN, CONDITION_OPERATORS, FLAG_KEY_PATTERN, FLAGS_DOCUMENT_VERSION, FlagsDocument,
   MAX_CONDITION_VALUES, MAX_DOCUMENT_BYTES, MAX_RULES_PER_FLAG, PERCENT_DECIMALS, SEGMENT_PATTERN, VARIANT_NAME_PATTERN,
 } from './document';
+import { show } from '../shared/show';
 
 /** Longest rendering of a rejected value in a message. */
 const MAX_SHOWN_CHARS = 80;
@@ -23,7 +24,7 @@ const ONE_VALUE_OPERATORS = ['equals', 'notEquals', 'startsWith', 'lt', 'lte', '
  */
 export function validateFlagsDocument(doc: unknown): string[] {
   const problems: string[] = [];
-  const problem = (path: string, expected: string, value: unknown) => problems.push(`${path}: expected ${expected}, got ${show(value)}`);
+  const problem = (path: string, expected: string, value: unknown) => problems.push(`${path}: expected ${expected}, got ${show(value, MAX_SHOWN_CHARS)}`);
 
   if (!isObject(doc)) {
     problem('(document)', 'an object with "version" and "flags"', doc);
@@ -209,7 +210,7 @@ function validateConditions(path: string, conditions: unknown, problem: Problem,
 function unknownFields(obj: Record<string, unknown>, path: string, allowed: readonly string[], problems: string[]): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
-      problems.push(`${path ? `${path}${member(key)}` : key}: expected no such field (allowed: ${allowed.join(', ')}), got ${show(obj[key])}`);
+      problems.push(`${path ? `${path}${member(key)}` : key}: expected no such field (allowed: ${allowed.join(', ')}), got ${show(obj[key], MAX_SHOWN_CHARS)}`);
     }
   }
 }
@@ -250,12 +251,3 @@ function member(key: string): string {
   return /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}...` : text;
-}

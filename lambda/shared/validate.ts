@@ -1,24 +1,11 @@
 import { Color, ErrorName, isColor } from './contracts';
 import { ZdtError } from './errors';
+import { show } from './show';
 
 /**
  * Field checks for handler requests and configurations. Every failure is an INVALID_REQUEST
  * that names where the value came from (`source`), the field, what is allowed and what was given.
  */
-
-/** Longest rendering of a rejected value in an error message. */
-const MAX_VALUE_CHARS = 200;
-
-/** Renders a rejected value for an error message (JSON, truncated). */
-export function show(value: unknown): string {
-  let text: string;
-  try {
-    text = value === undefined ? 'undefined' : JSON.stringify(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}...` : text;
-}
 
 export function invalid(source: string, field: string, expected: string, value: unknown): ZdtError {
   return new ZdtError(ErrorName.INVALID_REQUEST, `${source}: "${field}" must be ${expected}; got ${show(value)}`);
