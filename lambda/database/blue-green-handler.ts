@@ -7,7 +7,7 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   BlueGreenDeployment, CreateBlueGreenDeploymentCommand, DeleteBlueGreenDeploymentCommand, DeleteDBInstanceCommand,
-  DescribeBlueGreenDeploymentsCommand, SwitchoverBlueGreenDeploymentCommand,
+  DescribeBlueGreenDeploymentsCommand, ModifyDBInstanceCommand, SwitchoverBlueGreenDeploymentCommand,
 } from '@aws-sdk/client-rds';
 import { cloudWatch, rds } from '../shared/clients';
 import { clock } from '../shared/clock';
@@ -27,6 +27,8 @@ export class BlueGreenError extends NamedError<BlueGreenErrorNameType> {}
 const NOT_FOUND_FAULTS = new Set(['BlueGreenDeploymentNotFoundFault']);
 const ALREADY_EXISTS_FAULT = 'BlueGreenDeploymentAlreadyExistsFault';
 const INSTANCE_NOT_FOUND_FAULT = 'DBInstanceNotFoundFault';
+/** The instance is busy (a modification being applied, a deployment still being deleted): try again later. */
+const INSTANCE_STATE_FAULT = 'InvalidDBInstanceStateFault';
 /** DescribeBlueGreenDeployments filter on the deployment's name. */
 const NAME_FILTER = 'blue-green-deployment-name';
 /** Period of the replica-lag datapoints read (RDS publishes its metrics every minute). */
@@ -287,12 +289,21 @@ async function cleanup(request: Extract<BlueGreenRequest, { action: 'cleanup' }>
   }
   const finalSnapshot = finalSnapshotName(identifier);
   try {
+    // The old instance is the source renamed: it keeps the source's deletion protection, which deleteOldAfter
+    // (an explicit request to delete it, with a final snapshot) turns off first. Idempotent.
+    await awsCall(`rds:ModifyDBInstance ${identifier}`, () => rds().send(new ModifyDBInstanceCommand({
+      DBInstanceIdentifier: identifier, DeletionProtection: false, ApplyImmediately: true,
+    })));
     await awsCall(`rds:DeleteDBInstance ${identifier}`, () => rds().send(new DeleteDBInstanceCommand({
       DBInstanceIdentifier: identifier, FinalDBSnapshotIdentifier: finalSnapshot, DeleteAutomatedBackups: false,
     })));
   } catch (err) {
-    if ((err as Error).name !== INSTANCE_NOT_FOUND_FAULT) throw err;
-    return result;
+    const name = (err as Error).name;
+    if (name === INSTANCE_NOT_FOUND_FAULT) return result;
+    if (name === INSTANCE_STATE_FAULT) {
+      throw new BlueGreenError(BlueGreenErrorName.NOT_READY, `Old instance ${identifier}: RDS cannot delete it yet (${(err as Error).message}); a later attempt deletes it`);
+    }
+    throw err;
   }
   return { ...result, deletedOld: [{ identifier, finalSnapshot }] };
 }

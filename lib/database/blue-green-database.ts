@@ -102,7 +102,8 @@ export interface BlueGreenDatabaseProps {
   readonly provisioningTimeout?: Duration;
   /**
    * After a completed switchover and the deployment's deletion, delete the old (blue, renamed "-old1") DB instance
-   * with a final snapshot. DB instances without read replicas only (others are refused before the switchover).
+   * with a final snapshot, turning off the deletion protection it kept from the source. DB instances without read
+   * replicas only (others are refused before the switchover).
    * @default false - the old environment stays, for a manual fallback; delete it yourself
    */
   readonly deleteOldAfter?: boolean;
@@ -289,7 +290,8 @@ export class BlueGreenDatabase extends Construct {
     if (props.deleteOldAfter) {
       const old = [arn('db', `${source.identifier}${OLD_INSTANCE_PATTERN}`), arn('snapshot', `${source.identifier}${OLD_INSTANCE_PATTERN}`)];
       wildcards.push(...old);
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['rds:DeleteDBInstance', 'rds:CreateDBSnapshot'], resources: old }));
+      // ModifyDBInstance: the old instance keeps the source's deletion protection, which cleanup turns off to delete it.
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['rds:DeleteDBInstance', 'rds:CreateDBSnapshot', 'rds:ModifyDBInstance'], resources: old }));
     }
     if (props.maxReplicaLag) {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));

@@ -1,6 +1,7 @@
 /**
  * FakeRdsBlueGreen: the blue/green side of the RDS API (CreateBlueGreenDeployment, DescribeBlueGreenDeployments,
- * SwitchoverBlueGreenDeployment, DeleteBlueGreenDeployment, and DeleteDBInstance for the old blue instances), with
+ * SwitchoverBlueGreenDeployment, DeleteBlueGreenDeployment, and ModifyDBInstance (deletion protection) and
+ * DeleteDBInstance for the old blue instances), with
  * RDS's error names and a virtual-time progression on the Clock it is given:
  *
  * - create: PROVISIONING for `provisioningMs` (members PROVISIONING), then AVAILABLE, or INVALID_CONFIGURATION when a
@@ -19,7 +20,7 @@
 import {
   BlueGreenDeployment, CreateBlueGreenDeploymentCommand, CreateBlueGreenDeploymentRequest, DeleteBlueGreenDeploymentCommand,
   DeleteBlueGreenDeploymentRequest, DeleteDBInstanceCommand, DeleteDBInstanceMessage, DescribeBlueGreenDeploymentsCommand,
-  DescribeBlueGreenDeploymentsRequest, RDSClient, SwitchoverBlueGreenDeploymentCommand,
+  DescribeBlueGreenDeploymentsRequest, ModifyDBInstanceCommand, ModifyDBInstanceMessage, RDSClient, SwitchoverBlueGreenDeploymentCommand,
   SwitchoverBlueGreenDeploymentRequest,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -77,6 +78,8 @@ export interface FakeDatabase {
   readonly instances: readonly string[];
   /** The source instance of a read replica. */
   readonly replicaOf?: string;
+  /** DeleteDBInstance is refused while it is on; a green environment starts with its source's setting. */
+  readonly deletionProtection?: boolean;
 }
 
 interface Member { source: string; target: string; status: string }
@@ -101,7 +104,8 @@ interface Deployment {
   readonly green: Map<string, FakeDatabase>;
 }
 
-type Command = 'CreateBlueGreenDeployment' | 'DescribeBlueGreenDeployments' | 'SwitchoverBlueGreenDeployment' | 'DeleteBlueGreenDeployment' | 'DeleteDBInstance';
+type Command = 'CreateBlueGreenDeployment' | 'DescribeBlueGreenDeployments' | 'SwitchoverBlueGreenDeployment' | 'DeleteBlueGreenDeployment' | 'DeleteDBInstance'
+  | 'ModifyDBInstance';
 
 /** An RDS-shaped error (the shared awsError shaping: the SDK's modeled exception class when it has one). */
 export function rdsError(name: string, message: string): Error {
@@ -142,11 +146,13 @@ export class FakeRdsBlueGreen {
   }
 
   /** Adds a DB instance; returns its ARN. */
-  addInstance(identifier: string, options: { engineVersion?: string; parameterGroup?: string; readReplicas?: readonly string[] } = {}): string {
+  addInstance(identifier: string, options: { engineVersion?: string; parameterGroup?: string; readReplicas?: readonly string[]; deletionProtection?: boolean } = {}): string {
     const engineVersion = options.engineVersion ?? '16.4';
     const replicas = options.readReplicas ?? [];
     // A deployment pairs each read replica too (SwitchoverDetails has one member per replica).
-    this.databases.set(this.arn('instance', identifier), { kind: 'instance', identifier, engineVersion, parameterGroup: options.parameterGroup, instances: [...replicas] });
+    this.databases.set(this.arn('instance', identifier), {
+      kind: 'instance', identifier, engineVersion, parameterGroup: options.parameterGroup, instances: [...replicas], deletionProtection: options.deletionProtection,
+    });
     for (const r of replicas) this.databases.set(this.arn('instance', r), { kind: 'instance', identifier: r, engineVersion, instances: [], replicaOf: identifier });
     return this.arn('instance', identifier);
   }
@@ -213,7 +219,8 @@ export class FakeRdsBlueGreen {
       const members: Member[] = [];
       const pair = (kind: 'instance' | 'cluster', identifier: string, instances: readonly string[] = []) => {
         const greenId = `${identifier}${suffix}`;
-        green.set(this.arn(kind, greenId), { kind, identifier: greenId, engineVersion, parameterGroup, instances: instances.map((i) => `${i}${suffix}`) });
+        const deletionProtection = this.databases.get(this.arn(kind, identifier))?.deletionProtection;
+        green.set(this.arn(kind, greenId), { kind, identifier: greenId, engineVersion, parameterGroup, instances: instances.map((i) => `${i}${suffix}`), deletionProtection });
         members.push({ source: this.arn(kind, identifier), target: this.arn(kind, greenId), status: 'PROVISIONING' });
       };
       pair(source.kind, source.identifier, source.instances);
@@ -303,9 +310,26 @@ export class FakeRdsBlueGreen {
       for (const d of this.deployments.values()) {
         if (d.members.some((m) => m.source === arn || m.target === arn)) throw rdsError('InvalidDBInstanceStateFault', `DBInstance ${input.DBInstanceIdentifier} is part of blue/green deployment ${d.id}.`);
       }
+      if (this.databases.get(arn)!.deletionProtection) {
+        throw rdsError('InvalidParameterCombination', 'Cannot delete protected DB Instance, please disable deletion protection and try again.');
+      }
       this.databases.delete(arn);
       if (input.FinalDBSnapshotIdentifier) this.snapshots.push(input.FinalDBSnapshotIdentifier);
       return { DBInstance: { DBInstanceIdentifier: input.DBInstanceIdentifier!, DBInstanceStatus: 'deleting' } };
+    });
+  }
+
+  /** ModifyDBInstance of DeletionProtection only (what cleanup changes); any other setting is not implemented. */
+  modifyDBInstance(input: ModifyDBInstanceMessage): { DBInstance: { DBInstanceIdentifier: string; DeletionProtection?: boolean } } {
+    return this.call('ModifyDBInstance', input, () => {
+      const others = Object.keys(input).filter((k) => !['DBInstanceIdentifier', 'DeletionProtection', 'ApplyImmediately'].includes(k));
+      if (others.length) throw rdsError('FakeNotImplemented', `FakeRdsBlueGreen: ModifyDBInstance of ${others.join(', ')} is not implemented`);
+      const arn = this.arn('instance', input.DBInstanceIdentifier ?? '');
+      const db = this.databases.get(arn);
+      if (!db) throw rdsError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`);
+      const modified = input.DeletionProtection === undefined ? db : { ...db, deletionProtection: input.DeletionProtection };
+      this.databases.set(arn, modified);
+      return { DBInstance: { DBInstanceIdentifier: db.identifier, DeletionProtection: modified.deletionProtection ?? false } };
     });
   }
 
@@ -429,5 +453,6 @@ export function installRdsBlueGreen(fake: FakeRdsBlueGreen): () => void {
   stub.on(SwitchoverBlueGreenDeploymentCommand).callsFake((input) => fake.switchoverBlueGreenDeployment(input));
   stub.on(DeleteBlueGreenDeploymentCommand).callsFake((input) => fake.deleteBlueGreenDeployment(input));
   stub.on(DeleteDBInstanceCommand).callsFake((input) => fake.deleteDBInstance(input));
+  stub.on(ModifyDBInstanceCommand).callsFake((input) => fake.modifyDBInstance(input));
   return () => stub.restore();
 }

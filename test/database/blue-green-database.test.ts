@@ -105,6 +105,7 @@ describe('BlueGreenDatabase', () => {
     const withDelete = statementsOf(build({ deleteOldAfter: true, maxReplicaLag: Duration.seconds(30), targetParameterGroup: 'pg17' }).template());
     const del = withDelete.find((s) => [s.Action].flat().includes('rds:DeleteDBInstance'))!;
     expect(JSON.stringify(del.Resource)).toMatch(/db:orders-old\*.*snapshot:orders-old\*/);
+    expect(del.Action).toEqual(['rds:DeleteDBInstance', 'rds:CreateDBSnapshot', 'rds:ModifyDBInstance']);
     expect(JSON.stringify(withDelete.find((s) => s.Action === 'rds:CreateBlueGreenDeployment')!.Resource)).toMatch(/:pg:pg17/);
     expect(withDelete.find((s) => s.Action === 'cloudwatch:GetMetricData')).toMatchObject({ Resource: '*' });
   });

@@ -273,6 +273,28 @@ describe('blue/green handler: cleanup', () => {
     expect(rds.databaseList().map((d) => d.identifier)).toEqual(['orders']);
   });
 
+  test('the old instance keeps the source\'s deletion protection: cleanup turns it off on the old one only, then deletes it', async () => {
+    sourceArn = rds.addInstance('ledger', { deletionProtection: true });
+    configure({ deleteOldAfter: true, deploymentName: 'ledger-pg17' });
+    const deploymentId = await switchedOver();
+    const { members } = await run<{ members: BlueGreenMember[] }>({ action: 'verify', deploymentId });
+    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY });
+    clock.advance(2 * MINUTE);
+    // RDS is busy applying the modification: not ready, retried.
+    rds.failNext('DeleteDBInstance', 'InvalidDBInstanceStateFault');
+    await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({
+      name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/^Old instance ledger-old1: RDS cannot delete it yet/),
+    });
+    const out = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId, members });
+    expect(out.deletedOld).toEqual([{ identifier: 'ledger-old1', finalSnapshot: expect.stringMatching(/^ledger-old1-zdt-final-/) }]);
+    // Production (green, under the source's name) keeps its protection.
+    expect(rds.databaseList().filter((d) => d.identifier.startsWith('ledger')).map((d) => [d.identifier, d.deletionProtection])).toEqual([['ledger', true]]);
+    expect(rds.calls.filter((c) => c.command === 'ModifyDBInstance').map((c) => c.input)).toEqual([
+      { DBInstanceIdentifier: 'ledger-old1', DeletionProtection: false, ApplyImmediately: true },
+      { DBInstanceIdentifier: 'ledger-old1', DeletionProtection: false, ApplyImmediately: true },
+    ]);
+  });
+
   test('with deleteOldAfter, a source with read replicas is refused at preflight, before anything is switched', async () => {
     sourceArn = rds.addInstance('billing', { readReplicas: ['billing-replica-1'] });
     configure({ deleteOldAfter: true, deploymentName: 'billing-pg17' });
