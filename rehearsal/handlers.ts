@@ -79,23 +79,30 @@ export interface BindHandlersOptions extends TemplateResolverOptions {
 export type LambdaFunctionSize = Pick<HandlerFunctionInfo, 'logicalId' | 'functionName' | 'memorySize' | 'architecture'>;
 
 /** One function's properties, resolved on demand; an error names `caller`, the function and the property. */
-function propertyReader(resolver: TemplateResolver, logicalId: string, resource: { Properties?: Record<string, unknown> }, caller: string) {
-  return (name: string): unknown => {
+interface PropertyReader {
+  (name: string): unknown;
+  /** Who reads (handlerFunctionsOf, lambdaFunctionsOf): the first word of every error. */
+  readonly callerName: string;
+}
+
+function propertyReader(resolver: TemplateResolver, logicalId: string, resource: { Properties?: Record<string, unknown> }, caller: string): PropertyReader {
+  const read = (name: string): unknown => {
     try {
       return resolver.resolve(resource.Properties?.[name]);
     } catch (err) {
       throw new Error(`${caller}: could not resolve ${name} of Lambda function ${logicalId}: ${(err as Error).message}`);
     }
   };
+  return Object.assign(read, { callerName: caller });
 }
 
 /** Name, memory and architecture of one function of the template. */
-function sizeOf(resolver: TemplateResolver, logicalId: string, property: (name: string) => unknown): LambdaFunctionSize {
+function sizeOf(resolver: TemplateResolver, logicalId: string, property: PropertyReader): LambdaFunctionSize {
   return {
     logicalId,
     functionName: String(resolver.ref(logicalId)),
-    memorySize: memorySizeOf(property('MemorySize'), logicalId),
-    architecture: architectureOf(property('Architectures'), logicalId),
+    memorySize: memorySizeOf(property('MemorySize'), logicalId, property.callerName),
+    architecture: architectureOf(property('Architectures'), logicalId, property.callerName),
   };
 }
 
@@ -130,20 +137,20 @@ export function handlerFunctionsOf(template: CfnTemplate, options: TemplateResol
 }
 
 /** A resolved MemorySize: an integer number of MB within Lambda's range (a parameter's value is a numeric string). */
-function memorySizeOf(value: unknown, logicalId: string): number {
+function memorySizeOf(value: unknown, logicalId: string, caller: string): number {
   if (value === undefined) return DEFAULT_LAMBDA_MEMORY_MB;
   const mb = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof mb !== 'number' || !Number.isInteger(mb) || mb < MIN_LAMBDA_MEMORY_MB || mb > MAX_LAMBDA_MEMORY_MB) {
-    throw new Error(`handlerFunctionsOf: expected MemorySize of Lambda function ${logicalId} to resolve to an integer from ${MIN_LAMBDA_MEMORY_MB} to ${MAX_LAMBDA_MEMORY_MB} (MB), found ${JSON.stringify(value)}`);
+    throw new Error(`${caller}: expected MemorySize of Lambda function ${logicalId} to resolve to an integer from ${MIN_LAMBDA_MEMORY_MB} to ${MAX_LAMBDA_MEMORY_MB} (MB), found ${JSON.stringify(value)}`);
   }
   return mb;
 }
 
 /** A resolved Architectures: a list of exactly one of Lambda's architectures. */
-function architectureOf(value: unknown, logicalId: string): LambdaArchitecture {
+function architectureOf(value: unknown, logicalId: string, caller: string): LambdaArchitecture {
   if (value === undefined) return DEFAULT_LAMBDA_ARCHITECTURE;
   if (!Array.isArray(value) || value.length !== 1 || !LAMBDA_ARCHITECTURES.includes(value[0] as LambdaArchitecture)) {
-    throw new Error(`handlerFunctionsOf: expected Architectures of Lambda function ${logicalId} to resolve to one of ${LAMBDA_ARCHITECTURES.map((a) => `["${a}"]`).join(', ')}, found ${JSON.stringify(value)}`);
+    throw new Error(`${caller}: expected Architectures of Lambda function ${logicalId} to resolve to one of ${LAMBDA_ARCHITECTURES.map((a) => `["${a}"]`).join(', ')}, found ${JSON.stringify(value)}`);
   }
   return value[0] as LambdaArchitecture;
 }

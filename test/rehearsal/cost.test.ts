@@ -62,9 +62,10 @@ describe('handlerFunctionsOf (memory and architecture)', () => {
     expect(() => handlerFunctionsOf(broken)).toThrow(/could not resolve Architectures of Lambda function Judge: .*SharedArchitecture/);
   });
 
-  test('fails naming the function when a value resolves to something Lambda does not accept', () => {
+  test('fails naming the reader, the function and the value when it resolves to something Lambda does not accept', () => {
     const memory: CfnTemplate = { Resources: { Lock: lambdaFunction('lock', { MemorySize: 'plenty' }) } };
-    expect(() => handlerFunctionsOf(memory)).toThrow(/MemorySize of Lambda function Lock to resolve to an integer from 128 to 10240 \(MB\), found "plenty"/);
+    expect(() => handlerFunctionsOf(memory)).toThrow(/^handlerFunctionsOf: expected MemorySize of Lambda function Lock to resolve to an integer from 128 to 10240 \(MB\), found "plenty"/);
+    expect(() => lambdaFunctionsOf(memory)).toThrow(/^lambdaFunctionsOf: expected MemorySize of Lambda function Lock/);
     const architecture: CfnTemplate = { Resources: { Lock: lambdaFunction('lock', { Architectures: ['arm64', 'x86_64'] }) } };
     expect(() => handlerFunctionsOf(architecture)).toThrow(/Architectures of Lambda function Lock to resolve to one of \["arm64"\], \["x86_64"\], found \["arm64","x86_64"\]/);
   });

@@ -1,10 +1,10 @@
 import { RolloutEvent, StateTable } from '../../lambda/shared/contracts';
 import { SCENARIOS } from '../../rehearsal/scenarios';
 import { Simulation } from '../../rehearsal/simulation';
-import { API_SLACK_MS, observe, synthEverJust } from './scenarios-support';
+import { API_SLACK_MS, observe, operatorAtMs, synthEverJust } from './scenarios-support';
 
 const stacks = synthEverJust();
-const STOP_AT_MS = 700_000;
+const STOP_AT_MS = operatorAtMs('execution-stopped');
 
 describe('rehearsal scenarios on the example app: the execution guard', () => {
   test('an execution stopped at 5% is restored to 100% stable by the guard, which then releases the lock and says so', async () => {

@@ -1,6 +1,6 @@
 import { RolloutEvent } from '../../lambda/shared/contracts';
 import { SCENARIOS } from '../../rehearsal/scenarios';
-import { API_SLACK_MS, expectPlannedPlusLatency, observe, Observed, STEP_DATA_WAIT_MS, synthEverJust } from './scenarios-support';
+import { API_SLACK_MS, expectPlannedPlusLatency, observe, Observed, operatorAtMs, STEP_DATA_WAIT_MS, synthEverJust } from './scenarios-support';
 
 const stacks = synthEverJust();
 const released = (o: Observed) => {
@@ -45,7 +45,7 @@ describe('rehearsal scenarios on the example app: releases and refusals', () => 
 
   test('a stack update during a rollout re-points the live route without moving the weights', async () => {
     const o = await observe(stacks, 'stack-update-during-rollout');
-    const updateAt = o.originMs + 700_000;
+    const updateAt = o.originMs + operatorAtMs('stack-update-during-rollout');
     const before = [...o.weightHistory].reverse().find((c) => c.time < updateAt)!;
     const during = (t: number) => t >= updateAt && t < updateAt + API_SLACK_MS;
     const at = o.weightHistory.filter((c) => during(c.time));

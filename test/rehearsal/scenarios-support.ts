@@ -8,7 +8,7 @@ import { RehearseOptions, rehearse } from '../../rehearsal/rehearse';
 import type { RehearsalResult } from '../../rehearsal/result';
 import type { RunResult } from '../../rehearsal/runner';
 import type { StackTemplate } from '../../rehearsal/deployer';
-import type { Role } from '../../rehearsal/scenarios';
+import { Role, scenarioNamed } from '../../rehearsal/scenarios';
 
 export function synthEverJust(): StackTemplate[] {
   const app = new App({ builtinCloudFormationValidation: false });
@@ -58,6 +58,13 @@ export async function observe(stacks: StackTemplate[], scenario: string, options
     },
   });
   return { result, ...captured! };
+}
+
+/** When (ms after the rollout starts) the named scenario's first operator action happens. */
+export function operatorAtMs(scenario: string): number {
+  const action = scenarioNamed(scenario).operator?.[0];
+  if (!action || !('atSeconds' in action) || action.atSeconds === undefined) throw new Error(`scenario ${scenario} has no timed operator action`);
+  return action.atSeconds * 1000;
 }
 
 /** Index in the call log of the last successful write of the live rule. */

@@ -98,5 +98,8 @@ describe('traffic hooks in a rollout', () => {
     expect(result.summary.outcome).toBe('ROLLED_BACK');
     expect(result.summary.cause).toMatch(/aborted.*wrong build/);
     expect(result.series.every((p) => p.weights.green === 0)).toBe(true);
+    // The abort waited for the running hook: the rollback starts once its two minutes are over, not at the abort.
+    const rollback = result.timeline.find((e) => e.kind === 'state' && e.state === 'Rollback');
+    expect(rollback?.atMs).toBeGreaterThanOrEqual(120_000);
   });
 });
