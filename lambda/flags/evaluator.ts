@@ -152,8 +152,17 @@ function toNumber(value: AttributeValue): number | undefined {
 
 /** ALB http-header matching: case-insensitive, `*` any run of characters, `?` exactly one. */
 export function segmentMatches(pattern: string, segment: string): boolean {
-  const p = pattern.toLowerCase();
-  const s = segment.toLowerCase();
+  return wildcardMatch(pattern, segment, true);
+}
+
+/**
+ * ALB's wildcard matching (`*` any run of characters, `?` exactly one), case-insensitive for headers and hosts,
+ * sensitive for paths. The rehearsal's ALB matches its rule conditions with it too, so a flag's segment and the
+ * ALB's segment route cannot disagree.
+ */
+export function wildcardMatch(pattern: string, value: string, caseInsensitive: boolean): boolean {
+  const p = caseInsensitive ? pattern.toLowerCase() : pattern;
+  const s = caseInsensitive ? value.toLowerCase() : value;
   if (!p.includes('*') && !p.includes('?')) return p === s;
   // Iterative wildcard match (no regular expression built from data): linear in practice, no backtracking blow-up.
   let pi = 0;

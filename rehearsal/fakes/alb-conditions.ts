@@ -3,6 +3,7 @@
  * DescribeRules returns, and how a request is matched against them.
  */
 import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { wildcardMatch } from '../../lambda/flags/evaluator';
 import { awsError } from './aws-errors';
 
 /** ALB quota: condition values per rule (all conditions together). */
@@ -131,11 +132,6 @@ export function normalizeConditions(conditions: readonly RuleCondition[] | undef
   });
 }
 
-/** ALB wildcard matching: `*` any run of characters, `?` exactly one. */
-export function wildcardMatch(pattern: string, value: string, caseInsensitive: boolean): boolean {
-  const source = pattern.split('').map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&'))).join('');
-  return new RegExp(`^${source}$`, caseInsensitive ? 'is' : 's').test(value);
-}
 
 function parseIpv4(ip: string): number | undefined {
   const parts = ip.split('.');

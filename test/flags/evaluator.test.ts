@@ -3,6 +3,7 @@ import {
   bucketOf, evaluate, evaluateAll, FLAGS_JSON_SCHEMA, FlagsDocument, InvalidFlagsDocumentError,
   isEnabled, parseFlagsDocument, segmentMatches, validateFlagsDocument,
 } from '../../lambda/flags';
+import { wildcardMatch } from '../../lambda/flags/evaluator';
 
 /** A boolean flag and a multivariate flag with every kind of rule. */
 const doc: FlagsDocument = {
@@ -57,6 +58,14 @@ describe('evaluate', () => {
       .toMatchObject({ value: false, variant: 'off', reason: 'RULE_MATCH', ruleIndex: 1 });
     expect(evaluate(doc, 'new-checkout', { segment: 'beta', attributes: { country: 'FR', plan: 'pro' } }))
       .toMatchObject({ value: true, reason: 'RULE_MATCH', ruleIndex: 2, ruleName: 'beta testers' });
+  });
+
+  test('one wildcard matcher for flags and the rehearsal\'s ALB: paths case-sensitive, headers not, regex characters literal', () => {
+    expect(wildcardMatch('/API/*', '/api/v1', false)).toBe(false);
+    expect(wildcardMatch('/API/*', '/api/v1', true)).toBe(true);
+    expect(wildcardMatch('a.b', 'axb', true)).toBe(false);
+    expect(wildcardMatch('(x)+', '(x)+', false)).toBe(true);
+    expect(wildcardMatch('*a*a*a*a*a*a*a*a*b', 'a'.repeat(40), false)).toBe(false);
   });
 
   test('matches segments as the ALB matches the segment header: case-insensitive, with * and ? wildcards', () => {
