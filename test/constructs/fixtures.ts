@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { BlueGreenRouting, BlueGreenRoutingProps, ProgressiveRollout, ProgressiveRolloutProps } from '../../lib';
@@ -39,7 +40,25 @@ export function rollout(f: Fixture, props: Partial<ProgressiveRolloutProps> = {}
 export function definitionOf(stack: Stack): any {
   const template = (stack.node.root as App).synth().getStackByName(stack.stackName).template;
   const [sm] = Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-  const def = sm.Properties.DefinitionString;
-  const text = typeof def === 'string' ? def : def['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  return parseWithTokens(sm.Properties.DefinitionString);
+}
+
+/** The definition of the template's (first) state machine, tokens as `placeholder`. */
+export function stateMachineDefinitionOf(template: Template, placeholder = 'TOKEN'): any {
+  const [sm] = Object.values<any>(template.findResources('AWS::StepFunctions::StateMachine'));
+  return parseWithTokens(sm.Properties.DefinitionString, placeholder);
+}
+
+/** A JSON string property as synthesized: a plain string, or an Fn::Join around tokens, each put as `placeholder`. */
+export function parseWithTokens(value: unknown, placeholder = 'TOKEN'): any {
+  const text = typeof value === 'string' ? value
+    : (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : placeholder)).join('');
   return JSON.parse(text);
+}
+
+/** The ZDT_CONFIG of the template's function for `handler` (its cdk-zero-downtime:handler metadata), tokens as `placeholder`. */
+export function handlerConfigOf(template: Template, handler: string, placeholder = 'TOKEN'): any {
+  const [fn] = Object.values<any>(template.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': handler } }));
+  if (!fn) throw new Error(`expected a Lambda function for handler ${handler} in the template, found none`);
+  return parseWithTokens(fn.Properties.Environment.Variables.ZDT_CONFIG, placeholder);
 }

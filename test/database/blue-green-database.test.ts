@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { BlueGreenHandlerConfig } from '../../lambda/database/blue-green-contract';
 import { BlueGreenDatabase, BlueGreenDatabaseProps } from '../../lib/database/blue-green-database';
+import { handlerConfigOf, stateMachineDefinitionOf } from '../constructs/fixtures';
 
 const ARN = 'arn:aws:rds:eu-west-1:123456789012:db:orders';
 const CLUSTER_ARN = 'arn:aws:rds:eu-west-1:123456789012:cluster:orders';
@@ -18,15 +19,10 @@ function build(props: Partial<BlueGreenDatabaseProps> = {}, app = new App({ buil
   return { app, stack, bg, template: () => Template.fromStack(stack) };
 }
 
-function definitionOf(template: Template): Record<string, any> {
-  const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as any;
-  const parts = sm.Properties.DefinitionString['Fn::Join'][1] as unknown[];
-  return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'X')).join(''));
-}
+const definitionOf = (template: Template): Record<string, any> => stateMachineDefinitionOf(template, 'X');
 
 function configOf(template: Template): BlueGreenHandlerConfig {
-  const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as any;
-  return JSON.parse(fn.Properties.Environment.Variables.ZDT_CONFIG);
+  return handlerConfigOf(template, 'blue-green');
 }
 
 function statementsOf(template: Template): { Action: string | string[]; Resource: unknown }[] {
@@ -127,9 +123,7 @@ describe('BlueGreenDatabase', () => {
     expect(bg.sourceKind).toBe('cluster');
     const t = Template.fromStack(stack);
     // The cluster's ARN is made of tokens: ZDT_CONFIG is an Fn::Join around them; the literal parts carry the rest.
-    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'blue-green' } }))[0] as any;
-    const config = fn.Properties.Environment.Variables.ZDT_CONFIG['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : '')).join('');
-    expect(JSON.parse(config)).toMatchObject({
+    expect(handlerConfigOf(t, 'blue-green')).toMatchObject({
       sourceKind: 'cluster', targetDBClusterParameterGroupName: 'aurora8',
       replicaLag: { metricName: 'AuroraBinlogReplicaLag', dimensionName: 'DBClusterIdentifier', maxSeconds: 10, windowSeconds: 300 },
     });

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { addEverJustData } from '../../bin/everjust-data';
 import { createEverJust } from '../../bin/everjust';
+import { handlerConfigOf } from '../constructs/fixtures';
 
 describe('the EverJust example data stack', () => {
   test('synthesizes with cdk-nag AwsSolutions and the built-in CloudFormation validator, with no unacknowledged finding', () => {
@@ -31,11 +32,8 @@ describe('the EverJust example data stack', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     const pair = createEverJust(app);
     const t = Template.fromStack(addEverJustData(app, pair).stack);
-    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'migration' } }))[0];
-    // ZDT_CONFIG joins the secret's ARN (a reference) into JSON: put a stand-in where the reference is.
-    const parts = fn.Properties.Environment.Variables.ZDT_CONFIG['Fn::Join'][1] as unknown[];
-    const config = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''));
-    expect(config).toMatchObject({ migration: { name: 'add_users_plan' }, schema: 'public', tls: 'require' });
+    // ZDT_CONFIG joins the secret's ARN (a reference) into JSON: a stand-in goes where the reference is.
+    expect(handlerConfigOf(t, 'migration', 'ref')).toMatchObject({ migration: { name: 'add_users_plan' }, schema: 'public', tls: 'require' });
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['cdk-zero-downtime'], 'detail-type': ['Rollout Completed'], detail: { service: ['EverJust'] } },
     });
@@ -55,10 +53,7 @@ describe('the EverJust example data stack', () => {
     // Blue/green keeps green in sync by logical replication, which the source's parameters must allow.
     t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: Match.objectLike({ 'rds.logical_replication': '1', 'rds.force_ssl': '1' }) });
     expect(data.upgrade.sourceKind).toBe('instance');
-    const fn = Object.values(t.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'blue-green' } }))[0];
-    const parts = fn.Properties.Environment.Variables.ZDT_CONFIG['Fn::Join'][1] as unknown[];
-    const config = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''));
-    expect(config).toMatchObject({ sourceKind: 'instance', targetEngineVersion: '18.1', targetDBParameterGroupName: 'ref', switchoverTimeoutSeconds: 120, replicaLag: { metricName: 'ReplicaLag', maxSeconds: 5 } });
+    expect(handlerConfigOf(t, 'blue-green', 'ref')).toMatchObject({ sourceKind: 'instance', targetEngineVersion: '18.1', targetDBParameterGroupName: 'ref', switchoverTimeoutSeconds: 120, replicaLag: { metricName: 'ReplicaLag', maxSeconds: 5 } });
     // Green gets the same parameters as blue, in a PostgreSQL 18 family group.
     t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres18', Parameters: { 'rds.force_ssl': '1', 'rds.logical_replication': '1' } });
     // Approval: the execution waits on a task token carried by an EventBridge event.

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { SchemaMigration, SchemaMigrationProps } from '../../lib/database/schema-migration';
 import { Migration } from '../../lambda/database/types';
+import { handlerConfigOf, stateMachineDefinitionOf } from '../constructs/fixtures';
 
 const migration: Migration = { name: 'rename_users_name', operations: [{ op: 'renameColumn', table: 'users', from: 'name', to: 'full_name' }] };
 
@@ -21,11 +22,7 @@ function build(props: Partial<SchemaMigrationProps> = {}, app = new App({ builti
   return { app, stack, m, template: () => Template.fromStack(stack) };
 }
 
-function definitionOf(template: Template): Record<string, any> {
-  const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as any;
-  const parts = sm.Properties.DefinitionString['Fn::Join'][1] as unknown[];
-  return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'X')).join(''));
-}
+const definitionOf = (template: Template): Record<string, any> => stateMachineDefinitionOf(template, 'X');
 
 describe('SchemaMigration', () => {
   test('can be created with default configuration: a VPC Lambda with its config and a Standard state machine', () => {
@@ -116,11 +113,7 @@ describe('SchemaMigration', () => {
   });
 
   /** The migration Lambda's ZDT_CONFIG (the secret's ARN, a token, as 'ref'). */
-  const lambdaConfig = (props: Partial<SchemaMigrationProps>) => {
-    const fn = Object.values(build(props).template().findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'migration' } }))[0] as any;
-    const parts = fn.Properties.Environment.Variables.ZDT_CONFIG['Fn::Join'][1] as unknown[];
-    return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''));
-  };
+  const lambdaConfig = (props: Partial<SchemaMigrationProps>) => handlerConfigOf(build(props).template(), 'migration', 'ref');
 
   test('passes the backfill sizing to the Lambda: largest batch and target duration', () => {
     expect(lambdaConfig({ batchSize: 5000, batchTarget: Duration.millis(10) })).toMatchObject({ batchSize: 5000, batchTargetMs: 10 });

@@ -2,14 +2,12 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CONFIG_ENV, METRIC_NAMESPACE } from '../../lambda/shared/contracts';
-import { network, rollout } from '../constructs/fixtures';
+import { network, parseWithTokens, rollout } from '../constructs/fixtures';
 
 /** The ZDT_CONFIG a handler function receives, with its tokens as placeholders. */
 function configOf(stack: Stack, fn: lambda.Function): any {
-  const resolved = stack.resolve((Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)])
-    .Properties.Environment.Variables[CONFIG_ENV]);
-  const text = typeof resolved === 'string' ? resolved : resolved['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('');
-  return JSON.parse(text);
+  return parseWithTokens(stack.resolve((Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)])
+    .Properties.Environment.Variables[CONFIG_ENV]));
 }
 
 /** The policy statements of a function's role, over all its policies. */
