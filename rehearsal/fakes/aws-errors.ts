@@ -13,9 +13,7 @@ import * as rds from '@aws-sdk/client-rds';
 import * as sfn from '@aws-sdk/client-sfn';
 
 /** The services the fakes stand in for. */
-export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns' | 'states';
-/** The services whose errors are shaped here: AwsFakes' and the fakes installed on their own (FakeRdsBlueGreen). */
-export type ErrorServiceId = ServiceId | 'rds';
+export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns' | 'states' | 'rds';
 
 /** HTTP status of a successful AWS response. */
 export const HTTP_OK = 200;
@@ -31,7 +29,7 @@ export const HTTP_SERVICE_UNAVAILABLE = 503;
 type ExceptionClass = new (options: Record<string, unknown>) => Error;
 
 /** The SDK module and base exception class of each service with an installed client. */
-const SDK_MODULES: Partial<Record<ErrorServiceId, { module: Record<string, unknown>; base: ExceptionClass }>> = {
+const SDK_MODULES: Partial<Record<ServiceId, { module: Record<string, unknown>; base: ExceptionClass }>> = {
   elbv2: { module: elbv2 as unknown as Record<string, unknown>, base: elbv2.ElasticLoadBalancingV2ServiceException as unknown as ExceptionClass },
   cloudwatch: { module: cloudwatch as unknown as Record<string, unknown>, base: cloudwatch.CloudWatchServiceException as unknown as ExceptionClass },
   dynamodb: { module: dynamodb as unknown as Record<string, unknown>, base: dynamodb.DynamoDBServiceException as unknown as ExceptionClass },
@@ -103,7 +101,7 @@ export class FakeServiceException extends Error {
  * An AWS-shaped error of `service` named `name`. `extra` adds modeled fields (for example
  * DynamoDB's `Item` on ConditionalCheckFailedException).
  */
-export function awsError(service: ErrorServiceId, name: string, message: string, options: {
+export function awsError(service: ServiceId, name: string, message: string, options: {
   readonly httpStatusCode?: number;
   readonly extra?: Record<string, unknown>;
 } = {}): Error {
@@ -128,5 +126,5 @@ export function awsError(service: ErrorServiceId, name: string, message: string,
 /** An error for a command that the fake does not implement (never a silent success). */
 export function notImplemented(service: ServiceId, fake: string, command: string): Error {
   return awsError(service, 'FakeNotImplemented',
-    `${fake} (the rehearsal's fake of ${service}) does not implement ${command}; only the commands a rollout uses are simulated`);
+    `${fake} (the rehearsal's fake of ${service}) does not implement ${command}; only the commands the library's handlers use are simulated`);
 }

@@ -2,7 +2,7 @@
  * AwsFakes: every AWS service a rollout touches, faked statefully on one virtual clock.
  *
  *   const aws = new AwsFakes({ clock });
- *   aws.install();            // every ELBv2 / CloudWatch / DynamoDB / EventBridge / SFN SDK client now talks to the fakes
+ *   aws.install();            // every ELBv2 / CloudWatch / DynamoDB / EventBridge / SFN / RDS SDK client now talks to the fakes
  *   aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 2 });
  *   ... run handlers / the state machine ...
  *   aws.calls                 // every call, with its virtual time
@@ -28,6 +28,7 @@ import * as cloudwatchSdk from '@aws-sdk/client-cloudwatch';
 import * as dynamodbSdk from '@aws-sdk/client-dynamodb';
 import * as elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as eventbridgeSdk from '@aws-sdk/client-eventbridge';
+import * as rdsSdk from '@aws-sdk/client-rds';
 import * as sfnSdk from '@aws-sdk/client-sfn';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../lambda/shared/clock';
@@ -38,6 +39,7 @@ import { FakeDynamoDb } from './dynamodb';
 import { FaultInjector } from './faults';
 import { EventBridgeRecorder, MAX_SNS_SUBJECT_LENGTH, SnsRecorder } from './recorders';
 import { FakeStepFunctions } from './stepfunctions';
+import { FakeRdsBlueGreen, FakeRdsBlueGreenOptions } from './rds-blue-green';
 import { deepClone } from './clone';
 
 export * from './alb';
@@ -55,6 +57,7 @@ export * from './faults';
 export * from './metric-math';
 export * from './metric-source';
 export * from './pagination';
+export * from './rds-blue-green';
 export * from './recorders';
 export * from './stepfunctions';
 
@@ -75,6 +78,10 @@ export const FAKE_COMMANDS = {
   events: ['PutEvents'],
   sns: ['Publish'],
   states: ['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'],
+  rds: [
+    'CreateBlueGreenDeployment', 'DescribeBlueGreenDeployments', 'SwitchoverBlueGreenDeployment', 'DeleteBlueGreenDeployment',
+    'ModifyDBInstance', 'DeleteDBInstance',
+  ],
 } as const satisfies Record<ServiceId, readonly string[]>;
 
 export interface AwsFakesOptions {
@@ -90,6 +97,8 @@ export interface AwsFakesOptions {
   readonly latencyMs?: Partial<Record<ServiceId, number>>;
   /** How long after its period ends a CloudWatch datapoint becomes visible (FakeCloudWatchOptions). @default 0 */
   readonly metricIngestionDelaySeconds?: number;
+  /** The RDS blue/green fake's timings (provisioning, switchover...). @default - FakeRdsBlueGreen's */
+  readonly rds?: Omit<FakeRdsBlueGreenOptions, 'clock' | 'region' | 'accountId'>;
 }
 
 /** One API call as the fakes saw it. */
@@ -114,6 +123,7 @@ const SDK_MODULES = {
   dynamodb: { module: dynamodbSdk as unknown as Record<string, unknown>, client: dynamodbSdk.DynamoDBClient },
   events: { module: eventbridgeSdk as unknown as Record<string, unknown>, client: eventbridgeSdk.EventBridgeClient },
   states: { module: sfnSdk as unknown as Record<string, unknown>, client: sfnSdk.SFNClient },
+  rds: { module: rdsSdk as unknown as Record<string, unknown>, client: rdsSdk.RDSClient },
 } as const;
 type SdkService = keyof typeof SDK_MODULES;
 
@@ -141,6 +151,8 @@ export class AwsFakes {
   readonly sns: SnsRecorder;
   /** Task tokens of waiting tasks, answered through the SFN SDK client (SendTaskSuccess / SendTaskFailure). */
   readonly stepfunctions: FakeStepFunctions;
+  /** RDS Blue/Green Deployments and the old instances' cleanup behind the RDS SDK client. */
+  readonly rds: FakeRdsBlueGreen;
   readonly faults = new FaultInjector();
   /** Every call (SDK calls through install(), invoke(), events.putEvents, sns.publish), oldest first. */
   readonly calls: CallRecord[] = [];
@@ -158,6 +170,7 @@ export class AwsFakes {
     this.alb = new FakeAlb(common);
     this.dynamodb = new FakeDynamoDb(common);
     this.stepfunctions = new FakeStepFunctions(common);
+    this.rds = new FakeRdsBlueGreen({ ...common, ...options.rds });
     this.sns = new SnsRecorder(this.clock, (command, input, run) => this.gate('sns', command, input, run));
     this.events = new EventBridgeRecorder(this.clock, (command, input, run) => this.gate('events', command, input, run));
     this.cloudwatch = new FakeCloudWatch({
@@ -168,13 +181,14 @@ export class AwsFakes {
   }
 
   /**
-   * Routes every ELBv2, CloudWatch, DynamoDB, EventBridge and SFN SDK client to the fakes (idempotent). Only one
-   * AwsFakes is installed at a time: installing another one restores this one first.
+   * Routes every ELBv2, CloudWatch, DynamoDB, EventBridge, SFN and RDS SDK client to the fakes (idempotent), or only
+   * those of `services` (a test that answers one service with its own mock). Only one AwsFakes is installed at a time:
+   * installing another one restores this one first.
    */
-  install(): this {
+  install(services: readonly SdkService[] = Object.keys(SDK_MODULES) as SdkService[]): this {
     if (AwsFakes.active && AwsFakes.active !== this) AwsFakes.active.restore();
     AwsFakes.active = this;
-    for (const service of Object.keys(SDK_MODULES) as SdkService[]) {
+    for (const service of services) {
       if (this.stubs[service]) continue;
       const { module, client } = SDK_MODULES[service];
       const names = commandNames(module);
@@ -243,6 +257,7 @@ export class AwsFakes {
       case 'elbv2': return 'FakeAlb';
       case 'cloudwatch': return 'FakeCloudWatch';
       case 'dynamodb': return 'FakeDynamoDb';
+      case 'rds': return 'FakeRdsBlueGreen';
       case 'events': return 'EventBridgeRecorder';
       default: return 'SnsRecorder';
     }

@@ -13,19 +13,16 @@
  * - delete: refuses DeleteTarget once switched over, and a deployment whose switchover is in progress; the deployment
  *   then reads DELETING for `deletingMs` before it is gone (NotFound), as RDS shows it;
  *
- * Install it with `installRdsBlueGreen(fake)` (aws-sdk-client-mock's callsFake on RDSClient): any other RDS command
- * fails with FakeNotImplemented. Faults: `fake.failNext(command, errorName, times)`.
+ * It is `aws.rds` of AwsFakes: installed with the other fakes, its calls in `aws.calls`, its faults through
+ * `aws.faults.add({ service: 'rds', ... })`; any other RDS command fails with FakeNotImplemented.
  * Simplified: no tags, no engine-version or parameter-group validation beyond recording them.
  */
-import {
-  BlueGreenDeployment, CreateBlueGreenDeploymentCommand, CreateBlueGreenDeploymentRequest, DeleteBlueGreenDeploymentCommand,
-  DeleteBlueGreenDeploymentRequest, DeleteDBInstanceCommand, DeleteDBInstanceMessage, DescribeBlueGreenDeploymentsCommand,
-  DescribeBlueGreenDeploymentsRequest, ModifyDBInstanceCommand, ModifyDBInstanceMessage, RDSClient, SwitchoverBlueGreenDeploymentCommand,
-  SwitchoverBlueGreenDeploymentRequest,
+import type {
+  BlueGreenDeployment, CreateBlueGreenDeploymentRequest, DeleteBlueGreenDeploymentRequest, DeleteDBInstanceMessage,
+  DescribeBlueGreenDeploymentsRequest, ModifyDBInstanceMessage, SwitchoverBlueGreenDeploymentRequest,
 } from '@aws-sdk/client-rds';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../lambda/shared/clock';
-import { awsError, responseMetadata } from './aws-errors';
+import { awsError } from './aws-errors';
 import { deepClone } from './clone';
 
 /** RDS's bounds of SwitchoverTimeout, seconds, and its default. */
@@ -104,17 +101,12 @@ interface Deployment {
   readonly green: Map<string, FakeDatabase>;
 }
 
-type Command = 'CreateBlueGreenDeployment' | 'DescribeBlueGreenDeployments' | 'SwitchoverBlueGreenDeployment' | 'DeleteBlueGreenDeployment' | 'DeleteDBInstance'
-  | 'ModifyDBInstance';
-
 /** An RDS-shaped error (the shared awsError shaping: the SDK's modeled exception class when it has one). */
 export function rdsError(name: string, message: string): Error {
   return awsError('rds', name, message);
 }
 
 export class FakeRdsBlueGreen {
-  /** Every call, in order: command, input, and the error name when it failed. */
-  readonly calls: { readonly time: number; readonly command: Command; readonly input: unknown; readonly error?: string }[] = [];
   /** Final snapshots taken by DeleteDBInstance. */
   readonly snapshots: string[] = [];
   private readonly clock: Clock;
@@ -127,7 +119,6 @@ export class FakeRdsBlueGreen {
   private readonly databases = new Map<string, FakeDatabase>();
   private readonly deployments = new Map<string, Deployment>();
   private nextInvalidConfiguration: string | undefined;
-  private readonly faults: { command: Command; error: string; times: number }[] = [];
   private counter = 0;
 
   constructor(options: FakeRdsBlueGreenOptions) {
@@ -181,11 +172,6 @@ export class FakeRdsBlueGreen {
     this.switchoverMs = ms;
   }
 
-  /** The next `times` calls of `command` fail with `error` (e.g. ThrottlingException). */
-  failNext(command: Command, error: string, times = 1): void {
-    this.faults.push({ command, error, times });
-  }
-
   /** A deployment as DescribeBlueGreenDeployments shows it now, or undefined. */
   deployment(id: string): BlueGreenDeployment | undefined {
     this.purgeDeleted();
@@ -196,141 +182,129 @@ export class FakeRdsBlueGreen {
   }
 
   createBlueGreenDeployment(input: CreateBlueGreenDeploymentRequest): { BlueGreenDeployment: BlueGreenDeployment } {
-    return this.call('CreateBlueGreenDeployment', input, () => {
-      const name = input.BlueGreenDeploymentName ?? '';
-      if (name.length < 1 || name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
-        throw rdsError('InvalidParameterValue', `BlueGreenDeploymentName must be 1 to ${MAX_NAME_LENGTH} letters, digits or single hyphens, starting with a letter and not ending with a hyphen: ${name}`);
-      }
-      const source = this.databases.get(input.Source ?? '');
-      if (!source) {
-        // RDS names the source's kind: the ARN says which (…:db:… or …:cluster:…).
-        const cluster = /:cluster:/.test(input.Source ?? '');
-        throw rdsError(cluster ? 'DBClusterNotFoundFault' : 'DBInstanceNotFoundFault', `${cluster ? 'DBCluster' : 'DBInstance'} ${input.Source} not found.`);
-      }
-      for (const d of this.deployments.values()) {
-        if (d.name === name) throw rdsError('BlueGreenDeploymentAlreadyExistsFault', `A blue/green deployment with the name ${name} already exists.`);
-        if (d.source === input.Source) throw rdsError('InvalidDBInstanceStateFault', `The source ${input.Source} is already part of blue/green deployment ${d.id}.`);
-      }
-      const id = `bgd-${this.randomId(ID_LENGTH)}`;
-      const suffix = `-green-${this.randomId(GREEN_SUFFIX_LENGTH)}`;
-      const green = new Map<string, FakeDatabase>();
-      const engineVersion = input.TargetEngineVersion ?? source.engineVersion;
-      const parameterGroup = input.TargetDBClusterParameterGroupName ?? input.TargetDBParameterGroupName;
-      const members: Member[] = [];
-      const pair = (kind: 'instance' | 'cluster', identifier: string, instances: readonly string[] = []) => {
-        const greenId = `${identifier}${suffix}`;
-        const deletionProtection = this.databases.get(this.arn(kind, identifier))?.deletionProtection;
-        green.set(this.arn(kind, greenId), { kind, identifier: greenId, engineVersion, parameterGroup, instances: instances.map((i) => `${i}${suffix}`), deletionProtection });
-        members.push({ source: this.arn(kind, identifier), target: this.arn(kind, greenId), status: 'PROVISIONING' });
-      };
-      pair(source.kind, source.identifier, source.instances);
-      for (const i of source.instances) pair('instance', i);
-      const now = this.clock.now();
-      const d: Deployment = {
-        id, name, source: input.Source!, target: members[0].target, status: 'PROVISIONING', members, green,
-        createdAt: now, availableAt: now + this.provisioningMs, invalidConfiguration: this.nextInvalidConfiguration,
-        targetEngineVersion: input.TargetEngineVersion, targetParameterGroup: parameterGroup,
-      };
-      this.nextInvalidConfiguration = undefined;
-      this.deployments.set(id, d);
-      return { BlueGreenDeployment: this.render(d) };
-    });
+    const name = input.BlueGreenDeploymentName ?? '';
+    if (name.length < 1 || name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
+      throw rdsError('InvalidParameterValue', `BlueGreenDeploymentName must be 1 to ${MAX_NAME_LENGTH} letters, digits or single hyphens, starting with a letter and not ending with a hyphen: ${name}`);
+    }
+    const source = this.databases.get(input.Source ?? '');
+    if (!source) {
+      // RDS names the source's kind: the ARN says which (…:db:… or …:cluster:…).
+      const cluster = /:cluster:/.test(input.Source ?? '');
+      throw rdsError(cluster ? 'DBClusterNotFoundFault' : 'DBInstanceNotFoundFault', `${cluster ? 'DBCluster' : 'DBInstance'} ${input.Source} not found.`);
+    }
+    for (const d of this.deployments.values()) {
+      if (d.name === name) throw rdsError('BlueGreenDeploymentAlreadyExistsFault', `A blue/green deployment with the name ${name} already exists.`);
+      if (d.source === input.Source) throw rdsError('InvalidDBInstanceStateFault', `The source ${input.Source} is already part of blue/green deployment ${d.id}.`);
+    }
+    const id = `bgd-${this.randomId(ID_LENGTH)}`;
+    const suffix = `-green-${this.randomId(GREEN_SUFFIX_LENGTH)}`;
+    const green = new Map<string, FakeDatabase>();
+    const engineVersion = input.TargetEngineVersion ?? source.engineVersion;
+    const parameterGroup = input.TargetDBClusterParameterGroupName ?? input.TargetDBParameterGroupName;
+    const members: Member[] = [];
+    const pair = (kind: 'instance' | 'cluster', identifier: string, instances: readonly string[] = []) => {
+      const greenId = `${identifier}${suffix}`;
+      const deletionProtection = this.databases.get(this.arn(kind, identifier))?.deletionProtection;
+      green.set(this.arn(kind, greenId), { kind, identifier: greenId, engineVersion, parameterGroup, instances: instances.map((i) => `${i}${suffix}`), deletionProtection });
+      members.push({ source: this.arn(kind, identifier), target: this.arn(kind, greenId), status: 'PROVISIONING' });
+    };
+    pair(source.kind, source.identifier, source.instances);
+    for (const i of source.instances) pair('instance', i);
+    const now = this.clock.now();
+    const d: Deployment = {
+      id, name, source: input.Source!, target: members[0].target, status: 'PROVISIONING', members, green,
+      createdAt: now, availableAt: now + this.provisioningMs, invalidConfiguration: this.nextInvalidConfiguration,
+      targetEngineVersion: input.TargetEngineVersion, targetParameterGroup: parameterGroup,
+    };
+    this.nextInvalidConfiguration = undefined;
+    this.deployments.set(id, d);
+    return { BlueGreenDeployment: this.render(d) };
   }
 
   describeBlueGreenDeployments(input: DescribeBlueGreenDeploymentsRequest): { BlueGreenDeployments: BlueGreenDeployment[]; Marker?: string } {
-    return this.call('DescribeBlueGreenDeployments', input, () => {
-      const max = input.MaxRecords ?? MAX_RECORDS;
-      if (max < MIN_RECORDS || max > MAX_RECORDS) throw rdsError('InvalidParameterValue', `MaxRecords must be from ${MIN_RECORDS} to ${MAX_RECORDS}: ${max}`);
-      this.purgeDeleted();
-      let list = [...this.deployments.values()];
-      if (input.BlueGreenDeploymentIdentifier !== undefined) {
-        list = list.filter((d) => d.id === input.BlueGreenDeploymentIdentifier);
-        if (!list.length) throw rdsError('BlueGreenDeploymentNotFoundFault', `BlueGreenDeploymentIdentifier ${input.BlueGreenDeploymentIdentifier} doesn't refer to an existing blue/green deployment.`);
-      }
-      for (const f of input.Filters ?? []) {
-        const values = f.Values ?? [];
-        const field: Record<string, (d: Deployment) => string> = {
-          'blue-green-deployment-identifier': (d) => d.id, 'blue-green-deployment-name': (d) => d.name, 'source': (d) => d.source, 'target': (d) => d.target,
-        };
-        const get = field[f.Name ?? ''];
-        if (!get) throw rdsError('InvalidParameterValue', `Unrecognized filter name: ${f.Name}`);
-        list = list.filter((d) => values.includes(get(d)));
-      }
-      const start = input.Marker ? Number(input.Marker) : 0;
-      const page = list.slice(start, start + max);
-      for (const d of page) this.advance(d);
-      const next = start + max < list.length ? String(start + max) : undefined;
-      return { BlueGreenDeployments: page.map((d) => this.render(d)), ...(next ? { Marker: next } : {}) };
-    });
+    const max = input.MaxRecords ?? MAX_RECORDS;
+    if (max < MIN_RECORDS || max > MAX_RECORDS) throw rdsError('InvalidParameterValue', `MaxRecords must be from ${MIN_RECORDS} to ${MAX_RECORDS}: ${max}`);
+    this.purgeDeleted();
+    let list = [...this.deployments.values()];
+    if (input.BlueGreenDeploymentIdentifier !== undefined) {
+      list = list.filter((d) => d.id === input.BlueGreenDeploymentIdentifier);
+      if (!list.length) throw rdsError('BlueGreenDeploymentNotFoundFault', `BlueGreenDeploymentIdentifier ${input.BlueGreenDeploymentIdentifier} doesn't refer to an existing blue/green deployment.`);
+    }
+    for (const f of input.Filters ?? []) {
+      const values = f.Values ?? [];
+      const field: Record<string, (d: Deployment) => string> = {
+        'blue-green-deployment-identifier': (d) => d.id, 'blue-green-deployment-name': (d) => d.name, 'source': (d) => d.source, 'target': (d) => d.target,
+      };
+      const get = field[f.Name ?? ''];
+      if (!get) throw rdsError('InvalidParameterValue', `Unrecognized filter name: ${f.Name}`);
+      list = list.filter((d) => values.includes(get(d)));
+    }
+    const start = input.Marker ? Number(input.Marker) : 0;
+    const page = list.slice(start, start + max);
+    for (const d of page) this.advance(d);
+    const next = start + max < list.length ? String(start + max) : undefined;
+    return { BlueGreenDeployments: page.map((d) => this.render(d)), ...(next ? { Marker: next } : {}) };
   }
 
   switchoverBlueGreenDeployment(input: SwitchoverBlueGreenDeploymentRequest): { BlueGreenDeployment: BlueGreenDeployment } {
-    return this.call('SwitchoverBlueGreenDeployment', input, () => {
-      const d = this.get(input.BlueGreenDeploymentIdentifier);
-      const timeout = input.SwitchoverTimeout ?? RDS_DEFAULT_SWITCHOVER_TIMEOUT_SECONDS;
-      if (!Number.isInteger(timeout) || timeout < RDS_MIN_SWITCHOVER_TIMEOUT_SECONDS || timeout > RDS_MAX_SWITCHOVER_TIMEOUT_SECONDS) {
-        throw rdsError('InvalidParameterValue', `SwitchoverTimeout must be from ${RDS_MIN_SWITCHOVER_TIMEOUT_SECONDS} to ${RDS_MAX_SWITCHOVER_TIMEOUT_SECONDS} seconds: ${timeout}`);
-      }
-      if (d.status !== 'AVAILABLE') throw rdsError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} must be AVAILABLE to switch over; it is ${d.status}.`);
-      const now = this.clock.now();
-      const completes = this.switchoverMs <= timeout * MS_PER_SECOND;
-      d.switchover = { startedAt: now, endsAt: now + (completes ? this.switchoverMs : timeout * MS_PER_SECOND), completes, timeoutSeconds: timeout, settled: false };
-      d.status = 'SWITCHOVER_IN_PROGRESS';
-      d.statusDetails = undefined;
-      for (const m of d.members) m.status = 'SWITCHOVER_IN_PROGRESS';
-      return { BlueGreenDeployment: this.render(d) };
-    });
+    const d = this.get(input.BlueGreenDeploymentIdentifier);
+    const timeout = input.SwitchoverTimeout ?? RDS_DEFAULT_SWITCHOVER_TIMEOUT_SECONDS;
+    if (!Number.isInteger(timeout) || timeout < RDS_MIN_SWITCHOVER_TIMEOUT_SECONDS || timeout > RDS_MAX_SWITCHOVER_TIMEOUT_SECONDS) {
+      throw rdsError('InvalidParameterValue', `SwitchoverTimeout must be from ${RDS_MIN_SWITCHOVER_TIMEOUT_SECONDS} to ${RDS_MAX_SWITCHOVER_TIMEOUT_SECONDS} seconds: ${timeout}`);
+    }
+    if (d.status !== 'AVAILABLE') throw rdsError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} must be AVAILABLE to switch over; it is ${d.status}.`);
+    const now = this.clock.now();
+    const completes = this.switchoverMs <= timeout * MS_PER_SECOND;
+    d.switchover = { startedAt: now, endsAt: now + (completes ? this.switchoverMs : timeout * MS_PER_SECOND), completes, timeoutSeconds: timeout, settled: false };
+    d.status = 'SWITCHOVER_IN_PROGRESS';
+    d.statusDetails = undefined;
+    for (const m of d.members) m.status = 'SWITCHOVER_IN_PROGRESS';
+    return { BlueGreenDeployment: this.render(d) };
   }
 
   deleteBlueGreenDeployment(input: DeleteBlueGreenDeploymentRequest): { BlueGreenDeployment: BlueGreenDeployment } {
-    return this.call('DeleteBlueGreenDeployment', input, () => {
-      const d = this.get(input.BlueGreenDeploymentIdentifier);
-      if (d.status === 'SWITCHOVER_IN_PROGRESS') throw rdsError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} is switching over and can't be deleted.`);
-      if (input.DeleteTarget && d.status === 'SWITCHOVER_COMPLETED') {
-        throw rdsError('InvalidBlueGreenDeploymentStateFault', `DeleteTarget can't be specified for blue/green deployment ${d.id}: its switchover is complete.`);
-      }
-      if (d.status === 'DELETING') throw rdsError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} is already being deleted.`);
-      if (input.DeleteTarget) for (const arn of d.green.keys()) this.databases.delete(arn);
-      d.status = 'DELETING';
-      d.deletedAt = this.clock.now();
-      return { BlueGreenDeployment: this.render(d) };
-    });
+    const d = this.get(input.BlueGreenDeploymentIdentifier);
+    if (d.status === 'SWITCHOVER_IN_PROGRESS') throw rdsError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} is switching over and can't be deleted.`);
+    if (input.DeleteTarget && d.status === 'SWITCHOVER_COMPLETED') {
+      throw rdsError('InvalidBlueGreenDeploymentStateFault', `DeleteTarget can't be specified for blue/green deployment ${d.id}: its switchover is complete.`);
+    }
+    if (d.status === 'DELETING') throw rdsError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} is already being deleted.`);
+    if (input.DeleteTarget) for (const arn of d.green.keys()) this.databases.delete(arn);
+    d.status = 'DELETING';
+    d.deletedAt = this.clock.now();
+    return { BlueGreenDeployment: this.render(d) };
   }
 
   deleteDBInstance(input: DeleteDBInstanceMessage): { DBInstance: { DBInstanceIdentifier: string; DBInstanceStatus: string } } {
-    return this.call('DeleteDBInstance', input, () => {
-      const arn = this.arn('instance', input.DBInstanceIdentifier ?? '');
-      if (!this.databases.has(arn)) throw rdsError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`);
-      if (this.databases.get(arn)!.replicaOf !== undefined && input.FinalDBSnapshotIdentifier) {
-        throw rdsError('InvalidParameterCombination', 'FinalDBSnapshotIdentifier can not be specified when deleting a replica instance');
-      }
-      if (!input.SkipFinalSnapshot && !input.FinalDBSnapshotIdentifier) {
-        throw rdsError('InvalidParameterCombination', 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
-      }
-      for (const d of this.deployments.values()) {
-        if (d.members.some((m) => m.source === arn || m.target === arn)) throw rdsError('InvalidDBInstanceStateFault', `DBInstance ${input.DBInstanceIdentifier} is part of blue/green deployment ${d.id}.`);
-      }
-      if (this.databases.get(arn)!.deletionProtection) {
-        throw rdsError('InvalidParameterCombination', 'Cannot delete protected DB Instance, please disable deletion protection and try again.');
-      }
-      this.databases.delete(arn);
-      if (input.FinalDBSnapshotIdentifier) this.snapshots.push(input.FinalDBSnapshotIdentifier);
-      return { DBInstance: { DBInstanceIdentifier: input.DBInstanceIdentifier!, DBInstanceStatus: 'deleting' } };
-    });
+    const arn = this.arn('instance', input.DBInstanceIdentifier ?? '');
+    if (!this.databases.has(arn)) throw rdsError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`);
+    if (this.databases.get(arn)!.replicaOf !== undefined && input.FinalDBSnapshotIdentifier) {
+      throw rdsError('InvalidParameterCombination', 'FinalDBSnapshotIdentifier can not be specified when deleting a replica instance');
+    }
+    if (!input.SkipFinalSnapshot && !input.FinalDBSnapshotIdentifier) {
+      throw rdsError('InvalidParameterCombination', 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
+    }
+    for (const d of this.deployments.values()) {
+      if (d.members.some((m) => m.source === arn || m.target === arn)) throw rdsError('InvalidDBInstanceStateFault', `DBInstance ${input.DBInstanceIdentifier} is part of blue/green deployment ${d.id}.`);
+    }
+    if (this.databases.get(arn)!.deletionProtection) {
+      throw rdsError('InvalidParameterCombination', 'Cannot delete protected DB Instance, please disable deletion protection and try again.');
+    }
+    this.databases.delete(arn);
+    if (input.FinalDBSnapshotIdentifier) this.snapshots.push(input.FinalDBSnapshotIdentifier);
+    return { DBInstance: { DBInstanceIdentifier: input.DBInstanceIdentifier!, DBInstanceStatus: 'deleting' } };
   }
 
   /** ModifyDBInstance of DeletionProtection only (what cleanup changes); any other setting is not implemented. */
   modifyDBInstance(input: ModifyDBInstanceMessage): { DBInstance: { DBInstanceIdentifier: string; DeletionProtection?: boolean } } {
-    return this.call('ModifyDBInstance', input, () => {
-      const others = Object.keys(input).filter((k) => !['DBInstanceIdentifier', 'DeletionProtection', 'ApplyImmediately'].includes(k));
-      if (others.length) throw rdsError('FakeNotImplemented', `FakeRdsBlueGreen: ModifyDBInstance of ${others.join(', ')} is not implemented`);
-      const arn = this.arn('instance', input.DBInstanceIdentifier ?? '');
-      const db = this.databases.get(arn);
-      if (!db) throw rdsError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`);
-      const modified = input.DeletionProtection === undefined ? db : { ...db, deletionProtection: input.DeletionProtection };
-      this.databases.set(arn, modified);
-      return { DBInstance: { DBInstanceIdentifier: db.identifier, DeletionProtection: modified.deletionProtection ?? false } };
-    });
+    const others = Object.keys(input).filter((k) => !['DBInstanceIdentifier', 'DeletionProtection', 'ApplyImmediately'].includes(k));
+    if (others.length) throw rdsError('FakeNotImplemented', `FakeRdsBlueGreen: ModifyDBInstance of ${others.join(', ')} is not implemented`);
+    const arn = this.arn('instance', input.DBInstanceIdentifier ?? '');
+    const db = this.databases.get(arn);
+    if (!db) throw rdsError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`);
+    const modified = input.DeletionProtection === undefined ? db : { ...db, deletionProtection: input.DeletionProtection };
+    this.databases.set(arn, modified);
+    return { DBInstance: { DBInstanceIdentifier: db.identifier, DeletionProtection: modified.deletionProtection ?? false } };
   }
 
   /** Forgets the deployments whose deletion has finished. */
@@ -416,43 +390,8 @@ export class FakeRdsBlueGreen {
     });
   }
 
-  private call<T>(command: Command, input: unknown, run: () => T): T {
-    const time = this.clock.now();
-    const fault = this.faults.find((f) => f.command === command && f.times > 0);
-    try {
-      if (fault) {
-        fault.times -= 1;
-        throw rdsError(fault.error, `Injected fault: ${fault.error}`);
-      }
-      const out = run();
-      this.calls.push({ time, command, input: deepClone(input) });
-      return { ...out, $metadata: responseMetadata().$metadata } as T;
-    } catch (err) {
-      this.calls.push({ time, command, input: deepClone(input), error: (err as Error).name });
-      throw err;
-    }
-  }
-
   private randomId(length: number): string {
     this.counter += 1;
     return this.counter.toString(36).padStart(length, '0');
   }
-}
-
-/**
- * Routes every RDSClient's send to `fake` (aws-sdk-client-mock). Commands the fake does not model fail with
- * FakeNotImplemented. Returns the restore function.
- */
-export function installRdsBlueGreen(fake: FakeRdsBlueGreen): () => void {
-  const stub = mockClient(RDSClient);
-  stub.onAnyCommand().callsFake((input: unknown) => {
-    throw rdsError('FakeNotImplemented', `FakeRdsBlueGreen does not implement this RDS command (input ${JSON.stringify(input)}); only the blue/green commands are simulated`);
-  });
-  stub.on(CreateBlueGreenDeploymentCommand).callsFake((input) => fake.createBlueGreenDeployment(input));
-  stub.on(DescribeBlueGreenDeploymentsCommand).callsFake((input) => fake.describeBlueGreenDeployments(input));
-  stub.on(SwitchoverBlueGreenDeploymentCommand).callsFake((input) => fake.switchoverBlueGreenDeployment(input));
-  stub.on(DeleteBlueGreenDeploymentCommand).callsFake((input) => fake.deleteBlueGreenDeployment(input));
-  stub.on(DeleteDBInstanceCommand).callsFake((input) => fake.deleteDBInstance(input));
-  stub.on(ModifyDBInstanceCommand).callsFake((input) => fake.modifyDBInstance(input));
-  return () => stub.restore();
 }

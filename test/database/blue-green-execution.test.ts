@@ -12,8 +12,7 @@ import { EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { BlueGreenErrorName, BlueGreenEvent } from '../../lambda/database/blue-green-contract';
 import { BlueGreenDatabase, BlueGreenDatabaseProps } from '../../lib/database/blue-green-database';
 import { bindHandlers, CfnTemplate, RunResult, runStateMachine, stateMachineOf, TaskTokenHandler, TimelineEvent, VirtualClock } from '../../rehearsal';
-import { AwsFakes, PutEventsParams } from '../../rehearsal/fakes';
-import { FakeDatabase, FakeRdsBlueGreen, installRdsBlueGreen } from '../../rehearsal/fakes/rds-blue-green';
+import { AwsFakes, CallRecord, FakeDatabase, PutEventsParams } from '../../rehearsal/fakes';
 
 const MINUTE = 60_000;
 const SOURCE_ARN = 'arn:aws:rds:us-east-1:123456789012:db:orders';
@@ -33,19 +32,18 @@ function synth(props: Partial<BlueGreenDatabaseProps> = {}): CfnTemplate {
 interface Execution {
   readonly result: RunResult;
   readonly events: { readonly detailType: string; readonly detail: Record<string, unknown>; readonly time: number }[];
-  readonly rds: FakeRdsBlueGreen;
+  /** The RDS calls, as the fakes logged them. */
+  readonly rdsCalls: CallRecord[];
   readonly databases: FakeDatabase[];
 }
 
 /** Runs the state machine on a virtual clock; `prepare` arms the fake's faults, `operator` answers task tokens. */
-async function execute(template: CfnTemplate, options: { prepare?: (rds: FakeRdsBlueGreen) => void; operator?: TaskTokenHandler } = {}): Promise<Execution> {
+async function execute(template: CfnTemplate, options: { prepare?: (aws: AwsFakes) => void; operator?: TaskTokenHandler } = {}): Promise<Execution> {
   const virtual = new VirtualClock();
   const restoreClock = setClock(virtual);
-  const aws = new AwsFakes({ clock: virtual }).install();
-  const rds = new FakeRdsBlueGreen({ clock: virtual, provisioningMs: PROVISIONING_MS, switchoverMs: SWITCHOVER_MS });
-  rds.addInstance('orders', { engineVersion: '16.4' });
-  options.prepare?.(rds);
-  const restoreRds = installRdsBlueGreen(rds);
+  const aws = new AwsFakes({ clock: virtual, rds: { provisioningMs: PROVISIONING_MS, switchoverMs: SWITCHOVER_MS } }).install();
+  aws.rds.addInstance('orders', { engineVersion: '16.4' });
+  options.prepare?.(aws);
   try {
     const result = await runStateMachine({
       definition: stateMachineOf(template).definition,
@@ -57,9 +55,8 @@ async function execute(template: CfnTemplate, options: { prepare?: (rds: FakeRds
     });
     const events = aws.events.events().map((e) => ({ detailType: e.detailType, detail: e.detail, time: e.time }));
     for (const e of aws.events.events()) expect(e.source).toBe(EVENT_SOURCE);
-    return { result, events, rds, databases: rds.databaseList() };
+    return { result, events, rdsCalls: aws.calls.filter((c) => c.service === 'rds'), databases: aws.rds.databaseList() };
   } finally {
-    restoreRds();
     aws.restore();
     restoreClock();
   }
@@ -87,7 +84,7 @@ function identifiers(databases: FakeDatabase[]): Record<string, string> {
 
 describe('BlueGreenDatabase state machine, executed against the RDS fake', () => {
   test('provisions, checks, switches over, verifies, announces and cleans up', async () => {
-    const { result, events, rds, databases } = await execute(synth());
+    const { result, events, rdsCalls, databases } = await execute(synth());
 
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
     const provisioningPolls = PROVISIONING_MS / MINUTE + 1;
@@ -96,7 +93,7 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
     ]);
     // The switchover starts only once the green environment is AVAILABLE, with RDS's default timeout.
     expect(entered(result, 'Switchover').elapsedMs).toBeGreaterThanOrEqual(PROVISIONING_MS);
-    const switchover = rds.calls.find((c) => c.command === 'SwitchoverBlueGreenDeployment')!;
+    const switchover = rdsCalls.find((c) => c.command === 'SwitchoverBlueGreenDeployment')!;
     expect(switchover.input).toEqual({ BlueGreenDeploymentIdentifier: expect.stringMatching(/^bgd-/), SwitchoverTimeout: 300 });
     expect(entered(result, 'Verify').at - switchover.time).toBeGreaterThanOrEqual(SWITCHOVER_MS);
     // The first look at the switchover comes a poll interval after the call, not right after it.
@@ -109,13 +106,13 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
     });
     // Production now runs 17.2 under the original name; the old environment is kept; the deployment is gone.
     expect(identifiers(databases)).toEqual({ 'orders': '17.2', 'orders-old1': '16.4' });
-    expect(rds.calls.filter((c) => c.command === 'DeleteBlueGreenDeployment').map((c) => c.input)).toEqual([{ BlueGreenDeploymentIdentifier: expect.stringMatching(/^bgd-/) }]);
+    expect(rdsCalls.filter((c) => c.command === 'DeleteBlueGreenDeployment').map((c) => c.input)).toEqual([{ BlueGreenDeploymentIdentifier: expect.stringMatching(/^bgd-/) }]);
     expect(result.output).toMatchObject({ cleanup: { deleted: true, deletedOld: [] } });
   });
 
   test('a cleanup that fails after the switchover is announced as a cleanup failure, not as a failed switchover', async () => {
     const { result, events, databases } = await execute(synth(), {
-      prepare: (f) => f.failNext('DeleteBlueGreenDeployment', 'InvalidBlueGreenDeploymentStateFault', 10),
+      prepare: (aws) => aws.faults.add({ service: 'rds', command: 'DeleteBlueGreenDeployment', error: 'InvalidBlueGreenDeploymentStateFault', times: 10 }),
     });
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'InvalidBlueGreenDeploymentStateFault' });
@@ -127,20 +124,20 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
 
   test('INVALID_CONFIGURATION fails before any switchover, with the cause and a failure event', async () => {
     const details = 'The source DB instance has a logical replication slot that blue/green deployments do not support.';
-    const { result, events, rds, databases } = await execute(synth(), { prepare: (f) => f.failNextProvisioning(details) });
+    const { result, events, rdsCalls, databases } = await execute(synth(), { prepare: (aws) => aws.rds.failNextProvisioning(details) });
 
     expect(result).toMatchObject({ status: 'FAILED', error: BlueGreenErrorName.INVALID_STATE });
     expect(JSON.parse(result.cause!).errorMessage).toMatch(/^Blue\/green deployment bgd-\w+ \(orders-pg17, source arn:aws:rds:us-east-1:123456789012:db:orders\): expected PROVISIONING then AVAILABLE, found INVALID_CONFIGURATION \(The source DB instance has a logical replication slot/);
     expect(path(result.events)).toEqual(['CreateDeployment', `ProvisioningStatus×${PROVISIONING_MS / MINUTE + 1}`, 'EmitFailed', 'SwitchoverFailed']);
-    expect(rds.calls.filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toEqual([]);
+    expect(rdsCalls.filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toEqual([]);
     expect(events.map((e) => e.detailType)).toEqual([BlueGreenEvent.FAILED]);
     expect(events[0].detail).toMatchObject({ deploymentName: 'orders-pg17', error: BlueGreenErrorName.INVALID_STATE, cause: expect.stringContaining(details) });
     expect(identifiers(databases)).toEqual({ orders: '16.4' });
   });
 
   test('a switchover that outlasts its timeout is rolled back by RDS: failure event, clear cause, blue untouched', async () => {
-    const { result, events, rds, databases } = await execute(synth({ switchoverTimeout: Duration.seconds(30) }), {
-      prepare: (f) => f.setSwitchoverDuration(2 * MINUTE),
+    const { result, events, rdsCalls, databases } = await execute(synth({ switchoverTimeout: Duration.seconds(30) }), {
+      prepare: (aws) => aws.rds.setSwitchoverDuration(2 * MINUTE),
     });
 
     expect(result).toMatchObject({ status: 'FAILED', error: BlueGreenErrorName.SWITCHOVER_FAILED });
@@ -148,12 +145,12 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
     expect(path(result.events)).toEqual([
       'CreateDeployment', `ProvisioningStatus×${PROVISIONING_MS / MINUTE + 1}`, 'Preflight', 'Switchover', 'SwitchoverStatus×2', 'Verify', 'EmitFailed', 'SwitchoverFailed',
     ]);
-    expect(rds.calls.find((c) => c.command === 'SwitchoverBlueGreenDeployment')!.input).toMatchObject({ SwitchoverTimeout: 30 });
+    expect(rdsCalls.find((c) => c.command === 'SwitchoverBlueGreenDeployment')!.input).toMatchObject({ SwitchoverTimeout: 30 });
     expect(events.map((e) => e.detailType)).toEqual([BlueGreenEvent.FAILED]);
     expect(events[0].detail).toMatchObject({ error: BlueGreenErrorName.SWITCHOVER_FAILED });
     // Nothing was switched back or deleted: blue still serves under its name and version, green waits, the deployment stays.
     expect(identifiers(databases)).toEqual({ 'orders': '16.4', 'orders-green': '17.2' });
-    expect(rds.calls.filter((c) => c.command === 'DeleteBlueGreenDeployment' || c.command === 'DeleteDBInstance')).toEqual([]);
+    expect(rdsCalls.filter((c) => c.command === 'DeleteBlueGreenDeployment' || c.command === 'DeleteDBInstance')).toEqual([]);
   });
 
   test('manual approval: the operator answers the awaiting event\'s task token, then the switchover runs', async () => {
@@ -183,7 +180,7 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
 
   test('manual approval: an abort (SendTaskFailure) fails the execution without switching over', async () => {
     const sfn = new SFNClient({});
-    const { result, events, rds, databases } = await execute(synth({ approval: 'manual' }), {
+    const { result, events, rdsCalls, databases } = await execute(synth({ approval: 'manual' }), {
       operator: async (token) => {
         await sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'ZdtAborted', cause: 'Not during the sale: aborted by dba' }));
         return undefined;
@@ -191,7 +188,7 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
     });
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ZdtAborted', cause: 'Not during the sale: aborted by dba' });
-    expect(rds.calls.filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toEqual([]);
+    expect(rdsCalls.filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toEqual([]);
     expect(events.map((e) => e.detailType)).toEqual([BlueGreenEvent.AWAITING_APPROVAL, BlueGreenEvent.FAILED]);
     expect(events[1].detail).toMatchObject({ error: 'ZdtAborted', cause: 'Not during the sale: aborted by dba' });
     expect(identifiers(databases)).toEqual({ 'orders': '16.4', 'orders-green': '17.2' });

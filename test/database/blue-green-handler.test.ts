@@ -12,7 +12,7 @@ import {
 } from '../../lambda/database/blue-green-contract';
 import { handler } from '../../lambda/database/blue-green-handler';
 import { VirtualClock } from '../../rehearsal/virtual-clock';
-import { FakeRdsBlueGreen, installRdsBlueGreen } from '../../rehearsal/fakes/rds-blue-green';
+import { AwsFakes, CallRecord, FakeRdsBlueGreen } from '../../rehearsal/fakes';
 
 const MINUTE = 60_000;
 const PROVISIONING_MS = 20 * MINUTE;
@@ -20,8 +20,8 @@ const SWITCHOVER_MS = 45_000;
 
 const cloudwatch = mockClient(CloudWatchClient);
 let clock: VirtualClock;
+let aws: AwsFakes;
 let rds: FakeRdsBlueGreen;
-let restoreRds: () => void;
 let restoreClock: () => void;
 let sourceArn: string;
 
@@ -34,6 +34,8 @@ function configure(extra: Partial<BlueGreenHandlerConfig> = {}): BlueGreenHandle
 }
 
 const run = <T>(request: BlueGreenRequest) => handler(request) as Promise<T>;
+/** The RDS calls the handler made, as the fakes logged them. */
+const rdsCalls = (): CallRecord[] => aws.calls.filter((c) => c.service === 'rds');
 
 async function provisioned(): Promise<string> {
   const created = await run<BlueGreenCreateResult>({ action: 'create' });
@@ -44,14 +46,15 @@ async function provisioned(): Promise<string> {
 beforeEach(() => {
   clock = new VirtualClock();
   restoreClock = setClock(clock);
-  rds = new FakeRdsBlueGreen({ clock, provisioningMs: PROVISIONING_MS, switchoverMs: SWITCHOVER_MS });
-  restoreRds = installRdsBlueGreen(rds);
+  // Only RDS goes to the fakes: CloudWatch is answered by the mock above, call by call.
+  aws = new AwsFakes({ clock, rds: { provisioningMs: PROVISIONING_MS, switchoverMs: SWITCHOVER_MS } }).install(['rds']);
+  rds = aws.rds;
   sourceArn = rds.addInstance('orders', { engineVersion: '16.4' });
   cloudwatch.reset();
   configure();
 });
 afterEach(() => {
-  restoreRds();
+  aws.restore();
   restoreClock();
 });
 afterAll(() => cloudwatch.restore());
@@ -63,7 +66,7 @@ describe('blue/green handler: create', () => {
     expect(out).toMatchObject({ created: true, name: 'orders-pg17', source: sourceArn, status: 'PROVISIONING' });
     expect(out.deploymentId).toMatch(/^bgd-/);
     expect(out.members).toEqual([{ source: sourceArn, target: expect.stringMatching(/:db:orders-green-/), status: 'PROVISIONING' }]);
-    const call = rds.calls.find((c) => c.command === 'CreateBlueGreenDeployment')!;
+    const call = rdsCalls().find((c) => c.command === 'CreateBlueGreenDeployment')!;
     expect(call.input).toMatchObject({ BlueGreenDeploymentName: 'orders-pg17', Source: sourceArn, TargetEngineVersion: '17.2', TargetDBParameterGroupName: 'pg17-params' });
   });
 
@@ -71,7 +74,7 @@ describe('blue/green handler: create', () => {
     const first = await run<BlueGreenCreateResult>({ action: 'create' });
     const second = await run<BlueGreenCreateResult>({ action: 'create' });
     expect(second).toMatchObject({ created: false, deploymentId: first.deploymentId });
-    expect(rds.calls.filter((c) => c.command === 'CreateBlueGreenDeployment')).toHaveLength(1);
+    expect(rdsCalls().filter((c) => c.command === 'CreateBlueGreenDeployment')).toHaveLength(1);
   });
 
   test('reuses the deployment when a concurrent create won the race (BlueGreenDeploymentAlreadyExistsFault)', async () => {
@@ -82,7 +85,7 @@ describe('blue/green handler: create', () => {
     rds.describeBlueGreenDeployments = (input) => (++describes === 1 ? { BlueGreenDeployments: [] } : original(input));
     const second = await run<BlueGreenCreateResult>({ action: 'create' });
     expect(second).toMatchObject({ created: false, deploymentId: first.deploymentId });
-    expect(rds.calls.filter((c) => c.command === 'CreateBlueGreenDeployment').map((c) => c.error)).toEqual([undefined, 'BlueGreenDeploymentAlreadyExistsFault']);
+    expect(rdsCalls().filter((c) => c.command === 'CreateBlueGreenDeployment').map((c) => c.error)).toEqual([undefined, 'BlueGreenDeploymentAlreadyExistsFault']);
   });
 
   test('refuses a deployment of the same name with another source', async () => {
@@ -96,7 +99,7 @@ describe('blue/green handler: create', () => {
   });
 
   test('turns throttling into a retryable error naming the operation', async () => {
-    rds.failNext('DescribeBlueGreenDeployments', 'ThrottlingException');
+    aws.faults.add({ service: 'rds', command: 'DescribeBlueGreenDeployments', error: 'ThrottlingException' });
     await expect(run({ action: 'create' })).rejects.toMatchObject({ name: 'ZdtRetryableError', message: expect.stringMatching(/rds:DescribeBlueGreenDeployments name=orders-pg17/) });
   });
 });
@@ -181,7 +184,7 @@ describe('blue/green handler: switchover and verify', () => {
     const deploymentId = await provisioned();
     const started = await run<{ status: string }>({ action: 'switchover', deploymentId });
     expect(started.status).toBe('SWITCHOVER_IN_PROGRESS');
-    expect(rds.calls.find((c) => c.command === 'SwitchoverBlueGreenDeployment')!.input).toEqual({ BlueGreenDeploymentIdentifier: deploymentId, SwitchoverTimeout: 120 });
+    expect(rdsCalls().find((c) => c.command === 'SwitchoverBlueGreenDeployment')!.input).toEqual({ BlueGreenDeploymentIdentifier: deploymentId, SwitchoverTimeout: 120 });
     expect(await run<BlueGreenStatusResult>({ action: 'status', deploymentId, phase: 'switched' })).toMatchObject({ waiting: true });
     clock.advance(SWITCHOVER_MS);
     expect(await run<BlueGreenStatusResult>({ action: 'status', deploymentId, phase: 'switched' })).toMatchObject({ waiting: false, status: 'SWITCHOVER_COMPLETED' });
@@ -193,7 +196,7 @@ describe('blue/green handler: switchover and verify', () => {
     const deploymentId = await provisioned();
     await run({ action: 'switchover', deploymentId });
     await run({ action: 'switchover', deploymentId });
-    expect(rds.calls.filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toHaveLength(1);
+    expect(rdsCalls().filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toHaveLength(1);
   });
 
   test('verify reports a switchover RDS rolled back after its timeout, blue untouched', async () => {
@@ -214,7 +217,7 @@ describe('blue/green handler: switchover and verify', () => {
     rds.failNextProvisioning('bad');
     const deploymentId = await provisioned();
     await expect(run({ action: 'switchover', deploymentId })).rejects.toMatchObject({ name: BlueGreenErrorName.INVALID_STATE, message: expect.stringMatching(/expected AVAILABLE to start the switchover, found INVALID_CONFIGURATION \(bad\)/) });
-    expect(rds.calls.filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toHaveLength(0);
+    expect(rdsCalls().filter((c) => c.command === 'SwitchoverBlueGreenDeployment')).toHaveLength(0);
   });
 });
 
@@ -231,7 +234,7 @@ describe('blue/green handler: cleanup', () => {
     const out = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId });
     expect(out).toEqual({ deploymentId, deleted: true, deletedOld: [] });
     expect(rds.deployment(deploymentId)?.Status).toBe('DELETING');
-    expect(rds.calls.find((c) => c.command === 'DeleteBlueGreenDeployment')!.input).toEqual({ BlueGreenDeploymentIdentifier: deploymentId });
+    expect(rdsCalls().find((c) => c.command === 'DeleteBlueGreenDeployment')!.input).toEqual({ BlueGreenDeploymentIdentifier: deploymentId });
     expect(rds.databaseList().map((d) => d.identifier).sort()).toEqual(['orders', 'orders-old1']);
     expect(rds.databaseList().find((d) => d.identifier === 'orders')).toMatchObject({ engineVersion: '17.2' });
   });
@@ -266,7 +269,7 @@ describe('blue/green handler: cleanup', () => {
 
     clock.advance(2 * MINUTE);
     expect(rds.deployment(deploymentId)).toBeUndefined();
-    rds.failNext('DeleteDBInstance', 'ThrottlingException');
+    aws.faults.add({ service: 'rds', command: 'DeleteDBInstance', error: 'ThrottlingException' });
     await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: 'ZdtRetryableError' });
     const retried = await run<BlueGreenCleanupResult>({ action: 'cleanup', deploymentId, members });
     expect(retried).toEqual({ deploymentId, deleted: false, deletedOld: [{ identifier: 'orders-old1', finalSnapshot: expect.stringMatching(/^orders-old1-zdt-final-/) }] });
@@ -281,7 +284,7 @@ describe('blue/green handler: cleanup', () => {
     await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({ name: BlueGreenErrorName.NOT_READY });
     clock.advance(2 * MINUTE);
     // RDS is busy applying the modification: not ready, retried.
-    rds.failNext('DeleteDBInstance', 'InvalidDBInstanceStateFault');
+    aws.faults.add({ service: 'rds', command: 'DeleteDBInstance', error: 'InvalidDBInstanceStateFault' });
     await expect(run({ action: 'cleanup', deploymentId, members })).rejects.toMatchObject({
       name: BlueGreenErrorName.NOT_READY, message: expect.stringMatching(/^Old instance ledger-old1: RDS cannot delete it yet/),
     });
@@ -289,7 +292,7 @@ describe('blue/green handler: cleanup', () => {
     expect(out.deletedOld).toEqual([{ identifier: 'ledger-old1', finalSnapshot: expect.stringMatching(/^ledger-old1-zdt-final-/) }]);
     // Production (green, under the source's name) keeps its protection.
     expect(rds.databaseList().filter((d) => d.identifier.startsWith('ledger')).map((d) => [d.identifier, d.deletionProtection])).toEqual([['ledger', true]]);
-    expect(rds.calls.filter((c) => c.command === 'ModifyDBInstance').map((c) => c.input)).toEqual([
+    expect(rdsCalls().filter((c) => c.command === 'ModifyDBInstance').map((c) => c.input)).toEqual([
       { DBInstanceIdentifier: 'ledger-old1', DeletionProtection: false, ApplyImmediately: true },
       { DBInstanceIdentifier: 'ledger-old1', DeletionProtection: false, ApplyImmediately: true },
     ]);
@@ -303,7 +306,7 @@ describe('blue/green handler: cleanup', () => {
       name: BlueGreenErrorName.INVALID_STATE,
       message: expect.stringMatching(/deleteOldAfter deletes the old instance of a source without read replicas, found 2 members .*billing-replica-1.*; set deleteOldAfter to false/),
     });
-    expect(rds.calls.some((c) => c.command === 'SwitchoverBlueGreenDeployment')).toBe(false);
+    expect(rdsCalls().some((c) => c.command === 'SwitchoverBlueGreenDeployment')).toBe(false);
     // Without deleteOldAfter the same deployment passes.
     configure({ deleteOldAfter: false, deploymentName: 'billing-pg17' });
     await expect(run({ action: 'preflight', deploymentId })).resolves.toMatchObject({ status: 'AVAILABLE' });
