@@ -51,6 +51,13 @@ export interface RehearseOptions {
    * `metricDelay` against a slower CloudWatch. @default METRIC_INGESTION_DELAY_SECONDS (90)
    */
   readonly metricIngestionDelaySeconds?: number;
+  /**
+   * Seed of the stochastic traffic model: requests are Poisson, errors binomial, latency percentiles those of
+   * sampled requests (rehearsal/traffic-model.ts), so a run can show a noise-driven false rollback or a lucky pass;
+   * the same seed gives the same run. Also seeds the retry jitter. See rehearseRuns() for many seeds at once.
+   * @default - the deterministic traffic model (expected counts: every rehearsal of a scenario is identical)
+   */
+  readonly seed?: number;
   /** Your own Lambda functions the rollout invokes (traffic hooks), by logical id: see SimulationOptions.functions. */
   readonly functions?: SimulationOptions['functions'];
   /**
@@ -78,6 +85,7 @@ export async function rehearse(target: RehearsalTarget, options: RehearseOptions
     logLevel: options.logLevel,
     functions: options.functions,
     metricIngestionDelaySeconds: options.metricIngestionDelaySeconds,
+    seed: options.seed,
   });
   try {
     const run = await simulation.run();

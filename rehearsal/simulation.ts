@@ -22,6 +22,7 @@ import { ScheduledClock } from './simulation-clock';
 import { asyncRetryAttemptsOf, eventRulesOf, EXECUTION_STATUS_CHANGE, RuleInvocation, SimulatedEventBridge, STATES_EVENT_SOURCE } from './simulation-events';
 import { describePlan, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
 import { CfnTemplate, stateMachineOf } from './template';
+import { mulberry32 } from './random';
 import { TrafficModel } from './traffic-model';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
 
@@ -83,6 +84,11 @@ export interface SimulationOptions {
    * from the template already. @default - none
    */
   readonly functions?: Readonly<Record<string, LambdaFunctionHandler>>;
+  /**
+   * Seed of the stochastic traffic model (rehearsal/traffic-model.ts: Poisson requests, binomial errors, sampled
+   * latencies) and of the retry jitter. @default - the deterministic traffic model (and jitter seed 1)
+   */
+  readonly seed?: number;
 }
 
 /** What scenario hooks and tests can reach in a running world. */
@@ -230,6 +236,7 @@ export class Simulation implements SimulationWorld {
       profiles: { [this.colors.stable]: profiles.stable ?? {}, [this.colors.release]: profiles.release ?? {} } as Record<Color, never>,
       segments: this.scenario.traffic?.segments,
       segmentHeader: this.routerConfig.segmentHeader,
+      seed: this.options.seed,
     });
     this.restorers.push(this.aws.cloudwatch.addMetricSource(this.model));
     await this.clock.advanceTo(this.originMs);
@@ -268,7 +275,8 @@ export class Simulation implements SimulationWorld {
       stepFunctions: this.aws.stepfunctions,
       onEvent: (event) => this.onEvent(event, first),
       signal: options.signal ?? stop?.controller.signal,
-      random: seededRandom(1),
+      // Retry jitter from a seeded PRNG, so every rehearsal of a scenario and seed is identical.
+      random: mulberry32(this.options.seed ?? 1),
     });
     this.executions.push({ run, input });
     if (stop?.stopped && run.status === 'ABORTED') this.stops.set(run.executionArn, stop.stopped);
@@ -620,18 +628,6 @@ export class Simulation implements SimulationWorld {
       }
     }
   }
-}
-
-/** A small deterministic PRNG (mulberry32) for retry jitter, so every rehearsal of a scenario is identical. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** "Rollout Step Completed: step 2 (5%)", "Rollout Rolled Back: judge-fail": the event and what it is about. */

@@ -12,13 +12,26 @@
  *   request is unsegmented. Each class is routed by the fake ALB's real rule matching (`FakeAlb.route`): the
  *   segment rule, then the live rule's weights. Stickiness is ignored: every request follows the current weights
  *   (a sticky session would keep some users on their color for up to the stickiness duration).
- * - Counts are whole requests and deterministic: each series (requests, baseline errors, regression errors) is
- *   the floor of its running expected total, so fractions carry from second to second and nothing is random.
+ * - Counts are whole requests, in one of two models (`seed`):
+ *   - deterministic (no seed, the default): each series (requests, baseline errors, regression errors) is the
+ *     floor of its running expected total, so fractions carry from second to second and nothing is random. It
+ *     shows what a strategy does on average, never a noise-driven false rollback or a lucky pass;
+ *   - stochastic (a seed): a color's requests in a second are Poisson with the expected count (independent
+ *     arrivals: ALB requests from many users), its failed requests binomial among them at its error rate (each
+ *     request fails independently), the ELB's own 5xx Poisson. The baseline errors are Binomial(requests,
+ *     baseline) and the regression's Binomial(the rest, (rate - baseline) / (1 - baseline)), so all errors are
+ *     Binomial(requests, rate) and the blast radius is those above the baseline. Each second draws from its own
+ *     stream (seed, second index): the same seed gives the same traffic whatever is read, and in what order.
  * - A color whose target group has no healthy target cannot serve: its requests become HTTPCode_ELB_5XX_Count at
  *   the load balancer (ALB answers 503) and reach no target.
- * - Latency of a color in a second is log-normal with the profile's p50 and p99 (sigma = ln(p99/p50) / 2.326);
- *   a period's percentiles are those of the request-weighted mixture of its seconds. Failed requests have the
- *   same latency as successful ones.
+ * - Latency of a color in a second is log-normal with the profile's p50 and p99 (sigma = ln(p99/p50) / 2.326).
+ *   Failed requests have the same latency as successful ones. Deterministic model: a period's percentiles are
+ *   those of the request-weighted mixture of its seconds. Stochastic model: they are what CloudWatch computes from
+ *   the period's n request latencies drawn from that mixture: up to STOCHASTIC_LATENCY_SAMPLE_LIMIT requests, the
+ *   latencies themselves are drawn (so p50, p99, Minimum, Maximum and Average of one period agree); above it, the
+ *   p-th percentile is the order statistic of rank ceil(p/100 * n), drawn exactly as F^-1(U(k)) with
+ *   U(k) ~ Beta(k, n + 1 - k) (order statistics of uniforms), and Average the sample mean by the central limit
+ *   theorem. Each (color, period, statistic) has its own stream, so a period reads the same every time.
  * - A regression is active while its conditions hold (time window since the rollout started, and the color's
  *   share of all requests at or above `minWeightPercent`). Its error rate replaces the baseline when higher; the
  *   blast radius counts only the requests failing above the color's baseline.
@@ -34,6 +47,7 @@
 import type { Clock } from '../lambda/shared/clock';
 import { Color, COLORS, Weights } from '../lambda/shared/contracts';
 import { arnResourceSuffix, FakeAlb, MetricQuery, MetricSource, percentileOf } from './fakes';
+import { Random } from './random';
 import type { SeriesPoint } from './result';
 
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';
@@ -48,6 +62,13 @@ const QUANTILE_SEARCH_SIGMAS = 8;
 /** Percentiles used for the Minimum / Maximum statistics of TargetResponseTime (a log-normal has no bounds). */
 const MIN_PERCENTILE = 0.01;
 const MAX_PERCENTILE = 99.99;
+
+/**
+ * Periods with at most this many requests get their latencies drawn one by one (stochastic model); larger ones get
+ * each statistic drawn from its exact sampling law. Small enough to cost little per read, large enough that every
+ * period of a canary at low traffic is sampled whole.
+ */
+export const STOCHASTIC_LATENCY_SAMPLE_LIMIT = 2000;
 
 /** Default healthy behaviour: 0.1% of requests fail, p50 40 ms, p99 180 ms. */
 export const DEFAULT_BASELINE_ERROR_RATE_PERCENT = 0.1;
@@ -104,6 +125,12 @@ export interface TrafficModelOptions {
   readonly segments?: Readonly<Record<string, number>>;
   /** @default 'x-zdt-segment' */
   readonly segmentHeader?: string;
+  /**
+   * Seed of the stochastic model (Poisson requests, binomial errors, sampled latencies; see the header): the same
+   * seed gives the same traffic. A whole number; each run of `zdt rehearse --runs N --seed S` uses S, S + 1, ...
+   * @default - the deterministic model (expected counts, no randomness)
+   */
+  readonly seed?: number;
 }
 
 /** The routing of all traffic from one instant on. */
@@ -141,6 +168,8 @@ export class TrafficModel implements MetricSource {
   private readonly snapshots: RoutingSnapshot[] = [];
   private readonly seconds: Second[] = [];
   private readonly expected = new Map<CarryKey, number>();
+  /** Drawn latencies of small periods (stochastic model), by color/from/to. */
+  private readonly latencySamples = new Map<string, number[]>();
   private readonly lbFullName: string;
   private readonly tgFullNames: Record<Color, string>;
 
@@ -149,10 +178,18 @@ export class TrafficModel implements MetricSource {
     this.startMs = options.startMs ?? options.clock.now();
     this.lbFullName = arnResourceSuffix(options.loadBalancerArn);
     this.tgFullNames = { blue: arnResourceSuffix(options.targetGroupArns.blue), green: arnResourceSuffix(options.targetGroupArns.green) };
+    if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
+      throw new Error(`TrafficModel: seed must be a whole number (or absent for the deterministic model), got ${options.seed}`);
+    }
     for (const [value, share] of Object.entries(options.segments ?? {})) {
       if (!(share >= 0 && share <= 1)) throw new Error(`TrafficModel: segment "${value}" must be a share of users from 0 to 1, got ${share}`);
     }
     this.observe();
+  }
+
+  /** The seed of the stochastic model, or undefined for the deterministic one. */
+  get seed(): number | undefined {
+    return this.options.seed;
   }
 
   /** Re-reads the routing and target health from the fake ALB (call after every write to it). */
@@ -346,6 +383,9 @@ export class TrafficModel implements MetricSource {
       pending.set(key, after);
       return Math.floor(after + 1e-9) - Math.floor(before + 1e-9);
     };
+    // Stochastic model: this second's own stream, so it draws the same numbers whenever it is computed.
+    const random = this.options.seed === undefined ? undefined : Random.seeded(this.options.seed, 'second', i);
+    const arrivals = (key: CarryKey, expected: number): number => (random ? random.poisson(expected) : take(key, expected));
     let regressionActive = false;
     const colors = {} as Record<Color, ColorSecond>;
     for (const color of COLORS) {
@@ -362,16 +402,25 @@ export class TrafficModel implements MetricSource {
         if (r.errorRatePercent !== undefined) errorRate = Math.max(errorRate, r.errorRatePercent / PERCENT);
         if (r.latencyFactor !== undefined) latencyFactor *= r.latencyFactor;
       }
-      const requests = take(`${color}:requests`, expectedRequests);
+      const requests = arrivals(`${color}:requests`, expectedRequests);
       const latency = profile.latency ?? DEFAULT_LATENCY;
+      let baselineErrors: number;
+      let regressionErrors: number;
+      if (random) {
+        baselineErrors = random.binomial(requests, baseline);
+        regressionErrors = baseline >= 1 ? 0 : random.binomial(requests - baselineErrors, Math.max(0, errorRate - baseline) / (1 - baseline));
+      } else {
+        baselineErrors = take(`${color}:baseline`, requests * baseline);
+        regressionErrors = take(`${color}:regression`, requests * Math.max(0, errorRate - baseline));
+      }
       colors[color] = {
         requests,
-        baselineErrors: take(`${color}:baseline`, requests * baseline),
-        regressionErrors: take(`${color}:regression`, requests * Math.max(0, errorRate - baseline)),
+        baselineErrors,
+        regressionErrors,
         latency: { p50Ms: latency.p50Ms * latencyFactor, p99Ms: latency.p99Ms * latencyFactor },
       };
     }
-    const elb5xx = take('elb', rps * routing.elbFailure);
+    const elb5xx = arrivals('elb', rps * routing.elbFailure);
     if (commit) for (const [key, value] of pending) this.expected.set(key, value);
     return { colors, elb5xx, total: colors.blue.requests + colors.green.requests + elb5xx, regressionActive };
   }
@@ -384,8 +433,8 @@ export class TrafficModel implements MetricSource {
     return total;
   }
 
-  private components(from: number, to: number, color: Color | undefined): Array<{ weight: number; mu: number; sigma: number }> {
-    const groups = new Map<string, { weight: number; mu: number; sigma: number }>();
+  private components(from: number, to: number, color: Color | undefined): LatencyComponent[] {
+    const groups = new Map<string, LatencyComponent>();
     const first = Math.max(0, Math.ceil((from - this.startMs) / MS_PER_SECOND));
     const last = Math.ceil((to - this.startMs) / MS_PER_SECOND);
     for (let i = first; i < last; i++) {
@@ -405,12 +454,18 @@ export class TrafficModel implements MetricSource {
   private latencyPercentileMs(from: number, to: number, color: Color | undefined, p: number): number | null {
     const parts = this.components(from, to, color);
     if (parts.length === 0) return null;
+    if (this.options.seed !== undefined) return this.sampledLatencyMs(parts, from, to, color, `p${p}`);
     return mixtureQuantile(parts, p / PERCENT);
   }
 
   private latencyStatistic(from: number, to: number, color: Color | undefined, statistic: string): number | null {
     const parts = this.components(from, to, color);
     if (parts.length === 0) return null;
+    if (this.options.seed !== undefined) {
+      if (statistic === 'SampleCount') return parts.reduce((a, c) => a + c.weight, 0);
+      const ms = this.sampledLatencyMs(parts, from, to, color, statistic);
+      return ms === null ? null : ms / MS_PER_SECOND;
+    }
     const total = parts.reduce((a, c) => a + c.weight, 0);
     const toSeconds = (ms: number) => ms / MS_PER_SECOND;
     switch (statistic) {
@@ -425,6 +480,57 @@ export class TrafficModel implements MetricSource {
       }
     }
   }
+
+  /**
+   * A latency statistic (ms; Sum is the total) of the period's n requests drawn from the mixture (stochastic model):
+   * small periods draw every latency, large ones draw the statistic from its exact sampling law (see the header).
+   */
+  private sampledLatencyMs(parts: readonly LatencyComponent[], from: number, to: number, color: Color | undefined, statistic: string): number | null {
+    const n = parts.reduce((a, c) => a + c.weight, 0);
+    const p = statistic === 'Minimum' ? 0 : statistic === 'Maximum' ? PERCENT : percentileOf(statistic);
+    if (p === undefined && statistic !== 'Average' && statistic !== 'Sum') return null;
+    const who = color ?? 'all';
+    if (n <= STOCHASTIC_LATENCY_SAMPLE_LIMIT) {
+      const sample = this.latencySample(parts, n, from, to, who);
+      if (p === undefined) {
+        const total = sample.reduce((a, v) => a + v, 0);
+        return statistic === 'Sum' ? total : total / n;
+      }
+      return sample[Math.max(1, Math.ceil((p / PERCENT) * n)) - 1];
+    }
+    const random = Random.seeded(this.options.seed!, 'latency', who, from, to, sampledStatisticKey(statistic));
+    if (p === undefined) {
+      const mean = parts.reduce((a, c) => a + c.weight * Math.exp(c.mu + (c.sigma * c.sigma) / 2), 0) / n;
+      const meanOfSquares = parts.reduce((a, c) => a + c.weight * Math.exp(2 * c.mu + 2 * c.sigma * c.sigma), 0) / n;
+      const sampleMean = Math.max(0, mean + random.normal() * Math.sqrt(Math.max(0, meanOfSquares - mean * mean) / n));
+      return statistic === 'Sum' ? sampleMean * n : sampleMean;
+    }
+    const k = Math.max(1, Math.ceil((p / PERCENT) * n));
+    return mixtureQuantile(parts, random.beta(k, n + 1 - k));
+  }
+
+  /** The period's n request latencies (ms, sorted), drawn from the mixture in its own stream. */
+  private latencySample(parts: readonly LatencyComponent[], n: number, from: number, to: number, who: string): number[] {
+    const key = `${who}/${from}/${to}`;
+    const cached = this.latencySamples.get(key);
+    if (cached && cached.length === n) return cached;
+    const random = Random.seeded(this.options.seed!, 'latency-sample', who, from, to);
+    const sample: number[] = [];
+    for (const part of parts) {
+      for (let j = 0; j < part.weight; j++) sample.push(Math.exp(part.mu + part.sigma * random.normal()));
+    }
+    sample.sort((a, b) => a - b);
+    // Only periods that have ended are final; a period still filling may be read again with more requests.
+    if (to <= this.options.clock.now()) this.latencySamples.set(key, sample);
+    return sample;
+  }
+}
+
+type LatencyComponent = { weight: number; mu: number; sigma: number };
+
+/** Statistic key of a sampled latency: the sample mean serves Average and Sum, so both read the same draw. */
+function sampledStatisticKey(statistic: string): string {
+  return statistic === 'Sum' ? 'Average' : statistic;
 }
 
 function errorsOf(c: ColorSecond): number {
