@@ -2,6 +2,7 @@
  * `zdt rehearse`: run a rollout locally on its synthesized state machine and show what happened.
  *
  *   zdt rehearse [--app <cmd>] [--rollout <path>] [--scenario <name>] [--strategy <name>] [--chart <file>] [--json]
+ *                [--seed <n>] [--runs <n>]
  *
  * Without --app it rehearses the example app (bin/everjust.ts, synthesized in-process). Without --scenario it runs
  * two: a healthy release and a bad release (error-rate regression). For each it prints the live timeline and a
@@ -15,6 +16,11 @@
  *   64  usage error
  * With the default pair of scenarios the exit code is 0 when both behaved as expected (healthy released, bad rolled
  * back); otherwise it is the code of the first scenario that did not, and 2 when a bad release was released.
+ *
+ * `--seed S` rehearses on the stochastic traffic model (rehearsal/traffic-model.ts) with that seed. `--runs N` runs
+ * each scenario N times with seeds S, S + 1, ... (S = 1 by default) and prints the distribution instead of a
+ * timeline (rehearsal/rehearse-runs.ts); the exit code is then 0 when every run reached the scenario's expected
+ * outcome, else the code of the first run that did not (2 for a release that should have rolled back).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,16 +33,19 @@ import { createEverJust } from '../bin/everjust';
 import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { StackTemplate } from './deployer';
 import { rehearse } from './rehearse';
+import { checkRuns, DEFAULT_FIRST_SEED, RehearsalRunRecord, RehearsalRuns, runRecord, summarizeRuns } from './rehearse-runs';
+import { renderRunsSummary } from './render-runs';
 import type { RehearsalOutcome, RehearsalResult, TimelineEntry } from './result';
 import { createStyle, wantsColor } from './render-format';
 import { renderChart } from './render-chart';
 import { renderJson, renderSummary } from './render-summary';
 import { TimelinePrinter } from './render-timeline';
-import { SCENARIOS } from './scenarios';
+import { scenarioNamed, SCENARIOS } from './scenarios';
 import { RolloutCandidate, rolloutCandidates, selectRollout, stacksOf } from './simulation-target';
 import type { CfnTemplate } from './template';
 
 export const REHEARSE_USAGE = `usage: zdt rehearse [--app <cmd>] [--rollout <path>] [--scenario <name>] [--strategy <name>] [--chart <file>] [--json] [--verbose]
+                    [--seed <n>] [--runs <n>]
 
 Runs a rollout locally on its synthesized state machine (no AWS needed): the real handler code against a
 simulated load balancer and CloudWatch, on a virtual clock.
@@ -48,9 +57,15 @@ simulated load balancer and CloudWatch, on a virtual clock.
   --chart <file>     where to write the chart (.svg, or .png with rsvg-convert); default: .rehearsal/<scenario>.svg
   --json             print the result as JSON instead of the timeline and summary
   --verbose          also print every state the state machine enters
+  --seed <n>         stochastic traffic (Poisson requests, binomial errors, sampled latencies) with this seed;
+                     default: the deterministic model (expected counts, every rehearsal identical)
+  --runs <n>         run each scenario n times, seeds n0, n0+1, ... (n0 = --seed, default 1), and print the
+                     distribution: outcomes, false rollbacks / missed regressions, time to detect and failed
+                     requests at p50 and p95 (no timeline, no chart)
 
 Exit code: 0 released, 1 rolled back, 2 refused or failed, 3 rollback failed, 64 usage error.
-With the default pair of scenarios: 0 when the healthy release released and the bad release rolled back.`;
+With the default pair of scenarios: 0 when the healthy release released and the bad release rolled back.
+With --runs: 0 when every run reached its scenario's expected outcome.`;
 
 /** Strategies `--strategy` accepts (RolloutStrategy factories), each with the example app's 5-minute bake. */
 export const STRATEGY_NAMES = ['canary', 'linear', 'allAtOnce', 'segmentFirst'] as const;
@@ -97,8 +112,13 @@ export interface RehearsalEngine {
   scenarioNames(): readonly string[];
   /** Builds the example app's target, with a strategy when given. */
   exampleTarget(strategy?: StrategyName): CliTarget;
-  /** Rehearses the named scenario on the target, calling `onTimeline` with each entry as it happens. */
-  run(target: CliTarget, scenario: string, onTimeline: (entry: TimelineEntry) => void): Promise<RehearsalResult>;
+  /**
+   * Rehearses the named scenario on the target, calling `onTimeline` with each entry as it happens; with a seed, on
+   * the stochastic traffic model.
+   */
+  run(target: CliTarget, scenario: string, onTimeline: (entry: TimelineEntry) => void, options?: { readonly seed?: number }): Promise<RehearsalResult>;
+  /** The outcome the named scenario expects (what --runs counts runs against). @default - none known */
+  expectedOutcome?(scenario: string): RehearsalOutcome | undefined;
 }
 
 /** Streams and environment of the command (tests pass their own). */
@@ -125,6 +145,8 @@ interface Options {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly help: boolean;
+  readonly seed?: number;
+  readonly runs?: number;
 }
 
 /** `zdt rehearse ...`; returns the exit code. */
@@ -158,6 +180,7 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
     for (const s of plan) {
       if (!known.includes(s.name)) throw new Error(`the default scenario "${s.name}" is not among the known scenarios (${known.join(', ')})`);
     }
+    if (options.runs !== undefined) return await runSeries(engine, target, plan, options, options.runs, out, io);
     return await runScenarios(engine, target, plan, options, out, err, io, cwd);
   } catch (e) {
     if (e instanceof UsageError) {
@@ -170,7 +193,7 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
 }
 
 function parseOptions(argv: string[]): Options {
-  const args = parseArgs(argv, { values: ['app', 'rollout', 'scenario', 'strategy', 'chart'], flags: ['json', 'verbose', 'help'] });
+  const args = parseArgs(argv, { values: ['app', 'rollout', 'scenario', 'strategy', 'chart', 'seed', 'runs'], flags: ['json', 'verbose', 'help'] });
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"; options start with --`);
   const str = (name: string) => {
     const v = args.options[name];
@@ -190,7 +213,27 @@ function parseOptions(argv: string[]): Options {
   if (chart !== undefined && !['.svg', '.png'].includes(extname(chart).toLowerCase())) {
     throw new UsageError(`--chart must name an .svg or .png file, got "${chart}"`);
   }
+  const whole = (name: string, min: number) => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got "${v}"`);
+    return n;
+  };
+  const seed = whole('seed', Number.MIN_SAFE_INTEGER);
+  const runs = whole('runs', 1);
+  if (runs !== undefined) {
+    try {
+      checkRuns(runs, seed, '--runs');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (chart !== undefined) throw new UsageError('--chart draws one run; with --runs, rehearse the run you want to see with --seed <its seed> and no --runs');
+    if (args.options.verbose === true) throw new UsageError('--verbose prints one run\'s states; with --runs, rehearse one run with --seed <its seed> and no --runs');
+  }
   return {
+    seed,
+    runs,
     app,
     rollout: str('rollout'),
     scenario: str('scenario'),
@@ -231,7 +274,7 @@ async function runScenarios(
     const started = performance.now();
     let result: RehearsalResult;
     try {
-      result = await engine.run(target, scenario.name, (entry) => printer.onEntry(entry));
+      result = await engine.run(target, scenario.name, (entry) => printer.onEntry(entry), options.seed === undefined ? undefined : { seed: options.seed });
     } finally {
       printer.finish();
     }
@@ -261,6 +304,60 @@ async function runScenarios(
     out(ok ? style.good(`All ${plan.length} scenarios behaved as expected (exit 0).`) : style.bad(`A scenario did not behave as expected (exit ${exitCode}).`));
   }
   void err;
+  return exitCode ?? ExitCode.SUCCEEDED;
+}
+
+/** `--runs N`: each scenario N times with seeds S, S + 1, ..., then its distribution (or JSON of all of them). */
+async function runSeries(
+  engine: RehearsalEngine,
+  target: CliTarget,
+  plan: readonly { name: string; expected: RehearsalOutcome | undefined }[],
+  options: Options,
+  runs: number,
+  out: (line: string) => void,
+  io: RehearseIo,
+): Promise<number> {
+  const env = io.env ?? process.env;
+  const style = createStyle(!options.json && wantsColor({ isTTY: io.stdoutIsTTY ?? process.stdout.isTTY, env }));
+  const progressStream = io.progress ?? process.stderr;
+  const liveProgress = !options.json && progressStream.isTTY === true && !env.CI;
+  const firstSeed = options.seed ?? DEFAULT_FIRST_SEED;
+  const series: RehearsalRuns[] = [];
+  let exitCode: number | undefined;
+  for (const [i, scenario] of plan.entries()) {
+    const expected = scenario.expected ?? engine.expectedOutcome?.(scenario.name);
+    if (!options.json) {
+      if (i > 0) out('');
+      out(style.bold(`▶ Rehearsal ${i + 1}/${plan.length}: ${scenario.name}${target.strategyLabel ? ` · ${target.strategyLabel}` : ''} · ${runs} runs`));
+    }
+    const records: RehearsalRunRecord[] = [];
+    for (let r = 0; r < runs; r++) {
+      const seed = firstSeed + r;
+      if (liveProgress) progressStream.write(`\r  run ${r + 1}/${runs} (seed ${seed})`);
+      const started = performance.now();
+      const result = await engine.run(target, scenario.name, () => undefined, { seed });
+      records.push(runRecord(seed, result.summary, performance.now() - started));
+    }
+    if (liveProgress) progressStream.write('\r\x1b[K');
+    const summary = summarizeRuns(scenario.name, expected, records);
+    series.push(summary);
+    const unexpected = expected === undefined ? undefined : records.find((r) => r.outcome !== expected);
+    if (unexpected) {
+      const code = exitCodeOf(unexpected.outcome);
+      exitCode ??= code === ExitCode.SUCCEEDED ? ExitCode.REFUSED_OR_FAILED : code;
+    } else if (expected === undefined) {
+      exitCode ??= exitCodeOf(records[0].outcome);
+    }
+    if (!options.json) {
+      for (const line of renderRunsSummary(summary, style)) out(line);
+      if (expected !== undefined) {
+        out(unexpected
+          ? style.bad(`✗ ${scenario.name}: ${runs - summary.asExpected} of ${runs} runs did not end ${expected} (first: seed ${unexpected.seed}, ${unexpected.outcome}; see it with --seed ${unexpected.seed})`)
+          : style.good(`✓ ${scenario.name}: ${expected} in all ${runs} runs as expected`));
+      }
+    }
+  }
+  if (options.json) out(JSON.stringify(series.length === 1 ? series[0] : series, null, 2));
   return exitCode ?? ExitCode.SUCCEEDED;
 }
 
@@ -410,10 +507,12 @@ function loadEngine(): RehearsalEngine {
       ...pickRollout(synthesizeExample(strategy), undefined, 'the example app'),
       strategyLabel: strategy === undefined ? 'example app (canary)' : `example app (--strategy ${strategy})`,
     }),
-    run: (target, scenario, onTimeline) => rehearse([...target.stacks], {
+    run: (target, scenario, onTimeline, options) => rehearse([...target.stacks], {
       rollout: `${target.stack.stackName}/${target.stateMachineLogicalId}`,
       scenario,
       onTimeline,
+      seed: options?.seed,
     }),
+    expectedOutcome: (scenario) => scenarioNamed(scenario).expect.outcome,
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appTarget, chartFile, pickRollout, rehearseCommand, type RehearsalEngine, type CliTarget, type SynthesizedStack } from '../../rehearsal/cli';
 import type { RehearsalResult } from '../../rehearsal/result';
+import type { RehearsalRuns } from '../../rehearsal/rehearse-runs';
 import { badRelease, healthyRelease } from './render-fixtures';
 
 const stateMachineStack = (stackName: string, paths: string[]): SynthesizedStack => ({
@@ -13,9 +14,9 @@ const stateMachineStack = (stackName: string, paths: string[]): SynthesizedStack
 });
 
 /** A stand-in simulation: each scenario returns a fixture (or a hand-made outcome), feeding the timeline as it goes. */
-function fakeEngine(results: Record<string, () => RehearsalResult>): RehearsalEngine & { runs: { scenario: string; target: CliTarget }[]; strategies: (string | undefined)[] } {
+function fakeEngine(results: Record<string, (seed?: number) => RehearsalResult>): RehearsalEngine & { runs: { scenario: string; target: CliTarget; seed?: number }[]; strategies: (string | undefined)[] } {
   const stack = stateMachineStack('EverJust-router', ['EverJust/Router/Rollout/StateMachine/Resource']);
-  const runs: { scenario: string; target: CliTarget }[] = [];
+  const runs: { scenario: string; target: CliTarget; seed?: number }[] = [];
   const strategies: (string | undefined)[] = [];
   return {
     runs,
@@ -25,9 +26,9 @@ function fakeEngine(results: Record<string, () => RehearsalResult>): RehearsalEn
       strategies.push(strategy);
       return { stacks: [stack], stack, stateMachineLogicalId: 'Machine0', stateMachinePath: 'EverJust/Router/Rollout/StateMachine/Resource', strategyLabel: strategy ?? 'canary' };
     },
-    run: async (target, scenario, onTimeline) => {
-      runs.push({ scenario, target });
-      const result = results[scenario]();
+    run: async (target, scenario, onTimeline, options) => {
+      runs.push({ scenario, target, ...(options?.seed !== undefined ? { seed: options.seed } : {}) });
+      const result = results[scenario](options?.seed);
       for (const e of result.timeline) onTimeline(e);
       return result;
     },
@@ -64,6 +65,11 @@ describe('zdt rehearse', () => {
     [['--chart', 'out.jpg'], /--chart must name an \.svg or \.png file, got "out.jpg"/],
     [['healthy-release'], /unexpected argument "healthy-release"/],
     [['--rollout', 'Nowhere/Rollout'], /expected --rollout "Nowhere\/Rollout" to name one state machine .*found 0; candidates: EverJust\/Router\/Rollout\/StateMachine\/Resource/],
+    [['--runs', '0'], /--runs must be a whole number of at least 1, got "0"/],
+    [['--runs', 'many'], /--runs must be a whole number of at least 1, got "many"/],
+    [['--seed', '1.5'], /--seed must be a whole number, got "1.5"/],
+    [['--runs', '3', '--chart', 'a.svg'], /--chart draws one run; with --runs, rehearse the run you want to see with --seed/],
+    [['--runs', '3', '--verbose'], /--verbose prints one run's states/],
   ])('%j is a usage error (exit 64) that names the option', async (argv, message) => {
     const engine = defaults();
     expect(await run(argv as string[], engine)).toBe(64);
@@ -193,6 +199,76 @@ describe('appTarget', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('zdt rehearse --runs / --seed', () => {
+  let cwd: string;
+  let out: string[];
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'zdt-cli-runs-'));
+    out = [];
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+  const run = (argv: string[], engine: RehearsalEngine) => rehearseCommand(argv, (l) => out.push(l), {
+    err: () => undefined, cwd, engine, env: {}, stdoutIsTTY: false, progress: { write: () => true, isTTY: false },
+  });
+  /** Healthy releases that seed 12 rolls back (noise), bad releases that seed 11 lets through, failed requests = seed x 10. */
+  const noisy = () => {
+    const engine = fakeEngine({
+      'healthy-release': (seed) => withOutcome(healthyRelease, seed === 12 ? 'ROLLED_BACK' : 'RELEASED')(),
+      'error-rate-regression': (seed) => {
+        const r = withOutcome(badRelease, seed === 11 ? 'RELEASED' : 'ROLLED_BACK')();
+        return { ...r, summary: { ...r.summary, failedRequests: (seed ?? 0) * 10, timeToDetectMs: seed === 11 ? undefined : (seed ?? 0) * 1000 } };
+      },
+    });
+    return { ...engine, expectedOutcome: (name: string) => (name === 'healthy-release' ? 'RELEASED' as const : 'ROLLED_BACK' as const) };
+  };
+
+  test('--seed rehearses one run on the stochastic model with that seed', async () => {
+    const engine = noisy();
+    expect(await run(['--scenario', 'healthy-release', '--seed', '7'], engine)).toBe(0);
+    expect(engine.runs).toEqual([expect.objectContaining({ scenario: 'healthy-release', seed: 7 })]);
+    const plain = noisy();
+    await run(['--scenario', 'healthy-release'], plain);
+    expect(plain.runs[0].seed).toBeUndefined();
+  });
+
+  test('--runs N --seed S runs each scenario with seeds S..S+N-1 and prints the distribution', async () => {
+    const engine = noisy();
+    const code = await run(['--runs', '4', '--seed', '10'], engine);
+    expect(engine.runs.map((r) => `${r.scenario}:${r.seed}`)).toEqual([
+      'healthy-release:10', 'healthy-release:11', 'healthy-release:12', 'healthy-release:13',
+      'error-rate-regression:10', 'error-rate-regression:11', 'error-rate-regression:12', 'error-rate-regression:13',
+    ]);
+    const text = out.join('\n');
+    expect(text).toMatch(/Runs: healthy-release, 4 runs, seeds 10-13 \(stochastic traffic\)/);
+    expect(text).toMatch(/outcomes +RELEASED 3 · ROLLED BACK 1/);
+    expect(text).toMatch(/false rollbacks +1 of 4 \(25%\)/);
+    expect(text).toMatch(/missed regressions +1 of 4 \(25%\)/);
+    // time to detect over the 3 detections (10, 12, 13 s): nearest-rank p50 12 s, p95 13 s
+    expect(text).toMatch(/time to detect +p50 12 s · p95 13 s · max 13 s \(3 detections\)/);
+    // failed requests 100, 110, 120, 130: p50 110, p95 130
+    expect(text).toMatch(/failed requests +p50 110 · p95 130 · max 130/);
+    expect(text).toMatch(/✗ healthy-release: 1 of 4 runs did not end RELEASED \(first: seed 12, ROLLED_BACK; see it with --seed 12\)/);
+    // The first unexpected run decides the exit code: a rolled-back healthy release, 1.
+    expect(code).toBe(1);
+  });
+
+  test('--runs exits 0 only when every run reached the expected outcome, and 2 when a regression was released', async () => {
+    expect(await run(['--runs', '2', '--seed', '1', '--scenario', 'healthy-release'], noisy())).toBe(0);
+    expect(out.join('\n')).toMatch(/✓ healthy-release: RELEASED in all 2 runs as expected/);
+    expect(await run(['--runs', '2', '--seed', '10', '--scenario', 'error-rate-regression'], noisy())).toBe(2);
+  });
+
+  test('--runs --json prints the distributions (one object for one scenario)', async () => {
+    expect(await run(['--runs', '3', '--scenario', 'error-rate-regression', '--json'], noisy())).toBe(0);
+    const parsed = JSON.parse(out.join('\n')) as RehearsalRuns;
+    expect(parsed).toMatchObject({
+      scenario: 'error-rate-regression', expected: 'ROLLED_BACK', runs: 3, firstSeed: 1, outcomes: { ROLLED_BACK: 3 },
+      missedRegressions: 0, failedRequests: { count: 3, p50: 20, p95: 30 }, timeToDetectMs: { count: 3, p50: 2000, p95: 3000 },
+    });
+    expect(parsed.results.map((r) => r.seed)).toEqual([1, 2, 3]);
   });
 });
 

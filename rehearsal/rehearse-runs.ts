@@ -1,0 +1,170 @@
+/**
+ * rehearseRuns(): one scenario rehearsed N times on the stochastic traffic model, seeds S, S + 1, ..., and the
+ * distribution of what happened: how often each outcome, how many false rollbacks of a healthy release or missed
+ * regressions, time to detect and failed requests at the median and the 95th percentile.
+ *
+ *   const runs = await rehearseRuns(app, { scenario: 'healthy-release', runs: 50, seed: 1 });
+ *   runs.falseRollbacks;            // healthy releases rolled back by noise
+ *   runs.timeToDetectMs.p95;        // for a regression scenario
+ *
+ * The app is synthesized once and its templates reused by every run (each run deploys them into fresh fakes).
+ */
+import { RolloutEvent } from '../lambda/shared/contracts';
+import { rehearse, RehearseOptions } from './rehearse';
+import type { RehearsalOutcome, RehearsalSummary } from './result';
+import { Scenario, scenarioNamed } from './scenarios';
+import { stacksOf, RehearsalTarget } from './simulation-target';
+
+/** The first seed of a series of runs when none is given. */
+export const DEFAULT_FIRST_SEED = 1;
+/** Most runs one call accepts (a run takes about a second of real time). */
+export const MAX_RUNS = 100_000;
+const PERCENT = 100;
+
+export interface RehearseRunsOptions extends Omit<RehearseOptions, 'onTimeline' | 'inspect' | 'seed'> {
+  /** How many runs, 1 or more. */
+  readonly runs: number;
+  /** Seed of the first run; run i (from 0) uses seed + i. @default 1 */
+  readonly seed?: number;
+  /** Called after each run, in order (progress). */
+  readonly onRun?: (run: RehearsalRunRecord, index: number) => void;
+}
+
+/** What one run of a series produced (its summary, without timeline and series, to keep N runs small). */
+export interface RehearsalRunRecord {
+  readonly seed: number;
+  readonly outcome: RehearsalOutcome;
+  /** `$.trigger.kind` of a rollback (judge-fail, inconclusive, circuit-breaker...), from its "Rollout Rolled Back" event. */
+  readonly trigger?: string;
+  readonly detectedAtMs?: number;
+  readonly timeToDetectMs?: number;
+  readonly failedRequests: number;
+  readonly totalRequests: number;
+  /** Virtual duration of the execution. */
+  readonly durationMs: number;
+  /** Real time the run took. */
+  readonly realDurationMs: number;
+}
+
+/** p50 / p95 (nearest rank) of the runs that have the value; every field absent when none has. */
+export interface RunDistribution {
+  /** How many runs have a value. */
+  readonly count: number;
+  readonly p50?: number;
+  readonly p95?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly mean?: number;
+}
+
+export interface RehearsalRuns {
+  readonly scenario: string;
+  /** The outcome the scenario expects (Scenario.expect.outcome), when known. */
+  readonly expected?: RehearsalOutcome;
+  readonly runs: number;
+  readonly firstSeed: number;
+  /** How many runs ended with each outcome. */
+  readonly outcomes: Readonly<Partial<Record<RehearsalOutcome, number>>>;
+  /** Runs that ended with the expected outcome (all runs when none is expected). */
+  readonly asExpected: number;
+  /** Runs of a scenario expected to release that rolled back: a healthy release rolled back (noise, limits). */
+  readonly falseRollbacks: number;
+  /** Runs of a scenario expected to roll back that released: a regression that got through. */
+  readonly missedRegressions: number;
+  /** From the regression's first bad request to the decision to roll back, over the runs that detected one. */
+  readonly timeToDetectMs: RunDistribution;
+  /** Requests failed by the regression (above the baseline), over all runs. */
+  readonly failedRequests: RunDistribution;
+  /** Real time per run. */
+  readonly realDurationMs: RunDistribution;
+  /** Every run, in seed order. */
+  readonly results: readonly RehearsalRunRecord[];
+}
+
+/** Rehearses `options.scenario` `options.runs` times with seeds seed, seed + 1, ... and returns the distribution. */
+export async function rehearseRuns(target: RehearsalTarget, options: RehearseRunsOptions): Promise<RehearsalRuns> {
+  checkRuns(options.runs, options.seed, 'rehearseRuns');
+  const firstSeed = options.seed ?? DEFAULT_FIRST_SEED;
+  const scenario: Scenario = typeof options.scenario === 'string' ? scenarioNamed(options.scenario) : options.scenario ?? scenarioNamed('healthy-release');
+  // Synthesize once: an App would otherwise be synthesized again by every run.
+  const stacks = stacksOf(target);
+  const { runs, onRun, seed: _seed, ...rehearseOptions } = options;
+  const records: RehearsalRunRecord[] = [];
+  for (let i = 0; i < runs; i++) {
+    const seed = firstSeed + i;
+    const started = performance.now();
+    const result = await rehearse(stacks, { ...rehearseOptions, scenario, seed });
+    const record = runRecord(seed, result.summary, performance.now() - started);
+    records.push(record);
+    onRun?.(record, i);
+  }
+  return summarizeRuns(scenario.name, scenario.expect.outcome, records);
+}
+
+/** Refuses a count of runs or a first seed that cannot be used, naming the option (`what`: --runs or rehearseRuns). */
+export function checkRuns(runs: number, seed: number | undefined, what: string): void {
+  if (!Number.isSafeInteger(runs) || runs < 1 || runs > MAX_RUNS) {
+    throw new Error(`${what}: runs must be a whole number from 1 to ${MAX_RUNS}, got ${runs}`);
+  }
+  if (seed !== undefined && (!Number.isSafeInteger(seed) || !Number.isSafeInteger(seed + runs))) {
+    throw new Error(`${what}: seed must be a whole number, got ${seed}`);
+  }
+}
+
+/** The record of one run from its summary. */
+export function runRecord(seed: number, summary: RehearsalSummary, realDurationMs: number): RehearsalRunRecord {
+  const rolledBack = summary.events.find((e) => e.detailType === RolloutEvent.ROLLED_BACK);
+  const trigger = (rolledBack?.detail as { trigger?: { kind?: string } } | undefined)?.trigger?.kind;
+  return {
+    seed,
+    outcome: summary.outcome,
+    ...(trigger !== undefined ? { trigger } : {}),
+    ...(summary.detectedAtMs !== undefined ? { detectedAtMs: summary.detectedAtMs } : {}),
+    ...(summary.timeToDetectMs !== undefined ? { timeToDetectMs: summary.timeToDetectMs } : {}),
+    failedRequests: summary.failedRequests,
+    totalRequests: summary.totalRequests,
+    durationMs: summary.durationMs,
+    realDurationMs,
+  };
+}
+
+/** The distribution of a series of runs of one scenario. */
+export function summarizeRuns(scenario: string, expected: RehearsalOutcome | undefined, records: readonly RehearsalRunRecord[]): RehearsalRuns {
+  const outcomes: Partial<Record<RehearsalOutcome, number>> = {};
+  for (const r of records) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  const count = (o: RehearsalOutcome) => outcomes[o] ?? 0;
+  return {
+    scenario,
+    ...(expected !== undefined ? { expected } : {}),
+    runs: records.length,
+    firstSeed: records.length > 0 ? Math.min(...records.map((r) => r.seed)) : DEFAULT_FIRST_SEED,
+    outcomes,
+    asExpected: expected === undefined ? records.length : count(expected),
+    falseRollbacks: expected === 'RELEASED' ? count('ROLLED_BACK') : 0,
+    missedRegressions: expected === 'ROLLED_BACK' ? count('RELEASED') : 0,
+    timeToDetectMs: distribution(records.map((r) => r.timeToDetectMs)),
+    failedRequests: distribution(records.map((r) => r.failedRequests)),
+    realDurationMs: distribution(records.map((r) => r.realDurationMs)),
+    results: records,
+  };
+}
+
+/** Nearest-rank percentile (0-100) of sorted values: the smallest value with at least p% of the values at or below it. */
+export function nearestRank(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new Error('nearestRank: no values');
+  const rank = Math.max(1, Math.ceil((p / PERCENT) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1];
+}
+
+function distribution(values: ReadonlyArray<number | undefined>): RunDistribution {
+  const present = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  if (present.length === 0) return { count: 0 };
+  return {
+    count: present.length,
+    p50: nearestRank(present, 50),
+    p95: nearestRank(present, 95),
+    min: present[0],
+    max: present[present.length - 1],
+    mean: present.reduce((a, v) => a + v, 0) / present.length,
+  };
+}
