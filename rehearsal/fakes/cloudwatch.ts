@@ -2,12 +2,26 @@
  * FakeCloudWatch: metrics, metric math, metric and composite alarms on the virtual clock.
  *
  * Metric values come from pluggable MetricSources (the rehearsal's traffic model) with the
- * datapoints stored by PutMetricData as the last resort. Alarms are evaluated like CloudWatch
- * evaluates them — every minute (every period for high-resolution alarms), over the last
- * EvaluationPeriods periods that have ended, M out of N, with the alarm's TreatMissingData —
- * whenever `evaluateAlarms()` runs; it catches up on every evaluation tick since the last run, so
- * the state history has the times a real alarm would have changed state. DescribeAlarms,
- * DescribeAlarmHistory, SetAlarmState and Put*Alarm catch up first.
+ * datapoints stored by PutMetricData as the last resort. Alarms are evaluated as the CloudWatch User Guide
+ * documents ("Using Amazon CloudWatch alarms", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html):
+ * - When: "For any period of one minute or longer, an alarm is evaluated every minute [...] If the alarm period is
+ *   10 seconds or 30 seconds, the alarm is evaluated every 10 seconds" (section "Evaluating an alarm"): ticks on
+ *   the whole minute, or every 10 s. `evaluateAlarms()` catches up on every tick since it last ran, so the state
+ *   history has the times a real alarm would have changed state; DescribeAlarms, DescribeAlarmHistory,
+ *   SetAlarmState and Put*Alarm catch up first.
+ * - On what: "the evaluation is based on the window of time defined by the Period and Evaluation Periods. For
+ *   example, if the Period is 5 minutes [...] at the end of minute 5 the alarm evaluates based on data from minutes
+ *   1 to 5. Then at the end of minute 6 [...] from minutes 2 to 6": the periods of the range end at the tick and
+ *   slide with it. The range holds EvaluationPeriods + 2 periods (the evaluation range, alarm-evaluation.ts R1).
+ * - Delayed data: a period becomes visible `ingestionDelaySeconds` after it ends; before that the alarm sees it as
+ *   missing and, as the guide's "How alarm state is evaluated when data is missing" says, evaluates "the most
+ *   recent real data points that were successfully retrieved, including the necessary extra data points from
+ *   farther back in the evaluation range" (alarm-evaluation.ts R2). A period still arriving is missing as a whole
+ *   (real CloudWatch may return a partial aggregate of it).
+ * - The decision (M out of N, TreatMissingData, premature alarms, low-sample percentiles): alarm-evaluation.ts.
+ * - Composite alarms: "determine their alarm state by watching the alarm states of other alarms" (User Guide,
+ *   "Create a composite alarm"): each one is evaluated right after its children at every tick, and at once when
+ *   SetAlarmState changes a child, so it changes state at the instant its rule changes value.
  */
 import type {
   CompositeAlarm, DeleteAlarmsInput, DescribeAlarmHistoryInput, DescribeAlarmHistoryOutput, DescribeAlarmsInput,
@@ -16,11 +30,14 @@ import type {
   PutMetricAlarmInput, PutMetricDataInput, SetAlarmStateInput, Tag,
 } from '@aws-sdk/client-cloudwatch';
 import type { Clock } from '../../lambda/shared/clock';
-import { COMPARISON_TEXT, Datapoint, evaluateAlarm, TREAT_MISSING_DATA_VALUES, TreatMissingData } from './alarm-evaluation';
+import {
+  COMPARISON_TEXT, Datapoint, EVALUATION_RANGE_EXTRA_PERIODS, evaluateAlarm, LOW_SAMPLE_COUNT_PERCENTILE_VALUES, LowSampleCountPercentile,
+  TREAT_MISSING_DATA_VALUES, TreatMissingData,
+} from './alarm-evaluation';
 import { AlarmRule, AlarmRuleError, AlarmStateValue } from './alarm-rule';
 import { awsError, HTTP_NOT_FOUND } from './aws-errors';
 import { MathValue, MetricExpression, MetricMathError } from './metric-math';
-import { dimensionRecord, isStandardStatistic, isValidStatistic, MetricQuery, MetricSource, StoredMetrics } from './metric-source';
+import { dimensionRecord, isStandardStatistic, isValidStatistic, MetricQuery, MetricSource, percentileOf, StoredMetrics } from './metric-source';
 import { InvalidTokenError, paginate } from './pagination';
 import { deepClone } from './clone';
 
@@ -32,8 +49,10 @@ const SECONDS_PER_DAY = 86_400;
 const HIGH_RESOLUTION_PERIODS = [1, 5, 10, 30];
 /** Periods shorter than a minute CloudWatch accepts for alarms. */
 const HIGH_RESOLUTION_ALARM_PERIODS = [10, 30];
-/** CloudWatch evaluates alarms of a period of a minute or more once a minute. */
+/** CloudWatch evaluates alarms of a period of a minute or more once a minute ("Evaluating an alarm"). */
 const EVALUATION_TICK_SECONDS = 60;
+/** ...and high-resolution alarms (10 s or 30 s periods) every 10 seconds. */
+const HIGH_RESOLUTION_EVALUATION_TICK_SECONDS = 10;
 /** Evaluation ticks `evaluateAlarms()` replays per alarm at most (one day of minutes); older ones are skipped. */
 export const MAX_CATCH_UP_EVALUATIONS = 1440;
 /** Limits of the CloudWatch API. */
@@ -127,6 +146,7 @@ interface MetricAlarmRecord extends AlarmStateFields {
   evaluationPeriods: number;
   datapointsToAlarm: number;
   treatMissingData: TreatMissingData;
+  evaluateLowSampleCountPercentile: LowSampleCountPercentile;
 }
 
 interface CompositeAlarmRecord extends AlarmStateFields {
@@ -152,6 +172,11 @@ function toMillis(value: Date | string | number | undefined, field: string): num
   const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? (value < 1e11 ? value * MS_PER_SECOND : value) : Date.parse(value);
   if (!Number.isFinite(ms)) throw awsError('cloudwatch', 'InvalidParameterValueException', `The parameter ${field} must be a valid timestamp, got '${String(value)}'.`);
   return ms;
+}
+
+/** How often CloudWatch evaluates an alarm of this period, seconds ("Evaluating an alarm"). */
+export function evaluationTickSeconds(periodSeconds: number): number {
+  return periodSeconds < SECONDS_PER_MINUTE ? HIGH_RESOLUTION_EVALUATION_TICK_SECONDS : EVALUATION_TICK_SECONDS;
 }
 
 export class FakeCloudWatch {
@@ -187,9 +212,12 @@ export class FakeCloudWatch {
     };
   }
 
-  /** The value of one statistic of one metric over one period, from the sources; null while it is not yet ingested. */
-  metricValue(query: MetricQuery): number | null {
-    if (query.periodStart + query.periodSeconds * MS_PER_SECOND + this.ingestionDelayMs > this.clock.now()) return null;
+  /**
+   * The value of one statistic of one metric over one period, from the sources; null while it is not yet ingested
+   * at `asOf` (an alarm evaluation caught up later sees only what was visible at its tick). @default asOf now
+   */
+  metricValue(query: MetricQuery, asOf: number = this.clock.now()): number | null {
+    if (query.periodStart + query.periodSeconds * MS_PER_SECOND + this.ingestionDelayMs > asOf) return null;
     for (const source of this.sources) {
       const value = source.value(query);
       if (value !== null && value !== undefined) return value;
@@ -329,6 +357,10 @@ export class FakeCloudWatch {
     if (!TREAT_MISSING_DATA_VALUES.includes(treatMissingData)) {
       throw this.invalid(`The value ${input.TreatMissingData} for parameter TreatMissingData is invalid; expected one of ${TREAT_MISSING_DATA_VALUES.join(', ')}.`);
     }
+    const evaluateLowSampleCountPercentile = (input.EvaluateLowSampleCountPercentile ?? 'evaluate') as LowSampleCountPercentile;
+    if (!LOW_SAMPLE_COUNT_PERCENTILE_VALUES.includes(evaluateLowSampleCountPercentile)) {
+      throw this.invalid(`The value ${input.EvaluateLowSampleCountPercentile} for parameter EvaluateLowSampleCountPercentile is invalid; expected one of ${LOW_SAMPLE_COUNT_PERCENTILE_VALUES.join(', ')}.`);
+    }
     let period: number;
     let queries: ParsedQuery[] | undefined;
     const single = input.MetricName !== undefined || input.Namespace !== undefined || input.Statistic !== undefined
@@ -369,12 +401,15 @@ export class FakeCloudWatch {
     const stored = deepClone(input);
     delete stored.Tags;
     if (existing) {
-      Object.assign(existing, { input: stored, queries, period, evaluationPeriods: input.EvaluationPeriods, datapointsToAlarm, treatMissingData, configUpdatedAt: now, actionsEnabled: input.ActionsEnabled ?? true });
+      Object.assign(existing, {
+        input: stored, queries, period, evaluationPeriods: input.EvaluationPeriods, datapointsToAlarm, treatMissingData, evaluateLowSampleCountPercentile,
+        configUpdatedAt: now, actionsEnabled: input.ActionsEnabled ?? true,
+      });
       this.record({ alarmName: name, alarmType: 'MetricAlarm', time: now, type: 'ConfigurationUpdate', summary: `Alarm "${name}" updated`, data: JSON.stringify({ type: 'Update', version: '1.0' }) });
     } else {
       this.metricAlarms.set(name, {
         name, arn: this.alarmArn(name), input: stored, queries, period, evaluationPeriods: input.EvaluationPeriods, datapointsToAlarm, treatMissingData,
-        state: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation', stateUpdatedAt: now, stateTransitionedAt: now, configUpdatedAt: now,
+        evaluateLowSampleCountPercentile, state: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation', stateUpdatedAt: now, stateTransitionedAt: now, configUpdatedAt: now,
         actionsEnabled: input.ActionsEnabled ?? true, lastEvaluatedAt: now, tags: (input.Tags ?? []).map((t) => ({ ...t })),
       });
       this.record({ alarmName: name, alarmType: 'MetricAlarm', time: now, type: 'ConfigurationUpdate', summary: `Alarm "${name}" created`, data: JSON.stringify({ type: 'Create', version: '1.0' }) });
@@ -535,7 +570,7 @@ export class FakeCloudWatch {
     const now = this.clock.now();
     const due = new Map<number, MetricAlarmRecord[]>();
     for (const alarm of this.metricAlarms.values()) {
-      const tickMs = Math.min(alarm.period, EVALUATION_TICK_SECONDS) * MS_PER_SECOND;
+      const tickMs = evaluationTickSeconds(alarm.period) * MS_PER_SECOND;
       let first = Math.floor(alarm.lastEvaluatedAt / tickMs) * tickMs + tickMs;
       const last = Math.floor(now / tickMs) * tickMs;
       if ((last - first) / tickMs >= MAX_CATCH_UP_EVALUATIONS) first = last - (MAX_CATCH_UP_EVALUATIONS - 1) * tickMs;
@@ -569,28 +604,46 @@ export class FakeCloudWatch {
 
   private evaluateMetricAlarm(alarm: MetricAlarmRecord, at: number): void {
     const periodMs = alarm.period * MS_PER_SECOND;
-    const lastEnd = Math.floor(at / periodMs) * periodMs;
-    const grid = Array.from({ length: alarm.evaluationPeriods }, (_, k) => lastEnd - (alarm.evaluationPeriods - k) * periodMs);
+    // The evaluation range: EvaluationPeriods + 2 periods, the newest ending at this tick (sliding with it).
+    const rangeLength = alarm.evaluationPeriods + EVALUATION_RANGE_EXTRA_PERIODS;
+    const grid = Array.from({ length: rangeLength }, (_, k) => at - (rangeLength - k) * periodMs);
     let values: Array<number | null>;
+    let percentileMetric: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string; unit?: string } | undefined;
     if (alarm.queries) {
       const returning = alarm.queries.find((q) => q.returnData)!;
-      values = this.seriesOf(returning, alarm.queries, grid);
+      values = this.seriesOf(returning, alarm.queries, grid, at);
+      percentileMetric = returning.metric;
     } else {
       const input = alarm.input;
-      const base = {
+      percentileMetric = {
         namespace: input.Namespace!, metricName: input.MetricName!, dimensions: dimensionRecord(input.Dimensions),
-        statistic: input.Statistic ?? input.ExtendedStatistic!, periodSeconds: alarm.period, unit: input.Unit,
+        stat: input.Statistic ?? input.ExtendedStatistic!, unit: input.Unit,
       };
-      values = grid.map((t) => this.metricValue({ ...base, periodStart: t }));
+      const m = percentileMetric;
+      values = grid.map((t) => this.metricValue({ namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, statistic: m.stat, periodStart: t, periodSeconds: alarm.period, unit: m.unit }, at));
     }
-    const datapoints: Datapoint[] = grid.map((timestamp, i) => ({ timestamp, value: values[i] }));
+    // A percentile alarm knows how many samples each datapoint came from (EvaluateLowSampleCountPercentile).
+    const percentile = percentileMetric ? percentileOf(percentileMetric.stat) : undefined;
+    const sampleCountAt = (t: number): number | undefined => {
+      if (percentile === undefined || !percentileMetric) return undefined;
+      const m = percentileMetric;
+      return this.metricValue({ namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, statistic: 'SampleCount', periodStart: t, periodSeconds: alarm.period, unit: m.unit }, at) ?? 0;
+    };
+    const datapoints: Datapoint[] = grid.map((timestamp, i) => {
+      const value = values[i];
+      const sampleCount = value === null ? undefined : sampleCountAt(timestamp);
+      return sampleCount === undefined ? { timestamp, value } : { timestamp, value, sampleCount };
+    });
     const result = evaluateAlarm({
       datapoints,
+      evaluationPeriods: alarm.evaluationPeriods,
       threshold: alarm.input.Threshold!,
       comparisonOperator: alarm.input.ComparisonOperator!,
       datapointsToAlarm: alarm.datapointsToAlarm,
       treatMissingData: alarm.treatMissingData,
       currentState: alarm.state,
+      percentile,
+      evaluateLowSampleCountPercentile: alarm.evaluateLowSampleCountPercentile,
     });
     const reasonData = JSON.stringify({
       version: '1.0',
@@ -599,7 +652,7 @@ export class FakeCloudWatch {
       period: alarm.period,
       recentDatapoints: values.filter((v) => v !== null),
       threshold: alarm.input.Threshold,
-      evaluatedDatapoints: datapoints.filter((p) => p.value !== null).map((p) => ({ timestamp: new Date(p.timestamp).toISOString(), value: p.value })),
+      evaluatedDatapoints: result.evaluated.map((p) => ({ timestamp: new Date(p.timestamp).toISOString(), value: p.value })),
     });
     this.changeState(alarm, 'MetricAlarm', result.state, result.reason, reasonData, at);
   }
@@ -661,7 +714,7 @@ export class FakeCloudWatch {
   }
 
   /** The series of a query on a grid; expressions read the other queries on the same grid. */
-  private seriesOf(query: ParsedQuery, all: readonly ParsedQuery[], grid: readonly number[]): Array<number | null> {
+  private seriesOf(query: ParsedQuery, all: readonly ParsedQuery[], grid: readonly number[], asOf: number = this.clock.now()): Array<number | null> {
     const byId = new Map(all.map((q) => [q.id, q]));
     const cache = new Map<string, MathValue>();
     const valueOf = (q: ParsedQuery): MathValue => {
@@ -670,7 +723,7 @@ export class FakeCloudWatch {
       let value: MathValue;
       if (q.metric) {
         const m = q.metric;
-        value = { kind: 'series', values: grid.map((t) => this.metricValue({ namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, statistic: m.stat, periodStart: t, periodSeconds: q.period, unit: m.unit })) };
+        value = { kind: 'series', values: grid.map((t) => this.metricValue({ namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, statistic: m.stat, periodStart: t, periodSeconds: q.period, unit: m.unit }, asOf)) };
       } else {
         try {
           value = q.expression!.evaluate((id) => valueOf(byId.get(id)!), grid.length, q.period);

@@ -1,4 +1,4 @@
-import { AlarmRule, AlarmRuleError, evaluateAlarm, MathValue, MetricExpression, MetricMathError, TreatMissingData } from '../../rehearsal/fakes';
+import { AlarmRule, AlarmRuleError, evaluateAlarm, MathValue, MetricExpression, MetricMathError, minimumSamplesForPercentile, TreatMissingData } from '../../rehearsal/fakes';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -51,6 +51,109 @@ describe('evaluateAlarm (CloudWatch alarm semantics)', () => {
 
   test('reports unknown datapoints in the INSUFFICIENT_DATA reason', () => {
     expect(judge([null, null], 'missing').reason).toBe('Insufficient Data: 2 datapoints were unknown.');
+  });
+});
+
+/**
+ * The rules of the CloudWatch User Guide, "Using Amazon CloudWatch alarms" (rehearsal/fakes/alarm-evaluation.ts
+ * R1-R7 quotes them). Ranges are written as the guide writes them, oldest first: 0 a non-breaching datapoint,
+ * X a breaching one, - a missing one; the threshold is 5 (GreaterThanThreshold), Evaluation Periods 3, the
+ * evaluation range 5.
+ */
+describe('evaluateAlarm: the User Guide\'s rules', () => {
+  type State = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  const parse = (row: string) => row.split(' ').map((c) => (c === '-' ? null : c === 'X' ? 9 : 1));
+  const evaluate = (row: string, treat: TreatMissingData, m: number, current: State = 'INSUFFICIENT_DATA', n = 3) => evaluateAlarm({
+    datapoints: points(...parse(row)), evaluationPeriods: n, threshold: 5, comparisonOperator: 'GreaterThanThreshold',
+    datapointsToAlarm: m, treatMissingData: treat, currentState: current,
+  });
+  const RETAIN = 'retain';
+  const TREATMENTS: readonly TreatMissingData[] = ['missing', 'ignore', 'breaching', 'notBreaching'];
+
+  // "How alarm state is evaluated when data is missing", first table (Datapoints to Alarm 3), and the two rows of
+  // its 2019 edition that the current one dropped ("- - - - X", "X - - - -").
+  test.each([
+    ['0 - X - X', 'OK', 'OK', 'OK', 'OK'],
+    ['0 - - - -', 'OK', 'OK', 'OK', 'OK'],
+    ['- - - - -', 'INSUFFICIENT_DATA', RETAIN, 'ALARM', 'OK'],
+    ['0 X X - X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+    ['- - X - -', 'ALARM', RETAIN, 'ALARM', 'OK'],
+    ['- - - - X', 'INSUFFICIENT_DATA', RETAIN, 'ALARM', 'OK'],
+    ['X - - - -', 'ALARM', RETAIN, 'ALARM', 'OK'],
+  ])('3 out of 3, range "%s": MISSING %s, IGNORE %s, BREACHING %s, NOT BREACHING %s (the guide\'s table)', (row, ...expected) => {
+    TREATMENTS.forEach((treat, i) => {
+      const want = expected[i] === RETAIN ? 'INSUFFICIENT_DATA' : expected[i];
+      expect([treat, evaluate(row, treat, 3).state]).toEqual([treat, want]);
+      // "Retain current state" retains any state.
+      if (expected[i] === RETAIN) expect(evaluate(row, treat, 3, 'ALARM').state).toBe('ALARM');
+    });
+  });
+
+  // Second table: a 2 out of 3 (M out of N) alarm, and the 2019 edition's "- - - - X".
+  test.each([
+    ['0 - X - X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+    ['0 0 X 0 X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+    ['0 - X - -', 'OK', 'OK', 'ALARM', 'OK'],
+    ['- - - - 0', 'OK', 'OK', 'ALARM', 'OK'],
+    ['- - - X -', 'ALARM', RETAIN, 'ALARM', 'OK'],
+    ['- - - - X', 'INSUFFICIENT_DATA', RETAIN, 'ALARM', 'OK'],
+  ])('2 out of 3, range "%s": MISSING %s, IGNORE %s, BREACHING %s, NOT BREACHING %s (the guide\'s table)', (row, ...expected) => {
+    TREATMENTS.forEach((treat, i) => {
+      const want = expected[i] === RETAIN ? 'INSUFFICIENT_DATA' : expected[i];
+      expect([treat, evaluate(row, treat, 2).state]).toEqual([treat, want]);
+      if (expected[i] === RETAIN) expect(evaluate(row, treat, 2, 'OK').state).toBe('OK');
+    });
+  });
+
+  test('R2: with enough real datapoints in the range, the most recent real ones are evaluated and TreatMissingData is not needed', () => {
+    // Delayed data: the two newest periods are not ingested yet; the three before them breach.
+    for (const treat of TREATMENTS) {
+      const result = evaluate('X X X - -', treat, 3, 'OK');
+      expect([treat, result.state, result.rule, result.filled]).toEqual([treat, 'ALARM', 'enough-data', 0]);
+      expect(result.evaluated.map((p) => p.value)).toEqual([9, 9, 9]);
+    }
+    // Without gaps, only the newest N count: the two older breaching datapoints are ignored.
+    expect(evaluate('X X 0 0 0', 'breaching', 2).state).toBe('OK');
+  });
+
+  test('R3: Datapoints to Alarm breaching datapoints need not be consecutive', () => {
+    expect(evaluate('0 0 X 0 X', 'missing', 2).state).toBe('ALARM');
+    expect(evaluate('0 0 X 0 0', 'missing', 2).state).toBe('OK');
+  });
+
+  test('R4: with too few real datapoints, only the missing ones needed are filled, every real one counts', () => {
+    const result = evaluate('0 - - - -', 'breaching', 3);
+    // 1 real (not breaching) + 2 filled as breaching: 2 < 3.
+    expect([result.state, result.filled, result.breaching]).toEqual(['OK', 2, 2]);
+    expect(result.reason).toMatch(/\(2 missing treated as breaching\)/);
+    // Once the non-breaching datapoint leaves the range, the next evaluation alarms (the guide's comment on row 2).
+    expect(evaluate('- - - - -', 'breaching', 3).state).toBe('ALARM');
+  });
+
+  test('R5: a range with no datapoint at all: missing -> INSUFFICIENT_DATA, ignore keeps the state', () => {
+    expect(evaluate('- - - - -', 'missing', 3, 'OK').reason).toBe('Insufficient Data: 5 datapoints were unknown.');
+    expect(evaluate('- - - - -', 'ignore', 3, 'OK').state).toBe('OK');
+  });
+
+  test('R6: a lone breaching datapoint alarms only once it is Datapoints to Alarm periods old (premature alarm)', () => {
+    expect(evaluate('- - - - X', 'missing', 3).rule).toBe('waiting-for-data');
+    expect(evaluate('- - - X -', 'missing', 3).state).toBe('INSUFFICIENT_DATA');
+    const old = evaluate('- - X - -', 'missing', 3);
+    expect([old.state, old.rule]).toEqual(['ALARM', 'premature-alarm']);
+    expect(old.reason).toMatch(/is 3 periods old/);
+  });
+
+  test('R7: a percentile from fewer than 10/(1-p) samples (10/p below p50) changes nothing when the alarm says ignore', () => {
+    expect([99, 90, 50, 10, 100].map(minimumSamplesForPercentile)).toEqual([1000, 100, 20, 100, undefined]);
+    const p99 = (samples: number, mode: 'evaluate' | 'ignore') => evaluateAlarm({
+      datapoints: [0, 1, 2].map((i) => ({ timestamp: T0 + i * MINUTE, value: 9, sampleCount: samples })),
+      threshold: 5, comparisonOperator: 'GreaterThanThreshold', datapointsToAlarm: 3, treatMissingData: 'missing', currentState: 'OK',
+      percentile: 99, evaluateLowSampleCountPercentile: mode,
+    });
+    expect(p99(999, 'ignore')).toMatchObject({ state: 'OK', rule: 'low-sample-count' });
+    expect(p99(999, 'ignore').reason).toMatch(/fewer than 1000 samples \(the minimum for p99\)/);
+    expect(p99(1000, 'ignore').state).toBe('ALARM');
+    expect(p99(10, 'evaluate').state).toBe('ALARM');
   });
 });
 

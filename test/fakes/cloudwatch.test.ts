@@ -147,9 +147,11 @@ describe('FakeCloudWatch', () => {
     clock.advance(3 * MINUTE + 20_000);
     expect(await state('green-errors')).toBe('ALARM');
     const history = await cw.send(new DescribeAlarmHistoryCommand({ AlarmName: 'green-errors', HistoryItemType: 'StateUpdate' }));
+    // At 1 min the one known datapoint (10 %) breaches but is too recent to alarm on (the premature-alarm guard): the
+    // alarm stays INSUFFICIENT_DATA; at 2 min a non-breaching datapoint makes it OK; at 3 min 2 of 3 breach.
     expect(history.AlarmHistoryItems!.map((h) => [h.HistorySummary, h.Timestamp])).toEqual([
       ['Alarm updated from OK to ALARM', new Date(t0 + 3 * MINUTE)],
-      ['Alarm updated from INSUFFICIENT_DATA to OK', new Date(t0 + MINUTE)],
+      ['Alarm updated from INSUFFICIENT_DATA to OK', new Date(t0 + 2 * MINUTE)],
     ]);
     const alarm = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: ['green-errors'] }))).MetricAlarms![0];
     expect(alarm.StateReason).toMatch(/2 out of the last 3 datapoints .* were greater than the threshold \(5\.0\)/);
@@ -279,4 +281,100 @@ describe('FakeCloudWatch', () => {
     expect(JSON.parse(messages[0].message)).toMatchObject({ AlarmName: 'errors', NewStateValue: 'ALARM', OldStateValue: 'INSUFFICIENT_DATA' });
     expect(aws.cloudwatch.stateChanges('errors')).toEqual([expect.objectContaining({ from: 'INSUFFICIENT_DATA', to: 'ALARM', time: t0 + MINUTE })]);
   });
+
+  describe('evaluation as the CloudWatch User Guide documents it ("Using Amazon CloudWatch alarms")', () => {
+    /** A metric the test defines as a function of its period (any namespace, statistic and period). */
+    const source = (value: (q: MetricQuery) => number | null): MetricSource & { queries: MetricQuery[] } => {
+      const queries: MetricQuery[] = [];
+      return { queries, value: (q) => { queries.push(q); return q.namespace === 'Custom' ? value(q) : null; } };
+    };
+    const history = async (name: string) => (await cw.send(new DescribeAlarmHistoryCommand({ AlarmName: name, HistoryItemType: 'StateUpdate', ScanBy: 'TimestampAscending', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })))
+      .AlarmHistoryItems!.map((h) => [h.HistorySummary!.replace('Alarm updated from ', ''), (h.Timestamp!.getTime() - t0) / 1000]);
+
+    test('evaluates over an evaluation range of EvaluationPeriods + 2 periods ending at the evaluation', async () => {
+      const metric = source(() => 1);
+      aws.cloudwatch.addMetricSource(metric);
+      await cw.send(new PutMetricAlarmCommand({
+        AlarmName: 'range', Namespace: 'Custom', MetricName: 'Queue', Statistic: 'Maximum', Period: 60, EvaluationPeriods: 3, Threshold: 5, ComparisonOperator: 'GreaterThanThreshold',
+      }));
+      clock.advance(MINUTE);
+      await state('range');
+      expect([...new Set(metric.queries.map((q) => (q.periodStart - t0) / MINUTE))].sort((a, b) => a - b)).toEqual([-4, -3, -2, -1, 0]);
+    });
+
+    test('with delayed data (90 s ingestion), a 2-of-3 notBreaching alarm evaluates the most recent datapoints it has and alarms', async () => {
+      aws.restore();
+      aws = new AwsFakes({ clock, metricIngestionDelaySeconds: 90 }).install();
+      aws.cloudwatch.addMetricSource(traffic);
+      cw = new CloudWatchClient({ region: 'us-east-1' });
+      await cw.send(new PutMetricAlarmCommand(errorRateAlarm('late', { TreatMissingData: 'notBreaching' })));
+      for (let i = 0; i < 10; i++) minute(i, 100, 20); // 20 % from the first minute on
+      clock.advance(10 * MINUTE);
+      // Minute 0 is visible from 2 min 30 s (OK on one breaching datapoint, the two newest not yet in), minute 1
+      // from 3 min 30 s: at the 4-minute evaluation two real datapoints breach.
+      expect(await history('late')).toEqual([['INSUFFICIENT_DATA to OK', 60], ['OK to ALARM', 240]]);
+    });
+
+    test('an alarm of a period of a minute or more is evaluated every minute, on a window sliding with it (period 5 min: minutes 1 to 6 at minute 6)', async () => {
+      const metric = source((q) => (q.periodSeconds === 300 && q.periodStart === t0 + MINUTE ? 9 : 1));
+      aws.cloudwatch.addMetricSource(metric);
+      await cw.send(new PutMetricAlarmCommand({
+        AlarmName: 'five-minutes', Namespace: 'Custom', MetricName: 'Queue', Statistic: 'Maximum', Period: 300, EvaluationPeriods: 1, Threshold: 5,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }));
+      clock.advance(8 * MINUTE);
+      expect(await history('five-minutes')).toEqual([['INSUFFICIENT_DATA to OK', 60], ['OK to ALARM', 360], ['ALARM to OK', 420]]);
+    });
+
+    test('an alarm of a 10 s or 30 s period is evaluated every 10 seconds', async () => {
+      aws.cloudwatch.addMetricSource(source((q) => (q.periodStart >= t0 + 40_000 ? 9 : 1)));
+      await cw.send(new PutMetricAlarmCommand({
+        AlarmName: 'high-resolution', Namespace: 'Custom', MetricName: 'Latency', Statistic: 'Maximum', Period: 30, EvaluationPeriods: 1, Threshold: 5,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }));
+      clock.advance(2 * MINUTE);
+      // The 30-second period from 40 s ends at 70 s: an evaluation every 30 s would only see it at 90 s.
+      expect(await history('high-resolution')).toEqual([['INSUFFICIENT_DATA to OK', 10], ['OK to ALARM', 70]]);
+    });
+
+    test('an alarm created after the metric was reported evaluates the datapoints from before its creation', async () => {
+      for (let i = 0; i < 3; i++) minute(i, 100, 30);
+      clock.advance(3 * MINUTE + 30_000);
+      await cw.send(new PutMetricAlarmCommand(errorRateAlarm('late-comer')));
+      clock.advance(30_000);
+      expect(await history('late-comer')).toEqual([['INSUFFICIENT_DATA to ALARM', 240]]);
+    });
+
+    test('a composite alarm changes state at the instant its child does, and at once when SetAlarmState changes a child', async () => {
+      await cw.send(new PutMetricAlarmCommand(errorRateAlarm('child', { TreatMissingData: 'notBreaching' })));
+      await cw.send(new PutCompositeAlarmCommand({ AlarmName: 'parent', AlarmRule: 'ALARM("child")' }));
+      for (let i = 0; i < 6; i++) minute(i, 100, i < 3 ? 0 : 50);
+      clock.advance(6 * MINUTE);
+      const childChanges = await history('child');
+      expect(childChanges.at(-1)).toEqual(['OK to ALARM', 300]);
+      expect((await history('parent')).at(-1)).toEqual(['OK to ALARM', 300]);
+      clock.advance(10_000);
+      await cw.send(new SetAlarmStateCommand({ AlarmName: 'child', StateValue: 'OK', StateReason: 'test' }));
+      expect((await history('parent')).at(-1)).toEqual(['ALARM to OK', 370]);
+    });
+
+    test('a percentile alarm with EvaluateLowSampleCountPercentile=ignore does not change state on too few samples (fewer than 1000 for p99)', async () => {
+      let samples = 200;
+      aws.cloudwatch.addMetricSource(source((q) => (q.statistic === 'SampleCount' ? samples : 3)));
+      const p99 = (name: string, mode?: string) => cw.send(new PutMetricAlarmCommand({
+        AlarmName: name, Namespace: 'Custom', MetricName: 'Latency', ExtendedStatistic: 'p99', Period: 60, EvaluationPeriods: 1, Threshold: 1,
+        ComparisonOperator: 'GreaterThanThreshold', EvaluateLowSampleCountPercentile: mode,
+      }));
+      await p99('ignoring', 'ignore');
+      await p99('evaluating');
+      clock.advance(2 * MINUTE);
+      expect(await state('ignoring')).toBe('INSUFFICIENT_DATA');
+      expect(await state('evaluating')).toBe('ALARM');
+      samples = 1000;
+      clock.advance(MINUTE);
+      expect(await state('ignoring')).toBe('ALARM');
+      await expectError(p99('bad', 'sometimes'), 'InvalidParameterValueException', /EvaluateLowSampleCountPercentile is invalid; expected one of evaluate, ignore/);
+    });
+  });
 });
+
