@@ -10,7 +10,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, RolloutDashboard, RolloutStrategy } from '../lib';
+import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, MetricAnalysisOptions, RolloutDashboard, RolloutStrategy } from '../lib';
 
 export interface EverJustOptions {
   /**
@@ -20,6 +20,11 @@ export interface EverJustOptions {
   readonly images?: { blue?: string; green?: string };
   /** @default RolloutStrategy.canary() */
   readonly strategy?: RolloutStrategy;
+  /**
+   * The rollout's metric analysis; `false` judges by alarms only (what the alarms-only rehearsals run).
+   * @default - min 50 requests, 5xx above 1%, p99 above 800 ms
+   */
+  readonly analysis?: MetricAnalysisOptions | false;
 }
 
 const DEFAULT_IMAGE = 'public.ecr.aws/nginx/nginx:stable';
@@ -35,7 +40,7 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
     rollout: {
       strategy: options.strategy ?? RolloutStrategy.canary({ bake: Duration.minutes(5) }),
       healthAlarms: { maxErrorRatePercent: 5, maxLatencyP99: Duration.millis(800) },
-      analysis: { minRequests: 50, maxErrorRatePercent: 1, maxLatencyP99: Duration.millis(800) },
+      analysis: options.analysis ?? { minRequests: 50, maxErrorRatePercent: 1, maxLatencyP99: Duration.millis(800) },
     },
   });
   // A service-wide alarm the rollout also watches: 5xx produced by the load balancer itself (no healthy target, etc.).

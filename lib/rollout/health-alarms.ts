@@ -155,7 +155,10 @@ export class ColorHealthAlarms extends Construct {
 
     this.relativeLatencyP99 = alarm('RelativeLatencyP99', `p99 latency above ${latencyFactor}x the ${other} color's p99`,
       new cloudwatch.MathExpression({
-        expression: `IF(FILL(pS, 0) > 0, FILL(pN, 0) - ${latencyFactor} * pS, 0)`,
+        // No FILL on the stable color's p99: a minute CloudWatch has not ingested yet must stay missing (the alarm then
+        // evaluates older, real minutes), not become a non-breaching 0 that outvotes them (2 of the 3 newest minutes
+        // are still arriving at ALB's 1-2 minute delay, so a filled 0 kept this alarm from ever firing).
+        expression: `IF(pS > 0, FILL(pN, 0) - ${latencyFactor} * pS, 0)`,
         usingMetrics: { pN: latency, pS: metric(other, 'TargetResponseTime', 'p99') },
         label: `${own} p99 above ${latencyFactor}x ${other}`,
         period,
