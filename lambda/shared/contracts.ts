@@ -76,6 +76,8 @@ export const RolloutEvent = {
   ROLLED_BACK: 'Rollout Rolled Back',
   ROLLBACK_FAILED: 'Rollout Rollback Failed',
   COMPLETED: 'Rollout Completed',
+  /** Sent with COMPLETED when every judgement was INCONCLUSIVE and onInconclusive is PROCEED: nothing judged the release. */
+  RELEASED_UNJUDGED: 'Rollout Released Unjudged',
 } as const;
 export type RolloutEventType = (typeof RolloutEvent)[keyof typeof RolloutEvent];
 
