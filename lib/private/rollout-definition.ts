@@ -8,7 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
 import {
-  ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
+  ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, NOTIFICATION_FAILURES_METRIC, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
 } from '../../lambda/shared/contracts';
 
 
@@ -107,13 +107,24 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     task.addRetry({ errors: ['States.ALL'], ...NOTIFY_RETRY });
     return task;
   };
-  /** Event to EventBridge, then the SNS notification; a failure of either is recorded and the flow goes on. */
+  /**
+   * Event to EventBridge, then the SNS notification. A failure of either (after its retries) does not stop the
+   * rollout, a rollback least of all, but it is not silent: it is kept in $.notifyError and counted as the
+   * NotificationFailures metric (dimension Service), which ProgressiveRollout.metricNotificationFailures() alarms on.
+   */
   const notify = (id: string, type: RolloutEventType, detail: Record<string, unknown>, extra: RolloutEventType[] = []) => {
     const done = new sfn.Pass(scope, `${id} Sent`);
     const ev = putEvents(`${id} Event`, [...extra.map((t) => ({ type: t, detail })), { type, detail }]);
     const sms = publish(`${id} Notification`, type, detail);
-    ev.addCatch(sms, { resultPath: '$.notifyError' });
-    sms.addCatch(done, { resultPath: '$.notifyError' });
+    const eventFailed = countMetric(`${id} Event Failed`, NOTIFICATION_FAILURES_METRIC);
+    const smsFailed = countMetric(`${id} Notification Failed`, NOTIFICATION_FAILURES_METRIC);
+    // Counting the failure may fail too (CloudWatch down): then the error stays in $.metricError and the flow goes on.
+    eventFailed.addCatch(sms, { resultPath: '$.metricError' });
+    smsFailed.addCatch(done, { resultPath: '$.metricError' });
+    ev.addCatch(eventFailed, { resultPath: '$.notifyError' });
+    eventFailed.next(sms);
+    sms.addCatch(smsFailed, { resultPath: '$.notifyError' });
+    smsFailed.next(done);
     return { start: ev, chain: sfn.Chain.start(ev).next(sms).next(done), end: done };
   };
   const key = { [StateTable.PARTITION_KEY]: tasks.DynamoAttributeValue.fromString(plan.service) };
