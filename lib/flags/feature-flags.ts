@@ -141,6 +141,16 @@ export class FeatureFlags extends Construct {
       config: {},
       timeout: VALIDATOR_TIMEOUT,
     });
+    // AppConfig invokes the validator as a service principal: without a source condition any AppConfig
+    // application of any account could make it run (the confused deputy, IAM User Guide "The confused deputy
+    // problem"; AppConfig User Guide, "Cross-service confused deputy prevention"). Only this account's
+    // application may. LambdaValidator.fromFunction keeps a permission of this id rather than adding its own.
+    this.validator.addPermission('AppConfigPermission', {
+      principal: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+      sourceAccount: Stack.of(this).account,
+      // Application ids are 7 characters: the prefix matches this application and its configuration profiles only.
+      sourceArn: Stack.of(this).formatArn({ service: 'appconfig', resource: 'application', resourceName: `${this.application.applicationId}*` }),
+    });
 
     const content = serialize(props.flags);
     this.configuration = new appconfig.HostedConfiguration(this, 'Flags', {

@@ -14,6 +14,7 @@ import {
   AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE, MetricDimension, NOTIFICATION_FAILURES_METRIC,
   RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC,
 } from '../../lambda/shared/contracts';
+import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
@@ -396,6 +397,8 @@ export class ProgressiveRollout extends Construct {
     // kms:GenerateDataKey* and kms:Decrypt on the key (SNS docs, "Encryption at rest": AWS service and publisher
     // permissions). grantPublish grants both when the topic's key is known (an owned topic, or one imported with it).
     this.notificationTopic.grantPublish(this.stateMachine);
+    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      'SNS publishes to the encrypted notification topic with kms:GenerateDataKey (and its WithoutPlaintext variant), on the topic\'s key only');
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.
@@ -434,7 +437,7 @@ export class ProgressiveRollout extends Construct {
    */
   public grantOperate(grantee: iam.IGrantable): iam.Grant {
     this.stateMachine.grantRead(grantee);
-    this.stateMachine.grantTaskResponse(grantee);
+    grantTaskTokenResponse(grantee);
     return this.stateTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 
