@@ -56,6 +56,9 @@ export const METRIC_PERIOD_SECONDS = 60;
 /** The production weight of one color in percent (0-100), published by the router after every verified shift or rollback. */
 export const TRAFFIC_WEIGHT_METRIC = 'TrafficWeight';
 
+/** A rollout event or notification that failed after its retries (dimension Service): subscribers did not hear it. */
+export const NOTIFICATION_FAILURES_METRIC = 'NotificationFailures';
+
 /** Dimension names of the library's metrics. */
 export const MetricDimension = {
   /** The rollout's service name. */
@@ -76,6 +79,8 @@ export const RolloutEvent = {
   ROLLED_BACK: 'Rollout Rolled Back',
   ROLLBACK_FAILED: 'Rollout Rollback Failed',
   COMPLETED: 'Rollout Completed',
+  /** Sent with COMPLETED when every judgement was INCONCLUSIVE and onInconclusive is PROCEED: nothing judged the release. */
+  RELEASED_UNJUDGED: 'Rollout Released Unjudged',
 } as const;
 export type RolloutEventType = (typeof RolloutEvent)[keyof typeof RolloutEvent];
 

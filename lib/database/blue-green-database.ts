@@ -12,6 +12,7 @@ import {
   AwaitedPhase, BlueGreenErrorName, BlueGreenEvent, BlueGreenHandlerConfig, BlueGreenRequest, DEFAULT_SWITCHOVER_TIMEOUT_SECONDS,
   MAX_SWITCHOVER_TIMEOUT_SECONDS, MIN_SWITCHOVER_TIMEOUT_SECONDS, ReplicaLagCheck, SourceKind,
 } from '../../lambda/database/blue-green-contract';
+import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
 import { LAMBDA_SERVICE_ERRORS } from '../private/lambda-errors';
 import { standardStateMachine } from '../private/standard-state-machine';
@@ -227,7 +228,7 @@ export class BlueGreenDatabase extends Construct {
    */
   public grantApproval(grantee: iam.IGrantable): iam.Grant {
     this.stateMachine.grantRead(grantee);
-    return this.stateMachine.grantTaskResponse(grantee);
+    return grantTaskTokenResponse(grantee);
   }
 
   private resolveSource(props: BlueGreenDatabaseProps): ResolvedSource {

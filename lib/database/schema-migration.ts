@@ -18,6 +18,7 @@ import {
   DEFAULT_STATEMENT_TIMEOUT_MS, MigrationEvent, MigrationHandlerConfig, MigrationRequest, TlsMode,
 } from '../../lambda/database/migration-contract';
 import { Migration } from '../../lambda/database/types';
+import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
 import { LAMBDA_SERVICE_ERRORS } from '../private/lambda-errors';
 import { standardStateMachine } from '../private/standard-state-machine';
@@ -198,7 +199,8 @@ export class SchemaMigration extends Construct {
     });
     props.secret.grantRead(this.handler);
     if (props.database) props.database.connections.allowDefaultPortFrom(this.handler, 'cdk-zero-downtime migration Lambda');
-    acknowledge(this.handler, 'AwsSolutions-IAM5[Resource::*]', 'A Lambda in a VPC manages its network interfaces; EC2 has no resource-level permissions for them');
+    acknowledge(this.handler, 'AwsSolutions-IAM5[Resource::*]',
+      'A Lambda in a VPC manages its network interfaces, and the gate is released with states:SendTaskSuccess: neither EC2\'s network-interface actions nor the task-token actions have resource-level permissions');
 
     this.stateMachine = standardStateMachine(this, {
       definition: this.definition(props),
@@ -206,12 +208,9 @@ export class SchemaMigration extends Construct {
       logRetention,
     });
     acknowledge(this.stateMachine, iam5FunctionVersions(this.handler), 'Step Functions invokes the migration function and its versions');
-    // The gate is released with SendTaskSuccess on this state machine's tasks. A separate policy (not the role's
-    // default policy, which the function depends on) avoids a dependency cycle function -> policy -> state machine.
-    new iam.Policy(this, 'GateReleasePolicy', {
-      roles: [this.handler.role!],
-      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] })],
-    });
+    // The gate is released with SendTaskSuccess and the task token the gate stored. The action has no resource-level
+    // permissions (lib/private/task-response.ts): a grant on the state machine's ARN was denied on AWS.
+    grantTaskTokenResponse(this.handler, ['states:SendTaskSuccess']);
   }
 
   /**

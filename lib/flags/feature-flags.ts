@@ -29,10 +29,14 @@ export interface FeatureFlagsProps {
    */
   readonly environmentName?: string;
   /**
-   * Alarms AppConfig watches while it deploys a new version of the flags and during the final bake: one in ALARM
-   * (or INSUFFICIENT_DATA) rolls the flags back to the previous version. Give it the alarms that roll back a traffic
-   * shift (`rollout.alarms`, or a ColorHealthAlarms `composite`) so that a bad flag change is undone by the same
-   * signals as a bad release. At most 5 (AppConfig's limit of monitors per environment).
+   * Alarms that roll the flags back to the previous version when one goes into ALARM while AppConfig deploys a new
+   * version or bakes it. Give it the alarms that roll back a traffic shift (`rollout.alarms`, or a ColorHealthAlarms
+   * `composite`) so that a bad flag change is undone by the same signals as a bad release.
+   *
+   * AppConfig also rolls back when a monitored alarm is INSUFFICIENT_DATA, which a metric alarm is when it was just
+   * created (in the same deploy as the flags' first deployment) or when its metric has no data (a quiet color). So
+   * AppConfig watches one composite alarm of this construct, `rollbackAlarm`, whose rule is `ALARM(a) OR ALARM(b)
+   * ...` over these alarms: it is in ALARM exactly when one of them is, and OK otherwise, whatever data they have.
    * @default - no alarms: a deployment is never rolled back automatically
    */
   readonly rollbackAlarms?: cloudwatch.IAlarm[];
@@ -49,8 +53,11 @@ export interface FeatureFlagsProps {
   readonly description?: string;
 }
 
-/** AppConfig watches at most this many alarms (monitors) per environment. */
-export const MAX_ROLLBACK_ALARMS = 5;
+/**
+ * Alarms in the rollback composite: CloudWatch takes at most 100 alarms in a composite alarm's rule (CloudWatch
+ * User Guide, "CloudWatch service quotas": alarms referenced in a composite alarm rule).
+ */
+export const MAX_ROLLBACK_ALARMS = 100;
 /** Name of the configuration profile that holds the flags. */
 export const FLAGS_PROFILE_NAME = 'flags';
 /** AppConfig names (application, environment): 1-64 characters. */
@@ -83,6 +90,11 @@ export class FeatureFlags extends Construct {
   public readonly deploymentStrategy: appconfig.DeploymentStrategy;
   /** The role AppConfig assumes to read the rollback alarms (absent without rollbackAlarms). */
   public readonly monitorRole?: iam.Role;
+  /**
+   * The one alarm AppConfig watches: ALARM when one of `rollbackAlarms` is in ALARM, OK otherwise (their missing
+   * data included). Absent without rollbackAlarms.
+   */
+  public readonly rollbackAlarm?: cloudwatch.CompositeAlarm;
   /** The Lambda validator AppConfig runs before it deploys a version of the flags (validateFlagsDocument). */
   public readonly validator: HandlerFunction;
   public readonly applicationId: string;
@@ -108,7 +120,7 @@ export class FeatureFlags extends Construct {
       .that(description.length <= MAX_DESCRIPTION_CHARS,
         `description must be at most ${MAX_DESCRIPTION_CHARS} characters, got ${description.length}`)
       .that(alarms.length <= MAX_ROLLBACK_ALARMS,
-        `rollbackAlarms may hold at most ${MAX_ROLLBACK_ALARMS} alarms (AppConfig watches at most ${MAX_ROLLBACK_ALARMS} per environment; combine them in a composite alarm), got ${alarms.length}`);
+        `rollbackAlarms may hold at most ${MAX_ROLLBACK_ALARMS} alarms (CloudWatch's limit of alarms in the rule of the composite alarm AppConfig watches), got ${alarms.length}`);
     for (const problem of validateFlagsDocument(props.flags)) checks.that(false, `prop flags is not a valid flags document: ${problem}`);
 
     const strategy = (props.deployment ?? FlagDeployment.exponential()).bind(this.node.path);
@@ -120,8 +132,17 @@ export class FeatureFlags extends Construct {
 
     let monitors: appconfig.Monitor[] | undefined;
     if (alarms.length > 0) {
-      this.monitorRole = this.createMonitorRole(alarms);
-      monitors = alarms.map((alarm) => appconfig.Monitor.fromCloudWatchAlarm(alarm, this.monitorRole));
+      // AppConfig User Guide, "Monitoring deployments for automatic rollback": a monitored alarm in ALARM *or
+      // INSUFFICIENT_DATA* rolls the deployment back. CloudWatch User Guide, "Composite alarms": ALARM(x) is TRUE
+      // only while x is in ALARM, and a composite whose rule is FALSE is OK. So the composite below turns the
+      // children's missing data (new alarms, quiet metrics) into OK and rolls back only on a real ALARM.
+      this.rollbackAlarm = new cloudwatch.CompositeAlarm(this, 'RollbackAlarm', {
+        alarmRule: cloudwatch.AlarmRule.anyOf(...alarms.map((alarm) => cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM))),
+        alarmDescription: 'cdk-zero-downtime feature flags: ALARM when one of the rollback alarms is in ALARM (AppConfig rolls the flags back); missing data is OK',
+        // Actions stay enabled: AppConfig does not roll back on an alarm whose actions are disabled (same page).
+      });
+      this.monitorRole = this.createMonitorRole();
+      monitors = [appconfig.Monitor.fromCloudWatchAlarm(this.rollbackAlarm, this.monitorRole)];
     }
     this.environment = new appconfig.Environment(this, 'Environment', {
       application: this.application,
@@ -140,6 +161,16 @@ export class FeatureFlags extends Construct {
       description: 'Validates a version of the feature flags before AWS AppConfig deploys it (cdk-zero-downtime)',
       config: {},
       timeout: VALIDATOR_TIMEOUT,
+    });
+    // AppConfig invokes the validator as a service principal: without a source condition any AppConfig
+    // application of any account could make it run (the confused deputy, IAM User Guide "The confused deputy
+    // problem"; AppConfig User Guide, "Cross-service confused deputy prevention"). Only this account's
+    // application may. LambdaValidator.fromFunction keeps a permission of this id rather than adding its own.
+    this.validator.addPermission('AppConfigPermission', {
+      principal: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+      sourceAccount: Stack.of(this).account,
+      // Application ids are 7 characters: the prefix matches this application and its configuration profiles only.
+      sourceArn: Stack.of(this).formatArn({ service: 'appconfig', resource: 'application', resourceName: `${this.application.applicationId}*` }),
     });
 
     const content = serialize(props.flags);
@@ -177,24 +208,17 @@ export class FeatureFlags extends Construct {
   }
 
   /**
-   * The role AppConfig assumes to read the alarms' states. cloudwatch:DescribeAlarms is scoped to the alarms when
-   * they are all metric alarms of this app; CloudWatch returns composite alarms (and AppConfig cannot tell an
-   * imported alarm's kind) only to a DescribeAlarms permission on "*".
+   * The role AppConfig assumes to read the rollback composite's state. CloudWatch returns composite alarms only to
+   * cloudwatch:DescribeAlarms on "*" (it has no other permission).
    */
-  private createMonitorRole(alarms: cloudwatch.IAlarm[]): iam.Role {
+  private createMonitorRole(): iam.Role {
     const role = new iam.Role(this, 'MonitorRole', {
       assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
       description: 'Lets AWS AppConfig read the rollback alarms of cdk-zero-downtime feature flags',
     });
-    const scoped = alarms.every((alarm) => alarm instanceof cloudwatch.Alarm);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['cloudwatch:DescribeAlarms'],
-      resources: scoped ? alarms.map((alarm) => alarm.alarmArn) : ['*'],
-    }));
-    if (!scoped) {
-      acknowledge(role, 'AwsSolutions-IAM5[Resource::*]',
-        'AppConfig reads composite (or imported) rollback alarms with cloudwatch:DescribeAlarms, which returns composite alarms only to a permission on "*"; the role has no other permission');
-    }
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] }));
+    acknowledge(role, 'AwsSolutions-IAM5[Resource::*]',
+      'AppConfig reads the rollback composite alarm with cloudwatch:DescribeAlarms, which returns composite alarms only to a permission on "*"; the role has no other permission');
     return role;
   }
 }

@@ -92,7 +92,10 @@ export class HandlerFunction extends lambda.Function {
     logGroup.grantWrite(role);
     if (props.vpc) {
       role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        // The EC2 actions of AWSLambdaVPCAccessExecutionRole (Lambda Developer Guide, "Giving Lambda functions
+        // access to resources in an Amazon VPC": execution role permissions), none with resource-level permissions.
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
         resources: ['*'],
       }));
     }

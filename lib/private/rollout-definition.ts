@@ -8,7 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
 import {
-  ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
+  ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, NOTIFICATION_FAILURES_METRIC, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
 } from '../../lambda/shared/contracts';
 
 
@@ -24,6 +24,8 @@ const READ_RETRY = { interval: Duration.seconds(1), maxAttempts: 3, backoffRate:
 /** Events and notifications retry, then the rollout goes on: a lost notification must not block a rollback. */
 const NOTIFY_RETRY = { interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 };
 const LAMBDA_TIMEOUT = Duration.minutes(2);
+/** Inconclusive judgements counted as healthy under onInconclusive PROCEED (set by Plan, counted in the bake). */
+const INCONCLUSIVE_COUNT = '$.inconclusive.count';
 
 export interface RolloutDefinitionProps {
   readonly plan: RolloutPlan;
@@ -105,13 +107,24 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     task.addRetry({ errors: ['States.ALL'], ...NOTIFY_RETRY });
     return task;
   };
-  /** Event to EventBridge, then the SNS notification; a failure of either is recorded and the flow goes on. */
+  /**
+   * Event to EventBridge, then the SNS notification. A failure of either (after its retries) does not stop the
+   * rollout, a rollback least of all, but it is not silent: it is kept in $.notifyError and counted as the
+   * NotificationFailures metric (dimension Service), which ProgressiveRollout.metricNotificationFailures() alarms on.
+   */
   const notify = (id: string, type: RolloutEventType, detail: Record<string, unknown>, extra: RolloutEventType[] = []) => {
     const done = new sfn.Pass(scope, `${id} Sent`);
     const ev = putEvents(`${id} Event`, [...extra.map((t) => ({ type: t, detail })), { type, detail }]);
     const sms = publish(`${id} Notification`, type, detail);
-    ev.addCatch(sms, { resultPath: '$.notifyError' });
-    sms.addCatch(done, { resultPath: '$.notifyError' });
+    const eventFailed = countMetric(`${id} Event Failed`, NOTIFICATION_FAILURES_METRIC);
+    const smsFailed = countMetric(`${id} Notification Failed`, NOTIFICATION_FAILURES_METRIC);
+    // Counting the failure may fail too (CloudWatch down): then the error stays in $.metricError and the flow goes on.
+    eventFailed.addCatch(sms, { resultPath: '$.metricError' });
+    smsFailed.addCatch(done, { resultPath: '$.metricError' });
+    ev.addCatch(eventFailed, { resultPath: '$.notifyError' });
+    eventFailed.next(sms);
+    sms.addCatch(smsFailed, { resultPath: '$.notifyError' });
+    smsFailed.next(done);
     return { start: ev, chain: sfn.Chain.start(ev).next(sms).next(done), end: done };
   };
   const key = { [StateTable.PARTITION_KEY]: tasks.DynamoAttributeValue.fromString(plan.service) };
@@ -191,7 +204,6 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     new sfn.Pass(scope, id, { parameters: { kind, ...reason }, resultPath: '$.trigger' }).next(rollback);
   const onStepError = trigger('Step Failed', 'step-error', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
   const onJudgeFail = trigger('Regression Found', 'judge-fail', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
-  const onInconclusive = trigger('Inconclusive', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
   const onBreaker = trigger('Circuit Breaker Open', 'circuit-breaker', {
     'error.$': '$.error.Error',
     'reason.$': "States.Format('{} consecutive judge errors, last: {}', $.judge.errors, $.error.Cause)",
@@ -267,7 +279,10 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
 
   // -- preflight ----------------------------------------------------------------------------------------------
   const start = new sfn.Pass(scope, 'Plan', {
-    parameters: { 'input.$': '$', plan, 'stateTable': props.stateTable.tableName, 'execution.$': '$$.Execution.Id', 'judge': { errors: 0 } },
+    parameters: {
+      'input.$': '$', plan, 'stateTable': props.stateTable.tableName, 'execution.$': '$$.Execution.Id', 'judge': { errors: 0 },
+      ...(plan.onInconclusive === 'PROCEED' ? { inconclusive: { count: 0 } } : {}),
+    },
   });
   const acquire = invoke('Acquire Lock', props.lockFunction,
     { 'action': 'acquire', 'owner.$': '$.execution', 'ttlSeconds': plan.lockTtlSeconds }, '$.lock', READ_RETRY, retryable);
@@ -417,6 +432,8 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   const stepBaked = new sfn.Choice(scope, 'Pause After Step?')
     .when(sfn.Condition.booleanEquals('$.cursor.step.pause', true), paused.start)
     .otherwise(stepDone.start);
+  // Each policy builds only its own states: a state nothing reaches is refused by Step Functions
+  // (MISSING_TRANSITION_TARGET), so the ROLLBACK trigger exists only under ROLLBACK.
   const inconclusiveBranch = (): sfn.IChainable => {
     switch (plan.onInconclusive) {
       case 'PROCEED': {
@@ -424,14 +441,19 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
           parameters: { 'passes.$': 'States.MathAdd($.bake.passes, 1)', 'required.$': '$.bake.required', 'startedAt.$': '$.bake.startedAt' },
           resultPath: '$.bake',
         });
-        return count.next(new sfn.Choice(scope, 'Bake Done?')
+        // Counted for the Completed event: a release whose every judgement was inconclusive says it was never judged.
+        const record = new sfn.Pass(scope, 'Record Inconclusive Judgement', {
+          parameters: { 'count.$': `States.MathAdd(${INCONCLUSIVE_COUNT}, 1)` },
+          resultPath: '$.inconclusive',
+        });
+        return count.next(record).next(new sfn.Choice(scope, 'Bake Done?')
           .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.bake.passes', '$.bake.required'), stepBaked)
           .otherwise(bakeWait));
       }
       case 'PAUSE':
         return paused.start;
       default:
-        return onInconclusive;
+        return trigger('Inconclusive', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
     }
   };
   const verdict = new sfn.Choice(scope, 'Verdict')
@@ -445,7 +467,10 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     resultPath: '$.cursor',
   });
   const recordLive = releaseLock('Record Live Color', true);
-  const completed = notify('Completed', RolloutEvent.COMPLETED, { ...colorsDetail, 'weights.$': '$.shift.after' });
+  const completedDetail = { ...colorsDetail, 'weights.$': '$.shift.after' };
+  const completed = plan.onInconclusive === 'PROCEED'
+    ? completedJudgedOrNot(scope, plan, notify, completedDetail)
+    : notify('Completed', RolloutEvent.COMPLETED, completedDetail);
   recordLive.addCatch(completed.start, { resultPath: '$.lockError' });
   const moreSteps = new sfn.Choice(scope, 'More Steps?')
     .when(sfn.Condition.numberLessThanJsonPath('$.cursor.index', '$.plan.stepCount'), loadStep)
@@ -462,4 +487,33 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   completed.end.next(new sfn.Succeed(scope, 'Released'));
 
   return sfn.Chain.start(start).next(acquire).next(describe).next(chooseColors);
+}
+
+type Notify = (id: string, type: RolloutEventType, detail: Record<string, unknown>, extra?: RolloutEventType[]) =>
+  { start: sfn.State; chain: sfn.Chain; end: sfn.Pass };
+
+/**
+ * The completion of an onInconclusive PROCEED rollout: the Completed event counts the inconclusive judgements that
+ * were counted as healthy, and when every judgement of every step was one (the count reaches the plan's bake
+ * intervals: each step ends when its passes reach them) the release was never judged. It then also sends
+ * 'Rollout Released Unjudged' and ends with `$.release.judged` false, so neither subscribers nor the execution's
+ * output read it as a release that passed its judgements.
+ */
+function completedJudgedOrNot(scope: Construct, plan: RolloutPlan, notify: Notify, detail: Record<string, unknown>) {
+  const planned = plan.steps.reduce((sum, step) => sum + step.bakeIntervals, 0);
+  const counted = { ...detail, 'inconclusiveJudgements.$': INCONCLUSIVE_COUNT };
+  const judged = notify('Completed', RolloutEvent.COMPLETED, { ...counted, judged: true });
+  const unjudged = notify('Completed Unjudged', RolloutEvent.COMPLETED, { ...counted, judged: false }, [RolloutEvent.RELEASED_UNJUDGED]);
+  const outcome = (id: string, judgedFlag: boolean, summary: string) => new sfn.Pass(scope, id, {
+    parameters: { 'judged': judgedFlag, 'inconclusiveJudgements.$': INCONCLUSIVE_COUNT, 'plannedJudgements': planned, 'summary': summary },
+    resultPath: '$.release',
+  });
+  const end = new sfn.Pass(scope, 'Release Recorded');
+  judged.end.next(outcome('Release Judged', true, 'released: at least one judgement found the new color healthy')).next(end);
+  unjudged.end.next(outcome('Release Unjudged', false,
+    'released WITHOUT JUDGEMENT: every judgement was inconclusive (too little data) and onInconclusive is PROCEED')).next(end);
+  const choice = new sfn.Choice(scope, 'Released Unjudged?')
+    .when(sfn.Condition.numberGreaterThanEquals(INCONCLUSIVE_COUNT, planned), unjudged.start)
+    .otherwise(judged.start);
+  return { start: choice, end };
 }

@@ -11,9 +11,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
-  AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE, MetricDimension,
+  AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE, MetricDimension, NOTIFICATION_FAILURES_METRIC,
   RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC,
 } from '../../lambda/shared/contracts';
+import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
@@ -140,7 +141,11 @@ export interface ProgressiveRolloutProps {
    */
   readonly minHealthyTargetsPercent?: number;
   /**
-   * Topic that receives a notification for every rollout event.
+   * Topic that receives a notification for every rollout event. The state machine is granted sns:Publish on it
+   * and, when its KMS key is known, kms:GenerateDataKey* and kms:Decrypt on the key (publishing to an encrypted
+   * topic needs both): import an encrypted topic with its key, `Topic.fromTopicAttributes(this, 'T', { topicArn, keyArn })`,
+   * or allow the state machine's role in the key's policy yourself. Failed notifications are counted in
+   * `metricNotificationFailures()`.
    * @default - a new topic encrypted with a new KMS key
    */
   readonly notificationTopic?: sns.ITopic;
@@ -388,6 +393,12 @@ export class ProgressiveRollout extends Construct {
       targets: [new targets.LambdaFunction(this.guardFunction, { retryAttempts: 8, maxEventAge: Duration.hours(1) })],
     });
 
+    // SnsPublish grants sns:Publish only; publishing to a topic encrypted with a customer managed key also needs
+    // kms:GenerateDataKey* and kms:Decrypt on the key (SNS docs, "Encryption at rest": AWS service and publisher
+    // permissions). grantPublish grants both when the topic's key is known (an owned topic, or one imported with it).
+    this.notificationTopic.grantPublish(this.stateMachine);
+    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      'SNS publishes to the encrypted notification topic with kms:GenerateDataKey (and its WithoutPlaintext variant), on the topic\'s key only');
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.
@@ -426,7 +437,7 @@ export class ProgressiveRollout extends Construct {
    */
   public grantOperate(grantee: iam.IGrantable): iam.Grant {
     this.stateMachine.grantRead(grantee);
-    this.stateMachine.grantTaskResponse(grantee);
+    grantTaskTokenResponse(grantee);
     return this.stateTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 
@@ -447,6 +458,21 @@ export class ProgressiveRollout extends Construct {
       namespace: METRIC_NAMESPACE,
       metricName: 'RollbackFailures',
       dimensionsMap: { Service: this.serviceName },
+      statistic: 'Sum',
+      ...props,
+    });
+  }
+
+  /**
+   * Rollout events (EventBridge) and notifications (SNS) that failed after their retries: the rollout went on,
+   * but subscribers did not hear of it. Alarm on this.
+   * @default - statistic Sum, period 5 minutes
+   */
+  public metricNotificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: NOTIFICATION_FAILURES_METRIC,
+      dimensionsMap: { [MetricDimension.SERVICE]: this.serviceName },
       statistic: 'Sum',
       ...props,
     });

@@ -75,13 +75,13 @@ describe('SchemaMigration', () => {
     expect(def.States.WaitForRollout).toBeUndefined();
   });
 
-  test('least privilege: reads only its secret and sends task success only to its state machine', () => {
+  test('least privilege: reads only its secret; task success on "*", the only Resource states:SendTaskSuccess supports (the token names the task)', () => {
     const t = build().template();
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: Match.stringLikeRegexp('DbSecret') } })]) },
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [{ Action: 'states:SendTaskSuccess', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('MigrationStateMachine') } }] },
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'states:SendTaskSuccess', Effect: 'Allow', Resource: '*' }]) },
     });
   });
 

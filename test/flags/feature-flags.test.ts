@@ -88,18 +88,19 @@ describe('FeatureFlags', () => {
     expect(label(flags)).toBe(label(flags));
   });
 
-  test('rolls back on the rollout\'s health alarms: a monitor on each color\'s composite alarm', () => {
+  test('rolls back on the rollout\'s health alarms: one monitor, a composite that is ALARM when one of them is', () => {
     const f = network();
     const r = rollout(f);
     const ff = new FeatureFlags(f.stack, 'Flags', { flags, rollbackAlarms: r.alarms });
     const t = Template.fromStack(f.stack);
     const env = only(t, 'AWS::AppConfig::Environment');
     const roleArn = { 'Fn::GetAtt': [f.stack.getLogicalId(ff.monitorRole!.node.defaultChild as iam.CfnRole), 'Arn'] };
-    const composite = (c: cloudwatch.CompositeAlarm) => ({ 'Fn::GetAtt': [f.stack.getLogicalId(c.node.defaultChild as cloudwatch.CfnCompositeAlarm), 'Arn'] });
-    expect(env.Properties.Monitors).toEqual([
-      { AlarmArn: composite(r.healthAlarms.blue!.composite), AlarmRoleArn: roleArn },
-      { AlarmArn: composite(r.healthAlarms.green!.composite), AlarmRoleArn: roleArn },
-    ]);
+    const logicalId = (c: cloudwatch.CompositeAlarm) => f.stack.getLogicalId(c.node.defaultChild as cloudwatch.CfnCompositeAlarm);
+    expect(env.Properties.Monitors).toEqual([{ AlarmArn: { 'Fn::GetAtt': [logicalId(ff.rollbackAlarm!), 'Arn'] }, AlarmRoleArn: roleArn }]);
+    // ALARM(...) terms only: the children's INSUFFICIENT_DATA (AppConfig rolls back on it) makes the composite OK.
+    const rule = JSON.stringify(f.stack.resolve((ff.rollbackAlarm!.node.defaultChild as cloudwatch.CfnCompositeAlarm).alarmRule));
+    for (const composite of [r.healthAlarms.blue!.composite, r.healthAlarms.green!.composite]) expect(rule).toContain(`ALARM(\\\"",{"Fn::GetAtt":["${logicalId(composite)}","Arn"]}`);
+    expect(rule).not.toMatch(/INSUFFICIENT_DATA|OK\(/);
     // AppConfig assumes the role; CloudWatch returns composite alarms only to DescribeAlarms on "*", nothing else is allowed.
     t.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'appconfig.amazonaws.com' } })] },
@@ -111,22 +112,16 @@ describe('FeatureFlags', () => {
     expect(statements).toEqual([{ Action: 'cloudwatch:DescribeAlarms', Effect: 'Allow', Resource: '*' }]);
   });
 
-  test('scopes the monitor role to the alarms when they are all metric alarms', () => {
+  test('metric rollback alarms are watched through the composite too: their missing data never rolls back', () => {
     const app = testApp();
     const stack = new Stack(app, 'Service');
     const alarms = [metricAlarm(stack, 'Errors'), metricAlarm(stack, 'Latency')];
-    new FeatureFlags(stack, 'Flags', { flags, rollbackAlarms: alarms });
+    const ff = new FeatureFlags(stack, 'Flags', { flags, rollbackAlarms: alarms });
     const t = Template.fromStack(stack);
-    t.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [{
-          Action: 'cloudwatch:DescribeAlarms',
-          Effect: 'Allow',
-          Resource: alarms.map((a) => ({ 'Fn::GetAtt': [stack.getLogicalId(a.node.defaultChild as cloudwatch.CfnAlarm), 'Arn'] })),
-        }],
-      },
-    });
-    expect(only(t, 'AWS::AppConfig::Environment').Properties.Monitors).toHaveLength(2);
+    const composite = stack.getLogicalId(ff.rollbackAlarm!.node.defaultChild as cloudwatch.CfnCompositeAlarm);
+    expect(only(t, 'AWS::AppConfig::Environment').Properties.Monitors).toEqual([expect.objectContaining({ AlarmArn: { 'Fn::GetAtt': [composite, 'Arn'] } })]);
+    // Actions enabled: AppConfig does not roll back on an alarm whose actions are disabled.
+    t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { ActionsEnabled: Match.absent() });
   });
 
   test('without rollbackAlarms there are no monitors and no role', () => {
@@ -230,12 +225,12 @@ describe('FeatureFlags', () => {
     expect(() => app.synth()).toThrow(message);
   });
 
-  test('fails at synth with more rollback alarms than AppConfig watches', () => {
+  test('more rollback alarms than AppConfig\'s 5 monitors are fine: AppConfig watches one composite of them', () => {
     const app = testApp();
     const stack = new Stack(app, 'Service');
     const rollbackAlarms = [1, 2, 3, 4, 5, 6].map((i) => metricAlarm(stack, `Alarm${i}`));
     new FeatureFlags(stack, 'Flags', { flags, rollbackAlarms });
-    expect(() => app.synth()).toThrow(/\[Service\/Flags\] rollbackAlarms may hold at most 5 alarms \(AppConfig watches at most 5 per environment; combine them in a composite alarm\), got 6/);
+    expect(only(Template.fromStack(stack), 'AWS::AppConfig::Environment').Properties.Monitors).toHaveLength(1);
   });
 });
 
@@ -276,7 +271,8 @@ describe('FeatureFlags in the EverJust example app', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
     const monitors = only(Template.fromStack(pair.routerStack), 'AWS::AppConfig::Environment').Properties.Monitors;
-    expect(monitors).toHaveLength(pair.rollout.alarms.length);
+    expect(monitors).toHaveLength(1);
     expect(ff.monitorRole).toBeDefined();
+    expect(ff.rollbackAlarm).toBeDefined();
   });
 });

@@ -1,0 +1,40 @@
+import { Duration } from 'aws-cdk-lib';
+import { RolloutEvent } from '../../lambda/shared/contracts';
+import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
+import type { RunResult } from '../../rehearsal/runner';
+import { rehearse } from '../../rehearsal/rehearse';
+import { network, rollout } from '../constructs/fixtures';
+
+/** The low-traffic scenario: half a request per second, too few for the judge, every judgement INCONCLUSIVE. */
+async function lowTrafficRollout(onInconclusive: 'PROCEED' | 'PAUSE' | 'ROLLBACK', scenario = 'low-traffic') {
+  const f = network();
+  rollout(f, { onInconclusive, strategy: RolloutStrategy.canary({ percent: 10, bake: Duration.minutes(2) }) });
+  const executions: RunResult[] = [];
+  const result = await rehearse(f.stack, {
+    scenario,
+    inspect: (world) => { executions.push(...world.simulation.executions.map((e) => e.run)); },
+  });
+  return { result, execution: executions[0] };
+}
+
+describe('onInconclusive PROCEED', () => {
+  test('a release whose every judgement was inconclusive says so in its events and its outcome', async () => {
+    const { result, execution } = await lowTrafficRollout('PROCEED');
+    expect(result.summary.outcome).toBe('RELEASED');
+    const types = result.summary.events.map((e) => e.detailType);
+    expect(types).toContain(RolloutEvent.RELEASED_UNJUDGED);
+    const completed = result.summary.events.find((e) => e.detailType === RolloutEvent.COMPLETED)!;
+    expect(completed.detail).toMatchObject({ judged: false });
+    expect(completed.detail.inconclusiveJudgements).toBeGreaterThanOrEqual(2);
+    expect((execution.output as any).release).toMatchObject({ judged: false, summary: expect.stringMatching(/WITHOUT JUDGEMENT/) });
+  });
+
+  test('a release judged healthy says it was judged, with how many judgements were inconclusive', async () => {
+    const { result, execution } = await lowTrafficRollout('PROCEED', 'healthy-release');
+    expect(result.summary.outcome).toBe('RELEASED');
+    expect(result.summary.events.map((e) => e.detailType)).not.toContain(RolloutEvent.RELEASED_UNJUDGED);
+    const completed = result.summary.events.find((e) => e.detailType === RolloutEvent.COMPLETED)!;
+    expect(completed.detail).toMatchObject({ judged: true, inconclusiveJudgements: 0 });
+    expect((execution.output as any).release).toMatchObject({ judged: true });
+  });
+});

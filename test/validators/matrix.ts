@@ -1,0 +1,119 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { FlagsDocument } from '../../lambda/flags';
+import { Migration } from '../../lambda/database/types';
+import { BlueGreenRouting, ProgressiveRollout, ProgressiveRolloutProps, RolloutStrategy } from '../../lib';
+import { BlueGreenDatabase } from '../../lib/database/blue-green-database';
+import { SchemaMigration } from '../../lib/database/schema-migration';
+import { FeatureFlags } from '../../lib/flags/feature-flags';
+import { addEverJustData } from '../../bin/everjust-data';
+import { createEverJust } from '../../bin/everjust';
+import { CfnTemplate } from '../../rehearsal/template';
+
+/**
+ * The configuration matrix the validators run on: one stack per option that changes what the library synthesizes
+ * (a state machine definition, a role's policies, a resource's properties). One App, so one synth serves every test
+ * of a file.
+ */
+
+/** A synthesized stack of the matrix or the example app. */
+export interface SynthesizedStack {
+  readonly name: string;
+  readonly template: CfnTemplate;
+}
+
+const HOOK_CODE = lambda.Code.fromInline('exports.handler = async () => ({ status: "Succeeded" });');
+
+function hook(stack: Stack, id: string): lambda.Function {
+  return new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: HOOK_CODE });
+}
+
+function serviceStack(app: App, name: string): { stack: Stack; vpc: ec2.Vpc; routing: BlueGreenRouting } {
+  const stack = new Stack(app, name, { env: { region: 'us-east-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Lb', { vpc, internetFacing: true });
+  const listener = loadBalancer.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
+  const routing = new BlueGreenRouting(stack, 'Routing', { vpc, loadBalancer, listener });
+  return { stack, vpc, routing };
+}
+
+/** One rollout configuration: the stack name says which option it varies. */
+const ROLLOUTS: Record<string, (stack: Stack) => Partial<ProgressiveRolloutProps>> = {
+  Defaults: () => ({}),
+  InconclusiveProceed: () => ({ onInconclusive: 'PROCEED' }),
+  InconclusivePause: () => ({ onInconclusive: 'PAUSE' }),
+  AnalysisOff: () => ({ analysis: false }),
+  HealthAlarmsOff: (stack) => ({
+    healthAlarms: false,
+    analysis: false,
+    alarms: [new cloudwatch.Alarm(stack, 'Errors', {
+      metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Errors' }), threshold: 1, evaluationPeriods: 1,
+    })],
+  }),
+  Hooks: (stack) => ({ preTrafficHooks: [hook(stack, 'Smoke'), hook(stack, 'Contract')], postTrafficHooks: [hook(stack, 'Final')] }),
+  PauseSteps: () => ({
+    strategy: RolloutStrategy.steps([{ percent: 10, pause: true }, { percent: 50, bake: Duration.minutes(2) }, { percent: 100 }]),
+  }),
+  SegmentFirst: () => ({ strategy: RolloutStrategy.segmentFirst({ segments: ['internal'], then: [50, 100] }) }),
+  AllAtOnceEventBus: (stack) => ({ strategy: RolloutStrategy.allAtOnce(), eventBus: new events.EventBus(stack, 'Bus') }),
+};
+
+const FLAGS: FlagsDocument = {
+  version: 1,
+  flags: { 'new-checkout': { enabled: true, default: false, rules: [{ segments: ['internal'], serve: true }, { percent: 5, serve: true }] } },
+};
+
+const MIGRATION: Migration = { name: 'rename_users_name', operations: [{ op: 'renameColumn', table: 'users', from: 'name', to: 'full_name' }] };
+
+function databaseStack(app: App, name: string, gate: boolean): void {
+  const stack = new Stack(app, name, { env: { region: 'us-east-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const secret = new secretsmanager.Secret(stack, 'DbSecret');
+  const dbSecurityGroup = new ec2.SecurityGroup(stack, 'DbSg', { vpc, allowAllOutbound: false });
+  const database = { connections: new ec2.Connections({ securityGroups: [dbSecurityGroup], defaultPort: ec2.Port.tcp(5432) }) };
+  const migration = new SchemaMigration(stack, 'Migration', { vpc, secret, database, migration: MIGRATION, gate });
+  if (gate) migration.completeAfterRollout({ serviceName: 'web' });
+}
+
+/** The matrix app: every rollout configuration, SchemaMigration with and without gate, BlueGreenDatabase variants, FeatureFlags. */
+export function matrixApp(): App {
+  const app = new App({ builtinCloudFormationValidation: false });
+  for (const [name, props] of Object.entries(ROLLOUTS)) {
+    const { stack, routing } = serviceStack(app, `Rollout${name}`);
+    const rollout = new ProgressiveRollout(stack, 'Rollout', { routing, serviceName: `web-${name.toLowerCase()}`, ...props(stack) });
+    // Flags rolled back by the same alarms as the release (the composites of the health alarms).
+    if (name === 'Defaults') new FeatureFlags(stack, 'Flags', { flags: FLAGS, rollbackAlarms: rollout.alarms });
+  }
+  databaseStack(app, 'MigrationGated', true);
+  databaseStack(app, 'MigrationUngated', false);
+  const rds = new Stack(app, 'BlueGreenDatabases', { env: { region: 'us-east-1' } });
+  new BlueGreenDatabase(rds, 'Instance', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2', approval: 'manual', deleteOldAfter: true });
+  new BlueGreenDatabase(rds, 'Cluster', { source: 'arn:aws:rds:us-east-1:123456789012:cluster:orders', targetEngineVersion: '17.2', approval: 'none' });
+  return app;
+}
+
+/** The EverJust example app as `cdk synth` builds it (router, blue, green and data stacks). */
+export function exampleApp(): App {
+  const app = new App({ builtinCloudFormationValidation: false });
+  addEverJustData(app, createEverJust(app));
+  return app;
+}
+
+/** Every stack of the app's cloud assembly. */
+export function stacksOf(assembly: CloudAssembly): SynthesizedStack[] {
+  return assembly.stacks.map((s) => ({ name: s.stackName, template: s.template as CfnTemplate }));
+}
+
+let cached: { matrix: SynthesizedStack[]; example: SynthesizedStack[] } | undefined;
+
+/** The matrix app's and the example app's stacks, synthesized once per test file. */
+export function synthesizedApps(): { matrix: SynthesizedStack[]; example: SynthesizedStack[] } {
+  cached ??= { matrix: stacksOf(matrixApp().synth()), example: stacksOf(exampleApp().synth()) };
+  return cached;
+}

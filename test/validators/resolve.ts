@@ -1,0 +1,44 @@
+import { CfnTemplate, resolveStateMachine, TemplateResolver, TemplateStateMachine } from '../../rehearsal/template';
+import { SynthesizedStack } from './matrix';
+
+/**
+ * An app's stacks as CloudFormation deploys them: every intrinsic resolved (rehearsal/template.ts, placeholders of
+ * the right shape per resource type), Fn::ImportValue resolved through the exporting stack's Outputs.
+ */
+export interface ResolvedStack {
+  readonly name: string;
+  readonly template: CfnTemplate;
+  readonly resolver: TemplateResolver;
+}
+
+/** Resolvers for every stack, exports first (a stack's imports need the exporting stacks' resolved outputs). */
+export function resolveApp(stacks: readonly SynthesizedStack[]): ResolvedStack[] {
+  const imports: Record<string, string> = {};
+  const pending = [...stacks];
+  const done: ResolvedStack[] = [];
+  // Exports of stacks without imports resolve first; repeat until every stack resolves (stacks form a DAG).
+  for (let round = 0; pending.length > 0; round++) {
+    if (round > stacks.length) throw new Error(`cannot resolve the imports of ${pending.map((s) => s.name).join(', ')}`);
+    for (const stack of [...pending]) {
+      const resolver = new TemplateResolver(stack.template, { stackName: stack.name, imports });
+      const outputs = (stack.template.Outputs ?? {}) as Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+      try {
+        for (const output of Object.values(outputs)) {
+          if (output.Export) imports[resolver.resolveString(output.Export.Name, 'Export.Name')] = resolver.resolveString(output.Value, 'Output');
+        }
+      } catch (err) {
+        if (/ImportValue/.test((err as Error).message)) continue;
+        throw err;
+      }
+      done.push({ name: stack.name, template: stack.template, resolver });
+      pending.splice(pending.indexOf(stack), 1);
+    }
+  }
+  return done;
+}
+
+/** Every state machine of the resolved stacks, its definition as ASL. */
+export function stateMachinesOfApp(stacks: readonly ResolvedStack[]): Array<TemplateStateMachine & { readonly stack: string }> {
+  return stacks.flatMap((s) => s.resolver.resourcesOfType('AWS::StepFunctions::StateMachine')
+    .map(({ logicalId }) => ({ ...resolveStateMachine(s.resolver, logicalId), stack: s.name })));
+}
