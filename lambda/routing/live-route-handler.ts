@@ -23,10 +23,10 @@ export interface LiveRouteResponse {
   readonly Data: { readonly RuleArn: string };
 }
 
-export const EVENT = 'Live route event';
+const EVENT = 'Live route event';
 
 /** The properties of a Delete, or undefined when they do not parse (a Create that failed on them): a Delete goes on. */
-export function deleteSpec(event: LiveRouteEvent): LiveRouteSpec | undefined {
+function deleteSpec(event: LiveRouteEvent): LiveRouteSpec | undefined {
   try {
     return parseLiveRouteProperties(event.ResourceProperties, 'ResourceProperties');
   } catch {
@@ -36,8 +36,7 @@ export function deleteSpec(event: LiveRouteEvent): LiveRouteSpec | undefined {
 
 /**
  * onEvent handler of Custom::ZdtLiveRoute. A deploy never moves live traffic, and never routes it to target groups
- * without healthy targets: see live-route.ts. An Update that must wait for target health answers at once; the
- * isComplete handler (live-route-complete-handler.ts) finishes it.
+ * without healthy targets: see live-route.ts.
  */
 export async function handler(event: LiveRouteEvent): Promise<LiveRouteResponse | { readonly PhysicalResourceId?: string }> {
   const obj = requireObject(event, EVENT);

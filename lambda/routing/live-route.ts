@@ -2,6 +2,7 @@ import {
   Action, CreateRuleCommand, DeleteRuleCommand, Rule, RuleCondition, SetRulePrioritiesCommand, TargetGroupTuple,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AlbLimits, Color, COLORS, ErrorName, LiveRouteProperties } from '../shared/contracts';
+import { clock } from '../shared/clock';
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
 import { invalid, requireColor, requireInteger, requireObject, requireString } from '../shared/validate';
@@ -27,8 +28,8 @@ import { formatWeights, FULL_WEIGHT, RawWeights, weightsFor } from './weights';
  *   Delete removes only its own claim, and the rule only when no claim is left (live-route-owner.ts).
  * - Target health: a deploy that re-points live weights at target groups that carry no traffic yet (replaced target
  *   groups) first attaches them at weight 0, so ALB health-checks them, and moves the weights only once they have
- *   healthy targets; the provider's isComplete handler waits for that, and a timeout fails the update, which
- *   CloudFormation rolls back with traffic never having left the old target groups.
+ *   healthy targets; it waits for that within the handler's time (TARGET_HEALTH_WAIT_MS), then fails the update,
+ *   which CloudFormation rolls back with traffic never having left the old target groups.
  * - A rule deleted out of band is recreated (the initial color at 100%: the weights it had are lost with it), so
  *   neither the deploy nor its rollback is wedged.
  * - Writes are compare-and-retry (rule-writer.ts): the weights are the router's, and a deploy never undoes a shift
@@ -84,15 +85,22 @@ function parseConditions(raw: unknown, source: string): RuleCondition[] {
   return parsed as RuleCondition[];
 }
 
-/** What an Update did: the physical id to answer, the rule the route is, and whether it is finished. */
+/** What an Update did: the physical id to answer and the rule the route is. */
 export interface LiveRouteUpdate {
   readonly physicalResourceId: string;
   readonly ruleArn: string;
-  /** False while target groups the weights move to are not healthy yet (isComplete finishes the update). */
-  readonly complete: boolean;
-  /** Why it is not complete. */
-  readonly waitingFor?: string;
 }
+
+/**
+ * How long an update waits for the target groups the live weights move to to have healthy targets before it fails
+ * with TARGETS_UNHEALTHY (CloudFormation then rolls it back, production never having left the old target groups).
+ * ALB's default health check calls a target healthy after 5 checks 30 s apart (2.5 min); services need time to start
+ * and register first. It stays under the 15 minutes a Lambda function (the handler's, and the provider framework's,
+ * which waits for it) may run: https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html.
+ */
+export const TARGET_HEALTH_WAIT_MS = 12 * 60 * 1000;
+/** Wait between two target-health checks while an update waits. */
+export const TARGET_HEALTH_POLL_MS = 15 * 1000;
 
 /**
  * Creates the live rule with all traffic on InitialColor and the owner's claim, or adopts the rule already at the
@@ -109,7 +117,8 @@ export async function createLiveRoute(spec: LiveRouteSpec, owner: LiveRouteOwner
  * rule, mapped to colors with the OLD or the NEW target group ARNs (a retried update, or an update rollback, finds
  * either), and written with the NEW ones. InitialColor is ignored. A new listener gets a new rule carrying the
  * current weights (CloudFormation then deletes the old one). Target groups that would get traffic but carry none
- * yet are attached at weight 0 first; the weights move to them once they are healthy (`complete` false until then).
+ * yet are attached at weight 0 first; the weights move to them once they are healthy, TARGETS_UNHEALTHY if they do
+ * not get healthy in time.
  * A rule that is gone is recreated with InitialColor at 100%, under the same physical id.
  */
 export async function updateLiveRoute(physicalResourceId: string, spec: LiveRouteSpec, old: LiveRouteSpec, owner: LiveRouteOwner): Promise<LiveRouteUpdate> {
@@ -118,7 +127,7 @@ export async function updateLiveRoute(physicalResourceId: string, spec: LiveRout
     log('warn', `${LIVE_RULE} is gone (deleted out of band): recreating it with ${spec.initialColor} at 100%, the weights it had being lost with it`,
       { physicalResourceId, listenerArn: spec.listenerArn, priority: spec.priority });
     const ruleArn = await createOrAdopt(spec, weightsFor(spec.initialColor, FULL_WEIGHT), owner);
-    return { physicalResourceId, ruleArn, complete: true };
+    return { physicalResourceId, ruleArn };
   }
   if (spec.listenerArn !== old.listenerArn && !rule.RuleArn.includes(`:listener-rule/${listenerPath(spec.listenerArn)}/`)) {
     const weights = weightsByColor(rule, old, spec);
@@ -127,35 +136,42 @@ export async function updateLiveRoute(physicalResourceId: string, spec: LiveRout
     // new listener and to new target groups is two deploys: the target groups first, which waits for their health).
     for (const { color, targetGroupArn } of unservedTargetGroups(rule, spec, old)) await checkTargets(targetGroupArn, color);
     const ruleArn = await createOrAdopt(spec, weights, owner);
-    return { physicalResourceId: ruleArn, ruleArn, complete: true };
+    return { physicalResourceId: ruleArn, ruleArn };
   }
   await claim(rule.RuleArn, owner);
   const attached = await attachUnservedTargetGroups(rule, spec, old);
-  const done = await completeLiveRoute(attached, spec, old);
-  return { physicalResourceId, ...done };
+  await waitForHealthyTargets(attached, spec, old);
+  await reconcile(await readRule(rule.RuleArn, spec), spec, old);
+  return { physicalResourceId, ruleArn: rule.RuleArn };
 }
 
 /**
- * Finishes an update: once every target group the weights move to has healthy targets, makes the rule match `spec`
- * (compare-and-retry, the weights as the rule holds them now) and its priority. `rule`: the rule or its ARN.
+ * Waits until every target group the weights move to has healthy targets (checked as a rollout checks a color:
+ * target-health.ts), polling every TARGET_HEALTH_POLL_MS for TARGET_HEALTH_WAIT_MS at most, then TARGETS_UNHEALTHY.
  */
-export async function completeLiveRoute(rule: Rule | string, spec: LiveRouteSpec, old: LiveRouteSpec): Promise<Omit<LiveRouteUpdate, 'physicalResourceId'>> {
-  const current = typeof rule === 'string' ? await describeRule(rule) : rule;
-  const ruleArn = typeof rule === 'string' ? rule : rule.RuleArn ?? '';
-  if (!current) {
-    throw new ZdtError(ErrorName.ROUTE_INVALID, `${LIVE_RULE} ${ruleArn} on listener ${spec.listenerArn} disappeared during the update; the next deploy (or this update's rollback) recreates it`);
-  }
-  for (const { color, targetGroupArn } of unservedTargetGroups(current, spec, old)) {
-    try {
-      await checkTargets(targetGroupArn, color);
-    } catch (err) {
-      if (!(err instanceof ZdtError) || err.name !== ErrorName.TARGETS_UNHEALTHY) throw err;
-      log('info', 'waiting for healthy targets before the live weights move', { ruleArn, color, targetGroupArn, reason: err.message });
-      return { ruleArn, complete: false, waitingFor: err.message };
+async function waitForHealthyTargets(rule: Rule, spec: LiveRouteSpec, old: LiveRouteSpec): Promise<void> {
+  const ruleArn = rule.RuleArn ?? '';
+  const deadline = clock().now() + TARGET_HEALTH_WAIT_MS;
+  let current = rule;
+  for (;;) {
+    let unhealthy: ZdtError | undefined;
+    for (const { color, targetGroupArn } of unservedTargetGroups(current, spec, old)) {
+      try {
+        await checkTargets(targetGroupArn, color);
+      } catch (err) {
+        if (!(err instanceof ZdtError) || err.name !== ErrorName.TARGETS_UNHEALTHY) throw err;
+        unhealthy = err;
+        break;
+      }
     }
+    if (!unhealthy) return;
+    if (clock().now() + TARGET_HEALTH_POLL_MS > deadline) {
+      throw new ZdtError(ErrorName.TARGETS_UNHEALTHY, `${LIVE_RULE} ${ruleArn} keeps its weights on the old target groups: the new ones did not get healthy targets within ${TARGET_HEALTH_WAIT_MS / 60_000} minutes, so this update fails and CloudFormation rolls it back. ${unhealthy.message}`);
+    }
+    log('info', 'waiting for healthy targets before the live weights move', { ruleArn, reason: unhealthy.message });
+    await clock().sleep(TARGET_HEALTH_POLL_MS);
+    current = await readRule(ruleArn, spec);
   }
-  await reconcile(current, spec, old);
-  return { ruleArn, complete: true };
 }
 
 /**

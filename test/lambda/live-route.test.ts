@@ -1,7 +1,7 @@
 import { ModifyRuleInput, SetRulePrioritiesInput } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ErrorName, LiveRouteProperties } from '../../lambda/shared/contracts';
 import { handler, LiveRouteEvent } from '../../lambda/routing/live-route-handler';
-import { handler as isComplete } from '../../lambda/routing/live-route-complete-handler';
+import { TARGET_HEALTH_WAIT_MS } from '../../lambda/routing/live-route';
 import { FakeAws, forwardTo, installAwsFakes, PATH_ALL, WebAlb } from './support/aws';
 
 const SERVICE_TOKEN = 'arn:aws:lambda:us-east-1:111122223333:function:provider';
@@ -335,38 +335,39 @@ describe('Live route custom resource', () => {
 
   describe('target groups replaced by a deploy', () => {
     const v2 = () => props({ BlueTargetGroupArn: newBlue, GreenTargetGroupArn: newGreen });
-    const complete = (ruleArn: string, next = v2(), old = props()) =>
-      isComplete({ ...update(ruleArn, next, old), Data: { RuleArn: ruleArn } });
+    const register = (targetGroupArn: string, ip: string) => fakes.aws.alb.registerTargets({ TargetGroupArn: targetGroupArn, Targets: [{ Id: ip }] });
+    const history = (ruleArn: string) => fakes.aws.alb.weightHistory(ruleArn).map((h) => h.weights);
 
     test('attaches the new target groups at weight 0 and moves the weights only once they have healthy targets', async () => {
       const ruleArn = splitRule();
-      await handler(update(ruleArn, v2()));
-      // Production still on the old target groups; the new ones attached, so ALB health-checks them.
-      expect(alb.weights(ruleArn)).toEqual({ [blue]: 30, [green]: 70, [newBlue]: 0, [newGreen]: 0 });
-      await expect(complete(ruleArn)).resolves.toEqual({ IsComplete: false });
-      expect(alb.weights(ruleArn)).toEqual({ [blue]: 30, [green]: 70, [newBlue]: 0, [newGreen]: 0 });
-
-      // The services register; targets pass the health checks (interval x healthy threshold) later.
-      fakes.aws.alb.registerTargets({ TargetGroupArn: newBlue, Targets: [{ Id: '10.0.1.10' }] });
-      fakes.aws.alb.registerTargets({ TargetGroupArn: newGreen, Targets: [{ Id: '10.0.1.20' }] });
-      await expect(complete(ruleArn)).resolves.toEqual({ IsComplete: false });
-      fakes.clock.advanceSeconds(30 * 5);
-      await expect(complete(ruleArn)).resolves.toEqual({ IsComplete: true, Data: { RuleArn: ruleArn } });
+      // The new services register; ALB health-checks them only once a rule forwards to their target groups.
+      register(newBlue, '10.0.1.10');
+      register(newGreen, '10.0.1.20');
+      const started = fakes.clock.now();
+      await expect(handler(update(ruleArn, v2()))).resolves.toEqual({ PhysicalResourceId: ruleArn, Data: { RuleArn: ruleArn } });
       expect(alb.weights(ruleArn)).toEqual({ [newBlue]: 30, [newGreen]: 70 });
-      // Production never went to a target group without healthy targets.
-      const history = fakes.aws.alb.weightHistory(ruleArn).map((h) => h.weights);
-      expect(history.slice(0, -1).filter((w) => w[newBlue] > 0 || w[newGreen] > 0)).toEqual([]);
+      expect(history(ruleArn).slice(1)).toEqual([
+        { [blue]: 30, [green]: 70, [newBlue]: 0, [newGreen]: 0 }, // attached: production still on the old target groups
+        { [newBlue]: 30, [newGreen]: 70 }, // moved once healthy
+      ]);
+      // ALB's default health check: 5 checks 30 s apart before a target is healthy.
+      const moved = fakes.aws.alb.weightHistory(ruleArn)[2].time;
+      expect(moved - started).toBeGreaterThanOrEqual(5 * 30 * 1000);
     });
 
-    test('an update that times out waiting rolls back with traffic never having left the old target groups', async () => {
+    test('fails when they get no healthy targets in time, production never having left the old target groups; the rollback detaches them', async () => {
       const ruleArn = splitRule();
-      await handler(update(ruleArn, v2()));
-      await expect(complete(ruleArn)).resolves.toEqual({ IsComplete: false });
-      // The provider's totalTimeout fails the resource; CloudFormation sends the Update with the properties swapped.
-      const rollback = await handler(update(ruleArn, props(), v2()));
-      expect(rollback).toEqual({ PhysicalResourceId: ruleArn, Data: { RuleArn: ruleArn } });
-      await expect(complete(ruleArn, props(), v2())).resolves.toMatchObject({ IsComplete: true });
+      const started = fakes.clock.now();
+      await expect(handler(update(ruleArn, v2()))).rejects.toMatchObject({
+        name: ErrorName.TARGETS_UNHEALTHY,
+        message: expect.stringContaining(newBlue),
+      });
+      expect(fakes.clock.now() - started).toBeLessThanOrEqual(TARGET_HEALTH_WAIT_MS);
+      expect(alb.weights(ruleArn)).toEqual({ [blue]: 30, [green]: 70, [newBlue]: 0, [newGreen]: 0 });
+      // CloudFormation rolls the update back: an Update with the properties swapped.
+      await expect(handler(update(ruleArn, props(), v2()))).resolves.toEqual({ PhysicalResourceId: ruleArn, Data: { RuleArn: ruleArn } });
       expect(alb.weights(ruleArn)).toEqual({ [blue]: 30, [green]: 70 });
+      expect(history(ruleArn).filter((w) => w[newBlue] > 0 || w[newGreen] > 0)).toEqual([]);
     });
 
     test('an idle color\'s new target group (weight 0) is not waited for', async () => {
