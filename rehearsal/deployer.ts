@@ -233,10 +233,11 @@ export class Deployer {
           OldResourceProperties: route.properties,
           PhysicalResourceId: existing.ref,
           LogicalResourceId: logicalId,
+          StackId: this.stackId(stack.stackName),
           ResourceType: LIVE_ROUTE_TYPE,
         } satisfies LiveRouteEvent) as LiveRouteResponse;
         const index = this.liveRouteList.indexOf(route);
-        this.liveRouteList[index] = { ...route, ruleArn: out.PhysicalResourceId, properties, listenerArn: properties.ListenerArn,
+        this.liveRouteList[index] = { ...route, ruleArn: out.Data.RuleArn, properties, listenerArn: properties.ListenerArn,
           targetGroupArns: { blue: properties.BlueTargetGroupArn, green: properties.GreenTargetGroupArn } };
         return { ref: out.PhysicalResourceId, attributes: { RuleArn: out.Data.RuleArn } };
       }
@@ -367,19 +368,25 @@ export class Deployer {
     return { ref: name, attributes: { Arn: `arn:aws:dynamodb:${this.aws.region}:${this.aws.accountId}:table/${name}` } };
   }
 
+  /** The stack's id as CloudFormation sends it with every custom-resource request (an ARN naming the stack). */
+  private stackId(stackName: string): string {
+    return `arn:aws:cloudformation:${this.aws.region}:${this.aws.accountId}:stack/${stackName}/rehearsal`;
+  }
+
   private async createLiveRoute(stack: DeployedStack, logicalId: string, props: Record<string, unknown>): Promise<Physical> {
     const properties = liveRouteProperties(props);
     const out = await liveRouteHandler({
       RequestType: 'Create',
       ResourceProperties: properties,
       LogicalResourceId: logicalId,
+      StackId: this.stackId(stack.stackName),
       ResourceType: LIVE_ROUTE_TYPE,
     }) as LiveRouteResponse;
     const listener = this.aws.alb.describeListeners({ ListenerArns: [properties.ListenerArn] }).Listeners![0];
     this.liveRouteList.push({
       stackName: stack.stackName,
       logicalId,
-      ruleArn: out.PhysicalResourceId,
+      ruleArn: out.Data.RuleArn,
       listenerArn: properties.ListenerArn,
       loadBalancerArn: listener.LoadBalancerArn!,
       targetGroupArns: { blue: properties.BlueTargetGroupArn, green: properties.GreenTargetGroupArn },

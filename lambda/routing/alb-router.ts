@@ -1,26 +1,21 @@
-import { ModifyRuleCommand, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { clock } from '../shared/clock';
 import {
   Color, ErrorName, otherColor, RouterCheckTargetsResult, RouterConfig, RouterDescribeResult, RouterShiftResult, SegmentRoute, Weights,
 } from '../shared/contracts';
-import { awsCall, ZdtError } from '../shared/errors';
+import { ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
-import { elbv2, listRules } from './elbv2';
+import { listRules } from './elbv2';
 import { actionsWithWeights, LIVE_RULE, readRawWeights } from './forward-action';
 import {
   DesiredSegmentRoute, isDesiredSegmentRoute, reconcileSegmentRoute, SegmentRuleState, segmentRouteOf,
 } from './segment-route';
+import { RuleWriter, VERIFY_BACKOFF_MS, VERIFY_READS, writeRule } from './rule-writer';
 import { checkTargets } from './target-health';
 import { publishTrafficWeights } from './weight-metrics';
 import { formatWeights, FULL_WEIGHT, liveColorOf, sameWeights, toPercentages, weightsFor } from './weights';
 
-/**
- * Reads after a write before WEIGHT_VERIFICATION_FAILED. ALB applies a rule change within
- * a second or two; DescribeRules may briefly return the previous state meanwhile.
- */
-export const VERIFY_READS = 4;
-/** Wait before the second read-back; doubled before each further one (250, 500, 1000 ms: under 2 s in all). */
-export const VERIFY_BACKOFF_MS = 250;
+export { VERIFY_BACKOFF_MS, VERIFY_READS };
 /** Growth of the read-back wait after each mismatch. */
 const VERIFY_BACKOFF_FACTOR = 2;
 
@@ -85,25 +80,40 @@ export class AlbRouter {
     if (desired.segmentRoute && before.segment.problem) throw before.segment.problem;
     // Production weights first: a rollback restores traffic before it tidies the segment route.
     const weightsChanged = !sameWeights(before.weights, desired.weights);
-    if (weightsChanged) await this.writeWeights(before.liveRule, desired.weights);
-    const segmentChanged = await reconcileSegmentRoute(this.config, before.liveRule, before.segment, desired.segmentRoute);
+    // Compare-and-retry: the weights are written on the rule as it is just before the write, and read back whole.
+    const liveRule = weightsChanged ? await writeRule(this.weightWriter(desired.weights), before.liveRule) : before.liveRule;
+    const segmentChanged = await reconcileSegmentRoute(this.config, liveRule, before.segment, desired.segmentRoute);
     if (!weightsChanged && !segmentChanged) {
       log('info', 'no changes to the listener', { weights: before.weights, segmentRoute: before.segment.route });
       // The read just made shows the desired route: publish it as verified.
       await publishTrafficWeights(this.config.metrics, before.weights);
       return { before: before.weights, after: before.weights, changed: false, segmentRoute: before.segment.route };
     }
-    const after = await this.verify(desired);
+    // The weights were read back by writeRule; a changed segment rule is read back with them.
+    const after = segmentChanged ? await this.verify(desired) : { weights: this.weightsOf(liveRule), segment: before.segment };
     await publishTrafficWeights(this.config.metrics, after.weights);
     return { before: before.weights, after: after.weights, changed: true, segmentRoute: after.segment.route };
   }
 
-  private async writeWeights(liveRule: Rule, weights: Weights): Promise<void> {
+  /**
+   * The writer of the live rule's weights: they are the router's; the target groups' order, the stickiness, the
+   * conditions and the other actions belong to the live-route custom resource (a deploy) and are copied from the
+   * latest read, never from the read the shift started with.
+   */
+  private weightWriter(weights: Weights): RuleWriter {
     const ruleArn = this.config.liveRuleArn;
-    // Actions only: ModifyRule leaves the conditions untouched, and the stickiness is carried over.
-    const { actions } = actionsWithWeights(liveRule, weights, this.config.targetGroupArns, LIVE_RULE);
-    await awsCall(`ModifyRule(${ruleArn})`, () => elbv2().send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions })));
-    log('info', 'weights written', { ruleArn, weights });
+    return {
+      ruleArn,
+      what: LIVE_RULE,
+      read: async () => (await this.read()).liveRule,
+      plan: (rule) => (sameWeights(this.weightsOf(rule), weights) ? undefined
+        : { actions: actionsWithWeights(rule, weights, this.config.targetGroupArns, LIVE_RULE).actions }),
+      mismatch: (rule) => `desired ${formatWeights(weights)} (the weights are the router's; the rest of the rule is the deploy's), actual ${formatWeights(this.weightsOf(rule))}`,
+    };
+  }
+
+  private weightsOf(liveRule: Rule): Weights {
+    return toPercentages(readRawWeights(liveRule, this.config.targetGroupArns, LIVE_RULE), this.config.liveRuleArn);
   }
 
   /** Reads back until the listener shows `desired`, with a growing wait, or WEIGHT_VERIFICATION_FAILED. */
@@ -133,7 +143,6 @@ export class AlbRouter {
     if (!liveRule) {
       throw new ZdtError(ErrorName.ROUTE_INVALID, `${LIVE_RULE} ${ruleArn} does not exist on listener ${this.config.listenerArn}: expected the rule of the live-route custom resource`);
     }
-    const weights = toPercentages(readRawWeights(liveRule, this.config.targetGroupArns, LIVE_RULE), ruleArn);
-    return { liveRule, weights, segment: segmentRouteOf(this.config, rules) };
+    return { liveRule, weights: this.weightsOf(liveRule), segment: segmentRouteOf(this.config, rules) };
   }
 }

@@ -12,7 +12,9 @@ const PROVIDER_ID = 'ZdtLiveRouteProvider';
 
 /**
  * The custom-resource provider of Custom::ZdtLiveRoute, one per stack. Its handler creates the production rule,
- * re-points it on update while keeping the weights by color, and deletes it.
+ * re-points it on update while keeping the weights by color (waiting, when the weights move to replaced target
+ * groups, until those have healthy targets), and on delete removes its ownership claim, deleting the rule only when
+ * no other resource holds it.
  */
 export class LiveRouteProvider extends Construct {
   /** The provider of the stack `scope` is in, created on first use. */
@@ -31,10 +33,12 @@ export class LiveRouteProvider extends Construct {
       handler: 'live-route',
       description: 'cdk-zero-downtime: creates the production listener rule and re-points it on deploys without moving its weights',
       config: {},
-      timeout: Duration.minutes(2),
+      // The longest a Lambda function may run: an update waits up to 12 minutes for replaced target groups to have
+      // healthy targets (TARGET_HEALTH_WAIT_MS in lambda/routing/live-route.ts) before it fails and rolls back.
+      timeout: Duration.minutes(15),
     });
     this.onEventFunction.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['elasticloadbalancing:DescribeRules'],
+      actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth'],
       resources: ['*'], // ELB Describe* actions do not support resource-level permissions.
     }));
     const provider = new cr.Provider(this, 'Provider', {
@@ -60,8 +64,10 @@ export class LiveRouteProvider extends Construct {
       resources: [listener.listenerArn],
     }));
     const rules = listenerRulesArn(listener);
+    // AddTags / RemoveTags: the ownership claims on the rule (CreateRule with Tags needs AddTags on the new rule too).
     this.onEventFunction.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:SetRulePriorities'],
+      actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:SetRulePriorities',
+        'elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags'],
       resources: [rules],
     }));
     acknowledge(this.onEventFunction.role!, iam5Resource(this, rules),

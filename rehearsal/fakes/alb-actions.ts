@@ -8,7 +8,7 @@ import type { Action, ForwardActionConfig } from '@aws-sdk/client-elastic-load-b
 import { awsError } from './aws-errors';
 import { deepClone } from './clone';
 
-/** ALB limit: target groups in one forward action. */
+/** ALB limit: target groups in one forward action (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#forward-actions). */
 export const MAX_TARGET_GROUPS_PER_FORWARD = 5;
 /** ALB limit: highest weight of a target group in a forward action (lowest is 0). */
 export const MAX_FORWARD_WEIGHT = 999;

@@ -42,7 +42,11 @@ export const MIN_PAGE_SIZE = 1;
 export const MAX_PAGE_SIZE = 400;
 /** ALB quota: rules per listener, not counting the default rule. */
 export const MAX_RULES_PER_LISTENER = 100;
-/** ELB limits: tags per resource, resources per AddTags/DescribeTags call. */
+/**
+ * ELB limits: tags per resource, resources per AddTags/DescribeTags call (load balancers, target groups, listeners and
+ * rules can be tagged: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_AddTags.html,
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html).
+ */
 export const MAX_TAGS_PER_RESOURCE = 50;
 export const MAX_RESOURCES_PER_TAG_CALL = 20;
 /** Longest target group / load balancer name. */
@@ -565,6 +569,8 @@ export class FakeAlb {
       (tgArn) => this.checkTargetGroup(tgArn, listener.loadBalancerArn));
     const lb = this.loadBalancers.get(listener.loadBalancerArn)!;
     const arn = this.arn(`listener-rule/app/${lb.name}/${lb.id}/${listener.id}/${this.nextId()}`);
+    // CreateRule's Tags are assigned to the new rule with it, in the same call
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateRule.html).
     const rule: RuleState = { arn, listenerArn: listener.arn, priority, conditions, actions, tags: this.checkedTags(input.Tags) };
     this.startReadLags([{ arn, listenerArn: listener.arn }]);
     this.rules.set(arn, rule);
@@ -678,6 +684,11 @@ export class FakeAlb {
   // Tags
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * AddTags: a key the resource already has gets the new value; DuplicateTagKeys for a key given twice; TooManyTags
+   * past the limit; RuleNotFound (and the like) for a resource that does not exist
+   * (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_AddTags.html).
+   */
   addTags(input: AddTagsInput): Record<string, never> {
     const resources = this.tagResources(input.ResourceArns);
     const tags = input.Tags ?? [];
@@ -700,6 +711,7 @@ export class FakeAlb {
     return {};
   }
 
+  /** RemoveTags: removes the keys given; a key the resource does not have is no error (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RemoveTags.html). */
   removeTags(input: RemoveTagsInput): Record<string, never> {
     const resources = this.tagResources(input.ResourceArns);
     const keys = new Set(input.TagKeys ?? []);
@@ -707,6 +719,7 @@ export class FakeAlb {
     return {};
   }
 
+  /** DescribeTags: one TagDescription per ARN asked for, in that order; up to 20 ARNs a call (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html). */
   describeTags(input: DescribeTagsInput): DescribeTagsOutput {
     const resources = this.tagResources(input.ResourceArns);
     return { TagDescriptions: resources.map((r) => ({ ResourceArn: r.arn, Tags: r.tags.map((t) => ({ ...t })) })) };
@@ -887,6 +900,8 @@ export class FakeAlb {
     if (target.drainingUntil !== undefined) {
       return { ...base, TargetHealth: { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' } };
     }
+    // A target group no listener rule forwards to is not health-checked: its targets are "unused", Target.NotInUse
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html#target-health-states).
     if (tg.inUseSince === undefined) {
       return { ...base, TargetHealth: { State: 'unused', Reason: 'Target.NotInUse', Description: 'Target group is not configured to receive traffic from the load balancer' } };
     }

@@ -72,9 +72,14 @@ describe('BlueGreenRouting', () => {
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth'],
+            Resource: '*',
+          }),
           Match.objectLike({ Action: 'elasticloadbalancing:CreateRule', Resource: { Ref: Match.stringLikeRegexp('LbHttp') } }),
           Match.objectLike({
-            Action: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:SetRulePriorities'],
+            Action: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:SetRulePriorities',
+              'elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags'],
             Resource: { 'Fn::Join': ['', Match.arrayWith([':listener-rule/', '/*'])] },
           }),
         ]),

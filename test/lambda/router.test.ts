@@ -198,6 +198,42 @@ describe('ALB router', () => {
       expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 75, [green]: 25 });
     });
 
+    /** Runs `change` (another writer: a deploy of the live route) right after the fake's `command` call number `nth`. */
+    function afterCall(command: 'describeRules' | 'modifyRule', nth: number, change: () => void): void {
+      const fake = fakes.aws.alb;
+      const real = fake[command].bind(fake) as (input: never) => unknown;
+      let seen = 0;
+      jest.spyOn(fake, command).mockImplementation(((input: never) => {
+        const out = real(input);
+        seen += 1;
+        if (seen === nth) change();
+        return out;
+      }) as never);
+    }
+    /** A deploy sets the live rule's stickiness to `seconds` (and, given, its weights), as the live-route handler writes it. */
+    const deploySets = (seconds: number, weights?: Record<string, number>) => () => {
+      fakes.aws.alb.modifyRule({ RuleArn: liveRuleArn, Actions: [forwardTo(weights ?? alb.weights(liveRuleArn), seconds)] });
+    };
+    const stickiness = () => alb.rule(liveRuleArn)!.Actions![0].ForwardConfig!.TargetGroupStickinessConfig;
+
+    test('keeps a stickiness change another writer makes between the router\'s read and its write (600 -> 300)', async () => {
+      configure({ [blue]: 100, [green]: 0 }, { stickinessSeconds: 600 });
+      afterCall('describeRules', 1, deploySets(300));
+      await expect(handler({ action: 'shift', targetColor: 'green', percent: 10, segments: [] })).resolves.toMatchObject({ after: { blue: 90, green: 10 } });
+      expect(stickiness()).toEqual({ Enabled: true, DurationSeconds: 300 });
+      expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 90, [green]: 10 });
+    });
+
+    test('re-applies its weights, keeping the other writer\'s stickiness, when a write lands after its own and undoes them', async () => {
+      configure({ [blue]: 100, [green]: 0 }, { stickinessSeconds: 600 });
+      // A deploy that read the rule before the shift writes it back with the old weights and its new stickiness.
+      afterCall('modifyRule', 1, deploySets(300, { [blue]: 100, [green]: 0 }));
+      await expect(handler({ action: 'shift', targetColor: 'green', percent: 10, segments: [] })).resolves.toMatchObject({ after: { blue: 90, green: 10 } });
+      expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 90, [green]: 10 });
+      expect(stickiness()).toEqual({ Enabled: true, DurationSeconds: 300 });
+      expect(writes()).toEqual(['ModifyRule live', 'ModifyRule live']);
+    });
+
     test('shifts weights on a live rule that authenticates with OIDC, keeping the action and its client secret', async () => {
       const idp = { Issuer: 'https://idp', AuthorizationEndpoint: 'https://idp/a', TokenEndpoint: 'https://idp/t', UserInfoEndpoint: 'https://idp/u', ClientId: 'web' };
       configure({ [blue]: 100, [green]: 0 }, { before: [{ Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: { ...idp, ClientSecret: 's3cret' } }] });
@@ -231,7 +267,7 @@ describe('ALB router', () => {
       configure({ [blue]: 100, [green]: 0 });
       await handler({ action: 'shift', targetColor: 'green', percent: 10, segments: [] });
       const describes = alb.sent<DescribeRulesInput>('DescribeRules');
-      expect(describes).toHaveLength(2); // before the write, and the read-back
+      expect(describes).toHaveLength(3); // before the write, again just before it (compare-and-retry), and the read-back
       expect(describes.every((d) => d.ListenerArn === alb.listenerArn && d.RuleArns === undefined)).toBe(true);
     });
 
