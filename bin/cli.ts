@@ -8,7 +8,7 @@
  *   zdt watch    --state-machine <arn> [--execution <arn>]
  *   zdt promote  --state-machine <arn>
  *   zdt abort    --state-machine <arn> [--reason <text>]
- *   zdt migrate  plan|start|status|complete|rollback --database-url <url> <migration>
+ *   zdt migrate  plan|start|backfill|status|complete|rollback|cancel --database-url <url> <migration>
  *   zdt switchover status|approve|abort --state-machine <arn> [--reason <text>] [--by <name>]
  */
 import '../rehearsal/polyfills';
@@ -28,7 +28,7 @@ const USAGE = `usage: zdt <command> [options]
   watch      follow a rollout until it ends
   promote    continue a rollout paused at a manual step
   abort      roll back the running rollout (at its pause, or at its next judgement)
-  migrate    expand/contract PostgreSQL migrations: plan | start | status | complete | rollback
+  migrate    expand/contract PostgreSQL migrations: plan | start | backfill | status | complete | rollback | cancel
   switchover an RDS blue/green switchover (BlueGreenDatabase): status | approve | abort
 
 Run "zdt <command> --help" for a command's options.`;

@@ -1,5 +1,5 @@
 /**
- * `migrate plan|start|status|complete|rollback --database-url <url> <migration file>` — the expand/contract
+ * `migrate plan|start|backfill|status|complete|rollback|cancel --database-url <url> <migration file>` — the expand/contract
  * engine from a terminal or a pipeline. The lead wires it into the main CLI as `zdt migrate ...`; it also runs
  * on its own: `npx tsx bin/migrate.ts plan --database-url postgres://... examples/migrations/001-rename-users-name.json`.
  *
@@ -11,8 +11,8 @@ import { extname, resolve } from 'node:path';
 import { Client } from 'pg';
 import { parseMigration } from '../lambda/database/definition';
 import { DEFAULT_BATCH_DELAY_MS, DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS } from '../lambda/database/backfill';
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../lambda/database/ddl';
-import { BackfillProgress, DEFAULT_SCHEMA, MigrationEngine, ValidationReport } from '../lambda/database/engine';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_STATEMENT_TIMEOUT_MS, retryWindowMs } from '../lambda/database/ddl';
+import { BackfillProgress, DEFAULT_CANCEL_GRACE_MS, DEFAULT_SCHEMA, MigrationEngine, ValidationReport } from '../lambda/database/engine';
 import { MigrationErrorName } from '../lambda/database/errors';
 import { formatPlan } from '../lambda/database/plan';
 import { Migration } from '../lambda/database/types';
@@ -34,6 +34,8 @@ export const ExitCode = {
   LOCK_TIMEOUT: 6,
   /** The command does not fit the migration's state (e.g. complete before start). */
   WRONG_STATE: 7,
+  /** The run was stopped by `migrate cancel`; what it committed stays (resume with start/backfill, or roll back). */
+  CANCELLED: 8,
 } as const;
 
 const ERROR_EXIT: Record<string, number> = {
@@ -43,16 +45,29 @@ const ERROR_EXIT: Record<string, number> = {
   [MigrationErrorName.IN_PROGRESS]: ExitCode.IN_PROGRESS,
   [MigrationErrorName.LOCK_TIMEOUT]: ExitCode.LOCK_TIMEOUT,
   [MigrationErrorName.WRONG_STATE]: ExitCode.WRONG_STATE,
+  [MigrationErrorName.CANCELLED]: ExitCode.CANCELLED,
 };
+
+const COMMANDS = ['plan', 'start', 'backfill', 'status', 'complete', 'rollback', 'cancel'];
+/** Commands that need no migration file (they act on the schema's active migration or run). */
+const FILE_OPTIONAL = ['status', 'cancel'];
+
+const seconds = (ms: number) => Math.round(ms / 1000);
+const DEFAULT_RETRY_WINDOW = retryWindowMs();
 
 export const USAGE = `Usage: migrate <command> --database-url <url> [options] <migration file>
 
 Commands:
-  plan      validate the migration against the database and print its plan (changes nothing)
-  start     expand, backfill (progress on stderr) and validate; old and new versions then run side by side
+  plan      validate the migration against the database, try its SQL and its up expressions on the existing
+            rows (read-only), and print its plan (changes nothing); exit 5 while another migration is active
+  start     expand, backfill (progress on stderr) and validate; old and new versions then run side by side.
+            Running it again resumes where it stopped (after a crash, a cancel or a lock timeout)
+  backfill  resume the backfill of a started migration and validate it (no contract)
   status    show the migration's state and backfill progress (the file is optional: default, the active one)
   complete  contract: drop what the migration replaces (after validation)
   rollback  undo the expand (before complete); writes of both versions are kept
+  cancel    stop the start or backfill running on the schema (in another process); then resume it (start,
+            backfill) or roll it back (the file is optional)
 
 Options:
   --database-url <url>        postgres://user:password@host:port/database (or env DATABASE_URL)
@@ -60,9 +75,12 @@ Options:
   --batch-size <rows>         largest backfill batch (default: ${DEFAULT_BATCH_SIZE})
   --batch-target-ms <ms>      size batches to take about this long (default: ${DEFAULT_BATCH_TARGET_MS}; 0: every batch --batch-size rows)
   --batch-delay-ms <ms>       pause between backfill batches (default: ${DEFAULT_BATCH_DELAY_MS})
-  --lock-timeout-ms <ms>      lock_timeout of each DDL statement (default: ${DEFAULT_LOCK_TIMEOUT_MS})
-  --statement-timeout-ms <ms> statement_timeout of DDL (default: ${DEFAULT_STATEMENT_TIMEOUT_MS}; not for concurrent index builds)
-  --max-attempts <n>          attempts per DDL on lock timeouts (default: ${DEFAULT_MAX_ATTEMPTS})
+  --lock-timeout-ms <ms>      lock_timeout of each DDL statement, at least 1 (default: ${DEFAULT_LOCK_TIMEOUT_MS})
+  --statement-timeout-ms <ms> statement_timeout of DDL, at least 1 (default: ${DEFAULT_STATEMENT_TIMEOUT_MS}; not for concurrent index builds)
+  --max-attempts <n>          attempts per DDL on lock timeouts (default: ${DEFAULT_MAX_ATTEMPTS}: with the default timeouts a DDL
+                              step keeps retrying for ${seconds(DEFAULT_RETRY_WINDOW.minMs)}-${seconds(DEFAULT_RETRY_WINDOW.maxMs)} s before exit 6)
+  --grace-ms <ms>             cancel: how long the run may take to stop between batches before its query is
+                              cancelled (default: ${DEFAULT_CANCEL_GRACE_MS})
   --acknowledge-high-risk     allow steps that drop data
   --acknowledge-logical-replication
                               change the schema although the database has logical replication slots
@@ -73,7 +91,7 @@ Options:
 The migration file is JSON, or a .ts/.js module whose default export is the migration.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage or invalid migration, 3 acknowledgement required,
-4 validation failed, 5 another migration in progress, 6 lock timeout (retry later), 7 wrong state.`;
+4 validation failed, 5 another migration in progress, 6 lock timeout (retry later), 7 wrong state, 8 cancelled.`;
 
 interface Parsed {
   command: string;
@@ -87,9 +105,11 @@ interface Parsed {
   help: boolean;
 }
 
-const NUMBER_OPTIONS: Record<string, string> = {
-  '--batch-size': 'batchSize', '--batch-target-ms': 'batchTargetMs', '--batch-delay-ms': 'batchDelayMs', '--lock-timeout-ms': 'lockTimeoutMs',
-  '--statement-timeout-ms': 'statementTimeoutMs', '--max-attempts': 'maxAttempts',
+/** Numeric options: the engine option each sets, and its smallest value (a timeout of 0 means none in PostgreSQL). */
+const NUMBER_OPTIONS: Record<string, { key: string; min: number }> = {
+  '--batch-size': { key: 'batchSize', min: 1 }, '--batch-target-ms': { key: 'batchTargetMs', min: 0 }, '--batch-delay-ms': { key: 'batchDelayMs', min: 0 },
+  '--lock-timeout-ms': { key: 'lockTimeoutMs', min: 1 }, '--statement-timeout-ms': { key: 'statementTimeoutMs', min: 1 },
+  '--max-attempts': { key: 'maxAttempts', min: 1 }, '--grace-ms': { key: 'graceMs', min: 0 },
 };
 
 class UsageError extends Error {}
@@ -114,8 +134,12 @@ function parseArgs(argv: string[]): Parsed {
     else if (NUMBER_OPTIONS[flag]) {
       const raw = value();
       const n = Number(raw);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number of at least 0, got ${JSON.stringify(raw)}`);
-      p.numbers[NUMBER_OPTIONS[flag]] = n;
+      const { key, min } = NUMBER_OPTIONS[flag];
+      if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min) {
+        const why = min === 1 && flag.endsWith('timeout-ms') ? ' (0 would mean no timeout in PostgreSQL: DDL waiting for a lock would queue every writer behind it)' : '';
+        throw new UsageError(`${flag} must be a whole number of at least ${min}${why}, got ${JSON.stringify(raw)}`);
+      }
+      p.numbers[key] = n;
     } else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
     else positional.push(a);
   }
@@ -200,6 +224,21 @@ async function backfillWithProgress(engine: MigrationEngine, name: string, bar: 
   return progress;
 }
 
+/** Backfills (resuming from the checkpoints) and validates; the tail of start and the whole of backfill. */
+async function backfillAndValidate(engine: MigrationEngine, migration: Migration, plan: unknown, args: Parsed,
+  out: (s: string) => void, err: (s: string) => void, bar: ProgressBar | undefined): Promise<number> {
+  const progress = await backfillWithProgress(engine, migration.name, bar);
+  const report = await engine.validate(migration.name);
+  if (args.json) out(JSON.stringify({ ...(plan ? { plan } : {}), backfill: progress, validation: report }, null, 2));
+  else printValidation(report, out);
+  if (!report.ok) {
+    err(`migrate: validation failed; migration ${migration.name} stays expanded. Fix the data and run backfill (or start) again, or roll back.`);
+    return ExitCode.VALIDATION_FAILED;
+  }
+  if (!args.json) out(`\nBoth versions now run side by side. Deploy the new version, then: migrate complete ... ${args.file}`);
+  return ExitCode.OK;
+}
+
 export async function migrateCommand(argv: string[], io: { out?: (s: string) => void; err?: (s: string) => void } = {}): Promise<number> {
   const out = io.out ?? ((s: string) => process.stdout.write(`${s}\n`));
   const err = io.err ?? ((s: string) => process.stderr.write(`${s}\n`));
@@ -214,7 +253,7 @@ export async function migrateCommand(argv: string[], io: { out?: (s: string) => 
     (args.help ? out : err)(USAGE);
     return args.help ? ExitCode.OK : ExitCode.USAGE;
   }
-  if (!['plan', 'start', 'status', 'complete', 'rollback'].includes(args.command)) {
+  if (!COMMANDS.includes(args.command)) {
     err(`migrate: unknown command ${JSON.stringify(args.command)}\n\n${USAGE}`);
     return ExitCode.USAGE;
   }
@@ -226,7 +265,7 @@ export async function migrateCommand(argv: string[], io: { out?: (s: string) => 
   let migration: Migration | undefined;
   try {
     if (args.file) migration = loadMigrationFile(args.file);
-    else if (args.command !== 'status') throw new UsageError(`${args.command} needs a migration file`);
+    else if (!FILE_OPTIONAL.includes(args.command)) throw new UsageError(`${args.command} needs a migration file`);
   } catch (e) {
     err(`migrate: ${(e as Error).message}`);
     return ExitCode.USAGE;
@@ -243,29 +282,44 @@ export async function migrateCommand(argv: string[], io: { out?: (s: string) => 
     err(`migrate: cannot connect to the database: ${(e as Error).message}`);
     return ExitCode.FAILED;
   }
-  const engine = new MigrationEngine(client, { schema: args.schema, acknowledgeHighRisk: args.acknowledge,
-    acknowledgeLogicalReplication: args.acknowledgeLogicalReplication, ...args.numbers });
+  const { graceMs, ...engineNumbers } = args.numbers;
   try {
+    const engine = new MigrationEngine(client, { schema: args.schema, acknowledgeHighRisk: args.acknowledge,
+      acknowledgeLogicalReplication: args.acknowledgeLogicalReplication, ...engineNumbers });
     switch (args.command) {
       case 'plan': {
         const plan = await engine.plan(migration);
         out(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+        if (plan.activeMigration && plan.activeMigration.name !== migration!.name) {
+          err(`migrate: migration ${plan.activeMigration.name} is ${plan.activeMigration.status} on schema ${engine.schema}; start of ${migration!.name} would be refused until it is completed or rolled back`);
+          return ExitCode.IN_PROGRESS;
+        }
         return ExitCode.OK;
       }
       case 'start': {
         const plan = await engine.plan(migration);
         if (!args.json) out(formatPlan(plan));
+        const resumed = plan.activeMigration?.name === migration!.name;
         await engine.start(migration);
-        if (!args.json) out(`\nstarted: the new version uses search_path=${plan.versionSchema}`);
-        const progress = await backfillWithProgress(engine, migration!.name, newBar());
-        const report = await engine.validate(migration!.name);
-        if (args.json) out(JSON.stringify({ plan, backfill: progress, validation: report }, null, 2));
-        else printValidation(report, out);
-        if (!report.ok) {
-          err(`migrate: validation failed; migration ${migration!.name} stays expanded. Fix the data and run start again, or roll back.`);
-          return ExitCode.VALIDATION_FAILED;
+        if (!args.json) out(`\n${resumed ? 'resumed' : 'started'}: the new version uses search_path=${plan.versionSchema}`);
+        return await backfillAndValidate(engine, migration!, plan, args, out, err, newBar());
+      }
+      case 'backfill': {
+        const status = await engine.status(migration!.name);
+        if (!status || !['started', 'backfilled', 'validated'].includes(status.status)) {
+          err(`migrate: cannot backfill migration ${migration!.name} on schema ${engine.schema}: expected status started, backfilled or validated, found ${status?.status ?? 'no such migration'}${status ? '' : ' (run start)'}`);
+          return ExitCode.WRONG_STATE;
         }
-        if (!args.json) out(`\nBoth versions now run side by side. Deploy the new version, then: migrate complete ... ${args.file}`);
+        return await backfillAndValidate(engine, migration!, undefined, args, out, err, newBar());
+      }
+      case 'cancel': {
+        const report = await engine.cancel(graceMs);
+        if (args.json) out(JSON.stringify(report));
+        else if (!report.running) out(`nothing is running on schema ${engine.schema}${report.migration ? ` (migration ${report.migration} is active and idle)` : ''}`);
+        else {
+          out(`stopped the run of ${report.migration ?? 'the migration'} on schema ${engine.schema} (session pid ${report.pid}${report.cancelledQuery ? ', its query cancelled' : ''})`);
+          if (report.migration) out(`resume it with: migrate start ... (or backfill); undo it with: migrate rollback ...`);
+        }
         return ExitCode.OK;
       }
       case 'status': {

@@ -60,6 +60,8 @@ export const MIN_TARGET_OVERHEAD_FACTOR = 2;
 const OVERHEAD_PROBES = 3;
 /** A batch grows at most this factor over the last one: one fast batch on cached pages says little about the next. */
 const MAX_GROWTH = 2;
+/** SQLSTATE classes of errors caused by the data and the up expressions (data exception, integrity constraint violation). */
+const DATA_ERROR_CLASSES = ['22', '23'];
 /** Tables with more rows than this (per pg_class.reltuples) get an estimated total instead of count(*). */
 const EXACT_COUNT_LIMIT = 200_000;
 
@@ -168,10 +170,13 @@ export class TableBackfill {
       return this.checkpoint;
     } catch (err) {
       const code = pgCode(err) ?? '';
-      // Integrity violations (23xxx): an up expression produced a value a constraint rejects. Retrying cannot help.
-      if (!code.startsWith('23')) throw err;
+      // Data exceptions (22xxx: a cast, a division by zero, a value too long) and integrity violations (23xxx: a
+      // constraint rejects the value) come from the up expressions and the rows: retrying cannot help.
+      if (!DATA_ERROR_CLASSES.some((c) => code.startsWith(c))) throw err;
+      const detail = (err as { detail?: string }).detail;
       throw new MigrationError(MigrationErrorName.VALIDATION_FAILED,
-        `Backfill of ${this.schema}.${this.table} after key ${JSON.stringify(cp.lastKey)}: expected the up expressions to produce values the table accepts, but ${(err as Error).message}${(err as { detail?: string }).detail ? ` (${(err as { detail?: string }).detail})` : ''}. Roll back and fix the migration's up expression.`);
+        `Backfill of ${this.schema}.${this.table} after key ${JSON.stringify(cp.lastKey)}: expected the up expressions to produce values the table accepts, but ${(err as Error).message} (SQLSTATE ${code})${detail ? ` (${detail})` : ''}. `
+        + `The rows after that key were not changed; roll back (migrate rollback) and fix the migration's up expression or the data, then start again.`);
     }
   }
 
@@ -280,6 +285,8 @@ export interface BackfillBudget {
   readonly timeBudgetMs?: number;
   /** Called after each batch with its checkpoint. */
   readonly onBatch?: (checkpoint: BackfillCheckpoint, batch: BatchReport) => void;
+  /** Called before each batch; throws to stop the backfill there (a cancel request). */
+  readonly shouldStop?: () => Promise<void>;
 }
 
 /** Runs batches over the tables in order until all are done or the budget is spent; returns the checkpoints. */
@@ -304,6 +311,7 @@ export async function runBackfill(ddl: DdlRunner, schema: string, migration: str
     }
     while (!tb.checkpoint.done && !spent()) {
       if (batches > 0 && delayMs > 0) await clock().sleep(delayMs);
+      await options.shouldStop?.();
       const cp = await tb.batch(size);
       batches++;
       const last = tb.lastBatch!;

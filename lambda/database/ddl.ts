@@ -16,6 +16,8 @@ export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, DEFAULT_MAX_ATTE
 export const LOCK_NOT_AVAILABLE = '55P03';
 /** SQLSTATE deadlock_detected. */
 export const DEADLOCK_DETECTED = '40P01';
+/** SQLSTATE query_canceled: pg_cancel_backend (migrate cancel) or statement_timeout. */
+export const QUERY_CANCELED = '57014';
 /** SQLSTATE serialization_failure. */
 const SERIALIZATION_FAILURE = '40001';
 const RETRYABLE_CODES = new Set([LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED, SERIALIZATION_FAILURE]);
@@ -27,7 +29,7 @@ export interface DdlSafetyOptions {
   readonly statementTimeoutMs?: number;
   /** Attempts per DDL transaction before failing with ZdtMigrationLockTimeout. @default 10 */
   readonly maxAttempts?: number;
-  /** First backoff between attempts; doubles each time, with full jitter. @default 200 */
+  /** First backoff between attempts; doubles each time, with equal jitter (backoffMs). @default 200 */
   readonly retryBaseDelayMs?: number;
   /** Largest backoff between attempts. @default 5000 */
   readonly retryMaxDelayMs?: number;
@@ -38,7 +40,19 @@ export const DEFAULT_RETRY_MAX_DELAY_MS = 5_000;
 
 export type Resolved<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
 
+/**
+ * The options with their defaults. A lock_timeout or statement_timeout of 0 means "no timeout" to PostgreSQL, which
+ * would bring back the lock queue the timeouts exist to prevent (writers stalled behind a DDL statement that waits
+ * behind a long transaction): refused, like any value that is not a whole number of at least 1.
+ */
 export function resolveSafety(o: DdlSafetyOptions = {}): Resolved<DdlSafetyOptions> {
+  const problems = (['lockTimeoutMs', 'statementTimeoutMs', 'maxAttempts', 'retryBaseDelayMs', 'retryMaxDelayMs'] as const).flatMap((k) => {
+    const v = o[k];
+    if (v === undefined || (Number.isInteger(v) && v >= 1)) return [];
+    const zero = v === 0 && (k === 'lockTimeoutMs' || k === 'statementTimeoutMs') ? ' (0 means no timeout in PostgreSQL)' : '';
+    return [`${k} must be a whole number${k === 'maxAttempts' ? '' : ' of milliseconds'} of at least 1${zero}, got ${v}`];
+  });
+  if (problems.length > 0) throw new MigrationError(MigrationErrorName.INVALID, `Invalid DDL safety options: ${problems.join('; ')}`);
   return {
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     statementTimeoutMs: o.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
@@ -52,9 +66,26 @@ export function pgCode(err: unknown): string | undefined {
   return (err as { code?: string } | undefined)?.code;
 }
 
-/** Full-jitter exponential backoff (AWS architecture blog): uniform in [0, min(max, base * 2^attempt)]. */
+/**
+ * "Equal jitter" exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"): uniform in
+ * [cap / 2, cap] with cap = min(max, base * 2^attempt). Unlike full jitter it has a floor, so the time the retries
+ * cover (retryWindowMs) is bounded from below as well as above, and the documented window holds.
+ */
 export function backoffMs(attempt: number, base: number, max: number): number {
-  return Math.round(Math.random() * Math.min(max, base * 2 ** attempt));
+  const cap = Math.min(max, base * 2 ** attempt);
+  return Math.round(cap / 2 + Math.random() * (cap / 2));
+}
+
+/**
+ * How long the retries of one DDL transaction keep trying before ZdtMigrationLockTimeout, when every attempt waits
+ * its full lock_timeout: maxAttempts lock waits plus the backoffs between them (each between half and all of its cap).
+ */
+export function retryWindowMs(o: DdlSafetyOptions = {}): { minMs: number; maxMs: number } {
+  const r = resolveSafety(o);
+  let caps = 0;
+  for (let n = 0; n < r.maxAttempts - 1; n++) caps += Math.min(r.retryMaxDelayMs, r.retryBaseDelayMs * 2 ** n);
+  const waits = r.maxAttempts * r.lockTimeoutMs;
+  return { minMs: waits + Math.round(caps / 2), maxMs: waits + caps };
 }
 
 export interface TransactionOptions {
@@ -73,6 +104,8 @@ export interface DdlStats {
 export class DdlRunner {
   readonly options: Resolved<DdlSafetyOptions>;
   readonly stats: DdlStats = { retries: 0 };
+  /** Called before each retry (after a lock timeout); throws to stop retrying (a cancel request). */
+  stopCheck?: () => Promise<void>;
 
   constructor(readonly client: ClientBase, options: DdlSafetyOptions = {}) {
     this.options = resolveSafety(options);
@@ -156,6 +189,7 @@ export class DdlRunner {
             `${label}: expected to acquire its locks within lock_timeout ${this.options.lockTimeoutMs} ms, but ${this.options.maxAttempts} attempts failed (last: ${(err as Error).message}). `
             + 'A long-running transaction probably holds a conflicting lock (see pg_locks / pg_stat_activity); nothing was changed by the failed attempts. Retry later.');
         }
+        await this.stopCheck?.();
         this.stats.retries++;
         const delay = backoffMs(n, this.options.retryBaseDelayMs, this.options.retryMaxDelayMs);
         log('warn', 'DDL lock not available, retrying', { label, attempt: n + 1, code, delayMs: delay });

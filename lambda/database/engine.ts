@@ -14,16 +14,18 @@ import type { ClientBase } from 'pg';
 import { log } from '../shared/log';
 import { BackfillBudget, BackfillOptions, runBackfill } from './backfill';
 import { invalidIndexes, listColumns, listTables, primaryKey } from './catalog';
-import { DdlRunner, DdlSafetyOptions, pgCode } from './ddl';
+import { DdlRunner, DdlSafetyOptions, pgCode, QUERY_CANCELED } from './ddl';
 import { describeOp, parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
 import { buildPlan, logicalReplicationRisk, logicalReplicationSlots, MigrationPlan } from './plan';
+import { dependentsOf, preflight } from './preflight';
 import { qn } from './sql';
 import {
-  ACTIVE_STATUSES, BackfillCheckpoint, currentVersionSchema, deleteCheckpoints, ensureStateSchema, getActiveMigration, getCheckpoints,
-  getLatestMigration, getMigration, MigrationRecord, MigrationStatus, nowParam, setGateToken, setStatus, STATE_SCHEMA, withMigrationLock,
+  ACTIVE_STATUSES, BackfillCheckpoint, cancelRequested, clearCancelRequest, currentVersionSchema, deleteCheckpoints, ensureStateSchema,
+  getActiveMigration, getCheckpoints, getLatestMigration, getMigration, migrationLockHolder, MigrationRecord, MigrationStatus, nowParam,
+  requestCancel, sameDefinition, setGateToken, setStatus, STATE_SCHEMA, withMigrationLock,
 } from './state';
 import { Migration } from './types';
 import { triggerFunctionPattern } from './triggers';
@@ -42,6 +44,23 @@ export interface EngineOptions extends DdlSafetyOptions, BackfillOptions {
    * subscriber gets the same migration. @default false
    */
   readonly acknowledgeLogicalReplication?: boolean;
+}
+
+/** How long cancel waits for the running action to stop by itself (between batches) before cancelling its query. */
+export const DEFAULT_CANCEL_GRACE_MS = 5_000;
+/** The backfill reads the cancel request at most this often (a query per batch would cost a few percent of its speed). */
+const CANCEL_CHECK_INTERVAL_MS = 200;
+const CANCEL_POLL_MS = 50;
+
+export interface CancelReport {
+  /** Whether an engine action was running on the schema (held the migration lock). */
+  readonly running: boolean;
+  /** The schema's active migration, if any. */
+  readonly migration: string | null;
+  /** The session that ran it. */
+  readonly pid: number | null;
+  /** Whether its query had to be cancelled (pg_cancel_backend) because it did not stop between batches in time. */
+  readonly cancelledQuery: boolean;
 }
 
 export interface BackfillProgress {
@@ -86,62 +105,119 @@ export class MigrationEngine {
     return this.ddl.stats.retries;
   }
 
-  /** Validates the definition against the catalog and returns the plan; changes nothing. */
+  /**
+   * Validates the definition against the catalog, tries its SQL (EXPLAIN) and its `up` expressions over the existing
+   * rows (read-only), finds objects that would stop its drops, and returns the plan; changes nothing. For a
+   * migration that is already started, the plan says so (start resumes it); while another migration is active,
+   * `activeMigration` names it (start would be refused).
+   */
   async plan(input: unknown): Promise<MigrationPlan> {
     const migration = parseMigration(input);
+    const hasState = await this.stateExists();
+    const record = hasState ? await getMigration(this.client, this.schema, migration.name) : null;
+    const active = hasState ? await getActiveMigration(this.client, this.schema) : null;
+    const slots = await logicalReplicationSlots(this.client);
+    if (record && ACTIVE_STATUSES.includes(record.status) && sameDefinition(record.migration, migration)) {
+      // The catalog already holds the expansion: describe the steps, check nothing.
+      const plan = buildPlan(migration, await this.checkContext(migration, { dependents: false }), record.versionSchema, record.previousVersionSchema, slots);
+      return { ...plan, activeMigration: { name: record.name, status: record.status }, warnings: [...plan.warnings,
+        `Migration ${record.name} is already started on schema ${this.schema} (status ${record.status}); start resumes it (finishes the expand and the backfill, then validates)`] };
+    }
     const ctx = await this.checkContext(migration);
     this.check(migration, ctx);
-    const previous = await this.previousVersionSchemaForPlan();
-    return buildPlan(migration, ctx, versionSchemaName(this.schema, migration.name), previous, await logicalReplicationSlots(this.client));
+    await preflight(this.client, migration, ctx);
+    const previous = hasState ? await currentVersionSchema(this.client, this.schema) : null;
+    const plan = buildPlan(migration, ctx, versionSchemaName(this.schema, migration.name), previous, slots);
+    if (!active) return plan;
+    const refused = active.name === migration.name
+      ? `Migration ${active.name} is already ${active.status} on schema ${this.schema} with a different definition: start refuses the changed one until it is rolled back`
+      : `migration ${active.name} is ${active.status} on schema ${this.schema}: start of ${migration.name} is refused until ${active.name} is completed or rolled back`;
+    return { ...plan, activeMigration: { name: active.name, status: active.status }, warnings: [...plan.warnings, refused] };
   }
 
-  /** Expand. Idempotent: re-running it for a migration that is already started only finishes what is missing. */
+  /**
+   * Expand. Idempotent: re-running it for a migration that is already started only finishes what is missing (the
+   * definition is compared key order aside). Atomic: the migration's record and its DDL commit in one transaction,
+   * so a start that fails (a lock timeout, an error in the migration's SQL) leaves nothing behind; a failure of the
+   * concurrent index builds after that transaction rolls the start back (see undoFailedStart).
+   */
   async start(input: unknown): Promise<{ plan: MigrationPlan; status: MigrationStatus }> {
     const migration = parseMigration(input);
     const versionSchema = versionSchemaName(this.schema, migration.name);
     return withMigrationLock(this.client, this.schema, async () => {
       await ensureStateSchema(this.client);
-      let record = await getMigration(this.client, this.schema, migration.name);
+      await clearCancelRequest(this.client, this.schema);
+      const record = await getMigration(this.client, this.schema, migration.name);
       if (record?.status === 'completed') {
         throw new MigrationError(MigrationErrorName.WRONG_STATE, `Migration ${migration.name} on schema ${this.schema} is already completed (at ${record.completedAt}); give a new migration a new name`);
       }
-      if (record && record.status !== 'rolled_back' && JSON.stringify(record.migration) !== JSON.stringify(migration)) {
+      if (record && record.status !== 'rolled_back' && !sameDefinition(record.migration, migration)) {
         throw new MigrationError(MigrationErrorName.WRONG_STATE, `Migration ${migration.name} is already ${record.status} with a different definition; roll it back before starting the changed one`);
-      }
-      if (record?.status === 'rolled_back') {
-        await this.client.query(`DELETE FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1 AND name = $2`, [this.schema, migration.name]);
-        record = null;
       }
       const active = await getActiveMigration(this.client, this.schema);
       if (active && active.name !== migration.name) {
         throw new MigrationError(MigrationErrorName.IN_PROGRESS, `Expected no active migration on schema ${this.schema}, but ${active.name} is ${active.status} (since ${active.startedAt}); complete or roll it back first`);
       }
-      if (record && record.status !== 'starting') {
+      if (record && record.status !== 'starting' && record.status !== 'rolled_back') {
         // Already expanded: finish any concurrent index build a crash interrupted.
-        await this.expandConcurrently(record);
+        await this.expandConcurrentlyOrUndo(record);
         return { plan: buildPlan(migration, emptyContext(this.schema), versionSchema, record.previousVersionSchema), status: record.status };
       }
       const ctx = await this.checkContext(migration);
       this.check(migration, ctx);
-      const previous = record?.previousVersionSchema ?? await currentVersionSchema(this.client, this.schema);
+      await preflight(this.client, migration, ctx);
+      const previous = await currentVersionSchema(this.client, this.schema);
       const plan = buildPlan(migration, ctx, versionSchema, previous, await logicalReplicationSlots(this.client));
       this.requireAcknowledgement(plan, 'start');
       for (const warning of plan.warnings) log('warn', 'migration start: database warning', { migration: migration.name, schema: this.schema, warning });
-      if (!record) await this.insertRecord(migration, versionSchema, previous);
       log('info', 'migration start', { migration: migration.name, schema: this.schema, risk: plan.risk });
-      await this.ddl.transaction(`start of migration ${migration.name}`, async (c) => {
-        const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema, ctx.volatileDefaults);
-        for (const [index, op] of migration.operations.entries()) await implementationOf(op).expand(op, opCtx(index), ctx.catalog);
-        const model = await physicalModel(c, this.schema);
-        for (const op of migration.operations) implementationOf(op).view?.(op, model);
-        for (const [index, op] of migration.operations.entries()) await implementationOf(op).triggers?.(op, opCtx(index), ctx.catalog, model);
-        await createVersionSchema(c, this.schema, versionSchema, model);
-        await setStatus(c, this.schema, migration.name, 'started');
-      });
-      const started = (await getMigration(this.client, this.schema, migration.name))!;
-      await this.expandConcurrently(started);
+      this.ddl.stopCheck = this.cancelCheck(migration.name, 'start');
+      try {
+        await this.ddl.transaction(`start of migration ${migration.name}`, async (c) => {
+          await this.writeRecord(c, migration, versionSchema, previous);
+          const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema, ctx.volatileDefaults);
+          for (const [index, op] of migration.operations.entries()) await implementationOf(op).expand(op, opCtx(index), ctx.catalog);
+          const model = await physicalModel(c, this.schema);
+          for (const op of migration.operations) implementationOf(op).view?.(op, model);
+          for (const [index, op] of migration.operations.entries()) await implementationOf(op).triggers?.(op, opCtx(index), ctx.catalog, model);
+          await createVersionSchema(c, this.schema, versionSchema, model);
+        });
+      } catch (err) {
+        if (pgCode(err) !== '23505') throw this.asCancelled(err, migration.name, 'start');
+        const other = await getActiveMigration(this.client, this.schema);
+        throw new MigrationError(MigrationErrorName.IN_PROGRESS, `Expected no active migration on schema ${this.schema}, but ${other?.name ?? 'another'} is ${other?.status ?? 'active'}`);
+      } finally {
+        this.ddl.stopCheck = undefined;
+      }
+      await this.expandConcurrentlyOrUndo((await getMigration(this.client, this.schema, migration.name))!);
       return { plan, status: 'started' };
     });
+  }
+
+  /**
+   * Stops the engine action running on this schema in another session: records a cancel request, which the
+   * backfill checks between batches and the DDL retries between attempts; if the action still holds the migration
+   * lock after `graceMs` (a long index build, a DDL statement waiting for its lock), cancels its current query
+   * (pg_cancel_backend). The stopped action fails with ZdtMigrationCancelled; what it committed stays (a backfill
+   * resumes from its checkpoint; rollback undoes a start).
+   */
+  async cancel(graceMs = DEFAULT_CANCEL_GRACE_MS): Promise<CancelReport> {
+    await ensureStateSchema(this.client);
+    const holder = await migrationLockHolder(this.client, this.schema);
+    const active = await getActiveMigration(this.client, this.schema);
+    if (!holder) return { running: false, migration: active?.name ?? null, pid: null, cancelledQuery: false };
+    await requestCancel(this.client, this.schema);
+    let cancelledQuery = false;
+    if (!await this.lockReleased(holder.pid, graceMs)) {
+      await this.client.query('SELECT pg_cancel_backend($1)', [holder.pid]);
+      cancelledQuery = true;
+      if (!await this.lockReleased(holder.pid, graceMs)) {
+        throw new MigrationError(MigrationErrorName.IN_PROGRESS,
+          `Asked the migration session (pid ${holder.pid}, application "${holder.application}") to stop and cancelled its query, but it still holds the migration lock of schema "${this.schema}" after ${2 * graceMs} ms. `
+          + `If that process is gone, end its session: SELECT pg_terminate_backend(${holder.pid});`);
+      }
+    }
+    return { running: true, migration: active?.name ?? null, pid: holder.pid, cancelledQuery };
   }
 
   /**
@@ -154,7 +230,15 @@ export class MigrationEngine {
       const steps = await this.backfillSteps(record);
       const tables = tablesOf(steps);
       if (record.status === 'started') {
-        await runBackfill(this.ddl, this.schema, name, steps, { ...this.options, ...budget });
+        await clearCancelRequest(this.client, this.schema);
+        try {
+          this.ddl.stopCheck = this.cancelCheck(name, 'backfill');
+          await runBackfill(this.ddl, this.schema, name, steps, { ...this.options, ...budget, shouldStop: this.ddl.stopCheck });
+        } catch (err) {
+          throw this.asCancelled(err, name, 'backfill');
+        } finally {
+          this.ddl.stopCheck = undefined;
+        }
       }
       const progress = await this.progress(record, tables);
       if (progress.done && record.status === 'started') await setStatus(this.client, this.schema, name, 'backfilled');
@@ -269,16 +353,34 @@ export class MigrationEngine {
     return { client: this.client, ddl: this.ddl, schema: this.schema, migration, index, versionSchema, volatileDefaults };
   }
 
-  private async insertRecord(migration: Migration, versionSchema: string, previous: string | null): Promise<void> {
+  /** The migration's record, in the start transaction (replacing a rolled-back run's, or a half-started one's). */
+  private async writeRecord(c: ClientBase, migration: Migration, versionSchema: string, previous: string | null): Promise<void> {
+    await c.query(`DELETE FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1 AND name = $2 AND status IN ('rolled_back', 'starting')`, [this.schema, migration.name]);
+    await c.query(
+      `INSERT INTO ${STATE_SCHEMA}.migrations (schema_name, name, status, definition, version_schema, previous_version_schema, started_at, updated_at)
+       VALUES ($1, $2, 'started', $3, $4, $5, $6, $6)`,
+      [this.schema, migration.name, JSON.stringify(migration), versionSchema, previous, nowParam()]);
+  }
+
+  /**
+   * The concurrent index builds after the start transaction. A failure that a retry can fix (lock timeout,
+   * cancellation) leaves the migration started, for start to resume; any other (a unique index over duplicate
+   * values) undoes the whole start, so that a failed start never blocks the schema.
+   */
+  private async expandConcurrentlyOrUndo(record: MigrationRecord): Promise<void> {
     try {
-      await this.client.query(
-        `INSERT INTO ${STATE_SCHEMA}.migrations (schema_name, name, status, definition, version_schema, previous_version_schema, started_at, updated_at)
-         VALUES ($1, $2, 'starting', $3, $4, $5, $6, $6)`,
-        [this.schema, migration.name, JSON.stringify(migration), versionSchema, previous, nowParam()]);
+      await this.expandConcurrently(record);
     } catch (err) {
-      if (pgCode(err) !== '23505') throw err;
-      const active = await getActiveMigration(this.client, this.schema);
-      throw new MigrationError(MigrationErrorName.IN_PROGRESS, `Expected no active migration on schema ${this.schema}, but ${active?.name ?? 'another'} is ${active?.status ?? 'active'}`);
+      const cancelled = this.asCancelled(err, record.name, 'start');
+      if (cancelled !== err || (err instanceof MigrationError && err.name === MigrationErrorName.LOCK_TIMEOUT)) throw cancelled;
+      if (record.status !== 'started') throw err;
+      try {
+        await this.rollback(record.name);
+      } catch (undoErr) {
+        throw new MigrationError(MigrationErrorName.INVALID, `${(err as Error).message}\nThe start of ${record.name} failed after its DDL and so did its automatic rollback (${(undoErr as Error).message}); `
+          + `run rollback for ${record.name} (migrate rollback <file>) before anything else.`);
+      }
+      throw new MigrationError(MigrationErrorName.INVALID, `${(err as Error).message}\nThe start of ${record.name} was rolled back: nothing of it is left on schema ${this.schema}. Fix the data or the definition and start again.`);
     }
   }
 
@@ -289,6 +391,46 @@ export class MigrationEngine {
     for (const [index, op] of record.migration.operations.entries()) {
       await implementationOf(op).expandConcurrently?.(op, this.opContext(record.name, index, record.versionSchema), model);
     }
+  }
+
+  /**
+   * A check the backfill makes between batches and the DDL retries between attempts (at most every
+   * CANCEL_CHECK_INTERVAL_MS): throws ZdtMigrationCancelled when cancel has been requested.
+   */
+  private cancelCheck(name: string, action: 'start' | 'backfill'): () => Promise<void> {
+    let last = -Infinity;
+    return async () => {
+      const now = performance.now();
+      if (now - last < CANCEL_CHECK_INTERVAL_MS) return;
+      last = now;
+      if (!await cancelRequested(this.client, this.schema)) return;
+      await clearCancelRequest(this.client, this.schema);
+      throw new MigrationError(MigrationErrorName.CANCELLED, `The ${action} of migration ${name} on schema ${this.schema} was cancelled (migrate cancel); `
+        + (action === 'start' ? 'nothing of it was committed: run start again, or nothing' : 'its committed batches stay: resume with backfill (migrate backfill <file>) or undo with rollback'));
+    };
+  }
+
+  /** A query cancelled by pg_cancel_backend (SQLSTATE 57014, as from `cancel`) as ZdtMigrationCancelled; other errors unchanged. */
+  private asCancelled(err: unknown, name: string, action: string): unknown {
+    // 57014 is also statement_timeout's: only a cancel request (pg_cancel_backend) is a cancellation.
+    if (pgCode(err) !== QUERY_CANCELED || !/user request/.test((err as Error).message)) return err;
+    return new MigrationError(MigrationErrorName.CANCELLED, `The ${action} of migration ${name} on schema ${this.schema} was cancelled: ${(err as Error).message}. `
+      + `What it committed stays: ${action === 'start' ? 'run start again to finish it, or rollback to undo it' : 'resume with backfill (migrate backfill <file>) or undo with rollback'}`);
+  }
+
+  /** Waits until the session `pid` no longer holds the schema's migration lock; false after `ms`. */
+  private async lockReleased(pid: number, ms: number): Promise<boolean> {
+    const until = performance.now() + ms;
+    for (;;) {
+      const holder = await migrationLockHolder(this.client, this.schema);
+      if (!holder || holder.pid !== pid) return true;
+      if (performance.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, CANCEL_POLL_MS));
+    }
+  }
+
+  private async stateExists(): Promise<boolean> {
+    return (await this.client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.migrations`])).rows[0].ok;
   }
 
   private async backfillSteps(record: MigrationRecord): Promise<BackfillStep[]> {
@@ -341,12 +483,7 @@ export class MigrationEngine {
     for (const row of r.rows) await c.query(`DROP FUNCTION IF EXISTS ${qn(STATE_SCHEMA, row.proname)}() CASCADE`);
   }
 
-  private async previousVersionSchemaForPlan(): Promise<string | null> {
-    const exists = await this.client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.migrations`]);
-    return exists.rows[0].ok ? currentVersionSchema(this.client, this.schema) : null;
-  }
-
-  private async checkContext(migration: Migration): Promise<CheckContext> {
+  private async checkContext(migration: Migration, options: { dependents?: boolean } = {}): Promise<CheckContext> {
     const catalog = new Map<string, TableInfo>();
     const refs = await this.client.query(
       `SELECT rc.relname AS referenced, c.relname AS referencing, co.conname FROM pg_constraint co
@@ -378,7 +515,31 @@ export class MigrationEngine {
       }
       if (op.op === 'renameColumn') add(op.table, op.to);
     }
-    return { schema: this.schema, catalog: catalog as CatalogSnapshot, createdTables, newColumns, volatileDefaults };
+    const dependents = options.dependents === false ? new Map<string, string[]>() : await this.dependents(migration, catalog);
+    return { schema: this.schema, catalog: catalog as CatalogSnapshot, createdTables, newColumns, volatileDefaults, dependents };
+  }
+
+  /** What depends on the tables and columns the migration drops (CheckContext.dependents). */
+  private async dependents(migration: Migration, catalog: ReadonlyMap<string, TableInfo>): Promise<Map<string, string[]>> {
+    const targets: { table: string; column: string | null }[] = [];
+    const droppedTables = new Set<string>();
+    for (const op of migration.operations) {
+      if (op.op === 'dropTable') { targets.push({ table: op.table, column: null }); droppedTables.add(op.table); }
+      if (op.op === 'dropColumn' || op.op === 'changeColumnType') targets.push({ table: op.table, column: op.column });
+      if (op.op === 'moveColumns') targets.push(...op.columns.map((column) => ({ table: op.table, column })));
+    }
+    const result = new Map<string, string[]>();
+    if (targets.length === 0) return result;
+    const versionSchemas = await this.stateExists()
+      ? (await this.client.query(`SELECT version_schema FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1`, [this.schema])).rows.map((r) => r.version_schema as string)
+      : [];
+    for (const { table, column } of targets) {
+      if (!catalog.has(table) || (column !== null && !catalog.get(table)!.columns.some((c) => c.name === column))) continue;
+      // Objects of tables this migration drops go first (dropTable contracts them along).
+      const deps = (await dependentsOf(this.client, this.schema, table, column, versionSchemas)).filter((d) => !droppedTables.has(d.owner) || d.owner === table);
+      if (deps.length > 0) result.set(column === null ? table : `${table}.${column}`, deps.map((d) => d.description));
+    }
+    return result;
   }
 
   private check(migration: Migration, ctx: CheckContext): void {
@@ -395,7 +556,7 @@ function tablesOf(steps: readonly BackfillStep[]): string[] {
 }
 
 function emptyContext(schema: string): CheckContext {
-  return { schema, catalog: new Map(), createdTables: new Map(), newColumns: new Map(), volatileDefaults: new Set() };
+  return { schema, catalog: new Map(), createdTables: new Map(), newColumns: new Map(), volatileDefaults: new Set(), dependents: new Map() };
 }
 
 export type { Migration };

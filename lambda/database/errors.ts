@@ -17,6 +17,8 @@ export const MigrationErrorName = {
   ACKNOWLEDGEMENT_REQUIRED: 'ZdtMigrationAcknowledgementRequired',
   /** A DDL statement could not get its lock within lock_timeout after every retry. Safe to retry later. */
   LOCK_TIMEOUT: 'ZdtMigrationLockTimeout',
+  /** The action was stopped by a cancel request (migrate cancel); what it committed stays, so it can be resumed or rolled back. */
+  CANCELLED: 'ZdtMigrationCancelled',
 } as const;
 export type MigrationErrorNameType = (typeof MigrationErrorName)[keyof typeof MigrationErrorName];
 

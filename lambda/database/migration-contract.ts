@@ -91,6 +91,9 @@ export const DEFAULT_BATCH_DELAY_MS = 0;
 export const DEFAULT_LOCK_TIMEOUT_MS = 500;
 /** A metadata-only DDL takes milliseconds; a minute means something scans or rewrites, which the engine never intends. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
-/** With the default backoff this keeps retrying for about half a minute before giving up. */
+/**
+ * With the default lock_timeout and backoff, one DDL transaction keeps retrying for 18 to 31 s before it gives up
+ * (ddl.ts retryWindowMs; pinned by a test), enough to outlast a typical long report query.
+ */
 export const DEFAULT_MAX_ATTEMPTS = 10;
 export const DEFAULT_SCHEMA = 'public';

@@ -33,6 +33,8 @@ export interface MigrationPlan {
   readonly logicalReplicationSlots: readonly string[];
   /** What about the database itself the author should know before running it; the plan and the start's log show them. */
   readonly warnings: readonly string[];
+  /** The schema's active migration when the plan was made (this one when it is already started), if any. */
+  readonly activeMigration?: { readonly name: string; readonly status: string };
 }
 
 const PHASE_ORDER = ['start', 'backfill', 'validate', 'complete'] as const;

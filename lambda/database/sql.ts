@@ -25,3 +25,8 @@ export function qn(schema: string, name: string): string {
 export function ql(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/** An SQL fragment of the author in parentheses on lines of its own, so that a trailing `--` comment cannot swallow what follows. */
+export function fragment(sql: string): string {
+  return `(\n${sql}\n)`;
+}

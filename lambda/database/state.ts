@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.migrations (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS migrations_one_active ON ${STATE_SCHEMA}.migrations (schema_name)
   WHERE status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')});
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.cancel_requests (
+  schema_name text PRIMARY KEY,
+  requested_at timestamptz NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.backfill_checkpoints (
   schema_name text NOT NULL,
   migration text NOT NULL,
@@ -80,8 +84,9 @@ CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.backfill_checkpoints (
 const CREATE_RACE_CODES = new Set(['23505', '42P06', '42P07']);
 
 export async function ensureStateSchema(client: ClientBase): Promise<void> {
+  // The newest table: a state schema made by an older engine gets the tables it lacks.
   const exists = await client.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = $1 AND c.relname = 'backfill_checkpoints'`, [STATE_SCHEMA]);
+    WHERE n.nspname = $1 AND c.relname = 'cancel_requests'`, [STATE_SCHEMA]);
   if (exists.rowCount === 1) return;
   try {
     await client.query(DDL);
@@ -102,18 +107,40 @@ export function nowParam(): string {
 export async function withMigrationLock<T>(client: ClientBase, schema: string, body: () => Promise<T>): Promise<T> {
   const got = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [ADVISORY_LOCK_CLASS, schema]);
   if (!got.rows[0].ok) {
-    const holder = await client.query(
-      `SELECT a.pid, a.application_name, a.state, a.query_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = hashtext($2)::oid AND l.granted LIMIT 1`, [ADVISORY_LOCK_CLASS, schema]);
-    const h = holder.rows[0];
+    const h = await migrationLockHolder(client, schema);
     throw new MigrationError(MigrationErrorName.IN_PROGRESS,
-      `Expected the migration lock of schema "${schema}" to be free, but another session holds it${h ? ` (pid ${h.pid}, application "${h.application_name}", ${h.state} since ${new Date(h.query_start).toISOString()})` : ''}. Wait for that run to finish.`);
+      `Expected the migration lock of schema "${schema}" to be free, but another session holds it${h ? ` (pid ${h.pid}, application "${h.application}", ${h.state} since ${h.since})` : ''}. `
+      + 'Wait for that run to finish, or stop it (migrate cancel).');
   }
   try {
     return await body();
   } finally {
     await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [ADVISORY_LOCK_CLASS, schema]).catch(() => undefined);
   }
+}
+
+/** The session holding the schema's migration lock (another engine action running), if any. */
+export async function migrationLockHolder(client: ClientBase, schema: string): Promise<{ pid: number; application: string; state: string; since: string } | null> {
+  const r = await client.query(
+    `SELECT a.pid, a.application_name, a.state, a.query_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = hashtext($2)::oid AND l.granted LIMIT 1`, [ADVISORY_LOCK_CLASS, schema]);
+  const h = r.rows[0];
+  return h ? { pid: h.pid, application: h.application_name, state: h.state, since: h.query_start ? new Date(h.query_start).toISOString() : 'unknown' } : null;
+}
+
+/** Asks the engine action running on the schema to stop (it reads the request between batches and DDL attempts). */
+export async function requestCancel(client: ClientBase, schema: string): Promise<void> {
+  await client.query(`INSERT INTO ${STATE_SCHEMA}.cancel_requests (schema_name, requested_at) VALUES ($1, $2)
+    ON CONFLICT (schema_name) DO UPDATE SET requested_at = EXCLUDED.requested_at`, [schema, nowParam()]);
+}
+
+export async function cancelRequested(client: ClientBase, schema: string): Promise<boolean> {
+  return (await client.query(`SELECT 1 FROM ${STATE_SCHEMA}.cancel_requests WHERE schema_name = $1`, [schema])).rowCount === 1;
+}
+
+/** Forgets a cancel request: when it was honoured, and when a new action takes the lock (a request is for the run that was going on). */
+export async function clearCancelRequest(client: ClientBase, schema: string): Promise<void> {
+  await client.query(`DELETE FROM ${STATE_SCHEMA}.cancel_requests WHERE schema_name = $1`, [schema]);
 }
 
 function toRecord(row: Record<string, unknown>): MigrationRecord {
@@ -130,6 +157,21 @@ function toRecord(row: Record<string, unknown>): MigrationRecord {
     updatedAt: iso(row.updated_at)!,
     completedAt: iso(row.completed_at),
   };
+}
+
+/**
+ * JSON with object keys sorted at every level: the stored definition is jsonb, which reorders keys (shorter keys
+ * first), so two definitions are the same when their canonical texts are.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+    : v));
+}
+
+/** Whether a stored definition and a given one are the same migration (key order ignored). */
+export function sameDefinition(stored: Migration, given: Migration): boolean {
+  return canonicalJson(stored) === canonicalJson(given);
 }
 
 export async function getMigration(client: ClientBase, schema: string, name: string): Promise<MigrationRecord | null> {

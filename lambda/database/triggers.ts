@@ -97,13 +97,18 @@ export function rowTriggerSql(ctx: OpContext, t: RowTrigger): string {
 /** A nested PL/pgSQL block with column variables, so an expression can name columns as bare identifiers. */
 export function withColumns(schema: string, table: string, columns: readonly ViewColumn[], statements: string): string {
   // Only the columns the statements mention (as a whole word, any case): each variable costs a copy per row.
-  const mentioned = columns.filter((c) => new RegExp(`(^|[^A-Za-z0-9_$])${c.alias.replace(/\$/g, '\\$')}($|[^A-Za-z0-9_$])`, 'i').test(statements.replace(/NEW\.("[^"]*"|[A-Za-z_][A-Za-z0-9_$]*)/g, '')));
+  const mentioned = columns.filter((c) => new RegExp(`(^|[^A-Za-z0-9_$])${escapeRegExp(c.alias)}($|[^A-Za-z0-9_$])`, 'i').test(statements.replace(/NEW\.("[^"]*"|[A-Za-z_][A-Za-z0-9_$]*)/g, '')));
   if (mentioned.length === 0) return statements;
   return `DECLARE
       ${declareColumns(schema, table, mentioned)}
     BEGIN
       ${statements}
     END;`;
+}
+
+/** A column name as literal text in a regular expression: a quoted name may hold any character (`legacy(code`). */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function dropTriggerFunctionSql(ctx: Pick<OpContext, 'schema' | 'migration' | 'index'>, suffix = ''): string {

@@ -1,8 +1,11 @@
 /** `migrate` against the embedded server, with the example migrations of examples/migrations. */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ExitCode, migrateCommand, ProgressBar } from '../../bin/migrate';
+import { MigrationEngine } from '../../lambda/database/engine';
+import { FAST } from './fixtures';
 import { PgServer, startPgServer } from './pg-server';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
@@ -89,6 +92,132 @@ describe('migrate CLI', () => {
     expect(r.err).toMatch(/operations\[0\] \(addColumn on users\): column\.type must be a non-empty SQL string/);
   });
 });
+
+/** Waits until `probe` returns true (polling), or fails after `ms`. */
+async function until(what: string, probe: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const rowsBackfilled = async () => {
+  const r = await admin.query(`SELECT coalesce(sum(rows_done), 0)::int AS n FROM zdt_migrations.backfill_checkpoints`).catch(() => ({ rows: [{ n: 0 }] }));
+  return r.rows[0].n as number;
+};
+
+describe('migrate CLI: re-running', () => {
+  test('every example migration can be started twice (the second start resumes or does nothing) and completed', async () => {
+    const files = readdirSync(EXAMPLES).filter((f) => /\.(json|ts)$/.test(f)).sort();
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) {
+      const first = await run('start', '--database-url', url, '--acknowledge-high-risk', example(f));
+      expect({ f, code: first.code, err: first.err.split('\n').filter((l) => l.startsWith('migrate')) }).toEqual({ f, code: ExitCode.OK, err: [] });
+      const second = await run('start', '--database-url', url, '--acknowledge-high-risk', example(f));
+      expect({ f, code: second.code }).toEqual({ f, code: ExitCode.OK });
+      expect(second.out).toMatch(/already started on schema public \(status validated\); start resumes it/);
+      expect(second.out).toMatch(/resumed: the new version uses search_path=/);
+      expect(second.out).toMatch(/validation: OK/);
+      expect((await run('complete', '--database-url', url, '--acknowledge-high-risk', example(f))).code).toBe(ExitCode.OK);
+    }
+  });
+
+  test('start killed (kill -9) in the middle of its backfill: start again resumes the backfill and validates', async () => {
+    await admin.query(`INSERT INTO users (name, email) SELECT 'More ' || g, 'more' || g || '@everjust.dev' FROM generate_series(1, 7500) g`);
+    const file = example('003_add_users_plan.json');
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '..', '..', 'bin', 'migrate.ts'), 'start', '--database-url', url,
+      '--batch-size', '100', '--batch-target-ms', '0', '--batch-delay-ms', '20', file], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await until('the first backfill batches', async () => (await rowsBackfilled()) >= 500);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const partial = await rowsBackfilled();
+    expect(partial).toBeLessThan(10_000);
+    // The server notices the dead client at once (its socket closed); wait until it has let go of the migration lock.
+    await until('the killed session to end', async () => (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'zdt-migrate'`)).rows[0].n === 0);
+    const resumed = await run('start', '--database-url', url, file);
+    expect(resumed.code).toBe(ExitCode.OK);
+    expect(resumed.out).toMatch(/resumed: the new version uses search_path=public_add_users_plan/);
+    expect(resumed.out).toMatch(/validation: OK/);
+    expect(await rowsBackfilled()).toBe(10_000);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM users WHERE plan IS NULL`)).rows[0].n).toBe(0);
+  });
+
+  test('backfill resumes a started migration and validates it without contracting', async () => {
+    const file = example('003_add_users_plan.json');
+    const engine = new MigrationEngine(admin, FAST);
+    await engine.start(loadJson(file));
+    await engine.backfill('add_users_plan', { maxBatches: 1 });
+    const r = await run('backfill', '--database-url', url, file);
+    expect(r.code).toBe(ExitCode.OK);
+    expect(r.out).toMatch(/validation: OK/);
+    expect((await engine.status('add_users_plan'))?.status).toBe('validated');
+    // Not contracted: the old version's schema is intact, the triggers still run.
+    expect((await admin.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE '\\_zdt%'`)).rows[0].n).toBeGreaterThan(0);
+    expect((await run('backfill', '--database-url', url, example('001_rename_users_name.json'))).code).toBe(ExitCode.WRONG_STATE);
+  });
+
+  test('cancel stops a running start between batches; rollback then undoes it, or backfill resumes it', async () => {
+    const file = example('003_add_users_plan.json');
+    const running = run('start', '--database-url', url, '--batch-size', '20', '--batch-target-ms', '0', '--batch-delay-ms', '30', file);
+    await until('the first backfill batches', async () => (await rowsBackfilled()) >= 100);
+    // rollback is refused while start runs, and says how to stop it.
+    const refused = await run('rollback', '--database-url', url, file);
+    expect(refused.code).toBe(ExitCode.IN_PROGRESS);
+    expect(refused.err).toMatch(/another session holds it .*stop it \(migrate cancel\)/);
+    const cancelled = await run('cancel', '--database-url', url);
+    expect(cancelled.code).toBe(ExitCode.OK);
+    expect(cancelled.out).toMatch(/stopped the run of add_users_plan on schema public \(session pid \d+\)/);
+    const started = await running;
+    expect(started.code).toBe(ExitCode.CANCELLED);
+    expect(started.err).toMatch(/ZdtMigrationCancelled: The backfill of migration add_users_plan on schema public was cancelled/);
+    expect(await rowsBackfilled()).toBeLessThan(2500);
+    expect((await run('cancel', '--database-url', url)).out).toMatch(/nothing is running on schema public \(migration add_users_plan is active and idle\)/);
+    expect((await run('rollback', '--database-url', url, file)).code).toBe(ExitCode.OK);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'plan' AND NOT attisdropped`)).rows[0].n).toBe(0);
+  });
+
+  test('cancel of a run stuck in one long query cancels that query', async () => {
+    // A batch waits behind a row lock held by another transaction: the run cannot check the request until it returns.
+    const file = example('003_add_users_plan.json');
+    const engine = new MigrationEngine(admin, FAST);
+    await engine.start(loadJson(file));
+    const holder = await server.connect(db);
+    await holder.query('BEGIN');
+    await holder.query(`UPDATE users SET email = email WHERE id = 1`);
+    const running = run('backfill', '--database-url', url, '--lock-timeout-ms', '60000', file);
+    await until('the backfill to wait for the row lock', async () => (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'zdt-migrate' AND wait_event_type = 'Lock'`)).rows[0].n === 1);
+    const cancelled = await run('cancel', '--database-url', url, '--grace-ms', '200');
+    expect(cancelled.out).toMatch(/its query cancelled/);
+    const r = await running;
+    expect(r.code).toBe(ExitCode.CANCELLED);
+    await holder.query('ROLLBACK');
+    expect((await run('backfill', '--database-url', url, file)).code).toBe(ExitCode.OK);
+  });
+
+  test('plan of a second migration while another is active says so and exits 5', async () => {
+    expect((await run('start', '--database-url', url, example('001_rename_users_name.json'))).code).toBe(ExitCode.OK);
+    const r = await run('plan', '--database-url', url, example('003_add_users_plan.json'));
+    expect(r.code).toBe(ExitCode.IN_PROGRESS);
+    expect(r.out).toMatch(/migration rename_users_name is validated on schema public: start of add_users_plan is refused/);
+    expect(r.err).toMatch(/migration rename_users_name is validated on schema public; start of add_users_plan would be refused/);
+  });
+
+  test('--lock-timeout-ms 0 (no timeout in PostgreSQL) is a usage error', async () => {
+    const r = await run('start', '--database-url', url, '--lock-timeout-ms', '0', example('001_rename_users_name.json'));
+    expect(r.code).toBe(ExitCode.USAGE);
+    expect(r.err).toMatch(/--lock-timeout-ms must be a whole number of at least 1 \(0 would mean no timeout in PostgreSQL/);
+    expect((await admin.query(`SELECT to_regclass('zdt_migrations.migrations') AS t`)).rows[0].t).toBeNull();
+  });
+});
+
+function loadJson(file: string) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
 
 describe('ProgressBar', () => {
   test('redraws one line on a TTY', () => {

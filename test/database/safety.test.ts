@@ -87,8 +87,8 @@ describe('DDL safety', () => {
     });
     await released;
     expect((await admin.query(`SELECT 1 FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'bio'`)).rowCount).toBe(0);
-    expect((await engine.status('add_bio'))?.status).toBe('starting');
-    await engine.rollback('add_bio');
+    // The record commits with the DDL: nothing blocks the schema, and a retry (the state machine's) just starts.
+    expect(await engine.status('add_bio')).toBeNull();
     await engine.start(addColumn);
   });
 

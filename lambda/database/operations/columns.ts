@@ -1,11 +1,11 @@
 /** addColumn, renameColumn, changeColumnType and dropColumn. */
 import { AddColumnOperation, ChangeColumnTypeOperation, DropColumnOperation, RenameColumnOperation } from '../types';
 import { describeOp, newTypeColumn } from '../definition';
-import { qi } from '../sql';
+import { fragment, qi } from '../sql';
 import { dropTriggerFunctionSql, rowTriggerSql, triggerFunction, withColumns } from '../triggers';
-import { Check, OpContext, OperationImpl, PlanStepDescription } from './operation';
+import { Check, OpContext, OperationImpl, PlanStepDescription, Probe } from './operation';
 import {
-  isNotNull, notNullCheckName, oldColumns, promoteNotNull, requireExistingColumn, requireTable, table, validateConstraint,
+  dependentProblems, isNotNull, typeProbe, notNullCheckName, oldColumns, oldRow, promoteNotNull, requireExistingColumn, requireTable, table, validateConstraint,
 } from './helpers';
 
 const ACCESS_EXCLUSIVE_BRIEF = (t: string) => `ACCESS EXCLUSIVE on ${t} (metadata only, brief; lock_timeout + retries)`;
@@ -41,6 +41,16 @@ export const addColumn: OperationImpl<AddColumnOperation> = {
       problems.push(`${describeOp(index, op)}: column.name ${op.column.name} already exists in ${ctx.schema}.${op.table}`);
     }
     return problems;
+  },
+  probes(op, ctx) {
+    const c = op.column;
+    const probes: Probe[] = [typeProbe('column.type', c.type)];
+    if (c.default !== undefined) probes.push({ field: 'column.default', sql: `SELECT ${fragment(c.default)}::${c.type}` });
+    if (op.up !== undefined && ctx.catalog.has(op.table)) probes.push({ field: 'up', sql: `SELECT ${fragment(op.up)}::${c.type} FROM ${oldRow(ctx, op.table)}` });
+    return probes;
+  },
+  dataChecks(op, ctx) {
+    return op.up !== undefined && ctx.catalog.has(op.table) ? [{ field: 'up', table: op.table, expression: `${fragment(op.up)}::${op.column.type}`, show: [] }] : [];
   },
   plan(op, ctx) {
     const t = `${ctx.schema}.${op.table}`;
@@ -169,7 +179,22 @@ export const changeColumnType: OperationImpl<ChangeColumnTypeOperation> = {
     const t = ctx.catalog.get(op.table);
     if (t && t.primaryKey.length === 0) problems.push(`${w}: ${ctx.schema}.${op.table} must have a primary key (the backfill walks it), found none`);
     if (t?.primaryKey.some((k) => k.name === op.column)) problems.push(`${w}: column ${op.column} is part of the primary key; changing a key's type is not supported`);
+    problems.push(...dependentProblems(ctx, w, op.table, op.column));
     return problems;
+  },
+  probes(op, ctx, newRow) {
+    const col = ctx.catalog.get(op.table)?.columns.find((c) => c.name === op.column);
+    if (!col) return [];
+    const probes: Probe[] = [typeProbe('type', op.type)];
+    if (op.default !== undefined) probes.push({ field: 'default', sql: `SELECT ${fragment(op.default)}::${op.type}` });
+    probes.push({ field: 'up', sql: `SELECT ${fragment(op.up ?? `${qi(op.column)}::${op.type}`)}::${op.type} FROM ${oldRow(ctx, op.table)}` });
+    const row = newRow(op.table);
+    if (row) probes.push({ field: 'down', sql: `SELECT ${fragment(op.down ?? `${qi(op.column)}::${col.type}`)}::${col.type} FROM ${row}` });
+    return probes;
+  },
+  dataChecks(op, ctx) {
+    if (!ctx.catalog.get(op.table)?.columns.some((c) => c.name === op.column)) return [];
+    return [{ field: 'up', table: op.table, expression: `${fragment(op.up ?? `${qi(op.column)}::${op.type}`)}::${op.type}`, show: [op.column] }];
   },
   plan(op, ctx) {
     const t = `${ctx.schema}.${op.table}`;
@@ -261,7 +286,13 @@ export const dropColumn: OperationImpl<DropColumnOperation> = {
       problems.push(`${w}: down must be given: ${op.column} is NOT NULL without a default, so rows the new version inserts (it no longer sees the column) need a value for it`);
     }
     if (ctx.catalog.get(op.table)?.primaryKey.some((k) => k.name === op.column)) problems.push(`${w}: column ${op.column} is part of the primary key and cannot be dropped`);
+    problems.push(...dependentProblems(ctx, w, op.table, op.column));
     return problems;
+  },
+  probes(op, ctx, newRow) {
+    const col = ctx.catalog.get(op.table)?.columns.find((c) => c.name === op.column);
+    const row = newRow(op.table);
+    return op.down !== undefined && col && row ? [{ field: 'down', sql: `SELECT ${fragment(op.down)}::${col.type} FROM ${row}` }] : [];
   },
   plan(op, ctx) {
     const t = `${ctx.schema}.${op.table}`;

@@ -3,7 +3,7 @@ import { describeOp } from '../definition';
 import { AddCheckOperation, AddForeignKeyOperation, AddIndexOperation, AddUniqueOperation } from '../types';
 import { indexValidity } from '../catalog';
 import { MigrationError, MigrationErrorName } from '../errors';
-import { qi, qn } from '../sql';
+import { fragment, qi, qn } from '../sql';
 import { OpContext, OperationImpl, VersionModel } from './operation';
 import { columnList, physicalOf, requireKnownColumn, requireTable, table, validateConstraint } from './helpers';
 
@@ -58,6 +58,10 @@ const SHARE_UPDATE_EXCLUSIVE = (t: string) => `SHARE UPDATE EXCLUSIVE on ${t} (r
 
 export const addIndex: OperationImpl<AddIndexOperation> = {
   check: (op, ctx, index) => checkColumns(op, ctx, index),
+  probes(op, _ctx, row) {
+    const from = row(op.table, 'physical');
+    return op.where !== undefined && from ? [{ field: 'where', sql: `SELECT 1 FROM ${from} WHERE ${fragment(op.where)}` }] : [];
+  },
   plan(op, ctx) {
     const t = `${ctx.schema}.${op.table}`;
     return [
@@ -133,6 +137,10 @@ export const addForeignKey: OperationImpl<AddForeignKeyOperation> = {
 
 export const addCheck: OperationImpl<AddCheckOperation> = {
   check: (op, ctx, index) => requireTable(ctx, describeOp(index, op), op.table),
+  probes(op, _ctx, row) {
+    const from = row(op.table, 'physical');
+    return from ? [{ field: 'check', sql: `SELECT ${fragment(op.check)}::boolean FROM ${from}` }] : [];
+  },
   plan(op, ctx) {
     const t = `${ctx.schema}.${op.table}`;
     return [

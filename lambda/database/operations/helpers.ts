@@ -3,7 +3,7 @@ import type { ClientBase } from 'pg';
 import { INTERNAL_PREFIX } from '../definition';
 import { pgCode } from '../ddl';
 import { qi, qn } from '../sql';
-import { CatalogSnapshot, CheckContext, OpContext, ViewColumn, VersionModel } from './operation';
+import { CatalogSnapshot, CheckContext, OpContext, Probe, ViewColumn, VersionModel } from './operation';
 
 /** Name of the CHECK (col IS NOT NULL) NOT VALID constraint that stands in for NOT NULL until complete. */
 export function notNullCheckName(column: string): string {
@@ -71,6 +71,21 @@ export function requireKnownColumn(ctx: CheckContext, where: string, tableName: 
   return requireExistingColumn(ctx, where, tableName, column, field);
 }
 
+/**
+ * Problems when objects outside the migration depend on a table or column the migration drops at complete
+ * (CheckContext.dependents): complete's DROP would fail after the new version is deployed.
+ */
+export function dependentProblems(ctx: CheckContext, where: string, tableName: string, column?: string): string[] {
+  const key = column === undefined ? tableName : `${tableName}.${column}`;
+  return (ctx.dependents.get(key) ?? []).map((d) => `${where}: ${d} depends on ${key}, so complete could not drop it; `
+    + 'drop or change that object first (or in an sql operation of this migration before this one)');
+}
+
+/** A FROM item of a table as the old version sees it (the physical table), aliased to its own name. */
+export function oldRow(ctx: Pick<CheckContext, 'schema'>, tableName: string): string {
+  return `${qn(ctx.schema, tableName)} AS ${qi(tableName)}`;
+}
+
 /** Runs VALIDATE CONSTRAINT (scans without blocking writers) and reports the outcome as a check. */
 export async function validateConstraint(ctx: OpContext, tableName: string, constraint: string, label: string) {
   try {
@@ -84,4 +99,14 @@ export async function validateConstraint(ctx: OpContext, tableName: string, cons
     }
     throw err;
   }
+}
+
+/**
+ * A probe of a column type. The serial pseudo-types exist only in CREATE TABLE / ADD COLUMN: their integer type is
+ * probed instead.
+ */
+export function typeProbe(field: string, type: string): Probe {
+  const serial = /^\s*(small|big)?serial([248])?\s*$/i.exec(type);
+  const real = serial ? ({ small: 'smallint', big: 'bigint' } as Record<string, string>)[serial[1]?.toLowerCase() ?? ''] ?? ({ 2: 'smallint', 8: 'bigint' } as Record<string, string>)[serial[2] ?? ''] ?? 'integer' : type;
+  return { field, sql: `SELECT NULL::${real}` };
 }

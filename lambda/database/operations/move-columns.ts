@@ -10,7 +10,7 @@ import { pgCode } from '../ddl';
 import { qi } from '../sql';
 import { dropTriggerFunctionSql, rowTriggerSql, triggerFunction } from '../triggers';
 import { OpContext, OperationImpl } from './operation';
-import { columnList, notNullCheckName, promoteNotNull, requireExistingColumn, requireTable, table } from './helpers';
+import { columnList, dependentProblems, notNullCheckName, promoteNotNull, requireExistingColumn, requireTable, table } from './helpers';
 import { log } from '../../shared/log';
 
 const SOURCE = '_src';
@@ -37,6 +37,7 @@ export const moveColumns: OperationImpl<MoveColumnsOperation> = {
     if (t.primaryKey.some((k) => op.columns.includes(k.name))) problems.push(`${w}: columns must not include the primary key ${t.primaryKey[0].name}`);
     if (ctx.catalog.has(op.to)) problems.push(`${w}: to names table ${ctx.schema}.${op.to}, which already exists`);
     if (op.key && op.columns.includes(op.key)) problems.push(`${w}: key ${op.key} must differ from the moved columns`);
+    for (const c of op.columns) problems.push(...dependentProblems(ctx, w, op.table, c));
     return problems;
   },
   plan(op, ctx) {

@@ -73,6 +73,29 @@ export interface CheckContext {
   readonly newColumns: ReadonlyMap<string, ReadonlySet<string>>;
   /** Columns whose default is volatile (table.column), found by probing; they are backfilled rather than defaulted in place. */
   readonly volatileDefaults: ReadonlySet<string>;
+  /**
+   * Objects that would stop complete's DROP of a table (key `table`) or column (key `table.column`), for the tables
+   * and columns the migration drops (preflight.ts dependentsOf). Empty where not looked up.
+   */
+  readonly dependents: ReadonlyMap<string, readonly string[]>;
+}
+
+/** An SQL statement that preflight EXPLAINs (never executes) to find errors in a migration's SQL before start. */
+export interface Probe {
+  /** The operation's field the SQL comes from, for the message (e.g. `up`, `column.type`). */
+  readonly field: string;
+  /** A SELECT; EXPLAIN parses, analyses and plans it. */
+  readonly sql: string;
+}
+
+/** An expression preflight evaluates over every existing row of a table (read-only): the `up` the triggers will apply. */
+export interface DataCheck {
+  readonly field: string;
+  readonly table: string;
+  /** SQL over the table's columns (bare names, as the old version names them). */
+  readonly expression: string;
+  /** Columns shown with the failing row, besides its primary key. */
+  readonly show: readonly string[];
 }
 
 /**
@@ -99,6 +122,14 @@ export interface OperationImpl<O extends Operation> {
   /** Problems with the operation against the catalog (before any SQL). */
   check(op: O, ctx: CheckContext, index: number): string[];
   plan(op: O, ctx: CheckContext): PlanStepDescription[];
+  /**
+   * SQL fragments to try before start (preflight.ts). `row(table, as)` is a FROM item giving the table's row as the
+   * new version sees it (`view`, the default: for `down` expressions) or as the physical table is after the expand
+   * (`physical`: for checks and index predicates); undefined for a table the migration creates.
+   */
+  probes?(op: O, ctx: CheckContext, row: (table: string, as?: 'view' | 'physical') => string | undefined): Probe[];
+  /** Expressions to evaluate over the existing rows before start (preflight.ts). */
+  dataChecks?(op: O, ctx: CheckContext): DataCheck[];
   /** DDL inside the start transaction. */
   expand(op: O, ctx: OpContext, catalog: CatalogSnapshot): Promise<void>;
   /** How the new version sees the tables. */

@@ -1,9 +1,9 @@
 /** createTable and dropTable. */
 import { describeOp } from '../definition';
 import { CreateTableOperation, DropTableOperation, ColumnDefinition } from '../types';
-import { qi } from '../sql';
+import { fragment, qi } from '../sql';
 import { OperationImpl } from './operation';
-import { columnList, table } from './helpers';
+import { columnList, dependentProblems, table, typeProbe } from './helpers';
 
 export function columnSql(c: ColumnDefinition, opts: { allowKeys: boolean }): string {
   const parts = [qi(c.name), c.type];
@@ -17,6 +17,12 @@ export function columnSql(c: ColumnDefinition, opts: { allowKeys: boolean }): st
 export const createTable: OperationImpl<CreateTableOperation> = {
   check(op, ctx, index) {
     return ctx.catalog.has(op.table) ? [`${describeOp(index, op)}: table ${ctx.schema}.${op.table} already exists`] : [];
+  },
+  probes(op) {
+    return op.columns.flatMap((c, i) => [
+      typeProbe(`columns[${i}].type`, c.type),
+      ...(c.default !== undefined ? [{ field: `columns[${i}].default`, sql: `SELECT ${fragment(c.default)}::${c.type}` }] : []),
+    ]);
   },
   plan(op, ctx) {
     return [{
@@ -39,9 +45,11 @@ export const dropTable: OperationImpl<DropTableOperation> = {
     const t = ctx.catalog.get(op.table);
     if (!t) return [`${describeOp(index, op)}: table names ${ctx.schema}.${op.table}, which does not exist`];
     const foreign = t.referencedBy.filter((r) => !r.startsWith(`${op.table}.`));
-    return foreign.length > 0
+    const problems = foreign.length > 0
       ? [`${describeOp(index, op)}: expected no foreign keys of other tables to reference it, found ${foreign.join(', ')}; drop them first (sql operation) or drop those tables in the same migration`]
       : [];
+    // Foreign keys are reported above already.
+    return [...problems, ...dependentProblems(ctx, describeOp(index, op), op.table).filter((p) => foreign.length === 0 || !/: constraint /.test(p))];
   },
   plan(op, ctx) {
     return [
