@@ -4,6 +4,8 @@ export * from './routing/live-route-provider';
 export * from './rollout/rollout-strategy';
 export * from './rollout/health-alarms';
 export * from './rollout/progressive-rollout';
+export * from './rollout/analysis-method';
+export * from './rollout/baseline-policy';
 export * from './stacks/blue-green-stacks';
 export * from './database/schema-migration';
 export * from './database/blue-green-database';

@@ -1,5 +1,5 @@
 import { AlarmType, DescribeAlarmsCommand, StateValue } from '@aws-sdk/client-cloudwatch';
-import { AlarmStatus, CheckAlarmsResult, Color, ErrorName, JudgeConfig } from '../shared/contracts';
+import { AlarmStatus, CheckAlarmsResult, Color, ErrorName, JudgeConfig, otherColor } from '../shared/contracts';
 import { awsCall, ZdtError } from '../shared/errors';
 import { cloudWatch } from '../shared/clients';
 
@@ -50,8 +50,15 @@ export async function readAlarms(names: readonly string[]): Promise<AlarmReading
   return names.map((n) => found.get(n)!);
 }
 
-/** ALARM_NOT_FOUND unless every alarm that judges `targetColor` exists. */
+/** The stable color's own alarms: they judge its health as a baseline (a degraded baseline holds the step). */
+export function baselineAlarms(config: JudgeConfig, stableColor: Color): string[] {
+  return [...new Set(config.alarmsByColor[stableColor] ?? [])];
+}
+
+/** ALARM_NOT_FOUND unless every alarm that judges `targetColor`, or the other color as its baseline, exists. */
 export async function checkAlarms(config: JudgeConfig, targetColor: Color): Promise<CheckAlarmsResult> {
-  const readings = await readAlarms(watchedAlarms(config, targetColor));
+  const watched = watchedAlarms(config, targetColor);
+  const baseline = baselineAlarms(config, otherColor(targetColor)).filter((n) => !watched.includes(n));
+  const readings = await readAlarms([...watched, ...baseline]);
   return { alarms: readings.map(({ name, state }) => ({ name, state })) };
 }

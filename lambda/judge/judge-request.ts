@@ -1,4 +1,6 @@
-import { AnalysisConfig, CONFIG_ENV, JudgeConfig, JudgeRequest, METRIC_PERIOD_SECONDS } from '../shared/contracts';
+import {
+  AnalysisConfig, AnalysisMethodName, CONFIG_ENV, JudgeConfig, JudgeRequest, METRIC_PERIOD_SECONDS, SequentialConfig, StepEvidence,
+} from '../shared/contracts';
 import {
   invalid, optionalNumber, requireAction, requireColor, requireInteger, requireNumber, requireObject, requireString, requireStringArray,
 } from '../shared/validate';
@@ -25,7 +27,25 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
       passes: requireInteger(bake, 'passes', { min: 0 }, `${REQUEST} bake`),
       required: requireInteger(bake, 'required', { min: 1 }, `${REQUEST} bake`),
       ...(startedAt === undefined ? {} : { startedAt }),
+      ...(bake.evidence === undefined ? {} : { evidence: parseEvidence(bake.evidence) }),
     },
+  };
+}
+
+/** The sequential judge's running evidence, as the previous judgement returned it (finite numbers, an ISO time). */
+function parseEvidence(raw: unknown): StepEvidence {
+  const source = `${REQUEST} bake.evidence`;
+  const obj = requireObject(raw, `${REQUEST} bake`, 'evidence');
+  const throughMs = optionalNumber(obj, 'throughMs', NON_NEGATIVE, source);
+  const errorLlr = optionalNumber(obj, 'errorLlr', ANY_NUMBER, source);
+  const baselineCusum = optionalNumber(obj, 'baselineCusum', NON_NEGATIVE, source);
+  const heldSince = obj.heldSince === undefined ? undefined : requireString(obj, 'heldSince', source);
+  if (heldSince !== undefined && Number.isNaN(Date.parse(heldSince))) throw invalid(source, 'heldSince', 'an ISO 8601 time', heldSince);
+  return {
+    ...(throughMs === undefined ? {} : { throughMs }),
+    ...(errorLlr === undefined ? {} : { errorLlr }),
+    ...(baselineCusum === undefined ? {} : { baselineCusum }),
+    ...(heldSince === undefined ? {} : { heldSince }),
   };
 }
 
@@ -33,6 +53,9 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
 const ALARM_NAMES = { unique: false } as const;
 /** Thresholds and factors are finite and never negative. */
 const NON_NEGATIVE = { min: 0 } as const;
+/** A log-likelihood ratio: any finite number. */
+const ANY_NUMBER = { min: -Number.MAX_VALUE } as const;
+const ANALYSIS_METHODS: readonly AnalysisMethodName[] = ['SEQUENTIAL', 'THRESHOLDS'];
 
 /** Validates the judge's configuration. */
 export function parseJudgeConfig(raw: unknown): JudgeConfig {
@@ -43,7 +66,14 @@ export function parseJudgeConfig(raw: unknown): JudgeConfig {
     sharedAlarms: requireStringArray(obj, 'sharedAlarms', CONFIG, ALARM_NAMES),
     ...(obj.analysis === undefined ? {} : { analysis: parseAnalysis(obj.analysis) }),
     ...(obj.metricDelaySeconds === undefined ? {} : { metricDelaySeconds: requireInteger(obj, 'metricDelaySeconds', { min: 0 }, CONFIG) }),
+    ...(obj.baselineHoldSeconds === undefined ? {} : { baselineHoldSeconds: requireInteger(obj, 'baselineHoldSeconds', { min: 0 }, CONFIG) }),
   };
+}
+
+function requireOneOf<T extends string>(obj: Record<string, unknown>, field: string, allowed: readonly T[], source: string): T {
+  const value = obj[field];
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw invalid(source, field, `one of ${allowed.join(', ')}`, value);
+  return value as T;
 }
 
 /** A window of whole CloudWatch periods (ALB metrics have one-minute resolution). */
@@ -59,6 +89,9 @@ function parseAnalysis(raw: unknown): AnalysisConfig {
   const targetGroups = requireObject(obj.targetGroups, source, 'targetGroups');
   const maxLatencyP99Ms = optionalNumber(obj, 'maxLatencyP99Ms', NON_NEGATIVE, source);
   const latencyBaselineFactor = optionalNumber(obj, 'latencyBaselineFactor', NON_NEGATIVE, source);
+  const method = obj.method === undefined ? undefined : requireOneOf(obj, 'method', ANALYSIS_METHODS, source);
+  const sequential = obj.sequential === undefined ? undefined : parseSequential(obj.sequential, source);
+  if (method === 'SEQUENTIAL' && sequential === undefined) throw invalid(source, 'sequential', 'present when method is SEQUENTIAL (its error budget)', undefined);
   return {
     loadBalancer: requireString(obj, 'loadBalancer', source),
     targetGroups: { blue: requireString(targetGroups, 'blue', `${source} targetGroups`), green: requireString(targetGroups, 'green', `${source} targetGroups`) },
@@ -68,5 +101,20 @@ function parseAnalysis(raw: unknown): AnalysisConfig {
     errorRateBaselineFactor: requireNumber(obj, 'errorRateBaselineFactor', NON_NEGATIVE, source),
     ...(maxLatencyP99Ms === undefined ? {} : { maxLatencyP99Ms }),
     ...(latencyBaselineFactor === undefined ? {} : { latencyBaselineFactor }),
+    ...(method === undefined ? {} : { method }),
+    ...(sequential === undefined ? {} : { sequential }),
+  };
+}
+
+function parseSequential(raw: unknown, source: string): SequentialConfig {
+  const obj = requireObject(raw, source, 'sequential');
+  const where = `${source} sequential`;
+  const rate = { min: Number.MIN_VALUE, max: 0.5 };
+  return {
+    falseRollbackRate: requireNumber(obj, 'falseRollbackRate', rate, where),
+    alphaPerTest: requireNumber(obj, 'alphaPerTest', rate, where),
+    steps: requireInteger(obj, 'steps', { min: 1 }, where),
+    testsPerStep: requireInteger(obj, 'testsPerStep', { min: 1 }, where),
+    latencyMinRequests: requireInteger(obj, 'latencyMinRequests', { min: 1 }, where),
   };
 }

@@ -1,20 +1,17 @@
-import { BakeProgress, Color, ColorMetrics, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS, Verdict } from '../shared/contracts';
+import { BakeProgress, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS, Verdict } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import { log } from '../shared/log';
-import { readAlarms, watchedAlarms } from './alarms';
-import { analyse, AnalysisOutcome } from './analysis';
-import { DataWindow, dataWindow, readColorMetrics } from './metrics';
+import { baselineAlarms, readAlarms, watchedAlarms } from './alarms';
+import { AnalysisOutcome } from './analysis';
+import { DataWindow, dataWindow, readColorMetrics, readStepData } from './metrics';
+import { decide, JudgeInput, Observation } from './verdict';
 
-export interface JudgeInput {
-  readonly targetColor: Color;
-  readonly stableColor: Color;
-  readonly bake: BakeProgress;
-}
+export type { JudgeInput } from './verdict';
 
 /**
- * The verdict and the bake progress of one judgement. FAIL keeps the progress; INCONCLUSIVE
- * keeps it too (an inconclusive judgement is not a healthy one); a healthy judgement counts one
- * more pass: PASS once the passes reach `required`, WAIT before.
+ * The verdict and the bake progress of one judgement by fixed thresholds. FAIL keeps the progress; INCONCLUSIVE
+ * keeps it too (an inconclusive judgement is not a healthy one); a healthy judgement counts one more pass: PASS once
+ * the passes reach `required`, WAIT before.
  */
 export function progress(outcome: AnalysisOutcome, bake: BakeProgress): { readonly verdict: Verdict; readonly bake: BakeProgress } {
   if (outcome !== 'HEALTHY') return { verdict: outcome, bake };
@@ -24,6 +21,7 @@ export function progress(outcome: AnalysisOutcome, bake: BakeProgress): { readon
 
 /** Without analysis, a judgement's data is the last whole minute CloudWatch has (what the alarms evaluated last). */
 const ALARMS_ONLY_WINDOW_SECONDS = METRIC_PERIOD_SECONDS;
+const MS_PER_MINUTE = METRIC_PERIOD_SECONDS * 1000;
 
 /**
  * Why the data a judgement can read is not yet the step's own (its window began before the step's traffic
@@ -39,38 +37,58 @@ export function notYetStepData(window: DataWindow, bake: BakeProgress, metricDel
 }
 
 /**
- * Judges a release of `targetColor`: the alarms first (a missing one is ALARM_NOT_FOUND; one in
- * ALARM is a FAIL, returned at once without reading metrics so the rollback starts sooner), then
- * the metric analysis when configured. Precedence: FAIL > INCONCLUSIVE > healthy.
+ * The span of a step's data the sequential judge reads: from the step's first whole minute after its shift (or, for
+ * a bake without a start, one judge interval back) to the last whole minute CloudWatch has.
+ */
+export function stepSpan(nowMs: number, bake: BakeProgress, windowSeconds: number, metricDelaySeconds: number): DataWindow {
+  const window = dataWindow(nowMs, windowSeconds, metricDelaySeconds);
+  const startMs = bake.startedAt === undefined
+    ? (bake.evidence?.throughMs !== undefined ? Math.min(bake.evidence.throughMs, window.startMs) : window.startMs)
+    : Math.ceil(Date.parse(bake.startedAt) / MS_PER_MINUTE) * MS_PER_MINUTE;
+  return { startMs, endMs: window.endMs };
+}
+
+/**
+ * Judges a release of `targetColor`: the alarms first (a missing one is ALARM_NOT_FOUND; one of the new color's or a
+ * shared one in ALARM is a FAIL, returned at once without reading metrics so the rollback starts sooner; the stable
+ * color's own alarms say whether the baseline is degraded), then the metric analysis when configured. The verdict is
+ * verdict.ts's `decide`.
  */
 export async function judge(config: JudgeConfig, input: JudgeInput): Promise<JudgeResult> {
-  const readings = await readAlarms(watchedAlarms(config, input.targetColor));
+  const watched = watchedAlarms(config, input.targetColor);
+  const baseline = baselineAlarms(config, input.stableColor).filter((n) => !watched.includes(n));
+  const readings = await readAlarms([...watched, ...baseline]);
   const alarms = readings.map(({ name, state }) => ({ name, state }));
-  const firing = readings.filter((a) => a.state === 'ALARM');
-  if (firing.length > 0) {
-    const reasons = firing.map((a) => `Alarm ${a.name} is in ALARM${a.reason ? `: ${a.reason}` : '.'}`);
-    log('warn', 'judgement', { verdict: 'FAIL', reasons });
-    return { ...progress('FAIL', input.bake), reasons, alarms };
-  }
+  const describe = (a: { name: string; reason?: string }) => `Alarm ${a.name} is in ALARM${a.reason ? `: ${a.reason}` : '.'}`;
+  const failingAlarms = readings.filter((a) => watched.includes(a.name) && a.state === 'ALARM').map(describe);
+  const stableAlarms = readings.filter((a) => baseline.includes(a.name) && a.state === 'ALARM').map(describe);
+  const nowMs = clock().now();
   const delay = config.metricDelaySeconds ?? 0;
-  const window = dataWindow(clock().now(), config.analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);
-  const waiting = notYetStepData(window, input.bake, delay);
-  const wait = (reason: string, metrics?: Record<Color, ColorMetrics>): JudgeResult => {
-    log('info', 'judgement', { verdict: 'WAIT', bake: input.bake, reasons: [reason], metrics });
-    return { verdict: 'WAIT', bake: input.bake, reasons: [reason], alarms, ...(metrics ? { metrics } : {}) };
-  };
-  if (!config.analysis) {
-    if (waiting) return wait(waiting);
-    const result = { ...progress('HEALTHY', input.bake), reasons: [], alarms };
-    log('info', 'judgement', { verdict: result.verdict, bake: result.bake });
-    return result;
+  const analysis = config.analysis;
+  const base = { nowMs, alarms, failingAlarms, stableAlarms };
+  let seen: Observation;
+  if (failingAlarms.length > 0) {
+    seen = { ...base, notYet: null };
+  } else if (analysis && analysis.method === 'SEQUENTIAL') {
+    const span = stepSpan(nowMs, input.bake, analysis.windowSeconds, delay);
+    if (span.endMs - span.startMs < MS_PER_MINUTE) {
+      const stepStart = input.bake.startedAt ?? new Date(span.startMs).toISOString();
+      seen = { ...base, notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
+    } else {
+      seen = { ...base, notYet: null, step: await readStepData(analysis, span.startMs, span.endMs) };
+    }
+  } else {
+    const window = dataWindow(nowMs, analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);
+    const notYet = notYetStepData(window, input.bake, delay);
+    seen = analysis
+      ? { ...base, notYet, windowMetrics: await readColorMetrics(analysis, window) }
+      : { ...base, notYet };
   }
-  const metrics = await readColorMetrics(config.analysis, window);
-  const analysis = analyse(config.analysis, metrics, input.targetColor, input.stableColor);
-  // Data from before the step cannot clear it, nor be too little to judge it; but the new color's regression in
-  // it is one (at the step's weight or a smaller one): FAIL at once.
-  if (waiting && analysis.outcome !== 'FAIL') return wait(waiting, metrics);
-  const result = { ...progress(analysis.outcome, input.bake), reasons: analysis.reasons, alarms, metrics };
-  log(result.verdict === 'FAIL' ? 'warn' : 'info', 'judgement', { verdict: result.verdict, bake: result.bake, reasons: result.reasons, metrics });
+  const result = decide(config, input, seen);
+  log(result.verdict === 'FAIL' || result.verdict === 'HOLD' || result.verdict === 'BASELINE_DEGRADED' ? 'warn' : 'info', 'judgement', {
+    verdict: result.verdict, bake: result.bake, reasons: result.reasons, metrics: result.metrics,
+  });
   return result;
 }
+
+

@@ -2,6 +2,7 @@ import { GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatc
 import { AnalysisConfig, COLORS, Color, ColorMetrics, METRIC_PERIOD_SECONDS } from '../shared/contracts';
 import { awsCall } from '../shared/errors';
 import { cloudWatch } from '../shared/clients';
+import { LATENCY_STATISTICS, StepData } from './sequential-analysis';
 
 /** Namespace of Application Load Balancer metrics. */
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';
@@ -90,4 +91,75 @@ export async function readColorMetrics(config: AnalysisConfig, window: DataWindo
     };
   };
   return { blue: metricsOf('blue'), green: metricsOf('green') };
+}
+
+/** Query ids of the step reads: counts per minute, latency percentiles over the whole span. */
+const STEP_COUNTS = { requests: QUERIES.requests, errors: QUERIES.errors } as const;
+type StepCountKind = keyof typeof STEP_COUNTS;
+type LatencyKind = keyof typeof LATENCY_STATISTICS;
+
+/**
+ * Everything CloudWatch holds of a step so far, [startMs, endMs) in whole minutes: each color's requests and 5xx
+ * per minute (Period 60), and its p98.5 / p99 / p99.5 TargetResponseTime over one period covering the span (so the
+ * percentiles are CloudWatch's over all the step's requests, not a combination of per-minute percentiles).
+ */
+export async function readStepData(config: AnalysisConfig, startMs: number, endMs: number): Promise<StepData> {
+  const periodMs = METRIC_PERIOD_SECONDS * MS_PER_SECOND;
+  const spanSeconds = (endMs - startMs) / MS_PER_SECOND;
+  const dimensions = (color: Color) => [
+    { Name: 'LoadBalancer', Value: config.loadBalancer },
+    { Name: 'TargetGroup', Value: config.targetGroups[color] },
+  ];
+  const queriesOf: MetricDataQuery[] = COLORS.flatMap((color) => [
+    ...(Object.keys(STEP_COUNTS) as StepCountKind[]).map((kind) => ({
+      Id: `${color}_${kind}`,
+      ReturnData: true,
+      MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: STEP_COUNTS[kind].metric, Dimensions: dimensions(color) }, Period: METRIC_PERIOD_SECONDS, Stat: 'Sum' },
+    })),
+    ...(Object.keys(LATENCY_STATISTICS) as LatencyKind[]).map((kind) => ({
+      Id: `${color}_${kind.toLowerCase()}`,
+      ReturnData: true,
+      MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: QUERIES.latency.metric, Dimensions: dimensions(color) }, Period: spanSeconds, Stat: LATENCY_STATISTICS[kind] },
+    })),
+  ]);
+  const points = new Map<string, Array<{ t: number; v: number }>>();
+  let nextToken: string | undefined;
+  do {
+    const out = await awsCall(`GetMetricData(${config.loadBalancer}, step data)`, () => cloudWatch().send(new GetMetricDataCommand({
+      StartTime: new Date(startMs),
+      EndTime: new Date(endMs),
+      MetricDataQueries: queriesOf,
+      NextToken: nextToken,
+    })));
+    for (const result of out.MetricDataResults ?? []) {
+      if (!result.Id) continue;
+      const list = points.get(result.Id) ?? [];
+      (result.Values ?? []).forEach((v, i) => list.push({ t: result.Timestamps?.[i]?.getTime() ?? startMs, v }));
+      points.set(result.Id, list);
+    }
+    nextToken = out.NextToken;
+  } while (nextToken);
+
+  const minutes = new Map<number, { blue: { requests: number; errors: number }; green: { requests: number; errors: number } }>();
+  for (const color of COLORS) {
+    for (const kind of Object.keys(STEP_COUNTS) as StepCountKind[]) {
+      for (const { t, v } of points.get(`${color}_${kind}`) ?? []) {
+        const start = Math.floor(t / periodMs) * periodMs;
+        const m = minutes.get(start) ?? { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
+        m[color][kind] += v;
+        minutes.set(start, m);
+      }
+    }
+  }
+  const latencyOf = (color: Color, kind: LatencyKind): number | null => {
+    const values = (points.get(`${color}_${kind.toLowerCase()}`) ?? []).map((p) => p.v);
+    return values.length > 0 ? Math.max(...values) * MS_PER_SECOND : null;
+  };
+  const latency = Object.fromEntries(COLORS.map((c) => [c, { p985Ms: latencyOf(c, 'p985Ms'), p99Ms: latencyOf(c, 'p99Ms'), p995Ms: latencyOf(c, 'p995Ms') }])) as StepData['latency'];
+  return {
+    startMs,
+    endMs,
+    minutes: [...minutes.entries()].sort(([a], [b]) => a - b).map(([startMsOf, counts]) => ({ startMs: startMsOf, counts })),
+    latency,
+  };
 }

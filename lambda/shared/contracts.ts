@@ -81,6 +81,11 @@ export const RolloutEvent = {
   COMPLETED: 'Rollout Completed',
   /** Sent with COMPLETED when every judgement was INCONCLUSIVE and onInconclusive is PROCEED: nothing judged the release. */
   RELEASED_UNJUDGED: 'Rollout Released Unjudged',
+  /**
+   * The stable color breaks its own limits (its alarms, or its 5xx rate above the absolute limit) while a step bakes:
+   * the step holds (its judgements do not count toward the bake), then follows the rollout's baseline policy.
+   */
+  BASELINE_DEGRADED: 'Rollout Baseline Degraded',
 } as const;
 export type RolloutEventType = (typeof RolloutEvent)[keyof typeof RolloutEvent];
 
@@ -224,6 +229,34 @@ export interface AnalysisConfig {
   readonly maxLatencyP99Ms?: number;
   /** ...or exceeds the stable color's p99 times this factor (absent: no relative latency check). */
   readonly latencyBaselineFactor?: number;
+  /**
+   * How the analysis decides. THRESHOLDS: the limits above on each judge interval's counts alone. SEQUENTIAL: the
+   * factors above are the smallest regressions worth catching and the limits are tested with anytime-valid likelihood
+   * ratios accumulated over the step (lambda/judge/sequential-analysis.ts). Absent: THRESHOLDS.
+   */
+  readonly method?: AnalysisMethodName;
+  /** Settings of the SEQUENTIAL method (required by it). */
+  readonly sequential?: SequentialConfig;
+}
+
+/** The analysis methods (lib's AnalysisMethod enum renders to these). */
+export type AnalysisMethodName = 'SEQUENTIAL' | 'THRESHOLDS';
+
+/** Error-rate budget of the sequential judge, rendered at synth time from the rollout's plan. */
+export interface SequentialConfig {
+  /** The user's bound on the chance of rolling back a healthy release, per rollout (0-1). */
+  readonly falseRollbackRate: number;
+  /** The share of it each test may spend: falseRollbackRate / (steps x tests). Each test decides at ln(1/alphaPerTest). */
+  readonly alphaPerTest: number;
+  /** Steps the budget is split across. */
+  readonly steps: number;
+  /** Tests per step the budget is split across (5xx vs stable, 5xx limit, and the latency tests that are on). */
+  readonly testsPerStep: number;
+  /**
+   * Requests the new color must serve in a step before its p99 is compared (cumulative over the step): below this
+   * the sample p99 is too close to the maximum for the normal approximation the latency tests rest on.
+   */
+  readonly latencyMinRequests: number;
 }
 
 /** ZDT_CONFIG of the judge Lambda. */
@@ -238,9 +271,33 @@ export interface JudgeConfig {
    * ago, and counts toward the bake only once the data it reads began after the step's traffic shift. @default 0
    */
   readonly metricDelaySeconds?: number;
+  /**
+   * How long a step holds while the stable color is degraded before the judge says BASELINE_DEGRADED (and the state
+   * machine follows its baseline policy), seconds. Absent: it holds until the stable color recovers.
+   */
+  readonly baselineHoldSeconds?: number;
 }
 
-export type Verdict = 'PASS' | 'WAIT' | 'INCONCLUSIVE' | 'FAIL';
+/**
+ * HOLD: the stable color is degraded; the judgement does not count toward the bake. BASELINE_DEGRADED: it has been
+ * degraded for longer than the hold allows; the state machine follows its baseline policy.
+ */
+export type Verdict = 'PASS' | 'WAIT' | 'INCONCLUSIVE' | 'FAIL' | 'HOLD' | 'BASELINE_DEGRADED';
+
+/**
+ * What the sequential judge carries from one judgement to the next within a step (in $.bake, JSON): the sufficient
+ * statistics of the tests that accumulate window by window. Every field absent at the start of a step.
+ */
+export interface StepEvidence {
+  /** End (epoch ms) of the last whole minute counted in this step: the next judgement counts only later minutes. */
+  readonly throughMs?: number;
+  /** Sum over the step's minutes of the log-likelihood ratio of the new color's 5xx against the stable color's. */
+  readonly errorLlr?: number;
+  /** Page's CUSUM of the stable color's 5xx rate against the absolute limit (baseline health). */
+  readonly baselineCusum?: number;
+  /** When the step began holding for a degraded baseline (ISO 8601); absent while not holding. */
+  readonly heldSince?: string;
+}
 
 export interface BakeProgress {
   /** Healthy judgements so far in this step. */
@@ -252,6 +309,8 @@ export interface BakeProgress {
    * data began before it do not count. Absent: every healthy judgement counts.
    */
   readonly startedAt?: string;
+  /** The sequential judge's running evidence in this step. Absent: none yet. */
+  readonly evidence?: StepEvidence;
 }
 
 export type JudgeRequest =
@@ -294,6 +353,16 @@ export interface JudgeResult {
   readonly reasons: readonly string[];
   readonly alarms: readonly AlarmStatus[];
   readonly metrics?: Record<Color, ColorMetrics>;
+  /** The stable color's own health. */
+  readonly baseline?: BaselineStatus;
+}
+
+/** The stable color's health as the judge saw it. */
+export interface BaselineStatus {
+  readonly color: Color;
+  readonly degraded: boolean;
+  /** True on the judgement that started a hold (the state machine emits BASELINE_DEGRADED then, once). */
+  readonly holdStarted: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
+import { BaselineDegradedAction } from '../rollout/baseline-policy';
 import {
   ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, NOTIFICATION_FAILURES_METRIC, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
 } from '../../lambda/shared/contracts';
@@ -45,6 +46,8 @@ export interface RolloutDefinitionProps {
   readonly hookTimeout: Duration;
   /** BlueGreenRouting's test-route header, handed to the hooks. */
   readonly testRouteHeader?: string;
+  /** What a BASELINE_DEGRADED verdict (the stable color degraded for longer than the hold) does. */
+  readonly onBaselineDegraded: BaselineDegradedAction;
 }
 
 /** Lambda's own faults retried for a hook; the hook's errors are its verdict and are not retried. */
@@ -405,10 +408,8 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   countJudgeError.next(new sfn.Choice(scope, 'Circuit Breaker')
     .when(sfn.Condition.numberGreaterThanEquals('$.judge.errors', plan.maxJudgeErrors), onBreaker)
     .otherwise(bakeWait));
-  const judged = new sfn.Pass(scope, 'Record Verdict', {
-    parameters: { 'passes.$': '$.verdict.bake.passes', 'required.$': '$.verdict.bake.required', 'startedAt.$': '$.bake.startedAt' },
-    resultPath: '$.bake',
-  });
+  // The judge returns the whole bake: passes, required, startedAt and the sequential judge's evidence of the step.
+  const judged = new sfn.Pass(scope, 'Record Verdict', { inputPath: '$.verdict.bake', resultPath: '$.bake' });
   const resetErrors = new sfn.Pass(scope, 'Reset Judge Errors', { result: sfn.Result.fromObject({ errors: 0 }), resultPath: '$.judge' });
 
   const stepDone = notify('Step Completed', RolloutEvent.STEP_COMPLETED, { ...colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after' });
@@ -456,8 +457,19 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
         return trigger('Inconclusive', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
     }
   };
+  // A degraded stable color holds the step (the judgement did not count): the event once, when the hold starts; once
+  // the hold has lasted longer than the judge's baselineHoldSeconds, the verdict is BASELINE_DEGRADED and the policy applies.
+  const baselineDegraded = notify('Baseline Degraded', RolloutEvent.BASELINE_DEGRADED,
+    { ...colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after', 'reasons.$': '$.verdict.reasons' });
+  baselineDegraded.end.next(bakeWait);
+  const onBaselinePolicy = props.onBaselineDegraded === BaselineDegradedAction.ROLLBACK
+    ? trigger('Baseline Still Degraded', 'baseline-degraded', { 'reason.$': 'States.JsonToString($.verdict.reasons)' })
+    : paused.start;
   const verdict = new sfn.Choice(scope, 'Verdict')
     .when(sfn.Condition.stringEquals('$.verdict.verdict', 'FAIL'), onJudgeFail)
+    .when(sfn.Condition.and(sfn.Condition.stringEquals('$.verdict.verdict', 'HOLD'),
+      sfn.Condition.isPresent('$.verdict.baseline.holdStarted'), sfn.Condition.booleanEquals('$.verdict.baseline.holdStarted', true)), baselineDegraded.start)
+    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'BASELINE_DEGRADED'), onBaselinePolicy)
     .when(sfn.Condition.stringEquals('$.verdict.verdict', 'INCONCLUSIVE'), inconclusiveBranch())
     .when(sfn.Condition.stringEquals('$.verdict.verdict', 'PASS'), stepBaked)
     .otherwise(bakeWait);

@@ -21,6 +21,8 @@ import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag'
 import { buildRolloutDefinition } from '../private/rollout-definition';
 import { PropChecks, propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
+import { AnalysisMethod } from './analysis-method';
+import { BaselineDegradedAction } from './baseline-policy';
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
 import { planRollout } from './rollout-plan';
 import { RolloutStrategy } from './rollout-strategy';
@@ -28,29 +30,56 @@ import { RolloutStrategy } from './rollout-strategy';
 /** Metric analysis of the new color against the stable color, run by the judge at every judgement. */
 export interface MetricAnalysisOptions {
   /**
-   * Fewer requests than this on the new color during one judge interval make the judgement INCONCLUSIVE.
+   * How the analysis decides: anytime-valid sequential tests over each step (bounded false-rollback rate), or the
+   * fixed per-interval thresholds of earlier versions.
+   * @default AnalysisMethod.SEQUENTIAL
+   */
+  readonly method?: AnalysisMethod;
+  /**
+   * SEQUENTIAL: a step whose bake ends with fewer requests than this served by the new color in all is INCONCLUSIVE
+   * (it cannot be cleared on less). THRESHOLDS: fewer than this many in one judge interval make that judgement
+   * INCONCLUSIVE.
    * @default 50
    */
   readonly minRequests?: number;
   /**
-   * FAIL when the new color's 5xx rate exceeds this percent and `errorRateBaselineFactor` times the stable rate.
+   * The absolute 5xx limit, percent. SEQUENTIAL: FAIL once the evidence that the new color's rate is above this
+   * (against `errorRateBaselineFactor` times it) is strong; also the limit the stable color is held to (a stable color
+   * above it is a degraded baseline). THRESHOLDS: FAIL when one interval's rate exceeds this and
+   * `errorRateBaselineFactor` times the stable rate.
    * @default 1
    */
   readonly maxErrorRatePercent?: number;
   /**
+   * The smallest 5xx regression worth catching, as a factor of the stable color's rate (SEQUENTIAL: the alternative
+   * hypothesis of the comparison with the stable color). THRESHOLDS: the relative limit.
    * @default 2
    */
   readonly errorRateBaselineFactor?: number;
   /**
-   * FAIL when the new color's p99 latency exceeds this.
+   * The absolute p99 latency limit (SEQUENTIAL: tested like the 5xx limit, against `latencyBaselineFactor` times it).
    * @default Duration.seconds(2)
    */
   readonly maxLatencyP99?: Duration;
   /**
-   * FAIL when the new color's p99 latency exceeds the stable color's p99 times this.
+   * The smallest latency regression worth catching, as a factor of the stable color's p99 (THRESHOLDS: the relative
+   * limit).
    * @default 1.5
    */
   readonly latencyBaselineFactor?: number;
+  /**
+   * SEQUENTIAL: the bound on the chance of rolling back a healthy release, percent per rollout. It is split evenly
+   * across the rollout's steps and the tests of each step (5xx vs stable, 5xx limit, p99 vs stable, p99 limit), and
+   * each test decides when its likelihood ratio reaches 1 / its share.
+   * @default 1
+   */
+  readonly falseRollbackRatePercent?: number;
+  /**
+   * SEQUENTIAL: requests the new color must have served in a step before its p99 is compared (a sample p99 of fewer
+   * requests is little more than their maximum).
+   * @default 1000
+   */
+  readonly latencyMinRequests?: number;
 }
 
 export interface ProgressiveRolloutProps {
@@ -126,6 +155,18 @@ export interface ProgressiveRolloutProps {
    */
   readonly onInconclusive?: InconclusiveAction;
   /**
+   * How long a step holds while the stable color is degraded (one of its own alarms in ALARM, or its 5xx rate above
+   * the analysis's `maxErrorRatePercent`) before `onBaselineDegraded` applies. While it holds, judgements do not
+   * count toward the bake and a "Rollout Baseline Degraded" event is emitted once. From 1 minute to 1 day.
+   * @default Duration.minutes(15)
+   */
+  readonly baselineHoldTimeout?: Duration;
+  /**
+   * What happens once the stable color has been degraded for longer than `baselineHoldTimeout`.
+   * @default BaselineDegradedAction.PAUSE
+   */
+  readonly onBaselineDegraded?: BaselineDegradedAction;
+  /**
    * Consecutive judge errors (the judge itself failing, after retries) that trip the circuit breaker and roll back.
    * @default 5
    */
@@ -174,8 +215,16 @@ const DEFAULTS = {
   minHealthyTargetsPercent: 100,
   hookTimeout: Duration.minutes(5),
   onInconclusive: 'ROLLBACK' as InconclusiveAction,
-  analysis: { minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, maxLatencyP99: Duration.seconds(2), latencyBaselineFactor: 1.5 },
+  analysis: {
+    method: AnalysisMethod.SEQUENTIAL, minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, maxLatencyP99: Duration.seconds(2),
+    latencyBaselineFactor: 1.5, falseRollbackRatePercent: 1, latencyMinRequests: 1000,
+  },
+  baselineHoldTimeout: Duration.minutes(15),
+  onBaselineDegraded: BaselineDegradedAction.PAUSE,
 };
+/** The sequential tests of a step: 5xx vs stable, 5xx limit, p99 vs stable, p99 limit (lambda/judge/sequential-analysis.ts). */
+const SEQUENTIAL_TESTS_PER_STEP = 4;
+const PERCENT = 100;
 /**
  * Lets a handler publish the library's metrics. PutMetricData has no resources; the condition limits it to the
  * library's namespace.
@@ -242,8 +291,16 @@ export class ProgressiveRollout extends Construct {
         .number('analysis.maxErrorRatePercent', props.analysis.maxErrorRatePercent, 0.01, 100, { integer: false })
         .number('analysis.errorRateBaselineFactor', props.analysis.errorRateBaselineFactor, 1, 1000, { integer: false })
         .number('analysis.latencyBaselineFactor', props.analysis.latencyBaselineFactor, 1, 1000, { integer: false })
-        .duration('analysis.maxLatencyP99', props.analysis.maxLatencyP99, Duration.millis(1), Duration.minutes(15));
+        .duration('analysis.maxLatencyP99', props.analysis.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
+        .number('analysis.falseRollbackRatePercent', props.analysis.falseRollbackRatePercent, 0.0001, 50, { integer: false })
+        .number('analysis.latencyMinRequests', props.analysis.latencyMinRequests, 1, 10_000_000)
+        .oneOf('analysis.method', props.analysis.method, [AnalysisMethod.SEQUENTIAL, AnalysisMethod.THRESHOLDS]);
     }
+    new PropChecks(this)
+      .duration('baselineHoldTimeout', props.baselineHoldTimeout, Duration.minutes(1), Duration.days(1))
+      .oneOf('onBaselineDegraded', props.onBaselineDegraded, [BaselineDegradedAction.PAUSE, BaselineDegradedAction.ROLLBACK]);
+    const baselineHoldTimeout = props.baselineHoldTimeout ?? DEFAULTS.baselineHoldTimeout;
+    const onBaselineDegraded = props.onBaselineDegraded ?? DEFAULTS.onBaselineDegraded;
     if (props.healthAlarms === false && props.analysis === false && (props.alarms ?? []).length === 0) {
       throw propError(this, 'healthAlarms, analysis and alarms are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
     }
@@ -256,6 +313,7 @@ export class ProgressiveRollout extends Construct {
       onInconclusive,
       maxJudgeErrors,
       pauseTimeoutSeconds: pauseTimeout.toSeconds(),
+      baselineHoldSeconds: baselineHoldTimeout.toSeconds() + (onBaselineDegraded === BaselineDegradedAction.PAUSE ? pauseTimeout.toSeconds() : 0),
       hookSeconds: ((props.preTrafficHooks ?? []).length + (props.postTrafficHooks ?? []).length) * (props.hookTimeout ?? DEFAULTS.hookTimeout).toSeconds(),
     });
     const lockTtl = Duration.seconds(this.plan.lockTtlSeconds);
@@ -310,6 +368,17 @@ export class ProgressiveRollout extends Construct {
       errorRateBaselineFactor: analysisOptions.errorRateBaselineFactor,
       maxLatencyP99Ms: analysisOptions.maxLatencyP99.toMilliseconds(),
       latencyBaselineFactor: analysisOptions.latencyBaselineFactor,
+      method: analysisOptions.method,
+      ...(analysisOptions.method === AnalysisMethod.SEQUENTIAL ? {
+        // The budget split evenly across the steps and their tests (a union bound: each test spends its share).
+        sequential: {
+          falseRollbackRate: analysisOptions.falseRollbackRatePercent / PERCENT,
+          alphaPerTest: analysisOptions.falseRollbackRatePercent / PERCENT / (this.plan.stepCount * SEQUENTIAL_TESTS_PER_STEP),
+          steps: this.plan.stepCount,
+          testsPerStep: SEQUENTIAL_TESTS_PER_STEP,
+          latencyMinRequests: analysisOptions.latencyMinRequests,
+        },
+      } : {}),
     };
     const judgeConfig = Lazy.any({
       produce: (): JudgeConfig => ({
@@ -320,6 +389,7 @@ export class ProgressiveRollout extends Construct {
         sharedAlarms: this.sharedAlarms.map((a) => a.alarmName),
         analysis,
         metricDelaySeconds: metricDelay.toSeconds(),
+        baselineHoldSeconds: baselineHoldTimeout.toSeconds(),
       }),
     });
     this.judgeFunction = new HandlerFunction(this, 'Judge', {
@@ -361,6 +431,7 @@ export class ProgressiveRollout extends Construct {
       postTrafficHooks: props.postTrafficHooks ?? [],
       hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
       testRouteHeader: props.routing.testRouteHeader,
+      onBaselineDegraded,
     });
     this.stateMachine = standardStateMachine(this, {
       definition,

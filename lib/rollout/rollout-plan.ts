@@ -17,6 +17,8 @@ export interface RolloutPlanOptions {
   readonly pauseTimeoutSeconds: number;
   /** The longest the traffic hooks can run in all (their count × hookTimeout). @default 0 */
   readonly hookSeconds?: number;
+  /** The longest one degraded-baseline episode can hold a rollout (the hold, and the pause that may follow). @default 0 */
+  readonly baselineHoldSeconds?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPla
     maxJudgeErrors: options.maxJudgeErrors,
     ...(options.hookSeconds ? { hookSeconds: options.hookSeconds } : {}),
     ...(options.metricDelaySeconds ? { metricDelaySeconds: options.metricDelaySeconds } : {}),
-    lockTtlSeconds: Math.ceil(plannedSeconds * LOCK_TTL_FACTOR) + pauses * options.pauseTimeoutSeconds + (options.hookSeconds ?? 0) + LOCK_SLACK_SECONDS,
+    lockTtlSeconds: Math.ceil(plannedSeconds * LOCK_TTL_FACTOR) + pauses * options.pauseTimeoutSeconds + (options.hookSeconds ?? 0)
+      + (options.baselineHoldSeconds ?? 0) + LOCK_SLACK_SECONDS,
   };
 }

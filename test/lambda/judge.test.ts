@@ -88,13 +88,14 @@ afterEach(() => fakes.restore());
 
 describe('Judge', () => {
   describe('checkAlarms', () => {
-    test('reports the state of the new color\'s alarms and the shared ones', async () => {
+    test('reports the state of the new color\'s alarms, the shared ones and the stable color\'s own (its baseline health)', async () => {
       configure();
       await expect(handler({ action: 'checkAlarms', targetColor: 'green' })).resolves.toEqual({
         alarms: [
           { name: 'web-green-5xx', state: 'OK' },
           { name: 'web-green-latency', state: 'OK' },
           { name: 'web-slo', state: 'OK' },
+          { name: 'web-blue-5xx', state: 'OK' },
         ],
       });
       expect(describeAlarmsCalls()).toEqual([expect.objectContaining({ AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })]);
@@ -142,26 +143,47 @@ describe('Judge', () => {
       setAlarmState('web-green-5xx', StateValue.ALARM, 'Threshold Crossed: 1 datapoint [12.0] was greater than 5.0');
       const result = await handler(judgeRequest(2, 3));
       expect(result).toMatchObject({ verdict: 'FAIL', bake: { passes: 2, required: 3 } });
-      expect((result as JudgeResult).reasons).toEqual(['Alarm web-green-5xx is in ALARM: Threshold Crossed: 1 datapoint [12.0] was greater than 5.0']);
+      expect((result as JudgeResult).reasons).toEqual(['Alarm web-green-5xx is in ALARM: Threshold Crossed: 1 datapoint [12.0] was greater than 5.0', 'Rolling back to blue.']);
       expect(getMetricDataCalls()).toHaveLength(0);
     });
 
     test('a shared composite alarm in ALARM fails the release', async () => {
       configure();
       setAlarmState('web-slo-burn', StateValue.ALARM);
-      await expect(handler(judgeRequest(2, 3))).resolves.toMatchObject({ verdict: 'FAIL', reasons: [expect.stringContaining('Alarm web-slo is in ALARM')] });
+      await expect(handler(judgeRequest(2, 3))).resolves.toMatchObject({ verdict: 'FAIL', reasons: [expect.stringContaining('Alarm web-slo is in ALARM'), 'Rolling back to blue.'] });
     });
 
-    test('ignores the stable color\'s own alarms', async () => {
-      configure();
+    test('the stable color\'s own alarm in ALARM holds the step: not counted, the hold starts, and it says so', async () => {
+      configure({ baselineHoldSeconds: 900 });
+      setAlarmState('web-blue-5xx', StateValue.ALARM, 'Threshold Crossed: 5.2 > 5');
+      const result = await handler(judgeRequest(1, 3)) as JudgeResult;
+      expect(result).toMatchObject({ verdict: 'HOLD', bake: { passes: 1, required: 3, evidence: { heldSince: new Date(NOW_MS).toISOString() } }, baseline: { color: 'blue', degraded: true, holdStarted: true } });
+      expect(result.reasons[0]).toBe('blue (the stable color) is degraded: Alarm web-blue-5xx is in ALARM: Threshold Crossed: 5.2 > 5');
+      expect(result.reasons.at(-1)).toMatch(/does not count toward the bake \(1 of 3\); holding for up to 15 min, then the rollout's baseline policy/);
+    });
+
+    test('a hold that has lasted the hold timeout is BASELINE_DEGRADED; a hold already running does not start again', async () => {
+      configure({ baselineHoldSeconds: 900 });
       setAlarmState('web-blue-5xx', StateValue.ALARM);
-      await expect(handler(judgeRequest(0, 3))).resolves.toMatchObject({ verdict: 'WAIT' });
+      const heldAt = (secondsAgo: number) => ({ ...judgeRequest(1, 3), bake: { passes: 1, required: 3, evidence: { heldSince: new Date(NOW_MS - secondsAgo * 1000).toISOString() } } });
+      await expect(handler(heldAt(899))).resolves.toMatchObject({ verdict: 'HOLD', baseline: { holdStarted: false } });
+      const expired = await handler(heldAt(900)) as JudgeResult;
+      expect(expired).toMatchObject({ verdict: 'BASELINE_DEGRADED', bake: { passes: 1 } });
+      expect(expired.reasons.at(-1)).toMatch(/longer than the 15 min the baseline hold allows: the rollout's baseline policy decides/);
+    });
+
+    test('once the stable color recovers, the hold ends and judgements count again', async () => {
+      configure({ baselineHoldSeconds: 900 });
+      const request = { ...judgeRequest(1, 3), bake: { passes: 1, required: 3, evidence: { heldSince: new Date(NOW_MS - 60_000).toISOString() } } };
+      const result = await handler(request) as JudgeResult;
+      expect(result).toMatchObject({ verdict: 'WAIT', bake: { passes: 2 }, baseline: { degraded: false } });
+      expect(result.bake.evidence?.heldSince).toBeUndefined();
     });
 
     test('an alarm with insufficient data does not fail the release', async () => {
       configure();
       setAlarmState('web-green-latency', StateValue.INSUFFICIENT_DATA, 'Insufficient Data: 1 datapoint was unknown');
-      await expect(handler(judgeRequest(0, 3))).resolves.toMatchObject({ verdict: 'WAIT', reasons: [] });
+      await expect(handler(judgeRequest(0, 3))).resolves.toMatchObject({ verdict: 'WAIT', reasons: [expect.stringMatching(/^Healthy so far: bake 1 of 3/)] });
     });
 
     test.each([
@@ -254,13 +276,13 @@ describe('Judge', () => {
         traffic = { green: { requests: 1000, errors: 80, latencySeconds: 0.2 }, blue: { requests: 1000, errors: 2, latencySeconds: 0.2 } };
         const result = await handler(judgeRequest(2, 3));
         expect(result).toMatchObject({ verdict: 'FAIL', bake: { passes: 2, required: 3 } });
-        expect((result as JudgeResult).reasons).toEqual([expect.stringMatching(/green answered 8% of 1000 requests/)]);
+        expect((result as JudgeResult).reasons).toEqual([expect.stringMatching(/green answered 8% of 1000 requests/), 'Rolling back to blue.']);
       });
 
       test('healthy metrics count a pass', async () => {
         configure({ analysis: ANALYSIS });
         traffic = { green: { requests: 1000, errors: 1, latencySeconds: 0.2 }, blue: { requests: 1000, errors: 1, latencySeconds: 0.19 } };
-        await expect(handler(judgeRequest(2, 3))).resolves.toMatchObject({ verdict: 'PASS', bake: { passes: 3, required: 3 }, reasons: [] });
+        await expect(handler(judgeRequest(2, 3))).resolves.toMatchObject({ verdict: 'PASS', bake: { passes: 3, required: 3 }, reasons: ['Bake done (3 of 3) with no regression found: the step completes.'] });
       });
     });
 
@@ -282,7 +304,7 @@ describe('Judge', () => {
         configure({ analysis: ANALYSIS, metricDelaySeconds: 120 });
         traffic = HEALTHY;
         const startedAt = new Date(NOW_MS - 420_000).toISOString();
-        await expect(handler(stepRequest(420, 1))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 2, required: 3, startedAt }, reasons: [] });
+        await expect(handler(stepRequest(420, 1))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 2, required: 3, startedAt } });
       });
 
       test('too few requests before the step began is no INCONCLUSIVE: it waits', async () => {
@@ -294,7 +316,7 @@ describe('Judge', () => {
       test('a regression of the new color in that data fails at once', async () => {
         configure({ analysis: ANALYSIS, metricDelaySeconds: 120 });
         traffic = { green: { requests: 1000, errors: 80, latencySeconds: 0.2 }, blue: { requests: 1000, errors: 2, latencySeconds: 0.2 } };
-        await expect(handler(stepRequest(200))).resolves.toMatchObject({ verdict: 'FAIL', reasons: [expect.stringMatching(/green answered 8% of 1000 requests/)] });
+        await expect(handler(stepRequest(200))).resolves.toMatchObject({ verdict: 'FAIL', reasons: [expect.stringMatching(/green answered 8% of 1000 requests/), 'Rolling back to blue.'] });
       });
 
       test('an alarm in ALARM fails at once, whatever the data', async () => {
@@ -306,7 +328,7 @@ describe('Judge', () => {
       test('without analysis, the last whole minute CloudWatch has must be the step\'s', async () => {
         configure({ metricDelaySeconds: 120 });
         await expect(handler(stepRequest(179))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 0 }, reasons: [expect.stringMatching(/^Waiting for this step's data/)] });
-        await expect(handler(stepRequest(180))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 1 }, reasons: [] });
+        await expect(handler(stepRequest(180))).resolves.toMatchObject({ verdict: 'WAIT', bake: { passes: 1 }, reasons: [expect.stringMatching(/^Healthy so far/)] });
         expect(getMetricDataCalls()).toEqual([]);
       });
     });

@@ -1,0 +1,214 @@
+import { AnalysisConfig, Color, SequentialConfig, StepEvidence } from '../shared/contracts';
+import {
+  cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, rateLlr, threshold,
+} from './sequential';
+
+/**
+ * The sequential analysis of one step: the new color against the stable color and against the absolute limits,
+ * with evidence accumulated over the step's whole minutes, and the stable color's own health. A pure function of
+ * the numbers; lambda/judge/verdict.ts turns its findings into a verdict.
+ *
+ * Tests (each spends `alphaPerTest` of the rollout's false-rollback budget and decides at a likelihood ratio of
+ * 1/alphaPerTest; lambda/judge/sequential.ts says why that bound holds at every look):
+ * - 5xx vs stable: per minute, the new color's share of both colors' 5xx given their sum and their requests (the
+ *   conditional binomial); H1: its rate is `errorRateBaselineFactor` x the stable rate. Product over the minutes.
+ *   Assumes 5xx are independent rare events at a rate constant within a minute (Poisson), both colors exposed to the
+ *   same conditions in the same minute; it tolerates any stable rate and any change of it from minute to minute.
+ * - 5xx limit: the new color's cumulative 5xx in the step, H0: rate <= `maxErrorRatePercent`, H1: that times
+ *   `errorRateBaselineFactor`. Assumes independent requests.
+ * - p99 vs stable (when `latencyBaselineFactor` is set): the log ratio of the two colors' p99 over the step so far,
+ *   read as CloudWatch's percentile over one period covering the step; H1: the new p99 is `latencyBaselineFactor` x
+ *   the stable one. Assumes the sample p99 of n requests is normal around the true p99 with variance
+ *   p(1-p) / (n g²) (g: density of ln latency at p99, estimated from the stable color's p98.5 and p99.5 of the
+ *   same data), which needs n(1-p) well above 1: only steps where the new color served `latencyMinRequests` count.
+ *   CloudWatch's percentiles are themselves approximations (exact to within a bucket of its histogram); the bound
+ *   holds to the extent that error is small next to the sampling error.
+ * - p99 limit (when `maxLatencyP99Ms` is set): the same with the limit in place of the stable p99, H1: the limit x
+ *   `latencyBaselineFactor` (or 1.5).
+ * The stable color is degraded when Page's CUSUM of its own 5xx against the limit (same H0 and H1 as the 5xx limit)
+ * reaches the same threshold; it stays degraded until the CUSUM falls back to 0.
+ */
+
+/** Requests and 5xx of one color. */
+export interface ColorCounts {
+  readonly requests: number;
+  readonly errors: number;
+}
+
+/** One whole minute of both colors' counts. */
+export interface MinuteCounts {
+  /** Start of the minute, epoch ms. */
+  readonly startMs: number;
+  readonly counts: Record<Color, ColorCounts>;
+}
+
+/** A color's latency percentiles over the step's data so far (null without data). */
+export interface LatencyPercentiles {
+  readonly p985Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly p995Ms: number | null;
+}
+
+/** What CloudWatch holds of the step so far: its whole minutes [startMs, endMs). */
+export interface StepData {
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Every minute of the span that has data, in time order (a minute without requests may be absent). */
+  readonly minutes: readonly MinuteCounts[];
+  readonly latency: Record<Color, LatencyPercentiles>;
+}
+
+/** What the tests found. */
+export interface SequentialFindings {
+  /** The running statistics after this judgement (heldSince is the caller's). */
+  readonly evidence: StepEvidence;
+  /** Each color's counts over the step so far. */
+  readonly totals: Record<Color, ColorCounts>;
+  /** Minutes counted for the first time by this judgement. */
+  readonly newMinutes: number;
+  /** The new color is worse than the stable color (FAIL, whatever the baseline). */
+  readonly relativeRegressions: readonly string[];
+  /** The new color breaks an absolute limit (FAIL, unless the stable color breaks it too). */
+  readonly limitBreaches: readonly string[];
+  /** Why the stable color is degraded, or null. */
+  readonly baselineDegraded: string | null;
+  /** The evidence so far, for a person (one sentence per test that ran). */
+  readonly summary: readonly string[];
+}
+
+const PERCENT = 100;
+/** H1 of the absolute latency test when no relative factor is set: the limit x 1.5. */
+const DEFAULT_LATENCY_EFFECT = 1.5;
+
+function num(value: number, digits = 2): string {
+  return String(Number(value.toFixed(digits)));
+}
+
+function pct(errors: number, requests: number): string {
+  return requests > 0 ? `${num((errors * PERCENT) / requests)}%` : 'n/a';
+}
+
+/** A likelihood ratio for a person: exp(llr), 3 significant digits, huge ones in powers of ten. */
+export function formatRatio(llr: number): string {
+  if (llr > Math.log(1e6)) return `1e${Math.floor(llr / Math.LN10)}`;
+  const value = Math.exp(llr);
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : String(Number(value.toPrecision(3)));
+}
+
+/** The budget in words: "1% per rollout over 5 steps x 4 tests = 0.05% per test". */
+export function describeBudget(s: SequentialConfig): string {
+  return `${num(s.falseRollbackRate * PERCENT, 4)}% per rollout over ${s.steps} step(s) x ${s.testsPerStep} test(s) = ${num(s.alphaPerTest * PERCENT, 4)}% per test`;
+}
+
+/** The tests the analysis runs per step (the split of the false-rollback budget). */
+export function sequentialTestsPerStep(options: { readonly latencyBaselineFactor?: number; readonly maxLatencyP99Ms?: number }): number {
+  return 2 + (options.latencyBaselineFactor !== undefined ? 1 : 0) + (options.maxLatencyP99Ms !== undefined ? 1 : 0);
+}
+
+export function analyseSequential(
+  config: AnalysisConfig, data: StepData, evidence: StepEvidence, targetColor: Color, stableColor: Color, wasDegraded: boolean,
+): SequentialFindings {
+  const seq = config.sequential;
+  if (!seq) throw new Error('analyseSequential needs analysis.sequential');
+  const h = threshold(seq.alphaPerTest);
+  const lrLimit = formatRatio(h);
+  const from = Math.max(evidence.throughMs ?? data.startMs, data.startMs);
+  const limit = config.maxErrorRatePercent / PERCENT;
+  const limit1 = Math.min(limit * config.errorRateBaselineFactor, 1 - 1e-9);
+
+  let errorLlr = evidence.errorLlr ?? 0;
+  let baselineCusum = evidence.baselineCusum ?? 0;
+  let newMinutes = 0;
+  const totals = { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
+  for (const minute of data.minutes) {
+    if (minute.startMs < data.startMs || minute.startMs >= data.endMs) continue;
+    const fresh = minute.counts[targetColor];
+    const stable = minute.counts[stableColor];
+    for (const c of [targetColor, stableColor]) {
+      totals[c].requests += minute.counts[c].requests;
+      totals[c].errors += minute.counts[c].errors;
+    }
+    if (minute.startMs < from) continue;
+    newMinutes++;
+    errorLlr += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, config.errorRateBaselineFactor);
+    if (stable.requests > 0 && limit > 0) baselineCusum = cusum(baselineCusum, rateLlr(stable.errors, stable.requests, limit, limit1));
+  }
+  const fresh = totals[targetColor];
+  const stable = totals[stableColor];
+  const relative: string[] = [];
+  const breaches: string[] = [];
+  const summary: string[] = [];
+  const freshRate = `${targetColor} ${pct(fresh.errors, fresh.requests)} (${fresh.errors} of ${fresh.requests})`;
+  const stableRate = `${stableColor} ${pct(stable.errors, stable.requests)} (${stable.errors} of ${stable.requests})`;
+
+  // 5xx vs stable
+  const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often" ${formatRatio(errorLlr)}, decides at ${lrLimit}`;
+  if (errorLlr >= h) relative.push(`${targetColor}'s 5xx rate is higher than ${stableColor}'s: ${errorText}.`);
+  else summary.push(`${errorText}.`);
+
+  // 5xx limit
+  if (limit > 0) {
+    const absLlr = rateLlr(fresh.errors, fresh.requests, limit, limit1);
+    const text = `${targetColor}'s 5xx ${pct(fresh.errors, fresh.requests)} of ${fresh.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% ${formatRatio(absLlr)}, decides at ${lrLimit}`;
+    if (absLlr >= h) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
+    else summary.push(`${text}.`);
+  }
+
+  // latency
+  const lat = data.latency;
+  const p99 = lat[targetColor].p99Ms;
+  const floorText = `${fresh.requests} of the ${seq.latencyMinRequests} requests the p99 comparison needs`;
+  if (p99 !== null && (config.latencyBaselineFactor !== undefined || config.maxLatencyP99Ms !== undefined)) {
+    if (fresh.requests < seq.latencyMinRequests) {
+      summary.push(`p99 latency: ${targetColor} has served ${floorText}.`);
+    } else {
+      const stableP99 = lat[stableColor].p99Ms;
+      const density = (c: Color) => [lat[c].p985Ms, lat[c].p995Ms] as const;
+      const [s985, s995] = stable.requests > 0 && lat[stableColor].p985Ms !== null ? density(stableColor) : density(targetColor);
+      if (config.latencyBaselineFactor !== undefined && stableP99 !== null && stable.requests > 0) {
+        const vFresh = logQuantileVariance(fresh.requests, s985, s995);
+        const vStable = logQuantileVariance(stable.requests, s985, s995);
+        if (vFresh !== null && vStable !== null) {
+          const llr = gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(config.latencyBaselineFactor));
+          const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower" ${formatRatio(llr)}, decides at ${lrLimit}`;
+          if (llr >= h) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
+          else summary.push(`${text}.`);
+        }
+      }
+      if (config.maxLatencyP99Ms !== undefined) {
+        const [n985, n995] = lat[targetColor].p985Ms !== null ? density(targetColor) : [s985, s995];
+        const v = logQuantileVariance(fresh.requests, n985, n995);
+        const effect = config.latencyBaselineFactor ?? DEFAULT_LATENCY_EFFECT;
+        if (v !== null) {
+          const llr = gaussianLlr(Math.log(p99 / config.maxLatencyP99Ms), v, Math.log(effect));
+          const text = `${targetColor}'s p99 ${num(p99)} ms against the ${num(config.maxLatencyP99Ms)} ms limit: likelihood ratio for ${num(effect)}x the limit ${formatRatio(llr)}, decides at ${lrLimit}`;
+          if (llr >= h) breaches.push(`${targetColor} breaks the p99 latency limit: ${text}.`);
+          else summary.push(`${text}.`);
+        }
+      }
+    }
+  }
+
+  // the stable color's own health
+  const degradedNow = baselineCusum >= h || (wasDegraded && baselineCusum > 0);
+  const baselineDegraded = degradedNow
+    ? `${stableColor} (the stable color) is degraded: its 5xx rate is ${pct(stable.errors, stable.requests)} this step, against the ${num(config.maxErrorRatePercent)}% limit (CUSUM likelihood ratio ${formatRatio(baselineCusum)}, decides at ${lrLimit}).`
+    : null;
+
+  return {
+    evidence: { throughMs: Math.max(from, data.endMs), errorLlr, baselineCusum },
+    totals,
+    newMinutes,
+    relativeRegressions: relative,
+    limitBreaches: breaches,
+    baselineDegraded,
+    summary,
+  };
+}
+
+/** The p98.5 / p99 / p99.5 statistics the latency tests read (CloudWatch extended statistics; see DENSITY_PERCENTILES). */
+export const LATENCY_STATISTICS = {
+  p985Ms: 'p98.5',
+  p99Ms: 'p99',
+  p995Ms: 'p99.5',
+} as const;

@@ -1,0 +1,83 @@
+/**
+ * The statistics of the sequential judge: likelihood ratios that stay valid however often they are looked at.
+ *
+ * Every test here is a sequential probability ratio test (SPRT) of a null hypothesis H0 ("the new color is no worse")
+ * against one alternative H1 ("it is worse by the smallest regression worth catching"). Under H0 the running product
+ * of likelihood ratios is a nonnegative (super)martingale with mean at most 1, so by Ville's inequality the chance
+ * that it EVER reaches 1/alpha, at any number of looks, is at most alpha (Wald 1945; Ville 1939; the "always valid
+ * p-values" of Johari, Pekelis, Walsh, "Peeking at A/B Tests", KDD 2017; the count comparison of Lindon, Sanden,
+ * Shirikian, "Rapid Regression Detection in Software Deployments through Sequential Testing", Netflix, KDD 2022).
+ * The functions are pure and work on logarithms (a product of many ratios underflows).
+ */
+
+/** The log-likelihood ratio at which a test with false-positive rate `alpha` decides: ln(1 / alpha). */
+export function threshold(alpha: number): number {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be between 0 and 1 (exclusive), got ${alpha}`);
+  return Math.log(1 / alpha);
+}
+
+/**
+ * Log-likelihood ratio of one window of two Poisson (or rare-event binomial) error counts, conditional on their sum.
+ *
+ * The new color made `newErrors` of its errors over `newRequests` requests, the stable color `stableErrors` over
+ * `stableRequests`, in the same window. Given the total t = newErrors + stableErrors, the new color's share is
+ * Binomial(t, p) with p = theta·n_new / (theta·n_new + n_stable), where theta is the ratio of the two error rates.
+ * H0: theta = 1 (p0 = n_new / (n_new + n_stable)) against H1: theta = `minEffect`. For theta < 1 (the new color is
+ * better) the expected ratio is below 1, so the product is a supermartingale for the composite H0: theta <= 1.
+ * The stable color's rate never needs to be known: conditioning on the total removes it (the nuisance parameter).
+ * A window where either color served nothing, or nothing failed, carries no evidence: 0.
+ */
+export function errorRatioLlr(newErrors: number, newRequests: number, stableErrors: number, stableRequests: number, minEffect: number): number {
+  if (newRequests <= 0 || stableRequests <= 0 || newErrors + stableErrors <= 0) return 0;
+  const p0 = newRequests / (newRequests + stableRequests);
+  const p1 = (minEffect * newRequests) / (minEffect * newRequests + stableRequests);
+  return newErrors * Math.log(p1 / p0) + stableErrors * Math.log((1 - p1) / (1 - p0));
+}
+
+/**
+ * Log-likelihood ratio of `errors` failures in `requests` Bernoulli trials for H1: rate = `rate1` against
+ * H0: rate = `rate0` (rate1 > rate0). For a true rate below rate0 the product is a supermartingale, so this tests
+ * the composite H0: rate <= rate0 (an absolute limit). Cumulative counts give the product over their windows.
+ */
+export function rateLlr(errors: number, requests: number, rate0: number, rate1: number): number {
+  if (requests <= 0) return 0;
+  const r1 = Math.min(rate1, 1 - 1e-12);
+  return errors * Math.log(r1 / rate0) + (requests - errors) * Math.log((1 - r1) / (1 - rate0));
+}
+
+/**
+ * One step of Page's CUSUM: the evidence that a rate has CHANGED to the alternative, reset at 0, so that a long
+ * healthy past does not delay the detection of a change (used for the stable color, which is watched for a change,
+ * not tested once). Its false-alarm rate is one per about exp(h) windows under H0 (Lorden 1971).
+ */
+export function cusum(previous: number, llr: number): number {
+  return Math.max(0, previous + llr);
+}
+
+/** p of the percentile the latency tests compare (CloudWatch's p99). */
+export const LATENCY_PERCENTILE = 0.99;
+/** The two percentiles around p99 whose distance gives the density at p99: p98.5 and p99.5. */
+export const DENSITY_PERCENTILES = [0.985, 0.995] as const;
+
+/**
+ * The variance of the log of a sample p99 over `requests` requests, per the asymptotic normality of sample quantiles:
+ * Var(ln q̂) = p(1 - p) / (n · g²), where g is the density of ln(latency) at the p99, estimated from the p98.5 and
+ * p99.5 of the same data (g ≈ 0.01 / (ln q99.5 − ln q98.5)). Null when the density cannot be estimated.
+ */
+export function logQuantileVariance(requests: number, q985: number | null, q995: number | null): number | null {
+  if (requests <= 0 || q985 === null || q995 === null || !(q985 > 0) || !(q995 > q985)) return null;
+  const g = (DENSITY_PERCENTILES[1] - DENSITY_PERCENTILES[0]) / (Math.log(q995) - Math.log(q985));
+  return (LATENCY_PERCENTILE * (1 - LATENCY_PERCENTILE)) / (requests * g * g);
+}
+
+/**
+ * Log-likelihood ratio of a Gaussian observation `difference` ~ N(delta, variance): H1 delta = `delta1` against
+ * H0 delta = 0 (delta1 > 0). When the observation is a running estimate whose information 1/variance grows with
+ * independent increments (a sample quantile over accumulating data, by its Bahadur representation), this is the
+ * SPRT of a Brownian motion with drift, a martingale under H0 at every look; for a true delta below 0 it is a
+ * supermartingale.
+ */
+export function gaussianLlr(difference: number, variance: number, delta1: number): number {
+  if (!(variance > 0)) return 0;
+  return (delta1 * difference - (delta1 * delta1) / 2) / variance;
+}

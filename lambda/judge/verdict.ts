@@ -1,0 +1,144 @@
+import {
+  AlarmStatus, BakeProgress, Color, ColorMetrics, JudgeConfig, JudgeResult, StepEvidence, Verdict,
+} from '../shared/contracts';
+import { analyse } from './analysis';
+import { analyseSequential, StepData } from './sequential-analysis';
+
+/**
+ * The verdict of one judgement from what the judge read, as a pure function (judge.ts reads; the benchmark calls this
+ * directly). Precedence:
+ * 1. An alarm of the new color (or a shared one) in ALARM: FAIL.
+ * 2. The analysis finds the new color worse than the stable color: FAIL. It breaks an absolute limit: FAIL, unless
+ *    the stable color is degraded too (both break the limits at once: the judge cannot tell a bad release from a
+ *    shared incident, and a rollback would send everyone to a color that is no better), then it holds.
+ * 3. The stable color is degraded (one of its own alarms in ALARM, or its 5xx above the limit; see
+ *    sequential-analysis.ts): HOLD, not counted toward the bake; BASELINE_DEGRADED once it has held for longer than
+ *    `baselineHoldSeconds` (the state machine then follows its baseline policy). A degraded stable color is never
+ *    the baseline that clears a step.
+ * 4. No data of the step's own yet: WAIT, not counted.
+ * 5. Otherwise a healthy judgement counts: WAIT until the bake's judgements are done, then PASS (SEQUENTIAL: only if
+ *    the new color served at least `minRequests` in the step, else INCONCLUSIVE; THRESHOLDS: every interval needs
+ *    `minRequests`, and an interval with fewer is INCONCLUSIVE at once, as before).
+ */
+
+/** What the judge read for one judgement. */
+export interface Observation {
+  readonly nowMs: number;
+  readonly alarms: readonly AlarmStatus[];
+  /** Reasons of the new color's and the shared alarms in ALARM. */
+  readonly failingAlarms: readonly string[];
+  /** Reasons of the stable color's own alarms in ALARM. */
+  readonly stableAlarms: readonly string[];
+  /** Why the data read is not yet the step's own (the judgement then does not count), or null. */
+  readonly notYet: string | null;
+  /** THRESHOLDS: the judge interval's metrics. */
+  readonly windowMetrics?: Record<Color, ColorMetrics>;
+  /** SEQUENTIAL: the step's data so far (absent when it holds no whole minute yet). */
+  readonly step?: StepData;
+}
+
+export interface JudgeInput {
+  readonly targetColor: Color;
+  readonly stableColor: Color;
+  readonly bake: BakeProgress;
+}
+
+const MS_PER_SECOND = 1000;
+const SECONDS_PER_MINUTE = 60;
+
+function minutes(seconds: number): string {
+  return `${Number((seconds / SECONDS_PER_MINUTE).toFixed(1))} min`;
+}
+
+function metricsOf(step: StepData, totals: Record<Color, { requests: number; errors: number }>): Record<Color, ColorMetrics> {
+  const of = (c: Color): ColorMetrics => ({
+    requests: totals[c].requests,
+    errors: totals[c].errors,
+    errorRatePercent: totals[c].requests > 0 ? (totals[c].errors * 100) / totals[c].requests : 0,
+    latencyP99Ms: step.latency[c].p99Ms,
+  });
+  return { blue: of('blue'), green: of('green') };
+}
+
+export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation): JudgeResult {
+  const { targetColor, stableColor, bake } = input;
+  const alarms = seen.alarms;
+  const evidenceIn: StepEvidence = bake.evidence ?? {};
+  const base = { alarms, baseline: { color: stableColor, degraded: false, holdStarted: false } };
+  if (seen.failingAlarms.length > 0) {
+    return { ...base, verdict: 'FAIL', bake, reasons: [...seen.failingAlarms, `Rolling back to ${stableColor}.`] };
+  }
+
+  const wasDegraded = evidenceIn.heldSince !== undefined;
+  let evidence: StepEvidence = evidenceIn;
+  let metrics: Record<Color, ColorMetrics> | undefined = seen.windowMetrics;
+  const fail: string[] = [];
+  const degraded: string[] = [...seen.stableAlarms.map((r) => `${stableColor} (the stable color) is degraded: ${r}`)];
+  const findings: string[] = [];
+  let notYet = seen.notYet;
+  let inconclusive: string | null = null;
+  let stepRequests: number | undefined;
+  const analysis = config.analysis;
+
+  if (analysis && (analysis.method ?? 'THRESHOLDS') === 'SEQUENTIAL') {
+    if (seen.step) {
+      const f = analyseSequential(analysis, seen.step, evidenceIn, targetColor, stableColor, wasDegraded);
+      evidence = { ...f.evidence, ...(evidenceIn.heldSince ? { heldSince: evidenceIn.heldSince } : {}) };
+      metrics = metricsOf(seen.step, f.totals);
+      stepRequests = f.totals[targetColor].requests;
+      if (f.baselineDegraded) degraded.push(f.baselineDegraded);
+      fail.push(...f.relativeRegressions);
+      if (degraded.length > 0) findings.push(...f.limitBreaches.map((b) => `${b} So does the stable color: holding instead of rolling back to it.`));
+      else fail.push(...f.limitBreaches);
+      findings.push(...f.summary);
+      if (f.newMinutes === 0 && notYet === null) notYet = 'No whole minute of new data since the last judgement; this judgement does not count toward the bake.';
+    }
+  } else if (analysis && metrics) {
+    const a = analyse(analysis, metrics, targetColor, stableColor);
+    // Data from before the step cannot clear it, nor be too little to judge it; but a regression in it is one.
+    if (a.outcome === 'FAIL') fail.push(...a.reasons);
+    else if (a.outcome === 'INCONCLUSIVE' && notYet === null) inconclusive = a.reasons.join(' ');
+  }
+  const result = (verdict: Verdict, reasons: string[], progress: BakeProgress, holdStarted = false): JudgeResult => ({
+    ...base,
+    verdict,
+    bake: progress,
+    reasons,
+    ...(metrics ? { metrics } : {}),
+    baseline: { color: stableColor, degraded: verdict === 'HOLD' || verdict === 'BASELINE_DEGRADED', holdStarted },
+  });
+  const withEvidence = (extra: Partial<BakeProgress> = {}): BakeProgress => ({ ...bake, ...extra, evidence });
+
+  if (fail.length > 0) return result('FAIL', [...fail, `Rolling back to ${stableColor}.`], withEvidence());
+
+  if (degraded.length > 0) {
+    const heldSince = evidenceIn.heldSince ?? new Date(seen.nowMs).toISOString();
+    evidence = { ...evidence, heldSince };
+    const heldSeconds = (seen.nowMs - Date.parse(heldSince)) / MS_PER_SECOND;
+    const limit = config.baselineHoldSeconds;
+    if (limit !== undefined && heldSeconds >= limit) {
+      return result('BASELINE_DEGRADED', [...degraded, ...findings,
+        `Held since ${heldSince} (${minutes(heldSeconds)}), longer than the ${minutes(limit)} the baseline hold allows: the rollout's baseline policy decides what happens next.`], withEvidence());
+    }
+    const until = limit === undefined ? 'until it recovers' : `for up to ${minutes(limit)}, then the rollout's baseline policy`;
+    return result('HOLD', [...degraded, ...findings,
+      `Holding the step since ${heldSince}: a degraded baseline neither clears nor fails the new color, and this judgement does not count toward the bake (${bake.passes} of ${bake.required}); holding ${until}.`],
+    withEvidence(), !wasDegraded);
+  }
+  const { heldSince: _recovered, ...rest } = evidence;
+  evidence = rest;
+
+  if (notYet !== null) return result('WAIT', [notYet, ...findings], withEvidence());
+  if (inconclusive !== null) return result('INCONCLUSIVE', [inconclusive, 'The rollout\'s onInconclusive policy decides what happens next.'], withEvidence());
+
+  const passes = bake.passes + 1;
+  if (passes < bake.required) {
+    return result('WAIT', [...findings, `Healthy so far: bake ${passes} of ${bake.required}; judging again after the next interval.`], withEvidence({ passes }));
+  }
+  if (analysis && stepRequests !== undefined && stepRequests < analysis.minRequests) {
+    return result('INCONCLUSIVE', [...findings,
+      `Bake done (${passes} of ${bake.required}), but ${targetColor} served only ${stepRequests} request(s) in this step; at least ${analysis.minRequests} are needed to clear it. The rollout's onInconclusive policy decides what happens next.`],
+    withEvidence({ passes }));
+  }
+  return result('PASS', [...findings, `Bake done (${passes} of ${bake.required}) with no regression found: the step completes.`], withEvidence({ passes }));
+}
