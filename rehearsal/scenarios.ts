@@ -119,6 +119,23 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     expect: { outcome: 'ROLLED_BACK', trigger: 'inconclusive' },
   }),
   scenario({
+    name: 'healthy-moderate-traffic',
+    description: 'A good release at 100 req/s with both colors at 0.5% 5xx: the canary sees about one 5xx in 200 requests, and the sequential judge releases it (fixed thresholds rolled it back on one 5xx in 60 requests).',
+    traffic: { requestsPerSecond: 100 },
+    profiles: { stable: { baselineErrorRatePercent: 0.5 }, release: { baselineErrorRatePercent: 0.5 } },
+    expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
+    name: 'baseline-degraded',
+    description: 'At minute 10 a shared dependency fails: the stable color answers 5% 5xx and the new one 3%. The step holds (Rollout Baseline Degraded), then pauses for an operator, who aborts.',
+    profiles: {
+      stable: { regressions: [{ errorRatePercent: 5, fromSeconds: 600 }] },
+      release: { regressions: [{ errorRatePercent: 3, fromSeconds: 600 }] },
+    },
+    operator: [{ kind: 'abort', thinkSeconds: 300, reason: 'both colors fail: incident, not the release' }],
+    expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
+  }),
+  scenario({
     name: 'elb-throttling',
     description: 'The ALB throttles the first two weight writes (ModifyRule): the shift is retried and the rollout completes.',
     faults: [{ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 2 }],

@@ -37,14 +37,16 @@ export function notYetStepData(window: DataWindow, bake: BakeProgress, metricDel
 }
 
 /**
- * The span of a step's data the sequential judge reads: from the step's first whole minute after its shift (or, for
- * a bake without a start, one judge interval back) to the last whole minute CloudWatch has.
+ * The span of a step's data the sequential judge reads: from the whole minute in which the step's shift happened
+ * (or, for a bake without a start, one judge interval back) to the last whole minute CloudWatch has. The minute of
+ * the shift is evidence (the counts compared are what each color served in it), but only a judgement whose newest
+ * minute began after the shift counts toward the bake.
  */
 export function stepSpan(nowMs: number, bake: BakeProgress, windowSeconds: number, metricDelaySeconds: number): DataWindow {
   const window = dataWindow(nowMs, windowSeconds, metricDelaySeconds);
   const startMs = bake.startedAt === undefined
     ? (bake.evidence?.throughMs !== undefined ? Math.min(bake.evidence.throughMs, window.startMs) : window.startMs)
-    : Math.ceil(Date.parse(bake.startedAt) / MS_PER_MINUTE) * MS_PER_MINUTE;
+    : Math.floor(Date.parse(bake.startedAt) / MS_PER_MINUTE) * MS_PER_MINUTE;
   return { startMs, endMs: window.endMs };
 }
 
@@ -75,7 +77,11 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
       const stepStart = input.bake.startedAt ?? new Date(span.startMs).toISOString();
       seen = { ...base, notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
     } else {
-      seen = { ...base, notYet: null, step: await readStepData(analysis, span.startMs, span.endMs) };
+      const newest = span.endMs - MS_PER_MINUTE;
+      const notYet = input.bake.startedAt !== undefined && newest < Date.parse(input.bake.startedAt)
+        ? `Waiting for this step's data: the step began at ${input.bake.startedAt}, and the newest whole minute CloudWatch has (${delay} s metric delay) began at ${new Date(newest).toISOString()}, before it; its evidence counts, but this judgement does not count toward the bake.`
+        : null;
+      seen = { ...base, notYet, step: await readStepData(analysis, span.startMs, span.endMs) };
     }
   } else {
     const window = dataWindow(nowMs, analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);

@@ -1,0 +1,130 @@
+import {
+  cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, rateLlr, threshold,
+} from '../../lambda/judge/sequential';
+import { binomial, poisson, seededRandom } from '../../bench/judge-sampling';
+
+describe('sequential statistics', () => {
+  test('a test with false-positive rate alpha decides at ln(1/alpha)', () => {
+    expect(threshold(0.01)).toBeCloseTo(Math.log(100), 12);
+    expect(threshold(0.0005)).toBeCloseTo(7.6009, 4);
+    expect(() => threshold(0)).toThrow(/alpha must be between 0 and 1/);
+    expect(() => threshold(1)).toThrow(/alpha/);
+  });
+
+  test('the 5xx comparison is the conditional binomial likelihood ratio (known values)', () => {
+    // Equal exposure: p0 = 1/2, p1 = 2/3 for theta = 2; 3 new errors and 1 stable error.
+    expect(errorRatioLlr(3, 100, 1, 100, 2)).toBeCloseTo(3 * Math.log(4 / 3) + Math.log(2 / 3), 12);
+    // A 1% canary: p0 = 0.01, p1 = 2 / 101.
+    const p0 = 1 / 100;
+    const p1 = 2 / 101;
+    expect(errorRatioLlr(2, 600, 150, 59400, 2)).toBeCloseTo(2 * Math.log(p1 / p0) + 150 * Math.log((1 - p1) / (1 - p0)), 12);
+  });
+
+  test('a window where a color served nothing, or nothing failed, carries no evidence', () => {
+    expect(errorRatioLlr(0, 0, 5, 1000, 2)).toBe(0);
+    expect(errorRatioLlr(5, 1000, 0, 0, 2)).toBe(0);
+    expect(errorRatioLlr(0, 1000, 0, 1000, 2)).toBe(0);
+  });
+
+  test('the absolute-limit test is the Bernoulli likelihood ratio of rate1 against rate0 (known values)', () => {
+    expect(rateLlr(2, 100, 0.01, 0.02)).toBeCloseTo(2 * Math.log(2) + 98 * Math.log(0.98 / 0.99), 12);
+    expect(rateLlr(0, 0, 0.01, 0.02)).toBe(0);
+    // Many requests under the limit: strong evidence against H1.
+    expect(rateLlr(50, 10000, 0.01, 0.02)).toBeLessThan(-20);
+  });
+
+  test('the CUSUM accumulates evidence of a change and resets at 0', () => {
+    expect(cusum(0, -3)).toBe(0);
+    expect(cusum(2, 1.5)).toBe(3.5);
+    expect(cusum(3.5, -5)).toBe(0);
+  });
+
+  test('the Gaussian likelihood ratio and the variance of a sample p99 (known values)', () => {
+    expect(gaussianLlr(0.5, 0.01, Math.log(1.5))).toBeCloseTo((Math.log(1.5) * 0.5 - Math.log(1.5) ** 2 / 2) / 0.01, 12);
+    expect(gaussianLlr(0.5, 0, 1)).toBe(0);
+    // Log-normal with sigma 1: ln q98.5 = 2.1701, ln q99.5 = 2.5758, so g = 0.01 / 0.4057; Var = 0.0099 / (n g^2).
+    const v = logQuantileVariance(1000, Math.exp(2.1700903775845606), Math.exp(2.5758293035489004))!;
+    expect(v).toBeCloseTo((0.99 * 0.01) / (1000 * (0.01 / (2.5758293035489004 - 2.1700903775845606)) ** 2), 12);
+    // Near the true density at p99, phi(2.326) = 0.02665: Var ~ 0.0099 / (1000 * 0.02665^2) = 0.01394.
+    expect(v).toBeGreaterThan(0.0125);
+    expect(v).toBeLessThan(0.017); // the finite difference underestimates the density a little
+    expect(logQuantileVariance(1000, null, 2)).toBeNull();
+    expect(logQuantileVariance(1000, 3, 2)).toBeNull();
+  });
+
+  /**
+   * Ville's inequality by simulation: healthy releases (both colors at the same 5xx rate) judged every minute for
+   * 30 minutes at alpha = 5%; the share of runs whose likelihood ratio EVER reaches 1/alpha stays below alpha.
+   * (alpha is large here only so that a few thousand seeded runs measure it; the bound is the same at 0.05%.)
+   */
+  test('the 5xx comparison rolls back at most alpha of healthy releases however often it looks (seeded simulation)', () => {
+    const random = seededRandom(20261205);
+    const alpha = 0.05;
+    const h = threshold(alpha);
+    const runs = 1000;
+    let crossed = 0;
+    let crossedLastLookOnly = 0;
+    for (let run = 0; run < runs; run++) {
+      let llr = 0;
+      let ever = false;
+      const newShare = [0.01, 0.05, 0.25, 0.5][run % 4];
+      for (let minute = 0; minute < 30; minute++) {
+        const requests = 6000;
+        const nNew = Math.round(requests * newShare);
+        const nStable = requests - nNew;
+        llr += errorRatioLlr(binomial(nNew, 0.005, random), nNew, binomial(nStable, 0.005, random), nStable, 2);
+        if (llr >= h) ever = true;
+      }
+      if (ever) crossed++;
+      if (llr >= h) crossedLastLookOnly++;
+    }
+    expect(crossed / runs).toBeLessThanOrEqual(alpha);
+    expect(crossedLastLookOnly).toBeLessThanOrEqual(crossed);
+  });
+
+  test('and catches a doubled 5xx rate in most runs (seeded simulation)', () => {
+    const random = seededRandom(7);
+    const h = threshold(0.0005);
+    let caught = 0;
+    for (let run = 0; run < 200; run++) {
+      let llr = 0;
+      for (let minute = 0; minute < 10 && llr < h; minute++) {
+        llr += errorRatioLlr(binomial(30000, 0.01, random), 30000, binomial(30000, 0.005, random), 30000, 2);
+      }
+      if (llr >= h) caught++;
+    }
+    expect(caught / 200).toBeGreaterThan(0.9);
+  });
+
+  test('the absolute limit rolls back at most alpha of releases exactly at the limit (seeded simulation)', () => {
+    const random = seededRandom(99);
+    const alpha = 0.05;
+    const h = threshold(alpha);
+    let crossed = 0;
+    for (let run = 0; run < 2000; run++) {
+      let errors = 0;
+      let requests = 0;
+      for (let minute = 0; minute < 30; minute++) {
+        requests += 600;
+        errors += binomial(600, 0.01, random);
+        if (rateLlr(errors, requests, 0.01, 0.02) >= h) {
+          crossed++;
+          break;
+        }
+      }
+    }
+    expect(crossed / 2000).toBeLessThanOrEqual(alpha);
+  });
+
+  test('the samplers are reproducible per seed and have the right means', () => {
+    const a = seededRandom(1);
+    const b = seededRandom(1);
+    expect([a(), a(), a()]).toEqual([b(), b(), b()]);
+    const random = seededRandom(3);
+    const mean = (draw: () => number, n = 4000) => Array.from({ length: n }, draw).reduce((x, y) => x + y, 0) / n;
+    expect(mean(() => poisson(4, random))).toBeCloseTo(4, 0);
+    expect(mean(() => binomial(100000, 0.02, random))).toBeGreaterThan(1990);
+    expect(mean(() => binomial(100000, 0.02, random))).toBeLessThan(2010);
+    expect(mean(() => binomial(20, 0.5, random))).toBeCloseTo(10, 0);
+  });
+});
