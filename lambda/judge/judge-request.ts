@@ -37,13 +37,13 @@ function parseEvidence(raw: unknown): StepEvidence {
   const source = `${REQUEST} bake.evidence`;
   const obj = requireObject(raw, `${REQUEST} bake`, 'evidence');
   const throughMs = optionalNumber(obj, 'throughMs', NON_NEGATIVE, source);
-  const errorLlr = optionalNumber(obj, 'errorLlr', ANY_NUMBER, source);
+  const errorLlrs = obj.errorLlrs === undefined ? undefined : requireNumbers(obj, 'errorLlrs', source);
   const baselineCusum = optionalNumber(obj, 'baselineCusum', NON_NEGATIVE, source);
   const heldSince = obj.heldSince === undefined ? undefined : requireString(obj, 'heldSince', source);
   if (heldSince !== undefined && Number.isNaN(Date.parse(heldSince))) throw invalid(source, 'heldSince', 'an ISO 8601 time', heldSince);
   return {
     ...(throughMs === undefined ? {} : { throughMs }),
-    ...(errorLlr === undefined ? {} : { errorLlr }),
+    ...(errorLlrs === undefined ? {} : { errorLlrs }),
     ...(baselineCusum === undefined ? {} : { baselineCusum }),
     ...(heldSince === undefined ? {} : { heldSince }),
   };
@@ -53,8 +53,15 @@ function parseEvidence(raw: unknown): StepEvidence {
 const ALARM_NAMES = { unique: false } as const;
 /** Thresholds and factors are finite and never negative. */
 const NON_NEGATIVE = { min: 0 } as const;
-/** A log-likelihood ratio: any finite number. */
-const ANY_NUMBER = { min: -Number.MAX_VALUE } as const;
+/** Log-likelihood ratios: finite numbers, at most a few (one per alternative of a mixture). */
+const MAX_LLRS = 16;
+function requireNumbers(obj: Record<string, unknown>, field: string, source: string): number[] {
+  const value = obj[field];
+  if (!Array.isArray(value) || value.length > MAX_LLRS || !value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw invalid(source, field, `an array of at most ${MAX_LLRS} finite numbers`, value);
+  }
+  return value as number[];
+}
 const ANALYSIS_METHODS: readonly AnalysisMethodName[] = ['SEQUENTIAL', 'THRESHOLDS'];
 
 /** Validates the judge's configuration. */

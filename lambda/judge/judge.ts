@@ -50,6 +50,17 @@ export function stepSpan(nowMs: number, bake: BakeProgress, windowSeconds: numbe
   return { startMs, endMs: window.endMs };
 }
 
+/** Why a sequential judgement does not count toward the bake (its newest minute began before the shift), or null. */
+export function notYetOwnMinute(span: DataWindow, bake: BakeProgress, metricDelaySeconds: number): string | null {
+  const newest = span.endMs - MS_PER_MINUTE;
+  if (bake.startedAt === undefined || newest >= Date.parse(bake.startedAt)) return null;
+  return `Waiting for this step's data: the step began at ${bake.startedAt}, and the newest whole minute CloudWatch has`
+    + ` (${metricDelaySeconds} s metric delay) began at ${new Date(newest).toISOString()}, before it; its evidence counts, but this judgement does not count toward the bake.`;
+}
+
+/** The shortest span the sequential judge reads: one whole minute. */
+export const MIN_SPAN_MS = MS_PER_MINUTE;
+
 /**
  * Judges a release of `targetColor`: the alarms first (a missing one is ALARM_NOT_FOUND; one of the new color's or a
  * shared one in ALARM is a FAIL, returned at once without reading metrics so the rollback starts sooner; the stable
@@ -77,11 +88,7 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
       const stepStart = input.bake.startedAt ?? new Date(span.startMs).toISOString();
       seen = { ...base, notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
     } else {
-      const newest = span.endMs - MS_PER_MINUTE;
-      const notYet = input.bake.startedAt !== undefined && newest < Date.parse(input.bake.startedAt)
-        ? `Waiting for this step's data: the step began at ${input.bake.startedAt}, and the newest whole minute CloudWatch has (${delay} s metric delay) began at ${new Date(newest).toISOString()}, before it; its evidence counts, but this judgement does not count toward the bake.`
-        : null;
-      seen = { ...base, notYet, step: await readStepData(analysis, span.startMs, span.endMs) };
+      seen = { ...base, notYet: notYetOwnMinute(span, input.bake, delay), step: await readStepData(analysis, span.startMs, span.endMs) };
     }
   } else {
     const window = dataWindow(nowMs, analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);

@@ -1,6 +1,6 @@
 import { AnalysisConfig, Color, SequentialConfig, StepEvidence } from '../shared/contracts';
 import {
-  cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, rateLlr, threshold,
+  cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
 } from './sequential';
 
 /**
@@ -11,14 +11,15 @@ import {
  * Tests (each spends `alphaPerTest` of the rollout's false-rollback budget and decides at a likelihood ratio of
  * 1/alphaPerTest; lambda/judge/sequential.ts says why that bound holds at every look):
  * - 5xx vs stable: per minute, the new color's share of both colors' 5xx given their sum and their requests (the
- *   conditional binomial); H1: its rate is `errorRateBaselineFactor` x the stable rate. Product over the minutes.
+ *   conditional binomial); H1: its rate is `errorRateBaselineFactor` x the stable rate or more (a mixture over that
+ *   factor and its powers, sequential.ts MIXTURE_SIZE). Product over the minutes, per alternative.
  *   Assumes 5xx are independent rare events at a rate constant within a minute (Poisson), both colors exposed to the
  *   same conditions in the same minute; it tolerates any stable rate and any change of it from minute to minute.
  * - 5xx limit: the new color's cumulative 5xx in the step, H0: rate <= `maxErrorRatePercent`, H1: that times
- *   `errorRateBaselineFactor`. Assumes independent requests.
+ *   `errorRateBaselineFactor` or more (mixture). Assumes independent requests.
  * - p99 vs stable (when `latencyBaselineFactor` is set): the log ratio of the two colors' p99 over the step so far,
  *   read as CloudWatch's percentile over one period covering the step; H1: the new p99 is `latencyBaselineFactor` x
- *   the stable one. Assumes the sample p99 of n requests is normal around the true p99 with variance
+ *   the stable one or more (mixture). Assumes the sample p99 of n requests is normal around the true p99 with variance
  *   p(1-p) / (n g²) (g: density of ln latency at p99, estimated from the stable color's p98.5 and p99.5 of the
  *   same data), which needs n(1-p) well above 1: only steps where the new color served `latencyMinRequests` count.
  *   CloudWatch's percentiles are themselves approximations (exact to within a bucket of its histogram); the bound
@@ -116,7 +117,8 @@ export function analyseSequential(
   const limit = config.maxErrorRatePercent / PERCENT;
   const limit1 = Math.min(limit * config.errorRateBaselineFactor, 1 - 1e-9);
 
-  let errorLlr = evidence.errorLlr ?? 0;
+  const effects = mixtureEffects(config.errorRateBaselineFactor);
+  const errorLlrs = evidence.errorLlrs?.length === MIXTURE_SIZE ? [...evidence.errorLlrs] : effects.map(() => 0);
   let baselineCusum = evidence.baselineCusum ?? 0;
   let newMinutes = 0;
   const totals = { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
@@ -130,7 +132,7 @@ export function analyseSequential(
     }
     if (minute.startMs < from) continue;
     newMinutes++;
-    errorLlr += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, config.errorRateBaselineFactor);
+    effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
     if (stable.requests > 0 && limit > 0) baselineCusum = cusum(baselineCusum, rateLlr(stable.errors, stable.requests, limit, limit1));
   }
   const fresh = totals[targetColor];
@@ -142,14 +144,15 @@ export function analyseSequential(
   const stableRate = `${stableColor} ${pct(stable.errors, stable.requests)} (${stable.errors} of ${stable.requests})`;
 
   // 5xx vs stable
-  const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often" ${formatRatio(errorLlr)}, decides at ${lrLimit}`;
+  const errorLlr = mixtureLlr(errorLlrs);
+  const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often or more" ${formatRatio(errorLlr)}, decides at ${lrLimit}`;
   if (errorLlr >= h) relative.push(`${targetColor}'s 5xx rate is higher than ${stableColor}'s: ${errorText}.`);
   else summary.push(`${errorText}.`);
 
   // 5xx limit
   if (limit > 0) {
-    const absLlr = rateLlr(fresh.errors, fresh.requests, limit, limit1);
-    const text = `${targetColor}'s 5xx ${pct(fresh.errors, fresh.requests)} of ${fresh.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% ${formatRatio(absLlr)}, decides at ${lrLimit}`;
+    const absLlr = mixtureLlr(effects.map((e) => rateLlr(fresh.errors, fresh.requests, limit, Math.min(limit * e, 1 - 1e-9))));
+    const text = `${targetColor}'s 5xx ${pct(fresh.errors, fresh.requests)} of ${fresh.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrLimit}`;
     if (absLlr >= h) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
     else summary.push(`${text}.`);
   }
@@ -169,8 +172,9 @@ export function analyseSequential(
         const vFresh = logQuantileVariance(fresh.requests, s985, s995);
         const vStable = logQuantileVariance(stable.requests, s985, s995);
         if (vFresh !== null && vStable !== null) {
-          const llr = gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(config.latencyBaselineFactor));
-          const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower" ${formatRatio(llr)}, decides at ${lrLimit}`;
+          const latencyEffects = mixtureEffects(config.latencyBaselineFactor);
+          const llr = mixtureLlr(latencyEffects.map((e) => gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(e))));
+          const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrLimit}`;
           if (llr >= h) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
           else summary.push(`${text}.`);
         }
@@ -180,8 +184,8 @@ export function analyseSequential(
         const v = logQuantileVariance(fresh.requests, n985, n995);
         const effect = config.latencyBaselineFactor ?? DEFAULT_LATENCY_EFFECT;
         if (v !== null) {
-          const llr = gaussianLlr(Math.log(p99 / config.maxLatencyP99Ms), v, Math.log(effect));
-          const text = `${targetColor}'s p99 ${num(p99)} ms against the ${num(config.maxLatencyP99Ms)} ms limit: likelihood ratio for ${num(effect)}x the limit ${formatRatio(llr)}, decides at ${lrLimit}`;
+          const llr = mixtureLlr(mixtureEffects(effect).map((e) => gaussianLlr(Math.log(p99 / config.maxLatencyP99Ms!), v, Math.log(e))));
+          const text = `${targetColor}'s p99 ${num(p99)} ms against the ${num(config.maxLatencyP99Ms)} ms limit: likelihood ratio for ${num(effect)}x the limit or more ${formatRatio(llr)}, decides at ${lrLimit}`;
           if (llr >= h) breaches.push(`${targetColor} breaks the p99 latency limit: ${text}.`);
           else summary.push(`${text}.`);
         }
@@ -196,7 +200,7 @@ export function analyseSequential(
     : null;
 
   return {
-    evidence: { throughMs: Math.max(from, data.endMs), errorLlr, baselineCusum },
+    evidence: { throughMs: Math.max(from, data.endMs), errorLlrs, baselineCusum },
     totals,
     newMinutes,
     relativeRegressions: relative,

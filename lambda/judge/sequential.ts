@@ -10,6 +10,27 @@
  * The functions are pure and work on logarithms (a product of many ratios underflows).
  */
 
+/**
+ * The alternatives of a mixture: the smallest regression worth catching and its powers, `MIXTURE_SIZE` of them
+ * (factor 2: 2x, 4x, 8x, 16x, 32x), each with weight 1/MIXTURE_SIZE. A mixture of likelihood ratios with fixed weights
+ * is still a martingale under H0 (the mixture SPRT; Robbins 1970), so Ville's bound holds; it pays ln(MIXTURE_SIZE)
+ * of evidence for not knowing the size of the regression, and gains far more on large ones (a 10x regression is
+ * caught by its 8x component in a fraction of the 2x SPRT's time).
+ */
+export const MIXTURE_SIZE = 5;
+
+/** The mixture's effect sizes for a smallest effect `minEffect` (> 1). */
+export function mixtureEffects(minEffect: number): number[] {
+  return Array.from({ length: MIXTURE_SIZE }, (_, i) => minEffect ** (i + 1));
+}
+
+/** ln of the equally weighted mixture of the likelihood ratios exp(llrs[i]) (log-sum-exp, no overflow). */
+export function mixtureLlr(llrs: readonly number[]): number {
+  if (llrs.length === 0) return 0;
+  const max = Math.max(...llrs);
+  return max + Math.log(llrs.reduce((a, l) => a + Math.exp(l - max), 0) / llrs.length);
+}
+
 /** The log-likelihood ratio at which a test with false-positive rate `alpha` decides: ln(1 / alpha). */
 export function threshold(alpha: number): number {
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be between 0 and 1 (exclusive), got ${alpha}`);

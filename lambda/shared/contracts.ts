@@ -291,8 +291,11 @@ export type Verdict = 'PASS' | 'WAIT' | 'INCONCLUSIVE' | 'FAIL' | 'HOLD' | 'BASE
 export interface StepEvidence {
   /** End (epoch ms) of the last whole minute counted in this step: the next judgement counts only later minutes. */
   readonly throughMs?: number;
-  /** Sum over the step's minutes of the log-likelihood ratio of the new color's 5xx against the stable color's. */
-  readonly errorLlr?: number;
+  /**
+   * Per alternative of the mixture (the smallest regression and its powers), the sum over the step's minutes of the
+   * log-likelihood ratio of the new color's 5xx against the stable color's.
+   */
+  readonly errorLlrs?: readonly number[];
   /** Page's CUSUM of the stable color's 5xx rate against the absolute limit (baseline health). */
   readonly baselineCusum?: number;
   /** When the step began holding for a degraded baseline (ISO 8601); absent while not holding. */

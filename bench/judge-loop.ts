@@ -1,0 +1,257 @@
+/**
+ * A light rollout loop for the judge benchmark: the real judge decision (lambda/judge/verdict.ts `decide`, with the
+ * real window and bake rules of lambda/judge/judge.ts and the plan of RolloutStrategy + planRollout) over seeded,
+ * sampled traffic, thousands of times a second. What it exercises and what it does not is in BENCHMARKS.md.
+ *
+ * The loop, per run (times in minutes from the first shift's minute):
+ * - The first shift lands at a random offset u in [0, 1) of minute 0; each bake waits one judge interval (1 min)
+ *   before each judgement, so judgements run at u + 1, u + 2, ...; a PASS shifts to the next step at once.
+ * - A minute is readable by a judgement at t once it ended at least metricDelay (2 min) before t.
+ * - Requests per color and minute: Poisson(rps x 60 x the color's time-weighted share of that minute). 5xx:
+ *   Binomial(requests, the color's rate). Latency: log-normal (p50 40 ms, p99 180 ms by default; a regression
+ *   multiplies it); percentiles as bench/judge-sampling.ts samples them.
+ * - FAIL rolls back; INCONCLUSIVE follows onInconclusive ROLLBACK (the default); BASELINE_DEGRADED pauses (counted).
+ */
+import { Duration } from 'aws-cdk-lib';
+import { AnalysisConfig, Color, ColorMetrics, JudgeConfig, JudgeResult, PlannedStep } from '../lambda/shared/contracts';
+import { notYetOwnMinute, notYetStepData, stepSpan, MIN_SPAN_MS } from '../lambda/judge/judge';
+import { dataWindow } from '../lambda/judge/metrics';
+import { MinuteCounts, StepData } from '../lambda/judge/sequential-analysis';
+import { decide, Observation } from '../lambda/judge/verdict';
+import { planRollout } from '../lib/rollout/rollout-plan';
+import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
+import { binomial, logNormal, LogNormal, normal, poisson, seededRandom } from './judge-sampling';
+
+export type JudgeMethod = 'SEQUENTIAL' | 'THRESHOLDS';
+
+/** One color's behaviour in a run. */
+export interface ColorBehaviour {
+  /** 5xx rate, 0-1. */
+  readonly errorRate: number;
+  /** Latency multiplied by this. @default 1 */
+  readonly latencyFactor?: number;
+}
+
+export interface LoopOptions {
+  readonly method: JudgeMethod;
+  readonly requestsPerSecond: number;
+  readonly stable: ColorBehaviour;
+  readonly release: ColorBehaviour;
+  /** Absolute 5xx limit, percent. @default 1 */
+  readonly maxErrorRatePercent?: number;
+  readonly seed: number;
+}
+
+export type LoopOutcome = 'RELEASED' | 'ROLLED_BACK' | 'INCONCLUSIVE' | 'PAUSED';
+
+export interface LoopResult {
+  readonly outcome: LoopOutcome;
+  /** Minutes from the first shift to the FAIL (ROLLED_BACK only). */
+  readonly detectMinutes?: number;
+  /** Some judgement held for a degraded baseline. */
+  readonly held: boolean;
+  /** The step (1-based) the run ended in. */
+  readonly step: number;
+  readonly reasons: readonly string[];
+}
+
+/** The example app's rollout: canary 1, 5, 25, 50, 100 percent, 5-minute bakes, judged every minute, 2 min metric delay. */
+export const LOOP_PLAN = {
+  strategy: () => RolloutStrategy.canary({ bake: Duration.minutes(5) }),
+  judgeInterval: Duration.minutes(1),
+  metricDelaySeconds: 120,
+  latency: logNormal(40, 180),
+  falseRollbackRatePercent: 1,
+  minRequests: 50,
+  latencyMinRequests: 1000,
+  errorRateBaselineFactor: 2,
+  latencyBaselineFactor: 1.5,
+  maxLatencyP99Ms: 2000,
+  baselineHoldSeconds: 900,
+} as const;
+
+/** The sequential tests per step (as ProgressiveRollout counts them: 5xx vs stable, 5xx limit, p99 vs stable, p99 limit). */
+const TESTS_PER_STEP = 4;
+const MS_PER_MINUTE = 60_000;
+const PERCENT = 100;
+/** Minutes a run may last before it counts as stuck (never, with these plans: a guard against a loop bug). */
+const MAX_MINUTES = 24 * 60;
+/** Small samples' p99 is drawn request by request (nearest rank, as CloudWatch); larger ones by the Bahadur approximation. */
+const EXACT_SAMPLE_MAX = 200;
+/** Epoch of the loop's minute 0 (any whole minute). */
+const EPOCH_MS = Date.UTC(2026, 0, 1);
+
+let planned: readonly PlannedStep[] | undefined;
+function plannedSteps(): readonly PlannedStep[] {
+  if (planned) return planned;
+  const strategy = LOOP_PLAN.strategy().bind({ path: 'Bench/Rollout', judgeInterval: LOOP_PLAN.judgeInterval });
+  planned = planRollout(strategy, {
+    service: 'bench', judgeIntervalSeconds: LOOP_PLAN.judgeInterval.toSeconds(), metricDelaySeconds: LOOP_PLAN.metricDelaySeconds,
+    onInconclusive: 'ROLLBACK', maxJudgeErrors: 5, pauseTimeoutSeconds: 86400,
+  }).steps;
+  return planned;
+}
+
+export function judgeConfig(method: JudgeMethod, maxErrorRatePercent: number, steps: number): JudgeConfig {
+  const analysis: AnalysisConfig = {
+    loadBalancer: 'app/bench/1', targetGroups: { blue: 'targetgroup/blue/1', green: 'targetgroup/green/2' },
+    windowSeconds: LOOP_PLAN.judgeInterval.toSeconds(),
+    minRequests: LOOP_PLAN.minRequests,
+    maxErrorRatePercent,
+    errorRateBaselineFactor: LOOP_PLAN.errorRateBaselineFactor,
+    maxLatencyP99Ms: LOOP_PLAN.maxLatencyP99Ms,
+    latencyBaselineFactor: LOOP_PLAN.latencyBaselineFactor,
+    method,
+    ...(method === 'SEQUENTIAL' ? {
+      sequential: {
+        falseRollbackRate: LOOP_PLAN.falseRollbackRatePercent / PERCENT,
+        alphaPerTest: LOOP_PLAN.falseRollbackRatePercent / PERCENT / (steps * TESTS_PER_STEP),
+        steps,
+        testsPerStep: TESTS_PER_STEP,
+        latencyMinRequests: LOOP_PLAN.latencyMinRequests,
+      },
+    } : {}),
+  };
+  return { alarmsByColor: { blue: [], green: [] }, sharedAlarms: [], analysis, metricDelaySeconds: LOOP_PLAN.metricDelaySeconds, baselineHoldSeconds: LOOP_PLAN.baselineHoldSeconds };
+}
+
+/** One color's sampled minute: counts and how many requests were above its true p98.5 / p99 / p99.5. */
+interface ColorMinute {
+  readonly requests: number;
+  readonly errors: number;
+  readonly above: { readonly p985: number; readonly p99: number; readonly p995: number };
+  readonly dist: LogNormal;
+  /** Nearest-rank sample p99 of a small minute, ms. */
+  readonly exactP99Ms?: number;
+}
+
+const Z = { p985: 2.1700903775845606, p99: 2.3263478740408408, p995: 2.5758293035489004 } as const;
+const TAIL = { p985: 0.015, p99: 0.01, p995: 0.005 } as const;
+const phi = (z: number) => Math.exp(-(z * z) / 2) / Math.sqrt(2 * Math.PI);
+
+/** Bahadur: ln q̂ = ln q + (share above q - tail) / g. */
+function percentileMs(dist: LogNormal, k: keyof typeof Z, above: number, n: number): number {
+  const g = phi(Z[k]) / dist.sigma;
+  return Math.exp(Math.log(dist.p50Ms) + dist.sigma * Z[k] + (above / n - TAIL[k]) / g);
+}
+
+export function runRollout(options: LoopOptions): LoopResult {
+  const random = seededRandom(options.seed);
+  const steps = plannedSteps();
+  const config = judgeConfig(options.method, options.maxErrorRatePercent ?? 1, steps.length);
+  const target: Color = 'green';
+  const stable: Color = 'blue';
+  const base = LOOP_PLAN.latency;
+  const distOf = (b: ColorBehaviour): LogNormal => ({ p50Ms: base.p50Ms * (b.latencyFactor ?? 1), sigma: base.sigma });
+  const behaviour = { [target]: options.release, [stable]: options.stable } as Record<Color, ColorBehaviour>;
+
+  const u = random();
+  /** Weight (0-1) of the new color from each shift time (minutes) on. */
+  const shifts: Array<{ at: number; weight: number }> = [];
+  const weightAt = (t: number) => {
+    let w = 0;
+    for (const s of shifts) if (s.at <= t) w = s.weight;
+    return w;
+  };
+  const minutes: Array<Record<Color, ColorMinute>> = [];
+  const sampleMinute = (m: number): Record<Color, ColorMinute> => {
+    // The only shifts are at u + whole minutes: a minute's share is the time-weighted mix around its offset u.
+    const share = u * weightAt(m) + (1 - u) * weightAt(m + u);
+    const out = {} as Record<Color, ColorMinute>;
+    for (const c of [target, stable]) {
+      const s = c === target ? share : 1 - share;
+      const requests = poisson(options.requestsPerSecond * 60 * s, random);
+      const dist = distOf(behaviour[c]);
+      const over995 = binomial(requests, 0.005, random);
+      const over99 = over995 + binomial(requests - over995, 0.005 / 0.995, random);
+      const over985 = over99 + binomial(requests - over99, 0.005 / 0.99, random);
+      let exactP99Ms: number | undefined;
+      if (options.method === 'THRESHOLDS' && requests > 0 && requests <= EXACT_SAMPLE_MAX) {
+        const draws = Array.from({ length: requests }, () => dist.p50Ms * Math.exp(dist.sigma * normal(random))).sort((a, b) => a - b);
+        exactP99Ms = draws[Math.ceil(0.99 * requests) - 1];
+      }
+      out[c] = { requests, errors: binomial(requests, behaviour[c].errorRate, random), above: { p985: over985, p99: over99, p995: over995 }, dist, ...(exactP99Ms !== undefined ? { exactP99Ms } : {}) };
+    }
+    return out;
+  };
+  const minute = (m: number) => {
+    while (minutes.length <= m) minutes.push(sampleMinute(minutes.length));
+    return minutes[m];
+  };
+  const windowMetrics = (fromMinute: number, toMinute: number): Record<Color, ColorMetrics> => {
+    const of = (c: Color): ColorMetrics => {
+      let requests = 0;
+      let errors = 0;
+      let p99: number | null = null;
+      for (let m = Math.max(0, fromMinute); m < toMinute; m++) {
+        const cm = minute(m)[c];
+        requests += cm.requests;
+        errors += cm.errors;
+        if (cm.requests > 0) {
+          const value = cm.exactP99Ms ?? percentileMs(cm.dist, 'p99', cm.above.p99, cm.requests);
+          p99 = p99 === null ? value : Math.max(p99, value);
+        }
+      }
+      return { requests, errors, errorRatePercent: requests > 0 ? (errors * PERCENT) / requests : 0, latencyP99Ms: p99 };
+    };
+    return { blue: of('blue'), green: of('green') };
+  };
+  const stepData = (fromMinute: number, toMinute: number): StepData => {
+    const list: MinuteCounts[] = [];
+    const latency = {} as StepData['latency'];
+    const sums = { blue: { n: 0, p985: 0, p99: 0, p995: 0 }, green: { n: 0, p985: 0, p99: 0, p995: 0 } };
+    for (let m = Math.max(0, fromMinute); m < toMinute; m++) {
+      const mm = minute(m);
+      list.push({ startMs: EPOCH_MS + m * MS_PER_MINUTE, counts: { blue: { requests: mm.blue.requests, errors: mm.blue.errors }, green: { requests: mm.green.requests, errors: mm.green.errors } } });
+      for (const c of ['blue', 'green'] as const) {
+        sums[c].n += mm[c].requests;
+        sums[c].p985 += mm[c].above.p985;
+        sums[c].p99 += mm[c].above.p99;
+        sums[c].p995 += mm[c].above.p995;
+      }
+    }
+    for (const c of ['blue', 'green'] as const) {
+      const d = distOf(behaviour[c]);
+      const n = sums[c].n;
+      latency[c] = n === 0
+        ? { p985Ms: null, p99Ms: null, p995Ms: null }
+        : { p985Ms: percentileMs(d, 'p985', sums[c].p985, n), p99Ms: percentileMs(d, 'p99', sums[c].p99, n), p995Ms: percentileMs(d, 'p995', sums[c].p995, n) };
+    }
+    return { startMs: EPOCH_MS + fromMinute * MS_PER_MINUTE, endMs: EPOCH_MS + toMinute * MS_PER_MINUTE, minutes: list, latency };
+  };
+
+  let held = false;
+  /** Judge intervals since the first shift (whole numbers: no drift from repeated float addition). */
+  let k = 0;
+  let t = u;
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index];
+    shifts.push({ at: t, weight: step.percent / PERCENT });
+    let bake: JudgeResult['bake'] = { passes: 0, required: step.bakeIntervals, startedAt: new Date(EPOCH_MS + t * MS_PER_MINUTE).toISOString() };
+    for (;;) {
+      k += 1;
+      t = u + k * LOOP_PLAN.judgeInterval.toMinutes();
+      if (t > MAX_MINUTES) throw new Error(`run ${options.seed} did not end within ${MAX_MINUTES} minutes`);
+      const nowMs = EPOCH_MS + t * MS_PER_MINUTE;
+      const base0 = { nowMs, alarms: [], failingAlarms: [], stableAlarms: [] };
+      let seen: Observation;
+      if (options.method === 'SEQUENTIAL') {
+        const span = stepSpan(nowMs, bake, config.analysis!.windowSeconds, LOOP_PLAN.metricDelaySeconds);
+        seen = span.endMs - span.startMs < MIN_SPAN_MS
+          ? { ...base0, notYet: 'no whole minute of the step yet' }
+          : { ...base0, notYet: notYetOwnMinute(span, bake, LOOP_PLAN.metricDelaySeconds), step: stepData((span.startMs - EPOCH_MS) / MS_PER_MINUTE, (span.endMs - EPOCH_MS) / MS_PER_MINUTE) };
+      } else {
+        const window = dataWindow(nowMs, config.analysis!.windowSeconds, LOOP_PLAN.metricDelaySeconds);
+        seen = { ...base0, notYet: notYetStepData(window, bake, LOOP_PLAN.metricDelaySeconds), windowMetrics: windowMetrics((window.startMs - EPOCH_MS) / MS_PER_MINUTE, (window.endMs - EPOCH_MS) / MS_PER_MINUTE) };
+      }
+      const result = decide(config, { targetColor: target, stableColor: stable, bake }, seen);
+      bake = result.bake;
+      if (result.verdict === 'HOLD') held = true;
+      if (result.verdict === 'FAIL') return { outcome: 'ROLLED_BACK', detectMinutes: t - u, held, step: step.number, reasons: result.reasons };
+      if (result.verdict === 'INCONCLUSIVE') return { outcome: 'INCONCLUSIVE', held, step: step.number, reasons: result.reasons };
+      if (result.verdict === 'BASELINE_DEGRADED') return { outcome: 'PAUSED', held: true, step: step.number, reasons: result.reasons };
+      if (result.verdict === 'PASS') break;
+    }
+  }
+  return { outcome: 'RELEASED', held, step: steps.length, reasons: [] };
+}

@@ -1,0 +1,144 @@
+/**
+ * Benchmark of the judge: the fixed-threshold judge (AnalysisMethod.THRESHOLDS) and the sequential one (SEQUENTIAL,
+ * the default) side by side, in one run, on the same seeded runs: false rollbacks of healthy releases, missed
+ * regressions and time to detect, and inconclusive rollouts, at 10 to 10,000 req/s.
+ * Run: `npm run bench:judge` (also part of `npm run bench`). Env BENCH_JUDGE_RUNS (default 200) runs per cell.
+ *
+ * It rewrites only its own section of BENCHMARKS.md (between <!-- bench:judge:start --> and <!-- bench:judge:end -->).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ColorBehaviour, JudgeMethod, LoopResult, runRollout } from './judge-loop';
+
+const RUNS = Number(process.env.BENCH_JUDGE_RUNS ?? 200);
+const RATES = [10, 100, 1_000, 10_000];
+const BASELINES = [0.001, 0.005, 0.02];
+const METHODS: readonly JudgeMethod[] = ['THRESHOLDS', 'SEQUENTIAL'];
+const MARK_START = '<!-- bench:judge:start -->';
+const MARK_END = '<!-- bench:judge:end -->';
+const BENCHMARKS_FILE = join(__dirname, '..', 'BENCHMARKS.md');
+const TARGET_FALSE_ROLLBACK = 0.01;
+
+/** The absolute 5xx limit of a cell: the default 1%, or 2.5 x the baseline where the baseline is not below it. */
+function limitFor(baseline: number): number {
+  return baseline < 0.01 ? 1 : baseline * 2.5 * 100;
+}
+
+interface Regression {
+  readonly name: string;
+  readonly stable: ColorBehaviour;
+  readonly release: ColorBehaviour;
+}
+const REGRESSIONS: readonly Regression[] = [
+  { name: '5xx 0.1% → 1%', stable: { errorRate: 0.001 }, release: { errorRate: 0.01 } },
+  { name: '5xx 0.5% → 2%', stable: { errorRate: 0.005 }, release: { errorRate: 0.02 } },
+  { name: '5xx 0.1% → 20%', stable: { errorRate: 0.001 }, release: { errorRate: 0.2 } },
+  { name: 'latency × 1.6', stable: { errorRate: 0.001 }, release: { errorRate: 0.001, latencyFactor: 1.6 } },
+];
+
+interface Tally {
+  readonly results: LoopResult[];
+}
+
+function run(method: JudgeMethod, rps: number, stable: ColorBehaviour, releaseB: ColorBehaviour, limit: number): Tally {
+  const results: LoopResult[] = [];
+  for (let seed = 1; seed <= RUNS; seed++) {
+    results.push(runRollout({ method, requestsPerSecond: rps, stable, release: releaseB, maxErrorRatePercent: limit, seed }));
+  }
+  return { results };
+}
+
+const share = (t: Tally, outcome: LoopResult['outcome']) => t.results.filter((r) => r.outcome === outcome).length;
+const pct = (n: number) => `${Number(((n * 100) / RUNS).toFixed(1))}%`;
+
+function quantile(sorted: number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+function mmss(minutes: number | undefined): string {
+  if (minutes === undefined) return '–';
+  const seconds = Math.round(minutes * 60);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+function detect(t: Tally): { p50?: number; p95?: number } {
+  const times = t.results.filter((r) => r.outcome === 'ROLLED_BACK').map((r) => r.detectMinutes!).sort((a, b) => a - b);
+  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
+}
+
+function main(): void {
+  const started = Date.now();
+  const load = process.platform === 'linux' ? readFileSync('/proc/loadavg', 'utf8').split(' ')[0] : 'n/a';
+  const lines: string[] = [];
+  const checks: string[] = [];
+
+  lines.push('### Healthy releases (both colors at the same 5xx rate): rolled back by the judge (FAIL), and inconclusive', '');
+  lines.push('| req/s | baseline 5xx | 5xx limit | false rollbacks, thresholds | false rollbacks, sequential | inconclusive, thresholds | inconclusive, sequential | held (baseline), sequential |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  let worst = 0;
+  for (const rps of RATES) {
+    for (const baseline of BASELINES) {
+      const limit = limitFor(baseline);
+      const [old, seq] = METHODS.map((m) => run(m, rps, { errorRate: baseline }, { errorRate: baseline }, limit));
+      const fr = (t: Tally) => share(t, 'ROLLED_BACK');
+      worst = Math.max(worst, fr(seq) / RUNS);
+      lines.push(`| ${rps.toLocaleString('en-US')} | ${baseline * 100}% | ${limit}% | ${fr(old)} of ${RUNS} (${pct(fr(old))}) | ${fr(seq)} of ${RUNS} (${pct(fr(seq))}) | ${pct(share(old, 'INCONCLUSIVE'))} | ${pct(share(seq, 'INCONCLUSIVE'))} | ${pct(seq.results.filter((r) => r.held).length)} |`);
+    }
+  }
+  checks.push(`- False rollbacks of healthy releases, sequential judge, worst cell: **${(worst * 100).toFixed(1)}%** (target ≤ ${TARGET_FALSE_ROLLBACK * 100}% in every cell: ${worst <= TARGET_FALSE_ROLLBACK ? 'met' : 'NOT met'}).`);
+
+  lines.push('', '### Regressions from the new color\'s first request: missed (released anyway), time to detect from the first shift (p50 / p95 of the caught runs), inconclusive', '');
+  lines.push('| regression | req/s | missed, thresholds | missed, sequential | detect p50 / p95, thresholds | detect p50 / p95, sequential | inconclusive, thresholds | inconclusive, sequential |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  const notMet: string[] = [];
+  for (const reg of REGRESSIONS) {
+    for (const rps of RATES) {
+      const limit = limitFor(reg.stable.errorRate);
+      const [old, seq] = METHODS.map((m) => run(m, rps, reg.stable, reg.release, limit));
+      const dOld = detect(old);
+      const dSeq = detect(seq);
+      const missedOld = share(old, 'RELEASED');
+      const missedSeq = share(seq, 'RELEASED');
+      lines.push(`| ${reg.name} | ${rps.toLocaleString('en-US')} | ${pct(missedOld)} | ${pct(missedSeq)} | ${mmss(dOld.p50)} / ${mmss(dOld.p95)} | ${mmss(dSeq.p50)} / ${mmss(dSeq.p95)} | ${pct(share(old, 'INCONCLUSIVE'))} | ${pct(share(seq, 'INCONCLUSIVE'))} |`);
+      if (missedSeq > missedOld) notMet.push(`${reg.name} at ${rps} req/s misses more often (${pct(missedSeq)} vs ${pct(missedOld)})`);
+      if (dSeq.p50 !== undefined && dOld.p50 !== undefined && dSeq.p50 > dOld.p50) notMet.push(`${reg.name} at ${rps} req/s detects later at the median (${mmss(dSeq.p50)} vs ${mmss(dOld.p50)})`);
+    }
+  }
+  checks.push(notMet.length === 0
+    ? '- The sequential judge misses no more often than the thresholds, and detects no later at the median, in every regression cell: met.'
+    : `- The sequential judge misses no more often and detects no later at the median: NOT met in ${notMet.length} cell(s): ${notMet.join('; ')}.`);
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  const section = [
+    MARK_START,
+    '## Judge: fixed thresholds vs. sequential tests',
+    '',
+    `Command: \`npm run bench:judge\` (\`npx tsx bench/judge.bench.ts\`; env BENCH_JUDGE_RUNS=${RUNS}), run ${new Date().toISOString()}, ${seconds} s in all. ${RUNS} seeded runs per cell (seeds 1-${RUNS}, the same runs for both judges).`,
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}; load average (1 min) ${load} at the start.`,
+    '',
+    ...checks,
+    '',
+    ...lines,
+    '',
+    'Setup (both judges, per run): the example app\'s rollout, `RolloutStrategy.canary({ bake: 5 min })` (1, 5, 25, 50, 100%), judged every minute, metric delay 2 min, onInconclusive ROLLBACK (the defaults), minRequests 50, errorRateBaselineFactor 2, latencyBaselineFactor 1.5, maxLatencyP99 2 s; the sequential judge with falseRollbackRatePercent 1 (0.05% per test: 5 steps × 4 tests) and latencyMinRequests 1,000. The 5xx limit is the default 1%, or 2.5 × the baseline where the baseline is not below 1% (invariant 8: the user sets limits above their baseline). Latency log-normal, p50 40 ms, p99 180 ms.',
+    '',
+    'What this exercises: the judge\'s decision code itself (lambda/judge/verdict.ts `decide` with analysis.ts or sequential-analysis.ts), the step windows and bake counting of lambda/judge/judge.ts (`dataWindow`, `notYetStepData`, `stepSpan`, `notYetOwnMinute`), the plan of RolloutStrategy + planRollout, the judgement cadence and the PASS / FAIL / INCONCLUSIVE / HOLD handling of the state machine. What it does not: the Step Functions definition, the AWS SDK calls and the fakes (GetMetricData, DescribeAlarms), CloudWatch alarms (the example app\'s health alarms would add their own detections and false alarms), API latency and retries. Measured on one run of the full rehearsal (~2 s per rollout here), 11,200 rollouts would take hours; this loop runs them in seconds (bench/judge-loop.ts).',
+    '',
+    'Traffic model (bench/judge-loop.ts, bench/judge-sampling.ts; seeded): requests per color and minute Poisson(rate × 60 s × the color\'s time-weighted share), 5xx Binomial(requests, rate); the first shift lands at a random second of its minute. Latency percentiles: a small minute\'s (≤ 200 requests) p99 is drawn request by request (nearest rank); otherwise from the count of requests above the true p98.5 / p99 / p99.5 (binomial, accumulated over the step) through the Bahadur representation of a sample quantile, which is also the approximation the sequential latency test assumes: its latency false-rollback figures check the test\'s arithmetic, not that assumption against real CloudWatch percentiles.',
+    MARK_END,
+  ].join('\n');
+  const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : '# Benchmarks\n';
+  const start = current.indexOf(MARK_START);
+  const end = current.indexOf(MARK_END);
+  const next = start >= 0 && end > start
+    ? `${current.slice(0, start)}${section}${current.slice(end + MARK_END.length)}`
+    : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(BENCHMARKS_FILE, next);
+  console.log(section);
+}
+
+
+main();
