@@ -489,6 +489,11 @@ export interface RolloutPlan {
   readonly hookSeconds?: number;
   /** The judge's metric delay (each step waits for its own data), counted in lockTtlSeconds. Absent: none. */
   readonly metricDelaySeconds?: number;
+  /**
+   * The longest one degraded-baseline episode can hold the rollout (the hold, and the pause the PAUSE policy then
+   * makes), counted once in lockTtlSeconds. Absent: none.
+   */
+  readonly baselineHoldSeconds?: number;
 }
 
 /** Input a caller may give StartExecution (all optional). */

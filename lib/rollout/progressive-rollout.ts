@@ -296,6 +296,14 @@ export class ProgressiveRollout extends Construct {
         .number('analysis.latencyMinRequests', props.analysis.latencyMinRequests, 1, 10_000_000)
         .oneOf('analysis.method', props.analysis.method, [AnalysisMethod.SEQUENTIAL, AnalysisMethod.THRESHOLDS]);
     }
+    if (analysisOptions?.method === AnalysisMethod.SEQUENTIAL) {
+      for (const field of ['errorRateBaselineFactor', 'latencyBaselineFactor'] as const) {
+        const value = analysisOptions[field];
+        if (typeof value === 'number' && value <= 1) {
+          throw propError(this, `analysis.${field} must be above 1 with AnalysisMethod.SEQUENTIAL (it is the smallest regression worth catching: 1 would test no regression at all), got ${value}`);
+        }
+      }
+    }
     new PropChecks(this)
       .duration('baselineHoldTimeout', props.baselineHoldTimeout, Duration.minutes(1), Duration.days(1))
       .oneOf('onBaselineDegraded', props.onBaselineDegraded, [BaselineDegradedAction.PAUSE, BaselineDegradedAction.ROLLBACK]);

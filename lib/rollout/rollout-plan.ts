@@ -41,6 +41,7 @@ export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPla
     maxJudgeErrors: options.maxJudgeErrors,
     ...(options.hookSeconds ? { hookSeconds: options.hookSeconds } : {}),
     ...(options.metricDelaySeconds ? { metricDelaySeconds: options.metricDelaySeconds } : {}),
+    ...(options.baselineHoldSeconds ? { baselineHoldSeconds: options.baselineHoldSeconds } : {}),
     lockTtlSeconds: Math.ceil(plannedSeconds * LOCK_TTL_FACTOR) + pauses * options.pauseTimeoutSeconds + (options.hookSeconds ?? 0)
       + (options.baselineHoldSeconds ?? 0) + LOCK_SLACK_SECONDS,
   };

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { RolloutStrategy } from '../../lib';
+import { BaselineDegradedAction, RolloutStrategy } from '../../lib';
 import { withStrategy } from '../../rehearsal/simulation-target';
 import { definitionOf, handlerConfigOf, network, rollout } from './fixtures';
 
@@ -90,11 +90,15 @@ describe('ProgressiveRollout', () => {
   test('the lock outlives the planned rollout, and the execution never outlives the lock', () => {
     const f = network();
     const r = rollout(f, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }) });
-    // 10 min bake + 1 judge interval + the step's wait for its own data (2 min metric delay + 1 min), x1.5, + 30 min slack.
-    expect(r.plan.lockTtlSeconds).toBe(Math.ceil(840 * 1.5) + 1800);
+    // 10 min bake + 1 judge interval + the step's wait for its own data (2 min metric delay + 1 min), x1.5, + 30 min slack,
+    // + one degraded-baseline episode: the 15 min hold and the 24 h pause its policy (PAUSE) then makes.
+    const baselineEpisode = 900 + 86400;
+    expect(r.plan.lockTtlSeconds).toBe(Math.ceil(840 * 1.5) + 1800 + baselineEpisode);
     const sf = network();
     const slower = rollout(sf, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), metricDelay: Duration.minutes(5) });
-    expect(slower.plan.lockTtlSeconds).toBe(Math.ceil(1020 * 1.5) + 1800);
+    expect(slower.plan.lockTtlSeconds).toBe(Math.ceil(1020 * 1.5) + 1800 + baselineEpisode);
+    const rollingBack = rollout(network(), { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), onBaselineDegraded: BaselineDegradedAction.ROLLBACK });
+    expect(rollingBack.plan.lockTtlSeconds).toBe(Math.ceil(840 * 1.5) + 1800 + 900);
     // The plan carries the delay, so a rehearsal's strategy override recomputes the same lifetime.
     expect(withStrategy(definitionOf(sf.stack), RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) })).TimeoutSeconds).toBe(slower.plan.lockTtlSeconds);
     Template.fromStack(f.stack).hasResource('AWS::StepFunctions::StateMachine', {

@@ -1,0 +1,67 @@
+import { Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AnalysisMethod, BaselineDegradedAction, RolloutStrategy } from '../../lib';
+import { definitionOf, handlerConfigOf, network, rollout } from './fixtures';
+
+function judgeConfig(props: Parameters<typeof rollout>[1] = {}): any {
+  const f = network();
+  rollout(f, props);
+  return handlerConfigOf(Template.fromStack(f.stack), 'judge');
+}
+
+describe('ProgressiveRollout: the judge\'s analysis', () => {
+  test('is sequential by default: 1% false rollbacks per rollout, split across the steps and 4 tests per step', () => {
+    const config = judgeConfig();
+    expect(config.analysis).toMatchObject({
+      method: 'SEQUENTIAL', minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, latencyBaselineFactor: 1.5, maxLatencyP99Ms: 2000,
+      // The default canary has 5 steps: 0.01 / (5 x 4).
+      sequential: { falseRollbackRate: 0.01, alphaPerTest: 0.0005, steps: 5, testsPerStep: 4, latencyMinRequests: 1000 },
+    });
+    expect(config.baselineHoldSeconds).toBe(900);
+  });
+
+  test('the budget follows the strategy\'s steps and the rate the user sets', () => {
+    const config = judgeConfig({ strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), analysis: { falseRollbackRatePercent: 0.4 } });
+    expect(config.analysis.sequential).toMatchObject({ falseRollbackRate: 0.004, alphaPerTest: 0.001, steps: 1 });
+  });
+
+  test('the fixed thresholds stay selectable, without a sequential budget', () => {
+    const config = judgeConfig({ analysis: { method: AnalysisMethod.THRESHOLDS } });
+    expect(config.analysis.method).toBe('THRESHOLDS');
+    expect(config.analysis.sequential).toBeUndefined();
+  });
+
+  test('refuses a smallest regression of 1x or less, naming the prop and the value', () => {
+    expect(() => judgeConfig({ analysis: { errorRateBaselineFactor: 1 } })).toThrow(/analysis\.errorRateBaselineFactor must be above 1 with AnalysisMethod\.SEQUENTIAL.*got 1/);
+    expect(() => judgeConfig({ analysis: { method: AnalysisMethod.THRESHOLDS, errorRateBaselineFactor: 1 } })).not.toThrow();
+  });
+
+  test.each([
+    [{ analysis: { falseRollbackRatePercent: 0 } }, /analysis\.falseRollbackRatePercent must be a number from 0.0001 to 50, got 0/],
+    [{ analysis: { latencyMinRequests: 0 } }, /analysis\.latencyMinRequests must be an integer from 1 to 10000000, got 0/],
+    [{ baselineHoldTimeout: Duration.seconds(30) }, /baselineHoldTimeout/],
+  ])('refuses %j', (props, message) => {
+    expect(() => judgeConfig(props as never)).toThrow(message);
+  });
+
+  test('a degraded baseline: the Verdict choice emits Baseline Degraded when a hold starts, and BASELINE_DEGRADED follows the policy', () => {
+    const f = network();
+    rollout(f);
+    const states = definitionOf(f.stack).States;
+    const choices = states.Verdict.Choices as any[];
+    const hold = choices.find((c) => JSON.stringify(c).includes('holdStarted'));
+    expect(hold.Next).toBe('Baseline Degraded Event');
+    expect(states['Baseline Degraded Event'].Parameters.Entries[0].DetailType).toBe('Rollout Baseline Degraded');
+    const expired = choices.find((c) => c.StringEquals === 'BASELINE_DEGRADED');
+    expect(expired.Next).toBe('Paused Event');
+    // The judge returns the whole bake, the step's evidence included.
+    expect(states['Record Verdict']).toMatchObject({ InputPath: '$.verdict.bake', ResultPath: '$.bake' });
+
+    const g = network();
+    rollout(g, { onBaselineDegraded: BaselineDegradedAction.ROLLBACK });
+    const rollingBack = definitionOf(g.stack).States;
+    const next = (rollingBack.Verdict.Choices as any[]).find((c) => c.StringEquals === 'BASELINE_DEGRADED').Next;
+    expect(next).toBe('Baseline Still Degraded');
+    expect(rollingBack['Baseline Still Degraded'].Parameters.kind).toBe('baseline-degraded');
+  });
+});
