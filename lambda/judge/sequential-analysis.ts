@@ -78,6 +78,7 @@ export interface SequentialFindings {
 }
 
 const PERCENT = 100;
+const MS_PER_MINUTE = 60_000;
 /** H1 of the absolute latency test when no relative factor is set: the limit x 1.5. */
 const DEFAULT_LATENCY_EFFECT = 1.5;
 
@@ -121,6 +122,8 @@ export function analyseSequential(
   const errorLlrs = evidence.errorLlrs?.length === MIXTURE_SIZE ? [...evidence.errorLlrs] : effects.map(() => 0);
   let baselineCusum = evidence.baselineCusum ?? 0;
   let newMinutes = 0;
+  /** End of the last minute that had data: minutes after it may still be arriving, and are read again next time. */
+  let lastDataEndMs = from;
   const totals = { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
   for (const minute of data.minutes) {
     if (minute.startMs < data.startMs || minute.startMs >= data.endMs) continue;
@@ -131,10 +134,13 @@ export function analyseSequential(
       totals[c].errors += minute.counts[c].errors;
     }
     if (minute.startMs < from) continue;
-    newMinutes++;
+    if (fresh.requests + stable.requests > 0) lastDataEndMs = minute.startMs + MS_PER_MINUTE;
     effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
     if (stable.requests > 0 && limit > 0) baselineCusum = cusum(baselineCusum, rateLlr(stable.errors, stable.requests, limit, limit1));
   }
+  // Every whole minute of the span counts as read, with data or without (ALB publishes nothing for a minute without
+  // requests): a silent service must still reach the end of its bake, and be INCONCLUSIVE there.
+  newMinutes = Math.max(0, Math.round((data.endMs - from) / MS_PER_MINUTE));
   const fresh = totals[targetColor];
   const stable = totals[stableColor];
   const relative: string[] = [];
@@ -200,7 +206,7 @@ export function analyseSequential(
     : null;
 
   return {
-    evidence: { throughMs: Math.max(from, data.endMs), errorLlrs, baselineCusum },
+    evidence: { throughMs: lastDataEndMs, errorLlrs, baselineCusum },
     totals,
     newMinutes,
     relativeRegressions: relative,

@@ -137,7 +137,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   }
   if (analysis && stepRequests !== undefined && stepRequests < analysis.minRequests) {
     return result('INCONCLUSIVE', [...findings,
-      `Bake done (${passes} of ${bake.required}), but ${targetColor} served only ${stepRequests} request(s) in this step; at least ${analysis.minRequests} are needed to clear it. The rollout's onInconclusive policy decides what happens next.`],
+      `Bake done (${passes} of ${bake.required}), but ${targetColor} served ${stepRequests} request(s) in this step; at least ${analysis.minRequests} are needed to clear it. The rollout's onInconclusive policy decides what happens next.`],
     withEvidence({ passes }));
   }
   return result('PASS', [...findings, `Bake done (${passes} of ${bake.required}) with no regression found: the step completes.`], withEvidence({ passes }));

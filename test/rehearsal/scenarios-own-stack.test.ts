@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
+import { AnalysisMethod } from '../../lib/rollout/analysis-method';
 import { clock, systemClock } from '../../lambda/shared/clock';
 import { rehearse } from '../../rehearsal/rehearse';
 import { network, rollout } from '../constructs/fixtures';
@@ -24,14 +25,22 @@ describe('rehearse() on a user\'s own small stack', () => {
     expect(clock()).toBe(systemClock);
   });
 
-  test('a metricDelay shorter than CloudWatch\'s real delay reads empty minutes: the healthy release is INCONCLUSIVE and rolls back', async () => {
+  test('a metricDelay shorter than CloudWatch\'s real delay reads empty minutes: with fixed thresholds, the healthy release is INCONCLUSIVE and rolls back', async () => {
     const f = network();
-    rollout(f, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(2) }) });
+    rollout(f, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(2) }), analysis: { method: AnalysisMethod.THRESHOLDS } });
     const late = await rehearse(f.stack, { metricIngestionDelaySeconds: 200 });
     expect(late.summary.outcome).toBe('ROLLED_BACK');
     expect(late.summary.cause).toMatch(/served 0 request\(s\)/);
     const onTime = await rehearse(f.stack, { metricIngestionDelaySeconds: 110 });
     expect(onTime.summary.outcome).toBe('RELEASED');
+  });
+
+  test('the sequential judge reads a step\'s minutes again until they arrive: late data still clears the step', async () => {
+    const f = network();
+    rollout(f, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(2) }) });
+    const late = await rehearse(f.stack, { metricIngestionDelaySeconds: 200 });
+    expect(late.summary.outcome).toBe('RELEASED');
+    expect(late.timeline.some((e) => e.kind === 'verdict' && e.verdict === 'PASS')).toBe(true);
   });
 
   test('a bad release on a user stack rolls back and counts its blast radius', async () => {

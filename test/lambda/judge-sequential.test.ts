@@ -1,0 +1,181 @@
+import { GetMetricDataInput } from '@aws-sdk/client-cloudwatch';
+import { AnalysisConfig, BakeProgress, Color, JudgeConfig, JudgeResult, StepEvidence } from '../../lambda/shared/contracts';
+import { handler } from '../../lambda/judge/judge-handler';
+import { MinuteCounts, StepData } from '../../lambda/judge/sequential-analysis';
+import { decide, Observation } from '../../lambda/judge/verdict';
+import { MetricQuery } from '../../rehearsal/fakes';
+import { ANALYSIS } from './support/analysis-config';
+import { FakeAws, installAwsFakes } from './support/aws';
+import { NOW_MS, setConfig } from './support/env';
+
+const SEQUENTIAL: AnalysisConfig = {
+  ...ANALYSIS,
+  windowSeconds: 60,
+  method: 'SEQUENTIAL',
+  sequential: { falseRollbackRate: 0.01, alphaPerTest: 0.0005, steps: 5, testsPerStep: 4, latencyMinRequests: 1000 },
+};
+const CONFIG: JudgeConfig = { alarmsByColor: { blue: [], green: [] }, sharedAlarms: [], analysis: SEQUENTIAL, metricDelaySeconds: 120, baselineHoldSeconds: 900 };
+const MINUTE = 60_000;
+/** The step's data: whole minutes from STEP_START. */
+const STEP_START = NOW_MS - 10 * MINUTE;
+
+function minutes(count: number, green: { requests: number; errors: number }, blue: { requests: number; errors: number }, from = STEP_START): MinuteCounts[] {
+  return Array.from({ length: count }, (_, i) => ({ startMs: from + i * MINUTE, counts: { green, blue } }));
+}
+
+const LATENCY_OK = { p985Ms: 150, p99Ms: 180, p995Ms: 210 };
+
+function observe(list: MinuteCounts[], latency: Record<Color, typeof LATENCY_OK> = { blue: LATENCY_OK, green: LATENCY_OK }, extra: Partial<Observation> = {}): Observation {
+  const endMs = list.length > 0 ? list[list.length - 1].startMs + MINUTE : STEP_START + MINUTE;
+  const step: StepData = { startMs: STEP_START, endMs, minutes: list, latency };
+  return { nowMs: endMs + 120_000, alarms: [], failingAlarms: [], stableAlarms: [], notYet: null, step, ...extra };
+}
+
+function bake(passes: number, required: number, evidence?: StepEvidence): BakeProgress {
+  return { passes, required, startedAt: new Date(STEP_START).toISOString(), ...(evidence ? { evidence } : {}) };
+}
+
+const judgeOnce = (b: BakeProgress, seen: Observation, config: JudgeConfig = CONFIG): JudgeResult =>
+  decide(config, { targetColor: 'green', stableColor: 'blue', bake: b }, seen);
+
+describe('the sequential judge (decide)', () => {
+  test('one 5xx in 60 requests at a 0.5% baseline is no evidence: the step bakes on and says so with the numbers', () => {
+    const result = judgeOnce(bake(0, 5), observe(minutes(1, { requests: 60, errors: 1 }, { requests: 5940, errors: 30 })));
+    expect(result.verdict).toBe('WAIT');
+    expect(result.bake.passes).toBe(1);
+    expect(result.reasons[0]).toMatch(/^5xx this step: green 1\.67% \(1 of 60\) against blue 0\.51% \(30 of 5940\); likelihood ratio for "green fails 2x as often or more" [\d.]+, decides at 2,000\.$/);
+    expect(result.reasons.at(-1)).toBe('Healthy so far: bake 1 of 5; judging again after the next interval.');
+  });
+
+  test('a strong regression fails at once, with the likelihood ratio against the threshold and what happens next', () => {
+    const result = judgeOnce(bake(0, 5), observe(minutes(1, { requests: 600, errors: 120 }, { requests: 59400, errors: 59 })));
+    expect(result.verdict).toBe('FAIL');
+    expect(result.reasons[0]).toMatch(/^green's 5xx rate is higher than blue's: 5xx this step: green 20% \(120 of 600\) against blue 0\.1% \(59 of 59400\); likelihood ratio .* 1e\d+, decides at 2,000\.$/);
+    expect(result.reasons.at(-1)).toBe('Rolling back to blue.');
+  });
+
+  test('evidence accumulates minute by minute across judgements, each minute counted once', () => {
+    const fresh = { requests: 600, errors: 3 };
+    const stable = { requests: 59400, errors: 59 };
+    const first = judgeOnce(bake(0, 5), observe(minutes(1, fresh, stable)));
+    expect(first.bake.evidence!.throughMs).toBe(STEP_START + MINUTE);
+    const llr1 = first.bake.evidence!.errorLlrs!;
+    // The same minute read again adds nothing; a new minute adds its own evidence.
+    const again = judgeOnce(first.bake, observe(minutes(1, fresh, stable)));
+    expect(again.bake.evidence!.errorLlrs).toEqual(llr1);
+    expect(again.reasons[0]).toMatch(/No whole minute of new data/);
+    expect(again.bake.passes).toBe(1);
+    const second = judgeOnce(first.bake, observe(minutes(2, fresh, stable)));
+    expect(second.bake.evidence!.errorLlrs!.map((l, i) => l - llr1[i])).toEqual(llr1.map((l) => expect.closeTo(l, 9)));
+    expect(second.bake.passes).toBe(2);
+    // Three times the stable rate for a while: the ratio grows until it decides.
+    let b = bake(0, 20);
+    let verdict = 'WAIT';
+    let n = 0;
+    while (verdict === 'WAIT' && n < 20) {
+      n++;
+      const r = judgeOnce(b, observe(minutes(n, { requests: 600, errors: 2 }, { requests: 59400, errors: 59 })));
+      verdict = r.verdict;
+      b = r.bake;
+    }
+    expect(verdict).toBe('FAIL');
+    expect(n).toBeGreaterThan(1);
+  });
+
+  test('the bake done with enough requests is a PASS; with too few, INCONCLUSIVE, saying the policy decides', () => {
+    const healthy = judgeOnce(bake(4, 5, { throughMs: STEP_START + 4 * MINUTE }), observe(minutes(5, { requests: 60, errors: 0 }, { requests: 5940, errors: 6 })));
+    expect(healthy.verdict).toBe('PASS');
+    expect(healthy.reasons.at(-1)).toBe('Bake done (5 of 5) with no regression found: the step completes.');
+    const quiet = judgeOnce(bake(4, 5, { throughMs: STEP_START + 4 * MINUTE }), observe(minutes(5, { requests: 6, errors: 0 }, { requests: 594, errors: 1 })));
+    expect(quiet.verdict).toBe('INCONCLUSIVE');
+    expect(quiet.reasons.at(-1)).toMatch(/green served 30 request\(s\) in this step; at least 50 are needed .* onInconclusive policy decides/);
+  });
+
+  test('a silent minute still counts toward the bake, but is read again (it may still be arriving)', () => {
+    const list = [...minutes(1, { requests: 600, errors: 1 }, { requests: 59400, errors: 60 })];
+    const seen = observe(list);
+    const silent: Observation = { ...seen, nowMs: seen.nowMs + MINUTE, step: { ...seen.step!, endMs: seen.step!.endMs + MINUTE } };
+    const result = judgeOnce(bake(1, 5, { throughMs: STEP_START + MINUTE }), silent);
+    expect(result.bake.passes).toBe(2);
+    expect(result.bake.evidence!.throughMs).toBe(STEP_START + MINUTE);
+  });
+
+  test('a slower new color fails on p99 once it has served enough requests, not before', () => {
+    const slow = { blue: LATENCY_OK, green: { p985Ms: 240, p99Ms: 288, p995Ms: 336 } };
+    const few = judgeOnce(bake(0, 5), observe(minutes(1, { requests: 600, errors: 0 }, { requests: 59400, errors: 59 }), slow));
+    expect(few.verdict).toBe('WAIT');
+    expect(few.reasons.join(' ')).toMatch(/p99 latency: green has served 600 of the 1000 requests the p99 comparison needs/);
+    const enough = judgeOnce(bake(0, 5), observe(minutes(2, { requests: 600, errors: 0 }, { requests: 59400, errors: 59 }), slow));
+    expect(enough.verdict).toBe('FAIL');
+    expect(enough.reasons[0]).toMatch(/^green is slower than blue: p99 latency this step: green 288 ms against blue 180 ms; likelihood ratio/);
+  });
+
+  describe('the stable color\'s health', () => {
+    const degradedBlue = { requests: 59400, errors: 2970 };
+    test('a stable color above the 5xx limit holds the step: no pass, the hold starts, the reason names it', () => {
+      const result = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 600, errors: 1 }, degradedBlue)));
+      expect(result).toMatchObject({ verdict: 'HOLD', bake: { passes: 2 }, baseline: { color: 'blue', degraded: true, holdStarted: true } });
+      expect(result.reasons[0]).toMatch(/^blue \(the stable color\) is degraded: its 5xx rate is 5% this step, against the 1% limit \(CUSUM likelihood ratio .*, decides at 2,000\)\.$/);
+    });
+
+    test('the new color above the limit too does not roll back onto the degraded stable color: it holds and says why', () => {
+      const result = judgeOnce(bake(2, 5), observe(minutes(3, { requests: 600, errors: 18 }, degradedBlue)));
+      expect(result.verdict).toBe('HOLD');
+      expect(result.reasons.join(' ')).toMatch(/green breaks the 5xx limit: .* So does the stable color: holding instead of rolling back to it\./);
+    });
+
+    test('a new color worse than even the degraded stable color still fails', () => {
+      const result = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 600, errors: 150 }, degradedBlue)));
+      expect(result.verdict).toBe('FAIL');
+    });
+
+    test('a new color above the limit while the stable color is healthy fails on the limit', () => {
+      const result = judgeOnce(bake(2, 5), observe(minutes(3, { requests: 6000, errors: 180 }, { requests: 54000, errors: 54 })));
+      expect(result.verdict).toBe('FAIL');
+      expect(result.reasons).toContainEqual(expect.stringMatching(/^green breaks the 5xx limit: green's 5xx 3% of 18000 against the 1% limit/));
+    });
+  });
+});
+
+describe('the sequential judge (handler): what it reads', () => {
+  let fakes: FakeAws;
+  beforeEach(() => {
+    fakes = installAwsFakes();
+    fakes.aws.cloudwatch.addMetricSource({
+      value: (q: MetricQuery) => {
+        if (q.namespace !== 'AWS/ApplicationELB') return null;
+        const green = q.dimensions.TargetGroup === ANALYSIS.targetGroups.green;
+        if (q.metricName === 'RequestCount') return green ? 600 : 59400;
+        if (q.metricName === 'HTTPCode_Target_5XX_Count') return green ? 1 : 59;
+        if (q.metricName === 'TargetResponseTime') return ({ 'p98.5': 0.15, 'p99': 0.18, 'p99.5': 0.21 } as Record<string, number>)[q.statistic] ?? null;
+        return null;
+      },
+    });
+  });
+  afterEach(() => fakes.restore());
+
+  test('per-minute counts and the percentiles over the whole step, from the minute of the shift to the last whole minute CloudWatch has', async () => {
+    setConfig(CONFIG);
+    const startedAt = new Date(NOW_MS - 330_000).toISOString();
+    const result = await handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: 0, required: 5, startedAt } }) as JudgeResult;
+    const input = fakes.aws.calls.find((c) => c.command === 'GetMetricData')!.input as GetMetricDataInput;
+    // The shift was 5.5 min ago: data from its minute (6 min ago) to the last minute that ended 2 min ago.
+    expect({ start: input.StartTime, end: input.EndTime }).toEqual({ start: new Date(NOW_MS - 360_000), end: new Date(NOW_MS - 120_000) });
+    const green = input.MetricDataQueries!.filter((q) => q.Id!.startsWith('green'));
+    expect(green.map((q) => [q.MetricStat!.Metric!.MetricName, q.MetricStat!.Stat, q.MetricStat!.Period])).toEqual([
+      ['RequestCount', 'Sum', 60],
+      ['HTTPCode_Target_5XX_Count', 'Sum', 60],
+      ['TargetResponseTime', 'p98.5', 240],
+      ['TargetResponseTime', 'p99', 240],
+      ['TargetResponseTime', 'p99.5', 240],
+    ]);
+    expect(result).toMatchObject({ verdict: 'WAIT', bake: { passes: 1, startedAt, evidence: { throughMs: NOW_MS - 120_000 } } });
+    expect(result.metrics!.green).toEqual({ requests: 2400, errors: 4, errorRatePercent: 4 * 100 / 2400, latencyP99Ms: 180 });
+  });
+
+  test('its running evidence comes back in the next request and is validated', async () => {
+    setConfig(CONFIG);
+    const error = await handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: 0, required: 5, evidence: { errorLlrs: 'many' } } }).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/"errorLlrs" must be an array of at most 16 finite numbers; got "many"/);
+  });
+});
