@@ -1,6 +1,7 @@
 import { LiveRouteProperties } from '../shared/contracts';
 import { invalid, requireObject } from '../shared/validate';
 import { createLiveRoute, deleteLiveRoute, parseLiveRouteProperties, updateLiveRoute } from './live-route';
+import { SDK_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 
 /** The CloudFormation event the custom_resources.Provider framework passes to onEvent (the fields we use). */
 export interface LiveRouteEvent {
@@ -22,7 +23,7 @@ export interface LiveRouteResponse {
 const EVENT = 'Live route event';
 
 /** onEvent handler of Custom::ZdtLiveRoute. A deploy never moves live traffic: see live-route.ts. */
-export async function handler(event: LiveRouteEvent): Promise<LiveRouteResponse | { readonly PhysicalResourceId?: string }> {
+async function handle(event: LiveRouteEvent): Promise<LiveRouteResponse | { readonly PhysicalResourceId?: string }> {
   const obj = requireObject(event, EVENT);
   switch (obj.RequestType) {
     case 'Create': {
@@ -46,3 +47,6 @@ export async function handler(event: LiveRouteEvent): Promise<LiveRouteResponse 
       throw invalid(EVENT, 'RequestType', '"Create", "Update" or "Delete"', obj.RequestType);
   }
 }
+
+/** Invoked by CloudFormation (custom resource), which does not retry: the SDK does (lambda/shared/sdk-retries.ts). */
+export const handler = withRetryPolicy(SDK_RETRIES, handle);
