@@ -195,10 +195,11 @@ export class AwsFakes {
       const { module, client } = SDK_MODULES[service];
       const names = commandNames(module);
       const stub = mockClient(client as never) as unknown as AwsStub<object, never, unknown>;
-      const fakes = this;
+      const invoke = (client: SdkClientLike, name: string, input: unknown) => this.invokeWithSdkRetries(client, service, name, input);
+      // A function, not an arrow: sinon calls it with the client instance as `this` (its config says its maxAttempts).
       stub.send.callsFake((function (this: SdkClientLike, command: { input?: unknown; constructor: unknown }, ...rest: unknown[]) {
         const name = names.get(command.constructor) ?? String((command.constructor as { name?: string }).name ?? 'Unknown').replace(/Command$/, '');
-        const result = fakes.invokeWithSdkRetries(this, service, name, command.input ?? {})
+        const result = invoke(this, name, command.input ?? {})
           .then(({ output, attempts }) => ({ ...(output as object), $metadata: { ...responseMetadata().$metadata, attempts } }));
         const callback = rest.find((r): r is (err: unknown, data?: unknown) => void => typeof r === 'function');
         if (!callback) return result;
