@@ -399,7 +399,7 @@ export const STRATEGY_FACTORIES: Record<StrategyName, () => RolloutStrategy> = {
  * template the rehearsal does not test (BENCHMARKS.md); `cdk synth` and test/constructs/example-app.test.ts keep it.
  */
 export function synthesizeExample(strategy?: StrategyName): SynthesizedStack[] {
-  const app = new App({ context: { ...CLI_DEFAULT_CONTEXT }, builtinCloudFormationValidation: false });
+  const app = new App({ context: { ...CLI_DEFAULT_CONTEXT }, builtinCloudFormationValidation: false, stackTraces: false, treeMetadata: false });
   createEverJust(app, strategy ? { strategy: STRATEGY_FACTORIES[strategy]() } : {});
   return stacksOf(app);
 }
