@@ -2,8 +2,8 @@
 /**
  * `cdk synth` entry point: the EverJust.dev example app (router, blue, green and data stacks), checked by cdk-nag
  * (AwsSolutions).
- * Release flow: `cdk deploy EverJust-router EverJust-blue` once; then for each release deploy the idle color
- * (`cdk deploy EverJust-green -c greenImage=<image>`) and start the rollout (`zdt release`).
+ * Release flow: `cdk deploy EverJust/Router EverJust/Blue` once; then for each release deploy the idle color
+ * (`cdk deploy EverJust/Green -c greenImage=<image>`) and start the rollout (`zdt release`).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

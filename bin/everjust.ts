@@ -14,7 +14,7 @@ import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlag
 
 export interface EverJustOptions {
   /**
-   * Container image of each color (what `cdk deploy EverJust-green -c greenImage=...` releases).
+   * Container image of each color (what `cdk deploy EverJust/Green -c greenImage=...` releases).
    * @default - context `blueImage` / `greenImage`, else the public nginx image
    */
   readonly images?: { blue?: string; green?: string };

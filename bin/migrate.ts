@@ -16,6 +16,7 @@ import { BackfillProgress, DEFAULT_CANCEL_GRACE_MS, DEFAULT_SCHEMA, MigrationEng
 import { MigrationErrorName } from '../lambda/database/errors';
 import { formatPlan } from '../lambda/database/plan';
 import { Migration } from '../lambda/database/types';
+import { requireModule } from './commands/load-module';
 
 /** Exit codes: documented in `migrate --help`, stable for scripts. */
 export const ExitCode = {
@@ -149,7 +150,7 @@ function parseArgs(argv: string[]): Parsed {
   return p;
 }
 
-/** Loads a migration file: JSON, or a module (.ts under tsx/jest, .js) whose default export is the migration. */
+/** Loads a migration file: JSON, or a module (.ts, .js) whose default export is the migration. */
 export function loadMigrationFile(file: string): Migration {
   const path = resolve(file);
   let raw: unknown;
@@ -157,8 +158,7 @@ export function loadMigrationFile(file: string): Migration {
   try {
     if (ext === '.json') raw = JSON.parse(readFileSync(path, 'utf8'));
     else if (['.ts', '.js', '.cjs', '.mts', '.mjs'].includes(ext)) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(path);
+      const mod = requireModule(path) as { default?: unknown; migration?: unknown };
       raw = mod.default ?? mod.migration ?? mod;
     } else throw new UsageError(`the migration file must be .json, .ts or .js, got ${file}`);
   } catch (err) {

@@ -11,14 +11,12 @@ export * from './database/schema-migration';
 export * from './database/blue-green-database';
 export { BlueGreenEvent, BlueGreenErrorName } from '../lambda/database/blue-green-contract';
 export type { SourceKind, BlueGreenHandlerConfig, BlueGreenRequest } from '../lambda/database/blue-green-contract';
-export { MigrationEngine } from '../lambda/database/engine';
-export type { EngineOptions, BackfillProgress, ValidationReport, MigrationStatusReport } from '../lambda/database/engine';
-export { formatPlan } from '../lambda/database/plan';
-export type { MigrationPlan, PlanStep } from '../lambda/database/plan';
-export type { Migration, Operation, ColumnDefinition } from '../lambda/database/types';
+// The migration engine (MigrationEngine, formatPlan) is in the tools package: cdk-zero-downtime-tools/migrations.
+export type { Migration, Operation, ColumnDefinition } from '../lambda/database/migration-definition-contract';
 export { MigrationEvent } from '../lambda/database/migration-contract';
 export * from './monitoring/rollout-dashboard';
 export * from './pipeline/rollout-step';
 export * from './flags/feature-flags';
 export * from './flags/flag-deployment';
-export * from '../lambda/flags';
+// The flags evaluator applications import is in cdk-zero-downtime-runtime; the document format is part of the props.
+export * from '../lambda/flags/flags-contract';

@@ -490,9 +490,13 @@ export const STRATEGY_FACTORIES: Record<StrategyName, () => RolloutStrategy> = {
   segmentFirst: () => RolloutStrategy.segmentFirst({ bake: EXAMPLE_BAKE }),
 };
 
-/** The example app (bin/everjust.ts) synthesized in-process, with path metadata as the CDK CLI would. */
+/**
+ * The example app (bin/everjust.ts) synthesized in-process, with path metadata as the CDK CLI would.
+ * Without aws-cdk-lib's built-in CloudFormation validation: it spent about 2/3 of `npm start`'s CPU checking a
+ * template the rehearsal does not test (BENCHMARKS.md); `cdk synth` and test/constructs/example-app.test.ts keep it.
+ */
 export function synthesizeExample(strategy?: StrategyName): SynthesizedStack[] {
-  const app = new App({ context: { ...CLI_DEFAULT_CONTEXT } });
+  const app = new App({ context: { ...CLI_DEFAULT_CONTEXT }, builtinCloudFormationValidation: false, stackTraces: false, treeMetadata: false });
   createEverJust(app, strategy ? { strategy: STRATEGY_FACTORIES[strategy]() } : {});
   return stacksOf(app);
 }

@@ -336,7 +336,16 @@ export class Deployer {
     };
   }
 
+  /**
+   * A listener the template refers to by ARN instead of creating it (`ApplicationListener.fromApplicationListenerAttributes`,
+   * a listener of another team's stack) exists in the account before the deploy: the fake ALB gets it under that ARN.
+   */
+  private ensureImportedListener(listenerArn: unknown): void {
+    if (typeof listenerArn === 'string' && listenerArn.startsWith('arn:')) this.aws.alb.importListener(listenerArn);
+  }
+
   private createListenerRule(props: Record<string, unknown>): Physical {
+    this.ensureImportedListener(props.ListenerArn);
     const rule = this.aws.alb.createRule({
       ListenerArn: props.ListenerArn as string,
       Priority: Number(props.Priority),
@@ -375,6 +384,7 @@ export class Deployer {
 
   private async createLiveRoute(stack: DeployedStack, logicalId: string, props: Record<string, unknown>): Promise<Physical> {
     const properties = liveRouteProperties(props);
+    this.ensureImportedListener(properties.ListenerArn);
     const out = await liveRouteHandler({
       RequestType: 'Create',
       ResourceProperties: properties,

@@ -90,7 +90,7 @@ function propertyReader(resolver: TemplateResolver, logicalId: string, resource:
     try {
       return resolver.resolve(resource.Properties?.[name]);
     } catch (err) {
-      throw new Error(`${caller}: could not resolve ${name} of Lambda function ${logicalId}: ${(err as Error).message}`);
+      throw new Error(`${caller}: could not resolve ${name} of Lambda function ${logicalId}: ${(err as Error).message}`, { cause: err });
     }
   };
   return Object.assign(read, { callerName: caller });

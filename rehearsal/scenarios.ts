@@ -11,10 +11,10 @@ import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { StackTemplate } from './deployer';
 import type { FaultSpec, TargetHealthCounts } from './fakes';
 import type { RehearsalOutcome } from './result';
-import type { SimulationWorld } from './simulation';
+import type { Role, SimulationWorld } from './simulation-world';
 import type { BehaviourProfile, RequestRate } from './traffic-model';
 
-export type Role = 'stable' | 'release';
+export type { Role } from './simulation-world';
 
 export interface ScenarioTraffic {
   /** @default 1000 */

@@ -6,7 +6,7 @@
  */
 import { setClock } from '../lambda/shared/clock';
 import { liveColorOf, toPercentages } from '../lambda/routing/weights';
-import { abortRequest } from '../bin/commands/rollout-ops';
+import { abortRequest } from '../lambda/rollout/abort-request';
 import { Color, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
@@ -17,7 +17,9 @@ import { AwsFakes, forwardWeightsOf, PutEventsParams } from './fakes';
 import { bindFunctions, bindHandlers, handlerFunctionsOf, HandlerFunctionInfo, lambdaFunctionsOf } from './handlers';
 import type { RehearsalOutcome, RehearsalResult, RehearsalSummary, TimelineEntry } from './result';
 import { IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, TaskTokenDecision, TaskTokenHandler, TimelineEvent } from './runner';
-import type { OperatorAction, Role, Scenario } from './scenarios';
+import type { OperatorAction, Scenario } from './scenarios';
+import type { Role, SimulationWorld } from './simulation-world';
+export type { SimulationWorld } from './simulation-world';
 import { ScheduledClock } from './simulation-clock';
 import { asyncRetryAttemptsOf, eventRulesOf, EXECUTION_STATUS_CHANGE, RuleInvocation, SimulatedEventBridge, STATES_EVENT_SOURCE } from './simulation-events';
 import { describePlan, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
@@ -91,25 +93,6 @@ export interface SimulationOptions {
   readonly seed?: number;
 }
 
-/** What scenario hooks and tests can reach in a running world. */
-export interface SimulationWorld {
-  /**
-   * The world's virtual time. Its sleeps and its `advance` / `advanceTo` stop at every scheduled action (an operator's
-   * command, a second rollout...) and run it at its instant; the VirtualClock under it is not exposed, because moving
-   * that one directly would skip them.
-   */
-  readonly clock: ScheduledClock;
-  readonly aws: AwsFakes;
-  readonly deployer: Deployer;
-  readonly stacks: readonly StackTemplate[];
-  readonly stackName: string;
-  readonly routerConfig: RouterConfig;
-  readonly judgeConfig: JudgeConfig;
-  readonly liveRoute: DeployedLiveRoute;
-  readonly tableName: string;
-  readonly service: string;
-  readonly colors: Record<Role, Color>;
-}
 
 /** Result of one execution in the world, with what the rehearsal saw around it. */
 export interface ExecutionRecord {

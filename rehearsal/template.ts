@@ -473,7 +473,7 @@ export function resolveStateMachine(resolver: TemplateResolver, logicalId: strin
     try {
       definition = JSON.parse(text);
     } catch (err) {
-      throw new Error(`Template: the DefinitionString of ${logicalId} is not valid JSON once resolved (${(err as Error).message}): ${text.slice(0, 200)}`);
+      throw new Error(`Template: the DefinitionString of ${logicalId} is not valid JSON once resolved (${(err as Error).message}): ${text.slice(0, 200)}`, { cause: err });
     }
   } else if (Definition !== undefined) {
     definition = JSON.parse(substitute(JSON.stringify(resolver.resolve(Definition)), substitutions));

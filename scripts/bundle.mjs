@@ -36,6 +36,11 @@ await Promise.all(entries.map(async (entry) => {
     legalComments: 'none',
     // pg's optional native binding is never used on Lambda.
     external: ['pg-native'],
+    // The AWS SDK's ES module builds (dist-es) before its CommonJS ones: esbuild tree-shakes ES modules, so a handler
+    // carries the commands and serde code it uses, not the whole client (load time and size in BENCHMARKS.md,
+    // `node bench/handlers.bench.mjs`). Together with the pure client accessors of lambda/shared/clients.ts, a
+    // handler carries only the clients it calls.
+    mainFields: ['module', 'main'],
     logLevel: 'warning',
   });
 }));

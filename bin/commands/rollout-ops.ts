@@ -3,13 +3,14 @@
  * They read what the execution itself records (its history holds the whole state document at every step),
  * so they need only the state machine ARN.
  */
-import { DynamoDBClient, UpdateItemCommand, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, HistoryEvent, ListExecutionsCommand,
   SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { Color, ErrorName, isColor, PlannedStep, StateTable, Weights } from '../../lambda/shared/contracts';
+import { Color, ErrorName, isColor, PlannedStep, Weights } from '../../lambda/shared/contracts';
 import { UsageError } from './args';
+import { abortRequest } from '../../lambda/rollout/abort-request';
 
 export interface OpsContext {
   readonly sfn: SFNClient;
@@ -167,20 +168,7 @@ export async function abort(ctx: OpsContext, stateMachineArn: string, reason: st
   return ExitCode.SUCCEEDED;
 }
 
-/**
- * The write of `zdt abort` while a rollout bakes: flags the execution on the service's state item, only while that
- * execution holds the lock. The state machine checks the flag before every judgement.
- */
-export function abortRequest(tableName: string, service: string, executionArn: string, reason: string): UpdateItemCommandInput {
-  return {
-    TableName: tableName,
-    Key: { [StateTable.PARTITION_KEY]: { S: service } },
-    ConditionExpression: '#owner = :execution',
-    UpdateExpression: 'SET #abort = :execution, #reason = :reason',
-    ExpressionAttributeNames: { '#owner': StateTable.LOCK_OWNER, '#abort': StateTable.ABORT_REQUESTED, '#reason': StateTable.ABORT_REASON },
-    ExpressionAttributeValues: { ':execution': { S: executionArn }, ':reason': { S: reason } },
-  };
-}
+export { abortRequest };
 
 async function requireRunning(ctx: OpsContext, stateMachineArn: string): Promise<string> {
   const running = await runningExecution(ctx, stateMachineArn);

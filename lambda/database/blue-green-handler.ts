@@ -19,6 +19,7 @@ import {
   BlueGreenCleanupResult, BlueGreenCreateResult, BlueGreenDeploymentView, BlueGreenErrorName, BlueGreenErrorNameType,
   BlueGreenHandlerConfig, BlueGreenPreflightResult, BlueGreenRequest, BlueGreenStatusResult, DeploymentStatus, MemberStatus, SourceKind,
 } from './blue-green-contract';
+import { CALLER_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 
 /** An error Step Functions catches and retries by name (see BlueGreenErrorName). */
 export class BlueGreenError extends NamedError<BlueGreenErrorNameType> {}
@@ -315,7 +316,7 @@ function requireDeploymentId(request: { deploymentId?: unknown }, action: string
   return request.deploymentId;
 }
 
-export async function handler(request: BlueGreenRequest): Promise<unknown> {
+async function handle(request: BlueGreenRequest): Promise<unknown> {
   const config = readConfig<BlueGreenHandlerConfig>();
   if (!request || typeof request !== 'object' || typeof request.action !== 'string') {
     throw new ZdtError(ErrorName.INVALID_REQUEST, `Expected a request { action, deploymentId? }, got ${JSON.stringify(request)}`);
@@ -341,3 +342,6 @@ export async function handler(request: BlueGreenRequest): Promise<unknown> {
       throw new ZdtError(ErrorName.INVALID_REQUEST, `Unknown action ${JSON.stringify((request as { action: unknown }).action)}; expected create, status, preflight, switchover, verify or cleanup`);
   }
 }
+
+/** Invoked by a Step Functions task (its Retry is the retry layer) (lambda/shared/sdk-retries.ts). */
+export const handler = withRetryPolicy(CALLER_RETRIES, handle);

@@ -17,6 +17,7 @@ import { MigrationEngine } from './engine';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillBatchResult, MigrationHandlerConfig, MigrationRequest } from './migration-contract';
 import { Migration } from './types';
+import { CALLER_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 
 /** SendTaskSuccess errors meaning the waiting execution no longer exists. */
 const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -75,7 +76,7 @@ function migrationOf(request: { migration?: Migration }, config: MigrationHandle
   return parseMigration(m);
 }
 
-export async function handler(request: MigrationRequest): Promise<unknown> {
+async function handle(request: MigrationRequest): Promise<unknown> {
   const config = readConfig<MigrationHandlerConfig>();
   if (!request || typeof request !== 'object' || typeof request.action !== 'string') {
     throw new ZdtError(ErrorName.INVALID_REQUEST, `Expected a request { action, migration? }, got ${JSON.stringify(request)}`);
@@ -162,3 +163,6 @@ export async function handler(request: MigrationRequest): Promise<unknown> {
     await client.end().catch(() => undefined);
   }
 }
+
+/** Invoked by a Step Functions task (its Retry is the retry layer) (lambda/shared/sdk-retries.ts). */
+export const handler = withRetryPolicy(CALLER_RETRIES, handle);

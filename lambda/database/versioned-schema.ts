@@ -8,18 +8,11 @@
 import type { ClientBase } from 'pg';
 import { listColumns, listTables } from './catalog';
 import { INTERNAL_PREFIX } from './definition';
-import { MigrationError, MigrationErrorName } from './errors';
-import { MAX_IDENTIFIER_LENGTH, qi, qn } from './sql';
+import { qi, qn } from './sql';
 import { VersionModel } from './operations/operation';
+import { versionSchemaName } from './schema-names';
 
-export function versionSchemaName(schema: string, migration: string): string {
-  const name = `${schema}_${migration}`;
-  if (Buffer.byteLength(name) > MAX_IDENTIFIER_LENGTH) {
-    throw new MigrationError(MigrationErrorName.INVALID,
-      `The version schema name "${name}" (schema "${schema}" + "_" + migration name) must be at most ${MAX_IDENTIFIER_LENGTH} bytes, got ${Buffer.byteLength(name)}; shorten the migration name`);
-  }
-  return name;
-}
+export { versionSchemaName };
 
 /** The physical tables as views would show them before any operation's changes (without the engine's columns). */
 export async function physicalModel(client: ClientBase, schema: string): Promise<VersionModel> {

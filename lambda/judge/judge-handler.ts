@@ -3,9 +3,10 @@ import { readConfig } from '../shared/config';
 import { checkAlarms } from './alarms';
 import { judge } from './judge';
 import { parseJudgeConfig, parseJudgeRequest } from './judge-request';
+import { CALLER_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 
 /** The rollout's judge: checkAlarms (preflight) / judge (alarms + metric analysis -> verdict). */
-export async function handler(event: unknown): Promise<CheckAlarmsResult | JudgeResult> {
+async function handle(event: unknown): Promise<CheckAlarmsResult | JudgeResult> {
   const config = parseJudgeConfig(readConfig<unknown>());
   const request = parseJudgeRequest(event);
   switch (request.action) {
@@ -13,3 +14,6 @@ export async function handler(event: unknown): Promise<CheckAlarmsResult | Judge
     case 'judge': return judge(config, request);
   }
 }
+
+/** Invoked by a Step Functions task (its Retry is the retry layer) (lambda/shared/sdk-retries.ts). */
+export const handler = withRetryPolicy(CALLER_RETRIES, handle);

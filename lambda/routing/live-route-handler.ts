@@ -2,6 +2,7 @@ import { LiveRouteProperties } from '../shared/contracts';
 import { invalid, requireObject } from '../shared/validate';
 import { createLiveRoute, deleteLiveRoute, LiveRouteSpec, parseLiveRouteProperties, updateLiveRoute } from './live-route';
 import { ownerOf } from './live-route-owner';
+import { SDK_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 
 /**
  * The CloudFormation event the custom_resources.Provider framework passes to onEvent (the fields we use); see
@@ -38,7 +39,7 @@ function deleteSpec(event: LiveRouteEvent): LiveRouteSpec | undefined {
  * onEvent handler of Custom::ZdtLiveRoute. A deploy never moves live traffic, and never routes it to target groups
  * without healthy targets: see live-route.ts.
  */
-export async function handler(event: LiveRouteEvent): Promise<LiveRouteResponse | { readonly PhysicalResourceId?: string }> {
+async function handle(event: LiveRouteEvent): Promise<LiveRouteResponse | { readonly PhysicalResourceId?: string }> {
   const obj = requireObject(event, EVENT);
   switch (obj.RequestType) {
     case 'Create': {
@@ -63,3 +64,6 @@ export async function handler(event: LiveRouteEvent): Promise<LiveRouteResponse 
       throw invalid(EVENT, 'RequestType', '"Create", "Update" or "Delete"', obj.RequestType);
   }
 }
+
+/** Invoked by CloudFormation (custom resource), which does not retry: the SDK does (lambda/shared/sdk-retries.ts). */
+export const handler = withRetryPolicy(SDK_RETRIES, handle);

@@ -2,9 +2,10 @@ import { RouterCheckTargetsResult, RouterDescribeResult, RouterShiftResult } fro
 import { readConfig } from '../shared/config';
 import { AlbRouter } from './alb-router';
 import { parseRouterConfig, parseRouterRequest } from './router-request';
+import { CALLER_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 
 /** The rollout's traffic router: describe / checkTargets / shift / rollback on the ALB live route. */
-export async function handler(event: unknown): Promise<RouterDescribeResult | RouterCheckTargetsResult | RouterShiftResult> {
+async function handle(event: unknown): Promise<RouterDescribeResult | RouterCheckTargetsResult | RouterShiftResult> {
   const router = new AlbRouter(parseRouterConfig(readConfig<unknown>()));
   const request = parseRouterRequest(event);
   switch (request.action) {
@@ -14,3 +15,6 @@ export async function handler(event: unknown): Promise<RouterDescribeResult | Ro
     case 'rollback': return router.rollback(request.stableColor);
   }
 }
+
+/** Invoked by a Step Functions task (its Retry is the retry layer) (lambda/shared/sdk-retries.ts). */
+export const handler = withRetryPolicy(CALLER_RETRIES, handle);

@@ -9,15 +9,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
-import { parseMigration } from '../../lambda/database/definition';
-import { MigrationErrorName } from '../../lambda/database/errors';
-import { IDENTIFIER_PATTERN, MAX_IDENTIFIER_LENGTH } from '../../lambda/database/sql';
-import { versionSchemaName } from '../../lambda/database/versioned-schema';
+import {
+  IDENTIFIER_PATTERN, MAX_IDENTIFIER_LENGTH, Migration, MigrationErrorName, parseMigration, versionSchemaName,
+} from '../../lambda/database/migration-definition-contract';
 import {
   DEFAULT_BATCH_DELAY_MS, DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TARGET_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SCHEMA,
   DEFAULT_STATEMENT_TIMEOUT_MS, MigrationEvent, MigrationHandlerConfig, MigrationRequest, TlsMode,
 } from '../../lambda/database/migration-contract';
-import { Migration } from '../../lambda/database/types';
 import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
 import { LAMBDA_SERVICE_ERRORS } from '../private/lambda-errors';

@@ -15,7 +15,11 @@ export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 let packageRoot: string | undefined;
 
-/** The folder of this package's package.json, found by walking up from this file (works from lib/ and dist/lib/). */
+/**
+ * The folder of the constructs package's package.json (where assets/ is): found by walking up from this file (works
+ * from lib/ and dist/lib/), else resolved as the installed `cdk-zero-downtime` (this file compiled into the tools
+ * package, cdk-zero-downtime-tools, whose peer it is).
+ */
 export function findPackageRoot(): string {
   if (packageRoot) return packageRoot;
   let dir = __dirname;
@@ -26,8 +30,14 @@ export function findPackageRoot(): string {
       return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cdk-zero-downtime: cannot find the package root above ${__dirname}`);
+    if (parent === dir) break;
     dir = parent;
+  }
+  try {
+    packageRoot = dirname(require.resolve('cdk-zero-downtime/package.json', { paths: [__dirname] }));
+    return packageRoot;
+  } catch {
+    throw new Error(`cdk-zero-downtime: cannot find the package root above ${__dirname}, nor an installed cdk-zero-downtime package`);
   }
 }
 

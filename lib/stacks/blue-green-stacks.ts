@@ -25,7 +25,8 @@ export interface ColorEnvironmentContext {
 
 export interface BlueGreenStacksProps {
   /**
-   * Props of every stack (env, tags, synthesizer...). Stack names are `<id>-router`, `<id>-blue`, `<id>-green`.
+   * Props of every stack (env, tags, synthesizer...). Stack names are `<id>-router`, `<id>-blue`, `<id>-green`; the
+   * CDK CLI selects them by construct path: `cdk deploy <id>/Router <id>/Blue`, then `cdk deploy <id>/Green`.
    * @default - environment-agnostic stacks
    */
   readonly stackProps?: StackProps;
@@ -49,7 +50,7 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,100}$/;
 
 /**
  * A whole app as paired blue/green stacks: a router stack (network, load balancer, blue/green routing and the
- * progressive rollout) and one stack per color. A release is `cdk deploy <id>-<idle color>` followed by starting
+ * progressive rollout) and one stack per color. A release is `cdk deploy <id>/<Idle color>` (e.g. `<id>/Green`) followed by starting
  * the rollout; deploying either stack never moves production traffic.
  */
 export class BlueGreenStacks extends Construct {

@@ -492,6 +492,36 @@ export class FakeAlb {
     return { Listeners: [this.describeListener(description)] };
   }
 
+  /**
+   * The simulation's back door for a listener that exists outside the rehearsed stacks (imported by ARN): creates its
+   * load balancer and the listener under the ARNs given (HTTP on port 80, a fixed 404 default action, as a listener
+   * owned by another stack would have something of its own), unless they exist. Not an ELB API: ELB has no call that
+   * takes the ARN of a resource to create; the rehearsal's deployer uses it for a template's imported listener.
+   */
+  importListener(listenerArn: string): Listener {
+    const existing = this.listeners.get(listenerArn);
+    if (existing) return this.describeListener(existing.description);
+    const match = /^(arn:aws[a-z-]*:elasticloadbalancing:[^:]+:\d{12}:)listener\/app\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(listenerArn);
+    if (!match) throw this.validation(`'${listenerArn}' is not the ARN of an application load balancer's listener`);
+    const [, prefix, name, lbId, id] = match;
+    const lbArn = `${prefix}loadbalancer/app/${name}/${lbId}`;
+    if (!this.loadBalancers.has(lbArn)) {
+      const description: LoadBalancer = {
+        LoadBalancerArn: lbArn, DNSName: `${name}.${this.region}.elb.amazonaws.com`, CanonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
+        CreatedTime: new Date(this.clock.now()), LoadBalancerName: name, Scheme: 'internet-facing', VpcId: 'vpc-00000000000000001',
+        State: { Code: 'active' }, Type: 'application', AvailabilityZones: [], SecurityGroups: [], IpAddressType: 'ipv4',
+      };
+      this.loadBalancers.set(lbArn, { arn: lbArn, name, id: lbId, createdAt: this.clock.now(), description, tags: [] });
+    }
+    const defaultActions = normalizeActions([{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }], 'the listener default actions', (tgArn) => this.checkTargetGroup(tgArn, lbArn));
+    const description: Listener = { ListenerArn: listenerArn, LoadBalancerArn: lbArn, Port: 80, Protocol: 'HTTP', DefaultActions: defaultActions };
+    const defaultRuleArn = `${prefix}listener-rule/app/${name}/${lbId}/${id}/${this.nextId()}`;
+    this.listeners.set(listenerArn, { arn: listenerArn, id, loadBalancerArn: lbArn, defaultRuleArn, description, tags: [] });
+    this.refreshAssociations();
+    this.recordWeights(defaultRuleArn, defaultActions);
+    return this.describeListener(description);
+  }
+
   modifyListener(input: ModifyListenerInput): ModifyListenerOutput {
     const listener = this.listenerOrThrow(input.ListenerArn);
     const next: Listener = { ...listener.description };

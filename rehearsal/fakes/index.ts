@@ -10,8 +10,9 @@
  *
  * `install()` stubs `Client.prototype.send` of the real SDK clients with aws-sdk-client-mock, so
  * every client instance — including the ones handlers create at module level — is routed to the
- * fakes. Note that the stub replaces the SDK's middleware stack: the SDK's own retries do not run,
- * so every injected fault reaches the caller (as with `maxAttempts: 1`).
+ * fakes. The stub replaces the SDK's middleware stack, so the fakes replay the SDK's retries themselves: a
+ * retryable fault is repeated up to the client's `maxAttempts`, as production's client would
+ * (invokeWithSdkRetries; the handlers' policies are in lambda/shared/sdk-retries.ts).
  *
  * `aws.stepfunctions` is the task-token side of Step Functions behind the SFN SDK client (SendTaskSuccess,
  * SendTaskFailure, SendTaskHeartbeat); give it to the runner (`stepFunctions: aws.stepfunctions`) and the tokens of
@@ -41,6 +42,7 @@ import { EventBridgeRecorder, MAX_SNS_SUBJECT_LENGTH, SnsRecorder } from './reco
 import { FakeStepFunctions } from './stepfunctions';
 import { FakeRdsBlueGreen, FakeRdsBlueGreenOptions } from './rds-blue-green';
 import { deepClone } from './clone';
+import { isRetryableAwsError } from '../../lambda/shared/errors';
 
 export * from './alb';
 export * from './alb-actions';
@@ -193,10 +195,12 @@ export class AwsFakes {
       const { module, client } = SDK_MODULES[service];
       const names = commandNames(module);
       const stub = mockClient(client as never) as unknown as AwsStub<object, never, unknown>;
-      stub.send.callsFake(((command: { input?: unknown; constructor: unknown }, ...rest: unknown[]) => {
+      const invoke = (client: SdkClientLike, name: string, input: unknown) => this.invokeWithSdkRetries(client, service, name, input);
+      // A function, not an arrow: sinon calls it with the client instance as `this` (its config says its maxAttempts).
+      stub.send.callsFake((function (this: SdkClientLike, command: { input?: unknown; constructor: unknown }, ...rest: unknown[]) {
         const name = names.get(command.constructor) ?? String((command.constructor as { name?: string }).name ?? 'Unknown').replace(/Command$/, '');
-        const result = this.invoke(service, name, command.input ?? {})
-          .then((output) => ({ ...(output as object), $metadata: responseMetadata().$metadata }));
+        const result = invoke(this, name, command.input ?? {})
+          .then(({ output, attempts }) => ({ ...(output as object), $metadata: { ...responseMetadata().$metadata, attempts } }));
         const callback = rest.find((r): r is (err: unknown, data?: unknown) => void => typeof r === 'function');
         if (!callback) return result;
         result.then((data) => callback(null, data), (err) => callback(err));
@@ -236,6 +240,28 @@ export class AwsFakes {
         }
       }
     });
+  }
+
+  /**
+   * One SDK call as the client's retry strategy makes it. The stub replaces the SDK's middleware stack, retry
+   * middleware included, so the fakes replay it: a call failing with an error the SDK retries (throttling, 5xx:
+   * isRetryableAwsError) is repeated up to the client's `maxAttempts` (lambda/shared/sdk-retries.ts), each attempt
+   * logged and faulted like any call, so the rehearsal shows production's attempts. The standard strategy's backoff
+   * (full jitter, a few seconds at most with the handlers' policies) is not waited on the virtual clock: it is random,
+   * and the attempts, not their spacing, are what the rehearsal compares with the state machine's own Retry.
+   */
+  async invokeWithSdkRetries(client: SdkClientLike, service: ServiceId, command: string, input: unknown): Promise<{ output: unknown; attempts: number }> {
+    const maxAttempts = await maxAttemptsOf(client);
+    for (let attempts = 1; ; attempts++) {
+      try {
+        return { output: await this.invoke(service, command, input), attempts };
+      } catch (err) {
+        if (attempts >= maxAttempts || !isRetryableAwsError(err)) {
+          if (err && typeof err === 'object') Object.assign(err, { $metadata: { ...(err as { $metadata?: object }).$metadata, attempts } });
+          throw err;
+        }
+      }
+    }
   }
 
   /** Number of calls, optionally of one service and command. */
@@ -305,6 +331,20 @@ export class AwsFakes {
       void err;
     }
   }
+}
+
+/** What the fakes read of an SDK client: its configured maxAttempts (a value or a provider, per the SDK's config). */
+interface SdkClientLike {
+  readonly config?: { readonly maxAttempts?: number | (() => Promise<number> | number) };
+}
+
+/** The SDK's default when a client sets none: 3 attempts (standard retry mode). */
+const SDK_DEFAULT_MAX_ATTEMPTS = 3;
+
+async function maxAttemptsOf(client: SdkClientLike | undefined): Promise<number> {
+  const configured = client?.config?.maxAttempts;
+  const value = typeof configured === 'function' ? await configured() : configured;
+  return typeof value === 'number' && value >= 1 ? value : SDK_DEFAULT_MAX_ATTEMPTS;
 }
 
 function safeClone(value: unknown): unknown {

@@ -15,6 +15,9 @@ async function failure(promise: Promise<unknown>): Promise<Error & { $metadata?:
   return err;
 }
 
+/** Clients that make one attempt, as the handlers' under a Step Functions task: each fault reaches the caller. */
+const ONE_ATTEMPT = { maxAttempts: 1 };
+
 describe('AwsFakes', () => {
   let clock: ManualClock;
   let aws: AwsFakes;
@@ -29,7 +32,7 @@ describe('AwsFakes', () => {
 
   test('routes every instance of the SDK clients to the fakes, including ones created before install()', async () => {
     await elbClientCreatedBeforeInstall.send(new CreateLoadBalancerCommand({ Name: 'shop' }));
-    const out = await new ElasticLoadBalancingV2Client({}).send(new DescribeLoadBalancersCommand({}));
+    const out = await new ElasticLoadBalancingV2Client(ONE_ATTEMPT).send(new DescribeLoadBalancersCommand({}));
     expect(out.LoadBalancers!.map((lb) => lb.LoadBalancerName)).toEqual(['shop']);
     expect(out.$metadata.httpStatusCode).toBe(200);
     expect(aws.alb.describeLoadBalancers().LoadBalancers).toHaveLength(1);
@@ -47,7 +50,7 @@ describe('AwsFakes', () => {
   test('installing a second AwsFakes routes the clients to it and detaches the first', async () => {
     const second = new AwsFakes({ clock }).install();
     try {
-      await new ElasticLoadBalancingV2Client({}).send(new CreateLoadBalancerCommand({ Name: 'shop' }));
+      await new ElasticLoadBalancingV2Client(ONE_ATTEMPT).send(new CreateLoadBalancerCommand({ Name: 'shop' }));
       expect(second.alb.describeLoadBalancers().LoadBalancers).toHaveLength(1);
       expect(aws.alb.describeLoadBalancers().LoadBalancers).toHaveLength(0);
       expect(aws.calls).toEqual([]);
@@ -57,11 +60,11 @@ describe('AwsFakes', () => {
   });
 
   test('logs every call with its virtual time', async () => {
-    const elb = new ElasticLoadBalancingV2Client({});
+    const elb = new ElasticLoadBalancingV2Client(ONE_ATTEMPT);
     await elb.send(new CreateLoadBalancerCommand({ Name: 'shop' }));
     clock.advanceSeconds(30);
     await failure(elb.send(new CreateLoadBalancerCommand({ Name: '-bad-' })));
-    await new CloudWatchClient({}).send(new DescribeAlarmsCommand({}));
+    await new CloudWatchClient(ONE_ATTEMPT).send(new DescribeAlarmsCommand({}));
     expect(aws.calls.map((c) => [c.service, c.command, c.time - aws.calls[0].time, c.error])).toEqual([
       ['elbv2', 'CreateLoadBalancer', 0, undefined],
       ['elbv2', 'CreateLoadBalancer', 30_000, 'ValidationError'],
@@ -73,7 +76,7 @@ describe('AwsFakes', () => {
 
   test('injects throttling for the next N matching calls, which awsCall turns into a retryable error', async () => {
     const fault = aws.faults.add({ service: 'elbv2', command: 'DescribeLoadBalancers', error: 'ThrottlingException', times: 2 });
-    const elb = new ElasticLoadBalancingV2Client({});
+    const elb = new ElasticLoadBalancingV2Client(ONE_ATTEMPT);
     const describe = () => awsCall('DescribeLoadBalancers', () => elb.send(new DescribeLoadBalancersCommand({})));
     for (let i = 0; i < 2; i++) {
       const err = await failure(describe());
@@ -91,7 +94,7 @@ describe('AwsFakes', () => {
     aws.faults.add({ service: 'elbv2', command: 'DescribeLoadBalancers', error: 'InternalFailure', after: 1 });
     aws.faults.add({ service: 'elbv2', command: 'DescribeLoadBalancers', error: 'ServiceUnavailable', after: 2 });
     aws.faults.add({ service: 'elbv2', command: 'DescribeLoadBalancers', error: 'RuleNotFoundException', after: 3, message: 'gone' });
-    const elb = new ElasticLoadBalancingV2Client({});
+    const elb = new ElasticLoadBalancingV2Client(ONE_ATTEMPT);
     const errors = [];
     for (let i = 0; i < 4; i++) errors.push(await failure(elb.send(new DescribeLoadBalancersCommand({}))));
     expect(errors.map((e) => [e.name, e.$metadata?.httpStatusCode, (e as { $fault?: string }).$fault])).toEqual([
@@ -105,7 +108,7 @@ describe('AwsFakes', () => {
   test('a permanent fault (times: Infinity) fires after the calls it lets through, until removed', async () => {
     const fault = aws.faults.add({ service: 'dynamodb', command: 'GetItem', error: 'InternalServerError', times: Infinity, after: 1 });
     aws.dynamodb.createTable('state', 'service');
-    const ddb = new DynamoDBClient({});
+    const ddb = new DynamoDBClient(ONE_ATTEMPT);
     const get = () => ddb.send(new GetItemCommand({ TableName: 'state', Key: { service: { S: 'shop' } } }));
     await expect(get()).resolves.toBeDefined();
     for (let i = 0; i < 5; i++) expect((await failure(get())).name).toBe('InternalServerError');
@@ -115,10 +118,10 @@ describe('AwsFakes', () => {
   });
 
   test('rejects commands the fakes do not implement instead of answering undefined', async () => {
-    const err = await failure(new ElasticLoadBalancingV2Client({}).send(new DescribeSSLPoliciesCommand({})));
+    const err = await failure(new ElasticLoadBalancingV2Client(ONE_ATTEMPT).send(new DescribeSSLPoliciesCommand({})));
     expect(err.name).toBe('FakeNotImplemented');
     expect(err.message).toMatch(/FakeAlb .* does not implement DescribeSSLPolicies/);
-    expect((await failure(new CloudWatchClient({}).send(new ListDashboardsCommand({})))).name).toBe('FakeNotImplemented');
+    expect((await failure(new CloudWatchClient(ONE_ATTEMPT).send(new ListDashboardsCommand({})))).name).toBe('FakeNotImplemented');
   });
 
   test('records EventBridge events with their time, fails bad entries one by one, and accepts Detail objects from Step Functions', async () => {
@@ -144,7 +147,7 @@ describe('AwsFakes', () => {
     const unsubscribe = aws.events.onDeliver((params, result) => {
       seen.push((params.Entries ?? []).map((e, i) => `${e.DetailType}:${result.Entries[i].EventId ? 'ok' : result.Entries[i].ErrorCode}`));
     });
-    const out = await new EventBridgeClient({}).send(new PutEventsCommand({ Entries: [
+    const out = await new EventBridgeClient(ONE_ATTEMPT).send(new PutEventsCommand({ Entries: [
       { Source: 'cdk-zero-downtime', DetailType: 'Rollout Started', Detail: JSON.stringify({ service: 'shop' }) },
       { Source: 'cdk-zero-downtime', DetailType: 'Broken', Detail: '{not json' },
     ] }));
@@ -156,7 +159,7 @@ describe('AwsFakes', () => {
     expect(seen).toEqual([['Rollout Started:ok', 'Broken:MalformedDetail'], ['Rollout Completed:ok']]);
     expect(aws.events.events().map((e) => e.detailType)).toEqual(['Rollout Started', 'Rollout Completed', 'After']);
     aws.faults.add({ service: 'events', command: 'PutEvents', error: 'InternalException' });
-    const err = await failure(new EventBridgeClient({}).send(new PutEventsCommand({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{}' }] })));
+    const err = await failure(new EventBridgeClient(ONE_ATTEMPT).send(new PutEventsCommand({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{}' }] })));
     expect(err).toBeInstanceOf(EventBridgeServiceException);
     expect(err.$metadata?.httpStatusCode).toBe(500);
     expect(aws.callCount('events', 'PutEvents')).toBe(4);
@@ -185,7 +188,7 @@ describe('AwsFakes', () => {
   });
 
   test('hands out copies: changing a response or a request afterwards never changes the fake', async () => {
-    const elb = new ElasticLoadBalancingV2Client({});
+    const elb = new ElasticLoadBalancingV2Client(ONE_ATTEMPT);
     const input = { Name: 'shop', SecurityGroups: ['sg-1'] };
     await elb.send(new CreateLoadBalancerCommand(input));
     input.SecurityGroups.push('sg-2');

@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CONFIG_ENV, GuardConfig } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/rollout/guard-handler';
+import { SDK_RETRIES } from '../../lambda/shared/sdk-retries';
 import { FakeAws, forwardTo, installAwsFakes, PATH_ALL, WebAlb } from './support/aws';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:rollout:crashed';
@@ -69,9 +70,17 @@ describe('execution guard', () => {
     expect(weights()).toEqual({ blue: 30, green: 70 });
   });
 
-  test('a throttled restore throws a retryable error (EventBridge retries the invocation) and keeps the lock', async () => {
+  test('rides out throttling of the restore within one invocation: its SDK clients retry (lambda/shared/sdk-retries.ts)', async () => {
     await holdLock(EXECUTION, 'green');
-    fakes.aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 1 });
+    fakes.aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: SDK_RETRIES.maxAttempts - 1 });
+    await expect(handler({ detail: { executionArn: EXECUTION, status: 'ABORTED' } })).resolves.toMatchObject({ action: 'restored', liveColor: 'green' });
+    expect(fakes.aws.calls.filter((c) => c.command === 'ModifyRule')).toHaveLength(SDK_RETRIES.maxAttempts);
+    expect(weights()).toEqual({ blue: 0, green: 100 });
+  });
+
+  test('a restore throttled past its SDK attempts throws a retryable error (Lambda retries the invocation) and keeps the lock', async () => {
+    await holdLock(EXECUTION, 'green');
+    fakes.aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: SDK_RETRIES.maxAttempts });
     await expect(handler({ detail: { executionArn: EXECUTION, status: 'ABORTED' } })).rejects.toMatchObject({ name: 'ZdtRetryableError' });
     const item = (await ddb.send(new GetItemCommand({ TableName: TABLE, Key: { service: { S: 'web' } } }))).Item!;
     expect(item.lockOwner).toEqual({ S: EXECUTION });
