@@ -36,7 +36,13 @@ describe('Deployer', () => {
     expect(health.map((h) => h.TargetHealth?.State)).toEqual(['healthy', 'healthy']);
     const machine = stateMachineOf(deployer.template('EverJust-router'), undefined, deployer.resolverOptions('EverJust-router'));
     expect(JSON.stringify(machine.definition)).toContain(deployer.physicalId('EverJust-router', 'RolloutStateTable148356C9'));
-    expect(aws.cloudwatch.describeAlarms({ AlarmTypes: ['CompositeAlarm'] }).CompositeAlarms).toHaveLength(2);
+    // The health composite of each color, and the one alarm the flags environment watches (FeatureFlags.rollbackAlarm).
+    const composites = aws.cloudwatch.describeAlarms({ AlarmTypes: ['CompositeAlarm'] }).CompositeAlarms ?? [];
+    expect(composites.map((a) => a.AlarmName).sort()).toEqual([
+      expect.stringMatching(/^EverJustRouterFlagsRollbackAlarm/),
+      expect.stringMatching(/^EverJustRouterRolloutBlueHealth/),
+      expect.stringMatching(/^EverJustRouterRolloutGreenHealth/),
+    ]);
   });
 
   test('an update of the live route keeps the weights the runtime set', async () => {

@@ -11,12 +11,14 @@ describe('ProgressiveRollout lock', () => {
     try {
       const crash = new AbortController();
       // The execution stops, and the guard (the ExecutionEnded rule's target) cannot clean up either: DynamoDB fails
-      // its first invocation and Lambda's 2 asynchronous retries. Only the lock's expiry is left.
+      // every read of every attempt (the SDK's own retries within an invocation, and the rule's redeliveries) while
+      // the outage lasts. Only the lock's expiry is left.
+      let outage: ReturnType<typeof sim.aws.faults.add> | undefined;
       sim.clock.schedule({
         at: sim.originMs + 90_000,
         label: 'crash',
         run: () => {
-          sim.aws.faults.add({ service: 'dynamodb', command: 'GetItem', error: 'InternalServerError', times: 3 });
+          outage = sim.aws.faults.add({ service: 'dynamodb', command: 'GetItem', error: 'InternalServerError', times: Infinity });
           crash.abort();
         },
       });
@@ -27,6 +29,8 @@ describe('ProgressiveRollout lock', () => {
       expect(sim.albWeights()[sim.colors.release]).toBe(1);
       expect(sim.ruleInvocations(crashed).map((i) => i.error)).toEqual(['ZdtRetryableError', 'ZdtRetryableError', 'ZdtRetryableError']);
 
+      // DynamoDB is back: the lock is still held by the crashed execution.
+      sim.aws.faults.remove(outage!);
       const blocked = await sim.run({}, { executionName: 'blocked' });
       expect(blocked.error).toBe('ZdtRolloutInProgress');
 
@@ -40,5 +44,6 @@ describe('ProgressiveRollout lock', () => {
     } finally {
       sim.dispose();
     }
-  });
+    // Three executions on the virtual clock, one of them a whole release: about 15 s of real time on an idle machine.
+  }, 180_000);
 });
