@@ -69,6 +69,9 @@ export interface RehearseOptions {
 
 /** Rehearses one rollout of `target` and returns its summary, timeline and series. */
 export async function rehearse(target: RehearsalTarget, options: RehearseOptions = {}): Promise<RehearsalResult> {
+  if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
+    throw new Error(`rehearse: options.seed must be a whole number (or absent for the deterministic traffic model), got ${options.seed}`);
+  }
   const base = typeof options.scenario === 'string' ? scenarioNamed(options.scenario) : options.scenario ?? scenarioNamed('healthy-release');
   const scenario: Scenario = {
     ...base,

@@ -53,6 +53,8 @@ const HIGH_RESOLUTION_ALARM_PERIODS = [10, 30];
 const EVALUATION_TICK_SECONDS = 60;
 /** ...and high-resolution alarms (10 s or 30 s periods) every 10 seconds. */
 const HIGH_RESOLUTION_EVALUATION_TICK_SECONDS = 10;
+/** Alarms on this namespace always ignore missing data. */
+const DYNAMODB_NAMESPACE = 'AWS/DynamoDB';
 /** Evaluation ticks `evaluateAlarms()` replays per alarm at most (one day of minutes); older ones are skipped. */
 export const MAX_CATCH_UP_EVALUATIONS = 1440;
 /** Limits of the CloudWatch API. */
@@ -640,7 +642,7 @@ export class FakeCloudWatch {
       threshold: alarm.input.Threshold!,
       comparisonOperator: alarm.input.ComparisonOperator!,
       datapointsToAlarm: alarm.datapointsToAlarm,
-      treatMissingData: alarm.treatMissingData,
+      treatMissingData: this.effectiveTreatMissingData(alarm),
       currentState: alarm.state,
       percentile,
       evaluateLowSampleCountPercentile: alarm.evaluateLowSampleCountPercentile,
@@ -655,6 +657,16 @@ export class FakeCloudWatch {
       evaluatedDatapoints: result.evaluated.map((p) => ({ timestamp: new Date(p.timestamp).toISOString(), value: p.value })),
     });
     this.changeState(alarm, 'MetricAlarm', result.state, result.reason, reasonData, at);
+  }
+
+  /**
+   * "Alarms that evaluate metrics in the AWS/DynamoDB namespace always ignore missing data even if you choose a
+   * different option for how the alarm should treat missing data" (User Guide, "Configuring how CloudWatch alarms
+   * treat missing data"). DescribeAlarms still shows the TreatMissingData the alarm was given.
+   */
+  private effectiveTreatMissingData(alarm: MetricAlarmRecord): TreatMissingData {
+    const namespaces = alarm.queries ? alarm.queries.flatMap((q) => (q.metric ? [q.metric.namespace] : [])) : [alarm.input.Namespace];
+    return namespaces.includes(DYNAMODB_NAMESPACE) ? 'ignore' : alarm.treatMissingData;
   }
 
   private evaluateComposites(at: number): void {

@@ -358,6 +358,26 @@ describe('FakeCloudWatch', () => {
       expect((await history('parent')).at(-1)).toEqual(['ALARM to OK', 370]);
     });
 
+    test('an alarm on an AWS/DynamoDB metric ignores missing data whatever its TreatMissingData says', async () => {
+      let reporting = true;
+      const dynamo: MetricSource = { value: (q) => (q.namespace === 'AWS/DynamoDB' && reporting ? 50 : null) };
+      aws.cloudwatch.addMetricSource(dynamo);
+      const alarm = (name: string, namespace: string) => cw.send(new PutMetricAlarmCommand({
+        AlarmName: name, Namespace: namespace, MetricName: 'ThrottledRequests', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 10,
+        ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching',
+      }));
+      await alarm('throttles', 'AWS/DynamoDB');
+      await alarm('custom-throttles', 'Custom');
+      clock.advance(2 * MINUTE);
+      expect(await state('throttles')).toBe('ALARM');
+      reporting = false;
+      clock.advance(10 * MINUTE);
+      expect(await state('throttles')).toBe('ALARM');
+      expect(await state('custom-throttles')).toBe('OK');
+      const described = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: ['throttles'] }))).MetricAlarms![0];
+      expect(described.TreatMissingData).toBe('notBreaching');
+    });
+
     test('a percentile alarm with EvaluateLowSampleCountPercentile=ignore does not change state on too few samples (fewer than 1000 for p99)', async () => {
       let samples = 200;
       aws.cloudwatch.addMetricSource(source((q) => (q.statistic === 'SampleCount' ? samples : 3)));

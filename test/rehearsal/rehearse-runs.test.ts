@@ -35,9 +35,10 @@ describe('rehearseRuns on the example app', () => {
     stacks = synthEverJust();
   });
 
-  test('refuses a number of runs that is not a whole number of at least 1', async () => {
+  test('refuses a number of runs that is not a whole number of at least 1, and a seed that is not a whole number', async () => {
     await expect(rehearseRuns(stacks, { runs: 0 })).rejects.toThrow(/rehearseRuns: runs must be a whole number from 1 to 100000, got 0/);
     await expect(rehearseRuns(stacks, { runs: 2, seed: 0.5 })).rejects.toThrow(/rehearseRuns: seed must be a whole number, got 0.5/);
+    await expect(rehearse(stacks, { seed: 1.5 })).rejects.toThrow(/rehearse: options.seed must be a whole number \(or absent for the deterministic traffic model\), got 1.5/);
   });
 
   test('runs a bad release once per seed: every run rolls back, the blast radius varies with the noise, each run is reproducible', async () => {
