@@ -12,7 +12,7 @@
  */
 import type { ClientBase } from 'pg';
 import { log } from '../shared/log';
-import { BackfillBudget, BackfillOptions, runBackfill } from './backfill';
+import { BackfillBudget, BackfillOptions, initCheckpoint, runBackfill } from './backfill';
 import { invalidIndexes, listColumns, listTables, primaryKey } from './catalog';
 import { DdlRunner, DdlSafetyOptions, pgCode, QUERY_CANCELED } from './ddl';
 import { describeOp, parseMigration } from './definition';
@@ -182,6 +182,11 @@ export class MigrationEngine {
           for (const op of migration.operations) implementationOf(op).view?.(op, model);
           for (const [index, op] of migration.operations.entries()) await implementationOf(op).triggers?.(op, opCtx(index), ctx.catalog, model);
           await createVersionSchema(c, this.schema, versionSchema, model);
+          // The walk ends at the largest key that exists now, with the triggers in place: every row written from here
+          // on (by either version) went through them, and the backfill must not recompute what they wrote (a NULL the
+          // new version wrote into a column whose down is lossy would come back as up(down(NULL))).
+          const record = { name: migration.name, migration, versionSchema } as MigrationRecord;
+          for (const table of tablesOf(await this.backfillSteps(record))) await initCheckpoint(c, this.schema, migration.name, table, false);
         });
       } catch (err) {
         if (pgCode(err) !== '23505') throw this.asCancelled(err, migration.name, 'start');

@@ -3,7 +3,7 @@ import { describeOp } from '../definition';
 import { ColumnDefinition, CreateTableOperation, DropTableOperation, RenameTableOperation, SetReplicaIdentityOperation } from '../types';
 import { fragment, qi, ql, qn } from '../sql';
 import { OperationImpl } from './operation';
-import { columnList, dependentProblems, requireKnownColumn, table, typeProbe } from './helpers';
+import { columnList, dependentProblems, requireKnownColumn, requireTable, table, typeProbe } from './helpers';
 
 export function columnSql(c: ColumnDefinition, opts: { allowKeys: boolean; schema?: string }): string {
   const parts = [qi(c.name), c.type];
@@ -27,12 +27,19 @@ export const createTable: OperationImpl<CreateTableOperation> = {
   check(op, ctx, index) {
     const where = describeOp(index, op);
     const problems = ctx.catalog.has(op.table) ? [`${where}: table ${ctx.schema}.${op.table} already exists`] : [];
+    const known = (t: string, field: string, check: () => string[]) => {
+      const missing = requireTable(ctx, where, t, field);
+      return missing.length > 0 ? missing : check();
+    };
     op.columns.forEach((c, i) => {
-      if (c.references && c.references.table !== op.table) problems.push(...requireKnownColumn(ctx, where, c.references.table, c.references.column, `columns[${i}].references.column`));
+      if (!c.references || c.references.table === op.table) return;
+      problems.push(...known(c.references.table, `columns[${i}].references.table`,
+        () => requireKnownColumn(ctx, where, c.references!.table, c.references!.column, `columns[${i}].references.column`)));
     });
     (op.foreignKeys ?? []).forEach((f, i) => {
       if (f.references.table === op.table) return;
-      f.references.columns.forEach((c, j) => problems.push(...requireKnownColumn(ctx, where, f.references.table, c, `foreignKeys[${i}].references.columns[${j}]`)));
+      problems.push(...known(f.references.table, `foreignKeys[${i}].references.table`,
+        () => f.references.columns.flatMap((c, j) => requireKnownColumn(ctx, where, f.references.table, c, `foreignKeys[${i}].references.columns[${j}]`))));
     });
     return problems;
   },
