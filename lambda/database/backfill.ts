@@ -103,19 +103,31 @@ function keyTuple(keys: readonly Key[]): string {
   return `(${keys.map((k) => qi(k.name)).join(', ')})`;
 }
 
-/** Creates the checkpoint row of a table: its key bounds and an estimate of the rows to touch. */
-async function initCheckpoint(client: ClientBase, schema: string, migration: string, table: string, keys: readonly Key[]): Promise<void> {
+/** Rows to touch: pg_class's estimate, or an exact count on a table small enough (EXACT_COUNT_LIMIT). */
+async function rowsToTouch(client: ClientBase, t: string, exact: boolean): Promise<number> {
+  const est = await client.query('SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = $1::regclass', [t]);
+  const total = Number(est.rows[0].n);
+  return exact && total < EXACT_COUNT_LIMIT ? Number((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n) : total;
+}
+
+/**
+ * Creates the checkpoint row of a table: the largest key now (the upper end of the walk) and the rows to touch.
+ * `exact` false (inside start's DDL transaction, where a count would hold its locks): the estimate only; the first
+ * batch run counts (TableBackfill.prepare).
+ */
+export async function initCheckpoint(client: ClientBase, schema: string, migration: string, table: string, exact = true): Promise<void> {
+  const keys = await primaryKey(client, schema, table);
+  if (keys.length === 0) {
+    throw new MigrationError(MigrationErrorName.INVALID, `Backfill of ${schema}.${table}: expected a primary key to walk, found none`);
+  }
   const t = qn(schema, table);
   const order = keys.map((k) => `${qi(k.name)} DESC`).join(', ');
   const upper = await client.query(`SELECT json_build_array(${keys.map((k) => `${qi(k.name)}::text`).join(', ')}) AS k FROM ${t} ORDER BY ${order} LIMIT 1`);
   const upperKey = upper.rows[0]?.k ?? null;
-  const est = await client.query('SELECT reltuples::bigint AS n FROM pg_class WHERE oid = $1::regclass', [t]);
-  let total = Number(est.rows[0].n);
-  if (total < EXACT_COUNT_LIMIT) total = Number((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
   await client.query(
     `INSERT INTO ${STATE_SCHEMA}.backfill_checkpoints (schema_name, migration, table_name, last_key, upper_key, rows_total, done, updated_at)
      VALUES ($1, $2, $3, NULL, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-    [schema, migration, table, upperKey === null ? null : JSON.stringify(upperKey), total, upperKey === null, nowParam()]);
+    [schema, migration, table, upperKey === null ? null : JSON.stringify(upperKey), await rowsToTouch(client, t, exact), upperKey === null, nowParam()]);
 }
 
 export async function readCheckpoint(client: ClientBase, schema: string, migration: string, table: string): Promise<BackfillCheckpoint | null> {
@@ -147,8 +159,14 @@ export class TableBackfill {
     }
     let cp = await readCheckpoint(client, schema, migration, table);
     if (!cp) {
-      await initCheckpoint(client, schema, migration, table, keys);
+      await initCheckpoint(client, schema, migration, table);
       cp = (await readCheckpoint(client, schema, migration, table))!;
+    } else if (cp.batches === 0 && !cp.done) {
+      // Made by start with an estimate: count before the first batch (outside any DDL transaction).
+      const total = await rowsToTouch(client, qn(schema, table), true);
+      await client.query(`UPDATE ${STATE_SCHEMA}.backfill_checkpoints SET rows_total = $4 WHERE schema_name = $1 AND migration = $2 AND table_name = $3`,
+        [schema, migration, table, total]);
+      cp = { ...cp, rowsTotal: total };
     }
     return new TableBackfill(ddl, schema, migration, table, keys, steps.filter((s) => s.table === table), cp);
   }

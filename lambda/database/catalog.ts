@@ -8,6 +8,8 @@ export interface ColumnInfo {
   readonly notNull: boolean;
   /** Default expression, or null. */
   readonly default: string | null;
+  /** COMMENT ON COLUMN, or null. */
+  readonly comment?: string | null;
 }
 
 /** Ordinary and partitioned tables of a schema, by name. */
@@ -22,13 +24,13 @@ export async function listTables(client: ClientBase, schema: string): Promise<st
 export async function listColumns(client: ClientBase, schema: string, table: string): Promise<ColumnInfo[]> {
   const r = await client.query(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-            pg_get_expr(d.adbin, d.adrelid) AS default_expr
+            pg_get_expr(d.adbin, d.adrelid) AS default_expr, col_description(a.attrelid, a.attnum) AS comment
      FROM pg_attribute a
      JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
      WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
      ORDER BY a.attnum`, [schema, table]);
-  return r.rows.map((row) => ({ name: row.name, type: row.type, notNull: row.not_null, default: row.default_expr }));
+  return r.rows.map((row) => ({ name: row.name, type: row.type, notNull: row.not_null, default: row.default_expr, comment: row.comment }));
 }
 
 /** Primary key columns in key order, with their types ([] without a primary key). */

@@ -21,9 +21,10 @@ export function newTypeColumn(column: string): string {
 const MAX_USER_COLUMN_LENGTH = MAX_IDENTIFIER_LENGTH - newTypeColumn('').length;
 
 const KINDS: readonly OperationKind[] = [
-  'createTable', 'addColumn', 'renameColumn', 'changeColumnType', 'addIndex', 'addForeignKey', 'addCheck',
-  'addUnique', 'moveColumns', 'dropColumn', 'dropTable', 'sql',
+  'createTable', 'addColumn', 'renameColumn', 'changeColumnType', 'alterColumn', 'renameTable', 'dropIndex', 'renameConstraint',
+  'dropConstraint', 'setReplicaIdentity', 'addIndex', 'addForeignKey', 'addCheck', 'addUnique', 'moveColumns', 'dropColumn', 'dropTable', 'sql',
 ];
+const REPLICA_IDENTITIES = ['default', 'full', 'nothing', 'index'];
 const ON_DELETE = ['NO ACTION', 'RESTRICT', 'CASCADE', 'SET NULL', 'SET DEFAULT'];
 const INDEX_METHODS = ['btree', 'hash', 'gin', 'gist', 'brin', 'spgist'];
 
@@ -62,6 +63,20 @@ class Checker {
     if (typeof v !== 'string' || v.trim() === '') this.fail(field, 'a non-empty SQL string');
     return this;
   }
+  /** A non-empty SQL string, or null (drop it), or absent. */
+  sqlOrNull(field: string): this {
+    const v = this.get(field);
+    if (v === undefined || v === null) return this;
+    if (typeof v !== 'string' || v.trim() === '') this.fail(field, 'a non-empty SQL string or null');
+    return this;
+  }
+  /** A string (possibly empty), or null, or absent. */
+  text(field: string, nullable = false): this {
+    const v = this.get(field);
+    if (v === undefined || (nullable && v === null)) return this;
+    if (typeof v !== 'string') this.fail(field, nullable ? 'a string or null' : 'a string');
+    return this;
+  }
   boolean(field: string): this {
     const v = this.get(field);
     if (v !== undefined && typeof v !== 'boolean') this.fail(field, 'true or false');
@@ -80,11 +95,19 @@ class Checker {
       return this;
     }
     this.identifier(`${field}.name`, false, MAX_USER_COLUMN_LENGTH).sql(`${field}.type`).boolean(`${field}.nullable`).sql(`${field}.default`, true)
-      .boolean(`${field}.primaryKey`).boolean(`${field}.unique`);
+      .boolean(`${field}.primaryKey`).boolean(`${field}.unique`).sql(`${field}.check`, true).text(`${field}.comment`);
+    const c = v as Record<string, unknown>;
+    if (c.references !== undefined) {
+      if (!c.references || typeof c.references !== 'object') this.fail(`${field}.references`, 'an object { table, column, onDelete? }');
+      else this.identifier(`${field}.references.table`).identifier(`${field}.references.column`).oneOf(`${field}.references.onDelete`, ON_DELETE);
+    }
+    const known = ['name', 'type', 'nullable', 'default', 'primaryKey', 'unique', 'references', 'check', 'comment'];
+    for (const k of Object.keys(c)) if (!known.includes(k)) this.problems.push(`${this.where}: ${field} has unknown field ${show(k)} (allowed: ${known.join(', ')})`);
     if (forNewColumnOfExistingTable) {
-      const c = v as Record<string, unknown>;
       if (c.primaryKey !== undefined) this.problems.push(`${this.where}: ${field}.primaryKey is not supported by addColumn (a primary key cannot be added without a table rewrite); create the table with it`);
       if (c.unique !== undefined) this.problems.push(`${this.where}: ${field}.unique is not supported by addColumn; add an addUnique operation after it (built CONCURRENTLY)`);
+      if (c.references !== undefined) this.problems.push(`${this.where}: ${field}.references is not supported by addColumn; add an addForeignKey operation after it (NOT VALID, then validated)`);
+      if (c.check !== undefined) this.problems.push(`${this.where}: ${field}.check is not supported by addColumn; add an addCheck operation after it (NOT VALID, then validated)`);
     }
     return this;
   }
@@ -161,6 +184,25 @@ function checkOperation(index: number, op: Record<string, unknown>): string[] {
       } else if (pkCols > 1) {
         c.problems.push(`${describeOp(index, op)}: columns must mark at most one primaryKey: true (use primaryKey: [...] for a composite key), got ${pkCols}`);
       }
+      c.text('comment');
+      if (op.checks !== undefined) {
+        if (!Array.isArray(op.checks)) c.problems.push(`${describeOp(index, op)}: checks must be an array of { name, check }, got ${show(op.checks)}`);
+        else op.checks.forEach((_, i) => c.identifier(`checks.${i}.name`).sql(`checks.${i}.check`));
+      }
+      if (op.foreignKeys !== undefined) {
+        if (!Array.isArray(op.foreignKeys)) c.problems.push(`${describeOp(index, op)}: foreignKeys must be an array of { name, columns, references, onDelete? }, got ${show(op.foreignKeys)}`);
+        else {
+          op.foreignKeys.forEach((fk, i) => {
+            c.identifier(`foreignKeys.${i}.name`).identifiers(`foreignKeys.${i}.columns`).identifier(`foreignKeys.${i}.references.table`)
+              .identifiers(`foreignKeys.${i}.references.columns`).oneOf(`foreignKeys.${i}.onDelete`, ON_DELETE);
+            const f = fk as { columns?: unknown[]; references?: { columns?: unknown[] } };
+            if (Array.isArray(f?.columns) && Array.isArray(f?.references?.columns) && f.columns.length !== f.references.columns.length) {
+              c.problems.push(`${describeOp(index, op)}: foreignKeys[${i}].references.columns must have as many columns as columns (${f.columns.length})`);
+            }
+            for (const col of Array.isArray(f?.columns) ? f.columns : []) if (!names.includes(col)) c.problems.push(`${describeOp(index, op)}: foreignKeys[${i}].columns names column ${show(col)}, which is not in columns`);
+          });
+        }
+      }
       break;
     }
     case 'addColumn': {
@@ -177,6 +219,34 @@ function checkOperation(index: number, op: Record<string, unknown>): string[] {
       break;
     case 'changeColumnType':
       c.identifier('column', false, MAX_USER_COLUMN_LENGTH).sql('type').sql('up', true).sql('down', true).sql('default', true);
+      break;
+    case 'alterColumn': {
+      c.identifier('column', false, MAX_USER_COLUMN_LENGTH).sql('type', true).boolean('nullable').sqlOrNull('default').text('comment', true).sql('up', true).sql('down', true);
+      if (!['type', 'nullable', 'default', 'comment'].some((k) => op[k] !== undefined)) {
+        c.problems.push(`${describeOp(index, op)}: expected at least one change (type, nullable, default or comment), found none`);
+      }
+      if ((op.up !== undefined || op.down !== undefined) && op.type === undefined && op.nullable === undefined) {
+        c.problems.push(`${describeOp(index, op)}: up and down apply only to a change of type or nullable (a default or comment change copies no data)`);
+      }
+      break;
+    }
+    case 'renameTable':
+      c.identifier('to');
+      if (op.to === op.table) c.problems.push(`${describeOp(index, op)}: to must differ from table, got ${show(op.to)}`);
+      break;
+    case 'dropIndex':
+    case 'dropConstraint':
+      c.identifier('name');
+      break;
+    case 'renameConstraint':
+      c.identifier('from').identifier('to');
+      if (op.from === op.to) c.problems.push(`${describeOp(index, op)}: to must differ from from, got ${show(op.to)}`);
+      break;
+    case 'setReplicaIdentity':
+      c.oneOf('identity', REPLICA_IDENTITIES, false).identifier('index', true);
+      if ((op.identity === 'index') !== (op.index !== undefined)) {
+        c.problems.push(`${describeOp(index, op)}: index must be given exactly when identity is 'index', got identity ${show(op.identity)} and index ${show(op.index)}`);
+      }
       break;
     case 'addIndex':
       c.identifier('name').identifiers('columns').boolean('unique').oneOf('method', INDEX_METHODS).sql('where', true);
@@ -215,10 +285,16 @@ function checkOperation(index: number, op: Record<string, unknown>): string[] {
 }
 
 const FIELDS: Record<OperationKind, readonly string[]> = {
-  createTable: ['columns', 'primaryKey'],
+  createTable: ['columns', 'primaryKey', 'checks', 'foreignKeys', 'comment'],
   addColumn: ['column', 'up'],
   renameColumn: ['from', 'to'],
   changeColumnType: ['column', 'type', 'up', 'down', 'default'],
+  alterColumn: ['column', 'type', 'nullable', 'default', 'comment', 'up', 'down'],
+  renameTable: ['to'],
+  dropIndex: ['name'],
+  renameConstraint: ['from', 'to'],
+  dropConstraint: ['name'],
+  setReplicaIdentity: ['identity', 'index'],
   addIndex: ['name', 'columns', 'unique', 'method', 'where'],
   addForeignKey: ['name', 'columns', 'references', 'onDelete'],
   addCheck: ['name', 'check'],
@@ -234,6 +310,7 @@ function rewrittenColumns(op: Operation): string[] {
   switch (op.op) {
     case 'renameColumn': return [op.from];
     case 'changeColumnType': return [op.column];
+    case 'alterColumn': return [op.column];
     case 'dropColumn': return [op.column];
     case 'moveColumns': return [...op.columns];
     case 'addColumn': return [op.column.name];
@@ -267,8 +344,15 @@ function checkConflicts(ops: readonly Operation[]): string[] {
       names.set(op.name, i);
     }
   });
+  const renamedTables = new Map<string, number>();
+  ops.forEach((op, i) => { if (op.op === 'renameTable') renamedTables.set(op.table, i); });
   ops.forEach((op, i) => {
-    if (op.op !== 'sql' && op.op !== 'dropTable' && droppedTables.has(op.table)) {
+    if (op.op === 'sql') return;
+    const renamedBy = op.op === 'renameTable' ? undefined : renamedTables.get(op.table);
+    if (renamedBy !== undefined) {
+      problems.push(`operations[${i}] (${op.op} on ${op.table}): table ${op.table} is renamed by operations[${renamedBy}]; rename it in a migration of its own`);
+    }
+    if (op.op !== 'dropTable' && droppedTables.has(op.table)) {
       problems.push(`operations[${i}] (${op.op} on ${op.table}): table ${op.table} is dropped by operations[${droppedTables.get(op.table)}]; it cannot also be changed`);
     }
   });

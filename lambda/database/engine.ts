@@ -12,13 +12,14 @@
  */
 import type { ClientBase } from 'pg';
 import { log } from '../shared/log';
-import { BackfillBudget, BackfillOptions, runBackfill } from './backfill';
+import { BackfillBudget, BackfillOptions, initCheckpoint, runBackfill } from './backfill';
 import { invalidIndexes, listColumns, listTables, primaryKey } from './catalog';
 import { DdlRunner, DdlSafetyOptions, pgCode, QUERY_CANCELED } from './ddl';
 import { describeOp, parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
+import { rewritesColumn } from './operations/alter-column';
 import { buildPlan, logicalReplicationRisk, logicalReplicationSlots, MigrationPlan } from './plan';
 import { dependentsOf, preflight } from './preflight';
 import { qn } from './sql';
@@ -181,6 +182,11 @@ export class MigrationEngine {
           for (const op of migration.operations) implementationOf(op).view?.(op, model);
           for (const [index, op] of migration.operations.entries()) await implementationOf(op).triggers?.(op, opCtx(index), ctx.catalog, model);
           await createVersionSchema(c, this.schema, versionSchema, model);
+          // The walk ends at the largest key that exists now, with the triggers in place: every row written from here
+          // on (by either version) went through them, and the backfill must not recompute what they wrote (a NULL the
+          // new version wrote into a column whose down is lossy would come back as up(down(NULL))).
+          const record = { name: migration.name, migration, versionSchema } as MigrationRecord;
+          for (const table of tablesOf(await this.backfillSteps(record))) await initCheckpoint(c, this.schema, migration.name, table, false);
         });
       } catch (err) {
         if (pgCode(err) !== '23505') throw this.asCancelled(err, migration.name, 'start');
@@ -489,11 +495,23 @@ export class MigrationEngine {
       `SELECT rc.relname AS referenced, c.relname AS referencing, co.conname FROM pg_constraint co
        JOIN pg_class c ON c.oid = co.conrelid JOIN pg_class rc ON rc.oid = co.confrelid JOIN pg_namespace n ON n.oid = rc.relnamespace
        WHERE co.contype = 'f' AND n.nspname = $1`, [this.schema]);
+    const indexes = await this.client.query(
+      `SELECT c.relname AS table, i.relname AS index, co.conname AS constraint, x.indisunique AS unique FROM pg_index x
+       JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_constraint co ON co.conindid = x.indexrelid AND co.conrelid = x.indrelid AND co.contype IN ('p', 'u', 'x')
+       WHERE n.nspname = $1`, [this.schema]);
+    const constraints = await this.client.query(
+      `SELECT c.relname AS table, co.conname AS name, co.contype AS type,
+         coalesce((SELECT array_agg(fc.relname || '.' || f.conname ORDER BY 1) FROM pg_constraint f JOIN pg_class fc ON fc.oid = f.conrelid
+                   WHERE f.contype = 'f' AND co.contype IN ('p', 'u') AND f.conindid = co.conindid), '{}') AS referenced_by
+       FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1`, [this.schema]);
     for (const t of await listTables(this.client, this.schema)) {
       catalog.set(t, {
         columns: await listColumns(this.client, this.schema, t),
         primaryKey: await primaryKey(this.client, this.schema, t),
         referencedBy: refs.rows.filter((r) => r.referenced === t).map((r) => `${r.referencing}.${r.conname}`),
+        indexes: indexes.rows.filter((r) => r.table === t).map((r) => ({ name: r.index, constraint: r.constraint, unique: r.unique })),
+        constraints: constraints.rows.filter((r) => r.table === t).map((r) => ({ name: r.name, type: r.type, referencedBy: r.referenced_by })),
       });
     }
     const createdTables = new Map<string, string[]>();
@@ -525,7 +543,7 @@ export class MigrationEngine {
     const droppedTables = new Set<string>();
     for (const op of migration.operations) {
       if (op.op === 'dropTable') { targets.push({ table: op.table, column: null }); droppedTables.add(op.table); }
-      if (op.op === 'dropColumn' || op.op === 'changeColumnType') targets.push({ table: op.table, column: op.column });
+      if (op.op === 'dropColumn' || op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) targets.push({ table: op.table, column: op.column });
       if (op.op === 'moveColumns') targets.push(...op.columns.map((column) => ({ table: op.table, column })));
     }
     const result = new Map<string, string[]>();

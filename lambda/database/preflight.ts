@@ -43,7 +43,7 @@ export function migrationRow(migration: Migration, ctx: CheckContext, table: str
     if (op.op === 'addColumn') cols.push({ alias: op.column.name, sql: `NULL::${op.column.type}` });
     if (!view) continue;
     if (op.op === 'renameColumn' && find(op.from) >= 0) cols[find(op.from)].alias = op.to;
-    if (op.op === 'changeColumnType' && find(op.column) >= 0) cols[find(op.column)].sql = `NULL::${op.type}`;
+    if ((op.op === 'changeColumnType' || op.op === 'alterColumn') && op.type !== undefined && find(op.column) >= 0) cols[find(op.column)].sql = `NULL::${op.type}`;
     if (op.op === 'dropColumn' && find(op.column) >= 0) cols.splice(find(op.column), 1);
     if (op.op === 'moveColumns') for (const c of op.columns) if (find(c) >= 0) cols.splice(find(c), 1);
   }

@@ -15,6 +15,10 @@ export const STATE_SCHEMA = 'zdt_migrations';
 /** First key of the two-key advisory lock, so ours never collide with an application's locks ("zdt"). */
 export const ADVISORY_LOCK_CLASS = 0x7a6474;
 
+/**
+ * Lifecycle of a migration. 'starting' was written by engines whose start recorded the migration before its DDL
+ * transaction; start now records it in that transaction ('started'), and still replaces a 'starting' record it finds.
+ */
 export type MigrationStatus = 'starting' | 'started' | 'backfilled' | 'validated' | 'completed' | 'rolled_back';
 export const ACTIVE_STATUSES: readonly MigrationStatus[] = ['starting', 'started', 'backfilled', 'validated'];
 

@@ -23,6 +23,29 @@ export interface ColumnDefinition {
   readonly primaryKey?: boolean;
   /** Creates a UNIQUE constraint on this column (createTable only). */
   readonly unique?: boolean;
+  /** A foreign key on this column (createTable only): `REFERENCES table (column) ON DELETE ...`. */
+  readonly references?: { readonly table: string; readonly column: string; readonly onDelete?: OnDelete };
+  /** A CHECK constraint on this column (createTable only), SQL over the new table's columns. */
+  readonly check?: string;
+  /** COMMENT ON COLUMN. */
+  readonly comment?: string;
+}
+
+export type OnDelete = 'NO ACTION' | 'RESTRICT' | 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
+
+/** A named table constraint of a new table (createTable). */
+export interface TableCheck {
+  readonly name: string;
+  readonly check: string;
+}
+
+/** A named, possibly multi-column foreign key of a new table (createTable). */
+export interface TableForeignKey {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly references: { readonly table: string; readonly columns: readonly string[] };
+  /** @default 'NO ACTION' */
+  readonly onDelete?: OnDelete;
 }
 
 export interface CreateTableOperation {
@@ -31,6 +54,12 @@ export interface CreateTableOperation {
   readonly columns: readonly ColumnDefinition[];
   /** Composite primary key; alternatively mark one column `primaryKey: true`. */
   readonly primaryKey?: readonly string[];
+  /** Named CHECK constraints over several columns. */
+  readonly checks?: readonly TableCheck[];
+  /** Named (multi-column) foreign keys. */
+  readonly foreignKeys?: readonly TableForeignKey[];
+  /** COMMENT ON TABLE. */
+  readonly comment?: string;
 }
 
 export interface AddColumnOperation {
@@ -65,6 +94,71 @@ export interface ChangeColumnTypeOperation {
   readonly default?: string;
 }
 
+/**
+ * Several changes to one column at once (pgroll's alter_column). A change of `type` or `nullable` rewrites the column
+ * like changeColumnType: a new column with the new type/nullability filled by `up` from the old one (old-version
+ * writes, backfill) and written back through `down` (new-version writes), swapped in at complete. A change of only
+ * `default` and/or `comment` takes effect at once for the new version (on its view) and on the table at complete.
+ */
+export interface AlterColumnOperation {
+  readonly op: 'alterColumn';
+  readonly table: string;
+  readonly column: string;
+  /** New SQL type. @default - unchanged */
+  readonly type?: string;
+  /** false: SET NOT NULL (needs `up` to fill NULLs); true: DROP NOT NULL (needs `down` for the NULLs the new version writes). @default - unchanged */
+  readonly nullable?: boolean;
+  /** New default expression; null drops it. @default - unchanged */
+  readonly default?: string | null;
+  /** New column comment; null drops it. @default - unchanged */
+  readonly comment?: string | null;
+  /** Old value -> new value (bare column names as the old version names them). @default the column (cast to `type`) */
+  readonly up?: string;
+  /** New value -> old value, for rows the new version writes. @default the column (cast to the old type) */
+  readonly down?: string;
+}
+
+/** The new version sees the table under a new name (a view); complete renames the table. */
+export interface RenameTableOperation {
+  readonly op: 'renameTable';
+  readonly table: string;
+  readonly to: string;
+}
+
+/** Drops an index at complete (both versions keep it until then). Not for indexes that back a constraint (dropConstraint). */
+export interface DropIndexOperation {
+  readonly op: 'dropIndex';
+  readonly table: string;
+  readonly name: string;
+}
+
+/** Renames a constraint (any kind, multi-column included) at complete. */
+export interface RenameConstraintOperation {
+  readonly op: 'renameConstraint';
+  readonly table: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * Drops a constraint (any kind, multi-column included) at complete. Until then it holds for both versions: the new
+ * version cannot rely on its absence before complete.
+ */
+export interface DropConstraintOperation {
+  readonly op: 'dropConstraint';
+  readonly table: string;
+  readonly name: string;
+}
+
+/** REPLICA IDENTITY of a table (what logical replication sends for UPDATE and DELETE), set at complete. */
+export interface SetReplicaIdentityOperation {
+  readonly op: 'setReplicaIdentity';
+  readonly table: string;
+  readonly identity: 'default' | 'full' | 'nothing' | 'index';
+  /** The unique index to use, with identity 'index'. */
+  readonly index?: string;
+}
+
 export interface AddIndexOperation {
   readonly op: 'addIndex';
   readonly table: string;
@@ -85,7 +179,7 @@ export interface AddForeignKeyOperation {
   readonly columns: readonly string[];
   readonly references: { readonly table: string; readonly columns: readonly string[] };
   /** @default 'NO ACTION' */
-  readonly onDelete?: 'NO ACTION' | 'RESTRICT' | 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
+  readonly onDelete?: OnDelete;
 }
 
 export interface AddCheckOperation {
@@ -151,6 +245,12 @@ export type Operation =
   | AddColumnOperation
   | RenameColumnOperation
   | ChangeColumnTypeOperation
+  | AlterColumnOperation
+  | RenameTableOperation
+  | DropIndexOperation
+  | RenameConstraintOperation
+  | DropConstraintOperation
+  | SetReplicaIdentityOperation
   | AddIndexOperation
   | AddForeignKeyOperation
   | AddCheckOperation

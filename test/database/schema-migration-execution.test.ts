@@ -20,7 +20,7 @@ import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
 import { BackfillBatchResult, MigrationEvent } from '../../lambda/database/migration-contract';
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { Migration } from '../../lambda/database/types';
-import { SchemaMigration } from '../../lib/database/schema-migration';
+import { SchemaMigration, SchemaMigrationProps } from '../../lib/database/schema-migration';
 import {
   bindHandlers, CfnTemplate, IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, stateMachineOf,
   TimelineEvent, VirtualClock,
@@ -53,13 +53,13 @@ beforeEach(() => {
 });
 
 /** The stack a user would write: the database's VPC and secret, and a SchemaMigration released by the rollout of "web". */
-function synth(migration: Migration): CfnTemplate {
+function synth(migration: Migration, props: Partial<SchemaMigrationProps> = {}): CfnTemplate {
   const app = new App({ builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Data');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const secret = new secretsmanager.Secret(stack, 'DbSecret');
   const m = new SchemaMigration(stack, 'Migration', {
-    vpc, secret, migration, tls: 'disable', batchSize: BATCH_SIZE, batchDelay: BATCH_DELAY, backfillInvocationBudget: INVOCATION_BUDGET,
+    vpc, secret, migration, tls: 'disable', batchSize: BATCH_SIZE, batchDelay: BATCH_DELAY, backfillInvocationBudget: INVOCATION_BUDGET, ...props,
   });
   m.completeAfterRollout({ serviceName: 'web' });
   return Template.fromStack(stack).toJSON() as CfnTemplate;
@@ -82,14 +82,21 @@ interface Execution {
  * SendTaskSuccess answers the token through the fake Step Functions API. The operator model (taskTokens) answers
  * nothing itself.
  */
-async function execute(template: CfnTemplate, db: string, afterBackfill: (result: BackfillBatchResult) => Promise<void>): Promise<Execution> {
+async function execute(template: CfnTemplate, db: string, afterBackfill: (result: BackfillBatchResult) => Promise<void>,
+  afterError: (action: string, err: Error) => Promise<void> = async () => undefined): Promise<Execution> {
   secrets.on(GetSecretValueCommand).resolves({
     SecretString: JSON.stringify({ host: '127.0.0.1', port: server.port, username: PG_USER, password: PG_PASSWORD, dbname: db, engine: 'postgres' }),
   });
   const bound = bindHandlers(template, {}, { environment: { ZDT_LOG_LEVEL: 'silent' } });
   const backfillOutputs: BackfillBatchResult[] = [];
   const lambdas = new Map<string, LambdaFunctionHandler>([...bound].map(([name, fn]) => [name, async (payload, invocation) => {
-    const out = await fn(payload, invocation);
+    let out: unknown;
+    try {
+      out = await fn(payload, invocation);
+    } catch (err) {
+      await afterError((payload as { action?: string }).action ?? '', err as Error);
+      throw err;
+    }
     if ((payload as { action?: string }).action === 'backfillBatch') {
       backfillOutputs.push(out as BackfillBatchResult);
       await afterBackfill(out as BackfillBatchResult);
@@ -215,6 +222,24 @@ describe('SchemaMigration state machine, executed on a real PostgreSQL', () => {
     const leftovers = (await admin.query(`SELECT (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal)::int AS triggers,
       (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'users_plan_idx' AND i.indisvalid)::int AS index`)).rows[0];
     expect(leftovers).toEqual({ triggers: 0, index: 1 });
+  });
+
+  test('a Start that meets a lock timeout left nothing behind: the state machine\'s retry starts it and the migration completes', async () => {
+    const migration = JSON.parse(readFileSync(join(EXAMPLES, '003_add_users_plan.json'), 'utf8')) as Migration;
+    // One attempt per invocation: the lock timeout reaches the state machine, whose Retry runs Start again.
+    const template = synth(migration, { lockTimeout: Duration.millis(10), maxLockAttempts: 1 });
+    const { db, admin } = await usersTable();
+    const report = await server.connect(db, { applicationName: 'long-report' });
+    await report.query('BEGIN');
+    await report.query('SELECT count(*) FROM users');
+    const failures: string[] = [];
+    const { result } = await execute(template, db, async () => undefined, async (action, err) => {
+      failures.push(`${action}: ${err.name}`);
+      if (action === 'start') await report.query('COMMIT');
+    });
+    expect(failures).toEqual([`start: ${MigrationErrorName.LOCK_TIMEOUT}`]);
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await admin.query(`SELECT status FROM zdt_migrations.migrations WHERE name = 'add_users_plan'`)).rows).toEqual([{ status: 'completed' }]);
   });
 
   test('a failure before the gate rolls back: every write of both versions is kept, and the events say so in order', async () => {

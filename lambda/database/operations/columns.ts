@@ -1,11 +1,12 @@
 /** addColumn, renameColumn, changeColumnType and dropColumn. */
 import { AddColumnOperation, ChangeColumnTypeOperation, DropColumnOperation, RenameColumnOperation } from '../types';
-import { describeOp, newTypeColumn } from '../definition';
+import { describeOp } from '../definition';
 import { fragment, qi } from '../sql';
 import { dropTriggerFunctionSql, rowTriggerSql, triggerFunction, withColumns } from '../triggers';
-import { Check, OpContext, OperationImpl, PlanStepDescription, Probe } from './operation';
+import { OpContext, OperationImpl, PlanStepDescription, Probe } from './operation';
+import { columnRewrite, fillMissing } from './column-rewrite';
 import {
-  dependentProblems, isNotNull, typeProbe, notNullCheckName, oldColumns, oldRow, promoteNotNull, requireExistingColumn, requireTable, table, validateConstraint,
+  dependentProblems, typeProbe, notNullCheckName, oldColumns, oldRow, promoteNotNull, requireExistingColumn, requireTable, table, validateConstraint,
 } from './helpers';
 
 const ACCESS_EXCLUSIVE_BRIEF = (t: string) => `ACCESS EXCLUSIVE on ${t} (metadata only, brief; lock_timeout + retries)`;
@@ -23,15 +24,6 @@ async function dropTriggersAndColumn(ctx: OpContext, tableName: string, column: 
     await c.query(dropTriggerFunctionSql(ctx));
     await c.query(`ALTER TABLE ${table(ctx, tableName)} DROP COLUMN IF EXISTS ${qi(column)}`);
   });
-}
-
-/**
- * The backfill's value of a column: `up` on the row's current values, only where the column is still NULL, so a
- * value either version wrote after start is kept (the same rule the up triggers apply to the backfill's rows).
- */
-function fillMissing(column: string, up: string, type: string): string {
-  // On lines of its own, so that a trailing `--` comment in `up` cannot swallow the rest of the statement.
-  return `CASE WHEN ${qi(column)} IS NULL THEN (\n${up}\n)::${type} ELSE ${qi(column)} END`;
 }
 
 export const addColumn: OperationImpl<AddColumnOperation> = {
@@ -172,109 +164,19 @@ export const renameColumn: OperationImpl<RenameColumnOperation> = {
   },
 };
 
+/** changeColumnType: a column rewrite (column-rewrite.ts) to a new type; the default is `default` (none unless given). */
 export const changeColumnType: OperationImpl<ChangeColumnTypeOperation> = {
-  check(op, ctx, index) {
-    const w = describeOp(index, op);
-    const problems = requireExistingColumn(ctx, w, op.table, op.column, 'column');
-    const t = ctx.catalog.get(op.table);
-    if (t && t.primaryKey.length === 0) problems.push(`${w}: ${ctx.schema}.${op.table} must have a primary key (the backfill walks it), found none`);
-    if (t?.primaryKey.some((k) => k.name === op.column)) problems.push(`${w}: column ${op.column} is part of the primary key; changing a key's type is not supported`);
-    problems.push(...dependentProblems(ctx, w, op.table, op.column));
-    return problems;
-  },
-  probes(op, ctx, newRow) {
-    const col = ctx.catalog.get(op.table)?.columns.find((c) => c.name === op.column);
-    if (!col) return [];
-    const probes: Probe[] = [typeProbe('type', op.type)];
-    if (op.default !== undefined) probes.push({ field: 'default', sql: `SELECT ${fragment(op.default)}::${op.type}` });
-    probes.push({ field: 'up', sql: `SELECT ${fragment(op.up ?? `${qi(op.column)}::${op.type}`)}::${op.type} FROM ${oldRow(ctx, op.table)}` });
-    const row = newRow(op.table);
-    if (row) probes.push({ field: 'down', sql: `SELECT ${fragment(op.down ?? `${qi(op.column)}::${col.type}`)}::${col.type} FROM ${row}` });
-    return probes;
-  },
-  dataChecks(op, ctx) {
-    if (!ctx.catalog.get(op.table)?.columns.some((c) => c.name === op.column)) return [];
-    return [{ field: 'up', table: op.table, expression: `${fragment(op.up ?? `${qi(op.column)}::${op.type}`)}::${op.type}`, show: [op.column] }];
-  },
-  plan(op, ctx) {
-    const t = `${ctx.schema}.${op.table}`;
-    const col = ctx.catalog.get(op.table)?.columns.find((c) => c.name === op.column);
-    const tmp = newTypeColumn(op.column);
-    return [
-      { phase: 'start', action: `ALTER TABLE ${t} ADD COLUMN ${tmp} ${op.type}; up/down triggers (up: ${op.up ?? `${op.column}::${op.type}`}; down: ${op.down ?? `${op.column}::${col?.type ?? '?'}`})`, locks: [ACCESS_EXCLUSIVE_BRIEF(t)], rollback: `DROP COLUMN ${tmp} (${op.column} keeps every write of both versions)`, risk: 'low' },
-      { phase: 'backfill', action: `${tmp} := up(${op.column}) for existing rows, keyset batches`, locks: ['row locks of one batch at a time'], rollback: 'dropped with the column', risk: 'low' },
-      { phase: 'validate', action: `every row: ${tmp} = up(${op.column}); checksums${col?.notNull ? '; VALIDATE the NOT NULL check' : ''}`, locks: [col?.notNull ? `SHARE UPDATE EXCLUSIVE on ${t}` : 'none'], rollback: 'none needed', risk: 'low' },
-      {
-        phase: 'complete', action: `DROP COLUMN ${op.column}; RENAME ${tmp} TO ${op.column}`, locks: [ACCESS_EXCLUSIVE_BRIEF(t)], rollback: 'none after complete', risk: 'low',
-        note: 'the old values are replaced by their validated conversion; indexes and constraints on the old column are dropped with it — recreate them (addIndex) in this or the next migration',
-      },
-    ];
-  },
-  async expand(op, ctx, catalog) {
-    const col = catalog.get(op.table)!.columns.find((c) => c.name === op.column)!;
-    const tmp = newTypeColumn(op.column);
-    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} ADD COLUMN IF NOT EXISTS ${qi(tmp)} ${op.type}`);
-    // Existing rows stay NULL (the backfill converts them); the default applies to rows inserted from now on.
-    if (op.default !== undefined) await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} ALTER COLUMN ${qi(tmp)} SET DEFAULT ${op.default}`);
-    if (col.notNull) {
-      await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} ADD CONSTRAINT ${qi(notNullCheckName(tmp))} CHECK (${qi(tmp)} IS NOT NULL) NOT VALID`);
-    }
-  },
-  view(op, model) {
-    const col = model.get(op.table)?.find((c) => c.physical === op.column);
-    if (col) col.physical = newTypeColumn(op.column);
-  },
-  async triggers(op, ctx, catalog, model) {
-    const col = catalog.get(op.table)!.columns.find((c) => c.name === op.column)!;
-    const tmp = newTypeColumn(op.column);
-    const up = op.up ?? `${qi(op.column)}::${op.type}`;
-    const down = op.down ?? `${qi(op.column)}::${col.type}`;
-    await ctx.client.query(rowTriggerSql(ctx, {
-      table: op.table, timing: 'BEFORE', events: 'INSERT OR UPDATE',
-      // New-version writes of the column flow down to the old column. A new-version UPDATE that leaves the column
-      // as it was must not: on a row the backfill has not reached, the new column is still NULL and down(NULL)
-      // would erase the old value; the new column is computed from the old one instead.
-      body: `IF _zdt_in_new AND NOT (TG_OP = 'UPDATE' AND NEW.${qi(tmp)} IS NOT DISTINCT FROM OLD.${qi(tmp)}) THEN
-        ${withColumns(ctx.schema, op.table, model.get(op.table) ?? [], `NEW.${qi(op.column)} := (${down});`)}
-      ELSIF NOT _zdt_in_new OR NEW.${qi(tmp)} IS NULL THEN
-        ${withColumns(ctx.schema, op.table, oldColumns(catalog, op.table), `NEW.${qi(tmp)} := (${up});`)}
-      END IF;`,
-    }));
-  },
-  backfillStep(op) {
-    const tmp = newTypeColumn(op.column);
-    return { table: op.table, set: [{ column: tmp, value: fillMissing(tmp, op.up ?? `${qi(op.column)}::${op.type}`, op.type) }] };
-  },
-  async validate(op, ctx) {
-    const tmp = newTypeColumn(op.column);
-    const up = op.up ?? `${qi(op.column)}::${op.type}`;
-    const r = await ctx.client.query(
-      `SELECT count(*)::bigint AS total,
-              count(*) FILTER (WHERE ${qi(tmp)} IS DISTINCT FROM (${up})::${op.type})::bigint AS diverged,
-              coalesce(sum(hashtextextended(${qi(tmp)}::text, 0)::numeric), 0)::text AS actual,
-              coalesce(sum(hashtextextended(((${up})::${op.type})::text, 0)::numeric), 0)::text AS expected
-       FROM ${table(ctx, op.table)}`);
-    const { total, diverged, actual, expected } = r.rows[0];
-    const checks: Check[] = [{
-      name: `${op.table}.${op.column} converted`,
-      ok: Number(diverged) === 0 && actual === expected,
-      detail: `${total} rows; ${diverged} where ${tmp} differs from up(${op.column}); checksum ${actual} (expected ${expected})`,
-    }];
-    if (await isNotNull(ctx, op.table, op.column)) checks.push(await validateConstraint(ctx, op.table, notNullCheckName(tmp), `${op.table}.${op.column} has no NULLs`));
-    return checks;
-  },
-  async contract(op, ctx) {
-    const tmp = newTypeColumn(op.column);
-    const notNull = await isNotNull(ctx, op.table, op.column);
-    await ctx.client.query(dropTriggerFunctionSql(ctx));
-    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} DROP COLUMN ${qi(op.column)}`);
-    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} RENAME COLUMN ${qi(tmp)} TO ${qi(op.column)}`);
-    // The stand-in check was made for the temporary column (now renamed to op.column), so it carries tmp's name.
-    if (notNull) await promoteNotNull(ctx, op.table, op.column, { check: notNullCheckName(tmp) });
-  },
-  async rollback(op, ctx) {
-    await dropTriggersAndColumn(ctx, op.table, newTypeColumn(op.column));
-  },
+  check: (op, ctx, index) => columnRewrite.check(op, ctx, describeOp(index, op)),
+  plan: (op, ctx) => columnRewrite.plan(op, ctx),
+  probes: (op, ctx, row) => columnRewrite.probes(op, ctx, row),
+  dataChecks: (op, ctx) => columnRewrite.dataChecks(op, ctx),
+  expand: (op, ctx, catalog) => columnRewrite.expand(op, ctx, catalog),
+  view: (op, model) => columnRewrite.view(op, model),
+  triggers: (op, ctx, catalog, model) => columnRewrite.triggers(op, ctx, catalog, model),
+  backfillStep: (op, ctx) => columnRewrite.backfillStep(op, ctx),
+  validate: (op, ctx) => columnRewrite.validate(op, ctx),
+  contract: (op, ctx) => columnRewrite.contract(op, ctx),
+  rollback: (op, ctx) => columnRewrite.rollback(op, ctx),
 };
 
 export const dropColumn: OperationImpl<DropColumnOperation> = {

@@ -1,10 +1,12 @@
 /** addIndex, addUnique (via a concurrent unique index), addForeignKey and addCheck (NOT VALID, then VALIDATE). */
 import { describeOp } from '../definition';
-import { AddCheckOperation, AddForeignKeyOperation, AddIndexOperation, AddUniqueOperation } from '../types';
+import {
+  AddCheckOperation, AddForeignKeyOperation, AddIndexOperation, AddUniqueOperation, DropConstraintOperation, DropIndexOperation, RenameConstraintOperation,
+} from '../types';
 import { indexValidity } from '../catalog';
 import { MigrationError, MigrationErrorName } from '../errors';
 import { fragment, qi, qn } from '../sql';
-import { OpContext, OperationImpl, VersionModel } from './operation';
+import { CheckContext, OpContext, OperationImpl, VersionModel } from './operation';
 import { columnList, physicalOf, requireKnownColumn, requireTable, table, validateConstraint } from './helpers';
 
 /**
@@ -156,5 +158,67 @@ export const addCheck: OperationImpl<AddCheckOperation> = {
   },
   async rollback(op, ctx) {
     await ctx.ddl.transaction(`drop constraint ${op.name}`, (c) => c.query(`ALTER TABLE ${table(ctx, op.table)} DROP CONSTRAINT IF EXISTS ${qi(op.name)}`));
+  },
+};
+
+/** Problems when a table has no constraint of that name. */
+function requireConstraint(op: { table: string }, ctx: CheckContext, where: string, name: string, field: string): string[] {
+  const t = ctx.catalog.get(op.table);
+  if (!t) return [`${where}: table names ${ctx.schema}.${op.table}, which does not exist`];
+  if (t.constraints?.some((c) => c.name === name)) return [];
+  return [`${where}: ${field} names constraint ${name}, which ${ctx.schema}.${op.table} does not have (it has ${(t.constraints ?? []).map((c) => c.name).join(', ') || 'none'})`];
+}
+
+export const dropIndex: OperationImpl<DropIndexOperation> = {
+  check(op, ctx, index) {
+    const where = describeOp(index, op);
+    const t = ctx.catalog.get(op.table);
+    if (!t) return [`${where}: table names ${ctx.schema}.${op.table}, which does not exist`];
+    const idx = t.indexes?.find((i) => i.name === op.name);
+    if (!idx) return [`${where}: name names index ${op.name}, which is not an index of ${ctx.schema}.${op.table} (it has ${(t.indexes ?? []).map((i) => i.name).join(', ') || 'none'})`];
+    return idx.constraint ? [`${where}: index ${op.name} backs constraint ${idx.constraint}; drop the constraint instead (dropConstraint)`] : [];
+  },
+  plan(op, ctx) {
+    return [{ phase: 'complete', action: `DROP INDEX ${ctx.schema}.${op.name}`, locks: [`ACCESS EXCLUSIVE on ${ctx.schema}.${op.table} (brief; in the complete transaction)`], rollback: 'none needed (both versions keep it until complete)', risk: 'low',
+      note: 'recreating it later means a new CREATE INDEX CONCURRENTLY' }];
+  },
+  async expand() { /* both versions keep the index until complete */ },
+  async contract(op, ctx) {
+    await ctx.client.query(`DROP INDEX IF EXISTS ${qn(ctx.schema, op.name)}`);
+  },
+};
+
+export const renameConstraint: OperationImpl<RenameConstraintOperation> = {
+  check(op, ctx, index) {
+    const where = describeOp(index, op);
+    const problems = requireConstraint(op, ctx, where, op.from, 'from');
+    if (ctx.catalog.get(op.table)?.constraints?.some((c) => c.name === op.to)) problems.push(`${where}: to names constraint ${op.to}, which ${ctx.schema}.${op.table} already has`);
+    return problems;
+  },
+  plan(op, ctx) {
+    return [{ phase: 'complete', action: `ALTER TABLE ${ctx.schema}.${op.table} RENAME CONSTRAINT ${op.from} TO ${op.to}`, locks: [`ACCESS EXCLUSIVE on ${ctx.schema}.${op.table} (metadata only, brief)`], rollback: 'none needed (the name changes at complete)', risk: 'low' }];
+  },
+  async expand() { /* renamed at complete: the old version may match on the old name in its error handling */ },
+  async contract(op, ctx) {
+    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} RENAME CONSTRAINT ${qi(op.from)} TO ${qi(op.to)}`);
+  },
+};
+
+export const dropConstraint: OperationImpl<DropConstraintOperation> = {
+  check(op, ctx, index) {
+    const where = describeOp(index, op);
+    const problems = requireConstraint(op, ctx, where, op.name, 'name');
+    const c = ctx.catalog.get(op.table)?.constraints?.find((x) => x.name === op.name);
+    if (c?.type === 'p') problems.push(`${where}: ${op.name} is the primary key of ${ctx.schema}.${op.table}; the engine's backfill walks it, so it cannot be dropped`);
+    if (c && c.referencedBy.length > 0) problems.push(`${where}: foreign keys ${c.referencedBy.join(', ')} depend on ${op.name}; drop them first (dropConstraint on their tables)`);
+    return problems;
+  },
+  plan(op, ctx) {
+    return [{ phase: 'complete', action: `ALTER TABLE ${ctx.schema}.${op.table} DROP CONSTRAINT ${op.name}`, locks: [`ACCESS EXCLUSIVE on ${ctx.schema}.${op.table} (metadata only, brief)`], rollback: 'none needed (both versions keep it until complete)', risk: 'low',
+      note: 'the constraint holds for both versions until complete' }];
+  },
+  async expand() { /* both versions keep the constraint until complete */ },
+  async contract(op, ctx) {
+    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} DROP CONSTRAINT IF EXISTS ${qi(op.name)}`);
   },
 };

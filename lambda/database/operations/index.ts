@@ -2,14 +2,15 @@
 import { Operation, OperationKind } from '../types';
 import { OperationImpl } from './operation';
 import { addColumn, changeColumnType, dropColumn, renameColumn } from './columns';
-import { addCheck, addForeignKey, addIndex, addUnique } from './constraints';
+import { addCheck, addForeignKey, addIndex, addUnique, dropConstraint, dropIndex, renameConstraint } from './constraints';
+import { alterColumn } from './alter-column';
 import { moveColumns } from './move-columns';
 import { rawSql } from './raw-sql';
-import { createTable, dropTable } from './tables';
+import { createTable, dropTable, renameTable, setReplicaIdentity } from './tables';
 
 const REGISTRY: { [K in OperationKind]: OperationImpl<Extract<Operation, { op: K }>> } = {
-  createTable, addColumn, renameColumn, changeColumnType, addIndex, addForeignKey, addCheck, addUnique,
-  moveColumns, dropColumn, dropTable, sql: rawSql,
+  createTable, addColumn, renameColumn, changeColumnType, alterColumn, renameTable, dropIndex, renameConstraint, dropConstraint,
+  setReplicaIdentity, addIndex, addForeignKey, addCheck, addUnique, moveColumns, dropColumn, dropTable, sql: rawSql,
 };
 
 export function implementationOf<O extends Operation>(op: O): OperationImpl<O> {

@@ -14,6 +14,10 @@ export interface TableInfo {
   readonly primaryKey: readonly { name: string; type: string }[];
   /** Foreign keys of other tables that reference this table: "<table>.<constraint>". */
   readonly referencedBy: readonly string[];
+  /** Indexes of the table, with the constraint each backs (primary key, unique, exclusion), if any. */
+  readonly indexes?: readonly { readonly name: string; readonly constraint: string | null; readonly unique: boolean }[];
+  /** Constraints of the table (pg_constraint), with the foreign keys ("<table>.<constraint>") that depend on a key's index. */
+  readonly constraints?: readonly { readonly name: string; readonly type: string; readonly referencedBy: readonly string[] }[];
 }
 
 /** The physical schema's tables as they are before the migration starts. */
@@ -23,10 +27,24 @@ export type CatalogSnapshot = ReadonlyMap<string, TableInfo>;
 export interface ViewColumn {
   alias: string;
   physical: string;
+  /** A default of the view's column for the new version's inserts (null: none, whatever the table's); absent: the table's. */
+  default?: string | null;
+  /** A comment on the view's column (null: none); absent: none. */
+  comment?: string | null;
 }
 
-/** The new version schema: for each physical table, the columns its view exposes (absent: no view). */
-export type VersionModel = Map<string, ViewColumn[]>;
+/**
+ * The new version schema: for each physical table, the columns its view exposes (absent: no view), and the name of
+ * the view where the new version calls the table differently (renameTable).
+ */
+export class VersionModel extends Map<string, ViewColumn[]> {
+  readonly viewNames = new Map<string, string>();
+
+  /** The view's name of a physical table in the new version. */
+  viewName(table: string): string {
+    return this.viewNames.get(table) ?? table;
+  }
+}
 
 export interface OpContext {
   readonly client: ClientBase;
