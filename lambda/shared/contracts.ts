@@ -484,6 +484,10 @@ export interface RolloutPlan {
   readonly onInconclusive: InconclusiveAction;
   /** Consecutive judge errors that trip the circuit breaker. */
   readonly maxJudgeErrors: number;
+  /** Judge errors among the last `judgeErrorWindow` judgements that trip the circuit breaker too (an error rate). */
+  readonly maxJudgeErrorsInWindow: number;
+  /** Judgements the error rate is counted over. */
+  readonly judgeErrorWindow: number;
   readonly lockTtlSeconds: number;
   /** The longest the traffic hooks can run in all (count × hookTimeout), counted in lockTtlSeconds. Absent: none. */
   readonly hookSeconds?: number;

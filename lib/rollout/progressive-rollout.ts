@@ -172,6 +172,18 @@ export interface ProgressiveRolloutProps {
    */
   readonly maxConsecutiveJudgeErrors?: number;
   /**
+   * Judge errors among the last `judgeErrorWindow` judgements that trip the circuit breaker and roll back, whether
+   * in a row or not: a judge that fails 4 times in 5 never reaches `maxConsecutiveJudgeErrors`, but is broken.
+   * At most 20 and at most `judgeErrorWindow`.
+   * @default 5
+   */
+  readonly maxJudgeErrorsInWindow?: number;
+  /**
+   * How many of the most recent judgements `maxJudgeErrorsInWindow` is counted over, 2 to 100.
+   * @default 10
+   */
+  readonly judgeErrorWindow?: number;
+  /**
    * How long a manual pause waits for promote or abort before it rolls back, 1 minute to 7 days.
    * @default Duration.hours(24)
    */
@@ -207,10 +219,15 @@ export interface ProgressiveRolloutProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** The circuit breaker keeps one state field per error it counts in its window (judge-circuit-breaker.ts). */
+const MAX_JUDGE_ERRORS_IN_WINDOW = 20;
+
 const DEFAULTS = {
   judgeInterval: Duration.minutes(1),
   metricDelay: Duration.minutes(2),
   maxConsecutiveJudgeErrors: 5,
+  maxJudgeErrorsInWindow: 5,
+  judgeErrorWindow: 10,
   pauseTimeout: Duration.hours(24),
   minHealthyTargetsPercent: 100,
   hookTimeout: Duration.minutes(5),
@@ -272,6 +289,8 @@ export class ProgressiveRollout extends Construct {
     const metricDelay = props.metricDelay ?? DEFAULTS.metricDelay;
     const pauseTimeout = props.pauseTimeout ?? DEFAULTS.pauseTimeout;
     const maxJudgeErrors = props.maxConsecutiveJudgeErrors ?? DEFAULTS.maxConsecutiveJudgeErrors;
+    const judgeErrorWindow = props.judgeErrorWindow ?? DEFAULTS.judgeErrorWindow;
+    const maxJudgeErrorsInWindow = props.maxJudgeErrorsInWindow ?? Math.min(DEFAULTS.maxJudgeErrorsInWindow, judgeErrorWindow);
     const onInconclusive = props.onInconclusive ?? DEFAULTS.onInconclusive;
     this.serviceName = props.serviceName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
@@ -282,6 +301,8 @@ export class ProgressiveRollout extends Construct {
       .duration('pauseTimeout', props.pauseTimeout, Duration.minutes(1), Duration.days(7))
       .duration('hookTimeout', props.hookTimeout, Duration.seconds(1), Duration.minutes(15))
       .number('maxConsecutiveJudgeErrors', props.maxConsecutiveJudgeErrors, 1, 100)
+      .number('judgeErrorWindow', props.judgeErrorWindow, 2, 100)
+      .number('maxJudgeErrorsInWindow', props.maxJudgeErrorsInWindow, 1, Math.min(MAX_JUDGE_ERRORS_IN_WINDOW, judgeErrorWindow))
       .number('minHealthyTargetsPercent', props.minHealthyTargetsPercent, 1, 100)
       .pattern('serviceName', props.serviceName, SERVICE_NAME, '1-64 letters, digits, ".", "_" or "-"')
       .oneOf('onInconclusive', props.onInconclusive, ['ROLLBACK', 'PROCEED', 'PAUSE'] as InconclusiveAction[]);
@@ -320,6 +341,8 @@ export class ProgressiveRollout extends Construct {
       metricDelaySeconds: metricDelay.toSeconds(),
       onInconclusive,
       maxJudgeErrors,
+      maxJudgeErrorsInWindow,
+      judgeErrorWindow,
       pauseTimeoutSeconds: pauseTimeout.toSeconds(),
       baselineHoldSeconds: baselineHoldTimeout.toSeconds() + (onBaselineDegraded === BaselineDegradedAction.PAUSE ? pauseTimeout.toSeconds() : 0),
       hookSeconds: ((props.preTrafficHooks ?? []).length + (props.postTrafficHooks ?? []).length) * (props.hookTimeout ?? DEFAULTS.hookTimeout).toSeconds(),

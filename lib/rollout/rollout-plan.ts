@@ -13,6 +13,10 @@ export interface RolloutPlanOptions {
   readonly metricDelaySeconds?: number;
   readonly onInconclusive: InconclusiveAction;
   readonly maxJudgeErrors: number;
+  /** Judge errors among the last `judgeErrorWindow` judgements that trip the circuit breaker. */
+  readonly maxJudgeErrorsInWindow: number;
+  /** Judgements the judge's error rate is counted over. */
+  readonly judgeErrorWindow: number;
   /** How long a manual pause waits for promote or abort. */
   readonly pauseTimeoutSeconds: number;
   /** The longest the traffic hooks can run in all (their count × hookTimeout). @default 0 */
@@ -39,6 +43,8 @@ export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPla
     judgeIntervalSeconds: options.judgeIntervalSeconds,
     onInconclusive: options.onInconclusive,
     maxJudgeErrors: options.maxJudgeErrors,
+    maxJudgeErrorsInWindow: options.maxJudgeErrorsInWindow,
+    judgeErrorWindow: options.judgeErrorWindow,
     ...(options.hookSeconds ? { hookSeconds: options.hookSeconds } : {}),
     ...(options.metricDelaySeconds ? { metricDelaySeconds: options.metricDelaySeconds } : {}),
     ...(options.baselineHoldSeconds ? { baselineHoldSeconds: options.baselineHoldSeconds } : {}),

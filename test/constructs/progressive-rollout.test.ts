@@ -28,7 +28,7 @@ describe('ProgressiveRollout', () => {
       { number: 1, percent: 50, segments: [], bakeSeconds: 180, bakeIntervals: 3, pause: false },
       { number: 2, percent: 100, segments: [], bakeSeconds: 180, bakeIntervals: 3, pause: false },
     ]);
-    expect(plan).toMatchObject({ service: 'web', stepCount: 2, judgeIntervalSeconds: 60, onInconclusive: 'ROLLBACK', maxJudgeErrors: 5 });
+    expect(plan).toMatchObject({ service: 'web', stepCount: 2, judgeIntervalSeconds: 60, onInconclusive: 'ROLLBACK', maxJudgeErrors: 5, maxJudgeErrorsInWindow: 5, judgeErrorWindow: 10 });
   });
 
   test('rollback restores traffic before any event, lock release or failure', () => {
@@ -64,6 +64,24 @@ describe('ProgressiveRollout', () => {
     const states = definitionOf(f.stack).States;
     expect(states.Judge.Catch[0].Next).toBe('Count Judge Error');
     expect(states['Circuit Breaker'].Choices[0]).toMatchObject({ Variable: '$.judge.errors', NumericGreaterThanEquals: 3, Next: 'Circuit Breaker Open' });
+  });
+
+  test('judge errors also trip the circuit breaker on a rate: maxJudgeErrorsInWindow of the last judgeErrorWindow judgements', () => {
+    const f = network();
+    rollout(f, { maxJudgeErrorsInWindow: 3, judgeErrorWindow: 8 });
+    const states = definitionOf(f.stack).States;
+    expect(states.Plan.Parameters.judge).toEqual({ errors: 0, count: 0, e1: 0, e2: 0, e3: 0 });
+    // An error shifts the window's slots and appends when it leaves the window: this judgement's count + 8.
+    expect(states['Count Judge Error'].Parameters).toEqual({
+      'errors.$': 'States.MathAdd($.judge.errors, 1)',
+      'count.$': 'States.MathAdd($.judge.count, 1)',
+      'e1.$': '$.judge.e2',
+      'e2.$': '$.judge.e3',
+      'e3.$': 'States.MathAdd($.judge.count, 9)',
+    });
+    expect(states['Reset Judge Errors'].Parameters).toMatchObject({ 'errors': 0, 'count.$': 'States.MathAdd($.judge.count, 1)', 'e1.$': '$.judge.e1' });
+    expect(states['Circuit Breaker'].Choices[1]).toMatchObject({ Variable: '$.judge.e1', NumericGreaterThanPath: '$.judge.count', Next: 'Judge Error Rate Too High' });
+    expect(definitionOf(f.stack).States.Plan.Parameters.plan).toMatchObject({ maxJudgeErrorsInWindow: 3, judgeErrorWindow: 8 });
   });
 
   test('INCONCLUSIVE follows the policy', () => {
