@@ -12,8 +12,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE, MetricDimension, NOTIFICATION_FAILURES_METRIC,
-  RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC,
+  RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC, GUARD_FAILURES_METRIC,
 } from '../../lambda/shared/contracts';
+import { addGuardRetries } from '../private/guard-retries';
 import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
 import { standardStateMachine } from '../private/standard-state-machine';
@@ -277,6 +278,11 @@ export class ProgressiveRollout extends Construct {
   public readonly lockFunction: HandlerFunction;
   /** Restores traffic when an execution ends without cleaning up (stopped by hand, timed out, failed unexpectedly). */
   public readonly guardFunction: HandlerFunction;
+  /**
+   * In ALARM when the execution guard gave up restoring traffic after an execution ended holding the lock (it keeps
+   * trying for the lock's time to live first): traffic may still be split. Give it an action.
+   */
+  public readonly guardGaveUpAlarm: cloudwatch.IAlarm;
   /** The built-in health alarms by color (empty when `healthAlarms: false`). */
   public readonly healthAlarms: Partial<Record<Color, ColorHealthAlarms>> = {};
   /** The plan the state machine runs, as rendered from the strategy. */
@@ -485,6 +491,8 @@ export class ProgressiveRollout extends Construct {
     grantPutLibraryMetrics(this.guardFunction);
     this.stateTable.grant(this.guardFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     (this.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')).grantPutEventsTo(this.guardFunction);
+    const guardRetries = addGuardRetries(this, this.guardFunction, lockTtl, this.serviceName);
+    this.guardGaveUpAlarm = guardRetries.deadLetterAlarm;
     new events.Rule(this, 'ExecutionEnded', {
       description: `cdk-zero-downtime: a rollout execution of ${this.serviceName} ended without success`,
       eventPattern: {
@@ -492,7 +500,9 @@ export class ProgressiveRollout extends Construct {
         detailType: ['Step Functions Execution Status Change'],
         detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
       },
-      targets: [new targets.LambdaFunction(this.guardFunction, { retryAttempts: 8, maxEventAge: Duration.hours(1) })],
+      // EventBridge's own retries cover failing to invoke the guard; events it could not deliver go to the dead-letter
+      // queue too. The guard's failures are retried until the lock expires (guard-retries.ts).
+      targets: [new targets.LambdaFunction(this.guardFunction, { retryAttempts: 8, maxEventAge: Duration.hours(1), deadLetterQueue: guardRetries.deadLetterQueue })],
     });
 
     // SnsPublish grants sns:Publish only; publishing to a topic encrypted with a customer managed key also needs
@@ -548,6 +558,20 @@ export class ProgressiveRollout extends Construct {
     return new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
       metricName: 'Rollbacks',
+      dimensionsMap: { Service: this.serviceName },
+      statistic: 'Sum',
+      ...props,
+    });
+  }
+
+  /**
+   * Failed attempts of the execution guard to restore traffic after an execution ended holding the lock (each is
+   * retried; each also sends a "Rollout Guard Failed" event). Above 0: traffic may be split right now.
+   */
+  public metricGuardFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: GUARD_FAILURES_METRIC,
       dimensionsMap: { Service: this.serviceName },
       statistic: 'Sum',
       ...props,

@@ -137,15 +137,50 @@ describe('ProgressiveRollout', () => {
         'detail-type': ['Step Functions Execution Status Change'],
         'detail': { stateMachineArn: [{ Ref: Match.stringLikeRegexp('RolloutStateMachine') }], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
       },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuard'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } })],
+      Targets: [Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuard'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuardDeadLetterQueue'), 'Arn'] } },
+      })],
     });
+  });
+
+  test('a guard that fails keeps trying for the lock\'s lifetime, then lands in an alarmed dead-letter queue', () => {
+    const f = network();
+    const r = rollout(f);
+    const t = Template.fromStack(f.stack);
+    // Lambda's two retries, then the invocation record goes to the retry queue...
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('RolloutGuard') },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuardRetryQueue'), 'Arn'] } } },
+    });
+    // ...which the guard consumes, a failed try coming back every 12 minutes (6 x its 2-minute timeout)...
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('RolloutGuard') },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const queues = t.findResources('AWS::SQS::Queue');
+    const retry = Object.entries<any>(queues).find(([id]) => id.includes('GuardRetryQueue'))![1];
+    expect(retry.Properties.VisibilityTimeout).toBe(720);
+    // ...as many times as fit in the lock's time to live, then the dead-letter queue.
+    expect(retry.Properties.RedrivePolicy.maxReceiveCount).toBe(Math.ceil(r.plan.lockTtlSeconds / 720));
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuardDeadLetterQueue'), 'QueueName'] } }],
+      Threshold: 1,
+    });
+    expect(r.guardGaveUpAlarm).toBeDefined();
+    expect(f.stack.resolve(r.metricGuardFailures().metricName)).toBe('GuardFailures');
   });
 
   test('creates health alarms per color, combined into a composite the judge watches', () => {
     const f = network();
     rollout(f);
     const t = Template.fromStack(f.stack);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 11); // 5 per color, and the guard's gave-up alarm
     t.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 2);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(rN >= 10, (100 * FILL(eN, 0) / rN), 0)' })]),
