@@ -28,9 +28,10 @@ test('a judge that fails 4 judgements in 5 trips the circuit breaker on its erro
   const states = o.result.timeline.filter((e) => e.kind === 'state').map((e) => e.text);
   expect(states).toContain('Judge Error Rate Too High');
   expect(states).not.toContain('Circuit Breaker Open');
-  // Errors at judgements 1-4 and 6: the 5th error trips it at the 6th judgement, not 97 minutes later.
+  // The 5th error trips it within 10 judgements (a judgement that reads no metrics yet cannot fail this way), not
+  // 97 minutes later when the execution times out.
   expect(states.filter((s) => s === 'Count Judge Error')).toHaveLength(5);
-  expect(judgements).toBe(6);
+  expect(judgements).toBeLessThanOrEqual(10);
   // Traffic first: 100% back on the stable color.
   expect(o.albWeights[o.colors.stable]).toBe(100);
 });
