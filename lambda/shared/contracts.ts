@@ -55,6 +55,8 @@ export const METRIC_PERIOD_SECONDS = 60;
 
 /** The production weight of one color in percent (0-100), published by the router after every verified shift or rollback. */
 export const TRAFFIC_WEIGHT_METRIC = 'TrafficWeight';
+/** Failed attempts of the execution guard to restore traffic (namespace METRIC_NAMESPACE, dimension Service). */
+export const GUARD_FAILURES_METRIC = 'GuardFailures';
 
 /** A rollout event or notification that failed after its retries (dimension Service): subscribers did not hear it. */
 export const NOTIFICATION_FAILURES_METRIC = 'NotificationFailures';
@@ -86,6 +88,11 @@ export const RolloutEvent = {
    * the step holds (its judgements do not count toward the bake), then follows the rollout's baseline policy.
    */
   BASELINE_DEGRADED: 'Rollout Baseline Degraded',
+  /**
+   * The execution guard could not restore traffic after an execution ended holding the lock (an attempt failed;
+   * it is retried): traffic may still be split. Sent by the guard at each failed attempt.
+   */
+  GUARD_FAILED: 'Rollout Guard Failed',
 } as const;
 export type RolloutEventType = (typeof RolloutEvent)[keyof typeof RolloutEvent];
 
@@ -484,6 +491,10 @@ export interface RolloutPlan {
   readonly onInconclusive: InconclusiveAction;
   /** Consecutive judge errors that trip the circuit breaker. */
   readonly maxJudgeErrors: number;
+  /** Judge errors among the last `judgeErrorWindow` judgements that trip the circuit breaker too (an error rate). */
+  readonly maxJudgeErrorsInWindow: number;
+  /** Judgements the error rate is counted over. */
+  readonly judgeErrorWindow: number;
   readonly lockTtlSeconds: number;
   /** The longest the traffic hooks can run in all (count × hookTimeout), counted in lockTtlSeconds. Absent: none. */
   readonly hookSeconds?: number;

@@ -8,6 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
 import { BaselineDegradedAction } from '../rollout/baseline-policy';
+import { errorRateReason, errorRateTripped, initialJudgeState, judgeErrorParameters, judgeSuccessParameters } from './judge-circuit-breaker';
 import {
   ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, NOTIFICATION_FAILURES_METRIC, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
 } from '../../lambda/shared/contracts';
@@ -61,7 +62,7 @@ const HOOK_RETRY = { errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2
  * THEN events, then the lock, then a failed execution whose cause says why.
  *
  * The execution state is one JSON document: $.input (caller), $.plan, $.execution, $.lock, $.route, $.colors,
- * $.cursor {index, step}, $.shift, $.bake, $.verdict, $.judge {errors}, $.error, $.trigger, $.rollback.
+ * $.cursor {index, step}, $.shift, $.bake, $.verdict, $.judge {errors, count, e1..eN: judge-circuit-breaker.ts}, $.error, $.trigger, $.rollback.
  */
 export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitionProps): sfn.IChainable {
   const { plan } = props;
@@ -211,6 +212,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     'error.$': '$.error.Error',
     'reason.$': "States.Format('{} consecutive judge errors, last: {}', $.judge.errors, $.error.Cause)",
   });
+  const onErrorRate = trigger('Judge Error Rate Too High', 'circuit-breaker', { 'error.$': '$.error.Error', 'reason.$': errorRateReason(plan) });
   const onAbort = trigger('Aborted', 'aborted', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
 
   /**
@@ -283,7 +285,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   // -- preflight ----------------------------------------------------------------------------------------------
   const start = new sfn.Pass(scope, 'Plan', {
     parameters: {
-      'input.$': '$', plan, 'stateTable': props.stateTable.tableName, 'execution.$': '$$.Execution.Id', 'judge': { errors: 0 },
+      'input.$': '$', plan, 'stateTable': props.stateTable.tableName, 'execution.$': '$$.Execution.Id', 'judge': initialJudgeState(plan),
       ...(plan.onInconclusive === 'PROCEED' ? { inconclusive: { count: 0 } } : {}),
     },
   });
@@ -400,17 +402,15 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     'stableColor.$': '$.colors.stable',
     'bake.$': '$.bake',
   }, '$.verdict', READ_RETRY, retryable);
-  const countJudgeError = new sfn.Pass(scope, 'Count Judge Error', {
-    parameters: { 'errors.$': 'States.MathAdd($.judge.errors, 1)' },
-    resultPath: '$.judge',
-  });
+  const countJudgeError = new sfn.Pass(scope, 'Count Judge Error', { parameters: judgeErrorParameters(plan), resultPath: '$.judge' });
   judge.addCatch(countJudgeError, { resultPath: '$.error' });
   countJudgeError.next(new sfn.Choice(scope, 'Circuit Breaker')
     .when(sfn.Condition.numberGreaterThanEquals('$.judge.errors', plan.maxJudgeErrors), onBreaker)
+    .when(errorRateTripped(), onErrorRate)
     .otherwise(bakeWait));
   // The judge returns the whole bake: passes, required, startedAt and the sequential judge's evidence of the step.
   const judged = new sfn.Pass(scope, 'Record Verdict', { inputPath: '$.verdict.bake', resultPath: '$.bake' });
-  const resetErrors = new sfn.Pass(scope, 'Reset Judge Errors', { result: sfn.Result.fromObject({ errors: 0 }), resultPath: '$.judge' });
+  const resetErrors = new sfn.Pass(scope, 'Reset Judge Errors', { parameters: judgeSuccessParameters(plan), resultPath: '$.judge' });
 
   const stepDone = notify('Step Completed', RolloutEvent.STEP_COMPLETED, { ...colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after' });
   const paused = notify('Paused', RolloutEvent.PAUSED, { ...colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after' });

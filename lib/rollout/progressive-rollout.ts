@@ -12,8 +12,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE, MetricDimension, NOTIFICATION_FAILURES_METRIC,
-  RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC,
+  RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC, GUARD_FAILURES_METRIC,
 } from '../../lambda/shared/contracts';
+import { addGuardRetries } from '../private/guard-retries';
 import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
 import { standardStateMachine } from '../private/standard-state-machine';
@@ -172,6 +173,18 @@ export interface ProgressiveRolloutProps {
    */
   readonly maxConsecutiveJudgeErrors?: number;
   /**
+   * Judge errors among the last `judgeErrorWindow` judgements that trip the circuit breaker and roll back, whether
+   * in a row or not: a judge that fails 4 times in 5 never reaches `maxConsecutiveJudgeErrors`, but is broken.
+   * At most 20 and at most `judgeErrorWindow`.
+   * @default 5
+   */
+  readonly maxJudgeErrorsInWindow?: number;
+  /**
+   * How many of the most recent judgements `maxJudgeErrorsInWindow` is counted over, 2 to 100.
+   * @default 10
+   */
+  readonly judgeErrorWindow?: number;
+  /**
    * How long a manual pause waits for promote or abort before it rolls back, 1 minute to 7 days.
    * @default Duration.hours(24)
    */
@@ -207,10 +220,15 @@ export interface ProgressiveRolloutProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** The circuit breaker keeps one state field per error it counts in its window (judge-circuit-breaker.ts). */
+const MAX_JUDGE_ERRORS_IN_WINDOW = 20;
+
 const DEFAULTS = {
   judgeInterval: Duration.minutes(1),
   metricDelay: Duration.minutes(2),
   maxConsecutiveJudgeErrors: 5,
+  maxJudgeErrorsInWindow: 5,
+  judgeErrorWindow: 10,
   pauseTimeout: Duration.hours(24),
   minHealthyTargetsPercent: 100,
   hookTimeout: Duration.minutes(5),
@@ -260,6 +278,11 @@ export class ProgressiveRollout extends Construct {
   public readonly lockFunction: HandlerFunction;
   /** Restores traffic when an execution ends without cleaning up (stopped by hand, timed out, failed unexpectedly). */
   public readonly guardFunction: HandlerFunction;
+  /**
+   * In ALARM when the execution guard gave up restoring traffic after an execution ended holding the lock (it keeps
+   * trying for the lock's time to live first): traffic may still be split. Give it an action.
+   */
+  public readonly guardGaveUpAlarm: cloudwatch.IAlarm;
   /** The built-in health alarms by color (empty when `healthAlarms: false`). */
   public readonly healthAlarms: Partial<Record<Color, ColorHealthAlarms>> = {};
   /** The plan the state machine runs, as rendered from the strategy. */
@@ -272,6 +295,8 @@ export class ProgressiveRollout extends Construct {
     const metricDelay = props.metricDelay ?? DEFAULTS.metricDelay;
     const pauseTimeout = props.pauseTimeout ?? DEFAULTS.pauseTimeout;
     const maxJudgeErrors = props.maxConsecutiveJudgeErrors ?? DEFAULTS.maxConsecutiveJudgeErrors;
+    const judgeErrorWindow = props.judgeErrorWindow ?? DEFAULTS.judgeErrorWindow;
+    const maxJudgeErrorsInWindow = props.maxJudgeErrorsInWindow ?? Math.min(DEFAULTS.maxJudgeErrorsInWindow, judgeErrorWindow);
     const onInconclusive = props.onInconclusive ?? DEFAULTS.onInconclusive;
     this.serviceName = props.serviceName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
@@ -282,6 +307,8 @@ export class ProgressiveRollout extends Construct {
       .duration('pauseTimeout', props.pauseTimeout, Duration.minutes(1), Duration.days(7))
       .duration('hookTimeout', props.hookTimeout, Duration.seconds(1), Duration.minutes(15))
       .number('maxConsecutiveJudgeErrors', props.maxConsecutiveJudgeErrors, 1, 100)
+      .number('judgeErrorWindow', props.judgeErrorWindow, 2, 100)
+      .number('maxJudgeErrorsInWindow', props.maxJudgeErrorsInWindow, 1, Math.min(MAX_JUDGE_ERRORS_IN_WINDOW, judgeErrorWindow))
       .number('minHealthyTargetsPercent', props.minHealthyTargetsPercent, 1, 100)
       .pattern('serviceName', props.serviceName, SERVICE_NAME, '1-64 letters, digits, ".", "_" or "-"')
       .oneOf('onInconclusive', props.onInconclusive, ['ROLLBACK', 'PROCEED', 'PAUSE'] as InconclusiveAction[]);
@@ -320,6 +347,8 @@ export class ProgressiveRollout extends Construct {
       metricDelaySeconds: metricDelay.toSeconds(),
       onInconclusive,
       maxJudgeErrors,
+      maxJudgeErrorsInWindow,
+      judgeErrorWindow,
       pauseTimeoutSeconds: pauseTimeout.toSeconds(),
       baselineHoldSeconds: baselineHoldTimeout.toSeconds() + (onBaselineDegraded === BaselineDegradedAction.PAUSE ? pauseTimeout.toSeconds() : 0),
       hookSeconds: ((props.preTrafficHooks ?? []).length + (props.postTrafficHooks ?? []).length) * (props.hookTimeout ?? DEFAULTS.hookTimeout).toSeconds(),
@@ -462,6 +491,8 @@ export class ProgressiveRollout extends Construct {
     grantPutLibraryMetrics(this.guardFunction);
     this.stateTable.grant(this.guardFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     (this.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')).grantPutEventsTo(this.guardFunction);
+    const guardRetries = addGuardRetries(this, this.guardFunction, lockTtl, this.serviceName);
+    this.guardGaveUpAlarm = guardRetries.deadLetterAlarm;
     new events.Rule(this, 'ExecutionEnded', {
       description: `cdk-zero-downtime: a rollout execution of ${this.serviceName} ended without success`,
       eventPattern: {
@@ -469,7 +500,9 @@ export class ProgressiveRollout extends Construct {
         detailType: ['Step Functions Execution Status Change'],
         detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
       },
-      targets: [new targets.LambdaFunction(this.guardFunction, { retryAttempts: 8, maxEventAge: Duration.hours(1) })],
+      // EventBridge's own retries cover failing to invoke the guard; events it could not deliver go to the dead-letter
+      // queue too. The guard's failures are retried until the lock expires (guard-retries.ts).
+      targets: [new targets.LambdaFunction(this.guardFunction, { retryAttempts: 8, maxEventAge: Duration.hours(1), deadLetterQueue: guardRetries.deadLetterQueue })],
     });
 
     // SnsPublish grants sns:Publish only; publishing to a topic encrypted with a customer managed key also needs
@@ -525,6 +558,20 @@ export class ProgressiveRollout extends Construct {
     return new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
       metricName: 'Rollbacks',
+      dimensionsMap: { Service: this.serviceName },
+      statistic: 'Sum',
+      ...props,
+    });
+  }
+
+  /**
+   * Failed attempts of the execution guard to restore traffic after an execution ended holding the lock (each is
+   * retried; each also sends a "Rollout Guard Failed" event). Above 0: traffic may be split right now.
+   */
+  public metricGuardFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: GUARD_FAILURES_METRIC,
       dimensionsMap: { Service: this.serviceName },
       statistic: 'Sum',
       ...props,

@@ -1,6 +1,9 @@
 import { InconclusiveAction, METRIC_PERIOD_SECONDS, RolloutPlan } from '../../lambda/shared/contracts';
 import { RolloutStrategyConfig } from './rollout-strategy';
 
+/** The circuit breaker's error rate: 5 errors among the last 10 judgements (ProgressiveRolloutProps documents them). */
+export const DEFAULT_MAX_JUDGE_ERRORS_IN_WINDOW = 5;
+export const DEFAULT_JUDGE_ERROR_WINDOW = 10;
 /** Slack on top of the planned duration before the lock (and the execution) expires: retries, slow API calls. */
 const LOCK_SLACK_SECONDS = 30 * 60;
 /** The lock outlives the planned duration by half again: bakes extended by WAIT and INCONCLUSIVE judgements. */
@@ -13,6 +16,10 @@ export interface RolloutPlanOptions {
   readonly metricDelaySeconds?: number;
   readonly onInconclusive: InconclusiveAction;
   readonly maxJudgeErrors: number;
+  /** Judge errors among the last `judgeErrorWindow` judgements that trip the circuit breaker. @default 5 (at most judgeErrorWindow) */
+  readonly maxJudgeErrorsInWindow?: number;
+  /** Judgements the judge's error rate is counted over. @default 10 */
+  readonly judgeErrorWindow?: number;
   /** How long a manual pause waits for promote or abort. */
   readonly pauseTimeoutSeconds: number;
   /** The longest the traffic hooks can run in all (their count × hookTimeout). @default 0 */
@@ -39,6 +46,8 @@ export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPla
     judgeIntervalSeconds: options.judgeIntervalSeconds,
     onInconclusive: options.onInconclusive,
     maxJudgeErrors: options.maxJudgeErrors,
+    maxJudgeErrorsInWindow: options.maxJudgeErrorsInWindow ?? Math.min(DEFAULT_MAX_JUDGE_ERRORS_IN_WINDOW, options.judgeErrorWindow ?? DEFAULT_JUDGE_ERROR_WINDOW),
+    judgeErrorWindow: options.judgeErrorWindow ?? DEFAULT_JUDGE_ERROR_WINDOW,
     ...(options.hookSeconds ? { hookSeconds: options.hookSeconds } : {}),
     ...(options.metricDelaySeconds ? { metricDelaySeconds: options.metricDelaySeconds } : {}),
     ...(options.baselineHoldSeconds ? { baselineHoldSeconds: options.baselineHoldSeconds } : {}),

@@ -28,7 +28,7 @@ describe('ProgressiveRollout', () => {
       { number: 1, percent: 50, segments: [], bakeSeconds: 180, bakeIntervals: 3, pause: false },
       { number: 2, percent: 100, segments: [], bakeSeconds: 180, bakeIntervals: 3, pause: false },
     ]);
-    expect(plan).toMatchObject({ service: 'web', stepCount: 2, judgeIntervalSeconds: 60, onInconclusive: 'ROLLBACK', maxJudgeErrors: 5 });
+    expect(plan).toMatchObject({ service: 'web', stepCount: 2, judgeIntervalSeconds: 60, onInconclusive: 'ROLLBACK', maxJudgeErrors: 5, maxJudgeErrorsInWindow: 5, judgeErrorWindow: 10 });
   });
 
   test('rollback restores traffic before any event, lock release or failure', () => {
@@ -64,6 +64,24 @@ describe('ProgressiveRollout', () => {
     const states = definitionOf(f.stack).States;
     expect(states.Judge.Catch[0].Next).toBe('Count Judge Error');
     expect(states['Circuit Breaker'].Choices[0]).toMatchObject({ Variable: '$.judge.errors', NumericGreaterThanEquals: 3, Next: 'Circuit Breaker Open' });
+  });
+
+  test('judge errors also trip the circuit breaker on a rate: maxJudgeErrorsInWindow of the last judgeErrorWindow judgements', () => {
+    const f = network();
+    rollout(f, { maxJudgeErrorsInWindow: 3, judgeErrorWindow: 8 });
+    const states = definitionOf(f.stack).States;
+    expect(states.Plan.Parameters.judge).toEqual({ errors: 0, count: 0, e1: 0, e2: 0, e3: 0 });
+    // An error shifts the window's slots and appends when it leaves the window: this judgement's count + 8.
+    expect(states['Count Judge Error'].Parameters).toEqual({
+      'errors.$': 'States.MathAdd($.judge.errors, 1)',
+      'count.$': 'States.MathAdd($.judge.count, 1)',
+      'e1.$': '$.judge.e2',
+      'e2.$': '$.judge.e3',
+      'e3.$': 'States.MathAdd($.judge.count, 9)',
+    });
+    expect(states['Reset Judge Errors'].Parameters).toMatchObject({ 'errors': 0, 'count.$': 'States.MathAdd($.judge.count, 1)', 'e1.$': '$.judge.e1' });
+    expect(states['Circuit Breaker'].Choices[1]).toMatchObject({ Variable: '$.judge.e1', NumericGreaterThanPath: '$.judge.count', Next: 'Judge Error Rate Too High' });
+    expect(definitionOf(f.stack).States.Plan.Parameters.plan).toMatchObject({ maxJudgeErrorsInWindow: 3, judgeErrorWindow: 8 });
   });
 
   test('INCONCLUSIVE follows the policy', () => {
@@ -119,15 +137,50 @@ describe('ProgressiveRollout', () => {
         'detail-type': ['Step Functions Execution Status Change'],
         'detail': { stateMachineArn: [{ Ref: Match.stringLikeRegexp('RolloutStateMachine') }], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
       },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuard'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } })],
+      Targets: [Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuard'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuardDeadLetterQueue'), 'Arn'] } },
+      })],
     });
+  });
+
+  test('a guard that fails keeps trying for the lock\'s lifetime, then lands in an alarmed dead-letter queue', () => {
+    const f = network();
+    const r = rollout(f);
+    const t = Template.fromStack(f.stack);
+    // Lambda's two retries, then the invocation record goes to the retry queue...
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('RolloutGuard') },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuardRetryQueue'), 'Arn'] } } },
+    });
+    // ...which the guard consumes, a failed try coming back every 12 minutes (6 x its 2-minute timeout)...
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('RolloutGuard') },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const queues = t.findResources('AWS::SQS::Queue');
+    const retry = Object.entries<any>(queues).find(([id]) => id.includes('GuardRetryQueue'))![1];
+    expect(retry.Properties.VisibilityTimeout).toBe(720);
+    // ...as many times as fit in the lock's time to live, then the dead-letter queue.
+    expect(retry.Properties.RedrivePolicy.maxReceiveCount).toBe(Math.ceil(r.plan.lockTtlSeconds / 720));
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGuardDeadLetterQueue'), 'QueueName'] } }],
+      Threshold: 1,
+    });
+    expect(r.guardGaveUpAlarm).toBeDefined();
+    expect(f.stack.resolve(r.metricGuardFailures().metricName)).toBe('GuardFailures');
   });
 
   test('creates health alarms per color, combined into a composite the judge watches', () => {
     const f = network();
     rollout(f);
     const t = Template.fromStack(f.stack);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 11); // 5 per color, and the guard's gave-up alarm
     t.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 2);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(rN >= 10, (100 * FILL(eN, 0) / rN), 0)' })]),

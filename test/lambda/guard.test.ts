@@ -1,5 +1,6 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { CONFIG_ENV, GuardConfig } from '../../lambda/shared/contracts';
+import { PutMetricDataInput } from '@aws-sdk/client-cloudwatch';
+import { CONFIG_ENV, GuardConfig, GUARD_FAILURES_METRIC, RolloutEvent } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/rollout/guard-handler';
 import { SDK_RETRIES } from '../../lambda/shared/sdk-retries';
 import { FakeAws, forwardTo, installAwsFakes, PATH_ALL, WebAlb } from './support/aws';
@@ -91,5 +92,49 @@ describe('execution guard', () => {
 
   test('refuses an event without an execution ARN, naming the field', async () => {
     await expect(handler({ detail: { status: 'ABORTED' } })).rejects.toThrow(/Guard event detail: "executionArn" must be a non-empty string; got undefined/);
+  });
+
+  describe('when the restore fails', () => {
+    const failingRestore = () => fakes.aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'InternalFailure', times: Infinity });
+    const guardFailures = () => fakes.aws.calls
+      .filter((c) => c.service === 'cloudwatch' && c.command === 'PutMetricData')
+      .flatMap((c) => (c.input as PutMetricDataInput).MetricData ?? [])
+      .filter((d) => d.MetricName === GUARD_FAILURES_METRIC);
+    /** What the retry queue delivers: Lambda's invocation record of the failed asynchronous invocation. */
+    const redriven = (messageId: string, receiveCount: number) => ({
+      Records: [{
+        messageId,
+        attributes: { ApproximateReceiveCount: String(receiveCount) },
+        body: JSON.stringify({
+          version: '1.0',
+          requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+          requestPayload: { 'detail-type': 'Step Functions Execution Status Change', 'detail': { executionArn: EXECUTION, status: 'ABORTED' } },
+        }),
+      }],
+    });
+
+    test('sends a Rollout Guard Failed event and a GuardFailures datapoint at once, then throws so the invocation is retried', async () => {
+      await holdLock(EXECUTION, 'blue');
+      failingRestore();
+      await expect(handler({ detail: { executionArn: EXECUTION, status: 'ABORTED' } })).rejects.toMatchObject({ name: 'ZdtRetryableError' });
+      const events = fakes.aws.events.events();
+      expect(events.map((e) => e.detailType)).toEqual([RolloutEvent.GUARD_FAILED]);
+      expect(events[0].detail).toMatchObject({ service: 'web', execution: EXECUTION, status: 'ABORTED', error: 'ZdtRetryableError', attempt: { via: 'event' } });
+      expect(events[0].detail.reason).toMatch(/Traffic may be split/);
+      expect(guardFailures()).toEqual([expect.objectContaining({ Value: 1, Dimensions: [{ Name: 'Service', Value: 'web' }] })]);
+      expect(weights()).toEqual({ blue: 30, green: 70 });
+    });
+
+    test('the retry queue re-drives the failed invocation: a failure goes back to the queue, a later try restores', async () => {
+      await holdLock(EXECUTION, 'blue');
+      const fault = failingRestore();
+      await expect(handler(redriven('m-1', 1))).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+      expect(fakes.aws.events.events()[0].detail.attempt).toEqual({ via: 'retry-queue', receiveCount: 1 });
+      expect(guardFailures()).toHaveLength(1);
+      fakes.aws.faults.remove(fault);
+      await expect(handler(redriven('m-1', 2))).resolves.toEqual({ batchItemFailures: [] });
+      expect(weights()).toEqual({ blue: 100, green: 0 });
+      expect(fakes.aws.events.events().map((e) => e.detailType)).toEqual([RolloutEvent.GUARD_FAILED, 'Rollout Rollback Triggered', 'Rollout Rolled Back']);
+    });
   });
 });

@@ -326,8 +326,8 @@ describe('Live route custom resource', () => {
 
     test('a Delete after a Create that failed deletes nothing, not even a rule the create adopted', async () => {
       const ruleArn = splitRule();
-      fakes.aws.faults.add({ service: 'elbv2', command: 'AddTags', error: 'ThrottlingException' });
-      await expect(handler(create(props(), RENAMED))).rejects.toMatchObject({ name: ErrorName.RETRYABLE });
+      fakes.aws.faults.add({ service: 'elbv2', command: 'AddTags', error: 'TooManyTagsException', message: 'The quota for the number of tags that can be assigned to a load balancer has been reached.' });
+      await expect(handler(create(props(), RENAMED))).rejects.toMatchObject({ name: 'TooManyTagsException' });
       await handler(remove('req-1', props(), RENAMED));
       expect(alb.weights(ruleArn)).toEqual({ [blue]: 30, [green]: 70 });
     });
