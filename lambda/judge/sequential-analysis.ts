@@ -121,7 +121,6 @@ export function analyseSequential(
   const effects = mixtureEffects(config.errorRateBaselineFactor);
   const errorLlrs = evidence.errorLlrs?.length === MIXTURE_SIZE ? [...evidence.errorLlrs] : effects.map(() => 0);
   let baselineCusum = evidence.baselineCusum ?? 0;
-  let newMinutes = 0;
   /** End of the last minute that had data: minutes after it may still be arriving, and are read again next time. */
   let lastDataEndMs = from;
   const totals = { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
@@ -140,7 +139,7 @@ export function analyseSequential(
   }
   // Every whole minute of the span counts as read, with data or without (ALB publishes nothing for a minute without
   // requests): a silent service must still reach the end of its bake, and be INCONCLUSIVE there.
-  newMinutes = Math.max(0, Math.round((data.endMs - from) / MS_PER_MINUTE));
+  const newMinutes = Math.max(0, Math.round((data.endMs - from) / MS_PER_MINUTE));
   const fresh = totals[targetColor];
   const stable = totals[stableColor];
   const relative: string[] = [];

@@ -17,7 +17,7 @@
 import type {
   Action, AddTagsInput, CreateListenerInput, CreateListenerOutput, CreateLoadBalancerInput, CreateLoadBalancerOutput,
   CreateRuleInput, CreateRuleOutput, CreateTargetGroupInput, CreateTargetGroupOutput, DeleteListenerInput,
-  DeleteLoadBalancerInput, DeleteRuleInput, DeleteTargetGroupInput, DeregisterTargetsInput, DescribeListenersInput,
+  DeleteRuleInput, DeleteTargetGroupInput, DeregisterTargetsInput, DescribeListenersInput,
   DescribeListenersOutput, DescribeLoadBalancersInput, DescribeLoadBalancersOutput, DescribeRulesInput, DescribeRulesOutput,
   DescribeTagsInput, DescribeTagsOutput, DescribeTargetGroupAttributesInput, DescribeTargetGroupAttributesOutput,
   DescribeTargetGroupsInput, DescribeTargetGroupsOutput, DescribeTargetHealthInput, DescribeTargetHealthOutput, Listener,
@@ -250,17 +250,6 @@ export class FakeAlb {
     }
     const page = this.page('DescribeLoadBalancers', items, input.Marker, input.PageSize);
     return { LoadBalancers: page.items.map((lb) => this.copy(lb.description)), NextMarker: page.next };
-  }
-
-  deleteLoadBalancer(input: DeleteLoadBalancerInput): Record<string, never> {
-    const lb = input.LoadBalancerArn === undefined ? undefined : this.loadBalancers.get(input.LoadBalancerArn);
-    if (!lb) return {}; // ALB: deleting a load balancer that does not exist succeeds.
-    for (const listener of [...this.listeners.values()].filter((l) => l.loadBalancerArn === lb.arn)) {
-      this.deleteListener({ ListenerArn: listener.arn });
-    }
-    this.loadBalancers.delete(lb.arn);
-    this.refreshAssociations();
-    return {};
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * FakeDynamoDb: in-memory DynamoDB tables for the rehearsal (the rollout's lock and state table).
  *
- * GetItem, PutItem, UpdateItem, DeleteItem and Scan with DynamoDB's expression language
+ * GetItem, PutItem, UpdateItem and DeleteItem with DynamoDB's expression language
  * (conditions, updates, projections), its validation (keys must match the schema, placeholders
  * must be defined and used, reserved words need #names) and its errors: ResourceNotFoundException
  * for an unknown table, ConditionalCheckFailedException ("The conditional request failed") when a
@@ -11,7 +11,7 @@
 import type {
   AttributeDefinition, CreateTableInput, CreateTableOutput, DeleteItemInput, DeleteItemOutput, DeleteTableInput,
   DeleteTableOutput, DescribeTableInput, DescribeTableOutput, GetItemInput, GetItemOutput, KeySchemaElement, PutItemInput,
-  PutItemOutput, ScanInput, ScanOutput, TableDescription, UpdateItemInput, UpdateItemOutput,
+  PutItemOutput, TableDescription, UpdateItemInput, UpdateItemOutput,
 } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../../lambda/shared/clock';
 import { awsError } from './aws-errors';
@@ -24,8 +24,6 @@ import { deepClone } from './clone';
 /** DynamoDB table name rules. */
 export const MIN_TABLE_NAME_LENGTH = 3;
 export const MAX_TABLE_NAME_LENGTH = 255;
-/** Largest Scan Limit this fake accepts in one page (DynamoDB pages at 1 MB). */
-export const MAX_SCAN_PAGE = 1000;
 
 export interface FakeDynamoDbOptions {
   readonly clock: Clock;
@@ -196,35 +194,6 @@ export class FakeDynamoDb {
     const { id, old } = this.conditionalTarget(table, key, ctx, input);
     table.items.delete(id);
     return returnValues === 'ALL_OLD' && old ? { Attributes: deepClone(old) as DeleteItemOutput['Attributes'] } : {};
-  }
-
-  scan(input: ScanInput): ScanOutput {
-    const table = this.table(input.TableName);
-    this.rejectLegacy(input, ['AttributesToGet', 'ScanFilter', 'ConditionalOperator']);
-    if (input.IndexName !== undefined || input.Segment !== undefined || input.TotalSegments !== undefined) {
-      throw awsError('dynamodb', 'FakeNotImplemented', `FakeDynamoDb does not simulate index or parallel scans (table ${table.name})`);
-    }
-    const limit = input.Limit ?? MAX_SCAN_PAGE;
-    if (!Number.isInteger(limit) || limit < 1) throw validationException(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`);
-    const hasExpression = input.FilterExpression !== undefined || input.ProjectionExpression !== undefined;
-    const ctx = this.context(input.ExpressionAttributeNames, input.ExpressionAttributeValues as Record<string, AttrValue> | undefined, hasExpression);
-    const filter = input.FilterExpression === undefined ? undefined : parseCondition(input.FilterExpression, ctx, 'FilterExpression');
-    const projection = input.ProjectionExpression === undefined ? undefined : parseProjection(input.ProjectionExpression, ctx);
-    ctx.checkAllUsed();
-    // Scans walk the items in key order, so a page resumes after ExclusiveStartKey even when that item is gone.
-    const all = [...table.items.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    let start = 0;
-    if (input.ExclusiveStartKey) {
-      const startId = this.itemKey(table, this.checkKey(table, input.ExclusiveStartKey as Item));
-      const after = all.findIndex(([id]) => id > startId);
-      start = after < 0 ? all.length : after;
-    }
-    const page = all.slice(start, start + Math.min(limit, MAX_SCAN_PAGE));
-    const matched = page.map(([, item]) => item).filter((item) => !filter || evaluateCondition(filter, item));
-    const out: ScanOutput = { Count: matched.length, ScannedCount: page.length };
-    if (input.Select !== 'COUNT') out.Items = matched.map((item) => deepClone(projection ? project(item, projection) : item)) as ScanOutput['Items'];
-    if (start + page.length < all.length) out.LastEvaluatedKey = this.keyOf(table, page[page.length - 1][1], 'item') as ScanOutput['LastEvaluatedKey'];
-    return out;
   }
 
   // -------------------------------------------------------------------------------------------

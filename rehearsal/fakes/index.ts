@@ -67,7 +67,7 @@ export * from './stepfunctions';
 /** The commands each fake implements (API operation names); anything else is rejected as not implemented. */
 export const FAKE_COMMANDS = {
   elbv2: [
-    'CreateLoadBalancer', 'DescribeLoadBalancers', 'DeleteLoadBalancer', 'CreateTargetGroup', 'DescribeTargetGroups',
+    'CreateLoadBalancer', 'DescribeLoadBalancers', 'CreateTargetGroup', 'DescribeTargetGroups',
     'DeleteTargetGroup', 'DescribeTargetGroupAttributes', 'ModifyTargetGroupAttributes', 'RegisterTargets', 'DeregisterTargets',
     'DescribeTargetHealth', 'CreateListener', 'ModifyListener', 'DescribeListeners', 'DeleteListener', 'CreateRule', 'ModifyRule',
     'DeleteRule', 'SetRulePriorities', 'DescribeRules', 'AddTags', 'RemoveTags', 'DescribeTags',
@@ -76,7 +76,7 @@ export const FAKE_COMMANDS = {
     'PutMetricData', 'GetMetricData', 'GetMetricStatistics', 'PutMetricAlarm', 'PutCompositeAlarm', 'DescribeAlarms',
     'DeleteAlarms', 'SetAlarmState', 'EnableAlarmActions', 'DisableAlarmActions', 'DescribeAlarmHistory',
   ],
-  dynamodb: ['CreateTable', 'DescribeTable', 'DeleteTable', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Scan'],
+  dynamodb: ['CreateTable', 'DescribeTable', 'DeleteTable', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
   events: ['PutEvents'],
   sns: ['Publish'],
   states: ['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'],

@@ -1,6 +1,7 @@
 import { RolloutEvent } from '../../lambda/shared/contracts';
 import { SCENARIOS } from '../../rehearsal/scenarios';
 import { API_SLACK_MS, expectPlannedPlusLatency, lastRuleWrite, observe, Observed, STEP_DATA_WAIT_MS, synthEverJust } from './scenarios-support';
+import { SDK_RETRIES } from '../../lambda/shared/sdk-retries';
 
 const stacks = synthEverJust();
 
@@ -95,9 +96,11 @@ describe('rehearsal scenarios on the example app: rollbacks', () => {
     const stoppedAt = o.executions[0].stoppedAt;
     expect(o.calls.filter((c) => c.injected && c.time <= stoppedAt)).toHaveLength(8);
     // The execution ended FAILED holding the lock: the ExecutionEnded rule's guard tries too (its first invocation
-    // and Lambda's 2 asynchronous retries), and fails the same way.
-    expect(o.calls.filter((c) => c.injected && c.time > stoppedAt)).toHaveLength(3);
-    expect(o.faultsFired[0]).toBe(8 + 3);
+    // and Lambda's 2 asynchronous retries), each with its SDK client's attempts (lambda/shared/sdk-retries.ts: the
+    // guard's caller does not retry promptly), and fails the same way. The state machine's handlers make one attempt.
+    const guardAttempts = 3 * SDK_RETRIES.maxAttempts;
+    expect(o.calls.filter((c) => c.injected && c.time > stoppedAt)).toHaveLength(guardAttempts);
+    expect(o.faultsFired[0]).toBe(8 + guardAttempts);
   });
 
   test('manual pause then abort rolls back', async () => {

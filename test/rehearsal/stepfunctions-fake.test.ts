@@ -17,7 +17,7 @@ describe('FakeStepFunctions', () => {
   beforeEach(() => {
     clock = new VirtualClock();
     aws = new AwsFakes({ clock }).install();
-    sfn = new SFNClient({});
+    sfn = new SFNClient({ maxAttempts: 1 }); // one attempt, as the handlers' under a Step Functions task: each fault reaches the caller
     answers = [];
   });
   afterEach(() => aws.restore());
