@@ -304,7 +304,8 @@ export class ProgressiveRollout extends Construct {
     if (analysisOptions?.method === AnalysisMethod.SEQUENTIAL) {
       for (const field of ['errorRateBaselineFactor', 'latencyBaselineFactor'] as const) {
         const value = analysisOptions[field];
-        if (typeof value === 'number' && value <= 1) {
+        // Below 1 is a range error PropChecks reports at synth; exactly 1 is valid for THRESHOLDS only.
+        if (value === 1) {
           throw propError(this, `analysis.${field} must be above 1 with AnalysisMethod.SEQUENTIAL (it is the smallest regression worth catching: 1 would test no regression at all), got ${value}`);
         }
       }
@@ -445,6 +446,7 @@ export class ProgressiveRollout extends Construct {
       hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
       testRouteHeader: props.routing.testRouteHeader,
       onBaselineDegraded,
+      inconclusivePerStep: this.sequentialAnalysis,
     });
     this.stateMachine = standardStateMachine(this, {
       definition,
