@@ -354,7 +354,8 @@ export interface ColorMetrics {
 export interface JudgeResult {
   /**
    * FAIL: an alarm fires or the analysis finds a regression. INCONCLUSIVE: too little data.
-   * WAIT: healthy, bake not finished. PASS: healthy and the bake is done.
+   * WAIT: healthy, bake not finished. PASS: healthy and the bake is done. HOLD: the stable color is degraded (not
+   * counted). BASELINE_DEGRADED: it has been for longer than the hold allows.
    */
   readonly verdict: Verdict;
   /** Progress after this judgement (passes + 1 when healthy). */

@@ -49,6 +49,11 @@ export interface RolloutDefinitionProps {
   readonly testRouteHeader?: string;
   /** What a BASELINE_DEGRADED verdict (the stable color degraded for longer than the hold) does. */
   readonly onBaselineDegraded: BaselineDegradedAction;
+  /**
+   * The judge says INCONCLUSIVE once per step, at the end of its bake (AnalysisMethod.SEQUENTIAL), not once per
+   * judgement: a release is unjudged when every step was.
+   */
+  readonly inconclusivePerStep?: boolean;
 }
 
 /** Lambda's own faults retried for a hook; the hook's errors are its verdict and are not retried. */
@@ -481,7 +486,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   const recordLive = releaseLock('Record Live Color', true);
   const completedDetail = { ...colorsDetail, 'weights.$': '$.shift.after' };
   const completed = plan.onInconclusive === 'PROCEED'
-    ? completedJudgedOrNot(scope, plan, notify, completedDetail)
+    ? completedJudgedOrNot(scope, plan, notify, completedDetail, props.inconclusivePerStep === true)
     : notify('Completed', RolloutEvent.COMPLETED, completedDetail);
   recordLive.addCatch(completed.start, { resultPath: '$.lockError' });
   const moreSteps = new sfn.Choice(scope, 'More Steps?')
@@ -511,8 +516,8 @@ type Notify = (id: string, type: RolloutEventType, detail: Record<string, unknow
  * 'Rollout Released Unjudged' and ends with `$.release.judged` false, so neither subscribers nor the execution's
  * output read it as a release that passed its judgements.
  */
-function completedJudgedOrNot(scope: Construct, plan: RolloutPlan, notify: Notify, detail: Record<string, unknown>) {
-  const planned = plan.steps.reduce((sum, step) => sum + step.bakeIntervals, 0);
+function completedJudgedOrNot(scope: Construct, plan: RolloutPlan, notify: Notify, detail: Record<string, unknown>, perStep: boolean) {
+  const planned = perStep ? plan.stepCount : plan.steps.reduce((sum, step) => sum + step.bakeIntervals, 0);
   const counted = { ...detail, 'inconclusiveJudgements.$': INCONCLUSIVE_COUNT };
   const judged = notify('Completed', RolloutEvent.COMPLETED, { ...counted, judged: true });
   const unjudged = notify('Completed Unjudged', RolloutEvent.COMPLETED, { ...counted, judged: false }, [RolloutEvent.RELEASED_UNJUDGED]);

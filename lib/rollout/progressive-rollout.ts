@@ -98,7 +98,9 @@ export interface ProgressiveRolloutProps {
   readonly serviceName?: string;
   /**
    * Built-in health alarms of each color (5xx rate, rate relative to the stable color, p99 latency absolute and
-   * relative, unhealthy hosts); `false` turns them off.
+   * relative, unhealthy hosts); `false` turns them off. With `AnalysisMethod.SEQUENTIAL` (the default) the judge
+   * fails a release on the absolute ones (5xx rate, p99, unhealthy hosts) and leaves the comparison with the stable
+   * color to the sequential tests, whose false-rollback rate is bounded; with THRESHOLDS it watches the composite.
    * @default - on, with the defaults of HealthAlarmOptions
    */
   readonly healthAlarms?: HealthAlarmOptions | false;
@@ -288,6 +290,8 @@ export class ProgressiveRollout extends Construct {
   /** The plan the state machine runs, as rendered from the strategy. */
   public readonly plan: RolloutPlan;
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
+  /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the absolute health alarms). */
+  private readonly sequentialAnalysis: boolean;
 
   constructor(scope: Construct, id: string, props: ProgressiveRolloutProps) {
     super(scope, id);
@@ -301,6 +305,7 @@ export class ProgressiveRollout extends Construct {
     this.serviceName = props.serviceName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
     const analysisOptions = props.analysis === false ? undefined : { ...DEFAULTS.analysis, ...props.analysis };
+    this.sequentialAnalysis = analysisOptions?.method === AnalysisMethod.SEQUENTIAL;
     new PropChecks(this)
       .duration('judgeInterval', props.judgeInterval, Duration.minutes(1), Duration.minutes(60), Duration.minutes(1))
       .duration('metricDelay', props.metricDelay, Duration.seconds(0), Duration.minutes(15))
@@ -326,7 +331,8 @@ export class ProgressiveRollout extends Construct {
     if (analysisOptions?.method === AnalysisMethod.SEQUENTIAL) {
       for (const field of ['errorRateBaselineFactor', 'latencyBaselineFactor'] as const) {
         const value = analysisOptions[field];
-        if (typeof value === 'number' && value <= 1) {
+        // Below 1 is a range error PropChecks reports at synth; exactly 1 is valid for THRESHOLDS only.
+        if (value === 1) {
           throw propError(this, `analysis.${field} must be above 1 with AnalysisMethod.SEQUENTIAL (it is the smallest regression worth catching: 1 would test no regression at all), got ${value}`);
         }
       }
@@ -420,8 +426,8 @@ export class ProgressiveRollout extends Construct {
     const judgeConfig = Lazy.any({
       produce: (): JudgeConfig => ({
         alarmsByColor: {
-          blue: this.healthAlarms.blue ? [this.healthAlarms.blue.composite.alarmName] : [],
-          green: this.healthAlarms.green ? [this.healthAlarms.green.composite.alarmName] : [],
+          blue: this.judgedHealthAlarms('blue').map((a) => a.alarmName),
+          green: this.judgedHealthAlarms('green').map((a) => a.alarmName),
         },
         sharedAlarms: this.sharedAlarms.map((a) => a.alarmName),
         analysis,
@@ -469,6 +475,7 @@ export class ProgressiveRollout extends Construct {
       hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
       testRouteHeader: props.routing.testRouteHeader,
       onBaselineDegraded,
+      inconclusivePerStep: this.sequentialAnalysis,
     });
     this.stateMachine = standardStateMachine(this, {
       definition,
@@ -642,10 +649,23 @@ export class ProgressiveRollout extends Construct {
     return this.stateMachine.metricTime(props);
   }
 
+  /**
+   * The health alarms of `color` the judge reads: its composite; or, under the sequential analysis, only its absolute
+   * alarms (5xx rate, p99, unhealthy hosts). The relative alarms compare one minute's rates on fixed factors, which at
+   * moderate traffic fire on a handful of requests (2 of 3 minutes with one 5xx in 60 requests at a 0.5% baseline);
+   * the sequential analysis makes that comparison with a bounded false-rollback rate instead. The composite stays
+   * (dashboards, feature-flag rollbacks).
+   */
+  private judgedHealthAlarms(color: Color): cloudwatch.IAlarm[] {
+    const health = this.healthAlarms[color];
+    if (!health) return [];
+    return this.sequentialAnalysis ? [health.errorRate, health.latencyP99, health.unhealthyHosts] : [health.composite];
+  }
+
   /** ARNs of every alarm the judge reads (or, before any exists, the account's alarms: the judge then reads none). */
   private watchedAlarmArns(): string[] {
     const arns = [
-      ...COLORS.flatMap((c) => (this.healthAlarms[c] ? [this.healthAlarms[c]!.composite.alarmArn] : [])),
+      ...COLORS.flatMap((c) => this.judgedHealthAlarms(c).map((a) => a.alarmArn)),
       ...this.sharedAlarms.map((a) => a.alarmArn),
     ];
     return arns.length > 0 ? arns : [Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })];

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AnalysisMethod, BaselineDegradedAction, RolloutStrategy } from '../../lib';
 import { definitionOf, handlerConfigOf, network, rollout } from './fixtures';
@@ -25,10 +25,23 @@ describe('ProgressiveRollout: the judge\'s analysis', () => {
     expect(config.analysis.sequential).toMatchObject({ falseRollbackRate: 0.004, alphaPerTest: 0.001, steps: 1 });
   });
 
-  test('the fixed thresholds stay selectable, without a sequential budget', () => {
+  test('the fixed thresholds stay selectable, without a sequential budget, watching each color\'s health composite', () => {
     const config = judgeConfig({ analysis: { method: AnalysisMethod.THRESHOLDS } });
     expect(config.analysis.method).toBe('THRESHOLDS');
     expect(config.analysis.sequential).toBeUndefined();
+    expect(config.alarmsByColor.green).toHaveLength(1);
+  });
+
+  test('under the sequential analysis the judge watches the absolute health alarms, not the relative ones it replaces', () => {
+    const f = network();
+    const r = rollout(f);
+    const [fn] = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'judge' } }));
+    const raw = JSON.stringify(fn.Properties.Environment.Variables.ZDT_CONFIG);
+    const ref = (a: { alarmName: string }) => JSON.stringify(Stack.of(r).resolve(a.alarmName));
+    const green = r.healthAlarms.green!;
+    for (const a of [green.errorRate, green.latencyP99, green.unhealthyHosts]) expect(raw).toContain(ref(a));
+    for (const a of [green.relativeErrorRate, green.relativeLatencyP99, green.composite]) expect(raw).not.toContain(ref(a));
+    expect(handlerConfigOf(Template.fromStack(f.stack), 'judge').alarmsByColor.green).toHaveLength(3);
   });
 
   test('refuses a smallest regression of 1x or less, naming the prop and the value', () => {

@@ -231,9 +231,14 @@ describe('ProgressiveRollout', () => {
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([
+        // Each color's absolute health alarms (5xx rate, p99, unhealthy hosts): what the sequential judge reads.
         Match.objectLike({ Action: 'cloudwatch:DescribeAlarms', Resource: [
-          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutBlueHealth'), 'Arn'] },
-          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGreenHealth'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutBlueHealthErrorRate'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutBlueHealthLatencyP99'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutBlueHealthUnhealthyHosts'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGreenHealthErrorRate'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGreenHealthLatencyP99'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGreenHealthUnhealthyHosts'), 'Arn'] },
         ] }),
       ]) },
     });

@@ -16,6 +16,13 @@ describe('rehearsal scenarios on the example app: the sequential judge', () => {
     expect(verdicts.filter((v) => v === 'PASS')).toHaveLength(5);
   });
 
+  test('with noise (the seeded stochastic traffic model), the same healthy release is RELEASED on every seed tried', async () => {
+    for (const seed of [1, 2, 3]) {
+      const o = await observe(stacks, 'healthy-moderate-traffic', { seed });
+      expect({ seed, outcome: o.result.summary.outcome, cause: o.result.summary.cause }).toEqual({ seed, outcome: 'RELEASED', cause: undefined });
+    }
+  });
+
   test('a degraded baseline holds the step, emits Baseline Degraded once, then pauses: the release never reaches 100%', async () => {
     const o = await observe(stacks, 'baseline-degraded');
     const s = o.result.summary;

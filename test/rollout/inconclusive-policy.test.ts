@@ -1,14 +1,19 @@
 import { Duration } from 'aws-cdk-lib';
 import { RolloutEvent } from '../../lambda/shared/contracts';
 import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
+import { AnalysisMethod } from '../../lib/rollout/analysis-method';
 import type { RunResult } from '../../rehearsal/runner';
 import { rehearse } from '../../rehearsal/rehearse';
 import { network, rollout } from '../constructs/fixtures';
 
-/** The low-traffic scenario: half a request per second, too few for the judge, every judgement INCONCLUSIVE. */
+/**
+ * The low-traffic scenario: half a request per second, too few for the judge, every judgement INCONCLUSIVE. The
+ * fixed-threshold judge says so at every judgement; the sequential one (the default) accumulates the step and clears
+ * the 100% step on its ~60 requests, so it would not be a release without judgement.
+ */
 async function lowTrafficRollout(onInconclusive: 'PROCEED' | 'PAUSE' | 'ROLLBACK', scenario = 'low-traffic') {
   const f = network();
-  rollout(f, { onInconclusive, strategy: RolloutStrategy.canary({ percent: 10, bake: Duration.minutes(2) }) });
+  rollout(f, { onInconclusive, strategy: RolloutStrategy.canary({ percent: 10, bake: Duration.minutes(2) }), analysis: { method: AnalysisMethod.THRESHOLDS } });
   const executions: RunResult[] = [];
   const result = await rehearse(f.stack, {
     scenario,
