@@ -161,7 +161,7 @@ class WatchedAlarmsWidget extends cloudwatch.ConcreteWidget {
         width: this.width,
         height: this.height,
       })
-      : new cloudwatch.TextWidget({ markdown: '**Alarms the rollout watches**: none (health alarms are off and none were added)', width: this.width, height: this.height });
+      : new cloudwatch.TextWidget({ markdown: '**Alarms the rollout watches**: none known (health alarms off and none added, or a rollout imported without its alarms)', width: this.width, height: this.height });
     widget.position(this.x ?? 0, this.y ?? 0);
     return widget.toJson();
   }
