@@ -68,7 +68,10 @@ export interface BlueGreenDatabaseProps {
    * @default - "zdt-" and a name unique to this construct
    */
   readonly deploymentName?: string;
-  /** @default - the green environment runs the source's engine version */
+  /**
+   * Engine version of the green environment (a major version upgrade, e.g. '17.2').
+   * @default - the green environment runs the source's engine version
+   */
   readonly targetEngineVersion?: string;
   /** Name of the DB parameter group of the green instances. @default - the source's */
   readonly targetParameterGroup?: string;
