@@ -70,7 +70,7 @@ export interface SchemaMigrationProps {
   readonly secret: secretsmanager.ISecret;
   /**
    * The migration to run, as JSON (`{ name, operations: [...] }`, validated at synth). In TypeScript, type it with
-   * `Migration` from the tools package to get the checks at compile time too.
+   * `Migration` from `cdk-zero-downtime-tools/migrations` to get the checks at compile time too.
    * @default - each execution's input carries it: `{ "migration": { "name": ..., "operations": [...] } }`
    */
   readonly migration?: { [key: string]: any };

@@ -16,7 +16,7 @@ export interface FeatureFlagsProps {
   /**
    * The flags document, as JSON (`{ version: 1, flags: { ... } }`, the format lib/flags/README.md describes).
    * Checked at synth: every problem is reported with its JSON path. In TypeScript, type it with `FlagsDocument`
-   * from `cdk-zero-downtime/flags` to get the checks at compile time too.
+   * from `cdk-zero-downtime-runtime` to get the checks at compile time too.
    */
   readonly flags: { [key: string]: any };
   /**

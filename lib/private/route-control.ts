@@ -1,18 +1,27 @@
 import { Fn } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { RouterConfig } from '../../lambda/shared/contracts';
 import { Color } from '../routing/color';
-import type { IBlueGreenRouting } from '../routing/blue-green-routing';
 import { listenerRulesArn } from './arns';
 import { acknowledge, iam5Resource } from './nag';
+
+/** What the router drives: the parts of an IBlueGreenRouting these helpers read (declared here, not imported, so
+ * that the routing module can use them without an import cycle). */
+export interface DrivenRouting extends IConstruct {
+  readonly listener: elbv2.IApplicationListener;
+  readonly liveRuleArn: string;
+  readonly segmentHeader: string;
+  readonly segmentRulePriority: number;
+  targetGroup(color: Color): elbv2.IApplicationTargetGroup;
+}
 
 /**
  * Permissions to read and move the production weights of `routing`, and to manage its segment route: scoped to its
  * listener and that listener's rules.
  */
-export function grantRouteControl(routing: IBlueGreenRouting, grantee: iam.IGrantable): iam.Grant {
+export function grantRouteControl(routing: DrivenRouting, grantee: iam.IGrantable): iam.Grant {
   const rules = listenerRulesArn(routing.listener);
   iam.Grant.addToPrincipal({
     grantee,
@@ -30,7 +39,7 @@ export function grantRouteControl(routing: IBlueGreenRouting, grantee: iam.IGran
 }
 
 /** The configuration the router Lambda needs to drive `routing`. */
-export function routerConfigOf(routing: IBlueGreenRouting): RouterConfig {
+export function routerConfigOf(routing: DrivenRouting): RouterConfig {
   return {
     listenerArn: routing.listener.listenerArn,
     liveRuleArn: routing.liveRuleArn,

@@ -58,7 +58,7 @@ beforeAll(() => {
     jsiiOutput = run('jsii', []);
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
-    throw new Error(`jsii failed to compile the public API (lib/index.ts):\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    throw new Error(`jsii failed to compile the public API (lib/index.ts):\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
   }
   assembly = JSON.parse(readFileSync(join(work, '.jsii'), 'utf8'));
   const exec = promisify(execFile);
