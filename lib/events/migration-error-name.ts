@@ -12,4 +12,6 @@ export enum MigrationErrorName {
   ACKNOWLEDGEMENT_REQUIRED = 'ZdtMigrationAcknowledgementRequired',
   /** A DDL statement could not get its lock within lock_timeout after every retry. Safe to retry later. */
   LOCK_TIMEOUT = 'ZdtMigrationLockTimeout',
+  /** An operator cancelled the running action (`zdt migrate cancel`). */
+  CANCELLED = 'ZdtMigrationCancelled',
 }

@@ -17,4 +17,11 @@ export enum RolloutEvent {
   ROLLBACK_FAILED = 'Rollout Rollback Failed',
   /** The new color carries all production traffic and is recorded as live. */
   COMPLETED = 'Rollout Completed',
+  /** Sent with COMPLETED when every judgement was INCONCLUSIVE and onInconclusive is PROCEED: nothing judged the release. */
+  RELEASED_UNJUDGED = 'Rollout Released Unjudged',
+  /**
+   * The stable color breaks its own limits (its alarms, or its 5xx rate above the absolute limit) while a step bakes:
+   * the step holds (its judgements do not count toward the bake), then follows the rollout's baseline policy.
+   */
+  BASELINE_DEGRADED = 'Rollout Baseline Degraded',
 }
