@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlueGreenStacks } from '../lib/stacks/blue-green-stacks';
 import { BlueGreenDatabase } from '../lib/database/blue-green-database';
+import { SwitchoverApproval } from '../lib/database/switchover-approval';
 import { SchemaMigration } from '../lib/database/schema-migration';
 import { Migration } from '../lambda/database/types';
 
@@ -124,7 +125,7 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     targetParameterGroup: upgradeParameters.bindToInstance({}).parameterGroupName,
     switchoverTimeout: Duration.minutes(2),
     maxReplicaLag: Duration.seconds(5),
-    approval: 'manual',
+    approval: SwitchoverApproval.MANUAL,
     eventBus: pair.rollout.eventBus,
   });
   return { stack, database, migration, upgrade };

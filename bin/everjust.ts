@@ -21,10 +21,10 @@ export interface EverJustOptions {
   /** @default RolloutStrategy.canary() */
   readonly strategy?: RolloutStrategy;
   /**
-   * The rollout's metric analysis; `false` judges by alarms only (what the alarms-only rehearsals run).
+   * The rollout's metric analysis; `{ enabled: false }` judges by alarms only (what the alarms-only rehearsals run).
    * @default - min 50 requests, 5xx above 1%, p99 above 800 ms
    */
-  readonly analysis?: MetricAnalysisOptions | false;
+  readonly analysis?: MetricAnalysisOptions;
 }
 
 const DEFAULT_IMAGE = 'public.ecr.aws/nginx/nginx:stable';
@@ -33,9 +33,11 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
   const pair = new BlueGreenStacks(app, 'EverJust', {
     // Region only, no account: synth needs no credentials and no lookups (ALB access logs need the region).
     stackProps: { env: { region: app.node.tryGetContext('region') ?? 'us-east-1' } },
-    network: (stack) => network(stack),
-    colorEnvironment: (stack, context) => fargateService(stack, context,
-      options.images?.[context.color] ?? app.node.tryGetContext(`${context.color}Image`) ?? DEFAULT_IMAGE),
+    network: { createNetwork: (stack) => network(stack) },
+    colorEnvironment: {
+      createEnvironment: (stack, context) => fargateService(stack, context,
+        options.images?.[context.color] ?? app.node.tryGetContext(`${context.color}Image`) ?? DEFAULT_IMAGE),
+    },
     routing: { stickiness: Duration.minutes(10), deregistrationDelay: Duration.seconds(30) },
     rollout: {
       strategy: options.strategy ?? RolloutStrategy.canary({ bake: Duration.minutes(5) }),

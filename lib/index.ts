@@ -1,22 +1,38 @@
-export * from '../lambda/shared/contracts';
-export * from './routing/blue-green-routing';
-export * from './routing/live-route-provider';
-export * from './rollout/rollout-strategy';
-export * from './rollout/health-alarms';
-export * from './rollout/progressive-rollout';
-export * from './rollout/analysis-method';
-export * from './rollout/baseline-policy';
-export * from './stacks/blue-green-stacks';
-export * from './database/schema-migration';
-export * from './database/blue-green-database';
-export { BlueGreenEvent, BlueGreenErrorName } from '../lambda/database/blue-green-contract';
-export type { SourceKind, BlueGreenHandlerConfig, BlueGreenRequest } from '../lambda/database/blue-green-contract';
-// The migration engine (MigrationEngine, formatPlan) is in the tools package: cdk-zero-downtime-tools/migrations.
-export type { Migration, Operation, ColumnDefinition } from '../lambda/database/migration-definition-contract';
-export { MigrationEvent } from '../lambda/database/migration-contract';
-export * from './monitoring/rollout-dashboard';
-export * from './pipeline/rollout-step';
-export * from './flags/feature-flags';
-export * from './flags/flag-deployment';
-// The flags evaluator applications import is in cdk-zero-downtime-runtime; the document format is part of the props.
-export * from '../lambda/flags/flags-contract';
+// The constructs' public API (compiled by jsii for Python, Java, .NET and Go): constructs, their props, strategies,
+// and the names of the events and errors users match on. The handlers' wire types (lambda/**) stay internal; the
+// tools (rehearsal, CLI, migration engine, flags evaluator) have their own entry points.
+// One named export list per module, so that additions stay line-local.
+export { Color } from './routing/color';
+export {
+  BlueGreenRouting, type BlueGreenRoutingAttributes, type BlueGreenRoutingOptions, type BlueGreenRoutingProps, type IBlueGreenRouting, type TestRouteOptions,
+} from './routing/blue-green-routing';
+export { type CanaryOptions, type LinearOptions, type RolloutStep, RolloutStrategy, type SegmentFirstOptions, type StrategyBakeOptions } from './rollout/rollout-strategy';
+export { ColorHealthAlarms, type ColorHealthAlarmsProps, type HealthAlarmOptions } from './rollout/health-alarms';
+export { InconclusiveAction } from './rollout/inconclusive-action';
+export { AnalysisMethod } from './rollout/analysis-method';
+export { BaselineDegradedAction } from './rollout/baseline-policy';
+export {
+  type IProgressiveRollout, type MetricAnalysisOptions, ProgressiveRollout, type ProgressiveRolloutAttributes, type ProgressiveRolloutOptions,
+  type ProgressiveRolloutProps, type RolloutHealthAlarmOptions,
+} from './rollout/progressive-rollout';
+export {
+  type BlueGreenNetwork, BlueGreenStacks, type BlueGreenStacksProps, type ColorEnvironmentContext, type IBlueGreenNetworkFactory, type IColorEnvironmentFactory,
+} from './stacks/blue-green-stacks';
+export { DatabaseTls } from './database/database-tls';
+export { type IMigrationDatabase, SchemaMigration, type SchemaMigrationProps } from './database/schema-migration';
+export { DatabaseSourceKind } from './database/database-source-kind';
+export { SwitchoverApproval } from './database/switchover-approval';
+export { BlueGreenDatabase, type BlueGreenDatabaseProps } from './database/blue-green-database';
+export { RolloutDashboard, type RolloutDashboardProps } from './monitoring/rollout-dashboard';
+export { RolloutAction, type RolloutActionOptions, type RolloutActionProps, RolloutPipelineStep, type RolloutPipelineStepProps } from './pipeline/rollout-step';
+export { FeatureFlags, type FeatureFlagsProps } from './flags/feature-flags';
+export {
+  type ExponentialFlagDeploymentOptions, FlagDeployment, type FlagDeploymentBakeOptions, type FlagDeploymentConfig, type LinearFlagDeploymentOptions,
+} from './flags/flag-deployment';
+export { ZeroDowntimeEventSource } from './events/event-source';
+export { RolloutEvent } from './events/rollout-event';
+export { ErrorName } from './events/error-name';
+export { MigrationEvent } from './events/migration-event';
+export { MigrationErrorName } from './events/migration-error-name';
+export { BlueGreenEvent } from './events/blue-green-event';
+export { BlueGreenErrorName } from './events/blue-green-error-name';

@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -18,6 +19,8 @@ import { LAMBDA_SERVICE_ERRORS } from '../private/lambda-errors';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { PropChecks, propError } from '../private/validation';
+import { DatabaseSourceKind } from './database-source-kind';
+import { SwitchoverApproval } from './switchover-approval';
 
 /** Errors worth retrying: transient AWS faults (awsCall) and Lambda service faults. */
 const RETRYABLE_ERRORS = [ErrorName.RETRYABLE, ...LAMBDA_SERVICE_ERRORS];
@@ -51,9 +54,7 @@ const DEFAULTS = {
   replicaLagMetric: 'ReplicaLag',
 };
 
-/** How the switchover is approved: at once after the preflight, or by an operator (task token). */
-export type SwitchoverApproval = 'none' | 'manual';
-
+/** Props of BlueGreenDatabase. */
 export interface BlueGreenDatabaseProps {
   /** The blue database: an RDS DB instance, an Aurora DB cluster, or the ARN of either (`...:db:name` / `...:cluster:name`). */
   readonly source: rds.IDatabaseInstance | rds.IDatabaseCluster | string;
@@ -61,13 +62,16 @@ export interface BlueGreenDatabaseProps {
    * What `source` is, when it is an ARN known only at deploy time (a token).
    * @default - taken from the instance, the cluster or the ARN
    */
-  readonly sourceKind?: SourceKind;
+  readonly sourceKind?: DatabaseSourceKind;
   /**
    * BlueGreenDeploymentName. An execution reuses a deployment of this name and source that already exists.
    * @default - "zdt-" and a name unique to this construct
    */
   readonly deploymentName?: string;
-  /** @default - the green environment runs the source's engine version */
+  /**
+   * Engine version of the green environment (a major version upgrade, e.g. '17.2').
+   * @default - the green environment runs the source's engine version
+   */
   readonly targetEngineVersion?: string;
   /** Name of the DB parameter group of the green instances. @default - the source's */
   readonly targetParameterGroup?: string;
@@ -92,9 +96,9 @@ export interface BlueGreenDatabaseProps {
    */
   readonly replicaLagMetric?: string;
   /**
-   * 'manual': after the preflight, the execution puts a 'Database Switchover Awaiting Approval' event with its task token
+   * MANUAL: after the preflight, the execution puts a 'Database Switchover Awaiting Approval' event with its task token
    * and waits: SendTaskSuccess switches over, SendTaskFailure aborts (see grantApproval).
-   * @default 'none'
+   * @default SwitchoverApproval.NONE
    */
   readonly approval?: SwitchoverApproval;
   /** How long a manual approval waits; then the execution fails without switching over. 1 minute to 7 days. @default Duration.hours(24) */
@@ -140,28 +144,32 @@ function isInstance(source: BlueGreenDatabaseProps['source']): source is rds.IDa
  * switches back.
  */
 export class BlueGreenDatabase extends Construct {
+  /** The state machine that runs a switchover: StartExecution starts one. */
   public readonly stateMachine: sfn.StateMachine;
-  public readonly handler: HandlerFunction;
+  /** The blue/green Lambda the state machine calls. */
+  public readonly handler: lambda.IFunction;
+  /** Bus of the switchover events. */
   public readonly eventBus: events.IEventBus;
   /** The BlueGreenDeploymentName the executions use. */
   public readonly deploymentName: string;
   /** ARN of the blue database. */
   public readonly sourceArn: string;
-  public readonly sourceKind: SourceKind;
+  /** What the blue database is: a DB instance or a DB cluster. */
+  public readonly sourceKind: DatabaseSourceKind;
 
   constructor(scope: Construct, id: string, props: BlueGreenDatabaseProps) {
     super(scope, id);
     const source = this.resolveSource(props);
     this.sourceArn = source.arn;
-    this.sourceKind = source.kind;
+    this.sourceKind = source.kind === 'instance' ? DatabaseSourceKind.INSTANCE : DatabaseSourceKind.CLUSTER;
     if (props.targetClusterParameterGroup !== undefined && source.kind === 'instance') {
       throw propError(this, 'targetClusterParameterGroup is set but the source is a DB instance; use targetParameterGroup');
     }
     if (props.deleteOldAfter && source.kind === 'cluster') {
       throw propError(this, 'deleteOldAfter is true but the source is a DB cluster; deleting an old cluster is not supported, delete it yourself after the switchover');
     }
-    if (props.approvalTimeout !== undefined && props.approval !== 'manual') {
-      throw propError(this, `approvalTimeout is set but approval is ${JSON.stringify(props.approval ?? 'none')}; set approval: 'manual' or remove approvalTimeout`);
+    if (props.approvalTimeout !== undefined && props.approval !== SwitchoverApproval.MANUAL) {
+      throw propError(this, `approvalTimeout is set but approval is ${JSON.stringify(props.approval ?? SwitchoverApproval.NONE)}; set approval: SwitchoverApproval.MANUAL or remove approvalTimeout`);
     }
     if (props.replicaLagMetric !== undefined && props.maxReplicaLag === undefined) {
       throw propError(this, 'replicaLagMetric is set but maxReplicaLag is not; set maxReplicaLag to turn the check on');
@@ -176,7 +184,7 @@ export class BlueGreenDatabase extends Construct {
       .duration('maxReplicaLag', props.maxReplicaLag, Duration.seconds(0), Duration.hours(1), Duration.seconds(1))
       .duration('approvalTimeout', props.approvalTimeout, Duration.minutes(1), Duration.days(7))
       .duration('provisioningTimeout', props.provisioningTimeout, Duration.minutes(10), Duration.hours(24))
-      .oneOf('approval', props.approval, ['none', 'manual'] as SwitchoverApproval[])
+      .oneOf('approval', props.approval, Object.values(SwitchoverApproval))
       .pattern('deploymentName', props.deploymentName, DEPLOYMENT_NAME_PATTERN,
         `1 to ${MAX_DEPLOYMENT_NAME_LENGTH} letters, digits and single hyphens, starting with a letter and not ending with a hyphen (RDS's BlueGreenDeploymentName)`);
 
@@ -233,26 +241,27 @@ export class BlueGreenDatabase extends Construct {
 
   private resolveSource(props: BlueGreenDatabaseProps): ResolvedSource {
     const s = props.source;
+    const givenKind = props.sourceKind as string as SourceKind | undefined;
     if (typeof s === 'object') {
       const kind: SourceKind = isInstance(s) ? 'instance' : 'cluster';
-      if (props.sourceKind !== undefined && props.sourceKind !== kind) {
-        throw propError(this, `sourceKind is "${props.sourceKind}" but source is a DB ${kind}; remove sourceKind`);
+      if (givenKind !== undefined && givenKind !== kind) {
+        throw propError(this, `sourceKind is "${givenKind}" but source is a DB ${kind}; remove sourceKind`);
       }
       return isInstance(s)
         ? { arn: s.instanceArn, kind, identifier: s.instanceIdentifier }
         : { arn: (s as rds.IDatabaseCluster).clusterArn, kind, identifier: (s as rds.IDatabaseCluster).clusterIdentifier };
     }
     if (Token.isUnresolved(s)) {
-      if (!props.sourceKind) throw propError(this, 'source is an ARN known only at deploy time; set sourceKind to "instance" or "cluster"');
-      return { arn: s, kind: props.sourceKind, identifier: Stack.of(this).splitArn(s, ArnFormat.COLON_RESOURCE_NAME).resourceName! };
+      if (!givenKind) throw propError(this, 'source is an ARN known only at deploy time; set sourceKind to DatabaseSourceKind.INSTANCE or DatabaseSourceKind.CLUSTER');
+      return { arn: s, kind: givenKind, identifier: Stack.of(this).splitArn(s, ArnFormat.COLON_RESOURCE_NAME).resourceName! };
     }
     const match = /^arn:[^:]+:rds:[^:]+:\d{12}:(db|cluster):([A-Za-z][0-9A-Za-z-]*)$/.exec(s);
     if (!match) {
       throw propError(this, `source must be an RDS DB instance or cluster ARN (arn:<partition>:rds:<region>:<account>:db:<name> or ...:cluster:<name>), got "${s}"`);
     }
     const kind: SourceKind = match[1] === 'db' ? 'instance' : 'cluster';
-    if (props.sourceKind !== undefined && props.sourceKind !== kind) {
-      throw propError(this, `sourceKind is "${props.sourceKind}" but the source ARN "${s}" is a DB ${kind}`);
+    if (givenKind !== undefined && givenKind !== kind) {
+      throw propError(this, `sourceKind is "${givenKind}" but the source ARN "${s}" is a DB ${kind}`);
     }
     return { arn: s, kind, identifier: match[2] };
   }
@@ -365,7 +374,7 @@ export class BlueGreenDatabase extends Construct {
     const provisioned = poll('provisioned', 'Provisioning', PROVISIONING_POLL_INTERVAL, provisioningPolls, preflight);
 
     let beforeSwitchover: sfn.IChainable = switchover;
-    if (props.approval === 'manual') {
+    if (props.approval === SwitchoverApproval.MANUAL) {
       const approval = event('AwaitApproval', BlueGreenEvent.AWAITING_APPROVAL, {
         deploymentId, taskToken: sfn.JsonPath.taskToken, preflight: sfn.JsonPath.objectAt('$.preflight'),
       }, true);

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -22,6 +23,8 @@ import { LAMBDA_SERVICE_ERRORS } from '../private/lambda-errors';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions } from '../private/nag';
 import { PropChecks, propError } from '../private/validation';
+import type { IProgressiveRollout } from '../rollout/progressive-rollout';
+import { DatabaseTls } from './database-tls';
 
 /** Errors worth retrying in the state machine: transient AWS/network faults and DDL lock timeouts. */
 const RETRYABLE_ERRORS = ['ZdtRetryableError', MigrationErrorName.LOCK_TIMEOUT, ...LAMBDA_SERVICE_ERRORS];
@@ -37,13 +40,14 @@ const DEFAULTS = {
   /** Lambda's limit is 15 minutes; a 10-minute budget leaves room for the batch in flight and the reply. */
   backfillInvocationBudget: Duration.minutes(10),
   gateTimeout: Duration.days(7),
-  tls: 'require' as TlsMode,
+  tls: DatabaseTls.REQUIRE,
 };
 const HANDLER_TIMEOUT = Duration.minutes(15);
 
 /** Something the migration Lambda must reach on the network (an RDS instance or cluster, a proxy). */
 export interface IMigrationDatabase extends ec2.IConnectable {}
 
+/** Props of SchemaMigration. */
 export interface SchemaMigrationProps {
   /** VPC of the database; the migration Lambda runs in it. */
   readonly vpc: ec2.IVpc;
@@ -65,10 +69,11 @@ export interface SchemaMigrationProps {
   /** The RDS-generated secret of the database: JSON { host, port, username, password, dbname }. */
   readonly secret: secretsmanager.ISecret;
   /**
-   * The migration to run (validated at synth).
+   * The migration to run, as JSON (`{ name, operations: [...] }`, validated at synth). In TypeScript, type it with
+   * `Migration` from `cdk-zero-downtime-tools/migrations` to get the checks at compile time too.
    * @default - each execution's input carries it: `{ "migration": { "name": ..., "operations": [...] } }`
    */
-  readonly migration?: Migration;
+  readonly migration?: { [key: string]: any };
   /**
    * Physical schema the migrations change.
    * @default 'public'
@@ -113,8 +118,8 @@ export interface SchemaMigrationProps {
   readonly gateTimeout?: Duration;
   /** Bus of the migration events and of the rollout events that release the gate. @default - the default event bus */
   readonly eventBus?: events.IEventBus;
-  /** TLS of the database connection. @default 'require' (encrypted; use 'verify-full' when the runtime trusts the CA) */
-  readonly tls?: TlsMode;
+  /** TLS of the database connection. @default DatabaseTls.REQUIRE (encrypted; use VERIFY_FULL when the runtime trusts the CA) */
+  readonly tls?: DatabaseTls;
   /** Retention of the Lambda's and the state machine's logs. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -127,8 +132,11 @@ export interface SchemaMigrationProps {
  * 'Migration Failed', ...).
  */
 export class SchemaMigration extends Construct {
+  /** The state machine that runs a migration: StartExecution starts one. */
   public readonly stateMachine: sfn.StateMachine;
-  public readonly handler: HandlerFunction;
+  /** The migration Lambda (in the database's VPC). */
+  public readonly handler: lambda.IFunction;
+  /** Bus of the migration events and of the rollout events that release the gate. */
   public readonly eventBus: events.IEventBus;
   private readonly migrationName?: string;
 
@@ -172,7 +180,7 @@ export class SchemaMigration extends Construct {
     const config: MigrationHandlerConfig = {
       secretArn: props.secret.secretArn,
       schema,
-      migration: props.migration,
+      migration: props.migration as Migration | undefined,
       batchSize: props.batchSize ?? DEFAULTS.batchSize,
       batchTargetMs: (props.batchTarget ?? DEFAULTS.batchTarget).toMilliseconds(),
       batchDelayMs: (props.batchDelay ?? DEFAULTS.batchDelay).toMilliseconds(),
@@ -182,7 +190,7 @@ export class SchemaMigration extends Construct {
       acknowledgeHighRisk: props.acknowledgeHighRisk ?? false,
       acknowledgeLogicalReplication: props.acknowledgeLogicalReplication ?? false,
       backfillTimeBudgetMs: (props.backfillInvocationBudget ?? DEFAULTS.backfillInvocationBudget).toMilliseconds(),
-      tls: props.tls ?? DEFAULTS.tls,
+      tls: (props.tls ?? DEFAULTS.tls) as string as TlsMode,
     };
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'migration',
@@ -215,7 +223,7 @@ export class SchemaMigration extends Construct {
    * Releases the gate when the rollout of `rollout.serviceName` completes (its 'Rollout Completed' event), so
    * the contract runs only once the new application version carries all traffic.
    */
-  public completeAfterRollout(rollout: { readonly serviceName: string }): events.Rule {
+  public completeAfterRollout(rollout: IProgressiveRollout): events.Rule {
     const request: MigrationRequest = { action: 'releaseGate', reason: `Rollout Completed for ${rollout.serviceName}` };
     const rule = new events.Rule(this, `ReleaseAfter${Token.isUnresolved(rollout.serviceName) ? 'Rollout' : rollout.serviceName.replace(/[^A-Za-z0-9]/g, '')}`, {
       eventBus: this.eventBus,

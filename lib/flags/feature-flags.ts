@@ -3,6 +3,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FLAGS_JSON_SCHEMA, FlagsDocument, validateFlagsDocument } from '../../lambda/flags/flags-contract';
 import { HandlerFunction } from '../private/handler-function';
@@ -10,12 +11,14 @@ import { acknowledge } from '../private/nag';
 import { PropChecks } from '../private/validation';
 import { FlagDeployment } from './flag-deployment';
 
+/** Props of FeatureFlags. */
 export interface FeatureFlagsProps {
   /**
-   * The flags: a FlagsDocument (`{ version: 1, flags: { ... } }`). Checked at synth with validateFlagsDocument:
-   * every problem is reported with its JSON path.
+   * The flags document, as JSON (`{ version: 1, flags: { ... } }`, the format lib/flags/README.md describes).
+   * Checked at synth: every problem is reported with its JSON path. In TypeScript, type it with `FlagsDocument`
+   * from `cdk-zero-downtime-runtime` to get the checks at compile time too.
    */
-  readonly flags: FlagsDocument;
+  readonly flags: { [key: string]: any };
   /**
    * Name of the AppConfig application, 1-64 characters.
    * @default - a name generated from the construct path
@@ -80,11 +83,18 @@ const READ_ACTIONS = ['appconfig:StartConfigurationSession', 'appconfig:GetLates
  * `evaluate` / `isEnabled`.
  */
 export class FeatureFlags extends Construct {
-  /** The flags document, as deployed. */
+  /**
+   * The flags document, as deployed (TypeScript only; other languages read the prop they passed).
+   * @jsii ignore
+   */
   public readonly document: FlagsDocument;
+  /** The AppConfig application. */
   public readonly application: appconfig.Application;
+  /** The AppConfig environment, watching the rollback alarms. */
   public readonly environment: appconfig.Environment;
+  /** The hosted configuration profile holding the flags document. */
   public readonly configuration: appconfig.HostedConfiguration;
+  /** The AppConfig deployment strategy the flags are deployed with. */
   public readonly deploymentStrategy: appconfig.DeploymentStrategy;
   /** The role AppConfig assumes to read the rollback alarms (absent without rollbackAlarms). */
   public readonly monitorRole?: iam.Role;
@@ -94,9 +104,12 @@ export class FeatureFlags extends Construct {
    */
   public readonly rollbackAlarm?: cloudwatch.CompositeAlarm;
   /** The Lambda validator AppConfig runs before it deploys a version of the flags (validateFlagsDocument). */
-  public readonly validator: HandlerFunction;
+  public readonly validator: lambda.IFunction;
+  /** Id of the AppConfig application. */
   public readonly applicationId: string;
+  /** Id of the AppConfig environment. */
   public readonly environmentId: string;
+  /** Id of the configuration profile that holds the flags. */
   public readonly configurationProfileId: string;
   /** ARN of this environment's configuration of this profile: the resource of grantRead's permissions. */
   public readonly configurationArn: string;
@@ -108,7 +121,7 @@ export class FeatureFlags extends Construct {
 
   constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
     super(scope, id);
-    this.document = props.flags;
+    this.document = props.flags as FlagsDocument;
     const alarms = props.rollbackAlarms ?? [];
     const description = props.description ?? 'Feature flags managed by cdk-zero-downtime';
 
@@ -119,7 +132,7 @@ export class FeatureFlags extends Construct {
         `description must be at most ${MAX_DESCRIPTION_CHARS} characters, got ${description.length}`)
       .that(alarms.length <= MAX_ROLLBACK_ALARMS,
         `rollbackAlarms may hold at most ${MAX_ROLLBACK_ALARMS} alarms (CloudWatch's limit of alarms in the rule of the composite alarm AppConfig watches), got ${alarms.length}`);
-    for (const problem of validateFlagsDocument(props.flags)) checks.that(false, `prop flags is not a valid flags document: ${problem}`);
+    for (const problem of validateFlagsDocument(this.document)) checks.that(false, `prop flags is not a valid flags document: ${problem}`);
 
     const strategy = (props.deployment ?? FlagDeployment.exponential()).bind(this.node.path);
 
@@ -154,7 +167,7 @@ export class FeatureFlags extends Construct {
       description: `cdk-zero-downtime feature flags: FlagDeployment.${strategy.kind}()`,
     });
 
-    this.validator = new HandlerFunction(this, 'Validator', {
+    const validator = new HandlerFunction(this, 'Validator', {
       handler: 'flags-validator',
       description: 'Validates a version of the feature flags before AWS AppConfig deploys it (cdk-zero-downtime)',
       config: {},
@@ -164,14 +177,15 @@ export class FeatureFlags extends Construct {
     // application of any account could make it run (the confused deputy, IAM User Guide "The confused deputy
     // problem"; AppConfig User Guide, "Cross-service confused deputy prevention"). Only this account's
     // application may. LambdaValidator.fromFunction keeps a permission of this id rather than adding its own.
-    this.validator.addPermission('AppConfigPermission', {
+    validator.addPermission('AppConfigPermission', {
       principal: new iam.ServicePrincipal('appconfig.amazonaws.com'),
       sourceAccount: Stack.of(this).account,
       // Application ids are 7 characters: the prefix matches this application and its configuration profiles only.
       sourceArn: Stack.of(this).formatArn({ service: 'appconfig', resource: 'application', resourceName: `${this.application.applicationId}*` }),
     });
 
-    const content = serialize(props.flags);
+    this.validator = validator;
+    const content = serialize(this.document);
     this.configuration = new appconfig.HostedConfiguration(this, 'Flags', {
       application: this.application,
       name: FLAGS_PROFILE_NAME,
@@ -180,7 +194,7 @@ export class FeatureFlags extends Construct {
       content: appconfig.ConfigurationContent.fromInlineJson(content),
       // Two validators, AppConfig's maximum: the JSON Schema (shape), and validateFlagsDocument in a Lambda (every
       // rule the schema cannot express), so a version created in the console or with the API gets the synth's check.
-      validators: [appconfig.JsonSchemaValidator.fromInline(JSON.stringify(FLAGS_JSON_SCHEMA)), appconfig.LambdaValidator.fromFunction(this.validator)],
+      validators: [appconfig.JsonSchemaValidator.fromInline(JSON.stringify(FLAGS_JSON_SCHEMA)), appconfig.LambdaValidator.fromFunction(validator)],
       versionLabel: `sha256-${createHash('sha256').update(content).digest('hex').slice(0, VERSION_LABEL_HASH_CHARS)}`,
       deploymentStrategy: this.deploymentStrategy,
       deployTo: [this.environment],

@@ -11,6 +11,7 @@ export interface FlagDeploymentBakeOptions {
   readonly finalBake?: Duration;
 }
 
+/** Options of `FlagDeployment.linear()`. */
 export interface LinearFlagDeploymentOptions extends FlagDeploymentBakeOptions {
   /** Share of the targets (application instances polling AppConfig) that get the new flags at each step, 1-100. */
   readonly stepPercent: number;
@@ -18,6 +19,7 @@ export interface LinearFlagDeploymentOptions extends FlagDeploymentBakeOptions {
   readonly stepInterval: Duration;
 }
 
+/** Options of `FlagDeployment.exponential()`. */
 export interface ExponentialFlagDeploymentOptions extends FlagDeploymentBakeOptions {
   /**
    * Share of the targets in the first step, 1-100; each further step doubles it (AppConfig's `G * 2^N`).

@@ -1,14 +1,16 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { Color, COLORS } from '../../lambda/shared/contracts';
+import { ALL_COLORS as COLORS } from '../private/colors';
 import { propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
-import { ProgressiveRollout } from '../rollout/progressive-rollout';
+import { Color } from '../routing/color';
+import { IProgressiveRollout } from '../rollout/progressive-rollout';
 
+/** Props of RolloutDashboard. */
 export interface RolloutDashboardProps {
-  /** The rollout whose traffic, health and outcomes the dashboard shows. */
-  readonly rollout: ProgressiveRollout;
+  /** The rollout whose traffic, health and outcomes the dashboard shows (a ProgressiveRollout, or one imported). */
+  readonly rollout: IProgressiveRollout;
   /** The routing the rollout moves traffic on (the load balancer and target groups of the ALB metrics). */
   readonly routing: IBlueGreenRouting;
   /**
@@ -51,6 +53,7 @@ const PALETTE: Record<Color, { readonly main: string; readonly alt: string }> = 
  * failed) and the state of every alarm the rollout's judge watches (alarms added to the rollout later included).
  */
 export class RolloutDashboard extends Construct {
+  /** The CloudWatch dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: RolloutDashboardProps) {
@@ -75,7 +78,7 @@ export class RolloutDashboard extends Construct {
       color: PALETTE[color].main,
       dimensionsMap: { LoadBalancer: routing.loadBalancerFullName, TargetGroup: routing.targetGroupFullName(color) },
     });
-    const perColor = (build: (color: Color) => cloudwatch.IMetric) => COLORS.map(build);
+    const perColor = (build: (color: Color) => cloudwatch.IMetric) => COLORS.map((color) => build(color));
     const graph = (title: string, left: cloudwatch.IMetric[], options: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width: THIRD_WIDTH, height: GRAPH_HEIGHT, period, ...options });
 
@@ -128,7 +131,7 @@ export class RolloutDashboard extends Construct {
       defaultInterval: DEFAULT_INTERVAL,
     });
     this.dashboard.addWidgets(new cloudwatch.TextWidget({
-      markdown: `# Rollouts of ${rollout.serviceName}\nTraffic, health and outcomes of the progressive rollouts run by state machine \`${rollout.stateMachine.stateMachineName}\`.`,
+      markdown: `# Rollouts of ${rollout.serviceName}\nTraffic, health and outcomes of the progressive rollouts run by state machine \`${Arn.split(rollout.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}\`.`,
       width: FULL_WIDTH,
       height: HEADER_HEIGHT,
     }));
@@ -144,7 +147,7 @@ export class RolloutDashboard extends Construct {
  * added with `addAlarm()` after the dashboard was created are included. Without any alarm: a note saying so.
  */
 class WatchedAlarmsWidget extends cloudwatch.ConcreteWidget {
-  constructor(private readonly rollout: ProgressiveRollout, width: number, height: number) {
+  constructor(private readonly rollout: IProgressiveRollout, width: number, height: number) {
     super(width, height);
   }
 
@@ -158,7 +161,7 @@ class WatchedAlarmsWidget extends cloudwatch.ConcreteWidget {
         width: this.width,
         height: this.height,
       })
-      : new cloudwatch.TextWidget({ markdown: '**Alarms the rollout watches**: none (health alarms are off and none were added)', width: this.width, height: this.height });
+      : new cloudwatch.TextWidget({ markdown: '**Alarms the rollout watches**: none known (health alarms off and none added, or a rollout imported without its alarms)', width: this.width, height: this.height });
     widget.position(this.x ?? 0, this.y ?? 0);
     return widget.toJson();
   }

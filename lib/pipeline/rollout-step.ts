@@ -7,9 +7,11 @@ import {
   CodePipelineActionFactoryResult, ICodePipelineActionFactory, ProduceActionOptions, StackOutputReference, Step,
 } from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { Color, isColor, RolloutInput } from '../../lambda/shared/contracts';
+import { RolloutInput } from '../../lambda/shared/contracts';
+import { isColorValue, wireColor } from '../private/colors';
 import { acknowledge, iam5Resource } from '../private/nag';
-import { ProgressiveRollout } from '../rollout/progressive-rollout';
+import { IProgressiveRollout } from '../rollout/progressive-rollout';
+import { Color } from '../routing/color';
 
 /** What a pipeline action passes to the rollout it starts. */
 export interface RolloutActionOptions {
@@ -31,8 +33,10 @@ export interface RolloutActionOptions {
   readonly executionNamePrefix?: string;
 }
 
-/** Props of `rolloutAction()`. */
+/** Props of RolloutAction. */
 export interface RolloutActionProps extends RolloutActionOptions {
+  /** The rollout to start (a ProgressiveRollout, or one imported with `fromProgressiveRolloutAttributes()`). */
+  readonly rollout: IProgressiveRollout;
   /**
    * Name of the action in its stage.
    * @default 'Rollout'
@@ -66,22 +70,26 @@ const MAX_ROLE_NAME = 64;
  * executions). The rollout's `reason` carries the pipeline execution id.
  *
  * For CDK Pipelines (`aws-cdk-lib/pipelines`), use `RolloutPipelineStep` instead.
+ * `stage.addAction(new RolloutAction({ rollout, reason: 'release' }))`.
  */
-export function rolloutAction(rollout: ProgressiveRollout, props: RolloutActionProps = {}): actions.StepFunctionInvokeAction {
-  checkOptions(rollout, props);
-  return new actions.StepFunctionInvokeAction({
-    actionName: props.actionName ?? DEFAULT_ACTION_NAME,
-    runOrder: props.runOrder,
-    role: props.role,
-    stateMachine: rollout.stateMachine,
-    stateMachineInput: actions.StateMachineInput.literal(rolloutInput(props)),
-    executionNamePrefix: props.executionNamePrefix,
-  });
+export class RolloutAction extends actions.StepFunctionInvokeAction {
+  constructor(props: RolloutActionProps) {
+    checkOptions(props.rollout, props);
+    super({
+      actionName: props.actionName ?? DEFAULT_ACTION_NAME,
+      runOrder: props.runOrder,
+      role: props.role,
+      stateMachine: props.rollout.stateMachine,
+      stateMachineInput: actions.StateMachineInput.literal(rolloutInput(props)),
+      executionNamePrefix: props.executionNamePrefix,
+    });
+  }
 }
 
+/** Props of RolloutPipelineStep. */
 export interface RolloutPipelineStepProps extends RolloutActionOptions {
-  /** The rollout to run: a construct in a stack of the stage this step follows. */
-  readonly rollout: ProgressiveRollout;
+  /** The rollout to run: a construct in a stack of the stage this step follows (or one imported there). */
+  readonly rollout: IProgressiveRollout;
   /**
    * Account the pipeline runs in: it is trusted to assume the role the step starts the rollout with.
    * @default - the rollout's account (a pipeline that deploys to its own account)
@@ -144,10 +152,12 @@ export class RolloutPipelineStep extends Step implements ICodePipelineActionFact
     this.stateMachineArnOutput = StackOutputReference.fromCfnOutput(output);
   }
 
+  /** The stack output this step reads (the rollout's state machine ARN). */
   public get consumedStackOutputs(): StackOutputReference[] {
     return [this.stateMachineArnOutput];
   }
 
+  /** Adds the Step Functions action that runs the rollout to `stage` (called by CDK Pipelines). */
   public produceAction(stage: codepipeline.IStage, options: ProduceActionOptions): CodePipelineActionFactoryResult {
     const pipelineStack = Stack.of(options.scope);
     const account = Token.isUnresolved(this.rolloutStack.account) ? pipelineStack.account : this.rolloutStack.account;
@@ -195,14 +205,14 @@ class OutputArnStepFunctionInvokeAction extends actions.StepFunctionInvokeAction
 
 function rolloutInput(options: RolloutActionOptions): RolloutInput {
   return {
-    ...(options.targetColor ? { targetColor: options.targetColor } : {}),
+    ...(options.targetColor ? { targetColor: wireColor(options.targetColor) } : {}),
     reason: `${options.reason ?? DEFAULT_REASON} (pipeline execution ${codepipeline.GlobalVariables.executionId})`,
   };
 }
 
-function checkOptions(rollout: ProgressiveRollout, options: RolloutActionOptions): void {
-  if (options.targetColor !== undefined && !isColor(options.targetColor)) {
-    throw new Error(`${rollout.node.path}: targetColor of a pipeline rollout must be "blue" or "green", got ${JSON.stringify(options.targetColor)}`);
+function checkOptions(rollout: IProgressiveRollout, options: RolloutActionOptions): void {
+  if (options.targetColor !== undefined && !isColorValue(options.targetColor)) {
+    throw new Error(`${rollout.node.path}: targetColor of a pipeline rollout must be Color.BLUE or Color.GREEN ("blue" or "green"), got ${JSON.stringify(options.targetColor)}`);
   }
   const prefix = options.executionNamePrefix;
   if (prefix !== undefined && !Token.isUnresolved(prefix) && !new RegExp(`^[A-Za-z0-9_-]{1,${MAX_EXECUTION_NAME_PREFIX}}$`).test(prefix)) {

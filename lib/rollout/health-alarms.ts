@@ -1,9 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { Color, otherColor } from '../../lambda/shared/contracts';
+import { other as otherColor } from '../private/colors';
 import { PropChecks, propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
+import { Color } from '../routing/color';
 
 /** Thresholds of the built-in health alarms of each color. */
 export interface HealthAlarmOptions {
@@ -57,8 +58,11 @@ export interface HealthAlarmOptions {
   readonly datapointsToAlarm?: number;
 }
 
+/** Props of ColorHealthAlarms. */
 export interface ColorHealthAlarmsProps extends HealthAlarmOptions {
+  /** The routing whose target-group metrics the alarms read. */
   readonly routing: IBlueGreenRouting;
+  /** The color the alarms watch (the other color is the baseline of the relative alarms). */
   readonly color: Color;
 }
 
@@ -71,11 +75,17 @@ const ELB = 'AWS/ApplicationELB';
  * judged only over periods with `minRequestsPerPeriod` requests or more.
  */
 export class ColorHealthAlarms extends Construct {
+  /** The color the alarms watch. */
   public readonly color: Color;
+  /** The color's 5xx rate above `maxErrorRatePercent`. */
   public readonly errorRate: cloudwatch.Alarm;
+  /** The color's 5xx rate above `errorRateBaselineFactor` times the other color's (and above the floor). */
   public readonly relativeErrorRate: cloudwatch.Alarm;
+  /** The color's p99 latency above `maxLatencyP99`. */
   public readonly latencyP99: cloudwatch.Alarm;
+  /** The color's p99 latency above `latencyBaselineFactor` times the other color's. */
   public readonly relativeLatencyP99: cloudwatch.Alarm;
+  /** At least one unhealthy target in the color's target group. */
   public readonly unhealthyHosts: cloudwatch.Alarm;
   /** Any of the above. */
   public readonly composite: cloudwatch.CompositeAlarm;

@@ -9,27 +9,37 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
-  AnalysisConfig, Color, COLORS, GuardConfig, InconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE, MetricDimension, NOTIFICATION_FAILURES_METRIC,
-  RolloutPlan, RouterConfig, TRAFFIC_WEIGHT_METRIC, GUARD_FAILURES_METRIC,
+  AnalysisConfig, GuardConfig, GUARD_FAILURES_METRIC, InconclusiveAction as WireInconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE,
+  NOTIFICATION_FAILURES_METRIC, RolloutPlan, RouterConfig,
 } from '../../lambda/shared/contracts';
 import { addGuardRetries } from '../private/guard-retries';
+import { ALL_COLORS, colorId, wireColor } from '../private/colors';
 import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
+import { routerConfigOf } from '../private/route-control';
+import { rolloutMetric, trafficWeightMetric } from '../private/rollout-metrics';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { buildRolloutDefinition } from '../private/rollout-definition';
 import { PropChecks, propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
+import { Color } from '../routing/color';
 import { AnalysisMethod } from './analysis-method';
 import { BaselineDegradedAction } from './baseline-policy';
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
+import { InconclusiveAction } from './inconclusive-action';
 import { planRollout } from './rollout-plan';
 import { RolloutStrategy } from './rollout-strategy';
 
 /** Metric analysis of the new color against the stable color, run by the judge at every judgement. */
 export interface MetricAnalysisOptions {
+  /**
+   * `false` turns the metric analysis off: the judge reads alarms only.
+   * @default true
+   */
+  readonly enabled?: boolean;
   /**
    * How the analysis decides: anytime-valid sequential tests over each step (bounded false-rollback rate), or the
    * fixed per-interval thresholds of earlier versions.
@@ -83,9 +93,17 @@ export interface MetricAnalysisOptions {
   readonly latencyMinRequests?: number;
 }
 
-export interface ProgressiveRolloutProps {
-  /** The blue/green routing the rollout moves traffic on. */
-  readonly routing: IBlueGreenRouting;
+/** The built-in health alarms of each color, as a rollout creates them. */
+export interface RolloutHealthAlarmOptions extends HealthAlarmOptions {
+  /**
+   * `false`: no built-in health alarms (the rollout is judged by `alarms` and the metric analysis only).
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/** Options of ProgressiveRollout other than the routing it drives (BlueGreenStacks builds that). */
+export interface ProgressiveRolloutOptions {
   /**
    * How traffic moves.
    * @default RolloutStrategy.canary() (1, 5, 25, 50, 100 percent, 5 minutes each)
@@ -98,12 +116,12 @@ export interface ProgressiveRolloutProps {
   readonly serviceName?: string;
   /**
    * Built-in health alarms of each color (5xx rate, rate relative to the stable color, p99 latency absolute and
-   * relative, unhealthy hosts); `false` turns them off. With `AnalysisMethod.SEQUENTIAL` (the default) the judge
-   * fails a release on the absolute ones (5xx rate, p99, unhealthy hosts) and leaves the comparison with the stable
-   * color to the sequential tests, whose false-rollback rate is bounded; with THRESHOLDS it watches the composite.
+   * relative, unhealthy hosts); `{ enabled: false }` turns them off. With `AnalysisMethod.SEQUENTIAL` (the default)
+   * the judge fails a release on the absolute ones (5xx rate, p99, unhealthy hosts) and leaves the comparison with the
+   * stable color to the sequential tests, whose false-rollback rate is bounded; with THRESHOLDS it watches the composite.
    * @default - on, with the defaults of HealthAlarmOptions
    */
-  readonly healthAlarms?: HealthAlarmOptions | false;
+  readonly healthAlarms?: RolloutHealthAlarmOptions;
   /**
    * Further alarms that fail the rollout when they fire, whatever the color (e.g. a business KPI alarm).
    * More can be added later with `addAlarm()`.
@@ -131,11 +149,11 @@ export interface ProgressiveRolloutProps {
    */
   readonly hookTimeout?: Duration;
   /**
-   * Metric analysis of the new color against the stable color at every judgement; `false` turns it off
+   * Metric analysis of the new color against the stable color at every judgement; `{ enabled: false }` turns it off
    * (alarms only).
    * @default - on, with the defaults of MetricAnalysisOptions
    */
-  readonly analysis?: MetricAnalysisOptions | false;
+  readonly analysis?: MetricAnalysisOptions;
   /**
    * How often the judge looks, from 1 to 60 minutes in whole minutes (ALB metrics have one-minute resolution).
    * Every step bakes for at least one interval.
@@ -154,7 +172,7 @@ export interface ProgressiveRolloutProps {
   /**
    * What an INCONCLUSIVE judgement (too little traffic to decide) does: ROLLBACK, PROCEED (counts as healthy)
    * or PAUSE (waits for an operator: promote continues, abort rolls back).
-   * @default 'ROLLBACK'
+   * @default InconclusiveAction.ROLLBACK
    */
   readonly onInconclusive?: InconclusiveAction;
   /**
@@ -225,6 +243,62 @@ export interface ProgressiveRolloutProps {
 /** The circuit breaker keeps one state field per error it counts in its window (judge-circuit-breaker.ts). */
 const MAX_JUDGE_ERRORS_IN_WINDOW = 20;
 
+/** Props of ProgressiveRollout. */
+export interface ProgressiveRolloutProps extends ProgressiveRolloutOptions {
+  /** The blue/green routing the rollout moves traffic on (a BlueGreenRouting, or one imported from its attributes). */
+  readonly routing: IBlueGreenRouting;
+}
+
+/**
+ * A progressive rollout: a ProgressiveRollout of this app, or one imported with
+ * `ProgressiveRollout.fromProgressiveRolloutAttributes()`. What pipelines, dashboards, migrations and grants need.
+ */
+export interface IProgressiveRollout extends IConstruct {
+  /** The state machine that runs the rollouts: StartExecution starts one. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** Name of the service: the key of the lock and `detail.service` of every rollout event. */
+  readonly serviceName: string;
+  /** Table that holds the lock, the live color, a pause's task token and the abort flag. */
+  readonly stateTable: dynamodb.ITable;
+  /** The alarms the judge watches, read when asked (alarms added later included); empty for an imported rollout without `alarms`. */
+  readonly alarms: cloudwatch.IAlarm[];
+  /** Lets `grantee` start rollouts. */
+  grantStartRollout(grantee: iam.IGrantable): iam.Grant;
+  /** Lets `grantee` watch, promote and abort rollouts (the operator CLI). */
+  grantOperate(grantee: iam.IGrantable): iam.Grant;
+  /** Rollouts that rolled back (traffic restored to the stable color), per period. */
+  metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Rollouts whose rollback failed: traffic may be on an unhealthy color. Alarm on this. */
+  metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Rollout events and notifications that failed after their retries (subscribers did not hear of the rollout). */
+  metricNotificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** The production weight of `trafficColor` in percent (0-100), published by the router after every verified shift or rollback. */
+  metricTrafficWeight(trafficColor: Color, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Rollouts that ended with the new color live. */
+  metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Rollouts that ended without the new color live (rolled back, refused, or failed). */
+  metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Rollouts started. */
+  metricStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Execution time of rollouts. */
+  metricTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/** What `ProgressiveRollout.fromProgressiveRolloutAttributes()` needs: a rollout as another app or stack built it. */
+export interface ProgressiveRolloutAttributes {
+  /** ARN of the rollout's state machine (`rollout.stateMachine.stateMachineArn`). */
+  readonly stateMachineArn: string;
+  /** The rollout's service name (`rollout.serviceName`). */
+  readonly serviceName: string;
+  /** The rollout's state table (`rollout.stateTable`, e.g. imported with `dynamodb.Table.fromTableName()`). */
+  readonly stateTable: dynamodb.ITable;
+  /**
+   * Alarms the rollout's judge watches, for a dashboard's alarm widget.
+   * @default - none known
+   */
+  readonly alarms?: cloudwatch.IAlarm[];
+}
+
 const DEFAULTS = {
   judgeInterval: Duration.minutes(1),
   metricDelay: Duration.minutes(2),
@@ -234,7 +308,7 @@ const DEFAULTS = {
   pauseTimeout: Duration.hours(24),
   minHealthyTargetsPercent: 100,
   hookTimeout: Duration.minutes(5),
-  onInconclusive: 'ROLLBACK' as InconclusiveAction,
+  onInconclusive: InconclusiveAction.ROLLBACK,
   analysis: {
     method: AnalysisMethod.SEQUENTIAL, minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, maxLatencyP99: Duration.seconds(2),
     latencyBaselineFactor: 1.5, falseRollbackRatePercent: 1, latencyMinRequests: 1000,
@@ -269,26 +343,47 @@ const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
  * Start a rollout with `StartExecution` (input `{"targetColor": "green", "reason": "release 42"}`, both optional:
  * the target defaults to the color without production traffic). One rollout runs at a time per service.
  */
-export class ProgressiveRollout extends Construct {
-  public readonly stateMachine: sfn.StateMachine;
+export class ProgressiveRollout extends Construct implements IProgressiveRollout {
+  /**
+   * A rollout built elsewhere (another stack or app), for a pipeline step or action, a dashboard, a migration's gate
+   * or grants of this one.
+   */
+  public static fromProgressiveRolloutAttributes(scope: Construct, id: string, attrs: ProgressiveRolloutAttributes): IProgressiveRollout {
+    return new ImportedProgressiveRollout(scope, id, attrs);
+  }
+
+  /** The state machine that runs the rollouts. */
+  public readonly stateMachine: sfn.IStateMachine;
+  /** Name of the service: the key of the lock and `detail.service` of every rollout event. */
   public readonly serviceName: string;
+  /** Table that holds the lock, the live color, a pause's task token and the abort flag. */
   public readonly stateTable: dynamodb.ITable;
+  /** Topic that receives a notification for every rollout event. */
   public readonly notificationTopic: sns.ITopic;
+  /**
+   * Event bus the rollout events go to.
+   * @default - the account's default event bus
+   */
   public readonly eventBus?: events.IEventBus;
-  public readonly routerFunction: HandlerFunction;
-  public readonly judgeFunction: HandlerFunction;
-  public readonly lockFunction: HandlerFunction;
+  /** Reads, moves and verifies the production weights. */
+  public readonly routerFunction: lambda.IFunction;
+  /** Judges the new color from alarms and metrics. */
+  public readonly judgeFunction: lambda.IFunction;
+  /** Holds the one-rollout-at-a-time lock. */
+  public readonly lockFunction: lambda.IFunction;
   /** Restores traffic when an execution ends without cleaning up (stopped by hand, timed out, failed unexpectedly). */
-  public readonly guardFunction: HandlerFunction;
+  public readonly guardFunction: lambda.IFunction;
   /**
    * In ALARM when the execution guard gave up restoring traffic after an execution ended holding the lock (it keeps
    * trying for the lock's time to live first): traffic may still be split. Give it an action.
    */
   public readonly guardGaveUpAlarm: cloudwatch.IAlarm;
-  /** The built-in health alarms by color (empty when `healthAlarms: false`). */
-  public readonly healthAlarms: Partial<Record<Color, ColorHealthAlarms>> = {};
-  /** The plan the state machine runs, as rendered from the strategy. */
+  /**
+   * The plan the state machine runs, as rendered from the strategy (the handlers' contract; TypeScript only).
+   * @jsii ignore
+   */
   public readonly plan: RolloutPlan;
+  private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
   /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the absolute health alarms). */
   private readonly sequentialAnalysis: boolean;
@@ -304,7 +399,9 @@ export class ProgressiveRollout extends Construct {
     const onInconclusive = props.onInconclusive ?? DEFAULTS.onInconclusive;
     this.serviceName = props.serviceName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
-    const analysisOptions = props.analysis === false ? undefined : { ...DEFAULTS.analysis, ...props.analysis };
+    const healthAlarmsOn = props.healthAlarms?.enabled !== false;
+    const analysisOn = props.analysis?.enabled !== false;
+    const analysisOptions = analysisOn ? { ...DEFAULTS.analysis, ...props.analysis } : undefined;
     this.sequentialAnalysis = analysisOptions?.method === AnalysisMethod.SEQUENTIAL;
     new PropChecks(this)
       .duration('judgeInterval', props.judgeInterval, Duration.minutes(1), Duration.minutes(60), Duration.minutes(1))
@@ -316,8 +413,8 @@ export class ProgressiveRollout extends Construct {
       .number('maxJudgeErrorsInWindow', props.maxJudgeErrorsInWindow, 1, Math.min(MAX_JUDGE_ERRORS_IN_WINDOW, judgeErrorWindow))
       .number('minHealthyTargetsPercent', props.minHealthyTargetsPercent, 1, 100)
       .pattern('serviceName', props.serviceName, SERVICE_NAME, '1-64 letters, digits, ".", "_" or "-"')
-      .oneOf('onInconclusive', props.onInconclusive, ['ROLLBACK', 'PROCEED', 'PAUSE'] as InconclusiveAction[]);
-    if (props.analysis) {
+      .oneOf('onInconclusive', props.onInconclusive, Object.values(InconclusiveAction));
+    if (props.analysis && analysisOn) {
       new PropChecks(this)
         .number('analysis.minRequests', props.analysis.minRequests, 1, 10_000_000)
         .number('analysis.maxErrorRatePercent', props.analysis.maxErrorRatePercent, 0.01, 100, { integer: false })
@@ -342,7 +439,7 @@ export class ProgressiveRollout extends Construct {
       .oneOf('onBaselineDegraded', props.onBaselineDegraded, [BaselineDegradedAction.PAUSE, BaselineDegradedAction.ROLLBACK]);
     const baselineHoldTimeout = props.baselineHoldTimeout ?? DEFAULTS.baselineHoldTimeout;
     const onBaselineDegraded = props.onBaselineDegraded ?? DEFAULTS.onBaselineDegraded;
-    if (props.healthAlarms === false && props.analysis === false && (props.alarms ?? []).length === 0) {
+    if (!healthAlarmsOn && !analysisOn && (props.alarms ?? []).length === 0) {
       throw propError(this, 'healthAlarms, analysis and alarms are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
     }
 
@@ -351,7 +448,7 @@ export class ProgressiveRollout extends Construct {
       service: this.serviceName,
       judgeIntervalSeconds: judgeInterval.toSeconds(),
       metricDelaySeconds: metricDelay.toSeconds(),
-      onInconclusive,
+      onInconclusive: onInconclusive as string as WireInconclusiveAction,
       maxJudgeErrors,
       maxJudgeErrorsInWindow,
       judgeErrorWindow,
@@ -378,33 +475,35 @@ export class ProgressiveRollout extends Construct {
     });
     this.eventBus = props.eventBus;
 
-    if (props.healthAlarms !== false) {
-      for (const color of COLORS) {
-        this.healthAlarms[color] = new ColorHealthAlarms(this, `${color === 'blue' ? 'Blue' : 'Green'}Health`, {
-          ...props.healthAlarms,
+    if (healthAlarmsOn) {
+      const { enabled: _enabled, ...thresholds } = props.healthAlarms ?? {};
+      for (const color of ALL_COLORS) {
+        this.healthAlarmsByColor.set(color, new ColorHealthAlarms(this, `${colorId(color)}Health`, {
+          ...thresholds,
           routing: props.routing,
           color,
-        });
+        }));
       }
     }
     for (const alarm of props.alarms ?? []) this.addAlarm(alarm);
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     // The router (and the guard, which restores traffic with the same code) publish the weights as TrafficWeight.
-    const routerConfig: RouterConfig = { ...props.routing.routerConfig(), metrics: { service: this.serviceName } };
-    this.routerFunction = new HandlerFunction(this, 'Router', {
+    const routerConfig: RouterConfig = { ...routerConfigOf(props.routing), metrics: { service: this.serviceName } };
+    const routerFunction = new HandlerFunction(this, 'Router', {
       handler: 'router',
       description: `cdk-zero-downtime: reads, moves and verifies the production weights of ${this.serviceName}`,
       config: routerConfig,
       timeout: Duration.minutes(1),
       logRetention,
     });
-    props.routing.grantRouteControl(this.routerFunction);
-    grantPutLibraryMetrics(this.routerFunction);
+    this.routerFunction = routerFunction;
+    props.routing.grantRouteControl(routerFunction);
+    grantPutLibraryMetrics(routerFunction);
 
     const analysis: AnalysisConfig | undefined = analysisOptions && {
       loadBalancer: props.routing.loadBalancerFullName,
-      targetGroups: { blue: props.routing.targetGroupFullName('blue'), green: props.routing.targetGroupFullName('green') },
+      targetGroups: { blue: props.routing.targetGroupFullName(Color.BLUE), green: props.routing.targetGroupFullName(Color.GREEN) },
       windowSeconds: judgeInterval.toSeconds(),
       minRequests: analysisOptions.minRequests,
       maxErrorRatePercent: analysisOptions.maxErrorRatePercent,
@@ -426,8 +525,8 @@ export class ProgressiveRollout extends Construct {
     const judgeConfig = Lazy.any({
       produce: (): JudgeConfig => ({
         alarmsByColor: {
-          blue: this.judgedHealthAlarms('blue').map((a) => a.alarmName),
-          green: this.judgedHealthAlarms('green').map((a) => a.alarmName),
+          blue: this.judgedHealthAlarms(Color.BLUE).map((a) => a.alarmName),
+          green: this.judgedHealthAlarms(Color.GREEN).map((a) => a.alarmName),
         },
         sharedAlarms: this.sharedAlarms.map((a) => a.alarmName),
         analysis,
@@ -435,36 +534,38 @@ export class ProgressiveRollout extends Construct {
         baselineHoldSeconds: baselineHoldTimeout.toSeconds(),
       }),
     });
-    this.judgeFunction = new HandlerFunction(this, 'Judge', {
+    const judgeFunction = new HandlerFunction(this, 'Judge', {
       handler: 'judge',
       description: `cdk-zero-downtime: judges the new color of ${this.serviceName} from alarms and metrics`,
       config: judgeConfig,
       timeout: Duration.minutes(1),
       logRetention,
     });
-    this.judgeFunction.addToRolePolicy(new iam.PolicyStatement({
+    this.judgeFunction = judgeFunction;
+    judgeFunction.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:DescribeAlarms'],
       resources: Lazy.list({ produce: () => this.watchedAlarmArns() }),
     }));
-    this.judgeFunction.addToRolePolicy(new iam.PolicyStatement({
+    judgeFunction.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:GetMetricData'],
       resources: ['*'], // GetMetricData does not support resource-level permissions.
     }));
 
-    const lockConfig: LockConfig = { tableName: this.stateTable.tableName, service: this.serviceName, initialLiveColor: props.routing.initialColor };
-    this.lockFunction = new HandlerFunction(this, 'Lock', {
+    const lockConfig: LockConfig = { tableName: this.stateTable.tableName, service: this.serviceName, initialLiveColor: wireColor(props.routing.initialColor) };
+    const lockFunction = new HandlerFunction(this, 'Lock', {
       handler: 'lock',
       description: `cdk-zero-downtime: the one-rollout-at-a-time lock of ${this.serviceName}`,
       config: lockConfig,
       logRetention,
     });
-    this.stateTable.grant(this.lockFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    this.lockFunction = lockFunction;
+    this.stateTable.grant(lockFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
 
     const definition = buildRolloutDefinition(new Construct(this, 'States'), {
       plan: this.plan,
-      routerFunction: this.routerFunction,
-      judgeFunction: this.judgeFunction,
-      lockFunction: this.lockFunction,
+      routerFunction,
+      judgeFunction,
+      lockFunction,
       stateTable: this.stateTable,
       topic: this.notificationTopic,
       eventBus: this.eventBus,
@@ -477,28 +578,30 @@ export class ProgressiveRollout extends Construct {
       onBaselineDegraded,
       inconclusivePerStep: this.sequentialAnalysis,
     });
-    this.stateMachine = standardStateMachine(this, {
+    const stateMachine = standardStateMachine(this, {
       definition,
       comment: `cdk-zero-downtime progressive rollout of ${this.serviceName}`,
       logRetention,
       timeout: lockTtl,
       wildcardReason: 'cloudwatch:PutMetricData (limited to the library namespace by condition) and X-Ray have no resource-level permissions',
     });
+    this.stateMachine = stateMachine;
     // The safety net: an execution that ends while still holding the lock (StopExecution, timeout, a failure its
     // own Catch could not handle) may have left traffic split; the guard restores the recorded live color.
     const guardConfig: GuardConfig = { router: routerConfig, lock: lockConfig, eventBusName: this.eventBus?.eventBusName };
-    this.guardFunction = new HandlerFunction(this, 'Guard', {
+    const guardFunction = new HandlerFunction(this, 'Guard', {
       handler: 'guard',
       description: `cdk-zero-downtime: restores the live color of ${this.serviceName} when a rollout execution ends without cleaning up`,
       config: guardConfig,
       timeout: Duration.minutes(2),
       logRetention,
     });
-    props.routing.grantRouteControl(this.guardFunction);
-    grantPutLibraryMetrics(this.guardFunction);
+    this.guardFunction = guardFunction;
+    props.routing.grantRouteControl(guardFunction);
+    grantPutLibraryMetrics(guardFunction);
     this.stateTable.grant(this.guardFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     (this.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')).grantPutEventsTo(this.guardFunction);
-    const guardRetries = addGuardRetries(this, this.guardFunction, lockTtl, this.serviceName);
+    const guardRetries = addGuardRetries(this, guardFunction, lockTtl, this.serviceName);
     this.guardGaveUpAlarm = guardRetries.deadLetterAlarm;
     new events.Rule(this, 'ExecutionEnded', {
       description: `cdk-zero-downtime: a rollout execution of ${this.serviceName} ended without success`,
@@ -515,15 +618,15 @@ export class ProgressiveRollout extends Construct {
     // SnsPublish grants sns:Publish only; publishing to a topic encrypted with a customer managed key also needs
     // kms:GenerateDataKey* and kms:Decrypt on the key (SNS docs, "Encryption at rest": AWS service and publisher
     // permissions). grantPublish grants both when the topic's key is known (an owned topic, or one imported with it).
-    this.notificationTopic.grantPublish(this.stateMachine);
+    this.notificationTopic.grantPublish(stateMachine);
     acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       'SNS publishes to the encrypted notification topic with kms:GenerateDataKey (and its WithoutPlaintext variant), on the topic\'s key only');
-    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+    stateMachine.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.
       conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
     }));
-    for (const fn of [this.routerFunction, this.judgeFunction, this.lockFunction]) {
+    for (const fn of [routerFunction, judgeFunction, lockFunction]) {
       acknowledge(this.stateMachine, iam5FunctionVersions(fn), 'Step Functions invokes the handler function and its versions');
     }
     for (const fn of [...props.preTrafficHooks ?? [], ...props.postTrafficHooks ?? []]) {
@@ -542,7 +645,15 @@ export class ProgressiveRollout extends Construct {
    * given in `alarms` or added with `addAlarm()`. A new array on every read; alarms added later are included.
    */
   public get alarms(): cloudwatch.IAlarm[] {
-    return [...COLORS.flatMap((c) => (this.healthAlarms[c] ? [this.healthAlarms[c]!.composite] : [])), ...this.sharedAlarms];
+    return [...ALL_COLORS.flatMap((c) => this.healthAlarmsByColor.get(c)?.composite ?? []), ...this.sharedAlarms];
+  }
+
+  /**
+   * The built-in health alarms of a color.
+   * @returns undefined when `healthAlarms` is off
+   */
+  public healthAlarmsOf(color: Color): ColorHealthAlarms | undefined {
+    return this.healthAlarmsByColor.get(color);
   }
 
   /** Lets `grantee` start rollouts. */
@@ -555,20 +666,12 @@ export class ProgressiveRollout extends Construct {
    * pause's task token, and set the abort flag on the service's state item (`zdt abort` while baking).
    */
   public grantOperate(grantee: iam.IGrantable): iam.Grant {
-    this.stateMachine.grantRead(grantee);
-    grantTaskTokenResponse(grantee);
-    return this.stateTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    return grantOperate(this, grantee);
   }
 
   /** Rollouts that rolled back (traffic restored to the stable color), per period. */
   public metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'Rollbacks',
-      dimensionsMap: { Service: this.serviceName },
-      statistic: 'Sum',
-      ...props,
-    });
+    return rolloutMetric(this.serviceName, 'Rollbacks', props);
   }
 
   /**
@@ -576,57 +679,30 @@ export class ProgressiveRollout extends Construct {
    * retried; each also sends a "Rollout Guard Failed" event). Above 0: traffic may be split right now.
    */
   public metricGuardFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: GUARD_FAILURES_METRIC,
-      dimensionsMap: { Service: this.serviceName },
-      statistic: 'Sum',
-      ...props,
-    });
+    return rolloutMetric(this.serviceName, GUARD_FAILURES_METRIC, props);
   }
 
   /** Rollouts whose rollback failed: traffic may be on an unhealthy color. Alarm on this. */
   public metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'RollbackFailures',
-      dimensionsMap: { Service: this.serviceName },
-      statistic: 'Sum',
-      ...props,
-    });
+    return rolloutMetric(this.serviceName, 'RollbackFailures', props);
   }
 
   /**
    * Rollout events (EventBridge) and notifications (SNS) that failed after their retries: the rollout went on,
-   * but subscribers did not hear of it. Alarm on this.
-   * @default - statistic Sum, period 5 minutes
+   * but subscribers did not hear of it. Alarm on this. Statistic Sum, unless `props` say otherwise.
    */
   public metricNotificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: NOTIFICATION_FAILURES_METRIC,
-      dimensionsMap: { [MetricDimension.SERVICE]: this.serviceName },
-      statistic: 'Sum',
-      ...props,
-    });
+    return rolloutMetric(this.serviceName, NOTIFICATION_FAILURES_METRIC, props);
   }
 
   /**
-   * The production weight of `color` in percent (0-100), published by the router after every verified shift or
+   * The production weight of `trafficColor` in percent (0-100), published by the router after every verified shift or
    * rollback (and by the guard when it restores traffic). Published only then, not continuously, so a graph of it
    * has gaps between rollout steps: `FILL(m, REPEAT)` draws the weight as held in between (RolloutDashboard does).
-   * @default - statistic Maximum, period 1 minute
+   * Statistic Maximum, period 1 minute, unless `props` say otherwise.
    */
-  public metricTrafficWeight(color: Color, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: TRAFFIC_WEIGHT_METRIC,
-      dimensionsMap: { [MetricDimension.SERVICE]: this.serviceName, [MetricDimension.COLOR]: color },
-      statistic: 'Maximum',
-      period: Duration.minutes(1),
-      unit: cloudwatch.Unit.PERCENT,
-      ...props,
-    });
+  public metricTrafficWeight(trafficColor: Color, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return trafficWeightMetric(this.serviceName, wireColor(trafficColor), props);
   }
 
   /** Rollouts that ended with the new color live. */
@@ -657,7 +733,7 @@ export class ProgressiveRollout extends Construct {
    * (dashboards, feature-flag rollbacks).
    */
   private judgedHealthAlarms(color: Color): cloudwatch.IAlarm[] {
-    const health = this.healthAlarms[color];
+    const health = this.healthAlarmsByColor.get(color);
     if (!health) return [];
     return this.sequentialAnalysis ? [health.errorRate, health.latencyP99, health.unhealthyHosts] : [health.composite];
   }
@@ -665,9 +741,80 @@ export class ProgressiveRollout extends Construct {
   /** ARNs of every alarm the judge reads (or, before any exists, the account's alarms: the judge then reads none). */
   private watchedAlarmArns(): string[] {
     const arns = [
-      ...COLORS.flatMap((c) => this.judgedHealthAlarms(c).map((a) => a.alarmArn)),
+      ...ALL_COLORS.flatMap((c) => this.judgedHealthAlarms(c).map((a) => a.alarmArn)),
       ...this.sharedAlarms.map((a) => a.alarmArn),
     ];
     return arns.length > 0 ? arns : [Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })];
   }
+}
+
+/** A ProgressiveRollout built elsewhere, from its attributes. */
+class ImportedProgressiveRollout extends Construct implements IProgressiveRollout {
+  public readonly stateMachine: sfn.IStateMachine;
+  public readonly serviceName: string;
+  public readonly stateTable: dynamodb.ITable;
+  private readonly knownAlarms: cloudwatch.IAlarm[];
+
+  constructor(scope: Construct, id: string, attrs: ProgressiveRolloutAttributes) {
+    super(scope, id);
+    new PropChecks(this).pattern('serviceName', attrs.serviceName, SERVICE_NAME, '1-64 letters, digits, ".", "_" or "-"');
+    this.stateMachine = sfn.StateMachine.fromStateMachineArn(this, 'StateMachine', attrs.stateMachineArn);
+    this.serviceName = attrs.serviceName;
+    this.stateTable = attrs.stateTable;
+    this.knownAlarms = [...attrs.alarms ?? []];
+  }
+
+  public get alarms(): cloudwatch.IAlarm[] {
+    return [...this.knownAlarms];
+  }
+
+  public grantStartRollout(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  public grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return grantOperate(this, grantee);
+  }
+
+  public metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return rolloutMetric(this.serviceName, 'Rollbacks', props);
+  }
+
+  public metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return rolloutMetric(this.serviceName, 'RollbackFailures', props);
+  }
+
+  public metricNotificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return rolloutMetric(this.serviceName, NOTIFICATION_FAILURES_METRIC, props);
+  }
+
+  public metricTrafficWeight(trafficColor: Color, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return trafficWeightMetric(this.serviceName, wireColor(trafficColor), props);
+  }
+
+  public metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricSucceeded(props);
+  }
+
+  public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed(props);
+  }
+
+  public metricStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricStarted(props);
+  }
+
+  public metricTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricTime(props);
+  }
+}
+
+/**
+ * What the operator CLI needs: read executions and their history, answer a pause's task token, and set the abort
+ * flag on the service's state item.
+ */
+function grantOperate(rollout: IProgressiveRollout, grantee: iam.IGrantable): iam.Grant {
+  rollout.stateMachine.grantRead(grantee);
+  grantTaskTokenResponse(grantee);
+  return rollout.stateTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
 }

@@ -35,6 +35,7 @@ export interface StrategyBakeOptions {
   readonly bake?: Duration;
 }
 
+/** Options of `RolloutStrategy.linear()`. */
 export interface LinearOptions extends StrategyBakeOptions {
   /**
    * Equal increments of the new color's share: 20 gives 20, 40, 60, 80, 100.
@@ -43,6 +44,7 @@ export interface LinearOptions extends StrategyBakeOptions {
   readonly stepPercent?: number;
 }
 
+/** Options of `RolloutStrategy.canary()`. */
 export interface CanaryOptions extends StrategyBakeOptions {
   /**
    * Share of traffic the canary gets first.
@@ -56,6 +58,7 @@ export interface CanaryOptions extends StrategyBakeOptions {
   readonly then?: number[];
 }
 
+/** Options of `RolloutStrategy.segmentFirst()`. */
 export interface SegmentFirstOptions extends StrategyBakeOptions {
   /**
    * Segments, in order, each added to the ones before it (values of the segment header).
@@ -165,7 +168,9 @@ export class RolloutStrategy {
 
   /**
    * Validates the strategy and renders its steps. Throws an error that names the strategy, the step and field,
-   * the value given and what is allowed, prefixed with the construct path.
+   * the value given and what is allowed, prefixed with the construct path. Called by ProgressiveRollout; the
+   * rendered steps are the handlers' contract (TypeScript only).
+   * @jsii ignore
    */
   public bind(options: RolloutStrategyBindOptions): RolloutStrategyConfig {
     const problems = this.validate(options.judgeInterval);

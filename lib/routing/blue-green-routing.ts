@@ -1,12 +1,13 @@
-import { CustomResource, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
-import { AlbLimits, Color, COLORS, LiveRouteProperties, RouterConfig } from '../../lambda/shared/contracts';
+import { Construct, IConstruct } from 'constructs';
+import { AlbLimits, LiveRouteProperties } from '../../lambda/shared/contracts';
+import { ALL_COLORS, colorId, wireColor } from '../private/colors';
 import { PropChecks, propError } from '../private/validation';
-import { listenerRulesArn } from '../private/arns';
-import { acknowledge, iam5Resource } from '../private/nag';
+import { grantRouteControl, targetGroupFullNameFromArn } from '../private/route-control';
+import { Color } from './color';
 import { LiveRouteProvider } from './live-route-provider';
 
 /** A header route that sends marked requests to one color before any production traffic moves. */
@@ -16,18 +17,15 @@ export interface TestRouteOptions {
    * @default 'x-zdt-color'
    */
   readonly headerName?: string;
+  /**
+   * `false` turns the test route off: no header reaches a color whatever the weights.
+   * @default true
+   */
+  readonly enabled?: boolean;
 }
 
-export interface BlueGreenRoutingProps {
-  /** VPC of the target groups. */
-  readonly vpc: ec2.IVpc;
-  /** The load balancer of the listener (new or imported); its name is the `LoadBalancer` dimension of the metrics. */
-  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
-  /**
-   * The listener production traffic arrives on (new or imported). CloudFormation keeps owning the listener and
-   * its default action; the production route is a listener rule that this construct adds and that the runtime owns.
-   */
-  readonly listener: elbv2.IApplicationListener;
+/** Options of BlueGreenRouting other than the network it is built on (BlueGreenStacks builds that). */
+export interface BlueGreenRoutingOptions {
   /**
    * Port the targets listen on.
    * @default 80
@@ -78,15 +76,15 @@ export interface BlueGreenRoutingProps {
   /**
    * Color that carries production traffic when the production rule is first created. Ignored afterwards:
    * from then on, the runtime owns the weights.
-   * @default 'blue'
+   * @default Color.BLUE
    */
   readonly initialColor?: Color;
   /**
    * Test route: requests with `x-zdt-color: green` (or `blue`) reach that color whatever the weights, so a new
-   * color can be checked before any production traffic moves. `false` turns it off.
+   * color can be checked before any production traffic moves. `{ enabled: false }` turns it off.
    * @default - on, header `x-zdt-color`
    */
-  readonly testRoute?: TestRouteOptions | false;
+  readonly testRoute?: TestRouteOptions;
   /**
    * Header whose values name user segments, for segment-first rollouts (requests with `x-zdt-segment: beta` go to
    * the new color while the `beta` segment is on).
@@ -95,9 +93,27 @@ export interface BlueGreenRoutingProps {
   readonly segmentHeader?: string;
 }
 
-/** The blue/green routing a rollout drives: read by the rollout at synth time. */
-export interface IBlueGreenRouting {
+/** Props of BlueGreenRouting. */
+export interface BlueGreenRoutingProps extends BlueGreenRoutingOptions {
+  /** VPC of the target groups. */
+  readonly vpc: ec2.IVpc;
+  /** The load balancer of the listener (new or imported); its name is the `LoadBalancer` dimension of the metrics. */
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /**
+   * The listener production traffic arrives on (new or imported). CloudFormation keeps owning the listener and
+   * its default action; the production route is a listener rule that this construct adds and that the runtime owns.
+   */
   readonly listener: elbv2.IApplicationListener;
+}
+
+/**
+ * The blue/green routing a rollout drives: a BlueGreenRouting of this app, or one imported with
+ * `BlueGreenRouting.fromBlueGreenRoutingAttributes()`. Read by the rollout, its alarms and its dashboard at synth time.
+ */
+export interface IBlueGreenRouting extends IConstruct {
+  /** The listener production traffic arrives on. */
+  readonly listener: elbv2.IApplicationListener;
+  /** The load balancer of the listener. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** ARN of the listener rule that carries production traffic. */
   readonly liveRuleArn: string;
@@ -109,8 +125,10 @@ export interface IBlueGreenRouting {
   targetGroupFullName(color: Color): string;
   /** `LoadBalancer` metric dimension value (app/name/id). */
   readonly loadBalancerFullName: string;
-  /** The configuration the router Lambda needs. */
-  routerConfig(): RouterConfig;
+  /** Header whose values name user segments (segment-first rollouts route them to the new color). */
+  readonly segmentHeader: string;
+  /** Priority of the segment rule the router creates at runtime, just before the production rule. */
+  readonly segmentRulePriority: number;
   /**
    * Header of the test route: a request with `<header>: <color>` reaches that color only (traffic hooks use it).
    * @default - no test route
@@ -123,7 +141,40 @@ export interface IBlueGreenRouting {
   grantRouteControl(grantee: iam.IGrantable): iam.Grant;
 }
 
+/** What `BlueGreenRouting.fromBlueGreenRoutingAttributes()` needs: the routing as another app or stack built it. */
+export interface BlueGreenRoutingAttributes {
+  /** The listener production traffic arrives on. */
+  readonly listener: elbv2.IApplicationListener;
+  /** The load balancer of the listener. */
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The blue target group. */
+  readonly blueTargetGroup: elbv2.IApplicationTargetGroup;
+  /** The green target group. */
+  readonly greenTargetGroup: elbv2.IApplicationTargetGroup;
+  /** ARN of the production rule (`BlueGreenRouting.liveRuleArn`). */
+  readonly liveRuleArn: string;
+  /** Priority of the production rule (`BlueGreenRouting.priority`). */
+  readonly priority: number;
+  /**
+   * The color that carried production traffic when the production rule was created (the first rollout's stable color).
+   * @default Color.BLUE
+   */
+  readonly initialColor?: Color;
+  /**
+   * Header of the routing's test route.
+   * @default - no test route
+   */
+  readonly testRouteHeader?: string;
+  /**
+   * Header of the routing's segments.
+   * @default 'x-zdt-segment'
+   */
+  readonly segmentHeader?: string;
+}
+
 const DEFAULT_PRIORITY = AlbLimits.MAX_RULE_PRIORITY;
+const DEFAULT_SEGMENT_HEADER = 'x-zdt-segment';
+const DEFAULT_TEST_ROUTE_HEADER = 'x-zdt-color';
 const RULES_BEFORE_LIVE = 3;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
 
@@ -138,29 +189,52 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
  * weights by color and only re-points target groups, conditions and stickiness.
  */
 export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
+  /**
+   * A routing built elsewhere (another stack or app), for a rollout, alarms or a dashboard of this one. The rollout
+   * moves traffic on it exactly as on a routing of its own: the production rule must be the one a BlueGreenRouting
+   * created (its weights belong to the runtime).
+   */
+  public static fromBlueGreenRoutingAttributes(scope: Construct, id: string, attrs: BlueGreenRoutingAttributes): IBlueGreenRouting {
+    return new ImportedBlueGreenRouting(scope, id, attrs);
+  }
+
+  /** The listener production traffic arrives on. */
   public readonly listener: elbv2.IApplicationListener;
+  /** The load balancer of the listener. */
   public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Target group of the blue color: register the blue environment's targets in it. */
   public readonly blueTargetGroup: elbv2.ApplicationTargetGroup;
+  /** Target group of the green color: register the green environment's targets in it. */
   public readonly greenTargetGroup: elbv2.ApplicationTargetGroup;
   /** The custom resource that owns the production rule. */
   public readonly liveRoute: CustomResource;
+  /** ARN of the listener rule that carries production traffic. */
   public readonly liveRuleArn: string;
+  /** The color that carried production traffic when the production rule was created. */
   public readonly initialColor: Color;
+  /** `LoadBalancer` metric dimension value (app/name/id). */
   public readonly loadBalancerFullName: string;
   /** Priority of the production rule. */
   public readonly priority: number;
-  /** Header of the test route, or undefined when it is off. */
+  /**
+   * Header of the test route.
+   * @default - no test route (it is off)
+   */
   public readonly testRouteHeader?: string;
+  /** Header whose values name user segments. */
   public readonly segmentHeader: string;
+  /** Priority of the segment rule the router creates at runtime, just before the production rule. */
+  public readonly segmentRulePriority: number;
 
   constructor(scope: Construct, id: string, props: BlueGreenRoutingProps) {
     super(scope, id);
     this.listener = props.listener;
     this.loadBalancer = props.loadBalancer;
     this.priority = props.priority ?? DEFAULT_PRIORITY;
-    this.initialColor = props.initialColor ?? 'blue';
-    this.segmentHeader = props.segmentHeader ?? 'x-zdt-segment';
-    this.testRouteHeader = props.testRoute === false ? undefined : (props.testRoute?.headerName ?? 'x-zdt-color');
+    this.initialColor = props.initialColor ?? Color.BLUE;
+    this.segmentHeader = props.segmentHeader ?? DEFAULT_SEGMENT_HEADER;
+    this.testRouteHeader = props.testRoute?.enabled === false ? undefined : (props.testRoute?.headerName ?? DEFAULT_TEST_ROUTE_HEADER);
+    this.segmentRulePriority = this.priority - 1;
 
     if (!Number.isInteger(this.priority) || this.priority < RULES_BEFORE_LIVE + 1 || this.priority > AlbLimits.MAX_RULE_PRIORITY) {
       // Thrown at once: the rules before the production rule are numbered from it.
@@ -174,8 +248,8 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       .duration('stickiness', props.stickiness, Duration.seconds(1), Duration.seconds(AlbLimits.MAX_STICKINESS_SECONDS))
       .that(slowStartValid, `slowStart must be 0 or from 30 to 900 seconds, got ${props.slowStart?.toHumanString()}`)
       .pattern('segmentHeader', props.segmentHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
-      .pattern('testRoute.headerName', props.testRoute === false ? undefined : props.testRoute?.headerName, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
-      .oneOf('initialColor', props.initialColor, COLORS);
+      .pattern('testRoute.headerName', props.testRoute?.enabled === false ? undefined : props.testRoute?.headerName, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
+      .oneOf('initialColor', props.initialColor, ALL_COLORS);
     if (this.testRouteHeader !== undefined && this.testRouteHeader.toLowerCase() === this.segmentHeader.toLowerCase()) {
       throw propError(this, `testRoute.headerName and segmentHeader must differ (the test route picks a color, the segment header a user segment), both are "${this.segmentHeader}"`);
     }
@@ -183,7 +257,7 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       throw propError(this, 'conditions must hold at least one condition (omit it to route every path), got []');
     }
 
-    const targetGroup = (color: Color) => new elbv2.ApplicationTargetGroup(this, `${capitalize(color)}TargetGroup`, {
+    const targetGroup = (color: Color) => new elbv2.ApplicationTargetGroup(this, `${colorId(color)}TargetGroup`, {
       vpc: props.vpc,
       port: props.targetPort ?? 80,
       protocol: props.targetProtocol ?? elbv2.ApplicationProtocol.HTTP,
@@ -192,20 +266,20 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(30),
       slowStart: slowStartValid && slowStartSeconds ? props.slowStart : undefined,
     });
-    this.blueTargetGroup = targetGroup('blue');
-    this.greenTargetGroup = targetGroup('green');
+    this.blueTargetGroup = targetGroup(Color.BLUE);
+    this.greenTargetGroup = targetGroup(Color.GREEN);
 
     // The test routes are static header rules owned by CloudFormation: they never carry unmarked production traffic.
     // They also attach both target groups to the load balancer, which ECS requires before a service registers.
     if (this.testRouteHeader !== undefined) {
-      COLORS.forEach((color, i) => new elbv2.ApplicationListenerRule(this, `${capitalize(color)}TestRoute`, {
+      ALL_COLORS.forEach((color, i) => new elbv2.ApplicationListenerRule(this, `${colorId(color)}TestRoute`, {
         listener: props.listener,
         priority: this.priority - RULES_BEFORE_LIVE + i,
         conditions: [elbv2.ListenerCondition.httpHeader(this.testRouteHeader!, [color])],
         targetGroups: [this.targetGroup(color)],
       }));
     } else {
-      COLORS.forEach((color) => this.targetGroup(color).registerListener(props.listener, this));
+      ALL_COLORS.forEach((color) => this.ownTargetGroup(color).registerListener(props.listener, this));
     }
 
     const provider = LiveRouteProvider.getOrCreate(this);
@@ -216,7 +290,7 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       Priority: String(this.priority),
       BlueTargetGroupArn: this.blueTargetGroup.targetGroupArn,
       GreenTargetGroupArn: this.greenTargetGroup.targetGroupArn,
-      InitialColor: this.initialColor,
+      InitialColor: wireColor(this.initialColor),
       Conditions: Stack.of(this).toJsonString(conditions.map((c) => pascalCaseKeys(c.renderRawCondition()))),
       StickinessSeconds: String(props.stickiness?.toSeconds() ?? 0),
     };
@@ -230,39 +304,71 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
     this.loadBalancerFullName = Fn.select(1, Fn.split(':loadbalancer/', props.loadBalancer.loadBalancerArn));
   }
 
-  public targetGroup(color: Color): elbv2.ApplicationTargetGroup {
-    return color === 'blue' ? this.blueTargetGroup : this.greenTargetGroup;
+  /** Target group of a color. */
+  public targetGroup(color: Color): elbv2.IApplicationTargetGroup {
+    return this.ownTargetGroup(color);
+  }
+
+  /** `TargetGroup` metric dimension value of a color (targetgroup/name/id). */
+  public targetGroupFullName(color: Color): string {
+    return this.ownTargetGroup(color).targetGroupFullName;
+  }
+
+  /**
+   * Permissions to read and move the production weights, and to manage the segment route: scoped to this
+   * listener and its rules.
+   */
+  public grantRouteControl(grantee: iam.IGrantable): iam.Grant {
+    return grantRouteControl(this, grantee);
+  }
+
+  private ownTargetGroup(color: Color): elbv2.ApplicationTargetGroup {
+    return color === Color.BLUE ? this.blueTargetGroup : this.greenTargetGroup;
+  }
+}
+
+/** A BlueGreenRouting built elsewhere, from its attributes. */
+class ImportedBlueGreenRouting extends Construct implements IBlueGreenRouting {
+  public readonly listener: elbv2.IApplicationListener;
+  public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  public readonly liveRuleArn: string;
+  public readonly initialColor: Color;
+  public readonly loadBalancerFullName: string;
+  public readonly segmentHeader: string;
+  public readonly segmentRulePriority: number;
+  public readonly testRouteHeader?: string;
+  private readonly targetGroups: { readonly blue: elbv2.IApplicationTargetGroup; readonly green: elbv2.IApplicationTargetGroup };
+
+  constructor(scope: Construct, id: string, attrs: BlueGreenRoutingAttributes) {
+    super(scope, id);
+    if (!Token.isUnresolved(attrs.priority) && (!Number.isInteger(attrs.priority) || attrs.priority < RULES_BEFORE_LIVE + 1 || attrs.priority > AlbLimits.MAX_RULE_PRIORITY)) {
+      throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to ${AlbLimits.MAX_RULE_PRIORITY} (the production rule's priority of the imported routing), got ${attrs.priority}`);
+    }
+    new PropChecks(this)
+      .pattern('segmentHeader', attrs.segmentHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
+      .pattern('testRouteHeader', attrs.testRouteHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
+      .oneOf('initialColor', attrs.initialColor, ALL_COLORS);
+    this.listener = attrs.listener;
+    this.loadBalancer = attrs.loadBalancer;
+    this.liveRuleArn = attrs.liveRuleArn;
+    this.initialColor = attrs.initialColor ?? Color.BLUE;
+    this.segmentHeader = attrs.segmentHeader ?? DEFAULT_SEGMENT_HEADER;
+    this.segmentRulePriority = attrs.priority - 1;
+    this.testRouteHeader = attrs.testRouteHeader;
+    this.targetGroups = { blue: attrs.blueTargetGroup, green: attrs.greenTargetGroup };
+    this.loadBalancerFullName = Fn.select(1, Fn.split(':loadbalancer/', attrs.loadBalancer.loadBalancerArn));
+  }
+
+  public targetGroup(color: Color): elbv2.IApplicationTargetGroup {
+    return color === Color.BLUE ? this.targetGroups.blue : this.targetGroups.green;
   }
 
   public targetGroupFullName(color: Color): string {
-    return this.targetGroup(color).targetGroupFullName;
-  }
-
-  public routerConfig(): RouterConfig {
-    return {
-      listenerArn: this.listener.listenerArn,
-      liveRuleArn: this.liveRuleArn,
-      targetGroupArns: { blue: this.blueTargetGroup.targetGroupArn, green: this.greenTargetGroup.targetGroupArn },
-      segmentHeader: this.segmentHeader,
-      segmentRulePriority: this.priority - 1,
-    };
+    return targetGroupFullNameFromArn(this.targetGroup(color));
   }
 
   public grantRouteControl(grantee: iam.IGrantable): iam.Grant {
-    const rules = listenerRulesArn(this.listener);
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'],
-      resourceArns: ['*'], // Describe* actions of ELB do not support resource-level permissions.
-    });
-    iam.Grant.addToPrincipal({ grantee, actions: ['elasticloadbalancing:CreateRule'], resourceArns: [this.listener.listenerArn] });
-    acknowledge(grantee.grantPrincipal as unknown as Construct, iam5Resource(this, rules),
-      'Scoped to the rules of this one listener: the segment rule is created at runtime, so its ARN is not known at synth');
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:SetRulePriorities'],
-      resourceArns: [rules],
-    });
+    return grantRouteControl(this, grantee);
   }
 }
 

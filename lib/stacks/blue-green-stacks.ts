@@ -2,27 +2,47 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import { Color, COLORS } from '../../lambda/shared/contracts';
-import { ProgressiveRollout, ProgressiveRolloutProps } from '../rollout/progressive-rollout';
-import { BlueGreenRouting, BlueGreenRoutingProps } from '../routing/blue-green-routing';
+import { ALL_COLORS, colorId, wireColor } from '../private/colors';
+import { ProgressiveRollout, ProgressiveRolloutOptions } from '../rollout/progressive-rollout';
+import { BlueGreenRouting, BlueGreenRoutingOptions } from '../routing/blue-green-routing';
+import { Color } from '../routing/color';
 import { propError } from '../private/validation';
 
 /** The network a blue/green pair shares, built in the router stack. */
 export interface BlueGreenNetwork {
+  /** VPC of the load balancer and of both colors. */
   readonly vpc: ec2.IVpc;
+  /** The load balancer production traffic arrives at. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The listener the blue/green routing adds its rules to. */
   readonly listener: elbv2.IApplicationListener;
 }
 
 /** What a color's environment gets to build itself. */
 export interface ColorEnvironmentContext {
+  /** The color being built. */
   readonly color: Color;
   /** The color's target group: register the color's service in it. */
   readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** The shared network from the router stack. */
   readonly network: BlueGreenNetwork;
+  /** The routing in the router stack. */
   readonly routing: BlueGreenRouting;
 }
 
+/** Builds the network (VPC, load balancer, listener) a blue/green pair shares, in the router stack. */
+export interface IBlueGreenNetworkFactory {
+  /** Creates the network's constructs in `scope` (the router stack) and returns them. */
+  createNetwork(scope: Stack): BlueGreenNetwork;
+}
+
+/** Builds one color's environment (e.g. an ECS service registered in the color's target group). */
+export interface IColorEnvironmentFactory {
+  /** Creates the environment of `context.color` in `scope` (that color's own stack); called once per color. */
+  createEnvironment(scope: Stack, context: ColorEnvironmentContext): void;
+}
+
+/** Props of BlueGreenStacks. */
 export interface BlueGreenStacksProps {
   /**
    * Props of every stack (env, tags, synthesizer...). Stack names are `<id>-router`, `<id>-blue`, `<id>-green`; the
@@ -31,19 +51,19 @@ export interface BlueGreenStacksProps {
    */
   readonly stackProps?: StackProps;
   /** Builds the shared network (VPC, load balancer, listener) in the router stack. */
-  readonly network: (scope: Stack) => BlueGreenNetwork;
+  readonly network: IBlueGreenNetworkFactory;
   /** Builds one color's environment (e.g. an ECS service) in its own stack; called once per color. */
-  readonly colorEnvironment: (scope: Stack, context: ColorEnvironmentContext) => void;
+  readonly colorEnvironment: IColorEnvironmentFactory;
   /**
    * Routing options.
    * @default - the defaults of BlueGreenRoutingProps
    */
-  readonly routing?: Omit<BlueGreenRoutingProps, 'vpc' | 'loadBalancer' | 'listener'>;
+  readonly routing?: BlueGreenRoutingOptions;
   /**
    * Rollout options.
-   * @default - the defaults of ProgressiveRolloutProps
+   * @default - the defaults of ProgressiveRolloutProps, service name `id`
    */
-  readonly rollout?: Omit<ProgressiveRolloutProps, 'routing'>;
+  readonly rollout?: ProgressiveRolloutOptions;
 }
 
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,100}$/;
@@ -54,10 +74,17 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,100}$/;
  * the rollout; deploying either stack never moves production traffic.
  */
 export class BlueGreenStacks extends Construct {
+  /** The stack of the network, the routing and the rollout. */
   public readonly routerStack: Stack;
-  public readonly colorStacks: Record<Color, Stack>;
+  /** The blue color's stack. */
+  public readonly blueStack: Stack;
+  /** The green color's stack. */
+  public readonly greenStack: Stack;
+  /** The blue/green routing in the router stack. */
   public readonly routing: BlueGreenRouting;
+  /** The progressive rollout in the router stack. */
   public readonly rollout: ProgressiveRollout;
+  /** The shared network in the router stack. */
   public readonly network: BlueGreenNetwork;
 
   constructor(scope: Construct, id: string, props: BlueGreenStacksProps) {
@@ -66,20 +93,26 @@ export class BlueGreenStacks extends Construct {
       throw propError(this, `id must start with a letter and hold only letters, digits and "-" (it prefixes the stack names), got "${id}"`);
     }
     this.routerStack = new Stack(this, 'Router', { ...props.stackProps, stackName: `${id}-router` });
-    this.network = props.network(this.routerStack);
+    this.network = props.network.createNetwork(this.routerStack);
     this.routing = new BlueGreenRouting(this.routerStack, 'Routing', { ...props.routing, ...this.network });
     this.rollout = new ProgressiveRollout(this.routerStack, 'Rollout', {
       serviceName: id,
       ...props.rollout,
       routing: this.routing,
     });
-    const stacks: Partial<Record<Color, Stack>> = {};
-    for (const color of COLORS) {
-      const stack = new Stack(this, color === 'blue' ? 'Blue' : 'Green', { ...props.stackProps, stackName: `${id}-${color}` });
+    const stacks = new Map<Color, Stack>();
+    for (const color of ALL_COLORS) {
+      const stack = new Stack(this, colorId(color), { ...props.stackProps, stackName: `${id}-${wireColor(color)}` });
       stack.addStackDependency(this.routerStack, 'the color registers in target groups the router stack owns');
-      props.colorEnvironment(stack, { color, targetGroup: this.routing.targetGroup(color), network: this.network, routing: this.routing });
-      stacks[color] = stack;
+      props.colorEnvironment.createEnvironment(stack, { color, targetGroup: this.routing.targetGroup(color), network: this.network, routing: this.routing });
+      stacks.set(color, stack);
     }
-    this.colorStacks = stacks as Record<Color, Stack>;
+    this.blueStack = stacks.get(Color.BLUE)!;
+    this.greenStack = stacks.get(Color.GREEN)!;
+  }
+
+  /** The stack of a color. */
+  public colorStack(color: Color): Stack {
+    return color === Color.BLUE ? this.blueStack : this.greenStack;
   }
 }

@@ -50,7 +50,7 @@ describe('bad props are reported at synth, naming the prop, the construct path, 
 describe('contradictory props throw at construction', () => {
   test('a rollout with nothing to judge by', () => {
     const f = network();
-    expect(() => rollout(f, { healthAlarms: false, analysis: false })).toThrow(
+    expect(() => rollout(f, { healthAlarms: { enabled: false }, analysis: { enabled: false } })).toThrow(
       /Service\/Rollout: healthAlarms, analysis and alarms are all off/);
   });
   test('a rollout with only a user alarm is fine', () => {
@@ -58,7 +58,7 @@ describe('contradictory props throw at construction', () => {
     const alarm = new cloudwatch.Alarm(f.stack, 'Kpi', {
       metric: new cloudwatch.Metric({ namespace: 'EverJust', metricName: 'Signups' }), threshold: 1, evaluationPeriods: 1,
     });
-    expect(() => rollout(f, { healthAlarms: false, analysis: false, alarms: [alarm] })).not.toThrow();
+    expect(() => rollout(f, { healthAlarms: { enabled: false }, analysis: { enabled: false }, alarms: [alarm] })).not.toThrow();
   });
   test('the same header for the test route and the segments', () => {
     const f = network();
@@ -85,8 +85,8 @@ describe('contradictory props throw at construction', () => {
   });
   test('BlueGreenStacks with an id that cannot prefix stack names', () => {
     expect(() => new BlueGreenStacks(testApp(), 'every just', {
-      network: () => { throw new Error('not reached'); },
-      colorEnvironment: () => undefined,
+      network: { createNetwork: () => { throw new Error('not reached'); } },
+      colorEnvironment: { createEnvironment: () => undefined },
     })).toThrow(/every just: id must start with a letter.*got "every just"/);
   });
 });

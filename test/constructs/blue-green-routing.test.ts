@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { BlueGreenRouting } from '../../lib';
+import { BlueGreenRouting, Color } from '../../lib';
 import { network, routing } from './fixtures';
 
 describe('BlueGreenRouting', () => {
@@ -22,7 +22,7 @@ describe('BlueGreenRouting', () => {
 
   test('the production route is a custom resource, not a CloudFormation-owned weighted forward', () => {
     const f = network();
-    const r = routing(f, { initialColor: 'green', stickiness: Duration.minutes(5), priority: 100 });
+    const r = routing(f, { initialColor: Color.GREEN, stickiness: Duration.minutes(5), priority: 100 });
     const t = Template.fromStack(f.stack);
     t.hasResourceProperties('Custom::ZdtLiveRoute', {
       ListenerArn: { Ref: Match.stringLikeRegexp('LbHttp') },
@@ -43,7 +43,7 @@ describe('BlueGreenRouting', () => {
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       DefaultActions: [Match.objectLike({ Type: 'fixed-response' })],
     });
-    expect(r.routerConfig().segmentRulePriority).toBe(99);
+    expect(r.segmentRulePriority).toBe(99);
   });
 
   test('adds header test routes that reach each color before production traffic moves', () => {
@@ -61,7 +61,7 @@ describe('BlueGreenRouting', () => {
 
   test('can turn the test route off', () => {
     const f = network();
-    routing(f, { testRoute: false });
+    routing(f, { testRoute: { enabled: false } });
     Template.fromStack(f.stack).resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
   });
 

@@ -10,14 +10,14 @@ describe('the EverJust example app', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const assembly = app.synth();
     expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(['EverJust-blue', 'EverJust-green', 'EverJust-router']);
-    expect(pair.colorStacks.green.dependencies).toContain(pair.routerStack);
+    expect(pair.greenStack.dependencies).toContain(pair.routerStack);
     Template.fromStack(pair.routerStack).hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'EverJust-rollouts' });
   });
 
   test('each color runs a Fargate service registered in its own target group', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     const pair = createEverJust(app, { images: { green: 'public.ecr.aws/everjust/web:42' } });
-    const green = Template.fromStack(pair.colorStacks.green);
+    const green = Template.fromStack(pair.greenStack);
     green.hasResourceProperties('AWS::ECS::Service', { LaunchType: 'FARGATE', DesiredCount: 2 });
     green.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Image: 'public.ecr.aws/everjust/web:42', Environment: [{ Name: 'COLOR', Value: 'green' }] })],

@@ -1,8 +1,10 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { BlueGreenRouting, BlueGreenRoutingProps, ProgressiveRollout, ProgressiveRolloutProps } from '../../lib';
+import { Construct } from 'constructs';
+import { BlueGreenRouting, BlueGreenRoutingProps, IProgressiveRollout, ProgressiveRollout, ProgressiveRolloutProps } from '../../lib';
 
 /** An app without the built-in CloudFormation validator (slow, and the example app's synth test keeps it on). */
 export function testApp(): App {
@@ -61,4 +63,13 @@ export function handlerConfigOf(template: Template, handler: string, placeholder
   const [fn] = Object.values<any>(template.findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': handler } }));
   if (!fn) throw new Error(`expected a Lambda function for handler ${handler} in the template, found none`);
   return parseWithTokens(fn.Properties.Environment.Variables.ZDT_CONFIG, placeholder);
+}
+
+/** The rollout of service `serviceName`, deployed by another app: what a migration's gate or a pipeline refers to. */
+export function importedRollout(scope: Construct, serviceName: string): IProgressiveRollout {
+  return ProgressiveRollout.fromProgressiveRolloutAttributes(scope, `${serviceName}Rollout`, {
+    stateMachineArn: `arn:aws:states:us-east-1:123456789012:stateMachine:${serviceName}-rollout`,
+    serviceName,
+    stateTable: dynamodb.Table.fromTableName(scope, `${serviceName}RolloutState`, 'zdt-rollouts'),
+  });
 }

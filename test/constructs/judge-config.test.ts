@@ -1,6 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AnalysisMethod, BaselineDegradedAction, RolloutStrategy } from '../../lib';
+import { AnalysisMethod, BaselineDegradedAction, Color, RolloutStrategy } from '../../lib';
 import { definitionOf, handlerConfigOf, network, rollout } from './fixtures';
 
 function judgeConfig(props: Parameters<typeof rollout>[1] = {}): any {
@@ -38,7 +38,7 @@ describe('ProgressiveRollout: the judge\'s analysis', () => {
     const [fn] = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'judge' } }));
     const raw = JSON.stringify(fn.Properties.Environment.Variables.ZDT_CONFIG);
     const ref = (a: { alarmName: string }) => JSON.stringify(Stack.of(r).resolve(a.alarmName));
-    const green = r.healthAlarms.green!;
+    const green = r.healthAlarmsOf(Color.GREEN)!;
     for (const a of [green.errorRate, green.latencyP99, green.unhealthyHosts]) expect(raw).toContain(ref(a));
     for (const a of [green.relativeErrorRate, green.relativeLatencyP99, green.composite]) expect(raw).not.toContain(ref(a));
     expect(handlerConfigOf(Template.fromStack(f.stack), 'judge').alarmsByColor.green).toHaveLength(3);

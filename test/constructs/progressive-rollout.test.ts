@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { BaselineDegradedAction, RolloutStrategy } from '../../lib';
+import { BaselineDegradedAction, Color, InconclusiveAction, RolloutStrategy } from '../../lib';
 import { withStrategy } from '../../rehearsal/simulation-target';
 import { definitionOf, handlerConfigOf, network, rollout } from './fixtures';
 
@@ -85,7 +85,7 @@ describe('ProgressiveRollout', () => {
   });
 
   test('INCONCLUSIVE follows the policy', () => {
-    for (const [policy, next] of [['ROLLBACK', 'Inconclusive'], ['PROCEED', 'Count Inconclusive As Healthy'], ['PAUSE', 'Paused Event']] as const) {
+    for (const [policy, next] of [[InconclusiveAction.ROLLBACK, 'Inconclusive'], [InconclusiveAction.PROCEED, 'Count Inconclusive As Healthy'], [InconclusiveAction.PAUSE, 'Paused Event']] as const) {
       const f = network();
       rollout(f, { onInconclusive: policy });
       const choice = definitionOf(f.stack).States.Verdict.Choices.find((c: any) => c.StringEquals === 'INCONCLUSIVE');
@@ -198,7 +198,7 @@ describe('ProgressiveRollout', () => {
 
   test('alarms added after construction reach the judge', () => {
     const f = network();
-    const r = rollout(f, { healthAlarms: false });
+    const r = rollout(f, { healthAlarms: { enabled: false } });
     const late = new cloudwatch.Alarm(f.stack, 'Late', {
       metric: new cloudwatch.Metric({ namespace: 'EverJust', metricName: 'CheckoutErrors' }), threshold: 1, evaluationPeriods: 1,
     });
@@ -285,7 +285,7 @@ describe('ProgressiveRollout', () => {
 describe('ProgressiveRollout with a routing that starts on green', () => {
   test('the lock and the guard take green as the live color until a rollout records one', () => {
     const f = network();
-    rollout(f, {}, { initialColor: 'green' });
+    rollout(f, {}, { initialColor: Color.GREEN });
     const functions = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::Lambda::Function'));
     for (const handler of ['lock', 'guard']) {
       const fn = functions.find((r) => r.Metadata?.['cdk-zero-downtime:handler'] === handler);

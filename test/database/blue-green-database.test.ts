@@ -8,6 +8,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { BlueGreenHandlerConfig } from '../../lambda/database/blue-green-contract';
 import { BlueGreenDatabase, BlueGreenDatabaseProps } from '../../lib/database/blue-green-database';
+import { DatabaseSourceKind } from '../../lib/database/database-source-kind';
+import { SwitchoverApproval } from '../../lib/database/switchover-approval';
 import { handlerConfigOf, stateMachineDefinitionOf } from '../constructs/fixtures';
 
 const ARN = 'arn:aws:rds:eu-west-1:123456789012:db:orders';
@@ -70,7 +72,7 @@ describe('BlueGreenDatabase', () => {
   });
 
   test('manual approval pauses on a task token after the preflight, and grantApproval lets an operator answer it', () => {
-    const { template, bg, stack } = build({ approval: 'manual', approvalTimeout: Duration.hours(2) });
+    const { template, bg, stack } = build({ approval: SwitchoverApproval.MANUAL, approvalTimeout: Duration.hours(2) });
     const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
     bg.grantApproval(operator);
     const t = template();
@@ -148,7 +150,7 @@ describe('BlueGreenDatabase', () => {
     expect(() => build({ approvalTimeout: Duration.hours(1) })).toThrow(/Db\/Upgrade: approvalTimeout is set but approval is "none"/);
     expect(() => build({ replicaLagMetric: 'ReplicaLag' })).toThrow(/replicaLagMetric is set but maxReplicaLag is not/);
     expect(() => build({ source: 'arn:aws:s3:::bucket' })).toThrow(/Db\/Upgrade: source must be an RDS DB instance or cluster ARN .*got "arn:aws:s3:::bucket"/);
-    expect(() => build({ source: ARN, sourceKind: 'cluster' })).toThrow(/sourceKind is "cluster" but the source ARN .* is a DB instance/);
+    expect(() => build({ source: ARN, sourceKind: DatabaseSourceKind.CLUSTER })).toThrow(/sourceKind is "cluster" but the source ARN .* is a DB instance/);
   });
 
   test('an ARN known only at deploy time needs sourceKind', () => {
@@ -156,7 +158,7 @@ describe('BlueGreenDatabase', () => {
     const stack = new Stack(app, 'Db');
     const arn = stack.formatArn({ service: 'rds', resource: 'db', resourceName: 'orders', arnFormat: 'arn:aws:rds:region:account:db:name' as never });
     expect(() => new BlueGreenDatabase(stack, 'A', { source: arn })).toThrow(/Db\/A: source is an ARN known only at deploy time; set sourceKind/);
-    const bg = new BlueGreenDatabase(stack, 'B', { source: arn, sourceKind: 'instance', deleteOldAfter: true });
+    const bg = new BlueGreenDatabase(stack, 'B', { source: arn, sourceKind: DatabaseSourceKind.INSTANCE, deleteOldAfter: true });
     expect(bg.sourceKind).toBe('instance');
   });
 
@@ -167,13 +169,13 @@ describe('BlueGreenDatabase', () => {
     for (const name of ['1-bad', 'trailing-', 'double--hyphen', 'x'.repeat(61)]) {
       expect(() => build({ deploymentName: name }).app.synth()).toThrow(new RegExp(`deploymentName must be 1 to 60 letters, digits and single hyphens, starting with a letter and not ending with a hyphen .*got "${name}"`));
     }
-    expect(() => build({ approval: 'manual', approvalTimeout: Duration.days(8) }).app.synth()).toThrow(/approvalTimeout must be from 1 minute to 7 days, got 8 days/);
+    expect(() => build({ approval: SwitchoverApproval.MANUAL, approvalTimeout: Duration.days(8) }).app.synth()).toThrow(/approvalTimeout must be from 1 minute to 7 days, got 8 days/);
     expect(() => build({ switchoverTimeout: Duration.minutes(10), deploymentName: 'orders-pg17' }).app.synth()).not.toThrow();
   });
 
   test('is cdk-nag AwsSolutions clean', () => {
     const app = new App({ builtinCloudFormationValidation: false });
-    const { stack, bg } = build({ approval: 'manual', deleteOldAfter: true, maxReplicaLag: Duration.seconds(30), targetParameterGroup: 'pg17' }, app);
+    const { stack, bg } = build({ approval: SwitchoverApproval.MANUAL, deleteOldAfter: true, maxReplicaLag: Duration.seconds(30), targetParameterGroup: 'pg17' }, app);
     bg.grantStartExecution(new iam.Role(stack, 'Pipeline', { assumedBy: new iam.AccountRootPrincipal() }));
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();

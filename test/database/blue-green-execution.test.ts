@@ -11,6 +11,7 @@ import { clock, setClock } from '../../lambda/shared/clock';
 import { EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { BlueGreenErrorName, BlueGreenEvent } from '../../lambda/database/blue-green-contract';
 import { BlueGreenDatabase, BlueGreenDatabaseProps } from '../../lib/database/blue-green-database';
+import { SwitchoverApproval } from '../../lib/database/switchover-approval';
 import { bindHandlers, CfnTemplate, RunResult, runStateMachine, stateMachineOf, TaskTokenHandler, TimelineEvent, VirtualClock } from '../../rehearsal';
 import { AwsFakes, CallRecord, FakeDatabase, PutEventsParams } from '../../rehearsal/fakes';
 
@@ -157,7 +158,7 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
     const sfn = new SFNClient({});
     const answered: string[] = [];
     const states: string[] = [];
-    const { result, events } = await execute(synth({ approval: 'manual' }), {
+    const { result, events } = await execute(synth({ approval: SwitchoverApproval.MANUAL }), {
       operator: async (token, request) => {
         // Recorded, not asserted here: once the token is answered the runner no longer awaits this handler.
         states.push(request.stateName);
@@ -180,7 +181,7 @@ describe('BlueGreenDatabase state machine, executed against the RDS fake', () =>
 
   test('manual approval: an abort (SendTaskFailure) fails the execution without switching over', async () => {
     const sfn = new SFNClient({});
-    const { result, events, rdsCalls, databases } = await execute(synth({ approval: 'manual' }), {
+    const { result, events, rdsCalls, databases } = await execute(synth({ approval: SwitchoverApproval.MANUAL }), {
       operator: async (token) => {
         await sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'ZdtAborted', cause: 'Not during the sale: aborted by dba' }));
         return undefined;

@@ -21,6 +21,8 @@ import { BackfillBatchResult, MigrationEvent } from '../../lambda/database/migra
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { Migration } from '../../lambda/database/types';
 import { SchemaMigration, SchemaMigrationProps } from '../../lib/database/schema-migration';
+import { DatabaseTls } from '../../lib/database/database-tls';
+import { importedRollout } from '../constructs/fixtures';
 import {
   bindHandlers, CfnTemplate, IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, stateMachineOf,
   TimelineEvent, VirtualClock,
@@ -59,9 +61,9 @@ function synth(migration: Migration, props: Partial<SchemaMigrationProps> = {}):
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const secret = new secretsmanager.Secret(stack, 'DbSecret');
   const m = new SchemaMigration(stack, 'Migration', {
-    vpc, secret, migration, tls: 'disable', batchSize: BATCH_SIZE, batchDelay: BATCH_DELAY, backfillInvocationBudget: INVOCATION_BUDGET, ...props,
+    vpc, secret, migration, tls: DatabaseTls.DISABLE, batchSize: BATCH_SIZE, batchDelay: BATCH_DELAY, backfillInvocationBudget: INVOCATION_BUDGET, ...props,
   });
-  m.completeAfterRollout({ serviceName: 'web' });
+  m.completeAfterRollout(importedRollout(stack, 'web'));
   return Template.fromStack(stack).toJSON() as CfnTemplate;
 }
 

@@ -5,6 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { SchemaMigration, SchemaMigrationProps } from '../../lib/database/schema-migration';
+import { importedRollout } from '../constructs/fixtures';
 import { Migration } from '../../lambda/database/types';
 import { handlerConfigOf, stateMachineDefinitionOf } from '../constructs/fixtures';
 
@@ -86,8 +87,8 @@ describe('SchemaMigration', () => {
   });
 
   test('completeAfterRollout releases the gate on the rollout\'s Rollout Completed event', () => {
-    const { m, template } = build();
-    m.completeAfterRollout({ serviceName: 'web' });
+    const { m, template, stack } = build();
+    m.completeAfterRollout(importedRollout(stack, 'web'));
     template().hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Rollout Completed'], detail: { service: ['web'] } },
       Targets: [Match.objectLike({ Input: JSON.stringify({ action: 'releaseGate', reason: 'Rollout Completed for web' }) })],
@@ -132,8 +133,8 @@ describe('SchemaMigration', () => {
   test('is cdk-nag AwsSolutions clean', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const { m } = build({}, app);
-    m.completeAfterRollout({ serviceName: 'web' });
+    const { m, stack } = build({}, app);
+    m.completeAfterRollout(importedRollout(stack, 'web'));
     expect(() => app.synth()).not.toThrow();
   });
 });

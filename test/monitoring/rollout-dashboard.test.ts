@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Color } from '../../lambda/shared/contracts';
+import { Color } from '../../lib/routing/color';
 import { RolloutDashboard, RolloutDashboardProps } from '../../lib/monitoring/rollout-dashboard';
 import { BlueGreenRouting } from '../../lib/routing/blue-green-routing';
 import { ProgressiveRollout, ProgressiveRolloutProps } from '../../lib/rollout/progressive-rollout';
@@ -100,7 +100,7 @@ describe('RolloutDashboard', () => {
     const requests = linesOf(widget(s.f.stack, /^requests/i));
     const latency = linesOf(widget(s.f.stack, /p99/i));
     const errors = linesOf(widget(s.f.stack, /5xx rate/i));
-    for (const color of ['blue', 'green'] as const) {
+    for (const color of [Color.BLUE, Color.GREEN]) {
       const dims = albDimensions(s, color);
       expect(requests).toContainEqual(expect.objectContaining({ namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', dimensions: dims, stat: 'Sum' }));
       expect(latency).toContainEqual(expect.objectContaining({ namespace: 'AWS/ApplicationELB', metricName: 'TargetResponseTime', dimensions: dims, stat: 'p99' }));
@@ -117,7 +117,7 @@ describe('RolloutDashboard', () => {
   test('graphs healthy and unhealthy hosts of each color', () => {
     const s = setup();
     const lines = linesOf(widget(s.f.stack, /hosts/i));
-    for (const color of ['blue', 'green'] as const) {
+    for (const color of [Color.BLUE, Color.GREEN]) {
       const dims = albDimensions(s, color);
       expect(lines).toContainEqual(expect.objectContaining({ metricName: 'HealthyHostCount', dimensions: dims }));
       expect(lines).toContainEqual(expect.objectContaining({ metricName: 'UnHealthyHostCount', dimensions: dims }));
@@ -149,8 +149,8 @@ describe('RolloutDashboard', () => {
 
     const alarms = dashboardOf(f.stack).widgets.find((w) => w.type === 'alarm')!;
     expect(alarms.properties.alarms).toEqual([
-      placeholder(f.stack.resolve(rollout.healthAlarms.blue!.composite.alarmArn)),
-      placeholder(f.stack.resolve(rollout.healthAlarms.green!.composite.alarmArn)),
+      placeholder(f.stack.resolve(rollout.healthAlarmsOf(Color.BLUE)!.composite.alarmArn)),
+      placeholder(f.stack.resolve(rollout.healthAlarmsOf(Color.GREEN)!.composite.alarmArn)),
       'arn:aws:cloudwatch:us-east-1:111122223333:alarm:checkout-kpi',
       'arn:aws:cloudwatch:us-east-1:111122223333:alarm:added-later',
     ]);
@@ -158,7 +158,7 @@ describe('RolloutDashboard', () => {
   });
 
   test('says so instead of an empty alarm widget when the rollout watches no alarm', () => {
-    const s = setup({ healthAlarms: false });
+    const s = setup({ healthAlarms: { enabled: false } });
     const body = dashboardOf(s.f.stack);
     expect(body.widgets.filter((w) => w.type === 'alarm')).toHaveLength(0);
     expect(body.widgets.some((w) => /none/.test(w.properties.markdown ?? ''))).toBe(true);

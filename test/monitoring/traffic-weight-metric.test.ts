@@ -2,16 +2,17 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CONFIG_ENV, METRIC_NAMESPACE } from '../../lambda/shared/contracts';
+import { Color } from '../../lib';
 import { network, parseWithTokens, rollout } from '../constructs/fixtures';
 
 /** The ZDT_CONFIG a handler function receives, with its tokens as placeholders. */
-function configOf(stack: Stack, fn: lambda.Function): any {
+function configOf(stack: Stack, fn: lambda.IFunction): any {
   return parseWithTokens(stack.resolve((Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)])
     .Properties.Environment.Variables[CONFIG_ENV]));
 }
 
 /** The policy statements of a function's role, over all its policies. */
-function statementsOf(stack: Stack, fn: lambda.Function): any[] {
+function statementsOf(stack: Stack, fn: lambda.IFunction): any[] {
   const roleId = stack.getLogicalId(fn.role!.node.defaultChild as any);
   return Object.values<any>(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
     .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
@@ -43,13 +44,13 @@ describe('ProgressiveRollout traffic weight metric', () => {
   test('metricTrafficWeight is the metric the router publishes, per color', () => {
     const f = network();
     const r = rollout(f);
-    const metric = r.metricTrafficWeight('green');
+    const metric = r.metricTrafficWeight(Color.GREEN);
     expect(metric.namespace).toBe(METRIC_NAMESPACE);
     expect(metric.metricName).toBe('TrafficWeight');
     expect(metric.dimensions).toEqual({ Service: 'web', Color: 'green' });
     expect(metric.statistic).toBe('Maximum');
     expect(metric.period.toSeconds()).toBe(60);
-    const custom = r.metricTrafficWeight('blue', { period: Duration.minutes(5), statistic: 'Average' });
+    const custom = r.metricTrafficWeight(Color.BLUE, { period: Duration.minutes(5), statistic: 'Average' });
     expect(custom.dimensions).toEqual({ Service: 'web', Color: 'blue' });
     expect(custom.period.toSeconds()).toBe(300);
     expect(custom.statistic).toBe('Average');

@@ -9,7 +9,8 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { createEverJust } from '../../bin/everjust';
-import { rolloutAction, RolloutActionProps, RolloutPipelineStep, RolloutPipelineStepProps } from '../../lib/pipeline/rollout-step';
+import { RolloutAction, RolloutActionProps, RolloutPipelineStep, RolloutPipelineStepProps } from '../../lib/pipeline/rollout-step';
+import { Color } from '../../lib/routing/color';
 import { BlueGreenRouting } from '../../lib/routing/blue-green-routing';
 import { ProgressiveRollout } from '../../lib/rollout/progressive-rollout';
 
@@ -45,8 +46,8 @@ function statementsOfRole(stack: Stack, roleLogicalId: string): any[] {
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
 }
 
-describe('rolloutAction (CodePipeline)', () => {
-  function pipelineWith(props?: RolloutActionProps, options: { separateStack?: boolean } = {}) {
+describe('RolloutAction (CodePipeline)', () => {
+  function pipelineWith(props: Partial<RolloutActionProps> = {}, options: { separateStack?: boolean } = {}) {
     const app = new App({ builtinCloudFormationValidation: false });
     const env = { account: PIPELINE_ACCOUNT, region: 'us-east-1' };
     const serviceStack = new Stack(app, 'Service', { env });
@@ -57,14 +58,14 @@ describe('rolloutAction (CodePipeline)', () => {
     new codepipeline.Pipeline(pipelineStack, 'Pipeline', {
       stages: [
         { stageName: 'Source', actions: [new actions.S3SourceAction({ actionName: 'Release', bucket, bucketKey: 'release.zip', output: source })] },
-        { stageName: 'Release', actions: [rolloutAction(rollout, props)] },
+        { stageName: 'Release', actions: [new RolloutAction({ rollout, ...props })] },
       ],
     });
     return { app, serviceStack, pipelineStack, rollout };
   }
 
   test('starts the rollout with the target color and a reason that carries the pipeline execution id', () => {
-    const { serviceStack } = pipelineWith({ targetColor: 'green', reason: 'release 42', actionName: 'Canary', executionNamePrefix: 'pipeline' });
+    const { serviceStack } = pipelineWith({ targetColor: Color.GREEN, reason: 'release 42', actionName: 'Canary', executionNamePrefix: 'pipeline' });
     const [action] = stepFunctionsActions(serviceStack);
     expect(action).toMatchObject({
       Name: 'Canary',
@@ -99,7 +100,7 @@ describe('rolloutAction (CodePipeline)', () => {
   });
 
   test.each([
-    [{ targetColor: 'purple' as never }, /targetColor of a pipeline rollout must be "blue" or "green", got "purple"/],
+    [{ targetColor: 'purple' as never }, /targetColor of a pipeline rollout must be Color.BLUE or Color.GREEN \("blue" or "green"\), got "purple"/],
     [{ executionNamePrefix: 'release 42' }, /executionNamePrefix of a pipeline rollout must be 1-40 letters, digits, "-" or "_", got "release 42"/],
   ])('refuses %p, naming the rollout', (props, message) => {
     expect(() => pipelineWith(props)).toThrow(message);
@@ -136,7 +137,7 @@ describe('RolloutPipelineStep (CDK Pipelines)', () => {
   }
 
   test('runs after the stage\'s stack is deployed, reading the state machine ARN from the stack\'s output', () => {
-    const { pipelineStack, stage } = pipelineWith({ targetColor: 'blue', reason: 'release 42' });
+    const { pipelineStack, stage } = pipelineWith({ targetColor: Color.BLUE, reason: 'release 42' });
     const prod = pipelineStages(pipelineStack).find((s) => s.Name === 'Prod');
     const deploy = prod.Actions.find((a: any) => a.Name === 'Service.Deploy');
     const rollout = prod.Actions.find((a: any) => a.ActionTypeId.Provider === 'StepFunctions');

@@ -14,7 +14,7 @@ const MINUTE = 60_000;
 
 function synthAlarmsOnly(): StackTemplate[] {
   const app = new App({ builtinCloudFormationValidation: false });
-  createEverJust(app, { analysis: false });
+  createEverJust(app, { analysis: { enabled: false } });
   return app.synth().stacks.map((s) => ({ stackName: s.stackName, template: s.template }));
 }
 

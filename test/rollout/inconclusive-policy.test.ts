@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { RolloutEvent } from '../../lambda/shared/contracts';
+import { InconclusiveAction } from '../../lib/rollout/inconclusive-action';
 import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
 import { AnalysisMethod } from '../../lib/rollout/analysis-method';
 import type { RunResult } from '../../rehearsal/runner';
@@ -11,7 +12,7 @@ import { network, rollout } from '../constructs/fixtures';
  * fixed-threshold judge says so at every judgement; the sequential one (the default) accumulates the step and clears
  * the 100% step on its ~60 requests, so it would not be a release without judgement.
  */
-async function lowTrafficRollout(onInconclusive: 'PROCEED' | 'PAUSE' | 'ROLLBACK', scenario = 'low-traffic') {
+async function lowTrafficRollout(onInconclusive: InconclusiveAction, scenario = 'low-traffic') {
   const f = network();
   rollout(f, { onInconclusive, strategy: RolloutStrategy.canary({ percent: 10, bake: Duration.minutes(2) }), analysis: { method: AnalysisMethod.THRESHOLDS } });
   const executions: RunResult[] = [];
@@ -24,7 +25,7 @@ async function lowTrafficRollout(onInconclusive: 'PROCEED' | 'PAUSE' | 'ROLLBACK
 
 describe('onInconclusive PROCEED', () => {
   test('a release whose every judgement was inconclusive says so in its events and its outcome', async () => {
-    const { result, execution } = await lowTrafficRollout('PROCEED');
+    const { result, execution } = await lowTrafficRollout(InconclusiveAction.PROCEED);
     expect(result.summary.outcome).toBe('RELEASED');
     const types = result.summary.events.map((e) => e.detailType);
     expect(types).toContain(RolloutEvent.RELEASED_UNJUDGED);
@@ -35,7 +36,7 @@ describe('onInconclusive PROCEED', () => {
   });
 
   test('a release judged healthy says it was judged, with how many judgements were inconclusive', async () => {
-    const { result, execution } = await lowTrafficRollout('PROCEED', 'healthy-release');
+    const { result, execution } = await lowTrafficRollout(InconclusiveAction.PROCEED, 'healthy-release');
     expect(result.summary.outcome).toBe('RELEASED');
     expect(result.summary.events.map((e) => e.detailType)).not.toContain(RolloutEvent.RELEASED_UNJUDGED);
     const completed = result.summary.events.find((e) => e.detailType === RolloutEvent.COMPLETED)!;

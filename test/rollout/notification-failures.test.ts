@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NOTIFICATION_FAILURES_METRIC, RolloutEvent } from '../../lambda/shared/contracts';
 import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
 import type { CallRecord } from '../../rehearsal/fakes';
@@ -40,7 +41,7 @@ describe('rollout notifications', () => {
     const f = network();
     const r = rollout(f);
     const t = Template.fromStack(f.stack);
-    const roleId = f.stack.getLogicalId(r.stateMachine.role.node.defaultChild as any);
+    const roleId = f.stack.getLogicalId((r.stateMachine as sfn.StateMachine).role.node.defaultChild as any);
     const keyId = Object.keys(t.findResources('AWS::KMS::Key'))[0];
     const statements = Object.values<any>(t.findResources('AWS::IAM::Policy'))
       .filter((p) => p.Properties.Roles.some((ref: any) => ref.Ref === roleId))

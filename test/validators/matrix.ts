@@ -8,7 +8,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { FlagsDocument } from '../../lambda/flags';
 import { Migration } from '../../lambda/database/types';
-import { BlueGreenRouting, ProgressiveRollout, ProgressiveRolloutProps, RolloutStrategy } from '../../lib';
+import { BlueGreenRouting, InconclusiveAction, ProgressiveRollout, ProgressiveRolloutProps, RolloutStrategy, SwitchoverApproval } from '../../lib';
+import { importedRollout } from '../constructs/fixtures';
 import { BlueGreenDatabase } from '../../lib/database/blue-green-database';
 import { SchemaMigration } from '../../lib/database/schema-migration';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
@@ -46,12 +47,12 @@ function serviceStack(app: App, name: string): { stack: Stack; vpc: ec2.Vpc; rou
 /** One rollout configuration: the stack name says which option it varies. */
 const ROLLOUTS: Record<string, (stack: Stack) => Partial<ProgressiveRolloutProps>> = {
   Defaults: () => ({}),
-  InconclusiveProceed: () => ({ onInconclusive: 'PROCEED' }),
-  InconclusivePause: () => ({ onInconclusive: 'PAUSE' }),
-  AnalysisOff: () => ({ analysis: false }),
+  InconclusiveProceed: () => ({ onInconclusive: InconclusiveAction.PROCEED }),
+  InconclusivePause: () => ({ onInconclusive: InconclusiveAction.PAUSE }),
+  AnalysisOff: () => ({ analysis: { enabled: false } }),
   HealthAlarmsOff: (stack) => ({
-    healthAlarms: false,
-    analysis: false,
+    healthAlarms: { enabled: false },
+    analysis: { enabled: false },
     alarms: [new cloudwatch.Alarm(stack, 'Errors', {
       metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Errors' }), threshold: 1, evaluationPeriods: 1,
     })],
@@ -78,7 +79,7 @@ function databaseStack(app: App, name: string, gate: boolean): void {
   const dbSecurityGroup = new ec2.SecurityGroup(stack, 'DbSg', { vpc, allowAllOutbound: false });
   const database = { connections: new ec2.Connections({ securityGroups: [dbSecurityGroup], defaultPort: ec2.Port.tcp(5432) }) };
   const migration = new SchemaMigration(stack, 'Migration', { vpc, secret, database, migration: MIGRATION, gate });
-  if (gate) migration.completeAfterRollout({ serviceName: 'web' });
+  if (gate) migration.completeAfterRollout(importedRollout(stack, 'web'));
 }
 
 /** The matrix app: every rollout configuration, SchemaMigration with and without gate, BlueGreenDatabase variants, FeatureFlags. */
@@ -93,8 +94,8 @@ export function matrixApp(): App {
   databaseStack(app, 'MigrationGated', true);
   databaseStack(app, 'MigrationUngated', false);
   const rds = new Stack(app, 'BlueGreenDatabases', { env: { region: 'us-east-1' } });
-  new BlueGreenDatabase(rds, 'Instance', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2', approval: 'manual', deleteOldAfter: true });
-  new BlueGreenDatabase(rds, 'Cluster', { source: 'arn:aws:rds:us-east-1:123456789012:cluster:orders', targetEngineVersion: '17.2', approval: 'none' });
+  new BlueGreenDatabase(rds, 'Instance', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2', approval: SwitchoverApproval.MANUAL, deleteOldAfter: true });
+  new BlueGreenDatabase(rds, 'Cluster', { source: 'arn:aws:rds:us-east-1:123456789012:cluster:orders', targetEngineVersion: '17.2', approval: SwitchoverApproval.NONE });
   return app;
 }
 

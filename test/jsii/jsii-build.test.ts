@@ -1,0 +1,143 @@
+/**
+ * The constructs compile with jsii and generate for Python, Java, .NET and Go, in a scratch copy of the package (the
+ * worktree's dist/ and .jsii stay untouched). What each test would catch:
+ * - a public type jsii rejects (a function-typed prop, a union of literals, Record/Omit, an exported const...);
+ * - a wire type or a tool leaking into the public API;
+ * - an exported type or member without documentation, an optional prop without `@default`;
+ * - a target pacmak cannot generate;
+ * - an API.md older than the code.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+const BIN = join(ROOT, 'node_modules', '.bin');
+/** jsii, pacmak and docgen take ~30 s of CPU together; on a loaded 2-core machine several times that in wall time. */
+const BUILD_TIMEOUT_MS = 10 * 60 * 1000;
+
+interface Docs { readonly summary?: string; readonly default?: string; readonly remarks?: string }
+interface Property { readonly name: string; readonly docs?: Docs; readonly optional?: boolean }
+interface Method { readonly name: string; readonly docs?: Docs }
+interface JsiiType {
+  readonly fqn: string;
+  readonly kind: 'class' | 'interface' | 'enum';
+  readonly datatype?: boolean;
+  readonly docs?: Docs;
+  readonly properties?: Property[];
+  readonly methods?: Method[];
+  readonly members?: { readonly name: string; readonly docs?: Docs }[];
+}
+
+let work: string;
+let jsiiOutput: string;
+let assembly: { readonly types: Record<string, JsiiType> };
+
+const execOptions = () => ({
+  cwd: work, encoding: 'utf8' as const, timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024,
+  env: { ...process.env, JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1', JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '1' },
+});
+
+function run(command: string, args: string[]): string {
+  return execFileSync(join(BIN, command), args, { ...execOptions(), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** pacmak and docgen both read the assembly: they run side by side. */
+let pacmak: Promise<unknown>;
+let docgen: Promise<unknown>;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'zdt-jsii-'));
+  for (const entry of ['package.json', 'tsconfig.jsii.json', 'README.md', 'lib', 'lambda']) {
+    cpSync(join(ROOT, entry), join(work, entry), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
+  try {
+    jsiiOutput = run('jsii', []);
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    throw new Error(`jsii failed to compile the public API (lib/index.ts):\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
+  }
+  assembly = JSON.parse(readFileSync(join(work, '.jsii'), 'utf8'));
+  const exec = promisify(execFile);
+  pacmak = exec(join(BIN, 'jsii-pacmak'), ['--code-only', '--outdir', join(work, 'packages'), '--targets', 'python', 'java', 'dotnet', 'go'], execOptions());
+  docgen = exec(join(BIN, 'jsii-docgen'), ['--output', join(work, 'API.md')], execOptions());
+  // Awaited by their tests; a failure is reported there, not as an unhandled rejection here.
+  pacmak.catch(() => undefined);
+  docgen.catch(() => undefined);
+}, BUILD_TIMEOUT_MS);
+
+afterAll(async () => {
+  await Promise.allSettled([pacmak, docgen]);
+  if (work) rmSync(work, { recursive: true, force: true });
+}, BUILD_TIMEOUT_MS);
+
+describe('jsii', () => {
+  test('compiles the public API without a warning', () => {
+    expect(jsiiOutput).not.toMatch(/warning JSII/);
+    expect(Object.keys(assembly.types).length).toBeGreaterThan(40);
+  });
+
+  test('exports the constructs, their props, strategies, interfaces and the names users match on', () => {
+    const names = Object.values(assembly.types).map((t) => t.fqn.replace(/^cdk-zero-downtime\./, ''));
+    expect(names).toEqual(expect.arrayContaining([
+      'BlueGreenRouting', 'IBlueGreenRouting', 'BlueGreenRoutingAttributes', 'ProgressiveRollout', 'IProgressiveRollout',
+      'ProgressiveRolloutAttributes', 'RolloutStrategy', 'BlueGreenStacks', 'IColorEnvironmentFactory', 'IBlueGreenNetworkFactory',
+      'SchemaMigration', 'BlueGreenDatabase', 'RolloutDashboard', 'RolloutPipelineStep', 'RolloutAction', 'FeatureFlags',
+      'FlagDeployment', 'Color', 'RolloutEvent', 'ErrorName', 'MigrationEvent', 'BlueGreenEvent', 'ZeroDowntimeEventSource',
+    ]));
+  });
+
+  test('keeps the handlers\' wire types and the tools out of the public API', () => {
+    const names = Object.values(assembly.types).map((t) => t.fqn.replace(/^cdk-zero-downtime\./, ''));
+    for (const internal of ['RouterConfig', 'LockConfig', 'JudgeConfig', 'GuardConfig', 'RolloutPlan', 'PlannedStep', 'StateTable',
+      'MigrationEngine', 'HandlerFunction', 'LiveRouteProvider', 'FlagsDocument', 'BlueGreenHandlerConfig', 'MigrationHandlerConfig']) {
+      expect(names).not.toContain(internal);
+    }
+  });
+
+  test('documents every exported type and member, and the default of every optional prop', () => {
+    const problems: string[] = [];
+    for (const type of Object.values(assembly.types)) {
+      if (!type.docs?.summary) problems.push(`${type.fqn}: no documentation`);
+      for (const p of type.properties ?? []) {
+        if (!p.docs?.summary) problems.push(`${type.fqn}.${p.name}: no documentation`);
+        if (type.datatype && p.optional && p.docs?.default === undefined) problems.push(`${type.fqn}.${p.name}: optional without @default`);
+      }
+      for (const m of type.methods ?? []) if (!m.docs?.summary) problems.push(`${type.fqn}.${m.name}(): no documentation`);
+      for (const m of type.members ?? []) if (!m.docs?.summary) problems.push(`${type.fqn}.${m.name}: no documentation`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('jsii-pacmak --code-only', () => {
+  beforeAll(async () => {
+    await pacmak;
+  }, BUILD_TIMEOUT_MS);
+
+  test.each([
+    ['python', 'python/src/cdk_zero_downtime/__init__.py', /class ProgressiveRollout\(/],
+    ['java', 'java/src/main/java/dev/zerodowntime/cdk/ProgressiveRollout.java', /public class ProgressiveRollout extends/],
+    ['dotnet', 'dotnet/ZeroDowntime.Cdk/ZeroDowntime/Cdk/ProgressiveRollout.cs', /public class ProgressiveRollout :/],
+    ['go', 'go/cdkzerodowntime/ProgressiveRollout.go', /type ProgressiveRollout interface/],
+  ])('generates the %s package', (_language, file, declaration) => {
+    const path = join(work, 'packages', file);
+    expect(existsSync(path)).toBe(true);
+    expect(readFileSync(path, 'utf8')).toMatch(declaration);
+  });
+});
+
+describe('API.md', () => {
+  test('is the reference jsii-docgen writes for the current code (run `npm run docgen` after changing the API)', async () => {
+    await docgen;
+    const fresh = readFileSync(join(work, 'API.md'), 'utf8').split('\n');
+    const committed = existsSync(join(ROOT, 'API.md')) ? readFileSync(join(ROOT, 'API.md'), 'utf8').split('\n') : [];
+    // The first line that differs, with its number: enough to see which member's documentation is stale.
+    const line = fresh.findIndex((text, i) => committed[i] !== text);
+    const stale = line === -1 && committed.length === fresh.length ? undefined : { line: line + 1, committed: committed[line], generated: fresh[line] };
+    expect(stale).toBeUndefined();
+  }, BUILD_TIMEOUT_MS);
+});
