@@ -22,6 +22,7 @@ export type { Migration, Operation, ColumnDefinition } from '../lambda/database/
 export { MigrationEvent } from '../lambda/database/migration-contract';
 export * from './monitoring/rollout-dashboard';
 export * from './monitoring/rollout-event-kind';
+export * from './monitoring/notification-channel-binding';
 export * from './monitoring/notification-channel';
 export * from './monitoring/email-channel';
 export * from './monitoring/chat-channel';

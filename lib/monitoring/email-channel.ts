@@ -6,7 +6,7 @@ import { messageOf } from '../private/notification-messages';
 import { encryptedTopicForEvents } from '../private/notification-topic';
 import { TopicRuleTarget } from '../private/topic-rule-target';
 import { propError } from '../private/validation';
-import type { INotificationChannel, NotificationChannelContext } from './notification-channel';
+import type { INotificationChannel, NotificationChannelContext } from './notification-channel-binding';
 import { RolloutEventKind } from './rollout-event-kind';
 
 /** Options of NotificationChannel.email. */

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { eventPatternOf } from '../private/notification-messages';
 import { propError } from '../private/validation';
 import { ProgressiveRollout } from '../rollout/progressive-rollout';
-import { INotificationChannel } from './notification-channel';
+import { INotificationChannel } from './notification-channel-binding';
 import { RolloutEventKind } from './rollout-event-kind';
 
 /** Which events go to which channels. */

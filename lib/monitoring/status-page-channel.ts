@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { messageOf } from '../private/notification-messages';
 import { propError } from '../private/validation';
-import type { INotificationChannel, NotificationChannelContext } from './notification-channel';
+import type { INotificationChannel, NotificationChannelContext } from './notification-channel-binding';
 import { RolloutEventKind } from './rollout-event-kind';
 
 /** Options of NotificationChannel.statusPage. */

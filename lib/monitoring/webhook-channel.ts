@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import { messageOf } from '../private/notification-messages';
 import { propError } from '../private/validation';
-import type { INotificationChannel, NotificationChannelContext } from './notification-channel';
+import type { INotificationChannel, NotificationChannelContext } from './notification-channel-binding';
 import { RolloutEventKind } from './rollout-event-kind';
 
 /** Options of NotificationChannel.webhook. */
