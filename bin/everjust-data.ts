@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { BlueGreenStacks } from '../lib/stacks/blue-green-stacks';
 import { BlueGreenDatabase } from '../lib/database/blue-green-database';
 import { SwitchoverApproval } from '../lib/database/switchover-approval';
+import { DatabaseGate } from '../lib/gates/database-gate';
+import { EVERJUST_DATABASE_SECRET_NAME } from './everjust';
 import { SchemaMigration } from '../lib/database/schema-migration';
 import { Migration } from '../lambda/database/types';
 
@@ -74,7 +76,8 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     port: DATABASE_PORT,
     databaseName: DATABASE_NAME,
-    credentials: rds.Credentials.fromGeneratedSecret('everjust_admin'),
+    // A fixed name: the rollout's database gate (router stack) imports the secret by it.
+    credentials: rds.Credentials.fromGeneratedSecret('everjust_admin', { secretName: EVERJUST_DATABASE_SECRET_NAME }),
     storageType: rds.StorageType.GP3,
     allocatedStorage: 20,
     maxAllocatedStorage: 100,
@@ -98,6 +101,10 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
   });
   database.node.addDependency(postgresLogs);
   database.addRotationSingleUser({ automaticallyAfter: ROTATION_INTERVAL });
+  // The rollout's database gate connects before any traffic moves.
+  for (const gate of pair.rollout.preTrafficGates) {
+    if (gate instanceof DatabaseGate) database.connections.allowDefaultPortFrom(gate, `the rollout's ${gate.name}`);
+  }
 
   const migration = new SchemaMigration(stack, 'UsersPlanMigration', {
     vpc,

@@ -3,14 +3,19 @@
  * the router stack, a Fargate service per color, a canary rollout judged by alarms and metric analysis, with
  * notifications. `bin/app.ts` synthesizes it (with cdk-nag); the rehearsal runs its rollout locally.
  */
-import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, MetricAnalysisOptions, RolloutDashboard, RolloutStrategy } from '../lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, MetricAnalysisOptions, NotificationChannel, RolloutDashboard,
+  RolloutEventKind, RolloutNotifications, RolloutStrategy, ValidationGate,
+} from '../lib';
 
 export interface EverJustOptions {
   /**
@@ -28,6 +33,13 @@ export interface EverJustOptions {
 }
 
 const DEFAULT_IMAGE = 'public.ecr.aws/nginx/nginx:stable';
+/**
+ * Name of the database's secret (EverJust-data): the database gate of the router stack imports it by name, since the
+ * data stack is deployed after the router stack (it uses the router's VPC) and cannot be referenced by it.
+ */
+export const EVERJUST_DATABASE_SECRET_NAME = 'everjust/database';
+/** What the HTTP check calls on the new color before any traffic moves (EverJust.dev's health and two core APIs). */
+export const EVERJUST_CHECKED_ENDPOINTS = ['/health', '/api/users/me', '/api/projects'];
 
 export function createEverJust(app: App, options: EverJustOptions = {}): BlueGreenStacks {
   const pair = new BlueGreenStacks(app, 'EverJust', {
@@ -43,6 +55,12 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
       strategy: options.strategy ?? RolloutStrategy.canary({ bake: Duration.minutes(5) }),
       healthAlarms: { maxErrorRatePercent: 5, maxLatencyP99: Duration.millis(800) },
       analysis: options.analysis ?? { minRequests: 50, maxErrorRatePercent: 1, maxLatencyP99: Duration.millis(800) },
+      // Before any production traffic moves: the new color answers its core endpoints fast, and the database answers.
+      // The data stack lets the database gate in (everjust-data.ts).
+      preTrafficGates: [
+        ValidationGate.http({ endpoints: EVERJUST_CHECKED_ENDPOINTS, maxLatency: Duration.millis(500) }),
+        ValidationGate.database({ secretName: EVERJUST_DATABASE_SECRET_NAME }),
+      ],
     },
   });
   // A service-wide alarm the rollout also watches: 5xx produced by the load balancer itself (no healthy target, etc.).
@@ -56,6 +74,7 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
     }));
   // One dashboard: the traffic split beside each color's requests, 5xx rate, p99 and hosts, and rollout outcomes.
   new RolloutDashboard(pair.routerStack, 'Dashboard', { rollout: pair.rollout, routing: pair.routing, dashboardName: 'EverJust-rollouts' });
+  notificationPlan(app, pair);
   // Feature flags that AppConfig rolls back on the same alarms that roll back a traffic shift; `internal` and `beta`
   // are the same segments as the segment-first rollout's header values.
   new FeatureFlags(pair.routerStack, 'Flags', {
@@ -75,6 +94,45 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
     },
   });
   return pair;
+}
+
+/**
+ * Who hears about a rollout: the team's Slack channel follows every step; stakeholders get an email when a release
+ * starts, ends or rolls back; on-call is paged (Opsgenie) only when a rollback fails; the public status page shows a
+ * maintenance window for the whole rollout. Slack ids and the status page's ids come from context (placeholders
+ * here); the Opsgenie and Statuspage keys live in Secrets Manager under the names below.
+ */
+function notificationPlan(app: App, pair: BlueGreenStacks): RolloutNotifications {
+  const context = (key: string, fallback: string): string => app.node.tryGetContext(key) ?? fallback;
+  const team = NotificationChannel.slack({ slackWorkspaceId: context('slackWorkspaceId', 'T0EVERJUST'), slackChannelId: context('slackChannelId', 'C0RELEASES') });
+  const stakeholders = NotificationChannel.email({ addresses: [context('releaseEmail', 'releases@everjust.dev')] });
+  const onCall = NotificationChannel.webhook({
+    channelId: 'OnCall',
+    endpoint: 'https://api.opsgenie.com/v2/alerts',
+    // The secret holds "GenieKey <api key>".
+    authorization: events.Authorization.apiKey('Authorization', SecretValue.secretsManager('everjust/opsgenie-authorization')),
+  });
+  const statusPage = NotificationChannel.statusPage({
+    pageId: context('statusPageId', 'everjust0page'),
+    componentId: context('statusComponentId', 'everjust0app'),
+    apiKey: secretsmanager.Secret.fromSecretNameV2(pair.routerStack, 'StatusPageKey', 'everjust/statuspage-api-key'),
+  });
+  return new RolloutNotifications(pair.routerStack, 'Notifications', {
+    rollout: pair.rollout,
+    routes: [
+      {
+        events: [RolloutEventKind.STARTED, RolloutEventKind.STEP_COMPLETED, RolloutEventKind.PAUSED, RolloutEventKind.VALIDATION_FAILED,
+          RolloutEventKind.ROLLBACK_TRIGGERED, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED],
+        channels: [team],
+      },
+      { events: [RolloutEventKind.STARTED, RolloutEventKind.ROLLBACK_TRIGGERED, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED], channels: [stakeholders] },
+      { events: [RolloutEventKind.ROLLBACK_FAILED], channels: [onCall] },
+      {
+        events: [RolloutEventKind.STARTED, RolloutEventKind.STEP_COMPLETED, RolloutEventKind.ROLLED_BACK, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED],
+        channels: [statusPage],
+      },
+    ],
+  });
 }
 
 function network(stack: Stack): BlueGreenNetwork {

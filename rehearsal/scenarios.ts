@@ -6,12 +6,14 @@
  * the color being rolled out (input.targetColor, or the other one).
  */
 import { Duration } from 'aws-cdk-lib';
-import { ErrorName, RolloutInput } from '../lambda/shared/contracts';
+import { ErrorName, HANDLER_METADATA_KEY, RolloutInput } from '../lambda/shared/contracts';
 import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { StackTemplate } from './deployer';
 import type { FaultSpec, TargetHealthCounts } from './fakes';
 import type { RehearsalOutcome } from './result';
 import type { Role, SimulationWorld } from './simulation-world';
+import type { ProbeAnswer, SimulatedDatabase } from './simulation-probes';
+import type { SimulatedTestSuite } from './simulation-codebuild';
 import type { BehaviourProfile, RequestRate } from './traffic-model';
 
 export type { Role } from './simulation-world';
@@ -74,6 +76,15 @@ export interface Scenario {
   readonly input?: RolloutInput;
   /** Strategy the rollout runs instead of the synthesized one (see rehearse's `strategy`). @default - as synthesized */
   readonly strategy?: RolloutStrategy;
+  /**
+   * How paths answer the validation gates' requests, by role and path (e.g. `/api/projects`: status 503).
+   * @default - every path answers from the role's behaviour profile (rehearsal/simulation-probes.ts)
+   */
+  readonly probes?: Partial<Record<Role, Readonly<Record<string, ProbeAnswer>>>>;
+  /** The database the database gate checks. @default - reachable, SELECT 1 in 5 ms */
+  readonly database?: SimulatedDatabase;
+  /** The test suite a functional-test gate's build runs. @default - 20 cases on the example's core paths, 4 minutes */
+  readonly functionalTests?: SimulatedTestSuite;
   /** Runs after the deploy, before traffic starts (e.g. delete an alarm). */
   readonly setup?: (world: SimulationWorld) => void | Promise<void>;
   readonly expect: ScenarioExpectation;
@@ -184,6 +195,13 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     expect: { outcome: 'REFUSED', error: ErrorName.ALARM_NOT_FOUND },
   }),
   scenario({
+    name: 'http-check-fails',
+    description: 'The new release answers 503 on /api/projects (its migration is missing): the HTTP check before traffic fails and the rollout ends before any production traffic moves.',
+    probes: { release: { '/api/projects': { status: 503 } } },
+    setup: (world) => requireHandler(world, 'http-gate', 'http-check-fails needs a rollout with an HTTP gate (ValidationGate.http in preTrafficGates)'),
+    expect: { outcome: 'ROLLED_BACK', trigger: 'hook-failed' },
+  }),
+  scenario({
     name: 'pause-promote',
     description: 'A manual gate after 10%: the operator looks for 5 minutes, then promotes; the release completes.',
     strategy: PAUSED_STRATEGY,
@@ -222,6 +240,13 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     expect: { outcome: 'RELEASED' },
   }),
 ]);
+
+/** Fails, saying `why`, unless the rollout's stack has a function running the library's handler `name`. */
+function requireHandler(world: SimulationWorld, name: string, why: string): void {
+  const template = world.deployer.template(world.stackName) as { Resources?: Record<string, { Type: string; Metadata?: Record<string, unknown> }> };
+  const found = Object.values(template.Resources ?? {}).some((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[HANDLER_METADATA_KEY] === name);
+  if (!found) throw new Error(`${why}; the rollout's stack ${world.stackName} has none`);
+}
 
 /** The scenario of this name; the error lists the names. */
 export function scenarioNamed(name: string): Scenario {

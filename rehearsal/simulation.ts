@@ -21,6 +21,11 @@ import type { OperatorAction, Scenario } from './scenarios';
 import type { Role, SimulationWorld } from './simulation-world';
 export type { SimulationWorld } from './simulation-world';
 import { ScheduledClock } from './simulation-clock';
+import { SimulatedProbes } from './simulation-probes';
+import { SimulatedCodeBuild } from './simulation-codebuild';
+import type { TestReportGateConfig } from '../lambda/gates/gate-contract';
+import { setHttpTransport } from '../lambda/gates/http-probe';
+import { setDatabaseProbe } from '../lambda/gates/database-probe';
 import { asyncRetryAttemptsOf, eventRulesOf, EXECUTION_STATUS_CHANGE, RuleInvocation, SimulatedEventBridge, STATES_EVENT_SOURCE } from './simulation-events';
 import { describePlan, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
 import { CfnTemplate, stateMachineOf } from './template';
@@ -139,6 +144,8 @@ export class Simulation implements SimulationWorld {
   private readonly scenario: Scenario;
   /** The rules of the deployed stacks, honoured (rehearsal/simulation-events.ts). */
   bus!: SimulatedEventBridge;
+  /** The functional-test gate's builds (rehearsal/simulation-codebuild.ts). */
+  codeBuild!: SimulatedCodeBuild;
   /** StopExecution calls, by execution ARN: when and why. */
   private readonly stops = new Map<string, { at: number; error?: string; cause?: string }>();
 
@@ -222,6 +229,28 @@ export class Simulation implements SimulationWorld {
       seed: this.options.seed,
     });
     this.restorers.push(this.aws.cloudwatch.addMetricSource(this.model));
+    // The validation gates' requests and database checks, answered by this world (rehearsal/simulation-probes.ts).
+    const probes = new SimulatedProbes({
+      clock: this.clock,
+      alb: this.aws.alb,
+      loadBalancerArn: route.loadBalancerArn,
+      targetGroupArns: route.targetGroupArns,
+      profiles: { [this.colors.stable]: profiles.stable ?? {}, [this.colors.release]: profiles.release ?? {} },
+      answers: { [this.colors.stable]: this.scenario.probes?.stable ?? {}, [this.colors.release]: this.scenario.probes?.release ?? {} },
+      weightOf: (color) => this.model.weightsAt(this.clock.now())[color],
+      originMs: this.originMs,
+      // Its own stream: the gates' draws never shift the retry jitter's or the traffic's (seed 2 without a seed).
+      random: mulberry32(this.options.seed === undefined ? 2 : (this.options.seed * 2654435761 + 2) >>> 0),
+      database: this.scenario.database,
+    });
+    this.restorers.push(setHttpTransport(probes), setDatabaseProbe(probes));
+    // The functional-test gate's build runs the scenario's suite through the same simulated service.
+    const testGate = this.functions.find((f) => f.handlerName === 'test-report-gate');
+    this.codeBuild = new SimulatedCodeBuild({
+      clock: this.clock, transport: probes, region: this.aws.region, accountId: this.aws.accountId,
+      reportGroupArn: testGate && (JSON.parse(testGate.environment[CONFIG_ENV]) as TestReportGateConfig).reportGroupArn,
+      suite: this.scenario.functionalTests,
+    });
     await this.clock.advanceTo(this.originMs);
     this.aws.cloudwatch.evaluateAlarms();
     this.seen = { alarmChanges: this.aws.cloudwatch.stateChanges().length, events: this.aws.events.events().length, calls: this.aws.calls.length };
@@ -455,6 +484,8 @@ export class Simulation implements SimulationWorld {
       'events:putEvents': (params) => prefixErrors('EventBridge', () => this.aws.events.putEvents(params as PutEventsParams)),
       'sns:publish': (params) => prefixErrors('SNS', () => this.aws.sns.publish(params as never)),
       'aws-sdk:cloudwatch:putMetricData': (params) => prefixErrors('CloudWatch', () => this.aws.invoke('cloudwatch', 'PutMetricData', params)),
+      'codebuild:startBuild.sync': (params) => this.codeBuild.startBuildSync(params),
+      'aws-sdk:codebuild:batchGetReports': (params) => prefixErrors('CodeBuild', () => this.codeBuild.batchGetReports(params)),
     };
   }
 

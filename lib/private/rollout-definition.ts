@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -9,6 +10,8 @@ import { Construct } from 'constructs';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
 import { BaselineDegradedAction } from '../rollout/baseline-policy';
 import { errorRateReason, errorRateTripped, initialJudgeState, judgeErrorParameters, judgeSuccessParameters } from './judge-circuit-breaker';
+import type { GateTestBuild } from '../gates/validation-gate-binding';
+import { TestBuildVariable } from '../../lambda/gates/gate-contract';
 import {
   ErrorName, EVENT_SOURCE, METRIC_NAMESPACE, NOTIFICATION_FAILURES_METRIC, RolloutEvent, RolloutEventType, RolloutPlan, StateTable,
 } from '../../lambda/shared/contracts';
@@ -54,6 +57,8 @@ export interface RolloutDefinitionProps {
    * judgement: a release is unjudged when every step was.
    */
   readonly inconclusivePerStep?: boolean;
+  /** Builds to run before some hooks (a functional-test gate's suite), by hook function. */
+  readonly hookBuilds?: ReadonlyMap<lambda.IFunction, GateTestBuild>;
 }
 
 /** Lambda's own faults retried for a hook; the hook's errors are its verdict and are not retried. */
@@ -241,6 +246,45 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
     const refused = trigger(`${label} Hook Refused`, 'hook-failed', {
       'reason.$': `States.Format('${name} hook {} did not succeed, it returned {} (expected {"status":"Succeeded"})', $.hookRun.number, States.JsonToString($.hook))`,
     });
+    /**
+     * A functional-test gate's build before its hook: codebuild:startBuild.sync with the new color's address (a failed
+     * or timed-out build goes to the hook with its error in $.testRun), then the build's reports (batchGetReports),
+     * which the hook judges. Both are native integrations: the build may run far longer than a Lambda function.
+     */
+    const testBuildStates = (name: string, build: GateTestBuild, hook: sfn.IChainable): sfn.IChainable => {
+      const plain = (value: string) => ({ type: codebuild.BuildEnvironmentVariableType.PLAINTEXT, value });
+      const start = new tasks.CodeBuildStartBuild(scope, `${name} Test Build`, {
+        project: build.project,
+        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+        environmentVariablesOverride: {
+          [TestBuildVariable.BASE_URL]: plain(build.baseUrl),
+          [TestBuildVariable.TEST_ROUTE_HEADER]: plain(props.testRouteHeader ?? ''),
+          [TestBuildVariable.TEST_ROUTE_VALUE]: plain(sfn.JsonPath.stringAt('$.colors.target')),
+          [TestBuildVariable.TARGET_COLOR]: plain(sfn.JsonPath.stringAt('$.colors.target')),
+          [TestBuildVariable.STABLE_COLOR]: plain(sfn.JsonPath.stringAt('$.colors.stable')),
+          [TestBuildVariable.SERVICE]: plain(plan.service),
+          [TestBuildVariable.EXECUTION]: plain(sfn.JsonPath.stringAt('$.execution')),
+        },
+        resultSelector: { 'build.$': '$.Build' },
+        resultPath: '$.testRun',
+        taskTimeout: sfn.Timeout.duration(build.timeout),
+      });
+      start.addCatch(hook, { resultPath: '$.testRun' });
+      const reports = new tasks.CallAwsService(scope, `${name} Test Reports`, {
+        service: 'codebuild',
+        action: 'batchGetReports',
+        parameters: { 'ReportArns.$': '$.testRun.build.ReportArns' },
+        iamResources: [build.reportGroup.reportGroupArn],
+        iamAction: 'codebuild:BatchGetReports',
+        resultPath: '$.testRun.reports',
+      });
+      reports.addRetry({ errors: ['CodeBuild.ThrottlingException', 'CodeBuild.CodeBuildException'], ...READ_RETRY });
+      reports.addCatch(hook, { resultPath: '$.testRun.reportsError' });
+      reports.next(hook);
+      return start.next(new sfn.Choice(scope, `${name} Test Reports Written?`)
+        .when(sfn.Condition.isPresent('$.testRun.build.ReportArns[0]'), reports)
+        .otherwise(hook));
+    };
     const states = fns.map((fn, i) => {
       const begins = new sfn.Pass(scope, `${label} Hook ${i + 1} Begins`, { result: sfn.Result.fromObject({ number: i + 1 }), resultPath: '$.hookRun' });
       const task = new tasks.LambdaInvoke(scope, `${label} Hook ${i + 1}`, {
@@ -252,6 +296,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
           'targetColor.$': '$.colors.target',
           'stableColor.$': '$.colors.stable',
           ...(props.testRouteHeader ? { testRoute: { 'header': props.testRouteHeader, 'value.$': '$.colors.target' } } : {}),
+          ...(props.hookBuilds?.has(fn) ? { 'testRun.$': '$.testRun' } : {}),
         }),
         payloadResponseOnly: true,
         resultPath: '$.hook',
@@ -261,7 +306,8 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
       task.addRetry({ ...HOOK_RETRY, jitterStrategy: sfn.JitterType.FULL });
       task.addCatch(failed, { resultPath: '$.error' });
       const ok = new sfn.Pass(scope, `${label} Hook ${i + 1} Passed`);
-      begins.next(task);
+      const build = props.hookBuilds?.get(fn);
+      begins.next(build ? testBuildStates(`${label} Hook ${i + 1}`, build, task) : task);
       task.next(new sfn.Choice(scope, `${label} Hook ${i + 1} Succeeded?`)
         .when(sfn.Condition.and(sfn.Condition.isPresent('$.hook.status'), sfn.Condition.stringEquals('$.hook.status', 'Succeeded')), ok)
         .when(sfn.Condition.and(sfn.Condition.isPresent('$.hook.reason'), sfn.Condition.isString('$.hook.reason')), refusedWithReason)

@@ -28,6 +28,7 @@ import { IBlueGreenRouting } from '../routing/blue-green-routing';
 import { Color } from '../routing/color';
 import { AnalysisMethod } from './analysis-method';
 import { BaselineDegradedAction } from './baseline-policy';
+import { GatePhase, GateTestBuild, IValidationGate } from '../gates/validation-gate-binding';
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
 import { InconclusiveAction } from './inconclusive-action';
 import { planRollout } from './rollout-plan';
@@ -142,6 +143,17 @@ export interface ProgressiveRolloutOptions {
    * @default - none
    */
   readonly postTrafficHooks?: lambda.IFunction[];
+  /**
+   * Ready-made validation gates (ValidationGate.http, .database...) run before any production traffic moves, in order
+   * and before `preTrafficHooks`. A gate that fails rolls the rollout back; the cause names the gate and what it saw.
+   * @default - none
+   */
+  readonly preTrafficGates?: IValidationGate[];
+  /**
+   * Ready-made validation gates run once the new color has its full share, before `postTrafficHooks`.
+   * @default - none
+   */
+  readonly postTrafficGates?: IValidationGate[];
   /**
    * Longest run of one traffic hook (1 second to 15 minutes, Lambda's limit), counted in the lock's lifetime. It does
    * not raise the function's own timeout (3 seconds by default in CDK): set that on the function.
@@ -382,6 +394,10 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
    * The plan the state machine runs, as rendered from the strategy (the handlers' contract; TypeScript only).
    * @jsii ignore
    */
+  /** The validation gates run before traffic moves (`preTrafficGates`), bound to this rollout. */
+  public readonly preTrafficGates: IValidationGate[];
+  /** The validation gates run once the new color has its full share (`postTrafficGates`), bound to this rollout. */
+  public readonly postTrafficGates: IValidationGate[];
   public readonly plan: RolloutPlan;
   private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
@@ -443,6 +459,22 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
       throw propError(this, 'healthAlarms, analysis and alarms are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
     }
 
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    // The gates' functions run as hooks, before the user's own; a functional-test gate's build runs before its hook.
+    const hookBuilds = new Map<lambda.IFunction, GateTestBuild>();
+    const bindGates = (gates: IValidationGate[] | undefined, phase: GatePhase, label: string): lambda.IFunction[] => (gates ?? []).map((gate, i) => {
+      const binding = gate.bind(new Construct(this, `${label}Gate${i + 1}`), {
+        routing: props.routing, serviceName: this.serviceName, phase, hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout, logRetention,
+      });
+      if (binding.testBuild) hookBuilds.set(binding.hook, binding.testBuild);
+      return binding.hook;
+    });
+    this.preTrafficGates = [...props.preTrafficGates ?? []];
+    this.postTrafficGates = [...props.postTrafficGates ?? []];
+    const preTrafficHooks = [...bindGates(props.preTrafficGates, GatePhase.PRE_TRAFFIC, 'PreTraffic'), ...props.preTrafficHooks ?? []];
+    const postTrafficHooks = [...bindGates(props.postTrafficGates, GatePhase.POST_TRAFFIC, 'PostTraffic'), ...props.postTrafficHooks ?? []];
+    const buildSeconds = [...hookBuilds.values()].reduce((sum, b) => sum + b.timeout.toSeconds(), 0);
+
     const strategy = (props.strategy ?? RolloutStrategy.canary()).bind({ path: this.node.path, judgeInterval });
     this.plan = planRollout(strategy, {
       service: this.serviceName,
@@ -454,7 +486,7 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
       judgeErrorWindow,
       pauseTimeoutSeconds: pauseTimeout.toSeconds(),
       baselineHoldSeconds: baselineHoldTimeout.toSeconds() + (onBaselineDegraded === BaselineDegradedAction.PAUSE ? pauseTimeout.toSeconds() : 0),
-      hookSeconds: ((props.preTrafficHooks ?? []).length + (props.postTrafficHooks ?? []).length) * (props.hookTimeout ?? DEFAULTS.hookTimeout).toSeconds(),
+      hookSeconds: (preTrafficHooks.length + postTrafficHooks.length) * (props.hookTimeout ?? DEFAULTS.hookTimeout).toSeconds() + buildSeconds,
     });
     const lockTtl = Duration.seconds(this.plan.lockTtlSeconds);
 
@@ -487,7 +519,6 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
     }
     for (const alarm of props.alarms ?? []) this.addAlarm(alarm);
 
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     // The router (and the guard, which restores traffic with the same code) publish the weights as TrafficWeight.
     const routerConfig: RouterConfig = { ...routerConfigOf(props.routing), metrics: { service: this.serviceName } };
     const routerFunction = new HandlerFunction(this, 'Router', {
@@ -571,12 +602,13 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
       eventBus: this.eventBus,
       pauseTimeout,
       minHealthyTargetsPercent: props.minHealthyTargetsPercent ?? DEFAULTS.minHealthyTargetsPercent,
-      preTrafficHooks: props.preTrafficHooks ?? [],
-      postTrafficHooks: props.postTrafficHooks ?? [],
+      preTrafficHooks,
+      postTrafficHooks,
       hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
       testRouteHeader: props.routing.testRouteHeader,
       onBaselineDegraded,
       inconclusivePerStep: this.sequentialAnalysis,
+      hookBuilds,
     });
     const stateMachine = standardStateMachine(this, {
       definition,
@@ -629,7 +661,7 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
     for (const fn of [routerFunction, judgeFunction, lockFunction]) {
       acknowledge(this.stateMachine, iam5FunctionVersions(fn), 'Step Functions invokes the handler function and its versions');
     }
-    for (const fn of [...props.preTrafficHooks ?? [], ...props.postTrafficHooks ?? []]) {
+    for (const fn of [...preTrafficHooks, ...postTrafficHooks]) {
       const id = fn.node.defaultChild instanceof lambda.CfnFunction ? iam5FunctionVersions(fn) : iam5Resource(this, `${fn.functionArn}:*`);
       acknowledge(this.stateMachine, id, 'Step Functions invokes the traffic hook function and its versions');
     }

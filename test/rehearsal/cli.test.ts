@@ -292,5 +292,6 @@ describe('zdt rehearse on the example app (end to end)', () => {
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
-  });
+    // Synthesizes the whole example app (with its gates and notification plan) before rehearsing twice.
+  }, 180_000);
 });

@@ -1,0 +1,130 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { PerformanceGateConfig } from '../../lambda/gates/gate-contract';
+import { allowToListener, checkEndpoints, gateBaseUrl, gateVpc } from '../private/gate-network';
+import { HandlerFunction } from '../private/handler-function';
+import { acknowledge } from '../private/nag';
+import { checkFitsHook } from '../private/gate-timeouts';
+import { PropChecks, propError } from '../private/validation';
+import { IValidationGate, ValidationGateBinding, ValidationGateContext } from './validation-gate-binding';
+
+/** Options of ValidationGate.performanceBaseline. */
+export interface PerformanceGateProps {
+  /** Paths compared, e.g. ['/api/projects']. */
+  readonly endpoints: string[];
+  /**
+   * Requests per endpoint and color (after one uncounted warm-up each), alternating between the colors. 1 to 100.
+   * @default 20
+   */
+  readonly samples?: number;
+  /**
+   * The latency percentile compared, 1 to 99. The median by default: from 20 samples a high percentile is mostly
+   * noise (the p90 of 20 requests is their second slowest), and a regression that matters moves the median too.
+   * @default 50
+   */
+  readonly percentile?: number;
+  /**
+   * Fail when the new color's percentile exceeds the stable color's times this...
+   * @default 1.5
+   */
+  readonly maxLatencyFactor?: number;
+  /**
+   * ...and exceeds it by more than this.
+   * @default Duration.millis(50)
+   */
+  readonly minDifference?: Duration;
+  /**
+   * A request without an answer after this fails the gate.
+   * @default Duration.seconds(2)
+   */
+  readonly requestTimeout?: Duration;
+  /**
+   * HTTP method of every request (GET, HEAD or OPTIONS).
+   * @default 'GET'
+   */
+  readonly method?: string;
+  /**
+   * Scheme, host and port of the requests (needed for an HTTPS listener).
+   * @default - http:// the load balancer's DNS name, on the listener's port
+   */
+  readonly baseUrl?: string;
+  /**
+   * VPC of the gate function.
+   * @default - the load balancer's VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of the gate function.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Name of the gate in the rollback's cause.
+   * @default 'Performance baseline'
+   */
+  readonly name?: string;
+}
+
+const DEFAULTS = {
+  samples: 20, percentile: 50, maxLatencyFactor: 1.5, minDifference: Duration.millis(50), requestTimeout: Duration.seconds(2), method: 'GET', name: 'Performance baseline',
+};
+const FUNCTION_MARGIN_MS = 10_000;
+const COLORS_COMPARED = 2;
+
+/**
+ * The performance-baseline gate (ValidationGate.performanceBaseline): a Lambda function in the VPC calls each endpoint
+ * on the new color and on the stable color through the test route (the header set to each color), and fails when the
+ * new color's latency percentile exceeds the stable one's by the factor and the minimum difference. The cause names
+ * the endpoint, both percentiles and the limit.
+ */
+export class PerformanceGate implements IValidationGate {
+  public readonly name: string;
+
+  constructor(private readonly props: PerformanceGateProps) {
+    this.name = props.name ?? DEFAULTS.name;
+  }
+
+  public bind(scope: Construct, context: ValidationGateContext): ValidationGateBinding {
+    const props = this.props;
+    const method = (props.method ?? DEFAULTS.method).toUpperCase();
+    checkEndpoints(scope, props.endpoints);
+    if (!/^(GET|HEAD|OPTIONS)$/.test(method)) throw propError(scope, `method must be GET, HEAD or OPTIONS (a gate must not change anything), got "${props.method}"`);
+    if (!context.routing.testRouteHeader) {
+      throw propError(scope, `${this.name} needs the routing's test route (BlueGreenRouting testRoute is off): it reaches each color through it`);
+    }
+    new PropChecks(scope)
+      .number('samples', props.samples, 1, 100)
+      .number('percentile', props.percentile, 1, 99)
+      .number('maxLatencyFactor', props.maxLatencyFactor, 1, 100, { integer: false })
+      .duration('minDifference', props.minDifference, Duration.millis(0), Duration.minutes(1))
+      .duration('requestTimeout', props.requestTimeout, Duration.millis(100), Duration.minutes(1));
+    const samples = props.samples ?? DEFAULTS.samples;
+    const requestTimeout = props.requestTimeout ?? DEFAULTS.requestTimeout;
+    const needed = Duration.millis(props.endpoints.length * (samples + 1) * COLORS_COMPARED * requestTimeout.toMilliseconds() + FUNCTION_MARGIN_MS);
+    const timeout = checkFitsHook(scope, this.name, needed, context);
+    const config: PerformanceGateConfig = {
+      name: this.name,
+      baseUrl: gateBaseUrl(scope, props.baseUrl, context.routing),
+      endpoints: props.endpoints.map((path) => ({ path, method })),
+      samples,
+      percentile: props.percentile ?? DEFAULTS.percentile,
+      maxLatencyFactor: props.maxLatencyFactor ?? DEFAULTS.maxLatencyFactor,
+      minDifferenceMs: (props.minDifference ?? DEFAULTS.minDifference).toMilliseconds(),
+      requestTimeoutMs: requestTimeout.toMilliseconds(),
+      maxStatusExclusive: 400,
+    };
+    const fn = new HandlerFunction(scope, 'Function', {
+      handler: 'performance-gate',
+      description: `cdk-zero-downtime: ${this.name} of ${context.serviceName} (new color against the stable one)`,
+      config,
+      timeout,
+      vpc: gateVpc(scope, props.vpc, context.routing),
+      vpcSubnets: props.vpcSubnets,
+      logRetention: context.logRetention,
+    });
+    allowToListener(context.routing, fn, `cdk-zero-downtime ${this.name} of ${context.serviceName}`);
+    acknowledge(fn, 'AwsSolutions-IAM5[Resource::*]', 'A Lambda in a VPC manages its network interfaces; EC2 has no resource-level permissions for them');
+    return { hook: fn };
+  }
+}

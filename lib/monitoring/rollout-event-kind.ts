@@ -1,0 +1,22 @@
+/** What a notification is about: the rollout's events (EventBridge source `cdk-zero-downtime`) as a person sees them. */
+export enum RolloutEventKind {
+  /** A rollout began (detail-type 'Rollout Started'). */
+  STARTED = 'STARTED',
+  /** A traffic step baked healthy (detail-type 'Rollout Step Completed'). */
+  STEP_COMPLETED = 'STEP_COMPLETED',
+  /** The rollout waits for an operator's promote or abort (detail-type 'Rollout Paused'). */
+  PAUSED = 'PAUSED',
+  /**
+   * A validation gate or traffic hook failed, so the rollout rolls back ('Rollout Rollback Triggered' whose
+   * trigger is a failed hook). Also counts as ROLLBACK_TRIGGERED.
+   */
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  /** The rollout rolls back, whatever the reason (detail-type 'Rollout Rollback Triggered'). */
+  ROLLBACK_TRIGGERED = 'ROLLBACK_TRIGGERED',
+  /** Traffic is back on the stable color, verified (detail-type 'Rollout Rolled Back'). */
+  ROLLED_BACK = 'ROLLED_BACK',
+  /** The rollback could not restore traffic: it may still be split (detail-type 'Rollout Rollback Failed'). */
+  ROLLBACK_FAILED = 'ROLLBACK_FAILED',
+  /** The new color carries all traffic and is recorded live (detail-type 'Rollout Completed'). */
+  COMPLETED = 'COMPLETED',
+}

@@ -1,0 +1,81 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import { Construct } from 'constructs';
+import { eventPatternOf } from '../private/notification-messages';
+import { propError } from '../private/validation';
+import { ProgressiveRollout } from '../rollout/progressive-rollout';
+import { INotificationChannel } from './notification-channel-binding';
+import { RolloutEventKind } from './rollout-event-kind';
+
+/** Which events go to which channels. */
+export interface NotificationRoute {
+  /** The events of this route. */
+  readonly events: RolloutEventKind[];
+  /** Where they go. */
+  readonly channels: INotificationChannel[];
+}
+
+/** Options of RolloutNotifications. */
+export interface RolloutNotificationsProps {
+  /** The rollout whose events are told (its service name and event bus). */
+  readonly rollout: ProgressiveRollout;
+  /**
+   * The notification plan: each route sends its events to its channels. A channel may be in several routes; an event
+   * kind may be in several routes (each channel gets it once).
+   */
+  readonly routes: NotificationRoute[];
+}
+
+/** EventBridge's limit of targets per rule. */
+const MAX_TARGETS_PER_RULE = 5;
+
+/**
+ * The notification plan of a rollout: EventBridge rules on the rollout's events (source `cdk-zero-downtime`, its
+ * service) send each event kind to the channels its routes name, in words a person reads: what happened, to which
+ * service, at which step, why, and what happens next. Nothing in the state machine changes: the rules read the
+ * events it already puts.
+ */
+export class RolloutNotifications extends Construct {
+  /** The rules, by event kind. */
+  public readonly rules: events.Rule[] = [];
+
+  constructor(scope: Construct, id: string, props: RolloutNotificationsProps) {
+    super(scope, id);
+    if (props.routes.length === 0) throw propError(this, 'routes must hold at least one route (events -> channels)');
+    const channelsByKind = new Map<RolloutEventKind, INotificationChannel[]>();
+    const ids = new Map<string, INotificationChannel>();
+    props.routes.forEach((route, i) => {
+      if (route.events.length === 0) throw propError(this, `routes[${i}].events must list at least one event kind`);
+      if (route.channels.length === 0) throw propError(this, `routes[${i}].channels must list at least one channel`);
+      for (const channel of route.channels) {
+        const known = ids.get(channel.channelId);
+        if (known && known !== channel) throw propError(this, `routes[${i}]: two different channels have the id "${channel.channelId}"; give one of them another channelId`);
+        ids.set(channel.channelId, channel);
+      }
+      for (const kind of route.events) {
+        if (!Object.values(RolloutEventKind).includes(kind)) throw propError(this, `routes[${i}].events: unknown event kind ${JSON.stringify(kind)}; expected one of ${Object.values(RolloutEventKind).join(', ')}`);
+        const list = channelsByKind.get(kind) ?? [];
+        for (const c of route.channels) if (!list.includes(c)) list.push(c);
+        channelsByKind.set(kind, list);
+      }
+    });
+    for (const channel of ids.values()) channel.bind(this, { serviceName: props.rollout.serviceName });
+    for (const kind of Object.values(RolloutEventKind)) {
+      const channels = channelsByKind.get(kind);
+      if (!channels) continue;
+      for (let start = 0; start < channels.length; start += MAX_TARGETS_PER_RULE) {
+        const batch = channels.slice(start, start + MAX_TARGETS_PER_RULE);
+        const rule = new events.Rule(this, `${pascal(kind)}${start === 0 ? '' : start / MAX_TARGETS_PER_RULE + 1}`, {
+          eventBus: props.rollout.eventBus,
+          description: `cdk-zero-downtime: ${kind} of ${props.rollout.serviceName} to ${batch.map((c) => c.channelId).join(', ')}`.slice(0, 512),
+          eventPattern: eventPatternOf(kind, props.rollout.serviceName),
+          targets: batch.map((c) => c.ruleTarget(kind)),
+        });
+        this.rules.push(rule);
+      }
+    }
+  }
+}
+
+function pascal(kind: string): string {
+  return kind.toLowerCase().split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+}
