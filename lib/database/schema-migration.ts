@@ -65,7 +65,8 @@ export interface SchemaMigrationProps {
   /** The RDS-generated secret of the database: JSON { host, port, username, password, dbname }. */
   readonly secret: secretsmanager.ISecret;
   /**
-   * The migration to run (validated at synth).
+   * The migration to run (validated at synth). It travels in the handler's environment, which Lambda limits to
+   * 4 KB in all: a larger migration is refused at synth; omit this prop and pass it in each execution's input.
    * @default - each execution's input carries it: `{ "migration": { "name": ..., "operations": [...] } }`
    */
   readonly migration?: Migration;
@@ -188,6 +189,7 @@ export class SchemaMigration extends Construct {
       handler: 'migration',
       description: `cdk-zero-downtime expand/contract migrations of schema ${schema}`,
       config,
+      configGrowsWith: 'migration: the migration is embedded in the handler\'s configuration; omit the prop and pass a migration this large in each execution\'s input ({ "migration": ... }) instead',
       timeout: HANDLER_TIMEOUT,
       memorySize: 512,
       vpc: props.vpc,

@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { AlbLimits, Color, COLORS, LiveRouteProperties, RouterConfig } from '../../lambda/shared/contracts';
 import { PropChecks, propError } from '../private/validation';
 import { listenerRulesArn } from '../private/arns';
+import { LISTENER_PRIORITY_OWNER, priorityClashes, RULES_BEFORE_LIVE } from '../private/listener-priorities';
 import { acknowledge, iam5Resource } from '../private/nag';
 import { LiveRouteProvider } from './live-route-provider';
 
@@ -65,9 +66,12 @@ export interface BlueGreenRoutingProps {
    */
   readonly stickiness?: Duration;
   /**
-   * Priority of the production rule on the listener (lower is evaluated first). The three rules before it
-   * (`priority - 3` .. `priority - 1`) hold the test routes and the segment route.
-   * @default 50000 (evaluated after any rule of your own)
+   * Priority of the production rule on the listener (lower is evaluated first). The rules just before it hold the
+   * segment route (`priority - 1`, created at run time by segment-first rollouts) and the test routes
+   * (`priority - 3` and `priority - 2`). ELB allows one rule per priority on a listener: several BlueGreenRouting
+   * (one per service) on one listener each need their own priority, at least 4 apart, and apart from your own rules;
+   * a clash anywhere in the app fails at synth, naming both constructs.
+   * @default 50000 (evaluated after any rule of your own; set it when a second BlueGreenRouting shares the listener)
    */
   readonly priority?: number;
   /**
@@ -124,7 +128,6 @@ export interface IBlueGreenRouting {
 }
 
 const DEFAULT_PRIORITY = AlbLimits.MAX_RULE_PRIORITY;
-const RULES_BEFORE_LIVE = 3;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
 
 /**
@@ -166,12 +169,15 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       // Thrown at once: the rules before the production rule are numbered from it.
       throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to ${AlbLimits.MAX_RULE_PRIORITY} (the ${RULES_BEFORE_LIVE} rules before it take the priorities just below), got ${props.priority}`);
     }
+    Object.defineProperty(this, LISTENER_PRIORITY_OWNER, { value: true });
+    this.node.addValidation({ validate: () => priorityClashes(this) });
+    const stickinessSeconds = props.stickiness?.toSeconds({ integral: false });
     const slowStartSeconds = props.slowStart?.toSeconds();
     const slowStartValid = slowStartSeconds === undefined || slowStartSeconds === 0 || (slowStartSeconds >= 30 && slowStartSeconds <= 900);
     new PropChecks(this)
       .number('targetPort', props.targetPort, 1, 65535)
       .duration('deregistrationDelay', props.deregistrationDelay, Duration.seconds(0), Duration.seconds(3600))
-      .duration('stickiness', props.stickiness, Duration.seconds(1), Duration.seconds(AlbLimits.MAX_STICKINESS_SECONDS))
+      .duration('stickiness', props.stickiness, Duration.seconds(1), Duration.seconds(AlbLimits.MAX_STICKINESS_SECONDS), Duration.seconds(1))
       .that(slowStartValid, `slowStart must be 0 or from 30 to 900 seconds, got ${props.slowStart?.toHumanString()}`)
       .pattern('segmentHeader', props.segmentHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
       .pattern('testRoute.headerName', props.testRoute === false ? undefined : props.testRoute?.headerName, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
@@ -218,7 +224,9 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       GreenTargetGroupArn: this.greenTargetGroup.targetGroupArn,
       InitialColor: this.initialColor,
       Conditions: Stack.of(this).toJsonString(conditions.map((c) => pascalCaseKeys(c.renderRawCondition()))),
-      StickinessSeconds: String(props.stickiness?.toSeconds() ?? 0),
+      // A stickiness PropChecks refuses (500 ms, 8 days) renders as none here: synth reports the prop instead of
+      // Duration's own conversion error.
+      StickinessSeconds: String(stickinessSeconds !== undefined && !Token.isUnresolved(stickinessSeconds) && validStickiness(stickinessSeconds) ? stickinessSeconds : 0),
     };
     this.liveRoute = new CustomResource(this, 'LiveRoute', {
       serviceToken: provider.serviceToken,
@@ -271,6 +279,11 @@ function pascalCaseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(pascalCaseKeys);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [capitalize(k), pascalCaseKeys(v)]));
+}
+
+/** Stickiness ALB accepts: whole seconds from 1 second to 7 days. */
+function validStickiness(seconds: number): boolean {
+  return Number.isInteger(seconds) && seconds >= 1 && seconds <= AlbLimits.MAX_STICKINESS_SECONDS;
 }
 
 function capitalize(s: string): string {
