@@ -93,7 +93,7 @@ export function matrixApp(): App {
   databaseStack(app, 'MigrationGated', true);
   databaseStack(app, 'MigrationUngated', false);
   const rds = new Stack(app, 'BlueGreenDatabases', { env: { region: 'us-east-1' } });
-  new BlueGreenDatabase(rds, 'Instance', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2', approval: 'manual', deleteOldAfter: true });
+  new BlueGreenDatabase(rds, 'Instance', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2', approval: 'manual', deleteOldAfter: true, maxReplicaLag: Duration.seconds(30) });
   new BlueGreenDatabase(rds, 'Cluster', { source: 'arn:aws:rds:us-east-1:123456789012:cluster:orders', targetEngineVersion: '17.2', approval: 'none' });
   return app;
 }
