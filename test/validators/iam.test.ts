@@ -91,6 +91,7 @@ const RUNTIME_TARGETS: Record<string, (known: any, found: Set<string>) => 'not-c
     found.clear();
     if (config.deleteOldAfter !== true || config.sourceKind !== 'instance') return 'not-called';
     found.add(`${config.sourceArn}-old1`);
+    return undefined;
   },
 };
 
@@ -228,7 +229,16 @@ async function taskCalls(): Promise<Call[]> {
   return calls;
 }
 
-async function simulate(call: Call & { role: string; stack: ResolvedStack }): Promise<string | undefined> {
+const simulated = new Map<string, Promise<string | undefined>>();
+
+/** simulateOnce, once per distinct request (the matrix's stacks share roles of the same shape). */
+function simulate(call: Call & { role: string; stack: ResolvedStack }): Promise<string | undefined> {
+  const key = JSON.stringify([identityPolicies(call.stack, call.role), call.resourcePolicy, call.action, call.resource, call.context, call.stack.resolver.ref(call.role)]);
+  if (!simulated.has(key)) simulated.set(key, simulateOnce(call));
+  return simulated.get(key)!;
+}
+
+async function simulateOnce(call: Call & { role: string; stack: ResolvedStack }): Promise<string | undefined> {
   const [service, name] = call.action.split(':');
   if (!(await iamActionExists(service, name.toLowerCase()))) return `${call.action} is not an IAM action (iam-data)`;
   const simulation = {
