@@ -1,4 +1,4 @@
-import { CfnTemplate, resolveStateMachine, TemplateResolver, TemplateStateMachine } from '../../rehearsal/template';
+import { CfnResource, CfnTemplate, placeholderValue, resolveStateMachine, TemplateResolver, TemplateStateMachine } from '../../rehearsal/template';
 import { SynthesizedStack } from './matrix';
 
 /**
@@ -20,7 +20,11 @@ export function resolveApp(stacks: readonly SynthesizedStack[]): ResolvedStack[]
   for (let round = 0; pending.length > 0; round++) {
     if (round > stacks.length) throw new Error(`cannot resolve the imports of ${pending.map((s) => s.name).join(', ')}`);
     for (const stack of [...pending]) {
-      const resolver = new TemplateResolver(stack.template, { stackName: stack.name, imports });
+      // Physical ids unique per stack (two stacks of the matrix hold resources of the same logical id), so an ARN
+      // names one resource of the app, also when another stack imports it.
+      const unique = (logicalId: string, attribute: string | undefined, resource: CfnResource) =>
+        placeholderValue(resource.Type, `${stack.name.replace(/[^A-Za-z0-9]/g, '')}${logicalId}`, attribute);
+      const resolver = new TemplateResolver(stack.template, { stackName: stack.name, imports, resolver: unique });
       const outputs = (stack.template.Outputs ?? {}) as Record<string, { Value: unknown; Export?: { Name: unknown } }>;
       try {
         for (const output of Object.values(outputs)) {
