@@ -99,7 +99,7 @@ describe('FeatureFlags', () => {
     expect(env.Properties.Monitors).toEqual([{ AlarmArn: { 'Fn::GetAtt': [logicalId(ff.rollbackAlarm!), 'Arn'] }, AlarmRoleArn: roleArn }]);
     // ALARM(...) terms only: the children's INSUFFICIENT_DATA (AppConfig rolls back on it) makes the composite OK.
     const rule = JSON.stringify(f.stack.resolve((ff.rollbackAlarm!.node.defaultChild as cloudwatch.CfnCompositeAlarm).alarmRule));
-    for (const composite of [r.healthAlarms.blue!.composite, r.healthAlarms.green!.composite]) expect(rule).toContain(`ALARM(\\\"",{"Fn::GetAtt":["${logicalId(composite)}","Arn"]}`);
+    for (const composite of [r.healthAlarms.blue!.composite, r.healthAlarms.green!.composite]) expect(rule).toContain(`ALARM(\\"",{"Fn::GetAtt":["${logicalId(composite)}","Arn"]}`);
     expect(rule).not.toMatch(/INSUFFICIENT_DATA|OK\(/);
     // AppConfig assumes the role; CloudWatch returns composite alarms only to DescribeAlarms on "*", nothing else is allowed.
     t.hasResourceProperties('AWS::IAM::Role', {
