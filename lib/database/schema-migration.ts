@@ -70,7 +70,9 @@ export interface SchemaMigrationProps {
   readonly secret: secretsmanager.ISecret;
   /**
    * The migration to run, as JSON (`{ name, operations: [...] }`, validated at synth). In TypeScript, type it with
-   * `Migration` from `cdk-zero-downtime-tools/migrations` to get the checks at compile time too.
+   * `Migration` from `cdk-zero-downtime-tools/migrations` to get the checks at compile time too. It travels in the
+   * handler's environment, which Lambda limits to 4 KB in all: a larger migration is refused at synth; omit this prop
+   * and pass it in each execution's input.
    * @default - each execution's input carries it: `{ "migration": { "name": ..., "operations": [...] } }`
    */
   readonly migration?: { [key: string]: any };
@@ -196,6 +198,7 @@ export class SchemaMigration extends Construct {
       handler: 'migration',
       description: `cdk-zero-downtime expand/contract migrations of schema ${schema}`,
       config,
+      configGrowsWith: 'migration: the migration is embedded in the handler\'s configuration; omit the prop and pass a migration this large in each execution\'s input ({ "migration": ... }) instead',
       timeout: HANDLER_TIMEOUT,
       memorySize: 512,
       vpc: props.vpc,

@@ -56,6 +56,12 @@ export interface HandlerFunctionProps {
   readonly description: string;
   /** Rendered into ZDT_CONFIG as JSON (tokens allowed). */
   readonly config: unknown;
+  /**
+   * The owner's props that make the config grow, and what to do when it outgrows Lambda's environment, for the
+   * synth error (e.g. "migration: ... pass it in the execution input instead").
+   * @default - the handler's name
+   */
+  readonly configGrowsWith?: string;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
   /** @default 256 */
@@ -110,7 +116,43 @@ export class HandlerFunction extends lambda.Function {
       }));
     }
     (this.node.defaultChild as lambda.CfnFunction).addMetadata(HANDLER_METADATA_KEY, props.handler);
+    // On the owner, so the message carries the construct path the user wrote; lazy configs (the judge's alarms
+    // added with addAlarm) are measured once complete.
+    scope.node.addValidation({ validate: () => environmentSizeProblems(this, props) });
     acknowledge(role, 'AwsSolutions-IAM5[Resource::*]',
       'X-Ray PutTraceSegments/PutTelemetryRecords and ELB/CloudWatch Describe*, GetMetricData have no resource-level permissions; every other action is scoped to named resources');
   }
+}
+
+/**
+ * Lambda allows 4 KB for all of a function's environment variables together, names and values (Lambda Developer
+ * Guide, "Lambda quotas": environment variables). Counted here for ZDT_CONFIG, the only variable the library sets.
+ */
+export const MAX_ENVIRONMENT_BYTES = 4096;
+/**
+ * What a value known only at deploy time (Ref, Fn::GetAtt, Fn::ImportValue...) is counted as: an ALB listener rule
+ * ARN, among the longest the configs hold, is about 150 characters; alarm and table names are shorter.
+ */
+export const DEPLOY_TIME_VALUE_BYTES = 150;
+
+/** The size of ZDT_CONFIG once deployed: its literal text, plus DEPLOY_TIME_VALUE_BYTES per deploy-time value. */
+export function estimatedConfigBytes(scope: Construct, config: unknown): number {
+  const stack = Stack.of(scope);
+  const rendered = stack.resolve(stack.toJsonString(config));
+  const measure = (value: unknown): number => {
+    if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
+    const join = (value as Record<string, unknown>)?.['Fn::Join'] as [string, unknown[]] | undefined;
+    if (join) return join[1].reduce<number>((n, part) => n + measure(part), 0) + Buffer.byteLength(join[0]) * Math.max(0, join[1].length - 1);
+    return DEPLOY_TIME_VALUE_BYTES;
+  };
+  return measure(rendered);
+}
+
+function environmentSizeProblems(fn: HandlerFunction, props: HandlerFunctionProps): string[] {
+  const bytes = Buffer.byteLength(CONFIG_ENV) + estimatedConfigBytes(fn, props.config);
+  if (bytes <= MAX_ENVIRONMENT_BYTES) return [];
+  return [`${props.configGrowsWith ?? `the ${props.handler} handler's configuration`}: the ${props.handler} handler's environment (${CONFIG_ENV}) `
+    + `would be about ${bytes} bytes once deployed (each value known only at deploy time counted as ${DEPLOY_TIME_VALUE_BYTES}); `
+    + `Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes for all environment variables together`];
 }

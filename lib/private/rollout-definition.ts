@@ -31,6 +31,8 @@ const NOTIFY_RETRY = { interval: Duration.seconds(1), maxAttempts: 3, backoffRat
 const LAMBDA_TIMEOUT = Duration.minutes(2);
 /** Inconclusive judgements counted as healthy under onInconclusive PROCEED (set by Plan, counted in the bake). */
 const INCONCLUSIVE_COUNT = '$.inconclusive.count';
+/** Steps whose bake ended on an inconclusive judgement counted as healthy (PROCEED). */
+const UNJUDGED_STEPS = '$.inconclusive.steps';
 
 export interface RolloutDefinitionProps {
   readonly plan: RolloutPlan;
@@ -52,11 +54,6 @@ export interface RolloutDefinitionProps {
   readonly testRouteHeader?: string;
   /** What a BASELINE_DEGRADED verdict (the stable color degraded for longer than the hold) does. */
   readonly onBaselineDegraded: BaselineDegradedAction;
-  /**
-   * The judge says INCONCLUSIVE once per step, at the end of its bake (AnalysisMethod.SEQUENTIAL), not once per
-   * judgement: a release is unjudged when every step was.
-   */
-  readonly inconclusivePerStep?: boolean;
   /** Builds to run before some hooks (a functional-test gate's suite), by hook function. */
   readonly hookBuilds?: ReadonlyMap<lambda.IFunction, GateTestBuild>;
 }
@@ -337,7 +334,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   const start = new sfn.Pass(scope, 'Plan', {
     parameters: {
       'input.$': '$', plan, 'stateTable': props.stateTable.tableName, 'execution.$': '$$.Execution.Id', 'judge': initialJudgeState(plan),
-      ...(plan.onInconclusive === 'PROCEED' ? { inconclusive: { count: 0 } } : {}),
+      ...(plan.onInconclusive === 'PROCEED' ? { inconclusive: { count: 0, steps: 0 } } : {}),
     },
   });
   const acquire = invoke('Acquire Lock', props.lockFunction,
@@ -495,11 +492,17 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
         });
         // Counted for the Completed event: a release whose every judgement was inconclusive says it was never judged.
         const record = new sfn.Pass(scope, 'Record Inconclusive Judgement', {
-          parameters: { 'count.$': `States.MathAdd(${INCONCLUSIVE_COUNT}, 1)` },
+          parameters: { 'count.$': `States.MathAdd(${INCONCLUSIVE_COUNT}, 1)`, 'steps.$': UNJUDGED_STEPS },
           resultPath: '$.inconclusive',
         });
+        // A step whose bake ends on an inconclusive judgement was never found healthy: counted for the completion.
+        const unjudgedStep = new sfn.Pass(scope, 'Record Unjudged Step', {
+          parameters: { 'count.$': INCONCLUSIVE_COUNT, 'steps.$': `States.MathAdd(${UNJUDGED_STEPS}, 1)` },
+          resultPath: '$.inconclusive',
+        });
+        unjudgedStep.next(stepBaked);
         return count.next(record).next(new sfn.Choice(scope, 'Bake Done?')
-          .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.bake.passes', '$.bake.required'), stepBaked)
+          .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.bake.passes', '$.bake.required'), unjudgedStep)
           .otherwise(bakeWait));
       }
       case 'PAUSE':
@@ -532,7 +535,7 @@ export function buildRolloutDefinition(scope: Construct, props: RolloutDefinitio
   const recordLive = releaseLock('Record Live Color', true);
   const completedDetail = { ...colorsDetail, 'weights.$': '$.shift.after' };
   const completed = plan.onInconclusive === 'PROCEED'
-    ? completedJudgedOrNot(scope, plan, notify, completedDetail, props.inconclusivePerStep === true)
+    ? completedJudgedOrNot(scope, plan, notify, completedDetail)
     : notify('Completed', RolloutEvent.COMPLETED, completedDetail);
   recordLive.addCatch(completed.start, { resultPath: '$.lockError' });
   const moreSteps = new sfn.Choice(scope, 'More Steps?')
@@ -557,26 +560,24 @@ type Notify = (id: string, type: RolloutEventType, detail: Record<string, unknow
 
 /**
  * The completion of an onInconclusive PROCEED rollout: the Completed event counts the inconclusive judgements that
- * were counted as healthy, and when every judgement of every step was one (the count reaches the plan's bake
- * intervals: each step ends when its passes reach them) the release was never judged. It then also sends
- * 'Rollout Released Unjudged' and ends with `$.release.judged` false, so neither subscribers nor the execution's
- * output read it as a release that passed its judgements.
+ * were counted as healthy and the steps whose bake ended on one; when every step did, no judgement ever found the new
+ * color healthy: the release was never judged. It then also sends 'Rollout Released Unjudged' and ends with
+ * `$.release.judged` false, so neither subscribers nor the execution's output read it as a release that passed.
  */
-function completedJudgedOrNot(scope: Construct, plan: RolloutPlan, notify: Notify, detail: Record<string, unknown>, perStep: boolean) {
-  const planned = perStep ? plan.stepCount : plan.steps.reduce((sum, step) => sum + step.bakeIntervals, 0);
-  const counted = { ...detail, 'inconclusiveJudgements.$': INCONCLUSIVE_COUNT };
+function completedJudgedOrNot(scope: Construct, plan: RolloutPlan, notify: Notify, detail: Record<string, unknown>) {
+  const counted = { ...detail, 'inconclusiveJudgements.$': INCONCLUSIVE_COUNT, 'unjudgedSteps.$': UNJUDGED_STEPS };
   const judged = notify('Completed', RolloutEvent.COMPLETED, { ...counted, judged: true });
   const unjudged = notify('Completed Unjudged', RolloutEvent.COMPLETED, { ...counted, judged: false }, [RolloutEvent.RELEASED_UNJUDGED]);
   const outcome = (id: string, judgedFlag: boolean, summary: string) => new sfn.Pass(scope, id, {
-    parameters: { 'judged': judgedFlag, 'inconclusiveJudgements.$': INCONCLUSIVE_COUNT, 'plannedJudgements': planned, 'summary': summary },
+    parameters: { 'judged': judgedFlag, 'inconclusiveJudgements.$': INCONCLUSIVE_COUNT, 'unjudgedSteps.$': UNJUDGED_STEPS, 'steps': plan.stepCount, 'summary': summary },
     resultPath: '$.release',
   });
   const end = new sfn.Pass(scope, 'Release Recorded');
-  judged.end.next(outcome('Release Judged', true, 'released: at least one judgement found the new color healthy')).next(end);
+  judged.end.next(outcome('Release Judged', true, 'released: a judgement found the new color healthy in at least one step')).next(end);
   unjudged.end.next(outcome('Release Unjudged', false,
     'released WITHOUT JUDGEMENT: every judgement was inconclusive (too little data) and onInconclusive is PROCEED')).next(end);
   const choice = new sfn.Choice(scope, 'Released Unjudged?')
-    .when(sfn.Condition.numberGreaterThanEquals(INCONCLUSIVE_COUNT, planned), unjudged.start)
+    .when(sfn.Condition.numberGreaterThanEquals(UNJUDGED_STEPS, plan.stepCount), unjudged.start)
     .otherwise(judged.start);
   return { start: choice, end };
 }

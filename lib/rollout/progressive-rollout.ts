@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -346,6 +346,8 @@ function grantPutLibraryMetrics(fn: HandlerFunction): void {
 }
 
 const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** A Standard execution lasts at most one year (Step Functions Developer Guide, "Service quotas"). */
+const MAX_STANDARD_EXECUTION_SECONDS = 365 * 86_400;
 
 /**
  * A progressive rollout of a blue/green service: a Standard Step Functions state machine whose Lambdas move
@@ -489,6 +491,11 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
       hookSeconds: (preTrafficHooks.length + postTrafficHooks.length) * (props.hookTimeout ?? DEFAULTS.hookTimeout).toSeconds() + buildSeconds,
     });
     const lockTtl = Duration.seconds(this.plan.lockTtlSeconds);
+    new PropChecks(this).that(this.plan.lockTtlSeconds <= MAX_STANDARD_EXECUTION_SECONDS,
+      `strategy: the rollout's plan may last ${(this.plan.lockTtlSeconds / 86_400).toFixed(1)} days (its bakes with half again for WAIT and `
+      + 'INCONCLUSIVE judgements, each step\'s wait for its data, every pause for pauseTimeout, the hooks\' timeouts, 30 minutes of slack), '
+      + 'which is its execution timeout and lock; a Standard Step Functions execution lasts at most 365 days: shorten the bakes (strategy) or pauseTimeout');
+    this.node.addValidation({ validate: () => this.sameServiceElsewhere() });
 
     this.stateTable = props.stateTable ?? new dynamodb.Table(this, 'StateTable', {
       partitionKey: { name: 'service', type: dynamodb.AttributeType.STRING },
@@ -569,6 +576,7 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
       handler: 'judge',
       description: `cdk-zero-downtime: judges the new color of ${this.serviceName} from alarms and metrics`,
       config: judgeConfig,
+      configGrowsWith: 'alarms (and addAlarm): the judge\'s configuration names every alarm it watches; combine alarms into a composite alarm (cloudwatch.CompositeAlarm) and give that',
       timeout: Duration.minutes(1),
       logRetention,
     });
@@ -607,7 +615,6 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
       hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
       testRouteHeader: props.routing.testRouteHeader,
       onBaselineDegraded,
-      inconclusivePerStep: this.sequentialAnalysis,
       hookBuilds,
     });
     const stateMachine = standardStateMachine(this, {
@@ -768,6 +775,19 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
     const health = this.healthAlarmsByColor.get(color);
     if (!health) return [];
     return this.sequentialAnalysis ? [health.errorRate, health.latencyP99, health.unhealthyHosts] : [health.composite];
+  }
+
+  /**
+   * Two rollouts of one service name in one account and region share the lock item's key, the metrics' Service
+   * dimension and the events' service: each would refuse, count and release the other's rollouts.
+   */
+  private sameServiceElsewhere(): string[] {
+    if (Token.isUnresolved(this.serviceName)) return [];
+    const env = (c: Construct) => `${Stack.of(c).account}/${Stack.of(c).region}`;
+    const others = this.node.root.node.findAll()
+      .filter((c): c is ProgressiveRollout => c instanceof ProgressiveRollout && c !== this && c.serviceName === this.serviceName && env(c) === env(this));
+    return others.map((other) => `serviceName "${this.serviceName}" is also the serviceName of the rollout ${other.node.path} in the same account and region: `
+      + 'their locks, metrics and events would collide. Give each rollout its own serviceName');
   }
 
   /** ARNs of every alarm the judge reads (or, before any exists, the account's alarms: the judge then reads none). */

@@ -8,6 +8,7 @@ import { ALL_COLORS, colorId, wireColor } from '../private/colors';
 import { PropChecks, propError } from '../private/validation';
 import { grantRouteControl, targetGroupFullNameFromArn } from '../private/route-control';
 import { Color } from './color';
+import { LISTENER_PRIORITY_OWNER, priorityClashes, RULES_BEFORE_LIVE } from '../private/listener-priorities';
 import { LiveRouteProvider } from './live-route-provider';
 
 /** A header route that sends marked requests to one color before any production traffic moves. */
@@ -63,9 +64,12 @@ export interface BlueGreenRoutingOptions {
    */
   readonly stickiness?: Duration;
   /**
-   * Priority of the production rule on the listener (lower is evaluated first). The three rules before it
-   * (`priority - 3` .. `priority - 1`) hold the test routes and the segment route.
-   * @default 50000 (evaluated after any rule of your own)
+   * Priority of the production rule on the listener (lower is evaluated first). The rules just before it hold the
+   * segment route (`priority - 1`, created at run time by segment-first rollouts) and the test routes
+   * (`priority - 3` and `priority - 2`). ELB allows one rule per priority on a listener: several BlueGreenRouting
+   * (one per service) on one listener each need their own priority, at least 4 apart, and apart from your own rules;
+   * a clash anywhere in the app fails at synth, naming both constructs.
+   * @default 50000 (evaluated after any rule of your own; set it when a second BlueGreenRouting shares the listener)
    */
   readonly priority?: number;
   /**
@@ -175,7 +179,6 @@ export interface BlueGreenRoutingAttributes {
 const DEFAULT_PRIORITY = AlbLimits.MAX_RULE_PRIORITY;
 const DEFAULT_SEGMENT_HEADER = 'x-zdt-segment';
 const DEFAULT_TEST_ROUTE_HEADER = 'x-zdt-color';
-const RULES_BEFORE_LIVE = 3;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
 
 /**
@@ -240,12 +243,15 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       // Thrown at once: the rules before the production rule are numbered from it.
       throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to ${AlbLimits.MAX_RULE_PRIORITY} (the ${RULES_BEFORE_LIVE} rules before it take the priorities just below), got ${props.priority}`);
     }
+    Object.defineProperty(this, LISTENER_PRIORITY_OWNER, { value: true });
+    this.node.addValidation({ validate: () => priorityClashes(this) });
+    const stickinessSeconds = props.stickiness?.toSeconds({ integral: false });
     const slowStartSeconds = props.slowStart?.toSeconds();
     const slowStartValid = slowStartSeconds === undefined || slowStartSeconds === 0 || (slowStartSeconds >= 30 && slowStartSeconds <= 900);
     new PropChecks(this)
       .number('targetPort', props.targetPort, 1, 65535)
       .duration('deregistrationDelay', props.deregistrationDelay, Duration.seconds(0), Duration.seconds(3600))
-      .duration('stickiness', props.stickiness, Duration.seconds(1), Duration.seconds(AlbLimits.MAX_STICKINESS_SECONDS))
+      .duration('stickiness', props.stickiness, Duration.seconds(1), Duration.seconds(AlbLimits.MAX_STICKINESS_SECONDS), Duration.seconds(1))
       .that(slowStartValid, `slowStart must be 0 or from 30 to 900 seconds, got ${props.slowStart?.toHumanString()}`)
       .pattern('segmentHeader', props.segmentHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
       .pattern('testRoute.headerName', props.testRoute?.enabled === false ? undefined : props.testRoute?.headerName, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
@@ -292,7 +298,9 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
       GreenTargetGroupArn: this.greenTargetGroup.targetGroupArn,
       InitialColor: wireColor(this.initialColor),
       Conditions: Stack.of(this).toJsonString(conditions.map((c) => pascalCaseKeys(c.renderRawCondition()))),
-      StickinessSeconds: String(props.stickiness?.toSeconds() ?? 0),
+      // A stickiness PropChecks refuses (500 ms, 8 days) renders as none here: synth reports the prop instead of
+      // Duration's own conversion error.
+      StickinessSeconds: String(stickinessSeconds !== undefined && !Token.isUnresolved(stickinessSeconds) && validStickiness(stickinessSeconds) ? stickinessSeconds : 0),
     };
     this.liveRoute = new CustomResource(this, 'LiveRoute', {
       serviceToken: provider.serviceToken,
@@ -377,6 +385,11 @@ function pascalCaseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(pascalCaseKeys);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [capitalize(k), pascalCaseKeys(v)]));
+}
+
+/** Stickiness ALB accepts: whole seconds from 1 second to 7 days. */
+function validStickiness(seconds: number): boolean {
+  return Number.isInteger(seconds) && seconds >= 1 && seconds <= AlbLimits.MAX_STICKINESS_SECONDS;
 }
 
 function capitalize(s: string): string {

@@ -5,14 +5,13 @@ import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
 import { AnalysisMethod } from '../../lib/rollout/analysis-method';
 import type { RunResult } from '../../rehearsal/runner';
 import { rehearse } from '../../rehearsal/rehearse';
+import { Scenario, scenarioNamed } from '../../rehearsal/scenarios';
 import { network, rollout } from '../constructs/fixtures';
 
-/**
- * The low-traffic scenario: half a request per second, too few for the judge, every judgement INCONCLUSIVE. The
- * fixed-threshold judge says so at every judgement; the sequential one (the default) accumulates the step and clears
- * the 100% step on its ~60 requests, so it would not be a release without judgement.
- */
-async function lowTrafficRollout(onInconclusive: InconclusiveAction, scenario = 'low-traffic') {
+/** The low-traffic scenario with almost no traffic (a request a minute): too few for the judge, every judgement INCONCLUSIVE. */
+const SILENT: Scenario = { ...scenarioNamed('low-traffic'), name: 'silent', traffic: { requestsPerSecond: 1 / 60 } };
+
+async function lowTrafficRollout(onInconclusive: InconclusiveAction, scenario: Scenario | string = SILENT) {
   const f = network();
   rollout(f, { onInconclusive, strategy: RolloutStrategy.canary({ percent: 10, bake: Duration.minutes(2) }), analysis: { method: AnalysisMethod.THRESHOLDS } });
   const executions: RunResult[] = [];
@@ -32,6 +31,7 @@ describe('onInconclusive PROCEED', () => {
     const completed = result.summary.events.find((e) => e.detailType === RolloutEvent.COMPLETED)!;
     expect(completed.detail).toMatchObject({ judged: false });
     expect(completed.detail.inconclusiveJudgements).toBeGreaterThanOrEqual(2);
+    expect(completed.detail.unjudgedSteps).toBe(2);
     expect((execution.output as any).release).toMatchObject({ judged: false, summary: expect.stringMatching(/WITHOUT JUDGEMENT/) });
   });
 
@@ -40,7 +40,7 @@ describe('onInconclusive PROCEED', () => {
     expect(result.summary.outcome).toBe('RELEASED');
     expect(result.summary.events.map((e) => e.detailType)).not.toContain(RolloutEvent.RELEASED_UNJUDGED);
     const completed = result.summary.events.find((e) => e.detailType === RolloutEvent.COMPLETED)!;
-    expect(completed.detail).toMatchObject({ judged: true, inconclusiveJudgements: 0 });
+    expect(completed.detail).toMatchObject({ judged: true, inconclusiveJudgements: 0, unjudgedSteps: 0 });
     expect((execution.output as any).release).toMatchObject({ judged: true });
   });
 });

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -94,7 +98,7 @@ export function matrixApp(): App {
   databaseStack(app, 'MigrationGated', true);
   databaseStack(app, 'MigrationUngated', false);
   const rds = new Stack(app, 'BlueGreenDatabases', { env: { region: 'us-east-1' } });
-  new BlueGreenDatabase(rds, 'Instance', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2', approval: SwitchoverApproval.MANUAL, deleteOldAfter: true });
+  new BlueGreenDatabase(rds, 'Instance', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2', approval: SwitchoverApproval.MANUAL, deleteOldAfter: true, maxReplicaLag: Duration.seconds(30) });
   new BlueGreenDatabase(rds, 'Cluster', { source: 'arn:aws:rds:us-east-1:123456789012:cluster:orders', targetEngineVersion: '17.2', approval: SwitchoverApproval.NONE });
   return app;
 }
@@ -113,8 +117,39 @@ export function stacksOf(assembly: CloudAssembly): SynthesizedStack[] {
 
 let cached: { matrix: SynthesizedStack[]; example: SynthesizedStack[] } | undefined;
 
-/** The matrix app's and the example app's stacks, synthesized once per test file. */
+/** Every file whose content can change what the apps synthesize: the sources, the bundled handlers, this matrix. */
+function synthInputsHash(): string {
+  const hash = createHash('sha256');
+  const root = join(__dirname, '..', '..');
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else hash.update(full).update(readFileSync(full));
+    }
+  };
+  for (const dir of ['lib', 'lambda', 'bin', 'assets', 'examples']) walk(join(root, dir));
+  hash.update(readFileSync(__filename));
+  hash.update(readFileSync(join(root, 'package-lock.json')));
+  return hash.digest('hex').slice(0, 24);
+}
+
+/**
+ * The matrix app's and the example app's stacks. Synthesized once per test run: the validator test files share
+ * the templates through a file in the OS temp folder named after a hash of every input of the synth, so a change
+ * to any source synthesizes afresh.
+ */
 export function synthesizedApps(): { matrix: SynthesizedStack[]; example: SynthesizedStack[] } {
-  cached ??= { matrix: stacksOf(matrixApp().synth()), example: stacksOf(exampleApp().synth()) };
+  if (cached) return cached;
+  const file = join(tmpdir(), `cdk-zero-downtime-validators-${synthInputsHash()}.json`);
+  if (existsSync(file)) {
+    cached = JSON.parse(readFileSync(file, 'utf8'));
+    return cached!;
+  }
+  cached = { matrix: stacksOf(matrixApp().synth()), example: stacksOf(exampleApp().synth()) };
+  const partial = `${file}.${process.pid}`;
+  writeFileSync(partial, JSON.stringify(cached));
+  renameSync(partial, file);
   return cached;
 }

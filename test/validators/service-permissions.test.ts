@@ -1,6 +1,6 @@
 import { runSimulation, Simulation } from '@cloud-copilot/iam-simulate';
 import { synthesizedApps } from './matrix';
-import { resolveApp, ResolvedStack } from './resolve';
+import { identityPolicies, resolveApp, roleOf } from './resolve';
 
 /**
  * What AWS services themselves need of the library's resources, beyond the calls its code makes
@@ -11,19 +11,6 @@ import { resolveApp, ResolvedStack } from './resolve';
 
 const { matrix, example } = synthesizedApps();
 const stacks = [...resolveApp(matrix), ...resolveApp(example)];
-
-/** Every statement of the identity policies (AWS::IAM::Policy, inline and managed) attached to a role, resolved. */
-function identityPoliciesOf(stack: ResolvedStack, roleLogicalId: string): Array<{ name: string; policy: any }> {
-  const r = stack.resolver;
-  const roleName = r.ref(roleLogicalId);
-  const attached = r.resourcesOfType('AWS::IAM::Policy')
-    .map(({ logicalId }) => ({ logicalId, props: r.resourceProperties(logicalId) as any }))
-    .filter((p) => (p.props.Roles ?? []).includes(roleName))
-    .map((p) => ({ name: p.logicalId, policy: p.props.PolicyDocument }));
-  const role = r.resourceProperties(roleLogicalId) as any;
-  const inline = (role.Policies ?? []).map((p: any) => ({ name: p.PolicyName, policy: p.PolicyDocument }));
-  return [...attached, ...inline];
-}
 
 const vpcFunctions = stacks.flatMap((s) => s.resolver.resourcesOfType('AWS::Lambda::Function')
   .filter(({ resource }) => resource.Metadata?.['cdk-zero-downtime:handler'] && (resource.Properties as any)?.VpcConfig)
@@ -40,13 +27,12 @@ describe('permissions AWS services need of the library\'s resources', () => {
 
   test.each(vpcFunctions)('%s (in a VPC) may do what AWSLambdaVPCAccessExecutionRole allows', async (_, stack, logicalId) => {
     const fn = stack.resolver.resourceProperties(logicalId) as any;
-    const roleLogicalId = Object.entries(stack.template.Resources ?? {})
-      .find(([id, res]) => res.Type === 'AWS::IAM::Role' && stack.resolver.getAtt(id, 'Arn') === fn.Role)![0];
-    const identityPolicies = identityPoliciesOf(stack, roleLogicalId);
+    const roleLogicalId = roleOf(stack, fn.Role);
+    const policies = identityPolicies(stack, roleLogicalId) as Simulation['identityPolicies'];
     const denied: string[] = [];
     for (const action of VPC_ACCESS_ACTIONS) {
       const simulation: Simulation = {
-        identityPolicies,
+        identityPolicies: policies,
         serviceControlPolicies: [],
         resourceControlPolicies: [],
         request: {
