@@ -24,4 +24,9 @@ export enum RolloutEvent {
    * the step holds (its judgements do not count toward the bake), then follows the rollout's baseline policy.
    */
   BASELINE_DEGRADED = 'Rollout Baseline Degraded',
+  /**
+   * The execution guard failed to restore traffic after an execution ended holding the lock; it keeps trying
+   * (`ProgressiveRollout.guardGaveUpAlarm` fires when it gives up). Traffic may be split meanwhile.
+   */
+  GUARD_FAILED = 'Rollout Guard Failed',
 }

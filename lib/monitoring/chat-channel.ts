@@ -77,15 +77,18 @@ export class ChatChannel implements INotificationChannel {
     return new ChatChannel(ChatApplication.MICROSOFT_TEAMS, props.channelId ?? 'Teams', undefined, props);
   }
 
+  /** The chat application the channel is in (Slack or Microsoft Teams). */
+  public readonly application: ChatApplication;
   public readonly channelId: string;
   private topicOf?: sns.Topic;
 
   private constructor(
-    public readonly application: ChatApplication,
+    application: ChatApplication,
     channelId: string,
     private readonly slackProps: SlackChannelProps | undefined,
     private readonly teamsProps: MicrosoftTeamsChannelProps | undefined,
   ) {
+    this.application = application;
     this.channelId = channelId;
   }
 

@@ -49,6 +49,10 @@ export function addGuardRetries(scope: Construct, guard: lambda.Function, keepTr
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: MAX_RETENTION,
+    // Marks it as a dead-letter queue (Control Tower CT.SQS.PR.1 "applies only to Amazon SQS queues that are not
+    // configured as a dead-letter queue with a RedriveAllowPolicy property"). allowAll is SQS's default; naming the
+    // retry queue instead would be a circular reference (its RedrivePolicy names this queue).
+    redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
   });
   const retryQueue = new sqs.Queue(scope, 'GuardRetryQueue', {
     encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -392,14 +392,14 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
    * trying for the lock's time to live first): traffic may still be split. Give it an action.
    */
   public readonly guardGaveUpAlarm: cloudwatch.IAlarm;
-  /**
-   * The plan the state machine runs, as rendered from the strategy (the handlers' contract; TypeScript only).
-   * @jsii ignore
-   */
   /** The validation gates run before traffic moves (`preTrafficGates`), bound to this rollout. */
   public readonly preTrafficGates: IValidationGate[];
   /** The validation gates run once the new color has its full share (`postTrafficGates`), bound to this rollout. */
   public readonly postTrafficGates: IValidationGate[];
+  /**
+   * The plan the state machine runs, as rendered from the strategy (the handlers' contract; TypeScript only).
+   * @jsii ignore
+   */
   public readonly plan: RolloutPlan;
   private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];

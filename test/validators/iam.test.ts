@@ -64,6 +64,13 @@ const RUNTIME_TARGETS: Record<string, (known: any, found: Set<string>) => 'not-c
   },
   // A blue/green deployment's id is RDS's.
   'rds:deployment': (_, found) => { found.add(`arn:aws:rds:${REGION}:${ACCOUNT}:deployment:bgd-0123456789abcdef`); },
+  // A secret named by its name or a partial ARN (a validation gate's secretName, Secret.fromSecretNameV2): the
+  // secret's real ARN ends with Secrets Manager's six random characters, which the grant's "-??????" matches.
+  'secretsmanager:Secret': (known, found) => {
+    for (const value of stringLeaves(known).map((l) => l.value).filter((v) => /^arn:aws:secretsmanager:[^:]+:[^:]+:secret:[^:]+$/.test(v))) {
+      found.add(/-[A-Za-z0-9]{6}$/.test(value) ? value : `${value}-AbCdEf`);
+    }
+  },
   // No bus configured: the account's default bus.
   'events:event-bus': (_, found) => { if (found.size === 0) found.add(`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`); },
   // The blue-green handler modifies and deletes only the old instance, which RDS renamed from the source
@@ -271,7 +278,10 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
   });
 
   test('the calls are found in the code: every handler sends commands, every client package is mapped', () => {
-    expect(Object.keys(sdkCalls).sort()).toEqual(['blue-green', 'flags-validator', 'guard', 'judge', 'live-route', 'lock', 'migration', 'router']);
+    expect(Object.keys(sdkCalls).sort()).toEqual([
+      'blue-green', 'database-gate', 'flags-validator', 'guard', 'http-gate', 'judge', 'live-route', 'lock', 'migration', 'performance-gate', 'router',
+      'test-report-gate',
+    ]);
     const actions = new Set(calls.map((c) => c.action));
     // A sample the code is known to make, found without being listed anywhere.
     for (const a of ['elasticloadbalancing:ModifyRule', 'cloudwatch:DescribeAlarms', 'dynamodb:UpdateItem', 'states:SendTaskSuccess',
