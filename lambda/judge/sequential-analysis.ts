@@ -135,7 +135,10 @@ export function analyseSequential(
     if (minute.startMs < from) continue;
     if (fresh.requests + stable.requests > 0) lastDataEndMs = minute.startMs + MS_PER_MINUTE;
     effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
-    if (stable.requests > 0 && limit > 0) baselineCusum = cusum(baselineCusum, rateLlr(stable.errors, stable.requests, limit, limit1));
+    // Capped at the threshold: the first crossing (the detection, and so its false-alarm rate) is Page's CUSUM as
+    // ever, but a score left to grow during an outage (1e733 after 15 minutes at 5%) would keep a recovered stable
+    // color "degraded" for as long again; capped, a few healthy minutes clear it.
+    if (stable.requests > 0 && limit > 0) baselineCusum = Math.min(h, cusum(baselineCusum, rateLlr(stable.errors, stable.requests, limit, limit1)));
   }
   // Every whole minute of the span counts as read, with data or without (ALB publishes nothing for a minute without
   // requests): a silent service must still reach the end of its bake, and be INCONCLUSIVE there.

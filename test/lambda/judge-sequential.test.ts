@@ -124,6 +124,16 @@ describe('the sequential judge (decide)', () => {
       expect(result.reasons.join(' ')).toMatch(/green breaks the 5xx limit: .* So does the stable color: holding instead of rolling back to it\./);
     });
 
+    test('a stable color that recovered is no longer degraded a few minutes later, however long its outage was', () => {
+      const outage = minutes(15, { requests: 600, errors: 1 }, degradedBlue);
+      const recovered = minutes(2, { requests: 600, errors: 1 }, { requests: 59400, errors: 59 }, STEP_START + 15 * MINUTE);
+      const during = judgeOnce(bake(2, 5), observe(outage));
+      expect(during).toMatchObject({ verdict: 'HOLD', baseline: { degraded: true } });
+      const after = judgeOnce(bake(2, 5), observe([...outage, ...recovered]));
+      expect(after.baseline).toMatchObject({ degraded: false });
+      expect(after.verdict).not.toBe('HOLD');
+    });
+
     test('a new color worse than even the degraded stable color still fails', () => {
       const result = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 600, errors: 150 }, degradedBlue)));
       expect(result.verdict).toBe('FAIL');
