@@ -282,6 +282,8 @@ export interface IProgressiveRollout extends IConstruct {
   metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Rollouts whose rollback failed: traffic may be on an unhealthy color. Alarm on this. */
   metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Failed attempts of the execution guard to restore traffic after an execution ended holding the lock. */
+  metricGuardFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Rollout events and notifications that failed after their retries (subscribers did not hear of the rollout). */
   metricNotificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** The production weight of `trafficColor` in percent (0-100), published by the router after every verified shift or rollback. */
@@ -350,6 +352,86 @@ const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_STANDARD_EXECUTION_SECONDS = 365 * 86_400;
 
 /**
+ * What every rollout offers from its state machine, service name and state table alone: grants and metrics. Shared by
+ * ProgressiveRollout and the rollouts imported with `fromProgressiveRolloutAttributes()`.
+ */
+abstract class ProgressiveRolloutBase extends Construct implements IProgressiveRollout {
+  public abstract readonly stateMachine: sfn.IStateMachine;
+  public abstract readonly serviceName: string;
+  public abstract readonly stateTable: dynamodb.ITable;
+  public abstract get alarms(): cloudwatch.IAlarm[];
+
+  /** Lets `grantee` start rollouts. */
+  public grantStartRollout(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /**
+   * Lets `grantee` watch, promote and abort rollouts (the operator CLI): read executions and their history, answer a
+   * pause's task token, and set the abort flag on the service's state item (`zdt abort` while baking).
+   */
+  public grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return grantOperate(this, grantee);
+  }
+
+  /** Rollouts that rolled back (traffic restored to the stable color), per period. */
+  public metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return rolloutMetric(this.serviceName, 'Rollbacks', props);
+  }
+
+  /**
+   * Failed attempts of the execution guard to restore traffic after an execution ended holding the lock (each is
+   * retried; each also sends a "Rollout Guard Failed" event). Above 0: traffic may be split right now.
+   */
+  public metricGuardFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return rolloutMetric(this.serviceName, GUARD_FAILURES_METRIC, props);
+  }
+
+  /** Rollouts whose rollback failed: traffic may be on an unhealthy color. Alarm on this. */
+  public metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return rolloutMetric(this.serviceName, 'RollbackFailures', props);
+  }
+
+  /**
+   * Rollout events (EventBridge) and notifications (SNS) that failed after their retries: the rollout went on,
+   * but subscribers did not hear of it. Alarm on this. Statistic Sum, unless `props` say otherwise.
+   */
+  public metricNotificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return rolloutMetric(this.serviceName, NOTIFICATION_FAILURES_METRIC, props);
+  }
+
+  /**
+   * The production weight of `trafficColor` in percent (0-100), published by the router after every verified shift or
+   * rollback (and by the guard when it restores traffic). Published only then, not continuously, so a graph of it
+   * has gaps between rollout steps: `FILL(m, REPEAT)` draws the weight as held in between (RolloutDashboard does).
+   * Statistic Maximum, period 1 minute, unless `props` say otherwise.
+   */
+  public metricTrafficWeight(trafficColor: Color, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return trafficWeightMetric(this.serviceName, wireColor(trafficColor), props);
+  }
+
+  /** Rollouts that ended with the new color live. */
+  public metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricSucceeded(props);
+  }
+
+  /** Rollouts that ended without the new color live (rolled back, refused, or failed). */
+  public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed(props);
+  }
+
+  /** Rollouts started. */
+  public metricStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricStarted(props);
+  }
+
+  /** Execution time of rollouts. */
+  public metricTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricTime(props);
+  }
+}
+
+/**
  * A progressive rollout of a blue/green service: a Standard Step Functions state machine whose Lambdas move
  * traffic step by step, judge the new color from CloudWatch alarms and metric analysis against the stable color,
  * and roll back automatically (traffic first, verified, then events, then a failed execution with a clear cause).
@@ -357,7 +439,7 @@ const MAX_STANDARD_EXECUTION_SECONDS = 365 * 86_400;
  * Start a rollout with `StartExecution` (input `{"targetColor": "green", "reason": "release 42"}`, both optional:
  * the target defaults to the color without production traffic). One rollout runs at a time per service.
  */
-export class ProgressiveRollout extends Construct implements IProgressiveRollout {
+export class ProgressiveRollout extends ProgressiveRolloutBase {
   /**
    * A rollout built elsewhere (another stack or app), for a pipeline step or action, a dashboard, a migration's gate
    * or grants of this one.
@@ -695,75 +777,6 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
     return this.healthAlarmsByColor.get(color);
   }
 
-  /** Lets `grantee` start rollouts. */
-  public grantStartRollout(grantee: iam.IGrantable): iam.Grant {
-    return this.stateMachine.grantStartExecution(grantee);
-  }
-
-  /**
-   * Lets `grantee` watch, promote and abort rollouts (the operator CLI): read executions and their history, answer a
-   * pause's task token, and set the abort flag on the service's state item (`zdt abort` while baking).
-   */
-  public grantOperate(grantee: iam.IGrantable): iam.Grant {
-    return grantOperate(this, grantee);
-  }
-
-  /** Rollouts that rolled back (traffic restored to the stable color), per period. */
-  public metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return rolloutMetric(this.serviceName, 'Rollbacks', props);
-  }
-
-  /**
-   * Failed attempts of the execution guard to restore traffic after an execution ended holding the lock (each is
-   * retried; each also sends a "Rollout Guard Failed" event). Above 0: traffic may be split right now.
-   */
-  public metricGuardFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return rolloutMetric(this.serviceName, GUARD_FAILURES_METRIC, props);
-  }
-
-  /** Rollouts whose rollback failed: traffic may be on an unhealthy color. Alarm on this. */
-  public metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return rolloutMetric(this.serviceName, 'RollbackFailures', props);
-  }
-
-  /**
-   * Rollout events (EventBridge) and notifications (SNS) that failed after their retries: the rollout went on,
-   * but subscribers did not hear of it. Alarm on this. Statistic Sum, unless `props` say otherwise.
-   */
-  public metricNotificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return rolloutMetric(this.serviceName, NOTIFICATION_FAILURES_METRIC, props);
-  }
-
-  /**
-   * The production weight of `trafficColor` in percent (0-100), published by the router after every verified shift or
-   * rollback (and by the guard when it restores traffic). Published only then, not continuously, so a graph of it
-   * has gaps between rollout steps: `FILL(m, REPEAT)` draws the weight as held in between (RolloutDashboard does).
-   * Statistic Maximum, period 1 minute, unless `props` say otherwise.
-   */
-  public metricTrafficWeight(trafficColor: Color, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return trafficWeightMetric(this.serviceName, wireColor(trafficColor), props);
-  }
-
-  /** Rollouts that ended with the new color live. */
-  public metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricSucceeded(props);
-  }
-
-  /** Rollouts that ended without the new color live (rolled back, refused, or failed). */
-  public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricFailed(props);
-  }
-
-  /** Rollouts started. */
-  public metricStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricStarted(props);
-  }
-
-  /** Execution time of rollouts. */
-  public metricTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricTime(props);
-  }
-
   /**
    * The health alarms of `color` the judge reads: its composite; or, under the sequential analysis, only its absolute
    * alarms (5xx rate, p99, unhealthy hosts). The relative alarms compare one minute's rates on fixed factors, which at
@@ -801,7 +814,7 @@ export class ProgressiveRollout extends Construct implements IProgressiveRollout
 }
 
 /** A ProgressiveRollout built elsewhere, from its attributes. */
-class ImportedProgressiveRollout extends Construct implements IProgressiveRollout {
+class ImportedProgressiveRollout extends ProgressiveRolloutBase {
   public readonly stateMachine: sfn.IStateMachine;
   public readonly serviceName: string;
   public readonly stateTable: dynamodb.ITable;
@@ -818,46 +831,6 @@ class ImportedProgressiveRollout extends Construct implements IProgressiveRollou
 
   public get alarms(): cloudwatch.IAlarm[] {
     return [...this.knownAlarms];
-  }
-
-  public grantStartRollout(grantee: iam.IGrantable): iam.Grant {
-    return this.stateMachine.grantStartExecution(grantee);
-  }
-
-  public grantOperate(grantee: iam.IGrantable): iam.Grant {
-    return grantOperate(this, grantee);
-  }
-
-  public metricRollbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return rolloutMetric(this.serviceName, 'Rollbacks', props);
-  }
-
-  public metricRollbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return rolloutMetric(this.serviceName, 'RollbackFailures', props);
-  }
-
-  public metricNotificationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return rolloutMetric(this.serviceName, NOTIFICATION_FAILURES_METRIC, props);
-  }
-
-  public metricTrafficWeight(trafficColor: Color, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return trafficWeightMetric(this.serviceName, wireColor(trafficColor), props);
-  }
-
-  public metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricSucceeded(props);
-  }
-
-  public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricFailed(props);
-  }
-
-  public metricStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricStarted(props);
-  }
-
-  public metricTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricTime(props);
   }
 }
 
