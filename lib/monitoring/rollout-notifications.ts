@@ -2,7 +2,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { eventPatternOf } from '../private/notification-messages';
 import { propError } from '../private/validation';
-import { ProgressiveRollout } from '../rollout/progressive-rollout';
+import { IProgressiveRollout } from '../rollout/progressive-rollout';
 import { INotificationChannel } from './notification-channel-binding';
 import { RolloutEventKind } from './rollout-event-kind';
 
@@ -17,7 +17,7 @@ export interface NotificationRoute {
 /** Options of RolloutNotifications. */
 export interface RolloutNotificationsProps {
   /** The rollout whose events are told (its service name and event bus). */
-  readonly rollout: ProgressiveRollout;
+  readonly rollout: IProgressiveRollout;
   /**
    * The notification plan: each route sends its events to its channels. A channel may be in several routes; an event
    * kind may be in several routes (each channel gets it once).

@@ -272,6 +272,11 @@ export interface IProgressiveRollout extends IConstruct {
   readonly serviceName: string;
   /** Table that holds the lock, the live color, a pause's task token and the abort flag. */
   readonly stateTable: dynamodb.ITable;
+  /**
+   * Event bus the rollout events go to.
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
   /** The alarms the judge watches, read when asked (alarms added later included); empty for an imported rollout without `alarms`. */
   readonly alarms: cloudwatch.IAlarm[];
   /** Lets `grantee` start rollouts. */
@@ -311,6 +316,11 @@ export interface ProgressiveRolloutAttributes {
    * @default - none known
    */
   readonly alarms?: cloudwatch.IAlarm[];
+  /**
+   * Event bus the rollout sends its events to (`rollout.eventBus`), for rules on them such as RolloutNotifications.
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
 }
 
 const DEFAULTS = {
@@ -818,6 +828,7 @@ class ImportedProgressiveRollout extends ProgressiveRolloutBase {
   public readonly stateMachine: sfn.IStateMachine;
   public readonly serviceName: string;
   public readonly stateTable: dynamodb.ITable;
+  public readonly eventBus?: events.IEventBus;
   private readonly knownAlarms: cloudwatch.IAlarm[];
 
   constructor(scope: Construct, id: string, attrs: ProgressiveRolloutAttributes) {
@@ -827,6 +838,7 @@ class ImportedProgressiveRollout extends ProgressiveRolloutBase {
     this.serviceName = attrs.serviceName;
     this.stateTable = attrs.stateTable;
     this.knownAlarms = [...attrs.alarms ?? []];
+    this.eventBus = attrs.eventBus;
   }
 
   public get alarms(): cloudwatch.IAlarm[] {
