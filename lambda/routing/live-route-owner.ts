@@ -67,12 +67,16 @@ export async function claimsOf(ruleArn: string): Promise<Tag[]> {
   }
 }
 
-/** Adds the owner's claim to the rule, and a legacy claim when the rule had none (see LEGACY_CLAIM). */
-export async function claim(ruleArn: string, owner: LiveRouteOwner): Promise<void> {
+/**
+ * Adds the owner's claim to the rule. When `adopting` a rule that has no claim at all (made before claims, by a
+ * resource that may still exist), a legacy claim stands for that resource (see LEGACY_CLAIM). A rule a resource
+ * updates is its own (its physical id): it gets the owner's claim only, or its Delete would leave the rule behind.
+ */
+export async function claim(ruleArn: string, owner: LiveRouteOwner, options: { readonly adopting: boolean }): Promise<void> {
   const mine = claimTag(owner);
   const claims = await claimsOf(ruleArn);
   if (claims.some((t) => t.Key === mine.Key)) return;
-  const tags = claims.length === 0 ? [mine, { Key: LEGACY_CLAIM, Value: 'the resource that created this rule before ownership claims' }] : [mine];
+  const tags = claims.length === 0 && options.adopting ? [mine, { Key: LEGACY_CLAIM, Value: 'the resource that created this rule before ownership claims' }] : [mine];
   await awsCall(`AddTags(${ruleArn})`, () => elbv2().send(new AddTagsCommand({ ResourceArns: [ruleArn], Tags: tags })));
 }
 

@@ -138,7 +138,7 @@ export async function updateLiveRoute(physicalResourceId: string, spec: LiveRout
     const ruleArn = await createOrAdopt(spec, weights, owner);
     return { physicalResourceId: ruleArn, ruleArn };
   }
-  await claim(rule.RuleArn, owner);
+  await claim(rule.RuleArn, owner, { adopting: false });
   const attached = await attachUnservedTargetGroups(rule, spec, old);
   await waitForHealthyTargets(attached, spec, old);
   await reconcile(await readRule(rule.RuleArn, spec), spec, old);
@@ -298,7 +298,7 @@ async function createOrAdopt(spec: LiveRouteSpec, weights: RawWeights, owner: Li
     log('info', 'adopting the live rule already at this priority, keeping its weights', { ruleArn: existing.RuleArn });
     await reconcile(existing, spec, spec);
     // The claim last: a create that fails before it leaves the rule to the resources that hold it.
-    await claim(existing.RuleArn, owner);
+    await claim(existing.RuleArn, owner, { adopting: true });
     return existing.RuleArn;
   }
   const out = await awsCall(`CreateRule(${spec.listenerArn}, priority ${spec.priority})`, () => elbv2().send(new CreateRuleCommand({

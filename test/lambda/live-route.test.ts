@@ -312,6 +312,14 @@ describe('Live route custom resource', () => {
       expect(alb.rule(ruleArn)).toBeUndefined();
     });
 
+    test('a rule made before ownership claims, then updated by its own resource: that resource\'s Delete removes it', async () => {
+      const ruleArn = splitRule(); // no claim: made by an earlier version of the handler, under this resource's physical id
+      await handler(update(ruleArn, props({ StickinessSeconds: '60' })));
+      expect(served()).toEqual({ [blue]: 0.3, [green]: 0.7 });
+      await handler(remove(ruleArn, props({ StickinessSeconds: '60' })));
+      expect(alb.rule(ruleArn)).toBeUndefined();
+    });
+
     test('an update, then its rollback (an Update with the properties swapped), keeps the weights by color', async () => {
       healthyTargets(blue, green, newBlue, newGreen);
       const { PhysicalResourceId: ruleArn } = await handler(create());
