@@ -103,6 +103,12 @@ export function placeholderValue(type: string, logicalId: string, attribute: str
         Arn: arn('sqs', logicalId),
         QueueName: logicalId,
       });
+    // CloudFormation User Guide, AWS::CodeBuild::ReportGroup and ::Project return values: a report group's Ref is its
+    // ARN; a project's Ref is its name.
+    case 'AWS::CodeBuild::ReportGroup':
+      return pick({ Ref: arn('codebuild', `report-group/${logicalId}`), Arn: arn('codebuild', `report-group/${logicalId}`), Name: logicalId });
+    case 'AWS::CodeBuild::Project':
+      return pick({ Ref: logicalId, Arn: arn('codebuild', `project/${logicalId}`) });
     case 'AWS::DynamoDB::Table':
     case 'AWS::DynamoDB::GlobalTable':
       return pick({

@@ -221,6 +221,22 @@ async function taskCalls(): Promise<Call[]> {
       } else if (integration.startsWith('dynamodb:')) {
         const op = integration.split(':')[1];
         add(`dynamodb:${op[0].toUpperCase()}${op.slice(1)}`, `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${p.TableName}`);
+      } else if (integration === 'codebuild:startBuild') {
+        // Step Functions Developer Guide, "IAM policies for calling AWS CodeBuild": StartBuild, StopBuild and
+        // BatchGetBuilds on the project; the .sync pattern also manages an EventBridge rule of its own.
+        for (const action of ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds']) {
+          add(action, `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${p.ProjectName}`);
+        }
+        if (task.resource.endsWith('.sync')) {
+          for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) {
+            add(action, `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventForCodeBuildStartBuildRule`);
+          }
+        }
+      } else if (integration === 'aws-sdk:codebuild:batchGetReports') {
+        // The reports a build writes belong to the report groups of its buildspec: the template's report groups.
+        const groups = stack.resolver.resourcesOfType('AWS::CodeBuild::ReportGroup').map(({ logicalId }) => stack.resolver.getAtt(logicalId, 'Arn') as string);
+        if (groups.length === 0) throw new Error(`${who}: reads test reports, but the stack defines no report group`);
+        for (const group of groups) add('codebuild:BatchGetReports', group);
       } else if (integration.startsWith('aws-sdk:')) {
         const [, service, op] = integration.split(':');
         const action = `${service}:${op[0].toUpperCase()}${op.slice(1)}`;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -12,7 +13,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { FlagsDocument } from '../../lambda/flags';
 import { Migration } from '../../lambda/database/types';
-import { BlueGreenRouting, InconclusiveAction, ProgressiveRollout, ProgressiveRolloutProps, RolloutStrategy, SwitchoverApproval } from '../../lib';
+import {
+  AnalysisMethod, BaselineDegradedAction, BlueGreenRouting, InconclusiveAction, NotificationChannel, ProgressiveRollout, ProgressiveRolloutProps,
+  RolloutEventKind, RolloutNotifications, RolloutStrategy, SwitchoverApproval, ValidationGate,
+} from '../../lib';
 import { importedRollout } from '../constructs/fixtures';
 import { BlueGreenDatabase } from '../../lib/database/blue-green-database';
 import { SchemaMigration } from '../../lib/database/schema-migration';
@@ -67,6 +71,24 @@ const ROLLOUTS: Record<string, (stack: Stack) => Partial<ProgressiveRolloutProps
   }),
   SegmentFirst: () => ({ strategy: RolloutStrategy.segmentFirst({ segments: ['internal'], then: [50, 100] }) }),
   AllAtOnceEventBus: (stack) => ({ strategy: RolloutStrategy.allAtOnce(), eventBus: new events.EventBus(stack, 'Bus') }),
+  Thresholds: () => ({ analysis: { method: AnalysisMethod.THRESHOLDS } }),
+  BaselineRollback: () => ({ onBaselineDegraded: BaselineDegradedAction.ROLLBACK }),
+  // The largest circuit-breaker window: one state field per error counted.
+  JudgeErrorRate: () => ({ maxJudgeErrorsInWindow: 20, judgeErrorWindow: 100 }),
+  // Every gate: Lambda gates in the VPC, and the functional tests' native CodeBuild build and report reads.
+  Gates: (stack) => {
+    const project = new codebuild.Project(stack, 'E2e', { buildSpec: codebuild.BuildSpec.fromObject({ version: '0.2', phases: { build: { commands: ['npm test'] } } }) });
+    const reportGroup = new codebuild.ReportGroup(stack, 'E2eReports');
+    return {
+      preTrafficGates: [
+        ValidationGate.http({ endpoints: ['/health'] }),
+        ValidationGate.database({ secret: new secretsmanager.Secret(stack, 'DbSecret') }),
+        ValidationGate.performanceBaseline({ endpoints: ['/health'], samples: 5 }),
+        ValidationGate.functionalTests({ project, reportGroup }),
+      ],
+      postTrafficGates: [ValidationGate.http({ endpoints: ['/health'], name: 'Post check' })],
+    };
+  },
 };
 
 const FLAGS: FlagsDocument = {
@@ -94,6 +116,13 @@ export function matrixApp(): App {
     const rollout = new ProgressiveRollout(stack, 'Rollout', { routing, serviceName: `web-${name.toLowerCase()}`, ...props(stack) });
     // Flags rolled back by the same alarms as the release (the composites of the health alarms).
     if (name === 'Defaults') new FeatureFlags(stack, 'Flags', { flags: FLAGS, rollbackAlarms: rollout.alarms });
+    // A notification plan with the channels the example app does not use (Microsoft Teams).
+    if (name === 'AllAtOnceEventBus') {
+      new RolloutNotifications(stack, 'Notifications', {
+        rollout,
+        routes: [{ events: Object.values(RolloutEventKind), channels: [NotificationChannel.microsoftTeams({ teamId: 'team', tenantId: 'tenant', teamsChannelId: 'channel' })] }],
+      });
+    }
   }
   databaseStack(app, 'MigrationGated', true);
   databaseStack(app, 'MigrationUngated', false);
