@@ -13,7 +13,7 @@
  * - FAIL rolls back; INCONCLUSIVE follows onInconclusive ROLLBACK (the default); BASELINE_DEGRADED pauses (counted).
  */
 import { Duration } from 'aws-cdk-lib';
-import { AnalysisConfig, Color, ColorMetrics, JudgeConfig, JudgeResult, PlannedStep } from '../lambda/shared/contracts';
+import { AnalysisConfig, Color, ColorMetrics, JudgeConfig, JudgeResult, PlannedStep, sequentialBudget } from '../lambda/shared/contracts';
 import { notYetOwnMinute, notYetStepData, stepSpan, MIN_SPAN_MS } from '../lambda/judge/judge';
 import { dataWindow } from '../lambda/judge/metrics';
 import { MinuteCounts, StepData } from '../lambda/judge/sequential-analysis';
@@ -71,7 +71,6 @@ export const LOOP_PLAN = {
 } as const;
 
 /** The sequential tests per step (as ProgressiveRollout counts them: 5xx vs stable, 5xx limit, p99 vs stable, p99 limit). */
-const TESTS_PER_STEP = 4;
 const MS_PER_MINUTE = 60_000;
 const PERCENT = 100;
 /** Minutes a run may last before it counts as stuck (never, with these plans: a guard against a loop bug). */
@@ -103,13 +102,7 @@ export function judgeConfig(method: JudgeMethod, maxErrorRatePercent: number, st
     latencyBaselineFactor: LOOP_PLAN.latencyBaselineFactor,
     method,
     ...(method === 'SEQUENTIAL' ? {
-      sequential: {
-        falseRollbackRate: LOOP_PLAN.falseRollbackRatePercent / PERCENT,
-        alphaPerTest: LOOP_PLAN.falseRollbackRatePercent / PERCENT / (steps * TESTS_PER_STEP),
-        steps,
-        testsPerStep: TESTS_PER_STEP,
-        latencyMinRequests: LOOP_PLAN.latencyMinRequests,
-      },
+      sequential: sequentialBudget(LOOP_PLAN.falseRollbackRatePercent, steps, LOOP_PLAN.latencyMinRequests),
     } : {}),
   };
   return { alarmsByColor: { blue: [], green: [] }, sharedAlarms: [], analysis, metricDelaySeconds: LOOP_PLAN.metricDelaySeconds, baselineHoldSeconds: LOOP_PLAN.baselineHoldSeconds };

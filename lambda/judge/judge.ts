@@ -1,23 +1,11 @@
-import { BakeProgress, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS, Verdict } from '../shared/contracts';
+import { BakeProgress, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import { log } from '../shared/log';
 import { baselineAlarms, readAlarms, watchedAlarms } from './alarms';
-import { AnalysisOutcome } from './analysis';
 import { DataWindow, dataWindow, readColorMetrics, readStepData } from './metrics';
 import { decide, JudgeInput, Observation } from './verdict';
 
 export type { JudgeInput } from './verdict';
-
-/**
- * The verdict and the bake progress of one judgement by fixed thresholds. FAIL keeps the progress; INCONCLUSIVE
- * keeps it too (an inconclusive judgement is not a healthy one); a healthy judgement counts one more pass: PASS once
- * the passes reach `required`, WAIT before.
- */
-export function progress(outcome: AnalysisOutcome, bake: BakeProgress): { readonly verdict: Verdict; readonly bake: BakeProgress } {
-  if (outcome !== 'HEALTHY') return { verdict: outcome, bake };
-  const passes = bake.passes + 1;
-  return { verdict: passes >= bake.required ? 'PASS' : 'WAIT', bake: { ...bake, passes } };
-}
 
 /** Without analysis, a judgement's data is the last whole minute CloudWatch has (what the alarms evaluated last). */
 const ALARMS_ONLY_WINDOW_SECONDS = METRIC_PERIOD_SECONDS;

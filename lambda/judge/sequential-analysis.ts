@@ -1,4 +1,4 @@
-import { AnalysisConfig, Color, SequentialConfig, StepEvidence } from '../shared/contracts';
+import { AnalysisConfig, Color, StepEvidence } from '../shared/contracts';
 import {
   cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
 } from './sequential';
@@ -95,16 +95,6 @@ export function formatRatio(llr: number): string {
   if (llr > Math.log(1e6)) return `1e${Math.floor(llr / Math.LN10)}`;
   const value = Math.exp(llr);
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : String(Number(value.toPrecision(3)));
-}
-
-/** The budget in words: "1% per rollout over 5 steps x 4 tests = 0.05% per test". */
-export function describeBudget(s: SequentialConfig): string {
-  return `${num(s.falseRollbackRate * PERCENT, 4)}% per rollout over ${s.steps} step(s) x ${s.testsPerStep} test(s) = ${num(s.alphaPerTest * PERCENT, 4)}% per test`;
-}
-
-/** The tests the analysis runs per step (the split of the false-rollback budget). */
-export function sequentialTestsPerStep(options: { readonly latencyBaselineFactor?: number; readonly maxLatencyP99Ms?: number }): number {
-  return 2 + (options.latencyBaselineFactor !== undefined ? 1 : 0) + (options.maxLatencyP99Ms !== undefined ? 1 : 0);
 }
 
 export function analyseSequential(

@@ -266,6 +266,27 @@ export interface SequentialConfig {
   readonly latencyMinRequests: number;
 }
 
+/**
+ * Tests of each step the sequential judge runs: 5xx against the stable color, 5xx limit, p99 against the stable
+ * color, p99 limit (the construct always sets both latency limits).
+ */
+export const SEQUENTIAL_TESTS_PER_STEP = 4;
+
+/**
+ * The sequential judge's budget: `falseRollbackRatePercent` split evenly across the steps and their tests (a union
+ * bound: each test spends its share and decides at a likelihood ratio of 1/share).
+ */
+export function sequentialBudget(falseRollbackRatePercent: number, steps: number, latencyMinRequests: number): SequentialConfig {
+  const falseRollbackRate = falseRollbackRatePercent / 100;
+  return {
+    falseRollbackRate,
+    alphaPerTest: falseRollbackRate / (steps * SEQUENTIAL_TESTS_PER_STEP),
+    steps,
+    testsPerStep: SEQUENTIAL_TESTS_PER_STEP,
+    latencyMinRequests,
+  };
+}
+
 /** ZDT_CONFIG of the judge Lambda. */
 export interface JudgeConfig {
   /** Alarms that watch one color (its target group), by color. */

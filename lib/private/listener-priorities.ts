@@ -46,8 +46,7 @@ function isOwner(c: IConstruct): c is ListenerPriorityOwner {
 export function priorityClashes(owner: ListenerPriorityOwner): string[] {
   // The same listener has the same ARN string everywhere: the literal ARN of an imported listener, or the one token
   // of the listener's ARN however many stacks reference it (CDK resolves it per consuming stack only when rendering).
-  const key = (arn: string): string => arn;
-  const mine = key(owner.listener.listenerArn);
+  const mine = owner.listener.listenerArn;
   const taken = new Map(takenPriorities(owner).map((t) => [t.priority, t.rule]));
   const problems: string[] = [];
   const clash = (priority: number, otherRule: string, otherPath: string) => problems.push(
@@ -59,7 +58,7 @@ export function priorityClashes(owner: ListenerPriorityOwner): string[] {
   for (const c of owner.node.root.node.findAll()) {
     if (c === owner || !isOwner(c)) continue;
     owners.push(c);
-    if (key(c.listener.listenerArn) !== mine) continue;
+    if (c.listener.listenerArn !== mine) continue;
     for (const t of takenPriorities(c)) if (taken.has(t.priority)) clash(t.priority, t.rule, c.node.path);
   }
   for (const c of owner.node.root.node.findAll()) {
@@ -67,7 +66,7 @@ export function priorityClashes(owner: ListenerPriorityOwner): string[] {
     // A BlueGreenRouting's own rules are counted with its taken priorities.
     if (c.node.scopes.some((s) => s === owner || owners.includes(s))) continue;
     const priority = Stack.of(c).resolve(c.priority);
-    if (typeof priority !== 'number' || !taken.has(priority) || c.listenerArn === undefined || key(c.listenerArn) !== mine) continue;
+    if (typeof priority !== 'number' || !taken.has(priority) || c.listenerArn === undefined || c.listenerArn !== mine) continue;
     clash(priority, 'the listener rule', (c.node.scope as Construct).node.path);
   }
   return problems;

@@ -12,7 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import {
   AnalysisConfig, GuardConfig, GUARD_FAILURES_METRIC, InconclusiveAction as WireInconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE,
-  NOTIFICATION_FAILURES_METRIC, RolloutPlan, RouterConfig,
+  NOTIFICATION_FAILURES_METRIC, RolloutPlan, RouterConfig, sequentialBudget,
 } from '../../lambda/shared/contracts';
 import { addGuardRetries } from '../private/guard-retries';
 import { ALL_COLORS, colorId, wireColor } from '../private/colors';
@@ -340,9 +340,6 @@ const DEFAULTS = {
   baselineHoldTimeout: Duration.minutes(15),
   onBaselineDegraded: BaselineDegradedAction.PAUSE,
 };
-/** The sequential tests of a step: 5xx vs stable, 5xx limit, p99 vs stable, p99 limit (lambda/judge/sequential-analysis.ts). */
-const SEQUENTIAL_TESTS_PER_STEP = 4;
-const PERCENT = 100;
 /**
  * Lets a handler publish the library's metrics. PutMetricData has no resources; the condition limits it to the
  * library's namespace.
@@ -642,14 +639,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       latencyBaselineFactor: analysisOptions.latencyBaselineFactor,
       method: analysisOptions.method,
       ...(analysisOptions.method === AnalysisMethod.SEQUENTIAL ? {
-        // The budget split evenly across the steps and their tests (a union bound: each test spends its share).
-        sequential: {
-          falseRollbackRate: analysisOptions.falseRollbackRatePercent / PERCENT,
-          alphaPerTest: analysisOptions.falseRollbackRatePercent / PERCENT / (this.plan.stepCount * SEQUENTIAL_TESTS_PER_STEP),
-          steps: this.plan.stepCount,
-          testsPerStep: SEQUENTIAL_TESTS_PER_STEP,
-          latencyMinRequests: analysisOptions.latencyMinRequests,
-        },
+        sequential: sequentialBudget(analysisOptions.falseRollbackRatePercent, this.plan.stepCount, analysisOptions.latencyMinRequests),
       } : {}),
     };
     const judgeConfig = Lazy.any({
