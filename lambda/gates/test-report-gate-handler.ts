@@ -81,7 +81,8 @@ export async function handler(event: TrafficHookEvent & { readonly testRun?: Tes
   if (totals.reports === 0) {
     return failed(config.name, `build ${id} wrote no report to report group ${groupName(config.reportGroupArn)} (its buildspec's "reports" section must name it)`);
   }
-  if (counted < config.minTestCases) {
+  // No test case at all is never a pass, whatever minTestCases says: 0 of 0 is no pass rate (NaN would compare false).
+  if (counted < Math.max(1, config.minTestCases)) {
     return failed(config.name, `build ${id} ran ${counted} test case${counted === 1 ? '' : 's'} (${detail}) (limit: at least ${config.minTestCases})`);
   }
   const rate = Math.floor((totals.passed * 10000) / counted) / 100;

@@ -25,7 +25,7 @@ export interface FunctionalTestGateProps {
    */
   readonly minPassRate?: number;
   /**
-   * Fewest test cases that must have run.
+   * Fewest test cases that must have run, at least 1 (a pass rate of no test case means nothing).
    * @default 1
    */
   readonly minTestCases?: number;
@@ -72,7 +72,7 @@ export class FunctionalTestGate implements IValidationGate {
     }
     new PropChecks(scope)
       .number('minPassRate', props.minPassRate, 0, 100, { integer: false })
-      .number('minTestCases', props.minTestCases, 0, 1_000_000)
+      .number('minTestCases', props.minTestCases, 1, 1_000_000)
       .duration('timeout', props.timeout, Duration.minutes(5), Duration.hours(8));
     const config: TestReportGateConfig = {
       name: this.name,

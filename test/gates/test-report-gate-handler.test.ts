@@ -66,6 +66,12 @@ describe('functional-test gate verdict', () => {
       .toBe('Functional tests failed: build e2e:b1 ran 3 test cases (3 passed, 0 failed) (limit: at least 10)');
   });
 
+  test('fails when no test case ran, even with minTestCases 0 (no pass rate)', async () => {
+    const result = await verdict({ build: BUILD, reports: { Reports: [report({ SKIPPED: 4 })] } }, { minTestCases: 0 });
+    expect(result.status).toBe('Failed');
+    expect(result.reason).toMatch(/ran 0 test cases/);
+  });
+
   test('fails when the reports could not be read', async () => {
     const result = await verdict({ build: BUILD, reportsError: { Error: 'CodeBuild.AccessDeniedException', Cause: 'not authorized' } });
     expect(result.reason).toBe('Functional tests failed: reading the reports of build e2e:b1 failed (CodeBuild.AccessDeniedException): not authorized');
