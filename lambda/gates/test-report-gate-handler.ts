@@ -4,9 +4,9 @@
  * (codebuild:batchGetReports); this handler adds up the test cases of the gate's report group and passes when at least
  * `minPassRatePercent` of them passed (skipped ones not counted), and at least `minTestCases` ran.
  *
- * A build that failed counts by its reports when the failure carries the build (the test command may exit non-zero
- * because of the few failing cases the pass rate allows); one that timed out, was stopped or faulted, or whose
- * failure carries no build, fails the gate: its suite did not run to the end.
+ * A build that failed (the .sync task's error: a non-zero exit, a timeout, a stop or a fault) fails the gate: the
+ * state machine catches it straight into this hook without reading reports (lib/private/rollout-definition.ts), so
+ * the reason says how to let the pass rate decide: a buildspec whose test command does not fail the build.
  */
 import { readConfig } from '../shared/config';
 import { TrafficHookEvent, TrafficHookResult } from '../shared/contracts';
@@ -63,7 +63,8 @@ export function totalsOf(reports: readonly TestReport[], reportGroupArn: string)
 export async function handler(event: TrafficHookEvent & { readonly testRun?: TestRun }): Promise<TrafficHookResult> {
   const config = readConfig<TestReportGateConfig>();
   const run = event?.testRun ?? {};
-  const build = run.build ?? buildOfFailure(run);
+  const failedBuild = run.Error ? buildOfFailure(run) : undefined;
+  const build = run.build ?? failedBuild;
   if (!build) {
     return failed(config.name, `the test build did not complete (${run.Error ?? 'no build'}: ${(run.Cause || 'no cause').slice(0, 500)}); a run whose suite did not finish proves nothing`);
   }
@@ -71,7 +72,7 @@ export async function handler(event: TrafficHookEvent & { readonly testRun?: Tes
   if (build.BuildStatus && !COMPLETE_BUILD_STATUSES.has(build.BuildStatus)) {
     return failed(config.name, `build ${id} ended ${build.BuildStatus}: its suite did not run to the end`);
   }
-  if (run.Error && !run.reports) {
+  if (failedBuild) {
     return failed(config.name, `build ${id} ended ${build.BuildStatus ?? 'failed'} (${run.Error}) before its reports were read: let the build succeed when test cases fail, so that the pass rate decides`);
   }
   if (run.reportsError) return failed(config.name, `reading the reports of build ${id} failed (${run.reportsError.Error}): ${run.reportsError.Cause ?? ''}`);
