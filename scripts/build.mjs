@@ -3,7 +3,8 @@
 //   cdk-zero-downtime          (the repository root)  constructs: dist/ = lib/ and exactly the lambda/ modules it
 //                                                     reaches (the contracts), plus the pre-bundled handlers in assets/
 //   cdk-zero-downtime-tools    (packages/tools)       the zdt CLI, the rehearsal API, the migration engine
-//   cdk-zero-downtime-runtime  (packages/runtime)     the feature-flags evaluator applications import, no dependencies
+//   cdk-zero-downtime-runtime  (packages/runtime)     the feature-flags evaluator and the EMF metrics writer
+//                                                     applications import, no dependencies
 //
 // 1. esbuild pre-bundles every Lambda handler into assets/ (scripts/bundle.mjs);
 // 2. tsc compiles the whole program once (the same program `tsc --noEmit -p .` type-checks) into .build/tsc/;
@@ -74,9 +75,10 @@ cpSync(join(root, 'examples', 'migrations'), join(tools, 'dist', 'examples', 'mi
 cpSync(join(root, 'rehearsal', 'README.md'), join(tools, 'REHEARSAL.md'));
 for (const pkg of [tools, join(root, 'packages', 'runtime')]) cpSync(join(root, 'LICENSE'), join(pkg, 'LICENSE'));
 
-// The runtime package: the flags evaluator and what it loads.
+// The runtime package: the flags evaluator (its main entry), the EMF metrics writer (./metrics) and what they load.
 const runtime = join(root, 'packages', 'runtime');
 rmSync(join(runtime, 'dist'), { recursive: true, force: true });
 copyClosure('lambda/flags/index.js', join(runtime, 'dist'));
+copyClosure('lambda/metrics/index.js', join(runtime, 'dist'));
 
 if (!quiet) console.error('built dist/ (cdk-zero-downtime), packages/tools/dist (cdk-zero-downtime-tools), packages/runtime/dist (cdk-zero-downtime-runtime)');

@@ -175,6 +175,18 @@ describe('the published packages', () => {
       expect(run.stderr).toBe('');
       expect(JSON.parse(run.stdout)).toEqual([true, false]);
     });
+
+    test('exports the EMF metrics writer as ./metrics, which writes its documents to stdout from the packed files', () => {
+      const run = node(['-e', `
+        const { EmfWriter } = require('cdk-zero-downtime-runtime/metrics');
+        const w = new EmfWriter({ namespace: 'App', defaultDimensions: { service: 'shop' } });
+        w.count('Requests', 3);
+      `]);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ service: 'shop', Requests: 3, _aws: { CloudWatchMetrics: [{ Namespace: 'App' }] } });
+      expect(runtime.files).toContain('dist/lambda/metrics/emf.d.ts');
+    });
   });
 
   afterAll(() => {
