@@ -1,0 +1,48 @@
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { DefinitionContext } from './context';
+import { notify, NotifyStates } from './notify';
+import { Rollback } from './rollback';
+import { RolloutEvent } from '../../../lambda/shared/contracts';
+
+/** The end of a baked step: enter at `baked`; after `completed.end` comes the next step. */
+export interface Promotion {
+  /** The step baked: pause when the step says so, else the step is completed. */
+  readonly baked: sfn.Choice;
+  /** The Paused event, then the wait for `zdt promote`. */
+  readonly paused: NotifyStates;
+  /** The Step Completed event. */
+  readonly completed: NotifyStates;
+}
+
+/**
+ * Pause and promote: a step with `pause` (or a judgement policy that pauses) sends the Paused event and waits for
+ * `zdt promote` (the lock handler keeps the task token) up to pauseTimeout; no promotion in time, or an abort, rolls
+ * back. Then the Step Completed event.
+ */
+export function promotionStates(ctx: DefinitionContext, rollback: Rollback): Promotion {
+  const { scope, props } = ctx;
+  const stepDetail = { ...ctx.colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after' };
+  const completed = notify(ctx, 'Step Completed', RolloutEvent.STEP_COMPLETED, stepDetail);
+  const paused = notify(ctx, 'Paused', RolloutEvent.PAUSED, stepDetail);
+  const waitForPromote = new tasks.LambdaInvoke(scope, 'Wait For Promote', {
+    lambdaFunction: props.lockFunction,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      'action': 'pause',
+      'owner.$': '$.execution',
+      'taskToken': sfn.JsonPath.taskToken,
+      'step.$': '$.cursor.step.number',
+    }),
+    resultPath: '$.promotion',
+    taskTimeout: sfn.Timeout.duration(props.pauseTimeout),
+  });
+  waitForPromote.addCatch(rollback.onAbort, { resultPath: '$.error' });
+  paused.end.next(waitForPromote);
+  waitForPromote.next(completed.start);
+
+  const baked = new sfn.Choice(scope, 'Pause After Step?')
+    .when(sfn.Condition.booleanEquals('$.cursor.step.pause', true), paused.start)
+    .otherwise(completed.start);
+  return { baked, paused, completed };
+}
