@@ -340,6 +340,31 @@ const DEFAULTS = {
   baselineHoldTimeout: Duration.minutes(15),
   onBaselineDegraded: BaselineDegradedAction.PAUSE,
 };
+/** ProgressiveRolloutProps with the defaults applied, checked. */
+interface RolloutSettings {
+  readonly judgeInterval: Duration;
+  readonly metricDelay: Duration;
+  readonly pauseTimeout: Duration;
+  readonly hookTimeout: Duration;
+  readonly maxJudgeErrors: number;
+  readonly judgeErrorWindow: number;
+  readonly maxJudgeErrorsInWindow: number;
+  readonly onInconclusive: InconclusiveAction;
+  readonly healthAlarmsOn: boolean;
+  /** The metric analysis with its defaults; undefined when it is off. */
+  readonly analysis?: typeof DEFAULTS.analysis;
+  readonly baselineHoldTimeout: Duration;
+  readonly onBaselineDegraded: BaselineDegradedAction;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** The hook functions of each phase (bound gates first, then the user's), and the builds that run before some. */
+interface BoundHooks {
+  readonly pre: lambda.IFunction[];
+  readonly post: lambda.IFunction[];
+  readonly builds: Map<lambda.IFunction, GateTestBuild>;
+}
+
 /**
  * Lets a handler publish the library's metrics. PutMetricData has no resources; the condition limits it to the
  * library's namespace.
@@ -497,263 +522,32 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
 
   constructor(scope: Construct, id: string, props: ProgressiveRolloutProps) {
     super(scope, id);
-    const judgeInterval = props.judgeInterval ?? DEFAULTS.judgeInterval;
-    const metricDelay = props.metricDelay ?? DEFAULTS.metricDelay;
-    const pauseTimeout = props.pauseTimeout ?? DEFAULTS.pauseTimeout;
-    const maxJudgeErrors = props.maxConsecutiveJudgeErrors ?? DEFAULTS.maxConsecutiveJudgeErrors;
-    const judgeErrorWindow = props.judgeErrorWindow ?? DEFAULTS.judgeErrorWindow;
-    const maxJudgeErrorsInWindow = props.maxJudgeErrorsInWindow ?? Math.min(DEFAULTS.maxJudgeErrorsInWindow, judgeErrorWindow);
-    const onInconclusive = props.onInconclusive ?? DEFAULTS.onInconclusive;
     this.serviceName = props.serviceName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
-
-    const healthAlarmsOn = props.healthAlarms?.enabled !== false;
-    const analysisOn = props.analysis?.enabled !== false;
-    const analysisOptions = analysisOn ? { ...DEFAULTS.analysis, ...props.analysis } : undefined;
-    this.sequentialAnalysis = analysisOptions?.method === AnalysisMethod.SEQUENTIAL;
-    new PropChecks(this)
-      .duration('judgeInterval', props.judgeInterval, Duration.minutes(1), Duration.minutes(60), Duration.minutes(1))
-      .duration('metricDelay', props.metricDelay, Duration.seconds(0), Duration.minutes(15))
-      .duration('pauseTimeout', props.pauseTimeout, Duration.minutes(1), Duration.days(7))
-      .duration('hookTimeout', props.hookTimeout, Duration.seconds(1), Duration.minutes(15))
-      .number('maxConsecutiveJudgeErrors', props.maxConsecutiveJudgeErrors, 1, 100)
-      .number('judgeErrorWindow', props.judgeErrorWindow, 2, 100)
-      .number('maxJudgeErrorsInWindow', props.maxJudgeErrorsInWindow, 1, Math.min(MAX_JUDGE_ERRORS_IN_WINDOW, judgeErrorWindow))
-      .number('minHealthyTargetsPercent', props.minHealthyTargetsPercent, 1, 100)
-      .pattern('serviceName', props.serviceName, SERVICE_NAME, '1-64 letters, digits, ".", "_" or "-"')
-      .oneOf('onInconclusive', props.onInconclusive, Object.values(InconclusiveAction));
-    if (props.analysis && analysisOn) {
-      new PropChecks(this)
-        .number('analysis.minRequests', props.analysis.minRequests, 1, 10_000_000)
-        .number('analysis.maxErrorRatePercent', props.analysis.maxErrorRatePercent, 0.01, 100, { integer: false })
-        .number('analysis.errorRateBaselineFactor', props.analysis.errorRateBaselineFactor, 1, 1000, { integer: false })
-        .number('analysis.latencyBaselineFactor', props.analysis.latencyBaselineFactor, 1, 1000, { integer: false })
-        .duration('analysis.maxLatencyP99', props.analysis.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
-        .number('analysis.falseRollbackRatePercent', props.analysis.falseRollbackRatePercent, 0.0001, 50, { integer: false })
-        .number('analysis.latencyMinRequests', props.analysis.latencyMinRequests, 1, 10_000_000)
-        .oneOf('analysis.method', props.analysis.method, [AnalysisMethod.SEQUENTIAL, AnalysisMethod.THRESHOLDS]);
-    }
-    if (analysisOptions?.method === AnalysisMethod.SEQUENTIAL) {
-      for (const field of ['errorRateBaselineFactor', 'latencyBaselineFactor'] as const) {
-        const value = analysisOptions[field];
-        // Below 1 is a range error PropChecks reports at synth; exactly 1 is valid for THRESHOLDS only.
-        if (value === 1) {
-          throw propError(this, `analysis.${field} must be above 1 with AnalysisMethod.SEQUENTIAL (it is the smallest regression worth catching: 1 would test no regression at all), got ${value}`);
-        }
-      }
-    }
-    new PropChecks(this)
-      .duration('baselineHoldTimeout', props.baselineHoldTimeout, Duration.minutes(1), Duration.days(1))
-      .oneOf('onBaselineDegraded', props.onBaselineDegraded, [BaselineDegradedAction.PAUSE, BaselineDegradedAction.ROLLBACK]);
-    const baselineHoldTimeout = props.baselineHoldTimeout ?? DEFAULTS.baselineHoldTimeout;
-    const onBaselineDegraded = props.onBaselineDegraded ?? DEFAULTS.onBaselineDegraded;
-    if (!healthAlarmsOn && !analysisOn && (props.alarms ?? []).length === 0) {
-      throw propError(this, 'healthAlarms, analysis and alarms are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
-    }
-
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    // The gates' functions run as hooks, before the user's own; a functional-test gate's build runs before its hook.
-    const hookBuilds = new Map<lambda.IFunction, GateTestBuild>();
-    const bindGates = (gates: IValidationGate[] | undefined, phase: GatePhase, label: string): lambda.IFunction[] => (gates ?? []).map((gate, i) => {
-      const binding = gate.bind(new Construct(this, `${label}Gate${i + 1}`), {
-        routing: props.routing, serviceName: this.serviceName, phase, hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout, logRetention,
-      });
-      if (binding.testBuild) hookBuilds.set(binding.hook, binding.testBuild);
-      return binding.hook;
-    });
+    const settings = this.settingsOf(props);
+    this.sequentialAnalysis = settings.analysis?.method === AnalysisMethod.SEQUENTIAL;
+    const hooks = this.trafficHooksOf(props, settings);
     this.preTrafficGates = [...props.preTrafficGates ?? []];
     this.postTrafficGates = [...props.postTrafficGates ?? []];
-    const preTrafficHooks = [...bindGates(props.preTrafficGates, GatePhase.PRE_TRAFFIC, 'PreTraffic'), ...props.preTrafficHooks ?? []];
-    const postTrafficHooks = [...bindGates(props.postTrafficGates, GatePhase.POST_TRAFFIC, 'PostTraffic'), ...props.postTrafficHooks ?? []];
-    const buildSeconds = [...hookBuilds.values()].reduce((sum, b) => sum + b.timeout.toSeconds(), 0);
-
-    const strategy = (props.strategy ?? RolloutStrategy.canary()).bind({ path: this.node.path, judgeInterval });
-    this.plan = planRollout(strategy, {
-      service: this.serviceName,
-      judgeIntervalSeconds: judgeInterval.toSeconds(),
-      metricDelaySeconds: metricDelay.toSeconds(),
-      onInconclusive: onInconclusive as string as WireInconclusiveAction,
-      maxJudgeErrors,
-      maxJudgeErrorsInWindow,
-      judgeErrorWindow,
-      pauseTimeoutSeconds: pauseTimeout.toSeconds(),
-      baselineHoldSeconds: baselineHoldTimeout.toSeconds() + (onBaselineDegraded === BaselineDegradedAction.PAUSE ? pauseTimeout.toSeconds() : 0),
-      hookSeconds: (preTrafficHooks.length + postTrafficHooks.length) * (props.hookTimeout ?? DEFAULTS.hookTimeout).toSeconds() + buildSeconds,
-    });
-    const lockTtl = Duration.seconds(this.plan.lockTtlSeconds);
-    new PropChecks(this).that(this.plan.lockTtlSeconds <= MAX_STANDARD_EXECUTION_SECONDS,
-      `strategy: the rollout's plan may last ${(this.plan.lockTtlSeconds / 86_400).toFixed(1)} days (its bakes with half again for WAIT and `
-      + 'INCONCLUSIVE judgements, each step\'s wait for its data, every pause for pauseTimeout, the hooks\' timeouts, 30 minutes of slack), '
-      + 'which is its execution timeout and lock; a Standard Step Functions execution lasts at most 365 days: shorten the bakes (strategy) or pauseTimeout');
+    this.plan = this.planOf(props, settings, hooks);
     this.node.addValidation({ validate: () => this.sameServiceElsewhere() });
 
-    this.stateTable = props.stateTable ?? new dynamodb.Table(this, 'StateTable', {
-      partitionKey: { name: 'service', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.notificationTopic = props.notificationTopic ?? new sns.Topic(this, 'Notifications', {
-      displayName: `cdk-zero-downtime rollouts of ${this.serviceName}`,
-      masterKey: new kms.Key(this, 'NotificationsKey', {
-        enableKeyRotation: true,
-        description: `Encrypts the rollout notifications of ${this.serviceName}`,
-      }),
-      enforceSSL: true,
-    });
+    this.stateTable = props.stateTable ?? this.createStateTable();
+    this.notificationTopic = props.notificationTopic ?? this.createNotificationTopic();
     this.eventBus = props.eventBus;
-
-    if (healthAlarmsOn) {
-      const { enabled: _enabled, ...thresholds } = props.healthAlarms ?? {};
-      for (const color of ALL_COLORS) {
-        this.healthAlarmsByColor.set(color, new ColorHealthAlarms(this, `${colorId(color)}Health`, {
-          ...thresholds,
-          routing: props.routing,
-          color,
-        }));
-      }
-    }
+    this.addHealthAlarms(props, settings);
     for (const alarm of props.alarms ?? []) this.addAlarm(alarm);
 
-    // The router (and the guard, which restores traffic with the same code) publish the weights as TrafficWeight.
-    const routerConfig: RouterConfig = { ...routerConfigOf(props.routing), metrics: { service: this.serviceName } };
-    const routerFunction = new HandlerFunction(this, 'Router', {
-      handler: 'router',
-      description: `cdk-zero-downtime: reads, moves and verifies the production weights of ${this.serviceName}`,
-      config: routerConfig,
-      timeout: Duration.minutes(1),
-      logRetention,
-    });
-    this.routerFunction = routerFunction;
-    props.routing.grantRouteControl(routerFunction);
-    grantPutLibraryMetrics(routerFunction);
-
-    const analysis: AnalysisConfig | undefined = analysisOptions && {
-      loadBalancer: props.routing.loadBalancerFullName,
-      targetGroups: { blue: props.routing.targetGroupFullName(Color.BLUE), green: props.routing.targetGroupFullName(Color.GREEN) },
-      windowSeconds: judgeInterval.toSeconds(),
-      minRequests: analysisOptions.minRequests,
-      maxErrorRatePercent: analysisOptions.maxErrorRatePercent,
-      errorRateBaselineFactor: analysisOptions.errorRateBaselineFactor,
-      maxLatencyP99Ms: analysisOptions.maxLatencyP99.toMilliseconds(),
-      latencyBaselineFactor: analysisOptions.latencyBaselineFactor,
-      method: analysisOptions.method,
-      ...(analysisOptions.method === AnalysisMethod.SEQUENTIAL ? {
-        sequential: sequentialBudget(analysisOptions.falseRollbackRatePercent, this.plan.stepCount, analysisOptions.latencyMinRequests),
-      } : {}),
-    };
-    const judgeConfig = Lazy.any({
-      produce: (): JudgeConfig => ({
-        alarmsByColor: {
-          blue: this.judgedHealthAlarms(Color.BLUE).map((a) => a.alarmName),
-          green: this.judgedHealthAlarms(Color.GREEN).map((a) => a.alarmName),
-        },
-        sharedAlarms: this.sharedAlarms.map((a) => a.alarmName),
-        analysis,
-        metricDelaySeconds: metricDelay.toSeconds(),
-        baselineHoldSeconds: baselineHoldTimeout.toSeconds(),
-      }),
-    });
-    const judgeFunction = new HandlerFunction(this, 'Judge', {
-      handler: 'judge',
-      description: `cdk-zero-downtime: judges the new color of ${this.serviceName} from alarms and metrics`,
-      config: judgeConfig,
-      configGrowsWith: 'alarms (and addAlarm): the judge\'s configuration names every alarm it watches; combine alarms into a composite alarm (cloudwatch.CompositeAlarm) and give that',
-      timeout: Duration.minutes(1),
-      logRetention,
-    });
-    this.judgeFunction = judgeFunction;
-    judgeFunction.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['cloudwatch:DescribeAlarms'],
-      resources: Lazy.list({ produce: () => this.watchedAlarmArns() }),
-    }));
-    judgeFunction.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['cloudwatch:GetMetricData'],
-      resources: ['*'], // GetMetricData does not support resource-level permissions.
-    }));
-
-    const lockConfig: LockConfig = { tableName: this.stateTable.tableName, service: this.serviceName, initialLiveColor: wireColor(props.routing.initialColor) };
-    const lockFunction = new HandlerFunction(this, 'Lock', {
-      handler: 'lock',
-      description: `cdk-zero-downtime: the one-rollout-at-a-time lock of ${this.serviceName}`,
-      config: lockConfig,
-      logRetention,
-    });
-    this.lockFunction = lockFunction;
-    this.stateTable.grant(lockFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-
-    const definition = buildRolloutDefinition(new Construct(this, 'States'), {
-      plan: this.plan,
-      routerFunction,
-      judgeFunction,
-      lockFunction,
-      stateTable: this.stateTable,
-      topic: this.notificationTopic,
-      eventBus: this.eventBus,
-      pauseTimeout,
-      minHealthyTargetsPercent: props.minHealthyTargetsPercent ?? DEFAULTS.minHealthyTargetsPercent,
-      preTrafficHooks,
-      postTrafficHooks,
-      hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
-      testRouteHeader: props.routing.testRouteHeader,
-      onBaselineDegraded,
-      hookBuilds,
-    });
-    const stateMachine = standardStateMachine(this, {
-      definition,
-      comment: `cdk-zero-downtime progressive rollout of ${this.serviceName}`,
-      logRetention,
-      timeout: lockTtl,
-      wildcardReason: 'cloudwatch:PutMetricData (limited to the library namespace by condition) and X-Ray have no resource-level permissions',
-    });
+    const router = this.createRouter(props, settings);
+    this.routerFunction = router.fn;
+    this.judgeFunction = this.createJudge(props, settings);
+    const lock = this.createLock(props, settings);
+    this.lockFunction = lock.fn;
+    const stateMachine = this.createStateMachine(props, settings, hooks);
     this.stateMachine = stateMachine;
-    // The safety net: an execution that ends while still holding the lock (StopExecution, timeout, a failure its
-    // own Catch could not handle) may have left traffic split; the guard restores the recorded live color.
-    const guardConfig: GuardConfig = { router: routerConfig, lock: lockConfig, eventBusName: this.eventBus?.eventBusName };
-    const guardFunction = new HandlerFunction(this, 'Guard', {
-      handler: 'guard',
-      description: `cdk-zero-downtime: restores the live color of ${this.serviceName} when a rollout execution ends without cleaning up`,
-      config: guardConfig,
-      timeout: Duration.minutes(2),
-      logRetention,
-    });
-    this.guardFunction = guardFunction;
-    props.routing.grantRouteControl(guardFunction);
-    grantPutLibraryMetrics(guardFunction);
-    this.stateTable.grant(this.guardFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    (this.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')).grantPutEventsTo(this.guardFunction);
-    const guardRetries = addGuardRetries(this, guardFunction, lockTtl, this.serviceName);
-    this.guardGaveUpAlarm = guardRetries.deadLetterAlarm;
-    new events.Rule(this, 'ExecutionEnded', {
-      description: `cdk-zero-downtime: a rollout execution of ${this.serviceName} ended without success`,
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
-      },
-      // EventBridge's own retries cover failing to invoke the guard; events it could not deliver go to the dead-letter
-      // queue too. The guard's failures are retried until the lock expires (guard-retries.ts).
-      targets: [new targets.LambdaFunction(this.guardFunction, { retryAttempts: 8, maxEventAge: Duration.hours(1), deadLetterQueue: guardRetries.deadLetterQueue })],
-    });
-
-    // SnsPublish grants sns:Publish only; publishing to a topic encrypted with a customer managed key also needs
-    // kms:GenerateDataKey* and kms:Decrypt on the key (SNS docs, "Encryption at rest": AWS service and publisher
-    // permissions). grantPublish grants both when the topic's key is known (an owned topic, or one imported with it).
-    this.notificationTopic.grantPublish(stateMachine);
-    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      'SNS publishes to the encrypted notification topic with kms:GenerateDataKey (and its WithoutPlaintext variant), on the topic\'s key only');
-    stateMachine.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['cloudwatch:PutMetricData'],
-      resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.
-      conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
-    }));
-    for (const fn of [routerFunction, judgeFunction, lockFunction]) {
-      acknowledge(this.stateMachine, iam5FunctionVersions(fn), 'Step Functions invokes the handler function and its versions');
-    }
-    for (const fn of [...preTrafficHooks, ...postTrafficHooks]) {
-      const id = fn.node.defaultChild instanceof lambda.CfnFunction ? iam5FunctionVersions(fn) : iam5Resource(this, `${fn.functionArn}:*`);
-      acknowledge(this.stateMachine, id, 'Step Functions invokes the traffic hook function and its versions');
-    }
+    const guard = this.createGuard(props, settings, { router: router.config, lock: lock.config, eventBusName: this.eventBus?.eventBusName });
+    this.guardFunction = guard.fn;
+    this.guardGaveUpAlarm = guard.gaveUpAlarm;
+    this.grantStateMachine(stateMachine, hooks);
   }
 
   /** Fails the rollout when `alarm` fires, whatever the color. Alarms added after construction are included. */
@@ -777,6 +571,305 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     return this.healthAlarmsByColor.get(color);
   }
 
+  /** The props with their defaults, every value checked (range errors at synth, contradictions at once). */
+  private settingsOf(props: ProgressiveRolloutProps): RolloutSettings {
+    const judgeErrorWindow = props.judgeErrorWindow ?? DEFAULTS.judgeErrorWindow;
+    const healthAlarmsOn = props.healthAlarms?.enabled !== false;
+    const analysisOn = props.analysis?.enabled !== false;
+    const analysis = analysisOn ? { ...DEFAULTS.analysis, ...props.analysis } : undefined;
+    new PropChecks(this)
+      .duration('judgeInterval', props.judgeInterval, Duration.minutes(1), Duration.minutes(60), Duration.minutes(1))
+      .duration('metricDelay', props.metricDelay, Duration.seconds(0), Duration.minutes(15))
+      .duration('pauseTimeout', props.pauseTimeout, Duration.minutes(1), Duration.days(7))
+      .duration('hookTimeout', props.hookTimeout, Duration.seconds(1), Duration.minutes(15))
+      .number('maxConsecutiveJudgeErrors', props.maxConsecutiveJudgeErrors, 1, 100)
+      .number('judgeErrorWindow', props.judgeErrorWindow, 2, 100)
+      .number('maxJudgeErrorsInWindow', props.maxJudgeErrorsInWindow, 1, Math.min(MAX_JUDGE_ERRORS_IN_WINDOW, judgeErrorWindow))
+      .number('minHealthyTargetsPercent', props.minHealthyTargetsPercent, 1, 100)
+      .pattern('serviceName', props.serviceName, SERVICE_NAME, '1-64 letters, digits, ".", "_" or "-"')
+      .oneOf('onInconclusive', props.onInconclusive, Object.values(InconclusiveAction));
+    if (props.analysis && analysisOn) {
+      new PropChecks(this)
+        .number('analysis.minRequests', props.analysis.minRequests, 1, 10_000_000)
+        .number('analysis.maxErrorRatePercent', props.analysis.maxErrorRatePercent, 0.01, 100, { integer: false })
+        .number('analysis.errorRateBaselineFactor', props.analysis.errorRateBaselineFactor, 1, 1000, { integer: false })
+        .number('analysis.latencyBaselineFactor', props.analysis.latencyBaselineFactor, 1, 1000, { integer: false })
+        .duration('analysis.maxLatencyP99', props.analysis.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
+        .number('analysis.falseRollbackRatePercent', props.analysis.falseRollbackRatePercent, 0.0001, 50, { integer: false })
+        .number('analysis.latencyMinRequests', props.analysis.latencyMinRequests, 1, 10_000_000)
+        .oneOf('analysis.method', props.analysis.method, [AnalysisMethod.SEQUENTIAL, AnalysisMethod.THRESHOLDS]);
+    }
+    if (analysis?.method === AnalysisMethod.SEQUENTIAL) {
+      for (const field of ['errorRateBaselineFactor', 'latencyBaselineFactor'] as const) {
+        const value = analysis[field];
+        // Below 1 is a range error PropChecks reports at synth; exactly 1 is valid for THRESHOLDS only.
+        if (value === 1) {
+          throw propError(this, `analysis.${field} must be above 1 with AnalysisMethod.SEQUENTIAL (it is the smallest regression worth catching: 1 would test no regression at all), got ${value}`);
+        }
+      }
+    }
+    new PropChecks(this)
+      .duration('baselineHoldTimeout', props.baselineHoldTimeout, Duration.minutes(1), Duration.days(1))
+      .oneOf('onBaselineDegraded', props.onBaselineDegraded, [BaselineDegradedAction.PAUSE, BaselineDegradedAction.ROLLBACK]);
+    if (!healthAlarmsOn && !analysisOn && (props.alarms ?? []).length === 0) {
+      throw propError(this, 'healthAlarms, analysis and alarms are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
+    }
+    return {
+      judgeInterval: props.judgeInterval ?? DEFAULTS.judgeInterval,
+      metricDelay: props.metricDelay ?? DEFAULTS.metricDelay,
+      pauseTimeout: props.pauseTimeout ?? DEFAULTS.pauseTimeout,
+      hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
+      maxJudgeErrors: props.maxConsecutiveJudgeErrors ?? DEFAULTS.maxConsecutiveJudgeErrors,
+      judgeErrorWindow,
+      maxJudgeErrorsInWindow: props.maxJudgeErrorsInWindow ?? Math.min(DEFAULTS.maxJudgeErrorsInWindow, judgeErrorWindow),
+      onInconclusive: props.onInconclusive ?? DEFAULTS.onInconclusive,
+      healthAlarmsOn,
+      analysis,
+      baselineHoldTimeout: props.baselineHoldTimeout ?? DEFAULTS.baselineHoldTimeout,
+      onBaselineDegraded: props.onBaselineDegraded ?? DEFAULTS.onBaselineDegraded,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    };
+  }
+
+  /**
+   * The hook functions of each phase: the gates' functions first (bound to this rollout), then the user's own; a
+   * functional-test gate's build runs before its hook.
+   */
+  private trafficHooksOf(props: ProgressiveRolloutProps, settings: RolloutSettings): BoundHooks {
+    const builds = new Map<lambda.IFunction, GateTestBuild>();
+    const bindGates = (gates: IValidationGate[] | undefined, phase: GatePhase, label: string): lambda.IFunction[] => (gates ?? []).map((gate, i) => {
+      const binding = gate.bind(new Construct(this, `${label}Gate${i + 1}`), {
+        routing: props.routing, serviceName: this.serviceName, phase, hookTimeout: settings.hookTimeout, logRetention: settings.logRetention,
+      });
+      if (binding.testBuild) builds.set(binding.hook, binding.testBuild);
+      return binding.hook;
+    });
+    const pre = [...bindGates(props.preTrafficGates, GatePhase.PRE_TRAFFIC, 'PreTraffic'), ...props.preTrafficHooks ?? []];
+    const post = [...bindGates(props.postTrafficGates, GatePhase.POST_TRAFFIC, 'PostTraffic'), ...props.postTrafficHooks ?? []];
+    return { pre, post, builds };
+  }
+
+  /** The plan the state machine runs, from the strategy; its length (the execution timeout and lock) checked. */
+  private planOf(props: ProgressiveRolloutProps, settings: RolloutSettings, hooks: BoundHooks): RolloutPlan {
+    const buildSeconds = [...hooks.builds.values()].reduce((sum, b) => sum + b.timeout.toSeconds(), 0);
+    const strategy = (props.strategy ?? RolloutStrategy.canary()).bind({ path: this.node.path, judgeInterval: settings.judgeInterval });
+    const plan = planRollout(strategy, {
+      service: this.serviceName,
+      judgeIntervalSeconds: settings.judgeInterval.toSeconds(),
+      metricDelaySeconds: settings.metricDelay.toSeconds(),
+      onInconclusive: settings.onInconclusive as string as WireInconclusiveAction,
+      maxJudgeErrors: settings.maxJudgeErrors,
+      maxJudgeErrorsInWindow: settings.maxJudgeErrorsInWindow,
+      judgeErrorWindow: settings.judgeErrorWindow,
+      pauseTimeoutSeconds: settings.pauseTimeout.toSeconds(),
+      baselineHoldSeconds: settings.baselineHoldTimeout.toSeconds()
+        + (settings.onBaselineDegraded === BaselineDegradedAction.PAUSE ? settings.pauseTimeout.toSeconds() : 0),
+      hookSeconds: (hooks.pre.length + hooks.post.length) * settings.hookTimeout.toSeconds() + buildSeconds,
+    });
+    new PropChecks(this).that(plan.lockTtlSeconds <= MAX_STANDARD_EXECUTION_SECONDS,
+      `strategy: the rollout's plan may last ${(plan.lockTtlSeconds / 86_400).toFixed(1)} days (its bakes with half again for WAIT and `
+      + 'INCONCLUSIVE judgements, each step\'s wait for its data, every pause for pauseTimeout, the hooks\' timeouts, 30 minutes of slack), '
+      + 'which is its execution timeout and lock; a Standard Step Functions execution lasts at most 365 days: shorten the bakes (strategy) or pauseTimeout');
+    return plan;
+  }
+
+  /** The table of the lock, the live color, a pause's task token and the abort flag (retained: it holds the live color). */
+  private createStateTable(): dynamodb.ITable {
+    return new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'service', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** The notification topic, encrypted with its own key. */
+  private createNotificationTopic(): sns.ITopic {
+    return new sns.Topic(this, 'Notifications', {
+      displayName: `cdk-zero-downtime rollouts of ${this.serviceName}`,
+      masterKey: new kms.Key(this, 'NotificationsKey', {
+        enableKeyRotation: true,
+        description: `Encrypts the rollout notifications of ${this.serviceName}`,
+      }),
+      enforceSSL: true,
+    });
+  }
+
+  /** The built-in health alarms of each color (when `healthAlarms` is on). */
+  private addHealthAlarms(props: ProgressiveRolloutProps, settings: RolloutSettings): void {
+    if (!settings.healthAlarmsOn) return;
+    const { enabled: _enabled, ...thresholds } = props.healthAlarms ?? {};
+    for (const color of ALL_COLORS) {
+      this.healthAlarmsByColor.set(color, new ColorHealthAlarms(this, `${colorId(color)}Health`, {
+        ...thresholds,
+        routing: props.routing,
+        color,
+      }));
+    }
+  }
+
+  /** The router: reads, moves and verifies the weights, and publishes them as TrafficWeight. */
+  private createRouter(props: ProgressiveRolloutProps, settings: RolloutSettings): { fn: lambda.IFunction; config: RouterConfig } {
+    // The router (and the guard, which restores traffic with the same code) publish the weights as TrafficWeight.
+    const config: RouterConfig = { ...routerConfigOf(props.routing), metrics: { service: this.serviceName } };
+    const fn = new HandlerFunction(this, 'Router', {
+      handler: 'router',
+      description: `cdk-zero-downtime: reads, moves and verifies the production weights of ${this.serviceName}`,
+      config,
+      timeout: Duration.minutes(1),
+      logRetention: settings.logRetention,
+    });
+    props.routing.grantRouteControl(fn);
+    grantPutLibraryMetrics(fn);
+    return { fn, config };
+  }
+
+  /**
+   * The judge: the alarms it reads (late-bound: alarms added after construction land) and the metric analysis of
+   * the new color against the stable color.
+   */
+  private createJudge(props: ProgressiveRolloutProps, settings: RolloutSettings): lambda.IFunction {
+    const options = settings.analysis;
+    const analysis: AnalysisConfig | undefined = options && {
+      loadBalancer: props.routing.loadBalancerFullName,
+      targetGroups: { blue: props.routing.targetGroupFullName(Color.BLUE), green: props.routing.targetGroupFullName(Color.GREEN) },
+      windowSeconds: settings.judgeInterval.toSeconds(),
+      minRequests: options.minRequests,
+      maxErrorRatePercent: options.maxErrorRatePercent,
+      errorRateBaselineFactor: options.errorRateBaselineFactor,
+      maxLatencyP99Ms: options.maxLatencyP99.toMilliseconds(),
+      latencyBaselineFactor: options.latencyBaselineFactor,
+      method: options.method,
+      ...(options.method === AnalysisMethod.SEQUENTIAL ? {
+        sequential: sequentialBudget(options.falseRollbackRatePercent, this.plan.stepCount, options.latencyMinRequests),
+      } : {}),
+    };
+    const judgeConfig = Lazy.any({
+      produce: (): JudgeConfig => ({
+        alarmsByColor: {
+          blue: this.judgedHealthAlarms(Color.BLUE).map((a) => a.alarmName),
+          green: this.judgedHealthAlarms(Color.GREEN).map((a) => a.alarmName),
+        },
+        sharedAlarms: this.sharedAlarms.map((a) => a.alarmName),
+        analysis,
+        metricDelaySeconds: settings.metricDelay.toSeconds(),
+        baselineHoldSeconds: settings.baselineHoldTimeout.toSeconds(),
+      }),
+    });
+    const fn = new HandlerFunction(this, 'Judge', {
+      handler: 'judge',
+      description: `cdk-zero-downtime: judges the new color of ${this.serviceName} from alarms and metrics`,
+      config: judgeConfig,
+      configGrowsWith: 'alarms (and addAlarm): the judge\'s configuration names every alarm it watches; combine alarms into a composite alarm (cloudwatch.CompositeAlarm) and give that',
+      timeout: Duration.minutes(1),
+      logRetention: settings.logRetention,
+    });
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:DescribeAlarms'],
+      resources: Lazy.list({ produce: () => this.watchedAlarmArns() }),
+    }));
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'], // GetMetricData does not support resource-level permissions.
+    }));
+    return fn;
+  }
+
+  /** The one-rollout-at-a-time lock on the state table. */
+  private createLock(props: ProgressiveRolloutProps, settings: RolloutSettings): { fn: lambda.IFunction; config: LockConfig } {
+    const config: LockConfig = { tableName: this.stateTable.tableName, service: this.serviceName, initialLiveColor: wireColor(props.routing.initialColor) };
+    const fn = new HandlerFunction(this, 'Lock', {
+      handler: 'lock',
+      description: `cdk-zero-downtime: the one-rollout-at-a-time lock of ${this.serviceName}`,
+      config,
+      logRetention: settings.logRetention,
+    });
+    this.stateTable.grant(fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    return { fn, config };
+  }
+
+  /** The Standard state machine that runs the plan (lib/private/rollout-definition.ts); its timeout is the lock's. */
+  private createStateMachine(props: ProgressiveRolloutProps, settings: RolloutSettings, hooks: BoundHooks): sfn.StateMachine {
+    const definition = buildRolloutDefinition(new Construct(this, 'States'), {
+      plan: this.plan,
+      routerFunction: this.routerFunction,
+      judgeFunction: this.judgeFunction,
+      lockFunction: this.lockFunction,
+      stateTable: this.stateTable,
+      topic: this.notificationTopic,
+      eventBus: this.eventBus,
+      pauseTimeout: settings.pauseTimeout,
+      minHealthyTargetsPercent: props.minHealthyTargetsPercent ?? DEFAULTS.minHealthyTargetsPercent,
+      preTrafficHooks: hooks.pre,
+      postTrafficHooks: hooks.post,
+      hookTimeout: settings.hookTimeout,
+      testRouteHeader: props.routing.testRouteHeader,
+      onBaselineDegraded: settings.onBaselineDegraded,
+      hookBuilds: hooks.builds,
+    });
+    return standardStateMachine(this, {
+      definition,
+      comment: `cdk-zero-downtime progressive rollout of ${this.serviceName}`,
+      logRetention: settings.logRetention,
+      timeout: Duration.seconds(this.plan.lockTtlSeconds),
+      wildcardReason: 'cloudwatch:PutMetricData (limited to the library namespace by condition) and X-Ray have no resource-level permissions',
+    });
+  }
+
+  /**
+   * The safety net: an execution that ends while still holding the lock (StopExecution, timeout, a failure its own
+   * Catch could not handle) may have left traffic split; the guard restores the recorded live color, retried until
+   * the lock expires, with an alarm when it gives up.
+   */
+  private createGuard(props: ProgressiveRolloutProps, settings: RolloutSettings, config: GuardConfig): { fn: lambda.IFunction; gaveUpAlarm: cloudwatch.IAlarm } {
+    const fn = new HandlerFunction(this, 'Guard', {
+      handler: 'guard',
+      description: `cdk-zero-downtime: restores the live color of ${this.serviceName} when a rollout execution ends without cleaning up`,
+      config,
+      timeout: Duration.minutes(2),
+      logRetention: settings.logRetention,
+    });
+    props.routing.grantRouteControl(fn);
+    grantPutLibraryMetrics(fn);
+    this.stateTable.grant(fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    (this.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')).grantPutEventsTo(fn);
+    const guardRetries = addGuardRetries(this, fn, Duration.seconds(this.plan.lockTtlSeconds), this.serviceName);
+    new events.Rule(this, 'ExecutionEnded', {
+      description: `cdk-zero-downtime: a rollout execution of ${this.serviceName} ended without success`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
+      },
+      // EventBridge's own retries cover failing to invoke the guard; events it could not deliver go to the dead-letter
+      // queue too. The guard's failures are retried until the lock expires (guard-retries.ts).
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(1), deadLetterQueue: guardRetries.deadLetterQueue })],
+    });
+    return { fn, gaveUpAlarm: guardRetries.deadLetterAlarm };
+  }
+
+  /** What the state machine's role needs beyond what its tasks grant, and the cdk-nag findings it acknowledges. */
+  private grantStateMachine(stateMachine: sfn.StateMachine, hooks: BoundHooks): void {
+    // SnsPublish grants sns:Publish only; publishing to a topic encrypted with a customer managed key also needs
+    // kms:GenerateDataKey* and kms:Decrypt on the key (SNS docs, "Encryption at rest": AWS service and publisher
+    // permissions). grantPublish grants both when the topic's key is known (an owned topic, or one imported with it).
+    this.notificationTopic.grantPublish(stateMachine);
+    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      'SNS publishes to the encrypted notification topic with kms:GenerateDataKey (and its WithoutPlaintext variant), on the topic\'s key only');
+    stateMachine.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'], // PutMetricData has no resources; the condition limits it to the library's namespace.
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
+    }));
+    for (const fn of [this.routerFunction, this.judgeFunction, this.lockFunction]) {
+      acknowledge(this.stateMachine, iam5FunctionVersions(fn), 'Step Functions invokes the handler function and its versions');
+    }
+    for (const fn of [...hooks.pre, ...hooks.post]) {
+      const id = fn.node.defaultChild instanceof lambda.CfnFunction ? iam5FunctionVersions(fn) : iam5Resource(this, `${fn.functionArn}:*`);
+      acknowledge(this.stateMachine, id, 'Step Functions invokes the traffic hook function and its versions');
+    }
+  }
   /**
    * The health alarms of `color` the judge reads: its composite; or, under the sequential analysis, only its absolute
    * alarms (5xx rate, p99, unhealthy hosts). The relative alarms compare one minute's rates on fixed factors, which at
