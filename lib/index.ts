@@ -24,7 +24,7 @@ export { DatabaseSourceKind } from './database/database-source-kind';
 export { SwitchoverApproval } from './database/switchover-approval';
 export { BlueGreenDatabase, type BlueGreenDatabaseProps } from './database/blue-green-database';
 export { RolloutDashboard, type RolloutDashboardProps } from './monitoring/rollout-dashboard';
-export { DatabaseGate, type DatabaseGateProps, DatabaseGateTls } from './gates/database-gate';
+export { DatabaseGate, type DatabaseGateProps } from './gates/database-gate';
 export { FunctionalTestGate, type FunctionalTestGateProps } from './gates/functional-test-gate';
 export { HttpGate, type HttpGateProps } from './gates/http-gate';
 export { PerformanceGate, type PerformanceGateProps } from './gates/performance-gate';

@@ -6,14 +6,14 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Client } from 'pg';
 import { performance } from 'node:perf_hooks';
 import { secretsManager } from '../shared/clients';
-import { DatabaseTlsMode } from './gate-contract';
+import type { TlsMode } from '../database/migration-contract';
 
 const DEFAULT_PORT = 5432;
 
 export interface DatabaseProbeRequest {
   readonly secretArn: string;
   readonly timeoutMs: number;
-  readonly tls: DatabaseTlsMode;
+  readonly tls: TlsMode;
 }
 
 /** What one try came to: where it connected, how long it took, and the error when it failed. */

@@ -3,6 +3,7 @@
  * A gate is a traffic hook: it receives a TrafficHookEvent and returns a TrafficHookResult (lambda/shared/contracts.ts)
  * whose `reason` says which gate, which check, what it saw and what the limit was. Types and constants only.
  */
+import type { TlsMode } from '../database/migration-contract';
 
 /** One endpoint an HTTP gate calls. */
 export interface HttpGateEndpoint {
@@ -50,9 +51,6 @@ export interface PerformanceGateConfig {
   readonly maxStatusExclusive: number;
 }
 
-/** TLS of the database gate's connection: verified against the bundled CA set, unverified, or plain. */
-export type DatabaseTlsMode = 'verify-full' | 'require' | 'disable';
-
 /** ZDT_CONFIG of the database gate (lambda/gates/database-gate-handler.ts). */
 export interface DatabaseGateConfig {
   /** Name of the gate in every reason ("Database check"). */
@@ -64,7 +62,8 @@ export interface DatabaseGateConfig {
   /** Attempts: the check passes on its first good attempt. */
   readonly attempts: number;
   readonly retryDelayMs: number;
-  readonly tls: DatabaseTlsMode;
+  /** TLS of the connection, as the migration Lambda's (one public enum, DatabaseTls). */
+  readonly tls: TlsMode;
 }
 
 /** ZDT_CONFIG of the functional-test gate's verdict Lambda (lambda/gates/test-report-gate-handler.ts). */

@@ -4,22 +4,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatabaseGateConfig } from '../../lambda/gates/gate-contract';
+import type { TlsMode } from '../../lambda/database/migration-contract';
+import { DatabaseTls } from '../database/database-tls';
 import { gateVpc } from '../private/gate-network';
 import { HandlerFunction } from '../private/handler-function';
 import { acknowledge } from '../private/nag';
 import { checkFitsHook } from '../private/gate-timeouts';
 import { PropChecks, propError } from '../private/validation';
 import { IValidationGate, ValidationGateBinding, ValidationGateContext } from './validation-gate-binding';
-
-/** TLS of the database gate's connection. */
-export enum DatabaseGateTls {
-  /** Encrypted, the server's certificate verified against the runtime's CA set. */
-  VERIFY_FULL = 'verify-full',
-  /** Encrypted, the certificate not verified (RDS's CA is not in Node's default set). */
-  REQUIRE = 'require',
-  /** Plain text (only for a database that refuses TLS). */
-  DISABLE = 'disable',
-}
 
 /** Options of ValidationGate.database. */
 export interface DatabaseGateProps {
@@ -51,9 +43,9 @@ export interface DatabaseGateProps {
   readonly retryDelay?: Duration;
   /**
    * TLS of the connection.
-   * @default DatabaseGateTls.REQUIRE
+   * @default DatabaseTls.REQUIRE
    */
-  readonly tls?: DatabaseGateTls;
+  readonly tls?: DatabaseTls;
   /**
    * VPC of the gate function.
    * @default - the load balancer's VPC
@@ -76,7 +68,7 @@ export interface DatabaseGateProps {
   readonly name?: string;
 }
 
-const DEFAULTS = { timeout: Duration.seconds(1), attempts: 3, retryDelay: Duration.seconds(2), tls: DatabaseGateTls.REQUIRE, name: 'Database check' };
+const DEFAULTS = { timeout: Duration.seconds(1), attempts: 3, retryDelay: Duration.seconds(2), tls: DatabaseTls.REQUIRE, name: 'Database check' };
 /** Reading the secret and a cold start, beyond the tries themselves. */
 const FUNCTION_MARGIN = Duration.seconds(15);
 
@@ -127,7 +119,7 @@ export class DatabaseGate implements IValidationGate, ec2.IConnectable {
       timeoutMs: timeout.toMilliseconds(),
       attempts,
       retryDelayMs: retryDelay.toMilliseconds(),
-      tls: props.tls ?? DEFAULTS.tls,
+      tls: (props.tls ?? DEFAULTS.tls) as string as TlsMode,
     };
     const fn = new HandlerFunction(scope, 'Function', {
       handler: 'database-gate',
