@@ -4,14 +4,14 @@
  * waitGate (task token) -> complete, and rollback on failure. releaseGate is the EventBridge target that
  * resumes the gate when the application rollout completes.
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { Client, ClientConfig } from 'pg';
-import { secretsManager, stepFunctions } from '../shared/clients';
+import { Client } from 'pg';
+import { stepFunctions } from '../shared/clients';
 import { ErrorName } from '../shared/contracts';
 import { readConfig } from '../shared/config';
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
+import { pgClientConfig, pgTarget, readRdsSecret } from '../shared/rds-secret';
 import { parseMigration } from './definition';
 import { MigrationEngine } from './engine';
 import { MigrationError, MigrationErrorName } from './errors';
@@ -25,47 +25,17 @@ const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'Invalid
 
 /** Connect timeout: a database in the VPC answers in milliseconds; longer means networking is wrong. */
 const CONNECT_TIMEOUT_MS = 10_000;
-const DEFAULT_PORT = 5432;
 
-interface RdsSecret {
-  readonly host: string;
-  readonly port?: number | string;
-  readonly username: string;
-  readonly password: string;
-  readonly dbname?: string;
-}
-
-async function readSecret(arn: string): Promise<RdsSecret> {
-  const out = await awsCall(`secretsmanager:GetSecretValue ${arn}`, () => secretsManager().send(new GetSecretValueCommand({ SecretId: arn })));
-  let parsed: Partial<RdsSecret>;
-  try {
-    parsed = JSON.parse(out.SecretString ?? '');
-  } catch {
-    throw new ZdtError(ErrorName.INVALID_REQUEST, `Secret ${arn}: expected a JSON SecretString { host, port, username, password, dbname }, found ${out.SecretString === undefined ? 'no SecretString' : 'text that is not JSON'}`);
-  }
-  const missing = ['host', 'username', 'password'].filter((k) => !(parsed as Record<string, unknown>)[k]);
-  if (missing.length) throw new ZdtError(ErrorName.INVALID_REQUEST, `Secret ${arn}: expected fields host, username, password (and port, dbname), missing ${missing.join(', ')}`);
-  return parsed as RdsSecret;
-}
-
+/** One connection per invocation, from the secret read for it (a new action reads a rotated password). */
 async function connect(config: MigrationHandlerConfig): Promise<Client> {
-  const s = await readSecret(config.secretArn);
-  const options: ClientConfig = {
-    host: s.host,
-    port: Number(s.port ?? DEFAULT_PORT),
-    user: s.username,
-    password: s.password,
-    database: s.dbname ?? 'postgres',
-    application_name: 'cdk-zero-downtime-migration',
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    ssl: config.tls === 'disable' ? false : { rejectUnauthorized: config.tls === 'verify-full' },
-  };
+  const s = await readRdsSecret(config.secretArn);
+  const options = pgClientConfig(s, { tls: config.tls, applicationName: 'cdk-zero-downtime-migration', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   const client = new Client(options);
   client.on('error', (err) => log('warn', 'database connection error', { error: err.message }));
   try {
     await client.connect();
   } catch (err) {
-    throw new ZdtError(ErrorName.RETRYABLE, `Connecting to ${s.host}:${options.port}/${options.database} as ${s.username} failed: ${(err as Error).message}`);
+    throw new ZdtError(ErrorName.RETRYABLE, `Connecting to ${pgTarget(options)} as ${s.username} failed: ${(err as Error).message}`);
   }
   return client;
 }

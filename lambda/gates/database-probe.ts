@@ -1,17 +1,15 @@
 /**
- * How the database gate checks the database: read the RDS secret from Secrets Manager, connect, `SELECT 1`, all
- * within a deadline. Production uses pg; the rehearsal swaps in the simulated database (setDatabaseProbe).
+ * How the database gate checks the database: connect with the RDS secret, `SELECT 1`, all within a deadline.
+ * Production uses pg; the rehearsal swaps in the simulated database (setDatabaseProbe).
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Client } from 'pg';
 import { performance } from 'node:perf_hooks';
-import { secretsManager } from '../shared/clients';
 import type { TlsMode } from '../database/migration-contract';
-
-const DEFAULT_PORT = 5432;
+import { CachedRdsSecret, isAuthenticationFailure, pgClientConfig, pgTarget, RdsSecret } from '../shared/rds-secret';
 
 export interface DatabaseProbeRequest {
-  readonly secretArn: string;
+  /** The secret, read once for all of an invocation's tries (forgotten after a refused login). */
+  readonly secret: CachedRdsSecret;
   readonly timeoutMs: number;
   readonly tls: TlsMode;
 }
@@ -30,45 +28,18 @@ export interface DatabaseProbe {
   check(request: DatabaseProbeRequest): Promise<DatabaseProbeResult>;
 }
 
-interface RdsSecret {
-  readonly host?: string;
-  readonly port?: number | string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly dbname?: string;
-}
-
-async function readSecret(arn: string): Promise<RdsSecret> {
-  const out = await secretsManager().send(new GetSecretValueCommand({ SecretId: arn }));
-  try {
-    return JSON.parse(out.SecretString ?? '') as RdsSecret;
-  } catch {
-    throw new Error(`secret ${arn} holds no JSON SecretString { host, port, username, password, dbname }`);
-  }
-}
-
 /** pg: connect and SELECT 1 under one deadline (connect timeout, statement timeout, and a timer around both). */
 export const pgProbe: DatabaseProbe = {
   async check(request) {
     let secret: RdsSecret;
     try {
-      secret = await readSecret(request.secretArn);
+      secret = await request.secret.read();
     } catch (err) {
-      return { ok: false, latencyMs: 0, error: `reading the secret failed (${(err as Error).name}): ${(err as Error).message}` };
+      return { ok: false, latencyMs: 0, error: (err as Error).message };
     }
-    const missing = ['host', 'username', 'password'].filter((k) => !(secret as Record<string, unknown>)[k]);
-    if (missing.length > 0) return { ok: false, latencyMs: 0, error: `secret ${request.secretArn} lacks ${missing.join(', ')}` };
-    const port = Number(secret.port ?? DEFAULT_PORT);
-    const database = secret.dbname ?? 'postgres';
-    const target = `${secret.host}:${port}/${database}`;
-    const client = new Client({
-      host: secret.host, port, user: secret.username, password: secret.password, database,
-      application_name: 'cdk-zero-downtime-gate',
-      connectionTimeoutMillis: request.timeoutMs,
-      statement_timeout: request.timeoutMs,
-      query_timeout: request.timeoutMs,
-      ssl: request.tls === 'disable' ? false : { rejectUnauthorized: request.tls === 'verify-full' },
-    });
+    const config = pgClientConfig(secret, { tls: request.tls, applicationName: 'cdk-zero-downtime-gate', connectionTimeoutMillis: request.timeoutMs });
+    const target = pgTarget(config);
+    const client = new Client({ ...config, statement_timeout: request.timeoutMs, query_timeout: request.timeoutMs });
     client.on('error', () => undefined);
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
@@ -84,6 +55,8 @@ export const pgProbe: DatabaseProbe = {
       if (result.rows[0]?.one !== 1) return { ok: false, target, latencyMs: elapsed(), error: `SELECT 1 returned ${JSON.stringify(result.rows)}` };
       return { ok: true, target, latencyMs: elapsed() };
     } catch (err) {
+      // The one way a read secret goes stale: rotation changed the password. The next try reads it again.
+      if (isAuthenticationFailure(err)) request.secret.forget();
       return { ok: false, target, latencyMs: elapsed(), error: (err as Error).message };
     } finally {
       clearTimeout(timer);

@@ -63,6 +63,20 @@ describe('database gate', () => {
     expect(result.reason).toMatch(new RegExp(`^Database check failed: 127\\.0\\.0\\.1:${server.port}/postgres: password authentication failed for user "postgres" after [\\d.]+ ms `
       + '\\(limit: connect and SELECT 1 within 1000 ms; 2 attempts\\)$'));
     expect(clockHandle.sleeps).toEqual([1_500]);
+    // A refused login may be a rotation that just finished: each try reads the secret again.
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  test('re-reads its secret after a refused login (a rotation finishing between two tries) and passes', async () => {
+    const string = (password: string) => JSON.stringify({ host: '127.0.0.1', port: server.port, username: PG_USER, password, dbname: 'postgres' });
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolvesOnce({ SecretString: string('before-rotation') }).resolves({ SecretString: string(PG_PASSWORD) });
+    configure();
+
+    const result = await handler(EVENT);
+
+    expect(result.status).toBe('Succeeded');
+    expect(result.reason).toMatch(/on attempt 2$/);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
   test('fails when the secret cannot be read', async () => {
@@ -71,7 +85,7 @@ describe('database gate', () => {
 
     const result = await handler(EVENT);
 
-    expect(result).toEqual({ status: 'Failed', reason: expect.stringMatching(/^Database check failed: reading the secret failed \(AccessDeniedException\): User is not authorized/) });
+    expect(result).toEqual({ status: 'Failed', reason: expect.stringMatching(/^Database check failed: secretsmanager:GetSecretValue arn:\S+ failed \(AccessDeniedException\): User is not authorized/) });
   });
 
   describe('against a server that accepts connections and never answers', () => {
@@ -86,14 +100,15 @@ describe('database gate', () => {
       await new Promise((resolve) => silent.close(resolve));
     });
 
-    test('times out: the try fails once the limit has passed', async () => {
+    test('times out: every try fails once the limit has passed, with the secret read once for all of them', async () => {
       secret({ port: (silent.address() as { port: number }).port });
-      configure({ timeoutMs: 200, attempts: 1 });
+      configure({ timeoutMs: 200, attempts: 2 });
 
       const result = await handler(EVENT);
 
       expect(result.status).toBe('Failed');
-      expect(result.reason).toMatch(/^Database check failed: 127\.0\.0\.1:\d+\/postgres: (no answer within 200 ms|timeout expired|Connection terminated due to connection timeout) after [\d.]+ ms \(limit: connect and SELECT 1 within 200 ms; 1 attempt\)$/);
+      expect(result.reason).toMatch(/^Database check failed: 127\.0\.0\.1:\d+\/postgres: (no answer within 200 ms|timeout expired|Connection terminated due to connection timeout) after [\d.]+ ms \(limit: connect and SELECT 1 within 200 ms; 2 attempts\)$/);
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     });
   });
 });
