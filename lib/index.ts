@@ -27,6 +27,7 @@ export { RolloutDashboard, type RolloutDashboardProps } from './monitoring/rollo
 export { DatabaseGate, type DatabaseGateProps } from './gates/database-gate';
 export { FunctionalTestGate, type FunctionalTestGateProps } from './gates/functional-test-gate';
 export { HttpGate, type HttpGateProps } from './gates/http-gate';
+export { type LoadBalancerGateProps } from './gates/load-balancer-gate-props';
 export { PerformanceGate, type PerformanceGateProps } from './gates/performance-gate';
 export { ValidationGate } from './gates/validation-gate';
 export { GatePhase, type GateTestBuild, type IValidationGate, type ValidationGateBinding, type ValidationGateContext } from './gates/validation-gate-binding';

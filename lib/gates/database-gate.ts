@@ -8,8 +8,7 @@ import type { TlsMode } from '../../lambda/database/migration-contract';
 import { DatabaseTls } from '../database/database-tls';
 import { gateVpc } from '../private/gate-network';
 import { HandlerFunction } from '../private/handler-function';
-import { acknowledge } from '../private/nag';
-import { checkFitsHook } from '../private/gate-timeouts';
+import { gateFunctionTimeout } from '../private/gate-timeouts';
 import { PropChecks, propError } from '../private/validation';
 import { IValidationGate, ValidationGateBinding, ValidationGateContext } from './validation-gate-binding';
 
@@ -69,8 +68,6 @@ export interface DatabaseGateProps {
 }
 
 const DEFAULTS = { timeout: Duration.seconds(1), attempts: 3, retryDelay: Duration.seconds(2), tls: DatabaseTls.REQUIRE, name: 'Database check' };
-/** Reading the secret and a cold start, beyond the tries themselves. */
-const FUNCTION_MARGIN = Duration.seconds(15);
 
 /**
  * The database gate (ValidationGate.database): a Lambda function in the VPC reads the database's secret, connects and
@@ -103,15 +100,14 @@ export class DatabaseGate implements IValidationGate, ec2.IConnectable {
     if ((props.secret === undefined) === (props.secretName === undefined)) {
       throw propError(scope, `${this.name}: give exactly one of secret and secretName, got ${props.secret ? 'both' : 'neither'}`);
     }
-    new PropChecks(scope)
+    const checks = new PropChecks(scope)
       .duration('timeout', props.timeout, Duration.millis(100), Duration.minutes(1))
       .duration('retryDelay', props.retryDelay, Duration.millis(0), Duration.minutes(5))
       .number('attempts', props.attempts, 1, 10);
     const timeout = props.timeout ?? DEFAULTS.timeout;
     const attempts = props.attempts ?? DEFAULTS.attempts;
     const retryDelay = props.retryDelay ?? DEFAULTS.retryDelay;
-    const needed = Duration.millis(attempts * timeout.toMilliseconds() + (attempts - 1) * retryDelay.toMilliseconds() + FUNCTION_MARGIN.toMilliseconds());
-    const functionTimeout = checkFitsHook(scope, this.name, needed, context);
+    const functionTimeout = gateFunctionTimeout(checks, this.name, { tries: attempts, tryTimeout: timeout, waits: attempts - 1, wait: retryDelay }, context);
     const secret = props.secret ?? secretsmanager.Secret.fromSecretNameV2(scope, 'Secret', props.secretName!);
     const config: DatabaseGateConfig = {
       name: this.name,
@@ -132,7 +128,6 @@ export class DatabaseGate implements IValidationGate, ec2.IConnectable {
       logRetention: context.logRetention,
     });
     secret.grantRead(fn);
-    acknowledge(fn, 'AwsSolutions-IAM5[Resource::*]', 'A Lambda in a VPC manages its network interfaces; EC2 has no resource-level permissions for them');
     this.bound = fn;
     return { hook: fn };
   }

@@ -1,23 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { HttpGateConfig } from '../../lambda/gates/gate-contract';
-import { allowToListener, checkEndpoints, gateBaseUrl, gateVpc } from '../private/gate-network';
+import { allowToListener, loadBalancerGateRequests } from '../private/gate-network';
+import { gateFunctionTimeout } from '../private/gate-timeouts';
 import { HandlerFunction } from '../private/handler-function';
-import { acknowledge } from '../private/nag';
-import { checkFitsHook, probeDuration } from '../private/gate-timeouts';
-import { PropChecks, propError } from '../private/validation';
+import { PropChecks } from '../private/validation';
+import { LoadBalancerGateProps } from './load-balancer-gate-props';
 import { IValidationGate, ValidationGateBinding, ValidationGateContext } from './validation-gate-binding';
 
 /** Options of ValidationGate.http. */
-export interface HttpGateProps {
-  /** Paths the gate calls on the new color, in order, e.g. ['/health', '/api/users/me', '/api/projects']. */
-  readonly endpoints: string[];
-  /**
-   * HTTP method of every request (no body is sent).
-   * @default 'GET'
-   */
-  readonly method?: string;
+export interface HttpGateProps extends LoadBalancerGateProps {
   /**
    * An endpoint passes when it answers within this (time to the last byte of the answer).
    * @default Duration.seconds(1)
@@ -45,32 +37,13 @@ export interface HttpGateProps {
    */
   readonly requestTimeout?: Duration;
   /**
-   * Scheme, host and port of the requests, e.g. 'https://www.example.com' (needed for an HTTPS listener, whose
-   * certificate names your domain). The host must resolve to the load balancer: the test route selects the color.
-   * @default - http:// the load balancer's DNS name, on the listener's port
-   */
-  readonly baseUrl?: string;
-  /**
-   * VPC of the gate function.
-   * @default - the load balancer's VPC
-   */
-  readonly vpc?: ec2.IVpc;
-  /**
-   * Subnets of the gate function.
-   * @default - the VPC's private subnets
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /**
    * Name of the gate in the rollback's cause.
    * @default 'HTTP check'
    */
   readonly name?: string;
 }
 
-/** The methods a gate may use: it must change nothing. */
-const METHOD = /^(GET|HEAD|OPTIONS)$/;
 const DEFAULTS = {
-  method: 'GET',
   maxLatency: Duration.seconds(1),
   maxStatusExclusive: 400,
   attempts: 3,
@@ -92,13 +65,8 @@ export class HttpGate implements IValidationGate {
 
   public bind(scope: Construct, context: ValidationGateContext): ValidationGateBinding {
     const props = this.props;
-    const method = (props.method ?? DEFAULTS.method).toUpperCase();
-    checkEndpoints(scope, props.endpoints);
-    if (!METHOD.test(method)) throw propError(scope, `method must be GET, HEAD or OPTIONS (a gate must not change anything), got "${props.method}"`);
-    if (!context.routing.testRouteHeader) {
-      throw propError(scope, `${this.name} needs the routing's test route (BlueGreenRouting testRoute is off): without it the requests would reach the production color`);
-    }
-    new PropChecks(scope)
+    const requests = loadBalancerGateRequests(scope, this.name, props, context);
+    const checks = new PropChecks(scope)
       .number('attempts', props.attempts, 1, 10)
       .number('maxStatusExclusive', props.maxStatusExclusive, 200, 600)
       .duration('maxLatency', props.maxLatency, Duration.millis(1), Duration.minutes(1))
@@ -107,11 +75,12 @@ export class HttpGate implements IValidationGate {
     const attempts = props.attempts ?? DEFAULTS.attempts;
     const requestTimeout = props.requestTimeout ?? DEFAULTS.requestTimeout;
     const retryDelay = props.retryDelay ?? DEFAULTS.retryDelay;
-    const timeout = checkFitsHook(scope, this.name, probeDuration(props.endpoints.length, attempts, requestTimeout, retryDelay), context);
+    const endpoints = props.endpoints.length;
+    const timeout = gateFunctionTimeout(checks, this.name, { tries: endpoints * attempts, tryTimeout: requestTimeout, waits: endpoints * (attempts - 1), wait: retryDelay }, context);
     const config: HttpGateConfig = {
       name: this.name,
-      baseUrl: gateBaseUrl(scope, props.baseUrl, context.routing),
-      endpoints: props.endpoints.map((path) => ({ path, method })),
+      baseUrl: requests.baseUrl,
+      endpoints: props.endpoints.map((path) => ({ path, method: requests.method })),
       maxStatusExclusive: props.maxStatusExclusive ?? DEFAULTS.maxStatusExclusive,
       maxLatencyMs: (props.maxLatency ?? DEFAULTS.maxLatency).toMilliseconds(),
       requestTimeoutMs: requestTimeout.toMilliseconds(),
@@ -123,12 +92,11 @@ export class HttpGate implements IValidationGate {
       description: `cdk-zero-downtime: ${this.name} of ${context.serviceName} (${props.endpoints.length} endpoints through the test route)`,
       config,
       timeout,
-      vpc: gateVpc(scope, props.vpc, context.routing),
+      vpc: requests.vpc,
       vpcSubnets: props.vpcSubnets,
       logRetention: context.logRetention,
     });
     allowToListener(context.routing, fn, `cdk-zero-downtime ${this.name} of ${context.serviceName}`);
-    acknowledge(fn, 'AwsSolutions-IAM5[Resource::*]', 'A Lambda in a VPC manages its network interfaces; EC2 has no resource-level permissions for them');
     return { hook: fn };
   }
 }

@@ -1,18 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { PerformanceGateConfig } from '../../lambda/gates/gate-contract';
-import { allowToListener, checkEndpoints, gateBaseUrl, gateVpc } from '../private/gate-network';
+import { allowToListener, loadBalancerGateRequests } from '../private/gate-network';
+import { gateFunctionTimeout } from '../private/gate-timeouts';
 import { HandlerFunction } from '../private/handler-function';
-import { acknowledge } from '../private/nag';
-import { checkFitsHook } from '../private/gate-timeouts';
-import { PropChecks, propError } from '../private/validation';
+import { PropChecks } from '../private/validation';
+import { LoadBalancerGateProps } from './load-balancer-gate-props';
 import { IValidationGate, ValidationGateBinding, ValidationGateContext } from './validation-gate-binding';
 
 /** Options of ValidationGate.performanceBaseline. */
-export interface PerformanceGateProps {
-  /** Paths compared, e.g. ['/api/projects']. */
-  readonly endpoints: string[];
+export interface PerformanceGateProps extends LoadBalancerGateProps {
   /**
    * Requests per endpoint and color (after one uncounted warm-up each), alternating between the colors. 1 to 100.
    * @default 20
@@ -40,26 +37,6 @@ export interface PerformanceGateProps {
    */
   readonly requestTimeout?: Duration;
   /**
-   * HTTP method of every request (GET, HEAD or OPTIONS).
-   * @default 'GET'
-   */
-  readonly method?: string;
-  /**
-   * Scheme, host and port of the requests (needed for an HTTPS listener).
-   * @default - http:// the load balancer's DNS name, on the listener's port
-   */
-  readonly baseUrl?: string;
-  /**
-   * VPC of the gate function.
-   * @default - the load balancer's VPC
-   */
-  readonly vpc?: ec2.IVpc;
-  /**
-   * Subnets of the gate function.
-   * @default - the VPC's private subnets
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /**
    * Name of the gate in the rollback's cause.
    * @default 'Performance baseline'
    */
@@ -67,9 +44,8 @@ export interface PerformanceGateProps {
 }
 
 const DEFAULTS = {
-  samples: 20, percentile: 50, maxLatencyFactor: 1.5, minDifference: Duration.millis(50), requestTimeout: Duration.seconds(2), method: 'GET', name: 'Performance baseline',
+  samples: 20, percentile: 50, maxLatencyFactor: 1.5, minDifference: Duration.millis(50), requestTimeout: Duration.seconds(2), name: 'Performance baseline',
 };
-const FUNCTION_MARGIN_MS = 10_000;
 const COLORS_COMPARED = 2;
 
 /**
@@ -87,13 +63,8 @@ export class PerformanceGate implements IValidationGate {
 
   public bind(scope: Construct, context: ValidationGateContext): ValidationGateBinding {
     const props = this.props;
-    const method = (props.method ?? DEFAULTS.method).toUpperCase();
-    checkEndpoints(scope, props.endpoints);
-    if (!/^(GET|HEAD|OPTIONS)$/.test(method)) throw propError(scope, `method must be GET, HEAD or OPTIONS (a gate must not change anything), got "${props.method}"`);
-    if (!context.routing.testRouteHeader) {
-      throw propError(scope, `${this.name} needs the routing's test route (BlueGreenRouting testRoute is off): it reaches each color through it`);
-    }
-    new PropChecks(scope)
+    const requests = loadBalancerGateRequests(scope, this.name, props, context);
+    const checks = new PropChecks(scope)
       .number('samples', props.samples, 1, 100)
       .number('percentile', props.percentile, 1, 99)
       .number('maxLatencyFactor', props.maxLatencyFactor, 1, 100, { integer: false })
@@ -101,12 +72,12 @@ export class PerformanceGate implements IValidationGate {
       .duration('requestTimeout', props.requestTimeout, Duration.millis(100), Duration.minutes(1));
     const samples = props.samples ?? DEFAULTS.samples;
     const requestTimeout = props.requestTimeout ?? DEFAULTS.requestTimeout;
-    const needed = Duration.millis(props.endpoints.length * (samples + 1) * COLORS_COMPARED * requestTimeout.toMilliseconds() + FUNCTION_MARGIN_MS);
-    const timeout = checkFitsHook(scope, this.name, needed, context);
+    // Each sample and one warm-up per endpoint and color, one after the other, none retried.
+    const timeout = gateFunctionTimeout(checks, this.name, { tries: props.endpoints.length * (samples + 1) * COLORS_COMPARED, tryTimeout: requestTimeout }, context);
     const config: PerformanceGateConfig = {
       name: this.name,
-      baseUrl: gateBaseUrl(scope, props.baseUrl, context.routing),
-      endpoints: props.endpoints.map((path) => ({ path, method })),
+      baseUrl: requests.baseUrl,
+      endpoints: props.endpoints.map((path) => ({ path, method: requests.method })),
       samples,
       percentile: props.percentile ?? DEFAULTS.percentile,
       maxLatencyFactor: props.maxLatencyFactor ?? DEFAULTS.maxLatencyFactor,
@@ -119,12 +90,11 @@ export class PerformanceGate implements IValidationGate {
       description: `cdk-zero-downtime: ${this.name} of ${context.serviceName} (new color against the stable one)`,
       config,
       timeout,
-      vpc: gateVpc(scope, props.vpc, context.routing),
+      vpc: requests.vpc,
       vpcSubnets: props.vpcSubnets,
       logRetention: context.logRetention,
     });
     allowToListener(context.routing, fn, `cdk-zero-downtime ${this.name} of ${context.serviceName}`);
-    acknowledge(fn, 'AwsSolutions-IAM5[Resource::*]', 'A Lambda in a VPC manages its network interfaces; EC2 has no resource-level permissions for them');
     return { hook: fn };
   }
 }

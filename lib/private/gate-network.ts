@@ -1,6 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import type { LoadBalancerGateProps } from '../gates/load-balancer-gate-props';
+import type { ValidationGateContext } from '../gates/validation-gate-binding';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
 import { propError } from './validation';
 
@@ -47,8 +49,33 @@ export function allowToListener(routing: IBlueGreenRouting, fn: ec2.IConnectable
   if (routing.listener.connections.defaultPort) routing.listener.connections.allowDefaultPortFrom(fn, description);
 }
 
+/** The methods a gate may use: it must change nothing. */
+const SAFE_METHOD = /^(GET|HEAD|OPTIONS)$/;
+const DEFAULT_METHOD = 'GET';
+
+/** How a load-balancer gate sends its requests, checked. */
+export interface LoadBalancerGateRequests {
+  readonly method: string;
+  readonly baseUrl: string;
+  readonly vpc: ec2.IVpc;
+}
+
+/**
+ * Checks the props shared by the gates that call a color through the test route (endpoints, method, baseUrl, the
+ * routing's test route) and says how they send their requests.
+ */
+export function loadBalancerGateRequests(scope: Construct, gate: string, props: LoadBalancerGateProps, context: ValidationGateContext): LoadBalancerGateRequests {
+  const method = (props.method ?? DEFAULT_METHOD).toUpperCase();
+  checkEndpoints(scope, props.endpoints);
+  if (!SAFE_METHOD.test(method)) throw propError(scope, `method must be GET, HEAD or OPTIONS (a gate must not change anything), got "${props.method}"`);
+  if (!context.routing.testRouteHeader) {
+    throw propError(scope, `${gate} needs the routing's test route (BlueGreenRouting testRoute is off): it reaches a color only through it, and without it the requests would reach the production color`);
+  }
+  return { method, baseUrl: gateBaseUrl(scope, props.baseUrl, context.routing), vpc: gateVpc(scope, props.vpc, context.routing) };
+}
+
 /** The gate's endpoints as paths starting with "/". */
-export function checkEndpoints(scope: Construct, endpoints: readonly string[]): void {
+function checkEndpoints(scope: Construct, endpoints: readonly string[]): void {
   if (endpoints.length === 0) throw propError(scope, 'endpoints must list at least one path, e.g. ["/health"]');
   for (const e of endpoints) {
     if (Token.isUnresolved(e)) continue;

@@ -8,9 +8,10 @@ import { Construct } from 'constructs';
  */
 export class PropChecks {
   private readonly problems: string[] = [];
+  private readonly combined: Array<() => string | undefined> = [];
 
   constructor(scope: Construct) {
-    scope.node.addValidation({ validate: () => this.problems });
+    scope.node.addValidation({ validate: () => this.problems.length > 0 ? this.problems : this.combined.map((c) => c()).filter((p) => p !== undefined) });
   }
 
   /** An integer (or any number, with `integer: false`) from min to max inclusive. */
@@ -50,6 +51,15 @@ export class PropChecks {
   public oneOf<T>(prop: string, value: T | undefined, allowed: readonly T[]): this {
     if (value === undefined) return this;
     if (!allowed.includes(value)) this.problems.push(`${prop} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(value)}`);
+    return this;
+  }
+
+  /**
+   * A check of what several props combine into (a run time made of tries, timeouts and waits), made at synth and
+   * reported only when every range check holds: a value out of range is named as such, not as its consequence.
+   */
+  public combination(check: () => string | undefined): this {
+    this.combined.push(check);
     return this;
   }
 

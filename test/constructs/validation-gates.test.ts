@@ -25,9 +25,9 @@ describe('ValidationGate', () => {
       attempts: 3,
       retryDelayMs: 2000,
     });
-    // 3 endpoints x (3 x 5 s + 2 x 2 s) + 10 s.
+    // 3 endpoints x (3 x 5 s + 2 x 2 s) + 15 s to start.
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 67,
+      Timeout: 72,
       VpcConfig: Match.objectLike({ SecurityGroupIds: Match.anyValue(), SubnetIds: Match.anyValue() }),
       Environment: { Variables: { ZDT_CONFIG: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^Lb'), 'DNSName'] })])] }) } },
     });
@@ -72,6 +72,8 @@ describe('ValidationGate', () => {
       })]) },
     });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5432, GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSg'), 'GroupId'] } });
+    // 3 tries x 1 s + 2 waits x 2 s + 15 s to start (and read the secret).
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 22, Description: Match.stringLikeRegexp('Database check') });
   });
 
   test('a database gate can import its secret by name (a data stack deployed after the rollout)', () => {
@@ -113,8 +115,8 @@ describe('ValidationGate', () => {
       name: 'Performance baseline', baseUrl: 'http://TOKEN', endpoints: [{ path: '/api/projects', method: 'GET' }, { path: '/api/users/me', method: 'GET' }],
       samples: 5, percentile: 50, maxLatencyFactor: 1.3, minDifferenceMs: 50, requestTimeoutMs: 2000, maxStatusExclusive: 400,
     });
-    // 2 endpoints x (5 + 1 warm-up) x 2 colors x 2 s + 10 s.
-    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 58, Description: Match.stringLikeRegexp('Performance baseline') });
+    // 2 endpoints x (5 + 1 warm-up) x 2 colors x 2 s + 15 s to start.
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 63, Description: Match.stringLikeRegexp('Performance baseline') });
   });
 
   test('a functional-test gate runs the CodeBuild project with the new color\'s address, reads its reports, then judges them', () => {
@@ -164,10 +166,25 @@ describe('ValidationGate', () => {
     });
 
     test('a gate that could run longer than the hook timeout', () => {
-      expect(() => rollout(network(), {
+      const f = network();
+      rollout(f, {
         hookTimeout: Duration.minutes(1),
         preTrafficGates: [ValidationGate.http({ endpoints: ['/a', '/b', '/c', '/d'], attempts: 3, requestTimeout: Duration.seconds(10) })],
-      })).toThrow(/HTTP check may run 146 s .* more than the rollout's hookTimeout \(1 minute\)/);
+      });
+      expect(() => f.app.synth()).toThrow(/PreTrafficGate1\] HTTP check may run 151 s .* more than the rollout's hookTimeout \(1 minute\)/);
+    });
+
+    test.each([
+      ['an HTTP', ValidationGate.http({ endpoints: ['/'], attempts: 1000 }), /attempts must be an integer from 1 to 10, got 1000/],
+      ['a performance', ValidationGate.performanceBaseline({ endpoints: ['/'], samples: 1000 }), /samples must be an integer from 1 to 100, got 1000/],
+      ['a database', ValidationGate.database({ secretName: 'db', timeout: Duration.hours(1) }), /timeout must be from 100 millis to 1 minute, got 1 hour/],
+    ])('%s gate\'s prop out of range is named as such, not as the run time it would make', (_kind, gate, range) => {
+      const f = network();
+      rollout(f, { preTrafficGates: [gate] });
+      let message = '';
+      try { f.app.synth(); } catch (err) { message = (err as Error).message; }
+      expect(message).toMatch(range);
+      expect(message).not.toMatch(/may run/);
     });
 
     test('a database gate with neither or both secret and secretName', () => {
