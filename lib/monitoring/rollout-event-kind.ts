@@ -8,10 +8,13 @@ export enum RolloutEventKind {
   PAUSED = 'PAUSED',
   /**
    * A validation gate or traffic hook failed, so the rollout rolls back ('Rollout Rollback Triggered' whose
-   * trigger is a failed hook). Also counts as ROLLBACK_TRIGGERED.
+   * trigger is a failed hook). A channel that gets this does not get the same rollback again as ROLLBACK_TRIGGERED.
    */
   VALIDATION_FAILED = 'VALIDATION_FAILED',
-  /** The rollout rolls back, whatever the reason (detail-type 'Rollout Rollback Triggered'). */
+  /**
+   * The rollout rolls back, whatever the reason (detail-type 'Rollout Rollback Triggered'); for a channel that also
+   * gets VALIDATION_FAILED, every reason but a failed gate (which that message tells).
+   */
   ROLLBACK_TRIGGERED = 'ROLLBACK_TRIGGERED',
   /** Traffic is back on the stable color, verified (detail-type 'Rollout Rolled Back'). */
   ROLLED_BACK = 'ROLLED_BACK',

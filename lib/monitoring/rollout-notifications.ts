@@ -20,7 +20,9 @@ export interface RolloutNotificationsProps {
   readonly rollout: IProgressiveRollout;
   /**
    * The notification plan: each route sends its events to its channels. A channel may be in several routes; an event
-   * kind may be in several routes (each channel gets it once).
+   * kind may be in several routes (each channel gets it once). A channel routed to both VALIDATION_FAILED and
+   * ROLLBACK_TRIGGERED gets one message for a failed gate (VALIDATION_FAILED's) and ROLLBACK_TRIGGERED's for every
+   * other rollback.
    */
   readonly routes: NotificationRoute[];
 }
@@ -60,18 +62,31 @@ export class RolloutNotifications extends Construct {
     });
     for (const channel of ids.values()) channel.bind(this, { serviceName: props.rollout.serviceName });
     for (const kind of Object.values(RolloutEventKind)) {
-      const channels = channelsByKind.get(kind);
-      if (!channels) continue;
-      for (let start = 0; start < channels.length; start += MAX_TARGETS_PER_RULE) {
-        const batch = channels.slice(start, start + MAX_TARGETS_PER_RULE);
-        const rule = new events.Rule(this, `${pascal(kind)}${start === 0 ? '' : start / MAX_TARGETS_PER_RULE + 1}`, {
-          eventBus: props.rollout.eventBus,
-          description: `cdk-zero-downtime: ${kind} of ${props.rollout.serviceName} to ${batch.map((c) => c.channelId).join(', ')}`.slice(0, 512),
-          eventPattern: eventPatternOf(kind, props.rollout.serviceName),
-          targets: batch.map((c) => c.ruleTarget(kind)),
-        });
-        this.rules.push(rule);
+      const channels = channelsByKind.get(kind) ?? [];
+      if (kind === RolloutEventKind.ROLLBACK_TRIGGERED) {
+        // A failed gate is one incident: a channel that gets VALIDATION_FAILED (the message that names the gate) does
+        // not get it a second time as ROLLBACK_TRIGGERED; it still gets every other rollback.
+        const validation = channelsByKind.get(RolloutEventKind.VALIDATION_FAILED) ?? [];
+        this.addRules(props, kind, channels.filter((c) => !validation.includes(c)), false);
+        this.addRules(props, kind, channels.filter((c) => validation.includes(c)), true);
+      } else {
+        this.addRules(props, kind, channels, false);
       }
+    }
+  }
+
+  /** Rules sending `kind` to `channels`, at most MAX_TARGETS_PER_RULE targets each. */
+  private addRules(props: RolloutNotificationsProps, kind: RolloutEventKind, channels: INotificationChannel[], exceptValidationFailures: boolean): void {
+    const name = `${pascal(kind)}${exceptValidationFailures ? 'NotValidation' : ''}`;
+    for (let start = 0; start < channels.length; start += MAX_TARGETS_PER_RULE) {
+      const batch = channels.slice(start, start + MAX_TARGETS_PER_RULE);
+      const rule = new events.Rule(this, `${name}${start === 0 ? '' : start / MAX_TARGETS_PER_RULE + 1}`, {
+        eventBus: props.rollout.eventBus,
+        description: `cdk-zero-downtime: ${kind}${exceptValidationFailures ? ' (other than a failed validation)' : ''} of ${props.rollout.serviceName} to ${batch.map((c) => c.channelId).join(', ')}`.slice(0, 512),
+        eventPattern: eventPatternOf(kind, props.rollout.serviceName, exceptValidationFailures),
+        targets: batch.map((c) => c.ruleTarget(kind)),
+      });
+      this.rules.push(rule);
     }
   }
 }

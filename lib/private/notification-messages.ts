@@ -87,15 +87,25 @@ export function messageOf(kind: RolloutEventKind): NotificationMessage {
   }
 }
 
-/** The EventBridge pattern of an event kind for one service. */
-export function eventPatternOf(kind: RolloutEventKind, serviceName: string): events.EventPattern {
+/** The rollback trigger of a failed validation gate or traffic hook (lib/private/rollout-definition.ts). */
+const HOOK_FAILED = 'hook-failed';
+
+/**
+ * The EventBridge pattern of an event kind for one service. `exceptValidationFailures`: ROLLBACK_TRIGGERED for a
+ * channel that also gets VALIDATION_FAILED, so that one failed gate is one message to it (EventBridge
+ * "anything-but" content filter: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+ */
+export function eventPatternOf(kind: RolloutEventKind, serviceName: string, exceptValidationFailures = false): events.EventPattern {
   const of = (detailType: string, detail: Record<string, unknown> = {}) => ({ source: [EVENT_SOURCE], detailType: [detailType], detail: { service: [serviceName], ...detail } });
   switch (kind) {
     case RolloutEventKind.STARTED: return of(RolloutEvent.STARTED);
     case RolloutEventKind.STEP_COMPLETED: return of(RolloutEvent.STEP_COMPLETED);
     case RolloutEventKind.PAUSED: return of(RolloutEvent.PAUSED);
-    case RolloutEventKind.VALIDATION_FAILED: return of(RolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: ['hook-failed'] } });
-    case RolloutEventKind.ROLLBACK_TRIGGERED: return of(RolloutEvent.ROLLBACK_TRIGGERED);
+    case RolloutEventKind.VALIDATION_FAILED: return of(RolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: [HOOK_FAILED] } });
+    case RolloutEventKind.ROLLBACK_TRIGGERED:
+      return exceptValidationFailures
+        ? of(RolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: [{ 'anything-but': [HOOK_FAILED] }] } })
+        : of(RolloutEvent.ROLLBACK_TRIGGERED);
     case RolloutEventKind.ROLLED_BACK: return of(RolloutEvent.ROLLED_BACK);
     case RolloutEventKind.ROLLBACK_FAILED: return of(RolloutEvent.ROLLBACK_FAILED);
     case RolloutEventKind.COMPLETED: return of(RolloutEvent.COMPLETED);

@@ -158,7 +158,9 @@ describe('RolloutNotifications', () => {
     const sent = deliveries(p.f.stack, await rehearsed(p, () => ({ status: 'Failed', reason: 'HTTP check failed: GET /api/projects on green: status 503 (limit: below 400)' })));
 
     const chat = sent.filter((d) => d.input?.source === 'custom').map((d) => d.input.content);
-    expect(chat.map((c) => c.title)).toEqual(['Rollout of web started', ':warning: web: validation failed on green, rolling back', ':warning: web: rollout of green rolls back (hook-failed)']);
+    // One incident, one message: chat is routed to both VALIDATION_FAILED and ROLLBACK_TRIGGERED and gets the first,
+    // which says more; email, routed to ROLLBACK_TRIGGERED only, gets that one.
+    expect(chat.map((c) => c.title)).toEqual(['Rollout of web started', ':warning: web: validation failed on green, rolling back']);
     expect(chat[1].description).toBe('A validation gate of the rollout of web failed: pre-traffic hook 1 did not succeed: HTTP check failed: GET /api/projects on green: status 503 (limit: below 400)');
     expect(chat[1].nextSteps[0]).toMatch(/^Traffic goes back to blue \(a gate before traffic fails before any traffic moved\): the "Rolled Back" notice confirms it/);
     const email = sent.filter((d) => typeof d.input === 'string').map((d) => emailText(d.input));
@@ -183,6 +185,9 @@ describe('RolloutNotifications', () => {
     });
     expect(pages[0].input.description).toMatch(/restoring blue failed: .*\n\nWhat happens next: Act now: check the listener's production rule/s);
     expect(sent.filter((d) => d.input?.component).map((d) => d.input.component.status).pop()).toBe('partial_outage');
+    // A rollback that no gate caused still reaches chat, which also gets VALIDATION_FAILED, as ROLLBACK_TRIGGERED.
+    const chat = sent.filter((d) => d.input?.source === 'custom').map((d) => d.input.content.title);
+    expect(chat.filter((t) => / rolls back \((?!hook-failed)/.test(t))).toHaveLength(1);
   });
 
   test('adds no unacknowledged cdk-nag finding', () => {
