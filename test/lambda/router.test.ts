@@ -8,6 +8,7 @@ import { ErrorName, RouterConfig } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/routing/router-handler';
 import { VERIFY_BACKOFF_MS, VERIFY_READS } from '../../lambda/routing/alb-router';
 import { echoAction } from '../../lambda/routing/forward-action';
+import { MAX_WRITE_ATTEMPTS } from '../../lambda/routing/rule-writer';
 import { FakeAws, forwardTo, HOST_SHOP, installAwsFakes, PATH_ALL, WebAlb } from './support/aws';
 import { expectInvalidRequest, setConfig } from './support/env';
 
@@ -232,6 +233,32 @@ describe('ALB router', () => {
       expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 90, [green]: 10 });
       expect(stickiness()).toEqual({ Enabled: true, DurationSeconds: 300 });
       expect(writes()).toEqual(['ModifyRule live', 'ModifyRule live']);
+    });
+
+    test('gives up after MAX_WRITE_ATTEMPTS with WEIGHT_VERIFICATION_FAILED naming the fight, traffic left where it was, when another writer changes the rule under every attempt', async () => {
+      configure({ [blue]: 100, [green]: 0 }, { stickinessSeconds: 600 });
+      // Another writer (a second deploy, a hand-run script) changes the rule after every read the router makes.
+      let seconds = 600;
+      const fake = fakes.aws.alb;
+      const real = fake.describeRules.bind(fake);
+      let fighting = true;
+      jest.spyOn(fake, 'describeRules').mockImplementation((input) => {
+        const out = real(input);
+        if (fighting) {
+          seconds = seconds === 600 ? 300 : 600;
+          fake.modifyRule({ RuleArn: liveRuleArn, Actions: [forwardTo({ [blue]: 100, [green]: 0 }, seconds)] });
+        }
+        return out;
+      });
+      await expect(handler({ action: 'shift', targetColor: 'green', percent: 10, segments: [] })).rejects.toMatchObject({
+        name: ErrorName.WEIGHT_VERIFICATION_FAILED,
+        message: expect.stringMatching(new RegExp(`^Live rule ${liveRuleArn} kept changing under ${MAX_WRITE_ATTEMPTS} compare-and-retry writes \\(another writer is changing it\\): desired blue 90 / green 10 .* actual blue 100 / green 0$`)),
+      });
+      fighting = false;
+      // The router wrote nothing it could not compare first: production traffic is still all on blue, the stable color.
+      expect(writes()).toEqual([]);
+      expect(alb.weights(liveRuleArn)).toEqual({ [blue]: 100, [green]: 0 });
+      expect(alb.sent<DescribeRulesInput>('DescribeRules')).toHaveLength(1 + MAX_WRITE_ATTEMPTS);
     });
 
     test('shifts weights on a live rule that authenticates with OIDC, keeping the action and its client secret', async () => {
