@@ -1,5 +1,4 @@
 import { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { clock } from '../shared/clock';
 import {
   Color, ErrorName, otherColor, RouterCheckTargetsResult, RouterConfig, RouterDescribeResult, RouterShiftResult, SegmentRoute, Weights,
 } from '../shared/contracts';
@@ -10,15 +9,12 @@ import { actionsWithWeights, LIVE_RULE, readRawWeights } from './forward-action'
 import {
   DesiredSegmentRoute, isDesiredSegmentRoute, reconcileSegmentRoute, SegmentRuleState, segmentRouteOf,
 } from './segment-route';
-import { RuleWriter, VERIFY_BACKOFF_MS, VERIFY_READS, writeRule } from './rule-writer';
+import { readUntil, RuleWriter, VERIFY_BACKOFF_MS, VERIFY_READS, writeRule } from './rule-writer';
 import { checkTargets } from './target-health';
 import { publishTrafficWeights } from './weight-metrics';
 import { formatWeights, FULL_WEIGHT, liveColorOf, sameWeights, toPercentages, weightsFor } from './weights';
 
 export { VERIFY_BACKOFF_MS, VERIFY_READS };
-/** Growth of the read-back wait after each mismatch. */
-const VERIFY_BACKOFF_FACTOR = 2;
-
 
 /** What the listener should hold after a shift or rollback. */
 interface DesiredRoute {
@@ -116,23 +112,12 @@ export class AlbRouter {
     return toPercentages(readRawWeights(liveRule, this.config.targetGroupArns, LIVE_RULE), this.config.liveRuleArn);
   }
 
-  /** Reads back until the listener shows `desired`, with a growing wait, or WEIGHT_VERIFICATION_FAILED. */
-  private async verify(desired: DesiredRoute): Promise<RouteState> {
-    let wait = VERIFY_BACKOFF_MS;
-    let state = await this.read();
-    for (let reads = 1; ; reads++) {
-      if (sameWeights(state.weights, desired.weights) && isDesiredSegmentRoute(state.segment.route, desired.segmentRoute)) {
-        log('info', 'route verified', { weights: state.weights, segmentRoute: state.segment.route, reads });
-        return state;
-      }
-      if (reads >= VERIFY_READS) {
-        throw new ZdtError(ErrorName.WEIGHT_VERIFICATION_FAILED, `Listener rule ${this.config.liveRuleArn} on ${this.config.listenerArn} does not show the desired route after ${reads} read-backs: desired ${formatWeights(desired.weights)} with ${describeSegments(desired.segmentRoute)}, actual ${formatWeights(state.weights)} with ${describeSegments(state.segment.route)}`);
-      }
-      log('warn', 'read-back differs from the desired route; reading again', { desired, actual: { weights: state.weights, segmentRoute: state.segment.route }, waitMs: wait });
-      await clock().sleep(wait);
-      wait *= VERIFY_BACKOFF_FACTOR;
-      state = await this.read();
-    }
+  /** Reads back until the listener shows `desired` (weights and segment route), or WEIGHT_VERIFICATION_FAILED. */
+  private verify(desired: DesiredRoute): Promise<RouteState> {
+    return readUntil(() => this.read(),
+      (state) => sameWeights(state.weights, desired.weights) && isDesiredSegmentRoute(state.segment.route, desired.segmentRoute),
+      (state, reads) => `Listener rule ${this.config.liveRuleArn} on ${this.config.listenerArn} does not show the desired route after ${reads} read-backs: desired ${formatWeights(desired.weights)} with ${describeSegments(desired.segmentRoute)}, actual ${formatWeights(state.weights)} with ${describeSegments(state.segment.route)}`,
+      { listenerArn: this.config.listenerArn, desired });
   }
 
   /** One listing of the listener's rules: the live rule (by ARN) and the rule at the segment priority. */

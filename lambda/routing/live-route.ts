@@ -140,16 +140,17 @@ export async function updateLiveRoute(physicalResourceId: string, spec: LiveRout
   }
   await claim(rule.RuleArn, owner, { adopting: false });
   const attached = await attachUnservedTargetGroups(rule, spec, old);
-  await waitForHealthyTargets(attached, spec, old);
-  await reconcile(await readRule(rule.RuleArn, spec), spec, old);
+  // The latest read is enough to plan from: the write compares it with a fresh read just before ModifyRule.
+  await reconcile(await waitForHealthyTargets(attached, spec, old), spec, old);
   return { physicalResourceId, ruleArn: rule.RuleArn };
 }
 
 /**
  * Waits until every target group the weights move to has healthy targets (checked as a rollout checks a color:
  * target-health.ts), polling every TARGET_HEALTH_POLL_MS for TARGET_HEALTH_WAIT_MS at most, then TARGETS_UNHEALTHY.
+ * Returns the rule as last read.
  */
-async function waitForHealthyTargets(rule: Rule, spec: LiveRouteSpec, old: LiveRouteSpec): Promise<void> {
+async function waitForHealthyTargets(rule: Rule, spec: LiveRouteSpec, old: LiveRouteSpec): Promise<Rule> {
   const ruleArn = rule.RuleArn ?? '';
   const deadline = clock().now() + TARGET_HEALTH_WAIT_MS;
   let current = rule;
@@ -164,7 +165,7 @@ async function waitForHealthyTargets(rule: Rule, spec: LiveRouteSpec, old: LiveR
         break;
       }
     }
-    if (!unhealthy) return;
+    if (!unhealthy) return current;
     if (clock().now() + TARGET_HEALTH_POLL_MS > deadline) {
       throw new ZdtError(ErrorName.TARGETS_UNHEALTHY, `${LIVE_RULE} ${ruleArn} keeps its weights on the old target groups: the new ones did not get healthy targets within ${TARGET_HEALTH_WAIT_MS / 60_000} minutes, so this update fails and CloudFormation rolls it back. ${unhealthy.message}`);
     }

@@ -120,18 +120,28 @@ export async function writeRule(writer: RuleWriter, initial?: Rule): Promise<Rul
  * Reads until the rule no longer shows its state from before the write (`before`): ALB's eventual consistency may
  * show the old state for a second or two. WEIGHT_VERIFICATION_FAILED after VERIFY_READS reads.
  */
-async function readBack(writer: RuleWriter, before: Rule, write: RuleWrite): Promise<Rule> {
+function readBack(writer: RuleWriter, before: Rule, write: RuleWrite): Promise<Rule> {
+  return readUntil(() => writer.read(), (rule) => content(rule) !== content(before) || differences(rule, write).length === 0,
+    (rule, reads) => `${writer.what} ${writer.ruleArn} does not show the write after ${reads} read-backs: ${writer.mismatch(rule)}`,
+    { ruleArn: writer.ruleArn });
+}
+
+/**
+ * The read-back of every routing write: reads until `shows` holds for what AWS returns, VERIFY_READS reads at most,
+ * waiting VERIFY_BACKOFF_MS before the second and twice as long before each further one (ALB shows a change within a
+ * second or two); then WEIGHT_VERIFICATION_FAILED with `failure`'s words (desired vs actual). Returns the last read.
+ */
+export async function readUntil<T>(read: () => Promise<T>, shows: (value: T) => boolean, failure: (value: T, reads: number) => string,
+  context: Record<string, unknown>): Promise<T> {
   let wait = VERIFY_BACKOFF_MS;
   for (let reads = 1; ; reads++) {
-    const rule = await writer.read();
-    if (content(rule) !== content(before) || differences(rule, write).length === 0) {
-      log('info', 'rule write read back', { ruleArn: writer.ruleArn, reads });
-      return rule;
+    const value = await read();
+    if (shows(value)) {
+      log('info', 'write read back', { ...context, reads });
+      return value;
     }
-    if (reads >= VERIFY_READS) {
-      throw new ZdtError(ErrorName.WEIGHT_VERIFICATION_FAILED, `${writer.what} ${writer.ruleArn} does not show the write after ${reads} read-backs: ${writer.mismatch(rule)}`);
-    }
-    log('warn', 'read-back still shows the rule from before the write; reading again', { ruleArn: writer.ruleArn, waitMs: wait });
+    if (reads >= VERIFY_READS) throw new ZdtError(ErrorName.WEIGHT_VERIFICATION_FAILED, failure(value, reads));
+    log('warn', 'read-back does not show the write yet; reading again', { ...context, waitMs: wait });
     await clock().sleep(wait);
     wait *= VERIFY_BACKOFF_FACTOR;
   }

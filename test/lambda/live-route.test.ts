@@ -149,6 +149,13 @@ describe('Live route custom resource', () => {
         .toEqual({ [next.BlueTargetGroupArn]: 0.3, [next.GreenTargetGroupArn]: 0.7 });
     });
 
+    test('reads the rule three times for a re-point: to find it, to compare just before the write, and to read the write back', async () => {
+      const ruleArn = splitRule();
+      await handler(update(ruleArn, props({ StickinessSeconds: '600' })));
+      expect(calls('ModifyRule')).toBe(1);
+      expect(calls('DescribeRules')).toBe(3);
+    });
+
     test('re-points the rule at the new target groups, conditions and stickiness', async () => {
       healthyTargets(newBlue, newGreen);
       const ruleArn = splitRule();
