@@ -250,6 +250,54 @@ async function taskCalls(): Promise<Call[]> {
   return calls;
 }
 
+/**
+ * What Lambda itself does with the function's execution role (Lambda Developer Guide): an SQS event source mapping
+ * polls the queue ("Using Lambda with Amazon SQS", execution role permissions: sqs:ReceiveMessage,
+ * sqs:DeleteMessage, sqs:GetQueueAttributes), and an asynchronous invocation's destination receives the invocation
+ * record ("Capturing records of Lambda asynchronous invocations": sqs:SendMessage for a queue, sns:Publish for a
+ * topic, lambda:InvokeFunction for a function, events:PutEvents for a bus). The guard uses both (its retry queue).
+ * A queue's policy (enforceSSL's deny of plain HTTP) applies too, to calls over TLS as Lambda makes them.
+ */
+function lambdaServiceCalls(): Array<Call & { role: string; stack: ResolvedStack }> {
+  const calls: Array<Call & { role: string; stack: ResolvedStack }> = [];
+  for (const stack of stacks) {
+    const r = stack.resolver;
+    const functionRole = (name: string): { who: string; role: string } => {
+      const fn = r.resourcesOfType('AWS::Lambda::Function').find(({ logicalId }) => r.ref(logicalId) === name || r.getAtt(logicalId, 'Arn') === name);
+      if (!fn) throw new Error(`${stack.name}: no AWS::Lambda::Function is ${name}`);
+      return { who: `${stack.name}/${fn.logicalId}`, role: roleOf(stack, (r.resourceProperties(fn.logicalId) as any).Role) };
+    };
+    const queuePolicy = (queueArn: string): unknown => {
+      const queue = r.resourcesOfType('AWS::SQS::Queue').find(({ logicalId }) => r.getAtt(logicalId, 'Arn') === queueArn);
+      const policy = queue && r.resourcesOfType('AWS::SQS::QueuePolicy').map(({ logicalId }) => r.resourceProperties(logicalId) as any)
+        .find((p) => (p.Queues ?? []).includes(r.ref(queue.logicalId)));
+      return policy?.PolicyDocument;
+    };
+    const add = (who: string, role: string, action: string, resource: string) => calls.push({
+      who, action, resource, role, stack,
+      ...(action.startsWith('sqs:') ? { resourcePolicy: queuePolicy(resource), context: { 'aws:SecureTransport': 'true' } } : {}),
+    });
+    for (const { logicalId } of r.resourcesOfType('AWS::Lambda::EventSourceMapping')) {
+      const p = r.resourceProperties(logicalId) as any;
+      const { who, role } = functionRole(p.FunctionName);
+      if (!/^arn:aws:sqs:/.test(p.EventSourceArn)) throw new Error(`${who}: event source ${p.EventSourceArn} is not mapped to IAM actions here; add it`);
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) add(`${who} (SQS event source)`, role, action, p.EventSourceArn);
+    }
+    for (const { logicalId } of r.resourcesOfType('AWS::Lambda::EventInvokeConfig')) {
+      const p = r.resourceProperties(logicalId) as any;
+      const { who, role } = functionRole(p.FunctionName);
+      for (const [kind, destination] of Object.entries<any>(p.DestinationConfig ?? {})) {
+        const arn: string = destination.Destination;
+        const action = /^arn:aws:sqs:/.test(arn) ? 'sqs:SendMessage' : /^arn:aws:sns:/.test(arn) ? 'sns:Publish'
+          : /^arn:aws:lambda:/.test(arn) ? 'lambda:InvokeFunction' : /^arn:aws:events:/.test(arn) ? 'events:PutEvents' : undefined;
+        if (!action) throw new Error(`${who}: destination ${arn} is not mapped to IAM actions here; add it`);
+        add(`${who} (${kind} destination)`, role, action, arn);
+      }
+    }
+  }
+  return calls;
+}
+
 const simulated = new Map<string, Promise<string | undefined>>();
 
 /** simulateOnce, once per distinct request (the matrix's stacks share roles of the same shape). */
@@ -290,7 +338,7 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
   let calls: Array<Call & { role: string; stack: ResolvedStack }>;
   beforeAll(async () => {
     sdkCalls = await handlerSdkCalls();
-    calls = [...await handlerCalls(sdkCalls), ...await taskCalls()] as never;
+    calls = [...await handlerCalls(sdkCalls), ...await taskCalls(), ...lambdaServiceCalls()] as never;
   });
 
   test('the calls are found in the code: every handler sends commands, every client package is mapped', () => {
@@ -301,7 +349,9 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
     const actions = new Set(calls.map((c) => c.action));
     // A sample the code is known to make, found without being listed anywhere.
     for (const a of ['elasticloadbalancing:ModifyRule', 'cloudwatch:DescribeAlarms', 'dynamodb:UpdateItem', 'states:SendTaskSuccess',
-      'secretsmanager:GetSecretValue', 'rds:SwitchoverBlueGreenDeployment', 'sns:Publish', 'kms:GenerateDataKey', 'lambda:InvokeFunction', 'events:PutEvents']) {
+      'secretsmanager:GetSecretValue', 'rds:SwitchoverBlueGreenDeployment', 'sns:Publish', 'kms:GenerateDataKey', 'lambda:InvokeFunction', 'events:PutEvents',
+      // Lambda's own calls for the guard: its SQS retry queue as event source and as on-failure destination.
+      'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage']) {
       expect(actions).toContain(a);
     }
     expect(sdkCalls['flags-validator']).toEqual([]);
@@ -323,6 +373,11 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
     expect(await simulate(stripped)).toMatch(/ImplicitlyDenied/);
     const wrongArn = { ...calls.find((c) => c.action === 'states:SendTaskSuccess')!, resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:M` };
     expect(await simulate(wrongArn)).toMatch(/must\.use\.wildcard/);
+    // The guard's role may send its failed invocations to its retry queue, not to its dead-letter queue (SQS moves
+    // them there itself), and not over plain HTTP (the queue policy's enforceSSL).
+    const send = calls.find((c) => c.action === 'sqs:SendMessage')!;
+    expect(await simulate({ ...send, resource: send.resource.replace(/[^:]+$/, 'SomeOtherQueue') })).toMatch(/ImplicitlyDenied/);
+    expect(await simulate({ ...send, context: { 'aws:SecureTransport': 'false' } })).toMatch(/ExplicitlyDenied/);
   });
 });
 
