@@ -13,7 +13,7 @@ import type { FaultSpec, TargetHealthCounts } from './fakes';
 import type { RehearsalOutcome } from './result';
 import type { Role, SimulationWorld } from './simulation-world';
 import type { ProbeAnswer, SimulatedDatabase } from './simulation-probes';
-import type { SimulatedTestSuite } from './simulation-codebuild';
+import type { SimulatedTestSuite } from './fakes/codebuild';
 import type { BehaviourProfile, RequestRate } from './traffic-model';
 
 export type { Role } from './simulation-world';

@@ -22,7 +22,6 @@ import type { Role, SimulationWorld } from './simulation-world';
 export type { SimulationWorld } from './simulation-world';
 import { ScheduledClock } from './simulation-clock';
 import { SimulatedProbes } from './simulation-probes';
-import { SimulatedCodeBuild } from './simulation-codebuild';
 import type { TestReportGateConfig } from '../lambda/gates/gate-contract';
 import { setHttpTransport } from '../lambda/gates/http-probe';
 import { setDatabaseProbe } from '../lambda/gates/database-probe';
@@ -144,8 +143,6 @@ export class Simulation implements SimulationWorld {
   private readonly scenario: Scenario;
   /** The rules of the deployed stacks, honoured (rehearsal/simulation-events.ts). */
   bus!: SimulatedEventBridge;
-  /** The functional-test gate's builds (rehearsal/simulation-codebuild.ts). */
-  codeBuild!: SimulatedCodeBuild;
   /** StopExecution calls, by execution ARN: when and why. */
   private readonly stops = new Map<string, { at: number; error?: string; cause?: string }>();
 
@@ -246,8 +243,8 @@ export class Simulation implements SimulationWorld {
     this.restorers.push(setHttpTransport(probes), setDatabaseProbe(probes));
     // The functional-test gate's build runs the scenario's suite through the same simulated service.
     const testGate = this.functions.find((f) => f.handlerName === 'test-report-gate');
-    this.codeBuild = new SimulatedCodeBuild({
-      clock: this.clock, transport: probes, region: this.aws.region, accountId: this.aws.accountId,
+    this.aws.codebuild.runSuite({
+      transport: probes,
       reportGroupArn: testGate && (JSON.parse(testGate.environment[CONFIG_ENV]) as TestReportGateConfig).reportGroupArn,
       suite: this.scenario.functionalTests,
     });
@@ -484,8 +481,12 @@ export class Simulation implements SimulationWorld {
       'events:putEvents': (params) => prefixErrors('EventBridge', () => this.aws.events.putEvents(params as PutEventsParams)),
       'sns:publish': (params) => prefixErrors('SNS', () => this.aws.sns.publish(params as never)),
       'aws-sdk:cloudwatch:putMetricData': (params) => prefixErrors('CloudWatch', () => this.aws.invoke('cloudwatch', 'PutMetricData', params)),
-      'codebuild:startBuild.sync': (params) => this.codeBuild.startBuildSync(params),
-      'aws-sdk:codebuild:batchGetReports': (params) => prefixErrors('CodeBuild', () => this.codeBuild.batchGetReports(params)),
+      // StartBuild's errors come prefixed with the service, as every integration's; the build's end is States.TaskFailed.
+      'codebuild:startBuild.sync': async (params) => {
+        const { Build } = await prefixErrors('CodeBuild', () => this.aws.codebuild.startBuild(params));
+        return this.aws.codebuild.syncResult(Build.Id);
+      },
+      'aws-sdk:codebuild:batchGetReports': (params) => prefixErrors('CodeBuild', () => this.aws.codebuild.batchGetReports(params)),
     };
   }
 

@@ -13,7 +13,7 @@ import * as rds from '@aws-sdk/client-rds';
 import * as sfn from '@aws-sdk/client-sfn';
 
 /** The services the fakes stand in for. */
-export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns' | 'states' | 'rds';
+export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns' | 'states' | 'rds' | 'codebuild';
 
 /** HTTP status of a successful AWS response. */
 export const HTTP_OK = 200;
@@ -84,7 +84,7 @@ export function responseMetadata(httpStatusCode: number = HTTP_OK, requestId: st
   };
 }
 
-/** Base class of errors of services whose SDK client is not installed here (SNS). */
+/** Base class of errors of services whose SDK client is not installed here (SNS, CodeBuild). */
 export class FakeServiceException extends Error {
   readonly $fault: 'client' | 'server';
   readonly $metadata: ResponseMetadata;

@@ -36,6 +36,7 @@ import type { Clock } from '../../lambda/shared/clock';
 import { FakeAlb } from './alb';
 import { notImplemented, responseMetadata, ServiceId } from './aws-errors';
 import { AlarmActionEvent, FakeCloudWatch } from './cloudwatch';
+import { FakeCodeBuild } from './codebuild';
 import { FakeDynamoDb } from './dynamodb';
 import { FaultInjector } from './faults';
 import { EventBridgeRecorder, MAX_SNS_SUBJECT_LENGTH, SnsRecorder } from './recorders';
@@ -52,6 +53,7 @@ export * from './alarm-rule';
 export * from './aws-errors';
 export * from './clone';
 export * from './cloudwatch';
+export * from './codebuild';
 export * from './dynamodb';
 export * from './dynamodb-expressions';
 export * from './dynamodb-values';
@@ -84,6 +86,7 @@ export const FAKE_COMMANDS = {
     'CreateBlueGreenDeployment', 'DescribeBlueGreenDeployments', 'SwitchoverBlueGreenDeployment', 'DeleteBlueGreenDeployment',
     'ModifyDBInstance', 'DeleteDBInstance',
   ],
+  codebuild: ['StartBuild', 'BatchGetBuilds', 'BatchGetReports'],
 } as const satisfies Record<ServiceId, readonly string[]>;
 
 export interface AwsFakesOptions {
@@ -155,6 +158,8 @@ export class AwsFakes {
   readonly stepfunctions: FakeStepFunctions;
   /** RDS Blue/Green Deployments and the old instances' cleanup behind the RDS SDK client. */
   readonly rds: FakeRdsBlueGreen;
+  /** The functional-test gate's builds and reports (Step Functions integrations only: no SDK client). */
+  readonly codebuild: FakeCodeBuild;
   readonly faults = new FaultInjector();
   /** Every call (SDK calls through install(), invoke(), events.putEvents, sns.publish), oldest first. */
   readonly calls: CallRecord[] = [];
@@ -175,6 +180,7 @@ export class AwsFakes {
     this.rds = new FakeRdsBlueGreen({ ...common, ...options.rds });
     this.sns = new SnsRecorder(this.clock, (command, input, run) => this.gate('sns', command, input, run));
     this.events = new EventBridgeRecorder(this.clock, (command, input, run) => this.gate('events', command, input, run));
+    this.codebuild = new FakeCodeBuild(common, (command, input, run) => this.gate('codebuild', command, input, run));
     this.cloudwatch = new FakeCloudWatch({
       ...common,
       onAlarmAction: (event) => this.alarmAction(event),
@@ -234,6 +240,7 @@ export class AwsFakes {
       switch (service) {
         case 'events': return this.events.deliver(input as never);
         case 'sns': return this.sns.deliver(input as never);
+        case 'codebuild': return this.codebuild.ungated(command, input);
         default: {
           const fake = this.fakeOf(service) as unknown as Record<string, Handler>;
           return deepClone(fake[lowerFirst(command)].call(fake, deepClone(input) as never));
@@ -269,7 +276,7 @@ export class AwsFakes {
     return this.calls.filter((c) => (service === undefined || c.service === service) && (command === undefined || c.command === command)).length;
   }
 
-  private fakeOf(service: Exclude<ServiceId, 'events' | 'sns'>): object {
+  private fakeOf(service: Exclude<ServiceId, 'events' | 'sns' | 'codebuild'>): object {
     switch (service) {
       case 'elbv2': return this.alb;
       case 'states': return this.stepfunctions;
@@ -285,6 +292,7 @@ export class AwsFakes {
       case 'dynamodb': return 'FakeDynamoDb';
       case 'rds': return 'FakeRdsBlueGreen';
       case 'events': return 'EventBridgeRecorder';
+      case 'codebuild': return 'FakeCodeBuild';
       default: return 'SnsRecorder';
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Validation gates executed in the rehearsal on a small stack: the performance-baseline gate compares the simulated
  * colors (their behaviour profiles) through the test route, and the functional-test gate's CodeBuild runs a suite
- * against the new color (rehearsal/simulation-codebuild.ts), before any traffic moves.
+ * against the new color (rehearsal/fakes/codebuild.ts), before any traffic moves.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
