@@ -10,9 +10,10 @@
  * - the scenario's `probes` for that role and path, when given (status and latency, or no answer at all);
  * - else the color's behaviour profile, the one the traffic model uses: a 500 with the probability of its error rate
  *   (baseline, or an active regression's), otherwise 200; latency drawn from its log-normal (p50, p99) times the
- *   active regressions' latency factors. A regression is active for a probe as for traffic: inside its time window,
- *   and when the color's production weight is at least its minWeightPercent (a release that is bad from its first
- *   request is bad for the probe too). Draws come from a seeded generator: a rehearsal is repeatable.
+ *   active regressions' latency factors, both from the traffic model (behaviourAt, logNormalSigma). A regression is
+ *   active for a probe as for traffic: inside its time window, and when the color's production weight is at least
+ *   its minWeightPercent (a release that is bad from its first request is bad for the probe too, although it serves
+ *   no production traffic yet). Draws come from a seeded stream (rehearsal/random.ts): a rehearsal is repeatable.
  * The request takes its latency on the virtual clock; one slower than the request's timeout has no answer.
  *
  * The database gate's check (connect and SELECT 1) answers from the scenario's `database`: reachable (default) in
@@ -23,13 +24,10 @@ import type { HttpTransport, ProbeRequest, ProbeResponse } from '../lambda/gates
 import type { Clock } from '../lambda/shared/clock';
 import { Color, COLORS } from '../lambda/shared/contracts';
 import type { FakeAlb } from './fakes';
-import type { BehaviourProfile } from './traffic-model';
-import { DEFAULT_BASELINE_ERROR_RATE_PERCENT, DEFAULT_LATENCY } from './traffic-model';
+import type { Random } from './random';
+import { behaviourAt, BehaviourProfile, logNormalSigma } from './traffic-model';
 
 const MS_PER_SECOND = 1000;
-const PERCENT = 100;
-/** z-score of the 99th percentile of a standard normal distribution (as the traffic model). */
-const Z_P99 = 2.3263478740408408;
 /** What a load balancer answers when the chosen target group has no healthy target (traffic-model.ts). */
 const NO_HEALTHY_TARGET_STATUS = 503;
 const SERVER_ERROR_STATUS = 500;
@@ -69,7 +67,8 @@ export interface SimulatedProbesOptions {
   readonly weightOf: (color: Color) => number;
   /** Epoch ms at which the rollout starts (regression windows count from it). */
   readonly originMs: number;
-  readonly random: () => number;
+  /** The gates' own stream (rehearsal/random.ts). */
+  readonly random: Random;
   readonly database?: SimulatedDatabase;
 }
 
@@ -125,7 +124,7 @@ export class SimulatedProbes implements HttpTransport, DatabaseProbe {
     for (const color of COLORS) {
       const share = weights[this.options.targetGroupArns[color]] ?? 0;
       // A weighted split: the request lands by chance, as on the real load balancer.
-      if (share > 0 && (best === undefined || this.options.random() < share / (share + bestShare))) {
+      if (share > 0 && (best === undefined || this.options.random.uniform() < share / (share + bestShare))) {
         best = color;
       }
       bestShare += share;
@@ -139,7 +138,7 @@ export class SimulatedProbes implements HttpTransport, DatabaseProbe {
     const latencyMs = answer.latencyMs ?? this.drawLatency(behaviour.p50Ms, behaviour.p99Ms);
     if (latencyMs > request.timeoutMs) return this.noAnswer(request, `no answer within ${request.timeoutMs} ms`);
     await this.options.clock.sleep(latencyMs);
-    const status = answer.status ?? (this.options.random() < behaviour.errorRate ? SERVER_ERROR_STATUS : OK_STATUS);
+    const status = answer.status ?? (this.options.random.uniform() < behaviour.errorRate ? SERVER_ERROR_STATUS : OK_STATUS);
     return { status, latencyMs };
   }
 
@@ -148,31 +147,16 @@ export class SimulatedProbes implements HttpTransport, DatabaseProbe {
     return { latencyMs: request.timeoutMs, error };
   }
 
-  /** The color's error rate (0-1) and latency now, with its active regressions. */
+  /** The color's error rate (0-1) and latency now, with its active regressions (as the traffic model's). */
   private behaviour(color: Color): { errorRate: number; p50Ms: number; p99Ms: number } {
-    const profile = this.options.profiles[color] ?? {};
-    const baseline = (profile.baselineErrorRatePercent ?? DEFAULT_BASELINE_ERROR_RATE_PERCENT) / PERCENT;
-    const latency = profile.latency ?? DEFAULT_LATENCY;
     const since = (this.options.clock.now() - this.options.originMs) / MS_PER_SECOND;
-    const weight = this.options.weightOf(color);
-    let errorRate = baseline;
-    let factor = 1;
-    for (const r of profile.regressions ?? []) {
-      if (r.fromSeconds !== undefined && since < r.fromSeconds) continue;
-      if (r.untilSeconds !== undefined && since >= r.untilSeconds) continue;
-      if (weight < (r.minWeightPercent ?? 0)) continue;
-      if (r.errorRatePercent !== undefined) errorRate = Math.max(errorRate, r.errorRatePercent / PERCENT);
-      if (r.latencyFactor !== undefined) factor *= r.latencyFactor;
-    }
-    return { errorRate, p50Ms: latency.p50Ms * factor, p99Ms: latency.p99Ms * factor };
+    const now = behaviourAt(this.options.profiles[color] ?? {}, since, this.options.weightOf(color));
+    return { errorRate: now.errorRate, ...now.latency };
   }
 
-  /** A log-normal draw with this median and 99th percentile (Box-Muller on the seeded generator), ms to 0.1. */
+  /** A log-normal draw with this median and 99th percentile (the traffic model's latency), ms to 0.1. */
   private drawLatency(p50Ms: number, p99Ms: number): number {
-    const sigma = Math.max(0, Math.log(p99Ms / p50Ms) / Z_P99);
-    const u1 = Math.max(Number.EPSILON, this.options.random());
-    const u2 = this.options.random();
-    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    return Math.round(Math.exp(Math.log(p50Ms) + sigma * z) * 10) / 10;
+    const z = this.options.random.normal();
+    return Math.round(Math.exp(Math.log(p50Ms) + logNormalSigma({ p50Ms, p99Ms }) * z) * 10) / 10;
   }
 }

@@ -28,7 +28,7 @@ import { setDatabaseProbe } from '../lambda/gates/database-probe';
 import { asyncRetryAttemptsOf, eventRulesOf, EXECUTION_STATUS_CHANGE, RuleInvocation, SimulatedEventBridge, STATES_EVENT_SOURCE } from './simulation-events';
 import { describePlan, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
 import { CfnTemplate, stateMachineOf } from './template';
-import { mulberry32 } from './random';
+import { mulberry32, Random } from './random';
 import { TrafficModel } from './traffic-model';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
 
@@ -236,8 +236,8 @@ export class Simulation implements SimulationWorld {
       answers: { [this.colors.stable]: this.scenario.probes?.stable ?? {}, [this.colors.release]: this.scenario.probes?.release ?? {} },
       weightOf: (color) => this.model.weightsAt(this.clock.now())[color],
       originMs: this.originMs,
-      // Its own stream: the gates' draws never shift the retry jitter's or the traffic's (seed 2 without a seed).
-      random: mulberry32(this.options.seed === undefined ? 2 : (this.options.seed * 2654435761 + 2) >>> 0),
+      // Its own stream: the gates' draws never shift the retry jitter's or the traffic's.
+      random: Random.seeded(this.options.seed ?? 0, 'gate-probes'),
       database: this.scenario.database,
     });
     this.restorers.push(setHttpTransport(probes), setDatabaseProbe(probes));

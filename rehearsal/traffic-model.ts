@@ -105,6 +105,45 @@ export interface BehaviourProfile {
   readonly regressions?: readonly Regression[];
 }
 
+/** A color's behaviour at one instant: its error rate and latency with the regressions active then. */
+export interface BehaviourNow {
+  /** The profile's baseline error rate, 0-1. */
+  readonly baselineErrorRate: number;
+  /** 0-1: the baseline, or an active regression's rate when higher. */
+  readonly errorRate: number;
+  /** The profile's latency times the active regressions' factors. */
+  readonly latency: LatencyProfile;
+  /** True when a regression is active. */
+  readonly regressed: boolean;
+}
+
+/**
+ * How a color behaves `sinceSeconds` after the rollout started, serving `weightPercent` of the requests: a regression
+ * is active inside its time window and at or above its minWeightPercent. The traffic and the gates' probes
+ * (simulation-probes.ts) both ask this.
+ */
+export function behaviourAt(profile: BehaviourProfile, sinceSeconds: number, weightPercent: number): BehaviourNow {
+  const baselineErrorRate = (profile.baselineErrorRatePercent ?? DEFAULT_BASELINE_ERROR_RATE_PERCENT) / PERCENT;
+  const latency = profile.latency ?? DEFAULT_LATENCY;
+  let errorRate = baselineErrorRate;
+  let factor = 1;
+  let regressed = false;
+  for (const r of profile.regressions ?? []) {
+    if (r.fromSeconds !== undefined && sinceSeconds < r.fromSeconds) continue;
+    if (r.untilSeconds !== undefined && sinceSeconds >= r.untilSeconds) continue;
+    if (weightPercent < (r.minWeightPercent ?? 0)) continue;
+    regressed = true;
+    if (r.errorRatePercent !== undefined) errorRate = Math.max(errorRate, r.errorRatePercent / PERCENT);
+    if (r.latencyFactor !== undefined) factor *= r.latencyFactor;
+  }
+  return { baselineErrorRate, errorRate, latency: { p50Ms: latency.p50Ms * factor, p99Ms: latency.p99Ms * factor }, regressed };
+}
+
+/** Sigma of the log-normal latency with this median and 99th percentile: ln(p99/p50) / z(0.99). */
+export function logNormalSigma(latency: LatencyProfile): number {
+  return Math.max(0, Math.log(latency.p99Ms / latency.p50Ms) / Z_P99);
+}
+
 /** Requests per second: a constant, or a function of the seconds since the rollout started (negative before). */
 export type RequestRate = number | ((secondsSinceRolloutStart: number) => number);
 
@@ -390,20 +429,12 @@ export class TrafficModel implements MetricSource {
     const colors = {} as Record<Color, ColorSecond>;
     for (const color of COLORS) {
       const profile = this.options.profiles[color] ?? {};
-      const baseline = (profile.baselineErrorRatePercent ?? DEFAULT_BASELINE_ERROR_RATE_PERCENT) / PERCENT;
-      let errorRate = baseline;
-      let latencyFactor = 1;
       const expectedRequests = rps * routing.share[color];
-      for (const r of profile.regressions ?? []) {
-        if (r.fromSeconds !== undefined && sinceOrigin < r.fromSeconds) continue;
-        if (r.untilSeconds !== undefined && sinceOrigin >= r.untilSeconds) continue;
-        if (routing.share[color] * PERCENT < (r.minWeightPercent ?? 0) || routing.share[color] === 0) continue;
-        if (expectedRequests > 0) regressionActive = true;
-        if (r.errorRatePercent !== undefined) errorRate = Math.max(errorRate, r.errorRatePercent / PERCENT);
-        if (r.latencyFactor !== undefined) latencyFactor *= r.latencyFactor;
-      }
+      // A color that serves no traffic is not regressed in it (its probes may still see the regression).
+      const now = routing.share[color] > 0 ? behaviourAt(profile, sinceOrigin, routing.share[color] * PERCENT) : behaviourAt({ ...profile, regressions: [] }, sinceOrigin, 0);
+      const { baselineErrorRate: baseline, errorRate, latency } = now;
+      if (now.regressed && expectedRequests > 0) regressionActive = true;
       const requests = arrivals(`${color}:requests`, expectedRequests);
-      const latency = profile.latency ?? DEFAULT_LATENCY;
       let baselineErrors: number;
       let regressionErrors: number;
       if (random) {
@@ -417,7 +448,7 @@ export class TrafficModel implements MetricSource {
         requests,
         baselineErrors,
         regressionErrors,
-        latency: { p50Ms: latency.p50Ms * latencyFactor, p99Ms: latency.p99Ms * latencyFactor },
+        latency,
       };
     }
     const elb5xx = arrivals('elb', rps * routing.elbFailure);
@@ -443,7 +474,7 @@ export class TrafficModel implements MetricSource {
         const { requests, latency } = s.colors[c];
         if (requests === 0) continue;
         const key = `${latency.p50Ms}/${latency.p99Ms}`;
-        const group = groups.get(key) ?? { weight: 0, mu: Math.log(latency.p50Ms), sigma: Math.max(0, Math.log(latency.p99Ms / latency.p50Ms) / Z_P99) };
+        const group = groups.get(key) ?? { weight: 0, mu: Math.log(latency.p50Ms), sigma: logNormalSigma(latency) };
         group.weight += requests;
         groups.set(key, group);
       }
