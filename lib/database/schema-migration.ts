@@ -120,7 +120,7 @@ export interface SchemaMigrationProps {
   readonly gateTimeout?: Duration;
   /** Bus of the migration events and of the rollout events that release the gate. @default - the default event bus */
   readonly eventBus?: events.IEventBus;
-  /** TLS of the database connection. @default DatabaseTls.REQUIRE (encrypted; use VERIFY_FULL when the runtime trusts the CA) */
+  /** TLS of the database connection. @default DatabaseTls.REQUIRE (encrypted; VERIFY_FULL also verifies RDS's certificate against Amazon's CAs) */
   readonly tls?: DatabaseTls;
   /** Retention of the Lambda's and the state machine's logs. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -205,6 +205,7 @@ export class SchemaMigration extends Construct {
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
       logRetention,
+      trustAmazonCertificates: config.tls === DatabaseTls.VERIFY_FULL,
     });
     props.secret.grantRead(this.handler);
     if (props.database) props.database.connections.allowDefaultPortFrom(this.handler, 'cdk-zero-downtime migration Lambda');

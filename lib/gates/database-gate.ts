@@ -109,13 +109,14 @@ export class DatabaseGate implements IValidationGate, ec2.IConnectable {
     const retryDelay = props.retryDelay ?? DEFAULTS.retryDelay;
     const functionTimeout = gateFunctionTimeout(checks, this.name, { tries: attempts, tryTimeout: timeout, waits: attempts - 1, wait: retryDelay }, context);
     const secret = props.secret ?? secretsmanager.Secret.fromSecretNameV2(scope, 'Secret', props.secretName!);
+    const tls = props.tls ?? DEFAULTS.tls;
     const config: DatabaseGateConfig = {
       name: this.name,
       secretArn: secret.secretArn,
       timeoutMs: timeout.toMilliseconds(),
       attempts,
       retryDelayMs: retryDelay.toMilliseconds(),
-      tls: (props.tls ?? DEFAULTS.tls) as string as TlsMode,
+      tls: tls as string as TlsMode,
     };
     const fn = new HandlerFunction(scope, 'Function', {
       handler: 'database-gate',
@@ -126,6 +127,7 @@ export class DatabaseGate implements IValidationGate, ec2.IConnectable {
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
       logRetention: context.logRetention,
+      trustAmazonCertificates: tls === DatabaseTls.VERIFY_FULL,
     });
     secret.grantRead(fn);
     this.bound = fn;

@@ -71,7 +71,20 @@ export interface HandlerFunctionProps {
   readonly securityGroups?: import('aws-cdk-lib/aws-ec2').ISecurityGroup[];
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Trust Amazon's certificate authorities (RDS's among them), for a handler that verifies a database's certificate
+   * (DatabaseTls.VERIFY_FULL). @default false
+   */
+  readonly trustAmazonCertificates?: boolean;
 }
+
+/**
+ * Lambda's Node.js 20 and later runtimes no longer load Amazon-specific CA certificates at start (it slowed every cold
+ * start); they ship them in this file, which NODE_EXTRA_CA_CERTS loads (AWS Compute Blog, "Node.js 20.x runtime now
+ * available in AWS Lambda", November 2023: "Amazon-specific CA certificates"). Set only where a certificate is
+ * verified against them.
+ */
+const AMAZON_CA_CERTIFICATES = { NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' };
 
 /**
  * A Lambda function running one of the library's pre-bundled handlers, with its own role
@@ -103,6 +116,7 @@ export class HandlerFunction extends lambda.Function {
       securityGroups: props.securityGroups,
       environment: {
         [CONFIG_ENV]: Stack.of(scope).toJsonString(props.config),
+        ...(props.trustAmazonCertificates ? AMAZON_CA_CERTIFICATES : {}),
       },
     });
     logGroup.grantWrite(role);
@@ -126,7 +140,8 @@ export class HandlerFunction extends lambda.Function {
 
 /**
  * Lambda allows 4 KB for all of a function's environment variables together, names and values (Lambda Developer
- * Guide, "Lambda quotas": environment variables). Counted here for ZDT_CONFIG, the only variable the library sets.
+ * Guide, "Lambda quotas": environment variables). Counted here for ZDT_CONFIG and NODE_EXTRA_CA_CERTS, the variables the
+ * library sets.
  */
 export const MAX_ENVIRONMENT_BYTES = 4096;
 /**
@@ -150,7 +165,8 @@ export function estimatedConfigBytes(scope: Construct, config: unknown): number 
 }
 
 function environmentSizeProblems(fn: HandlerFunction, props: HandlerFunctionProps): string[] {
-  const bytes = Buffer.byteLength(CONFIG_ENV) + estimatedConfigBytes(fn, props.config);
+  const others = props.trustAmazonCertificates ? Object.entries(AMAZON_CA_CERTIFICATES).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0) : 0;
+  const bytes = Buffer.byteLength(CONFIG_ENV) + estimatedConfigBytes(fn, props.config) + others;
   if (bytes <= MAX_ENVIRONMENT_BYTES) return [];
   return [`${props.configGrowsWith ?? `the ${props.handler} handler's configuration`}: the ${props.handler} handler's environment (${CONFIG_ENV}) `
     + `would be about ${bytes} bytes once deployed (each value known only at deploy time counted as ${DEPLOY_TIME_VALUE_BYTES}); `
