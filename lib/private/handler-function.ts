@@ -134,7 +134,7 @@ export class HandlerFunction extends lambda.Function {
     // added with addAlarm) are measured once complete.
     scope.node.addValidation({ validate: () => environmentSizeProblems(this, props) });
     acknowledge(role, 'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray PutTraceSegments/PutTelemetryRecords and ELB/CloudWatch Describe*, GetMetricData have no resource-level permissions; every other action is scoped to named resources');
+      `X-Ray PutTraceSegments/PutTelemetryRecords and ELB/CloudWatch Describe*, GetMetricData${props.vpc ? ', and the EC2 network-interface actions of a Lambda in a VPC,' : ''} have no resource-level permissions; every other action is scoped to named resources`);
   }
 }
 
