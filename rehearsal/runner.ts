@@ -250,174 +250,237 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Runs the definition: prepared and checked (every Task bound, the definition valid), then the engine runs with each
+ * Task bound to LocalExecution.taskHandler, its event log becomes the timeline, and its end the RunResult.
+ */
 export async function runStateMachine(options: RunStateMachineOptions): Promise<RunResult> {
-  const realStart = performance.now();
-  const clock = options.clock ?? new VirtualClock();
-  const prepared = prepareDefinition(options.definition);
-  const lambdas = normalizeLambdas(options.lambdas);
-  const integrations = options.integrations ?? {};
-  checkBindings(prepared, lambdas, integrations, options.taskTokens !== undefined || options.stepFunctions !== undefined);
-  if (options.validate ?? true) validateOnce(options.definition);
+  const execution = new LocalExecution(options);
+  const engine = execution.startEngine();
+  const recorded = execution.recordEngineEvents(engine);
+  const outcome = await execution.awaitOutcome(engine);
+  await recorded;
+  return execution.result(outcome);
+}
 
-  const stateMachineArn = options.stateMachineArn ?? DEFAULT_STATE_MACHINE_ARN;
-  const executionName = options.executionName ?? `rehearsal-${++executionCounter}`;
-  const executionArn = executionArnOf(stateMachineArn, executionName);
-  const input = options.input ?? {};
-  const startedAt = clock.now();
-  const deadline = prepared.timeoutSeconds !== undefined ? startedAt + prepared.timeoutSeconds * MS_PER_SECOND : undefined;
+/** The engine's run of one execution (aws-local-stepfunctions' StateMachine.run). */
+type EngineExecution = ReturnType<StateMachine['run']>;
+type EngineHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 
-  const events: TimelineEvent[] = [];
-  let stateTransitions = 0;
-  const counts = { total: 0, byState: {} as Record<string, number>, byFunction: {} as Record<string, number>, byIntegration: {} as Record<string, number> };
-  const record = (event: Omit<TimelineEvent, 'at' | 'elapsedMs'>): void => {
+/** How an execution ended. */
+interface Outcome {
+  readonly status: ExecutionStatus;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/**
+ * One local execution: its identity and clock, its timeline and counts, the tokens its tasks wait on, and the Task
+ * handlers the engine calls (an attempt -> the Lambda, the integration or the Wait -> Retry on the virtual clock).
+ */
+class LocalExecution {
+  private readonly realStart = performance.now();
+  private readonly clock: Clock;
+  private readonly prepared: PreparedDefinition;
+  private readonly lambdas: Map<string, LambdaFunctionHandler>;
+  private readonly integrations: Readonly<Record<string, IntegrationHandler>>;
+  private readonly stateMachineArn: string;
+  private readonly executionName: string;
+  private readonly executionArn: string;
+  private readonly input: unknown;
+  private readonly startedAt: number;
+  private readonly deadline: number | undefined;
+
+  private readonly events: TimelineEvent[] = [];
+  private stateTransitions = 0;
+  private readonly counts = { total: 0, byState: {} as Record<string, number>, byFunction: {} as Record<string, number>, byIntegration: {} as Record<string, number> };
+
+  private stopReason: 'timeout' | 'abort' | undefined;
+  private tokenCounter = 0;
+  private abortExecution: () => void = () => undefined;
+  /** Tokens of tasks that still wait, closed when the execution stops or ends. */
+  private readonly openTokens = new Set<OpenToken>();
+
+  constructor(private readonly options: RunStateMachineOptions) {
+    this.clock = options.clock ?? new VirtualClock();
+    this.prepared = prepareDefinition(options.definition);
+    this.lambdas = normalizeLambdas(options.lambdas);
+    this.integrations = options.integrations ?? {};
+    checkBindings(this.prepared, this.lambdas, this.integrations, options.taskTokens !== undefined || options.stepFunctions !== undefined);
+    if (options.validate ?? true) validateOnce(options.definition);
+
+    this.stateMachineArn = options.stateMachineArn ?? DEFAULT_STATE_MACHINE_ARN;
+    this.executionName = options.executionName ?? `rehearsal-${++executionCounter}`;
+    this.executionArn = executionArnOf(this.stateMachineArn, this.executionName);
+    this.input = options.input ?? {};
+    this.startedAt = this.clock.now();
+    this.deadline = this.prepared.timeoutSeconds !== undefined ? this.startedAt + this.prepared.timeoutSeconds * MS_PER_SECOND : undefined;
+  }
+
+  // -- the run ----------------------------------------------------------------------------------------------------
+
+  /** Starts the engine with every Task bound here, and the stop signal wired. */
+  startEngine(): EngineExecution {
+    const taskResourceLocalHandlers: EngineHandlers = {};
+    for (const task of this.prepared.tasks.values()) {
+      taskResourceLocalHandlers[task.name] = this.taskHandler(task) as unknown as EngineHandlers[string];
+    }
+    const retryIntervalOverrides = Object.fromEntries(this.prepared.compositeRetries.map((name) => [name, 0]));
+    const machine = new StateMachine(this.prepared.definition as never, { validationOptions: { noValidate: true } });
+    const execution = machine.run(this.input as never, {
+      noThrowOnAbort: true,
+      overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
+      context: contextObject(this.clock, {
+        executionArn: this.executionArn, executionName: this.executionName, stateMachineArn: this.stateMachineArn,
+        roleArn: this.options.roleArn, startedAt: this.startedAt, input: this.input,
+      }),
+    });
+    this.abortExecution = execution.abort;
+    if (this.options.signal?.aborted) this.stop('abort');
+    this.options.signal?.addEventListener('abort', this.onAbortSignal, { once: true });
+    return execution;
+  }
+
+  /** The engine's event log, translated into the timeline as it comes. */
+  recordEngineEvents(execution: EngineExecution): Promise<void> {
+    const recorded = (async () => {
+      // The engine's StateCaught event does not say what was caught: take it from the StateFailed before it.
+      const lastFailure = new Map<string, Pick<TimelineEvent, 'error' | 'cause'>>();
+      for await (const event of execution.eventLogs) {
+        let translated = translateEvent(event as unknown as EngineEvent, this.prepared, this.stopReason);
+        if (!translated) continue;
+        const key = `${translated.state}#${translated.mapIndex ?? ''}`;
+        if (translated.type === 'StateFailed') lastFailure.set(key, { error: translated.error, cause: translated.cause });
+        if (translated.type === 'StateCaught') translated = { ...translated, ...lastFailure.get(key) };
+        this.record(translated);
+      }
+    })();
+    // An onEvent that throws surfaces when the run ends (awaited by runStateMachine), not as an unhandled rejection.
+    recorded.catch(() => undefined);
+    return recorded;
+  }
+
+  /** How the execution ended: its output, or the error and cause of a failure, a timeout or an abort. */
+  async awaitOutcome(execution: EngineExecution): Promise<Outcome> {
+    try {
+      let output: unknown = await execution.result;
+      const status: ExecutionStatus = this.stopReason === 'timeout' ? 'TIMED_OUT' : this.stopReason === 'abort' ? 'ABORTED' : 'SUCCEEDED';
+      let error: string | undefined;
+      let cause: string | undefined;
+      if (status === 'TIMED_OUT') {
+        error = STATES_TIMEOUT;
+        cause = `The execution ran longer than its TimeoutSeconds (${this.prepared.timeoutSeconds})`;
+      }
+      if (status !== 'SUCCEEDED') output = undefined;
+      return { status, output, error, cause };
+    } catch (err) {
+      if (!(err instanceof ExecutionError)) throw err;
+      const failure = err.cause as Error;
+      return { status: 'FAILED', error: failure.name, cause: failure.message };
+    } finally {
+      this.options.signal?.removeEventListener('abort', this.onAbortSignal);
+      // Tasks still waiting when the execution ended (a sibling branch failed...): their tokens are refused from now on.
+      for (const open of [...this.openTokens]) open.end();
+    }
+  }
+
+  result(outcome: Outcome): RunResult {
+    const stoppedAt = this.clock.now();
+    return {
+      status: outcome.status,
+      output: outcome.output,
+      error: outcome.error,
+      cause: outcome.cause,
+      executionArn: this.executionArn,
+      startedAt: this.startedAt,
+      stoppedAt,
+      durationMs: stoppedAt - this.startedAt,
+      realDurationMs: performance.now() - this.realStart,
+      events: this.events,
+      stateTransitions: this.stateTransitions,
+      taskInvocations: this.counts,
+    };
+  }
+
+  // -- timeline, counts, stopping --------------------------------------------------------------------------------
+
+  private record(event: Omit<TimelineEvent, 'at' | 'elapsedMs'>): void {
     // States the runner added to work around the engine are not the user's: not counted, not shown.
     if (event.state?.endsWith(INTERNAL_STATE_SUFFIX)) return;
-    const at = clock.now();
-    const stamped: TimelineEvent = { ...event, at, elapsedMs: at - startedAt };
-    if (stamped.type === 'StateEntered' || stamped.type === 'StateRetried') stateTransitions += 1;
-    events.push(stamped);
-    options.onEvent?.(stamped);
-  };
-  const count = (stateName: string, bucket: Record<string, number>, key: string): void => {
-    counts.total += 1;
-    counts.byState[stateName] = (counts.byState[stateName] ?? 0) + 1;
-    bucket[key] = (bucket[key] ?? 0) + 1;
-  };
+    const at = this.clock.now();
+    const stamped: TimelineEvent = { ...event, at, elapsedMs: at - this.startedAt };
+    if (stamped.type === 'StateEntered' || stamped.type === 'StateRetried') this.stateTransitions += 1;
+    this.events.push(stamped);
+    this.options.onEvent?.(stamped);
+  }
 
-  let stopReason: 'timeout' | 'abort' | undefined;
-  let tokenCounter = 0;
-  let abortExecution: () => void = () => undefined;
-  /** Tokens of tasks that still wait, closed when the execution stops or ends. */
-  const openTokens = new Set<OpenToken>();
-  const stop = (reason: 'timeout' | 'abort'): void => {
-    if (stopReason) return;
-    stopReason = reason;
-    abortExecution();
-    for (const open of [...openTokens]) open.end();
-  };
-  const stopped = (): boolean => stopReason !== undefined;
+  private count(stateName: string, bucket: Record<string, number>, key: string): void {
+    this.counts.total += 1;
+    this.counts.byState[stateName] = (this.counts.byState[stateName] ?? 0) + 1;
+    bucket[key] = (bucket[key] ?? 0) + 1;
+  }
+
+  private readonly onAbortSignal = (): void => this.stop('abort');
+
+  private stop(reason: 'timeout' | 'abort'): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.abortExecution();
+    for (const open of [...this.openTokens]) open.end();
+  }
+
+  private stopped(): boolean {
+    return this.stopReason !== undefined;
+  }
 
   /** Sleeps on the clock, but no further than the execution's deadline (then times it out). */
-  const sleepWithinDeadline = async (ms: number): Promise<void> => {
-    if (deadline !== undefined && clock.now() + ms > deadline) {
-      await clock.sleep(Math.max(0, deadline - clock.now()));
-      stop('timeout');
+  private async sleepWithinDeadline(ms: number): Promise<void> {
+    if (this.deadline !== undefined && this.clock.now() + ms > this.deadline) {
+      await this.clock.sleep(Math.max(0, this.deadline - this.clock.now()));
+      this.stop('timeout');
       return;
     }
-    await clock.sleep(ms);
-  };
+    await this.clock.sleep(ms);
+  }
 
-  const invokeLambda = async (task: PreparedTask, functionRef: string, payload: unknown, attempt: number): Promise<unknown> => {
-    const functionName = lambdaFunctionName(functionRef);
-    const fn = lambdas.get(functionName);
-    if (!fn) {
-      throw new UnboundResourceError(`State "${task.name}" invokes Lambda function "${functionRef}" (resource ${task.resourceArn}), which is not bound; bound functions: ${[...lambdas.keys()].join(', ') || 'none'}`);
-    }
-    count(task.name, counts.byFunction, functionName);
-    try {
-      const result = await fn(jsonCopy(payload), { functionName, stateName: task.name, executionArn, attempt });
-      return jsonCopy(result ?? null);
-    } catch (err) {
-      throw lambdaError(err);
-    }
-  };
+  // -- Task states -----------------------------------------------------------------------------------------------
 
-  const callIntegration = async (task: PreparedTask, key: string, parameters: unknown, attempt: number, taskToken?: string): Promise<unknown> => {
-    const handler = integrations[key];
-    if (!handler) {
-      throw new UnboundResourceError(`State "${task.name}" calls ${task.resourceArn}, but no integration "${key}" is bound; bound integrations: ${Object.keys(integrations).join(', ') || 'none'}`);
-    }
-    count(task.name, counts.byIntegration, key);
-    try {
-      const result = await handler(jsonCopy(parameters), { integration: key, resource: task.resourceArn, stateName: task.name, executionArn, attempt, taskToken });
-      return jsonCopy(result ?? null);
-    } catch (err) {
-      throw namedError(err);
-    }
-  };
-
-  /**
-   * Opens a task token before its task delivers it: Step Functions accepts an answer from the moment the token
-   * exists, so the Lambda (or a rule's target) may call SendTaskSuccess while it is still being invoked.
-   */
-  const issueToken = (task: PreparedTask, token: string, payload: unknown, attemptStart: number): OpenToken => {
-    if (!options.taskTokens && !options.stepFunctions) {
-      throw new UnboundResourceError(`State "${task.name}" waits for a task token (${task.resourceArn}), but neither a taskTokens handler nor a stepFunctions API is bound`);
-    }
-    record({ type: 'TaskTokenIssued', state: task.name, stateType: task.originalType, taskToken: token, input: payload });
-    const timeoutAt = task.timeoutSeconds !== undefined ? attemptStart + task.timeoutSeconds * MS_PER_SECOND : undefined;
-    const open = openToken(options.stepFunctions, { token, executionArn, stateName: task.name, resource: task.resourceArn, issuedAt: clock.now(), timeoutAt });
-    openTokens.add(open);
-    if (stopped()) open.end();
-    return open;
-  };
-
-  /** Closes a token whose task no longer waits for it (it failed to deliver, or it was answered). */
-  const closeToken = (open: OpenToken): void => {
-    openTokens.delete(open);
-    open.end();
-  };
-
-  /**
-   * Waits for the answer to a delivered token: the first of the TaskTokenHandler's answer, an answer through the
-   * Step Functions API (`stepFunctions`, maybe already given during the delivery), the task's TimeoutSeconds and the
-   * execution's end. See TaskTokenHandler for who owns time while the handler has not answered. With no limit at all,
-   * the wait ends where a Standard execution's would: a year after it started (TIMED_OUT), not never.
-   */
-  const awaitTaskToken = async (task: PreparedTask, open: OpenToken, payload: unknown, deliveryResult: unknown): Promise<unknown> => {
-    const { token, issuedAt, timeoutAt } = open.task;
-    try {
-      if (open.settled) return decide(await open.outcome);
-      if (options.taskTokens) {
-        const fromHandler = Promise.resolve().then(() => options.taskTokens!(token, {
-          stateName: task.name, resource: task.resourceArn, executionArn, payload, deliveryResult, issuedAt, timeoutSeconds: task.timeoutSeconds, signal: open.signal,
-        }));
-        // A late answer (or failure) of the handler, after the API answered, is refused and goes nowhere.
-        fromHandler.then((decision) => { if (decision) open.handle.answer(decision); }, () => undefined);
-        const first = await Promise.race([open.outcome, fromHandler.then((decision) => ({ handler: decision }))]);
-        if ('handler' in first) {
-          if (first.handler && open.handle.answer(first.handler)) return decide(first.handler);
-        } else {
-          return decide(first);
+  /** What the engine calls for a Task state: attempts, Retry on the virtual clock, virtual timeout. */
+  private taskHandler(task: PreparedTask): (input: unknown) => Promise<unknown> {
+    return async (input: unknown): Promise<unknown> => {
+      await settle();
+      const retry = new RetryPolicy(task.retry, this.options.random);
+      for (let attempt = 1; ; attempt++) {
+        if (this.stopped()) return null;
+        const attemptStart = this.clock.now();
+        try {
+          const result = await this.attemptTask(task, input, attempt, attemptStart);
+          if (task.timeoutSeconds !== undefined && this.clock.now() - attemptStart > task.timeoutSeconds * MS_PER_SECOND) {
+            throw new TaskError(STATES_TIMEOUT, `State "${task.name}" ran ${(this.clock.now() - attemptStart) / MS_PER_SECOND} virtual seconds, more than its TimeoutSeconds (${task.timeoutSeconds})`);
+          }
+          return result;
+        } catch (err) {
+          if (err instanceof UnboundResourceError || (err instanceof TaskError && !err.isRetryable)) throw err;
+          const error = err as Error;
+          const next = retry.nextDelayMs(error.name);
+          if (!next || this.stopped()) throw error;
+          await settle();
+          this.record({ type: 'StateFailed', state: task.name, stateType: task.originalType, input, error: error.name, cause: error.message });
+          this.record({ type: 'StateRetried', state: task.name, stateType: task.originalType, input, error: error.name, retry: { attempt: attempt + 1, delayMs: next.delayMs } });
+          await this.sleepWithinDeadline(next.delayMs);
         }
       }
-      if (open.settled) return decide(await open.outcome);
-      // Nobody answered yet: wait for the API, up to the task's timeout or the execution's deadline.
-      const executionEnd = deadline ?? startedAt + STANDARD_MAX_EXECUTION_MS;
-      const limit = Math.min(timeoutAt ?? Infinity, executionEnd);
-      void clock.sleep(Math.max(0, limit - clock.now()), open.signal).then(() => {
-        if (open.settled) return;
-        if (limit === executionEnd && (timeoutAt === undefined || executionEnd < timeoutAt)) {
-          stop('timeout');
-        } else if (open.handle.close('timedOut')) {
-          open.finish({ error: STATES_TIMEOUT, cause: `State "${task.name}" waited ${task.timeoutSeconds} virtual seconds for its task token (its TimeoutSeconds) without an answer` });
-        }
-      });
-      return decide(await open.outcome);
-    } finally {
-      closeToken(open);
-    }
-  };
-
-  /** Delivers a token (the Lambda or integration call) and waits for its answer; a failed delivery closes it. */
-  const deliverThenAwait = async (task: PreparedTask, open: OpenToken, payload: unknown, deliver: () => Promise<unknown>): Promise<unknown> => {
-    let deliveryResult: unknown;
-    try {
-      deliveryResult = await deliver();
-    } catch (err) {
-      closeToken(open);
-      throw err;
-    }
-    return awaitTaskToken(task, open, payload, deliveryResult);
-  };
+    };
+  }
 
   /** One attempt of a Task: call what its resource names, wait for the token if it must. */
-  const attemptTask = async (task: PreparedTask, input: unknown, attempt: number, attemptStart: number): Promise<unknown> => {
+  private async attemptTask(task: PreparedTask, input: unknown, attempt: number, attemptStart: number): Promise<unknown> {
     const resource = task.resource;
     switch (resource.kind) {
       case 'lambdaInvoke': {
         const params = (input ?? {}) as Record<string, unknown>;
-        const token = resource.waitForTaskToken ? `${executionName}/${task.name}/${++tokenCounter}` : undefined;
+        const token = resource.waitForTaskToken ? this.newToken(task) : undefined;
         const filled = token ? fillToken(params, token) as Record<string, unknown> : params;
         if (typeof filled.FunctionName !== 'string') {
           throw new UnboundResourceError(`State "${task.name}" (${task.resourceArn}) has no FunctionName in its Parameters`);
@@ -425,37 +488,66 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
         const payload = filled.Payload ?? {};
         const invocationType = filled.InvocationType ?? 'RequestResponse';
         if (invocationType === 'DryRun') return { StatusCode: LAMBDA_DRY_RUN_STATUS, Payload: '' };
-        if (token) return deliverThenAwait(task, issueToken(task, token, payload, attemptStart), payload, () => invokeLambda(task, filled.FunctionName as string, payload, attempt));
-        const result = await invokeLambda(task, filled.FunctionName, payload, attempt);
+        if (token) return this.deliverThenAwait(task, this.issueToken(task, token, payload, attemptStart), payload, () => this.invokeLambda(task, filled.FunctionName as string, payload, attempt));
+        const result = await this.invokeLambda(task, filled.FunctionName, payload, attempt);
         if (invocationType === 'Event') return { StatusCode: LAMBDA_ASYNC_STATUS, Payload: '' };
         return {
           ExecutedVersion: '$LATEST',
           Payload: result,
           SdkHttpMetadata: { HttpStatusCode: LAMBDA_OK_STATUS },
-          SdkResponseMetadata: { RequestId: `${executionName}-${task.name}-${attempt}` },
+          SdkResponseMetadata: { RequestId: `${this.executionName}-${task.name}-${attempt}` },
           StatusCode: LAMBDA_OK_STATUS,
         };
       }
       case 'lambdaFunction':
-        return invokeLambda(task, resource.functionName, input, attempt);
+        return this.invokeLambda(task, resource.functionName, input, attempt);
       case 'integration': {
-        const token = resource.waitForTaskToken ? `${executionName}/${task.name}/${++tokenCounter}` : undefined;
+        const token = resource.waitForTaskToken ? this.newToken(task) : undefined;
         const parameters = token ? fillToken(input, token) : input;
-        if (token) return deliverThenAwait(task, issueToken(task, token, parameters, attemptStart), parameters, () => callIntegration(task, resource.key, parameters, attempt, token));
-        return callIntegration(task, resource.key, parameters, attempt, token);
+        if (token) return this.deliverThenAwait(task, this.issueToken(task, token, parameters, attemptStart), parameters, () => this.callIntegration(task, resource.key, parameters, attempt, token));
+        return this.callIntegration(task, resource.key, parameters, attempt, token);
       }
       case 'activity':
-        return callIntegration(task, resource.key, input, attempt);
+        return this.callIntegration(task, resource.key, input, attempt);
       case 'wait':
-        return runWait(task, input);
+        return this.runWait(task, input);
       case 'pass':
         return task.passResult;
       default:
         throw new UnboundResourceError(`State "${task.name}" has resource "${task.resourceArn}", which the rehearsal cannot bind (expected a Lambda function, arn:aws:states:::lambda:invoke, or a service integration arn:aws:states:::<service>:<action>)`);
     }
-  };
+  }
 
-  const runWait = async (task: PreparedTask, input: unknown): Promise<unknown> => {
+  private async invokeLambda(task: PreparedTask, functionRef: string, payload: unknown, attempt: number): Promise<unknown> {
+    const functionName = lambdaFunctionName(functionRef);
+    const fn = this.lambdas.get(functionName);
+    if (!fn) {
+      throw new UnboundResourceError(`State "${task.name}" invokes Lambda function "${functionRef}" (resource ${task.resourceArn}), which is not bound; bound functions: ${[...this.lambdas.keys()].join(', ') || 'none'}`);
+    }
+    this.count(task.name, this.counts.byFunction, functionName);
+    try {
+      const result = await fn(jsonCopy(payload), { functionName, stateName: task.name, executionArn: this.executionArn, attempt });
+      return jsonCopy(result ?? null);
+    } catch (err) {
+      throw lambdaError(err);
+    }
+  }
+
+  private async callIntegration(task: PreparedTask, key: string, parameters: unknown, attempt: number, taskToken?: string): Promise<unknown> {
+    const handler = this.integrations[key];
+    if (!handler) {
+      throw new UnboundResourceError(`State "${task.name}" calls ${task.resourceArn}, but no integration "${key}" is bound; bound integrations: ${Object.keys(this.integrations).join(', ') || 'none'}`);
+    }
+    this.count(task.name, this.counts.byIntegration, key);
+    try {
+      const result = await handler(jsonCopy(parameters), { integration: key, resource: task.resourceArn, stateName: task.name, executionArn: this.executionArn, attempt, taskToken });
+      return jsonCopy(result ?? null);
+    } catch (err) {
+      throw namedError(err);
+    }
+  }
+
+  private async runWait(task: PreparedTask, input: unknown): Promise<unknown> {
     const { input: stateInput, seconds, timestamp } = input as { input: unknown; seconds?: unknown; timestamp?: unknown };
     let ms = 0;
     if (seconds !== undefined) {
@@ -468,110 +560,93 @@ export async function runStateMachine(options: RunStateMachineOptions): Promise<
       if (Number.isNaN(at)) {
         throw new TaskError('States.Runtime', `Wait state "${task.name}": expected an ISO-8601 Timestamp, got ${JSON.stringify(timestamp)}`, false, false);
       }
-      ms = Math.max(0, at - clock.now());
+      ms = Math.max(0, at - this.clock.now());
     }
-    await sleepWithinDeadline(ms);
+    await this.sleepWithinDeadline(ms);
     return stateInput;
-  };
+  }
 
-  /** What the engine calls for a Task state: attempts, Retry on the virtual clock, virtual timeout. */
-  const taskHandler = (task: PreparedTask) => async (input: unknown): Promise<unknown> => {
-    await settle();
-    const retry = new RetryPolicy(task.retry, options.random);
-    for (let attempt = 1; ; attempt++) {
-      if (stopped()) return null;
-      const attemptStart = clock.now();
-      try {
-        const result = await attemptTask(task, input, attempt, attemptStart);
-        if (task.timeoutSeconds !== undefined && clock.now() - attemptStart > task.timeoutSeconds * MS_PER_SECOND) {
-          throw new TaskError(STATES_TIMEOUT, `State "${task.name}" ran ${(clock.now() - attemptStart) / MS_PER_SECOND} virtual seconds, more than its TimeoutSeconds (${task.timeoutSeconds})`);
+  // -- task tokens -----------------------------------------------------------------------------------------------
+
+  private newToken(task: PreparedTask): string {
+    return `${this.executionName}/${task.name}/${++this.tokenCounter}`;
+  }
+
+  /**
+   * Opens a task token before its task delivers it: Step Functions accepts an answer from the moment the token
+   * exists, so the Lambda (or a rule's target) may call SendTaskSuccess while it is still being invoked.
+   */
+  private issueToken(task: PreparedTask, token: string, payload: unknown, attemptStart: number): OpenToken {
+    if (!this.options.taskTokens && !this.options.stepFunctions) {
+      throw new UnboundResourceError(`State "${task.name}" waits for a task token (${task.resourceArn}), but neither a taskTokens handler nor a stepFunctions API is bound`);
+    }
+    this.record({ type: 'TaskTokenIssued', state: task.name, stateType: task.originalType, taskToken: token, input: payload });
+    const timeoutAt = task.timeoutSeconds !== undefined ? attemptStart + task.timeoutSeconds * MS_PER_SECOND : undefined;
+    const open = openToken(this.options.stepFunctions, { token, executionArn: this.executionArn, stateName: task.name, resource: task.resourceArn, issuedAt: this.clock.now(), timeoutAt });
+    this.openTokens.add(open);
+    if (this.stopped()) open.end();
+    return open;
+  }
+
+  /** Closes a token whose task no longer waits for it (it failed to deliver, or it was answered). */
+  private closeToken(open: OpenToken): void {
+    this.openTokens.delete(open);
+    open.end();
+  }
+
+  /** Delivers a token (the Lambda or integration call) and waits for its answer; a failed delivery closes it. */
+  private async deliverThenAwait(task: PreparedTask, open: OpenToken, payload: unknown, deliver: () => Promise<unknown>): Promise<unknown> {
+    let deliveryResult: unknown;
+    try {
+      deliveryResult = await deliver();
+    } catch (err) {
+      this.closeToken(open);
+      throw err;
+    }
+    return this.awaitTaskToken(task, open, payload, deliveryResult);
+  }
+
+  /**
+   * Waits for the answer to a delivered token: the first of the TaskTokenHandler's answer, an answer through the
+   * Step Functions API (`stepFunctions`, maybe already given during the delivery), the task's TimeoutSeconds and the
+   * execution's end. See TaskTokenHandler for who owns time while the handler has not answered. With no limit at all,
+   * the wait ends where a Standard execution's would: a year after it started (TIMED_OUT), not never.
+   */
+  private async awaitTaskToken(task: PreparedTask, open: OpenToken, payload: unknown, deliveryResult: unknown): Promise<unknown> {
+    const { token, issuedAt, timeoutAt } = open.task;
+    const taskTokens = this.options.taskTokens;
+    try {
+      if (open.settled) return decide(await open.outcome);
+      if (taskTokens) {
+        const fromHandler = Promise.resolve().then(() => taskTokens(token, {
+          stateName: task.name, resource: task.resourceArn, executionArn: this.executionArn, payload, deliveryResult, issuedAt, timeoutSeconds: task.timeoutSeconds, signal: open.signal,
+        }));
+        // A late answer (or failure) of the handler, after the API answered, is refused and goes nowhere.
+        fromHandler.then((decision) => { if (decision) open.handle.answer(decision); }, () => undefined);
+        const first = await Promise.race([open.outcome, fromHandler.then((decision) => ({ handler: decision }))]);
+        if ('handler' in first) {
+          if (first.handler && open.handle.answer(first.handler)) return decide(first.handler);
+        } else {
+          return decide(first);
         }
-        return result;
-      } catch (err) {
-        if (err instanceof UnboundResourceError || (err instanceof TaskError && !err.isRetryable)) throw err;
-        const error = err as Error;
-        const next = retry.nextDelayMs(error.name);
-        if (!next || stopped()) throw error;
-        await settle();
-        record({ type: 'StateFailed', state: task.name, stateType: task.originalType, input, error: error.name, cause: error.message });
-        record({ type: 'StateRetried', state: task.name, stateType: task.originalType, input, error: error.name, retry: { attempt: attempt + 1, delayMs: next.delayMs } });
-        await sleepWithinDeadline(next.delayMs);
       }
+      if (open.settled) return decide(await open.outcome);
+      // Nobody answered yet: wait for the API, up to the task's timeout or the execution's deadline.
+      const executionEnd = this.deadline ?? this.startedAt + STANDARD_MAX_EXECUTION_MS;
+      const limit = Math.min(timeoutAt ?? Infinity, executionEnd);
+      void this.clock.sleep(Math.max(0, limit - this.clock.now()), open.signal).then(() => {
+        if (open.settled) return;
+        if (limit === executionEnd && (timeoutAt === undefined || executionEnd < timeoutAt)) {
+          this.stop('timeout');
+        } else if (open.handle.close('timedOut')) {
+          open.finish({ error: STATES_TIMEOUT, cause: `State "${task.name}" waited ${task.timeoutSeconds} virtual seconds for its task token (its TimeoutSeconds) without an answer` });
+        }
+      });
+      return decide(await open.outcome);
+    } finally {
+      this.closeToken(open);
     }
-  };
-
-  type EngineHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
-  const taskResourceLocalHandlers: EngineHandlers = {};
-  for (const task of prepared.tasks.values()) {
-    taskResourceLocalHandlers[task.name] = taskHandler(task) as unknown as EngineHandlers[string];
   }
-  const retryIntervalOverrides = Object.fromEntries(prepared.compositeRetries.map((name) => [name, 0]));
-
-  const machine = new StateMachine(prepared.definition as never, { validationOptions: { noValidate: true } });
-  const execution = machine.run(input as never, {
-    noThrowOnAbort: true,
-    overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
-    context: contextObject(clock, { executionArn, executionName, stateMachineArn, roleArn: options.roleArn, startedAt, input }),
-  });
-  abortExecution = execution.abort;
-  const onAbort = (): void => stop('abort');
-  if (options.signal?.aborted) stop('abort');
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const consumed = (async () => {
-    // The engine's StateCaught event does not say what was caught: take it from the StateFailed before it.
-    const lastFailure = new Map<string, Pick<TimelineEvent, 'error' | 'cause'>>();
-    for await (const event of execution.eventLogs) {
-      let translated = translateEvent(event as unknown as EngineEvent, prepared, stopReason);
-      if (!translated) continue;
-      const key = `${translated.state}#${translated.mapIndex ?? ''}`;
-      if (translated.type === 'StateFailed') lastFailure.set(key, { error: translated.error, cause: translated.cause });
-      if (translated.type === 'StateCaught') translated = { ...translated, ...lastFailure.get(key) };
-      record(translated);
-    }
-  })();
-  // An onEvent that throws surfaces when the run ends (awaited below), not as an unhandled rejection.
-  consumed.catch(() => undefined);
-
-  let status: ExecutionStatus;
-  let output: unknown;
-  let error: string | undefined;
-  let cause: string | undefined;
-  try {
-    output = await execution.result;
-    status = stopReason === 'timeout' ? 'TIMED_OUT' : stopReason === 'abort' ? 'ABORTED' : 'SUCCEEDED';
-    if (status === 'TIMED_OUT') {
-      error = STATES_TIMEOUT;
-      cause = `The execution ran longer than its TimeoutSeconds (${prepared.timeoutSeconds})`;
-    }
-    if (status !== 'SUCCEEDED') output = undefined;
-  } catch (err) {
-    if (!(err instanceof ExecutionError)) throw err;
-    const failure = err.cause as Error;
-    status = 'FAILED';
-    error = failure.name;
-    cause = failure.message;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    // Tasks still waiting when the execution ended (a sibling branch failed...): their tokens are refused from now on.
-    for (const open of [...openTokens]) open.end();
-  }
-  await consumed;
-  const stoppedAt = clock.now();
-  return {
-    status,
-    output,
-    error,
-    cause,
-    executionArn,
-    startedAt,
-    stoppedAt,
-    durationMs: stoppedAt - startedAt,
-    realDurationMs: performance.now() - realStart,
-    events,
-    stateTransitions,
-    taskInvocations: counts,
-  };
 }
 
 /** The engine's event log entries, as far as the runner reads them. */
