@@ -14,7 +14,7 @@ import { cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
-import { synthesizeExample } from '../rehearsal/cli';
+import { synthesizeExample } from '../bin/commands/rehearse';
 import type { StackTemplate } from '../rehearsal/deployer';
 import { formatCount, formatDuration, formatUsd } from '../rehearsal/render-format';
 import { rehearse } from '../rehearsal/rehearse';

@@ -14,7 +14,7 @@
 import '../rehearsal/polyfills';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { rehearseCommand } from '../rehearsal/cli';
+import { rehearseCommand } from './commands/rehearse';
 import { parseArgs, requireOption, UsageError } from './commands/args';
 import { migrateCommand } from './migrate';
 import * as ops from './commands/rollout-ops';

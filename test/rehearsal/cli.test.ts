@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appTarget, chartFile, pickRollout, rehearseCommand, type RehearsalEngine, type CliTarget, type SynthesizedStack } from '../../rehearsal/cli';
+import { appTarget, chartFile, pickRollout, rehearseCommand, type RehearsalEngine, type CliTarget, type SynthesizedStack } from '../../bin/commands/rehearse';
 import type { RehearsalResult } from '../../rehearsal/result';
 import type { RehearsalRuns } from '../../rehearsal/rehearse-runs';
 import { badRelease, healthyRelease } from './render-fixtures';

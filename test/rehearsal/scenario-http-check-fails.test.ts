@@ -7,7 +7,7 @@ import { RolloutEvent } from '../../lambda/shared/contracts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rehearseCommand } from '../../rehearsal/cli';
+import { rehearseCommand } from '../../bin/commands/rehearse';
 import { rehearse } from '../../rehearsal/rehearse';
 import type { RehearsalResult } from '../../rehearsal/result';
 import { SCENARIOS } from '../../rehearsal/scenarios';

@@ -27,22 +27,22 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { App, Duration } from 'aws-cdk-lib';
-import { parseArgs, UsageError } from '../bin/commands/args';
-import { ExitCode } from '../bin/commands/rollout-ops';
-import { createEverJust } from '../bin/everjust';
-import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
-import type { StackTemplate } from './deployer';
-import { rehearse } from './rehearse';
-import { checkRuns, DEFAULT_FIRST_SEED, RehearsalRunRecord, RehearsalRuns, runRecord, summarizeRuns } from './rehearse-runs';
-import { renderRunsSummary } from './render-runs';
-import type { RehearsalOutcome, RehearsalResult, TimelineEntry } from './result';
-import { createStyle, wantsColor } from './render-format';
-import { renderChart } from './render-chart';
-import { renderJson, renderSummary } from './render-summary';
-import { TimelinePrinter } from './render-timeline';
-import { scenarioNamed, SCENARIOS } from './scenarios';
-import { RolloutCandidate, rolloutCandidates, selectRollout, stacksOf } from './simulation-target';
-import type { CfnTemplate } from './template';
+import { parseArgs, UsageError } from './args';
+import { ExitCode } from './rollout-ops';
+import { createEverJust } from '../everjust';
+import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
+import type { StackTemplate } from '../../rehearsal/deployer';
+import { rehearse } from '../../rehearsal/rehearse';
+import { checkRuns, DEFAULT_FIRST_SEED, RehearsalRunRecord, RehearsalRuns, runRecord, summarizeRuns } from '../../rehearsal/rehearse-runs';
+import { renderRunsSummary } from '../../rehearsal/render-runs';
+import type { RehearsalOutcome, RehearsalResult, TimelineEntry } from '../../rehearsal/result';
+import { createStyle, wantsColor } from '../../rehearsal/render-format';
+import { renderChart } from '../../rehearsal/render-chart';
+import { renderJson, renderSummary } from '../../rehearsal/render-summary';
+import { TimelinePrinter } from '../../rehearsal/render-timeline';
+import { scenarioNamed, SCENARIOS } from '../../rehearsal/scenarios';
+import { RolloutCandidate, rolloutCandidates, selectRollout, stacksOf } from '../../rehearsal/simulation-target';
+import type { CfnTemplate } from '../../rehearsal/template';
 
 export const REHEARSE_USAGE = `usage: zdt rehearse [--app <cmd>] [--rollout <path>] [--scenario <name>] [--strategy <name>] [--chart <file>] [--json] [--verbose]
                     [--seed <n>] [--runs <n>]
