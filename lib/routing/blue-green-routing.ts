@@ -181,6 +181,71 @@ const DEFAULT_SEGMENT_HEADER = 'x-zdt-segment';
 const DEFAULT_TEST_ROUTE_HEADER = 'x-zdt-color';
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
 
+/** What a BlueGreenRouting and an imported one both hold, and how the base checks it. */
+interface RoutingBasics {
+  readonly listener: elbv2.IApplicationListener;
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Priority of the production rule: the segment rule takes the one just below. */
+  readonly priority: number;
+  /** Said in the error about a priority out of range: where the priority comes from. */
+  readonly priorityMeaning: string;
+  /** A token (an imported routing's priority from a parameter) is taken as is; a routing of this app needs a number. */
+  readonly priorityMayBeToken: boolean;
+  readonly initialColor?: Color;
+  readonly segmentHeader?: string;
+}
+
+/**
+ * What every blue/green routing offers from its listener, load balancer and production rule's priority: the fields
+ * the rollout reads, the priority check and the route-control grant. Shared by BlueGreenRouting and the routings
+ * imported with `fromBlueGreenRoutingAttributes()`.
+ */
+abstract class BlueGreenRoutingBase extends Construct implements IBlueGreenRouting {
+  /** The listener production traffic arrives on. */
+  public readonly listener: elbv2.IApplicationListener;
+  /** The load balancer of the listener. */
+  public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The color that carried production traffic when the production rule was created. */
+  public readonly initialColor: Color;
+  /** `LoadBalancer` metric dimension value (app/name/id). */
+  public readonly loadBalancerFullName: string;
+  /** Header whose values name user segments. */
+  public readonly segmentHeader: string;
+  /** Priority of the segment rule the router creates at runtime, just before the production rule. */
+  public readonly segmentRulePriority: number;
+  public abstract readonly liveRuleArn: string;
+  public abstract readonly testRouteHeader?: string;
+
+  constructor(scope: Construct, id: string, basics: RoutingBasics) {
+    super(scope, id);
+    const { priority } = basics;
+    const tokenAllowed = basics.priorityMayBeToken && Token.isUnresolved(priority);
+    if (!tokenAllowed && (!Number.isInteger(priority) || priority < RULES_BEFORE_LIVE + 1 || priority > AlbLimits.MAX_RULE_PRIORITY)) {
+      // Thrown at once: the rules before the production rule are numbered from it.
+      throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to ${AlbLimits.MAX_RULE_PRIORITY} (${basics.priorityMeaning}), got ${priority}`);
+    }
+    this.listener = basics.listener;
+    this.loadBalancer = basics.loadBalancer;
+    this.initialColor = basics.initialColor ?? Color.BLUE;
+    this.segmentHeader = basics.segmentHeader ?? DEFAULT_SEGMENT_HEADER;
+    this.segmentRulePriority = priority - 1;
+    this.loadBalancerFullName = Fn.select(1, Fn.split(':loadbalancer/', basics.loadBalancer.loadBalancerArn));
+  }
+
+  /** Target group of a color. */
+  public abstract targetGroup(color: Color): elbv2.IApplicationTargetGroup;
+  /** `TargetGroup` metric dimension value of a color (targetgroup/name/id). */
+  public abstract targetGroupFullName(color: Color): string;
+
+  /**
+   * Permissions to read and move the production weights, and to manage the segment route: scoped to this
+   * listener and its rules.
+   */
+  public grantRouteControl(grantee: iam.IGrantable): iam.Grant {
+    return grantRouteControl(this, grantee);
+  }
+}
+
 /**
  * Weighted blue/green routing on an Application Load Balancer listener: a target group per color, a production
  * rule whose weighted forward belongs to the runtime (a `cdk deploy` never moves live traffic), a test route and
@@ -191,7 +256,7 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
  * target groups; the production rule is created by a custom resource whose update handler keeps the current
  * weights by color and only re-points target groups, conditions and stickiness.
  */
-export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
+export class BlueGreenRouting extends BlueGreenRoutingBase {
   /**
    * A routing built elsewhere (another stack or app), for a rollout, alarms or a dashboard of this one. The rollout
    * moves traffic on it exactly as on a routing of its own: the production rule must be the one a BlueGreenRouting
@@ -201,10 +266,6 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
     return new ImportedBlueGreenRouting(scope, id, attrs);
   }
 
-  /** The listener production traffic arrives on. */
-  public readonly listener: elbv2.IApplicationListener;
-  /** The load balancer of the listener. */
-  public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** Target group of the blue color: register the blue environment's targets in it. */
   public readonly blueTargetGroup: elbv2.ApplicationTargetGroup;
   /** Target group of the green color: register the green environment's targets in it. */
@@ -213,10 +274,6 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
   public readonly liveRoute: CustomResource;
   /** ARN of the listener rule that carries production traffic. */
   public readonly liveRuleArn: string;
-  /** The color that carried production traffic when the production rule was created. */
-  public readonly initialColor: Color;
-  /** `LoadBalancer` metric dimension value (app/name/id). */
-  public readonly loadBalancerFullName: string;
   /** Priority of the production rule. */
   public readonly priority: number;
   /**
@@ -224,25 +281,16 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
    * @default - no test route (it is off)
    */
   public readonly testRouteHeader?: string;
-  /** Header whose values name user segments. */
-  public readonly segmentHeader: string;
-  /** Priority of the segment rule the router creates at runtime, just before the production rule. */
-  public readonly segmentRulePriority: number;
 
   constructor(scope: Construct, id: string, props: BlueGreenRoutingProps) {
-    super(scope, id);
-    this.listener = props.listener;
-    this.loadBalancer = props.loadBalancer;
+    super(scope, id, {
+      ...props,
+      priority: props.priority ?? DEFAULT_PRIORITY,
+      priorityMeaning: `the ${RULES_BEFORE_LIVE} rules before it take the priorities just below`,
+      priorityMayBeToken: false,
+    });
     this.priority = props.priority ?? DEFAULT_PRIORITY;
-    this.initialColor = props.initialColor ?? Color.BLUE;
-    this.segmentHeader = props.segmentHeader ?? DEFAULT_SEGMENT_HEADER;
     this.testRouteHeader = props.testRoute?.enabled === false ? undefined : (props.testRoute?.headerName ?? DEFAULT_TEST_ROUTE_HEADER);
-    this.segmentRulePriority = this.priority - 1;
-
-    if (!Number.isInteger(this.priority) || this.priority < RULES_BEFORE_LIVE + 1 || this.priority > AlbLimits.MAX_RULE_PRIORITY) {
-      // Thrown at once: the rules before the production rule are numbered from it.
-      throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to ${AlbLimits.MAX_RULE_PRIORITY} (the ${RULES_BEFORE_LIVE} rules before it take the priorities just below), got ${props.priority}`);
-    }
     Object.defineProperty(this, LISTENER_PRIORITY_OWNER, { value: true });
     this.node.addValidation({ validate: () => priorityClashes(this) });
     const stickinessSeconds = props.stickiness?.toSeconds({ integral: false });
@@ -309,7 +357,6 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
     });
     this.liveRoute.node.addDependency(this.blueTargetGroup, this.greenTargetGroup);
     this.liveRuleArn = this.liveRoute.getAttString('RuleArn');
-    this.loadBalancerFullName = Fn.select(1, Fn.split(':loadbalancer/', props.loadBalancer.loadBalancerArn));
   }
 
   /** Target group of a color. */
@@ -322,49 +369,26 @@ export class BlueGreenRouting extends Construct implements IBlueGreenRouting {
     return this.ownTargetGroup(color).targetGroupFullName;
   }
 
-  /**
-   * Permissions to read and move the production weights, and to manage the segment route: scoped to this
-   * listener and its rules.
-   */
-  public grantRouteControl(grantee: iam.IGrantable): iam.Grant {
-    return grantRouteControl(this, grantee);
-  }
-
   private ownTargetGroup(color: Color): elbv2.ApplicationTargetGroup {
     return color === Color.BLUE ? this.blueTargetGroup : this.greenTargetGroup;
   }
 }
 
 /** A BlueGreenRouting built elsewhere, from its attributes. */
-class ImportedBlueGreenRouting extends Construct implements IBlueGreenRouting {
-  public readonly listener: elbv2.IApplicationListener;
-  public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+class ImportedBlueGreenRouting extends BlueGreenRoutingBase {
   public readonly liveRuleArn: string;
-  public readonly initialColor: Color;
-  public readonly loadBalancerFullName: string;
-  public readonly segmentHeader: string;
-  public readonly segmentRulePriority: number;
   public readonly testRouteHeader?: string;
   private readonly targetGroups: { readonly blue: elbv2.IApplicationTargetGroup; readonly green: elbv2.IApplicationTargetGroup };
 
   constructor(scope: Construct, id: string, attrs: BlueGreenRoutingAttributes) {
-    super(scope, id);
-    if (!Token.isUnresolved(attrs.priority) && (!Number.isInteger(attrs.priority) || attrs.priority < RULES_BEFORE_LIVE + 1 || attrs.priority > AlbLimits.MAX_RULE_PRIORITY)) {
-      throw propError(this, `priority must be an integer from ${RULES_BEFORE_LIVE + 1} to ${AlbLimits.MAX_RULE_PRIORITY} (the production rule's priority of the imported routing), got ${attrs.priority}`);
-    }
+    super(scope, id, { ...attrs, priorityMeaning: 'the production rule\'s priority of the imported routing', priorityMayBeToken: true });
     new PropChecks(this)
       .pattern('segmentHeader', attrs.segmentHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
       .pattern('testRouteHeader', attrs.testRouteHeader, HEADER_NAME, 'an HTTP header name of 1-40 token characters')
       .oneOf('initialColor', attrs.initialColor, ALL_COLORS);
-    this.listener = attrs.listener;
-    this.loadBalancer = attrs.loadBalancer;
     this.liveRuleArn = attrs.liveRuleArn;
-    this.initialColor = attrs.initialColor ?? Color.BLUE;
-    this.segmentHeader = attrs.segmentHeader ?? DEFAULT_SEGMENT_HEADER;
-    this.segmentRulePriority = attrs.priority - 1;
     this.testRouteHeader = attrs.testRouteHeader;
     this.targetGroups = { blue: attrs.blueTargetGroup, green: attrs.greenTargetGroup };
-    this.loadBalancerFullName = Fn.select(1, Fn.split(':loadbalancer/', attrs.loadBalancer.loadBalancerArn));
   }
 
   public targetGroup(color: Color): elbv2.IApplicationTargetGroup {
@@ -373,10 +397,6 @@ class ImportedBlueGreenRouting extends Construct implements IBlueGreenRouting {
 
   public targetGroupFullName(color: Color): string {
     return targetGroupFullNameFromArn(this.targetGroup(color));
-  }
-
-  public grantRouteControl(grantee: iam.IGrantable): iam.Grant {
-    return grantRouteControl(this, grantee);
   }
 }
 
