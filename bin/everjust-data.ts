@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlueGreenStacks } from '../lib/stacks/blue-green-stacks';
 import { BlueGreenDatabase } from '../lib/database/blue-green-database';
+import { DatabaseSource } from '../lib/database/database-source';
 import { SwitchoverApproval } from '../lib/database/switchover-approval';
 import { DatabaseGate } from '../lib/gates/database-gate';
 import { EVERJUST_DATABASE_SECRET_NAME } from './everjust';
@@ -127,7 +128,7 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     description: 'EverJust PostgreSQL 18: the parameters of the blue/green upgrade\'s green environment',
   });
   const upgrade = new BlueGreenDatabase(stack, 'PostgresUpgrade', {
-    source: database,
+    source: DatabaseSource.fromInstance(database),
     targetEngineVersion: UPGRADE_ENGINE_VERSION.postgresFullVersion,
     targetParameterGroup: upgradeParameters.bindToInstance({}).parameterGroupName,
     switchoverTimeout: Duration.minutes(2),

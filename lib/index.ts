@@ -20,6 +20,7 @@ export {
 } from './stacks/blue-green-stacks';
 export { DatabaseTls } from './database/database-tls';
 export { type IMigrationDatabase, SchemaMigration, type SchemaMigrationProps } from './database/schema-migration';
+export { DatabaseSource, type DatabaseSourceConfig } from './database/database-source';
 export { DatabaseSourceKind } from './database/database-source-kind';
 export { SwitchoverApproval } from './database/switchover-approval';
 export { BlueGreenDatabase, type BlueGreenDatabaseProps } from './database/blue-green-database';

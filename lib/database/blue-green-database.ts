@@ -1,10 +1,9 @@
-import { ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -19,6 +18,7 @@ import { LAMBDA_SERVICE_ERRORS } from '../private/lambda-errors';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { PropChecks, propError } from '../private/validation';
+import { DatabaseSource } from './database-source';
 import { DatabaseSourceKind } from './database-source-kind';
 import { SwitchoverApproval } from './switchover-approval';
 
@@ -56,13 +56,11 @@ const DEFAULTS = {
 
 /** Props of BlueGreenDatabase. */
 export interface BlueGreenDatabaseProps {
-  /** The blue database: an RDS DB instance, an Aurora DB cluster, or the ARN of either (`...:db:name` / `...:cluster:name`). */
-  readonly source: rds.IDatabaseInstance | rds.IDatabaseCluster | string;
   /**
-   * What `source` is, when it is an ARN known only at deploy time (a token).
-   * @default - taken from the instance, the cluster or the ARN
+   * The blue database: an RDS DB instance or an Aurora DB cluster (`DatabaseSource.fromInstance()`, `fromCluster()`,
+   * `fromInstanceArn()`, `fromClusterArn()`, or `fromArn()` for an ARN known at synth time).
    */
-  readonly sourceKind?: DatabaseSourceKind;
+  readonly source: DatabaseSource;
   /**
    * BlueGreenDeploymentName. An execution reuses a deployment of this name and source that already exists.
    * @default - "zdt-" and a name unique to this construct
@@ -129,10 +127,6 @@ interface ResolvedSource {
   readonly kind: SourceKind;
   /** The source's identifier (a token for a construct or an unresolved ARN). */
   readonly identifier: string;
-}
-
-function isInstance(source: BlueGreenDatabaseProps['source']): source is rds.IDatabaseInstance {
-  return typeof source === 'object' && 'instanceArn' in source;
 }
 
 /**
@@ -240,30 +234,8 @@ export class BlueGreenDatabase extends Construct {
   }
 
   private resolveSource(props: BlueGreenDatabaseProps): ResolvedSource {
-    const s = props.source;
-    const givenKind = props.sourceKind as string as SourceKind | undefined;
-    if (typeof s === 'object') {
-      const kind: SourceKind = isInstance(s) ? 'instance' : 'cluster';
-      if (givenKind !== undefined && givenKind !== kind) {
-        throw propError(this, `sourceKind is "${givenKind}" but source is a DB ${kind}; remove sourceKind`);
-      }
-      return isInstance(s)
-        ? { arn: s.instanceArn, kind, identifier: s.instanceIdentifier }
-        : { arn: (s as rds.IDatabaseCluster).clusterArn, kind, identifier: (s as rds.IDatabaseCluster).clusterIdentifier };
-    }
-    if (Token.isUnresolved(s)) {
-      if (!givenKind) throw propError(this, 'source is an ARN known only at deploy time; set sourceKind to DatabaseSourceKind.INSTANCE or DatabaseSourceKind.CLUSTER');
-      return { arn: s, kind: givenKind, identifier: Stack.of(this).splitArn(s, ArnFormat.COLON_RESOURCE_NAME).resourceName! };
-    }
-    const match = /^arn:[^:]+:rds:[^:]+:\d{12}:(db|cluster):([A-Za-z][0-9A-Za-z-]*)$/.exec(s);
-    if (!match) {
-      throw propError(this, `source must be an RDS DB instance or cluster ARN (arn:<partition>:rds:<region>:<account>:db:<name> or ...:cluster:<name>), got "${s}"`);
-    }
-    const kind: SourceKind = match[1] === 'db' ? 'instance' : 'cluster';
-    if (givenKind !== undefined && givenKind !== kind) {
-      throw propError(this, `sourceKind is "${givenKind}" but the source ARN "${s}" is a DB ${kind}`);
-    }
-    return { arn: s, kind, identifier: match[2] };
+    const { kind, arn, identifier } = props.source.bind(this);
+    return { arn, kind: kind as string as SourceKind, identifier };
   }
 
   /**

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { BlueGreenHandlerConfig } from '../../lambda/database/blue-green-contract';
 import { BlueGreenDatabase, BlueGreenDatabaseProps } from '../../lib/database/blue-green-database';
+import { DatabaseSource } from '../../lib/database/database-source';
 import { DatabaseSourceKind } from '../../lib/database/database-source-kind';
 import { SwitchoverApproval } from '../../lib/database/switchover-approval';
 import { handlerConfigOf, stateMachineDefinitionOf } from '../constructs/fixtures';
@@ -17,7 +18,7 @@ const CLUSTER_ARN = 'arn:aws:rds:eu-west-1:123456789012:cluster:orders';
 
 function build(props: Partial<BlueGreenDatabaseProps> = {}, app = new App({ builtinCloudFormationValidation: false })) {
   const stack = new Stack(app, 'Db', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const bg = new BlueGreenDatabase(stack, 'Upgrade', { source: ARN, targetEngineVersion: '17.2', ...props });
+  const bg = new BlueGreenDatabase(stack, 'Upgrade', { source: DatabaseSource.fromArn(ARN), targetEngineVersion: '17.2', ...props });
   return { app, stack, bg, template: () => Template.fromStack(stack) };
 }
 
@@ -117,10 +118,10 @@ describe('BlueGreenDatabase', () => {
       writer: rds.ClusterInstance.serverlessV2('writer'),
     });
     // A cluster's lag metric depends on its engine: maxReplicaLag alone is refused, naming the missing prop.
-    expect(() => new BlueGreenDatabase(stack, 'NoMetric', { source: cluster, maxReplicaLag: Duration.seconds(10) }))
+    expect(() => new BlueGreenDatabase(stack, 'NoMetric', { source: DatabaseSource.fromCluster(cluster), maxReplicaLag: Duration.seconds(10) }))
       .toThrow(/^Aurora\/NoMetric: maxReplicaLag on a DB cluster needs replicaLagMetric/);
     const bg = new BlueGreenDatabase(stack, 'Upgrade', {
-      source: cluster, targetClusterParameterGroup: 'aurora8', maxReplicaLag: Duration.seconds(10), replicaLagMetric: 'AuroraBinlogReplicaLag',
+      source: DatabaseSource.fromCluster(cluster), targetClusterParameterGroup: 'aurora8', maxReplicaLag: Duration.seconds(10), replicaLagMetric: 'AuroraBinlogReplicaLag',
     });
     expect(bg.sourceKind).toBe('cluster');
     const t = Template.fromStack(stack);
@@ -133,10 +134,22 @@ describe('BlueGreenDatabase', () => {
     expect(actions).toEqual(expect.arrayContaining(['rds:CreateDBCluster', 'rds:PromoteReadReplicaDBCluster', 'rds:ModifyDBCluster']));
   });
 
+  test('takes the ARN, identifier and kind from a DB instance imported by attributes', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Db', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Orders', {
+      instanceIdentifier: 'orders', instanceEndpointAddress: 'orders.example', port: 5432, securityGroups: [],
+    });
+    const bg = new BlueGreenDatabase(stack, 'Upgrade', { source: DatabaseSource.fromInstance(instance), deleteOldAfter: true });
+    expect(bg.sourceKind).toBe(DatabaseSourceKind.INSTANCE);
+    expect(stack.resolve(bg.sourceArn)).toEqual(stack.resolve(instance.instanceArn));
+    // deleteOldAfter names the old instances after the source's identifier.
+    expect(JSON.stringify(statementsOf(Template.fromStack(stack)))).toContain('db:orders-old*');
+  });
+
   test('lets the handler create grants on the source\'s customer managed key, and nothing else on it', () => {
     const stack = new Stack(new App(), 'Data');
     const key = new kms.Key(stack, 'OrdersKey');
-    new BlueGreenDatabase(stack, 'Upgrade', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', sourceEncryptionKey: key });
+    new BlueGreenDatabase(stack, 'Upgrade', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:db:orders'), sourceEncryptionKey: key });
     const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
     const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
       .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
@@ -146,20 +159,23 @@ describe('BlueGreenDatabase', () => {
 
   test('fails at once on contradictory props, naming the prop and the construct path', () => {
     expect(() => build({ targetClusterParameterGroup: 'x' })).toThrow(/^Db\/Upgrade: targetClusterParameterGroup is set but the source is a DB instance/);
-    expect(() => build({ source: CLUSTER_ARN, deleteOldAfter: true })).toThrow(/Db\/Upgrade: deleteOldAfter is true but the source is a DB cluster/);
+    expect(() => build({ source: DatabaseSource.fromArn(CLUSTER_ARN), deleteOldAfter: true })).toThrow(/Db\/Upgrade: deleteOldAfter is true but the source is a DB cluster/);
     expect(() => build({ approvalTimeout: Duration.hours(1) })).toThrow(/Db\/Upgrade: approvalTimeout is set but approval is "none"/);
     expect(() => build({ replicaLagMetric: 'ReplicaLag' })).toThrow(/replicaLagMetric is set but maxReplicaLag is not/);
-    expect(() => build({ source: 'arn:aws:s3:::bucket' })).toThrow(/Db\/Upgrade: source must be an RDS DB instance or cluster ARN .*got "arn:aws:s3:::bucket"/);
-    expect(() => build({ source: ARN, sourceKind: DatabaseSourceKind.CLUSTER })).toThrow(/sourceKind is "cluster" but the source ARN .* is a DB instance/);
+    expect(() => build({ source: DatabaseSource.fromArn('arn:aws:s3:::bucket') })).toThrow(/Db\/Upgrade: source must be an RDS DB instance or cluster ARN .*got "arn:aws:s3:::bucket"/);
+    expect(() => build({ source: DatabaseSource.fromClusterArn(ARN) })).toThrow(/Db\/Upgrade: source: DatabaseSource.fromClusterArn\(\) needs a DB cluster ARN, but ".*:db:orders" is a DB instance/);
+    expect(() => build({ source: DatabaseSource.fromInstanceArn(CLUSTER_ARN) })).toThrow(/fromInstanceArn\(\) needs a DB instance ARN, but ".*:cluster:orders" is a DB cluster/);
   });
 
-  test('an ARN known only at deploy time needs sourceKind', () => {
+  test('an ARN known only at deploy time takes its kind from the factory', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     const stack = new Stack(app, 'Db');
     const arn = stack.formatArn({ service: 'rds', resource: 'db', resourceName: 'orders', arnFormat: 'arn:aws:rds:region:account:db:name' as never });
-    expect(() => new BlueGreenDatabase(stack, 'A', { source: arn })).toThrow(/Db\/A: source is an ARN known only at deploy time; set sourceKind/);
-    const bg = new BlueGreenDatabase(stack, 'B', { source: arn, sourceKind: DatabaseSourceKind.INSTANCE, deleteOldAfter: true });
+    expect(() => new BlueGreenDatabase(stack, 'A', { source: DatabaseSource.fromArn(arn) }))
+      .toThrow(/Db\/A: source is an ARN known only at deploy time; give it with DatabaseSource.fromInstanceArn\(\) or DatabaseSource.fromClusterArn\(\)/);
+    const bg = new BlueGreenDatabase(stack, 'B', { source: DatabaseSource.fromInstanceArn(arn), deleteOldAfter: true });
     expect(bg.sourceKind).toBe('instance');
+    expect(new BlueGreenDatabase(stack, 'C', { source: DatabaseSource.fromClusterArn(arn) }).sourceKind).toBe('cluster');
   });
 
   test('validates ranges at synth: switchover timeout 30 s to 1 hour, deployment name, approval timeout', () => {

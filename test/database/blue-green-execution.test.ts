@@ -11,6 +11,7 @@ import { clock, setClock } from '../../lambda/shared/clock';
 import { EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { BlueGreenErrorName, BlueGreenEvent } from '../../lambda/database/blue-green-contract';
 import { BlueGreenDatabase, BlueGreenDatabaseProps } from '../../lib/database/blue-green-database';
+import { DatabaseSource } from '../../lib/database/database-source';
 import { SwitchoverApproval } from '../../lib/database/switchover-approval';
 import { bindHandlers, CfnTemplate, RunResult, runStateMachine, stateMachineOf, TaskTokenHandler, TimelineEvent, VirtualClock } from '../../rehearsal';
 import { AwsFakes, CallRecord, FakeDatabase, PutEventsParams } from '../../rehearsal/fakes';
@@ -26,7 +27,7 @@ const OPERATOR_MS = 30 * MINUTE;
 function synth(props: Partial<BlueGreenDatabaseProps> = {}): CfnTemplate {
   const app = new App({ builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Data');
-  new BlueGreenDatabase(stack, 'Upgrade', { source: SOURCE_ARN, deploymentName: 'orders-pg17', targetEngineVersion: '17.2', ...props });
+  new BlueGreenDatabase(stack, 'Upgrade', { source: DatabaseSource.fromArn(SOURCE_ARN), deploymentName: 'orders-pg17', targetEngineVersion: '17.2', ...props });
   return Template.fromStack(stack).toJSON() as CfnTemplate;
 }
 

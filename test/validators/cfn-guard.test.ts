@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { BlueGreenRouting, ProgressiveRollout } from '../../lib';
 import { BlueGreenDatabase } from '../../lib/database/blue-green-database';
+import { DatabaseSource } from '../../lib/database/database-source';
 import { SchemaMigration } from '../../lib/database/schema-migration';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
 
@@ -36,7 +37,7 @@ function libraryApp(): App {
   const rollout = new ProgressiveRollout(stack, 'Rollout', { routing: new BlueGreenRouting(stack, 'Routing', { vpc, loadBalancer, listener }), serviceName: 'web' });
   new FeatureFlags(stack, 'Flags', { flags: { version: 1, flags: { checkout: { enabled: true, default: false } } }, rollbackAlarms: rollout.alarms });
   new SchemaMigration(stack, 'Migration', { vpc, secret: new secretsmanager.Secret(stack, 'Secret') });
-  new BlueGreenDatabase(stack, 'Upgrade', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2' });
+  new BlueGreenDatabase(stack, 'Upgrade', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:db:orders'), targetEngineVersion: '17.2' });
   Validations.of(app).addPlugins(new CfnGuardValidator());
   return app;
 }

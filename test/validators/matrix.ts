@@ -19,6 +19,7 @@ import {
 } from '../../lib';
 import { importedRollout } from '../constructs/fixtures';
 import { BlueGreenDatabase } from '../../lib/database/blue-green-database';
+import { DatabaseSource } from '../../lib/database/database-source';
 import { SchemaMigration } from '../../lib/database/schema-migration';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
 import { addEverJustData } from '../../bin/everjust-data';
@@ -127,8 +128,8 @@ export function matrixApp(): App {
   databaseStack(app, 'MigrationGated', true);
   databaseStack(app, 'MigrationUngated', false);
   const rds = new Stack(app, 'BlueGreenDatabases', { env: { region: 'us-east-1' } });
-  new BlueGreenDatabase(rds, 'Instance', { source: 'arn:aws:rds:us-east-1:123456789012:db:orders', targetEngineVersion: '17.2', approval: SwitchoverApproval.MANUAL, deleteOldAfter: true, maxReplicaLag: Duration.seconds(30) });
-  new BlueGreenDatabase(rds, 'Cluster', { source: 'arn:aws:rds:us-east-1:123456789012:cluster:orders', targetEngineVersion: '17.2', approval: SwitchoverApproval.NONE });
+  new BlueGreenDatabase(rds, 'Instance', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:db:orders'), targetEngineVersion: '17.2', approval: SwitchoverApproval.MANUAL, deleteOldAfter: true, maxReplicaLag: Duration.seconds(30) });
+  new BlueGreenDatabase(rds, 'Cluster', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:cluster:orders'), targetEngineVersion: '17.2', approval: SwitchoverApproval.NONE });
   return app;
 }
 
