@@ -49,15 +49,33 @@ export interface DeployerOptions {
   readonly defaultHealthyTargets?: number;
 }
 
-/** The live route (Custom::ZdtLiveRoute) of a stack, as deployed. */
+/**
+ * The live route (Custom::ZdtLiveRoute) of a stack, as deployed; or the production rule of a routing imported from
+ * another app (`imported`: then `stackName` is the stack that refers to it and `logicalId` is empty).
+ */
 export interface DeployedLiveRoute {
   readonly stackName: string;
   readonly logicalId: string;
+  /** True for a routing that exists outside the rehearsed stacks (importLiveRoute). */
+  readonly imported?: boolean;
   readonly ruleArn: string;
   readonly listenerArn: string;
   readonly loadBalancerArn: string;
   readonly targetGroupArns: Record<Color, string>;
   readonly properties: LiveRouteProperties;
+}
+
+/** The production rule of a routing imported from another app, as the rollout's router knows it. */
+export interface ImportedLiveRoute {
+  /** The stack whose rollout refers to it. */
+  readonly stackName: string;
+  readonly ruleArn: string;
+  readonly listenerArn: string;
+  readonly targetGroupArns: Record<Color, string>;
+  /** Priority of the production rule (the router's segment rule priority + 1). */
+  readonly priority: number;
+  /** The color that carries production traffic before the first rollout. */
+  readonly initialColor: Color;
 }
 
 /** What a deploy or an update did, resource by resource. */
@@ -166,6 +184,47 @@ export class Deployer {
   /** Every deployed live route. */
   liveRoutes(): readonly DeployedLiveRoute[] {
     return [...this.liveRouteList];
+  }
+
+  /**
+   * A routing another app built (`BlueGreenRouting.fromBlueGreenRoutingAttributes()`): its listener, its two target
+   * groups and its production rule exist in the account before the deploy, so the fake ALB gets them under the ARNs
+   * the rollout was given. The production rule forwards everything (path /*) to the initial color, as a
+   * BlueGreenRouting's live route starts; the target groups get the default healthy targets (or `targetHealth`'s).
+   */
+  importLiveRoute(route: ImportedLiveRoute): DeployedLiveRoute {
+    const known = this.liveRouteList.find((r) => r.ruleArn === route.ruleArn);
+    if (known) return known;
+    const listener = this.aws.alb.importListener(route.listenerArn);
+    for (const color of COLORS) this.aws.alb.importTargetGroup(route.targetGroupArns[color]);
+    const conditions = [{ Field: 'path-pattern', Values: ['/*'] }];
+    this.aws.alb.importRule(route.ruleArn, {
+      Priority: route.priority,
+      Conditions: conditions,
+      Actions: [{
+        Type: 'forward',
+        ForwardConfig: { TargetGroups: COLORS.map((c) => ({ TargetGroupArn: route.targetGroupArns[c], Weight: c === route.initialColor ? 100 : 0 })) },
+      }],
+    });
+    for (const color of COLORS) {
+      const info: TargetGroupServiceInfo = { stackName: route.stackName, logicalId: '', targetGroupArn: route.targetGroupArns[color], color };
+      this.aws.alb.setTargetHealth(info.targetGroupArn, this.options.targetHealth?.(info) ?? { healthy: this.options.defaultHealthyTargets ?? DEFAULT_HEALTHY_TARGETS });
+    }
+    const deployed: DeployedLiveRoute = {
+      stackName: route.stackName,
+      logicalId: '',
+      imported: true,
+      ruleArn: route.ruleArn,
+      listenerArn: route.listenerArn,
+      loadBalancerArn: listener.LoadBalancerArn!,
+      targetGroupArns: { ...route.targetGroupArns },
+      properties: {
+        ListenerArn: route.listenerArn, Priority: String(route.priority), BlueTargetGroupArn: route.targetGroupArns.blue,
+        GreenTargetGroupArn: route.targetGroupArns.green, InitialColor: route.initialColor, Conditions: JSON.stringify(conditions), StickinessSeconds: '0',
+      },
+    };
+    this.liveRouteList.push(deployed);
+    return deployed;
   }
 
   /** Names of the deployed stacks, in deploy order. */

@@ -196,11 +196,20 @@ export class Simulation implements SimulationWorld {
     };
     this.routerConfig = config<RouterConfig>('router');
     this.judgeConfig = config<JudgeConfig>('judge');
-    const lockConfig = config<{ tableName: string; service: string }>('lock');
+    const lockConfig = config<{ tableName: string; service: string; initialLiveColor: Color }>('lock');
     this.tableName = lockConfig.tableName;
     this.service = lockConfig.service;
-    const route = this.deployer.liveRoutes().find((r) => r.ruleArn === this.routerConfig.liveRuleArn);
-    if (!route) throw new Error(`rehearse: the router's live rule ${this.routerConfig.liveRuleArn} is not a deployed Custom::ZdtLiveRoute`);
+    const route = this.deployer.liveRoutes().find((r) => r.ruleArn === this.routerConfig.liveRuleArn)
+      // A routing imported by ARN (another app's BlueGreenRouting): it exists in the account before the rehearsal.
+      ?? (this.routerConfig.liveRuleArn.startsWith('arn:') ? this.deployer.importLiveRoute({
+        stackName: this.stackName,
+        ruleArn: this.routerConfig.liveRuleArn,
+        listenerArn: this.routerConfig.listenerArn,
+        targetGroupArns: this.routerConfig.targetGroupArns,
+        priority: this.routerConfig.segmentRulePriority + 1,
+        initialColor: lockConfig.initialLiveColor,
+      }) : undefined);
+    if (!route) throw new Error(`rehearse: the router's live rule ${this.routerConfig.liveRuleArn} is neither a deployed Custom::ZdtLiveRoute nor an imported rule's ARN`);
     this.liveRoute = route;
     const stable = liveColorOf(this.albWeights()) ?? 'blue';
     const release = this.scenario.input?.targetColor ?? otherColor(stable);

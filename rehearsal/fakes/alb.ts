@@ -511,6 +511,57 @@ export class FakeAlb {
     return this.describeListener(description);
   }
 
+  /**
+   * The simulation's back door for a target group that exists outside the rehearsed stacks (imported by ARN, e.g. by
+   * `BlueGreenRouting.fromBlueGreenRoutingAttributes()`): creates it under the ARN given (HTTP on port 80, IP targets,
+   * the defaults of CreateTargetGroup otherwise), unless it exists. Not an ELB API, like importListener.
+   */
+  importTargetGroup(targetGroupArn: string): TargetGroup {
+    const existing = this.targetGroups.get(targetGroupArn);
+    if (existing) return this.describeTargetGroup(existing);
+    const match = /^arn:aws[a-z-]*:elasticloadbalancing:[^:]+:\d{12}:targetgroup\/([^/]+)\/([^/]+)$/.exec(targetGroupArn);
+    if (!match) throw this.validation(`'${targetGroupArn}' is not the ARN of a target group`);
+    const description: TargetGroup = {
+      TargetGroupArn: targetGroupArn, TargetGroupName: match[1], Protocol: 'HTTP', ProtocolVersion: 'HTTP1', Port: 80, VpcId: 'vpc-00000000000000001',
+      HealthCheckProtocol: 'HTTP', HealthCheckPort: 'traffic-port', HealthCheckEnabled: true,
+      HealthCheckIntervalSeconds: DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS, HealthCheckTimeoutSeconds: DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS,
+      HealthyThresholdCount: DEFAULT_HEALTHY_THRESHOLD, UnhealthyThresholdCount: DEFAULT_UNHEALTHY_THRESHOLD, HealthCheckPath: '/',
+      Matcher: { HttpCode: '200' }, TargetType: 'ip', IpAddressType: 'ipv4',
+    };
+    this.targetGroups.set(targetGroupArn, {
+      arn: targetGroupArn, description, attributes: new Map(Object.entries(DEFAULT_TARGET_GROUP_ATTRIBUTES)), targets: new Map(), tags: [],
+    });
+    return this.describeTargetGroup(this.targetGroups.get(targetGroupArn)!);
+  }
+
+  /**
+   * The simulation's back door for a listener rule that exists outside the rehearsed stacks (the production rule of
+   * an imported routing): creates it under the ARN given, on the listener the ARN names (imported with
+   * importListener if need be), with CreateRule's checks (priority free, actions' target groups known). Not an ELB
+   * API, like importListener.
+   */
+  importRule(ruleArn: string, input: Omit<CreateRuleInput, 'ListenerArn' | 'Tags'>): Rule {
+    const existing = this.rules.get(ruleArn);
+    if (existing) return this.describeRule(existing);
+    const match = /^(arn:aws[a-z-]*:elasticloadbalancing:[^:]+:\d{12}:)listener-rule\/app\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(ruleArn);
+    if (!match) throw this.validation(`'${ruleArn}' is not the ARN of an application load balancer's listener rule`);
+    const [, prefix, name, lbId, listenerId] = match;
+    const listener = this.listeners.get(`${prefix}listener/app/${name}/${lbId}/${listenerId}`)
+      ?? this.listenerOrThrow(this.importListener(`${prefix}listener/app/${name}/${lbId}/${listenerId}`).ListenerArn!);
+    const priority = this.validPriority(input.Priority, 'priority');
+    if (this.listenerRules(listener.arn).some((r) => r.priority === priority)) {
+      throw this.fail('PriorityInUseException', `Priority '${priority}' is currently in use on listener '${listener.arn}'`);
+    }
+    const conditions = normalizeConditions(input.Conditions, `the imported rule at priority ${priority}`);
+    const actions = normalizeActions(input.Actions, `the imported rule at priority ${priority}`,
+      (tgArn) => this.checkTargetGroup(tgArn, listener.loadBalancerArn));
+    const rule: RuleState = { arn: ruleArn, listenerArn: listener.arn, priority, conditions, actions, tags: [] };
+    this.rules.set(ruleArn, rule);
+    this.refreshAssociations();
+    this.recordWeights(ruleArn, actions);
+    return this.describeRule(rule);
+  }
+
   modifyListener(input: ModifyListenerInput): ModifyListenerOutput {
     const listener = this.listenerOrThrow(input.ListenerArn);
     const next: Listener = { ...listener.description };
