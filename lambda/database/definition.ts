@@ -21,11 +21,12 @@ export function newTypeColumn(column: string): string {
 const MAX_USER_COLUMN_LENGTH = MAX_IDENTIFIER_LENGTH - newTypeColumn('').length;
 
 const KINDS: readonly OperationKind[] = [
-  'createTable', 'addColumn', 'renameColumn', 'changeColumnType', 'alterColumn', 'renameTable', 'dropIndex', 'renameConstraint',
+  'createTable', 'addColumn', 'renameColumn', 'changeColumnType', 'alterColumn', 'createConstraint', 'renameTable', 'dropIndex', 'renameConstraint',
   'dropConstraint', 'setReplicaIdentity', 'addIndex', 'addForeignKey', 'addCheck', 'addUnique', 'moveColumns', 'dropColumn', 'dropTable', 'sql',
 ];
 const REPLICA_IDENTITIES = ['default', 'full', 'nothing', 'index'];
 const ON_DELETE = ['NO ACTION', 'RESTRICT', 'CASCADE', 'SET NULL', 'SET DEFAULT'];
+const CONSTRAINT_TYPES = ['unique', 'check', 'foreignKey'];
 const INDEX_METHODS = ['btree', 'hash', 'gin', 'gist', 'brin', 'spgist'];
 
 class Checker {
@@ -75,6 +76,16 @@ class Checker {
     const v = this.get(field);
     if (v === undefined || (nullable && v === null)) return this;
     if (typeof v !== 'string') this.fail(field, nullable ? 'a string or null' : 'a string');
+    return this;
+  }
+  /** An object with only the `known` fields. */
+  object(field: string, known: readonly string[]): this {
+    const v = this.get(field);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      this.fail(field, `an object { ${known.join(', ')} }`);
+      return this;
+    }
+    for (const k of Object.keys(v)) if (!known.includes(k)) this.problems.push(`${this.where}: ${field} has unknown field ${show(k)} (allowed: ${known.join(', ')})`);
     return this;
   }
   boolean(field: string): this {
@@ -222,11 +233,41 @@ function checkOperation(index: number, op: Record<string, unknown>): string[] {
       break;
     case 'alterColumn': {
       c.identifier('column', false, MAX_USER_COLUMN_LENGTH).sql('type', true).boolean('nullable').sqlOrNull('default').text('comment', true).sql('up', true).sql('down', true);
-      if (!['type', 'nullable', 'default', 'comment'].some((k) => op[k] !== undefined)) {
-        c.problems.push(`${describeOp(index, op)}: expected at least one change (type, nullable, default or comment), found none`);
+      if (!['type', 'nullable', 'default', 'comment', 'check', 'unique', 'references'].some((k) => op[k] !== undefined)) {
+        c.problems.push(`${describeOp(index, op)}: expected at least one change (type, nullable, default, comment, check, unique or references), found none`);
       }
-      if ((op.up !== undefined || op.down !== undefined) && op.type === undefined && op.nullable === undefined) {
-        c.problems.push(`${describeOp(index, op)}: up and down apply only to a change of type or nullable (a default or comment change copies no data)`);
+      if ((op.up !== undefined || op.down !== undefined) && ['type', 'nullable', 'check', 'unique', 'references'].every((k) => op[k] === undefined)) {
+        c.problems.push(`${describeOp(index, op)}: up and down apply only to a change of type, nullable, check, unique or references (a default or comment change copies no data)`);
+      }
+      if (op.check !== undefined) c.object('check', ['name', 'constraint']).identifier('check.name').sql('check.constraint');
+      if (op.unique !== undefined) c.object('unique', ['name']).identifier('unique.name');
+      if (op.references !== undefined) {
+        c.object('references', ['name', 'table', 'column', 'onDelete']).identifier('references.name').identifier('references.table')
+          .identifier('references.column').oneOf('references.onDelete', ON_DELETE);
+      }
+      const names = ['check', 'unique', 'references'].map((k) => (op[k] as { name?: unknown } | undefined)?.name).filter((x) => x !== undefined);
+      if (new Set(names).size !== names.length) c.problems.push(`${describeOp(index, op)}: check, unique and references must have distinct names, got ${show(names)}`);
+      break;
+    }
+    case 'createConstraint': {
+      c.identifier('name').oneOf('type', CONSTRAINT_TYPES, false).identifiers('columns');
+      const where = describeOp(index, op);
+      const cols = Array.isArray(op.columns) ? (op.columns as string[]) : [];
+      if (op.type === 'check') c.sql('check');
+      else if (op.check !== undefined) c.problems.push(`${where}: check applies only to type 'check', got type ${show(op.type)}`);
+      if (op.type === 'foreignKey') {
+        c.object('references', ['table', 'columns', 'onDelete']).identifier('references.table').identifiers('references.columns').oneOf('references.onDelete', ON_DELETE);
+        const refCols = (op.references as { columns?: unknown } | undefined)?.columns;
+        if (Array.isArray(refCols) && refCols.length !== cols.length) c.problems.push(`${where}: references.columns must have as many columns as columns (${cols.length}), got ${refCols.length}`);
+      } else if (op.references !== undefined) c.problems.push(`${where}: references applies only to type 'foreignKey', got type ${show(op.type)}`);
+      for (const field of ['up', 'down']) {
+        const v = op[field];
+        if (v === undefined) continue;
+        if (!v || typeof v !== 'object' || Array.isArray(v)) { c.problems.push(`${where}: ${field} must be an object { <column>: <SQL> } over columns, got ${show(v)}`); continue; }
+        for (const [k, sql] of Object.entries(v)) {
+          if (!cols.includes(k)) c.problems.push(`${where}: ${field} names column ${show(k)}, which is not in columns (${cols.join(', ')})`);
+          if (typeof sql !== 'string' || sql.trim() === '') c.problems.push(`${where}: ${field}.${k} must be a non-empty SQL string, got ${show(sql)}`);
+        }
       }
       break;
     }
@@ -289,7 +330,8 @@ const FIELDS: Record<OperationKind, readonly string[]> = {
   addColumn: ['column', 'up'],
   renameColumn: ['from', 'to'],
   changeColumnType: ['column', 'type', 'up', 'down', 'default'],
-  alterColumn: ['column', 'type', 'nullable', 'default', 'comment', 'up', 'down'],
+  alterColumn: ['column', 'type', 'nullable', 'default', 'comment', 'up', 'down', 'check', 'unique', 'references'],
+  createConstraint: ['name', 'type', 'columns', 'check', 'references', 'up', 'down'],
   renameTable: ['to'],
   dropIndex: ['name'],
   renameConstraint: ['from', 'to'],
@@ -311,6 +353,7 @@ function rewrittenColumns(op: Operation): string[] {
     case 'renameColumn': return [op.from];
     case 'changeColumnType': return [op.column];
     case 'alterColumn': return [op.column];
+    case 'createConstraint': return [...op.columns];
     case 'dropColumn': return [op.column];
     case 'moveColumns': return [...op.columns];
     case 'addColumn': return [op.column.name];

@@ -176,7 +176,8 @@ export class MigrationEngine {
       try {
         await this.ddl.transaction(`start of migration ${migration.name}`, async (c) => {
           await this.writeRecord(c, migration, versionSchema, previous);
-          const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema, ctx.volatileDefaults);
+          const rewritten = rewrittenColumns(migration);
+          const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema, ctx.volatileDefaults, rewritten);
           for (const [index, op] of migration.operations.entries()) await implementationOf(op).expand(op, opCtx(index), ctx.catalog);
           const model = await physicalModel(c, this.schema);
           for (const op of migration.operations) implementationOf(op).view?.(op, model);
@@ -355,8 +356,8 @@ export class MigrationEngine {
 
   // -------------------------------------------------------------------------------------------
 
-  private opContext(migration: string, index: number, versionSchema: string, volatileDefaults: ReadonlySet<string> = new Set()): OpContext {
-    return { client: this.client, ddl: this.ddl, schema: this.schema, migration, index, versionSchema, volatileDefaults };
+  private opContext(migration: string, index: number, versionSchema: string, volatileDefaults: ReadonlySet<string> = new Set(), rewritten?: ReadonlySet<string>): OpContext {
+    return { client: this.client, ddl: this.ddl, schema: this.schema, migration, index, versionSchema, volatileDefaults, rewritten };
   }
 
   /** The migration's record, in the start transaction (replacing a rolled-back run's, or a half-started one's). */
@@ -539,11 +540,13 @@ export class MigrationEngine {
 
   /** What depends on the tables and columns the migration drops (CheckContext.dependents). */
   private async dependents(migration: Migration, catalog: ReadonlyMap<string, TableInfo>): Promise<Map<string, string[]>> {
-    const targets: { table: string; column: string | null }[] = [];
+    const targets: { table: string; column: string | null; rewrite?: boolean }[] = [];
     const droppedTables = new Set<string>();
     for (const op of migration.operations) {
       if (op.op === 'dropTable') { targets.push({ table: op.table, column: null }); droppedTables.add(op.table); }
-      if (op.op === 'dropColumn' || op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) targets.push({ table: op.table, column: op.column });
+      if (op.op === 'dropColumn') targets.push({ table: op.table, column: op.column });
+      if (op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) targets.push({ table: op.table, column: op.column, rewrite: true });
+      if (op.op === 'createConstraint') targets.push(...op.columns.map((column) => ({ table: op.table, column, rewrite: true })));
       if (op.op === 'moveColumns') targets.push(...op.columns.map((column) => ({ table: op.table, column })));
     }
     const result = new Map<string, string[]>();
@@ -551,10 +554,13 @@ export class MigrationEngine {
     const versionSchemas = await this.stateExists()
       ? (await this.client.query(`SELECT version_schema FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1`, [this.schema])).rows.map((r) => r.version_schema as string)
       : [];
-    for (const { table, column } of targets) {
+    for (const { table, column, rewrite } of targets) {
       if (!catalog.has(table) || (column !== null && !catalog.get(table)!.columns.some((c) => c.name === column))) continue;
-      // Objects of tables this migration drops go first (dropTable contracts them along).
-      const deps = (await dependentsOf(this.client, this.schema, table, column, versionSchemas)).filter((d) => !droppedTables.has(d.owner) || d.owner === table);
+      // Objects of tables this migration drops go first (dropTable contracts them along); a rewritten column's own
+      // constraints get twins on the new column (operations/rewrite-objects.ts).
+      const deps = (await dependentsOf(this.client, this.schema, table, column, versionSchemas))
+        .filter((d) => !droppedTables.has(d.owner) || d.owner === table)
+        .filter((d) => !(rewrite && d.owner === table && d.description.startsWith('constraint ')));
       if (deps.length > 0) result.set(column === null ? table : `${table}.${column}`, deps.map((d) => d.description));
     }
     return result;
@@ -566,6 +572,15 @@ export class MigrationEngine {
       throw new MigrationError(MigrationErrorName.INVALID, `Migration "${migration.name}" does not match schema ${this.schema}:\n  - ${problems.join('\n  - ')}`);
     }
   }
+}
+
+/** `table.column` of the columns the migration's operations rewrite (a new column swapped in at complete). */
+function rewrittenColumns(migration: Migration): Set<string> {
+  return new Set(migration.operations.flatMap((op) => {
+    if (op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) return [`${op.table}.${op.column}`];
+    if (op.op === 'createConstraint') return op.columns.map((c) => `${op.table}.${c}`);
+    return [];
+  }));
 }
 
 /** The tables of the backfill steps, in operation order, each once. */

@@ -16,24 +16,33 @@ import { columnList, physicalOf, requireKnownColumn, requireTable, table, valida
 async function buildIndexConcurrently(ctx: OpContext, model: VersionModel, spec: {
   table: string; name: string; columns: readonly string[]; unique: boolean; method?: string; where?: string;
 }): Promise<void> {
-  const valid = await indexValidity(ctx.client, ctx.schema, spec.name);
-  if (valid === true) return;
-  const drop = async () => {
-    if (await indexValidity(ctx.client, ctx.schema, spec.name) !== null) {
-      await ctx.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qn(ctx.schema, spec.name)}`);
-    }
-  };
-  if (valid === false) await drop();
   const cols = spec.columns.map((c) => physicalOf(model, spec.table, c));
   const sql = `CREATE ${spec.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${qi(spec.name)} ON ${table(ctx, spec.table)}`
     + `${spec.method ? ` USING ${spec.method}` : ''} (${columnList(cols)})${spec.where ? ` WHERE ${spec.where}` : ''}`;
+  await createIndexConcurrently(ctx, spec.name, sql, `${ctx.schema}.${spec.table} (${spec.columns.join(', ')})`);
+}
+
+/**
+ * Runs `sql` (a CREATE INDEX CONCURRENTLY of index `name`) unless a valid index of that name exists; an invalid one
+ * (a failed or interrupted build) is dropped first, and again when the build fails. `what` names the index's table
+ * and columns in the error.
+ */
+export async function createIndexConcurrently(ctx: OpContext, name: string, sql: string, what: string): Promise<void> {
+  const valid = await indexValidity(ctx.client, ctx.schema, name);
+  if (valid === true) return;
+  const drop = async () => {
+    if (await indexValidity(ctx.client, ctx.schema, name) !== null) {
+      await ctx.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qn(ctx.schema, name)}`);
+    }
+  };
+  if (valid === false) await drop();
   try {
-    await ctx.ddl.outsideTransaction(`CREATE INDEX CONCURRENTLY ${spec.name}`, sql, drop);
+    await ctx.ddl.outsideTransaction(`CREATE INDEX CONCURRENTLY ${name}`, sql, drop);
   } catch (err) {
     await drop().catch(() => undefined);
     if (err instanceof MigrationError) throw err;
     throw new MigrationError(MigrationErrorName.INVALID,
-      `Building index ${spec.name} on ${ctx.schema}.${spec.table} (${spec.columns.join(', ')}) failed: ${(err as Error).message}. The invalid index was dropped; roll back, fix the data or the definition, and start again.`);
+      `Building index ${name} on ${what} failed: ${(err as Error).message}. The invalid index was dropped; roll back, fix the data or the definition, and start again.`);
   }
 }
 
@@ -41,7 +50,7 @@ async function dropIndexConcurrently(ctx: OpContext, name: string): Promise<void
   await ctx.ddl.outsideTransaction(`DROP INDEX CONCURRENTLY ${name}`, `DROP INDEX CONCURRENTLY IF EXISTS ${qn(ctx.schema, name)}`);
 }
 
-async function indexCheck(ctx: OpContext, name: string, tableName: string) {
+export async function indexCheck(ctx: OpContext, name: string, tableName: string) {
   const valid = await indexValidity(ctx.client, ctx.schema, name);
   return {
     name: `index ${name} valid`, ok: valid === true,

@@ -61,6 +61,8 @@ export interface OpContext {
    * the engine). Known during start (expand, triggers); empty in the later actions, which do not use it.
    */
   readonly volatileDefaults: ReadonlySet<string>;
+  /** `table.column` of every column an operation of the migration rewrites (column-rewrite.ts). Known during start. */
+  readonly rewritten?: ReadonlySet<string>;
 }
 
 export interface PlanStepDescription {
