@@ -190,7 +190,7 @@ export class MigrationEngine {
           for (const table of tablesOf(await this.backfillSteps(record))) await initCheckpoint(c, this.schema, migration.name, table, false);
         });
       } catch (err) {
-        if (pgCode(err) !== '23505') throw this.asCancelled(err, migration.name, 'start');
+        if (pgCode(err) !== '23505') throw await this.asCancelled(err, migration.name, 'start');
         const other = await getActiveMigration(this.client, this.schema);
         throw new MigrationError(MigrationErrorName.IN_PROGRESS, `Expected no active migration on schema ${this.schema}, but ${other?.name ?? 'another'} is ${other?.status ?? 'active'}`);
       } finally {
@@ -218,9 +218,12 @@ export class MigrationEngine {
     if (!await this.lockReleased(holder.pid, graceMs)) {
       await this.client.query('SELECT pg_cancel_backend($1)', [holder.pid]);
       cancelledQuery = true;
-      if (!await this.lockReleased(holder.pid, graceMs)) {
+      // A cancelled query ends at once; the session then unwinds (rollback, lock release): give it the default grace
+      // at least, also when the caller wanted the query cancelled without waiting (graceMs 0).
+      const unwindMs = Math.max(graceMs, DEFAULT_CANCEL_GRACE_MS);
+      if (!await this.lockReleased(holder.pid, unwindMs)) {
         throw new MigrationError(MigrationErrorName.IN_PROGRESS,
-          `Asked the migration session (pid ${holder.pid}, application "${holder.application}") to stop and cancelled its query, but it still holds the migration lock of schema "${this.schema}" after ${2 * graceMs} ms. `
+          `Asked the migration session (pid ${holder.pid}, application "${holder.application}") to stop and cancelled its query, but it still holds the migration lock of schema "${this.schema}" after ${graceMs + unwindMs} ms. `
           + `If that process is gone, end its session: SELECT pg_terminate_backend(${holder.pid});`);
       }
     }
@@ -242,7 +245,7 @@ export class MigrationEngine {
           this.ddl.stopCheck = this.cancelCheck(name, 'backfill');
           await runBackfill(this.ddl, this.schema, name, steps, { ...this.options, ...budget, shouldStop: this.ddl.stopCheck });
         } catch (err) {
-          throw this.asCancelled(err, name, 'backfill');
+          throw await this.asCancelled(err, name, 'backfill');
         } finally {
           this.ddl.stopCheck = undefined;
         }
@@ -378,7 +381,7 @@ export class MigrationEngine {
     try {
       await this.expandConcurrently(record);
     } catch (err) {
-      const cancelled = this.asCancelled(err, record.name, 'start');
+      const cancelled = await this.asCancelled(err, record.name, 'start');
       if (cancelled !== err || (err instanceof MigrationError && err.name === MigrationErrorName.LOCK_TIMEOUT)) throw cancelled;
       if (record.status !== 'started') throw err;
       try {
@@ -417,10 +420,20 @@ export class MigrationEngine {
     };
   }
 
-  /** A query cancelled by pg_cancel_backend (SQLSTATE 57014, as from `cancel`) as ZdtMigrationCancelled; other errors unchanged. */
-  private asCancelled(err: unknown, name: string, action: string): unknown {
-    // 57014 is also statement_timeout's: only a cancel request (pg_cancel_backend) is a cancellation.
-    if (pgCode(err) !== QUERY_CANCELED || !/user request/.test((err as Error).message)) return err;
+  /**
+   * A query cancelled by `cancel` as ZdtMigrationCancelled; other errors unchanged. Matched on SQLSTATE 57014
+   * (query_canceled), never on the server's message text (which depends on lc_messages): 57014 is also what
+   * statement_timeout raises, so a cancellation is a 57014 while this schema's cancel request, which `cancel` records
+   * before it calls pg_cancel_backend, is pending (it is consumed here).
+   */
+  private async asCancelled(err: unknown, name: string, action: string): Promise<unknown> {
+    if (pgCode(err) !== QUERY_CANCELED) return err;
+    try {
+      if (!await cancelRequested(this.client, this.schema)) return err;
+      await clearCancelRequest(this.client, this.schema);
+    } catch {
+      return err;
+    }
     return new MigrationError(MigrationErrorName.CANCELLED, `The ${action} of migration ${name} on schema ${this.schema} was cancelled: ${(err as Error).message}. `
       + `What it committed stays: ${action === 'start' ? 'run start again to finish it, or rollback to undo it' : 'resume with backfill (migrate backfill <file>) or undo with rollback'}`);
   }
