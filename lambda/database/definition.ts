@@ -78,6 +78,21 @@ class Checker {
     if (typeof v !== 'string') this.fail(field, nullable ? 'a string or null' : 'a string');
     return this;
   }
+  /** An optional object { <column>: <SQL> }, its columns among `columns` when given. */
+  columnMap(field: string, columns?: readonly string[]): this {
+    const v = this.get(field);
+    if (v === undefined) return this;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      this.fail(field, 'an object { <column>: <SQL> }');
+      return this;
+    }
+    for (const [k, sql] of Object.entries(v)) {
+      if (columns && !columns.includes(k)) this.problems.push(`${this.where}: ${field} names column ${show(k)}, which is not in columns (${columns.join(', ')})`);
+      else if (!isIdentifier(k)) this.problems.push(`${this.where}: ${field} names column ${show(k)}, which is not an identifier`);
+      if (typeof sql !== 'string' || sql.trim() === '') this.problems.push(`${this.where}: ${field}.${k} must be a non-empty SQL string, got ${show(sql)}`);
+    }
+    return this;
+  }
   /** An object with only the `known` fields. */
   object(field: string, known: readonly string[]): this {
     const v = this.get(field);
@@ -260,15 +275,7 @@ function checkOperation(index: number, op: Record<string, unknown>): string[] {
         const refCols = (op.references as { columns?: unknown } | undefined)?.columns;
         if (Array.isArray(refCols) && refCols.length !== cols.length) c.problems.push(`${where}: references.columns must have as many columns as columns (${cols.length}), got ${refCols.length}`);
       } else if (op.references !== undefined) c.problems.push(`${where}: references applies only to type 'foreignKey', got type ${show(op.type)}`);
-      for (const field of ['up', 'down']) {
-        const v = op[field];
-        if (v === undefined) continue;
-        if (!v || typeof v !== 'object' || Array.isArray(v)) { c.problems.push(`${where}: ${field} must be an object { <column>: <SQL> } over columns, got ${show(v)}`); continue; }
-        for (const [k, sql] of Object.entries(v)) {
-          if (!cols.includes(k)) c.problems.push(`${where}: ${field} names column ${show(k)}, which is not in columns (${cols.join(', ')})`);
-          if (typeof sql !== 'string' || sql.trim() === '') c.problems.push(`${where}: ${field}.${k} must be a non-empty SQL string, got ${show(sql)}`);
-        }
-      }
+      c.columnMap('up', cols).columnMap('down', cols);
       break;
     }
     case 'renameTable':
@@ -276,8 +283,10 @@ function checkOperation(index: number, op: Record<string, unknown>): string[] {
       if (op.to === op.table) c.problems.push(`${describeOp(index, op)}: to must differ from table, got ${show(op.to)}`);
       break;
     case 'dropIndex':
-    case 'dropConstraint':
       c.identifier('name');
+      break;
+    case 'dropConstraint':
+      c.identifier('name').columnMap('up').columnMap('down');
       break;
     case 'renameConstraint':
       c.identifier('from').identifier('to');
@@ -335,7 +344,7 @@ const FIELDS: Record<OperationKind, readonly string[]> = {
   renameTable: ['to'],
   dropIndex: ['name'],
   renameConstraint: ['from', 'to'],
-  dropConstraint: ['name'],
+  dropConstraint: ['name', 'up', 'down'],
   setReplicaIdentity: ['identity', 'index'],
   addIndex: ['name', 'columns', 'unique', 'method', 'where'],
   addForeignKey: ['name', 'columns', 'references', 'onDelete'],
@@ -347,6 +356,11 @@ const FIELDS: Record<OperationKind, readonly string[]> = {
   sql: ['up', 'down', 'complete', 'risk'],
 };
 
+/** The columns a dropConstraint with up/down rewrites (the keys of up and down); none without them. */
+export function droppedConstraintColumns(op: { readonly up?: Readonly<Record<string, string>>; readonly down?: Readonly<Record<string, string>> }): string[] {
+  return [...new Set([...Object.keys(op.up ?? {}), ...Object.keys(op.down ?? {})])];
+}
+
 /** The column an operation rewrites (its data or its name), if any: one such operation per column per migration. */
 function rewrittenColumns(op: Operation): string[] {
   switch (op.op) {
@@ -354,6 +368,7 @@ function rewrittenColumns(op: Operation): string[] {
     case 'changeColumnType': return [op.column];
     case 'alterColumn': return [op.column];
     case 'createConstraint': return [...op.columns];
+    case 'dropConstraint': return droppedConstraintColumns(op);
     case 'dropColumn': return [op.column];
     case 'moveColumns': return [...op.columns];
     case 'addColumn': return [op.column.name];

@@ -15,7 +15,7 @@ import { log } from '../shared/log';
 import { BackfillBudget, BackfillOptions, initCheckpoint, runBackfill } from './backfill';
 import { invalidIndexes, listColumns, listTables, primaryKey } from './catalog';
 import { DdlRunner, DdlSafetyOptions, pgCode, QUERY_CANCELED } from './ddl';
-import { describeOp, parseMigration } from './definition';
+import { describeOp, droppedConstraintColumns, parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
@@ -516,6 +516,7 @@ export class MigrationEngine {
        WHERE n.nspname = $1`, [this.schema]);
     const constraints = await this.client.query(
       `SELECT c.relname AS table, co.conname AS name, co.contype AS type,
+         (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a WHERE a.attrelid = co.conrelid AND a.attnum = ANY(co.conkey)) AS columns,
          coalesce((SELECT array_agg(fc.relname || '.' || f.conname ORDER BY 1) FROM pg_constraint f JOIN pg_class fc ON fc.oid = f.conrelid
                    WHERE f.contype = 'f' AND co.contype IN ('p', 'u') AND f.conindid = co.conindid), '{}') AS referenced_by
        FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1`, [this.schema]);
@@ -525,7 +526,7 @@ export class MigrationEngine {
         primaryKey: await primaryKey(this.client, this.schema, t),
         referencedBy: refs.rows.filter((r) => r.referenced === t).map((r) => `${r.referencing}.${r.conname}`),
         indexes: indexes.rows.filter((r) => r.table === t).map((r) => ({ name: r.index, constraint: r.constraint, unique: r.unique })),
-        constraints: constraints.rows.filter((r) => r.table === t).map((r) => ({ name: r.name, type: r.type, referencedBy: r.referenced_by })),
+        constraints: constraints.rows.filter((r) => r.table === t).map((r) => ({ name: r.name, type: r.type, columns: r.columns ?? [], referencedBy: r.referenced_by })),
       });
     }
     const createdTables = new Map<string, string[]>();
@@ -560,6 +561,7 @@ export class MigrationEngine {
       if (op.op === 'dropColumn') targets.push({ table: op.table, column: op.column });
       if (op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) targets.push({ table: op.table, column: op.column, rewrite: true });
       if (op.op === 'createConstraint') targets.push(...op.columns.map((column) => ({ table: op.table, column, rewrite: true })));
+      if (op.op === 'dropConstraint') targets.push(...droppedConstraintColumns(op).map((column) => ({ table: op.table, column, rewrite: true })));
       if (op.op === 'moveColumns') targets.push(...op.columns.map((column) => ({ table: op.table, column })));
     }
     const result = new Map<string, string[]>();
@@ -592,6 +594,7 @@ function rewrittenColumns(migration: Migration): Set<string> {
   return new Set(migration.operations.flatMap((op) => {
     if (op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) return [`${op.table}.${op.column}`];
     if (op.op === 'createConstraint') return op.columns.map((c) => `${op.table}.${c}`);
+    if (op.op === 'dropConstraint') return droppedConstraintColumns(op).map((c) => `${op.table}.${c}`);
     return [];
   }));
 }

@@ -179,13 +179,20 @@ export interface RenameConstraintOperation {
 }
 
 /**
- * Drops a constraint (any kind, multi-column included) at complete. Until then it holds for both versions: the new
- * version cannot rely on its absence before complete.
+ * Drops a constraint (any kind, multi-column included). Without `up`/`down`: at complete, and until then it holds for
+ * both versions (the new version cannot rely on its absence before complete). With them (pgroll's
+ * drop_multicolumn_constraint; CHECK, UNIQUE and FOREIGN KEY): every column of the constraint is rewritten, so the new
+ * version is free of it at once while the old version keeps it; `down` must turn the new version's values into ones the
+ * constraint accepts for the old version.
  */
 export interface DropConstraintOperation {
   readonly op: 'dropConstraint';
   readonly table: string;
   readonly name: string;
+  /** Per column of the constraint: old value -> new value. @default each column unchanged */
+  readonly up?: { readonly [column: string]: string };
+  /** Per column of the constraint: new value -> a value the constraint accepts for the old version. @default each column unchanged */
+  readonly down?: { readonly [column: string]: string };
 }
 
 /** REPLICA IDENTITY of a table (what logical replication sends for UPDATE and DELETE), set at complete. */

@@ -7,21 +7,22 @@ import { Client } from 'pg';
 import { MigrationEngine } from '../../lambda/database/engine';
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { Migration } from '../../lambda/database/types';
-import { createUsers, FAST, validated, versions } from './fixtures';
-import { PgServer, startPgServer } from './pg-server';
+import { createUsers, FAST, usePgDatabase, validated, versions } from './fixtures';
+import { PgServer } from './pg-server';
 
+const pg = usePgDatabase({
+  setup: async (c) => {
+    await createUsers(c, 1000);
+    await c.query(`UPDATE users SET email = NULL WHERE id % 10 = 0`);
+  },
+});
 let server: PgServer;
 let db: string;
 let admin: Client;
 let engine: MigrationEngine;
 
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
 beforeEach(async () => {
-  db = await server.freshDatabase();
-  admin = await server.connect(db);
-  await createUsers(admin, 1000);
-  await admin.query(`UPDATE users SET email = NULL WHERE id % 10 = 0`);
+  ({ server, db, admin } = pg);
   engine = new MigrationEngine(admin, { ...FAST, acknowledgeHighRisk: true });
 });
 

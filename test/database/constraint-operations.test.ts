@@ -164,6 +164,44 @@ describe('alterColumn check, unique and references', () => {
   });
 });
 
+describe('dropConstraint with up/down', () => {
+  test('frees the new version at once while the old version keeps the constraint (down fixes what the new version writes); complete drops it', async () => {
+    await pg.admin.query(`ALTER TABLE users ADD CONSTRAINT users_name_city_key UNIQUE (name, city)`);
+    await pg.admin.query(`CREATE INDEX users_city_idx ON users (city)`);
+    const m: Migration = { name: 'free_names', operations: [{
+      op: 'dropConstraint', table: 'users', name: 'users_name_city_key',
+      up: { name: 'name', city: 'city' },
+      down: { name: `name || ' #' || id` },
+    }] };
+    const before = await schemaSnapshot(pg.admin);
+    await engine.start(m);
+    const w = await withWriters(pg, 'public_free_names', {
+      old: `INSERT INTO users (name, city) VALUES ('old ' || clock_timestamp(), 'A')`,
+      next: `INSERT INTO users (name, city) VALUES ('twice', 'B')`,
+    }, () => toValidated(m));
+    expect(w.errors).toEqual([]);
+    expect(await count(`SELECT count(*)::int AS n FROM users WHERE name = 'twice' AND city = 'B'`, w.next)).toBe(w.counts.next);
+    expect(await count(`SELECT count(DISTINCT name)::int AS n FROM users WHERE name LIKE 'twice #%'`, w.old)).toBe(w.counts.next);
+    await expect(w.old.query(`INSERT INTO users (name, city) VALUES ('user 1', 'City 1')`)).rejects.toThrow(/users_name_city_key/);
+    await engine.rollback(m.name);
+    expect(await schemaSnapshot(pg.admin)).toEqual(before);
+    await engine.start({ ...m, name: 'free_names2' });
+    await toValidated({ ...m, name: 'free_names2' });
+    await engine.complete('free_names2');
+    expect(await count(`SELECT count(*)::int AS n FROM pg_constraint WHERE conname = 'users_name_city_key'`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'users_city_idx'`)).toBe(1);
+    // Rolled back, the rows kept the old version's values (down's); the second run carried them over.
+    expect(await count(`SELECT count(*)::int AS n FROM users WHERE name LIKE 'twice #%' AND city = 'B'`)).toBe(w.counts.next);
+    await pg.admin.query(`INSERT INTO users (name, city) VALUES ('twice', 'B'), ('twice', 'B')`);
+  });
+
+  test('up/down must name exactly the constraint\'s columns', async () => {
+    await pg.admin.query(`ALTER TABLE users ADD CONSTRAINT users_name_city_key UNIQUE (name, city)`);
+    await expect(engine.plan({ name: 'bad', operations: [{ op: 'dropConstraint', table: 'users', name: 'users_name_city_key', down: { name: 'name' } }] }))
+      .rejects.toThrow(/operations\[0\] \(dropConstraint on users\): up\/down must name exactly the columns of users_name_city_key \(city, name\), got name/);
+  });
+});
+
 describe('a rewritten column keeps its indexes and constraints', () => {
   beforeEach(async () => {
     await pg.admin.query(`CREATE INDEX users_email_lower_idx ON users (lower(email)) WHERE email IS NOT NULL`);

@@ -8,8 +8,8 @@ import { MigrationErrorName } from '../../lambda/database/errors';
 import { MigrationHandlerConfig } from '../../lambda/database/migration-contract';
 import { handler } from '../../lambda/database/migration-handler';
 import { Migration } from '../../lambda/database/types';
-import { createUsers } from './fixtures';
-import { PG_PASSWORD, PG_USER, PgServer, startPgServer } from './pg-server';
+import { createUsers, usePgDatabase } from './fixtures';
+import { PG_PASSWORD, PG_USER, PgServer } from './pg-server';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
 const secrets = mockClient(SecretsManagerClient);
@@ -18,8 +18,7 @@ const sfn = mockClient(SFNClient);
 let server: PgServer;
 let db: string;
 let admin: Client;
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
+const pg = usePgDatabase({ setup: (c) => createUsers(c, 1000) });
 
 const migration: Migration = {
   name: 'full_name',
@@ -37,9 +36,7 @@ function configure(overrides: Partial<MigrationHandlerConfig> = {}) {
 beforeEach(async () => {
   secrets.reset();
   sfn.reset();
-  db = await server.freshDatabase();
-  admin = await server.connect(db);
-  await createUsers(admin, 1000);
+  ({ server, db, admin } = pg);
   secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
     SecretString: JSON.stringify({ host: '127.0.0.1', port: server.port, username: PG_USER, password: PG_PASSWORD, dbname: db, engine: 'postgres' }),
   });

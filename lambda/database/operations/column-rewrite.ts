@@ -15,7 +15,7 @@ import {
 } from './helpers';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, DataCheck, OpContext, PlanStepDescription, Probe, VersionModel } from './operation';
 import {
-  buildNewConstraintIndex, buildTwinIndexes, contractNewConstraint, describeNewConstraint, expandNewConstraint, expandTwins, NewConstraint,
+  buildNewConstraintIndex, buildTwinIndexes, ColumnObject, contractNewConstraint, describeNewConstraint, expandNewConstraint, expandTwins, NewConstraint,
   objectsOnColumns, renameTwins, requireCarriable, validateNewConstraint, validateTwins,
 } from './rewrite-objects';
 
@@ -230,6 +230,13 @@ export interface RewriteGroup {
   readonly table: string;
   readonly parts: readonly RewriteOperation[];
   readonly constraints: readonly NewConstraint[];
+  /** Constraints of the columns that get no twin: the new version is free of them (dropConstraint with up/down). */
+  readonly dropped?: readonly string[];
+}
+
+/** The old columns' indexes and constraints that get twins on the new columns. */
+async function carriedObjects(g: RewriteGroup, ctx: Pick<OpContext, 'client' | 'schema'>): Promise<ColumnObject[]> {
+  return (await objectsOnColumns(ctx.client, ctx.schema, g.table, columnsOf(g))).filter((o) => !g.dropped?.includes(o.name));
 }
 
 function suffixOf(g: RewriteGroup, i: number): string {
@@ -273,7 +280,7 @@ export const rewriteGroup = {
   },
   async expand(g: RewriteGroup, ctx: OpContext, catalog: CatalogSnapshot): Promise<void> {
     for (const p of g.parts) await columnRewrite.expand(p, ctx, catalog);
-    const objects = await objectsOnColumns(ctx.client, ctx.schema, g.table, columnsOf(g));
+    const objects = await carriedObjects(g, ctx);
     const elsewhere = new Set([...(ctx.rewritten ?? [])].filter((k) => k.startsWith(`${g.table}.`)).map((k) => k.slice(g.table.length + 1)));
     requireCarriable(ctx, g.table, objects, columnsOf(g), elsewhere);
     await expandTwins(ctx, g.table, objects, renamesOf(g));
@@ -287,7 +294,7 @@ export const rewriteGroup = {
     for (const c of g.constraints) await expandNewConstraint(ctx, c, renamesOf(g));
   },
   async expandConcurrently(g: RewriteGroup, ctx: OpContext): Promise<void> {
-    await buildTwinIndexes(ctx, g.table, await objectsOnColumns(ctx.client, ctx.schema, g.table, columnsOf(g)), renamesOf(g));
+    await buildTwinIndexes(ctx, g.table, await carriedObjects(g, ctx), renamesOf(g));
     for (const c of g.constraints) await buildNewConstraintIndex(ctx, c, renamesOf(g));
   },
   async backfillStep(g: RewriteGroup, ctx: OpContext): Promise<BackfillStep> {
@@ -297,13 +304,13 @@ export const rewriteGroup = {
   async validate(g: RewriteGroup, ctx: OpContext): Promise<Check[]> {
     const checks: Check[] = [];
     for (const p of g.parts) checks.push(...await columnRewrite.validate(p, ctx));
-    checks.push(...await validateTwins(ctx, g.table, await objectsOnColumns(ctx.client, ctx.schema, g.table, columnsOf(g))));
+    checks.push(...await validateTwins(ctx, g.table, await carriedObjects(g, ctx)));
     for (const c of g.constraints) checks.push(await validateNewConstraint(ctx, c));
     return checks;
   },
   async contract(g: RewriteGroup, ctx: OpContext): Promise<void> {
     // The originals, read before the old columns (and they with them) are dropped.
-    const objects = await objectsOnColumns(ctx.client, ctx.schema, g.table, columnsOf(g));
+    const objects = await carriedObjects(g, ctx);
     for (const [i, p] of g.parts.entries()) await columnRewrite.contract(p, ctx, suffixOf(g, i));
     await renameTwins(ctx, g.table, objects);
     for (const c of g.constraints) await contractNewConstraint(ctx, c);

@@ -17,7 +17,7 @@ export interface TableInfo {
   /** Indexes of the table, with the constraint each backs (primary key, unique, exclusion), if any. */
   readonly indexes?: readonly { readonly name: string; readonly constraint: string | null; readonly unique: boolean }[];
   /** Constraints of the table (pg_constraint), with the foreign keys ("<table>.<constraint>") that depend on a key's index. */
-  readonly constraints?: readonly { readonly name: string; readonly type: string; readonly referencedBy: readonly string[] }[];
+  readonly constraints?: readonly { readonly name: string; readonly type: string; readonly columns?: readonly string[]; readonly referencedBy: readonly string[] }[];
 }
 
 /** The physical schema's tables as they are before the migration starts. */

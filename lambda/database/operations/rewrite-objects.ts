@@ -25,7 +25,7 @@ import type { ClientBase } from 'pg';
 import { INTERNAL_PREFIX } from '../definition';
 import { MigrationError, MigrationErrorName } from '../errors';
 import { columnList, table, validateConstraint } from './helpers';
-import { createIndexConcurrently, indexCheck } from './constraints';
+import { createIndexConcurrently, indexCheck } from './index-build';
 import { MAX_IDENTIFIER_LENGTH, qi, renameIdentifiers } from '../sql';
 import { OnDelete } from '../types';
 import { Check, OpContext } from './operation';
