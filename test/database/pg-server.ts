@@ -75,7 +75,7 @@ export async function startPgServer(options: { postgresFlags?: string[] } = {}):
       const name = `db_${process.pid}_${++counter}`;
       const c = new Client({ connectionString: url('postgres') });
       await c.connect();
-      try { await c.query(`CREATE DATABASE ${name}`); } finally { await c.end(); }
+      try { await c.query(`CREATE DATABASE ${name} STRATEGY FILE_COPY`); } finally { await c.end(); }
       return name;
     },
     async stop() {
