@@ -1,4 +1,4 @@
--- The EverJust.dev users table the example migrations apply to (001 -> 002 -> 003 -> 004 -> 005).
+-- The EverJust.dev users table the example migrations apply to (001 -> 002 -> 003 -> 004 -> 005 -> 006).
 CREATE TABLE users (
   id bigserial PRIMARY KEY,
   name text NOT NULL,

@@ -21,11 +21,12 @@ export function newTypeColumn(column: string): string {
 const MAX_USER_COLUMN_LENGTH = MAX_IDENTIFIER_LENGTH - newTypeColumn('').length;
 
 const KINDS: readonly OperationKind[] = [
-  'createTable', 'addColumn', 'renameColumn', 'changeColumnType', 'alterColumn', 'renameTable', 'dropIndex', 'renameConstraint',
+  'createTable', 'addColumn', 'renameColumn', 'changeColumnType', 'alterColumn', 'createConstraint', 'renameTable', 'dropIndex', 'renameConstraint',
   'dropConstraint', 'setReplicaIdentity', 'addIndex', 'addForeignKey', 'addCheck', 'addUnique', 'moveColumns', 'dropColumn', 'dropTable', 'sql',
 ];
 const REPLICA_IDENTITIES = ['default', 'full', 'nothing', 'index'];
 const ON_DELETE = ['NO ACTION', 'RESTRICT', 'CASCADE', 'SET NULL', 'SET DEFAULT'];
+const CONSTRAINT_TYPES = ['unique', 'check', 'foreignKey'];
 const INDEX_METHODS = ['btree', 'hash', 'gin', 'gist', 'brin', 'spgist'];
 
 class Checker {
@@ -75,6 +76,31 @@ class Checker {
     const v = this.get(field);
     if (v === undefined || (nullable && v === null)) return this;
     if (typeof v !== 'string') this.fail(field, nullable ? 'a string or null' : 'a string');
+    return this;
+  }
+  /** An optional object { <column>: <SQL> }, its columns among `columns` when given. */
+  columnMap(field: string, columns?: readonly string[]): this {
+    const v = this.get(field);
+    if (v === undefined) return this;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      this.fail(field, 'an object { <column>: <SQL> }');
+      return this;
+    }
+    for (const [k, sql] of Object.entries(v)) {
+      if (columns && !columns.includes(k)) this.problems.push(`${this.where}: ${field} names column ${show(k)}, which is not in columns (${columns.join(', ')})`);
+      else if (!isIdentifier(k)) this.problems.push(`${this.where}: ${field} names column ${show(k)}, which is not an identifier`);
+      if (typeof sql !== 'string' || sql.trim() === '') this.problems.push(`${this.where}: ${field}.${k} must be a non-empty SQL string, got ${show(sql)}`);
+    }
+    return this;
+  }
+  /** An object with only the `known` fields. */
+  object(field: string, known: readonly string[]): this {
+    const v = this.get(field);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      this.fail(field, `an object { ${known.join(', ')} }`);
+      return this;
+    }
+    for (const k of Object.keys(v)) if (!known.includes(k)) this.problems.push(`${this.where}: ${field} has unknown field ${show(k)} (allowed: ${known.join(', ')})`);
     return this;
   }
   boolean(field: string): this {
@@ -222,12 +248,34 @@ function checkOperation(index: number, op: Record<string, unknown>): string[] {
       break;
     case 'alterColumn': {
       c.identifier('column', false, MAX_USER_COLUMN_LENGTH).sql('type', true).boolean('nullable').sqlOrNull('default').text('comment', true).sql('up', true).sql('down', true);
-      if (!['type', 'nullable', 'default', 'comment'].some((k) => op[k] !== undefined)) {
-        c.problems.push(`${describeOp(index, op)}: expected at least one change (type, nullable, default or comment), found none`);
+      if (!['type', 'nullable', 'default', 'comment', 'check', 'unique', 'references'].some((k) => op[k] !== undefined)) {
+        c.problems.push(`${describeOp(index, op)}: expected at least one change (type, nullable, default, comment, check, unique or references), found none`);
       }
-      if ((op.up !== undefined || op.down !== undefined) && op.type === undefined && op.nullable === undefined) {
-        c.problems.push(`${describeOp(index, op)}: up and down apply only to a change of type or nullable (a default or comment change copies no data)`);
+      if ((op.up !== undefined || op.down !== undefined) && ['type', 'nullable', 'check', 'unique', 'references'].every((k) => op[k] === undefined)) {
+        c.problems.push(`${describeOp(index, op)}: up and down apply only to a change of type, nullable, check, unique or references (a default or comment change copies no data)`);
       }
+      if (op.check !== undefined) c.object('check', ['name', 'constraint']).identifier('check.name').sql('check.constraint');
+      if (op.unique !== undefined) c.object('unique', ['name']).identifier('unique.name');
+      if (op.references !== undefined) {
+        c.object('references', ['name', 'table', 'column', 'onDelete']).identifier('references.name').identifier('references.table')
+          .identifier('references.column').oneOf('references.onDelete', ON_DELETE);
+      }
+      const names = ['check', 'unique', 'references'].map((k) => (op[k] as { name?: unknown } | undefined)?.name).filter((x) => x !== undefined);
+      if (new Set(names).size !== names.length) c.problems.push(`${describeOp(index, op)}: check, unique and references must have distinct names, got ${show(names)}`);
+      break;
+    }
+    case 'createConstraint': {
+      c.identifier('name').oneOf('type', CONSTRAINT_TYPES, false).identifiers('columns');
+      const where = describeOp(index, op);
+      const cols = Array.isArray(op.columns) ? (op.columns as string[]) : [];
+      if (op.type === 'check') c.sql('check');
+      else if (op.check !== undefined) c.problems.push(`${where}: check applies only to type 'check', got type ${show(op.type)}`);
+      if (op.type === 'foreignKey') {
+        c.object('references', ['table', 'columns', 'onDelete']).identifier('references.table').identifiers('references.columns').oneOf('references.onDelete', ON_DELETE);
+        const refCols = (op.references as { columns?: unknown } | undefined)?.columns;
+        if (Array.isArray(refCols) && refCols.length !== cols.length) c.problems.push(`${where}: references.columns must have as many columns as columns (${cols.length}), got ${refCols.length}`);
+      } else if (op.references !== undefined) c.problems.push(`${where}: references applies only to type 'foreignKey', got type ${show(op.type)}`);
+      c.columnMap('up', cols).columnMap('down', cols);
       break;
     }
     case 'renameTable':
@@ -235,8 +283,10 @@ function checkOperation(index: number, op: Record<string, unknown>): string[] {
       if (op.to === op.table) c.problems.push(`${describeOp(index, op)}: to must differ from table, got ${show(op.to)}`);
       break;
     case 'dropIndex':
-    case 'dropConstraint':
       c.identifier('name');
+      break;
+    case 'dropConstraint':
+      c.identifier('name').columnMap('up').columnMap('down');
       break;
     case 'renameConstraint':
       c.identifier('from').identifier('to');
@@ -289,11 +339,12 @@ const FIELDS: Record<OperationKind, readonly string[]> = {
   addColumn: ['column', 'up'],
   renameColumn: ['from', 'to'],
   changeColumnType: ['column', 'type', 'up', 'down', 'default'],
-  alterColumn: ['column', 'type', 'nullable', 'default', 'comment', 'up', 'down'],
+  alterColumn: ['column', 'type', 'nullable', 'default', 'comment', 'up', 'down', 'check', 'unique', 'references'],
+  createConstraint: ['name', 'type', 'columns', 'check', 'references', 'up', 'down'],
   renameTable: ['to'],
   dropIndex: ['name'],
   renameConstraint: ['from', 'to'],
-  dropConstraint: ['name'],
+  dropConstraint: ['name', 'up', 'down'],
   setReplicaIdentity: ['identity', 'index'],
   addIndex: ['name', 'columns', 'unique', 'method', 'where'],
   addForeignKey: ['name', 'columns', 'references', 'onDelete'],
@@ -305,12 +356,19 @@ const FIELDS: Record<OperationKind, readonly string[]> = {
   sql: ['up', 'down', 'complete', 'risk'],
 };
 
+/** The columns a dropConstraint with up/down rewrites (the keys of up and down); none without them. */
+export function droppedConstraintColumns(op: { readonly up?: Readonly<Record<string, string>>; readonly down?: Readonly<Record<string, string>> }): string[] {
+  return [...new Set([...Object.keys(op.up ?? {}), ...Object.keys(op.down ?? {})])];
+}
+
 /** The column an operation rewrites (its data or its name), if any: one such operation per column per migration. */
 function rewrittenColumns(op: Operation): string[] {
   switch (op.op) {
     case 'renameColumn': return [op.from];
     case 'changeColumnType': return [op.column];
     case 'alterColumn': return [op.column];
+    case 'createConstraint': return [...op.columns];
+    case 'dropConstraint': return droppedConstraintColumns(op);
     case 'dropColumn': return [op.column];
     case 'moveColumns': return [...op.columns];
     case 'addColumn': return [op.column.name];

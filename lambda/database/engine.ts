@@ -15,7 +15,7 @@ import { log } from '../shared/log';
 import { BackfillBudget, BackfillOptions, initCheckpoint, runBackfill } from './backfill';
 import { invalidIndexes, listColumns, listTables, primaryKey } from './catalog';
 import { DdlRunner, DdlSafetyOptions, pgCode, QUERY_CANCELED } from './ddl';
-import { describeOp, parseMigration } from './definition';
+import { describeOp, droppedConstraintColumns, parseMigration } from './definition';
 import { MigrationError, MigrationErrorName } from './errors';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, implementationOf, OpContext, TableInfo } from './operations';
 import { probeVolatileDefault } from './operations/columns';
@@ -176,7 +176,8 @@ export class MigrationEngine {
       try {
         await this.ddl.transaction(`start of migration ${migration.name}`, async (c) => {
           await this.writeRecord(c, migration, versionSchema, previous);
-          const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema, ctx.volatileDefaults);
+          const rewritten = rewrittenColumns(migration);
+          const opCtx = (index: number): OpContext => this.opContext(migration.name, index, versionSchema, ctx.volatileDefaults, rewritten);
           for (const [index, op] of migration.operations.entries()) await implementationOf(op).expand(op, opCtx(index), ctx.catalog);
           const model = await physicalModel(c, this.schema);
           for (const op of migration.operations) implementationOf(op).view?.(op, model);
@@ -189,7 +190,7 @@ export class MigrationEngine {
           for (const table of tablesOf(await this.backfillSteps(record))) await initCheckpoint(c, this.schema, migration.name, table, false);
         });
       } catch (err) {
-        if (pgCode(err) !== '23505') throw this.asCancelled(err, migration.name, 'start');
+        if (pgCode(err) !== '23505') throw await this.asCancelled(err, migration.name, 'start');
         const other = await getActiveMigration(this.client, this.schema);
         throw new MigrationError(MigrationErrorName.IN_PROGRESS, `Expected no active migration on schema ${this.schema}, but ${other?.name ?? 'another'} is ${other?.status ?? 'active'}`);
       } finally {
@@ -217,9 +218,12 @@ export class MigrationEngine {
     if (!await this.lockReleased(holder.pid, graceMs)) {
       await this.client.query('SELECT pg_cancel_backend($1)', [holder.pid]);
       cancelledQuery = true;
-      if (!await this.lockReleased(holder.pid, graceMs)) {
+      // A cancelled query ends at once; the session then unwinds (rollback, lock release): give it the default grace
+      // at least, also when the caller wanted the query cancelled without waiting (graceMs 0).
+      const unwindMs = Math.max(graceMs, DEFAULT_CANCEL_GRACE_MS);
+      if (!await this.lockReleased(holder.pid, unwindMs)) {
         throw new MigrationError(MigrationErrorName.IN_PROGRESS,
-          `Asked the migration session (pid ${holder.pid}, application "${holder.application}") to stop and cancelled its query, but it still holds the migration lock of schema "${this.schema}" after ${2 * graceMs} ms. `
+          `Asked the migration session (pid ${holder.pid}, application "${holder.application}") to stop and cancelled its query, but it still holds the migration lock of schema "${this.schema}" after ${graceMs + unwindMs} ms. `
           + `If that process is gone, end its session: SELECT pg_terminate_backend(${holder.pid});`);
       }
     }
@@ -241,7 +245,7 @@ export class MigrationEngine {
           this.ddl.stopCheck = this.cancelCheck(name, 'backfill');
           await runBackfill(this.ddl, this.schema, name, steps, { ...this.options, ...budget, shouldStop: this.ddl.stopCheck });
         } catch (err) {
-          throw this.asCancelled(err, name, 'backfill');
+          throw await this.asCancelled(err, name, 'backfill');
         } finally {
           this.ddl.stopCheck = undefined;
         }
@@ -355,8 +359,8 @@ export class MigrationEngine {
 
   // -------------------------------------------------------------------------------------------
 
-  private opContext(migration: string, index: number, versionSchema: string, volatileDefaults: ReadonlySet<string> = new Set()): OpContext {
-    return { client: this.client, ddl: this.ddl, schema: this.schema, migration, index, versionSchema, volatileDefaults };
+  private opContext(migration: string, index: number, versionSchema: string, volatileDefaults: ReadonlySet<string> = new Set(), rewritten?: ReadonlySet<string>): OpContext {
+    return { client: this.client, ddl: this.ddl, schema: this.schema, migration, index, versionSchema, volatileDefaults, rewritten };
   }
 
   /** The migration's record, in the start transaction (replacing a rolled-back run's, or a half-started one's). */
@@ -377,7 +381,7 @@ export class MigrationEngine {
     try {
       await this.expandConcurrently(record);
     } catch (err) {
-      const cancelled = this.asCancelled(err, record.name, 'start');
+      const cancelled = await this.asCancelled(err, record.name, 'start');
       if (cancelled !== err || (err instanceof MigrationError && err.name === MigrationErrorName.LOCK_TIMEOUT)) throw cancelled;
       if (record.status !== 'started') throw err;
       try {
@@ -416,10 +420,20 @@ export class MigrationEngine {
     };
   }
 
-  /** A query cancelled by pg_cancel_backend (SQLSTATE 57014, as from `cancel`) as ZdtMigrationCancelled; other errors unchanged. */
-  private asCancelled(err: unknown, name: string, action: string): unknown {
-    // 57014 is also statement_timeout's: only a cancel request (pg_cancel_backend) is a cancellation.
-    if (pgCode(err) !== QUERY_CANCELED || !/user request/.test((err as Error).message)) return err;
+  /**
+   * A query cancelled by `cancel` as ZdtMigrationCancelled; other errors unchanged. Matched on SQLSTATE 57014
+   * (query_canceled), never on the server's message text (which depends on lc_messages): 57014 is also what
+   * statement_timeout raises, so a cancellation is a 57014 while this schema's cancel request, which `cancel` records
+   * before it calls pg_cancel_backend, is pending (it is consumed here).
+   */
+  private async asCancelled(err: unknown, name: string, action: string): Promise<unknown> {
+    if (pgCode(err) !== QUERY_CANCELED) return err;
+    try {
+      if (!await cancelRequested(this.client, this.schema)) return err;
+      await clearCancelRequest(this.client, this.schema);
+    } catch {
+      return err;
+    }
     return new MigrationError(MigrationErrorName.CANCELLED, `The ${action} of migration ${name} on schema ${this.schema} was cancelled: ${(err as Error).message}. `
       + `What it committed stays: ${action === 'start' ? 'run start again to finish it, or rollback to undo it' : 'resume with backfill (migrate backfill <file>) or undo with rollback'}`);
   }
@@ -502,6 +516,7 @@ export class MigrationEngine {
        WHERE n.nspname = $1`, [this.schema]);
     const constraints = await this.client.query(
       `SELECT c.relname AS table, co.conname AS name, co.contype AS type,
+         (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a WHERE a.attrelid = co.conrelid AND a.attnum = ANY(co.conkey)) AS columns,
          coalesce((SELECT array_agg(fc.relname || '.' || f.conname ORDER BY 1) FROM pg_constraint f JOIN pg_class fc ON fc.oid = f.conrelid
                    WHERE f.contype = 'f' AND co.contype IN ('p', 'u') AND f.conindid = co.conindid), '{}') AS referenced_by
        FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1`, [this.schema]);
@@ -511,7 +526,7 @@ export class MigrationEngine {
         primaryKey: await primaryKey(this.client, this.schema, t),
         referencedBy: refs.rows.filter((r) => r.referenced === t).map((r) => `${r.referencing}.${r.conname}`),
         indexes: indexes.rows.filter((r) => r.table === t).map((r) => ({ name: r.index, constraint: r.constraint, unique: r.unique })),
-        constraints: constraints.rows.filter((r) => r.table === t).map((r) => ({ name: r.name, type: r.type, referencedBy: r.referenced_by })),
+        constraints: constraints.rows.filter((r) => r.table === t).map((r) => ({ name: r.name, type: r.type, columns: r.columns ?? [], referencedBy: r.referenced_by })),
       });
     }
     const createdTables = new Map<string, string[]>();
@@ -539,11 +554,14 @@ export class MigrationEngine {
 
   /** What depends on the tables and columns the migration drops (CheckContext.dependents). */
   private async dependents(migration: Migration, catalog: ReadonlyMap<string, TableInfo>): Promise<Map<string, string[]>> {
-    const targets: { table: string; column: string | null }[] = [];
+    const targets: { table: string; column: string | null; rewrite?: boolean }[] = [];
     const droppedTables = new Set<string>();
     for (const op of migration.operations) {
       if (op.op === 'dropTable') { targets.push({ table: op.table, column: null }); droppedTables.add(op.table); }
-      if (op.op === 'dropColumn' || op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) targets.push({ table: op.table, column: op.column });
+      if (op.op === 'dropColumn') targets.push({ table: op.table, column: op.column });
+      if (op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) targets.push({ table: op.table, column: op.column, rewrite: true });
+      if (op.op === 'createConstraint') targets.push(...op.columns.map((column) => ({ table: op.table, column, rewrite: true })));
+      if (op.op === 'dropConstraint') targets.push(...droppedConstraintColumns(op).map((column) => ({ table: op.table, column, rewrite: true })));
       if (op.op === 'moveColumns') targets.push(...op.columns.map((column) => ({ table: op.table, column })));
     }
     const result = new Map<string, string[]>();
@@ -551,10 +569,13 @@ export class MigrationEngine {
     const versionSchemas = await this.stateExists()
       ? (await this.client.query(`SELECT version_schema FROM ${STATE_SCHEMA}.migrations WHERE schema_name = $1`, [this.schema])).rows.map((r) => r.version_schema as string)
       : [];
-    for (const { table, column } of targets) {
+    for (const { table, column, rewrite } of targets) {
       if (!catalog.has(table) || (column !== null && !catalog.get(table)!.columns.some((c) => c.name === column))) continue;
-      // Objects of tables this migration drops go first (dropTable contracts them along).
-      const deps = (await dependentsOf(this.client, this.schema, table, column, versionSchemas)).filter((d) => !droppedTables.has(d.owner) || d.owner === table);
+      // Objects of tables this migration drops go first (dropTable contracts them along); a rewritten column's own
+      // constraints get twins on the new column (operations/rewrite-objects.ts).
+      const deps = (await dependentsOf(this.client, this.schema, table, column, versionSchemas))
+        .filter((d) => !droppedTables.has(d.owner) || d.owner === table)
+        .filter((d) => !(rewrite && d.owner === table && d.description.startsWith('constraint ')));
       if (deps.length > 0) result.set(column === null ? table : `${table}.${column}`, deps.map((d) => d.description));
     }
     return result;
@@ -566,6 +587,16 @@ export class MigrationEngine {
       throw new MigrationError(MigrationErrorName.INVALID, `Migration "${migration.name}" does not match schema ${this.schema}:\n  - ${problems.join('\n  - ')}`);
     }
   }
+}
+
+/** `table.column` of the columns the migration's operations rewrite (a new column swapped in at complete). */
+function rewrittenColumns(migration: Migration): Set<string> {
+  return new Set(migration.operations.flatMap((op) => {
+    if (op.op === 'changeColumnType' || (op.op === 'alterColumn' && rewritesColumn(op))) return [`${op.table}.${op.column}`];
+    if (op.op === 'createConstraint') return op.columns.map((c) => `${op.table}.${c}`);
+    if (op.op === 'dropConstraint') return droppedConstraintColumns(op).map((c) => `${op.table}.${c}`);
+    return [];
+  }));
 }
 
 /** The tables of the backfill steps, in operation order, each once. */

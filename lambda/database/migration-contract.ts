@@ -55,7 +55,28 @@ export type MigrationRequest =
   /** lambda:invoke.waitForTaskToken: stores the token; releaseGate resumes the execution. */
   | { readonly action: 'waitGate'; readonly migration?: Migration; readonly taskToken: string }
   /** Sends task success to the gate the schema's active migration waits at (EventBridge target on 'Rollout Completed'). */
-  | { readonly action: 'releaseGate'; readonly reason?: string };
+  | { readonly action: 'releaseGate'; readonly reason?: string }
+  /**
+   * Stops the engine action running on the schema in another invocation (a Start or a Backfill of an execution that
+   * was stopped, or one to be stopped): the engine's cancel (the CLI's `migrate cancel`). What it committed stays: a
+   * new execution (or `migrate start` / `backfill`) resumes it, rollback undoes it. Answers a CancelResult.
+   */
+  | { readonly action: 'cancel'; readonly graceMs?: number };
+
+/** Longest grace a cancel request may give (ms): cancel waits up to twice this, well inside the handler's timeout. */
+export const MAX_CANCEL_GRACE_MS = 60_000;
+
+/** What the cancel action answers. */
+export interface CancelResult {
+  /** Whether an engine action was running on the schema (held its migration lock). */
+  readonly running: boolean;
+  /** The schema's active migration, if any. */
+  readonly migration: string | null;
+  /** The database session that ran the action. */
+  readonly pid: number | null;
+  /** Whether its query had to be cancelled (pg_cancel_backend) because it did not stop between batches within graceMs. */
+  readonly cancelledQuery: boolean;
+}
 
 export interface BackfillBatchResult {
   readonly migration: string;

@@ -13,9 +13,9 @@ import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
 import { pgClientConfig, pgTarget, readRdsSecret } from '../shared/rds-secret';
 import { parseMigration } from './definition';
-import { MigrationEngine } from './engine';
+import { DEFAULT_CANCEL_GRACE_MS, MigrationEngine } from './engine';
 import { MigrationError, MigrationErrorName } from './errors';
-import { BackfillBatchResult, MigrationHandlerConfig, MigrationRequest } from './migration-contract';
+import { BackfillBatchResult, CancelResult, MAX_CANCEL_GRACE_MS, MigrationHandlerConfig, MigrationRequest } from './migration-contract';
 import { Migration } from './types';
 import { CALLER_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 
@@ -126,8 +126,17 @@ async function handle(request: MigrationRequest): Promise<unknown> {
         await engine.clearGate(gate.migration);
         return { released: gate.migration };
       }
+      case 'cancel': {
+        const grace = request.graceMs ?? DEFAULT_CANCEL_GRACE_MS;
+        if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_CANCEL_GRACE_MS) {
+          throw new ZdtError(ErrorName.INVALID_REQUEST, `cancel: graceMs must be an integer from 0 to ${MAX_CANCEL_GRACE_MS} (ms), got ${JSON.stringify(request.graceMs)}`);
+        }
+        const result: CancelResult = await engine.cancel(grace);
+        log('info', 'migration cancel', { ...result });
+        return result;
+      }
       default:
-        throw new ZdtError(ErrorName.INVALID_REQUEST, `Unknown action ${JSON.stringify((request as { action: unknown }).action)}; expected plan, start, backfillBatch, validate, complete, rollback, status, waitGate or releaseGate`);
+        throw new ZdtError(ErrorName.INVALID_REQUEST, `Unknown action ${JSON.stringify((request as { action: unknown }).action)}; expected plan, start, backfillBatch, validate, complete, rollback, status, waitGate, releaseGate or cancel`);
     }
   } finally {
     await client.end().catch(() => undefined);

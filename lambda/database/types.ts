@@ -116,6 +116,44 @@ export interface AlterColumnOperation {
   readonly up?: string;
   /** New value -> old value, for rows the new version writes. @default the column (cast to the old type) */
   readonly down?: string;
+  /**
+   * Adds a CHECK on the column for the new version (pgroll's alter_column `check`): the column is rewritten, the check
+   * holds on the new column (NOT VALID at start, validated before complete); `up` must turn old values into ones that
+   * pass it, `down` new values into ones the old version accepts. @default - none
+   */
+  readonly check?: { readonly name: string; readonly constraint: string };
+  /** Adds a UNIQUE constraint on the column for the new version (pgroll's alter_column `unique`), like `check`. @default - none */
+  readonly unique?: { readonly name: string };
+  /** Adds a foreign key on the column for the new version (pgroll's alter_column `references`), like `check`. @default - none */
+  readonly references?: { readonly name: string; readonly table: string; readonly column: string; readonly onDelete?: OnDelete };
+}
+
+/** The kinds of constraint createConstraint adds (pgroll's create_constraint `type`). */
+export type ConstraintType = 'unique' | 'check' | 'foreignKey';
+
+/**
+ * A UNIQUE, CHECK or FOREIGN KEY constraint over one or more existing columns, with data fix-up (pgroll's
+ * create_constraint). Each column is rewritten: the new version sees a new column filled by `up[column]` from the
+ * old one (old-version writes, backfill) and written back through `down[column]` (new-version writes); the
+ * constraint holds on the new columns at once for new writes (CHECK and FOREIGN KEY NOT VALID at start, validated
+ * before complete; UNIQUE through an index built concurrently, attached as the constraint at complete). The old
+ * version never sees the constraint. Complete swaps the new columns in; rollback drops them.
+ */
+export interface CreateConstraintOperation {
+  readonly op: 'createConstraint';
+  readonly table: string;
+  readonly name: string;
+  readonly type: ConstraintType;
+  /** The constrained columns (as they exist before the migration). */
+  readonly columns: readonly string[];
+  /** The CHECK expression, over the columns as the new version names them (type 'check'). */
+  readonly check?: string;
+  /** The referenced table and columns (type 'foreignKey'). */
+  readonly references?: { readonly table: string; readonly columns: readonly string[]; readonly onDelete?: OnDelete };
+  /** Per column: old value -> a value that satisfies the constraint (bare names as the old version names them). @default each column unchanged */
+  readonly up?: { readonly [column: string]: string };
+  /** Per column: new value -> old value, for rows the new version writes. @default each column unchanged */
+  readonly down?: { readonly [column: string]: string };
 }
 
 /** The new version sees the table under a new name (a view); complete renames the table. */
@@ -141,13 +179,20 @@ export interface RenameConstraintOperation {
 }
 
 /**
- * Drops a constraint (any kind, multi-column included) at complete. Until then it holds for both versions: the new
- * version cannot rely on its absence before complete.
+ * Drops a constraint (any kind, multi-column included). Without `up`/`down`: at complete, and until then it holds for
+ * both versions (the new version cannot rely on its absence before complete). With them (pgroll's
+ * drop_multicolumn_constraint; CHECK, UNIQUE and FOREIGN KEY): every column of the constraint is rewritten, so the new
+ * version is free of it at once while the old version keeps it; `down` must turn the new version's values into ones the
+ * constraint accepts for the old version.
  */
 export interface DropConstraintOperation {
   readonly op: 'dropConstraint';
   readonly table: string;
   readonly name: string;
+  /** Per column of the constraint: old value -> new value. @default each column unchanged */
+  readonly up?: { readonly [column: string]: string };
+  /** Per column of the constraint: new value -> a value the constraint accepts for the old version. @default each column unchanged */
+  readonly down?: { readonly [column: string]: string };
 }
 
 /** REPLICA IDENTITY of a table (what logical replication sends for UPDATE and DELETE), set at complete. */
@@ -246,6 +291,7 @@ export type Operation =
   | RenameColumnOperation
   | ChangeColumnTypeOperation
   | AlterColumnOperation
+  | CreateConstraintOperation
   | RenameTableOperation
   | DropIndexOperation
   | RenameConstraintOperation

@@ -276,6 +276,9 @@ export class SchemaMigration extends Construct {
       .next(new sfn.Fail(this, 'MigrationRolledBack', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
     rollback.addCatch(failed, { resultPath: '$.rollbackError' });
     rollback.next(rolledBack);
+    // An operator's cancel (the handler's `cancel` action) stops the execution without undoing it: what the
+    // cancelled Start or Backfill committed stays, for a new execution to resume or a rollback to undo.
+    for (const t of [start, backfill]) t.addCatch(failed, { errors: [MigrationErrorName.CANCELLED], resultPath: '$.error' });
     for (const t of [start, backfill, validate]) t.addCatch(rollback, { resultPath: '$.error' });
 
     const backfilled = new sfn.Choice(this, 'BackfillDone?')

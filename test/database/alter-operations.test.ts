@@ -7,69 +7,24 @@ import { Client } from 'pg';
 import { MigrationEngine } from '../../lambda/database/engine';
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { Migration } from '../../lambda/database/types';
-import { createUsers, FAST, validated, versions } from './fixtures';
-import { PgServer, startPgServer } from './pg-server';
+import { createUsers, FAST, schemaSnapshot, usePgDatabase, validated, versions, withWriters } from './fixtures';
+import { PgServer } from './pg-server';
 
+const pg = usePgDatabase({
+  setup: async (c) => {
+    await createUsers(c, 1000);
+    await c.query(`UPDATE users SET email = NULL WHERE id % 10 = 0`);
+  },
+});
 let server: PgServer;
 let db: string;
 let admin: Client;
 let engine: MigrationEngine;
 
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
 beforeEach(async () => {
-  db = await server.freshDatabase();
-  admin = await server.connect(db);
-  await createUsers(admin, 1000);
-  await admin.query(`UPDATE users SET email = NULL WHERE id % 10 = 0`);
+  ({ server, db, admin } = pg);
   engine = new MigrationEngine(admin, { ...FAST, acknowledgeHighRisk: true });
 });
-
-/** Everything about the public schema a migration could change, for an exact before/after comparison. */
-async function schemaSnapshot(): Promise<unknown> {
-  const q = async (sql: string) => (await admin.query(sql)).rows;
-  return {
-    tables: await q(`SELECT c.relname, c.relreplident, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
-      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY 1`),
-    columns: await q(`SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) AS def,
-        col_description(a.attrelid, a.attnum) AS comment
-      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, a.attnum`),
-    constraints: await q(`SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
-      WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2`),
-    indexes: await q(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`),
-    triggers: await q(`SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1`),
-    schemas: await q(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'public\\_%' ORDER BY 1`),
-  };
-}
-
-/** Writers of both versions inserting in a loop while `during` runs; returns how many rows each wrote and any errors. */
-async function withWriters(versionSchema: string, writes: { old: string; next: string }, during: () => Promise<void>) {
-  const { old, next } = await versions(server, db, versionSchema);
-  let running = true;
-  const counts = { old: 0, next: 0 };
-  const errors: string[] = [];
-  const loop = async (c: Client, sql: string, key: 'old' | 'next') => {
-    while (running) {
-      try {
-        await c.query(sql);
-        counts[key]++;
-      } catch (err) {
-        errors.push(`${key}: ${(err as Error).message}`);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  };
-  const loops = [loop(old, writes.old, 'old'), loop(next, writes.next, 'next')];
-  try {
-    await during();
-  } finally {
-    running = false;
-    await Promise.all(loops);
-  }
-  return { counts, errors, old, next };
-}
 
 async function runToValidated(m: Migration): Promise<void> {
   await engine.backfill(m.name);
@@ -82,7 +37,7 @@ describe('alterColumn', () => {
       { op: 'alterColumn', table: 'users', column: 'email', nullable: false, up: `coalesce(email, 'unknown@example.com')` },
     ] };
     await engine.start(m);
-    const w = await withWriters('public_email_required', {
+    const w = await withWriters(pg, 'public_email_required', {
       old: `INSERT INTO users (name, email) VALUES ('old writer', NULL)`,
       next: `INSERT INTO users (name, email) VALUES ('new writer', 'new@example.com')`,
     }, () => runToValidated(m));
@@ -104,7 +59,7 @@ describe('alterColumn', () => {
       { op: 'alterColumn', table: 'users', column: 'name', nullable: true, down: `coalesce(name, 'anonymous')` },
     ] };
     await engine.start(m);
-    const w = await withWriters('public_name_optional', {
+    const w = await withWriters(pg, 'public_name_optional', {
       old: `INSERT INTO users (name) VALUES ('old writer')`,
       next: `INSERT INTO users (name) VALUES (NULL)`,
     }, () => runToValidated(m));
@@ -129,7 +84,7 @@ describe('alterColumn', () => {
       nullable: false, up: `coalesce(email, 'nobody@example.com')`, down: 'email',
     }] };
     await engine.start(m);
-    const w = await withWriters('public_price', {
+    const w = await withWriters(pg, 'public_price', {
       old: `INSERT INTO users (name) VALUES ('old writer')`,
       next: `INSERT INTO users (name) VALUES ('new writer')`,
     }, () => runToValidated(m));
@@ -145,7 +100,7 @@ describe('alterColumn', () => {
 
   test('a default and comment change copies nothing: the new version\'s inserts get the new default at once, the old version\'s the old one', async () => {
     const m: Migration = { name: 'city_default', operations: [{ op: 'alterColumn', table: 'users', column: 'city', default: `'Berlin'`, comment: 'where the user lives' }] };
-    const before = await schemaSnapshot();
+    const before = await schemaSnapshot(admin);
     await engine.start(m);
     expect(await engine.backfill(m.name)).toMatchObject({ done: true, tables: [] });
     const { old, next } = await versions(server, db, 'public_city_default');
@@ -153,7 +108,7 @@ describe('alterColumn', () => {
     await next.query(`INSERT INTO users (name) VALUES ('new')`);
     expect((await admin.query(`SELECT name, city FROM users WHERE name IN ('old', 'new') ORDER BY name`)).rows).toEqual([{ name: 'new', city: 'Berlin' }, { name: 'old', city: 'unknown' }]);
     await engine.rollback(m.name);
-    expect(await schemaSnapshot()).toEqual(before);
+    expect(await schemaSnapshot(admin)).toEqual(before);
     await engine.start(m);
     await runToValidated(m);
     await engine.complete(m.name);
@@ -164,13 +119,13 @@ describe('alterColumn', () => {
 
   test('rollback of a rewrite restores the schema exactly, keeping every write of both versions', async () => {
     const m: Migration = { name: 'email_required', operations: [{ op: 'alterColumn', table: 'users', column: 'email', nullable: false, up: `coalesce(email, '?')`, comment: 'x' }] };
-    const before = await schemaSnapshot();
+    const before = await schemaSnapshot(admin);
     await engine.start(m);
     const { old, next } = await versions(server, db, 'public_email_required');
     await old.query(`INSERT INTO users (name) VALUES ('old')`);
     await next.query(`INSERT INTO users (name, email) VALUES ('new', 'n@example.com')`);
     await engine.rollback(m.name);
-    expect(await schemaSnapshot()).toEqual(before);
+    expect(await schemaSnapshot(admin)).toEqual(before);
     expect((await admin.query(`SELECT name, email FROM users WHERE name IN ('old', 'new') ORDER BY name`)).rows).toEqual([{ name: 'new', email: 'n@example.com' }, { name: 'old', email: null }]);
   });
 });
@@ -180,7 +135,7 @@ describe('renameTable', () => {
 
   test('the new version writes customers, the old one users, the same rows; complete renames the table', async () => {
     await engine.start(m);
-    const w = await withWriters('public_customers', {
+    const w = await withWriters(pg, 'public_customers', {
       old: `INSERT INTO users (name) VALUES ('old writer')`,
       next: `INSERT INTO customers (name) VALUES ('new writer')`,
     }, () => runToValidated(m));
@@ -192,10 +147,10 @@ describe('renameTable', () => {
   });
 
   test('rollback restores the schema exactly; another operation on the renamed table is refused', async () => {
-    const before = await schemaSnapshot();
+    const before = await schemaSnapshot(admin);
     await engine.start(m);
     await engine.rollback(m.name);
-    expect(await schemaSnapshot()).toEqual(before);
+    expect(await schemaSnapshot(admin)).toEqual(before);
     await expect(engine.plan({ name: 'x', operations: [{ op: 'renameTable', table: 'users', to: 'people' }, { op: 'addColumn', table: 'users', column: { name: 'x', type: 'text' } }] }))
       .rejects.toMatchObject({ name: MigrationErrorName.INVALID, message: expect.stringMatching(/table users is renamed by operations\[0\]; rename it in a migration of its own/) });
   });
@@ -215,14 +170,20 @@ describe('indexes, constraints and replica identity', () => {
   ] };
 
   test('both versions write until complete, which drops, renames and sets them (a multi-column constraint included)', async () => {
+    const before = await schemaSnapshot(admin);
     await engine.start(m);
-    const w = await withWriters('public_tidy', {
+    // Nothing of it applies before complete (pgroll renames constraints at complete too): the table is as it was.
+    const started = await schemaSnapshot(admin) as { tables: unknown; constraints: unknown; indexes: unknown };
+    const was = before as typeof started;
+    expect([started.tables, started.constraints, started.indexes]).toEqual([was.tables, was.constraints, was.indexes]);
+    await expect(admin.query(`INSERT INTO users (name, city) VALUES ('user 1', 'City 1')`)).rejects.toThrow(/users_name_city_key/);
+    const w = await withWriters(pg, 'public_tidy', {
       old: `INSERT INTO users (name, city) VALUES ('old writer ' || clock_timestamp(), 'A')`,
       next: `INSERT INTO users (name, city) VALUES ('new writer ' || clock_timestamp(), 'B')`,
     }, () => runToValidated(m));
     expect(w.errors).toEqual([]);
     await engine.complete(m.name);
-    const s = await schemaSnapshot() as { tables: { relname: string; relreplident: string }[]; constraints: { conname: string }[]; indexes: { indexname: string }[] };
+    const s = await schemaSnapshot(admin) as { tables: { relname: string; relreplident: string }[]; constraints: { conname: string }[]; indexes: { indexname: string }[] };
     expect(s.tables.find((t) => t.relname === 'users')?.relreplident).toBe('f');
     expect(s.constraints.map((c) => c.conname)).toEqual(expect.arrayContaining(['users_price_not_negative']));
     expect(s.constraints.map((c) => c.conname)).not.toEqual(expect.arrayContaining(['users_name_city_key', 'users_price_positive']));
@@ -231,11 +192,11 @@ describe('indexes, constraints and replica identity', () => {
   });
 
   test('rollback restores the schema exactly', async () => {
-    const before = await schemaSnapshot();
+    const before = await schemaSnapshot(admin);
     await engine.start(m);
     await runToValidated(m);
     await engine.rollback(m.name);
-    expect(await schemaSnapshot()).toEqual(before);
+    expect(await schemaSnapshot(admin)).toEqual(before);
   });
 
   test('refused at plan: an index that backs a constraint, an unknown constraint, a key other tables reference, a non-unique replica index', async () => {
@@ -270,7 +231,7 @@ describe('createTable with inline constraints', () => {
   }] };
 
   test('the new version writes the table; its foreign key and checks hold; rollback drops it', async () => {
-    const before = await schemaSnapshot();
+    const before = await schemaSnapshot(admin);
     await engine.start(m);
     const { next } = await versions(server, db, 'public_orders');
     await next.query(`INSERT INTO orders (user_id, quantity, unit_cents, total_cents) VALUES (1, 2, 50, 100)`);
@@ -281,7 +242,7 @@ describe('createTable with inline constraints', () => {
     expect((await next.query(`SELECT count(*)::int AS n FROM orders`)).rows[0].n).toBe(0);
     expect((await admin.query(`SELECT obj_description('public.orders'::regclass, 'pg_class') AS c`)).rows[0].c).toBe('one row per order');
     await engine.rollback(m.name);
-    expect(await schemaSnapshot()).toEqual(before);
+    expect(await schemaSnapshot(admin)).toEqual(before);
   });
 
   test('a foreign key to a table that does not exist and a check on an unknown column are refused at plan', async () => {

@@ -6,14 +6,14 @@ import { Client } from 'pg';
 import { MIN_BATCH_SIZE, nextBatchSize } from '../../lambda/database/backfill';
 import { MigrationEngine } from '../../lambda/database/engine';
 import { Migration } from '../../lambda/database/types';
-import { createUsers, FAST, validated, versions } from './fixtures';
-import { PgServer, startPgServer } from './pg-server';
-
-let server: PgServer;
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
+import { createUsers, FAST, usePgDatabase, validated, versions } from './fixtures';
+import { PgServer } from './pg-server';
 
 const ROWS = 4000;
+
+const pg = usePgDatabase({ setup: (c) => createUsers(c, ROWS) });
+let server: PgServer;
+beforeEach(() => { server = pg.server; });
 
 const migration: Migration = {
   name: 'reshape_users',
@@ -66,9 +66,7 @@ async function assertConsistent(admin: Client) {
 
 describe('backfill', () => {
   test('concurrent writers of both versions during the backfill: no lost or diverged row', async () => {
-    const db = await server.freshDatabase();
-    const admin = await server.connect(db);
-    await createUsers(admin, ROWS);
+    const { db, admin } = pg;
     const engine = new MigrationEngine(admin, { ...FAST, batchSize: 200, batchDelayMs: 5 });
     await engine.start(migration);
     const writers = [];
@@ -93,9 +91,7 @@ describe('backfill', () => {
   });
 
   test('a backfill killed mid-way resumes after the last committed batch', async () => {
-    const db = await server.freshDatabase();
-    const admin = await server.connect(db);
-    await createUsers(admin, ROWS);
+    const { db, admin } = pg;
     await new MigrationEngine(admin, FAST).start(migration);
     const victim = await server.connect(db, { applicationName: 'backfill-victim' });
     const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -126,9 +122,7 @@ describe('backfill', () => {
   });
 
   test('terminates under a steady stream of inserts: it stops at the largest key that existed when it began', async () => {
-    const db = await server.freshDatabase();
-    const admin = await server.connect(db);
-    await createUsers(admin, ROWS);
+    const { db, admin } = pg;
     // Fixed batches (no sizing), so that the batch count shows the walk did not chase the inserts.
     const engine = new MigrationEngine(admin, { ...FAST, batchSize: 100, batchTargetMs: 0 });
     await engine.start(migration);
@@ -158,8 +152,7 @@ describe('backfill', () => {
 
 describe('backfill of a table with a composite primary key', () => {
   test('walks the key in order, resumes, and converts every row', async () => {
-    const db = await server.freshDatabase();
-    const admin = await server.connect(db);
+    const { admin } = pg;
     await admin.query(`CREATE TABLE line_items (order_id int, line int, qty int NOT NULL, PRIMARY KEY (order_id, line))`);
     await admin.query(`INSERT INTO line_items SELECT o, l, o * l FROM generate_series(1, 100) o, generate_series(1, 10) l`);
     const m: Migration = { name: 'wide_qty', operations: [{ op: 'changeColumnType', table: 'line_items', column: 'qty', type: 'bigint' }] };
@@ -191,9 +184,8 @@ describe('batch sizing', () => {
   });
 
   test('with sizing off, every batch has batchSize rows', async () => {
-    const db = await server.freshDatabase();
-    const admin = await server.connect(db);
-    await createUsers(admin, 1050);
+    const { admin } = pg;
+    await admin.query(`DELETE FROM users WHERE id > 1050`);
     const engine = new MigrationEngine(admin, { ...FAST, batchSize: 150, batchTargetMs: 0 });
     await engine.start(migration);
     const rows: number[] = [];

@@ -5,26 +5,27 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { ExitCode, migrateCommand, ProgressBar } from '../../bin/migrate';
 import { MigrationEngine } from '../../lambda/database/engine';
-import { FAST } from './fixtures';
-import { PgServer, startPgServer } from './pg-server';
+import { FAST, usePgDatabase } from './fixtures';
+import { PgServer } from './pg-server';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
 const example = (f: string) => join(EXAMPLES, f);
 
+const pg = usePgDatabase({
+  setup: async (c) => {
+    await c.query(readFileSync(example('schema.sql'), 'utf8'));
+    await c.query(`INSERT INTO users (name, email, street, city, postal_code, trial_ends_at, legacy_api_token)
+      SELECT 'User ' || g, 'user' || g || '@everjust.dev', g || ' Main St', 'Berlin', '10115',
+             CASE WHEN g % 4 = 0 THEN now() + interval '14 days' END, md5(g::text) FROM generate_series(1, 2500) g`);
+  },
+});
 let server: PgServer;
 let db: string;
 let url: string;
 let admin: Client;
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
-beforeEach(async () => {
-  db = await server.freshDatabase();
+beforeEach(() => {
+  ({ server, db, admin } = pg);
   url = server.url(db);
-  admin = await server.connect(db);
-  await admin.query(readFileSync(example('schema.sql'), 'utf8'));
-  await admin.query(`INSERT INTO users (name, email, street, city, postal_code, trial_ends_at, legacy_api_token)
-    SELECT 'User ' || g, 'user' || g || '@everjust.dev', g || ' Main St', 'Berlin', '10115',
-           CASE WHEN g % 4 = 0 THEN now() + interval '14 days' END, md5(g::text) FROM generate_series(1, 2500) g`);
 });
 
 async function run(...argv: string[]) {
@@ -126,7 +127,8 @@ describe('migrate CLI: re-running', () => {
   test('start killed (kill -9) in the middle of its backfill: start again resumes the backfill and validates', async () => {
     await admin.query(`INSERT INTO users (name, email) SELECT 'More ' || g, 'more' || g || '@everjust.dev' FROM generate_series(1, 7500) g`);
     const file = example('003_add_users_plan.json');
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '..', '..', 'bin', 'migrate.ts'), 'start', '--database-url', url,
+    // node itself with tsx's loader: tsx's CLI would run migrate in a grandchild that the kill leaves running.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'bin', 'migrate.ts'), 'start', '--database-url', url,
       '--batch-size', '100', '--batch-target-ms', '0', '--batch-delay-ms', '20', file], { stdio: 'ignore' });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {

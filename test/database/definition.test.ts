@@ -17,6 +17,28 @@ describe('migration definition', () => {
     expect(m.operations[0].op).toBe('renameColumn');
   });
 
+  test('createConstraint, alterColumn constraints and dropConstraint up/down: each problem names its field', () => {
+    const msg = problemsOf({
+      name: 'bad',
+      operations: [
+        { op: 'createConstraint', table: 'users', name: 'c1', type: 'primary', columns: ['email'] },
+        { op: 'createConstraint', table: 'users', name: 'c2', type: 'check', columns: ['name'] },
+        { op: 'createConstraint', table: 'users', name: 'c3', type: 'foreignKey', columns: ['org_id', 'team_id'], references: { table: 'orgs', columns: ['id'] } },
+        { op: 'createConstraint', table: 'users', name: 'c4', type: 'unique', columns: ['city'], check: 'x', up: { city: '' } },
+        { op: 'alterColumn', table: 'users', column: 'price', unique: { name: 'u', where: 'x' }, references: { name: 'u', table: 'orgs', column: 'id' } },
+        { op: 'dropConstraint', table: 'users', name: 'c5', down: ['name'] },
+      ],
+    });
+    expect(msg).toMatch(/operations\[0\] \(createConstraint on users\): type must be one of unique, check, foreignKey, got "primary"/);
+    expect(msg).toMatch(/operations\[1\] \(createConstraint on users\): check must be a non-empty SQL string, got nothing/);
+    expect(msg).toMatch(/operations\[2\] \(createConstraint on users\): references.columns must have as many columns as columns \(2\), got 1/);
+    expect(msg).toMatch(/operations\[3\] \(createConstraint on users\): check applies only to type 'check', got type "unique"/);
+    expect(msg).toMatch(/operations\[3\] \(createConstraint on users\): up.city must be a non-empty SQL string, got ""/);
+    expect(msg).toMatch(/operations\[4\] \(alterColumn on users\): unique has unknown field "where" \(allowed: name\)/);
+    expect(msg).toMatch(/operations\[4\] \(alterColumn on users\): check, unique and references must have distinct names, got \["u","u"\]/);
+    expect(msg).toMatch(/operations\[5\] \(dropConstraint on users\): down must be an object \{ <column>: <SQL> \}, got \["name"\]/);
+  });
+
   test('names the operation index, kind, table and field of each problem', () => {
     const msg = problemsOf({
       name: 'bad',

@@ -12,22 +12,15 @@ import { MigrationEngine } from '../../lambda/database/engine';
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { formatPlan } from '../../lambda/database/plan';
 import { Migration } from '../../lambda/database/types';
-import { createUsers, FAST } from './fixtures';
-import { PgServer, startPgServer } from './pg-server';
+import { createUsers, FAST, usePgDatabase } from './fixtures';
+import { PgServer } from './pg-server';
 
 let server: PgServer;
 let db: string;
 let admin: Client;
-beforeAll(async () => {
-  // Logical slots need wal_level=logical (the other test servers run with PostgreSQL's default, replica).
-  server = await startPgServer({ postgresFlags: ['-c', 'wal_level=logical'] });
-});
-afterAll(async () => { await server.stop(); });
-beforeEach(async () => {
-  db = await server.freshDatabase();
-  admin = await server.connect(db);
-  await createUsers(admin, 100);
-});
+// Logical slots need wal_level=logical (the other test servers run with PostgreSQL's default, replica).
+const pg = usePgDatabase({ setup: (c) => createUsers(c, 100), postgresFlags: ['-c', 'wal_level=logical'] });
+beforeEach(() => { ({ server, db, admin } = pg); });
 
 const addColumn: Migration = { name: 'add_bio', operations: [{ op: 'addColumn', table: 'users', column: { name: 'bio', type: 'text' } }] };
 

@@ -8,8 +8,8 @@ import { MigrationErrorName } from '../../lambda/database/errors';
 import { MigrationHandlerConfig } from '../../lambda/database/migration-contract';
 import { handler } from '../../lambda/database/migration-handler';
 import { Migration } from '../../lambda/database/types';
-import { createUsers } from './fixtures';
-import { PG_PASSWORD, PG_USER, PgServer, startPgServer } from './pg-server';
+import { createUsers, usePgDatabase } from './fixtures';
+import { PG_PASSWORD, PG_USER, PgServer } from './pg-server';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
 const secrets = mockClient(SecretsManagerClient);
@@ -18,8 +18,7 @@ const sfn = mockClient(SFNClient);
 let server: PgServer;
 let db: string;
 let admin: Client;
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
+const pg = usePgDatabase({ setup: (c) => createUsers(c, 1000) });
 
 const migration: Migration = {
   name: 'full_name',
@@ -37,9 +36,7 @@ function configure(overrides: Partial<MigrationHandlerConfig> = {}) {
 beforeEach(async () => {
   secrets.reset();
   sfn.reset();
-  db = await server.freshDatabase();
-  admin = await server.connect(db);
-  await createUsers(admin, 1000);
+  ({ server, db, admin } = pg);
   secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
     SecretString: JSON.stringify({ host: '127.0.0.1', port: server.port, username: PG_USER, password: PG_PASSWORD, dbname: db, engine: 'postgres' }),
   });
@@ -95,6 +92,36 @@ describe('migration handler', () => {
     sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }));
     await expect(handler({ action: 'releaseGate' })).resolves.toEqual({ released: null, staleToken: 'full_name' });
     await expect(handler({ action: 'status', migration })).resolves.toMatchObject({ waitingForGate: false });
+  });
+
+  test('cancel stops a backfill running in another invocation (its query cancelled, matched by SQLSTATE 57014); the next backfill resumes and validates', async () => {
+    configure({ lockTimeoutMs: 30_000, backfillTimeBudgetMs: 60_000 });
+    await handler({ action: 'start', migration });
+    // A row the backfill needs is locked: the running batch waits in its UPDATE, where only a query cancel stops it.
+    const blocker = await server.connect(db);
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT * FROM users WHERE id = 500 FOR UPDATE');
+    const running = handler({ action: 'backfillBatch', migration });
+    const waiting = async () => (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE application_name = 'cdk-zero-downtime-migration' AND wait_event_type = 'Lock'`)).rows[0].n === 1;
+    for (let i = 0; i < 200 && !await waiting(); i++) await new Promise((r) => setTimeout(r, 25));
+    await expect(handler({ action: 'cancel', graceMs: 0 })).resolves.toMatchObject({ running: true, migration: 'full_name', cancelledQuery: true });
+    await expect(running).rejects.toMatchObject({ name: MigrationErrorName.CANCELLED });
+    await blocker.query('ROLLBACK');
+    await expect(handler({ action: 'cancel' })).resolves.toEqual({ running: false, migration: 'full_name', pid: null, cancelledQuery: false });
+    await expect(handler({ action: 'backfillBatch', migration })).resolves.toMatchObject({ done: true, rowsDone: 1000 });
+    await expect(handler({ action: 'validate', migration })).resolves.toMatchObject({ ok: true });
+  });
+
+  test('a statement timeout (also SQLSTATE 57014) is not taken for a cancel, and a bad graceMs is refused naming the field', async () => {
+    configure({ lockTimeoutMs: 30_000, statementTimeoutMs: 1_000, backfillTimeBudgetMs: 60_000 });
+    await handler({ action: 'start', migration });
+    const blocker = await server.connect(db);
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT * FROM users WHERE id = 500 FOR UPDATE');
+    await expect(handler({ action: 'backfillBatch', migration })).rejects.toMatchObject({ message: expect.stringMatching(/statement timeout/) });
+    await blocker.query('ROLLBACK');
+    await expect(handler({ action: 'cancel', graceMs: -1 })).rejects.toMatchObject({ name: ErrorName.INVALID_REQUEST, message: 'cancel: graceMs must be an integer from 0 to 60000 (ms), got -1' });
   });
 
   test('a malformed secret is an error naming the secret and the missing fields', async () => {

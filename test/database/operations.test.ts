@@ -6,20 +6,17 @@ import { Client } from 'pg';
 import { MigrationEngine } from '../../lambda/database/engine';
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { Migration } from '../../lambda/database/types';
-import { createUsers, FAST, startAndBackfill, validated, versions } from './fixtures';
-import { PgServer, startPgServer } from './pg-server';
+import { createUsers, FAST, startAndBackfill, usePgDatabase, validated, versions } from './fixtures';
+import { PgServer } from './pg-server';
 
 let server: PgServer;
 let db: string;
 let admin: Client;
 let engine: MigrationEngine;
 
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
+const pg = usePgDatabase({ setup: (c) => createUsers(c, 1200) });
 beforeEach(async () => {
-  db = await server.freshDatabase();
-  admin = await server.connect(db);
-  await createUsers(admin, 1200);
+  ({ server, db, admin } = pg);
   engine = new MigrationEngine(admin, { ...FAST, acknowledgeHighRisk: true });
 });
 

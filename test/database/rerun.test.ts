@@ -9,19 +9,14 @@ import { MigrationEngine } from '../../lambda/database/engine';
 import { MigrationErrorName } from '../../lambda/database/errors';
 import { ensureStateSchema } from '../../lambda/database/state';
 import { Migration } from '../../lambda/database/types';
-import { createUsers, FAST, validated } from './fixtures';
-import { PgServer, startPgServer } from './pg-server';
+import { createUsers, FAST, usePgDatabase, validated } from './fixtures';
+import { PgServer } from './pg-server';
 
 let server: PgServer;
 let db: string;
 let admin: Client;
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
-beforeEach(async () => {
-  db = await server.freshDatabase();
-  admin = await server.connect(db);
-  await createUsers(admin, 600);
-});
+const pg = usePgDatabase({ setup: (c) => createUsers(c, 600) });
+beforeEach(() => { ({ server, db, admin } = pg); });
 
 const engineOf = (o = {}) => new MigrationEngine(admin, { ...FAST, acknowledgeHighRisk: true, ...o });
 

@@ -7,19 +7,14 @@ import { MigrationErrorName } from '../../lambda/database/errors';
 import { formatPlan } from '../../lambda/database/plan';
 import { ADVISORY_LOCK_CLASS } from '../../lambda/database/state';
 import { Migration } from '../../lambda/database/types';
-import { createUsers, FAST, versions } from './fixtures';
-import { PgServer, startPgServer } from './pg-server';
+import { createUsers, FAST, usePgDatabase, versions } from './fixtures';
+import { PgServer } from './pg-server';
 
 let server: PgServer;
 let db: string;
 let admin: Client;
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => { await server.stop(); });
-beforeEach(async () => {
-  db = await server.freshDatabase();
-  admin = await server.connect(db);
-  await createUsers(admin, 1000);
-});
+const pg = usePgDatabase({ setup: (c) => createUsers(c, 1000) });
+beforeEach(() => { ({ server, db, admin } = pg); });
 
 const addColumn: Migration = { name: 'add_bio', operations: [{ op: 'addColumn', table: 'users', column: { name: 'bio', type: 'text' } }] };
 

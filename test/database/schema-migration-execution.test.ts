@@ -29,7 +29,8 @@ import {
 } from '../../rehearsal';
 import { AwsFakes, PutEventsParams } from '../../rehearsal/fakes';
 import { eventRulesOf, SimulatedEventBridge } from '../../rehearsal/simulation-events';
-import { PG_PASSWORD, PG_USER, PgServer, startPgServer } from './pg-server';
+import { usePgDatabase } from './fixtures';
+import { PG_PASSWORD, PG_USER, PgServer } from './pg-server';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
 const ROWS = 1000;
@@ -44,12 +45,18 @@ const MS_PER_MINUTE = 60_000;
 
 const secrets = mockClient(SecretsManagerClient);
 
-let server: PgServer;
-beforeAll(async () => { server = await startPgServer(); });
-afterAll(async () => {
-  secrets.restore();
-  await server.stop();
+const pg = usePgDatabase({
+  setup: async (c) => {
+    await c.query(readFileSync(join(EXAMPLES, 'schema.sql'), 'utf8'));
+    // Every tenth user is on a trial.
+    await c.query(`INSERT INTO users (name, email, city, trial_ends_at)
+      SELECT 'user ' || g, 'u' || g || '@example.com', 'City ' || (g % 10), CASE WHEN g % 10 = 0 THEN now() + interval '14 days' END
+      FROM generate_series(1, $1::int) g`, [ROWS]);
+  },
 });
+let server: PgServer;
+beforeEach(() => { server = pg.server; });
+afterAll(() => { secrets.restore(); });
 beforeEach(() => {
   secrets.reset();
 });
@@ -154,15 +161,9 @@ function path(events: readonly TimelineEvent[]): string[] {
   return out.map((s) => (s === 'Backfill' ? 'Backfill×1' : s));
 }
 
+/** The test's database: the example schema with ROWS users (usePgDatabase's template). */
 async function usersTable(): Promise<{ db: string; admin: Client }> {
-  const db = await server.freshDatabase();
-  const admin = await server.connect(db);
-  await admin.query(readFileSync(join(EXAMPLES, 'schema.sql'), 'utf8'));
-  // Every tenth user is on a trial.
-  await admin.query(`INSERT INTO users (name, email, city, trial_ends_at)
-    SELECT 'user ' || g, 'u' || g || '@example.com', 'City ' || (g % 10), CASE WHEN g % 10 = 0 THEN now() + interval '14 days' END
-    FROM generate_series(1, $1::int) g`, [ROWS]);
-  return { db, admin };
+  return { db: pg.db, admin: pg.admin };
 }
 
 describe('SchemaMigration state machine, executed on a real PostgreSQL', () => {

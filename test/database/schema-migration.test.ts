@@ -49,7 +49,10 @@ describe('SchemaMigration', () => {
     expect(def.States.WaitForRollout.Resource).toMatch(/lambda:invoke.waitForTaskToken$/);
     expect(def.States.WaitForRollout.Parameters.Payload).toMatchObject({ action: 'waitGate', 'taskToken.$': '$$.Task.Token' });
     expect(def.States.WaitForRollout.Next).toBe('Complete');
-    for (const s of ['Start', 'Backfill', 'Validate']) expect(def.States[s].Catch[0].Next).toBe('Rollback');
+    // A cancel stops Start or Backfill without a rollback; any other failure rolls back.
+    for (const s of ['Start', 'Backfill']) expect(def.States[s].Catch[0]).toMatchObject({ ErrorEquals: ['ZdtMigrationCancelled'], Next: 'EmitFailed' });
+    for (const s of ['Start', 'Backfill']) expect(def.States[s].Catch[1]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Rollback' });
+    expect(def.States.Validate.Catch[0].Next).toBe('Rollback');
     expect(def.States.WaitForRollout.Catch[0].Next).toBe('EmitFailed');
     expect(def.States.Complete.Catch[0].Next).toBe('EmitFailed');
     expect(def.States.Rollback.Next).toBe('EmitRolledBack');

@@ -14,6 +14,10 @@ import {
   dependentProblems, notNullCheckName, oldColumns, oldRow, promoteNotNull, requireExistingColumn, table, typeProbe, validateConstraint,
 } from './helpers';
 import { BackfillStep, CatalogSnapshot, Check, CheckContext, DataCheck, OpContext, PlanStepDescription, Probe, VersionModel } from './operation';
+import {
+  buildNewConstraintIndex, buildTwinIndexes, ColumnObject, contractNewConstraint, describeNewConstraint, expandNewConstraint, expandTwins, NewConstraint,
+  objectsOnColumns, renameTwins, requireCarriable, validateNewConstraint, validateTwins,
+} from './rewrite-objects';
 
 export type RewriteOperation = ChangeColumnTypeOperation | AlterColumnOperation;
 
@@ -104,12 +108,12 @@ export const columnRewrite = {
     const tmp = newTypeColumn(op.column);
     const attrs = r ? [r.type, ...(r.notNull ? ['NOT NULL (as CHECK NOT VALID until complete)'] : []), ...(r.default !== null ? [`DEFAULT ${r.default}`] : [])].join(' ') : '?';
     return [
-      { phase: 'start', action: `ALTER TABLE ${t} ADD COLUMN ${tmp} ${attrs}; up/down triggers (up: ${r?.up ?? '?'}; down: ${r?.down ?? '?'})`, locks: [ACCESS_EXCLUSIVE_BRIEF(t)], rollback: `DROP COLUMN ${tmp} (${op.column} keeps every write of both versions)`, risk: 'low' },
+      { phase: 'start', action: `ALTER TABLE ${t} ADD COLUMN ${tmp} ${attrs}; up/down triggers (up: ${r?.up ?? '?'}; down: ${r?.down ?? '?'}); twins on ${tmp} of the indexes and constraints of ${op.column} (CHECK / FOREIGN KEY NOT VALID, indexes CONCURRENTLY)`, locks: [ACCESS_EXCLUSIVE_BRIEF(t), `SHARE UPDATE EXCLUSIVE on ${t} for the concurrent index builds`], rollback: `DROP COLUMN ${tmp} (${op.column} keeps every write of both versions)`, risk: 'low' },
       { phase: 'backfill', action: `${tmp} := up(${op.column}) for existing rows, keyset batches`, locks: ['row locks of one batch at a time'], rollback: 'dropped with the column', risk: 'low' },
       { phase: 'validate', action: `every row: ${tmp} = up(${op.column}); checksums${r?.notNull ? '; VALIDATE the NOT NULL check' : ''}`, locks: [r?.notNull ? `SHARE UPDATE EXCLUSIVE on ${t}` : 'none'], rollback: 'none needed', risk: 'low' },
       {
         phase: 'complete', action: `DROP COLUMN ${op.column}; RENAME ${tmp} TO ${op.column}${r?.notNull ? '; SET NOT NULL (from the valid check, no scan)' : ''}`, locks: [ACCESS_EXCLUSIVE_BRIEF(t)], rollback: 'none after complete', risk: 'low',
-        note: 'the old values are replaced by their validated conversion; indexes and constraints on the old column are dropped with it — recreate them (addIndex) in this or the next migration',
+        note: 'the old values are replaced by their validated conversion; the indexes and constraints of the old column go with it, their twins on the new column (built at start) take their names',
       },
     ];
   },
@@ -146,11 +150,11 @@ export const columnRewrite = {
     if (col) col.physical = newTypeColumn(op.column);
   },
 
-  async triggers(op: RewriteOperation, ctx: OpContext, catalog: CatalogSnapshot, model: VersionModel): Promise<void> {
+  async triggers(op: RewriteOperation, ctx: OpContext, catalog: CatalogSnapshot, model: VersionModel, suffix = ''): Promise<void> {
     const r = rewriteFromCatalog(op, catalog)!;
     const tmp = newTypeColumn(op.column);
     await ctx.client.query(rowTriggerSql(ctx, {
-      table: op.table, timing: 'BEFORE', events: 'INSERT OR UPDATE',
+      table: op.table, timing: 'BEFORE', events: 'INSERT OR UPDATE', suffix,
       // New-version writes of the column flow down to the old column. A new-version UPDATE that leaves the column
       // as it was must not: on a row the backfill has not reached, the new column is still NULL and down(NULL)
       // would erase the old value; the new column is computed from the old one instead.
@@ -196,23 +200,124 @@ export const columnRewrite = {
     return checks;
   },
 
-  async contract(op: RewriteOperation, ctx: OpContext): Promise<void> {
+  async contract(op: RewriteOperation, ctx: OpContext, suffix = ''): Promise<void> {
     const r = await rewriteFromDb(op, ctx);
     const tmp = newTypeColumn(op.column);
-    await ctx.client.query(dropTriggerFunctionSql(ctx));
+    await ctx.client.query(dropTriggerFunctionSql(ctx, suffix));
     await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} DROP COLUMN ${qi(op.column)}`);
     await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} RENAME COLUMN ${qi(tmp)} TO ${qi(op.column)}`);
     // The stand-in check was made for the temporary column (now renamed to op.column), so it carries tmp's name.
     if (r.notNull) await promoteNotNull(ctx, op.table, op.column, { check: notNullCheckName(tmp) });
   },
 
-  async rollback(op: RewriteOperation, ctx: OpContext): Promise<void> {
+  async rollback(op: RewriteOperation, ctx: OpContext, suffix = ''): Promise<void> {
     const tmp = newTypeColumn(op.column);
-    // The triggers and the column (with its stand-in NOT NULL check) go in one transaction: apart, old-version
-    // inserts in between would meet the check without the trigger that fills the column.
+    // The triggers and the column (with its stand-in NOT NULL check, its twins and the constraints added on it) go in
+    // one transaction: apart, old-version inserts in between would meet a check without the trigger that fills the column.
     await ctx.ddl.transaction(`drop triggers of operation ${ctx.index} and column ${op.table}.${tmp}`, async (c) => {
-      await c.query(dropTriggerFunctionSql(ctx));
+      await c.query(dropTriggerFunctionSql(ctx, suffix));
       await c.query(`ALTER TABLE ${table(ctx, op.table)} DROP COLUMN IF EXISTS ${qi(tmp)}`);
     });
+  },
+};
+
+/**
+ * One operation's rewrite of one or more columns of a table (changeColumnType, alterColumn, createConstraint), with
+ * the twins of the columns' indexes and constraints and the constraints the operation adds (rewrite-objects.ts).
+ * With several columns, each has its own trigger (function suffix `_c<i>`).
+ */
+export interface RewriteGroup {
+  readonly table: string;
+  readonly parts: readonly RewriteOperation[];
+  readonly constraints: readonly NewConstraint[];
+  /** Constraints of the columns that get no twin: the new version is free of them (dropConstraint with up/down). */
+  readonly dropped?: readonly string[];
+}
+
+/** The old columns' indexes and constraints that get twins on the new columns. */
+async function carriedObjects(g: RewriteGroup, ctx: Pick<OpContext, 'client' | 'schema'>): Promise<ColumnObject[]> {
+  return (await objectsOnColumns(ctx.client, ctx.schema, g.table, columnsOf(g))).filter((o) => !g.dropped?.includes(o.name));
+}
+
+function suffixOf(g: RewriteGroup, i: number): string {
+  return g.parts.length > 1 ? `_c${i}` : '';
+}
+
+/** Old column -> new column, for the group's columns. */
+function renamesOf(g: RewriteGroup): Map<string, string> {
+  return new Map(g.parts.map((p) => [p.column, newTypeColumn(p.column)]));
+}
+
+function columnsOf(g: RewriteGroup): string[] {
+  return g.parts.map((p) => p.column);
+}
+
+export const rewriteGroup = {
+  check(g: RewriteGroup, ctx: CheckContext, where: string): string[] {
+    return g.parts.flatMap((p) => columnRewrite.check(p, ctx, where));
+  },
+  plan(g: RewriteGroup, ctx: CheckContext): PlanStepDescription[] {
+    const steps = g.parts.flatMap((p) => columnRewrite.plan(p, ctx));
+    const t = `${ctx.schema}.${g.table}`;
+    for (const c of g.constraints) {
+      steps.push(c.type === 'unique'
+        ? { phase: 'start', action: `CREATE UNIQUE INDEX CONCURRENTLY ${c.name} ON ${t} on the new column(s) (${c.columns.join(', ')}): the new version's ${describeNewConstraint(c)}`, locks: [`SHARE UPDATE EXCLUSIVE on ${t}`], rollback: 'dropped with the new columns', risk: 'low', note: 'the old version never sees it; up must give unique values or the old version\'s writes and the backfill fail on duplicates' }
+        : { phase: 'start', action: `ADD CONSTRAINT ${c.name} ${describeNewConstraint(c)} NOT VALID on the new column(s)`, locks: [ACCESS_EXCLUSIVE_BRIEF(t)], rollback: 'dropped with the new columns', risk: 'low', note: 'enforced at once for writes of the new version (and for the values up computes from the old version\'s writes); the old version never sees it' });
+      steps.push(c.type === 'unique'
+        ? { phase: 'complete', action: `ADD CONSTRAINT ${c.name} UNIQUE USING INDEX ${c.name}`, locks: [ACCESS_EXCLUSIVE_BRIEF(t)], rollback: 'none after complete', risk: 'low' }
+        : { phase: 'validate', action: `VALIDATE CONSTRAINT ${c.name}`, locks: [`SHARE UPDATE EXCLUSIVE on ${t}`], rollback: 'none needed', risk: 'low' });
+    }
+    return steps;
+  },
+  probes(g: RewriteGroup, ctx: CheckContext, row: (table: string, as?: 'view' | 'physical') => string | undefined): Probe[] {
+    const probes = g.parts.flatMap((p) => columnRewrite.probes(p, ctx, row));
+    const from = row(g.table, 'view');
+    for (const c of g.constraints) if (c.type === 'check' && from) probes.push({ field: 'check', sql: `SELECT ${fragment(c.check!)}::boolean FROM ${from}` });
+    return probes;
+  },
+  dataChecks(g: RewriteGroup, ctx: CheckContext): DataCheck[] {
+    return g.parts.flatMap((p) => columnRewrite.dataChecks(p, ctx));
+  },
+  async expand(g: RewriteGroup, ctx: OpContext, catalog: CatalogSnapshot): Promise<void> {
+    for (const p of g.parts) await columnRewrite.expand(p, ctx, catalog);
+    const objects = await carriedObjects(g, ctx);
+    const elsewhere = new Set([...(ctx.rewritten ?? [])].filter((k) => k.startsWith(`${g.table}.`)).map((k) => k.slice(g.table.length + 1)));
+    requireCarriable(ctx, g.table, objects, columnsOf(g), elsewhere);
+    await expandTwins(ctx, g.table, objects, renamesOf(g));
+  },
+  view(g: RewriteGroup, model: VersionModel): void {
+    for (const p of g.parts) columnRewrite.view(p, model);
+  },
+  async triggers(g: RewriteGroup, ctx: OpContext, catalog: CatalogSnapshot, model: VersionModel): Promise<void> {
+    for (const [i, p] of g.parts.entries()) await columnRewrite.triggers(p, ctx, catalog, model, suffixOf(g, i));
+    // The constraints after the triggers' functions exist, in the same transaction: enforced from the first write on.
+    for (const c of g.constraints) await expandNewConstraint(ctx, c, renamesOf(g));
+  },
+  async expandConcurrently(g: RewriteGroup, ctx: OpContext): Promise<void> {
+    await buildTwinIndexes(ctx, g.table, await carriedObjects(g, ctx), renamesOf(g));
+    for (const c of g.constraints) await buildNewConstraintIndex(ctx, c, renamesOf(g));
+  },
+  async backfillStep(g: RewriteGroup, ctx: OpContext): Promise<BackfillStep> {
+    const steps = await Promise.all(g.parts.map((p) => columnRewrite.backfillStep(p, ctx)));
+    return { table: g.table, set: steps.flatMap((s) => s.set ?? []) };
+  },
+  async validate(g: RewriteGroup, ctx: OpContext): Promise<Check[]> {
+    const checks: Check[] = [];
+    for (const p of g.parts) checks.push(...await columnRewrite.validate(p, ctx));
+    checks.push(...await validateTwins(ctx, g.table, await carriedObjects(g, ctx)));
+    for (const c of g.constraints) checks.push(await validateNewConstraint(ctx, c));
+    return checks;
+  },
+  async contract(g: RewriteGroup, ctx: OpContext): Promise<void> {
+    // The originals, read before the old columns (and they with them) are dropped.
+    const objects = await carriedObjects(g, ctx);
+    for (const [i, p] of g.parts.entries()) await columnRewrite.contract(p, ctx, suffixOf(g, i));
+    await renameTwins(ctx, g.table, objects);
+    for (const c of g.constraints) await contractNewConstraint(ctx, c);
+  },
+  async rollback(g: RewriteGroup, ctx: OpContext): Promise<void> {
+    // Dropping the new columns drops their twins and the added constraints (PostgreSQL drops the indexes and
+    // constraints of a dropped column); a unique index whose build was interrupted is on them too.
+    for (const [i, p] of [...g.parts.entries()].reverse()) await columnRewrite.rollback(p, ctx, suffixOf(g, i));
   },
 };

@@ -4,7 +4,7 @@ import { describeOp } from '../definition';
 import { fragment, qi } from '../sql';
 import { dropTriggerFunctionSql, rowTriggerSql, triggerFunction, withColumns } from '../triggers';
 import { OpContext, OperationImpl, PlanStepDescription, Probe } from './operation';
-import { columnRewrite, fillMissing } from './column-rewrite';
+import { fillMissing, RewriteGroup, rewriteGroup } from './column-rewrite';
 import {
   dependentProblems, typeProbe, notNullCheckName, oldColumns, oldRow, promoteNotNull, requireExistingColumn, requireTable, table, validateConstraint,
 } from './helpers';
@@ -166,18 +166,23 @@ export const renameColumn: OperationImpl<RenameColumnOperation> = {
 
 /** changeColumnType: a column rewrite (column-rewrite.ts) to a new type; the default is `default` (none unless given). */
 export const changeColumnType: OperationImpl<ChangeColumnTypeOperation> = {
-  check: (op, ctx, index) => columnRewrite.check(op, ctx, describeOp(index, op)),
-  plan: (op, ctx) => columnRewrite.plan(op, ctx),
-  probes: (op, ctx, row) => columnRewrite.probes(op, ctx, row),
-  dataChecks: (op, ctx) => columnRewrite.dataChecks(op, ctx),
-  expand: (op, ctx, catalog) => columnRewrite.expand(op, ctx, catalog),
-  view: (op, model) => columnRewrite.view(op, model),
-  triggers: (op, ctx, catalog, model) => columnRewrite.triggers(op, ctx, catalog, model),
-  backfillStep: (op, ctx) => columnRewrite.backfillStep(op, ctx),
-  validate: (op, ctx) => columnRewrite.validate(op, ctx),
-  contract: (op, ctx) => columnRewrite.contract(op, ctx),
-  rollback: (op, ctx) => columnRewrite.rollback(op, ctx),
+  check: (op, ctx, index) => rewriteGroup.check(typeGroup(op), ctx, describeOp(index, op)),
+  plan: (op, ctx) => rewriteGroup.plan(typeGroup(op), ctx),
+  probes: (op, ctx, row) => rewriteGroup.probes(typeGroup(op), ctx, row),
+  dataChecks: (op, ctx) => rewriteGroup.dataChecks(typeGroup(op), ctx),
+  expand: (op, ctx, catalog) => rewriteGroup.expand(typeGroup(op), ctx, catalog),
+  view: (op, model) => rewriteGroup.view(typeGroup(op), model),
+  triggers: (op, ctx, catalog, model) => rewriteGroup.triggers(typeGroup(op), ctx, catalog, model),
+  expandConcurrently: (op, ctx) => rewriteGroup.expandConcurrently(typeGroup(op), ctx),
+  backfillStep: (op, ctx) => rewriteGroup.backfillStep(typeGroup(op), ctx),
+  validate: (op, ctx) => rewriteGroup.validate(typeGroup(op), ctx),
+  contract: (op, ctx) => rewriteGroup.contract(typeGroup(op), ctx),
+  rollback: (op, ctx) => rewriteGroup.rollback(typeGroup(op), ctx),
 };
+
+function typeGroup(op: ChangeColumnTypeOperation): RewriteGroup {
+  return { table: op.table, parts: [op], constraints: [] };
+}
 
 export const dropColumn: OperationImpl<DropColumnOperation> = {
   check(op, ctx, index) {

@@ -1,11 +1,11 @@
 /** addIndex, addUnique (via a concurrent unique index), addForeignKey and addCheck (NOT VALID, then VALIDATE). */
-import { describeOp } from '../definition';
+import { describeOp, droppedConstraintColumns } from '../definition';
+import { RewriteGroup, rewriteGroup } from './column-rewrite';
 import {
-  AddCheckOperation, AddForeignKeyOperation, AddIndexOperation, AddUniqueOperation, DropConstraintOperation, DropIndexOperation, RenameConstraintOperation,
+  AddCheckOperation, AddForeignKeyOperation, AlterColumnOperation, AddIndexOperation, AddUniqueOperation, DropConstraintOperation, DropIndexOperation, RenameConstraintOperation,
 } from '../types';
-import { indexValidity } from '../catalog';
-import { MigrationError, MigrationErrorName } from '../errors';
 import { fragment, qi, qn } from '../sql';
+import { createIndexConcurrently, dropIndexConcurrently, indexCheck } from './index-build';
 import { CheckContext, OpContext, OperationImpl, VersionModel } from './operation';
 import { columnList, physicalOf, requireKnownColumn, requireTable, table, validateConstraint } from './helpers';
 
@@ -16,37 +16,10 @@ import { columnList, physicalOf, requireKnownColumn, requireTable, table, valida
 async function buildIndexConcurrently(ctx: OpContext, model: VersionModel, spec: {
   table: string; name: string; columns: readonly string[]; unique: boolean; method?: string; where?: string;
 }): Promise<void> {
-  const valid = await indexValidity(ctx.client, ctx.schema, spec.name);
-  if (valid === true) return;
-  const drop = async () => {
-    if (await indexValidity(ctx.client, ctx.schema, spec.name) !== null) {
-      await ctx.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qn(ctx.schema, spec.name)}`);
-    }
-  };
-  if (valid === false) await drop();
   const cols = spec.columns.map((c) => physicalOf(model, spec.table, c));
   const sql = `CREATE ${spec.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${qi(spec.name)} ON ${table(ctx, spec.table)}`
     + `${spec.method ? ` USING ${spec.method}` : ''} (${columnList(cols)})${spec.where ? ` WHERE ${spec.where}` : ''}`;
-  try {
-    await ctx.ddl.outsideTransaction(`CREATE INDEX CONCURRENTLY ${spec.name}`, sql, drop);
-  } catch (err) {
-    await drop().catch(() => undefined);
-    if (err instanceof MigrationError) throw err;
-    throw new MigrationError(MigrationErrorName.INVALID,
-      `Building index ${spec.name} on ${ctx.schema}.${spec.table} (${spec.columns.join(', ')}) failed: ${(err as Error).message}. The invalid index was dropped; roll back, fix the data or the definition, and start again.`);
-  }
-}
-
-async function dropIndexConcurrently(ctx: OpContext, name: string): Promise<void> {
-  await ctx.ddl.outsideTransaction(`DROP INDEX CONCURRENTLY ${name}`, `DROP INDEX CONCURRENTLY IF EXISTS ${qn(ctx.schema, name)}`);
-}
-
-async function indexCheck(ctx: OpContext, name: string, tableName: string) {
-  const valid = await indexValidity(ctx.client, ctx.schema, name);
-  return {
-    name: `index ${name} valid`, ok: valid === true,
-    detail: valid === null ? `index ${ctx.schema}.${name} on ${tableName} does not exist` : `index ${ctx.schema}.${name} is ${valid ? 'valid' : 'INVALID'}`,
-  };
+  await createIndexConcurrently(ctx, spec.name, sql, `${ctx.schema}.${spec.table} (${spec.columns.join(', ')})`);
 }
 
 function checkColumns(op: { table: string; columns: readonly string[]; op: string }, ctx: Parameters<OperationImpl<AddIndexOperation>['check']>[1], index: number): string[] {
@@ -204,6 +177,18 @@ export const renameConstraint: OperationImpl<RenameConstraintOperation> = {
   },
 };
 
+/**
+ * dropConstraint with up/down: the constraint's columns rewritten without it (pgroll's drop_multicolumn_constraint,
+ * docs/operations/drop_multi_column_constraint.mdx), so the new version is free of it at once; the old columns keep
+ * it, and go with it at complete.
+ */
+function dropGroup(op: DropConstraintOperation): RewriteGroup {
+  const parts: AlterColumnOperation[] = droppedConstraintColumns(op).map((column) => ({ op: 'alterColumn', table: op.table, column, up: op.up?.[column], down: op.down?.[column] }));
+  return { table: op.table, parts, constraints: [], dropped: [op.name] };
+}
+
+const rewritesDropped = (op: DropConstraintOperation) => op.up !== undefined || op.down !== undefined;
+
 export const dropConstraint: OperationImpl<DropConstraintOperation> = {
   check(op, ctx, index) {
     const where = describeOp(index, op);
@@ -211,14 +196,51 @@ export const dropConstraint: OperationImpl<DropConstraintOperation> = {
     const c = ctx.catalog.get(op.table)?.constraints?.find((x) => x.name === op.name);
     if (c?.type === 'p') problems.push(`${where}: ${op.name} is the primary key of ${ctx.schema}.${op.table}; the engine's backfill walks it, so it cannot be dropped`);
     if (c && c.referencedBy.length > 0) problems.push(`${where}: foreign keys ${c.referencedBy.join(', ')} depend on ${op.name}; drop them first (dropConstraint on their tables)`);
+    if (c && rewritesDropped(op)) {
+      if (!['c', 'u', 'f'].includes(c.type)) problems.push(`${where}: up/down apply to CHECK, UNIQUE and FOREIGN KEY constraints; ${op.name} is not one (drop it without up/down, at complete)`);
+      const given = droppedConstraintColumns(op).sort();
+      const columns = [...(c.columns ?? [])].sort();
+      if (given.join() !== columns.join()) {
+        problems.push(`${where}: up/down must name exactly the columns of ${op.name} (${columns.join(', ')}), got ${given.join(', ')}`);
+      } else if (problems.length === 0) {
+        problems.push(...rewriteGroup.check(dropGroup(op), ctx, where));
+      }
+    }
     return problems;
   },
   plan(op, ctx) {
+    if (rewritesDropped(op)) {
+      return [
+        { phase: 'start', action: `the new version's ${droppedConstraintColumns(op).join(', ')} without ${op.name} (a rewrite of the constraint's columns; the old version keeps it)`, locks: [`ACCESS EXCLUSIVE on ${ctx.schema}.${op.table} (metadata only, brief)`], rollback: 'drop the new columns', risk: 'low' },
+        ...rewriteGroup.plan(dropGroup(op), ctx),
+      ];
+    }
     return [{ phase: 'complete', action: `ALTER TABLE ${ctx.schema}.${op.table} DROP CONSTRAINT ${op.name}`, locks: [`ACCESS EXCLUSIVE on ${ctx.schema}.${op.table} (metadata only, brief)`], rollback: 'none needed (both versions keep it until complete)', risk: 'low',
-      note: 'the constraint holds for both versions until complete' }];
+      note: 'the constraint holds for both versions until complete (give up/down to free the new version at once)' }];
   },
-  async expand() { /* both versions keep the constraint until complete */ },
+  probes: (op, ctx, row) => (rewritesDropped(op) ? rewriteGroup.probes(dropGroup(op), ctx, row) : []),
+  dataChecks: (op, ctx) => (rewritesDropped(op) ? rewriteGroup.dataChecks(dropGroup(op), ctx) : []),
+  async expand(op, ctx, catalog) {
+    // Without up/down both versions keep the constraint until complete.
+    if (rewritesDropped(op)) await rewriteGroup.expand(dropGroup(op), ctx, catalog);
+  },
+  view(op, model) {
+    if (rewritesDropped(op)) rewriteGroup.view(dropGroup(op), model);
+  },
+  async triggers(op, ctx, catalog, model) {
+    if (rewritesDropped(op)) await rewriteGroup.triggers(dropGroup(op), ctx, catalog, model);
+  },
+  async expandConcurrently(op, ctx) {
+    if (rewritesDropped(op)) await rewriteGroup.expandConcurrently(dropGroup(op), ctx);
+  },
+  backfillStep: (op, ctx) => (rewritesDropped(op) ? rewriteGroup.backfillStep(dropGroup(op), ctx) : undefined),
+  validate: async (op, ctx) => (rewritesDropped(op) ? rewriteGroup.validate(dropGroup(op), ctx) : []),
   async contract(op, ctx) {
-    await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} DROP CONSTRAINT IF EXISTS ${qi(op.name)}`);
+    // With up/down, the old columns go at complete and the constraint with them.
+    if (rewritesDropped(op)) await rewriteGroup.contract(dropGroup(op), ctx);
+    else await ctx.client.query(`ALTER TABLE ${table(ctx, op.table)} DROP CONSTRAINT IF EXISTS ${qi(op.name)}`);
+  },
+  async rollback(op, ctx) {
+    if (rewritesDropped(op)) await rewriteGroup.rollback(dropGroup(op), ctx);
   },
 };

@@ -17,7 +17,7 @@ export interface TableInfo {
   /** Indexes of the table, with the constraint each backs (primary key, unique, exclusion), if any. */
   readonly indexes?: readonly { readonly name: string; readonly constraint: string | null; readonly unique: boolean }[];
   /** Constraints of the table (pg_constraint), with the foreign keys ("<table>.<constraint>") that depend on a key's index. */
-  readonly constraints?: readonly { readonly name: string; readonly type: string; readonly referencedBy: readonly string[] }[];
+  readonly constraints?: readonly { readonly name: string; readonly type: string; readonly columns?: readonly string[]; readonly referencedBy: readonly string[] }[];
 }
 
 /** The physical schema's tables as they are before the migration starts. */
@@ -61,6 +61,8 @@ export interface OpContext {
    * the engine). Known during start (expand, triggers); empty in the later actions, which do not use it.
    */
   readonly volatileDefaults: ReadonlySet<string>;
+  /** `table.column` of every column an operation of the migration rewrites (column-rewrite.ts). Known during start. */
+  readonly rewritten?: ReadonlySet<string>;
 }
 
 export interface PlanStepDescription {
