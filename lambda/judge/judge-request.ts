@@ -41,11 +41,17 @@ function parseEvidence(raw: unknown): StepEvidence {
   const baselineCusum = optionalNumber(obj, 'baselineCusum', NON_NEGATIVE, source);
   const heldSince = obj.heldSince === undefined ? undefined : requireString(obj, 'heldSince', source);
   if (heldSince !== undefined && Number.isNaN(Date.parse(heldSince))) throw invalid(source, 'heldSince', 'an ISO 8601 time', heldSince);
+  const newRequests = optionalNumber(obj, 'newRequests', NON_NEGATIVE, source);
+  const newErrors = optionalNumber(obj, 'newErrors', NON_NEGATIVE, source);
+  const restartMs = optionalNumber(obj, 'restartMs', NON_NEGATIVE, source);
   return {
     ...(throughMs === undefined ? {} : { throughMs }),
     ...(errorLlrs === undefined ? {} : { errorLlrs }),
     ...(baselineCusum === undefined ? {} : { baselineCusum }),
     ...(heldSince === undefined ? {} : { heldSince }),
+    ...(newRequests === undefined ? {} : { newRequests }),
+    ...(newErrors === undefined ? {} : { newErrors }),
+    ...(restartMs === undefined ? {} : { restartMs }),
   };
 }
 

@@ -35,7 +35,9 @@ export function stepSpan(nowMs: number, bake: BakeProgress, windowSeconds: numbe
   const startMs = bake.startedAt === undefined
     ? (bake.evidence?.throughMs !== undefined ? Math.min(bake.evidence.throughMs, window.startMs) : window.startMs)
     : Math.floor(Date.parse(bake.startedAt) / MS_PER_MINUTE) * MS_PER_MINUTE;
-  return { startMs, endMs: window.endMs };
+  // After a hold for a degraded baseline the step is read from the hold's end (sequential-analysis.ts zero weight).
+  const restartMs = bake.evidence?.restartMs;
+  return { startMs: restartMs !== undefined ? Math.max(startMs, Math.min(restartMs, window.endMs)) : startMs, endMs: window.endMs };
 }
 
 /** Why a sequential judgement does not count toward the bake (its newest minute began before the shift), or null. */

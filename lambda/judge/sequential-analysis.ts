@@ -28,6 +28,11 @@ import {
  *   `latencyBaselineFactor` (or 1.5).
  * The stable color is degraded when Page's CUSUM of its own 5xx against the limit (same H0 and H1 as the 5xx limit)
  * reaches the same threshold; it stays degraded until the CUSUM falls back to 0.
+ * Minutes of a degraded baseline get zero weight: a minute that begins while the stable color is degraded (the step
+ * held at the last judgement, or the CUSUM of the minutes before it says so) adds nothing to any test nor to the
+ * bake, and the step's data is read again from the end of the hold (the latency percentiles start over). The weight is
+ * fixed before the minute's own data, so every test stays a supermartingale and no budget is spent on the hold; the
+ * minute in which an outage begins still counts (its stable counts are part of that minute's evidence).
  */
 
 /** Requests and 5xx of one color. */
@@ -111,8 +116,19 @@ export function analyseSequential(
   const effects = mixtureEffects(config.errorRateBaselineFactor);
   const errorLlrs = evidence.errorLlrs?.length === MIXTURE_SIZE ? [...evidence.errorLlrs] : effects.map(() => 0);
   let baselineCusum = evidence.baselineCusum ?? 0;
+  const counted = { requests: evidence.newRequests ?? 0, errors: evidence.newErrors ?? 0 };
+  let restartMs = evidence.restartMs;
   /** End of the last minute that had data: minutes after it may still be arriving, and are read again next time. */
   let lastDataEndMs = from;
+  /**
+   * Whether the stable color is degraded going into the next minute. A minute gets zero weight when it was degraded
+   * BEFORE the minute (held at the last judgement, or its CUSUM over the earlier minutes): a weight fixed before the
+   * minute's data keeps every test a supermartingale (a weight chosen from the minute's own stable counts would not,
+   * under the conditional binomial). So the minute in which an outage begins still counts; the cap on the CUSUM
+   * limits how long its recovery keeps later minutes out.
+   */
+  let degraded = wasDegraded;
+  let skipped = 0;
   const totals = { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
   for (const minute of data.minutes) {
     if (minute.startMs < data.startMs || minute.startMs >= data.endMs) continue;
@@ -124,15 +140,26 @@ export function analyseSequential(
     }
     if (minute.startMs < from) continue;
     if (fresh.requests + stable.requests > 0) lastDataEndMs = minute.startMs + MS_PER_MINUTE;
-    effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
+    if (degraded) {
+      // Evidence against a broken baseline is no evidence: nothing to the comparison, the limit test or the bake, and
+      // the latency tests (a percentile over the step) start again after it.
+      skipped++;
+      restartMs = minute.startMs + MS_PER_MINUTE;
+    } else {
+      effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
+      counted.requests += fresh.requests;
+      counted.errors += fresh.errors;
+    }
     // Capped at the threshold: the first crossing (the detection, and so its false-alarm rate) is Page's CUSUM as
     // ever, but a score left to grow during an outage (1e733 after 15 minutes at 5%) would keep a recovered stable
     // color "degraded" for as long again; capped, a few healthy minutes clear it.
     if (stable.requests > 0 && limit > 0) baselineCusum = Math.min(h, cusum(baselineCusum, rateLlr(stable.errors, stable.requests, limit, limit1)));
+    degraded = baselineCusum >= h || (degraded && baselineCusum > 0);
   }
   // Every whole minute of the span counts as read, with data or without (ALB publishes nothing for a minute without
-  // requests): a silent service must still reach the end of its bake, and be INCONCLUSIVE there.
-  const newMinutes = Math.max(0, Math.round((data.endMs - from) / MS_PER_MINUTE));
+  // requests): a silent service must still reach the end of its bake, and be INCONCLUSIVE there. Minutes of a
+  // degraded baseline do not count.
+  const newMinutes = Math.max(0, Math.round((data.endMs - from) / MS_PER_MINUTE) - skipped);
   const fresh = totals[targetColor];
   const stable = totals[stableColor];
   const relative: string[] = [];
@@ -149,8 +176,8 @@ export function analyseSequential(
 
   // 5xx limit
   if (limit > 0) {
-    const absLlr = mixtureLlr(effects.map((e) => rateLlr(fresh.errors, fresh.requests, limit, Math.min(limit * e, 1 - 1e-9))));
-    const text = `${targetColor}'s 5xx ${pct(fresh.errors, fresh.requests)} of ${fresh.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrLimit}`;
+    const absLlr = mixtureLlr(effects.map((e) => rateLlr(counted.errors, counted.requests, limit, Math.min(limit * e, 1 - 1e-9))));
+    const text = `${targetColor}'s 5xx ${pct(counted.errors, counted.requests)} of ${counted.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrLimit}`;
     if (absLlr >= h) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
     else summary.push(`${text}.`);
   }
@@ -192,13 +219,16 @@ export function analyseSequential(
   }
 
   // the stable color's own health
-  const degradedNow = baselineCusum >= h || (wasDegraded && baselineCusum > 0);
+  const degradedNow = baselineCusum >= h || (degraded && baselineCusum > 0);
   const baselineDegraded = degradedNow
     ? `${stableColor} (the stable color) is degraded: its 5xx rate is ${pct(stable.errors, stable.requests)} this step, against the ${num(config.maxErrorRatePercent)}% limit (CUSUM likelihood ratio ${formatRatio(baselineCusum)}, decides at ${lrLimit}).`
     : null;
 
   return {
-    evidence: { throughMs: lastDataEndMs, errorLlrs, baselineCusum },
+    evidence: {
+      throughMs: lastDataEndMs, errorLlrs, baselineCusum, newRequests: counted.requests, newErrors: counted.errors,
+      ...(restartMs === undefined ? {} : { restartMs }),
+    },
     totals,
     newMinutes,
     relativeRegressions: relative,

@@ -328,6 +328,15 @@ export interface StepEvidence {
   readonly baselineCusum?: number;
   /** When the step began holding for a degraded baseline (ISO 8601); absent while not holding. */
   readonly heldSince?: string;
+  /** The new color's requests in the minutes counted (those of a degraded baseline are not): the 5xx limit test's. */
+  readonly newRequests?: number;
+  /** The new color's 5xx in the minutes counted. */
+  readonly newErrors?: number;
+  /**
+   * End (epoch ms) of the last minute not counted for a degraded baseline: the step's data is read from here on (its
+   * latency percentiles start again after the hold). Absent: from the step's start.
+   */
+  readonly restartMs?: number;
 }
 
 export interface BakeProgress {

@@ -1,6 +1,7 @@
 import { GetMetricDataInput } from '@aws-sdk/client-cloudwatch';
 import { AnalysisConfig, BakeProgress, Color, JudgeConfig, JudgeResult, StepEvidence } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/judge/judge-handler';
+import { stepSpan } from '../../lambda/judge/judge';
 import { MinuteCounts, StepData } from '../../lambda/judge/sequential-analysis';
 import { decide, Observation } from '../../lambda/judge/verdict';
 import { MetricQuery } from '../../rehearsal/fakes';
@@ -119,7 +120,8 @@ describe('the sequential judge (decide)', () => {
     });
 
     test('the new color above the limit too does not roll back onto the degraded stable color: it holds and says why', () => {
-      const result = judgeOnce(bake(2, 5), observe(minutes(3, { requests: 600, errors: 18 }, degradedBlue)));
+      // One minute (the minutes after it carry no evidence while blue is degraded), green at 3%, blue at 5%.
+      const result = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 6000, errors: 180 }, { requests: 54000, errors: 2700 })));
       expect(result.verdict).toBe('HOLD');
       expect(result.reasons.join(' ')).toMatch(/green breaks the 5xx limit: .* So does the stable color: holding instead of rolling back to it\./);
     });
@@ -132,6 +134,45 @@ describe('the sequential judge (decide)', () => {
       const after = judgeOnce(bake(2, 5), observe([...outage, ...recovered]));
       expect(after.baseline).toMatchObject({ degraded: false });
       expect(after.verdict).not.toBe('HOLD');
+    });
+
+    test('a regression that starts as a baseline hold ends is still caught: the minutes of the hold carry no evidence', () => {
+      // 15 minutes of a broken blue (5%) while green is fine: against that baseline green looks far better. Then blue
+      // recovers (0.5%) and green regresses 9x (4.5%). Judged every minute, as the state machine does.
+      const outage = minutes(15, { requests: 600, errors: 3 }, degradedBlue);
+      const regressed = minutes(10, { requests: 600, errors: 27 }, { requests: 59400, errors: 297 }, STEP_START + 15 * MINUTE);
+      const all = [...outage, ...regressed];
+      let b = bake(0, 30);
+      const verdicts: string[] = [];
+      for (let n = 1; n <= all.length; n++) {
+        const r = judgeOnce(b, observe(all.slice(0, n)));
+        verdicts.push(r.verdict);
+        if (r.verdict === 'FAIL') break;
+        b = r.bake;
+      }
+      expect(verdicts.slice(0, 15).every((v) => v === 'HOLD')).toBe(true);
+      // Caught within 5 minutes of the regression's data (a minute for the stable color to clear, then the evidence).
+      expect(verdicts.at(-1)).toBe('FAIL');
+      expect(verdicts.length).toBeLessThanOrEqual(15 + 5);
+      // Nothing of the hold counted toward the bake either.
+      expect(b.passes).toBeLessThanOrEqual(verdicts.length - 15);
+    });
+
+    test('minutes read while the stable color is degraded add nothing to the comparison and do not count', () => {
+      const held = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 600, errors: 1 }, degradedBlue)));
+      expect(held.verdict).toBe('HOLD');
+      // The next minute, still degraded: the comparison's evidence does not move.
+      const next = judgeOnce(held.bake, observe(minutes(2, { requests: 600, errors: 1 }, degradedBlue)));
+      expect(next.verdict).toBe('HOLD');
+      expect(next.bake.evidence!.errorLlrs).toEqual(held.bake.evidence!.errorLlrs);
+      expect(next.bake.passes).toBe(2);
+    });
+
+    test('after a hold the step is read from the hold\'s end: its latency percentiles start again', () => {
+      const startedAt = new Date(STEP_START + 10_000).toISOString();
+      const restartMs = STEP_START + 6 * MINUTE;
+      expect(stepSpan(NOW_MS, { passes: 1, required: 5, startedAt }, 60, 120)).toEqual({ startMs: STEP_START, endMs: NOW_MS - 120_000 });
+      expect(stepSpan(NOW_MS, { passes: 1, required: 5, startedAt, evidence: { restartMs } }, 60, 120)).toEqual({ startMs: restartMs, endMs: NOW_MS - 120_000 });
     });
 
     test('a new color worse than even the degraded stable color still fails', () => {
