@@ -218,11 +218,23 @@ export function analyseSequential(
     }
   }
 
-  // the stable color's own health
+  // the stable color's own health: its 5xx (CUSUM, minute by minute) and its p99 over the step against the limits
   const degradedNow = baselineCusum >= h || (degraded && baselineCusum > 0);
-  const baselineDegraded = degradedNow
-    ? `${stableColor} (the stable color) is degraded: its 5xx rate is ${pct(stable.errors, stable.requests)} this step, against the ${num(config.maxErrorRatePercent)}% limit (CUSUM likelihood ratio ${formatRatio(baselineCusum)}, decides at ${lrLimit}).`
-    : null;
+  const baselineReasons: string[] = [];
+  if (degradedNow) {
+    baselineReasons.push(`${stableColor} (the stable color) is degraded: its 5xx rate is ${pct(stable.errors, stable.requests)} this step, against the ${num(config.maxErrorRatePercent)}% limit (CUSUM likelihood ratio ${formatRatio(baselineCusum)}, decides at ${lrLimit}).`);
+  }
+  const stableP99 = lat[stableColor].p99Ms;
+  if (config.maxLatencyP99Ms !== undefined && stableP99 !== null && stable.requests >= seq.latencyMinRequests) {
+    // The same test as the new color's p99 limit, on the stable color's own percentiles: a slow baseline is held to it.
+    const v = logQuantileVariance(stable.requests, lat[stableColor].p985Ms, lat[stableColor].p995Ms);
+    const effect = config.latencyBaselineFactor ?? DEFAULT_LATENCY_EFFECT;
+    const llr = v === null ? 0 : mixtureLlr(mixtureEffects(effect).map((e) => gaussianLlr(Math.log(stableP99 / config.maxLatencyP99Ms!), v, Math.log(e))));
+    if (llr >= h) {
+      baselineReasons.push(`${stableColor} (the stable color) is degraded: its p99 ${num(stableP99)} ms this step against the ${num(config.maxLatencyP99Ms)} ms limit (likelihood ratio for ${num(effect)}x the limit or more ${formatRatio(llr)}, decides at ${lrLimit}).`);
+    }
+  }
+  const baselineDegraded = baselineReasons.length > 0 ? baselineReasons.join(' ') : null;
 
   return {
     evidence: {

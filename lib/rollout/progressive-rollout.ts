@@ -118,8 +118,10 @@ export interface ProgressiveRolloutOptions {
   /**
    * Built-in health alarms of each color (5xx rate, rate relative to the stable color, p99 latency absolute and
    * relative, unhealthy hosts); `{ enabled: false }` turns them off. With `AnalysisMethod.SEQUENTIAL` (the default)
-   * the judge fails a release on the absolute ones (5xx rate, p99, unhealthy hosts) and leaves the comparison with the
-   * stable color to the sequential tests, whose false-rollback rate is bounded; with THRESHOLDS it watches the composite.
+   * the judge watches only the unhealthy-hosts alarm (it fails the new color, or holds for the stable one, at once)
+   * and judges the 5xx and p99 limits and the comparison with the stable color by its sequential tests, whose
+   * false-rollback rate is bounded (per-minute alarms on a rate fire on noise at low traffic); the other alarms stay
+   * for dashboards and your own actions. With THRESHOLDS it watches the composite.
    * @default - on, with the defaults of HealthAlarmOptions
    */
   readonly healthAlarms?: RolloutHealthAlarmOptions;
@@ -517,7 +519,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
   public readonly plan: RolloutPlan;
   private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
-  /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the absolute health alarms). */
+  /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the unhealthy-hosts health alarm). */
   private readonly sequentialAnalysis: boolean;
 
   constructor(scope: Construct, id: string, props: ProgressiveRolloutProps) {
@@ -880,7 +882,10 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
   private judgedHealthAlarms(color: Color): cloudwatch.IAlarm[] {
     const health = this.healthAlarmsByColor.get(color);
     if (!health) return [];
-    return this.sequentialAnalysis ? [health.errorRate, health.latencyP99, health.unhealthyHosts] : [health.composite];
+    // SEQUENTIAL: the 5xx and p99 limits are the analysis's own anytime-valid tests (budgeted false rollbacks, and the
+    // stable color held to the same limits as a baseline); the per-minute alarms on them would fail healthy releases
+    // on noise. Unhealthy hosts are not a statistic: that alarm still fails (or, on the stable color, holds) at once.
+    return this.sequentialAnalysis ? [health.unhealthyHosts] : [health.composite];
   }
 
   /**

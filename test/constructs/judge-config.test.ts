@@ -32,16 +32,18 @@ describe('ProgressiveRollout: the judge\'s analysis', () => {
     expect(config.alarmsByColor.green).toHaveLength(1);
   });
 
-  test('under the sequential analysis the judge watches the absolute health alarms, not the relative ones it replaces', () => {
+  test('under the sequential analysis the judge watches only the unhealthy-hosts alarm: its own tests judge the 5xx and p99 limits', () => {
+    // The per-minute 5xx / p99 alarms fire on noise (about 13% of healthy releases at 10 req/s and a 2% baseline):
+    // under SEQUENTIAL the limits are the analysis's anytime-valid tests, whose false-rollback rate is budgeted.
     const f = network();
     const r = rollout(f);
     const [fn] = Object.values<any>(Template.fromStack(f.stack).findResources('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'judge' } }));
     const raw = JSON.stringify(fn.Properties.Environment.Variables.ZDT_CONFIG);
     const ref = (a: { alarmName: string }) => JSON.stringify(Stack.of(r).resolve(a.alarmName));
     const green = r.healthAlarmsOf(Color.GREEN)!;
-    for (const a of [green.errorRate, green.latencyP99, green.unhealthyHosts]) expect(raw).toContain(ref(a));
-    for (const a of [green.relativeErrorRate, green.relativeLatencyP99, green.composite]) expect(raw).not.toContain(ref(a));
-    expect(handlerConfigOf(Template.fromStack(f.stack), 'judge').alarmsByColor.green).toHaveLength(3);
+    expect(raw).toContain(ref(green.unhealthyHosts));
+    for (const a of [green.errorRate, green.latencyP99, green.relativeErrorRate, green.relativeLatencyP99, green.composite]) expect(raw).not.toContain(ref(a));
+    expect(handlerConfigOf(Template.fromStack(f.stack), 'judge').alarmsByColor.green).toHaveLength(1);
   });
 
   test('refuses a smallest regression of 1x or less, naming the prop and the value', () => {

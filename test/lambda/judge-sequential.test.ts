@@ -175,6 +175,14 @@ describe('the sequential judge (decide)', () => {
       expect(stepSpan(NOW_MS, { passes: 1, required: 5, startedAt, evidence: { restartMs } }, 60, 120)).toEqual({ startMs: restartMs, endMs: NOW_MS - 120_000 });
     });
 
+    test('both colors above the p99 limit: the stable color is degraded too, so the step holds rather than rolling back to it', () => {
+      const slow = { p985Ms: 2400, p99Ms: 3600, p995Ms: 4200 };
+      const result = judgeOnce(bake(2, 5), observe(minutes(2, { requests: 6000, errors: 6 }, { requests: 54000, errors: 54 }), { blue: slow, green: slow }));
+      expect(result.verdict).toBe('HOLD');
+      expect(result.reasons[0]).toMatch(/^blue \(the stable color\) is degraded: its p99 3600 ms this step against the 500 ms limit/);
+      expect(result.reasons.join(' ')).toMatch(/green breaks the p99 latency limit: .* So does the stable color: holding instead of rolling back to it\./);
+    });
+
     test('a new color worse than even the degraded stable color still fails', () => {
       const result = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 600, errors: 150 }, degradedBlue)));
       expect(result.verdict).toBe('FAIL');
