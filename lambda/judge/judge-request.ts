@@ -123,11 +123,15 @@ function parseSequential(raw: unknown, source: string): SequentialConfig {
   const obj = requireObject(raw, source, 'sequential');
   const where = `${source} sequential`;
   const rate = { min: Number.MIN_VALUE, max: 0.5 };
+  const missRate = optionalNumber(obj, 'missRate', rate, where);
+  const bakeExtensionSeconds = obj.bakeExtensionSeconds === undefined ? undefined : requireInteger(obj, 'bakeExtensionSeconds', { min: 0 }, where);
   return {
     falseRollbackRate: requireNumber(obj, 'falseRollbackRate', rate, where),
     alphaPerTest: requireNumber(obj, 'alphaPerTest', rate, where),
     steps: requireInteger(obj, 'steps', { min: 1 }, where),
     testsPerStep: requireInteger(obj, 'testsPerStep', { min: 1 }, where),
     latencyMinRequests: requireInteger(obj, 'latencyMinRequests', { min: 1 }, where),
+    ...(missRate === undefined ? {} : { missRate }),
+    ...(bakeExtensionSeconds === undefined ? {} : { bakeExtensionSeconds }),
   };
 }

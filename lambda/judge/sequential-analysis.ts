@@ -1,4 +1,4 @@
-import { AnalysisConfig, Color, StepEvidence } from '../shared/contracts';
+import { AnalysisConfig, Color, DEFAULT_MISS_RATE, StepEvidence } from '../shared/contracts';
 import {
   cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
 } from './sequential';
@@ -74,6 +74,14 @@ export interface SequentialFindings {
   readonly newMinutes: number;
   /** The new color is worse than the stable color (FAIL, whatever the baseline). */
   readonly relativeRegressions: readonly string[];
+  /** What the evidence rules out (the acceptance boundary reached), one sentence per test. */
+  readonly clearance: readonly string[];
+  /**
+   * The metrics whose smallest regression the evidence does not yet rule out ('5xx', 'p99 latency'): the step cannot
+   * be cleared yet. 5xx is ruled out by the comparison with the stable color or by the limit test; p99 likewise, and
+   * only once its tests run (`latencyMinRequests`).
+   */
+  readonly notRuledOut: readonly string[];
   /** The new color breaks an absolute limit (FAIL, unless the stable color breaks it too). */
   readonly limitBreaches: readonly string[];
   /** Why the stable color is degraded, or null. */
@@ -164,6 +172,9 @@ export function analyseSequential(
   const stable = totals[stableColor];
   const relative: string[] = [];
   const breaches: string[] = [];
+  const cleared: string[] = [];
+  const beta = seq.missRate ?? DEFAULT_MISS_RATE;
+  const lnBeta = Math.log(beta);
   const summary: string[] = [];
   const freshRate = `${targetColor} ${pct(fresh.errors, fresh.requests)} (${fresh.errors} of ${fresh.requests})`;
   const stableRate = `${stableColor} ${pct(stable.errors, stable.requests)} (${stable.errors} of ${stable.requests})`;
@@ -173,6 +184,10 @@ export function analyseSequential(
   const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often or more" ${formatRatio(errorLlr)}, decides at ${lrLimit}`;
   if (errorLlr >= h) relative.push(`${targetColor}'s 5xx rate is higher than ${stableColor}'s: ${errorText}.`);
   else summary.push(`${errorText}.`);
+  // Acceptance: the smallest regression's own ratio (the mixture's first alternative) at β or below.
+  if (stable.requests > 0 && errorLlrs[0] <= lnBeta) {
+    cleared.push(`5xx: the evidence rules out ${targetColor} failing ${num(config.errorRateBaselineFactor)}x as often as ${stableColor} or more (likelihood ratio ${formatRatio(errorLlrs[0])}, at most ${num(beta)} clears).`);
+  }
 
   // 5xx limit
   if (limit > 0) {
@@ -180,9 +195,16 @@ export function analyseSequential(
     const text = `${targetColor}'s 5xx ${pct(counted.errors, counted.requests)} of ${counted.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrLimit}`;
     if (absLlr >= h) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
     else summary.push(`${text}.`);
+    const minLlr = rateLlr(counted.errors, counted.requests, limit, limit1);
+    if (minLlr <= lnBeta) {
+      cleared.push(`5xx: the evidence rules out ${targetColor} at ${num(limit1 * PERCENT)}% or more (${num(config.errorRateBaselineFactor)}x the ${num(config.maxErrorRatePercent)}% limit; likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
+    }
   }
+  const errorCleared = cleared.length > 0;
 
   // latency
+  let latencyRan = false;
+  const latencyCleared: string[] = [];
   const lat = data.latency;
   const p99 = lat[targetColor].p99Ms;
   const floorText = `${fresh.requests} of the ${seq.latencyMinRequests} requests the p99 comparison needs`;
@@ -202,6 +224,9 @@ export function analyseSequential(
           const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrLimit}`;
           if (llr >= h) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
           else summary.push(`${text}.`);
+          latencyRan = true;
+          const minLlr = gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(latencyEffects[0]));
+          if (minLlr <= lnBeta) latencyCleared.push(`p99 latency: the evidence rules out ${targetColor} ${num(config.latencyBaselineFactor)}x slower than ${stableColor} or more (likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
         }
       }
       if (config.maxLatencyP99Ms !== undefined) {
@@ -213,6 +238,9 @@ export function analyseSequential(
           const text = `${targetColor}'s p99 ${num(p99)} ms against the ${num(config.maxLatencyP99Ms)} ms limit: likelihood ratio for ${num(effect)}x the limit or more ${formatRatio(llr)}, decides at ${lrLimit}`;
           if (llr >= h) breaches.push(`${targetColor} breaks the p99 latency limit: ${text}.`);
           else summary.push(`${text}.`);
+          latencyRan = true;
+          const minLlr = gaussianLlr(Math.log(p99 / config.maxLatencyP99Ms), v, Math.log(effect));
+          if (minLlr <= lnBeta) latencyCleared.push(`p99 latency: the evidence rules out ${targetColor}'s p99 at ${num(effect)}x the ${num(config.maxLatencyP99Ms)} ms limit or more (likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
         }
       }
     }
@@ -244,6 +272,8 @@ export function analyseSequential(
     totals,
     newMinutes,
     relativeRegressions: relative,
+    clearance: [...cleared, ...latencyCleared],
+    notRuledOut: [...(errorCleared ? [] : ['5xx']), ...(latencyRan && latencyCleared.length === 0 ? ['p99 latency'] : [])],
     limitBreaches: breaches,
     baselineDegraded,
     summary,

@@ -1,5 +1,5 @@
 import {
-  AlarmStatus, BakeProgress, Color, ColorMetrics, JudgeConfig, JudgeResult, StepEvidence, Verdict,
+  AlarmStatus, BakeProgress, Color, ColorMetrics, DEFAULT_BAKE_EXTENSION_SECONDS, JudgeConfig, JudgeResult, StepEvidence, Verdict,
 } from '../shared/contracts';
 import { analyse } from './analysis';
 import { analyseSequential, StepData } from './sequential-analysis';
@@ -78,6 +78,8 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   let notYet = seen.notYet;
   let inconclusive: string | null = null;
   let stepRequests: number | undefined;
+  let clearance: readonly string[] = [];
+  let notRuledOut: readonly string[] = [];
   const analysis = config.analysis;
 
   if (analysis && (analysis.method ?? 'THRESHOLDS') === 'SEQUENTIAL') {
@@ -86,6 +88,8 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
       evidence = { ...f.evidence, ...(evidenceIn.heldSince ? { heldSince: evidenceIn.heldSince } : {}) };
       metrics = metricsOf(seen.step, f.totals);
       stepRequests = f.totals[targetColor].requests;
+      clearance = f.clearance;
+      notRuledOut = f.notRuledOut;
       if (f.baselineDegraded) degraded.push(f.baselineDegraded);
       fail.push(...f.relativeRegressions);
       if (degraded.length > 0) findings.push(...f.limitBreaches.map((b) => `${b} So does the stable color: holding instead of rolling back to it.`));
@@ -134,6 +138,25 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   const passes = bake.passes + 1;
   if (passes < bake.required) {
     return result('WAIT', [...findings, `Healthy so far: bake ${passes} of ${bake.required}; judging again after the next interval.`], withEvidence({ passes }));
+  }
+  if (analysis?.sequential && stepRequests !== undefined) {
+    // The sequential judge clears a step only on evidence: the bake done, minRequests served, and each metric's
+    // smallest regression ruled out (the acceptance boundary). Otherwise the bake extends, then INCONCLUSIVE.
+    const few = stepRequests < analysis.minRequests;
+    if (!few && notRuledOut.length === 0) {
+      return result('PASS', [...findings, ...clearance, `Bake done (${passes} of ${bake.required}) and the evidence rules out the smallest regression: the step completes.`], withEvidence({ passes }));
+    }
+    const missing = few
+      ? `${targetColor} served ${stepRequests} request(s) in this step, and at least ${analysis.minRequests} are needed to clear it`
+      : `the evidence does not yet rule out the smallest regression (${notRuledOut.join(', ')})`;
+    const extension = Math.ceil((analysis.sequential.bakeExtensionSeconds ?? DEFAULT_BAKE_EXTENSION_SECONDS) / analysis.windowSeconds);
+    const extra = passes - bake.required + 1;
+    if (extra <= extension) {
+      return result('WAIT', [...findings, ...clearance, `Bake done (${Math.min(passes, bake.required)} of ${bake.required}), but ${missing}: extending the bake, ${extra} of ${extension} more judgements.`], withEvidence({ passes }));
+    }
+    return result('INCONCLUSIVE', [...findings, ...clearance,
+      `The bake and its extension (${bake.required + extension} judgements) ended with neither a regression found nor ruled out: ${missing}. The rollout's onInconclusive policy decides what happens next.`],
+    withEvidence({ passes }));
   }
   if (analysis && stepRequests !== undefined && stepRequests < analysis.minRequests) {
     return result('INCONCLUSIVE', [...findings,

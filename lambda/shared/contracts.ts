@@ -264,7 +264,23 @@ export interface SequentialConfig {
    * the sample p99 is too close to the maximum for the normal approximation the latency tests rest on.
    */
   readonly latencyMinRequests: number;
+  /**
+   * β of the acceptance boundary: a step is cleared only once a test's likelihood ratio of the smallest regression
+   * has fallen to this or below, so a new color with exactly that regression clears a given test with probability at
+   * most β (Wald's SPRT lower boundary, anytime-valid by Ville's inequality under H1). Absent: DEFAULT_MISS_RATE.
+   */
+  readonly missRate?: number;
+  /**
+   * How long a step may run past its bake while neither boundary is reached, seconds (then INCONCLUSIVE).
+   * Absent: DEFAULT_BAKE_EXTENSION_SECONDS.
+   */
+  readonly bakeExtensionSeconds?: number;
 }
+
+/** The sequential judge's default miss rate at the smallest regression, per test and step (β). */
+export const DEFAULT_MISS_RATE = 0.1;
+/** How long past its bake a step may run, by default, for its evidence to reach a boundary: 10 minutes. */
+export const DEFAULT_BAKE_EXTENSION_SECONDS = 600;
 
 /**
  * Tests of each step the sequential judge runs: 5xx against the stable color, 5xx limit, p99 against the stable
@@ -276,7 +292,10 @@ export const SEQUENTIAL_TESTS_PER_STEP = 4;
  * The sequential judge's budget: `falseRollbackRatePercent` split evenly across the steps and their tests (a union
  * bound: each test spends its share and decides at a likelihood ratio of 1/share).
  */
-export function sequentialBudget(falseRollbackRatePercent: number, steps: number, latencyMinRequests: number): SequentialConfig {
+export function sequentialBudget(
+  falseRollbackRatePercent: number, steps: number, latencyMinRequests: number,
+  missRatePercent = DEFAULT_MISS_RATE * 100, bakeExtensionSeconds = DEFAULT_BAKE_EXTENSION_SECONDS,
+): SequentialConfig {
   const falseRollbackRate = falseRollbackRatePercent / 100;
   return {
     falseRollbackRate,
@@ -284,6 +303,8 @@ export function sequentialBudget(falseRollbackRatePercent: number, steps: number
     steps,
     testsPerStep: SEQUENTIAL_TESTS_PER_STEP,
     latencyMinRequests,
+    missRate: missRatePercent / 100,
+    bakeExtensionSeconds,
   };
 }
 

@@ -83,13 +83,54 @@ describe('the sequential judge (decide)', () => {
     expect(n).toBeGreaterThan(1);
   });
 
-  test('the bake done with enough requests is a PASS; with too few, INCONCLUSIVE, saying the policy decides', () => {
-    const healthy = judgeOnce(bake(4, 5, { throughMs: STEP_START + 4 * MINUTE }), observe(minutes(5, { requests: 60, errors: 0 }, { requests: 5940, errors: 6 })));
+  /** Judges minute by minute, from the step's start, until a verdict other than WAIT (or `limit` judgements). */
+  function judgeOnward(perMinute: (n: number) => MinuteCounts[], required: number, limit = 40): { result: JudgeResult; judgements: number } {
+    let b = bake(0, required);
+    for (let n = 1; ; n++) {
+      const result = judgeOnce(b, observe(perMinute(n)));
+      if (result.verdict !== 'WAIT' || n >= limit) return { result, judgements: n };
+      b = result.bake;
+    }
+  }
+
+  test('the bake done with the evidence ruling out the smallest regression is a PASS, and says what it ruled out', () => {
+    const { result: healthy, judgements } = judgeOnward((n) => minutes(n, { requests: 60, errors: 0 }, { requests: 5940, errors: 6 }), 5);
     expect(healthy.verdict).toBe('PASS');
-    expect(healthy.reasons.at(-1)).toBe('Bake done (5 of 5) with no regression found: the step completes.');
-    const quiet = judgeOnce(bake(4, 5, { throughMs: STEP_START + 4 * MINUTE }), observe(minutes(5, { requests: 6, errors: 0 }, { requests: 594, errors: 1 })));
-    expect(quiet.verdict).toBe('INCONCLUSIVE');
-    expect(quiet.reasons.at(-1)).toMatch(/green served 30 request\(s\) in this step; at least 50 are needed .* onInconclusive policy decides/);
+    expect(judgements).toBe(5);
+    expect(healthy.reasons.join(' ')).toMatch(/5xx: the evidence rules out green at 2% or more \(2x the 1% limit; likelihood ratio 0\.0[0-9]+, at most 0\.1 clears\)/);
+    expect(healthy.reasons.at(-1)).toBe('Bake done (5 of 5) and the evidence rules out the smallest regression: the step completes.');
+    // At high traffic the comparison with the stable color clears it too.
+    const { result: busy } = judgeOnward((n) => minutes(n, { requests: 6000, errors: 30 }, { requests: 54000, errors: 270 }), 5);
+    expect(busy.verdict).toBe('PASS');
+    expect(busy.reasons.join(' ')).toMatch(/5xx: the evidence rules out green failing 2x as often as blue or more \(likelihood ratio [0-9.e-]+, at most 0\.1 clears\)/);
+  });
+
+  test('a bake that ends with neither boundary reached is extended, judgement by judgement, then INCONCLUSIVE', () => {
+    // 1 in 60 (1.67%) against 0.5%: not enough to fail, too much to rule out a 2x regression.
+    const doubtful = (n: number) => minutes(n, { requests: 60, errors: 1 }, { requests: 5940, errors: 30 });
+    const atBakeEnd = judgeOnce(bake(4, 5, { throughMs: STEP_START + 4 * MINUTE }), observe(doubtful(5)));
+    expect(atBakeEnd.verdict).toBe('WAIT');
+    expect(atBakeEnd.bake.passes).toBe(5);
+    expect(atBakeEnd.reasons.at(-1)).toMatch(/^Bake done \(5 of 5\), but the evidence does not yet rule out the smallest regression \(5xx\): extending the bake, 1 of 10 more judgements\.$/);
+    const { result, judgements } = judgeOnward(doubtful, 5);
+    expect(result.verdict).toBe('INCONCLUSIVE');
+    expect(judgements).toBe(15);
+    expect(result.reasons.at(-1)).toMatch(/^The bake and its extension \(15 judgements\) ended with neither a regression found nor ruled out: the evidence does not yet rule out the smallest regression \(5xx\)\. The rollout's onInconclusive policy decides what happens next\.$/);
+  });
+
+  test('an extended bake passes as soon as the evidence rules out the smallest regression', () => {
+    // 30 requests a minute at 0.1%: 5 minutes (150 requests, no 5xx) do not rule out 2% against the 1% limit; 8 do.
+    const quiet = (n: number) => minutes(n, { requests: 30, errors: 0 }, { requests: 5970, errors: 6 });
+    const { result, judgements } = judgeOnward(quiet, 5);
+    expect(result.verdict).toBe('PASS');
+    expect(judgements).toBeGreaterThan(5);
+    expect(judgements).toBeLessThan(15);
+  });
+
+  test('too few requests for minRequests: extended like any bake, then INCONCLUSIVE, saying the policy decides', () => {
+    const { result } = judgeOnward((n) => minutes(n, { requests: 3, errors: 0 }, { requests: 597, errors: 1 }), 5);
+    expect(result.verdict).toBe('INCONCLUSIVE');
+    expect(result.reasons.at(-1)).toMatch(/green served 45 request\(s\) in this step, and at least 50 are needed to clear it\. The rollout's onInconclusive policy decides/);
   });
 
   test('a silent minute still counts toward the bake, but is read again (it may still be arriving)', () => {
