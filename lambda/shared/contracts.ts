@@ -557,6 +557,8 @@ export interface RolloutPlan {
    * makes), counted once in lockTtlSeconds. Absent: none.
    */
   readonly baselineHoldSeconds?: number;
+  /** How long past its bake each step may run (the sequential judge's extension), counted per step in lockTtlSeconds. */
+  readonly bakeExtensionSeconds?: number;
 }
 
 /** Input a caller may give StartExecution (all optional). */
