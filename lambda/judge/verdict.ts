@@ -133,7 +133,9 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   evidence = rest;
 
   if (notYet !== null) return result('WAIT', [notYet, ...findings], withEvidence());
-  if (inconclusive !== null) return result('INCONCLUSIVE', [inconclusive, 'The rollout\'s onInconclusive policy decides what happens next.'], withEvidence());
+  // An INCONCLUSIVE bake counts the judgement (as healthy, should onInconclusive PROCEED: the state machine keeps this
+  // bake, evidence and all; ROLLBACK and PAUSE do not read it).
+  if (inconclusive !== null) return result('INCONCLUSIVE', [inconclusive, 'The rollout\'s onInconclusive policy decides what happens next.'], withEvidence({ passes: bake.passes + 1 }));
 
   const passes = bake.passes + 1;
   if (passes < bake.required) {

@@ -409,7 +409,7 @@ export interface JudgeResult {
    * counted). BASELINE_DEGRADED: it has been for longer than the hold allows.
    */
   readonly verdict: Verdict;
-  /** Progress after this judgement (passes + 1 when healthy). */
+  /** Progress after this judgement (passes + 1 when healthy, and when INCONCLUSIVE: counted should onInconclusive PROCEED). */
   readonly bake: BakeProgress;
   /** Human-readable reasons, one per finding, or why a WAIT does not count toward the bake (empty when healthy). */
   readonly reasons: readonly string[];

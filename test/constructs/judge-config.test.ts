@@ -15,9 +15,21 @@ describe('ProgressiveRollout: the judge\'s analysis', () => {
     expect(config.analysis).toMatchObject({
       method: 'SEQUENTIAL', minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, latencyBaselineFactor: 1.5, maxLatencyP99Ms: 2000,
       // The default canary has 5 steps: 0.01 / (5 x 4).
-      sequential: { falseRollbackRate: 0.01, alphaPerTest: 0.0005, steps: 5, testsPerStep: 4, latencyMinRequests: 1000 },
+      sequential: { falseRollbackRate: 0.01, alphaPerTest: 0.0005, steps: 5, testsPerStep: 4, latencyMinRequests: 1000, missRate: 0.1, bakeExtensionSeconds: 600 },
     });
     expect(config.baselineHoldSeconds).toBe(900);
+  });
+
+  test('the miss rate and the bake extension are the user\'s, and the extension is counted in the lock per step (SEQUENTIAL only)', () => {
+    const strategy = RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) });
+    const f = network();
+    const r = rollout(f, { strategy, analysis: { missRatePercent: 5, maxBakeExtension: Duration.minutes(20) } });
+    expect(handlerConfigOf(Template.fromStack(f.stack), 'judge').analysis.sequential).toMatchObject({ missRate: 0.05, bakeExtensionSeconds: 1200 });
+    const plain = rollout(network(), { strategy, analysis: { maxBakeExtension: Duration.seconds(0) } });
+    expect(r.plan.lockTtlSeconds - plain.plan.lockTtlSeconds).toBe(1200);
+    const thresholds = rollout(network(), { strategy, analysis: { method: AnalysisMethod.THRESHOLDS } });
+    expect(thresholds.plan.lockTtlSeconds).toBe(plain.plan.lockTtlSeconds);
+    expect(() => judgeConfig({ analysis: { missRatePercent: 60 } })).toThrow(/analysis\.missRatePercent must be a number from 0.01 to 50, got 60/);
   });
 
   test('the budget follows the strategy\'s steps and the rate the user sets', () => {

@@ -84,12 +84,16 @@ describe('ProgressiveRollout', () => {
     expect(definitionOf(f.stack).States.Plan.Parameters.plan).toMatchObject({ maxJudgeErrorsInWindow: 3, judgeErrorWindow: 8 });
   });
 
-  test('INCONCLUSIVE follows the policy', () => {
-    for (const [policy, next] of [[InconclusiveAction.ROLLBACK, 'Inconclusive'], [InconclusiveAction.PROCEED, 'Count Inconclusive As Healthy'], [InconclusiveAction.PAUSE, 'Paused Event']] as const) {
+  test('INCONCLUSIVE follows the policy; PROCEED keeps the bake the judge returned (its count and its evidence)', () => {
+    for (const [policy, next] of [[InconclusiveAction.ROLLBACK, 'Inconclusive'], [InconclusiveAction.PROCEED, 'Record Inconclusive Judgement'], [InconclusiveAction.PAUSE, 'Paused Event']] as const) {
       const f = network();
       rollout(f, { onInconclusive: policy });
-      const choice = definitionOf(f.stack).States.Verdict.Choices.find((c: any) => c.StringEquals === 'INCONCLUSIVE');
+      const states = definitionOf(f.stack).States;
+      const choice = states.Verdict.Choices.find((c: any) => c.StringEquals === 'INCONCLUSIVE');
       expect(choice.Next).toBe(next);
+      // Nothing rebuilds $.bake after Record Verdict: the judge counts an inconclusive judgement itself.
+      const rebuilds = Object.entries<any>(states).filter(([name, s]) => s.ResultPath === '$.bake' && !['Record Verdict', 'Start Bake'].includes(name));
+      expect(rebuilds.map(([name]) => name)).toEqual([]);
     }
   });
 
