@@ -92,6 +92,8 @@ export interface SequentialFindings {
 
 const PERCENT = 100;
 const MS_PER_MINUTE = 60_000;
+/** How much older than the newest readable minute a minute without data must be to count as silent: one minute. */
+const SILENT_GRACE_MS = MS_PER_MINUTE;
 /** H1 of the absolute latency test when no relative factor is set: the limit x 1.5. */
 const DEFAULT_LATENCY_EFFECT = 1.5;
 
@@ -136,7 +138,9 @@ export function analyseSequential(
    * limits how long its recovery keeps later minutes out.
    */
   let degraded = wasDegraded;
-  let skipped = 0;
+  /** Starts of the minutes read for the first time that had data (counted or zero-weighted). */
+  const withData = new Set<number>();
+  let counting = 0;
   const totals = { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
   for (const minute of data.minutes) {
     if (minute.startMs < data.startMs || minute.startMs >= data.endMs) continue;
@@ -147,11 +151,14 @@ export function analyseSequential(
       totals[c].errors += minute.counts[c].errors;
     }
     if (minute.startMs < from) continue;
-    if (fresh.requests + stable.requests > 0) lastDataEndMs = minute.startMs + MS_PER_MINUTE;
+    if (fresh.requests + stable.requests > 0) {
+      lastDataEndMs = minute.startMs + MS_PER_MINUTE;
+      withData.add(minute.startMs);
+      if (!degraded) counting++;
+    }
     if (degraded) {
       // Evidence against a broken baseline is no evidence: nothing to the comparison, the limit test or the bake, and
       // the latency tests (a percentile over the step) start again after it.
-      skipped++;
       restartMs = minute.startMs + MS_PER_MINUTE;
     } else {
       effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
@@ -164,10 +171,13 @@ export function analyseSequential(
     if (stable.requests > 0 && limit > 0) baselineCusum = Math.min(h, cusum(baselineCusum, rateLlr(stable.errors, stable.requests, limit, limit1)));
     degraded = baselineCusum >= h || (degraded && baselineCusum > 0);
   }
-  // Every whole minute of the span counts as read, with data or without (ALB publishes nothing for a minute without
-  // requests): a silent service must still reach the end of its bake, and be INCONCLUSIVE there. Minutes of a
-  // degraded baseline do not count.
-  const newMinutes = Math.max(0, Math.round((data.endMs - from) / MS_PER_MINUTE) - skipped);
+  // A minute with data counts toward the bake unless its baseline was degraded. A minute without (ALB publishes
+  // nothing for a minute without requests) counts too, so a silent service still reaches the end of its bake (and is
+  // INCONCLUSIVE there), but only once it is SILENT_GRACE_MS older than the newest readable minute: until then its
+  // data may merely be late.
+  let silent = 0;
+  for (let m = from; m + MS_PER_MINUTE <= data.endMs - SILENT_GRACE_MS; m += MS_PER_MINUTE) if (!withData.has(m)) silent++;
+  const newMinutes = counting + silent;
   const fresh = totals[targetColor];
   const stable = totals[stableColor];
   const relative: string[] = [];

@@ -133,13 +133,17 @@ describe('the sequential judge (decide)', () => {
     expect(result.reasons.at(-1)).toMatch(/green served 45 request\(s\) in this step, and at least 50 are needed to clear it\. The rollout's onInconclusive policy decides/);
   });
 
-  test('a silent minute still counts toward the bake, but is read again (it may still be arriving)', () => {
+  test('a silent minute counts toward the bake only once it is a minute older than the newest readable one (its data may be late), and is read again', () => {
     const list = [...minutes(1, { requests: 600, errors: 1 }, { requests: 59400, errors: 60 })];
     const seen = observe(list);
-    const silent: Observation = { ...seen, nowMs: seen.nowMs + MINUTE, step: { ...seen.step!, endMs: seen.step!.endMs + MINUTE } };
-    const result = judgeOnce(bake(1, 5, { throughMs: STEP_START + MINUTE }), silent);
-    expect(result.bake.passes).toBe(2);
-    expect(result.bake.evidence!.throughMs).toBe(STEP_START + MINUTE);
+    const silentFor = (extra: number): Observation => ({ ...seen, nowMs: seen.nowMs + extra * MINUTE, step: { ...seen.step!, endMs: seen.step!.endMs + extra * MINUTE } });
+    const newest = judgeOnce(bake(1, 5, { throughMs: STEP_START + MINUTE }), silentFor(1));
+    expect(newest.verdict).toBe('WAIT');
+    expect(newest.bake.passes).toBe(1);
+    expect(newest.reasons[0]).toMatch(/No whole minute of new data/);
+    const older = judgeOnce(bake(1, 5, { throughMs: STEP_START + MINUTE }), silentFor(2));
+    expect(older.bake.passes).toBe(2);
+    expect(older.bake.evidence!.throughMs).toBe(STEP_START + MINUTE);
   });
 
   test('a slower new color fails on p99 once it has served enough requests, not before', () => {
