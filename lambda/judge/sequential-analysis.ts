@@ -21,7 +21,8 @@ import {
  *   read as CloudWatch's percentile over one period covering the step; H1: the new p99 is `latencyBaselineFactor` x
  *   the stable one or more (mixture). Assumes the sample p99 of n requests is normal around the true p99 with variance
  *   p(1-p) / (n g²) (g: density of ln latency at p99, estimated from the stable color's p98.5 and p99.5 of the
- *   same data), which needs n(1-p) well above 1: only steps where the new color served `latencyMinRequests` count.
+ *   same data; a regression that scales latency leaves the density of ln latency unchanged), which needs n(1-p)
+ *   well above 1: only steps where each color served `latencyMinRequests` count.
  *   CloudWatch's percentiles are themselves approximations (exact to within a bucket of its histogram); the bound
  *   holds to the extent that error is small next to the sampling error.
  * - p99 limit (when `maxLatencyP99Ms` is set): the same with the limit in place of the stable p99, H1: the limit x
@@ -225,7 +226,10 @@ export function analyseSequential(
       const stableP99 = lat[stableColor].p99Ms;
       const density = (c: Color) => [lat[c].p985Ms, lat[c].p995Ms] as const;
       const [s985, s995] = stable.requests > 0 && lat[stableColor].p985Ms !== null ? density(stableColor) : density(targetColor);
-      if (config.latencyBaselineFactor !== undefined && stableP99 !== null && stable.requests > 0) {
+      if (config.latencyBaselineFactor !== undefined && stableP99 !== null && stable.requests > 0 && stable.requests < seq.latencyMinRequests) {
+        // The same floor for the stable color: a p99 of a few requests (the last step's shift minute) is their maximum.
+        summary.push(`p99 latency: ${stableColor} has served ${stable.requests} of the ${seq.latencyMinRequests} requests the p99 comparison needs.`);
+      } else if (config.latencyBaselineFactor !== undefined && stableP99 !== null && stable.requests > 0) {
         const vFresh = logQuantileVariance(fresh.requests, s985, s995);
         const vStable = logQuantileVariance(stable.requests, s985, s995);
         if (vFresh !== null && vStable !== null) {

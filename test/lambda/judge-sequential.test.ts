@@ -156,6 +156,15 @@ describe('the sequential judge (decide)', () => {
     expect(enough.reasons[0]).toMatch(/^green is slower than blue: p99 latency this step: green 288 ms against blue 180 ms; likelihood ratio/);
   });
 
+  test('the p99 comparison needs latencyMinRequests from the stable color too (the last step leaves it a few requests)', () => {
+    // The 100% step: the minute of the shift left blue 150 requests, whose "p99" is little more than their maximum.
+    const fastFew = { blue: { p985Ms: 120, p99Ms: 130, p995Ms: 140 }, green: LATENCY_OK };
+    const result = judgeOnce(bake(0, 5), observe([...minutes(1, { requests: 1200, errors: 1 }, { requests: 150, errors: 0 }),
+      ...minutes(2, { requests: 1350, errors: 1 }, { requests: 0, errors: 0 }, STEP_START + MINUTE)], fastFew));
+    expect(result.verdict).toBe('WAIT');
+    expect(result.reasons.join(' ')).toMatch(/p99 latency: blue has served 150 of the 1000 requests the p99 comparison needs/);
+  });
+
   describe('the stable color\'s health', () => {
     const degradedBlue = { requests: 59400, errors: 2970 };
     test('a stable color above the 5xx limit holds the step: no pass, the hold starts, the reason names it', () => {
