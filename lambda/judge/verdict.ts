@@ -16,9 +16,12 @@ import { analyseSequential, StepData } from './sequential-analysis';
  *    `baselineHoldSeconds` (the state machine then follows its baseline policy). A degraded stable color is never
  *    the baseline that clears a step.
  * 4. No data of the step's own yet: WAIT, not counted.
- * 5. Otherwise a healthy judgement counts: WAIT until the bake's judgements are done, then PASS (SEQUENTIAL: only if
- *    the new color served at least `minRequests` in the step, else INCONCLUSIVE; THRESHOLDS: every interval needs
- *    `minRequests`, and an interval with fewer is INCONCLUSIVE at once, as before).
+ * 5. Otherwise a healthy judgement counts: WAIT until the bake's judgements are done, then PASS. SEQUENTIAL: only once
+ *    the new color served at least `minRequests` in the step and the evidence rules out the smallest regression
+ *    (sequential-analysis.ts `notRuledOut` empty: the acceptance boundary at β); until then the bake extends, one
+ *    judgement at a time, for up to `bakeExtensionSeconds`, then INCONCLUSIVE. THRESHOLDS: every interval needs
+ *    `minRequests`, and an interval with fewer is INCONCLUSIVE at once, as before. An INCONCLUSIVE bake counts the
+ *    judgement, so that onInconclusive PROCEED keeps the judge's bake (and its evidence) as it is.
  */
 
 /** What the judge read for one judgement. */
