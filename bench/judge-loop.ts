@@ -12,9 +12,10 @@
  *   multiplies it). Draws from rehearsal/random.ts (the rehearsal's seeded sampler: exact Poisson / binomial).
  * - What each judgement reads (step span, window, or nothing yet) is lambda/judge/judge.ts `planRead`, as in the Lambda.
  * - FAIL rolls back; INCONCLUSIVE follows onInconclusive ROLLBACK (the default); BASELINE_DEGRADED pauses (counted).
+ * - A step's bake starts with the evidence the last one ended with (the state machine's Start Bake carries it).
  */
 import { Duration } from 'aws-cdk-lib';
-import { AnalysisConfig, Color, ColorMetrics, JudgeConfig, JudgeResult, PlannedStep, sequentialBudget } from '../lambda/shared/contracts';
+import { AnalysisConfig, Color, ColorMetrics, JudgeConfig, JudgeResult, PlannedStep, sequentialBudget, StepEvidence } from '../lambda/shared/contracts';
 import { planRead } from '../lambda/judge/judge';
 import { MinuteCounts, StepData } from '../lambda/judge/sequential-analysis';
 import { decide, Observation } from '../lambda/judge/verdict';
@@ -231,10 +232,12 @@ export function runRollout(options: LoopOptions): LoopResult {
   /** Judge intervals since the first shift (whole numbers: no drift from repeated float addition). */
   let k = 0;
   let t = u;
+  /** The judge's evidence, carried from step to step as the state machine's Start Bake does. */
+  let evidence: StepEvidence = {};
   for (let index = 0; index < steps.length; index++) {
     const step = steps[index];
     shifts.push({ at: t, weight: step.percent / PERCENT });
-    let bake: JudgeResult['bake'] = { passes: 0, required: step.bakeIntervals, startedAt: new Date(EPOCH_MS + t * MS_PER_MINUTE).toISOString() };
+    let bake: JudgeResult['bake'] = { passes: 0, required: step.bakeIntervals, startedAt: new Date(EPOCH_MS + t * MS_PER_MINUTE).toISOString(), evidence };
     for (;;) {
       k += 1;
       t = u + k * LOOP_PLAN.judgeInterval.toMinutes();
@@ -253,7 +256,10 @@ export function runRollout(options: LoopOptions): LoopResult {
       if (result.verdict === 'FAIL') return { outcome: 'ROLLED_BACK', detectMinutes: t - u, held, step: step.number, reasons: result.reasons };
       if (result.verdict === 'INCONCLUSIVE') return { outcome: 'INCONCLUSIVE', held, step: step.number, reasons: result.reasons };
       if (result.verdict === 'BASELINE_DEGRADED') return { outcome: 'PAUSED', held: true, step: step.number, reasons: result.reasons };
-      if (result.verdict === 'PASS') break;
+      if (result.verdict === 'PASS') {
+        evidence = result.bake.evidence ?? {};
+        break;
+      }
     }
   }
   return { outcome: 'RELEASED', held, step: steps.length, reasons: [] };

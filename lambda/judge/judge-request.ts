@@ -130,6 +130,7 @@ function parseSequential(raw: unknown, source: string): SequentialConfig {
     alphaPerTest: requireNumber(obj, 'alphaPerTest', rate, where),
     steps: requireInteger(obj, 'steps', { min: 1 }, where),
     testsPerStep: requireInteger(obj, 'testsPerStep', { min: 1 }, where),
+    ...(obj.rolloutTests === undefined ? {} : { rolloutTests: requireInteger(obj, 'rolloutTests', { min: 0 }, where) }),
     latencyMinRequests: requireInteger(obj, 'latencyMinRequests', { min: 1 }, where),
     ...(missRate === undefined ? {} : { missRate }),
     ...(bakeExtensionSeconds === undefined ? {} : { bakeExtensionSeconds }),

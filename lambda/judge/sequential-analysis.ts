@@ -9,7 +9,12 @@ import {
  * the numbers; lambda/judge/verdict.ts turns its findings into a verdict.
  *
  * Tests (each spends `alphaPerTest` of the rollout's false-rollback budget and decides at a likelihood ratio of
- * 1/alphaPerTest; lambda/judge/sequential.ts says why that bound holds at every look):
+ * 1/alphaPerTest; lambda/judge/sequential.ts says why that bound holds at every look). The two 5xx tests run over the
+ * whole rollout: their evidence (and the stable color's CUSUM) is carried from step to step, each minute counted
+ * once, which is valid whatever each color's share in each minute (the null hypothesis holds minute by minute). It
+ * assumes a regression does not depend on the new color's share: one that appears only at a later step starts from
+ * the evidence the earlier steps gathered against it (the mixture's larger alternatives make up for that fast). The
+ * p99 tests are a step's own (CloudWatch's percentile over the step):
  * - 5xx vs stable: per minute, the new color's share of both colors' 5xx given their sum and their requests (the
  *   conditional binomial); H1: its rate is `errorRateBaselineFactor` x the stable rate or more (a mixture over that
  *   factor and its powers, sequential.ts MIXTURE_SIZE). Product over the minutes, per alternative.

@@ -73,6 +73,10 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   }
 
   const wasDegraded = evidenceIn.heldSince !== undefined;
+  // A hold carried from the last step (the operator promoted through it): this step's hold starts afresh, with its own
+  // event and its own baselineHoldSeconds.
+  const heldSinceIn = evidenceIn.heldSince !== undefined && bake.startedAt !== undefined
+    && Date.parse(evidenceIn.heldSince) < Date.parse(bake.startedAt) ? undefined : evidenceIn.heldSince;
   let evidence: StepEvidence = evidenceIn;
   let metrics: Record<Color, ColorMetrics> | undefined = seen.windowMetrics;
   const fail: string[] = [];
@@ -88,7 +92,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   if (analysis && (analysis.method ?? 'THRESHOLDS') === 'SEQUENTIAL') {
     if (seen.step) {
       const f = analyseSequential(analysis, seen.step, evidenceIn, targetColor, stableColor, wasDegraded);
-      evidence = { ...f.evidence, ...(evidenceIn.heldSince ? { heldSince: evidenceIn.heldSince } : {}) };
+      evidence = { ...f.evidence, ...(heldSinceIn ? { heldSince: heldSinceIn } : {}) };
       metrics = metricsOf(seen.step, f.totals);
       stepRequests = f.totals[targetColor].requests;
       clearance = f.clearance;
@@ -119,7 +123,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   if (fail.length > 0) return result('FAIL', [...fail, `Rolling back to ${stableColor}.`], withEvidence());
 
   if (degraded.length > 0) {
-    const heldSince = evidenceIn.heldSince ?? new Date(seen.nowMs).toISOString();
+    const heldSince = heldSinceIn ?? new Date(seen.nowMs).toISOString();
     evidence = { ...evidence, heldSince };
     const heldSeconds = (seen.nowMs - Date.parse(heldSince)) / MS_PER_SECOND;
     const limit = config.baselineHoldSeconds;
@@ -130,7 +134,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
     const until = limit === undefined ? 'until it recovers' : `for up to ${minutes(limit)}, then the rollout's baseline policy`;
     return result('HOLD', [...degraded, ...findings,
       `Holding the step since ${heldSince}: a degraded baseline neither clears nor fails the new color, and this judgement does not count toward the bake (${bake.passes} of ${bake.required}); holding ${until}.`],
-    withEvidence(), !wasDegraded);
+    withEvidence(), heldSinceIn === undefined);
   }
   const { heldSince: _recovered, ...rest } = evidence;
   evidence = rest;

@@ -253,12 +253,20 @@ export type AnalysisMethodName = 'SEQUENTIAL' | 'THRESHOLDS';
 export interface SequentialConfig {
   /** The user's bound on the chance of rolling back a healthy release, per rollout (0-1). */
   readonly falseRollbackRate: number;
-  /** The share of it each test may spend: falseRollbackRate / (steps x tests). Each test decides at ln(1/alphaPerTest). */
+  /**
+   * The share of it each test may spend: falseRollbackRate / (rolloutTests + steps x testsPerStep). Each test decides
+   * at ln(1/alphaPerTest).
+   */
   readonly alphaPerTest: number;
   /** Steps the budget is split across. */
   readonly steps: number;
-  /** Tests per step the budget is split across (5xx vs stable, 5xx limit, and the latency tests that are on). */
+  /** Tests of each step the budget is split across (the p99 tests: p99 vs stable, p99 limit). */
   readonly testsPerStep: number;
+  /**
+   * Tests that run once over the whole rollout, their evidence carried from step to step (5xx vs stable, 5xx limit).
+   * Absent (a configuration from before they were carried): 0, every test counted in testsPerStep.
+   */
+  readonly rolloutTests?: number;
   /**
    * Requests the new color must serve in a step before its p99 is compared (cumulative over the step): below this
    * the sample p99 is too close to the maximum for the normal approximation the latency tests rest on.
@@ -283,14 +291,20 @@ export const DEFAULT_MISS_RATE = 0.1;
 export const DEFAULT_BAKE_EXTENSION_SECONDS = 600;
 
 /**
- * Tests of each step the sequential judge runs: 5xx against the stable color, 5xx limit, p99 against the stable
- * color, p99 limit (the construct always sets both latency limits).
+ * Tests of each step the sequential judge runs afresh: p99 against the stable color, p99 limit (the construct always
+ * sets both latency limits; a step's p99 is CloudWatch's percentile over that step).
  */
-export const SEQUENTIAL_TESTS_PER_STEP = 4;
+export const SEQUENTIAL_TESTS_PER_STEP = 2;
+/**
+ * Tests whose evidence the sequential judge carries over the whole rollout: 5xx against the stable color (per minute,
+ * whatever each color's share) and 5xx limit (the new color's counts).
+ */
+export const SEQUENTIAL_ROLLOUT_TESTS = 2;
 
 /**
- * The sequential judge's budget: `falseRollbackRatePercent` split evenly across the steps and their tests (a union
- * bound: each test spends its share and decides at a likelihood ratio of 1/share).
+ * The sequential judge's budget: `falseRollbackRatePercent` split evenly across its tests, the rollout's two 5xx tests
+ * and each step's two p99 tests (a union bound: each test spends its share and decides at a likelihood ratio of
+ * 1/share).
  */
 export function sequentialBudget(
   falseRollbackRatePercent: number, steps: number, latencyMinRequests: number,
@@ -299,8 +313,9 @@ export function sequentialBudget(
   const falseRollbackRate = falseRollbackRatePercent / 100;
   return {
     falseRollbackRate,
-    alphaPerTest: falseRollbackRate / (steps * SEQUENTIAL_TESTS_PER_STEP),
+    alphaPerTest: falseRollbackRate / (SEQUENTIAL_ROLLOUT_TESTS + steps * SEQUENTIAL_TESTS_PER_STEP),
     steps,
+    rolloutTests: SEQUENTIAL_ROLLOUT_TESTS,
     testsPerStep: SEQUENTIAL_TESTS_PER_STEP,
     latencyMinRequests,
     missRate: missRatePercent / 100,
@@ -334,8 +349,9 @@ export interface JudgeConfig {
 export type Verdict = 'PASS' | 'WAIT' | 'INCONCLUSIVE' | 'FAIL' | 'HOLD' | 'BASELINE_DEGRADED';
 
 /**
- * What the sequential judge carries from one judgement to the next within a step (in $.bake, JSON): the sufficient
- * statistics of the tests that accumulate window by window. Every field absent at the start of a step.
+ * What the sequential judge carries from one judgement to the next (in $.bake, JSON): the sufficient statistics of the
+ * tests that accumulate minute by minute. The state machine carries it from step to step too (Start Bake): the 5xx
+ * tests run over the whole rollout. Every field absent at the start of a rollout.
  */
 export interface StepEvidence {
   /** End (epoch ms) of the last whole minute counted in this step: the next judgement counts only later minutes. */

@@ -10,12 +10,12 @@ function judgeConfig(props: Parameters<typeof rollout>[1] = {}): any {
 }
 
 describe('ProgressiveRollout: the judge\'s analysis', () => {
-  test('is sequential by default: 1% false rollbacks per rollout, split across the steps and 4 tests per step', () => {
+  test('is sequential by default: 1% false rollbacks per rollout, split across the two 5xx tests of the rollout and the two p99 tests of each step', () => {
     const config = judgeConfig();
     expect(config.analysis).toMatchObject({
       method: 'SEQUENTIAL', minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, latencyBaselineFactor: 1.5, maxLatencyP99Ms: 2000,
-      // The default canary has 5 steps: 0.01 / (5 x 4).
-      sequential: { falseRollbackRate: 0.01, alphaPerTest: 0.0005, steps: 5, testsPerStep: 4, latencyMinRequests: 1000, missRate: 0.1, bakeExtensionSeconds: 600 },
+      // The default canary has 5 steps: 0.01 / (2 + 5 x 2).
+      sequential: { falseRollbackRate: 0.01, alphaPerTest: 0.01 / 12, steps: 5, rolloutTests: 2, testsPerStep: 2, latencyMinRequests: 1000, missRate: 0.1, bakeExtensionSeconds: 600 },
     });
     expect(config.baselineHoldSeconds).toBe(900);
   });
@@ -35,6 +35,14 @@ describe('ProgressiveRollout: the judge\'s analysis', () => {
   test('the budget follows the strategy\'s steps and the rate the user sets', () => {
     const config = judgeConfig({ strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), analysis: { falseRollbackRatePercent: 0.4 } });
     expect(config.analysis.sequential).toMatchObject({ falseRollbackRate: 0.004, alphaPerTest: 0.001, steps: 1 });
+  });
+
+  test('the step\'s 5xx evidence carries into the next step: Plan starts it empty, Start Bake keeps it', () => {
+    const f = network();
+    rollout(f);
+    const states = definitionOf(f.stack).States;
+    expect(states.Plan.Parameters.bake).toEqual({ passes: 0, required: 1, evidence: {} });
+    expect(states['Start Bake'].Parameters).toMatchObject({ 'passes': 0, 'evidence.$': '$.bake.evidence' });
   });
 
   test('the fixed thresholds stay selectable, without a sequential budget, watching each color\'s health composite', () => {

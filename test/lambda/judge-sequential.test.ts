@@ -237,6 +237,13 @@ describe('the sequential judge (decide)', () => {
       expect(result.reasons.join(' ')).toMatch(/green breaks the p99 latency limit: .* So does the stable color: holding instead of rolling back to it\./);
     });
 
+    test('a hold carried into the next step (promoted through) starts afresh there: its own event, its own timeout', () => {
+      const carried = { heldSince: new Date(STEP_START - 20 * MINUTE).toISOString(), throughMs: STEP_START, errorLlrs: [0, 0, 0, 0, 0], baselineCusum: 7 };
+      const result = judgeOnce(bake(0, 5, carried), observe(minutes(2, { requests: 600, errors: 1 }, degradedBlue)));
+      expect(result).toMatchObject({ verdict: 'HOLD', baseline: { holdStarted: true } });
+      expect(Date.parse(result.bake.evidence!.heldSince!)).toBeGreaterThan(STEP_START);
+    });
+
     test('a new color worse than even the degraded stable color still fails', () => {
       const result = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 600, errors: 150 }, degradedBlue)));
       expect(result.verdict).toBe('FAIL');
