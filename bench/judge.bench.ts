@@ -63,10 +63,13 @@ function mmss(minutes: number | undefined): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
-function detect(t: Tally): { p50?: number; p95?: number } {
+function detect(t: Tally): { p50?: number; p95?: number; n: number } {
   const times = t.results.filter((r) => r.outcome === 'ROLLED_BACK').map((r) => r.detectMinutes!).sort((a, b) => a - b);
-  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
+  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95), n: times.length };
 }
+
+/** p50 / p95 of the caught runs, and how many they are. */
+const detectText = (d: { p50?: number; p95?: number; n: number }) => `${mmss(d.p50)} / ${mmss(d.p95)} (n = ${d.n})`;
 
 function main(): void {
   const started = Date.now();
@@ -94,7 +97,7 @@ function main(): void {
   checks.push(`- False rollbacks of healthy releases, sequential judge, worst cell: **${(worst * 100).toFixed(1)}%** (target ≤ ${TARGET_FALSE_ROLLBACK * 100}% in every cell: ${worst <= TARGET_FALSE_ROLLBACK ? 'met' : 'NOT met'}).`);
   checks.push(`- Healthy releases ending INCONCLUSIVE (then onInconclusive: ROLLBACK by default), sequential judge: ${lowTraffic.map(({ rps, baseline, rate }) => `${pct(rate)} at ${rps} req/s and ${baseline * 100}%`).join(', ')}; ${inconclusiveElsewhere === 0 ? 'none' : `${inconclusiveElsewhere} run(s)`} at 100 req/s or more.`);
 
-  lines.push('', '### Regressions from the new color\'s first request: missed (released anyway), time to detect from the first shift (p50 / p95 of the caught runs), inconclusive', '');
+  lines.push('', '### Regressions from the new color\'s first request: missed (released anyway), time to detect from the first shift (p50 / p95 of the n caught runs), inconclusive', '');
   lines.push('| regression | req/s | missed, thresholds | missed, sequential | detect p50 / p95, thresholds | detect p50 / p95, sequential | inconclusive, thresholds | inconclusive, sequential |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   const notMet: string[] = [];
@@ -106,7 +109,7 @@ function main(): void {
       const dSeq = detect(seq);
       const missedOld = share(old, 'RELEASED');
       const missedSeq = share(seq, 'RELEASED');
-      lines.push(`| ${reg.name} | ${rps.toLocaleString('en-US')} | ${pct(missedOld)} | ${pct(missedSeq)} | ${mmss(dOld.p50)} / ${mmss(dOld.p95)} | ${mmss(dSeq.p50)} / ${mmss(dSeq.p95)} | ${pct(share(old, 'INCONCLUSIVE'))} | ${pct(share(seq, 'INCONCLUSIVE'))} |`);
+      lines.push(`| ${reg.name} | ${rps.toLocaleString('en-US')} | ${pct(missedOld)} | ${pct(missedSeq)} | ${detectText(dOld)} | ${detectText(dSeq)} | ${pct(share(old, 'INCONCLUSIVE'))} | ${pct(share(seq, 'INCONCLUSIVE'))} |`);
       if (missedSeq > missedOld) notMet.push(`${reg.name} at ${rps} req/s misses more often (${pct(missedSeq)} vs ${pct(missedOld)})`);
       if (dSeq.p50 !== undefined && dOld.p50 !== undefined && dSeq.p50 > dOld.p50) notMet.push(`${reg.name} at ${rps} req/s detects later at the median (${mmss(dSeq.p50)} vs ${mmss(dOld.p50)})`);
     }
