@@ -9,18 +9,33 @@
  * - A minute is readable by a judgement at t once it ended at least metricDelay (2 min) before t.
  * - Requests per color and minute: Poisson(rps x 60 x the color's time-weighted share of that minute). 5xx:
  *   Binomial(requests, the color's rate). Latency: log-normal (p50 40 ms, p99 180 ms by default; a regression
- *   multiplies it); percentiles as bench/judge-sampling.ts samples them.
+ *   multiplies it). Draws from rehearsal/random.ts (the rehearsal's seeded sampler: exact Poisson / binomial).
+ * - What each judgement reads (step span, window, or nothing yet) is lambda/judge/judge.ts `planRead`, as in the Lambda.
  * - FAIL rolls back; INCONCLUSIVE follows onInconclusive ROLLBACK (the default); BASELINE_DEGRADED pauses (counted).
+ * - A step's bake starts with the evidence the last one ended with (the state machine's Start Bake carries it).
  */
 import { Duration } from 'aws-cdk-lib';
-import { AnalysisConfig, Color, ColorMetrics, JudgeConfig, JudgeResult, PlannedStep, sequentialBudget } from '../lambda/shared/contracts';
-import { notYetOwnMinute, notYetStepData, stepSpan, MIN_SPAN_MS } from '../lambda/judge/judge';
-import { dataWindow } from '../lambda/judge/metrics';
+import { AnalysisConfig, Color, ColorMetrics, JudgeConfig, JudgeResult, PlannedStep, sequentialBudget, StepEvidence } from '../lambda/shared/contracts';
+import { planRead } from '../lambda/judge/judge';
 import { MinuteCounts, StepData } from '../lambda/judge/sequential-analysis';
 import { decide, Observation } from '../lambda/judge/verdict';
 import { planRollout } from '../lib/rollout/rollout-plan';
 import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
-import { binomial, logNormal, LogNormal, normal, poisson, seededRandom } from './judge-sampling';
+import { Random } from '../rehearsal/random';
+
+/** z-score of the 99th percentile of a standard normal distribution. */
+const Z_P99 = 2.3263478740408408;
+
+/** A log-normal latency: its median and the sigma of ln(latency). */
+export interface LogNormal {
+  readonly p50Ms: number;
+  readonly sigma: number;
+}
+
+/** The log-normal with this p50 and p99 (sigma = ln(p99 / p50) / z99). */
+export function logNormal(p50Ms: number, p99Ms: number): LogNormal {
+  return { p50Ms, sigma: Math.log(p99Ms / p50Ms) / Z_P99 };
+}
 
 export type JudgeMethod = 'SEQUENTIAL' | 'THRESHOLDS';
 
@@ -129,7 +144,7 @@ function percentileMs(dist: LogNormal, k: keyof typeof Z, above: number, n: numb
 }
 
 export function runRollout(options: LoopOptions): LoopResult {
-  const random = seededRandom(options.seed);
+  const rng = Random.seeded(options.seed, 'judge-bench');
   const steps = plannedSteps();
   const config = judgeConfig(options.method, options.maxErrorRatePercent ?? 1, steps.length);
   const target: Color = 'green';
@@ -138,7 +153,7 @@ export function runRollout(options: LoopOptions): LoopResult {
   const distOf = (b: ColorBehaviour): LogNormal => ({ p50Ms: base.p50Ms * (b.latencyFactor ?? 1), sigma: base.sigma });
   const behaviour = { [target]: options.release, [stable]: options.stable } as Record<Color, ColorBehaviour>;
 
-  const u = random();
+  const u = rng.uniform();
   /** Weight (0-1) of the new color from each shift time (minutes) on. */
   const shifts: Array<{ at: number; weight: number }> = [];
   const weightAt = (t: number) => {
@@ -153,17 +168,17 @@ export function runRollout(options: LoopOptions): LoopResult {
     const out = {} as Record<Color, ColorMinute>;
     for (const c of [target, stable]) {
       const s = c === target ? share : 1 - share;
-      const requests = poisson(options.requestsPerSecond * 60 * s, random);
+      const requests = rng.poisson(options.requestsPerSecond * 60 * s);
       const dist = distOf(behaviour[c]);
-      const over995 = binomial(requests, 0.005, random);
-      const over99 = over995 + binomial(requests - over995, 0.005 / 0.995, random);
-      const over985 = over99 + binomial(requests - over99, 0.005 / 0.99, random);
+      const over995 = rng.binomial(requests, 0.005);
+      const over99 = over995 + rng.binomial(requests - over995, 0.005 / 0.995);
+      const over985 = over99 + rng.binomial(requests - over99, 0.005 / 0.99);
       let exactP99Ms: number | undefined;
       if (options.method === 'THRESHOLDS' && requests > 0 && requests <= EXACT_SAMPLE_MAX) {
-        const draws = Array.from({ length: requests }, () => dist.p50Ms * Math.exp(dist.sigma * normal(random))).sort((a, b) => a - b);
+        const draws = Array.from({ length: requests }, () => dist.p50Ms * Math.exp(dist.sigma * rng.normal())).sort((a, b) => a - b);
         exactP99Ms = draws[Math.ceil(0.99 * requests) - 1];
       }
-      out[c] = { requests, errors: binomial(requests, behaviour[c].errorRate, random), above: { p985: over985, p99: over99, p995: over995 }, dist, ...(exactP99Ms !== undefined ? { exactP99Ms } : {}) };
+      out[c] = { requests, errors: rng.binomial(requests, behaviour[c].errorRate), above: { p985: over985, p99: over99, p995: over995 }, dist, ...(exactP99Ms !== undefined ? { exactP99Ms } : {}) };
     }
     return out;
   };
@@ -217,33 +232,34 @@ export function runRollout(options: LoopOptions): LoopResult {
   /** Judge intervals since the first shift (whole numbers: no drift from repeated float addition). */
   let k = 0;
   let t = u;
+  /** The judge's evidence, carried from step to step as the state machine's Start Bake does. */
+  let evidence: StepEvidence = {};
   for (let index = 0; index < steps.length; index++) {
     const step = steps[index];
     shifts.push({ at: t, weight: step.percent / PERCENT });
-    let bake: JudgeResult['bake'] = { passes: 0, required: step.bakeIntervals, startedAt: new Date(EPOCH_MS + t * MS_PER_MINUTE).toISOString() };
+    let bake: JudgeResult['bake'] = { passes: 0, required: step.bakeIntervals, startedAt: new Date(EPOCH_MS + t * MS_PER_MINUTE).toISOString(), evidence };
     for (;;) {
       k += 1;
       t = u + k * LOOP_PLAN.judgeInterval.toMinutes();
       if (t > MAX_MINUTES) throw new Error(`run ${options.seed} did not end within ${MAX_MINUTES} minutes`);
       const nowMs = EPOCH_MS + t * MS_PER_MINUTE;
-      const base0 = { nowMs, alarms: [], failingAlarms: [], stableAlarms: [] };
-      let seen: Observation;
-      if (options.method === 'SEQUENTIAL') {
-        const span = stepSpan(nowMs, bake, config.analysis!.windowSeconds, LOOP_PLAN.metricDelaySeconds);
-        seen = span.endMs - span.startMs < MIN_SPAN_MS
-          ? { ...base0, notYet: 'no whole minute of the step yet' }
-          : { ...base0, notYet: notYetOwnMinute(span, bake, LOOP_PLAN.metricDelaySeconds), step: stepData((span.startMs - EPOCH_MS) / MS_PER_MINUTE, (span.endMs - EPOCH_MS) / MS_PER_MINUTE) };
-      } else {
-        const window = dataWindow(nowMs, config.analysis!.windowSeconds, LOOP_PLAN.metricDelaySeconds);
-        seen = { ...base0, notYet: notYetStepData(window, bake, LOOP_PLAN.metricDelaySeconds), windowMetrics: windowMetrics((window.startMs - EPOCH_MS) / MS_PER_MINUTE, (window.endMs - EPOCH_MS) / MS_PER_MINUTE) };
-      }
+      const read = planRead(config, bake, nowMs);
+      const minuteOf = (ms: number) => (ms - EPOCH_MS) / MS_PER_MINUTE;
+      const seen: Observation = {
+        nowMs, alarms: [], failingAlarms: [], stableAlarms: [], notYet: read.notYet,
+        ...(read.step ? { step: stepData(minuteOf(read.step.startMs), minuteOf(read.step.endMs)) } : {}),
+        ...(read.window ? { windowMetrics: windowMetrics(minuteOf(read.window.startMs), minuteOf(read.window.endMs)) } : {}),
+      };
       const result = decide(config, { targetColor: target, stableColor: stable, bake }, seen);
       bake = result.bake;
       if (result.verdict === 'HOLD') held = true;
       if (result.verdict === 'FAIL') return { outcome: 'ROLLED_BACK', detectMinutes: t - u, held, step: step.number, reasons: result.reasons };
       if (result.verdict === 'INCONCLUSIVE') return { outcome: 'INCONCLUSIVE', held, step: step.number, reasons: result.reasons };
       if (result.verdict === 'BASELINE_DEGRADED') return { outcome: 'PAUSED', held: true, step: step.number, reasons: result.reasons };
-      if (result.verdict === 'PASS') break;
+      if (result.verdict === 'PASS') {
+        evidence = result.bake.evidence ?? {};
+        break;
+      }
     }
   }
   return { outcome: 'RELEASED', held, step: steps.length, reasons: [] };

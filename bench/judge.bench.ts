@@ -63,10 +63,13 @@ function mmss(minutes: number | undefined): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
-function detect(t: Tally): { p50?: number; p95?: number } {
+function detect(t: Tally): { p50?: number; p95?: number; n: number } {
   const times = t.results.filter((r) => r.outcome === 'ROLLED_BACK').map((r) => r.detectMinutes!).sort((a, b) => a - b);
-  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
+  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95), n: times.length };
 }
+
+/** p50 / p95 of the caught runs, and how many they are. */
+const detectText = (d: { p50?: number; p95?: number; n: number }) => `${mmss(d.p50)} / ${mmss(d.p95)} (n = ${d.n})`;
 
 function main(): void {
   const started = Date.now();
@@ -78,18 +81,23 @@ function main(): void {
   lines.push('| req/s | baseline 5xx | 5xx limit | false rollbacks, thresholds | false rollbacks, sequential | inconclusive, thresholds | inconclusive, sequential | held (baseline), sequential |');
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
   let worst = 0;
+  const lowTraffic: Array<{ rps: number; baseline: number; rate: number }> = [];
+  let inconclusiveElsewhere = 0;
   for (const rps of RATES) {
     for (const baseline of BASELINES) {
       const limit = limitFor(baseline);
       const [old, seq] = METHODS.map((m) => run(m, rps, { errorRate: baseline }, { errorRate: baseline }, limit));
       const fr = (t: Tally) => share(t, 'ROLLED_BACK');
       worst = Math.max(worst, fr(seq) / RUNS);
+      if (rps < 100) lowTraffic.push({ rps, baseline, rate: share(seq, 'INCONCLUSIVE') });
+      else inconclusiveElsewhere += share(seq, 'INCONCLUSIVE');
       lines.push(`| ${rps.toLocaleString('en-US')} | ${baseline * 100}% | ${limit}% | ${fr(old)} of ${RUNS} (${pct(fr(old))}) | ${fr(seq)} of ${RUNS} (${pct(fr(seq))}) | ${pct(share(old, 'INCONCLUSIVE'))} | ${pct(share(seq, 'INCONCLUSIVE'))} | ${pct(seq.results.filter((r) => r.held).length)} |`);
     }
   }
   checks.push(`- False rollbacks of healthy releases, sequential judge, worst cell: **${(worst * 100).toFixed(1)}%** (target ≤ ${TARGET_FALSE_ROLLBACK * 100}% in every cell: ${worst <= TARGET_FALSE_ROLLBACK ? 'met' : 'NOT met'}).`);
+  checks.push(`- Healthy releases ending INCONCLUSIVE (then onInconclusive: ROLLBACK by default), sequential judge: ${lowTraffic.map(({ rps, baseline, rate }) => `${pct(rate)} at ${rps} req/s and ${baseline * 100}%`).join(', ')}; ${inconclusiveElsewhere === 0 ? 'none' : `${inconclusiveElsewhere} run(s)`} at 100 req/s or more.`);
 
-  lines.push('', '### Regressions from the new color\'s first request: missed (released anyway), time to detect from the first shift (p50 / p95 of the caught runs), inconclusive', '');
+  lines.push('', '### Regressions from the new color\'s first request: missed (released anyway), time to detect from the first shift (p50 / p95 of the n caught runs), inconclusive', '');
   lines.push('| regression | req/s | missed, thresholds | missed, sequential | detect p50 / p95, thresholds | detect p50 / p95, sequential | inconclusive, thresholds | inconclusive, sequential |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   const notMet: string[] = [];
@@ -101,7 +109,7 @@ function main(): void {
       const dSeq = detect(seq);
       const missedOld = share(old, 'RELEASED');
       const missedSeq = share(seq, 'RELEASED');
-      lines.push(`| ${reg.name} | ${rps.toLocaleString('en-US')} | ${pct(missedOld)} | ${pct(missedSeq)} | ${mmss(dOld.p50)} / ${mmss(dOld.p95)} | ${mmss(dSeq.p50)} / ${mmss(dSeq.p95)} | ${pct(share(old, 'INCONCLUSIVE'))} | ${pct(share(seq, 'INCONCLUSIVE'))} |`);
+      lines.push(`| ${reg.name} | ${rps.toLocaleString('en-US')} | ${pct(missedOld)} | ${pct(missedSeq)} | ${detectText(dOld)} | ${detectText(dSeq)} | ${pct(share(old, 'INCONCLUSIVE'))} | ${pct(share(seq, 'INCONCLUSIVE'))} |`);
       if (missedSeq > missedOld) notMet.push(`${reg.name} at ${rps} req/s misses more often (${pct(missedSeq)} vs ${pct(missedOld)})`);
       if (dSeq.p50 !== undefined && dOld.p50 !== undefined && dSeq.p50 > dOld.p50) notMet.push(`${reg.name} at ${rps} req/s detects later at the median (${mmss(dSeq.p50)} vs ${mmss(dOld.p50)})`);
     }
@@ -123,11 +131,11 @@ function main(): void {
     '',
     ...lines,
     '',
-    'Setup (both judges, per run): the example app\'s rollout, `RolloutStrategy.canary({ bake: 5 min })` (1, 5, 25, 50, 100%), judged every minute, metric delay 2 min, onInconclusive ROLLBACK (the defaults), minRequests 50, errorRateBaselineFactor 2, latencyBaselineFactor 1.5, maxLatencyP99 2 s; the sequential judge with falseRollbackRatePercent 1 (0.05% per test: 5 steps × 4 tests) and latencyMinRequests 1,000. The 5xx limit is the default 1%, or 2.5 × the baseline where the baseline is not below 1% (invariant 8: the user sets limits above their baseline). Latency log-normal, p50 40 ms, p99 180 ms.',
+    'Setup (both judges, per run): the example app\'s rollout, `RolloutStrategy.canary({ bake: 5 min })` (1, 5, 25, 50, 100%), judged every minute, metric delay 2 min, onInconclusive ROLLBACK (the defaults), minRequests 50, errorRateBaselineFactor 2, latencyBaselineFactor 1.5, maxLatencyP99 2 s; the sequential judge with falseRollbackRatePercent 1 (1/12% per test: the rollout\'s two 5xx tests, carried from step to step, + 5 steps × 2 p99 tests), latencyMinRequests 1,000, a miss rate β of 10% at the smallest regression (a step clears only once, for 5xx and for p99 when its tests run, the comparison with the stable color or the limit test rules out that regression: likelihood ratio ≤ 0.1) and a bake extension of up to 10 min per step (then INCONCLUSIVE). Under SEQUENTIAL the judge reads no per-minute 5xx / p99 health alarm (only unhealthy hosts, not modelled here), so this table is its whole false-rollback rate. The 5xx limit is the default 1%, or 2.5 × the baseline where the baseline is not below 1% (invariant 8: the user sets limits above their baseline). Latency log-normal, p50 40 ms, p99 180 ms.',
     '',
-    'What this exercises: the judge\'s decision code itself (lambda/judge/verdict.ts `decide` with analysis.ts or sequential-analysis.ts), the step windows and bake counting of lambda/judge/judge.ts (`dataWindow`, `notYetStepData`, `stepSpan`, `notYetOwnMinute`), the plan of RolloutStrategy + planRollout, the judgement cadence and the PASS / FAIL / INCONCLUSIVE / HOLD handling of the state machine. What it does not: the Step Functions definition, the AWS SDK calls and the fakes (GetMetricData, DescribeAlarms), CloudWatch alarms (the example app\'s health alarms would add their own detections and false alarms), API latency and retries. One full rehearsal of the example app takes 2-8 s per rollout here (measured in test/rehearsal/scenarios-judge.test.ts), so 11,200 rollouts would take hours; this loop runs them all in about a minute (bench/judge-loop.ts).',
+    'What this exercises: the judge\'s decision code itself (lambda/judge/verdict.ts `decide` with analysis.ts or sequential-analysis.ts), what each judgement reads and whether it counts, lambda/judge/judge.ts `planRead` (shared with the Lambda), the plan of RolloutStrategy + planRollout, the judgement cadence and the PASS / FAIL / INCONCLUSIVE / HOLD handling of the state machine. What it does not: the Step Functions definition, the AWS SDK calls and the fakes (GetMetricData, DescribeAlarms), CloudWatch alarms (under THRESHOLDS the example app\'s health alarms would add their own detections and false alarms), API latency and retries. One full rehearsal of the example app takes 2-8 s per rollout here (measured in test/rehearsal/scenarios-judge.test.ts), so 11,200 rollouts would take hours; this loop runs them all in about a minute (bench/judge-loop.ts).',
     '',
-    'Traffic model (bench/judge-loop.ts, bench/judge-sampling.ts; seeded): requests per color and minute Poisson(rate × 60 s × the color\'s time-weighted share), 5xx Binomial(requests, rate); the first shift lands at a random second of its minute. Latency percentiles: a small minute\'s (≤ 200 requests) p99 is drawn request by request (nearest rank); otherwise from the count of requests above the true p98.5 / p99 / p99.5 (binomial, accumulated over the step) through the Bahadur representation of a sample quantile, which is also the approximation the sequential latency test assumes: its latency false-rollback figures check the test\'s arithmetic, not that assumption against real CloudWatch percentiles.',
+    'Traffic model (bench/judge-loop.ts with the rehearsal\'s sampler rehearsal/random.ts: exact Poisson and binomial draws; seeded): requests per color and minute Poisson(rate × 60 s × the color\'s time-weighted share), 5xx Binomial(requests, rate); the first shift lands at a random second of its minute. Latency percentiles: a small minute\'s (≤ 200 requests) p99 is drawn request by request (nearest rank); otherwise from the count of requests above the true p98.5 / p99 / p99.5 (binomial, accumulated over the step) through the Bahadur representation of a sample quantile, which is also the approximation the sequential latency test assumes: its latency false-rollback figures check the test\'s arithmetic, not that assumption against real CloudWatch percentiles.',
     MARK_END,
   ].join('\n');
   const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : '# Benchmarks\n';

@@ -41,11 +41,17 @@ function parseEvidence(raw: unknown): StepEvidence {
   const baselineCusum = optionalNumber(obj, 'baselineCusum', NON_NEGATIVE, source);
   const heldSince = obj.heldSince === undefined ? undefined : requireString(obj, 'heldSince', source);
   if (heldSince !== undefined && Number.isNaN(Date.parse(heldSince))) throw invalid(source, 'heldSince', 'an ISO 8601 time', heldSince);
+  const newRequests = optionalNumber(obj, 'newRequests', NON_NEGATIVE, source);
+  const newErrors = optionalNumber(obj, 'newErrors', NON_NEGATIVE, source);
+  const restartMs = optionalNumber(obj, 'restartMs', NON_NEGATIVE, source);
   return {
     ...(throughMs === undefined ? {} : { throughMs }),
     ...(errorLlrs === undefined ? {} : { errorLlrs }),
     ...(baselineCusum === undefined ? {} : { baselineCusum }),
     ...(heldSince === undefined ? {} : { heldSince }),
+    ...(newRequests === undefined ? {} : { newRequests }),
+    ...(newErrors === undefined ? {} : { newErrors }),
+    ...(restartMs === undefined ? {} : { restartMs }),
   };
 }
 
@@ -117,11 +123,16 @@ function parseSequential(raw: unknown, source: string): SequentialConfig {
   const obj = requireObject(raw, source, 'sequential');
   const where = `${source} sequential`;
   const rate = { min: Number.MIN_VALUE, max: 0.5 };
+  const missRate = optionalNumber(obj, 'missRate', rate, where);
+  const bakeExtensionSeconds = obj.bakeExtensionSeconds === undefined ? undefined : requireInteger(obj, 'bakeExtensionSeconds', { min: 0 }, where);
   return {
     falseRollbackRate: requireNumber(obj, 'falseRollbackRate', rate, where),
     alphaPerTest: requireNumber(obj, 'alphaPerTest', rate, where),
     steps: requireInteger(obj, 'steps', { min: 1 }, where),
     testsPerStep: requireInteger(obj, 'testsPerStep', { min: 1 }, where),
+    ...(obj.rolloutTests === undefined ? {} : { rolloutTests: requireInteger(obj, 'rolloutTests', { min: 0 }, where) }),
     latencyMinRequests: requireInteger(obj, 'latencyMinRequests', { min: 1 }, where),
+    ...(missRate === undefined ? {} : { missRate }),
+    ...(bakeExtensionSeconds === undefined ? {} : { bakeExtensionSeconds }),
   };
 }

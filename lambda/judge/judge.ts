@@ -35,7 +35,9 @@ export function stepSpan(nowMs: number, bake: BakeProgress, windowSeconds: numbe
   const startMs = bake.startedAt === undefined
     ? (bake.evidence?.throughMs !== undefined ? Math.min(bake.evidence.throughMs, window.startMs) : window.startMs)
     : Math.floor(Date.parse(bake.startedAt) / MS_PER_MINUTE) * MS_PER_MINUTE;
-  return { startMs, endMs: window.endMs };
+  // After a hold for a degraded baseline the step is read from the hold's end (sequential-analysis.ts zero weight).
+  const restartMs = bake.evidence?.restartMs;
+  return { startMs: restartMs !== undefined ? Math.max(startMs, Math.min(restartMs, window.endMs)) : startMs, endMs: window.endMs };
 }
 
 /** Why a sequential judgement does not count toward the bake (its newest minute began before the shift), or null. */
@@ -50,10 +52,38 @@ export function notYetOwnMinute(span: DataWindow, bake: BakeProgress, metricDela
 export const MIN_SPAN_MS = MS_PER_MINUTE;
 
 /**
+ * What a judgement reads, decided from the clock and the bake alone (judge() reads it from CloudWatch; the benchmark
+ * from its sampled traffic, through the same rules): a SEQUENTIAL step span, a THRESHOLDS (or alarms-only) window,
+ * or nothing yet; and why the judgement does not count toward the bake, or null.
+ */
+export interface ReadPlan {
+  /** SEQUENTIAL: the step's whole minutes to read (absent: nothing readable yet, see notYet). */
+  readonly step?: DataWindow;
+  /** THRESHOLDS and alarms only: the judge interval's window. */
+  readonly window?: DataWindow;
+  readonly notYet: string | null;
+}
+
+export function planRead(config: JudgeConfig, bake: BakeProgress, nowMs: number): ReadPlan {
+  const delay = config.metricDelaySeconds ?? 0;
+  const analysis = config.analysis;
+  if (analysis && analysis.method === 'SEQUENTIAL') {
+    const span = stepSpan(nowMs, bake, analysis.windowSeconds, delay);
+    if (span.endMs - span.startMs < MS_PER_MINUTE) {
+      const stepStart = bake.startedAt ?? new Date(span.startMs).toISOString();
+      return { notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
+    }
+    return { step: span, notYet: notYetOwnMinute(span, bake, delay) };
+  }
+  const window = dataWindow(nowMs, analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);
+  return { window, notYet: notYetStepData(window, bake, delay) };
+}
+
+/**
  * Judges a release of `targetColor`: the alarms first (a missing one is ALARM_NOT_FOUND; one of the new color's or a
  * shared one in ALARM is a FAIL, returned at once without reading metrics so the rollback starts sooner; the stable
- * color's own alarms say whether the baseline is degraded), then the metric analysis when configured. The verdict is
- * verdict.ts's `decide`.
+ * color's own alarms say whether the baseline is degraded), then the metric analysis when configured (what it reads:
+ * planRead). The verdict is verdict.ts's `decide`.
  */
 export async function judge(config: JudgeConfig, input: JudgeInput): Promise<JudgeResult> {
   const watched = watchedAlarms(config, input.targetColor);
@@ -64,26 +94,16 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
   const failingAlarms = readings.filter((a) => watched.includes(a.name) && a.state === 'ALARM').map(describe);
   const stableAlarms = readings.filter((a) => baseline.includes(a.name) && a.state === 'ALARM').map(describe);
   const nowMs = clock().now();
-  const delay = config.metricDelaySeconds ?? 0;
   const analysis = config.analysis;
   const base = { nowMs, alarms, failingAlarms, stableAlarms };
   let seen: Observation;
   if (failingAlarms.length > 0) {
     seen = { ...base, notYet: null };
-  } else if (analysis && analysis.method === 'SEQUENTIAL') {
-    const span = stepSpan(nowMs, input.bake, analysis.windowSeconds, delay);
-    if (span.endMs - span.startMs < MS_PER_MINUTE) {
-      const stepStart = input.bake.startedAt ?? new Date(span.startMs).toISOString();
-      seen = { ...base, notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
-    } else {
-      seen = { ...base, notYet: notYetOwnMinute(span, input.bake, delay), step: await readStepData(analysis, span.startMs, span.endMs) };
-    }
   } else {
-    const window = dataWindow(nowMs, analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);
-    const notYet = notYetStepData(window, input.bake, delay);
-    seen = analysis
-      ? { ...base, notYet, windowMetrics: await readColorMetrics(analysis, window) }
-      : { ...base, notYet };
+    const plan = planRead(config, input.bake, nowMs);
+    seen = { ...base, notYet: plan.notYet };
+    if (analysis && plan.step) seen = { ...seen, step: await readStepData(analysis, plan.step.startMs, plan.step.endMs) };
+    if (analysis && plan.window) seen = { ...seen, windowMetrics: await readColorMetrics(analysis, plan.window) };
   }
   const result = decide(config, input, seen);
   log(result.verdict === 'FAIL' || result.verdict === 'HOLD' || result.verdict === 'BASELINE_DEGRADED' ? 'warn' : 'info', 'judgement', {

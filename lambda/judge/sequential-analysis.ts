@@ -1,4 +1,4 @@
-import { AnalysisConfig, Color, StepEvidence } from '../shared/contracts';
+import { AnalysisConfig, Color, DEFAULT_MISS_RATE, StepEvidence } from '../shared/contracts';
 import {
   cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
 } from './sequential';
@@ -9,7 +9,12 @@ import {
  * the numbers; lambda/judge/verdict.ts turns its findings into a verdict.
  *
  * Tests (each spends `alphaPerTest` of the rollout's false-rollback budget and decides at a likelihood ratio of
- * 1/alphaPerTest; lambda/judge/sequential.ts says why that bound holds at every look):
+ * 1/alphaPerTest; lambda/judge/sequential.ts says why that bound holds at every look). The two 5xx tests run over the
+ * whole rollout: their evidence (and the stable color's CUSUM) is carried from step to step, each minute counted
+ * once, which is valid whatever each color's share in each minute (the null hypothesis holds minute by minute). It
+ * assumes a regression does not depend on the new color's share: one that appears only at a later step starts from
+ * the evidence the earlier steps gathered against it (the mixture's larger alternatives make up for that fast). The
+ * p99 tests are a step's own (CloudWatch's percentile over the step):
  * - 5xx vs stable: per minute, the new color's share of both colors' 5xx given their sum and their requests (the
  *   conditional binomial); H1: its rate is `errorRateBaselineFactor` x the stable rate or more (a mixture over that
  *   factor and its powers, sequential.ts MIXTURE_SIZE). Product over the minutes, per alternative.
@@ -21,13 +26,19 @@ import {
  *   read as CloudWatch's percentile over one period covering the step; H1: the new p99 is `latencyBaselineFactor` x
  *   the stable one or more (mixture). Assumes the sample p99 of n requests is normal around the true p99 with variance
  *   p(1-p) / (n g²) (g: density of ln latency at p99, estimated from the stable color's p98.5 and p99.5 of the
- *   same data), which needs n(1-p) well above 1: only steps where the new color served `latencyMinRequests` count.
+ *   same data; a regression that scales latency leaves the density of ln latency unchanged), which needs n(1-p)
+ *   well above 1: only steps where each color served `latencyMinRequests` count.
  *   CloudWatch's percentiles are themselves approximations (exact to within a bucket of its histogram); the bound
  *   holds to the extent that error is small next to the sampling error.
  * - p99 limit (when `maxLatencyP99Ms` is set): the same with the limit in place of the stable p99, H1: the limit x
  *   `latencyBaselineFactor` (or 1.5).
  * The stable color is degraded when Page's CUSUM of its own 5xx against the limit (same H0 and H1 as the 5xx limit)
  * reaches the same threshold; it stays degraded until the CUSUM falls back to 0.
+ * Minutes of a degraded baseline get zero weight: a minute that begins while the stable color is degraded (the step
+ * held at the last judgement, or the CUSUM of the minutes before it says so) adds nothing to any test nor to the
+ * bake, and the step's data is read again from the end of the hold (the latency percentiles start over). The weight is
+ * fixed before the minute's own data, so every test stays a supermartingale and no budget is spent on the hold; the
+ * minute in which an outage begins still counts (its stable counts are part of that minute's evidence).
  */
 
 /** Requests and 5xx of one color. */
@@ -69,6 +80,14 @@ export interface SequentialFindings {
   readonly newMinutes: number;
   /** The new color is worse than the stable color (FAIL, whatever the baseline). */
   readonly relativeRegressions: readonly string[];
+  /** What the evidence rules out (the acceptance boundary reached), one sentence per test. */
+  readonly clearance: readonly string[];
+  /**
+   * The metrics whose smallest regression the evidence does not yet rule out ('5xx', 'p99 latency'): the step cannot
+   * be cleared yet. 5xx is ruled out by the comparison with the stable color or by the limit test; p99 likewise, and
+   * only once its tests run (`latencyMinRequests`).
+   */
+  readonly notRuledOut: readonly string[];
   /** The new color breaks an absolute limit (FAIL, unless the stable color breaks it too). */
   readonly limitBreaches: readonly string[];
   /** Why the stable color is degraded, or null. */
@@ -79,6 +98,8 @@ export interface SequentialFindings {
 
 const PERCENT = 100;
 const MS_PER_MINUTE = 60_000;
+/** How much older than the newest readable minute a minute without data must be to count as silent: one minute. */
+const SILENT_GRACE_MS = MS_PER_MINUTE;
 /** H1 of the absolute latency test when no relative factor is set: the limit x 1.5. */
 const DEFAULT_LATENCY_EFFECT = 1.5;
 
@@ -111,8 +132,21 @@ export function analyseSequential(
   const effects = mixtureEffects(config.errorRateBaselineFactor);
   const errorLlrs = evidence.errorLlrs?.length === MIXTURE_SIZE ? [...evidence.errorLlrs] : effects.map(() => 0);
   let baselineCusum = evidence.baselineCusum ?? 0;
+  const counted = { requests: evidence.newRequests ?? 0, errors: evidence.newErrors ?? 0 };
+  let restartMs = evidence.restartMs;
   /** End of the last minute that had data: minutes after it may still be arriving, and are read again next time. */
   let lastDataEndMs = from;
+  /**
+   * Whether the stable color is degraded going into the next minute. A minute gets zero weight when it was degraded
+   * BEFORE the minute (held at the last judgement, or its CUSUM over the earlier minutes): a weight fixed before the
+   * minute's data keeps every test a supermartingale (a weight chosen from the minute's own stable counts would not,
+   * under the conditional binomial). So the minute in which an outage begins still counts; the cap on the CUSUM
+   * limits how long its recovery keeps later minutes out.
+   */
+  let degraded = wasDegraded;
+  /** Starts of the minutes read for the first time that had data (counted or zero-weighted). */
+  const withData = new Set<number>();
+  let counting = 0;
   const totals = { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
   for (const minute of data.minutes) {
     if (minute.startMs < data.startMs || minute.startMs >= data.endMs) continue;
@@ -123,20 +157,40 @@ export function analyseSequential(
       totals[c].errors += minute.counts[c].errors;
     }
     if (minute.startMs < from) continue;
-    if (fresh.requests + stable.requests > 0) lastDataEndMs = minute.startMs + MS_PER_MINUTE;
-    effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
+    if (fresh.requests + stable.requests > 0) {
+      lastDataEndMs = minute.startMs + MS_PER_MINUTE;
+      withData.add(minute.startMs);
+      if (!degraded) counting++;
+    }
+    if (degraded) {
+      // Evidence against a broken baseline is no evidence: nothing to the comparison, the limit test or the bake, and
+      // the latency tests (a percentile over the step) start again after it.
+      restartMs = minute.startMs + MS_PER_MINUTE;
+    } else {
+      effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
+      counted.requests += fresh.requests;
+      counted.errors += fresh.errors;
+    }
     // Capped at the threshold: the first crossing (the detection, and so its false-alarm rate) is Page's CUSUM as
     // ever, but a score left to grow during an outage (1e733 after 15 minutes at 5%) would keep a recovered stable
     // color "degraded" for as long again; capped, a few healthy minutes clear it.
     if (stable.requests > 0 && limit > 0) baselineCusum = Math.min(h, cusum(baselineCusum, rateLlr(stable.errors, stable.requests, limit, limit1)));
+    degraded = baselineCusum >= h || (degraded && baselineCusum > 0);
   }
-  // Every whole minute of the span counts as read, with data or without (ALB publishes nothing for a minute without
-  // requests): a silent service must still reach the end of its bake, and be INCONCLUSIVE there.
-  const newMinutes = Math.max(0, Math.round((data.endMs - from) / MS_PER_MINUTE));
+  // A minute with data counts toward the bake unless its baseline was degraded. A minute without (ALB publishes
+  // nothing for a minute without requests) counts too, so a silent service still reaches the end of its bake (and is
+  // INCONCLUSIVE there), but only once it is SILENT_GRACE_MS older than the newest readable minute: until then its
+  // data may merely be late.
+  let silent = 0;
+  for (let m = from; m + MS_PER_MINUTE <= data.endMs - SILENT_GRACE_MS; m += MS_PER_MINUTE) if (!withData.has(m)) silent++;
+  const newMinutes = counting + silent;
   const fresh = totals[targetColor];
   const stable = totals[stableColor];
   const relative: string[] = [];
   const breaches: string[] = [];
+  const cleared: string[] = [];
+  const beta = seq.missRate ?? DEFAULT_MISS_RATE;
+  const lnBeta = Math.log(beta);
   const summary: string[] = [];
   const freshRate = `${targetColor} ${pct(fresh.errors, fresh.requests)} (${fresh.errors} of ${fresh.requests})`;
   const stableRate = `${stableColor} ${pct(stable.errors, stable.requests)} (${stable.errors} of ${stable.requests})`;
@@ -146,16 +200,27 @@ export function analyseSequential(
   const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often or more" ${formatRatio(errorLlr)}, decides at ${lrLimit}`;
   if (errorLlr >= h) relative.push(`${targetColor}'s 5xx rate is higher than ${stableColor}'s: ${errorText}.`);
   else summary.push(`${errorText}.`);
+  // Acceptance: the smallest regression's own ratio (the mixture's first alternative) at β or below.
+  if (stable.requests > 0 && errorLlrs[0] <= lnBeta) {
+    cleared.push(`5xx: the evidence rules out ${targetColor} failing ${num(config.errorRateBaselineFactor)}x as often as ${stableColor} or more (likelihood ratio ${formatRatio(errorLlrs[0])}, at most ${num(beta)} clears).`);
+  }
 
   // 5xx limit
   if (limit > 0) {
-    const absLlr = mixtureLlr(effects.map((e) => rateLlr(fresh.errors, fresh.requests, limit, Math.min(limit * e, 1 - 1e-9))));
-    const text = `${targetColor}'s 5xx ${pct(fresh.errors, fresh.requests)} of ${fresh.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrLimit}`;
+    const absLlr = mixtureLlr(effects.map((e) => rateLlr(counted.errors, counted.requests, limit, Math.min(limit * e, 1 - 1e-9))));
+    const text = `${targetColor}'s 5xx ${pct(counted.errors, counted.requests)} of ${counted.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrLimit}`;
     if (absLlr >= h) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
     else summary.push(`${text}.`);
+    const minLlr = rateLlr(counted.errors, counted.requests, limit, limit1);
+    if (minLlr <= lnBeta) {
+      cleared.push(`5xx: the evidence rules out ${targetColor} at ${num(limit1 * PERCENT)}% or more (${num(config.errorRateBaselineFactor)}x the ${num(config.maxErrorRatePercent)}% limit; likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
+    }
   }
+  const errorCleared = cleared.length > 0;
 
   // latency
+  let latencyRan = false;
+  const latencyCleared: string[] = [];
   const lat = data.latency;
   const p99 = lat[targetColor].p99Ms;
   const floorText = `${fresh.requests} of the ${seq.latencyMinRequests} requests the p99 comparison needs`;
@@ -166,7 +231,10 @@ export function analyseSequential(
       const stableP99 = lat[stableColor].p99Ms;
       const density = (c: Color) => [lat[c].p985Ms, lat[c].p995Ms] as const;
       const [s985, s995] = stable.requests > 0 && lat[stableColor].p985Ms !== null ? density(stableColor) : density(targetColor);
-      if (config.latencyBaselineFactor !== undefined && stableP99 !== null && stable.requests > 0) {
+      if (config.latencyBaselineFactor !== undefined && stableP99 !== null && stable.requests > 0 && stable.requests < seq.latencyMinRequests) {
+        // The same floor for the stable color: a p99 of a few requests (the last step's shift minute) is their maximum.
+        summary.push(`p99 latency: ${stableColor} has served ${stable.requests} of the ${seq.latencyMinRequests} requests the p99 comparison needs.`);
+      } else if (config.latencyBaselineFactor !== undefined && stableP99 !== null && stable.requests > 0) {
         const vFresh = logQuantileVariance(fresh.requests, s985, s995);
         const vStable = logQuantileVariance(stable.requests, s985, s995);
         if (vFresh !== null && vStable !== null) {
@@ -175,6 +243,9 @@ export function analyseSequential(
           const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrLimit}`;
           if (llr >= h) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
           else summary.push(`${text}.`);
+          latencyRan = true;
+          const minLlr = gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(latencyEffects[0]));
+          if (minLlr <= lnBeta) latencyCleared.push(`p99 latency: the evidence rules out ${targetColor} ${num(config.latencyBaselineFactor)}x slower than ${stableColor} or more (likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
         }
       }
       if (config.maxLatencyP99Ms !== undefined) {
@@ -186,22 +257,42 @@ export function analyseSequential(
           const text = `${targetColor}'s p99 ${num(p99)} ms against the ${num(config.maxLatencyP99Ms)} ms limit: likelihood ratio for ${num(effect)}x the limit or more ${formatRatio(llr)}, decides at ${lrLimit}`;
           if (llr >= h) breaches.push(`${targetColor} breaks the p99 latency limit: ${text}.`);
           else summary.push(`${text}.`);
+          latencyRan = true;
+          const minLlr = gaussianLlr(Math.log(p99 / config.maxLatencyP99Ms), v, Math.log(effect));
+          if (minLlr <= lnBeta) latencyCleared.push(`p99 latency: the evidence rules out ${targetColor}'s p99 at ${num(effect)}x the ${num(config.maxLatencyP99Ms)} ms limit or more (likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
         }
       }
     }
   }
 
-  // the stable color's own health
-  const degradedNow = baselineCusum >= h || (wasDegraded && baselineCusum > 0);
-  const baselineDegraded = degradedNow
-    ? `${stableColor} (the stable color) is degraded: its 5xx rate is ${pct(stable.errors, stable.requests)} this step, against the ${num(config.maxErrorRatePercent)}% limit (CUSUM likelihood ratio ${formatRatio(baselineCusum)}, decides at ${lrLimit}).`
-    : null;
+  // the stable color's own health: its 5xx (CUSUM, minute by minute) and its p99 over the step against the limits
+  const degradedNow = baselineCusum >= h || (degraded && baselineCusum > 0);
+  const baselineReasons: string[] = [];
+  if (degradedNow) {
+    baselineReasons.push(`${stableColor} (the stable color) is degraded: its 5xx rate is ${pct(stable.errors, stable.requests)} this step, against the ${num(config.maxErrorRatePercent)}% limit (CUSUM likelihood ratio ${formatRatio(baselineCusum)}, decides at ${lrLimit}).`);
+  }
+  const stableP99 = lat[stableColor].p99Ms;
+  if (config.maxLatencyP99Ms !== undefined && stableP99 !== null && stable.requests >= seq.latencyMinRequests) {
+    // The same test as the new color's p99 limit, on the stable color's own percentiles: a slow baseline is held to it.
+    const v = logQuantileVariance(stable.requests, lat[stableColor].p985Ms, lat[stableColor].p995Ms);
+    const effect = config.latencyBaselineFactor ?? DEFAULT_LATENCY_EFFECT;
+    const llr = v === null ? 0 : mixtureLlr(mixtureEffects(effect).map((e) => gaussianLlr(Math.log(stableP99 / config.maxLatencyP99Ms!), v, Math.log(e))));
+    if (llr >= h) {
+      baselineReasons.push(`${stableColor} (the stable color) is degraded: its p99 ${num(stableP99)} ms this step against the ${num(config.maxLatencyP99Ms)} ms limit (likelihood ratio for ${num(effect)}x the limit or more ${formatRatio(llr)}, decides at ${lrLimit}).`);
+    }
+  }
+  const baselineDegraded = baselineReasons.length > 0 ? baselineReasons.join(' ') : null;
 
   return {
-    evidence: { throughMs: lastDataEndMs, errorLlrs, baselineCusum },
+    evidence: {
+      throughMs: lastDataEndMs, errorLlrs, baselineCusum, newRequests: counted.requests, newErrors: counted.errors,
+      ...(restartMs === undefined ? {} : { restartMs }),
+    },
     totals,
     newMinutes,
     relativeRegressions: relative,
+    clearance: [...cleared, ...latencyCleared],
+    notRuledOut: [...(errorCleared ? [] : ['5xx']), ...(latencyRan && latencyCleared.length === 0 ? ['p99 latency'] : [])],
     limitBreaches: breaches,
     baselineDegraded,
     summary,

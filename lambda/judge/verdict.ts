@@ -1,5 +1,5 @@
 import {
-  AlarmStatus, BakeProgress, Color, ColorMetrics, JudgeConfig, JudgeResult, StepEvidence, Verdict,
+  AlarmStatus, BakeProgress, Color, ColorMetrics, DEFAULT_BAKE_EXTENSION_SECONDS, JudgeConfig, JudgeResult, StepEvidence, Verdict,
 } from '../shared/contracts';
 import { analyse } from './analysis';
 import { analyseSequential, StepData } from './sequential-analysis';
@@ -16,9 +16,12 @@ import { analyseSequential, StepData } from './sequential-analysis';
  *    `baselineHoldSeconds` (the state machine then follows its baseline policy). A degraded stable color is never
  *    the baseline that clears a step.
  * 4. No data of the step's own yet: WAIT, not counted.
- * 5. Otherwise a healthy judgement counts: WAIT until the bake's judgements are done, then PASS (SEQUENTIAL: only if
- *    the new color served at least `minRequests` in the step, else INCONCLUSIVE; THRESHOLDS: every interval needs
- *    `minRequests`, and an interval with fewer is INCONCLUSIVE at once, as before).
+ * 5. Otherwise a healthy judgement counts: WAIT until the bake's judgements are done, then PASS. SEQUENTIAL: only once
+ *    the new color served at least `minRequests` in the step and the evidence rules out the smallest regression
+ *    (sequential-analysis.ts `notRuledOut` empty: the acceptance boundary at β); until then the bake extends, one
+ *    judgement at a time, for up to `bakeExtensionSeconds`, then INCONCLUSIVE. THRESHOLDS: every interval needs
+ *    `minRequests`, and an interval with fewer is INCONCLUSIVE at once, as before. An INCONCLUSIVE bake counts the
+ *    judgement, so that onInconclusive PROCEED keeps the judge's bake (and its evidence) as it is.
  */
 
 /** What the judge read for one judgement. */
@@ -70,6 +73,10 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   }
 
   const wasDegraded = evidenceIn.heldSince !== undefined;
+  // A hold carried from the last step (the operator promoted through it): this step's hold starts afresh, with its own
+  // event and its own baselineHoldSeconds.
+  const heldSinceIn = evidenceIn.heldSince !== undefined && bake.startedAt !== undefined
+    && Date.parse(evidenceIn.heldSince) < Date.parse(bake.startedAt) ? undefined : evidenceIn.heldSince;
   let evidence: StepEvidence = evidenceIn;
   let metrics: Record<Color, ColorMetrics> | undefined = seen.windowMetrics;
   const fail: string[] = [];
@@ -78,14 +85,18 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   let notYet = seen.notYet;
   let inconclusive: string | null = null;
   let stepRequests: number | undefined;
+  let clearance: readonly string[] = [];
+  let notRuledOut: readonly string[] = [];
   const analysis = config.analysis;
 
   if (analysis && (analysis.method ?? 'THRESHOLDS') === 'SEQUENTIAL') {
     if (seen.step) {
       const f = analyseSequential(analysis, seen.step, evidenceIn, targetColor, stableColor, wasDegraded);
-      evidence = { ...f.evidence, ...(evidenceIn.heldSince ? { heldSince: evidenceIn.heldSince } : {}) };
+      evidence = { ...f.evidence, ...(heldSinceIn ? { heldSince: heldSinceIn } : {}) };
       metrics = metricsOf(seen.step, f.totals);
       stepRequests = f.totals[targetColor].requests;
+      clearance = f.clearance;
+      notRuledOut = f.notRuledOut;
       if (f.baselineDegraded) degraded.push(f.baselineDegraded);
       fail.push(...f.relativeRegressions);
       if (degraded.length > 0) findings.push(...f.limitBreaches.map((b) => `${b} So does the stable color: holding instead of rolling back to it.`));
@@ -112,7 +123,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   if (fail.length > 0) return result('FAIL', [...fail, `Rolling back to ${stableColor}.`], withEvidence());
 
   if (degraded.length > 0) {
-    const heldSince = evidenceIn.heldSince ?? new Date(seen.nowMs).toISOString();
+    const heldSince = heldSinceIn ?? new Date(seen.nowMs).toISOString();
     evidence = { ...evidence, heldSince };
     const heldSeconds = (seen.nowMs - Date.parse(heldSince)) / MS_PER_SECOND;
     const limit = config.baselineHoldSeconds;
@@ -123,17 +134,38 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
     const until = limit === undefined ? 'until it recovers' : `for up to ${minutes(limit)}, then the rollout's baseline policy`;
     return result('HOLD', [...degraded, ...findings,
       `Holding the step since ${heldSince}: a degraded baseline neither clears nor fails the new color, and this judgement does not count toward the bake (${bake.passes} of ${bake.required}); holding ${until}.`],
-    withEvidence(), !wasDegraded);
+    withEvidence(), heldSinceIn === undefined);
   }
   const { heldSince: _recovered, ...rest } = evidence;
   evidence = rest;
 
   if (notYet !== null) return result('WAIT', [notYet, ...findings], withEvidence());
-  if (inconclusive !== null) return result('INCONCLUSIVE', [inconclusive, 'The rollout\'s onInconclusive policy decides what happens next.'], withEvidence());
+  // An INCONCLUSIVE bake counts the judgement (as healthy, should onInconclusive PROCEED: the state machine keeps this
+  // bake, evidence and all; ROLLBACK and PAUSE do not read it).
+  if (inconclusive !== null) return result('INCONCLUSIVE', [inconclusive, 'The rollout\'s onInconclusive policy decides what happens next.'], withEvidence({ passes: bake.passes + 1 }));
 
   const passes = bake.passes + 1;
   if (passes < bake.required) {
     return result('WAIT', [...findings, `Healthy so far: bake ${passes} of ${bake.required}; judging again after the next interval.`], withEvidence({ passes }));
+  }
+  if (analysis?.sequential && stepRequests !== undefined) {
+    // The sequential judge clears a step only on evidence: the bake done, minRequests served, and each metric's
+    // smallest regression ruled out (the acceptance boundary). Otherwise the bake extends, then INCONCLUSIVE.
+    const few = stepRequests < analysis.minRequests;
+    if (!few && notRuledOut.length === 0) {
+      return result('PASS', [...findings, ...clearance, `Bake done (${passes} of ${bake.required}) and the evidence rules out the smallest regression: the step completes.`], withEvidence({ passes }));
+    }
+    const missing = few
+      ? `${targetColor} served ${stepRequests} request(s) in this step, and at least ${analysis.minRequests} are needed to clear it`
+      : `the evidence does not yet rule out the smallest regression (${notRuledOut.join(', ')})`;
+    const extension = Math.ceil((analysis.sequential.bakeExtensionSeconds ?? DEFAULT_BAKE_EXTENSION_SECONDS) / analysis.windowSeconds);
+    const extra = passes - bake.required + 1;
+    if (extra <= extension) {
+      return result('WAIT', [...findings, ...clearance, `Bake done (${Math.min(passes, bake.required)} of ${bake.required}), but ${missing}: extending the bake, ${extra} of ${extension} more judgements.`], withEvidence({ passes }));
+    }
+    return result('INCONCLUSIVE', [...findings, ...clearance,
+      `The bake and its extension (${bake.required + extension} judgements) ended with neither a regression found nor ruled out: ${missing}. The rollout's onInconclusive policy decides what happens next.`],
+    withEvidence({ passes }));
   }
   if (analysis && stepRequests !== undefined && stepRequests < analysis.minRequests) {
     return result('INCONCLUSIVE', [...findings,

@@ -253,37 +253,73 @@ export type AnalysisMethodName = 'SEQUENTIAL' | 'THRESHOLDS';
 export interface SequentialConfig {
   /** The user's bound on the chance of rolling back a healthy release, per rollout (0-1). */
   readonly falseRollbackRate: number;
-  /** The share of it each test may spend: falseRollbackRate / (steps x tests). Each test decides at ln(1/alphaPerTest). */
+  /**
+   * The share of it each test may spend: falseRollbackRate / (rolloutTests + steps x testsPerStep). Each test decides
+   * at ln(1/alphaPerTest).
+   */
   readonly alphaPerTest: number;
   /** Steps the budget is split across. */
   readonly steps: number;
-  /** Tests per step the budget is split across (5xx vs stable, 5xx limit, and the latency tests that are on). */
+  /** Tests of each step the budget is split across (the p99 tests: p99 vs stable, p99 limit). */
   readonly testsPerStep: number;
+  /**
+   * Tests that run once over the whole rollout, their evidence carried from step to step (5xx vs stable, 5xx limit).
+   * Absent (a configuration from before they were carried): 0, every test counted in testsPerStep.
+   */
+  readonly rolloutTests?: number;
   /**
    * Requests the new color must serve in a step before its p99 is compared (cumulative over the step): below this
    * the sample p99 is too close to the maximum for the normal approximation the latency tests rest on.
    */
   readonly latencyMinRequests: number;
+  /**
+   * β of the acceptance boundary: a step is cleared only once a test's likelihood ratio of the smallest regression
+   * has fallen to this or below, so a new color with exactly that regression clears a given test with probability at
+   * most β (Wald's SPRT lower boundary, anytime-valid by Ville's inequality under H1). Absent: DEFAULT_MISS_RATE.
+   */
+  readonly missRate?: number;
+  /**
+   * How long a step may run past its bake while neither boundary is reached, seconds (then INCONCLUSIVE).
+   * Absent: DEFAULT_BAKE_EXTENSION_SECONDS.
+   */
+  readonly bakeExtensionSeconds?: number;
 }
 
-/**
- * Tests of each step the sequential judge runs: 5xx against the stable color, 5xx limit, p99 against the stable
- * color, p99 limit (the construct always sets both latency limits).
- */
-export const SEQUENTIAL_TESTS_PER_STEP = 4;
+/** The sequential judge's default miss rate at the smallest regression, per test and step (β). */
+export const DEFAULT_MISS_RATE = 0.1;
+/** How long past its bake a step may run, by default, for its evidence to reach a boundary: 10 minutes. */
+export const DEFAULT_BAKE_EXTENSION_SECONDS = 600;
 
 /**
- * The sequential judge's budget: `falseRollbackRatePercent` split evenly across the steps and their tests (a union
- * bound: each test spends its share and decides at a likelihood ratio of 1/share).
+ * Tests of each step the sequential judge runs afresh: p99 against the stable color, p99 limit (the construct always
+ * sets both latency limits; a step's p99 is CloudWatch's percentile over that step).
  */
-export function sequentialBudget(falseRollbackRatePercent: number, steps: number, latencyMinRequests: number): SequentialConfig {
+export const SEQUENTIAL_TESTS_PER_STEP = 2;
+/**
+ * Tests whose evidence the sequential judge carries over the whole rollout: 5xx against the stable color (per minute,
+ * whatever each color's share) and 5xx limit (the new color's counts).
+ */
+export const SEQUENTIAL_ROLLOUT_TESTS = 2;
+
+/**
+ * The sequential judge's budget: `falseRollbackRatePercent` split evenly across its tests, the rollout's two 5xx tests
+ * and each step's two p99 tests (a union bound: each test spends its share and decides at a likelihood ratio of
+ * 1/share).
+ */
+export function sequentialBudget(
+  falseRollbackRatePercent: number, steps: number, latencyMinRequests: number,
+  missRatePercent = DEFAULT_MISS_RATE * 100, bakeExtensionSeconds = DEFAULT_BAKE_EXTENSION_SECONDS,
+): SequentialConfig {
   const falseRollbackRate = falseRollbackRatePercent / 100;
   return {
     falseRollbackRate,
-    alphaPerTest: falseRollbackRate / (steps * SEQUENTIAL_TESTS_PER_STEP),
+    alphaPerTest: falseRollbackRate / (SEQUENTIAL_ROLLOUT_TESTS + steps * SEQUENTIAL_TESTS_PER_STEP),
     steps,
+    rolloutTests: SEQUENTIAL_ROLLOUT_TESTS,
     testsPerStep: SEQUENTIAL_TESTS_PER_STEP,
     latencyMinRequests,
+    missRate: missRatePercent / 100,
+    bakeExtensionSeconds,
   };
 }
 
@@ -313,8 +349,9 @@ export interface JudgeConfig {
 export type Verdict = 'PASS' | 'WAIT' | 'INCONCLUSIVE' | 'FAIL' | 'HOLD' | 'BASELINE_DEGRADED';
 
 /**
- * What the sequential judge carries from one judgement to the next within a step (in $.bake, JSON): the sufficient
- * statistics of the tests that accumulate window by window. Every field absent at the start of a step.
+ * What the sequential judge carries from one judgement to the next (in $.bake, JSON): the sufficient statistics of the
+ * tests that accumulate minute by minute. The state machine carries it from step to step too (Start Bake): the 5xx
+ * tests run over the whole rollout. Every field absent at the start of a rollout.
  */
 export interface StepEvidence {
   /** End (epoch ms) of the last whole minute counted in this step: the next judgement counts only later minutes. */
@@ -328,6 +365,15 @@ export interface StepEvidence {
   readonly baselineCusum?: number;
   /** When the step began holding for a degraded baseline (ISO 8601); absent while not holding. */
   readonly heldSince?: string;
+  /** The new color's requests in the minutes counted (those of a degraded baseline are not): the 5xx limit test's. */
+  readonly newRequests?: number;
+  /** The new color's 5xx in the minutes counted. */
+  readonly newErrors?: number;
+  /**
+   * End (epoch ms) of the last minute not counted for a degraded baseline: the step's data is read from here on (its
+   * latency percentiles start again after the hold). Absent: from the step's start.
+   */
+  readonly restartMs?: number;
 }
 
 export interface BakeProgress {
@@ -379,7 +425,7 @@ export interface JudgeResult {
    * counted). BASELINE_DEGRADED: it has been for longer than the hold allows.
    */
   readonly verdict: Verdict;
-  /** Progress after this judgement (passes + 1 when healthy). */
+  /** Progress after this judgement (passes + 1 when healthy, and when INCONCLUSIVE: counted should onInconclusive PROCEED). */
   readonly bake: BakeProgress;
   /** Human-readable reasons, one per finding, or why a WAIT does not count toward the bake (empty when healthy). */
   readonly reasons: readonly string[];
@@ -527,6 +573,8 @@ export interface RolloutPlan {
    * makes), counted once in lockTtlSeconds. Absent: none.
    */
   readonly baselineHoldSeconds?: number;
+  /** How long past its bake each step may run (the sequential judge's extension), counted per step in lockTtlSeconds. */
+  readonly bakeExtensionSeconds?: number;
 }
 
 /** Input a caller may give StartExecution (all optional). */

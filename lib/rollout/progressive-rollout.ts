@@ -12,7 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import {
   AnalysisConfig, GuardConfig, GUARD_FAILURES_METRIC, InconclusiveAction as WireInconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE,
-  NOTIFICATION_FAILURES_METRIC, RolloutPlan, RouterConfig, sequentialBudget,
+  NOTIFICATION_FAILURES_METRIC, RolloutPlan, RouterConfig, sequentialBudget, DEFAULT_BAKE_EXTENSION_SECONDS, DEFAULT_MISS_RATE,
 } from '../../lambda/shared/contracts';
 import { addGuardRetries } from '../private/guard-retries';
 import { ALL_COLORS, colorId, wireColor } from '../private/colors';
@@ -92,6 +92,21 @@ export interface MetricAnalysisOptions {
    * @default 1000
    */
   readonly latencyMinRequests?: number;
+  /**
+   * SEQUENTIAL: the miss rate β of the acceptance boundary, percent. A step clears only once the evidence rules out
+   * the smallest regression (`errorRateBaselineFactor` x the stable rate or the limit; `latencyBaselineFactor` for
+   * p99): the likelihood ratio of exactly that regression at β or below, so a release with it clears a test with
+   * probability at most β. Lower is safer and slower to clear.
+   * @default 10
+   */
+  readonly missRatePercent?: number;
+  /**
+   * SEQUENTIAL: how long past its bake a step may run while its evidence reaches neither boundary.
+   * With no regression found and none ruled out by then, the step is INCONCLUSIVE (`onInconclusive` decides).
+   * Rounded up to whole judge intervals, from 0 to 1 day; counted, per step, in the lock's lifetime.
+   * @default Duration.minutes(10)
+   */
+  readonly maxBakeExtension?: Duration;
 }
 
 /** The built-in health alarms of each color, as a rollout creates them. */
@@ -118,8 +133,10 @@ export interface ProgressiveRolloutOptions {
   /**
    * Built-in health alarms of each color (5xx rate, rate relative to the stable color, p99 latency absolute and
    * relative, unhealthy hosts); `{ enabled: false }` turns them off. With `AnalysisMethod.SEQUENTIAL` (the default)
-   * the judge fails a release on the absolute ones (5xx rate, p99, unhealthy hosts) and leaves the comparison with the
-   * stable color to the sequential tests, whose false-rollback rate is bounded; with THRESHOLDS it watches the composite.
+   * the judge watches only the unhealthy-hosts alarm (it fails the new color, or holds for the stable one, at once)
+   * and judges the 5xx and p99 limits and the comparison with the stable color by its sequential tests, whose
+   * false-rollback rate is bounded (per-minute alarms on a rate fire on noise at low traffic); the other alarms stay
+   * for dashboards and your own actions. With THRESHOLDS it watches the composite.
    * @default - on, with the defaults of HealthAlarmOptions
    */
   readonly healthAlarms?: RolloutHealthAlarmOptions;
@@ -336,6 +353,7 @@ const DEFAULTS = {
   analysis: {
     method: AnalysisMethod.SEQUENTIAL, minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, maxLatencyP99: Duration.seconds(2),
     latencyBaselineFactor: 1.5, falseRollbackRatePercent: 1, latencyMinRequests: 1000,
+    missRatePercent: DEFAULT_MISS_RATE * 100, maxBakeExtension: Duration.seconds(DEFAULT_BAKE_EXTENSION_SECONDS),
   },
   baselineHoldTimeout: Duration.minutes(15),
   onBaselineDegraded: BaselineDegradedAction.PAUSE,
@@ -517,7 +535,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
   public readonly plan: RolloutPlan;
   private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
-  /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the absolute health alarms). */
+  /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the unhealthy-hosts health alarm). */
   private readonly sequentialAnalysis: boolean;
 
   constructor(scope: Construct, id: string, props: ProgressiveRolloutProps) {
@@ -597,6 +615,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
         .duration('analysis.maxLatencyP99', props.analysis.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
         .number('analysis.falseRollbackRatePercent', props.analysis.falseRollbackRatePercent, 0.0001, 50, { integer: false })
         .number('analysis.latencyMinRequests', props.analysis.latencyMinRequests, 1, 10_000_000)
+        .number('analysis.missRatePercent', props.analysis.missRatePercent, 0.01, 50, { integer: false })
+        .duration('analysis.maxBakeExtension', props.analysis.maxBakeExtension, Duration.seconds(0), Duration.days(1))
         .oneOf('analysis.method', props.analysis.method, [AnalysisMethod.SEQUENTIAL, AnalysisMethod.THRESHOLDS]);
     }
     if (analysis?.method === AnalysisMethod.SEQUENTIAL) {
@@ -665,6 +685,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       baselineHoldSeconds: settings.baselineHoldTimeout.toSeconds()
         + (settings.onBaselineDegraded === BaselineDegradedAction.PAUSE ? settings.pauseTimeout.toSeconds() : 0),
       hookSeconds: (hooks.pre.length + hooks.post.length) * settings.hookTimeout.toSeconds() + buildSeconds,
+      bakeExtensionSeconds: settings.analysis?.method === AnalysisMethod.SEQUENTIAL ? settings.analysis.maxBakeExtension.toSeconds() : 0,
     });
     new PropChecks(this).that(plan.lockTtlSeconds <= MAX_STANDARD_EXECUTION_SECONDS,
       `strategy: the rollout's plan may last ${(plan.lockTtlSeconds / 86_400).toFixed(1)} days (its bakes with half again for WAIT and `
@@ -742,7 +763,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       latencyBaselineFactor: options.latencyBaselineFactor,
       method: options.method,
       ...(options.method === AnalysisMethod.SEQUENTIAL ? {
-        sequential: sequentialBudget(options.falseRollbackRatePercent, this.plan.stepCount, options.latencyMinRequests),
+        sequential: sequentialBudget(options.falseRollbackRatePercent, this.plan.stepCount, options.latencyMinRequests,
+          options.missRatePercent, options.maxBakeExtension.toSeconds()),
       } : {}),
     };
     const judgeConfig = Lazy.any({
@@ -880,7 +902,10 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
   private judgedHealthAlarms(color: Color): cloudwatch.IAlarm[] {
     const health = this.healthAlarmsByColor.get(color);
     if (!health) return [];
-    return this.sequentialAnalysis ? [health.errorRate, health.latencyP99, health.unhealthyHosts] : [health.composite];
+    // SEQUENTIAL: the 5xx and p99 limits are the analysis's own anytime-valid tests (budgeted false rollbacks, and the
+    // stable color held to the same limits as a baseline); the per-minute alarms on them would fail healthy releases
+    // on noise. Unhealthy hosts are not a statistic: that alarm still fails (or, on the stable color, holds) at once.
+    return this.sequentialAnalysis ? [health.unhealthyHosts] : [health.composite];
   }
 
   /**

@@ -1,4 +1,4 @@
-import { InconclusiveAction, METRIC_PERIOD_SECONDS, RolloutPlan } from '../../lambda/shared/contracts';
+import { DEFAULT_BAKE_EXTENSION_SECONDS, InconclusiveAction, METRIC_PERIOD_SECONDS, RolloutPlan } from '../../lambda/shared/contracts';
 import { RolloutStrategyConfig } from './rollout-strategy';
 
 /** The circuit breaker's error rate: 5 errors among the last 10 judgements (ProgressiveRolloutProps documents them). */
@@ -26,17 +26,23 @@ export interface RolloutPlanOptions {
   readonly hookSeconds?: number;
   /** The longest one degraded-baseline episode can hold a rollout (the hold, and the pause that may follow). @default 0 */
   readonly baselineHoldSeconds?: number;
+  /**
+   * How long past its bake each step may run while the sequential judge's evidence reaches neither boundary.
+   * @default DEFAULT_BAKE_EXTENSION_SECONDS (the sequential judge's default)
+   */
+  readonly bakeExtensionSeconds?: number;
 }
 
 /**
  * The plan the rollout state machine carries, from a bound strategy. The lock's time to live (which is also the
  * execution's timeout, so an execution never outlives its lock) covers the planned bakes and judgements, each
- * step's wait for its own metrics, with slack, plus every pause the plan can make and every traffic hook's timeout.
+ * step's wait for its own metrics and its longest bake extension, with slack, plus every pause the plan can make and every traffic hook's timeout.
  */
 export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPlanOptions): RolloutPlan {
   const { steps } = strategy;
   const pauses = steps.filter((s) => s.pause).length + (options.onInconclusive === 'PAUSE' ? steps.length : 0);
   const waitForDataSeconds = (options.metricDelaySeconds ?? 0) + METRIC_PERIOD_SECONDS;
+  const extensionSeconds = options.bakeExtensionSeconds ?? DEFAULT_BAKE_EXTENSION_SECONDS;
   const plannedSeconds = strategy.totalBakeSeconds + steps.length * (options.judgeIntervalSeconds + waitForDataSeconds);
   return {
     service: options.service,
@@ -51,7 +57,8 @@ export function planRollout(strategy: RolloutStrategyConfig, options: RolloutPla
     ...(options.hookSeconds ? { hookSeconds: options.hookSeconds } : {}),
     ...(options.metricDelaySeconds ? { metricDelaySeconds: options.metricDelaySeconds } : {}),
     ...(options.baselineHoldSeconds ? { baselineHoldSeconds: options.baselineHoldSeconds } : {}),
+    bakeExtensionSeconds: extensionSeconds,
     lockTtlSeconds: Math.ceil(plannedSeconds * LOCK_TTL_FACTOR) + pauses * options.pauseTimeoutSeconds + (options.hookSeconds ?? 0)
-      + (options.baselineHoldSeconds ?? 0) + LOCK_SLACK_SECONDS,
+      + (options.baselineHoldSeconds ?? 0) + steps.length * extensionSeconds + LOCK_SLACK_SECONDS,
   };
 }

@@ -84,12 +84,16 @@ describe('ProgressiveRollout', () => {
     expect(definitionOf(f.stack).States.Plan.Parameters.plan).toMatchObject({ maxJudgeErrorsInWindow: 3, judgeErrorWindow: 8 });
   });
 
-  test('INCONCLUSIVE follows the policy', () => {
-    for (const [policy, next] of [[InconclusiveAction.ROLLBACK, 'Inconclusive'], [InconclusiveAction.PROCEED, 'Count Inconclusive As Healthy'], [InconclusiveAction.PAUSE, 'Paused Event']] as const) {
+  test('INCONCLUSIVE follows the policy; PROCEED keeps the bake the judge returned (its count and its evidence)', () => {
+    for (const [policy, next] of [[InconclusiveAction.ROLLBACK, 'Inconclusive'], [InconclusiveAction.PROCEED, 'Record Inconclusive Judgement'], [InconclusiveAction.PAUSE, 'Paused Event']] as const) {
       const f = network();
       rollout(f, { onInconclusive: policy });
-      const choice = definitionOf(f.stack).States.Verdict.Choices.find((c: any) => c.StringEquals === 'INCONCLUSIVE');
+      const states = definitionOf(f.stack).States;
+      const choice = states.Verdict.Choices.find((c: any) => c.StringEquals === 'INCONCLUSIVE');
       expect(choice.Next).toBe(next);
+      // Nothing rebuilds $.bake after Record Verdict: the judge counts an inconclusive judgement itself.
+      const rebuilds = Object.entries<any>(states).filter(([name, s]) => s.ResultPath === '$.bake' && !['Record Verdict', 'Start Bake'].includes(name));
+      expect(rebuilds.map(([name]) => name)).toEqual([]);
     }
   });
 
@@ -109,14 +113,15 @@ describe('ProgressiveRollout', () => {
     const f = network();
     const r = rollout(f, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }) });
     // 10 min bake + 1 judge interval + the step's wait for its own data (2 min metric delay + 1 min), x1.5, + 30 min slack,
-    // + one degraded-baseline episode: the 15 min hold and the 24 h pause its policy (PAUSE) then makes.
-    const baselineEpisode = 900 + 86400;
+    // + one degraded-baseline episode: the 15 min hold and the 24 h pause its policy (PAUSE) then makes, + the step's
+    // longest bake extension (10 min, the sequential judge's default).
+    const baselineEpisode = 900 + 86400 + 600;
     expect(r.plan.lockTtlSeconds).toBe(Math.ceil(840 * 1.5) + 1800 + baselineEpisode);
     const sf = network();
     const slower = rollout(sf, { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), metricDelay: Duration.minutes(5) });
     expect(slower.plan.lockTtlSeconds).toBe(Math.ceil(1020 * 1.5) + 1800 + baselineEpisode);
     const rollingBack = rollout(network(), { strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), onBaselineDegraded: BaselineDegradedAction.ROLLBACK });
-    expect(rollingBack.plan.lockTtlSeconds).toBe(Math.ceil(840 * 1.5) + 1800 + 900);
+    expect(rollingBack.plan.lockTtlSeconds).toBe(Math.ceil(840 * 1.5) + 1800 + 900 + 600);
     // The plan carries the delay, so a rehearsal's strategy override recomputes the same lifetime.
     expect(withStrategy(definitionOf(sf.stack), RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) })).TimeoutSeconds).toBe(slower.plan.lockTtlSeconds);
     Template.fromStack(f.stack).hasResource('AWS::StepFunctions::StateMachine', {
@@ -231,13 +236,9 @@ describe('ProgressiveRollout', () => {
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([
-        // Each color's absolute health alarms (5xx rate, p99, unhealthy hosts): what the sequential judge reads.
+        // Each color's unhealthy-hosts alarm: the only health alarm the sequential judge reads.
         Match.objectLike({ Action: 'cloudwatch:DescribeAlarms', Resource: [
-          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutBlueHealthErrorRate'), 'Arn'] },
-          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutBlueHealthLatencyP99'), 'Arn'] },
           { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutBlueHealthUnhealthyHosts'), 'Arn'] },
-          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGreenHealthErrorRate'), 'Arn'] },
-          { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGreenHealthLatencyP99'), 'Arn'] },
           { 'Fn::GetAtt': [Match.stringLikeRegexp('RolloutGreenHealthUnhealthyHosts'), 'Arn'] },
         ] }),
       ]) },

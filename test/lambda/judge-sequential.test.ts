@@ -1,6 +1,7 @@
 import { GetMetricDataInput } from '@aws-sdk/client-cloudwatch';
 import { AnalysisConfig, BakeProgress, Color, JudgeConfig, JudgeResult, StepEvidence } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/judge/judge-handler';
+import { stepSpan } from '../../lambda/judge/judge';
 import { MinuteCounts, StepData } from '../../lambda/judge/sequential-analysis';
 import { decide, Observation } from '../../lambda/judge/verdict';
 import { MetricQuery } from '../../rehearsal/fakes';
@@ -82,22 +83,67 @@ describe('the sequential judge (decide)', () => {
     expect(n).toBeGreaterThan(1);
   });
 
-  test('the bake done with enough requests is a PASS; with too few, INCONCLUSIVE, saying the policy decides', () => {
-    const healthy = judgeOnce(bake(4, 5, { throughMs: STEP_START + 4 * MINUTE }), observe(minutes(5, { requests: 60, errors: 0 }, { requests: 5940, errors: 6 })));
+  /** Judges minute by minute, from the step's start, until a verdict other than WAIT (or `limit` judgements). */
+  function judgeOnward(perMinute: (n: number) => MinuteCounts[], required: number, limit = 40): { result: JudgeResult; judgements: number } {
+    let b = bake(0, required);
+    for (let n = 1; ; n++) {
+      const result = judgeOnce(b, observe(perMinute(n)));
+      if (result.verdict !== 'WAIT' || n >= limit) return { result, judgements: n };
+      b = result.bake;
+    }
+  }
+
+  test('the bake done with the evidence ruling out the smallest regression is a PASS, and says what it ruled out', () => {
+    const { result: healthy, judgements } = judgeOnward((n) => minutes(n, { requests: 60, errors: 0 }, { requests: 5940, errors: 6 }), 5);
     expect(healthy.verdict).toBe('PASS');
-    expect(healthy.reasons.at(-1)).toBe('Bake done (5 of 5) with no regression found: the step completes.');
-    const quiet = judgeOnce(bake(4, 5, { throughMs: STEP_START + 4 * MINUTE }), observe(minutes(5, { requests: 6, errors: 0 }, { requests: 594, errors: 1 })));
-    expect(quiet.verdict).toBe('INCONCLUSIVE');
-    expect(quiet.reasons.at(-1)).toMatch(/green served 30 request\(s\) in this step; at least 50 are needed .* onInconclusive policy decides/);
+    expect(judgements).toBe(5);
+    expect(healthy.reasons.join(' ')).toMatch(/5xx: the evidence rules out green at 2% or more \(2x the 1% limit; likelihood ratio 0\.0[0-9]+, at most 0\.1 clears\)/);
+    expect(healthy.reasons.at(-1)).toBe('Bake done (5 of 5) and the evidence rules out the smallest regression: the step completes.');
+    // At high traffic the comparison with the stable color clears it too.
+    const { result: busy } = judgeOnward((n) => minutes(n, { requests: 6000, errors: 30 }, { requests: 54000, errors: 270 }), 5);
+    expect(busy.verdict).toBe('PASS');
+    expect(busy.reasons.join(' ')).toMatch(/5xx: the evidence rules out green failing 2x as often as blue or more \(likelihood ratio [0-9.e-]+, at most 0\.1 clears\)/);
   });
 
-  test('a silent minute still counts toward the bake, but is read again (it may still be arriving)', () => {
+  test('a bake that ends with neither boundary reached is extended, judgement by judgement, then INCONCLUSIVE', () => {
+    // 1 in 60 (1.67%) against 0.5%: not enough to fail, too much to rule out a 2x regression.
+    const doubtful = (n: number) => minutes(n, { requests: 60, errors: 1 }, { requests: 5940, errors: 30 });
+    const atBakeEnd = judgeOnce(bake(4, 5, { throughMs: STEP_START + 4 * MINUTE }), observe(doubtful(5)));
+    expect(atBakeEnd.verdict).toBe('WAIT');
+    expect(atBakeEnd.bake.passes).toBe(5);
+    expect(atBakeEnd.reasons.at(-1)).toMatch(/^Bake done \(5 of 5\), but the evidence does not yet rule out the smallest regression \(5xx\): extending the bake, 1 of 10 more judgements\.$/);
+    const { result, judgements } = judgeOnward(doubtful, 5);
+    expect(result.verdict).toBe('INCONCLUSIVE');
+    expect(judgements).toBe(15);
+    expect(result.reasons.at(-1)).toMatch(/^The bake and its extension \(15 judgements\) ended with neither a regression found nor ruled out: the evidence does not yet rule out the smallest regression \(5xx\)\. The rollout's onInconclusive policy decides what happens next\.$/);
+  });
+
+  test('an extended bake passes as soon as the evidence rules out the smallest regression', () => {
+    // 30 requests a minute at 0.1%: 5 minutes (150 requests, no 5xx) do not rule out 2% against the 1% limit; 8 do.
+    const quiet = (n: number) => minutes(n, { requests: 30, errors: 0 }, { requests: 5970, errors: 6 });
+    const { result, judgements } = judgeOnward(quiet, 5);
+    expect(result.verdict).toBe('PASS');
+    expect(judgements).toBeGreaterThan(5);
+    expect(judgements).toBeLessThan(15);
+  });
+
+  test('too few requests for minRequests: extended like any bake, then INCONCLUSIVE, saying the policy decides', () => {
+    const { result } = judgeOnward((n) => minutes(n, { requests: 3, errors: 0 }, { requests: 597, errors: 1 }), 5);
+    expect(result.verdict).toBe('INCONCLUSIVE');
+    expect(result.reasons.at(-1)).toMatch(/green served 45 request\(s\) in this step, and at least 50 are needed to clear it\. The rollout's onInconclusive policy decides/);
+  });
+
+  test('a silent minute counts toward the bake only once it is a minute older than the newest readable one (its data may be late), and is read again', () => {
     const list = [...minutes(1, { requests: 600, errors: 1 }, { requests: 59400, errors: 60 })];
     const seen = observe(list);
-    const silent: Observation = { ...seen, nowMs: seen.nowMs + MINUTE, step: { ...seen.step!, endMs: seen.step!.endMs + MINUTE } };
-    const result = judgeOnce(bake(1, 5, { throughMs: STEP_START + MINUTE }), silent);
-    expect(result.bake.passes).toBe(2);
-    expect(result.bake.evidence!.throughMs).toBe(STEP_START + MINUTE);
+    const silentFor = (extra: number): Observation => ({ ...seen, nowMs: seen.nowMs + extra * MINUTE, step: { ...seen.step!, endMs: seen.step!.endMs + extra * MINUTE } });
+    const newest = judgeOnce(bake(1, 5, { throughMs: STEP_START + MINUTE }), silentFor(1));
+    expect(newest.verdict).toBe('WAIT');
+    expect(newest.bake.passes).toBe(1);
+    expect(newest.reasons[0]).toMatch(/No whole minute of new data/);
+    const older = judgeOnce(bake(1, 5, { throughMs: STEP_START + MINUTE }), silentFor(2));
+    expect(older.bake.passes).toBe(2);
+    expect(older.bake.evidence!.throughMs).toBe(STEP_START + MINUTE);
   });
 
   test('a slower new color fails on p99 once it has served enough requests, not before', () => {
@@ -110,6 +156,15 @@ describe('the sequential judge (decide)', () => {
     expect(enough.reasons[0]).toMatch(/^green is slower than blue: p99 latency this step: green 288 ms against blue 180 ms; likelihood ratio/);
   });
 
+  test('the p99 comparison needs latencyMinRequests from the stable color too (the last step leaves it a few requests)', () => {
+    // The 100% step: the minute of the shift left blue 150 requests, whose "p99" is little more than their maximum.
+    const fastFew = { blue: { p985Ms: 120, p99Ms: 130, p995Ms: 140 }, green: LATENCY_OK };
+    const result = judgeOnce(bake(0, 5), observe([...minutes(1, { requests: 1200, errors: 1 }, { requests: 150, errors: 0 }),
+      ...minutes(2, { requests: 1350, errors: 1 }, { requests: 0, errors: 0 }, STEP_START + MINUTE)], fastFew));
+    expect(result.verdict).toBe('WAIT');
+    expect(result.reasons.join(' ')).toMatch(/p99 latency: blue has served 150 of the 1000 requests the p99 comparison needs/);
+  });
+
   describe('the stable color\'s health', () => {
     const degradedBlue = { requests: 59400, errors: 2970 };
     test('a stable color above the 5xx limit holds the step: no pass, the hold starts, the reason names it', () => {
@@ -119,7 +174,8 @@ describe('the sequential judge (decide)', () => {
     });
 
     test('the new color above the limit too does not roll back onto the degraded stable color: it holds and says why', () => {
-      const result = judgeOnce(bake(2, 5), observe(minutes(3, { requests: 600, errors: 18 }, degradedBlue)));
+      // One minute (the minutes after it carry no evidence while blue is degraded), green at 3%, blue at 5%.
+      const result = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 6000, errors: 180 }, { requests: 54000, errors: 2700 })));
       expect(result.verdict).toBe('HOLD');
       expect(result.reasons.join(' ')).toMatch(/green breaks the 5xx limit: .* So does the stable color: holding instead of rolling back to it\./);
     });
@@ -132,6 +188,60 @@ describe('the sequential judge (decide)', () => {
       const after = judgeOnce(bake(2, 5), observe([...outage, ...recovered]));
       expect(after.baseline).toMatchObject({ degraded: false });
       expect(after.verdict).not.toBe('HOLD');
+    });
+
+    test('a regression that starts as a baseline hold ends is still caught: the minutes of the hold carry no evidence', () => {
+      // 15 minutes of a broken blue (5%) while green is fine: against that baseline green looks far better. Then blue
+      // recovers (0.5%) and green regresses 9x (4.5%). Judged every minute, as the state machine does.
+      const outage = minutes(15, { requests: 600, errors: 3 }, degradedBlue);
+      const regressed = minutes(10, { requests: 600, errors: 27 }, { requests: 59400, errors: 297 }, STEP_START + 15 * MINUTE);
+      const all = [...outage, ...regressed];
+      let b = bake(0, 30);
+      const verdicts: string[] = [];
+      for (let n = 1; n <= all.length; n++) {
+        const r = judgeOnce(b, observe(all.slice(0, n)));
+        verdicts.push(r.verdict);
+        if (r.verdict === 'FAIL') break;
+        b = r.bake;
+      }
+      expect(verdicts.slice(0, 15).every((v) => v === 'HOLD')).toBe(true);
+      // Caught within 5 minutes of the regression's data (a minute for the stable color to clear, then the evidence).
+      expect(verdicts.at(-1)).toBe('FAIL');
+      expect(verdicts.length).toBeLessThanOrEqual(15 + 5);
+      // Nothing of the hold counted toward the bake either.
+      expect(b.passes).toBeLessThanOrEqual(verdicts.length - 15);
+    });
+
+    test('minutes read while the stable color is degraded add nothing to the comparison and do not count', () => {
+      const held = judgeOnce(bake(2, 5), observe(minutes(1, { requests: 600, errors: 1 }, degradedBlue)));
+      expect(held.verdict).toBe('HOLD');
+      // The next minute, still degraded: the comparison's evidence does not move.
+      const next = judgeOnce(held.bake, observe(minutes(2, { requests: 600, errors: 1 }, degradedBlue)));
+      expect(next.verdict).toBe('HOLD');
+      expect(next.bake.evidence!.errorLlrs).toEqual(held.bake.evidence!.errorLlrs);
+      expect(next.bake.passes).toBe(2);
+    });
+
+    test('after a hold the step is read from the hold\'s end: its latency percentiles start again', () => {
+      const startedAt = new Date(STEP_START + 10_000).toISOString();
+      const restartMs = STEP_START + 6 * MINUTE;
+      expect(stepSpan(NOW_MS, { passes: 1, required: 5, startedAt }, 60, 120)).toEqual({ startMs: STEP_START, endMs: NOW_MS - 120_000 });
+      expect(stepSpan(NOW_MS, { passes: 1, required: 5, startedAt, evidence: { restartMs } }, 60, 120)).toEqual({ startMs: restartMs, endMs: NOW_MS - 120_000 });
+    });
+
+    test('both colors above the p99 limit: the stable color is degraded too, so the step holds rather than rolling back to it', () => {
+      const slow = { p985Ms: 2400, p99Ms: 3600, p995Ms: 4200 };
+      const result = judgeOnce(bake(2, 5), observe(minutes(2, { requests: 6000, errors: 6 }, { requests: 54000, errors: 54 }), { blue: slow, green: slow }));
+      expect(result.verdict).toBe('HOLD');
+      expect(result.reasons[0]).toMatch(/^blue \(the stable color\) is degraded: its p99 3600 ms this step against the 500 ms limit/);
+      expect(result.reasons.join(' ')).toMatch(/green breaks the p99 latency limit: .* So does the stable color: holding instead of rolling back to it\./);
+    });
+
+    test('a hold carried into the next step (promoted through) starts afresh there: its own event, its own timeout', () => {
+      const carried = { heldSince: new Date(STEP_START - 20 * MINUTE).toISOString(), throughMs: STEP_START, errorLlrs: [0, 0, 0, 0, 0], baselineCusum: 7 };
+      const result = judgeOnce(bake(0, 5, carried), observe(minutes(2, { requests: 600, errors: 1 }, degradedBlue)));
+      expect(result).toMatchObject({ verdict: 'HOLD', baseline: { holdStarted: true } });
+      expect(Date.parse(result.bake.evidence!.heldSince!)).toBeGreaterThan(STEP_START);
     });
 
     test('a new color worse than even the degraded stable color still fails', () => {

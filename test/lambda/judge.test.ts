@@ -263,11 +263,11 @@ describe('Judge', () => {
         expect(result).toMatchObject({ metrics: { green: { requests: 1000 } } });
       });
 
-      test('too few requests is INCONCLUSIVE and keeps the passes', async () => {
+      test('too few requests is INCONCLUSIVE, its bake counting the judgement should the policy proceed (PROCEED keeps the judge\'s bake)', async () => {
         configure({ analysis: ANALYSIS });
         traffic = { green: { requests: 12 }, blue: { requests: 900 } };
         const result = await handler(judgeRequest(1, 3));
-        expect(result).toMatchObject({ verdict: 'INCONCLUSIVE', bake: { passes: 1, required: 3 } });
+        expect(result).toMatchObject({ verdict: 'INCONCLUSIVE', bake: { passes: 2, required: 3 } });
         expect((result as JudgeResult).reasons[0]).toMatch(/green served 12 request\(s\)/);
       });
 

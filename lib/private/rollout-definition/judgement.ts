@@ -51,11 +51,8 @@ function inconclusivePolicy(ctx: DefinitionContext, rollback: Rollback, bake: Ba
   const { scope } = ctx;
   switch (ctx.plan.onInconclusive) {
     case 'PROCEED': {
-      const count = new sfn.Pass(scope, 'Count Inconclusive As Healthy', {
-        parameters: { 'passes.$': 'States.MathAdd($.bake.passes, 1)', 'required.$': '$.bake.required', 'startedAt.$': '$.bake.startedAt' },
-        resultPath: '$.bake',
-      });
-      // Counted for the Completed event: a release whose every judgement was inconclusive says it was never judged.
+      // The judge's bake already counts an inconclusive judgement (as healthy, should the policy proceed) and keeps
+      // the step's evidence; Record Verdict stored it in $.bake. Counted for the Completed event: a release whose every judgement was inconclusive says it was never judged.
       const record = new sfn.Pass(scope, 'Record Inconclusive Judgement', {
         parameters: { 'count.$': `States.MathAdd(${INCONCLUSIVE_COUNT}, 1)`, 'steps.$': UNJUDGED_STEPS },
         resultPath: '$.inconclusive',
@@ -66,7 +63,7 @@ function inconclusivePolicy(ctx: DefinitionContext, rollback: Rollback, bake: Ba
         resultPath: '$.inconclusive',
       });
       unjudgedStep.next(promotion.baked);
-      return count.next(record).next(new sfn.Choice(scope, 'Bake Done?')
+      return record.next(new sfn.Choice(scope, 'Bake Done?')
         .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.bake.passes', '$.bake.required'), unjudgedStep)
         .otherwise(bake.wait));
     }

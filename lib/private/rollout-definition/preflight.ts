@@ -24,6 +24,8 @@ export function preflightStates(ctx: DefinitionContext): Preflight {
   const start = new sfn.Pass(scope, 'Plan', {
     parameters: {
       'input.$': '$', plan, 'stateTable': props.stateTable.tableName, 'execution.$': '$$.Execution.Id', 'judge': initialJudgeState(plan),
+      // The sequential judge's evidence, carried from step to step by Start Bake: none before the first step.
+      'bake': { passes: 0, required: 1, evidence: {} },
       ...(plan.onInconclusive === 'PROCEED' ? { inconclusive: { count: 0, steps: 0 } } : {}),
     },
   });

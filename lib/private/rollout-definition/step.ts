@@ -37,8 +37,9 @@ export function stepStates(ctx: DefinitionContext, rollback: Rollback): StepStat
   }, '$.shift', SHIFT_RETRY, [ErrorName.RETRYABLE, ErrorName.WEIGHT_VERIFICATION_FAILED]);
   shift.addCatch(rollback.onStepError, { resultPath: '$.error' });
   const startBake = new sfn.Pass(scope, 'Start Bake', {
-    // The step's data begins with its shift: judgements that read data from before it do not count (judge.ts).
-    parameters: { 'passes': 0, 'required.$': '$.cursor.step.bakeIntervals', 'startedAt.$': '$$.State.EnteredTime' },
+    // The step's data begins with its shift: judgements that read data from before it do not count (judge.ts). The
+    // sequential judge's evidence carries on from the last step (its 5xx tests run over the whole rollout).
+    parameters: { 'passes': 0, 'required.$': '$.cursor.step.bakeIntervals', 'startedAt.$': '$$.State.EnteredTime', 'evidence.$': '$.bake.evidence' },
     resultPath: '$.bake',
   });
   const advance = new sfn.Pass(scope, 'Next Step', {
