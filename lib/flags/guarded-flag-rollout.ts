@@ -161,9 +161,9 @@ export class GuardedFlagRollout extends Construct {
     const metricDelay = props.metricDelay ?? DEFAULTS.metricDelay;
     const propagation = props.propagationDelay ?? DEFAULTS.propagationDelay;
     new PropChecks(this)
-      .number('errorRateFactor', errorRateFactor, 1.01, 100)
-      .number('latencyFactor', latencyFactor, 1.01, 100)
-      .number('falseRollbackRatePercent', falseRollbackRatePercent, 0.001, 50)
+      .number('errorRateFactor', errorRateFactor, 1.01, 100, { integer: false })
+      .number('latencyFactor', latencyFactor, 1.01, 100, { integer: false })
+      .number('falseRollbackRatePercent', falseRollbackRatePercent, 0.001, 50, { integer: false })
       .number('minRequestsPerPhase', minRequests, 1, 1_000_000_000)
       .pattern('metricsNamespace', props.metricsNamespace, /^[^:][^:]{0,254}$/, '1-255 characters, no colon')
       .pattern('serviceName', props.serviceName, /^.{1,255}$/, '1-255 characters')
