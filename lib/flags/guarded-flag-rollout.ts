@@ -254,19 +254,21 @@ export class GuardedFlagRollout extends Construct {
     const stack = Stack.of(this);
     const app = `application/${flags.applicationId}`;
     const arn = (resourceName: string) => stack.formatArn({ service: 'appconfig', resource: resourceName.split('/')[0], resourceName: resourceName.split('/').slice(1).join('/') });
+    // Every AppConfig action also names the application as a required resource (Service Authorization Reference).
+    const application = arn(app);
     const environment = arn(`${app}/environment/${flags.environmentId}`);
     const profile = arn(`${app}/configurationprofile/${flags.configurationProfileId}`);
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['appconfig:ListDeployments', 'appconfig:GetDeployment'],
-      resources: [environment, `${environment}/deployment/*`],
+      resources: [application, environment, `${environment}/deployment/*`],
     }));
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['appconfig:GetHostedConfigurationVersion', 'appconfig:CreateHostedConfigurationVersion'],
-      resources: [profile, `${profile}/hostedconfigurationversion/*`],
+      resources: [application, profile, `${profile}/hostedconfigurationversion/*`],
     }));
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['appconfig:StartDeployment'],
-      resources: [environment, profile, arn(`deploymentstrategy/${this.deploymentStrategy.deploymentStrategyId}`)],
+      resources: [application, environment, profile, arn(`deploymentstrategy/${this.deploymentStrategy.deploymentStrategyId}`)],
     }));
   }
 }
