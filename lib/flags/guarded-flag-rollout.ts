@@ -14,6 +14,7 @@ import {
 import { BooleanVariant, FlagDefinition, MultivariateFlag } from '../../lambda/flags/flags-contract';
 import { buildFlagRolloutDefinition } from '../private/flag-rollout-definition';
 import { HandlerFunction } from '../private/handler-function';
+import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { PropChecks, propError } from '../private/validation';
 import { InconclusiveAction } from '../rollout/inconclusive-action';
@@ -239,6 +240,9 @@ export class GuardedFlagRollout extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.notificationTopic.grantPublish(this.stateMachine);
+    acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      'SNS publishes to the encrypted notification topic with kms:GenerateDataKey (and its WithoutPlaintext variant), on the topic\'s key only');
+    acknowledge(this.stateMachine, iam5FunctionVersions(handler), 'Step Functions invokes the handler function and its versions');
   }
 
   /** Lets `grantee` start the rollout (states:StartExecution). */
@@ -258,13 +262,18 @@ export class GuardedFlagRollout extends Construct {
     const application = arn(app);
     const environment = arn(`${app}/environment/${flags.environmentId}`);
     const profile = arn(`${app}/configurationprofile/${flags.configurationProfileId}`);
+    // Deployment numbers and hosted versions are AppConfig's, known only at run time: any of this environment / profile.
+    const deployments = `${environment}/deployment/*`;
+    const versions = `${profile}/hostedconfigurationversion/*`;
+    acknowledge(fn.role!, iam5Resource(this, deployments), 'AppConfig numbers the deployments of this environment; the handler reads the ones it started');
+    acknowledge(fn.role!, iam5Resource(this, versions), 'AppConfig numbers the hosted versions of this profile; the handler reads and writes them');
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['appconfig:ListDeployments', 'appconfig:GetDeployment'],
-      resources: [application, environment, `${environment}/deployment/*`],
+      resources: [application, environment, deployments],
     }));
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['appconfig:GetHostedConfigurationVersion', 'appconfig:CreateHostedConfigurationVersion'],
-      resources: [application, profile, `${profile}/hostedconfigurationversion/*`],
+      resources: [application, profile, versions],
     }));
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['appconfig:StartDeployment'],
