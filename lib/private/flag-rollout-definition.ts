@@ -112,7 +112,8 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
     new sfn.Pass(scope, id, { parameters: { kind, ...reason }, resultPath: '$.trigger' }).next(rollback);
   const onStepError = trigger('Step Failed', 'step-error', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
   const onJudgeFail = trigger('Regression Found', 'judge-fail', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
-  const onInconclusive = trigger('Too Little Data', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
+  // Built only under ROLLBACK: a state nothing reaches is refused by Step Functions (MISSING_TRANSITION_TARGET).
+  const onInconclusive = () => trigger('Too Little Data', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
   const onAbort = trigger('Aborted', 'aborted', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
 
   // -- start ------------------------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   const verdict = new sfn.Choice(scope, 'Verdict')
     .when(sfn.Condition.stringEquals('$.verdict.verdict', 'FAIL'), onJudgeFail)
     .when(sfn.Condition.stringEquals('$.verdict.verdict', 'PASS'), phasePassed)
-    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'INCONCLUSIVE'), props.proceedOnInconclusive ? phasePassed : onInconclusive)
+    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'INCONCLUSIVE'), props.proceedOnInconclusive ? phasePassed : onInconclusive())
     .otherwise(wait);
   wait.next(judge).next(record).next(verdict);
   hold.next(phasePassed);
