@@ -83,6 +83,9 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
   const scenario = typeof options.scenario === 'string' ? flagScenarioNamed(options.scenario) : options.scenario ?? flagScenarioNamed('flag-rollout-healthy');
   const clock = new VirtualClock();
   const restoreClock = setClock(clock);
+  // The deployer runs the live-route handler in-process: quiet, as the handlers bound below.
+  const logLevel = process.env.ZDT_LOG_LEVEL;
+  process.env.ZDT_LOG_LEVEL = options.logLevel ?? logLevel ?? 'silent';
   const aws = new AwsFakes({ clock }).install();
   try {
     const deployer = new Deployer(aws);
@@ -180,6 +183,8 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
   } finally {
     aws.restore();
     restoreClock();
+    if (logLevel === undefined) delete process.env.ZDT_LOG_LEVEL;
+    else process.env.ZDT_LOG_LEVEL = logLevel;
   }
 }
 

@@ -78,6 +78,13 @@ export interface FlagRolloutConfig {
   readonly analysis: VariantAnalysisConfig;
 }
 
+/**
+ * CloudFormation Metadata key (and value) on the flag rollout's state machine: the rehearsal and the CLI tell it from
+ * a traffic rollout's by it.
+ */
+export const STATE_MACHINE_KIND_METADATA_KEY = 'cdk-zero-downtime:state-machine';
+export const FLAG_ROLLOUT_KIND = 'flag-rollout';
+
 /** Name of the rule the rollout owns in the flag (inserted after the flag's own rules). */
 export const GUARDED_RULE_NAME = 'zdt-guarded-rollout';
 

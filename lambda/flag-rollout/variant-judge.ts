@@ -48,7 +48,7 @@ export function judgementWindow(config: VariantAnalysisConfig, bake: PhaseBake, 
 }
 
 function rate(c: VariantCounts): string {
-  return c.requests > 0 ? `${Number(((c.errors * PERCENT) / c.requests).toFixed(3))}% (${c.errors} of ${c.requests})` : 'n/a (no requests)';
+  return c.requests > 0 ? `${Number(((c.errors * PERCENT) / c.requests).toFixed(3))}% (${Math.round(c.errors)} of ${Math.round(c.requests)})` : 'n/a (no requests)';
 }
 
 export function judgeVariants(

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
-  DEFAULT_VARIANT_NAMESPACE, FlagPhase, FlagRolloutConfig, VariantAnalysisConfig,
+  DEFAULT_VARIANT_NAMESPACE, FLAG_ROLLOUT_KIND, FlagPhase, FlagRolloutConfig, STATE_MACHINE_KIND_METADATA_KEY, VariantAnalysisConfig,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { BooleanVariant, FlagDefinition, MultivariateFlag } from '../../lambda/flags/flags-contract';
 import { buildFlagRolloutDefinition } from '../private/flag-rollout-definition';
@@ -240,6 +240,8 @@ export class GuardedFlagRollout extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.notificationTopic.grantPublish(this.stateMachine);
+    // Not a traffic rollout: `zdt rehearse` / `zdt status` pick traffic rollouts among an app's state machines by this.
+    (this.stateMachine.node.defaultChild as CfnResource).addMetadata(STATE_MACHINE_KIND_METADATA_KEY, FLAG_ROLLOUT_KIND);
     acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       'SNS publishes to the encrypted notification topic with kms:GenerateDataKey (and its WithoutPlaintext variant), on the topic\'s key only');
     acknowledge(this.stateMachine, iam5FunctionVersions(handler), 'Step Functions invokes the handler function and its versions');
