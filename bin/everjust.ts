@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, MetricAnalysisOptions, NotificationChannel, RolloutDashboard,
+  BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, GuardedFlagRollout, MetricAnalysisOptions, NotificationChannel, RolloutDashboard,
   RolloutEventKind, RolloutNotifications, RolloutStrategy, ValidationGate,
 } from '../lib';
 
@@ -77,7 +77,7 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
   notificationPlan(app, pair);
   // Feature flags that AppConfig rolls back on the same alarms that roll back a traffic shift; `internal` and `beta`
   // are the same segments as the segment-first rollout's header values.
-  new FeatureFlags(pair.routerStack, 'Flags', {
+  const flags = new FeatureFlags(pair.routerStack, 'Flags', {
     applicationName: 'EverJust',
     environmentName: 'production',
     rollbackAlarms: pair.rollout.alarms,
@@ -93,6 +93,9 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
       },
     },
   });
+  // The migration flag's guarded rollout: 0%, 5% for 2 days, 15% for 3 days, 50% for a week, then everyone, each
+  // phase judged on the app's per-variant metrics (VariantMetrics, service "everjust") and rolled back on a regression.
+  new GuardedFlagRollout(pair.routerStack, 'NewCheckoutRollout', { flags, flagKey: 'new-checkout', serviceName: 'everjust' });
   return pair;
 }
 

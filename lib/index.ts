@@ -52,3 +52,7 @@ export { MigrationEvent } from './events/migration-event';
 export { MigrationErrorName } from './events/migration-error-name';
 export { BlueGreenEvent } from './events/blue-green-event';
 export { BlueGreenErrorName } from './events/blue-green-error-name';
+export { type PercentagePhase, type SegmentPhase, type SegmentRolloutOptions, FlagRolloutPlan } from './flags/flag-rollout-plan';
+export { GuardedFlagRollout, type GuardedFlagRolloutProps } from './flags/guarded-flag-rollout';
+export { FlagRolloutEvent } from './events/flag-rollout-event';
+export { FlagRolloutErrorName } from './events/flag-rollout-error-name';

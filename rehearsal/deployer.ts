@@ -121,6 +121,45 @@ export class Deployer {
       'AWS::CloudWatch::CompositeAlarm': async (stack, id, props) => this.putAlarm(stack, id, props, true),
       'AWS::DynamoDB::Table': async (stack, id, props) => this.createTable(stack, id, props),
       [LIVE_ROUTE_TYPE]: async (stack, id, props) => this.createLiveRoute(stack, id, props),
+      ...this.appConfigCreators(),
+    };
+  }
+
+  /**
+   * AWS AppConfig (FeatureFlags, GuardedFlagRollout): application, environment, profile, strategy, the hosted
+   * version and its deployment, into `aws.appconfig`, so that the flags handlers read what the template declares.
+   */
+  private appConfigCreators(): Record<string, Creator> {
+    const fake = this.aws.appconfig;
+    const str = (v: unknown) => String(v);
+    return {
+      'AWS::AppConfig::Application': async (_s, _id, props) => { const id = fake.createApplication(str(props.Name)); return { ref: id, attributes: { ApplicationId: id } }; },
+      'AWS::AppConfig::Environment': async (_s, _id, props) => { const id = fake.createEnvironment(str(props.ApplicationId)); return { ref: id, attributes: { EnvironmentId: id } }; },
+      'AWS::AppConfig::ConfigurationProfile': async (_s, _id, props) => {
+        const id = fake.createConfigurationProfile(str(props.ApplicationId), str(props.Name));
+        return { ref: id, attributes: { ConfigurationProfileId: id } };
+      },
+      'AWS::AppConfig::DeploymentStrategy': async (_s, _id, props) => {
+        const id = fake.createDeploymentStrategy({
+          deploymentDurationInMinutes: Number(props.DeploymentDurationInMinutes), finalBakeTimeInMinutes: Number(props.FinalBakeTimeInMinutes ?? 0),
+          growthFactor: Number(props.GrowthFactor), growthType: props.GrowthType === undefined ? undefined : str(props.GrowthType),
+        });
+        return { ref: id, attributes: { Id: id } };
+      },
+      'AWS::AppConfig::HostedConfigurationVersion': async (_s, _id, props) => {
+        const out = fake.createHostedConfigurationVersion({
+          ApplicationId: str(props.ApplicationId), ConfigurationProfileId: str(props.ConfigurationProfileId),
+          Content: new TextEncoder().encode(str(props.Content)), ContentType: str(props.ContentType),
+        });
+        return { ref: String(out.VersionNumber), attributes: { VersionNumber: String(out.VersionNumber) } };
+      },
+      'AWS::AppConfig::Deployment': async (_s, _id, props) => {
+        const out = fake.startDeployment({
+          ApplicationId: str(props.ApplicationId), EnvironmentId: str(props.EnvironmentId), ConfigurationProfileId: str(props.ConfigurationProfileId),
+          ConfigurationVersion: str(props.ConfigurationVersion), DeploymentStrategyId: str(props.DeploymentStrategyId),
+        });
+        return { ref: String(out.DeploymentNumber), attributes: { DeploymentNumber: String(out.DeploymentNumber) } };
+      },
     };
   }
 

@@ -3,6 +3,7 @@
  * synthesized stack templates, or one bare template. And the rollout state machine to run when there are several.
  */
 import { Duration, Stack, Stage } from 'aws-cdk-lib';
+import { FLAG_ROLLOUT_KIND, STATE_MACHINE_KIND_METADATA_KEY } from '../lambda/flag-rollout/flag-rollout-contract';
 import { RolloutPlan } from '../lambda/shared/contracts';
 import { planRollout } from '../lib/rollout/rollout-plan';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
@@ -39,7 +40,8 @@ export interface RolloutCandidate {
 
 export function rolloutCandidates(stacks: readonly StackTemplate[]): RolloutCandidate[] {
   return stacks.flatMap((s) => Object.entries(s.template.Resources ?? {})
-    .filter(([, r]) => r.Type === STATE_MACHINE_TYPE)
+    // A guarded flag rollout's state machine is not a traffic rollout (rehearseFlagRollout runs it).
+    .filter(([, r]) => r.Type === STATE_MACHINE_TYPE && r.Metadata?.[STATE_MACHINE_KIND_METADATA_KEY] !== FLAG_ROLLOUT_KIND)
     .map(([logicalId, r]) => ({ stackName: s.stackName, logicalId, path: r.Metadata?.[CDK_PATH_METADATA] as string | undefined })));
 }
 

@@ -41,6 +41,8 @@ import { renderChart } from '../../rehearsal/render-chart';
 import { renderJson, renderSummary } from '../../rehearsal/render-summary';
 import { TimelinePrinter } from '../../rehearsal/render-timeline';
 import { scenarioNamed, SCENARIOS } from '../../rehearsal/scenarios';
+import { FLAG_SCENARIOS, isFlagScenario } from '../../rehearsal/flag-scenarios';
+import { rehearseFlagRollout, renderFlagRehearsal } from '../../rehearsal/flag-rehearsal';
 import { RolloutCandidate, rolloutCandidates, selectRollout, stacksOf } from '../../rehearsal/simulation-target';
 import type { CfnTemplate } from '../../rehearsal/template';
 
@@ -52,7 +54,8 @@ simulated load balancer and CloudWatch, on a virtual clock.
 
   --app <cmd>        synthesize your CDK app with this command (as in cdk.json's "app"); default: the example app
   --rollout <path>   construct path of the rollout's state machine, when the app has several
-  --scenario <name>  scenario to run; default: a healthy release and a bad release (error-rate regression)
+  --scenario <name>  scenario to run; default: a healthy release and a bad release (error-rate regression);
+                     flag-rollout-healthy / flag-rollout-regression rehearse the app's GuardedFlagRollout
   --strategy <name>  re-synthesize the example app with this strategy: canary | linear | allAtOnce | segmentFirst
   --chart <file>     where to write the chart (.svg, or .png with rsvg-convert); default: .rehearsal/<scenario>.svg
   --json             print the result as JSON instead of the timeline and summary
@@ -168,8 +171,9 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
   const cwd = io.cwd ?? process.cwd();
   try {
     const known = engine.scenarioNames();
+    if (options.scenario !== undefined && isFlagScenario(options.scenario)) return await runFlagScenario(engine, options, out, io, cwd);
     if (options.scenario !== undefined && !known.includes(options.scenario)) {
-      throw new UsageError(`--scenario: unknown scenario "${options.scenario}"; known: ${known.join(', ')}`);
+      throw new UsageError(`--scenario: unknown scenario "${options.scenario}"; known: ${[...known, ...Object.keys(FLAG_SCENARIOS)].join(', ')}`);
     }
     const target = options.app !== undefined
       ? appTarget(options.app, options.rollout, cwd, io.env ?? process.env)
@@ -190,6 +194,18 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
     err(`zdt rehearse: ${(e as Error).message}`);
     return ExitCode.REFUSED_OR_FAILED;
   }
+}
+
+/**
+ * A guarded flag rollout scenario (rehearsal/flag-scenarios.ts): the app's GuardedFlagRollout, days of phases on the
+ * virtual clock; exit code 0 when it reached the scenario's expected outcome.
+ */
+async function runFlagScenario(engine: RehearsalEngine, options: Options, out: (line: string) => void, io: RehearseIo, cwd: string): Promise<number> {
+  const target = options.app !== undefined ? appTarget(options.app, options.rollout, cwd, io.env ?? process.env) : engine.exampleTarget(options.strategy);
+  const scenario = FLAG_SCENARIOS[options.scenario!];
+  const result = await rehearseFlagRollout(target.stacks, { scenario });
+  out(options.json ? JSON.stringify(result, null, 2) : renderFlagRehearsal(result));
+  return result.outcome === scenario.expect.outcome ? 0 : ExitCode.REFUSED_OR_FAILED;
 }
 
 function parseOptions(argv: string[]): Options {

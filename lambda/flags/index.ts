@@ -7,3 +7,5 @@ export { evaluate, evaluateAll, isEnabled, segmentMatches } from './evaluator';
 export { bucketOf, percentToBuckets } from './bucket';
 export { validateFlagsDocument, assertFlagsDocument, parseFlagsDocument, InvalidFlagsDocumentError } from './validate';
 export { FLAGS_JSON_SCHEMA } from './schema';
+export { FlagRecorder } from './recorder';
+export { VariantMetrics, type VariantMetricsOptions, type RequestOutcome, DEFAULT_VARIANT_NAMESPACE, VariantDimension, VariantMetric } from './variant-metrics';

@@ -1,3 +1,4 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -33,3 +34,4 @@ export const eventBridge = /*#__PURE__*/ lazy((config) => new EventBridgeClient(
 export const secretsManager = /*#__PURE__*/ lazy((config) => new SecretsManagerClient(config));
 export const stepFunctions = /*#__PURE__*/ lazy((config) => new SFNClient(config));
 export const rds = /*#__PURE__*/ lazy((config) => new RDSClient(config));
+export const appConfig = /*#__PURE__*/ lazy((config) => new AppConfigClient(config));

@@ -5,6 +5,7 @@
  * (e.g. ELB's `ValidationError`, which the SDK does not model). Every error carries
  * `$metadata.httpStatusCode` and `$fault`, which is what retry logic looks at.
  */
+import * as appconfig from '@aws-sdk/client-appconfig';
 import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -13,7 +14,7 @@ import * as rds from '@aws-sdk/client-rds';
 import * as sfn from '@aws-sdk/client-sfn';
 
 /** The services the fakes stand in for. */
-export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns' | 'states' | 'rds' | 'codebuild';
+export type ServiceId = 'elbv2' | 'cloudwatch' | 'dynamodb' | 'events' | 'sns' | 'states' | 'rds' | 'codebuild' | 'appconfig';
 
 /** HTTP status of a successful AWS response. */
 export const HTTP_OK = 200;
@@ -36,6 +37,7 @@ const SDK_MODULES: Partial<Record<ServiceId, { module: Record<string, unknown>; 
   events: { module: eventbridge as unknown as Record<string, unknown>, base: eventbridge.EventBridgeServiceException as unknown as ExceptionClass },
   states: { module: sfn as unknown as Record<string, unknown>, base: sfn.SFNServiceException as unknown as ExceptionClass },
   rds: { module: rds as unknown as Record<string, unknown>, base: rds.RDSServiceException as unknown as ExceptionClass },
+  appconfig: { module: appconfig as unknown as Record<string, unknown>, base: appconfig.AppConfigServiceException as unknown as ExceptionClass },
 };
 
 /** Error names AWS answers with a 5xx status (server faults). */

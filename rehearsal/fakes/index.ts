@@ -25,6 +25,7 @@
  * paths are logged and subject to fault injection, like SDK calls. The fakes' own methods
  * (`aws.alb.createRule(...)`) are the simulation's back door: not logged, never faulted.
  */
+import * as appconfigSdk from '@aws-sdk/client-appconfig';
 import * as cloudwatchSdk from '@aws-sdk/client-cloudwatch';
 import * as dynamodbSdk from '@aws-sdk/client-dynamodb';
 import * as elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -34,6 +35,7 @@ import * as sfnSdk from '@aws-sdk/client-sfn';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../lambda/shared/clock';
 import { FakeAlb } from './alb';
+import { FakeAppConfig } from './appconfig';
 import { notImplemented, responseMetadata, ServiceId } from './aws-errors';
 import { AlarmActionEvent, FakeCloudWatch } from './cloudwatch';
 import { FakeCodeBuild } from './codebuild';
@@ -50,6 +52,7 @@ export * from './alb-actions';
 export * from './alb-conditions';
 export * from './alarm-evaluation';
 export * from './alarm-rule';
+export * from './appconfig';
 export * from './aws-errors';
 export * from './clone';
 export * from './cloudwatch';
@@ -87,6 +90,7 @@ export const FAKE_COMMANDS = {
     'ModifyDBInstance', 'DeleteDBInstance',
   ],
   codebuild: ['StartBuild', 'BatchGetBuilds', 'BatchGetReports'],
+  appconfig: ['CreateHostedConfigurationVersion', 'GetHostedConfigurationVersion', 'StartDeployment', 'GetDeployment', 'ListDeployments'],
 } as const satisfies Record<ServiceId, readonly string[]>;
 
 export interface AwsFakesOptions {
@@ -129,6 +133,7 @@ const SDK_MODULES = {
   events: { module: eventbridgeSdk as unknown as Record<string, unknown>, client: eventbridgeSdk.EventBridgeClient },
   states: { module: sfnSdk as unknown as Record<string, unknown>, client: sfnSdk.SFNClient },
   rds: { module: rdsSdk as unknown as Record<string, unknown>, client: rdsSdk.RDSClient },
+  appconfig: { module: appconfigSdk as unknown as Record<string, unknown>, client: appconfigSdk.AppConfigClient },
 } as const;
 type SdkService = keyof typeof SDK_MODULES;
 
@@ -160,6 +165,8 @@ export class AwsFakes {
   readonly rds: FakeRdsBlueGreen;
   /** The functional-test gate's builds and reports (Step Functions integrations only: no SDK client). */
   readonly codebuild: FakeCodeBuild;
+  /** AppConfig hosted configurations and deployments (the guarded flag rollout) behind the AppConfig SDK client. */
+  readonly appconfig: FakeAppConfig;
   readonly faults = new FaultInjector();
   /** Every call (SDK calls through install(), invoke(), events.putEvents, sns.publish), oldest first. */
   readonly calls: CallRecord[] = [];
@@ -178,6 +185,7 @@ export class AwsFakes {
     this.dynamodb = new FakeDynamoDb(common);
     this.stepfunctions = new FakeStepFunctions(common);
     this.rds = new FakeRdsBlueGreen({ ...common, ...options.rds });
+    this.appconfig = new FakeAppConfig({ clock: this.clock });
     this.sns = new SnsRecorder(this.clock, (command, input, run) => this.gate('sns', command, input, run));
     this.events = new EventBridgeRecorder(this.clock, (command, input, run) => this.gate('events', command, input, run));
     this.codebuild = new FakeCodeBuild(common, (command, input, run) => this.gate('codebuild', command, input, run));
@@ -291,6 +299,7 @@ export class AwsFakes {
       case 'cloudwatch': return 'FakeCloudWatch';
       case 'dynamodb': return 'FakeDynamoDb';
       case 'rds': return 'FakeRdsBlueGreen';
+      case 'appconfig': return 'FakeAppConfig';
       case 'events': return 'EventBridgeRecorder';
       case 'codebuild': return 'FakeCodeBuild';
       default: return 'SnsRecorder';

@@ -1,12 +1,14 @@
 import { BlueGreenErrorName as WireBlueGreenErrorName, BlueGreenEvent as WireBlueGreenEvent } from '../../lambda/database/blue-green-contract';
 import { MigrationErrorName as WireMigrationErrorName } from '../../lambda/database/errors';
+import { FlagRolloutErrorName as WireFlagRolloutErrorName, FlagRolloutEvent as WireFlagRolloutEvent } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { SourceKind } from '../../lambda/database/blue-green-contract';
 import { MigrationEvent as WireMigrationEvent, TlsMode } from '../../lambda/database/migration-contract';
 import {
   COLORS, ErrorName as WireErrorName, EVENT_SOURCE, InconclusiveAction as WireInconclusiveAction, RolloutEvent as WireRolloutEvent,
 } from '../../lambda/shared/contracts';
 import {
-  BlueGreenErrorName, BlueGreenEvent, Color, DatabaseSourceKind, DatabaseTls, ErrorName, InconclusiveAction, MigrationErrorName, MigrationEvent,
+  BlueGreenErrorName, BlueGreenEvent, Color, DatabaseSourceKind, DatabaseTls, ErrorName, FlagRolloutErrorName, FlagRolloutEvent, InconclusiveAction,
+  MigrationErrorName, MigrationEvent,
   RolloutEvent, SwitchoverApproval, ZeroDowntimeEventSource,
 } from '../../lib';
 
@@ -22,6 +24,8 @@ describe('the public event and error names equal the handlers\' contracts', () =
     ['MigrationErrorName', MigrationErrorName, WireMigrationErrorName],
     ['BlueGreenEvent', BlueGreenEvent, WireBlueGreenEvent],
     ['BlueGreenErrorName', BlueGreenErrorName, WireBlueGreenErrorName],
+    ['FlagRolloutEvent', FlagRolloutEvent, WireFlagRolloutEvent],
+    ['FlagRolloutErrorName', FlagRolloutErrorName, WireFlagRolloutErrorName],
   ])('%s has every member of the contract, with the same value', (_name, publicEnum, contract) => {
     expect({ ...publicEnum }).toEqual({ ...contract });
   });

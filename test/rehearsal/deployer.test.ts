@@ -2,6 +2,7 @@ import { setClock } from '../../lambda/shared/clock';
 import { Deployer } from '../../rehearsal/deployer';
 import { AwsFakes, forwardWeightsOf } from '../../rehearsal/fakes';
 import { changeLiveRouteStickiness } from '../../rehearsal/scenarios';
+import { selectRollout } from '../../rehearsal/simulation-target';
 import { stateMachineOf } from '../../rehearsal/template';
 import { VirtualClock } from '../../rehearsal/virtual-clock';
 import { synthEverJust } from './scenarios-support';
@@ -34,7 +35,8 @@ describe('Deployer', () => {
     expect(forwardWeightsOf(rule.Actions!)).toEqual({ [route.targetGroupArns.blue]: 100, [route.targetGroupArns.green]: 0 });
     const health = aws.alb.describeTargetHealth({ TargetGroupArn: route.targetGroupArns.green }).TargetHealthDescriptions!;
     expect(health.map((h) => h.TargetHealth?.State)).toEqual(['healthy', 'healthy']);
-    const machine = stateMachineOf(deployer.template('EverJust-router'), undefined, deployer.resolverOptions('EverJust-router'));
+    // The router stack also holds the guarded flag rollout's state machine: the traffic rollout is the one selectRollout picks.
+    const machine = stateMachineOf(deployer.template('EverJust-router'), selectRollout(stacks).logicalId, deployer.resolverOptions('EverJust-router'));
     expect(JSON.stringify(machine.definition)).toContain(deployer.physicalId('EverJust-router', 'RolloutStateTable148356C9'));
     // The health composite of each color, and the one alarm the flags environment watches (FeatureFlags.rollbackAlarm).
     const composites = aws.cloudwatch.describeAlarms({ AlarmTypes: ['CompositeAlarm'] }).CompositeAlarms ?? [];

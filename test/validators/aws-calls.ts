@@ -19,6 +19,7 @@ const ROOT = join(__dirname, '..', '..');
  * a handler that starts using a new client fails the test until its prefix is added here.
  */
 export const IAM_PREFIX_OF_CLIENT: Readonly<Record<string, string>> = {
+  '@aws-sdk/client-appconfig': 'appconfig',
   '@aws-sdk/client-cloudwatch': 'cloudwatch',
   '@aws-sdk/client-dynamodb': 'dynamodb',
   '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',

@@ -71,6 +71,12 @@ const RUNTIME_TARGETS: Record<string, (known: any, found: Set<string>) => 'not-c
       found.add(/-[A-Za-z0-9]{6}$/.test(value) ? value : `${value}-AbCdEf`);
     }
   },
+  // AppConfig (the guarded flag rollout's handler): the environment, profile and strategy its config names; the
+  // deployment numbers and hosted versions are AppConfig's.
+  'appconfig:environment': ({ config: c }, found) => { if (c.environmentId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/environment/${c.environmentId}`); },
+  'appconfig:configurationprofile': ({ config: c }, found) => { if (c.configurationProfileId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/configurationprofile/${c.configurationProfileId}`); },
+  'appconfig:deployment': ({ config: c }, found) => { found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/environment/${c.environmentId}/deployment/7`); },
+  'appconfig:deploymentstrategy': ({ config: c }, found) => { if (c.deploymentStrategyId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:deploymentstrategy/${c.deploymentStrategyId}`); },
   // No bus configured: the account's default bus.
   'events:event-bus': (_, found) => { if (found.size === 0) found.add(`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`); },
   // The blue-green handler modifies and deletes only the old instance, which RDS renamed from the source
@@ -106,6 +112,9 @@ const CALLED_ONLY_WHEN: Record<string, Record<string, (config: any) => boolean>>
 const IAM_DATA_GAPS: Record<string, string> = {
   'elasticloadbalancing:AddTags': 'listener-rule/app',
   'elasticloadbalancing:RemoveTags': 'listener-rule/app',
+  // iam-data gives AppConfig's hostedconfigurationversion the same ARN format as its configurationprofile, so every
+  // ARN of either is "multiple.resource.types"; the call reads a version of the profile the config names.
+  'appconfig:GetHostedConfigurationVersion': 'configurationprofile',
 };
 
 async function targetsOf(action: string, known: unknown): Promise<string[]> {
@@ -343,7 +352,7 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
 
   test('the calls are found in the code: every handler sends commands, every client package is mapped', () => {
     expect(Object.keys(sdkCalls).sort()).toEqual([
-      'blue-green', 'database-gate', 'flags-validator', 'guard', 'http-gate', 'judge', 'live-route', 'lock', 'migration', 'performance-gate', 'router',
+      'blue-green', 'database-gate', 'flag-rollout', 'flags-validator', 'guard', 'http-gate', 'judge', 'live-route', 'lock', 'migration', 'performance-gate', 'router',
       'test-report-gate',
     ]);
     const actions = new Set(calls.map((c) => c.action));

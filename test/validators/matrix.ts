@@ -22,6 +22,8 @@ import { BlueGreenDatabase } from '../../lib/database/blue-green-database';
 import { DatabaseSource } from '../../lib/database/database-source';
 import { SchemaMigration } from '../../lib/database/schema-migration';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
+import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
+import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
 import { addEverJustData } from '../../bin/everjust-data';
 import { createEverJust } from '../../bin/everjust';
 import { CfnTemplate } from '../../rehearsal/template';
@@ -116,7 +118,16 @@ export function matrixApp(): App {
     const { stack, routing } = serviceStack(app, `Rollout${name}`);
     const rollout = new ProgressiveRollout(stack, 'Rollout', { routing, serviceName: `web-${name.toLowerCase()}`, ...props(stack) });
     // Flags rolled back by the same alarms as the release (the composites of the health alarms).
-    if (name === 'Defaults') new FeatureFlags(stack, 'Flags', { flags: FLAGS, rollbackAlarms: rollout.alarms });
+    if (name === 'Defaults') {
+      const flags = new FeatureFlags(stack, 'Flags', { flags: FLAGS, rollbackAlarms: rollout.alarms });
+      // A guarded flag rollout by segment (the example app has the percentage plan), with a manual gate, the PROCEED
+      // policy and its own event bus: the branches the example's definition does not have.
+      new GuardedFlagRollout(stack, 'FlagRollout', {
+        flags, flagKey: 'new-checkout', serviceName: 'web-defaults', onInconclusive: InconclusiveAction.PROCEED,
+        plan: FlagRolloutPlan.segments({ phases: [{ segment: 'internal' }, { segment: 'beta', pause: true }], finalHold: Duration.minutes(30) }),
+        eventBus: new events.EventBus(stack, 'FlagEvents'),
+      });
+    }
     // A notification plan with the channels the example app does not use (Microsoft Teams).
     if (name === 'AllAtOnceEventBus') {
       new RolloutNotifications(stack, 'Notifications', {

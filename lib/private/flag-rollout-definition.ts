@@ -1,0 +1,184 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import {
+  FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType,
+} from '../../lambda/flag-rollout/flag-rollout-contract';
+import { EVENT_SOURCE } from '../../lambda/shared/contracts';
+import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
+
+export interface FlagRolloutDefinitionProps {
+  readonly service: string;
+  readonly flagKey: string;
+  readonly phases: readonly FlagPhase[];
+  readonly handler: lambda.IFunction;
+  readonly topic: sns.ITopic;
+  readonly eventBus?: events.IEventBus;
+  /** An INCONCLUSIVE phase passes (true) or rolls the flag back (false). */
+  readonly proceedOnInconclusive: boolean;
+  readonly pauseTimeout: Duration;
+}
+
+const LAMBDA_TIMEOUT = Duration.minutes(1);
+const RETRYABLE = 'ZdtRetryableError';
+/** Transient faults of a task: AWS throttling / 5xx (the handler's ZdtRetryableError) and Lambda's own. */
+const TRANSIENT = { errors: [RETRYABLE, ...LAMBDA_SERVICE_ERRORS], interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2 };
+/**
+ * AppConfig deploys one configuration at a time to an environment (StartDeployment answers ConflictException:
+ * AppConfig API Reference, API_StartDeployment "Errors"): a phase waits for the deployment in progress, which with
+ * AppConfig's own strategies lasts up to their duration plus bake (20 + 10 minutes for the predefined canary), so
+ * up to about an hour of retries.
+ */
+const CONFLICT = { errors: [FlagRolloutErrorName.DEPLOYMENT_CONFLICT], interval: Duration.seconds(30), maxAttempts: 40, backoffRate: 1.1, maxDelay: Duration.minutes(5) };
+/** The phase's own deployment uses an immediate strategy (no growth, no bake): seconds, polled for up to 5 minutes. */
+const IN_PROGRESS = { errors: [FlagRolloutErrorName.DEPLOYMENT_IN_PROGRESS], interval: Duration.seconds(5), maxAttempts: 60, backoffRate: 1 };
+const NOTIFY_RETRY = { errors: ['States.ALL'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 };
+
+/**
+ * The guarded flag rollout (GuardedFlagRollout): start (read the deployed flags, remember the flag) -> for each
+ * phase: deploy the flag's document for the phase (retrying while AppConfig deploys something else) -> wait for the
+ * deployment -> judge loop (wait -> judge the treatment against the control -> WAIT / PASS / FAIL / INCONCLUSIVE)
+ * or hold -> optional pause (task token in the Paused event) -> Phase Completed -> ... -> Completed.
+ * FAIL, an abort, a deployment AppConfig rolled back, or a step error after its retries -> rollback: the flag's
+ * previous definition deployed and waited for, THEN the events, then a failed execution whose cause says why.
+ *
+ * State: $.input, $.start, $.plan, $.cursor {index, phase}, $.deployment, $.bake, $.verdict, $.error, $.trigger, $.rollback.
+ */
+export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutDefinitionProps): sfn.IChainable {
+  const invoke = (id: string, payload: Record<string, unknown>, resultPath: string, ...retries: Array<typeof TRANSIENT | typeof CONFLICT | typeof IN_PROGRESS>) => {
+    const task = new tasks.LambdaInvoke(scope, id, {
+      lambdaFunction: props.handler,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
+    });
+    for (const r of retries) task.addRetry({ ...r, jitterStrategy: sfn.JitterType.FULL });
+    return task;
+  };
+  const detail = {
+    'service': props.service,
+    'flag': props.flagKey,
+    'execution.$': '$$.Execution.Id',
+    'treatment.$': '$.start.treatment',
+    'control.$': '$.start.control',
+  };
+  /** Event to EventBridge, then the SNS notification; a failure of either (after retries) does not stop the flow. */
+  const notify = (id: string, type: FlagRolloutEventType, extra: Record<string, unknown>, also: FlagRolloutEventType[] = []) => {
+    const done = new sfn.Pass(scope, `${id} Sent`);
+    const ev = new tasks.EventBridgePutEvents(scope, `${id} Event`, {
+      entries: [...also, type].map((t) => ({
+        source: EVENT_SOURCE, detailType: t, detail: sfn.TaskInput.fromObject({ ...detail, ...extra }), eventBus: props.eventBus,
+      })),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    ev.addRetry(NOTIFY_RETRY);
+    const sms = new tasks.SnsPublish(scope, `${id} Notification`, {
+      topic: props.topic,
+      subject: `[cdk-zero-downtime] ${props.service} flag ${props.flagKey}: ${type}`.slice(0, 100),
+      message: sfn.TaskInput.fromObject({ event: type, ...detail, ...extra }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    sms.addRetry(NOTIFY_RETRY);
+    ev.addCatch(sms, { resultPath: '$.notifyError' });
+    sms.addCatch(done, { resultPath: '$.notifyError' });
+    return { start: ev, end: done, chain: sfn.Chain.start(ev).next(sms).next(done) };
+  };
+
+  // -- rollback ---------------------------------------------------------------------------------------------
+  const rollback = invoke('Roll Back Flag', { 'action': 'rollback', 'original.$': '$.start' }, '$.rollback', TRANSIENT, CONFLICT);
+  const awaitRollback = invoke('Await Rollback Deployment', { 'action': 'checkDeployment', 'deployment.$': '$.rollback' }, '$.rollbackState', TRANSIENT, IN_PROGRESS);
+  const rolledBack = notify('Rolled Back', FlagRolloutEvent.ROLLED_BACK, { 'trigger.$': '$.trigger', 'phase.$': '$.cursor.phase' }, [FlagRolloutEvent.ROLLBACK_TRIGGERED]);
+  rollback.next(awaitRollback).next(rolledBack.chain);
+  rolledBack.chain.next(new sfn.Fail(scope, 'Flag Rolled Back', {
+    error: FlagRolloutErrorName.ROLLED_BACK,
+    causePath: sfn.JsonPath.format(`Flag ${props.flagKey} rolled back to its definition before the rollout ({}): {}`,
+      sfn.JsonPath.stringAt('$.trigger.kind'), sfn.JsonPath.stringAt('$.trigger.reason')),
+  }));
+  const rollbackFailed = notify('Rollback Failed', FlagRolloutEvent.ROLLBACK_FAILED,
+    { 'trigger.$': '$.trigger', 'rollbackError.$': '$.rollbackError' }, [FlagRolloutEvent.ROLLBACK_TRIGGERED]);
+  rollback.addCatch(rollbackFailed.start, { resultPath: '$.rollbackError' });
+  awaitRollback.addCatch(rollbackFailed.start, { resultPath: '$.rollbackError' });
+  rollbackFailed.chain.next(new sfn.Fail(scope, 'Flag Rollback Failed', {
+    error: FlagRolloutErrorName.ROLLBACK_FAILED,
+    causePath: sfn.JsonPath.format(`Could not deploy flag ${props.flagKey}'s previous definition ({}); it may still serve the treatment. Rollback was triggered by {}: {}`,
+      sfn.JsonPath.stringAt('$.rollbackError.Cause'), sfn.JsonPath.stringAt('$.trigger.kind'), sfn.JsonPath.stringAt('$.trigger.reason')),
+  }));
+  const trigger = (id: string, kind: string, reason: Record<string, string>) =>
+    new sfn.Pass(scope, id, { parameters: { kind, ...reason }, resultPath: '$.trigger' }).next(rollback);
+  const onStepError = trigger('Step Failed', 'step-error', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
+  const onJudgeFail = trigger('Regression Found', 'judge-fail', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
+  // Built only under ROLLBACK: a state nothing reaches is refused by Step Functions (MISSING_TRANSITION_TARGET).
+  const onInconclusive = () => trigger('Too Little Data', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
+  const onAbort = trigger('Aborted', 'aborted', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
+
+  // -- start ------------------------------------------------------------------------------------------------
+  const start = invoke('Read Flag', { action: 'start' }, '$.start', TRANSIENT);
+  const plan = new sfn.Pass(scope, 'Plan', { result: sfn.Result.fromObject({ phases: props.phases }), resultPath: '$.plan' });
+  const started = notify('Started', FlagRolloutEvent.STARTED, { 'phases.$': '$.plan.phases' });
+  const first = new sfn.Pass(scope, 'First Phase', { parameters: { index: 0 }, resultPath: '$.cursor' });
+  const load = new sfn.Pass(scope, 'Load Phase', {
+    parameters: { 'index.$': '$.cursor.index', 'phase.$': 'States.ArrayGetItem($.plan.phases, $.cursor.index)' },
+    resultPath: '$.cursor',
+  });
+
+  // -- one phase --------------------------------------------------------------------------------------------
+  const setPhase = invoke('Deploy Phase', { 'action': 'setPhase', 'phase.$': '$.cursor.phase' }, '$.deployment', TRANSIENT, CONFLICT);
+  const awaitPhase = invoke('Await Phase Deployment', { 'action': 'checkDeployment', 'deployment.$': '$.deployment' }, '$.deploymentState', TRANSIENT, IN_PROGRESS);
+  setPhase.addCatch(onStepError, { resultPath: '$.error' });
+  awaitPhase.addCatch(onStepError, { resultPath: '$.error' });
+  const bakeStart = new sfn.Pass(scope, 'Phase Deployed', { parameters: { 'startedAt.$': '$$.State.EnteredTime' }, resultPath: '$.bake' });
+  const wait = new sfn.Wait(scope, 'Wait For Judgement', { time: sfn.WaitTime.secondsPath('$.cursor.phase.intervalSeconds') });
+  const hold = new sfn.Wait(scope, 'Hold Phase', { time: sfn.WaitTime.secondsPath('$.cursor.phase.durationSeconds') });
+  const judge = invoke('Judge Phase', {
+    'action': 'judge', 'phase.$': '$.cursor.phase', 'bake.$': '$.bake', 'start.$': '$.start',
+  }, '$.verdict', TRANSIENT);
+  judge.addCatch(onStepError, { resultPath: '$.error' });
+  const record = new sfn.Pass(scope, 'Record Judgement', { inputPath: '$.verdict.bake', resultPath: '$.bake' });
+
+  const phaseCompleted = notify('Phase Completed', FlagRolloutEvent.PHASE_COMPLETED, { 'phase.$': '$.cursor.phase', 'evidence.$': '$.bake' });
+  const paused = new tasks.EventBridgePutEvents(scope, 'Wait For Promote', {
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    entries: [{
+      source: EVENT_SOURCE,
+      detailType: FlagRolloutEvent.PAUSED,
+      detail: sfn.TaskInput.fromObject({ ...detail, 'phase.$': '$.cursor.phase', 'taskToken': sfn.JsonPath.taskToken }),
+      eventBus: props.eventBus,
+    }],
+    resultPath: '$.promotion',
+    taskTimeout: sfn.Timeout.duration(props.pauseTimeout),
+  });
+  paused.addCatch(onAbort, { resultPath: '$.error' });
+  const phasePassed = new sfn.Choice(scope, 'Pause After Phase?')
+    .when(sfn.Condition.booleanEquals('$.cursor.phase.pause', true), paused.next(phaseCompleted.chain))
+    .otherwise(phaseCompleted.start);
+
+  const verdict = new sfn.Choice(scope, 'Verdict')
+    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'FAIL'), onJudgeFail)
+    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'PASS'), phasePassed)
+    .when(sfn.Condition.stringEquals('$.verdict.verdict', 'INCONCLUSIVE'), props.proceedOnInconclusive ? phasePassed : onInconclusive())
+    .otherwise(wait);
+  wait.next(judge).next(record).next(verdict);
+  hold.next(phasePassed);
+  const judged = new sfn.Choice(scope, 'Judge This Phase?')
+    .when(sfn.Condition.booleanEquals('$.cursor.phase.judge', true), wait)
+    .when(sfn.Condition.numberGreaterThan('$.cursor.phase.durationSeconds', 0), hold)
+    .otherwise(phasePassed);
+
+  const next = new sfn.Pass(scope, 'Next Phase', { parameters: { 'index.$': 'States.MathAdd($.cursor.index, 1)' }, resultPath: '$.cursor' });
+  const completed = notify('Completed', FlagRolloutEvent.COMPLETED, {});
+  completed.chain.next(new sfn.Succeed(scope, 'Flag Rolled Out'));
+  const more = new sfn.Choice(scope, 'More Phases?')
+    .when(sfn.Condition.numberLessThan('$.cursor.index', props.phases.length), load)
+    .otherwise(completed.start);
+  phaseCompleted.end.next(next).next(more);
+  load.next(setPhase).next(awaitPhase).next(bakeStart).next(judged);
+
+  // Nothing has changed yet: a refusal (no such flag, a disabled flag, nothing to roll out) ends the execution as is.
+  start.addCatch(new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), { resultPath: '$.error' });
+  return sfn.Chain.start(start).next(plan).next(started.chain).next(first).next(load);
+}

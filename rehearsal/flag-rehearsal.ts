@@ -1,0 +1,208 @@
+/**
+ * rehearseFlagRollout(): run a GuardedFlagRollout of a synthesized app locally, days of phases in seconds.
+ *
+ *   const result = await rehearseFlagRollout(app, { scenario: 'flag-rollout-regression' });
+ *   result.outcome;        // 'ROLLED_BACK'
+ *   result.phases;         // the phases that passed, with their virtual times
+ *
+ * The app's stacks are deployed into the AWS fakes (AppConfig's application, environment, profile, hosted version
+ * and deployment included), the flag rollout's state machine runs with aws-local-stepfunctions on a virtual clock
+ * with its handler bound to the real code, and FlagTraffic answers the application's per-variant metrics from the
+ * document AppConfig holds at each minute. The clock and the SDK clients are always restored.
+ */
+import './polyfills';
+import type { FlagPhase, FlagRolloutConfig } from '../lambda/flag-rollout/flag-rollout-contract';
+import { FlagRolloutErrorName, FlagRolloutEvent, GUARDED_RULE_NAME } from '../lambda/flag-rollout/flag-rollout-contract';
+import { parseFlagsDocument } from '../lambda/flags/validate';
+import { setClock } from '../lambda/shared/clock';
+import { CONFIG_ENV } from '../lambda/shared/contracts';
+import { Deployer } from './deployer';
+import { prefixErrors } from './dynamodb-integration';
+import { AwsFakes, PutEventsParams } from './fakes';
+import { FLAG_SCENARIOS, FlagRolloutOutcome, FlagScenario } from './flag-scenarios';
+import { FlagTraffic } from './flag-traffic';
+import { bindHandlers, handlerFunctionsOf } from './handlers';
+import { runStateMachine } from './runner';
+import { RehearsalTarget, stacksOf } from './simulation-target';
+import { stateMachineOf } from './template';
+import { VirtualClock } from './virtual-clock';
+
+const FLAG_ROLLOUT_HANDLER = 'flag-rollout';
+/** AppConfig's own deployment of the stack's document (its strategy: up to 20 minutes + 10 of bake) ends before the rollout. */
+const WARMUP_MS = 60 * 60_000;
+
+export interface FlagRehearsalOptions {
+  /** A flag scenario or the name of one. @default 'flag-rollout-healthy' */
+  readonly scenario?: FlagScenario | string;
+  /** The GuardedFlagRollout when the app has several: the flag key. @default - the only one */
+  readonly flagKey?: string;
+  /** Handler log level (ZDT_LOG_LEVEL). @default 'silent' */
+  readonly logLevel?: string;
+  /** Called with each line of the timeline as it happens. */
+  readonly onTimeline?: (entry: FlagTimelineEntry) => void;
+}
+
+export interface FlagTimelineEntry {
+  /** Milliseconds since the rollout started (virtual). */
+  readonly atMs: number;
+  readonly text: string;
+}
+
+export interface FlagRehearsalResult {
+  readonly scenario: string;
+  readonly flagKey: string;
+  readonly outcome: FlagRolloutOutcome;
+  readonly executionStatus: string;
+  readonly error?: string;
+  readonly cause?: string;
+  /** `$.trigger.kind` of a rollback. */
+  readonly trigger?: string;
+  /** Virtual duration of the rollout, ms. */
+  readonly durationMs: number;
+  /** Real duration of the rehearsal, ms. */
+  readonly realDurationMs: number;
+  /** Phases that passed, with the virtual time (ms since the start) each completed at. */
+  readonly phases: ReadonlyArray<{ readonly number: number; readonly name: string; readonly completedAtMs: number }>;
+  /** The rollout's rule in the document AppConfig holds at the end (absent: the flag has none, as before the rollout). */
+  readonly finalRule?: { readonly percent?: number; readonly segments?: readonly string[] };
+  /** AppConfig deployments the rollout started. */
+  readonly deployments: number;
+  /** The detail-types of the events the rollout put, in order. */
+  readonly events: readonly string[];
+  readonly timeline: readonly FlagTimelineEntry[];
+}
+
+/** The scenario of this name; the error lists the names. */
+export function flagScenarioNamed(name: string): FlagScenario {
+  const s = FLAG_SCENARIOS[name];
+  if (!s) throw new Error(`Unknown flag scenario "${name}"; expected one of: ${Object.keys(FLAG_SCENARIOS).join(', ')}`);
+  return s;
+}
+
+export async function rehearseFlagRollout(target: RehearsalTarget, options: FlagRehearsalOptions = {}): Promise<FlagRehearsalResult> {
+  const scenario = typeof options.scenario === 'string' ? flagScenarioNamed(options.scenario) : options.scenario ?? flagScenarioNamed('flag-rollout-healthy');
+  const clock = new VirtualClock();
+  const restoreClock = setClock(clock);
+  // The deployer runs the live-route handler in-process: quiet, as the handlers bound below.
+  const logLevel = process.env.ZDT_LOG_LEVEL;
+  process.env.ZDT_LOG_LEVEL = options.logLevel ?? logLevel ?? 'silent';
+  const aws = new AwsFakes({ clock }).install();
+  try {
+    const deployer = new Deployer(aws);
+    const stacks = stacksOf(target);
+    await deployer.deploy(stacks);
+    const found = stacks.flatMap(({ stackName, template }) => handlerFunctionsOf(template, deployer.resolverOptions(stackName))
+      .filter((f) => f.handlerName === FLAG_ROLLOUT_HANDLER)
+      .map((f) => ({ stackName, template, fn: f, config: JSON.parse(f.environment[CONFIG_ENV]) as FlagRolloutConfig })))
+      .filter((f) => options.flagKey === undefined || f.config.flagKey === options.flagKey);
+    if (found.length !== 1) {
+      throw new Error(`rehearseFlagRollout: expected one GuardedFlagRollout${options.flagKey ? ` of flag ${options.flagKey}` : ''}, found ${found.length}${found.length > 1 ? ` (flags: ${found.map((f) => f.config.flagKey).join(', ')}); pass flagKey` : ''}`);
+    }
+    const { stackName, template, fn, config } = found[0];
+    const resolverOptions = deployer.resolverOptions(stackName);
+    const machines = Object.entries(template.Resources ?? {})
+      .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && JSON.stringify(r.Properties ?? {}).includes(`"${fn.logicalId}"`))
+      .map(([id]) => id);
+    if (machines.length !== 1) throw new Error(`rehearseFlagRollout: expected one state machine invoking ${fn.logicalId} in ${stackName}, found ${machines.length}`);
+    const machine = stateMachineOf(template, machines[0], resolverOptions);
+
+    clock.advance(WARMUP_MS);
+    const traffic = new FlagTraffic({
+      appconfig: aws.appconfig,
+      config,
+      requestsPerSecond: scenario.requestsPerSecond,
+      variants: { ...(scenario.control ? { [controlName(aws, config)]: scenario.control } : {}), ...(scenario.treatment ? { [config.treatment]: scenario.treatment } : {}) },
+    });
+    aws.cloudwatch.addMetricSource(traffic);
+    const deploymentsBefore = aws.appconfig.deployments(config.applicationId, config.environmentId).length;
+    const startedAt = clock.now();
+    const timeline: FlagTimelineEntry[] = [];
+    const emit = (text: string) => {
+      const entry = { atMs: clock.now() - startedAt, text };
+      timeline.push(entry);
+      options.onTimeline?.(entry);
+    };
+    const phases: Array<{ number: number; name: string; completedAtMs: number }> = [];
+    const events: string[] = [];
+    const stopEvents = aws.events.onDeliver((_params, _result, accepted) => {
+      for (const entry of accepted) {
+        events.push(entry.detailType);
+        const detail = entry.detail as { phase?: FlagPhase; trigger?: { kind?: string; reason?: string } };
+        if (entry.detailType === FlagRolloutEvent.PHASE_COMPLETED && detail.phase) {
+          phases.push({ number: detail.phase.number, name: detail.phase.name, completedAtMs: clock.now() - startedAt });
+        }
+        emit(`${entry.detailType}${detail.phase ? `: phase ${detail.phase.number} (${detail.phase.name})` : ''}${detail.trigger?.reason ? `: ${detail.trigger.reason}` : ''}`);
+      }
+    });
+    let run;
+    try {
+      run = await runStateMachine({
+        definition: machine.definition,
+        clock,
+        stateMachineArn: machine.stateMachineArn,
+        lambdas: bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: options.logLevel ?? process.env.ZDT_LOG_LEVEL ?? 'silent' } }),
+        integrations: {
+          'events:putEvents': (params) => prefixErrors('EventBridge', () => aws.events.putEvents(params as PutEventsParams)),
+          'sns:publish': (params) => prefixErrors('SNS', () => aws.sns.publish(params as never)),
+        },
+        stepFunctions: aws.stepfunctions,
+        onEvent: (event) => {
+          if (event.type === 'StateEntered' && (event.state === 'Deploy Phase' || event.state === 'Roll Back Flag')) emit(`${event.state}`);
+        },
+      });
+    } finally {
+      stopEvents();
+    }
+    const content = aws.appconfig.deployedContent(config.applicationId, config.environmentId, config.configurationProfileId);
+    const flag = content === undefined ? undefined : parseFlagsDocument(content).flags[config.flagKey];
+    const rule = flag?.rules?.find((r) => r.name === GUARDED_RULE_NAME);
+    const triggerEvent = run.events.find((e) => e.type === 'StateEntered' && ['Regression Found', 'Too Little Data', 'Step Failed', 'Aborted'].includes(e.state ?? ''));
+    const trigger = triggerEvent ? { 'Regression Found': 'judge-fail', 'Too Little Data': 'inconclusive', 'Step Failed': 'step-error', 'Aborted': 'aborted' }[triggerEvent.state!] : undefined;
+    let outcome: FlagRolloutOutcome;
+    if (run.status === 'SUCCEEDED') outcome = rule?.percent === 100 ? 'COMPLETED' : 'FAILED';
+    else if (run.error === FlagRolloutErrorName.ROLLED_BACK) outcome = 'ROLLED_BACK';
+    else if (run.error === FlagRolloutErrorName.ROLLBACK_FAILED) outcome = 'ROLLBACK_FAILED';
+    else if (run.error === FlagRolloutErrorName.INVALID) outcome = 'REFUSED';
+    else outcome = 'FAILED';
+    return {
+      scenario: scenario.name,
+      flagKey: config.flagKey,
+      outcome,
+      executionStatus: run.status,
+      error: run.error,
+      cause: run.cause,
+      trigger,
+      durationMs: run.durationMs,
+      realDurationMs: run.realDurationMs,
+      phases,
+      finalRule: rule ? { percent: rule.percent, segments: rule.segments } : undefined,
+      deployments: aws.appconfig.deployments(config.applicationId, config.environmentId).length - deploymentsBefore,
+      events,
+      timeline,
+    };
+  } finally {
+    aws.restore();
+    restoreClock();
+    if (logLevel === undefined) delete process.env.ZDT_LOG_LEVEL;
+    else process.env.ZDT_LOG_LEVEL = logLevel;
+  }
+}
+
+/** The flag's default variant in the deployed document (the control). */
+function controlName(aws: AwsFakes, config: FlagRolloutConfig): string {
+  const content = aws.appconfig.deployedContent(config.applicationId, config.environmentId, config.configurationProfileId);
+  const flag = content === undefined ? undefined : parseFlagsDocument(content).flags[config.flagKey];
+  if (!flag) return 'off';
+  return typeof flag.default === 'string' ? flag.default : flag.default ? 'on' : 'off';
+}
+
+/** A result for a person: outcome, phases, cause. */
+export function renderFlagRehearsal(result: FlagRehearsalResult): string {
+  const lines = [
+    `Flag rollout rehearsal "${result.scenario}" of flag ${result.flagKey}: ${result.outcome}${result.trigger ? ` (${result.trigger})` : ''}`,
+    `Virtual duration ${(result.durationMs / 3_600_000).toFixed(1)} h, rehearsed in ${(result.realDurationMs / 1000).toFixed(1)} s; ${result.deployments} AppConfig deployment(s).`,
+    ...result.timeline.map((e) => `  +${(e.atMs / 3_600_000).toFixed(2)} h  ${e.text}`),
+  ];
+  if (result.cause) lines.push(`Cause: ${result.cause}`);
+  return lines.join('\n');
+}

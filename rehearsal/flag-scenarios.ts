@@ -1,0 +1,43 @@
+/**
+ * Named rehearsals of a guarded flag rollout (GuardedFlagRollout): how the users served each variant behave, and
+ * what should happen. `zdt rehearse --scenario <name>` runs them like the traffic scenarios (rehearsal/scenarios.ts).
+ */
+import type { VariantBehaviour } from './flag-traffic';
+
+export type FlagRolloutOutcome = 'COMPLETED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REFUSED' | 'FAILED';
+
+export interface FlagScenario {
+  readonly name: string;
+  /** One line for a person. */
+  readonly description: string;
+  /** @default 50 */
+  readonly requestsPerSecond?: number;
+  /** Behaviour of the users the treatment is served to. @default 0.2% errors, p50 40 ms, p99 180 ms */
+  readonly treatment?: VariantBehaviour;
+  /** Behaviour of the users the control is served to. @default as the treatment's default */
+  readonly control?: VariantBehaviour;
+  readonly expect: { readonly outcome: FlagRolloutOutcome; readonly trigger?: string };
+}
+
+function scenario(s: FlagScenario): [string, FlagScenario] {
+  return [s.name, s];
+}
+
+export const FLAG_SCENARIOS: Readonly<Record<string, FlagScenario>> = Object.fromEntries([
+  scenario({
+    name: 'flag-rollout-healthy',
+    description: 'The treatment behaves like the control: every phase of the plan passes (days of phases in seconds) and the flag ends at 100%.',
+    expect: { outcome: 'COMPLETED' },
+  }),
+  scenario({
+    name: 'flag-rollout-regression',
+    description: 'Users served the treatment see 3% errors against 0.2% for the control: the first judged phase fails and the flag is rolled back to its previous definition.',
+    treatment: { errorRatePercent: 3 },
+    expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
+  }),
+]);
+
+/** True when `name` is a flag rollout scenario. */
+export function isFlagScenario(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(FLAG_SCENARIOS, name);
+}

@@ -1,0 +1,52 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { FlagsDocument } from '../../lambda/flags';
+import { FlagRolloutEvent } from '../../lambda/flag-rollout/flag-rollout-contract';
+import { FeatureFlags } from '../../lib/flags/feature-flags';
+import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
+import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
+import { rehearseFlagRollout } from '../../rehearsal/flag-rehearsal';
+
+/** One stack: the flags, and a guarded rollout of the boolean flag `new-checkout` with the seed's default plan. */
+function flagApp(plan?: FlagRolloutPlan): App {
+  const app = new App({ builtinCloudFormationValidation: false } as never);
+  const stack = new Stack(app, 'Shop');
+  const doc: FlagsDocument = {
+    version: 1,
+    flags: {
+      'new-checkout': { enabled: true, default: false, rules: [{ name: 'staff', segments: ['internal'], serve: true }] },
+      'other': { enabled: true, default: true },
+    },
+  };
+  const flags = new FeatureFlags(stack, 'Flags', { flags: doc as never });
+  new GuardedFlagRollout(stack, 'NewCheckout', { flags, flagKey: 'new-checkout', serviceName: 'shop', plan });
+  return app;
+}
+
+describe('guarded flag rollout rehearsals', () => {
+  const app = flagApp();
+
+  test('flag-rollout-healthy: every phase of the default plan passes over 12 virtual days and the flag ends at 100%', async () => {
+    const result = await rehearseFlagRollout(app, { scenario: 'flag-rollout-healthy' });
+    expect(result.outcome).toBe('COMPLETED');
+    expect(result.phases.map((p) => p.name)).toEqual(['preparation', 'canary', 'early adopters', 'half', 'everyone']);
+    expect(result.finalRule).toEqual({ percent: 100, segments: undefined });
+    // 2 + 3 + 7 days of judged phases, plus each phase's propagation and metric delay.
+    expect(result.durationMs).toBeGreaterThanOrEqual(12 * 86_400_000);
+    expect(result.events[0]).toBe(FlagRolloutEvent.STARTED);
+    expect(result.events[result.events.length - 1]).toBe(FlagRolloutEvent.COMPLETED);
+    expect(result.deployments).toBe(5);
+  });
+
+  test('flag-rollout-regression: the treatment\'s extra errors fail the canary and the flag is rolled back to its previous definition', async () => {
+    const result = await rehearseFlagRollout(app, { scenario: 'flag-rollout-regression' });
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.trigger).toBe('judge-fail');
+    expect(result.phases.map((p) => p.name)).toEqual(['preparation']);
+    // Back to the flag as it was: its own rule only, no rollout rule.
+    expect(result.finalRule).toBeUndefined();
+    expect(result.events).toEqual(expect.arrayContaining([FlagRolloutEvent.ROLLBACK_TRIGGERED, FlagRolloutEvent.ROLLED_BACK]));
+    // Caught within the canary's first day, long before its 2 days end.
+    expect(result.durationMs).toBeLessThan(86_400_000);
+    expect(result.cause).toMatch(/new-checkout rolled back .*judge-fail.*error rate is higher/);
+  });
+});

@@ -1,0 +1,114 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FlagRolloutConfig } from '../../lambda/flag-rollout/flag-rollout-contract';
+import { handler } from '../../lambda/flag-rollout/flag-rollout-handler';
+import { setClock } from '../../lambda/shared/clock';
+import { CONFIG_ENV } from '../../lambda/shared/contracts';
+import { FeatureFlags } from '../../lib/flags/feature-flags';
+import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
+import { GuardedFlagRollout, GuardedFlagRolloutProps } from '../../lib/flags/guarded-flag-rollout';
+import { AwsFakes } from '../../rehearsal/fakes';
+import { VirtualClock } from '../../rehearsal/virtual-clock';
+
+const DOC = { version: 1, flags: { 'new-checkout': { enabled: true, default: false }, 'old': { enabled: false, default: false } } };
+
+function build(props: Partial<GuardedFlagRolloutProps> = {}): { app: App; stack: Stack; rollout: () => GuardedFlagRollout } {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'S');
+  const flags = new FeatureFlags(stack, 'Flags', { flags: DOC });
+  return { app, stack, rollout: () => new GuardedFlagRollout(stack, 'Rollout', { flags, flagKey: 'new-checkout', serviceName: 'shop', ...props }) };
+}
+
+describe('GuardedFlagRollout', () => {
+  const { stack, rollout } = build();
+  const created = rollout();
+  const template = Template.fromStack(stack);
+
+  test('deploys each phase with an immediate AppConfig strategy and runs the seed\'s default plan in a state machine', () => {
+    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0, GrowthFactor: 100 });
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+    for (const state of ['Deploy Phase', 'Judge Phase', 'Roll Back Flag', 'Wait For Promote']) expect(definition).toContain(state);
+    expect(created.planDescription).toEqual([
+      'phase 1 (preparation): treatment for 0% of users, not judged',
+      'phase 2 (canary): treatment for 5% of users, judged for 2 days, every 1 h',
+      'phase 3 (early adopters): treatment for 15% of users, judged for 3 days, every 1 h',
+      'phase 4 (half): treatment for 50% of users, judged for 7 days, every 1 h',
+      'phase 5 (everyone): treatment for 100% of users, not judged',
+    ]);
+  });
+
+  test('lets its handler write only this flags profile and deploy only to this environment with its own strategy', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'appconfig:StartDeployment', Resource: Match.arrayWith([Match.objectLike({ 'Fn::Join': Match.anyValue() })]) })]) },
+    });
+  });
+
+  test('refuses a flag that is not in the document, is disabled, or a plan that does not end at 100%', () => {
+    expect(() => build({ flagKey: 'nope' }).rollout()).toThrow(/flagKey "nope" is not a flag of S\/Flags/);
+    expect(() => build({ flagKey: 'old' }).rollout()).toThrow(/is disabled/);
+    expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 5, duration: Duration.days(1) }, { percent: 50 }]) }).rollout())
+      .toThrow(/S\/Rollout.*must end with a phase at 100%/);
+    expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 50, duration: Duration.days(1) }, { percent: 5, duration: Duration.days(1) }, { percent: 100 }]) }).rollout())
+      .toThrow(/percent must not go down/);
+    expect(() => build({ treatment: 'dark' }).rollout()).toThrow(/treatment must be "on"/);
+  });
+
+  test('a segment plan moves through internal, beta and premium, 15 minutes each, then everyone', () => {
+    expect(FlagRolloutPlan.segments().describe()).toEqual([
+      'phase 1 (internal): treatment for segments internal, judged for 15 min, every 1 min',
+      'phase 2 (beta): treatment for segments internal, beta, judged for 15 min, every 1 min',
+      'phase 3 (premium): treatment for segments internal, beta, premium, judged for 15 min, every 1 min',
+      'phase 4 (everyone): treatment for 100% of users, not judged',
+    ]);
+  });
+});
+
+describe('the flag-rollout handler against the AppConfig fake', () => {
+  const clock = new VirtualClock();
+  let restore: () => void;
+  let aws: AwsFakes;
+  let config: FlagRolloutConfig;
+  beforeAll(() => {
+    restore = setClock(clock);
+    aws = new AwsFakes({ clock }).install();
+    const app = aws.appconfig.createApplication('a');
+    const env = aws.appconfig.createEnvironment(app);
+    const profile = aws.appconfig.createConfigurationProfile(app, 'flags');
+    const slow = aws.appconfig.createDeploymentStrategy({ deploymentDurationInMinutes: 20, finalBakeTimeInMinutes: 10, growthFactor: 10 });
+    const immediate = aws.appconfig.createDeploymentStrategy({ deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 0, growthFactor: 100 });
+    const v = aws.appconfig.createHostedConfigurationVersion({ ApplicationId: app, ConfigurationProfileId: profile, Content: Buffer.from(JSON.stringify(DOC)), ContentType: 'application/json' });
+    aws.appconfig.startDeployment({ ApplicationId: app, EnvironmentId: env, ConfigurationProfileId: profile, ConfigurationVersion: String(v.VersionNumber), DeploymentStrategyId: immediate });
+    config = {
+      applicationId: app, environmentId: env, configurationProfileId: profile, configurationProfileName: 'flags', deploymentStrategyId: immediate,
+      flagKey: 'new-checkout', treatment: 'on',
+      analysis: { namespace: 'N', service: 'shop', errorRateFactor: 2, alphaPerTest: 0.001, minRequests: 100, latencyMinRequests: 1000, metricDelaySeconds: 120, propagationSeconds: 60 },
+    };
+    process.env[CONFIG_ENV] = JSON.stringify(config);
+    // Someone else's deployment with AppConfig's canary strategy is in progress on the environment.
+    const other = aws.appconfig.createHostedConfigurationVersion({ ApplicationId: app, ConfigurationProfileId: profile, Content: Buffer.from(JSON.stringify(DOC)), ContentType: 'application/json' });
+    aws.appconfig.startDeployment({ ApplicationId: app, EnvironmentId: env, ConfigurationProfileId: profile, ConfigurationVersion: String(other.VersionNumber), DeploymentStrategyId: slow });
+  });
+  afterAll(() => { aws.restore(); restore(); delete process.env[CONFIG_ENV]; });
+
+  const phase = { number: 2, name: 'canary', percent: 5, durationSeconds: 3600, intervalSeconds: 60, judge: true, pause: false };
+
+  test('a phase started while AppConfig deploys something else fails with the retryable conflict error, then deploys once the environment is free', async () => {
+    await expect(handler({ action: 'setPhase', phase })).rejects.toMatchObject({ name: 'ZdtFlagDeploymentConflict' });
+    clock.advance(31 * 60_000);
+    const out = await handler({ action: 'setPhase', phase }) as { changed: boolean; deploymentNumber: number };
+    expect(out.changed).toBe(true);
+    await expect(handler({ action: 'checkDeployment', deployment: out })).resolves.toEqual({ state: 'COMPLETE' });
+    // Re-run (a retried task): the deployed document already is this phase's, nothing is written.
+    await expect(handler({ action: 'setPhase', phase })).resolves.toMatchObject({ changed: false });
+  });
+
+  test('the rollback puts the flag\'s definition from before the rollout back', async () => {
+    const start = await handler({ action: 'start' }) as { originalFlag: string };
+    const original = { ...start, originalFlag: JSON.stringify(DOC.flags['new-checkout']) };
+    const out = await handler({ action: 'rollback', original }) as { changed: boolean };
+    expect(out.changed).toBe(true);
+    const content = aws.appconfig.deployedContent(config.applicationId, config.environmentId, config.configurationProfileId)!;
+    expect(JSON.parse(content).flags['new-checkout']).toEqual(DOC.flags['new-checkout']);
+  });
+});
