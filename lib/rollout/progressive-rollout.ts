@@ -30,6 +30,7 @@ import { AnalysisMethod } from './analysis-method';
 import { BaselineDegradedAction } from './baseline-policy';
 import { GatePhase, GateTestBuild, IValidationGate } from '../gates/validation-gate-binding';
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
+import { HighResolutionSignalOptions } from './high-resolution-alarms';
 import { InconclusiveAction } from './inconclusive-action';
 import { planRollout } from './rollout-plan';
 import { RolloutStrategy } from './rollout-strategy';
@@ -123,6 +124,15 @@ export interface ProgressiveRolloutOptions {
    * @default - on, with the defaults of HealthAlarmOptions
    */
   readonly healthAlarms?: RolloutHealthAlarmOptions;
+  /**
+   * Detect in seconds: high-resolution alarms (10-second periods) per color on the release signal the application
+   * emits with `ReleaseMetrics` (cdk-zero-downtime-runtime/metrics: requests, 5xx and latency per service and color,
+   * through CloudWatch Embedded Metric Format log lines). The judge watches them with the other alarms of the new
+   * color, and with `eventDriven` (the default) an alarm that fires ends the current bake at once and rolls back. An
+   * application that emits nothing leaves them OK: ALB metrics (healthAlarms, analysis) remain the backstop.
+   * @default - off: the rollout is judged on ALB metrics only
+   */
+  readonly highResolutionSignal?: HighResolutionSignalOptions;
   /**
    * Further alarms that fail the rollout when they fire, whatever the color (e.g. a business KPI alarm).
    * More can be added later with `addAlarm()`.
