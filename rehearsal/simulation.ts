@@ -30,6 +30,8 @@ import { describePlan, planOf, RehearsalTarget, selectRollout, stacksOf, withStr
 import { CfnTemplate, stateMachineOf } from './template';
 import { mulberry32, Random } from './random';
 import { TrafficModel } from './traffic-model';
+import { RELEASE_SIGNAL_INGESTION_DELAY_SECONDS, ReleaseSignalSource, releaseSignalEnvironmentOf } from './release-signal-source';
+import { AlarmEventPublisher } from './simulation-alarm-events';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
 
 const MS_PER_SECOND = 1000;
@@ -235,6 +237,15 @@ export class Simulation implements SimulationWorld {
       seed: this.options.seed,
     });
     this.restorers.push(this.aws.cloudwatch.addMetricSource(this.model));
+    // The application's own per-color signal (ReleaseMetrics), when the scenario's application emits it and the color
+    // stacks told it its service and color (rehearsal/release-signal-source.ts).
+    const signal = this.scenario.releaseSignal ? releaseSignalEnvironmentOf(this.stacks) : undefined;
+    if (signal) {
+      this.restorers.push(this.aws.cloudwatch.addMetricSource(new ReleaseSignalSource({
+        ...signal, alb: this.model, loadBalancerArn: route.loadBalancerArn, targetGroupArns: route.targetGroupArns,
+      })));
+      this.aws.cloudwatch.setIngestionDelay(signal.namespace, RELEASE_SIGNAL_INGESTION_DELAY_SECONDS);
+    }
     // The validation gates' requests and database checks, answered by this world (rehearsal/simulation-probes.ts).
     const probes = new SimulatedProbes({
       clock: this.clock,
@@ -266,6 +277,12 @@ export class Simulation implements SimulationWorld {
       ...bindFunctions(template, this.options.functions ?? {}, resolverOptions),
     ]);
     this.setUpEventBridge();
+    // Rules on CloudWatch's alarm events (event-driven rollback) hear them as CloudWatch sends them.
+    if (AlarmEventPublisher.wanted(this.bus)) {
+      const publisher = new AlarmEventPublisher({ clock: this.clock, cloudwatch: this.aws.cloudwatch, bus: this.bus, region: this.aws.region, accountId: this.aws.accountId });
+      publisher.start();
+      this.restorers.push(() => publisher.stop());
+    }
     for (const [i, fault] of (this.scenario.faults ?? []).entries()) {
       if (!fault.whenState) this.armFault(i);
     }
