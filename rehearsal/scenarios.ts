@@ -245,6 +245,13 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     }],
     expect: { outcome: 'RELEASED' },
   }),
+  scenario({
+    name: 'high-resolution-regression',
+    description: 'The new release fails 20% of its requests; its service emits the per-color signal (ReleaseMetrics): a 10-second alarm fires, its event ends the bake, rolled back in seconds.',
+    profiles: { release: BAD_RELEASE },
+    releaseSignal: true,
+    expect: { outcome: 'ROLLED_BACK', trigger: 'high-resolution-alarm' },
+  }),
 ]);
 
 /** Fails, saying `why`, unless the rollout's stack has a function running the library's handler `name`. */

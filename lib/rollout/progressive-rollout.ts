@@ -30,7 +30,8 @@ import { AnalysisMethod } from './analysis-method';
 import { BaselineDegradedAction } from './baseline-policy';
 import { GatePhase, GateTestBuild, IValidationGate } from '../gates/validation-gate-binding';
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
-import { HighResolutionSignalOptions } from './high-resolution-alarms';
+import { ColorHighResolutionAlarms, HighResolutionSignalOptions } from './high-resolution-alarms';
+import { HighResolutionRollback } from './high-resolution-rollback';
 import { InconclusiveAction } from './inconclusive-action';
 import { planRollout } from './rollout-plan';
 import { RolloutStrategy } from './rollout-strategy';
@@ -526,6 +527,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
    */
   public readonly plan: RolloutPlan;
   private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
+  private readonly highResolution?: HighResolutionRollback;
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
   /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the absolute health alarms). */
   private readonly sequentialAnalysis: boolean;
@@ -546,6 +548,10 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     this.eventBus = props.eventBus;
     this.addHealthAlarms(props, settings);
     for (const alarm of props.alarms ?? []) this.addAlarm(alarm);
+    // Detect in seconds: high-resolution alarms on the application's release signal, judged with the color's alarms.
+    this.highResolution = props.highResolutionSignal && new HighResolutionRollback(this, 'HighResolution', {
+      ...props.highResolutionSignal, serviceName: this.serviceName, stateTable: this.stateTable, logRetention: settings.logRetention,
+    });
 
     const router = this.createRouter(props, settings);
     this.routerFunction = router.fn;
@@ -621,8 +627,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     new PropChecks(this)
       .duration('baselineHoldTimeout', props.baselineHoldTimeout, Duration.minutes(1), Duration.days(1))
       .oneOf('onBaselineDegraded', props.onBaselineDegraded, [BaselineDegradedAction.PAUSE, BaselineDegradedAction.ROLLBACK]);
-    if (!healthAlarmsOn && !analysisOn && (props.alarms ?? []).length === 0) {
-      throw propError(this, 'healthAlarms, analysis and alarms are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
+    if (!healthAlarmsOn && !analysisOn && (props.alarms ?? []).length === 0 && !props.highResolutionSignal) {
+      throw propError(this, 'healthAlarms, analysis, alarms and highResolutionSignal are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
     }
     return {
       judgeInterval: props.judgeInterval ?? DEFAULTS.judgeInterval,
@@ -817,6 +823,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       testRouteHeader: props.routing.testRouteHeader,
       onBaselineDegraded: settings.onBaselineDegraded,
       hookBuilds: hooks.builds,
+      eventDrivenBake: this.highResolution?.eventDriven ?? false,
     });
     return standardStateMachine(this, {
       definition,
@@ -881,6 +888,14 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     }
   }
   /**
+   * The high-resolution alarms of a color on the application's release signal (`highResolutionSignal`).
+   * @returns undefined when `highResolutionSignal` is not set
+   */
+  public highResolutionAlarmsOf(color: Color): ColorHighResolutionAlarms | undefined {
+    return this.highResolution?.alarmsByColor.get(color);
+  }
+
+  /**
    * The health alarms of `color` the judge reads: its composite; or, under the sequential analysis, only its absolute
    * alarms (5xx rate, p99, unhealthy hosts). The relative alarms compare one minute's rates on fixed factors, which at
    * moderate traffic fire on a handful of requests (2 of 3 minutes with one 5xx in 60 requests at a 0.5% baseline);
@@ -888,9 +903,11 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
    * (dashboards, feature-flag rollbacks).
    */
   private judgedHealthAlarms(color: Color): cloudwatch.IAlarm[] {
+    // The high-resolution alarms too: the judge's look at them is the backstop of their events (a missed event).
+    const highResolution = this.highResolution?.alarmsOf(color) ?? [];
     const health = this.healthAlarmsByColor.get(color);
-    if (!health) return [];
-    return this.sequentialAnalysis ? [health.errorRate, health.latencyP99, health.unhealthyHosts] : [health.composite];
+    if (!health) return highResolution;
+    return [...(this.sequentialAnalysis ? [health.errorRate, health.latencyP99, health.unhealthyHosts] : [health.composite]), ...highResolution];
   }
 
   /**
