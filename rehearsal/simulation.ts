@@ -522,6 +522,13 @@ export class Simulation implements SimulationWorld {
    */
   private taskTokens(): TaskTokenHandler {
     return async (_token, request): Promise<TaskTokenDecision | undefined> => {
+      if ((request.payload as { action?: string } | undefined)?.action === 'bake') {
+        // An event-driven bake: only a high-resolution alarm's handler answers it (through the SFN API, which aborts
+        // this wait); otherwise its timeout, one judge interval, is the ordinary "judge now". Not the operator's.
+        await this.clock.sleep((request.timeoutSeconds ?? 0) * MS_PER_SECOND, request.signal);
+        if (request.signal.aborted) return undefined;
+        return { error: 'States.Timeout', cause: `The bake's judge interval (${request.timeoutSeconds} s) is over` };
+      }
       const decision = this.pauseDecisions.shift();
       const note = (text: string) => this.emit({ atMs: this.clock.now() - this.originMs, kind: 'note', text });
       if (decision?.kind === 'promote') {
