@@ -3,6 +3,7 @@ import { clock } from '../shared/clock';
 import { Color, ErrorName, isColor, LockAcquireResult, LockConfig, StateTable } from '../shared/contracts';
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
+import { highResolutionAlarmAttributes } from './high-resolution-flag';
 import { dynamoDb } from '../shared/clients';
 
 /**
@@ -172,10 +173,6 @@ export interface LockBakeResult {
   readonly color: Color;
 }
 
-/** The attribute names of the high-resolution alarm flag of `color` (release-alarm-handler.ts sets it). */
-export function highResolutionAlarmAttributes(color: Color): { owner: string; reason: string } {
-  return { owner: `${StateTable.HIGH_RESOLUTION_ALARM_OWNER_PREFIX}${color}`, reason: `${StateTable.HIGH_RESOLUTION_ALARM_REASON_PREFIX}${color}` };
-}
 
 /**
  * Stores the task token of a bake of `color`, so that a high-resolution alarm of that color can end it at once

@@ -1,5 +1,6 @@
 import { readConfig } from '../shared/config';
-import { CONFIG_ENV, ReleaseAlarmConfig, ReleaseAlarmResult } from '../shared/contracts';
+import { CONFIG_ENV, ErrorName, ReleaseAlarmConfig, ReleaseAlarmResult } from '../shared/contracts';
+import { ZdtError } from '../shared/errors';
 import { requireColor, requireObject, requireString } from '../shared/validate';
 import { SDK_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 import { AlarmStateChange, onReleaseAlarm } from './release-alarm';
@@ -10,11 +11,14 @@ const CONFIG = `Release alarm ${CONFIG_ENV}`;
 /** Validates the handler's configuration. */
 export function parseReleaseAlarmConfig(raw: unknown): ReleaseAlarmConfig {
   const obj = requireObject(raw, CONFIG, CONFIG_ENV);
-  const alarms = requireObject(obj.alarms, CONFIG, 'alarms');
+  if (!Array.isArray(obj.alarms)) throw new ZdtError(ErrorName.INVALID_REQUEST, `${CONFIG}: "alarms" must be a list of { alarmName, color }, got ${JSON.stringify(obj.alarms)}`);
   return {
     tableName: requireString(obj, 'tableName', CONFIG),
     service: requireString(obj, 'service', CONFIG),
-    alarms: Object.fromEntries(Object.keys(alarms).map((name) => [name, requireColor(alarms, name, `${CONFIG} alarms`)])),
+    alarms: obj.alarms.map((raw, i) => {
+      const alarm = requireObject(raw, `${CONFIG} alarms[${i}]`);
+      return { alarmName: requireString(alarm, 'alarmName', `${CONFIG} alarms[${i}]`), color: requireColor(alarm, 'color', `${CONFIG} alarms[${i}]`) };
+    }),
   };
 }
 

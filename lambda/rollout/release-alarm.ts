@@ -5,7 +5,7 @@ import { Color, ErrorName, ReleaseAlarmConfig, ReleaseAlarmResult, StateTable } 
 import { awsCall } from '../shared/errors';
 import { log } from '../shared/log';
 import { dynamoDb, stepFunctions } from '../shared/clients';
-import { highResolutionAlarmAttributes } from './lock';
+import { highResolutionAlarmAttributes } from './high-resolution-flag';
 
 /**
  * Event-driven rollback: a high-resolution alarm of a color went to ALARM ("CloudWatch Alarm State Change", which
@@ -29,13 +29,13 @@ export interface AlarmStateChange {
 }
 
 export async function onReleaseAlarm(config: ReleaseAlarmConfig, change: AlarmStateChange): Promise<ReleaseAlarmResult> {
-  const color: Color | undefined = config.alarms[change.alarmName];
+  const color: Color | undefined = config.alarms.find((a) => a.alarmName === change.alarmName)?.color;
   const result = (outcome: ReleaseAlarmResult['outcome'], reason: string): ReleaseAlarmResult => {
     log(outcome === 'ignored' ? 'info' : 'warn', 'release alarm', { alarm: change.alarmName, state: change.state, outcome, reason });
     return { alarm: change.alarmName, outcome, reason };
   };
   if (change.state !== 'ALARM') return result('ignored', `state ${change.state}: only ALARM ends a bake`);
-  if (!color) return result('ignored', `not one of the rollout's high-resolution alarms (${Object.keys(config.alarms).join(', ')})`);
+  if (!color) return result('ignored', `not one of the rollout's high-resolution alarms (${config.alarms.map((a) => a.alarmName).join(', ')})`);
   const flag = highResolutionAlarmAttributes(color);
   const cause = `High-resolution alarm ${change.alarmName} of the ${color} color went to ALARM${change.time ? ` at ${change.time}` : ''}: ${change.reason ?? 'no reason given'}`;
   let item: Record<string, { S?: string }> | undefined;

@@ -562,8 +562,8 @@ export interface RolloutInput {
 export interface ReleaseAlarmConfig {
   readonly tableName: string;
   readonly service: string;
-  /** Alarm name -> the color it watches. */
-  readonly alarms: Record<string, Color>;
+  /** The high-resolution alarms and the color each watches (a list: alarm names are deploy-time tokens, not keys). */
+  readonly alarms: ReadonlyArray<{ readonly alarmName: string; readonly color: Color }>;
 }
 
 /** What the release-alarm handler did with one "CloudWatch Alarm State Change" event. */

@@ -44,7 +44,7 @@ export class HighResolutionRollback extends Construct {
     const config: ReleaseAlarmConfig = {
       tableName: stateTable.tableName,
       service: serviceName,
-      alarms: Object.fromEntries(alarmColors.map(({ alarm, color }) => [alarm.alarmName, wireColor(color)])),
+      alarms: alarmColors.map(({ alarm, color }) => ({ alarmName: alarm.alarmName, color: wireColor(color) })),
     };
     const handler = new HandlerFunction(this, 'Handler', {
       handler: 'release-alarm',

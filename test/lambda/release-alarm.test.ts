@@ -4,14 +4,14 @@ import { handler as lockHandler } from '../../lambda/rollout/lock-handler';
 import { handler as alarmHandler } from '../../lambda/rollout/release-alarm-handler';
 import type { TaskTokenDecision, WaitingTaskHandle } from '../../rehearsal/runner';
 import { FakeAws, installAwsFakes } from './support/aws';
-import { NOW_SECONDS, setConfig } from './support/env';
+import { expectInvalidRequest, NOW_SECONDS, setConfig } from './support/env';
 
 const TABLE = 'zdt-rollout-state';
 const SERVICE = 'web';
 const ME = 'arn:aws:states:us-east-1:111122223333:execution:web-rollout:release-42';
 const NEXT = 'arn:aws:states:us-east-1:111122223333:execution:web-rollout:release-43';
 const LOCK: LockConfig = { tableName: TABLE, service: SERVICE, initialLiveColor: 'blue' };
-const ALARMS: ReleaseAlarmConfig = { tableName: TABLE, service: SERVICE, alarms: { 'web-green-hr-errors': 'green', 'web-blue-hr-errors': 'blue' } };
+const ALARMS: ReleaseAlarmConfig = { tableName: TABLE, service: SERVICE, alarms: [{ alarmName: 'web-green-hr-errors', color: 'green' }, { alarmName: 'web-blue-hr-errors', color: 'blue' }] };
 
 let fakes: FakeAws;
 let answers: Map<string, TaskTokenDecision>;
@@ -94,5 +94,10 @@ describe('event-driven rollback: a high-resolution alarm ends the bake of its co
     await lockHandler({ action: 'acquire', owner: NEXT, ttlSeconds: 3600 });
     await expect(bake('green', 'token-7', NEXT)).resolves.toMatchObject({ owner: NEXT });
     expect(item()[StateTable.BAKE_OWNER]).toEqual({ S: NEXT });
+  });
+
+  test('a configuration without its list of alarms is refused, naming the field and the value', async () => {
+    setConfig({ tableName: TABLE, service: SERVICE, alarms: { 'web-green-hr-errors': 'green' } });
+    await expectInvalidRequest(alarmHandler({ detail: { alarmName: 'x', state: { value: 'ALARM' } } }), 'alarms', '{"web-green-hr-errors":"green"}');
   });
 });
