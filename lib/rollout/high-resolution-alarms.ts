@@ -19,7 +19,7 @@ export interface HighResolutionSignalOptions {
    * to the services they create as ZDT_RELEASE_NAMESPACE).
    * @default 'ZeroDowntime/Release'
    */
-  readonly namespace?: string;
+  readonly metricNamespace?: string;
   /**
    * Alarm when more than this percent of a color's requests in a period are 5xx.
    * @default 5
@@ -104,9 +104,9 @@ export class ColorHighResolutionAlarms extends Construct {
       .number('evaluationPeriods', props.evaluationPeriods, 1, 30)
       .number('datapointsToAlarm', props.datapointsToAlarm, 1, evaluationPeriods)
       .duration('maxLatencyP99', props.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
-      .pattern('namespace', props.namespace, /^[^:][\x20-\x7E]{0,254}$/, '1 to 255 printable ASCII characters, not starting with ":"');
+      .pattern('metricNamespace', props.metricNamespace, /^[^:][\x20-\x7E]{0,254}$/, '1 to 255 printable ASCII characters, not starting with ":"');
 
-    const namespace = props.namespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE;
+    const namespace = props.metricNamespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE;
     const dimensionsMap = { [RELEASE_SIGNAL_DIMENSIONS.SERVICE]: props.serviceName, [RELEASE_SIGNAL_DIMENSIONS.COLOR]: wireColor(props.color) };
     const metric = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace, metricName, statistic, period, dimensionsMap });
     const alarm = (alarmId: string, description: string, m: cloudwatch.Metric | cloudwatch.MathExpression, threshold: number) => m.createAlarm(this, alarmId, {

@@ -124,7 +124,7 @@ export class BlueGreenStacks extends Construct {
       const releaseSignalEnvironment = {
         [RELEASE_SIGNAL_ENV.SERVICE]: this.rollout.serviceName,
         [RELEASE_SIGNAL_ENV.COLOR]: wireColor(color),
-        [RELEASE_SIGNAL_ENV.NAMESPACE]: props.rollout?.highResolutionSignal?.namespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE,
+        [RELEASE_SIGNAL_ENV.NAMESPACE]: props.rollout?.highResolutionSignal?.metricNamespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE,
       };
       props.colorEnvironment.createEnvironment(stack, {
         color, targetGroup: this.routing.targetGroup(color), network: this.network, routing: this.routing, releaseSignalEnvironment,

@@ -82,7 +82,7 @@ describe('BlueGreenStacks release signal environment', () => {
           new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}') });
         },
       },
-      rollout: { highResolutionSignal: { namespace: 'Shop/Release' } },
+      rollout: { highResolutionSignal: { metricNamespace: 'Shop/Release' } },
       releaseSignalEnvironment,
     });
     return { green: Template.fromStack(pair.greenStack), seen };
