@@ -37,7 +37,10 @@ export interface AlarmEventPublisherOptions {
 /** Publishes the fake's alarm state changes to the simulated EventBridge as CloudWatch would. */
 export class AlarmEventPublisher {
   private seen: number;
-  private active = false;
+  /** Executions under way that asked for ticks (start/stop pairs). */
+  private users = 0;
+  /** Bumped at every start from idle: a tick of an earlier chain that is still scheduled does nothing. */
+  private generation = 0;
   /** Events published, oldest first (alarm name, state, virtual epoch ms). */
   readonly published: Array<{ alarmName: string; state: string; at: number }> = [];
 
@@ -50,26 +53,32 @@ export class AlarmEventPublisher {
     return bus.rules.some((r) => r.enabled && JSON.stringify(r.pattern?.source ?? null).includes(JSON.stringify(CLOUDWATCH_EVENT_SOURCE)));
   }
 
-  /** Starts the 10-second ticks (from the next tick after now). */
+  /**
+   * Ticks every 10 seconds from the next tick after now, until every start has its stop. The simulation starts them
+   * for each execution (alarms matter to a rollout only while one runs), so hours of idle virtual time (a crashed
+   * execution's lock expiring) cost no ticks; changes meanwhile are published at the next start.
+   */
   start(): void {
-    if (this.active) return;
-    this.active = true;
-    this.scheduleTick(Math.floor(this.options.clock.now() / HIGH_RESOLUTION_TICK_MS) * HIGH_RESOLUTION_TICK_MS + HIGH_RESOLUTION_TICK_MS);
+    this.users += 1;
+    if (this.users > 1) return;
+    this.generation += 1;
+    this.tick();
+    this.scheduleTick(Math.floor(this.options.clock.now() / HIGH_RESOLUTION_TICK_MS) * HIGH_RESOLUTION_TICK_MS + HIGH_RESOLUTION_TICK_MS, this.generation);
   }
 
-  /** Stops after the tick under way. */
+  /** Ends one start: the ticks stop once every start has ended. */
   stop(): void {
-    this.active = false;
+    this.users = Math.max(0, this.users - 1);
   }
 
-  private scheduleTick(at: number): void {
+  private scheduleTick(at: number, generation: number): void {
     this.options.clock.schedule({
       at,
       label: 'CloudWatch alarm evaluation',
       run: () => {
-        if (!this.active) return;
+        if (this.users === 0 || generation !== this.generation) return;
         this.tick();
-        this.scheduleTick(at + HIGH_RESOLUTION_TICK_MS);
+        this.scheduleTick(at + HIGH_RESOLUTION_TICK_MS, generation);
       },
     });
   }

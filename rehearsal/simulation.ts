@@ -145,6 +145,8 @@ export class Simulation implements SimulationWorld {
   private readonly scenario: Scenario;
   /** The rules of the deployed stacks, honoured (rehearsal/simulation-events.ts). */
   bus!: SimulatedEventBridge;
+  /** CloudWatch's alarm events to the bus, ticking while an execution runs (when a rule listens to them). */
+  private alarmEvents?: AlarmEventPublisher;
   /** StopExecution calls, by execution ARN: when and why. */
   private readonly stops = new Map<string, { at: number; error?: string; cause?: string }>();
 
@@ -279,9 +281,7 @@ export class Simulation implements SimulationWorld {
     this.setUpEventBridge();
     // Rules on CloudWatch's alarm events (event-driven rollback) hear them as CloudWatch sends them.
     if (AlarmEventPublisher.wanted(this.bus)) {
-      const publisher = new AlarmEventPublisher({ clock: this.clock, cloudwatch: this.aws.cloudwatch, bus: this.bus, region: this.aws.region, accountId: this.aws.accountId });
-      publisher.start();
-      this.restorers.push(() => publisher.stop());
+      this.alarmEvents = new AlarmEventPublisher({ clock: this.clock, cloudwatch: this.aws.cloudwatch, bus: this.bus, region: this.aws.region, accountId: this.aws.accountId });
     }
     for (const [i, fault] of (this.scenario.faults ?? []).entries()) {
       if (!fault.whenState) this.armFault(i);
@@ -297,22 +297,28 @@ export class Simulation implements SimulationWorld {
   async run(input: RolloutInput = this.scenario.input ?? {}, options: { signal?: AbortSignal; executionName?: string } = {}): Promise<RunResult> {
     const first = this.executions.length === 0;
     const stop = !options.signal && first ? this.scheduleStop() : undefined;
-    const run = await runStateMachine({
-      definition: this.definition,
-      input,
-      clock: this.clock,
-      stateMachineArn: this.stateMachineArn,
-      executionName: options.executionName,
-      lambdas: this.lambdas,
-      integrations: this.integrations(),
-      taskTokens: this.taskTokens(),
-      // Tokens are also open on the SFN API: a handler, a rule's target or the CLI may answer first (first answer wins).
-      stepFunctions: this.aws.stepfunctions,
-      onEvent: (event) => this.onEvent(event, first),
-      signal: options.signal ?? stop?.controller.signal,
-      // Retry jitter from a seeded PRNG, so every rehearsal of a scenario and seed is identical.
-      random: mulberry32(this.options.seed ?? 1),
-    });
+    this.alarmEvents?.start();
+    let run: RunResult;
+    try {
+      run = await runStateMachine({
+        definition: this.definition,
+        input,
+        clock: this.clock,
+        stateMachineArn: this.stateMachineArn,
+        executionName: options.executionName,
+        lambdas: this.lambdas,
+        integrations: this.integrations(),
+        taskTokens: this.taskTokens(),
+        // Tokens are also open on the SFN API: a handler, a rule's target or the CLI may answer first (first answer wins).
+        stepFunctions: this.aws.stepfunctions,
+        onEvent: (event) => this.onEvent(event, first),
+        signal: options.signal ?? stop?.controller.signal,
+        // Retry jitter from a seeded PRNG, so every rehearsal of a scenario and seed is identical.
+        random: mulberry32(this.options.seed ?? 1),
+      });
+    } finally {
+      this.alarmEvents?.stop();
+    }
     this.executions.push({ run, input });
     if (stop?.stopped && run.status === 'ABORTED') this.stops.set(run.executionArn, stop.stopped);
     if (stop) stop.ended = true;
