@@ -56,13 +56,15 @@ export class AlarmEventPublisher {
   /**
    * Ticks every 10 seconds from the next tick after now, until every start has its stop. The simulation starts them
    * for each execution (alarms matter to a rollout only while one runs), so hours of idle virtual time (a crashed
-   * execution's lock expiring) cost no ticks; changes meanwhile are published at the next start.
+   * execution's lock expiring) cost no ticks. Changes while no execution ran are not published late: their events
+   * went out then, when no rollout held the lock for them to end.
    */
   start(): void {
     this.users += 1;
     if (this.users > 1) return;
     this.generation += 1;
-    this.tick();
+    this.options.cloudwatch.evaluateAlarms();
+    this.seen = this.options.cloudwatch.stateChanges().length;
     this.scheduleTick(Math.floor(this.options.clock.now() / HIGH_RESOLUTION_TICK_MS) * HIGH_RESOLUTION_TICK_MS + HIGH_RESOLUTION_TICK_MS, this.generation);
   }
 
