@@ -22,6 +22,9 @@ import { METRIC_INGESTION_DELAY_SECONDS } from '../rehearsal/simulation';
 import { API_LATENCY_MS } from '../rehearsal/simulation';
 import type { RehearsalResult } from '../rehearsal/result';
 import { SCENARIOS, type Scenario } from '../rehearsal/scenarios';
+import { RELEASE_SIGNAL_INGESTION_DELAY_SECONDS } from '../rehearsal/release-signal-source';
+import { ALARM_EVENT_DELAY_MS } from '../rehearsal/simulation-alarm-events';
+import { EVENT_DELIVERY_MS } from '../rehearsal/simulation-events';
 
 /** Bake of each of the canary's five steps in the healthy-rollout figure: 5 x 6 min = 30 min. */
 const HEALTHY_BAKE_MINUTES = 6;
@@ -74,6 +77,15 @@ const INCIDENT_SCENARIO: Scenario = {
   profiles: { release: { regressions: [{ errorRatePercent: INCIDENT.errorRatePercent }] } },
   expect: { outcome: 'ROLLED_BACK' },
 };
+
+/** The same incident, the release's service emitting the per-color signal (ReleaseMetrics) the 10-second alarms read. */
+const INCIDENT_WITH_SIGNAL: Scenario = { ...INCIDENT_SCENARIO, name: 'bench-incident-signal', releaseSignal: true };
+
+/** Before the high-resolution signal (issue 11): the default canary on ALB metrics, as BENCHMARKS.md recorded it. */
+const BEFORE_SIGNAL = { detect: '3 min 01 s', failedRequests: 359, healthyTransitions: 382, healthyInvocations: 59 } as const;
+
+/** The healthy rollout's cost when issue 11 was written (its budget: within 2x of this). */
+const ISSUE_11_BASELINE = { transitions: 347, invocations: 54 } as const;
 
 /** CodeDeploy's traffic steps (10% for 5 minutes, then everyone) as a rehearsal strategy. */
 const CODEDEPLOY_STEPS = RolloutStrategy.steps([
@@ -142,8 +154,9 @@ function machine(): string {
     + `${platform()} ${release()}, Node ${process.version}`;
 }
 
-function section(args: { incident: RehearsalResult; codeDeploySteps: RehearsalResult; healthy: RehearsalResult; realMs: number; when: string }): string {
-  const a = ours(args.incident);
+function section(args: { incident: RehearsalResult; withSignal: RehearsalResult; codeDeploySteps: RehearsalResult; healthy: RehearsalResult; realMs: number; when: string }): string {
+  const a = ours(args.incident, '(a) cdk-zero-downtime default canary, ALB metrics only (the application emits nothing; rehearsed)');
+  const c = ours(args.withSignal, '(c) cdk-zero-downtime default canary + the per-color high-resolution signal (10 s alarms, event-driven rollback; rehearsed)');
   const b = codeDeployModel(a.safeMs);
   const b2 = ours(args.codeDeploySteps, "(b') CodeDeploy's steps (10% for 5 min, then 100%) judged by our judge (rehearsed)", 'measured like (a)');
   const h = args.healthy.summary;
@@ -160,9 +173,13 @@ function section(args: { incident: RehearsalResult; codeDeploySteps: RehearsalRe
     '',
     '| contender | first share | regression → detected | detected → safe | exposure | failed requests (blast radius) |',
     '|---|---:|---:|---:|---:|---:|',
+    row(c),
     row(a),
     row(b),
     row(b2),
+    '',
+    `With the signal (c): regression → 100% stable, verified, in **${formatDuration(c.detectMs + c.safeMs)}**; CodeDeploy model (b) / (c) = **${(b.failedRequests / Math.max(1, c.failedRequests)).toFixed(1)}×** the failed requests. `
+      + `ALB metrics only (a): ${formatDuration(a.detectMs)} to detect and ${formatCount(a.failedRequests)} failed requests, before the signal existed ${BEFORE_SIGNAL.detect} and ${BEFORE_SIGNAL.failedRequests}.`,
     '',
     `Ratio: CodeDeploy model (b) / ours (a) = **${ratio.toFixed(1)}×** the failed requests`
       + ` (detection-to-safe: ${formatDuration(b.safeMs)} vs. ${formatDuration(a.safeMs)}, assumed equal; regression-to-safe: ${formatDuration(b.detectMs + b.safeMs)} vs. ${formatDuration(a.detectMs + a.safeMs)}).`
@@ -171,11 +188,15 @@ function section(args: { incident: RehearsalResult; codeDeploySteps: RehearsalRe
     `Healthy ~30-minute rollout of the default canary with ${HEALTHY_BAKE_MINUTES}-minute bakes (scenario \`${h.scenario}\`, ${h.strategy}): ${formatDuration(h.durationMs)} of virtual time, `
       + `**${formatCount(h.stateTransitions)} state transitions**, ${formatCount(h.lambdaInvocations)} Lambda invocations, `
       + `estimated **${formatUsd(h.estimatedCostUsd)}** per rollout (Step Functions Standard transitions + Lambda requests and GB-seconds, prices in rehearsal/cost.ts). `
-      + 'CodeDeploy itself is free for ECS deployments (its alarms cost the same as ours).',
+      + `CodeDeploy itself is free for ECS deployments (its alarms cost the same as ours). Before the signal: ${BEFORE_SIGNAL.healthyTransitions} transitions and ${BEFORE_SIGNAL.healthyInvocations} invocations `
+      + `(×${(h.stateTransitions / BEFORE_SIGNAL.healthyTransitions).toFixed(2)} and ×${(h.lambdaInvocations / BEFORE_SIGNAL.healthyInvocations).toFixed(2)} now; `
+      + `×${(h.stateTransitions / ISSUE_11_BASELINE.transitions).toFixed(2)} and ×${(h.lambdaInvocations / ISSUE_11_BASELINE.invocations).toFixed(2)} of the ${ISSUE_11_BASELINE.transitions} / ${ISSUE_11_BASELINE.invocations} issue 11 started from): `
+      + 'the event-driven bake is a Lambda task (the lock stores its token), one invocation per judgement.',
     '',
     'Assumptions and method:',
     '',
-    `- Ours (a): ${a.how}. ${SIMULATION_NOTES}`,
+    `- Ours (a), (c): ${a.how}. ${SIMULATION_NOTES} The example app has \`highResolutionSignal\` on (5% 5xx or p99 above 800 ms in 2 of 2 10-second periods, at least 50 requests a period), so its bake waits on a task token whose timeout is the judge interval; in (a) the application emits nothing and the alarms stay OK.`,
+    `- (c): the release's service emits the signal (rehearsal/release-signal-source.ts: the traffic model's own per-color numbers). Stated delays: a period's datapoint reaches CloudWatch ${RELEASE_SIGNAL_INGESTION_DELAY_SECONDS} s after it ends (EmfWriter's 1 s, the awslogs driver's 5 s batch (moby batchPublishFrequency), an assumed 5 s of EMF extraction, undocumented); the alarms are evaluated every 10 s (CloudWatch User Guide, "Evaluating an alarm"); their "CloudWatch Alarm State Change" event reaches EventBridge ${ALARM_EVENT_DELAY_MS} ms after the change (delivery guaranteed, latency undocumented: assumed) and its target ${EVENT_DELIVERY_MS} ms later.`,
     `- CodeDeploy (b), analytic model, not a simulation: ${b.how}.`,
     `  - ECSCanary10Percent5Minutes shifts ${CODEDEPLOY_MODEL.canaryPercent}% to the replacement task set, bakes ${CODEDEPLOY_MODEL.canaryBakeSeconds / 60} min, then shifts the rest; the regression is caught during the canary, so only the 10% phase matters.`,
     `  - Alarm: green target group 5xx, Period ${CODEDEPLOY_MODEL.alarmPeriodSeconds} s, 1 of 1 datapoints, a threshold that ${INCIDENT.errorRatePercent}% of ${CODEDEPLOY_MODEL.canaryPercent}% of ${INCIDENT.requestsPerSecond} req/s breaches in the first period.`,
@@ -207,6 +228,8 @@ async function main(): Promise<void> {
   process.stderr.write('rehearsing the incident with the default canary...\n');
   const stacks: StackTemplate[] = synthesizeExample();
   const incident = await rehearse(stacks, { scenario: INCIDENT_SCENARIO, seriesStepSeconds: SERIES_STEP_SECONDS });
+  process.stderr.write('rehearsing the incident with the per-color high-resolution signal...\n');
+  const withSignal = await rehearse(stacks, { scenario: INCIDENT_WITH_SIGNAL, seriesStepSeconds: SERIES_STEP_SECONDS });
   process.stderr.write('rehearsing the incident with CodeDeploy\'s traffic steps...\n');
   const codeDeploySteps = await rehearse(stacks, { scenario: INCIDENT_SCENARIO, strategy: CODEDEPLOY_STEPS, seriesStepSeconds: SERIES_STEP_SECONDS });
   process.stderr.write('rehearsing a healthy rollout...\n');
@@ -216,7 +239,7 @@ async function main(): Promise<void> {
     strategy: RolloutStrategy.canary({ bake: Duration.minutes(HEALTHY_BAKE_MINUTES) }),
     seriesStepSeconds: SERIES_STEP_SECONDS,
   });
-  const body = section({ incident, codeDeploySteps, healthy, realMs: performance.now() - t0, when });
+  const body = section({ incident, withSignal, codeDeploySteps, healthy, realMs: performance.now() - t0, when });
   writeSection(body);
   process.stdout.write(`${body}\n\nwrote ${BENCHMARKS_FILE}\n`);
 }

@@ -55,6 +55,9 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
       strategy: options.strategy ?? RolloutStrategy.canary({ bake: Duration.minutes(5) }),
       healthAlarms: { maxErrorRatePercent: 5, maxLatencyP99: Duration.millis(800) },
       analysis: options.analysis ?? { minRequests: 50, maxErrorRatePercent: 1, maxLatencyP99: Duration.millis(800) },
+      // Detect in seconds: 10-second alarms on the per-color signal the services emit with ReleaseMetrics
+      // (cdk-zero-downtime-runtime/metrics); the color stacks give each service its ZDT_RELEASE_* environment.
+      highResolutionSignal: { maxErrorRatePercent: 5, maxLatencyP99: Duration.millis(800) },
       // Before any production traffic moves: the new color answers its core endpoints fast, and the database answers.
       // The data stack lets the database gate in (everjust-data.ts).
       preTrafficGates: [

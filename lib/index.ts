@@ -8,6 +8,7 @@ export {
 } from './routing/blue-green-routing';
 export { type CanaryOptions, type LinearOptions, type RolloutStep, RolloutStrategy, type SegmentFirstOptions, type StrategyBakeOptions } from './rollout/rollout-strategy';
 export { ColorHealthAlarms, type ColorHealthAlarmsProps, type HealthAlarmOptions } from './rollout/health-alarms';
+export { ColorHighResolutionAlarms, type ColorHighResolutionAlarmsProps, type HighResolutionSignalOptions } from './rollout/high-resolution-alarms';
 export { InconclusiveAction } from './rollout/inconclusive-action';
 export { AnalysisMethod } from './rollout/analysis-method';
 export { BaselineDegradedAction } from './rollout/baseline-policy';

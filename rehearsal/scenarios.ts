@@ -85,6 +85,12 @@ export interface Scenario {
   readonly database?: SimulatedDatabase;
   /** The test suite a functional-test gate's build runs. @default - 20 cases on the example's core paths, 4 minutes */
   readonly functionalTests?: SimulatedTestSuite;
+  /**
+   * The application emits the per-color release signal (ReleaseMetrics: requests, 5xx, latency per second, through
+   * EMF; rehearsal/release-signal-source.ts), read by the rollout's high-resolution alarms. @default false (the example
+   * image emits nothing: ALB metrics only)
+   */
+  readonly releaseSignal?: boolean;
   /** Runs after the deploy, before traffic starts (e.g. delete an alarm). */
   readonly setup?: (world: SimulationWorld) => void | Promise<void>;
   readonly expect: ScenarioExpectation;
@@ -238,6 +244,13 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
       transform: (stacks) => stacks.map((s) => ({ ...s, template: changeLiveRouteStickiness(s.template, '300') })),
     }],
     expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
+    name: 'high-resolution-regression',
+    description: 'The new release fails 20% of its requests; its service emits the per-color signal (ReleaseMetrics): a 10-second alarm fires, its event ends the bake, rolled back in seconds.',
+    profiles: { release: BAD_RELEASE },
+    releaseSignal: true,
+    expect: { outcome: 'ROLLED_BACK', trigger: 'high-resolution-alarm' },
   }),
 ]);
 

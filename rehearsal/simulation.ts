@@ -30,6 +30,8 @@ import { describePlan, planOf, RehearsalTarget, selectRollout, stacksOf, withStr
 import { CfnTemplate, stateMachineOf } from './template';
 import { mulberry32, Random } from './random';
 import { TrafficModel } from './traffic-model';
+import { RELEASE_SIGNAL_INGESTION_DELAY_SECONDS, ReleaseSignalSource, releaseSignalEnvironmentOf } from './release-signal-source';
+import { AlarmEventPublisher } from './simulation-alarm-events';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
 
 const MS_PER_SECOND = 1000;
@@ -143,6 +145,8 @@ export class Simulation implements SimulationWorld {
   private readonly scenario: Scenario;
   /** The rules of the deployed stacks, honoured (rehearsal/simulation-events.ts). */
   bus!: SimulatedEventBridge;
+  /** CloudWatch's alarm events to the bus, ticking while an execution runs (when a rule listens to them). */
+  private alarmEvents?: AlarmEventPublisher;
   /** StopExecution calls, by execution ARN: when and why. */
   private readonly stops = new Map<string, { at: number; error?: string; cause?: string }>();
 
@@ -235,6 +239,15 @@ export class Simulation implements SimulationWorld {
       seed: this.options.seed,
     });
     this.restorers.push(this.aws.cloudwatch.addMetricSource(this.model));
+    // The application's own per-color signal (ReleaseMetrics), when the scenario's application emits it and the color
+    // stacks told it its service and color (rehearsal/release-signal-source.ts).
+    const signal = this.scenario.releaseSignal ? releaseSignalEnvironmentOf(this.stacks) : undefined;
+    if (signal) {
+      this.restorers.push(this.aws.cloudwatch.addMetricSource(new ReleaseSignalSource({
+        ...signal, alb: this.model, loadBalancerArn: route.loadBalancerArn, targetGroupArns: route.targetGroupArns,
+      })));
+      this.aws.cloudwatch.setIngestionDelay(signal.namespace, RELEASE_SIGNAL_INGESTION_DELAY_SECONDS);
+    }
     // The validation gates' requests and database checks, answered by this world (rehearsal/simulation-probes.ts).
     const probes = new SimulatedProbes({
       clock: this.clock,
@@ -266,6 +279,10 @@ export class Simulation implements SimulationWorld {
       ...bindFunctions(template, this.options.functions ?? {}, resolverOptions),
     ]);
     this.setUpEventBridge();
+    // Rules on CloudWatch's alarm events (event-driven rollback) hear them as CloudWatch sends them.
+    if (AlarmEventPublisher.wanted(this.bus)) {
+      this.alarmEvents = new AlarmEventPublisher({ clock: this.clock, cloudwatch: this.aws.cloudwatch, bus: this.bus, region: this.aws.region, accountId: this.aws.accountId });
+    }
     for (const [i, fault] of (this.scenario.faults ?? []).entries()) {
       if (!fault.whenState) this.armFault(i);
     }
@@ -280,22 +297,28 @@ export class Simulation implements SimulationWorld {
   async run(input: RolloutInput = this.scenario.input ?? {}, options: { signal?: AbortSignal; executionName?: string } = {}): Promise<RunResult> {
     const first = this.executions.length === 0;
     const stop = !options.signal && first ? this.scheduleStop() : undefined;
-    const run = await runStateMachine({
-      definition: this.definition,
-      input,
-      clock: this.clock,
-      stateMachineArn: this.stateMachineArn,
-      executionName: options.executionName,
-      lambdas: this.lambdas,
-      integrations: this.integrations(),
-      taskTokens: this.taskTokens(),
-      // Tokens are also open on the SFN API: a handler, a rule's target or the CLI may answer first (first answer wins).
-      stepFunctions: this.aws.stepfunctions,
-      onEvent: (event) => this.onEvent(event, first),
-      signal: options.signal ?? stop?.controller.signal,
-      // Retry jitter from a seeded PRNG, so every rehearsal of a scenario and seed is identical.
-      random: mulberry32(this.options.seed ?? 1),
-    });
+    this.alarmEvents?.start();
+    let run: RunResult;
+    try {
+      run = await runStateMachine({
+        definition: this.definition,
+        input,
+        clock: this.clock,
+        stateMachineArn: this.stateMachineArn,
+        executionName: options.executionName,
+        lambdas: this.lambdas,
+        integrations: this.integrations(),
+        taskTokens: this.taskTokens(),
+        // Tokens are also open on the SFN API: a handler, a rule's target or the CLI may answer first (first answer wins).
+        stepFunctions: this.aws.stepfunctions,
+        onEvent: (event) => this.onEvent(event, first),
+        signal: options.signal ?? stop?.controller.signal,
+        // Retry jitter from a seeded PRNG, so every rehearsal of a scenario and seed is identical.
+        random: mulberry32(this.options.seed ?? 1),
+      });
+    } finally {
+      this.alarmEvents?.stop();
+    }
     this.executions.push({ run, input });
     if (stop?.stopped && run.status === 'ABORTED') this.stops.set(run.executionArn, stop.stopped);
     if (stop) stop.ended = true;
@@ -505,6 +528,13 @@ export class Simulation implements SimulationWorld {
    */
   private taskTokens(): TaskTokenHandler {
     return async (_token, request): Promise<TaskTokenDecision | undefined> => {
+      if ((request.payload as { action?: string } | undefined)?.action === 'bake') {
+        // An event-driven bake: only a high-resolution alarm's handler answers it (through the SFN API, which aborts
+        // this wait); otherwise its timeout, one judge interval, is the ordinary "judge now". Not the operator's.
+        await this.clock.sleep((request.timeoutSeconds ?? 0) * MS_PER_SECOND, request.signal);
+        if (request.signal.aborted) return undefined;
+        return { error: 'States.Timeout', cause: `The bake's judge interval (${request.timeoutSeconds} s) is over` };
+      }
       const decision = this.pauseDecisions.shift();
       const note = (text: string) => this.emit({ atMs: this.clock.now() - this.originMs, kind: 'note', text });
       if (decision?.kind === 'promote') {

@@ -3,3 +3,4 @@
  * per request): `cdk-zero-downtime-runtime/metrics`.
  */
 export * from './emf';
+export * from './release-metrics';

@@ -146,6 +146,8 @@ export const ErrorName = {
   ROLLED_BACK: 'ZdtRolledBack',
   /** Error of a rollout execution whose rollback could not restore traffic: it may still be split. */
   ROLLBACK_FAILED: 'ZdtRollbackFailed',
+  /** A high-resolution alarm of the new color went to ALARM during a bake: the bake ends at once and rolls back. */
+  HIGH_RESOLUTION_ALARM: 'ZdtHighResolutionAlarm',
 } as const;
 export type ErrorNameType = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -460,6 +462,16 @@ export const StateTable = {
   ABORT_REQUESTED: 'abortRequested',
   ABORT_REASON: 'abortReason',
   UPDATED_AT: 'updatedAt',
+  /** The task token of the bake under way (lock 'bake'), its execution and the color it judges. */
+  BAKE_TOKEN: 'bakeToken',
+  BAKE_OWNER: 'bakeOwner',
+  BAKE_COLOR: 'bakeColor',
+  /**
+   * Prefix of `<prefix><color>` (e.g. highResolutionAlarm_green): the lock owner during whose rollout a high-resolution
+   * alarm of that color went to ALARM; `<reason prefix><color>` holds the alarm's reason.
+   */
+  HIGH_RESOLUTION_ALARM_OWNER_PREFIX: 'highResolutionAlarm_',
+  HIGH_RESOLUTION_ALARM_REASON_PREFIX: 'highResolutionAlarmReason_',
 } as const;
 
 /** ZDT_CONFIG of the lock Lambda. */
@@ -474,7 +486,12 @@ export type LockRequest =
   /** Take the service's lock for `owner` (the execution ARN) for `ttlSeconds`, or fail with ROLLOUT_IN_PROGRESS. */
   | { readonly action: 'acquire'; readonly owner: string; readonly ttlSeconds: number }
   /** Store the task token of a paused step so that `promote` / `abort` can find it. */
-  | { readonly action: 'pause'; readonly owner: string; readonly taskToken: string; readonly step: number };
+  | { readonly action: 'pause'; readonly owner: string; readonly taskToken: string; readonly step: number }
+  /**
+   * Store the task token of a bake of `color` so that a high-resolution alarm of that color can end it at once
+   * (HIGH_RESOLUTION_ALARM); fails at once with HIGH_RESOLUTION_ALARM when one already went to ALARM in this rollout.
+   */
+  | { readonly action: 'bake'; readonly owner: string; readonly taskToken: string; readonly color: Color };
 
 export interface LockAcquireResult {
   readonly owner: string;
@@ -583,4 +600,24 @@ export interface RolloutInput {
   readonly targetColor?: Color;
   /** Free text that travels with every event (release id, commit). */
   readonly reason?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// High-resolution alarms -> bake (lambda/rollout/release-alarm-handler.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** ZDT_CONFIG of the release-alarm Lambda: the state item to read and which alarm watches which color. */
+export interface ReleaseAlarmConfig {
+  readonly tableName: string;
+  readonly service: string;
+  /** The high-resolution alarms and the color each watches (a list: alarm names are deploy-time tokens, not keys). */
+  readonly alarms: ReadonlyArray<{ readonly alarmName: string; readonly color: Color }>;
+}
+
+/** What the release-alarm handler did with one "CloudWatch Alarm State Change" event. */
+export interface ReleaseAlarmResult {
+  readonly alarm: string;
+  /** ignored: not ALARM, not ours, or no rollout; recorded: the flag is set, no bake of that color waits; failed-bake: the bake's token was answered. */
+  readonly outcome: 'ignored' | 'recorded' | 'failed-bake';
+  readonly reason: string;
 }

@@ -25,4 +25,6 @@ export enum ErrorName {
   ROLLED_BACK = 'ZdtRolledBack',
   /** Error of a rollout execution whose rollback could not restore traffic: it may still be split. */
   ROLLBACK_FAILED = 'ZdtRollbackFailed',
+  /** A high-resolution alarm of the new color went to ALARM during a bake: the bake ended at once and rolled back. */
+  HIGH_RESOLUTION_ALARM = 'ZdtHighResolutionAlarm',
 }

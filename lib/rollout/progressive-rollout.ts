@@ -30,6 +30,8 @@ import { AnalysisMethod } from './analysis-method';
 import { BaselineDegradedAction } from './baseline-policy';
 import { GatePhase, GateTestBuild, IValidationGate } from '../gates/validation-gate-binding';
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
+import { ColorHighResolutionAlarms, HighResolutionSignalOptions } from './high-resolution-alarms';
+import { HighResolutionRollback } from './high-resolution-rollback';
 import { InconclusiveAction } from './inconclusive-action';
 import { planRollout } from './rollout-plan';
 import { RolloutStrategy } from './rollout-strategy';
@@ -140,6 +142,15 @@ export interface ProgressiveRolloutOptions {
    * @default - on, with the defaults of HealthAlarmOptions
    */
   readonly healthAlarms?: RolloutHealthAlarmOptions;
+  /**
+   * Detect in seconds: high-resolution alarms (10-second periods) per color on the release signal the application
+   * emits with `ReleaseMetrics` (cdk-zero-downtime-runtime/metrics: requests, 5xx and latency per service and color,
+   * through CloudWatch Embedded Metric Format log lines). The judge watches them with the other alarms of the new
+   * color, and with `eventDriven` (the default) an alarm that fires ends the current bake at once and rolls back. An
+   * application that emits nothing leaves them OK: ALB metrics (healthAlarms, analysis) remain the backstop.
+   * @default - off: the rollout is judged on ALB metrics only
+   */
+  readonly highResolutionSignal?: HighResolutionSignalOptions;
   /**
    * Further alarms that fail the rollout when they fire, whatever the color (e.g. a business KPI alarm).
    * More can be added later with `addAlarm()`.
@@ -534,6 +545,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
    */
   public readonly plan: RolloutPlan;
   private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
+  private readonly highResolution?: HighResolutionRollback;
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
   /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the unhealthy-hosts health alarm). */
   private readonly sequentialAnalysis: boolean;
@@ -554,6 +566,10 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     this.eventBus = props.eventBus;
     this.addHealthAlarms(props, settings);
     for (const alarm of props.alarms ?? []) this.addAlarm(alarm);
+    // Detect in seconds: high-resolution alarms on the application's release signal, judged with the color's alarms.
+    this.highResolution = props.highResolutionSignal && new HighResolutionRollback(this, 'HighResolution', {
+      ...props.highResolutionSignal, serviceName: this.serviceName, stateTable: this.stateTable, logRetention: settings.logRetention,
+    });
 
     const router = this.createRouter(props, settings);
     this.routerFunction = router.fn;
@@ -631,8 +647,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     new PropChecks(this)
       .duration('baselineHoldTimeout', props.baselineHoldTimeout, Duration.minutes(1), Duration.days(1))
       .oneOf('onBaselineDegraded', props.onBaselineDegraded, [BaselineDegradedAction.PAUSE, BaselineDegradedAction.ROLLBACK]);
-    if (!healthAlarmsOn && !analysisOn && (props.alarms ?? []).length === 0) {
-      throw propError(this, 'healthAlarms, analysis and alarms are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
+    if (!healthAlarmsOn && !analysisOn && (props.alarms ?? []).length === 0 && !props.highResolutionSignal) {
+      throw propError(this, 'healthAlarms, analysis, alarms and highResolutionSignal are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
     }
     return {
       judgeInterval: props.judgeInterval ?? DEFAULTS.judgeInterval,
@@ -829,6 +845,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       testRouteHeader: props.routing.testRouteHeader,
       onBaselineDegraded: settings.onBaselineDegraded,
       hookBuilds: hooks.builds,
+      eventDrivenBake: this.highResolution?.eventDriven ?? false,
     });
     return standardStateMachine(this, {
       definition,
@@ -893,6 +910,14 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     }
   }
   /**
+   * The high-resolution alarms of a color on the application's release signal (`highResolutionSignal`).
+   * @returns undefined when `highResolutionSignal` is not set
+   */
+  public highResolutionAlarmsOf(color: Color): ColorHighResolutionAlarms | undefined {
+    return this.highResolution?.alarmsByColor.get(color);
+  }
+
+  /**
    * The health alarms of `color` the judge reads: its composite; or, under the sequential analysis, only its absolute
    * alarms (5xx rate, p99, unhealthy hosts). The relative alarms compare one minute's rates on fixed factors, which at
    * moderate traffic fire on a handful of requests (2 of 3 minutes with one 5xx in 60 requests at a 0.5% baseline);
@@ -900,12 +925,15 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
    * (dashboards, feature-flag rollbacks).
    */
   private judgedHealthAlarms(color: Color): cloudwatch.IAlarm[] {
+    // The high-resolution alarms too: the judge's look at them is the backstop of their events (a missed event).
+    const highResolution = this.highResolution?.alarmsOf(color) ?? [];
     const health = this.healthAlarmsByColor.get(color);
-    if (!health) return [];
+    if (!health) return highResolution;
     // SEQUENTIAL: the 5xx and p99 limits are the analysis's own anytime-valid tests (budgeted false rollbacks, and the
     // stable color held to the same limits as a baseline); the per-minute alarms on them would fail healthy releases
     // on noise. Unhealthy hosts are not a statistic: that alarm still fails (or, on the stable color, holds) at once.
-    return this.sequentialAnalysis ? [health.unhealthyHosts] : [health.composite];
+    // The high-resolution alarms are the user's opt-in fast path (their thresholds are theirs, outside the budget).
+    return [...(this.sequentialAnalysis ? [health.unhealthyHosts] : [health.composite]), ...highResolution];
   }
 
   /**

@@ -1,7 +1,10 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { Aspects, IAspect, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { Construct } from 'constructs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct, IConstruct } from 'constructs';
+import { DEFAULT_RELEASE_SIGNAL_NAMESPACE, RELEASE_SIGNAL_ENV } from '../../lambda/metrics/release-signal-contract';
 import { ALL_COLORS, colorId, wireColor } from '../private/colors';
 import { ProgressiveRollout, ProgressiveRolloutOptions } from '../rollout/progressive-rollout';
 import { BlueGreenRouting, BlueGreenRoutingOptions } from '../routing/blue-green-routing';
@@ -28,6 +31,13 @@ export interface ColorEnvironmentContext {
   readonly network: BlueGreenNetwork;
   /** The routing in the router stack. */
   readonly routing: BlueGreenRouting;
+  /**
+   * The environment variables that tell the application which service and color it is, for the release signal it
+   * emits (`ReleaseMetrics.fromEnvironment()` of cdk-zero-downtime-runtime/metrics): ZDT_RELEASE_SERVICE,
+   * ZDT_RELEASE_COLOR and ZDT_RELEASE_NAMESPACE. BlueGreenStacks already adds them to every ECS container and Lambda
+   * function of the color's stack (`releaseSignalEnvironment`); pass them yourself to other compute (EC2 user data...).
+   */
+  readonly releaseSignalEnvironment: { [name: string]: string };
 }
 
 /** Builds the network (VPC, load balancer, listener) a blue/green pair shares, in the router stack. */
@@ -64,6 +74,13 @@ export interface BlueGreenStacksProps {
    * @default - the defaults of ProgressiveRolloutProps, service name `id`
    */
   readonly rollout?: ProgressiveRolloutOptions;
+  /**
+   * Add the release signal's environment variables (ZDT_RELEASE_SERVICE, ZDT_RELEASE_COLOR, ZDT_RELEASE_NAMESPACE: see
+   * `ColorEnvironmentContext.releaseSignalEnvironment`) to every ECS container definition and Lambda function in each
+   * color's stack, so that the application's ReleaseMetrics knows its service and color.
+   * @default true
+   */
+  readonly releaseSignalEnvironment?: boolean;
 }
 
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,100}$/;
@@ -104,7 +121,15 @@ export class BlueGreenStacks extends Construct {
     for (const color of ALL_COLORS) {
       const stack = new Stack(this, colorId(color), { ...props.stackProps, stackName: `${id}-${wireColor(color)}` });
       stack.addStackDependency(this.routerStack, 'the color registers in target groups the router stack owns');
-      props.colorEnvironment.createEnvironment(stack, { color, targetGroup: this.routing.targetGroup(color), network: this.network, routing: this.routing });
+      const releaseSignalEnvironment = {
+        [RELEASE_SIGNAL_ENV.SERVICE]: this.rollout.serviceName,
+        [RELEASE_SIGNAL_ENV.COLOR]: wireColor(color),
+        [RELEASE_SIGNAL_ENV.NAMESPACE]: props.rollout?.highResolutionSignal?.metricNamespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE,
+      };
+      props.colorEnvironment.createEnvironment(stack, {
+        color, targetGroup: this.routing.targetGroup(color), network: this.network, routing: this.routing, releaseSignalEnvironment,
+      });
+      if (props.releaseSignalEnvironment ?? true) Aspects.of(stack).add(new ReleaseSignalEnvironment(releaseSignalEnvironment));
       stacks.set(color, stack);
     }
     this.blueStack = stacks.get(Color.BLUE)!;
@@ -114,5 +139,19 @@ export class BlueGreenStacks extends Construct {
   /** The stack of a color. */
   public colorStack(color: Color): Stack {
     return color === Color.BLUE ? this.blueStack : this.greenStack;
+  }
+}
+
+/**
+ * Sets the release signal's environment variables on the compute of a color's stack: ECS container definitions (the
+ * task's environment) and Lambda functions.
+ */
+class ReleaseSignalEnvironment implements IAspect {
+  constructor(private readonly environment: { [name: string]: string }) {}
+
+  public visit(node: IConstruct): void {
+    if (node instanceof ecs.ContainerDefinition || node instanceof lambda.Function) {
+      for (const [name, value] of Object.entries(this.environment)) node.addEnvironment(name, value);
+    }
   }
 }

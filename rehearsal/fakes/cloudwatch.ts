@@ -17,7 +17,9 @@
  *   missing and, as the guide's "How alarm state is evaluated when data is missing" says, evaluates "the most
  *   recent real data points that were successfully retrieved, including the necessary extra data points from
  *   farther back in the evaluation range" (alarm-evaluation.ts R2). A period still arriving is missing as a whole
- *   (real CloudWatch may return a partial aggregate of it).
+ *   (real CloudWatch may return a partial aggregate of it). A namespace may have its own delay
+ *   (`setIngestionDelay`): an application's high-resolution custom metrics arrive through a path of their own (EMF log
+ *   lines, rehearsal/release-signal-source.ts), not with ALB's one-minute reports.
  * - The decision (M out of N, TreatMissingData, premature alarms, low-sample percentiles): alarm-evaluation.ts.
  * - Composite alarms: "determine their alarm state by watching the alarm states of other alarms" (User Guide,
  *   "Create a composite alarm"): each one is evaluated right after its children at every tick, and at once when
@@ -189,6 +191,7 @@ export class FakeCloudWatch {
   private readonly clock: Clock;
   private readonly onAlarmAction?: (event: AlarmActionEvent) => void;
   private readonly ingestionDelayMs: number;
+  private readonly ingestionDelayMsByNamespace = new Map<string, number>();
   private readonly sources: MetricSource[] = [];
   private readonly metricAlarms = new Map<string, MetricAlarmRecord>();
   private readonly compositeAlarms = new Map<string, CompositeAlarmRecord>();
@@ -214,12 +217,19 @@ export class FakeCloudWatch {
     };
   }
 
+  /** Datapoints of `namespace` become visible `seconds` after their period ends (instead of `ingestionDelaySeconds`). */
+  setIngestionDelay(namespace: string, seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`FakeCloudWatch.setIngestionDelay(${namespace}): expected a non-negative number of seconds, got ${seconds}`);
+    this.ingestionDelayMsByNamespace.set(namespace, seconds * MS_PER_SECOND);
+  }
+
   /**
    * The value of one statistic of one metric over one period, from the sources; null while it is not yet ingested
    * at `asOf` (an alarm evaluation caught up later sees only what was visible at its tick). @default asOf now
    */
   metricValue(query: MetricQuery, asOf: number = this.clock.now()): number | null {
-    if (query.periodStart + query.periodSeconds * MS_PER_SECOND + this.ingestionDelayMs > asOf) return null;
+    const delayMs = this.ingestionDelayMsByNamespace.get(query.namespace) ?? this.ingestionDelayMs;
+    if (query.periodStart + query.periodSeconds * MS_PER_SECOND + delayMs > asOf) return null;
     for (const source of this.sources) {
       const value = source.value(query);
       if (value !== null && value !== undefined) return value;

@@ -51,7 +51,7 @@ describe('contradictory props throw at construction', () => {
   test('a rollout with nothing to judge by', () => {
     const f = network();
     expect(() => rollout(f, { healthAlarms: { enabled: false }, analysis: { enabled: false } })).toThrow(
-      /Service\/Rollout: healthAlarms, analysis and alarms are all off/);
+      /Service\/Rollout: healthAlarms, analysis, alarms and highResolutionSignal are all off/);
   });
   test('a rollout with only a user alarm is fine', () => {
     const f = network();

@@ -21,7 +21,11 @@ describe('the EverJust example app', () => {
     const green = Template.fromStack(pair.greenStack);
     green.hasResourceProperties('AWS::ECS::Service', { LaunchType: 'FARGATE', DesiredCount: 2 });
     green.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({ Image: 'public.ecr.aws/everjust/web:42', Environment: [{ Name: 'COLOR', Value: 'green' }] })],
+      // The color stack tells the service its service and color, for the release signal it emits (ReleaseMetrics).
+      ContainerDefinitions: [Match.objectLike({ Image: 'public.ecr.aws/everjust/web:42', Environment: Match.arrayWith([
+        { Name: 'COLOR', Value: 'green' }, { Name: 'ZDT_RELEASE_SERVICE', Value: 'EverJust' }, { Name: 'ZDT_RELEASE_COLOR', Value: 'green' },
+        { Name: 'ZDT_RELEASE_NAMESPACE', Value: 'ZeroDowntime/Release' },
+      ]) })],
     });
     green.hasResourceProperties('AWS::ECS::Service', {
       LoadBalancers: [Match.objectLike({ TargetGroupArn: { 'Fn::ImportValue': Match.stringLikeRegexp('RoutingGreenTargetGroup') } })],

@@ -352,7 +352,7 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
 
   test('the calls are found in the code: every handler sends commands, every client package is mapped', () => {
     expect(Object.keys(sdkCalls).sort()).toEqual([
-      'blue-green', 'database-gate', 'flag-rollout', 'flags-validator', 'guard', 'http-gate', 'judge', 'live-route', 'lock', 'migration', 'performance-gate', 'router',
+      'blue-green', 'database-gate', 'flag-rollout', 'flags-validator', 'guard', 'http-gate', 'judge', 'live-route', 'lock', 'migration', 'performance-gate', 'release-alarm', 'router',
       'test-report-gate',
     ]);
     const actions = new Set(calls.map((c) => c.action));

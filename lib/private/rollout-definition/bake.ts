@@ -1,4 +1,6 @@
+import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfnTasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { errorRateTripped, judgeErrorParameters, judgeSuccessParameters } from '../judge-circuit-breaker';
 import { DefinitionContext, READ_RETRY } from './context';
 import { TrafficHooks } from './hooks';
@@ -8,8 +10,8 @@ import { ErrorName, StateTable } from '../../../lambda/shared/contracts';
 
 /** The bake loop of a step: enter at `wait`; after `judged` comes the verdict. */
 export interface Bake {
-  /** Waits one judge interval, then the abort check and the judgement. */
-  readonly wait: sfn.Wait;
+  /** Waits one judge interval (or less: a high-resolution alarm of the new color), then the abort check and the judgement. */
+  readonly wait: sfn.State;
   /** The judgement recorded in $.bake (and $.verdict): the verdict decides what follows. */
   readonly judged: sfn.Pass;
   /** Rolls back for an abort the operator requested (`zdt abort`). */
@@ -23,10 +25,11 @@ export interface Bake {
  */
 export function bakeStates(ctx: DefinitionContext, rollback: Rollback): Bake {
   const { scope, props, plan } = ctx;
-  const wait = new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
   // The operator's `zdt abort` sets a flag on the state item: checked before every judgement, so an abort
   // takes effect within one judge interval whatever the step is doing.
   const checkAbort = readAbortFlag(ctx, 'Check Abort', [StateTable.LOCK_OWNER]);
+  const wait = props.eventDrivenBake ? eventDrivenWait(ctx, rollback, checkAbort)
+    : new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
   const abortRequested = rollback.trigger('Abort Requested', 'aborted', {
     'error': ErrorName.ABORTED,
     'reason.$': "States.Format('aborted by the operator: {}', $.control.item.abortReason.S)",
@@ -50,9 +53,46 @@ export function bakeStates(ctx: DefinitionContext, rollback: Rollback): Bake {
 
   // A failed abort check must not stop the rollout: it is judged as usual.
   checkAbort.addCatch(judge, { resultPath: '$.controlError' });
-  wait.next(checkAbort).next(abortChoice.otherwise(judge));
+  if (wait instanceof sfn.Wait) wait.next(checkAbort);
+  checkAbort.next(abortChoice.otherwise(judge));
   judge.next(resetErrors).next(judged);
   return { wait, judged, abortRequested };
+}
+
+/**
+ * The event-driven bake: the lock stores this task's token on the state item ('bake') and the task waits for it. Its
+ * timeout, one judge interval, is the ordinary end of the bake ("judge now": on to the abort check and the judge).
+ * A high-resolution alarm of the new color answers the token with HIGH_RESOLUTION_ALARM (release-alarm-handler.ts),
+ * or the lock refuses to store it because one already fired in this rollout: the execution itself rolls back (one
+ * writer of the weights), traffic first and verified. Should the lock fail (after Lambda's own retries), the bake
+ * falls back to a plain wait, as without the signal.
+ */
+function eventDrivenWait(ctx: DefinitionContext, rollback: Rollback, judgeNow: sfn.IChainable): sfn.State {
+  const { scope, props, plan } = ctx;
+  const bake = new sfnTasks.LambdaInvoke(scope, 'Bake', {
+    lambdaFunction: props.lockFunction,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      'action': 'bake',
+      'owner.$': '$.execution',
+      'taskToken': sfn.JsonPath.taskToken,
+      'color.$': '$.colors.target',
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(plan.judgeIntervalSeconds)),
+    retryOnServiceExceptions: true,
+  });
+  const alarmFired = rollback.trigger('High-Resolution Alarm', 'high-resolution-alarm', {
+    'error': ErrorName.HIGH_RESOLUTION_ALARM,
+    'reason.$': '$.error.Cause',
+  });
+  const fallback = new sfn.Wait(scope, 'Bake Without Token', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
+  fallback.next(judgeNow);
+  bake.addCatch(alarmFired, { errors: [ErrorName.HIGH_RESOLUTION_ALARM], resultPath: '$.error' });
+  bake.addCatch(judgeNow, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+  bake.addCatch(fallback, { errors: ['States.ALL'], resultPath: '$.bakeError' });
+  bake.next(judgeNow);
+  return bake;
 }
 
 /**

@@ -31,6 +31,12 @@ export interface RolloutDefinitionProps {
   readonly onBaselineDegraded: BaselineDegradedAction;
   /** Builds to run before some hooks (a functional-test gate's suite), by hook function. */
   readonly hookBuilds?: ReadonlyMap<lambda.IFunction, GateTestBuild>;
+  /**
+   * The bake waits on a task token (the lock's 'bake') that a high-resolution alarm of the new color can answer with
+   * HIGH_RESOLUTION_ALARM (release-alarm-handler.ts); its timeout, one judge interval, means "judge now".
+   * @default false: a plain Wait
+   */
+  readonly eventDrivenBake?: boolean;
 }
 
 /** What every part of the definition shares: where its states live, the props, and the few values several parts use. */

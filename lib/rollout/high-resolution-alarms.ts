@@ -1,0 +1,135 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_RELEASE_SIGNAL_NAMESPACE, RELEASE_SIGNAL_DIMENSIONS, RELEASE_SIGNAL_METRICS,
+} from '../../lambda/metrics/release-signal-contract';
+import { wireColor } from '../private/colors';
+import { PropChecks, propError } from '../private/validation';
+import { Color } from '../routing/color';
+
+/**
+ * The per-color high-resolution signal the application emits (`ReleaseMetrics` of cdk-zero-downtime-runtime/metrics:
+ * requests, 5xx and latency per service and color, one-second storage resolution, through EMF log lines), and the
+ * high-resolution alarms on it that detect a failing release in seconds.
+ */
+export interface HighResolutionSignalOptions {
+  /**
+   * The CloudWatch namespace the application's ReleaseMetrics writes to (the color stacks of BlueGreenStacks pass it
+   * to the services they create as ZDT_RELEASE_NAMESPACE).
+   * @default 'ZeroDowntime/Release'
+   */
+  readonly metricNamespace?: string;
+  /**
+   * Alarm when more than this percent of a color's requests in a period are 5xx.
+   * @default 5
+   */
+  readonly maxErrorRatePercent?: number;
+  /**
+   * Fewest requests in a period for the error-rate alarm to judge it; quieter periods do not breach (a 10-second
+   * period of a 1% canary holds few requests: one 5xx in 5 requests is not a regression).
+   * @default 50
+   */
+  readonly minRequestsPerPeriod?: number;
+  /**
+   * Alarm when a color's p99 latency in a period exceeds this.
+   * @default Duration.seconds(2)
+   */
+  readonly maxLatencyP99?: Duration;
+  /**
+   * Period of the alarms: 10 or 30 seconds (high-resolution alarms; CloudWatch evaluates them every 10 seconds).
+   * @default Duration.seconds(10)
+   */
+  readonly period?: Duration;
+  /**
+   * Periods each alarm looks at.
+   * @default 2
+   */
+  readonly evaluationPeriods?: number;
+  /**
+   * Breaching periods among `evaluationPeriods` that fire an alarm.
+   * @default 2
+   */
+  readonly datapointsToAlarm?: number;
+  /**
+   * `true`: an alarm of the new color that goes to ALARM ends the current bake at once (an EventBridge rule on its
+   * "CloudWatch Alarm State Change" answers the bake's task token) and the execution rolls back. `false`: the alarms
+   * are only read by the judge at its next judgement.
+   * @default true
+   */
+  readonly eventDriven?: boolean;
+}
+
+/** Props of ColorHighResolutionAlarms. */
+export interface ColorHighResolutionAlarmsProps extends HighResolutionSignalOptions {
+  /** The rollout's service name: the Service dimension of the signal. */
+  readonly serviceName: string;
+  /** The color the alarms watch: the Color dimension of the signal. */
+  readonly color: Color;
+}
+
+const HIGH_RESOLUTION_PERIODS = [10, 30];
+
+/**
+ * High-resolution alarms (10- or 30-second periods) of one color on the release signal its application emits: 5xx
+ * rate over the periods with enough requests, and p99 latency. Missing data does not breach: a color that receives
+ * no traffic, or an application that emits nothing, leaves them OK, and ALB metrics (ColorHealthAlarms, the metric
+ * analysis) stay the backstop.
+ */
+export class ColorHighResolutionAlarms extends Construct {
+  /** The color the alarms watch. */
+  public readonly color: Color;
+  /** The color's 5xx rate above `maxErrorRatePercent`. */
+  public readonly errorRate: cloudwatch.Alarm;
+  /** The color's p99 latency above `maxLatencyP99`. */
+  public readonly latencyP99: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ColorHighResolutionAlarmsProps) {
+    super(scope, id);
+    this.color = props.color;
+    const period = props.period ?? Duration.seconds(10);
+    const periodSeconds = period.toSeconds({ integral: false });
+    if (!Token.isUnresolved(periodSeconds) && !HIGH_RESOLUTION_PERIODS.includes(periodSeconds)) {
+      // Thrown at once: CloudWatch would reject the alarm at deploy time without naming the prop or the construct.
+      throw propError(this, `period must be 10 or 30 seconds (a high-resolution alarm's period), got ${period.toHumanString()}`);
+    }
+    const evaluationPeriods = props.evaluationPeriods ?? 2;
+    const datapointsToAlarm = props.datapointsToAlarm ?? 2;
+    const minRequests = props.minRequestsPerPeriod ?? 50;
+    const maxErrorRate = props.maxErrorRatePercent ?? 5;
+    const maxLatency = props.maxLatencyP99 ?? Duration.seconds(2);
+    new PropChecks(this)
+      .number('maxErrorRatePercent', props.maxErrorRatePercent, 0.01, 100, { integer: false })
+      .number('minRequestsPerPeriod', props.minRequestsPerPeriod, 1, 1_000_000)
+      .number('evaluationPeriods', props.evaluationPeriods, 1, 30)
+      .number('datapointsToAlarm', props.datapointsToAlarm, 1, evaluationPeriods)
+      .duration('maxLatencyP99', props.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
+      .pattern('metricNamespace', props.metricNamespace, /^[^:][\x20-\x7E]{0,254}$/, '1 to 255 printable ASCII characters, not starting with ":"');
+
+    const namespace = props.metricNamespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE;
+    const dimensionsMap = { [RELEASE_SIGNAL_DIMENSIONS.SERVICE]: props.serviceName, [RELEASE_SIGNAL_DIMENSIONS.COLOR]: wireColor(props.color) };
+    const metric = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace, metricName, statistic, period, dimensionsMap });
+    const alarm = (alarmId: string, description: string, m: cloudwatch.Metric | cloudwatch.MathExpression, threshold: number) => m.createAlarm(this, alarmId, {
+      alarmDescription: `cdk-zero-downtime ${props.color} (${props.serviceName}): ${description} (high resolution, ${periodSeconds} s periods)`,
+      threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods,
+      datapointsToAlarm,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.errorRate = alarm('ErrorRate', `5xx rate above ${maxErrorRate}% of requests`, new cloudwatch.MathExpression({
+      expression: `IF(r >= ${minRequests}, 100 * FILL(e, 0) / r, 0)`,
+      usingMetrics: { r: metric(RELEASE_SIGNAL_METRICS.REQUESTS, 'Sum'), e: metric(RELEASE_SIGNAL_METRICS.ERRORS, 'Sum') },
+      label: `${props.color} 5xx rate (%), application signal`,
+      period,
+    }), maxErrorRate);
+    this.latencyP99 = alarm('LatencyP99', `p99 latency above ${maxLatency.toHumanString()}`,
+      metric(RELEASE_SIGNAL_METRICS.LATENCY, 'p99'), maxLatency.toMilliseconds());
+  }
+
+  /** The alarms. */
+  public get alarms(): cloudwatch.Alarm[] {
+    return [this.errorRate, this.latencyP99];
+  }
+}

@@ -1,0 +1,109 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { BlueGreenStacks, Color, ColorHighResolutionAlarms } from '../../lib';
+import { definitionOf, handlerConfigOf, network, rollout, testApp } from './fixtures';
+
+describe('ProgressiveRollout highResolutionSignal', () => {
+  const f = network();
+  const r = rollout(f, { highResolutionSignal: { maxErrorRatePercent: 3, maxLatencyP99: Duration.millis(500) } });
+  const template = Template.fromStack(f.stack);
+  const states = definitionOf(f.stack).States;
+
+  test('creates 10-second alarms per color on the release signal (Service and Color dimensions), judged with the color\'s alarms', () => {
+    const green = r.highResolutionAlarmsOf(Color.GREEN)!;
+    expect(green).toBeInstanceOf(ColorHighResolutionAlarms);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 3, EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([Match.objectLike({
+        Id: 'r', MetricStat: { Metric: { Namespace: 'ZeroDowntime/Release', MetricName: 'Requests', Dimensions: Match.arrayWith([{ Name: 'Color', Value: 'green' }, { Name: 'Service', Value: 'web' }]) }, Period: 10, Stat: 'Sum' },
+      })]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'ZeroDowntime/Release', MetricName: 'Latency', ExtendedStatistic: 'p99', Period: 10, Threshold: 500 });
+    const judged = handlerConfigOf(template, 'judge').alarmsByColor;
+    expect(judged.green.length).toBe(judged.blue.length);
+    expect(judged.green.length).toBeGreaterThanOrEqual(5); // three ALB health alarms + two high-resolution ones
+  });
+
+  test('the bake waits on the lock\'s task token for one judge interval; the alarm\'s error rolls back, the timeout judges', () => {
+    expect(states.Bake).toMatchObject({
+      Type: 'Task', Resource: expect.stringMatching(/^arn:\w+:states:::lambda:invoke\.waitForTaskToken$/), TimeoutSeconds: 60,
+      Parameters: { Payload: { 'action': 'bake', 'owner.$': '$.execution', 'taskToken.$': '$$.Task.Token', 'color.$': '$.colors.target' } },
+      Next: 'Check Abort',
+    });
+    expect(states.Bake.Catch).toEqual([
+      { ErrorEquals: ['ZdtHighResolutionAlarm'], ResultPath: '$.error', Next: 'High-Resolution Alarm' },
+      { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'Check Abort' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.bakeError', Next: 'Bake Without Token' },
+    ]);
+    expect(states['High-Resolution Alarm']).toMatchObject({ Parameters: { 'kind': 'high-resolution-alarm', 'error': 'ZdtHighResolutionAlarm', 'reason.$': '$.error.Cause' }, Next: 'Rollback' });
+  });
+
+  test('an EventBridge rule on the alarms going to ALARM invokes the release-alarm handler, which may only flag and fail tasks', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], 'detail': { alarmName: Match.anyValue(), state: { value: ['ALARM'] } } },
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 } })],
+    });
+    const config = handlerConfigOf(template, 'release-alarm');
+    expect(config.service).toBe('web');
+    expect(config.alarms.map((a: { color: string }) => a.color).sort()).toEqual(['blue', 'blue', 'green', 'green']);
+    const policies = Object.values<any>(template.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p.Properties.PolicyDocument));
+    const handlerPolicy = policies.find((p) => p.includes('states:SendTaskFailure') && !p.includes('states:SendTaskSuccess'));
+    expect(handlerPolicy).toBeDefined();
+    expect(handlerPolicy).not.toMatch(/elasticloadbalancing/);
+  });
+
+  test('eventDriven false keeps the alarms and the plain wait, without rule or handler', () => {
+    const g = network();
+    rollout(g, { highResolutionSignal: { eventDriven: false } });
+    expect(definitionOf(g.stack).States.Bake).toMatchObject({ Type: 'Wait', SecondsPath: '$.plan.judgeIntervalSeconds' });
+    const t = Template.fromStack(g.stack);
+    expect(t.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.cloudwatch'] } } })).toEqual({});
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'ZeroDowntime/Release' }, 2);
+  });
+
+  test('a period that is not a high-resolution alarm\'s is refused, naming the prop and the construct', () => {
+    expect(() => rollout(network(), { highResolutionSignal: { period: Duration.seconds(20) } }))
+      .toThrow(/Service\/Rollout\/HighResolution\/Blue: period must be 10 or 30 seconds .*got 20 seconds/);
+  });
+});
+
+describe('BlueGreenStacks release signal environment', () => {
+  function colorStack(id: string, releaseSignalEnvironment?: boolean): { green: Template; seen: Array<Record<string, string>> } {
+    const seen: Array<Record<string, string>> = [];
+    const pair = new BlueGreenStacks(testApp(), id, {
+      stackProps: { env: { region: 'us-east-1' } },
+      network: { createNetwork: (stack: Stack) => networkIn(stack) },
+      colorEnvironment: {
+        createEnvironment: (stack, context) => {
+          seen.push(context.releaseSignalEnvironment);
+          new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}') });
+        },
+      },
+      rollout: { highResolutionSignal: { metricNamespace: 'Shop/Release' } },
+      releaseSignalEnvironment,
+    });
+    return { green: Template.fromStack(pair.greenStack), seen };
+  }
+
+  test('sets ZDT_RELEASE_SERVICE, _COLOR and _NAMESPACE on the compute of each color stack and hands them to the factory', () => {
+    const { green, seen } = colorStack('Shop');
+    green.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { ZDT_RELEASE_SERVICE: 'Shop', ZDT_RELEASE_COLOR: 'green', ZDT_RELEASE_NAMESPACE: 'Shop/Release' } },
+    });
+    expect(seen.map((e) => e.ZDT_RELEASE_COLOR)).toEqual(['blue', 'green']);
+  });
+
+  test('releaseSignalEnvironment false leaves the compute alone', () => {
+    colorStack('ShopOff', false).green.hasResourceProperties('AWS::Lambda::Function', { Environment: Match.absent() });
+  });
+});
+
+function networkIn(stack: Stack) {
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Lb', { vpc, internetFacing: true });
+  const listener = loadBalancer.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
+  return { vpc, loadBalancer, listener };
+}
