@@ -1,6 +1,4 @@
-import { GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { cloudWatch } from '../shared/clients';
-import { awsCall } from '../shared/errors';
+import { metricDataPoints } from '../shared/metric-data';
 import { LATENCY_STATISTICS, LatencyPercentiles } from '../judge/sequential-analysis';
 import { VariantAnalysisConfig, VariantDimension, VariantMetric } from './flag-rollout-contract';
 import { MS_PER_MINUTE, VariantData, VariantMinute } from './variant-judge';
@@ -18,27 +16,6 @@ function dimensions(config: VariantAnalysisConfig, flagKey: string, variant: str
   ];
 }
 
-async function getMetricData(what: string, startMs: number, endMs: number, queries: MetricDataQuery[]): Promise<Map<string, Array<{ t: number; v: number }>>> {
-  const points = new Map<string, Array<{ t: number; v: number }>>();
-  let nextToken: string | undefined;
-  do {
-    const out = await awsCall(`GetMetricData(${what})`, () => cloudWatch().send(new GetMetricDataCommand({
-      StartTime: new Date(startMs),
-      EndTime: new Date(endMs),
-      MetricDataQueries: queries,
-      NextToken: nextToken,
-    })));
-    for (const result of out.MetricDataResults ?? []) {
-      if (!result.Id) continue;
-      const list = points.get(result.Id) ?? [];
-      (result.Values ?? []).forEach((v, i) => list.push({ t: result.Timestamps?.[i]?.getTime() ?? startMs, v }));
-      points.set(result.Id, list);
-    }
-    nextToken = out.NextToken;
-  } while (nextToken);
-  return points;
-}
-
 /**
  * What the application published for the flag's two variants (lambda/flags/variant-metrics.ts): Requests and
  * Errors per minute in [fromMs, endMs) (Sum, Period 60), and the p98.5 / p99 / p99.5 of Latency over one period
@@ -50,7 +27,7 @@ export async function readVariantData(
 ): Promise<VariantData> {
   const minutes: VariantMinute[] = [];
   if (endMs > fromMs) {
-    const counts = await getMetricData(`${flagKey} variant counts`, fromMs, endMs, ROLES.flatMap((role) => [VariantMetric.REQUESTS, VariantMetric.ERRORS].map((metric) => ({
+    const counts = await metricDataPoints(`${flagKey} variant counts`, fromMs, endMs, ROLES.flatMap((role) => [VariantMetric.REQUESTS, VariantMetric.ERRORS].map((metric) => ({
       Id: `${role}_${metric.toLowerCase()}`,
       ReturnData: true,
       MetricStat: { Metric: { Namespace: config.namespace, MetricName: metric, Dimensions: dimensions(config, flagKey, variants[role]) }, Period: MS_PER_MINUTE / MS_PER_SECOND, Stat: 'Sum' },
@@ -72,7 +49,7 @@ export async function readVariantData(
   if (endMs > phaseStartMs) {
     const spanSeconds = (endMs - phaseStartMs) / MS_PER_SECOND;
     const kinds = Object.keys(LATENCY_STATISTICS) as LatencyKind[];
-    const points = await getMetricData(`${flagKey} variant latency`, phaseStartMs, endMs, ROLES.flatMap((role) => kinds.map((kind) => ({
+    const points = await metricDataPoints(`${flagKey} variant latency`, phaseStartMs, endMs, ROLES.flatMap((role) => kinds.map((kind) => ({
       Id: `${role}_${kind.toLowerCase()}`,
       ReturnData: true,
       MetricStat: { Metric: { Namespace: config.namespace, MetricName: VariantMetric.LATENCY, Dimensions: dimensions(config, flagKey, variants[role]) }, Period: spanSeconds, Stat: LATENCY_STATISTICS[kind] },

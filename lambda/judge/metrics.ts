@@ -1,7 +1,6 @@
-import { GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { AnalysisConfig, COLORS, Color, ColorMetrics, METRIC_PERIOD_SECONDS } from '../shared/contracts';
-import { awsCall } from '../shared/errors';
-import { cloudWatch } from '../shared/clients';
+import { metricDataPoints } from '../shared/metric-data';
 import { LATENCY_STATISTICS, StepData } from './sequential-analysis';
 
 /** Namespace of Application Load Balancer metrics. */
@@ -63,20 +62,8 @@ export function dataWindow(nowMs: number, windowSeconds: number, metricDelaySeco
  * worst of the periods. Missing counts are 0; missing latency is null.
  */
 export async function readColorMetrics(config: AnalysisConfig, window: DataWindow): Promise<Record<Color, ColorMetrics>> {
-  const values = new Map<string, number[]>();
-  let nextToken: string | undefined;
-  do {
-    const out = await awsCall(`GetMetricData(${config.loadBalancer})`, () => cloudWatch().send(new GetMetricDataCommand({
-      StartTime: new Date(window.startMs),
-      EndTime: new Date(window.endMs),
-      MetricDataQueries: queries(config),
-      NextToken: nextToken,
-    })));
-    for (const result of out.MetricDataResults ?? []) {
-      if (result.Id) values.set(result.Id, [...(values.get(result.Id) ?? []), ...(result.Values ?? [])]);
-    }
-    nextToken = out.NextToken;
-  } while (nextToken);
+  const points = await metricDataPoints(config.loadBalancer, window.startMs, window.endMs, queries(config));
+  const values = new Map([...points].map(([id, list]) => [id, list.map((p) => p.v)]));
 
   const sum = (id: string) => (values.get(id) ?? []).reduce((a, b) => a + b, 0);
   const metricsOf = (color: Color): ColorMetrics => {
@@ -122,23 +109,7 @@ export async function readStepData(config: AnalysisConfig, startMs: number, endM
       MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: QUERIES.latency.metric, Dimensions: dimensions(color) }, Period: spanSeconds, Stat: LATENCY_STATISTICS[kind] },
     })),
   ]);
-  const points = new Map<string, Array<{ t: number; v: number }>>();
-  let nextToken: string | undefined;
-  do {
-    const out = await awsCall(`GetMetricData(${config.loadBalancer}, step data)`, () => cloudWatch().send(new GetMetricDataCommand({
-      StartTime: new Date(startMs),
-      EndTime: new Date(endMs),
-      MetricDataQueries: queriesOf,
-      NextToken: nextToken,
-    })));
-    for (const result of out.MetricDataResults ?? []) {
-      if (!result.Id) continue;
-      const list = points.get(result.Id) ?? [];
-      (result.Values ?? []).forEach((v, i) => list.push({ t: result.Timestamps?.[i]?.getTime() ?? startMs, v }));
-      points.set(result.Id, list);
-    }
-    nextToken = out.NextToken;
-  } while (nextToken);
+  const points = await metricDataPoints(`${config.loadBalancer}, step data`, startMs, endMs, queriesOf);
 
   const minutes = new Map<number, { blue: { requests: number; errors: number }; green: { requests: number; errors: number } }>();
   for (const color of COLORS) {
