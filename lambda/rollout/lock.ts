@@ -73,14 +73,23 @@ function recordedLiveColorOf(config: LockConfig, item: Record<string, AttributeV
 
 /** Who holds the service's lock now, and the recorded live color, read consistently. */
 export async function readLock(config: LockConfig): Promise<LockState> {
+  return lockStateOf(config, await readStateItem(config));
+}
+
+/** The service's state item, read consistently (what a lock decision needs). */
+async function readStateItem(config: LockConfig): Promise<Record<string, AttributeValue> | undefined> {
   const out = await awsCall(`GetItem(${config.tableName}, ${config.service})`, () => dynamoDb().send(new GetItemCommand({
     TableName: config.tableName, Key: key(config), ConsistentRead: true,
   })));
-  const expires = out.Item?.[StateTable.LOCK_EXPIRES_AT]?.N;
+  return out.Item;
+}
+
+function lockStateOf(config: LockConfig, item: Record<string, AttributeValue> | undefined): LockState {
+  const expires = item?.[StateTable.LOCK_EXPIRES_AT]?.N;
   return {
-    owner: out.Item?.[StateTable.LOCK_OWNER]?.S,
+    owner: item?.[StateTable.LOCK_OWNER]?.S,
     expiresAt: expires === undefined ? undefined : Number(expires),
-    recordedLiveColor: recordedLiveColorOf(config, out.Item),
+    recordedLiveColor: recordedLiveColorOf(config, item),
   };
 }
 
@@ -199,14 +208,11 @@ export async function startBake(config: LockConfig, owner: string, taskToken: st
     })));
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
-    const out = await awsCall(`GetItem(${config.tableName}, ${config.service})`, () => dynamoDb().send(new GetItemCommand({
-      TableName: config.tableName, Key: key(config), ConsistentRead: true,
-    })));
-    const item = out.Item ?? {};
-    if (item[StateTable.LOCK_OWNER]?.S === owner && item[flag.owner]?.S === owner) {
+    const item = await readStateItem(config);
+    if (item?.[StateTable.LOCK_OWNER]?.S === owner && item[flag.owner]?.S === owner) {
       throw new ZdtError(ErrorName.HIGH_RESOLUTION_ALARM, item[flag.reason]?.S ?? `A high-resolution alarm of the ${color} color went to ALARM during this rollout`);
     }
-    const holder = await readLock(config);
+    const holder = lockStateOf(config, item);
     const held = holder.owner === undefined ? 'nobody holds it' : `execution ${holder.owner} holds it until ${holder.expiresAt === undefined ? 'an unknown time' : iso(holder.expiresAt)}`;
     throw new ZdtError(ErrorName.ROLLOUT_IN_PROGRESS, `Execution ${owner} cannot bake ${color} for service ${config.service}: it does not hold the service's lock in table ${config.tableName} (${held})`);
   }
