@@ -76,6 +76,9 @@ const ROLLOUTS: Record<string, (stack: Stack) => Partial<ProgressiveRolloutProps
   AllAtOnceEventBus: (stack) => ({ strategy: RolloutStrategy.allAtOnce(), eventBus: new events.EventBus(stack, 'Bus') }),
   Thresholds: () => ({ analysis: { method: AnalysisMethod.THRESHOLDS } }),
   BaselineRollback: () => ({ onBaselineDegraded: BaselineDegradedAction.ROLLBACK }),
+  // The 10 s alarms on the application's signal judged beside the THRESHOLDS composite, with the plain wait (the
+  // example app has the event-driven bake under SEQUENTIAL).
+  HighResolutionThresholds: () => ({ analysis: { method: AnalysisMethod.THRESHOLDS }, highResolutionSignal: { eventDriven: false } }),
   // The largest circuit-breaker window: one state field per error counted.
   JudgeErrorRate: () => ({ maxJudgeErrorsInWindow: 20, judgeErrorWindow: 100 }),
   // Every gate: Lambda gates in the VPC, and the functional tests' native CodeBuild build and report reads.
