@@ -68,6 +68,14 @@ export class VariantMetrics {
   flush(): number {
     return this.writer.flush();
   }
+
+  /**
+   * Stops the timer and writes what is held (in a SIGTERM handler: Node emits no `exit` on a signal, so what the
+   * writer holds would be lost otherwise). Further records throw.
+   */
+  close(): number {
+    return this.writer.close();
+  }
 }
 
 function isRecorder(value: unknown): value is FlagRecorder {

@@ -46,4 +46,13 @@ describe('VariantMetrics', () => {
     metrics.flush();
     expect(docs.map((d) => JSON.parse(d).Flag)).toEqual(['theme']);
   });
+
+  test('close writes what is held and refuses later records (a SIGTERM handler loses nothing)', () => {
+    const docs: string[] = [];
+    const metrics = new VariantMetrics({ service: 'shop', sink: (d) => docs.push(d), clock: () => 0, flushIntervalMs: 0 });
+    metrics.record({ 'new-checkout': 'on' }, { error: false, latencyMs: 5 });
+    expect(metrics.close()).toBe(1);
+    expect(docs).toHaveLength(1);
+    expect(() => metrics.record({ 'new-checkout': 'on' }, { error: false, latencyMs: 5 })).toThrow();
+  });
 });
