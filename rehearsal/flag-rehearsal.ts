@@ -124,10 +124,13 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     };
     const phases: Array<{ number: number; name: string; completedAtMs: number }> = [];
     const events: string[] = [];
+    // What started the rollback, as the state machine's own rollback events say it ($.trigger.kind).
+    let trigger: string | undefined;
     const stopEvents = aws.events.onDeliver((_params, _result, accepted) => {
       for (const entry of accepted) {
         events.push(entry.detailType);
         const detail = entry.detail as { phase?: FlagPhase; trigger?: { kind?: string; reason?: string } };
+        trigger ??= detail.trigger?.kind;
         if (entry.detailType === FlagRolloutEvent.PHASE_COMPLETED && detail.phase) {
           phases.push({ number: detail.phase.number, name: detail.phase.name, completedAtMs: clock.now() - startedAt });
         }
@@ -156,8 +159,6 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     const content = aws.appconfig.deployedContent(config.applicationId, config.environmentId, config.configurationProfileId);
     const flag = content === undefined ? undefined : parseFlagsDocument(content).flags[config.flagKey];
     const rule = flag?.rules?.find((r) => r.name === GUARDED_RULE_NAME);
-    const triggerEvent = run.events.find((e) => e.type === 'StateEntered' && ['Regression Found', 'Too Little Data', 'Step Failed', 'Aborted'].includes(e.state ?? ''));
-    const trigger = triggerEvent ? { 'Regression Found': 'judge-fail', 'Too Little Data': 'inconclusive', 'Step Failed': 'step-error', 'Aborted': 'aborted' }[triggerEvent.state!] : undefined;
     let outcome: FlagRolloutOutcome;
     if (run.status === 'SUCCEEDED') outcome = rule?.percent === 100 ? 'COMPLETED' : 'FAILED';
     else if (run.error === FlagRolloutErrorName.ROLLED_BACK) outcome = 'ROLLED_BACK';
