@@ -12,6 +12,9 @@ export enum MigrationErrorName {
   ACKNOWLEDGEMENT_REQUIRED = 'ZdtMigrationAcknowledgementRequired',
   /** A DDL statement could not get its lock within lock_timeout after every retry. Safe to retry later. */
   LOCK_TIMEOUT = 'ZdtMigrationLockTimeout',
-  /** An operator cancelled the running action (`zdt migrate cancel`). */
+  /**
+   * An operator cancelled the running action: `zdt migrate cancel`, or the migration Lambda's `cancel` action (an
+   * execution's start or backfill that ends with it fails without rolling back; resume it or roll it back).
+   */
   CANCELLED = 'ZdtMigrationCancelled',
 }
