@@ -209,8 +209,6 @@ export class SchemaMigration extends Construct {
     });
     props.secret.grantRead(this.handler);
     if (props.database) props.database.connections.allowDefaultPortFrom(this.handler, 'cdk-zero-downtime migration Lambda');
-    acknowledge(this.handler, 'AwsSolutions-IAM5[Resource::*]',
-      'A Lambda in a VPC manages its network interfaces, and the gate is released with states:SendTaskSuccess: neither EC2\'s network-interface actions nor the task-token actions have resource-level permissions');
 
     this.stateMachine = standardStateMachine(this, {
       definition: this.definition(props),
