@@ -1,9 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { HttpGateConfig } from '../../lambda/gates/gate-contract';
-import { allowToListener, loadBalancerGateRequests } from '../private/gate-network';
+import { loadBalancerGateFunction, loadBalancerGateRequests } from '../private/gate-network';
 import { gateFunctionTimeout } from '../private/gate-timeouts';
-import { HandlerFunction } from '../private/handler-function';
 import { PropChecks } from '../private/validation';
 import { LoadBalancerGateProps } from './load-balancer-gate-props';
 import { IValidationGate, ValidationGateBinding, ValidationGateContext } from './validation-gate-binding';
@@ -87,16 +86,12 @@ export class HttpGate implements IValidationGate {
       attempts,
       retryDelayMs: retryDelay.toMilliseconds(),
     };
-    const fn = new HandlerFunction(scope, 'Function', {
+    const fn = loadBalancerGateFunction(scope, this.name, props, context, requests, {
       handler: 'http-gate',
       description: `cdk-zero-downtime: ${this.name} of ${context.serviceName} (${props.endpoints.length} endpoints through the test route)`,
       config,
       timeout,
-      vpc: requests.vpc,
-      vpcSubnets: props.vpcSubnets,
-      logRetention: context.logRetention,
     });
-    allowToListener(context.routing, fn, `cdk-zero-downtime ${this.name} of ${context.serviceName}`);
     return { hook: fn };
   }
 }

@@ -1,9 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PerformanceGateConfig } from '../../lambda/gates/gate-contract';
-import { allowToListener, loadBalancerGateRequests } from '../private/gate-network';
+import { loadBalancerGateFunction, loadBalancerGateRequests } from '../private/gate-network';
 import { gateFunctionTimeout } from '../private/gate-timeouts';
-import { HandlerFunction } from '../private/handler-function';
 import { PropChecks } from '../private/validation';
 import { LoadBalancerGateProps } from './load-balancer-gate-props';
 import { IValidationGate, ValidationGateBinding, ValidationGateContext } from './validation-gate-binding';
@@ -85,16 +84,12 @@ export class PerformanceGate implements IValidationGate {
       requestTimeoutMs: requestTimeout.toMilliseconds(),
       maxStatusExclusive: 400,
     };
-    const fn = new HandlerFunction(scope, 'Function', {
+    const fn = loadBalancerGateFunction(scope, this.name, props, context, requests, {
       handler: 'performance-gate',
       description: `cdk-zero-downtime: ${this.name} of ${context.serviceName} (new color against the stable one)`,
       config,
       timeout,
-      vpc: requests.vpc,
-      vpcSubnets: props.vpcSubnets,
-      logRetention: context.logRetention,
     });
-    allowToListener(context.routing, fn, `cdk-zero-downtime ${this.name} of ${context.serviceName}`);
     return { hook: fn };
   }
 }

@@ -1,9 +1,10 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { LoadBalancerGateProps } from '../gates/load-balancer-gate-props';
 import type { ValidationGateContext } from '../gates/validation-gate-binding';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
+import { HandlerFunction } from './handler-function';
 import { propError } from './validation';
 
 /** HTTPS listeners are usually on 443; anything else is taken as HTTP. */
@@ -81,4 +82,32 @@ function checkEndpoints(scope: Construct, endpoints: readonly string[]): void {
     if (Token.isUnresolved(e)) continue;
     if (!/^\/[^\s]*$/.test(e)) throw propError(scope, `endpoints must be paths starting with "/" without spaces, got "${e}"`);
   }
+}
+
+/** What differs between the functions of the gates that call a color through the test route. */
+export interface LoadBalancerGateFunction {
+  /** The handler's name (lambda/gates). */
+  readonly handler: string;
+  readonly description: string;
+  readonly config: object;
+  readonly timeout: Duration;
+}
+
+/**
+ * The gate's Lambda function, in the VPC its requests leave from, allowed to reach the listener: the same for every
+ * gate that calls a color through the test route (HTTP, performance baseline).
+ */
+export function loadBalancerGateFunction(scope: Construct, gate: string, props: LoadBalancerGateProps, context: ValidationGateContext,
+  requests: LoadBalancerGateRequests, fn: LoadBalancerGateFunction): HandlerFunction {
+  const created = new HandlerFunction(scope, 'Function', {
+    handler: fn.handler,
+    description: fn.description,
+    config: fn.config,
+    timeout: fn.timeout,
+    vpc: requests.vpc,
+    vpcSubnets: props.vpcSubnets,
+    logRetention: context.logRetention,
+  });
+  allowToListener(context.routing, created, `cdk-zero-downtime ${gate} of ${context.serviceName}`);
+  return created;
 }
