@@ -57,3 +57,6 @@ export { type PercentagePhase, type SegmentPhase, type SegmentRolloutOptions, Fl
 export { GuardedFlagRollout, type GuardedFlagRolloutProps } from './flags/guarded-flag-rollout';
 export { FlagRolloutEvent } from './events/flag-rollout-event';
 export { FlagRolloutErrorName } from './events/flag-rollout-error-name';
+export { ReleasePlan, type ReleasePlanProps } from './release/release-plan';
+export { ReleasePlanEvent } from './events/release-plan-event';
+export { ReleasePlanErrorName } from './events/release-plan-error-name';

@@ -19,6 +19,12 @@ export const MigrationErrorName = {
   LOCK_TIMEOUT: 'ZdtMigrationLockTimeout',
   /** The action was stopped by a cancel request (migrate cancel); what it committed stays, so it can be resumed or rolled back. */
   CANCELLED: 'ZdtMigrationCancelled',
+  /**
+   * The gate was answered with a rollback (the migration handler's rejectGate, sent by a ReleasePlan whose traffic
+   * rollout rolled back: the application version that needed the expand carries no traffic): the execution rolls
+   * the migration back.
+   */
+  ROLLBACK_REQUESTED: 'ZdtMigrationRollbackRequested',
 } as const;
 export type MigrationErrorNameType = (typeof MigrationErrorName)[keyof typeof MigrationErrorName];
 

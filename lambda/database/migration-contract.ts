@@ -57,6 +57,11 @@ export type MigrationRequest =
   /** Sends task success to the gate the schema's active migration waits at (EventBridge target on 'Rollout Completed'). */
   | { readonly action: 'releaseGate'; readonly reason?: string }
   /**
+   * Sends task failure (MigrationErrorName.ROLLBACK_REQUESTED) to the gate the schema's active migration waits at: its
+   * execution rolls the migration back. A ReleasePlan sends it once its traffic rollout has rolled back.
+   */
+  | { readonly action: 'rejectGate'; readonly reason?: string }
+  /**
    * Stops the engine action running on the schema in another invocation (a Start or a Backfill of an execution that
    * was stopped, or one to be stopped): the engine's cancel (the CLI's `migrate cancel`). What it committed stays: a
    * new execution (or `migrate start` / `backfill`) resumes it, rollback undoes it. Answers a CancelResult.

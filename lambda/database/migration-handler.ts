@@ -2,9 +2,10 @@
  * The migration Lambda: one engine action per invocation, on a fresh connection built from the RDS secret in
  * Secrets Manager. The SchemaMigration state machine drives it: start -> backfillBatch (loop) -> validate ->
  * waitGate (task token) -> complete, and rollback on failure. releaseGate is the EventBridge target that
- * resumes the gate when the application rollout completes.
+ * resumes the gate when the application rollout completes (or a ReleasePlan's call once all its parts passed);
+ * rejectGate is a ReleasePlan's call after its traffic rollout rolled back: the execution rolls the migration back.
  */
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { Client } from 'pg';
 import { stepFunctions } from '../shared/clients';
 import { ErrorName } from '../shared/contracts';
@@ -22,6 +23,9 @@ import { CALLER_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 /** SendTaskSuccess errors meaning the waiting execution no longer exists. */
 const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
+
+/** SendTaskFailure's cause is at most 32,768 characters (AWS Step Functions API Reference, SendTaskFailure). */
+const MAX_CAUSE_LENGTH = 32_768;
 
 /** Connect timeout: a database in the VPC answers in milliseconds; longer means networking is wrong. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -106,16 +110,22 @@ async function handle(request: MigrationRequest): Promise<unknown> {
         await engine.setGate(name, request.taskToken);
         return { migration: name, waiting: true };
       }
-      case 'releaseGate': {
+      case 'releaseGate':
+      case 'rejectGate': {
         const gate = await engine.waitingGate();
         if (!gate) {
-          log('info', 'no migration waits at the gate', { schema: config.schema });
+          log('info', 'no migration waits at the gate', { schema: config.schema, action: request.action });
           return { released: null };
         }
         try {
-          await awsCall('states:SendTaskSuccess', () => stepFunctions().send(new SendTaskSuccessCommand({
-            taskToken: gate.token, output: JSON.stringify({ released: true, reason: request.reason ?? 'rollout completed' }),
-          })));
+          await (request.action === 'releaseGate'
+            ? awsCall('states:SendTaskSuccess', () => stepFunctions().send(new SendTaskSuccessCommand({
+              taskToken: gate.token, output: JSON.stringify({ released: true, reason: request.reason ?? 'rollout completed' }),
+            })))
+            : awsCall('states:SendTaskFailure', () => stepFunctions().send(new SendTaskFailureCommand({
+              taskToken: gate.token, error: MigrationErrorName.ROLLBACK_REQUESTED,
+              cause: (request.reason ?? 'rollback requested at the gate').slice(0, MAX_CAUSE_LENGTH),
+            }))));
         } catch (err) {
           // The execution is gone (timed out, stopped): the token is useless; forget it and say so.
           if (!STALE_TOKEN_ERRORS.has((err as Error).name)) throw err;
@@ -124,7 +134,7 @@ async function handle(request: MigrationRequest): Promise<unknown> {
           return { released: null, staleToken: gate.migration };
         }
         await engine.clearGate(gate.migration);
-        return { released: gate.migration };
+        return request.action === 'releaseGate' ? { released: gate.migration } : { released: null, rejected: gate.migration };
       }
       case 'cancel': {
         const grace = request.graceMs ?? DEFAULT_CANCEL_GRACE_MS;
@@ -136,7 +146,7 @@ async function handle(request: MigrationRequest): Promise<unknown> {
         return result;
       }
       default:
-        throw new ZdtError(ErrorName.INVALID_REQUEST, `Unknown action ${JSON.stringify((request as { action: unknown }).action)}; expected plan, start, backfillBatch, validate, complete, rollback, status, waitGate, releaseGate or cancel`);
+        throw new ZdtError(ErrorName.INVALID_REQUEST, `Unknown action ${JSON.stringify((request as { action: unknown }).action)}; expected plan, start, backfillBatch, validate, complete, rollback, status, waitGate, releaseGate, rejectGate or cancel`);
     }
   } finally {
     await client.end().catch(() => undefined);

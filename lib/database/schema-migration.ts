@@ -140,7 +140,15 @@ export class SchemaMigration extends Construct {
   public readonly handler: lambda.IFunction;
   /** Bus of the migration events and of the rollout events that release the gate. */
   public readonly eventBus: events.IEventBus;
-  private readonly migrationName?: string;
+  /**
+   * Name of the migration the construct was given (`migration` prop).
+   * @default - none: each execution's input carries the migration
+   */
+  public readonly migrationName?: string;
+  /** Whether the migration waits at a gate after validation (`gate` prop). */
+  public readonly hasGate: boolean;
+  /** Services whose rollout releases the gate (completeAfterRollout), for a ReleasePlan to refuse a second releaser. */
+  private readonly releasedBy: string[] = [];
 
   constructor(scope: Construct, id: string, props: SchemaMigrationProps) {
     super(scope, id);
@@ -177,6 +185,7 @@ export class SchemaMigration extends Construct {
       .that(props.schema === undefined || Token.isUnresolved(props.schema) || Buffer.byteLength(props.schema) <= MAX_IDENTIFIER_LENGTH,
         `schema must be at most ${MAX_IDENTIFIER_LENGTH} bytes (PostgreSQL's identifier limit), got ${Buffer.byteLength(props.schema ?? '')} ("${props.schema}")`);
 
+    this.hasGate = props.gate !== false;
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const config: MigrationHandlerConfig = {
@@ -216,16 +225,20 @@ export class SchemaMigration extends Construct {
       logRetention,
     });
     acknowledge(this.stateMachine, iam5FunctionVersions(this.handler), 'Step Functions invokes the migration function and its versions');
-    // The gate is released with SendTaskSuccess and the task token the gate stored. The action has no resource-level
+    // The gate is released with SendTaskSuccess (or answered with a rollback, SendTaskFailure) and the task token the gate stored. The action has no resource-level
     // permissions (lib/private/task-response.ts): a grant on the state machine's ARN was denied on AWS.
-    grantTaskTokenResponse(this.handler, ['states:SendTaskSuccess']);
+    grantTaskTokenResponse(this.handler, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
   }
 
   /**
    * Releases the gate when the rollout of `rollout.serviceName` completes (its 'Rollout Completed' event), so
    * the contract runs only once the new application version carries all traffic.
+   *
+   * A ReleasePlan does this and more (it also waits for its flag rollouts, and rolls the migration back when the
+   * rollout rolls back): a migration in a release plan must not also complete after a rollout (the plan refuses it).
    */
   public completeAfterRollout(rollout: IProgressiveRollout): events.Rule {
+    this.releasedBy.push(rollout.serviceName);
     const request: MigrationRequest = { action: 'releaseGate', reason: `Rollout Completed for ${rollout.serviceName}` };
     const rule = new events.Rule(this, `ReleaseAfter${Token.isUnresolved(rollout.serviceName) ? 'Rollout' : rollout.serviceName.replace(/[^A-Za-z0-9]/g, '')}`, {
       eventBus: this.eventBus,
@@ -234,6 +247,14 @@ export class SchemaMigration extends Construct {
       targets: [new targets.LambdaFunction(this.handler, { event: events.RuleTargetInput.fromObject(request), retryAttempts: 8 })],
     });
     return rule;
+  }
+
+  /**
+   * The services whose rollout releases the gate through completeAfterRollout.
+   * @internal
+   */
+  public get _releasedBy(): string[] {
+    return [...this.releasedBy];
   }
 
   /** Lets `grantee` start migrations. */
@@ -295,7 +316,10 @@ export class SchemaMigration extends Construct {
         resultPath: '$.gate',
         taskTimeout: sfn.Timeout.duration(props.gateTimeout ?? DEFAULTS.gateTimeout),
       });
-      // A gate that times out fails without rolling back: the new application version may already be live.
+      // A release plan answers the gate with a rollback once its traffic rollout rolled back (the version that needed
+      // the expand carries no traffic): roll back. A gate that times out fails without rolling back: the new
+      // application version may already be live.
+      gate.addCatch(rollback, { errors: [MigrationErrorName.ROLLBACK_REQUESTED], resultPath: '$.error' });
       gate.addCatch(failed, { resultPath: '$.error' });
       afterValidate = event('EmitWaiting', MigrationEvent.WAITING_FOR_ROLLOUT).next(gate).next(completed);
     }

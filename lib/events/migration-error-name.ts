@@ -17,4 +17,6 @@ export enum MigrationErrorName {
    * execution's start or backfill that ends with it fails without rolling back; resume it or roll it back).
    */
   CANCELLED = 'ZdtMigrationCancelled',
+  /** A release plan answered the gate with a rollback (its traffic rollout rolled back): the migration is rolled back. */
+  ROLLBACK_REQUESTED = 'ZdtMigrationRollbackRequested',
 }

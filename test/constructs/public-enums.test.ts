@@ -3,12 +3,13 @@ import { MigrationErrorName as WireMigrationErrorName } from '../../lambda/datab
 import { FlagRolloutErrorName as WireFlagRolloutErrorName, FlagRolloutEvent as WireFlagRolloutEvent } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { SourceKind } from '../../lambda/database/blue-green-contract';
 import { MigrationEvent as WireMigrationEvent, TlsMode } from '../../lambda/database/migration-contract';
+import { ReleasePlanErrorName as WireReleasePlanErrorName, ReleasePlanEvent as WireReleasePlanEvent } from '../../lambda/release/release-plan-contract';
 import {
   COLORS, ErrorName as WireErrorName, EVENT_SOURCE, InconclusiveAction as WireInconclusiveAction, RolloutEvent as WireRolloutEvent,
 } from '../../lambda/shared/contracts';
 import {
   BlueGreenErrorName, BlueGreenEvent, Color, DatabaseSourceKind, DatabaseTls, ErrorName, FlagRolloutErrorName, FlagRolloutEvent, InconclusiveAction,
-  MigrationErrorName, MigrationEvent,
+  MigrationErrorName, MigrationEvent, ReleasePlanErrorName, ReleasePlanEvent,
   RolloutEvent, SwitchoverApproval, ZeroDowntimeEventSource,
 } from '../../lib';
 
@@ -26,6 +27,8 @@ describe('the public event and error names equal the handlers\' contracts', () =
     ['BlueGreenErrorName', BlueGreenErrorName, WireBlueGreenErrorName],
     ['FlagRolloutEvent', FlagRolloutEvent, WireFlagRolloutEvent],
     ['FlagRolloutErrorName', FlagRolloutErrorName, WireFlagRolloutErrorName],
+    ['ReleasePlanEvent', ReleasePlanEvent, WireReleasePlanEvent],
+    ['ReleasePlanErrorName', ReleasePlanErrorName, WireReleasePlanErrorName],
   ])('%s has every member of the contract, with the same value', (_name, publicEnum, contract) => {
     expect({ ...publicEnum }).toEqual({ ...contract });
   });
