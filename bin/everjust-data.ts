@@ -4,9 +4,9 @@
  * contract waits until the application rollout of the blue/green pair has completed, and the RDS blue/green
  * upgrade of the database to the next PostgreSQL major version.
  *
- * A release that needs the new column: start the migration (its state machine expands and backfills, then waits
- * at the gate), deploy the idle color and start the rollout; when the rollout completes, its 'Rollout Completed'
- * event releases the gate and the migration contracts.
+ * A release that needs the new column is one release plan (`release`, bin/everjust.ts addEverJustRelease): deploy the
+ * idle color, then start the plan's state machine; it expands and backfills the migration, runs the traffic rollout,
+ * then the guarded rollout of the `new-checkout` flag, and contracts the migration last. `zdt plan` prints it.
  */
 import { App, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -22,6 +22,8 @@ import { DatabaseGate } from '../lib/gates/database-gate';
 import { EVERJUST_DATABASE_SECRET_NAME } from './everjust';
 import { SchemaMigration } from '../lib/database/schema-migration';
 import { Migration } from '../lambda/database/types';
+import { ReleasePlan } from '../lib/release/release-plan';
+import { addEverJustRelease } from './everjust';
 
 /** The migration this example deploys. */
 export const EVERJUST_MIGRATION_FILE = join(__dirname, '..', 'examples', 'migrations', '003_add_users_plan.json');
@@ -46,6 +48,8 @@ export interface EverJustData {
   readonly migration: SchemaMigration;
   /** The database's next major version, through an RDS blue/green switchover (started by hand, approved by hand). */
   readonly upgrade: BlueGreenDatabase;
+  /** The release plan: migration expand, traffic rollout, the new-checkout flag rollout, migration contract. */
+  readonly release: ReleasePlan;
 }
 
 /** The PostgreSQL version the blue/green deployment upgrades the database to. */
@@ -114,7 +118,9 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     migration: JSON.parse(readFileSync(EVERJUST_MIGRATION_FILE, 'utf8')) as Migration,
     eventBus: pair.rollout.eventBus,
   });
-  migration.completeAfterRollout(pair.rollout);
+  // The contract runs only once the traffic and the new-checkout flag are rolled out: the release plan releases the
+  // gate (it replaces completeAfterRollout, which would contract as soon as the traffic rollout completes).
+  const release = addEverJustRelease(stack, pair, migration);
 
   // The move to the next PostgreSQL major version, with no downtime beyond RDS's switchover (about a minute of
   // refused writes). Run it by hand, and only between migrations: blue/green replication carries rows, not DDL. The
@@ -136,5 +142,5 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     approval: SwitchoverApproval.MANUAL,
     eventBus: pair.rollout.eventBus,
   });
-  return { stack, database, migration, upgrade };
+  return { stack, database, migration, upgrade, release };
 }

@@ -14,8 +14,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, GuardedFlagRollout, MetricAnalysisOptions, NotificationChannel, RolloutDashboard,
-  RolloutEventKind, RolloutNotifications, RolloutStrategy, ValidationGate,
+  ReleasePlan, RolloutEventKind, RolloutNotifications, RolloutStrategy, SchemaMigration, ValidationGate,
 } from '../lib';
+import { Construct } from 'constructs';
 
 export interface EverJustOptions {
   /**
@@ -98,8 +99,28 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
   });
   // The migration flag's guarded rollout: 0%, 5% for 2 days, 15% for 3 days, 50% for a week, then everyone, each
   // phase judged on the app's per-variant metrics (VariantMetrics, service "everjust") and rolled back on a regression.
-  new GuardedFlagRollout(pair.routerStack, 'NewCheckoutRollout', { flags, flagKey: 'new-checkout', serviceName: 'everjust' });
+  new GuardedFlagRollout(pair.routerStack, CHECKOUT_ROLLOUT_ID, { flags, flagKey: 'new-checkout', serviceName: 'everjust' });
   return pair;
+}
+
+/** Construct id of the new-checkout flag rollout in the router stack. */
+const CHECKOUT_ROLLOUT_ID = 'NewCheckoutRollout';
+
+/**
+ * EverJust's release of the users-plan migration and the new checkout, as one plan (in `scope`, the data stack):
+ * expand the migration and wait for its backfill and validation, roll the new version out (the pair's canary), roll
+ * the `new-checkout` flag out (its guarded phases), wait for a person's approval, then contract. A traffic rollback
+ * rolls the migration back; a flag rollback leaves the traffic and the expanded migration.
+ */
+export function addEverJustRelease(scope: Construct, pair: BlueGreenStacks, migration: SchemaMigration): ReleasePlan {
+  const checkout = pair.routerStack.node.findChild(CHECKOUT_ROLLOUT_ID) as GuardedFlagRollout;
+  return new ReleasePlan(scope, 'Release', {
+    migration,
+    rollout: pair.rollout,
+    flagRollouts: [checkout],
+    approveBeforeContract: true,
+    eventBus: pair.rollout.eventBus,
+  });
 }
 
 /**

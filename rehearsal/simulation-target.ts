@@ -4,6 +4,7 @@
  */
 import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import { FLAG_ROLLOUT_KIND, STATE_MACHINE_KIND_METADATA_KEY } from '../lambda/flag-rollout/flag-rollout-contract';
+import { RELEASE_PLAN_KIND } from '../lambda/release/release-plan-contract';
 import { RolloutPlan } from '../lambda/shared/contracts';
 import { planRollout } from '../lib/rollout/rollout-plan';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
@@ -40,8 +41,8 @@ export interface RolloutCandidate {
 
 export function rolloutCandidates(stacks: readonly StackTemplate[]): RolloutCandidate[] {
   return stacks.flatMap((s) => Object.entries(s.template.Resources ?? {})
-    // A guarded flag rollout's state machine is not a traffic rollout (rehearseFlagRollout runs it).
-    .filter(([, r]) => r.Type === STATE_MACHINE_TYPE && r.Metadata?.[STATE_MACHINE_KIND_METADATA_KEY] !== FLAG_ROLLOUT_KIND)
+    // A guarded flag rollout's state machine is not a traffic rollout (rehearseFlagRollout runs it), nor is a release plan's.
+    .filter(([, r]) => r.Type === STATE_MACHINE_TYPE && ![FLAG_ROLLOUT_KIND, RELEASE_PLAN_KIND].includes(r.Metadata?.[STATE_MACHINE_KIND_METADATA_KEY] as string))
     .map(([logicalId, r]) => ({ stackName: s.stackName, logicalId, path: r.Metadata?.[CDK_PATH_METADATA] as string | undefined })));
 }
 

@@ -123,7 +123,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
   completed.chain.next(new sfn.Succeed(scope, 'Released'));
 
   // -- the migration's execution -----------------------------------------------------------------------------
-  const executionArn = stateMachineExecutionsArn(scope, migration.stateMachine);
+  const executionArn = stateMachineExecutionsArn(scope, migration.stateMachine, ':*');
   const describe = (id: string) => {
     const task = new tasks.CallAwsService(scope, id, {
       service: 'sfn',
@@ -295,9 +295,12 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     .next(readyWait);
 }
 
-/** ARN of the executions of `stateMachine` (what DescribeExecution targets). */
-function stateMachineExecutionsArn(scope: Construct, stateMachine: sfn.IStateMachine): string {
+/**
+ * ARN of the executions of `stateMachine`: `<name>:*` (what DescribeExecution targets), or `<name>*` (what CDK grants
+ * the .sync integration: DescribeExecution and StopExecution of the child).
+ */
+export function stateMachineExecutionsArn(scope: Construct, stateMachine: sfn.IStateMachine, suffix: ':*' | '*'): string {
   const stack = Stack.of(scope);
   const name = stack.splitArn(stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
-  return stack.formatArn({ service: 'states', resource: 'execution', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `${name}:*` });
+  return stack.formatArn({ service: 'states', resource: 'execution', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `${name}${suffix}` });
 }

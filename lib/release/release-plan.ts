@@ -10,8 +10,8 @@ import {
 } from '../../lambda/release/release-plan-contract';
 import { SchemaMigration } from '../database/schema-migration';
 import { GuardedFlagRollout } from '../flags/guarded-flag-rollout';
-import { acknowledge, iam5FunctionVersions } from '../private/nag';
-import { buildReleaseDefinition } from '../private/release-definition';
+import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
+import { buildReleaseDefinition, stateMachineExecutionsArn } from '../private/release-definition';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { PropChecks, propError } from '../private/validation';
 import { IProgressiveRollout } from '../rollout/progressive-rollout';
@@ -140,6 +140,12 @@ export class ReleasePlan extends Construct {
     cfn.addMetadata(STATE_MACHINE_KIND_METADATA_KEY, RELEASE_PLAN_KIND);
     cfn.addMetadata(RELEASE_PLAN_METADATA_KEY, document);
     acknowledge(this.stateMachine, iam5FunctionVersions(migration.handler), 'Step Functions invokes the migration function and its versions');
+    acknowledge(this.stateMachine, iam5Resource(this, stateMachineExecutionsArn(this, migration.stateMachine, ':*')),
+      'The plan reads the migration\'s execution it started (DescribeExecution); its name is the plan execution\'s, known at run time');
+    for (const child of [props.rollout.stateMachine, ...flags.map((f) => f.stateMachine)]) {
+      acknowledge(this.stateMachine, iam5Resource(this, stateMachineExecutionsArn(this, child, '*')),
+        'The .sync:2 integration reads and stops the child execution it started (CDK\'s grant, Step Functions Developer Guide "IAM policies for Step Functions": executions of that state machine only)');
+    }
   }
 
   /** Lets `grantee` start a release (states:StartExecution). */

@@ -28,15 +28,17 @@ describe('the EverJust example data stack', () => {
     t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
   });
 
-  test('runs the users-plan migration and releases its gate when the EverJust rollout completes', () => {
+  test('runs the users-plan migration in a release plan: expand, the EverJust rollout, the new-checkout flag, approval, contract', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     const pair = createEverJust(app);
     const t = Template.fromStack(addEverJustData(app, pair).stack);
     // ZDT_CONFIG joins the secret's ARN (a reference) into JSON: a stand-in goes where the reference is.
     expect(handlerConfigOf(t, 'migration', 'ref')).toMatchObject({ migration: { name: 'add_users_plan' }, schema: 'public', tls: 'require' });
-    t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['cdk-zero-downtime'], 'detail-type': ['Rollout Completed'], detail: { service: ['EverJust'] } },
-    });
+    // The release plan releases the gate, not a 'Rollout Completed' rule (it would contract before the flag rollout).
+    expect(JSON.stringify(t.findResources('AWS::Events::Rule'))).not.toContain('Rollout Completed');
+    const plans = Object.values(t.findResources('AWS::StepFunctions::StateMachine')).filter((r) => r.Metadata?.['cdk-zero-downtime:release-plan']);
+    expect(plans).toHaveLength(1);
+    expect(plans[0].Metadata['cdk-zero-downtime:release-plan'].steps.map((s: { part: string }) => s.part)).toEqual(['migration', 'traffic', 'flag', 'gate', 'migration']);
     // The migration Lambda may reach the database port; nothing else is opened.
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       Description: 'cdk-zero-downtime migration Lambda', IpProtocol: 'tcp',

@@ -26,7 +26,7 @@ import { SchemaMigration } from '../../lib/database/schema-migration';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
 import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
 import { ReleasePlan } from '../../lib/release/release-plan';
-import { bindHandlers, CfnTemplate, RunResult, runStateMachine, stateMachineOf, VirtualClock } from '../../rehearsal';
+import { bindHandlers, CfnTemplate, LambdaInvocation, RunResult, runStateMachine, stateMachineOf, VirtualClock } from '../../rehearsal';
 import { AwsFakes, PutEventsParams } from '../../rehearsal/fakes';
 import { importedRollout } from '../constructs/fixtures';
 import { usePgDatabase } from '../database/fixtures';
@@ -96,7 +96,7 @@ async function release(template: CfnTemplate, outcomes: { traffic: ChildOutcome;
   const aws = new AwsFakes({ clock }).install();
   // The migration handler waits on a real PostgreSQL: while it does, virtual time moves 1 ms a turn instead of
   // jumping to the next sleeper (a 7-day gate timeout of the other execution, say), as real time would.
-  const lambdas = new Map([...bindHandlers(template, {}, { environment: { ZDT_LOG_LEVEL: 'silent' } })].map(([name, fn]) => [name, async (payload: unknown, invocation: never) => {
+  const lambdas = new Map([...bindHandlers(template, {}, { environment: { ZDT_LOG_LEVEL: 'silent' } })].map(([name, fn]) => [name, async (payload: unknown, invocation: LambdaInvocation) => {
     let done = false;
     const ticking = (async () => { while (!done) await clock.sleep(1); })();
     try {

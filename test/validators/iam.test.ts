@@ -241,6 +241,24 @@ async function taskCalls(): Promise<Call[]> {
             add(action, `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventForCodeBuildStartBuildRule`);
           }
         }
+      } else if (integration === 'states:startExecution') {
+        // Step Functions Developer Guide, "IAM policies for calling nested Step Functions workflows": StartExecution on
+        // the state machine; the .sync pattern also reads and stops the child execution and manages an events rule.
+        add('states:StartExecution', p.StateMachineArn);
+        if (task.resource.endsWith('.sync:2') || task.resource.endsWith('.sync')) {
+          const execution = `${String(p.StateMachineArn).replace(':stateMachine:', ':execution:')}:release-1`;
+          for (const action of ['states:DescribeExecution', 'states:StopExecution']) add(action, execution);
+          for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) {
+            add(action, `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`);
+          }
+        }
+      } else if (integration === 'aws-sdk:sfn:describeExecution') {
+        // The release plan reads the execution it started (its ExecutionArn is a JSONPath): an execution of each state
+        // machine this definition starts without .sync.
+        const started = taskCallsOf(machine.definition).filter((t) => /:states:::states:startExecution$/.test(t.resource))
+          .map((t) => String((t.parameters as any).StateMachineArn));
+        if (started.length === 0) throw new Error(`${who}: describes an execution, but the definition starts none`);
+        for (const arn of started) add('states:DescribeExecution', `${arn.replace(':stateMachine:', ':execution:')}:release-1`);
       } else if (integration === 'aws-sdk:codebuild:batchGetReports') {
         // The reports a build writes belong to the report groups of its buildspec: the template's report groups.
         const groups = stack.resolver.resourcesOfType('AWS::CodeBuild::ReportGroup').map(({ logicalId }) => stack.resolver.getAtt(logicalId, 'Arn') as string);

@@ -1,0 +1,88 @@
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { RELEASE_PLAN_METADATA_KEY, ReleasePlanDocument } from '../../lambda/release/release-plan-contract';
+import { SchemaMigration, SchemaMigrationProps } from '../../lib/database/schema-migration';
+import { FeatureFlags } from '../../lib/flags/feature-flags';
+import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
+import { ReleasePlan, ReleasePlanProps } from '../../lib/release/release-plan';
+import { importedRollout } from '../constructs/fixtures';
+
+const MIGRATION = { name: 'add_plan', operations: [{ op: 'addColumn', table: 'users', column: { name: 'plan', type: 'text', nullable: true } }] };
+
+function parts(migrationProps: Partial<SchemaMigrationProps> = {}) {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'S');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const migration = new SchemaMigration(stack, 'Migration', { vpc, secret: new secretsmanager.Secret(stack, 'Secret'), migration: MIGRATION, ...migrationProps });
+  const flags = new FeatureFlags(stack, 'Flags', { flags: { version: 1, flags: { 'new-checkout': { enabled: true, default: false } } } });
+  const flag = new GuardedFlagRollout(stack, 'Checkout', { flags, flagKey: 'new-checkout', serviceName: 'web' });
+  const rollout = importedRollout(stack, 'web');
+  const plan = (props: Partial<ReleasePlanProps> = {}) => new ReleasePlan(stack, 'Plan', { migration, rollout, flagRollouts: [flag], ...props });
+  return { app, stack, migration, flag, rollout, plan };
+}
+
+describe('ReleasePlan', () => {
+  const { app, stack, plan } = parts();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // The fixture's own VPC and secret, not the plan's: the example app has flow logs and a rotated secret.
+  for (const id of ['Vpc', 'Secret']) Validations.of(stack.node.findChild(id)).acknowledge({ id: id === 'Vpc' ? 'AwsSolutions-VPC7' : 'AwsSolutions-SMG4', reason: 'test fixture' });
+  const created = plan({ approveBeforeContract: true, soakTime: Duration.hours(2) });
+  // One synth: cdk-nag runs in it and throws on an unacknowledged finding.
+  const template = Template.fromStack(stack);
+  const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).find((r) => r.Metadata?.[RELEASE_PLAN_METADATA_KEY])!;
+
+  test('runs the migration, the traffic rollout (.sync:2) and the flag rollout (.sync:2), then approval, soak and the contract', () => {
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+    // The migration's start is request-response (the plan follows it to its gate); the two rollouts are .sync:2.
+    expect(definition.match(/states:::states:startExecution/g)).toHaveLength(3);
+    expect(definition.match(/states:startExecution\.sync:2/g)).toHaveLength(2);
+    expect(definition).toContain('aws-sdk:sfn:describeExecution');
+    expect(definition).toContain('events:putEvents.waitForTaskToken');
+    for (const action of ['status', 'releaseGate', 'rejectGate']) expect(definition).toContain(`\\"action\\":\\"${action}\\"`);
+  });
+
+  test('writes the plan a person reads into the template, in order, with what rolls back what', () => {
+    const document = machine.Metadata[RELEASE_PLAN_METADATA_KEY] as ReleasePlanDocument;
+    expect(document.steps.map((s) => `${s.part}: ${s.action.split(':')[0]}`)).toEqual([
+      'migration: start migration add_plan (expand, backfill, validate)',
+      'traffic: traffic rollout of web',
+      'flag: flag rollout of new-checkout',
+      'gate: approval before the contract (event "Release Waiting For Approval" with the task token)',
+      'gate: soak 2 hours',
+      'migration: complete migration add_plan (contract',
+    ]);
+    expect(document.steps[1].onFailure).toMatch(/then the plan rolls the migration back/);
+    expect(document.steps[2].onFailure).toMatch(/traffic stays on the new version.*migration stays expanded/);
+    expect(created.planDescription[0]).toBe('Release plan S/Plan');
+    expect(created.planDescription).toContain('Rollback:');
+  });
+
+  test('may start its parts\' executions and read the migration\'s, and nothing more of them', () => {
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('states:StartExecution');
+    expect(policies).toContain('states:DescribeExecution');
+    expect(policies).toContain('states:StopExecution');
+  });
+});
+
+describe('ReleasePlan refuses what it cannot release safely', () => {
+  test('a migration without its gate (it would contract before any traffic moved)', () => {
+    expect(() => parts({ gate: false }).plan()).toThrow(/S\/Plan.*gate: false/);
+  });
+
+  test('a migration that also completes after the rollout (it would contract before the flag rollouts)', () => {
+    const { migration, rollout, plan } = parts();
+    const created = plan();
+    migration.completeAfterRollout(rollout);
+    expect(created.node.validate().join('\n')).toMatch(/also completes after the rollout of web \(completeAfterRollout\)/);
+  });
+
+  test('an approval timeout without the approval, and the same flag twice', () => {
+    expect(() => parts().plan({ approvalTimeout: Duration.days(1) })).toThrow(/approvalTimeout is set but approveBeforeContract is not/);
+    const { flag, plan } = parts();
+    expect(() => plan({ flagRollouts: [flag, flag] })).toThrow(/two rollouts of flag "new-checkout"/);
+  });
+});
