@@ -3,6 +3,7 @@
  * zdt — the cdk-zero-downtime operator CLI.
  *
  *   zdt rehearse [--app <cmd>] [--rollout <path>] [--scenario <name>] [--strategy <name>] [--chart <file>] [--json]
+ *   zdt plan     [--app <cmd>] [--plan <construct path>] [--json]
  *   zdt status   --state-machine <arn>
  *   zdt release  --state-machine <arn> [--target blue|green] [--reason <text>] [--watch]
  *   zdt watch    --state-machine <arn> [--execution <arn>]
@@ -15,6 +16,7 @@ import '../rehearsal/polyfills';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { rehearseCommand } from './commands/rehearse';
+import { planCommand } from './commands/plan';
 import { parseArgs, requireOption, UsageError } from './commands/args';
 import { migrateCommand } from './migrate';
 import * as ops from './commands/rollout-ops';
@@ -23,7 +25,8 @@ import * as switchover from './commands/switchover-ops';
 const USAGE = `usage: zdt <command> [options]
 
   rehearse   run a rollout locally on its synthesized state machine (no AWS needed)
-  status     show the running or last rollout
+  plan       print a release plan (ReleasePlan) before running it: steps, gates, what rolls back what (no AWS needed)
+  status     show the running or last rollout (a release plan: every part)
   release    start a rollout (add --watch to follow it and exit non-zero on rollback)
   watch      follow a rollout until it ends
   promote    continue a rollout paused at a manual step
@@ -42,6 +45,8 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
         return await rehearseCommand(rest, out);
       case 'migrate':
         return await migrateCommand(rest);
+      case 'plan':
+        return await planCommand(rest, out);
       case 'status': case 'release': case 'watch': case 'promote': case 'abort':
         return await opsCommand(command, rest, out);
       case 'switchover':

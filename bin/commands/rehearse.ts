@@ -417,6 +417,11 @@ interface ManifestArtifact {
 
 /** Runs `command` with CDK_OUTDIR set to a fresh folder, reads the cloud assembly, and picks the rollout. */
 export function appTarget(command: string, rolloutPath: string | undefined, cwd: string, env: Readonly<Record<string, string | undefined>>): CliTarget {
+  return pickRollout(synthesizeApp(command, cwd, env), rolloutPath, `--app "${command}"`);
+}
+
+/** Runs `command` with CDK_OUTDIR set to a fresh folder (as the CDK CLI does) and reads every stack of the cloud assembly. */
+export function synthesizeApp(command: string, cwd: string, env: Readonly<Record<string, string | undefined>>): SynthesizedStack[] {
   const outdir = mkdtempSync(join(tmpdir(), 'zdt-rehearse-'));
   try {
     const context = { ...readCdkJsonContext(cwd), ...CLI_DEFAULT_CONTEXT, ...parseJson(env.CDK_CONTEXT_JSON) };
@@ -431,8 +436,7 @@ export function appTarget(command: string, rolloutPath: string | undefined, cwd:
       const output = `${run.stderr ?? ''}${run.stdout ?? ''}`.trim().split('\n').slice(-20).join('\n');
       throw new Error(`--app "${command}": expected the command to synthesize a cloud assembly and exit 0, it ${run.error ? `failed to start: ${run.error.message}` : `exited ${run.status}`}${output ? `:\n${output}` : ''}`);
     }
-    const stacks = readAssembly(outdir, command);
-    return pickRollout(stacks, rolloutPath, `--app "${command}"`);
+    return readAssembly(outdir, command);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

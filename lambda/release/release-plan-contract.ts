@@ -60,6 +60,8 @@ export interface ReleasePlanStep {
   readonly action: string;
   /** Construct path of the part it runs. */
   readonly construct?: string;
+  /** The part's own plan, a line each (the traffic rollout's steps, the flag rollout's phases). */
+  readonly details?: readonly string[];
   /** What the step waits for before the next one starts. */
   readonly waitsFor: string;
   /** What the plan does when this step fails. */
@@ -89,6 +91,7 @@ export function describePlan(document: ReleasePlanDocument): string[] {
   const lines = [`Release plan ${document.path}`];
   for (const s of document.steps) {
     lines.push(`${s.number}. [${s.part}] ${s.action}${s.construct ? ` (${s.construct})` : ''}`);
+    for (const d of s.details ?? []) lines.push(`     ${d}`);
     lines.push(`   waits for: ${s.waitsFor}`);
     if (s.onFailure !== '-') lines.push(`   on failure: ${s.onFailure}`);
   }

@@ -14,7 +14,7 @@ import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag'
 import { buildReleaseDefinition, stateMachineExecutionsArn } from '../private/release-definition';
 import { standardStateMachine } from '../private/standard-state-machine';
 import { PropChecks, propError } from '../private/validation';
-import { IProgressiveRollout } from '../rollout/progressive-rollout';
+import { IProgressiveRollout, ProgressiveRollout } from '../rollout/progressive-rollout';
 
 /** Props of ReleasePlan. */
 export interface ReleasePlanProps {
@@ -175,13 +175,16 @@ function planDocument(path: string, parts: PlanParts): ReleasePlanDocument {
   steps.push({
     part: 'traffic', construct: parts.rollout.node.path,
     action: `traffic rollout of ${parts.rollout.serviceName}`,
+    details: parts.rollout instanceof ProgressiveRollout ? parts.rollout.plan.steps.map((s) => `step ${s.number}: new version at ${s.percent}%`
+      + `${s.segments.length ? ` (segments ${s.segments.join(', ')})` : ''}, bake ${Duration.seconds(s.bakeSeconds).toHumanString()}${s.pause ? ', then a manual pause' : ''}`) : undefined,
     waitsFor: 'the rollout to complete (new version at 100%)',
     onFailure: 'the rollout rolls traffic back to the stable version (verified); then the plan rolls the migration back. A failed traffic rollback: nothing more is changed',
   });
   for (const flag of parts.flags) {
     steps.push({
       part: 'flag', construct: flag.node.path,
-      action: `flag rollout of ${flag.flagKey}: ${flag.planDescription.join('; ')}`,
+      action: `flag rollout of ${flag.flagKey}`,
+      details: flag.planDescription,
       waitsFor: 'every phase to pass',
       onFailure: 'the flag is rolled back to its definition before the rollout; the traffic stays on the new version, earlier flags stay, the migration stays expanded (not completed)',
     });

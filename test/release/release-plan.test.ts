@@ -3,11 +3,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { RELEASE_PLAN_METADATA_KEY, ReleasePlanDocument } from '../../lambda/release/release-plan-contract';
+import { describePlan, RELEASE_PLAN_METADATA_KEY, ReleasePlanDocument } from '../../lambda/release/release-plan-contract';
 import { SchemaMigration, SchemaMigrationProps } from '../../lib/database/schema-migration';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
 import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
 import { ReleasePlan, ReleasePlanProps } from '../../lib/release/release-plan';
+import { releasePlansOf, selectPlan } from '../../bin/commands/plan';
+import { UsageError } from '../../bin/commands/args';
+import { CfnTemplate } from '../../rehearsal/template';
 import { importedRollout } from '../constructs/fixtures';
 
 const MIGRATION = { name: 'add_plan', operations: [{ op: 'addColumn', table: 'users', column: { name: 'plan', type: 'text', nullable: true } }] };
@@ -54,10 +57,28 @@ describe('ReleasePlan', () => {
       'gate: soak 2 hours',
       'migration: complete migration add_plan (contract',
     ]);
+    expect(document.steps[2].details).toEqual(expect.arrayContaining(['phase 2 (canary): treatment for 5% of users, judged for 2 days, every 1 h']));
     expect(document.steps[1].onFailure).toMatch(/then the plan rolls the migration back/);
     expect(document.steps[2].onFailure).toMatch(/traffic stays on the new version.*migration stays expanded/);
     expect(created.planDescription[0]).toBe('Release plan S/Plan');
     expect(created.planDescription).toContain('Rollback:');
+  });
+
+  test('zdt plan finds the plan in the synthesized stacks and prints its steps, waits, failures and rollback story', () => {
+    const plans = releasePlansOf([{ stackName: 'S', template: template.toJSON() as CfnTemplate }]);
+    expect(plans.map((p) => p.path)).toEqual(['S/Plan']);
+    expect(selectPlan(plans, 'Plan', 'app')).toBe(plans[0]);
+    expect(() => selectPlan(plans, 'Other', 'app')).toThrow(UsageError);
+    expect(() => selectPlan([], undefined, 'the app')).toThrow(/the app has no ReleasePlan/);
+    const lines = describePlan(plans[0]);
+    expect(lines.slice(0, 4)).toEqual([
+      'Release plan S/Plan',
+      '1. [migration] start migration add_plan (expand, backfill, validate) (S/Migration)',
+      '   waits for: the migration to wait at its gate (read every 1 minute)',
+      '   on failure: the migration rolls itself back; nothing else has changed: the release fails',
+    ]);
+    expect(lines).toContain('     phase 2 (canary): treatment for 5% of users, judged for 2 days, every 1 h');
+    expect(lines).toContain('  - Traffic rolled back (verified 100% on the stable version) -> the migration is rolled back: only the old version, which reads the old schema, serves traffic.');
   });
 
   test('may start its parts\' executions and read the migration\'s, and nothing more of them', () => {
