@@ -17,6 +17,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { rehearseCommand } from './commands/rehearse';
 import { planCommand } from './commands/plan';
+import { statusCommand } from './commands/release-status';
 import { parseArgs, requireOption, UsageError } from './commands/args';
 import { migrateCommand } from './migrate';
 import * as ops from './commands/rollout-ops';
@@ -90,7 +91,7 @@ async function opsCommand(command: string, argv: string[], out: (line: string) =
   const intervalMs = args.options.interval ? Number(args.options.interval) * 1000 : undefined;
   if (intervalMs !== undefined && !(intervalMs > 0)) throw new UsageError(`--interval must be a number of seconds above 0, got "${args.options.interval}"`);
   switch (command) {
-    case 'status': return ops.status(ctx, stateMachine);
+    case 'status': return statusCommand(ctx, stateMachine);
     case 'release': return ops.release(ctx, stateMachine, {
       target: args.options.target as string | undefined,
       reason: args.options.reason as string | undefined,
