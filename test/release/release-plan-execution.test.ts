@@ -82,7 +82,8 @@ interface Released {
  * Runs the plan. The migration's child runs its real state machine; the traffic and flag children take their
  * virtual time, then end as `outcomes` says.
  */
-async function release(template: CfnTemplate, outcomes: { traffic: ChildOutcome; flag: ChildOutcome }): Promise<Released> {
+async function release(template: CfnTemplate, outcomes: { traffic: ChildOutcome; flag: ChildOutcome }, options: { throttleReads?: number } = {}): Promise<Released> {
+  let throttles = options.throttleReads ?? 0;
   secrets.reset();
   secrets.on(GetSecretValueCommand).resolves({
     SecretString: JSON.stringify({ host: '127.0.0.1', port: pg.server.port, username: PG_USER, password: PG_PASSWORD, dbname: pg.db, engine: 'postgres' }),
@@ -140,6 +141,7 @@ async function release(template: CfnTemplate, outcomes: { traffic: ChildOutcome;
         // DescribeExecution of the migration's execution (Step Functions API Reference: Status, Error, Cause).
         'aws-sdk:sfn:describeExecution': (params) => {
           const { ExecutionArn } = params as { ExecutionArn: string };
+          if (throttles-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'Sfn.ThrottlingException' });
           if (!migrationState || ExecutionArn !== migrationState.arn) throw Object.assign(new Error(`no execution ${ExecutionArn}`), { name: 'Sfn.ExecutionDoesNotExistException' });
           const r = migrationState.result;
           return r ? { ExecutionArn, Status: r.status, ...(r.error ? { Error: r.error, Cause: r.cause ?? '' } : {}) } : { ExecutionArn, Status: 'RUNNING' };
@@ -233,5 +235,17 @@ describe('ReleasePlan state machine, executed with the migration\'s on a real Po
     expect((await pg.admin.query(`SELECT status, gate_token IS NOT NULL AS waiting FROM zdt_migrations.migrations WHERE name = 'add_users_plan'`)).rows)
       .toEqual([{ status: 'validated', waiting: true }]);
     expect(r.migration).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+  });
+
+  test('the migration fails before its gate: it rolled itself back, the plan started no traffic and says so; a throttled read was retried', async () => {
+    // A column of that name already exists: the migration's start is refused and its execution rolls back.
+    await pg.admin.query('ALTER TABLE users ADD COLUMN plan text');
+    const r = await release(template, { traffic: { status: 'SUCCEEDED' }, flag: { status: 'SUCCEEDED' } }, { throttleReads: 2 });
+    expect(r.migration).toMatchObject({ status: 'FAILED' });
+    expect(r.plan).toMatchObject({ status: 'FAILED', error: ReleasePlanErrorName.FAILED });
+    expect(r.plan.cause).toMatch(new RegExp(`^migration failed \\(${r.migration.error}: `));
+    expect(r.childStarts).toEqual({ migration: 0 });
+    expect(r.plan.events.filter((e) => e.type === 'StateRetried' && e.state === 'Read Migration Execution')).toHaveLength(2);
+    expect(r.events.filter((e) => e.startsWith('Release '))).toEqual([ReleasePlanEvent.STARTED, ReleasePlanEvent.FAILED]);
   });
 });
