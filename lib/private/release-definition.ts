@@ -112,7 +112,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     'The traffic and the flags are as they were when it failed; see the migration\'s execution for the state of the schema.'));
   const halted = event('Halted', ReleasePlanEvent.HALTED, failureDetail);
   halted.chain.next(fail('Release Halted', ReleasePlanErrorName.HALTED,
-    'The traffic stays as the traffic rollout left it and the migration stays expanded at its gate (not completed): both schema versions are served until a new release completes it or, once the old version carries all traffic, zdt migrate rollback undoes it.'));
+    'The traffic stays as the traffic rollout left it and the migration stays expanded at its gate (not completed): both schema versions are served until zdt migrate complete contracts it or, once the old version carries all traffic, zdt migrate rollback undoes it.'));
   const rollbackFailed = event('Rollback Failed', ReleasePlanEvent.ROLLBACK_FAILED, failureDetail);
   rollbackFailed.chain.next(fail('Release Rollback Failed', ReleasePlanErrorName.ROLLBACK_FAILED,
     'Check which version carries traffic (zdt status) before anything else; the migration was not completed.'));
