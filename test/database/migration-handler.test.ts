@@ -1,6 +1,6 @@
 /** The migration Lambda against a real PostgreSQL, with Secrets Manager and Step Functions mocked. */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
 import { CONFIG_ENV, ErrorName } from '../../lambda/shared/contracts';
@@ -92,6 +92,21 @@ describe('migration handler', () => {
     sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }));
     await expect(handler({ action: 'releaseGate' })).resolves.toEqual({ released: null, staleToken: 'full_name' });
     await expect(handler({ action: 'status', migration })).resolves.toMatchObject({ waitingForGate: false });
+  });
+
+  test('rejectGate answers the waiting gate with a rollback request (a release plan whose traffic rolled back), once', async () => {
+    await handler({ action: 'start', migration });
+    configure({ backfillTimeBudgetMs: 60_000 });
+    await handler({ action: 'backfillBatch', migration });
+    await handler({ action: 'validate', migration });
+    await handler({ action: 'waitGate', migration, taskToken: 'token-9' });
+    sfn.on(SendTaskFailureCommand).resolves({});
+    await expect(handler({ action: 'rejectGate', reason: 'traffic rolled back' })).resolves.toEqual({ released: null, rejected: 'full_name' });
+    expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
+      { taskToken: 'token-9', error: MigrationErrorName.ROLLBACK_REQUESTED, cause: 'traffic rolled back' },
+    ]);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    await expect(handler({ action: 'rejectGate' })).resolves.toEqual({ released: null });
   });
 
   test('cancel stops a backfill running in another invocation (its query cancelled, matched by SQLSTATE 57014); the next backfill resumes and validates', async () => {

@@ -53,7 +53,10 @@ describe('SchemaMigration', () => {
     for (const s of ['Start', 'Backfill']) expect(def.States[s].Catch[0]).toMatchObject({ ErrorEquals: ['ZdtMigrationCancelled'], Next: 'EmitFailed' });
     for (const s of ['Start', 'Backfill']) expect(def.States[s].Catch[1]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Rollback' });
     expect(def.States.Validate.Catch[0].Next).toBe('Rollback');
-    expect(def.States.WaitForRollout.Catch[0].Next).toBe('EmitFailed');
+    // A release plan's rejectGate (its traffic rolled back) rolls back; any other end of the gate (its timeout) does not.
+    expect(def.States.WaitForRollout.Catch.map((c: { ErrorEquals: string[]; Next: string }) => [c.ErrorEquals, c.Next])).toEqual([
+      [['ZdtMigrationRollbackRequested'], 'Rollback'], [['States.ALL'], 'EmitFailed'],
+    ]);
     expect(def.States.Complete.Catch[0].Next).toBe('EmitFailed');
     expect(def.States.Rollback.Next).toBe('EmitRolledBack');
     expect(def.States.Backfill.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['ZdtRetryableError', 'ZdtMigrationLockTimeout']));
@@ -79,13 +82,13 @@ describe('SchemaMigration', () => {
     expect(def.States.WaitForRollout).toBeUndefined();
   });
 
-  test('least privilege: reads only its secret; task success on "*", the only Resource states:SendTaskSuccess supports (the token names the task)', () => {
+  test('least privilege: reads only its secret; task success and failure on "*", the only Resource they support (the token names the task)', () => {
     const t = build().template();
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: Match.stringLikeRegexp('DbSecret') } })]) },
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'states:SendTaskSuccess', Effect: 'Allow', Resource: '*' }]) },
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Effect: 'Allow', Resource: '*' }]) },
     });
   });
 
