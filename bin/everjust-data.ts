@@ -117,6 +117,9 @@ export function addEverJustData(app: App, pair: BlueGreenStacks): EverJustData {
     secret: database.secret!,
     migration: JSON.parse(readFileSync(EVERJUST_MIGRATION_FILE, 'utf8')) as Migration,
     eventBus: pair.rollout.eventBus,
+    // The release plan contracts after the canary, the new-checkout flag's 12 days of phases and an approval (up to 7
+    // days): the gate waits long enough for all of it.
+    gateTimeout: Duration.days(30),
   });
   // The contract runs only once the traffic and the new-checkout flag are rolled out: the release plan releases the
   // gate (it replaces completeAfterRollout, which would contract as soon as the traffic rollout completes).

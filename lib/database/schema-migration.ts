@@ -147,6 +147,8 @@ export class SchemaMigration extends Construct {
   public readonly migrationName?: string;
   /** Whether the migration waits at a gate after validation (`gate` prop). */
   public readonly hasGate: boolean;
+  /** How long the gate waits before the execution fails without rolling back (`gateTimeout` prop). */
+  public readonly gateTimeout: Duration;
   /** Services whose rollout releases the gate (completeAfterRollout), for a ReleasePlan to refuse a second releaser. */
   private readonly releasedBy: string[] = [];
 
@@ -186,6 +188,7 @@ export class SchemaMigration extends Construct {
         `schema must be at most ${MAX_IDENTIFIER_LENGTH} bytes (PostgreSQL's identifier limit), got ${Buffer.byteLength(props.schema ?? '')} ("${props.schema}")`);
 
     this.hasGate = props.gate !== false;
+    this.gateTimeout = props.gateTimeout ?? DEFAULTS.gateTimeout;
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const config: MigrationHandlerConfig = {

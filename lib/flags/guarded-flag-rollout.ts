@@ -149,6 +149,8 @@ export class GuardedFlagRollout extends Construct {
   public readonly flagKey: string;
   /** The phases, one line each, for a person. */
   public readonly planDescription: string[];
+  /** The phases' durations added up: the shortest the rollout takes (pauses and deployments not counted). */
+  public readonly plannedDuration: Duration;
 
   constructor(scope: Construct, id: string, props: GuardedFlagRolloutProps) {
     super(scope, id);
@@ -181,6 +183,7 @@ export class GuardedFlagRollout extends Construct {
     }
     this.flagKey = props.flagKey;
     this.planDescription = plan.describe();
+    this.plannedDuration = Duration.seconds(phases.reduce((total, p) => total + p.durationSeconds, 0));
     const judged = phases.filter((p) => p.judge).length;
 
     this.deploymentStrategy = new appconfig.DeploymentStrategy(this, 'ImmediateDeployment', {

@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { MigrationErrorName } from '../../lambda/database/errors';
+import { MigrationErrorName } from '../../lambda/database/migration-definition-contract';
 import { MigrationRequest } from '../../lambda/database/migration-contract';
 import { ReleasePlanErrorName, ReleasePlanEvent, ReleasePlanEventType, ReleasePlanParts } from '../../lambda/release/release-plan-contract';
 import { ErrorName, EVENT_SOURCE } from '../../lambda/shared/contracts';

@@ -1,4 +1,4 @@
-import { CfnResource, Duration } from 'aws-cdk-lib';
+import { CfnResource, Duration, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,7 +20,9 @@ import { IProgressiveRollout, ProgressiveRollout } from '../rollout/progressive-
 export interface ReleasePlanProps {
   /**
    * The schema migration the release needs: expanded before any traffic moves, completed (contract) after every
-   * other part passed. It must keep its gate (`gate` not false) and must not also `completeAfterRollout`.
+   * other part passed. It must keep its gate (`gate` not false), with a `gateTimeout` longer than the release (the
+   * traffic rollout's bakes, the flag rollouts' phases, the soak, and room for pauses and the approval), and must not
+   * also `completeAfterRollout`.
    */
   readonly migration: SchemaMigration;
   /** The traffic rollout of the new application version. */
@@ -118,6 +120,13 @@ export class ReleasePlan extends Construct {
     });
 
     const approvalTimeout = props.approveBeforeContract ? props.approvalTimeout ?? DEFAULTS.approvalTimeout : undefined;
+    // The migration waits at its gate for the whole release: a gate that times out first fails the contract.
+    const trafficSeconds = props.rollout instanceof ProgressiveRollout ? props.rollout.plan.steps.reduce((total, s) => total + s.bakeSeconds, 0) : 0;
+    const shortest = Duration.seconds(trafficSeconds + flags.reduce((total, f) => total + f.plannedDuration.toSeconds(), 0) + (props.soakTime?.toSeconds() ?? 0));
+    if (!Token.isUnresolved(migration.gateTimeout.toSeconds()) && shortest.toSeconds() >= migration.gateTimeout.toSeconds()) {
+      throw propError(this, `the release takes at least ${shortest.toHumanString()} (the traffic rollout's bakes, the flag rollouts' phases and the soak) `
+        + `but migration ${migration.node.path} waits at its gate for ${migration.gateTimeout.toHumanString()} (gateTimeout): give the migration a gateTimeout longer than the release, with room for pauses and approval`);
+    }
     const document = planDocument(this.node.path, { migration, rollout: props.rollout, flags, soakTime: props.soakTime, approvalTimeout, pollInterval });
     this.planDescription = describePlan(document);
 

@@ -56,7 +56,7 @@ function synth(): CfnTemplate {
   const stack = new Stack(app, 'Release');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const migration = new SchemaMigration(stack, 'Migration', {
-    vpc, secret: new secretsmanager.Secret(stack, 'DbSecret'), tls: DatabaseTls.DISABLE, batchSize: 100,
+    vpc, secret: new secretsmanager.Secret(stack, 'DbSecret'), tls: DatabaseTls.DISABLE, batchSize: 100, gateTimeout: Duration.days(30),
     migration: JSON.parse(readFileSync(join(EXAMPLES, '003_add_users_plan.json'), 'utf8')) as Migration,
   });
   const flags = new FeatureFlags(stack, 'Flags', { flags: { version: 1, flags: { 'new-checkout': { enabled: true, default: false } } } });

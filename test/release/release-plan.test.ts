@@ -19,7 +19,7 @@ function parts(migrationProps: Partial<SchemaMigrationProps> = {}) {
   const app = new App({ builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'S');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
-  const migration = new SchemaMigration(stack, 'Migration', { vpc, secret: new secretsmanager.Secret(stack, 'Secret'), migration: MIGRATION, ...migrationProps });
+  const migration = new SchemaMigration(stack, 'Migration', { vpc, secret: new secretsmanager.Secret(stack, 'Secret'), migration: MIGRATION, gateTimeout: Duration.days(30), ...migrationProps });
   const flags = new FeatureFlags(stack, 'Flags', { flags: { version: 1, flags: { 'new-checkout': { enabled: true, default: false } } } });
   const flag = new GuardedFlagRollout(stack, 'Checkout', { flags, flagKey: 'new-checkout', serviceName: 'web' });
   const rollout = importedRollout(stack, 'web');
@@ -91,7 +91,12 @@ describe('ReleasePlan', () => {
 
 describe('ReleasePlan refuses what it cannot release safely', () => {
   test('a migration without its gate (it would contract before any traffic moved)', () => {
-    expect(() => parts({ gate: false }).plan()).toThrow(/S\/Plan.*gate: false/);
+    expect(() => parts({ gate: false, gateTimeout: undefined }).plan()).toThrow(/S\/Plan.*gate: false/);
+  });
+
+  test('a gate that times out before the release can reach the contract', () => {
+    expect(() => parts({ gateTimeout: Duration.days(7) }).plan()).toThrow(
+      /S\/Plan: the release takes at least 12 days .* but migration S\/Migration waits at its gate for 7 days \(gateTimeout\)/);
   });
 
   test('a migration that also completes after the rollout (it would contract before the flag rollouts)', () => {
