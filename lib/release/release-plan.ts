@@ -1,4 +1,4 @@
-import { CfnResource, Duration, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -130,12 +130,14 @@ export class ReleasePlan extends Construct {
     const document = planDocument(this.node.path, { migration, rollout: props.rollout, flags, soakTime: props.soakTime, approvalTimeout, pollInterval });
     this.planDescription = describePlan(document);
 
+    const traffic = this.local(props.rollout.stateMachine, 'TrafficStateMachine');
+    const flagMachines = flags.map((f) => ({ flagKey: f.flagKey, stateMachine: this.local(f.stateMachine, `FlagStateMachine${f.flagKey.replace(/[^A-Za-z0-9]/g, '')}`) }));
     this.stateMachine = standardStateMachine(this, {
       definition: buildReleaseDefinition(this, {
         path: this.node.path,
         migration,
-        traffic: props.rollout.stateMachine,
-        flags: flags.map((f) => ({ flagKey: f.flagKey, stateMachine: f.stateMachine })),
+        traffic,
+        flags: flagMachines,
         pollInterval,
         soakTime: props.soakTime,
         approvalTimeout,
@@ -151,10 +153,21 @@ export class ReleasePlan extends Construct {
     acknowledge(this.stateMachine, iam5FunctionVersions(migration.handler), 'Step Functions invokes the migration function and its versions');
     acknowledge(this.stateMachine, iam5Resource(this, stateMachineExecutionsArn(this, migration.stateMachine, ':*')),
       'The plan reads the migration\'s execution it started (DescribeExecution); its name is the plan execution\'s, known at run time');
-    for (const child of [props.rollout.stateMachine, ...flags.map((f) => f.stateMachine)]) {
+    for (const child of [traffic, ...flagMachines.map((f) => f.stateMachine)]) {
       acknowledge(this.stateMachine, iam5Resource(this, stateMachineExecutionsArn(this, child, '*')),
         'The .sync:2 integration reads and stops the child execution it started (CDK\'s grant, Step Functions Developer Guide "IAM policies for Step Functions": executions of that state machine only)');
     }
+  }
+
+  /**
+   * `stateMachine` as this stack references it: a state machine of another stack through an explicit export
+   * (Stack.exportValue, the export CDK would make for the reference anyway), so that the ARN this construct grants and
+   * acknowledges (cdk-nag) is the one the template holds (Fn::ImportValue), not a reference resolved later.
+   */
+  private local(stateMachine: sfn.IStateMachine, id: string): sfn.IStateMachine {
+    const owner = Stack.of(stateMachine);
+    if (owner === Stack.of(this)) return stateMachine;
+    return sfn.StateMachine.fromStateMachineArn(this, id, owner.exportValue(stateMachine.stateMachineArn));
   }
 
   /** Lets `grantee` start a release (states:StartExecution). */
