@@ -43,6 +43,8 @@ import { TimelinePrinter } from '../../rehearsal/render-timeline';
 import { scenarioNamed, SCENARIOS } from '../../rehearsal/scenarios';
 import { FLAG_SCENARIOS, isFlagScenario } from '../../rehearsal/flag-scenarios';
 import { rehearseFlagRollout, renderFlagRehearsal } from '../../rehearsal/flag-rehearsal';
+import { isReleaseScenario, rehearseReleasePlan, RELEASE_SCENARIOS, renderReleaseRehearsal } from '../../rehearsal/release-rehearsal';
+import { addEverJustData } from '../everjust-data';
 import { RolloutCandidate, rolloutCandidates, selectRollout, stacksOf } from '../../rehearsal/simulation-target';
 import type { CfnTemplate } from '../../rehearsal/template';
 
@@ -55,7 +57,8 @@ simulated load balancer and CloudWatch, on a virtual clock.
   --app <cmd>        synthesize your CDK app with this command (as in cdk.json's "app"); default: the example app
   --rollout <path>   construct path of the rollout's state machine, when the app has several
   --scenario <name>  scenario to run; default: a healthy release and a bad release (error-rate regression);
-                     flag-rollout-healthy / flag-rollout-regression rehearse the app's GuardedFlagRollout
+                     flag-rollout-healthy / flag-rollout-regression rehearse the app's GuardedFlagRollout;
+                     release-plan-healthy / -traffic-regression / -flag-regression its ReleasePlan
   --strategy <name>  re-synthesize the example app with this strategy: canary | linear | allAtOnce | segmentFirst
   --chart <file>     where to write the chart (.svg, or .png with rsvg-convert); default: .rehearsal/<scenario>.svg
   --json             print the result as JSON instead of the timeline and summary
@@ -172,8 +175,9 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
   try {
     const known = engine.scenarioNames();
     if (options.scenario !== undefined && isFlagScenario(options.scenario)) return await runFlagScenario(engine, options, out, io, cwd);
+    if (options.scenario !== undefined && isReleaseScenario(options.scenario)) return await runReleaseScenario(options, out, io, cwd);
     if (options.scenario !== undefined && !known.includes(options.scenario)) {
-      throw new UsageError(`--scenario: unknown scenario "${options.scenario}"; known: ${[...known, ...Object.keys(FLAG_SCENARIOS)].join(', ')}`);
+      throw new UsageError(`--scenario: unknown scenario "${options.scenario}"; known: ${[...known, ...Object.keys(FLAG_SCENARIOS), ...Object.keys(RELEASE_SCENARIOS)].join(', ')}`);
     }
     const target = options.app !== undefined
       ? appTarget(options.app, options.rollout, cwd, io.env ?? process.env)
@@ -205,6 +209,25 @@ async function runFlagScenario(engine: RehearsalEngine, options: Options, out: (
   const scenario = FLAG_SCENARIOS[options.scenario!];
   const result = await rehearseFlagRollout(target.stacks, { scenario });
   out(options.json ? JSON.stringify(result, null, 2) : renderFlagRehearsal(result));
+  return result.outcome === scenario.expect.outcome ? 0 : ExitCode.REFUSED_OR_FAILED;
+}
+
+/**
+ * A release plan scenario (rehearsal/release-rehearsal.ts): the app's ReleasePlan with its traffic and flag rollouts
+ * rehearsed for real; without --app, the example app with its data stack. Exit code 0 when it reached the scenario's
+ * expected outcome.
+ */
+async function runReleaseScenario(options: Options, out: (line: string) => void, io: RehearseIo, cwd: string): Promise<number> {
+  let stacks: readonly SynthesizedStack[];
+  if (options.app !== undefined) stacks = synthesizeApp(options.app, cwd, io.env ?? process.env);
+  else {
+    const app = new App({ builtinCloudFormationValidation: false });
+    addEverJustData(app, createEverJust(app));
+    stacks = app.synth().stacks.map((st) => ({ stackName: st.stackName, template: st.template as CfnTemplate }));
+  }
+  const scenario = RELEASE_SCENARIOS[options.scenario!];
+  const result = await rehearseReleasePlan([...stacks], { scenario });
+  out(options.json ? JSON.stringify(result, null, 2) : renderReleaseRehearsal(result));
   return result.outcome === scenario.expect.outcome ? 0 : ExitCode.REFUSED_OR_FAILED;
 }
 

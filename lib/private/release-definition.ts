@@ -106,6 +106,28 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     parameters: { 'part': part, 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' }, resultPath: '$.failure',
   });
 
+  /**
+   * $.failure from a .sync child's failure, then `next`: a failed child's Cause is its DescribeExecution, as JSON (Step
+   * Functions Developer Guide, "Start workflow executions from a task state"), whose Error says how the part ended;
+   * any other error (the start itself failed after its retries) goes to `notFollowed` as it is.
+   */
+  const childFailure = (prefix: string, part: string, next: sfn.IChainable, notFollowed: sfn.IChainable): sfn.IChainable => {
+    const read = new sfn.Pass(scope, `Read ${prefix} Failure`, {
+      parameters: { 'part': part, 'error.$': '$.child.Error', 'cause.$': '$.child.Cause' }, resultPath: '$.failure',
+    });
+    read.next(next);
+    const parse = new sfn.Pass(scope, `Parse ${prefix} Execution`, { parameters: { 'value.$': 'States.StringToJson($.error.Cause)' }, resultPath: '$.childParsed' });
+    const known = new sfn.Choice(scope, `${prefix} Error Known?`)
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.childParsed.value.Error'), sfn.Condition.isPresent('$.childParsed.value.Cause')),
+        new sfn.Pass(scope, `Keep ${prefix} Error`, { inputPath: '$.childParsed.value', resultPath: '$.child' }).next(read))
+      .otherwise(new sfn.Pass(scope, `${prefix} Error Unknown`, {
+        parameters: { Error: 'unknown', Cause: `the ${part} execution ended without an error` }, resultPath: '$.child',
+      }).next(read));
+    return new sfn.Choice(scope, `${prefix} Rollout Ran?`)
+      .when(sfn.Condition.stringEquals('$.error.Error', CHILD_FAILED), parse.next(known))
+      .otherwise(failureOf(`${prefix} Rollout Not Followed`, part).next(notFollowed));
+  };
+
   // -- ends ---------------------------------------------------------------------------------------------------
   const failed = event('Failed', ReleasePlanEvent.FAILED, failureDetail);
   failed.chain.next(fail('Release Failed', ReleasePlanErrorName.FAILED,
@@ -210,27 +232,11 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
   rollbackTriggered.chain.next(rejectGate).next(rollbackWait);
 
   // A failed traffic rollout: its own outcome (the child's Error) decides.
-  const trafficFailure = new sfn.Pass(scope, 'Read Traffic Failure', {
-    parameters: { 'part': 'traffic', 'error.$': '$.trafficChild.Error', 'cause.$': '$.trafficChild.Cause' }, resultPath: '$.failure',
-  });
-  // A failed child's Cause is its DescribeExecution, as JSON (Step Functions Developer Guide, "Start workflow
-  // executions from a task state"): its Error says how the rollout ended.
-  const parseChild = new sfn.Pass(scope, 'Parse Traffic Execution', { parameters: { 'value.$': 'States.StringToJson($.error.Cause)' }, resultPath: '$.trafficChildParsed' });
-  const normalize = new sfn.Choice(scope, 'Traffic Error Known?')
-    .when(sfn.Condition.and(sfn.Condition.isPresent('$.trafficChildParsed.value.Error'), sfn.Condition.isPresent('$.trafficChildParsed.value.Cause')),
-      new sfn.Pass(scope, 'Keep Traffic Error', { inputPath: '$.trafficChildParsed.value', resultPath: '$.trafficChild' }).next(trafficFailure))
-    .otherwise(new sfn.Pass(scope, 'Traffic Error Unknown', {
-      parameters: { Error: 'unknown', Cause: 'the traffic rollout\'s execution ended without an error' }, resultPath: '$.trafficChild',
-    }).next(trafficFailure));
   const trafficOutcome = new sfn.Choice(scope, 'Traffic Rolled Back?')
     .when(sfn.Condition.stringEquals('$.failure.error', ErrorName.ROLLED_BACK), rollbackTriggered.start)
     .when(sfn.Condition.stringEquals('$.failure.error', ErrorName.ROLLBACK_FAILED), rollbackFailed.start)
     .otherwise(halted.start);
-  trafficFailure.next(trafficOutcome);
-  const trafficCaught = new sfn.Choice(scope, 'Traffic Rollout Ran?')
-    .when(sfn.Condition.stringEquals('$.error.Error', CHILD_FAILED), parseChild.next(normalize))
-    .otherwise(failureOf('Traffic Rollout Not Followed', 'traffic').next(halted.start));
-  traffic.addCatch(trafficCaught, { resultPath: '$.error' });
+  traffic.addCatch(childFailure('Traffic', 'traffic', trafficOutcome, halted.start), { resultPath: '$.error' });
   const trafficCompleted = event('Traffic Completed', ReleasePlanEvent.TRAFFIC_COMPLETED, { 'traffic.$': '$.traffic.executionArn' });
 
   // -- flags --------------------------------------------------------------------------------------------------
@@ -246,7 +252,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
       resultPath: `$.flag${index}`,
     });
     run.addRetry(SFN_RETRY);
-    run.addCatch(failureOf(`Flag ${flag.flagKey} Failed`, `flag ${flag.flagKey}`).next(halted.start), { resultPath: '$.error' });
+    run.addCatch(childFailure(`Flag ${flag.flagKey}`, `flag ${flag.flagKey}`, halted.start, halted.start), { resultPath: '$.error' });
     const done = event(`Flag ${flag.flagKey} Completed`, ReleasePlanEvent.FLAG_COMPLETED, { 'flag': flag.flagKey, 'flagRollout.$': `$.flag${index}.executionArn` });
     chain = chain.next(run).next(done.chain);
   });
