@@ -87,8 +87,10 @@ const DEFAULTS = {
  * and the migration stays expanded, never completed; after a failed traffic rollback nothing more is changed. Every
  * step is an EventBridge event (`ReleasePlanEvent`) and the execution fails with a `ReleasePlanErrorName`.
  *
- * `zdt plan` prints the plan from the synthesized template (no AWS call); `zdt status --state-machine <arn>` shows
- * every part of the running release.
+ * Start a release with StartExecution of `stateMachine` and the input `{}`, or `{ "migration": { ... } }` when the
+ * SchemaMigration has no `migration` prop (the plan hands it to the migration's execution). Each part's execution is
+ * named after the plan's. `zdt plan` prints the plan from the synthesized template (no AWS call); `zdt status
+ * --state-machine <arn>` shows every part of the running release.
  */
 export class ReleasePlan extends Construct {
   /** The state machine that runs the release: start an execution to release. */

@@ -24,6 +24,7 @@ import { SchemaMigration } from '../../lib/database/schema-migration';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
 import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
 import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
+import { ReleasePlan } from '../../lib/release/release-plan';
 import { addEverJustData } from '../../bin/everjust-data';
 import { createEverJust } from '../../bin/everjust';
 import { CfnTemplate } from '../../rehearsal/template';
@@ -114,6 +115,20 @@ function databaseStack(app: App, name: string, gate: boolean): void {
   if (gate) migration.completeAfterRollout(importedRollout(stack, 'web'));
 }
 
+/**
+ * A release plan with the branches the example app's does not have: the migration from the execution's input, no
+ * flag rollout, no approval, a soak, its own event bus, every part in one stack.
+ */
+function releasePlanStack(app: App): void {
+  const stack = new Stack(app, 'ReleasePlanFromInput', { env: { region: 'us-east-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const migration = new SchemaMigration(stack, 'Migration', { vpc, secret: new secretsmanager.Secret(stack, 'DbSecret') });
+  new ReleasePlan(stack, 'Release', {
+    migration, rollout: importedRollout(stack, 'web'), soakTime: Duration.hours(1), pollInterval: Duration.seconds(30),
+    eventBus: new events.EventBus(stack, 'ReleaseEvents'),
+  });
+}
+
 /** The matrix app: every rollout configuration, SchemaMigration with and without gate, BlueGreenDatabase variants, FeatureFlags. */
 export function matrixApp(): App {
   const app = new App({ builtinCloudFormationValidation: false });
@@ -141,6 +156,7 @@ export function matrixApp(): App {
   }
   databaseStack(app, 'MigrationGated', true);
   databaseStack(app, 'MigrationUngated', false);
+  releasePlanStack(app);
   const rds = new Stack(app, 'BlueGreenDatabases', { env: { region: 'us-east-1' } });
   new BlueGreenDatabase(rds, 'Instance', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:db:orders'), targetEngineVersion: '17.2', approval: SwitchoverApproval.MANUAL, deleteOldAfter: true, maxReplicaLag: Duration.seconds(30) });
   new BlueGreenDatabase(rds, 'Cluster', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:cluster:orders'), targetEngineVersion: '17.2', approval: SwitchoverApproval.NONE });
