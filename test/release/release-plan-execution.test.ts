@@ -33,7 +33,7 @@ import { usePgDatabase } from '../database/fixtures';
 import { PG_PASSWORD, PG_USER } from '../database/pg-server';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
-const ROWS = 200;
+const ROWS = 100;
 const MINUTE = 60_000;
 /** How long each scripted rollout takes (virtual). */
 const TRAFFIC_MINUTES = 30;
