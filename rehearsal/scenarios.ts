@@ -247,8 +247,21 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
   }),
   scenario({
     name: 'high-resolution-regression',
-    description: 'The new release fails 20% of its requests; its service emits the per-color signal (ReleaseMetrics): a 10-second alarm fires, its event ends the bake, rolled back in seconds.',
+    description: 'The new release fails 20% of its requests; its service emits the per-color signal (ReleaseMetrics): the judge, reading the signal\'s 10-second periods every 30 s, fails it at its first judgement, rolled back in seconds.',
     profiles: { release: BAD_RELEASE },
+    releaseSignal: true,
+    expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
+  }),
+  scenario({
+    name: 'high-resolution-healthy',
+    description: 'A good release at 1,000 req/s whose service emits the per-color signal: every step is judged on the signal\'s 10-second periods and passes; the new color ends with 100%.',
+    releaseSignal: true,
+    expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
+    name: 'high-resolution-latency-regression',
+    description: 'The new release answers 10x slower (p99 1.8 s) and emits the per-color signal: the judge cannot compare p99 before the canary has served 1,000 requests, the 10-second p99 alarm fires first, its event ends the bake, rolled back in seconds.',
+    profiles: { release: { regressions: [{ latencyFactor: 10 }] } },
     releaseSignal: true,
     expect: { outcome: 'ROLLED_BACK', trigger: 'high-resolution-alarm' },
   }),

@@ -7,7 +7,7 @@
 import { setClock } from '../lambda/shared/clock';
 import { liveColorOf, toPercentages } from '../lambda/routing/weights';
 import { abortRequest } from '../lambda/rollout/abort-request';
-import { Color, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
+import { BAKE_TOKEN_WRITE, Color, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
 import { estimateCost, lambdaUsageOf } from './cost';
@@ -528,7 +528,7 @@ export class Simulation implements SimulationWorld {
    */
   private taskTokens(): TaskTokenHandler {
     return async (_token, request): Promise<TaskTokenDecision | undefined> => {
-      if ((request.payload as { action?: string } | undefined)?.action === 'bake') {
+      if ((request.payload as { UpdateExpression?: string } | undefined)?.UpdateExpression === BAKE_TOKEN_WRITE.UPDATE) {
         // An event-driven bake: only a high-resolution alarm's handler answers it (through the SFN API, which aborts
         // this wait); otherwise its timeout, one judge interval, is the ordinary "judge now". Not the operator's.
         await this.clock.sleep((request.timeoutSeconds ?? 0) * MS_PER_SECOND, request.signal);

@@ -1,5 +1,5 @@
 import {
-  AnalysisConfig, AnalysisMethodName, CONFIG_ENV, JudgeConfig, JudgeRequest, METRIC_PERIOD_SECONDS, SequentialConfig, StepEvidence,
+  AnalysisConfig, AnalysisMethodName, CONFIG_ENV, JudgeConfig, JudgeRequest, METRIC_PERIOD_SECONDS, SequentialConfig, SignalReadConfig, StepEvidence,
 } from '../shared/contracts';
 import {
   invalid, optionalNumber, requireAction, requireColor, requireInteger, requireNumber, requireObject, requireString, requireStringArray,
@@ -105,6 +105,8 @@ function parseAnalysis(raw: unknown): AnalysisConfig {
   const method = obj.method === undefined ? undefined : requireOneOf(obj, 'method', ANALYSIS_METHODS, source);
   const sequential = obj.sequential === undefined ? undefined : parseSequential(obj.sequential, source);
   if (method === 'SEQUENTIAL' && sequential === undefined) throw invalid(source, 'sequential', 'present when method is SEQUENTIAL (its error budget)', undefined);
+  const signal = obj.signal === undefined ? undefined : parseSignal(obj.signal, source);
+  if (signal !== undefined && method !== 'SEQUENTIAL') throw invalid(source, 'signal', 'absent unless method is SEQUENTIAL (only the sequential judge reads the release signal)', obj.signal);
   return {
     loadBalancer: requireString(obj, 'loadBalancer', source),
     targetGroups: { blue: requireString(targetGroups, 'blue', `${source} targetGroups`), green: requireString(targetGroups, 'green', `${source} targetGroups`) },
@@ -116,6 +118,28 @@ function parseAnalysis(raw: unknown): AnalysisConfig {
     ...(latencyBaselineFactor === undefined ? {} : { latencyBaselineFactor }),
     ...(method === undefined ? {} : { method }),
     ...(sequential === undefined ? {} : { sequential }),
+    ...(signal === undefined ? {} : { signal }),
+  };
+}
+
+/**
+ * Periods of the signal the judge may read: high-resolution periods GetMetricData accepts ("the period can be 1, 5,
+ * 10, 30, 60, or any multiple of 60": CloudWatch API Reference, MetricStat), under a minute.
+ */
+const SIGNAL_PERIODS = [1, 5, 10, 30];
+
+function parseSignal(raw: unknown, source: string): SignalReadConfig {
+  const obj = requireObject(raw, source, 'signal');
+  const where = `${source} signal`;
+  const periodSeconds = requireInteger(obj, 'periodSeconds', { min: 1 }, where);
+  if (!SIGNAL_PERIODS.includes(periodSeconds)) throw invalid(where, 'periodSeconds', `one of ${SIGNAL_PERIODS.join(', ')}`, periodSeconds);
+  return {
+    namespace: requireString(obj, 'namespace', where),
+    service: requireString(obj, 'service', where),
+    periodSeconds,
+    delaySeconds: requireInteger(obj, 'delaySeconds', { min: 0 }, where),
+    graceSeconds: requireInteger(obj, 'graceSeconds', { min: 0 }, where),
+    judgeIntervalSeconds: requireInteger(obj, 'judgeIntervalSeconds', { min: 1 }, where),
   };
 }
 

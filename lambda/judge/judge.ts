@@ -1,8 +1,9 @@
-import { BakeProgress, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS } from '../shared/contracts';
+import { BakeProgress, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS, MetricSourceName } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import { log } from '../shared/log';
 import { baselineAlarms, readAlarms, watchedAlarms } from './alarms';
 import { DataWindow, dataWindow, readColorMetrics, readStepData } from './metrics';
+import { readSequential } from './signal-read';
 import { decide, JudgeInput, Observation } from './verdict';
 
 export type { JudgeInput } from './verdict';
@@ -97,17 +98,30 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
   const analysis = config.analysis;
   const base = { nowMs, alarms, failingAlarms, stableAlarms };
   let seen: Observation;
+  let source: MetricSourceName | undefined;
+  let fallback: string | undefined;
   if (failingAlarms.length > 0) {
     seen = { ...base, notYet: null };
   } else {
     const plan = planRead(config, input.bake, nowMs);
     seen = { ...base, notYet: plan.notYet };
-    if (analysis && plan.step) seen = { ...seen, step: await readStepData(analysis, plan.step.startMs, plan.step.endMs) };
-    if (analysis && plan.window) seen = { ...seen, windowMetrics: await readColorMetrics(analysis, plan.window) };
+    if (analysis?.signal && analysis.method === 'SEQUENTIAL') {
+      // The release signal, the ALB's metrics as the backstop (signal-read.ts).
+      const read = await readSequential(config, analysis, analysis.signal, input.bake, [input.targetColor, input.stableColor], nowMs, plan);
+      seen = { ...base, notYet: read.notYet, ...(read.step ? { step: read.step } : {}) };
+      source = read.source;
+      fallback = read.fallback;
+    } else {
+      if (analysis && plan.step) seen = { ...seen, step: await readStepData(analysis, plan.step.startMs, plan.step.endMs) };
+      if (analysis && plan.window) seen = { ...seen, windowMetrics: await readColorMetrics(analysis, plan.window) };
+    }
   }
-  const result = decide(config, input, seen);
+  const decided = decide(config, input, seen);
+  // The fallback is said in the reasons (and so in the events that carry them); the source in the result.
+  const result = source === undefined ? decided
+    : { ...decided, metricSource: source, ...(fallback ? { reasons: [...decided.reasons, fallback] } : {}) };
   log(result.verdict === 'FAIL' || result.verdict === 'HOLD' || result.verdict === 'BASELINE_DEGRADED' ? 'warn' : 'info', 'judgement', {
-    verdict: result.verdict, bake: result.bake, reasons: result.reasons, metrics: result.metrics,
+    verdict: result.verdict, bake: result.bake, reasons: result.reasons, metrics: result.metrics, metricSource: result.metricSource,
   });
   return result;
 }

@@ -1,6 +1,7 @@
 import { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { AnalysisConfig, COLORS, Color, ColorMetrics, METRIC_PERIOD_SECONDS } from '../shared/contracts';
-import { metricDataPoints } from '../shared/metric-data';
+import { RELEASE_SIGNAL_DIMENSIONS, RELEASE_SIGNAL_METRICS } from '../metrics/release-signal-contract';
+import { AnalysisConfig, COLORS, Color, ColorMetrics, METRIC_PERIOD_SECONDS, SignalReadConfig } from '../shared/contracts';
+import { metricDataPoints, MetricPoint } from '../shared/metric-data';
 import { LATENCY_STATISTICS, StepData } from './sequential-analysis';
 
 /** Namespace of Application Load Balancer metrics. */
@@ -132,5 +133,92 @@ export async function readStepData(config: AnalysisConfig, startMs: number, endM
     endMs,
     minutes: [...minutes.entries()].sort(([a], [b]) => a - b).map(([startMsOf, counts]) => ({ startMs: startMsOf, counts })),
     latency,
+  };
+}
+
+/**
+ * How long CloudWatch keeps datapoints of periods under a minute: "Data points with a period of less than 60 seconds
+ * are available for 3 hours" (CloudWatch API Reference, GetMetricStatistics; MetricStat.Period: "If the StartTime
+ * parameter specifies a time stamp that is greater than 3 hours ago, you must specify the period as follows or no data
+ * points in that time range is returned: Start time between 3 hours and 15 days ago - Use a multiple of 60 seconds").
+ */
+export const SUB_MINUTE_RETENTION_SECONDS = 3 * 3600;
+/** Margin kept from that retention edge, so that a read issued now is not refused by the time CloudWatch serves it. */
+const RETENTION_MARGIN_SECONDS = 300;
+
+/** What the release signal holds of a step: its counts per period, and how many datapoints each color has. */
+export interface SignalStepData {
+  readonly data: StepData;
+  /** Datapoints of Requests per color in the span read (0: the application wrote nothing for that color). */
+  readonly datapoints: Record<Color, number>;
+}
+
+/**
+ * The release signal of a step, [startMs, endMs) (whole periods of `signal.periodSeconds`): each color's Requests and
+ * Errors5xx per period (Sum; "For high-resolution metrics [...] the period can be 1, 5, 10, 30, 60, or any multiple of
+ * 60": CloudWatch API Reference, MetricStat), and its p98.5 / p99 / p99.5 Latency over the step's whole minutes, one
+ * period covering them (a period of a minute or more must be a multiple of 60, and StartTime is "rounded down to the
+ * nearest whole minute": GetMetricData, StartTime). The counts start no earlier than CloudWatch keeps sub-minute
+ * periods (SUB_MINUTE_RETENTION_SECONDS): a step longer than that is counted over its last three hours, while the
+ * evidence the judge carries (StepEvidence) holds everything counted before. Latency is null before the step has a
+ * whole minute.
+ */
+export async function readSignalStepData(signal: SignalReadConfig, startMs: number, endMs: number, nowMs: number): Promise<SignalStepData> {
+  const periodMs = signal.periodSeconds * MS_PER_SECOND;
+  const retainedFromMs = Math.ceil((nowMs - (SUB_MINUTE_RETENTION_SECONDS - RETENTION_MARGIN_SECONDS) * MS_PER_SECOND) / periodMs) * periodMs;
+  const countsStartMs = Math.max(startMs, retainedFromMs);
+  const metric = (color: Color, name: string) => ({
+    Namespace: signal.namespace,
+    MetricName: name,
+    Dimensions: [{ Name: RELEASE_SIGNAL_DIMENSIONS.SERVICE, Value: signal.service }, { Name: RELEASE_SIGNAL_DIMENSIONS.COLOR, Value: color }],
+  });
+  const countQueries: MetricDataQuery[] = COLORS.flatMap((color) => [
+    { Id: `${color}_requests`, ReturnData: true, MetricStat: { Metric: metric(color, RELEASE_SIGNAL_METRICS.REQUESTS), Period: signal.periodSeconds, Stat: 'Sum' } },
+    { Id: `${color}_errors`, ReturnData: true, MetricStat: { Metric: metric(color, RELEASE_SIGNAL_METRICS.ERRORS), Period: signal.periodSeconds, Stat: 'Sum' } },
+  ]);
+  const what = `${signal.namespace} ${signal.service}, release signal`;
+  const counts = countsStartMs < endMs ? await metricDataPoints(what, countsStartMs, endMs, countQueries) : new Map<string, MetricPoint[]>();
+
+  const minuteMs = METRIC_PERIOD_SECONDS * MS_PER_SECOND;
+  const latencyStartMs = Math.floor(startMs / minuteMs) * minuteMs;
+  const latencyEndMs = Math.floor(endMs / minuteMs) * minuteMs;
+  const latencyPeriod = (latencyEndMs - latencyStartMs) / MS_PER_SECOND;
+  const latencyQueries: MetricDataQuery[] = COLORS.flatMap((color) => (Object.keys(LATENCY_STATISTICS) as LatencyKind[]).map((kind) => ({
+    Id: `${color}_${kind.toLowerCase()}`,
+    ReturnData: true,
+    MetricStat: { Metric: metric(color, RELEASE_SIGNAL_METRICS.LATENCY), Period: latencyPeriod, Stat: LATENCY_STATISTICS[kind] },
+  })));
+  const latencyPoints = latencyPeriod >= METRIC_PERIOD_SECONDS
+    ? await metricDataPoints(`${what} latency`, latencyStartMs, latencyEndMs, latencyQueries) : new Map<string, MetricPoint[]>();
+
+  const periods = new Map<number, Record<Color, { requests: number; errors: number }>>();
+  const datapoints = { blue: 0, green: 0 };
+  for (const color of COLORS) {
+    for (const kind of ['requests', 'errors'] as const) {
+      for (const { t, v } of counts.get(`${color}_${kind}`) ?? []) {
+        if (t < countsStartMs || t >= endMs) continue;
+        const start = Math.floor(t / periodMs) * periodMs;
+        const p = periods.get(start) ?? { blue: { requests: 0, errors: 0 }, green: { requests: 0, errors: 0 } };
+        p[color][kind] += v;
+        periods.set(start, p);
+        if (kind === 'requests') datapoints[color]++;
+      }
+    }
+  }
+  // Only the period that starts at the step's first whole minute: CloudWatch may add a partial one after it.
+  const latencyOf = (color: Color, kind: LatencyKind): number | null => {
+    const values = (latencyPoints.get(`${color}_${kind.toLowerCase()}`) ?? []).filter((p) => p.t === latencyStartMs).map((p) => p.v);
+    return values.length > 0 ? values[0] : null;
+  };
+  const latency = Object.fromEntries(COLORS.map((c) => [c, { p985Ms: latencyOf(c, 'p985Ms'), p99Ms: latencyOf(c, 'p99Ms'), p995Ms: latencyOf(c, 'p995Ms') }])) as StepData['latency'];
+  return {
+    data: {
+      startMs: countsStartMs,
+      endMs,
+      periodMs,
+      minutes: [...periods.entries()].sort(([a], [b]) => a - b).map(([startMsOf, c]) => ({ startMs: startMsOf, counts: c })),
+      latency,
+    },
+    datapoints,
   };
 }

@@ -67,6 +67,11 @@ export interface StepData {
   readonly endMs: number;
   /** Every minute of the span that has data, in time order (a minute without requests may be absent). */
   readonly minutes: readonly MinuteCounts[];
+  /**
+   * Length of each entry of `minutes`, ms: absent, a whole minute (ALB metrics); 10 000 for the release signal's
+   * 10-second periods (lambda/judge/signal-read.ts). Each test is per entry whatever its length.
+   */
+  readonly periodMs?: number;
   readonly latency: Record<Color, LatencyPercentiles>;
 }
 
@@ -124,6 +129,7 @@ export function analyseSequential(
   const seq = config.sequential;
   if (!seq) throw new Error('analyseSequential needs analysis.sequential');
   const h = threshold(seq.alphaPerTest);
+  const periodMs = data.periodMs ?? MS_PER_MINUTE;
   const lrLimit = formatRatio(h);
   const from = Math.max(evidence.throughMs ?? data.startMs, data.startMs);
   const limit = config.maxErrorRatePercent / PERCENT;
@@ -158,14 +164,14 @@ export function analyseSequential(
     }
     if (minute.startMs < from) continue;
     if (fresh.requests + stable.requests > 0) {
-      lastDataEndMs = minute.startMs + MS_PER_MINUTE;
+      lastDataEndMs = minute.startMs + periodMs;
       withData.add(minute.startMs);
       if (!degraded) counting++;
     }
     if (degraded) {
       // Evidence against a broken baseline is no evidence: nothing to the comparison, the limit test or the bake, and
       // the latency tests (a percentile over the step) start again after it.
-      restartMs = minute.startMs + MS_PER_MINUTE;
+      restartMs = minute.startMs + periodMs;
     } else {
       effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
       counted.requests += fresh.requests;
@@ -182,7 +188,7 @@ export function analyseSequential(
   // INCONCLUSIVE there), but only once it is SILENT_GRACE_MS older than the newest readable minute: until then its
   // data may merely be late.
   let silent = 0;
-  for (let m = from; m + MS_PER_MINUTE <= data.endMs - SILENT_GRACE_MS; m += MS_PER_MINUTE) if (!withData.has(m)) silent++;
+  for (let m = from; m + periodMs <= data.endMs - SILENT_GRACE_MS; m += periodMs) if (!withData.has(m)) silent++;
   const newMinutes = counting + silent;
   const fresh = totals[targetColor];
   const stable = totals[stableColor];

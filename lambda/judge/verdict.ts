@@ -1,5 +1,5 @@
 import {
-  AlarmStatus, BakeProgress, Color, ColorMetrics, DEFAULT_BAKE_EXTENSION_SECONDS, JudgeConfig, JudgeResult, StepEvidence, Verdict,
+  AlarmStatus, AnalysisConfig, BakeProgress, Color, ColorMetrics, DEFAULT_BAKE_EXTENSION_SECONDS, JudgeConfig, JudgeResult, StepEvidence, Verdict,
 } from '../shared/contracts';
 import { analyse } from './analysis';
 import { analyseSequential, StepData } from './sequential-analysis';
@@ -63,6 +63,18 @@ function metricsOf(step: StepData, totals: Record<Color, { requests: number; err
   return { blue: of('blue'), green: of('green') };
 }
 
+/**
+ * Judge intervals of the bake one judgement stands for. With a release signal (judged every `judgeIntervalSeconds`,
+ * possibly under a minute): the new data it counted, in judge intervals, at least 1, so that a judgement reading the
+ * ALB's whole minutes (the fallback) counts as the intervals its minute covers, and a late one as the data it read.
+ * Without: 1, each judgement with new data one pass.
+ */
+function bakeCredit(analysis: AnalysisConfig, step: StepData, newPeriods: number): number {
+  if (!analysis.signal || newPeriods === 0) return 1;
+  const periodMs = step.periodMs ?? SECONDS_PER_MINUTE * MS_PER_SECOND;
+  return Math.max(1, Math.round((newPeriods * periodMs) / (analysis.signal.judgeIntervalSeconds * MS_PER_SECOND)));
+}
+
 export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation): JudgeResult {
   const { targetColor, stableColor, bake } = input;
   const alarms = seen.alarms;
@@ -86,6 +98,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   let inconclusive: string | null = null;
   let stepRequests: number | undefined;
   let clearance: readonly string[] = [];
+  let credit = 1;
   let notRuledOut: readonly string[] = [];
   const analysis = config.analysis;
 
@@ -103,6 +116,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
       else fail.push(...f.limitBreaches);
       findings.push(...f.summary);
       if (f.newMinutes === 0 && notYet === null) notYet = 'No whole minute of new data since the last judgement; this judgement does not count toward the bake.';
+      credit = bakeCredit(analysis, seen.step, f.newMinutes);
     }
   } else if (analysis && metrics) {
     const a = analyse(analysis, metrics, targetColor, stableColor);
@@ -144,7 +158,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   // bake, evidence and all; ROLLBACK and PAUSE do not read it).
   if (inconclusive !== null) return result('INCONCLUSIVE', [inconclusive, 'The rollout\'s onInconclusive policy decides what happens next.'], withEvidence({ passes: bake.passes + 1 }));
 
-  const passes = bake.passes + 1;
+  const passes = bake.passes + credit;
   if (passes < bake.required) {
     return result('WAIT', [...findings, `Healthy so far: bake ${passes} of ${bake.required}; judging again after the next interval.`], withEvidence({ passes }));
   }
@@ -158,7 +172,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
     const missing = few
       ? `${targetColor} served ${stepRequests} request(s) in this step, and at least ${analysis.minRequests} are needed to clear it`
       : `the evidence does not yet rule out the smallest regression (${notRuledOut.join(', ')})`;
-    const extension = Math.ceil((analysis.sequential.bakeExtensionSeconds ?? DEFAULT_BAKE_EXTENSION_SECONDS) / analysis.windowSeconds);
+    const extension = Math.ceil((analysis.sequential.bakeExtensionSeconds ?? DEFAULT_BAKE_EXTENSION_SECONDS) / (analysis.signal?.judgeIntervalSeconds ?? analysis.windowSeconds));
     const extra = passes - bake.required + 1;
     if (extra <= extension) {
       return result('WAIT', [...findings, ...clearance, `Bake done (${Math.min(passes, bake.required)} of ${bake.required}), but ${missing}: extending the bake, ${extra} of ${extension} more judgements.`], withEvidence({ passes }));

@@ -1,17 +1,16 @@
 import { LockAcquireResult } from '../shared/contracts';
 import { readConfig } from '../shared/config';
-import { acquireLock, LockBakeResult, LockPauseResult, pauseRollout, startBake } from './lock';
+import { acquireLock, LockPauseResult, pauseRollout } from './lock';
 import { parseLockConfig, parseLockRequest } from './lock-request';
 import { CALLER_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 
-/** The rollout lock: acquire (one rollout at a time per service) / pause and bake (store a task token). */
-async function handle(event: unknown): Promise<LockAcquireResult | LockPauseResult | LockBakeResult> {
+/** The rollout lock: acquire (one rollout at a time per service) / pause (store a paused step's task token). */
+async function handle(event: unknown): Promise<LockAcquireResult | LockPauseResult> {
   const config = parseLockConfig(readConfig<unknown>());
   const request = parseLockRequest(event);
   switch (request.action) {
     case 'acquire': return acquireLock(config, request.owner, request.ttlSeconds);
     case 'pause': return pauseRollout(config, request.owner, request.taskToken, request.step);
-    case 'bake': return startBake(config, request.owner, request.taskToken, request.color);
   }
 }
 

@@ -7,10 +7,9 @@ const CONFIG = `Lock ${CONFIG_ENV}`;
 /** Validates a lock request (INVALID_REQUEST naming the field and the value given). */
 export function parseLockRequest(event: unknown): LockRequest {
   const obj = requireObject(event, REQUEST);
-  const action = requireAction(obj, ['acquire', 'pause', 'bake'] as const, REQUEST);
+  const action = requireAction(obj, ['acquire', 'pause'] as const, REQUEST);
   const owner = requireString(obj, 'owner', REQUEST);
   if (action === 'acquire') return { action, owner, ttlSeconds: requireInteger(obj, 'ttlSeconds', { min: 1 }, REQUEST) };
-  if (action === 'bake') return { action, owner, taskToken: requireString(obj, 'taskToken', REQUEST), color: requireColor(obj, 'color', REQUEST) };
   return {
     action,
     owner,

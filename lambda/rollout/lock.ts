@@ -3,7 +3,6 @@ import { clock } from '../shared/clock';
 import { Color, ErrorName, isColor, LockAcquireResult, LockConfig, StateTable } from '../shared/contracts';
 import { awsCall, ZdtError } from '../shared/errors';
 import { log } from '../shared/log';
-import { highResolutionAlarmAttributes } from './high-resolution-flag';
 import { dynamoDb } from '../shared/clients';
 
 /**
@@ -176,46 +175,3 @@ export async function pauseRollout(config: LockConfig, owner: string, taskToken:
   return { service: config.service, owner, step };
 }
 
-export interface LockBakeResult {
-  readonly service: string;
-  readonly owner: string;
-  readonly color: Color;
-}
-
-
-/**
- * Stores the task token of a bake of `color`, so that a high-resolution alarm of that color can end it at once
- * (release-alarm-handler.ts answers it with SendTaskFailure), while `owner` holds the lock. One conditional write on
- * the state item, which the alarm handler also writes: either the token is stored first (and the handler, reading
- * it back, fails it) or the handler's flag is (and this fails at once with HIGH_RESOLUTION_ALARM): an alarm that
- * fires between two bakes is never lost.
- */
-export async function startBake(config: LockConfig, owner: string, taskToken: string, color: Color): Promise<LockBakeResult> {
-  const flag = highResolutionAlarmAttributes(color);
-  try {
-    await awsCall(`UpdateItem(${config.tableName}, ${config.service})`, () => dynamoDb().send(new UpdateItemCommand({
-      TableName: config.tableName,
-      Key: key(config),
-      UpdateExpression: 'SET #bakeToken = :token, #bakeOwner = :owner, #bakeColor = :color, #updated = :updated',
-      ConditionExpression: '#owner = :owner AND (attribute_not_exists(#flag) OR #flag <> :owner)',
-      ExpressionAttributeNames: {
-        '#owner': StateTable.LOCK_OWNER, '#updated': StateTable.UPDATED_AT, '#bakeToken': StateTable.BAKE_TOKEN,
-        '#bakeOwner': StateTable.BAKE_OWNER, '#bakeColor': StateTable.BAKE_COLOR, '#flag': flag.owner,
-      },
-      ExpressionAttributeValues: {
-        ':token': { S: taskToken }, ':owner': { S: owner }, ':color': { S: color }, ':updated': { S: new Date(clock().now()).toISOString() },
-      },
-    })));
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-    const item = await readStateItem(config);
-    if (item?.[StateTable.LOCK_OWNER]?.S === owner && item[flag.owner]?.S === owner) {
-      throw new ZdtError(ErrorName.HIGH_RESOLUTION_ALARM, item[flag.reason]?.S ?? `A high-resolution alarm of the ${color} color went to ALARM during this rollout`);
-    }
-    const holder = lockStateOf(config, item);
-    const held = holder.owner === undefined ? 'nobody holds it' : `execution ${holder.owner} holds it until ${holder.expiresAt === undefined ? 'an unknown time' : iso(holder.expiresAt)}`;
-    throw new ZdtError(ErrorName.ROLLOUT_IN_PROGRESS, `Execution ${owner} cannot bake ${color} for service ${config.service}: it does not hold the service's lock in table ${config.tableName} (${held})`);
-  }
-  log('info', 'bake started', { service: config.service, owner, color });
-  return { service: config.service, owner, color };
-}

@@ -246,6 +246,31 @@ export interface AnalysisConfig {
   readonly method?: AnalysisMethodName;
   /** Settings of the SEQUENTIAL method (required by it). */
   readonly sequential?: SequentialConfig;
+  /**
+   * SEQUENTIAL only: read the application's release signal (its own Requests / Errors5xx / Latency per Service and
+   * Color, high resolution) instead of the ALB's one-minute metrics, which stay the fallback (lambda/judge/signal-read.ts).
+   * Absent: ALB metrics only.
+   */
+  readonly signal?: SignalReadConfig;
+}
+
+/** The release signal the sequential judge reads (ProgressiveRollout.highResolutionSignal). */
+export interface SignalReadConfig {
+  /** CloudWatch namespace of the signal. */
+  readonly namespace: string;
+  /** Its Service dimension (the rollout's service name). */
+  readonly service: string;
+  /** Period of the counts the judge reads, seconds (10: a high-resolution period GetMetricData accepts). */
+  readonly periodSeconds: number;
+  /** How late a period's datapoint may reach CloudWatch, seconds: the judge reads periods that ended this long ago. */
+  readonly delaySeconds: number;
+  /**
+   * How long a color that serves requests (on the ALB) may show no datapoint of the signal in a step before the
+   * judge says the application emits nothing for it and judges on ALB metrics, seconds.
+   */
+  readonly graceSeconds: number;
+  /** How often the judge looks, seconds (the rollout's judge interval; may be under a minute). */
+  readonly judgeIntervalSeconds: number;
 }
 
 /** The analysis methods (lib's AnalysisMethod enum renders to these). */
@@ -435,7 +460,15 @@ export interface JudgeResult {
   readonly metrics?: Record<Color, ColorMetrics>;
   /** The stable color's own health. */
   readonly baseline?: BaselineStatus;
+  /**
+   * Where the sequential judge's counts came from: SIGNAL (the application's release signal) or ALB (target-group
+   * metrics). Absent: no metric analysis, or ALB only.
+   */
+  readonly metricSource?: MetricSourceName;
 }
+
+/** The metrics a sequential judgement read (JudgeResult.metricSource). */
+export type MetricSourceName = 'SIGNAL' | 'ALB';
 
 /** The stable color's health as the judge saw it. */
 export interface BaselineStatus {
@@ -462,7 +495,7 @@ export const StateTable = {
   ABORT_REQUESTED: 'abortRequested',
   ABORT_REASON: 'abortReason',
   UPDATED_AT: 'updatedAt',
-  /** The task token of the bake under way (lock 'bake'), its execution and the color it judges. */
+  /** The task token of the bake under way (BAKE_TOKEN_WRITE), its execution and the color it judges. */
   BAKE_TOKEN: 'bakeToken',
   BAKE_OWNER: 'bakeOwner',
   BAKE_COLOR: 'bakeColor',
@@ -472,6 +505,19 @@ export const StateTable = {
    */
   HIGH_RESOLUTION_ALARM_OWNER_PREFIX: 'highResolutionAlarm_',
   HIGH_RESOLUTION_ALARM_REASON_PREFIX: 'highResolutionAlarmReason_',
+} as const;
+
+/**
+ * The event-driven bake's write of its task token on the state item (lib/private/rollout-definition/bake.ts, an AWS SDK
+ * UpdateItem task of the state machine): names #owner, #updated, #bakeToken, #bakeOwner, #bakeColor and #flag (the
+ * new color's HIGH_RESOLUTION_ALARM_OWNER_PREFIX attribute); values :token, :owner (the execution), :color, :updated.
+ * Stored only while the execution holds the lock and no high-resolution alarm flag names it: the release-alarm handler
+ * (release-alarm.ts) writes the same item, so either the token is stored first (and the handler, reading it back,
+ * fails it) or the flag is (and the write is refused): an alarm that fires between two bakes is never lost.
+ */
+export const BAKE_TOKEN_WRITE = {
+  UPDATE: 'SET #bakeToken = :token, #bakeOwner = :owner, #bakeColor = :color, #updated = :updated',
+  CONDITION: '#owner = :owner AND (attribute_not_exists(#flag) OR #flag <> :owner)',
 } as const;
 
 /** ZDT_CONFIG of the lock Lambda. */
@@ -486,12 +532,8 @@ export type LockRequest =
   /** Take the service's lock for `owner` (the execution ARN) for `ttlSeconds`, or fail with ROLLOUT_IN_PROGRESS. */
   | { readonly action: 'acquire'; readonly owner: string; readonly ttlSeconds: number }
   /** Store the task token of a paused step so that `promote` / `abort` can find it. */
-  | { readonly action: 'pause'; readonly owner: string; readonly taskToken: string; readonly step: number }
-  /**
-   * Store the task token of a bake of `color` so that a high-resolution alarm of that color can end it at once
-   * (HIGH_RESOLUTION_ALARM); fails at once with HIGH_RESOLUTION_ALARM when one already went to ALARM in this rollout.
-   */
-  | { readonly action: 'bake'; readonly owner: string; readonly taskToken: string; readonly color: Color };
+  | { readonly action: 'pause'; readonly owner: string; readonly taskToken: string; readonly step: number };
+
 
 export interface LockAcquireResult {
   readonly owner: string;

@@ -52,6 +52,14 @@ export interface HighResolutionSignalOptions {
    */
   readonly datapointsToAlarm?: number;
   /**
+   * How late a period of the signal may reach CloudWatch: the sequential judge reads the signal's 10-second periods
+   * that ended at least this long ago (a period still arriving would read as a partial count). The pipeline the
+   * rehearsal states (EmfWriter 1 s, a log driver flushing every 5 s as AWS recommends for high-resolution EMF
+   * metrics, an assumed 5 s of extraction) takes 11 s. From 0 to 5 minutes.
+   * @default Duration.seconds(20)
+   */
+  readonly metricDelay?: Duration;
+  /**
    * `true`: an alarm of the new color that goes to ALARM ends the current bake at once (an EventBridge rule on its
    * "CloudWatch Alarm State Change" answers the bake's task token) and the execution rolls back. `false`: the alarms
    * are only read by the judge at its next judgement.

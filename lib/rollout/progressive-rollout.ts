@@ -32,6 +32,7 @@ import { GatePhase, GateTestBuild, IValidationGate } from '../gates/validation-g
 import { ColorHealthAlarms, HealthAlarmOptions } from './health-alarms';
 import { ColorHighResolutionAlarms, HighResolutionSignalOptions } from './high-resolution-alarms';
 import { HighResolutionRollback } from './high-resolution-rollback';
+import { DEFAULT_RELEASE_SIGNAL_NAMESPACE } from '../../lambda/metrics/release-signal-contract';
 import { InconclusiveAction } from './inconclusive-action';
 import { planRollout } from './rollout-plan';
 import { RolloutStrategy } from './rollout-strategy';
@@ -146,8 +147,13 @@ export interface ProgressiveRolloutOptions {
    * Detect in seconds: high-resolution alarms (10-second periods) per color on the release signal the application
    * emits with `ReleaseMetrics` (cdk-zero-downtime-runtime/metrics: requests, 5xx and latency per service and color,
    * through CloudWatch Embedded Metric Format log lines). The judge watches them with the other alarms of the new
-   * color, and with `eventDriven` (the default) an alarm that fires ends the current bake at once and rolls back. An
-   * application that emits nothing leaves them OK: ALB metrics (healthAlarms, analysis) remain the backstop.
+   * color, and with `eventDriven` (the default) an alarm that fires ends the current bake at once and rolls back.
+   * With the SEQUENTIAL analysis (the default) the judge also reads the signal itself: each color's requests and 5xx
+   * in 10-second periods that ended `highResolutionSignal.metricDelay` ago, every `judgeInterval` (30 seconds by
+   * default), instead of the ALB's whole minutes that ended `metricDelay` ago. An application that emits nothing leaves
+   * the alarms OK, and the judge reads the ALB's metrics for a color the signal has no datapoint of while the ALB shows
+   * it serving requests (after a minute of the step), saying so in its reasons: ALB metrics (healthAlarms, analysis)
+   * remain the backstop.
    * @default - off: the rollout is judged on ALB metrics only
    */
   readonly highResolutionSignal?: HighResolutionSignalOptions;
@@ -195,9 +201,10 @@ export interface ProgressiveRolloutOptions {
    */
   readonly analysis?: MetricAnalysisOptions;
   /**
-   * How often the judge looks, from 1 to 60 minutes in whole minutes (ALB metrics have one-minute resolution).
-   * Every step bakes for at least one interval.
-   * @default Duration.minutes(1)
+   * How often the judge looks, from 1 to 60 minutes in whole minutes (ALB metrics have one-minute resolution); with
+   * `highResolutionSignal` and the SEQUENTIAL analysis, from 10 seconds to 60 minutes in multiples of 10 seconds (the
+   * judge then reads the signal's 10-second periods). Every step bakes for at least one interval.
+   * @default - Duration.minutes(1); Duration.seconds(30) with `highResolutionSignal` and the SEQUENTIAL analysis
    */
   readonly judgeInterval?: Duration;
   /**
@@ -353,6 +360,10 @@ export interface ProgressiveRolloutAttributes {
 
 const DEFAULTS = {
   judgeInterval: Duration.minutes(1),
+  /** With highResolutionSignal and SEQUENTIAL: judgements twice a minute keep a healthy canary within 2x the cost of one a minute. */
+  signalJudgeInterval: Duration.seconds(30),
+  /** The release signal's delay: its pipeline's stated 11 s (rehearsal/release-signal-source.ts) with a margin. */
+  signalDelay: Duration.seconds(20),
   metricDelay: Duration.minutes(2),
   maxConsecutiveJudgeErrors: 5,
   maxJudgeErrorsInWindow: 5,
@@ -372,6 +383,8 @@ const DEFAULTS = {
 /** ProgressiveRolloutProps with the defaults applied, checked. */
 interface RolloutSettings {
   readonly judgeInterval: Duration;
+  /** The sequential judge reads the release signal (highResolutionSignal with the SEQUENTIAL analysis). */
+  readonly signalJudged: boolean;
   readonly metricDelay: Duration;
   readonly pauseTimeout: Duration;
   readonly hookTimeout: Duration;
@@ -411,6 +424,13 @@ function grantPutLibraryMetrics(fn: HandlerFunction): void {
 const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** A Standard execution lasts at most one year (Step Functions Developer Guide, "Service quotas"). */
 const MAX_STANDARD_EXECUTION_SECONDS = 365 * 86_400;
+/**
+ * Period of the release signal the sequential judge reads, seconds: high-resolution periods GetMetricData accepts
+ * are 1, 5, 10, 30 (CloudWatch API Reference, MetricStat); 10 is what the high-resolution alarms evaluate.
+ */
+const SIGNAL_PERIOD_SECONDS = 10;
+/** How long in a step a color may show no datapoint of the signal, while serving on the ALB, before the judge reads the ALB. */
+const SIGNAL_FALLBACK_GRACE_SECONDS = 60;
 
 /**
  * What every rollout offers from its state machine, service name and state table alone: grants and metrics. Shared by
@@ -611,8 +631,11 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     const healthAlarmsOn = props.healthAlarms?.enabled !== false;
     const analysisOn = props.analysis?.enabled !== false;
     const analysis = analysisOn ? { ...DEFAULTS.analysis, ...props.analysis } : undefined;
+    const signalJudged = props.highResolutionSignal !== undefined && analysis?.method === AnalysisMethod.SEQUENTIAL;
+    const intervalStep = signalJudged ? Duration.seconds(SIGNAL_PERIOD_SECONDS) : Duration.minutes(1);
     new PropChecks(this)
-      .duration('judgeInterval', props.judgeInterval, Duration.minutes(1), Duration.minutes(60), Duration.minutes(1))
+      .duration('judgeInterval', props.judgeInterval, intervalStep, Duration.minutes(60), intervalStep)
+      .duration('highResolutionSignal.metricDelay', props.highResolutionSignal?.metricDelay, Duration.seconds(0), Duration.minutes(5))
       .duration('metricDelay', props.metricDelay, Duration.seconds(0), Duration.minutes(15))
       .duration('pauseTimeout', props.pauseTimeout, Duration.minutes(1), Duration.days(7))
       .duration('hookTimeout', props.hookTimeout, Duration.seconds(1), Duration.minutes(15))
@@ -651,7 +674,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       throw propError(this, 'healthAlarms, analysis, alarms and highResolutionSignal are all off: the rollout would have nothing to judge the new color by. Keep at least one.');
     }
     return {
-      judgeInterval: props.judgeInterval ?? DEFAULTS.judgeInterval,
+      judgeInterval: props.judgeInterval ?? (signalJudged ? DEFAULTS.signalJudgeInterval : DEFAULTS.judgeInterval),
+      signalJudged,
       metricDelay: props.metricDelay ?? DEFAULTS.metricDelay,
       pauseTimeout: props.pauseTimeout ?? DEFAULTS.pauseTimeout,
       hookTimeout: props.hookTimeout ?? DEFAULTS.hookTimeout,
@@ -771,7 +795,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     const analysis: AnalysisConfig | undefined = options && {
       loadBalancer: props.routing.loadBalancerFullName,
       targetGroups: { blue: props.routing.targetGroupFullName(Color.BLUE), green: props.routing.targetGroupFullName(Color.GREEN) },
-      windowSeconds: settings.judgeInterval.toSeconds(),
+      // ALB metrics come in whole minutes: a sub-minute judge interval (with the signal) reads at least one.
+      windowSeconds: Math.max(1, Math.ceil(settings.judgeInterval.toSeconds() / 60)) * 60,
       minRequests: options.minRequests,
       maxErrorRatePercent: options.maxErrorRatePercent,
       errorRateBaselineFactor: options.errorRateBaselineFactor,
@@ -781,6 +806,16 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       ...(options.method === AnalysisMethod.SEQUENTIAL ? {
         sequential: sequentialBudget(options.falseRollbackRatePercent, this.plan.stepCount, options.latencyMinRequests,
           options.missRatePercent, options.maxBakeExtension.toSeconds()),
+      } : {}),
+      ...(settings.signalJudged && props.highResolutionSignal ? {
+        signal: {
+          namespace: props.highResolutionSignal.metricNamespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE,
+          service: this.serviceName,
+          periodSeconds: SIGNAL_PERIOD_SECONDS,
+          delaySeconds: (props.highResolutionSignal.metricDelay ?? DEFAULTS.signalDelay).toSeconds(),
+          graceSeconds: SIGNAL_FALLBACK_GRACE_SECONDS,
+          judgeIntervalSeconds: settings.judgeInterval.toSeconds(),
+        },
       } : {}),
     };
     const judgeConfig = Lazy.any({

@@ -6,7 +6,7 @@ import { DefinitionContext, READ_RETRY } from './context';
 import { TrafficHooks } from './hooks';
 import { Rollback } from './rollback';
 import { abortRequestedForThisExecution, invoke, readAbortFlag, RETRYABLE } from './tasks';
-import { ErrorName, StateTable } from '../../../lambda/shared/contracts';
+import { BAKE_TOKEN_WRITE, COLORS, ErrorName, StateTable } from '../../../lambda/shared/contracts';
 
 /** The bake loop of a step: enter at `wait`; after `judged` comes the verdict. */
 export interface Bake {
@@ -60,40 +60,96 @@ export function bakeStates(ctx: DefinitionContext, rollback: Rollback): Bake {
 }
 
 /**
- * The event-driven bake: the lock stores this task's token on the state item ('bake') and the task waits for it. Its
- * timeout, one judge interval, is the ordinary end of the bake ("judge now": on to the abort check and the judge).
- * A high-resolution alarm of the new color answers the token with HIGH_RESOLUTION_ALARM (release-alarm-handler.ts),
- * or the lock refuses to store it because one already fired in this rollout: the execution itself rolls back (one
- * writer of the weights), traffic first and verified. Should the lock fail (after Lambda's own retries), the bake
- * falls back to a plain wait, as without the signal.
+ * The event-driven bake: the task stores its own token on the state item ('bake', with this execution as its owner
+ * and the new color) through DynamoDB UpdateItem, and waits for it: an AWS SDK integration with the callback pattern
+ * ("Wait for Callback (.waitForTaskToken)" is supported for AWS SDK integrations in Standard workflows: Step
+ * Functions Developer Guide, "Integrating optimized services with Step Functions"), so no Lambda invocation per
+ * judgement. Its timeout, one judge interval, is the ordinary end of the bake ("judge now": on to the abort check and
+ * the judge). A high-resolution alarm of the new color answers the token with HIGH_RESOLUTION_ALARM
+ * (release-alarm-handler.ts); one that fired before the token was stored is on the state item, and the write's
+ * condition refuses to wait (this execution must hold the lock, and no alarm flag may name it): the flag read back
+ * rolls back with its reason. Either way the execution itself rolls back (one writer of the weights), traffic first
+ * and verified. Should the write fail otherwise (after its retries), the bake falls back to a plain wait, as without
+ * the signal.
  */
 function eventDrivenWait(ctx: DefinitionContext, rollback: Rollback, judgeNow: sfn.IChainable): sfn.State {
   const { scope, props, plan } = ctx;
-  const bake = new sfnTasks.LambdaInvoke(scope, 'Bake', {
-    lambdaFunction: props.lockFunction,
+  const bake = new sfnTasks.CallAwsService(scope, 'Bake', {
+    service: 'dynamodb',
+    action: 'updateItem',
     integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: sfn.TaskInput.fromObject({
-      'action': 'bake',
-      'owner.$': '$.execution',
-      'taskToken': sfn.JsonPath.taskToken,
-      'color.$': '$.colors.target',
-    }),
+    parameters: {
+      TableName: props.stateTable.tableName,
+      Key: { [StateTable.PARTITION_KEY]: { S: plan.service } },
+      UpdateExpression: BAKE_TOKEN_WRITE.UPDATE,
+      ConditionExpression: BAKE_TOKEN_WRITE.CONDITION,
+      ExpressionAttributeNames: {
+        '#owner': StateTable.LOCK_OWNER,
+        '#updated': StateTable.UPDATED_AT,
+        '#bakeToken': StateTable.BAKE_TOKEN,
+        '#bakeOwner': StateTable.BAKE_OWNER,
+        '#bakeColor': StateTable.BAKE_COLOR,
+        '#flag': sfn.JsonPath.format(`${StateTable.HIGH_RESOLUTION_ALARM_OWNER_PREFIX}{}`, sfn.JsonPath.stringAt('$.colors.target')),
+      },
+      ExpressionAttributeValues: {
+        ':token': { S: sfn.JsonPath.taskToken },
+        ':owner': { S: sfn.JsonPath.stringAt('$.execution') },
+        ':color': { S: sfn.JsonPath.stringAt('$.colors.target') },
+        ':updated': { S: sfn.JsonPath.stringAt('$$.State.EnteredTime') },
+      },
+    },
+    iamResources: [props.stateTable.tableArn],
+    iamAction: 'dynamodb:UpdateItem',
     resultPath: sfn.JsonPath.DISCARD,
     taskTimeout: sfn.Timeout.duration(Duration.seconds(plan.judgeIntervalSeconds)),
-    retryOnServiceExceptions: true,
   });
+  bake.addRetry({ errors: DYNAMODB_SDK_TRANSIENT, ...READ_RETRY });
   const alarmFired = rollback.trigger('High-Resolution Alarm', 'high-resolution-alarm', {
     'error': ErrorName.HIGH_RESOLUTION_ALARM,
     'reason.$': '$.error.Cause',
   });
   const fallback = new sfn.Wait(scope, 'Bake Without Token', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
   fallback.next(judgeNow);
+
+  // Refused: an alarm of the new color fired before this bake (its flag names this execution), or the lock is lost.
+  const readFlag = new sfnTasks.DynamoGetItem(scope, 'Read High-Resolution Flag', {
+    table: props.stateTable,
+    key: ctx.stateKey,
+    consistentRead: true,
+    resultSelector: { 'item.$': '$.Item' },
+    resultPath: '$.bakeRefused',
+  });
+  readFlag.addRetry({ errors: ['States.ALL'], ...READ_RETRY });
+  readFlag.addCatch(fallback, { resultPath: '$.bakeError' });
+  const flagged = new sfn.Choice(scope, 'Alarm Fired Before Bake?');
+  for (const color of COLORS) {
+    const owner = `$.bakeRefused.item.${StateTable.HIGH_RESOLUTION_ALARM_OWNER_PREFIX}${color}.S`;
+    const reason = `$.bakeRefused.item.${StateTable.HIGH_RESOLUTION_ALARM_REASON_PREFIX}${color}.S`;
+    flagged.when(sfn.Condition.and(
+      sfn.Condition.stringEquals('$.colors.target', color),
+      sfn.Condition.isPresent(owner),
+      sfn.Condition.stringEqualsJsonPath(owner, '$.execution'),
+      sfn.Condition.isPresent(reason),
+    ), new sfn.Pass(scope, `Alarm Reason Of ${color[0].toUpperCase()}${color.slice(1)}`, { parameters: { 'Cause.$': reason }, resultPath: '$.error' }).next(alarmFired));
+  }
+  flagged.otherwise(fallback);
+  readFlag.next(flagged);
+
   bake.addCatch(alarmFired, { errors: [ErrorName.HIGH_RESOLUTION_ALARM], resultPath: '$.error' });
   bake.addCatch(judgeNow, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+  bake.addCatch(readFlag, { errors: [CONDITION_REFUSED], resultPath: '$.bakeError' });
   bake.addCatch(fallback, { errors: ['States.ALL'], resultPath: '$.bakeError' });
   bake.next(judgeNow);
   return bake;
 }
+
+/** The error of a refused condition, as an AWS SDK integration names it (service name DynamoDb, then the exception). */
+const CONDITION_REFUSED = 'DynamoDb.ConditionalCheckFailedException';
+/** DynamoDB's throttling and service errors, as an AWS SDK integration names them: retried. */
+const DYNAMODB_SDK_TRANSIENT = [
+  'DynamoDb.ProvisionedThroughputExceededException', 'DynamoDb.RequestLimitExceeded', 'DynamoDb.InternalServerErrorException',
+  'DynamoDb.ThrottlingException',
+];
 
 /**
  * A phase's hooks, then `next`. After the hooks (which may run for minutes) an abort requested meanwhile rolls back

@@ -32,8 +32,9 @@ export interface RolloutDefinitionProps {
   /** Builds to run before some hooks (a functional-test gate's suite), by hook function. */
   readonly hookBuilds?: ReadonlyMap<lambda.IFunction, GateTestBuild>;
   /**
-   * The bake waits on a task token (the lock's 'bake') that a high-resolution alarm of the new color can answer with
-   * HIGH_RESOLUTION_ALARM (release-alarm-handler.ts); its timeout, one judge interval, means "judge now".
+   * The bake stores its task token on the state item (an AWS SDK UpdateItem task) and waits on it: a high-resolution
+   * alarm of the new color can answer it with HIGH_RESOLUTION_ALARM (release-alarm-handler.ts); its timeout, one judge
+   * interval, means "judge now".
    * @default false: a plain Wait
    */
   readonly eventDrivenBake?: boolean;
