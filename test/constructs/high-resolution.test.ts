@@ -3,7 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { BlueGreenStacks, Color, ColorHighResolutionAlarms } from '../../lib';
+import { BAKE_TOKEN_WRITE } from '../../lambda/shared/contracts';
+import { AnalysisMethod, BlueGreenStacks, Color, ColorHighResolutionAlarms } from '../../lib';
 import { definitionOf, handlerConfigOf, network, rollout, testApp } from './fixtures';
 
 describe('ProgressiveRollout highResolutionSignal', () => {
@@ -27,18 +28,48 @@ describe('ProgressiveRollout highResolutionSignal', () => {
     expect(judged.green.length).toBe(3); // SEQUENTIAL reads the unhealthy-hosts alarm of the ALB ones, plus the two high-resolution ones
   });
 
-  test('the bake waits on the lock\'s task token for one judge interval; the alarm\'s error rolls back, the timeout judges', () => {
+  test('the bake stores its own task token (an SDK UpdateItem, no Lambda) and waits one judge interval; the alarm\'s error rolls back, the timeout judges', () => {
     expect(states.Bake).toMatchObject({
-      Type: 'Task', Resource: expect.stringMatching(/^arn:\w+:states:::lambda:invoke\.waitForTaskToken$/), TimeoutSeconds: 60,
-      Parameters: { Payload: { 'action': 'bake', 'owner.$': '$.execution', 'taskToken.$': '$$.Task.Token', 'color.$': '$.colors.target' } },
+      Type: 'Task', Resource: expect.stringMatching(/^arn:\w+:states:::aws-sdk:dynamodb:updateItem\.waitForTaskToken$/), TimeoutSeconds: 30,
+      Parameters: {
+        Key: { service: { S: 'web' } },
+        UpdateExpression: BAKE_TOKEN_WRITE.UPDATE,
+        ConditionExpression: BAKE_TOKEN_WRITE.CONDITION,
+        ExpressionAttributeNames: { '#bakeToken': 'bakeToken', '#flag.$': "States.Format('highResolutionAlarm_{}', $.colors.target)" },
+        ExpressionAttributeValues: { ':token': { 'S.$': '$$.Task.Token' }, ':owner': { 'S.$': '$.execution' }, ':color': { 'S.$': '$.colors.target' } },
+      },
       Next: 'Check Abort',
     });
     expect(states.Bake.Catch).toEqual([
       { ErrorEquals: ['ZdtHighResolutionAlarm'], ResultPath: '$.error', Next: 'High-Resolution Alarm' },
       { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'Check Abort' },
+      { ErrorEquals: ['DynamoDb.ConditionalCheckFailedException'], ResultPath: '$.bakeError', Next: 'Read High-Resolution Flag' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.bakeError', Next: 'Bake Without Token' },
     ]);
     expect(states['High-Resolution Alarm']).toMatchObject({ Parameters: { 'kind': 'high-resolution-alarm', 'error': 'ZdtHighResolutionAlarm', 'reason.$': '$.error.Cause' }, Next: 'Rollback' });
+    // Refused because an alarm of the new color fired before the bake: its flag's reason is the rollback's.
+    expect(states['Alarm Fired Before Bake?'].Choices).toContainEqual(expect.objectContaining({ Next: 'Alarm Reason Of Green' }));
+    expect(states['Alarm Reason Of Green']).toMatchObject({ Parameters: { 'Cause.$': '$.bakeRefused.item.highResolutionAlarmReason_green.S' }, ResultPath: '$.error', Next: 'High-Resolution Alarm' });
+    expect(states['Alarm Fired Before Bake?'].Default).toBe('Bake Without Token');
+  });
+
+  test('the sequential judge reads the signal itself: 10-second periods, 20 s delay, every 30 s, ALB minutes as the fallback', () => {
+    const analysis = handlerConfigOf(template, 'judge').analysis;
+    expect(analysis.signal).toEqual({ namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, graceSeconds: 60, judgeIntervalSeconds: 30 });
+    expect(analysis.windowSeconds).toBe(60); // the ALB fallback reads whole minutes
+    expect(r.plan.judgeIntervalSeconds).toBe(30);
+  });
+
+  test('judgeInterval takes multiples of 10 seconds with the signal; without it, or under THRESHOLDS, whole minutes and no signal read', () => {
+    const g = network();
+    rollout(g, { highResolutionSignal: { metricDelay: Duration.seconds(15) }, judgeInterval: Duration.seconds(20) });
+    expect(handlerConfigOf(Template.fromStack(g.stack), 'judge').analysis.signal).toMatchObject({ delaySeconds: 15, judgeIntervalSeconds: 20 });
+    const h = network();
+    rollout(h, { highResolutionSignal: {}, analysis: { method: AnalysisMethod.THRESHOLDS } });
+    expect(handlerConfigOf(Template.fromStack(h.stack), 'judge').analysis.signal).toBeUndefined();
+    const bad = network();
+    rollout(bad, { highResolutionSignal: {}, judgeInterval: Duration.seconds(25) });
+    expect(() => bad.app.synth()).toThrow(/judgeInterval must be a whole multiple of 10 seconds, got 25 seconds/);
   });
 
   test('an EventBridge rule on the alarms going to ALARM invokes the release-alarm handler, which may only flag and fail tasks', () => {

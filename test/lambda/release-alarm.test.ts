@@ -1,5 +1,5 @@
 import { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ErrorName, LockConfig, ReleaseAlarmConfig, StateTable } from '../../lambda/shared/contracts';
+import { BAKE_TOKEN_WRITE, ErrorName, LockConfig, ReleaseAlarmConfig, StateTable } from '../../lambda/shared/contracts';
 import { handler as lockHandler } from '../../lambda/rollout/lock-handler';
 import { handler as alarmHandler } from '../../lambda/rollout/release-alarm-handler';
 import type { TaskTokenDecision, WaitingTaskHandle } from '../../rehearsal/runner';
@@ -28,12 +28,32 @@ function item(): Record<string, AttributeValue> {
   return fakes.aws.dynamodb.getItem({ TableName: TABLE, Key: { [StateTable.PARTITION_KEY]: { S: SERVICE } } }).Item ?? {};
 }
 
-/** A bake task of `color` waiting for its token (as the state machine's Bake task: the lock stores it). */
-async function bake(color: 'blue' | 'green', token: string, owner = ME): Promise<unknown> {
-  handles.set(token, fakes.aws.stepfunctions.open({ token, executionArn: owner, stateName: 'Bake', resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', issuedAt: fakes.clock.now() },
+/**
+ * A bake task of `color` waiting for its token, as the state machine's Bake task stores it (an AWS SDK UpdateItem with
+ * BAKE_TOKEN_WRITE; lib/private/rollout-definition/bake.ts). Resolves to the owner and color stored; a refused write
+ * rejects with DynamoDB's ConditionalCheckFailedException, after which the state machine reads the flag (flagOf).
+ */
+async function bake(color: 'blue' | 'green', token: string, owner = ME): Promise<{ owner: string; color: string }> {
+  handles.set(token, fakes.aws.stepfunctions.open({ token, executionArn: owner, stateName: 'Bake', resource: 'arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken', issuedAt: fakes.clock.now() },
     (decision) => answers.set(token, decision)));
-  setConfig(LOCK);
-  return lockHandler({ action: 'bake', owner, taskToken: token, color });
+  fakes.aws.dynamodb.updateItem({
+    TableName: TABLE,
+    Key: { [StateTable.PARTITION_KEY]: { S: SERVICE } },
+    UpdateExpression: BAKE_TOKEN_WRITE.UPDATE,
+    ConditionExpression: BAKE_TOKEN_WRITE.CONDITION,
+    ExpressionAttributeNames: {
+      '#owner': StateTable.LOCK_OWNER, '#updated': StateTable.UPDATED_AT, '#bakeToken': StateTable.BAKE_TOKEN,
+      '#bakeOwner': StateTable.BAKE_OWNER, '#bakeColor': StateTable.BAKE_COLOR, '#flag': `${StateTable.HIGH_RESOLUTION_ALARM_OWNER_PREFIX}${color}`,
+    },
+    ExpressionAttributeValues: { ':token': { S: token }, ':owner': { S: owner }, ':color': { S: color }, ':updated': { S: new Date(fakes.clock.now()).toISOString() } },
+  });
+  return { owner, color };
+}
+
+/** The high-resolution alarm flag of `color` on the state item, as the state machine reads it after a refused bake. */
+function flagOf(color: 'blue' | 'green'): { owner?: string; reason?: string } {
+  const it = item();
+  return { owner: it[`${StateTable.HIGH_RESOLUTION_ALARM_OWNER_PREFIX}${color}`]?.S, reason: it[`${StateTable.HIGH_RESOLUTION_ALARM_REASON_PREFIX}${color}`]?.S };
 }
 
 function alarm(name: string, value = 'ALARM') {
@@ -60,11 +80,11 @@ describe('event-driven rollback: a high-resolution alarm ends the bake of its co
     expect(answers.get('token-1')).toEqual({ error: ErrorName.HIGH_RESOLUTION_ALARM, cause: expect.stringMatching(/web-green-hr-errors of the green color went to ALARM at 2026-11-24T10:00:20Z: Threshold Crossed/) });
   });
 
-  test('an alarm between two bakes is not lost: the next bake of that color fails at once', async () => {
+  test('an alarm between two bakes is not lost: the next bake of that color is refused, and the flag names this rollout with the alarm', async () => {
     lockedBy(ME);
     expect(await alarm('web-green-hr-errors')).toMatchObject({ outcome: 'recorded' });
-    const failed = await bake('green', 'token-2').then(() => undefined, (e: Error) => e);
-    expect(failed).toMatchObject({ name: ErrorName.HIGH_RESOLUTION_ALARM, message: expect.stringMatching(/web-green-hr-errors/) });
+    await expect(bake('green', 'token-2')).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(flagOf('green')).toEqual({ owner: ME, reason: expect.stringMatching(/web-green-hr-errors of the green color went to ALARM/) });
   });
 
   test('a bake that timed out meanwhile (stale token) leaves the flag for the next bake', async () => {
@@ -72,7 +92,8 @@ describe('event-driven rollback: a high-resolution alarm ends the bake of its co
     await bake('green', 'token-3');
     handles.get('token-3')!.close('timedOut'); // the bake's timeout ("judge now"): the task stops waiting
     expect(await alarm('web-green-hr-errors')).toMatchObject({ outcome: 'recorded', reason: expect.stringMatching(/TaskTimedOut/) });
-    await expect(bake('green', 'token-4')).rejects.toMatchObject({ name: ErrorName.HIGH_RESOLUTION_ALARM });
+    await expect(bake('green', 'token-4')).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(flagOf('green').owner).toBe(ME);
   });
 
   test('the stable color\'s alarm, an OK state, another alarm or no running rollout end nothing', async () => {

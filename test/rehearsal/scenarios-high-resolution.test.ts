@@ -1,33 +1,74 @@
-import { ErrorName, RolloutEvent } from '../../lambda/shared/contracts';
+import { ErrorName, JudgeResult, RolloutEvent } from '../../lambda/shared/contracts';
 import { RELEASE_SIGNAL_INGESTION_DELAY_SECONDS } from '../../rehearsal/release-signal-source';
 import { ALARM_EVENT_DELAY_MS } from '../../rehearsal/simulation-alarm-events';
-import { lastRuleWrite, observe, synthEverJust } from './scenarios-support';
+import { lastRuleWrite, observe, Observed, synthEverJust } from './scenarios-support';
 
 const stacks = synthEverJust();
 
-describe('rehearsal: high-resolution-regression (the application emits the per-color signal)', () => {
-  test('a 10-second alarm on the release signal fires, its event ends the bake, and traffic is 100% stable, verified, within 45 s', async () => {
+/** Every judgement of the rollout's execution, in order (the Judge task's result, at $.verdict). */
+function judgements(o: Observed): JudgeResult[] {
+  return o.executions[0].events.filter((e) => e.type === 'StateExited' && e.state === 'Judge').map((e) => (e.output as { verdict: JudgeResult }).verdict);
+}
+
+/** The namespaces every GetMetricData call read, with the periods of its queries. */
+function metricReads(o: Observed): Array<{ namespace: string; period: number }> {
+  return o.calls.filter((c) => c.service === 'cloudwatch' && c.command === 'GetMetricData').flatMap((c) => ((c.input as any).MetricDataQueries as any[])
+    .filter((q) => q.MetricStat).map((q) => ({ namespace: q.MetricStat.Metric.Namespace as string, period: q.MetricStat.Period as number })));
+}
+
+/** Invariant 2 on the way back: the verified restore before the Rolled Back event, 100% stable, one writer. */
+function expectRestoredFirst(o: Observed): void {
+  const restore = lastRuleWrite(o);
+  const rolledBackEvent = o.calls.findIndex((c) => c.service === 'events' && JSON.stringify(c.input).includes(RolloutEvent.ROLLED_BACK));
+  expect(restore).toBeGreaterThan(0);
+  expect(rolledBackEvent).toBeGreaterThan(restore);
+  expect(o.albWeights[o.colors.stable]).toBe(100);
+}
+
+describe('rehearsal: the release signal (the application emits the per-color signal)', () => {
+  test('high-resolution-regression: the judge, reading the signal\'s 10-second periods, fails a 20% regression at its first judgement, 100% stable, verified, within 45 s', async () => {
     const o = await observe(stacks, 'high-resolution-regression');
     const s = o.result.summary;
     expect(s.outcome).toBe('ROLLED_BACK');
     expect(s.error).toBe(ErrorName.ROLLED_BACK);
-    expect(s.cause).toMatch(/\(high-resolution-alarm\): High-resolution alarm \S+HighResolutionGreenErrorRate\S* of the green color went to ALARM/);
-    // Detected by the event, not by a judgement: the bake ended before its first judge interval did.
+    expect(s.cause).toMatch(/\(judge-fail\): .*green's 5xx rate is higher than blue's/);
+    const [first] = judgements(o);
+    expect(first).toMatchObject({ verdict: 'FAIL', metricSource: 'SIGNAL' });
+    expect(metricReads(o)).toContainEqual({ namespace: 'ZeroDowntime/Release', period: 10 });
+    // One judge interval (30 s) after the shift, on periods that ended 20 s before.
+    expect(s.timeToDetectMs).toBeLessThanOrEqual(35_000);
+    expect(s.safeAtMs! - s.regressionStartedAtMs!).toBeLessThanOrEqual(45_000);
+    expectRestoredFirst(o);
+    expect(s.failedRequests).toBeLessThanOrEqual(100);
+  });
+
+  test('high-resolution-latency-regression: before the judge may compare p99, a 10-second alarm fires, its event ends the bake, 100% stable, verified, within 45 s', async () => {
+    const o = await observe(stacks, 'high-resolution-latency-regression');
+    const s = o.result.summary;
+    expect(s.outcome).toBe('ROLLED_BACK');
+    expect(s.cause).toMatch(/\(high-resolution-alarm\): High-resolution alarm \S+HighResolutionGreenLatencyP99\S* of the green color went to ALARM/);
     const texts = o.result.timeline.map((t) => t.text);
     expect(texts).toContainEqual(expect.stringMatching(/rule \S*HighResolutionAlarmFired\S* -> release-alarm: done/));
-    expect(texts.filter((t) => /^judge: /.test(t))).toEqual([]);
-    // The signal's periods reach CloudWatch 11 s after they end, the alarm needs two of them and is evaluated every
-    // 10 s, then its event and the handler: not sooner than two periods plus the delays, and within 45 s to safe.
+    // The judgements before it found nothing to fail: the canary had not served the 1,000 requests a p99 test needs.
+    expect(judgements(o).every((j) => j.verdict === 'WAIT')).toBe(true);
+    // Two 10-second periods, their ingestion, the alarm's event: not sooner than that, and within 45 s to safe.
     expect(s.timeToDetectMs).toBeGreaterThanOrEqual(20_000 + RELEASE_SIGNAL_INGESTION_DELAY_SECONDS * 1000 + ALARM_EVENT_DELAY_MS);
     expect(s.safeAtMs! - s.regressionStartedAtMs!).toBeLessThanOrEqual(45_000);
-    // Invariant 2: the rollback's verified write comes before the Rolled Back event; one writer (the execution's router).
-    const restore = lastRuleWrite(o);
-    const rolledBackEvent = o.calls.findIndex((c) => c.service === 'events' && JSON.stringify(c.input).includes(RolloutEvent.ROLLED_BACK));
-    expect(restore).toBeGreaterThan(0);
-    expect(rolledBackEvent).toBeGreaterThan(restore);
-    expect(o.albWeights[o.colors.stable]).toBe(100);
+    expectRestoredFirst(o);
+    // The bake's token came from the state machine's own UpdateItem (no Lambda), and one SendTaskFailure answered it.
     expect(o.calls.filter((c) => c.service === 'states' && c.command === 'SendTaskFailure')).toHaveLength(1);
-    // 1% of 1,000 req/s failing 20%: about 2 failed requests a second until safe.
-    expect(s.failedRequests).toBeLessThanOrEqual(100);
+  });
+
+  test('high-resolution-healthy: every step passes as judged from the signal, every 30 s, the ALB never read', async () => {
+    const o = await observe(stacks, 'high-resolution-healthy');
+    expect(o.result.summary.outcome).toBe('RELEASED');
+    const all = judgements(o);
+    expect(all.filter((j) => j.verdict === 'PASS')).toHaveLength(5);
+    expect(all.every((j) => j.metricSource === 'SIGNAL')).toBe(true);
+    const reads = metricReads(o);
+    expect(reads.filter((r) => r.namespace === 'AWS/ApplicationELB')).toEqual([]);
+    expect(reads).toContainEqual({ namespace: 'ZeroDowntime/Release', period: 10 });
+    // The canary's five 5-minute bakes at 30 s, each step waiting ~30 s for its own data: about 27 minutes.
+    expect(o.result.summary.durationMs).toBeLessThan(30 * 60_000);
   });
 });
