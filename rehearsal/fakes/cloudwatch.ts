@@ -47,7 +47,11 @@ const MS_PER_SECOND = 1000;
 const SECONDS_PER_MINUTE = 60;
 const SECONDS_PER_HOUR = 3600;
 const SECONDS_PER_DAY = 86_400;
-/** Periods shorter than a minute CloudWatch accepts for metric queries (high resolution). */
+/**
+ * Periods shorter than a minute CloudWatch accepts for metric queries (high resolution): "For high-resolution metrics
+ * that are collected at intervals of less than one minute, the period can be 1, 5, 10, 30, 60, or any multiple of 60"
+ * (CloudWatch API Reference, MetricStat).
+ */
 const HIGH_RESOLUTION_PERIODS = [1, 5, 10, 30];
 /** Periods shorter than a minute CloudWatch accepts for alarms. */
 const HIGH_RESOLUTION_ALARM_PERIODS = [10, 30];
@@ -283,7 +287,7 @@ export class FakeCloudWatch {
     const ascending = input.ScanBy === 'TimestampAscending';
     const results: MetricDataResult[] = [];
     for (const query of queries.filter((q) => q.returnData)) {
-      const grid = this.queryGrid(start, end, query.period);
+      const grid = this.retainedAt(start, query.period) ? this.queryGrid(start, end, query.period) : [];
       const series = this.seriesOf(query, queries, grid);
       const points = grid.map((t, i) => ({ t, v: series[i] })).filter((p): p is { t: number; v: number } => p.v !== null);
       if (!ascending) points.reverse();
@@ -725,7 +729,28 @@ export class FakeCloudWatch {
     this.history.push(item);
   }
 
-  /** Periods starting from StartTime (rounded down to the minute, or to the period below a minute) that have ended. */
+  /**
+   * Whether CloudWatch still holds data at this period for a query starting at `start`: "Data points with a period of
+   * less than 60 seconds are available for 3 hours", and "If the StartTime parameter specifies a time stamp that is
+   * greater than 3 hours ago, you must specify the period as follows or no data points in that time range is returned:
+   * Start time between 3 hours and 15 days ago - Use a multiple of 60 seconds (1 minute). Start time between 15 and 63
+   * days ago - Use a multiple of 300 seconds (5 minutes). Start time greater than 63 days ago - Use a multiple of 3600
+   * seconds (1 hour)" (CloudWatch API Reference, GetMetricStatistics and MetricStat.Period).
+   */
+  private retainedAt(start: number, periodSeconds: number): boolean {
+    const ageSeconds = (this.clock.now() - start) / MS_PER_SECOND;
+    const multiple = ageSeconds > 63 * SECONDS_PER_DAY ? SECONDS_PER_HOUR : ageSeconds > 15 * SECONDS_PER_DAY ? 300
+      : ageSeconds > 3 * SECONDS_PER_HOUR ? SECONDS_PER_MINUTE : 1;
+    return periodSeconds % multiple === 0;
+  }
+
+  /**
+   * Periods starting from StartTime that have ended. StartTime is rounded as GetMetricData's reference says ("Start
+   * time less than 15 days ago - Round down to the nearest whole minute"; "If you set Period to 5, 10, 20, or 30, the
+   * start time of your request is rounded down to the nearest time that corresponds to even 5-, 10-, 20-, or 30-second
+   * divisions of a minute": CloudWatch API Reference, GetMetricData, StartTime): to the minute, or to the period below
+   * a minute.
+   */
   private queryGrid(start: number, end: number, periodSeconds: number): number[] {
     const roundMs = Math.min(periodSeconds, SECONDS_PER_MINUTE) * MS_PER_SECOND;
     const periodMs = periodSeconds * MS_PER_SECOND;

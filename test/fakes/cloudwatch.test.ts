@@ -110,6 +110,21 @@ describe('FakeCloudWatch', () => {
     expect(out.MetricDataResults![0].Values).toEqual([50]);
   });
 
+  test('GetMetricData answers high-resolution periods (10 s, start rounded down to the period) and returns none of them once the start is over 3 hours old', async () => {
+    const second = 1000;
+    const perPeriod: MetricSource = { value: (q) => (q.namespace === 'Shop/Release' ? q.periodSeconds : null) };
+    aws.cloudwatch.addMetricSource(perPeriod);
+    const requests = (period: number) => ({ Id: 'r', MetricStat: { Metric: { Namespace: 'Shop/Release', MetricName: 'Requests' }, Period: period, Stat: 'Sum' } });
+    clock.advance(2 * MINUTE);
+    const recent = await cw.send(new GetMetricDataCommand({ StartTime: new Date(t0 + 23 * second), EndTime: new Date(t0 + MINUTE), MetricDataQueries: [requests(10)], ScanBy: 'TimestampAscending' }));
+    expect(recent.MetricDataResults![0].Timestamps).toEqual([20, 30, 40, 50].map((s2) => new Date(t0 + s2 * second)));
+    expect(recent.MetricDataResults![0].Values).toEqual([10, 10, 10, 10]);
+    clock.advance(3 * 60 * MINUTE);
+    const old = { StartTime: new Date(t0), EndTime: new Date(t0 + MINUTE) };
+    expect((await cw.send(new GetMetricDataCommand({ ...old, MetricDataQueries: [requests(10)] }))).MetricDataResults![0].Values).toEqual([]);
+    expect((await cw.send(new GetMetricDataCommand({ ...old, MetricDataQueries: [requests(60)] }))).MetricDataResults![0].Values).toEqual([60]);
+  });
+
   test('GetMetricData rejects periods CloudWatch does not accept and unknown ids in expressions', async () => {
     const window = { StartTime: new Date(t0), EndTime: new Date(t0 + 10 * MINUTE) };
     await expectError(cw.send(new GetMetricDataCommand({ ...window, MetricDataQueries: [{ Id: 'r', MetricStat: metric('RequestCount', 'Sum', 90) }] })),

@@ -1,0 +1,168 @@
+import { GetMetricDataInput } from '@aws-sdk/client-cloudwatch';
+import { AnalysisConfig, BakeProgress, Color, JudgeConfig, JudgeResult } from '../../lambda/shared/contracts';
+import { handler } from '../../lambda/judge/judge-handler';
+import { planSignalRead } from '../../lambda/judge/signal-read';
+import { MetricQuery } from '../../rehearsal/fakes';
+import { ANALYSIS } from './support/analysis-config';
+import { FakeAws, installAwsFakes } from './support/aws';
+import { NOW_MS, setConfig } from './support/env';
+
+/**
+ * The sequential judge with a release signal (ProgressiveRollout.highResolutionSignal): it reads the application's
+ * own Requests / Errors5xx per Service and Color at a 10-second period, against the FakeCloudWatch (which answers
+ * GetMetricData per CloudWatch's API Reference: sub-minute periods, StartTime rounding, the 3-hour retention of
+ * sub-minute data), and falls back to the ALB's minutes when the application emits nothing for a color.
+ */
+
+const SIGNAL = { namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, graceSeconds: 60, judgeIntervalSeconds: 30 };
+const SEQUENTIAL: AnalysisConfig = {
+  ...ANALYSIS,
+  windowSeconds: 60,
+  method: 'SEQUENTIAL',
+  sequential: { falseRollbackRate: 0.01, alphaPerTest: 0.0005, steps: 5, testsPerStep: 2, rolloutTests: 2, latencyMinRequests: 1000 },
+  signal: SIGNAL,
+};
+const CONFIG: JudgeConfig = { alarmsByColor: { blue: [], green: [] }, sharedAlarms: [], analysis: SEQUENTIAL, metricDelaySeconds: 120, baselineHoldSeconds: 900 };
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/** Per color, what the application writes per 10-second period (absent: nothing at all) and the ALB per minute. */
+interface ColorTraffic { requests: number; errors: number }
+let signal: Partial<Record<Color, ColorTraffic>>;
+let alb: Partial<Record<Color, ColorTraffic>>;
+let fakes: FakeAws;
+
+function signalSource(query: MetricQuery): number | null {
+  if (query.namespace !== SIGNAL.namespace || query.dimensions.Service !== SIGNAL.service) return null;
+  const t = signal[query.dimensions.Color as Color];
+  if (!t) return null;
+  const periods = query.periodSeconds / SIGNAL.periodSeconds;
+  if (query.metricName === 'Requests') return t.requests * periods;
+  if (query.metricName === 'Errors5xx') return t.errors * periods;
+  if (query.metricName === 'Latency') return query.statistic === 'p99' ? 180 : query.statistic === 'p98.5' ? 150 : 210;
+  return null;
+}
+
+function albSource(query: MetricQuery): number | null {
+  if (query.namespace !== 'AWS/ApplicationELB') return null;
+  const color = (Object.keys(ANALYSIS.targetGroups) as Color[]).find((c) => ANALYSIS.targetGroups[c] === query.dimensions.TargetGroup);
+  const t = color ? alb[color] : undefined;
+  if (!t) return null;
+  const minutes = query.periodSeconds / 60;
+  if (query.metricName === 'RequestCount') return t.requests * minutes;
+  if (query.metricName === 'HTTPCode_Target_5XX_Count') return t.errors * minutes;
+  if (query.metricName === 'TargetResponseTime') return 0.18;
+  return null;
+}
+
+function reads(): GetMetricDataInput[] {
+  return fakes.aws.calls.filter((c) => c.service === 'cloudwatch' && c.command === 'GetMetricData').map((c) => c.input as GetMetricDataInput);
+}
+const namespacesRead = () => [...new Set(reads().flatMap((r) => (r.MetricDataQueries ?? []).map((q) => q.MetricStat?.Metric?.Namespace)))];
+
+function bake(startedAt: number, passes = 0, required = 10): BakeProgress {
+  return { passes, required, startedAt: new Date(startedAt).toISOString(), evidence: {} };
+}
+const judge = (b: BakeProgress) => handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: b }) as Promise<JudgeResult>;
+
+beforeEach(() => {
+  fakes = installAwsFakes();
+  signal = {};
+  alb = {};
+  fakes.aws.cloudwatch.addMetricSource({ value: signalSource });
+  fakes.aws.cloudwatch.addMetricSource({ value: albSource });
+  setConfig(CONFIG);
+});
+afterEach(() => fakes.restore());
+
+describe('Judge with a release signal', () => {
+  test('reads the signal in 10-second periods that ended the signal\'s delay ago, from the period of the shift, not the ALB\'s minutes', async () => {
+    signal = { green: { requests: 10, errors: 0 }, blue: { requests: 1000, errors: 1 } };
+    alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+    const result = await judge(bake(NOW_MS - 2 * MINUTE + 5 * SECOND));
+    expect(result.metricSource).toBe('SIGNAL');
+    const [counts] = reads();
+    expect(counts.MetricDataQueries).toContainEqual(expect.objectContaining({
+      Id: 'green_requests',
+      MetricStat: { Metric: { Namespace: 'ZeroDowntime/Release', MetricName: 'Requests', Dimensions: [{ Name: 'Service', Value: 'web' }, { Name: 'Color', Value: 'green' }] }, Period: 10, Stat: 'Sum' },
+    }));
+    // The shift at 09:58:05: from its period (09:58:00) to the last one that ended 20 s ago (09:59:40): 10 periods.
+    expect(counts.StartTime).toEqual(new Date(NOW_MS - 2 * MINUTE));
+    expect(counts.EndTime).toEqual(new Date(NOW_MS - 20 * SECOND));
+    expect(result.metrics!.green).toMatchObject({ requests: 100, errors: 0 });
+    expect(result.metrics!.blue).toMatchObject({ requests: 10_000, errors: 10 });
+    expect(namespacesRead()).toEqual(['ZeroDowntime/Release']);
+    expect(result.verdict).toBe('WAIT');
+    // A judgement counts the new data it read, in 30-second judge intervals: 100 s of it, 3.
+    expect(result.bake.passes).toBe(3);
+  });
+
+  test('fails a regression seconds after the shift, on the signal alone', async () => {
+    signal = { green: { requests: 10, errors: 2 }, blue: { requests: 1000, errors: 1 } };
+    const result = await judge(bake(NOW_MS - 40 * SECOND));
+    expect(result).toMatchObject({ verdict: 'FAIL', metricSource: 'SIGNAL' });
+    expect(result.reasons.join(' ')).toMatch(/green's 5xx rate is higher than blue's: 5xx this step: green 20% \(4 of 20\)/);
+  });
+
+  test('waits while the signal has no whole period after the shift yet, naming the delay', async () => {
+    signal = { green: { requests: 10, errors: 0 }, blue: { requests: 1000, errors: 1 } };
+    const result = await judge(bake(NOW_MS - 15 * SECOND));
+    expect(result.verdict).toBe('WAIT');
+    expect(result.bake.passes).toBe(0);
+    expect(result.reasons[0]).toMatch(/release signal has no whole period after it yet \(20 s signal delay/);
+  });
+
+  test('falls back to the ALB\'s minutes, saying so, when the new color serves requests on the ALB but writes no datapoint after the grace', async () => {
+    signal = { blue: { requests: 1000, errors: 1 } };
+    alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+    const result = await judge(bake(NOW_MS - 5 * MINUTE));
+    expect(result.metricSource).toBe('ALB');
+    expect(result.reasons[result.reasons.length - 1]).toMatch(/release signal \(ZeroDowntime\/Release, Service web\) has no datapoint of green in this step while the ALB shows green serving requests: this judgement reads the ALB's one-minute metrics instead \(120 s metric delay\)/);
+    expect(namespacesRead()).toEqual(['ZeroDowntime/Release', 'AWS/ApplicationELB']);
+    // Its whole minutes (09:55 to 09:58) count, and a minute of ALB data stands for two 30-second judge intervals.
+    expect(result.metrics!.green).toMatchObject({ requests: 180 });
+    expect(result.bake.passes).toBe(6);
+  });
+
+  test('neither color in the signal (an application that emits nothing): the ALB\'s minutes, at once', async () => {
+    alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+    const result = await judge(bake(NOW_MS - 5 * MINUTE));
+    expect(result.metricSource).toBe('ALB');
+    expect(result.reasons.join(' ')).toMatch(/has no datapoint of either color in this step/);
+  });
+
+  test('an idle new color (no datapoint in the signal, none on the ALB either) is judged from the signal', async () => {
+    signal = { blue: { requests: 1000, errors: 1 } };
+    alb = { blue: { requests: 6000, errors: 6 } };
+    const result = await judge(bake(NOW_MS - 5 * MINUTE));
+    expect(result.metricSource).toBe('SIGNAL');
+    expect(result.reasons.join(' ')).not.toMatch(/no datapoint/);
+  });
+
+  test('within the grace, a silent new color is not yet called uninstrumented', async () => {
+    signal = { blue: { requests: 1000, errors: 1 } };
+    alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+    // The step's signal spans 30 s (09:59:10 to 09:59:40): under the 60 s grace.
+    const result = await judge(bake(NOW_MS - 50 * SECOND));
+    expect(result.metricSource).toBe('SIGNAL');
+  });
+
+  test('a step longer than CloudWatch keeps sub-minute data (3 hours): counts from its last hours, latency over its whole minutes', async () => {
+    signal = { green: { requests: 10, errors: 0 }, blue: { requests: 1000, errors: 1 } };
+    const started = NOW_MS - 4 * 60 * MINUTE;
+    const result = await judge(bake(started));
+    const [counts, latency] = reads();
+    expect(counts.StartTime!.getTime()).toBeGreaterThanOrEqual(NOW_MS - 3 * 60 * MINUTE);
+    expect(latency.MetricDataQueries![0].MetricStat!.Period! % 60).toBe(0);
+    expect(latency.StartTime).toEqual(new Date(started));
+    expect(result.metrics!.green.requests).toBeGreaterThan(0);
+    expect(result.metrics!.green.latencyP99Ms).toBe(180);
+  });
+
+  test('the read plan: periods of the signal from the shift\'s, after a hold from its end, ending the delay ago', () => {
+    const now = NOW_MS;
+    expect(planSignalRead(SIGNAL, bake(now - 95 * SECOND), now)).toEqual({ step: { startMs: now - 100 * SECOND, endMs: now - 20 * SECOND }, notYet: null });
+    expect(planSignalRead(SIGNAL, { ...bake(now - 95 * SECOND), evidence: { restartMs: now - 60 * SECOND } }, now).step).toEqual({ startMs: now - 60 * SECOND, endMs: now - 20 * SECOND });
+    expect(planSignalRead(SIGNAL, bake(now - 25 * SECOND), now).notYet).toMatch(/began before it; its evidence counts/);
+  });
+});
