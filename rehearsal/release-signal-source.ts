@@ -9,8 +9,13 @@
  * - up to 1 s in the application: EmfWriter writes a second once it is over, on a 1-second timer (lambda/metrics/emf.ts);
  * - up to 5 s in the awslogs log driver of ECS/Fargate, which sends its buffer to CloudWatch Logs every 5 seconds
  *   (moby daemon/logger/awslogs/cloudwatchlogs.go: batchPublishFrequency = 5 * time.Second; Fargate's
- *   shim-loggers-for-containerd uses that driver);
- * - CloudWatch Logs' extraction of the metrics from the event: AWS documents no latency for it; assumed 5 s.
+ *   shim-loggers-for-containerd uses that driver). AWS recommends exactly that bound for high-resolution EMF metrics:
+ *   "we recommended that you flush logs to CloudWatch Logs at an interval of 5 seconds or less to avoid introducing an
+ *   additional delay, which can cause alarming on partial or missing data" (CloudWatch User Guide, "Setting alarms on
+ *   metrics created with the embedded metric format"; the CloudWatch agent's force_flush_interval defaults to 5 s);
+ * - CloudWatch Logs' extraction of the metrics from the event: the same page says only that "CloudWatch Logs needs to
+ *   process logs so they can be transformed into metrics"; AWS documents no latency for it: assumed 5 s.
+ * The judge reads the signal's periods that ended `highResolutionSignal.metricDelay` (20 s by default) ago, above this.
  * The rehearsal also states an assumption for the alarm's side (rehearsal/simulation-alarm-events.ts).
  */
 import { DEFAULT_RELEASE_SIGNAL_NAMESPACE, RELEASE_SIGNAL_DIMENSIONS, RELEASE_SIGNAL_ENV, RELEASE_SIGNAL_METRICS } from '../lambda/metrics/release-signal-contract';
