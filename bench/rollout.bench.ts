@@ -1,7 +1,8 @@
 /**
  * Benchmark of a bad release: our default canary (rehearsed: the real state machine, handlers and judge against
  * the simulated ALB and CloudWatch) against a model of CodeDeploy's ECSCanary10Percent5Minutes with alarm rollback
- * on 60-second ALB metrics. Also the state transitions and cost of one healthy ~30-minute rollout.
+ * on 60-second ALB metrics. Also the state transitions and cost of a healthy ~30-minute rollout, judged on the
+ * release signal and on ALB metrics only.
  * Run: `npm run bench` (= `tsx bench/rollout.bench.ts`).
  *
  * It rewrites only its own section of BENCHMARKS.md (between <!-- bench:rollout:start --> and <!-- bench:rollout:end -->).
@@ -84,6 +85,12 @@ const INCIDENT_WITH_SIGNAL: Scenario = { ...INCIDENT_SCENARIO, name: 'bench-inci
 /** Before the high-resolution signal (issue 11): the default canary on ALB metrics, as BENCHMARKS.md recorded it. */
 const BEFORE_SIGNAL = { detect: '3 min 01 s', failedRequests: 359, healthyTransitions: 382, healthyInvocations: 59 } as const;
 
+/**
+ * With the signal's 10 s alarms and event-driven rollback, but the judge reading ALB minutes only (every minute, the
+ * bake's token stored by a Lambda), as BENCHMARKS.md recorded it before the judge read the signal.
+ */
+const BEFORE_JUDGE_READ_SIGNAL = { exposure: '41.8 s', failedRequests: 81, healthyTransitions: 392, healthyInvocations: 106 } as const;
+
 /** The healthy rollout's cost when issue 11 was written (its budget: within 2x of this). */
 const ISSUE_11_BASELINE = { transitions: 347, invocations: 54 } as const;
 
@@ -97,7 +104,7 @@ const CODEDEPLOY_STEPS = RolloutStrategy.steps([
 const SERIES_STEP_SECONDS = 1;
 
 const SIMULATION_NOTES = 'The example app (bin/everjust.ts: `RolloutStrategy.canary()` with its default 5-minute bakes, '
-  + 'ProgressiveRollout defaults: judge every 1 min over a 60 s window; metric analysis min 50 requests, max 1% 5xx and above 2× stable; '
+  + 'ProgressiveRollout defaults: the sequential judge; metric analysis min 50 requests, max 1% 5xx and above 2× stable; '
   + 'health alarms at 5% 5xx) synthesized and rehearsed: the real state machine, router, judge and lock code against the simulated ALB '
   + `and CloudWatch (60 s metric periods, each visible ${METRIC_INGESTION_DELAY_SECONDS} s after it ends, to the judge and the alarms alike; `
   + 'the judge reads whole minutes that ended 2 min before (metricDelay) and clears a step only on data from after its shift), '
@@ -154,14 +161,30 @@ function machine(): string {
     + `${platform()} ${release()}, Node ${process.version}`;
 }
 
-function section(args: { incident: RehearsalResult; withSignal: RehearsalResult; codeDeploySteps: RehearsalResult; healthy: RehearsalResult; realMs: number; when: string }): string {
-  const a = ours(args.incident, '(a) cdk-zero-downtime default canary, ALB metrics only (the application emits nothing; rehearsed)');
-  const c = ours(args.withSignal, '(c) cdk-zero-downtime default canary + the per-color high-resolution signal (10 s alarms, event-driven rollback; rehearsed)');
+interface HealthyRun {
+  readonly label: string;
+  readonly result: RehearsalResult;
+}
+
+function healthyLine(run: HealthyRun): string {
+  const h = run.result.summary;
+  return `- ${run.label} (scenario \`${h.scenario}\`, ${h.strategy}): ${formatDuration(h.durationMs)} of virtual time, `
+    + `**${formatCount(h.stateTransitions)} state transitions** (×${(h.stateTransitions / ISSUE_11_BASELINE.transitions).toFixed(2)} of ${ISSUE_11_BASELINE.transitions}), `
+    + `**${formatCount(h.lambdaInvocations)} Lambda invocations** (×${(h.lambdaInvocations / ISSUE_11_BASELINE.invocations).toFixed(2)} of ${ISSUE_11_BASELINE.invocations}), `
+    + `estimated **${formatUsd(h.estimatedCostUsd)}** per rollout.`;
+}
+
+function section(args: {
+  incident: RehearsalResult; withSignal: RehearsalResult; codeDeploySteps: RehearsalResult; healthySignal: RehearsalResult; healthyAlb: RehearsalResult;
+  realMs: number; when: string;
+}): string {
+  const a = ours(args.incident, '(a) cdk-zero-downtime default canary, ALB metrics only (the application emits nothing: the judge falls back to ALB minutes; rehearsed)');
+  const c = ours(args.withSignal, '(c) cdk-zero-downtime default canary + the per-color high-resolution signal (the judge reads its 10 s periods every 30 s; 10 s alarms, event-driven rollback; rehearsed)');
   const b = codeDeployModel(a.safeMs);
   const b2 = ours(args.codeDeploySteps, "(b') CodeDeploy's steps (10% for 5 min, then 100%) judged by our judge (rehearsed)", 'measured like (a)');
-  const h = args.healthy.summary;
   const ratio = b.failedRequests / Math.max(1, a.failedRequests);
-  const row = (c: Contender) => `| ${c.name} | ${c.canaryPercent}% | ${formatDuration(c.detectMs)} | ${formatDuration(c.safeMs)} | ${formatDuration(c.detectMs + c.safeMs)} | **${formatCount(c.failedRequests)}** |`;
+  const row = (x: Contender) => `| ${x.name} | ${x.canaryPercent}% | ${formatDuration(x.detectMs)} | ${formatDuration(x.safeMs)} | ${formatDuration(x.detectMs + x.safeMs)} | **${formatCount(x.failedRequests)}** |`;
+  const trigger = (r: RehearsalResult) => /\(([a-z-]+)\)/.exec(r.summary.cause ?? '')?.[1] ?? 'unknown';
   return [
     '## Rollout: blast radius of a bad release, ours vs. CodeDeploy canary',
     '',
@@ -178,25 +201,26 @@ function section(args: { incident: RehearsalResult; withSignal: RehearsalResult;
     row(b),
     row(b2),
     '',
-    `With the signal (c): regression → 100% stable, verified, in **${formatDuration(c.detectMs + c.safeMs)}**; CodeDeploy model (b) / (c) = **${(b.failedRequests / Math.max(1, c.failedRequests)).toFixed(1)}×** the failed requests. `
-      + `ALB metrics only (a): ${formatDuration(a.detectMs)} to detect and ${formatCount(a.failedRequests)} failed requests, before the signal existed ${BEFORE_SIGNAL.detect} and ${BEFORE_SIGNAL.failedRequests}.`,
+    `With the signal (c): regression → 100% stable, verified, in **${formatDuration(c.detectMs + c.safeMs)}** (rolled back by: ${trigger(args.withSignal)}); CodeDeploy model (b) / (c) = **${(b.failedRequests / Math.max(1, c.failedRequests)).toFixed(1)}×** the failed requests. `
+      + `Before the judge read the signal (the 10 s alarms and their event only, the judge on ALB minutes): ${BEFORE_JUDGE_READ_SIGNAL.exposure} and ${BEFORE_JUDGE_READ_SIGNAL.failedRequests} failed requests. `
+      + `ALB metrics only (a): ${formatDuration(a.detectMs)} to detect and ${formatCount(a.failedRequests)} failed requests (rolled back by: ${trigger(args.incident)}); before the signal existed ${BEFORE_SIGNAL.detect} and ${BEFORE_SIGNAL.failedRequests}.`,
     '',
     `Ratio: CodeDeploy model (b) / ours (a) = **${ratio.toFixed(1)}×** the failed requests`
       + ` (detection-to-safe: ${formatDuration(b.safeMs)} vs. ${formatDuration(a.safeMs)}, assumed equal; regression-to-safe: ${formatDuration(b.detectMs + b.safeMs)} vs. ${formatDuration(a.detectMs + a.safeMs)}).`
       + ` With CodeDeploy's 10% step but our judge (b'), ${(b2.failedRequests / Math.max(1, a.failedRequests)).toFixed(1)}×: the canary size alone.`,
     '',
-    `Healthy ~30-minute rollout of the default canary with ${HEALTHY_BAKE_MINUTES}-minute bakes (scenario \`${h.scenario}\`, ${h.strategy}): ${formatDuration(h.durationMs)} of virtual time, `
-      + `**${formatCount(h.stateTransitions)} state transitions**, ${formatCount(h.lambdaInvocations)} Lambda invocations, `
-      + `estimated **${formatUsd(h.estimatedCostUsd)}** per rollout (Step Functions Standard transitions + Lambda requests and GB-seconds, prices in rehearsal/cost.ts). `
-      + `CodeDeploy itself is free for ECS deployments (its alarms cost the same as ours). Before the signal: ${BEFORE_SIGNAL.healthyTransitions} transitions and ${BEFORE_SIGNAL.healthyInvocations} invocations `
-      + `(×${(h.stateTransitions / BEFORE_SIGNAL.healthyTransitions).toFixed(2)} and ×${(h.lambdaInvocations / BEFORE_SIGNAL.healthyInvocations).toFixed(2)} now; `
-      + `×${(h.stateTransitions / ISSUE_11_BASELINE.transitions).toFixed(2)} and ×${(h.lambdaInvocations / ISSUE_11_BASELINE.invocations).toFixed(2)} of the ${ISSUE_11_BASELINE.transitions} / ${ISSUE_11_BASELINE.invocations} issue 11 started from): `
-      + 'the event-driven bake is a Lambda task (the lock stores its token), one invocation per judgement.',
+    `Healthy ~30-minute rollouts of the default canary with ${HEALTHY_BAKE_MINUTES}-minute bakes (Step Functions Standard transitions + Lambda requests and GB-seconds, prices in rehearsal/cost.ts; CodeDeploy itself is free for ECS deployments, its alarms cost the same as ours). The budget: within 2× of the ${ISSUE_11_BASELINE.transitions} transitions / ${ISSUE_11_BASELINE.invocations} invocations issue 11 started from.`,
+    '',
+    healthyLine({ label: 'With the signal, the judge reading it every 30 s', result: args.healthySignal }),
+    healthyLine({ label: 'ALB metrics only (the example app with the signal configured, its application emitting nothing: judged every 30 s on ALB minutes)', result: args.healthyAlb }),
+    `- Before the judge read the signal (judged every minute on ALB minutes, the bake's token stored by a Lambda invocation per judgement): ${BEFORE_JUDGE_READ_SIGNAL.healthyTransitions} transitions, ${BEFORE_JUDGE_READ_SIGNAL.healthyInvocations} invocations; before the signal existed: ${BEFORE_SIGNAL.healthyTransitions} and ${BEFORE_SIGNAL.healthyInvocations}.`,
+    '',
+    'The event-driven bake stores its task token with an AWS SDK DynamoDB UpdateItem task (`.waitForTaskToken`), not a Lambda: a judgement costs one invocation (the judge), and twice as many judgements (every 30 s) cost about what one a minute did with the Lambda token.',
     '',
     'Assumptions and method:',
     '',
-    `- Ours (a), (c): ${a.how}. ${SIMULATION_NOTES} The example app has \`highResolutionSignal\` on (5% 5xx or p99 above 800 ms in 2 of 2 10-second periods, at least 50 requests a period), so its bake waits on a task token whose timeout is the judge interval; in (a) the application emits nothing and the alarms stay OK.`,
-    `- (c): the release's service emits the signal (rehearsal/release-signal-source.ts: the traffic model's own per-color numbers). Stated delays: a period's datapoint reaches CloudWatch ${RELEASE_SIGNAL_INGESTION_DELAY_SECONDS} s after it ends (EmfWriter's 1 s, the awslogs driver's 5 s batch (moby batchPublishFrequency), an assumed 5 s of EMF extraction, undocumented); the alarms are evaluated every 10 s (CloudWatch User Guide, "Evaluating an alarm"); their "CloudWatch Alarm State Change" event reaches EventBridge ${ALARM_EVENT_DELAY_MS} ms after the change (delivery guaranteed, latency undocumented: assumed) and its target ${EVENT_DELIVERY_MS} ms later.`,
+    `- Ours (a), (c): ${a.how}. ${SIMULATION_NOTES} The example app has \`highResolutionSignal\` on (5% 5xx or p99 above 800 ms in 2 of 2 10-second periods, at least 50 requests a period), so its judge interval is 30 s and its bake waits on a task token whose timeout is that interval; in (a) the application emits nothing, the alarms stay OK and the judge reads the ALB's minutes (it says so in its reasons).`,
+    `- (c): the release's service emits the signal (rehearsal/release-signal-source.ts: the traffic model's own per-color numbers). Stated delays: a period's datapoint reaches CloudWatch ${RELEASE_SIGNAL_INGESTION_DELAY_SECONDS} s after it ends (EmfWriter's 1 s, a log driver flushing every 5 s as AWS recommends for high-resolution EMF metrics (User Guide, "Setting alarms on metrics created with the embedded metric format"; moby's awslogs batchPublishFrequency), an assumed 5 s of EMF extraction, undocumented); the judge reads 10-second periods that ended 20 s before (\`highResolutionSignal.metricDelay\`); the alarms are evaluated every 10 s (CloudWatch User Guide, "Evaluating an alarm"); their "CloudWatch Alarm State Change" event reaches EventBridge ${ALARM_EVENT_DELAY_MS} ms after the change (delivery guaranteed, latency undocumented: assumed) and its target ${EVENT_DELIVERY_MS} ms later.`,
     `- CodeDeploy (b), analytic model, not a simulation: ${b.how}.`,
     `  - ECSCanary10Percent5Minutes shifts ${CODEDEPLOY_MODEL.canaryPercent}% to the replacement task set, bakes ${CODEDEPLOY_MODEL.canaryBakeSeconds / 60} min, then shifts the rest; the regression is caught during the canary, so only the 10% phase matters.`,
     `  - Alarm: green target group 5xx, Period ${CODEDEPLOY_MODEL.alarmPeriodSeconds} s, 1 of 1 datapoints, a threshold that ${INCIDENT.errorRatePercent}% of ${CODEDEPLOY_MODEL.canaryPercent}% of ${INCIDENT.requestsPerSecond} req/s breaches in the first period.`,
@@ -232,14 +256,13 @@ async function main(): Promise<void> {
   const withSignal = await rehearse(stacks, { scenario: INCIDENT_WITH_SIGNAL, seriesStepSeconds: SERIES_STEP_SECONDS });
   process.stderr.write('rehearsing the incident with CodeDeploy\'s traffic steps...\n');
   const codeDeploySteps = await rehearse(stacks, { scenario: INCIDENT_SCENARIO, strategy: CODEDEPLOY_STEPS, seriesStepSeconds: SERIES_STEP_SECONDS });
-  process.stderr.write('rehearsing a healthy rollout...\n');
   // The issue asks for a healthy 30-minute rollout: the default canary's five steps with 6-minute bakes.
-  const healthy = await rehearse(stacks, {
-    scenario: SCENARIOS['healthy-release'],
-    strategy: RolloutStrategy.canary({ bake: Duration.minutes(HEALTHY_BAKE_MINUTES) }),
-    seriesStepSeconds: SERIES_STEP_SECONDS,
-  });
-  const body = section({ incident, withSignal, codeDeploySteps, healthy, realMs: performance.now() - t0, when });
+  const healthyStrategy = RolloutStrategy.canary({ bake: Duration.minutes(HEALTHY_BAKE_MINUTES) });
+  process.stderr.write('rehearsing a healthy rollout with the signal...\n');
+  const healthySignal = await rehearse(stacks, { scenario: SCENARIOS['high-resolution-healthy'], strategy: healthyStrategy, seriesStepSeconds: SERIES_STEP_SECONDS });
+  process.stderr.write('rehearsing a healthy rollout on ALB metrics only...\n');
+  const healthyAlb = await rehearse(stacks, { scenario: SCENARIOS['healthy-release'], strategy: healthyStrategy, seriesStepSeconds: SERIES_STEP_SECONDS });
+  const body = section({ incident, withSignal, codeDeploySteps, healthySignal, healthyAlb, realMs: performance.now() - t0, when });
   writeSection(body);
   process.stdout.write(`${body}\n\nwrote ${BENCHMARKS_FILE}\n`);
 }
