@@ -11,7 +11,8 @@ import { parseTaskResource, REHEARSAL_PASS_RESOURCE, REHEARSAL_WAIT_RESOURCE, Ta
  * - A Task's Retry moves into the runner, which sleeps each interval on the virtual clock (the
  *   engine would sleep in real time); Catch stays with the engine.
  * - A Task's TimeoutSeconds moves into the runner (virtual time); the engine gets a long real-time
- *   timeout instead of its 60-second default.
+ *   timeout instead of its 60-second default. A TimeoutSecondsPath (of a Task with Parameters) becomes a parameter
+ *   the engine resolves from the state's input (TIMEOUT_SECONDS_PARAMETER), which the runner takes out again.
  * - `$$.Task.Token` and `$$.State.Name` in Parameters become literals the runner fills in (the
  *   engine's context object has neither); `$$.Execution.StartTime` and `$$.Execution.Input` point to
  *   fields the runner supplies (the engine forces the real start time, and gives a Map iteration its
@@ -23,6 +24,9 @@ import { parseTaskResource, REHEARSAL_PASS_RESOURCE, REHEARSAL_WAIT_RESOURCE, Ta
  * - Features the engine would silently ignore (JSONata, Assign/variables, distributed Map) are
  *   refused with an error naming the states.
  */
+
+/** The parameter that carries a Task's resolved TimeoutSecondsPath to the runner (removed before the call). */
+export const TIMEOUT_SECONDS_PARAMETER = '__rehearsal_timeout_seconds__';
 
 /** Stands for $$.Task.Token in a rewritten Parameters block; the runner puts the real token there. */
 export const TASK_TOKEN_PLACEHOLDER = '__rehearsal_task_token__';
@@ -45,6 +49,8 @@ export interface PreparedTask {
   readonly retry: readonly AslRetrier[];
   /** TimeoutSeconds the runner enforces in virtual time. */
   readonly timeoutSeconds?: number;
+  /** The timeout comes from the state's input (TimeoutSecondsPath), in the TIMEOUT_SECONDS_PARAMETER parameter. */
+  readonly timeoutFromInput?: boolean;
   /** Parameters.FunctionName when it is a literal (lambda:invoke). */
   readonly staticFunctionName?: string;
   /** The Result of a rewritten Pass state. */
@@ -188,9 +194,11 @@ function passAsTask(name: string, state: Record<string, unknown>, tasks: Map<str
 }
 
 function prepareTask(name: string, state: Record<string, unknown>, tasks: Map<string, PreparedTask>): AslState {
-  const { Retry, TimeoutSeconds, TimeoutSecondsPath: _path, HeartbeatSeconds: _hb, HeartbeatSecondsPath: _hbPath, ...rest } = state;
+  const { Retry, TimeoutSeconds, TimeoutSecondsPath, HeartbeatSeconds: _hb, HeartbeatSecondsPath: _hbPath, ...rest } = state;
   const resourceArn = String(state.Resource);
   const parameters = state.Parameters as Record<string, unknown> | undefined;
+  const timeoutFromInput = typeof TimeoutSecondsPath === 'string' && parameters !== undefined;
+  if (timeoutFromInput) rest.Parameters = { ...parameters, [`${TIMEOUT_SECONDS_PARAMETER}.$`]: TimeoutSecondsPath };
   const functionName = parameters?.FunctionName;
   tasks.set(name, {
     name,
@@ -199,6 +207,7 @@ function prepareTask(name: string, state: Record<string, unknown>, tasks: Map<st
     resource: parseTaskResource(resourceArn),
     retry: (Retry as AslRetrier[] | undefined) ?? [],
     timeoutSeconds: typeof TimeoutSeconds === 'number' ? TimeoutSeconds : undefined,
+    ...(timeoutFromInput ? { timeoutFromInput } : {}),
     staticFunctionName: typeof functionName === 'string' ? functionName : undefined,
   });
   return { ...rest, Type: 'Task', TimeoutSeconds: ENGINE_TASK_TIMEOUT_SECONDS } as AslState;

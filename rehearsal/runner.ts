@@ -2,7 +2,7 @@ import './polyfills';
 import { ExecutionError, RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import type { Clock } from '../lambda/shared/clock';
 import type { AslDefinition } from './asl';
-import { INTERNAL_STATE_SUFFIX, prepareDefinition, PreparedDefinition, PreparedTask, TASK_TOKEN_PLACEHOLDER } from './definition';
+import { INTERNAL_STATE_SUFFIX, prepareDefinition, PreparedDefinition, PreparedTask, TASK_TOKEN_PLACEHOLDER, TIMEOUT_SECONDS_PARAMETER } from './definition';
 import { lambdaFunctionName } from './resources';
 import { RetryPolicy, STATES_TIMEOUT } from './retry';
 import { VirtualClock } from './virtual-clock';
@@ -447,8 +447,9 @@ class LocalExecution {
   // -- Task states -----------------------------------------------------------------------------------------------
 
   /** What the engine calls for a Task state: attempts, Retry on the virtual clock, virtual timeout. */
-  private taskHandler(task: PreparedTask): (input: unknown) => Promise<unknown> {
-    return async (input: unknown): Promise<unknown> => {
+  private taskHandler(prepared: PreparedTask): (input: unknown) => Promise<unknown> {
+    return async (given: unknown): Promise<unknown> => {
+      const { task, input } = withTimeoutFromInput(prepared, given);
       await settle();
       const retry = new RetryPolicy(task.retry, this.options.random);
       for (let attempt = 1; ; attempt++) {
@@ -873,4 +874,19 @@ function namedError(err: unknown): Error {
   if (err instanceof UnboundResourceError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   return new TaskError(e.name || 'Error', e.message);
+}
+
+/**
+ * A Task whose timeout is a TimeoutSecondsPath: the value the engine resolved from the state's input (in
+ * TIMEOUT_SECONDS_PARAMETER, rehearsal/definition.ts) becomes the task's TimeoutSeconds, and the parameter leaves the
+ * input. "TimeoutSecondsPath [...] must resolve to a positive integer" (Amazon States Language, Task state); else
+ * States.Runtime.
+ */
+function withTimeoutFromInput(task: PreparedTask, input: unknown): { task: PreparedTask; input: unknown } {
+  if (!task.timeoutFromInput || input === null || typeof input !== 'object') return { task, input };
+  const { [TIMEOUT_SECONDS_PARAMETER]: seconds, ...rest } = input as Record<string, unknown>;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1) {
+    throw new TaskError('States.Runtime', `State "${task.name}": its TimeoutSecondsPath must resolve to a positive integer, got ${JSON.stringify(seconds)}`, false, false);
+  }
+  return { task: { ...task, timeoutSeconds: seconds }, input: rest };
 }

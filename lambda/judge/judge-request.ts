@@ -28,6 +28,7 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
       required: requireInteger(bake, 'required', { min: 1 }, `${REQUEST} bake`),
       ...(startedAt === undefined ? {} : { startedAt }),
       ...(bake.evidence === undefined ? {} : { evidence: parseEvidence(bake.evidence) }),
+      ...(bake.waitSeconds === undefined ? {} : { waitSeconds: requireInteger(bake, 'waitSeconds', { min: 1 }, `${REQUEST} bake`) }),
     },
   };
 }

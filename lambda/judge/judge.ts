@@ -81,6 +81,18 @@ export function planRead(config: JudgeConfig, bake: BakeProgress, nowMs: number)
 }
 
 /**
+ * How long a judge that reads a release signal, but fell back to ALB minutes, waits for its next judgement: a judge
+ * interval of a minute or more as set; a shorter one until the next whole minute of ALB data is readable (it ends
+ * `metricDelaySeconds` before the judgement), so that every judgement on ALB minutes has a new one and none is later
+ * than that minute.
+ */
+export function albWaitSeconds(judgeIntervalSeconds: number, metricDelaySeconds: number, nowMs: number): number {
+  if (judgeIntervalSeconds >= METRIC_PERIOD_SECONDS) return judgeIntervalSeconds;
+  const readableMs = (Math.floor((nowMs - metricDelaySeconds * 1000) / MS_PER_MINUTE) + 1) * MS_PER_MINUTE + metricDelaySeconds * 1000;
+  return Math.max(1, Math.ceil((readableMs - nowMs) / 1000));
+}
+
+/**
  * Judges a release of `targetColor`: the alarms first (a missing one is ALARM_NOT_FOUND; one of the new color's or a
  * shared one in ALARM is a FAIL, returned at once without reading metrics so the rollback starts sooner; the stable
  * color's own alarms say whether the baseline is degraded), then the metric analysis when configured (what it reads:
@@ -118,8 +130,15 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
   }
   const decided = decide(config, input, seen);
   // The fallback is said in the reasons (and so in the events that carry them); the source in the result.
-  const result = source === undefined ? decided
-    : { ...decided, metricSource: source, ...(fallback ? { reasons: [...decided.reasons, fallback] } : {}) };
+  // With a signal the judge sets the next wait: its interval on the signal; on ALB minutes, until the next one is readable.
+  const signal = analysis?.signal;
+  const waitSeconds = signal && (source === 'ALB' ? albWaitSeconds(signal.judgeIntervalSeconds, config.metricDelaySeconds ?? 0, nowMs) : signal.judgeIntervalSeconds);
+  const result = source === undefined ? decided : {
+    ...decided,
+    metricSource: source,
+    ...(fallback ? { reasons: [...decided.reasons, fallback] } : {}),
+    ...(waitSeconds !== undefined ? { bake: { ...decided.bake, waitSeconds } } : {}),
+  };
   log(result.verdict === 'FAIL' || result.verdict === 'HOLD' || result.verdict === 'BASELINE_DEGRADED' ? 'warn' : 'info', 'judgement', {
     verdict: result.verdict, bake: result.bake, reasons: result.reasons, metrics: result.metrics, metricSource: result.metricSource,
   });

@@ -415,6 +415,12 @@ export interface BakeProgress {
   readonly startedAt?: string;
   /** The sequential judge's running evidence in this step. Absent: none yet. */
   readonly evidence?: StepEvidence;
+  /**
+   * Seconds the bake waits before the next judgement, when the judge reads a release signal (its judge interval on the
+   * signal's periods; at least a minute on the ALB's minutes, when it falls back to them). Absent: the plan's judge
+   * interval.
+   */
+  readonly waitSeconds?: number;
 }
 
 export type JudgeRequest =

@@ -881,6 +881,7 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       onBaselineDegraded: settings.onBaselineDegraded,
       hookBuilds: hooks.builds,
       eventDrivenBake: this.highResolution?.eventDriven ?? false,
+      judgeSetsWait: settings.signalJudged,
     });
     return standardStateMachine(this, {
       definition,

@@ -30,7 +30,7 @@ describe('ProgressiveRollout highResolutionSignal', () => {
 
   test('the bake stores its own task token (an SDK UpdateItem, no Lambda) and waits one judge interval; the alarm\'s error rolls back, the timeout judges', () => {
     expect(states.Bake).toMatchObject({
-      Type: 'Task', Resource: expect.stringMatching(/^arn:\w+:states:::aws-sdk:dynamodb:updateItem\.waitForTaskToken$/), TimeoutSeconds: 30,
+      Type: 'Task', Resource: expect.stringMatching(/^arn:\w+:states:::aws-sdk:dynamodb:updateItem\.waitForTaskToken$/), TimeoutSecondsPath: '$.bake.waitSeconds',
       Parameters: {
         Key: { service: { S: 'web' } },
         UpdateExpression: BAKE_TOKEN_WRITE.UPDATE,
@@ -58,6 +58,9 @@ describe('ProgressiveRollout highResolutionSignal', () => {
     expect(analysis.signal).toEqual({ namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, graceSeconds: 60, judgeIntervalSeconds: 30 });
     expect(analysis.windowSeconds).toBe(60); // the ALB fallback reads whole minutes
     expect(r.plan.judgeIntervalSeconds).toBe(30);
+    // The judge sets each next wait (a minute on ALB minutes): every step's bake starts at the plan's interval.
+    expect(states['Start Bake'].Parameters).toMatchObject({ 'waitSeconds.$': '$.plan.judgeIntervalSeconds' });
+    expect(states['Bake Without Token']).toMatchObject({ SecondsPath: '$.bake.waitSeconds' });
   });
 
   test('judgeInterval takes multiples of 10 seconds with the signal; without it, or under THRESHOLDS, whole minutes and no signal read', () => {
@@ -89,7 +92,7 @@ describe('ProgressiveRollout highResolutionSignal', () => {
   test('eventDriven false keeps the alarms and the plain wait, without rule or handler', () => {
     const g = network();
     rollout(g, { highResolutionSignal: { eventDriven: false } });
-    expect(definitionOf(g.stack).States.Bake).toMatchObject({ Type: 'Wait', SecondsPath: '$.plan.judgeIntervalSeconds' });
+    expect(definitionOf(g.stack).States.Bake).toMatchObject({ Type: 'Wait', SecondsPath: '$.bake.waitSeconds' });
     const t = Template.fromStack(g.stack);
     expect(t.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.cloudwatch'] } } })).toEqual({});
     t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'ZeroDowntime/Release' }, 2);

@@ -1,6 +1,7 @@
 import { GetMetricDataInput } from '@aws-sdk/client-cloudwatch';
 import { AnalysisConfig, BakeProgress, Color, JudgeConfig, JudgeResult } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/judge/judge-handler';
+import { albWaitSeconds } from '../../lambda/judge/judge';
 import { planSignalRead } from '../../lambda/judge/signal-read';
 import { MetricQuery } from '../../rehearsal/fakes';
 import { ANALYSIS } from './support/analysis-config';
@@ -95,6 +96,8 @@ describe('Judge with a release signal', () => {
     expect(result.verdict).toBe('WAIT');
     // A judgement counts the new data it read, in 30-second judge intervals: 100 s of it, 3.
     expect(result.bake.passes).toBe(3);
+    // The next judgement in one judge interval.
+    expect(result.bake.waitSeconds).toBe(30);
   });
 
   test('fails a regression seconds after the shift, on the signal alone', async () => {
@@ -122,6 +125,11 @@ describe('Judge with a release signal', () => {
     // Its whole minutes (09:55 to 09:58) count, and a minute of ALB data stands for two 30-second judge intervals.
     expect(result.metrics!.green).toMatchObject({ requests: 180 });
     expect(result.bake.passes).toBe(6);
+    // On ALB minutes the next judgement waits for the next whole minute: 09:58 ends 120 s before 10:00:00, so 09:59
+    // is readable at 10:01:00.
+    expect(result.bake.waitSeconds).toBe(60);
+    expect(albWaitSeconds(30, 120, NOW_MS + 45 * SECOND)).toBe(15);
+    expect(albWaitSeconds(120, 120, NOW_MS + 45 * SECOND)).toBe(120);
   });
 
   test('neither color in the signal (an application that emits nothing): the ALB\'s minutes, at once', async () => {

@@ -183,6 +183,27 @@ describe('runStateMachine semantics', () => {
     expect(result.output).toBe('timed out');
   });
 
+  test('takes a Task\'s TimeoutSecondsPath from its input, and keeps the resolved value out of the call', async () => {
+    const clock = new VirtualClock();
+    const seen: unknown[] = [];
+    const definition = {
+      StartAt: 'Slow',
+      States: {
+        Slow: {
+          Type: 'Task', Resource: INVOKE, Parameters: { 'FunctionName': FN_ARN, 'Payload.$': '$.payload' }, TimeoutSecondsPath: '$.limit',
+          Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'TimedOut' }], End: true,
+        },
+        TimedOut: { Type: 'Pass', Result: 'timed out', End: true },
+      },
+    };
+    const lambdas = { Worker: async (p: unknown) => { seen.push(p); await clock.sleep(90 * MS); return 'done'; } };
+    expect((await runStateMachine({ clock, definition: definition as AslDefinition, input: { limit: 60, payload: { a: 1 } }, lambdas })).output).toBe('timed out');
+    expect((await runStateMachine({ clock, definition: definition as AslDefinition, input: { limit: 120, payload: { a: 1 } }, lambdas })).output).toMatchObject({ Payload: 'done' });
+    expect(seen).toEqual([{ a: 1 }, { a: 1 }]);
+    const bad = await runStateMachine({ clock, definition: definition as AslDefinition, input: { limit: 0, payload: {} }, lambdas });
+    expect(bad).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+  });
+
   test('times the execution out at its TimeoutSeconds in virtual time', async () => {
     const result = await run({
       TimeoutSeconds: 300,

@@ -29,7 +29,7 @@ export function bakeStates(ctx: DefinitionContext, rollback: Rollback): Bake {
   // takes effect within one judge interval whatever the step is doing.
   const checkAbort = readAbortFlag(ctx, 'Check Abort', [StateTable.LOCK_OWNER]);
   const wait = props.eventDrivenBake ? eventDrivenWait(ctx, rollback, checkAbort)
-    : new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
+    : new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath(bakeWaitPath(ctx)) });
   const abortRequested = rollback.trigger('Abort Requested', 'aborted', {
     'error': ErrorName.ABORTED,
     'reason.$': "States.Format('aborted by the operator: {}', $.control.item.abortReason.S)",
@@ -101,14 +101,14 @@ function eventDrivenWait(ctx: DefinitionContext, rollback: Rollback, judgeNow: s
     iamResources: [props.stateTable.tableArn],
     iamAction: 'dynamodb:UpdateItem',
     resultPath: sfn.JsonPath.DISCARD,
-    taskTimeout: sfn.Timeout.duration(Duration.seconds(plan.judgeIntervalSeconds)),
+    taskTimeout: props.judgeSetsWait ? sfn.Timeout.at(BAKE_WAIT_PATH) : sfn.Timeout.duration(Duration.seconds(plan.judgeIntervalSeconds)),
   });
   bake.addRetry({ errors: DYNAMODB_SDK_TRANSIENT, ...READ_RETRY });
   const alarmFired = rollback.trigger('High-Resolution Alarm', 'high-resolution-alarm', {
     'error': ErrorName.HIGH_RESOLUTION_ALARM,
     'reason.$': '$.error.Cause',
   });
-  const fallback = new sfn.Wait(scope, 'Bake Without Token', { time: sfn.WaitTime.secondsPath('$.plan.judgeIntervalSeconds') });
+  const fallback = new sfn.Wait(scope, 'Bake Without Token', { time: sfn.WaitTime.secondsPath(bakeWaitPath(ctx)) });
   fallback.next(judgeNow);
 
   // Refused: an alarm of the new color fired before this bake (its flag names this execution), or the lock is lost.
@@ -141,6 +141,14 @@ function eventDrivenWait(ctx: DefinitionContext, rollback: Rollback, judgeNow: s
   bake.addCatch(fallback, { errors: ['States.ALL'], resultPath: '$.bakeError' });
   bake.next(judgeNow);
   return bake;
+}
+
+/** Where the judge leaves the next wait, when it sets it (DefinitionProps.judgeSetsWait; BakeProgress.waitSeconds). */
+export const BAKE_WAIT_PATH = '$.bake.waitSeconds';
+
+/** How long the bake waits for its next judgement: the judge's choice, or the plan's judge interval. */
+function bakeWaitPath(ctx: DefinitionContext): string {
+  return ctx.props.judgeSetsWait ? BAKE_WAIT_PATH : '$.plan.judgeIntervalSeconds';
 }
 
 /** The error of a refused condition, as an AWS SDK integration names it (service name DynamoDb, then the exception). */

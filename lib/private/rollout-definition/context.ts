@@ -38,6 +38,12 @@ export interface RolloutDefinitionProps {
    * @default false: a plain Wait
    */
   readonly eventDrivenBake?: boolean;
+  /**
+   * The judge sets how long the bake waits for the next judgement ($.bake.waitSeconds: the judge interval on the
+   * release signal, a minute on ALB minutes), instead of the plan's fixed judge interval.
+   * @default false
+   */
+  readonly judgeSetsWait?: boolean;
 }
 
 /** What every part of the definition shares: where its states live, the props, and the few values several parts use. */

@@ -25,7 +25,7 @@ export function preflightStates(ctx: DefinitionContext): Preflight {
     parameters: {
       'input.$': '$', plan, 'stateTable': props.stateTable.tableName, 'execution.$': '$$.Execution.Id', 'judge': initialJudgeState(plan),
       // The sequential judge's evidence, carried from step to step by Start Bake: none before the first step.
-      'bake': { passes: 0, required: 1, evidence: {} },
+      'bake': { passes: 0, required: 1, evidence: {}, ...(props.judgeSetsWait ? { waitSeconds: plan.judgeIntervalSeconds } : {}) },
       ...(plan.onInconclusive === 'PROCEED' ? { inconclusive: { count: 0, steps: 0 } } : {}),
     },
   });

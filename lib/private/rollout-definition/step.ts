@@ -39,7 +39,11 @@ export function stepStates(ctx: DefinitionContext, rollback: Rollback): StepStat
   const startBake = new sfn.Pass(scope, 'Start Bake', {
     // The step's data begins with its shift: judgements that read data from before it do not count (judge.ts). The
     // sequential judge's evidence carries on from the last step (its 5xx tests run over the whole rollout).
-    parameters: { 'passes': 0, 'required.$': '$.cursor.step.bakeIntervals', 'startedAt.$': '$$.State.EnteredTime', 'evidence.$': '$.bake.evidence' },
+    parameters: {
+      'passes': 0, 'required.$': '$.cursor.step.bakeIntervals', 'startedAt.$': '$$.State.EnteredTime', 'evidence.$': '$.bake.evidence',
+      // The judge sets the next wait from here on (it reads the release signal): the plan's interval first.
+      ...(props.judgeSetsWait ? { 'waitSeconds.$': '$.plan.judgeIntervalSeconds' } : {}),
+    },
     resultPath: '$.bake',
   });
   const advance = new sfn.Pass(scope, 'Next Step', {
