@@ -1,7 +1,6 @@
 import {
   AnalysisConfig, BakeProgress, Color, JudgeConfig, MetricSourceName, SignalReadConfig,
 } from '../shared/contracts';
-import type { ReadPlan } from './judge';
 import type { DataWindow } from './metrics';
 import { readSignalStepData, readStepData } from './metrics';
 import type { StepData } from './sequential-analysis';
@@ -47,6 +46,12 @@ export function planSignalRead(signal: SignalReadConfig, bake: BakeProgress, now
   return { step: { startMs, endMs }, notYet };
 }
 
+/** What the judge would read without the signal (judge.ts planRead's ReadPlan; typed here, so neither module imports the other). */
+export interface AlbReadPlan {
+  readonly step?: DataWindow;
+  readonly notYet: string | null;
+}
+
 /** What the sequential judge read, from which source, and why it left the signal (absent: it did not). */
 export interface SequentialRead {
   readonly step?: StepData;
@@ -69,7 +74,7 @@ export interface SequentialRead {
  */
 export async function readSequential(
   config: JudgeConfig, analysis: AnalysisConfig, signal: SignalReadConfig, bake: BakeProgress, colors: readonly Color[], nowMs: number,
-  albPlan: ReadPlan,
+  albPlan: AlbReadPlan,
 ): Promise<SequentialRead> {
   const plan = planSignalRead(signal, bake, nowMs);
   const fromSignal = plan.step ? await readSignalStepData(signal, plan.step.startMs, plan.step.endMs, nowMs) : undefined;
