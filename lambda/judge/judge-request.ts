@@ -19,10 +19,12 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
   const bake = requireObject(obj.bake, REQUEST, 'bake');
   const startedAt = bake.startedAt === undefined ? undefined : requireString(bake, 'startedAt', `${REQUEST} bake`);
   if (startedAt !== undefined && Number.isNaN(Date.parse(startedAt))) throw invalid(`${REQUEST} bake`, 'startedAt', 'an ISO 8601 time', startedAt);
+  const percent = optionalNumber(obj, 'percent', { min: 0, max: 100 }, REQUEST);
   return {
     action,
     targetColor,
     stableColor,
+    ...(percent === undefined ? {} : { percent }),
     bake: {
       passes: requireInteger(bake, 'passes', { min: 0 }, `${REQUEST} bake`),
       required: requireInteger(bake, 'required', { min: 1 }, `${REQUEST} bake`),
@@ -44,6 +46,8 @@ function parseEvidence(raw: unknown): StepEvidence {
   const newRequests = optionalNumber(obj, 'newRequests', NON_NEGATIVE, source);
   const newErrors = optionalNumber(obj, 'newErrors', NON_NEGATIVE, source);
   const restartMs = optionalNumber(obj, 'restartMs', NON_NEGATIVE, source);
+  const trafficPerMinute = optionalNumber(obj, 'trafficPerMinute', NON_NEGATIVE, source);
+  const stableErrorRate = optionalNumber(obj, 'stableErrorRate', { min: 0, max: 1 }, source);
   return {
     ...(throughMs === undefined ? {} : { throughMs }),
     ...(errorLlrs === undefined ? {} : { errorLlrs }),
@@ -52,6 +56,8 @@ function parseEvidence(raw: unknown): StepEvidence {
     ...(newRequests === undefined ? {} : { newRequests }),
     ...(newErrors === undefined ? {} : { newErrors }),
     ...(restartMs === undefined ? {} : { restartMs }),
+    ...(trafficPerMinute === undefined ? {} : { trafficPerMinute }),
+    ...(stableErrorRate === undefined ? {} : { stableErrorRate }),
   };
 }
 

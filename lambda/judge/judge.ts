@@ -3,6 +3,7 @@ import { clock } from '../shared/clock';
 import { log } from '../shared/log';
 import { baselineAlarms, readAlarms, watchedAlarms } from './alarms';
 import { DataWindow, dataWindow, readColorMetrics, readStepData } from './metrics';
+import { observeTraffic } from './sequential-sizing';
 import { decide, JudgeInput, Observation } from './verdict';
 
 export type { JudgeInput } from './verdict';
@@ -61,7 +62,25 @@ export interface ReadPlan {
   readonly step?: DataWindow;
   /** THRESHOLDS and alarms only: the judge interval's window. */
   readonly window?: DataWindow;
+  /**
+   * SEQUENTIAL, once per rollout (the evidence has no traffic yet): the whole minutes before the step's shift whose
+   * counts give the service's traffic, which sizes the steps (sequential-sizing.ts). Absent: known, or nothing to read.
+   */
+  readonly traffic?: DataWindow;
   readonly notYet: string | null;
+}
+
+/** How much of the traffic before a step the judge reads to size the steps: five minutes. */
+export const TRAFFIC_WINDOW_SECONDS = 300;
+
+/** The whole minutes before the step's shift (at most TRAFFIC_WINDOW_SECONDS) that CloudWatch has, or undefined. */
+function trafficWindow(bake: BakeProgress, nowMs: number, delay: number): DataWindow | undefined {
+  if (bake.evidence?.trafficPerMinute !== undefined || bake.startedAt === undefined) return undefined;
+  const stepMinute = Math.floor(Date.parse(bake.startedAt) / MS_PER_MINUTE) * MS_PER_MINUTE;
+  const readable = dataWindow(nowMs, TRAFFIC_WINDOW_SECONDS, delay);
+  const endMs = Math.min(readable.endMs, stepMinute);
+  const startMs = Math.max(readable.startMs, endMs - TRAFFIC_WINDOW_SECONDS * 1000);
+  return endMs - startMs >= MS_PER_MINUTE ? { startMs, endMs } : undefined;
 }
 
 export function planRead(config: JudgeConfig, bake: BakeProgress, nowMs: number): ReadPlan {
@@ -69,11 +88,13 @@ export function planRead(config: JudgeConfig, bake: BakeProgress, nowMs: number)
   const analysis = config.analysis;
   if (analysis && analysis.method === 'SEQUENTIAL') {
     const span = stepSpan(nowMs, bake, analysis.windowSeconds, delay);
+    const traffic = trafficWindow(bake, nowMs, delay);
+    const withTraffic = traffic ? { traffic } : {};
     if (span.endMs - span.startMs < MS_PER_MINUTE) {
       const stepStart = bake.startedAt ?? new Date(span.startMs).toISOString();
-      return { notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
+      return { ...withTraffic, notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
     }
-    return { step: span, notYet: notYetOwnMinute(span, bake, delay) };
+    return { ...withTraffic, step: span, notYet: notYetOwnMinute(span, bake, delay) };
   }
   const window = dataWindow(nowMs, analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);
   return { window, notYet: notYetStepData(window, bake, delay) };
@@ -103,6 +124,11 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
     const plan = planRead(config, input.bake, nowMs);
     seen = { ...base, notYet: plan.notYet };
     if (analysis && plan.step) seen = { ...seen, step: await readStepData(analysis, plan.step.startMs, plan.step.endMs) };
+    if (analysis && plan.traffic) {
+      const before = await readStepData(analysis, plan.traffic.startMs, plan.traffic.endMs);
+      const traffic = observeTraffic(before.minutes, before.startMs, before.endMs, input.stableColor);
+      if (traffic) seen = { ...seen, traffic };
+    }
     if (analysis && plan.window) seen = { ...seen, windowMetrics: await readColorMetrics(analysis, plan.window) };
   }
   const result = decide(config, input, seen);

@@ -1,7 +1,7 @@
 import { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { AnalysisConfig, COLORS, Color, ColorMetrics, METRIC_PERIOD_SECONDS } from '../shared/contracts';
 import { metricDataPoints } from '../shared/metric-data';
-import { LATENCY_STATISTICS, StepData } from './sequential-analysis';
+import { LATENCY_STATISTICS, MEDIAN_STATISTICS, StepData } from './sequential-analysis';
 
 /** Namespace of Application Load Balancer metrics. */
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';
@@ -83,11 +83,13 @@ export async function readColorMetrics(config: AnalysisConfig, window: DataWindo
 /** Query ids of the step reads: counts per minute, latency percentiles over the whole span. */
 const STEP_COUNTS = { requests: QUERIES.requests, errors: QUERIES.errors } as const;
 type StepCountKind = keyof typeof STEP_COUNTS;
-type LatencyKind = keyof typeof LATENCY_STATISTICS;
+/** The latency statistics of a step: the p99 tests' and the median test's. */
+const STEP_LATENCY = { ...LATENCY_STATISTICS, ...MEDIAN_STATISTICS } as const;
+type LatencyKind = keyof typeof STEP_LATENCY;
 
 /**
  * Everything CloudWatch holds of a step so far, [startMs, endMs) in whole minutes: each color's requests and 5xx
- * per minute (Period 60), and its p98.5 / p99 / p99.5 TargetResponseTime over one period covering the span (so the
+ * per minute (Period 60), and its p98.5 / p99 / p99.5 and p45 / p50 / p55 TargetResponseTime over one period covering the span (so the
  * percentiles are CloudWatch's over all the step's requests, not a combination of per-minute percentiles).
  */
 export async function readStepData(config: AnalysisConfig, startMs: number, endMs: number): Promise<StepData> {
@@ -103,10 +105,10 @@ export async function readStepData(config: AnalysisConfig, startMs: number, endM
       ReturnData: true,
       MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: STEP_COUNTS[kind].metric, Dimensions: dimensions(color) }, Period: METRIC_PERIOD_SECONDS, Stat: 'Sum' },
     })),
-    ...(Object.keys(LATENCY_STATISTICS) as LatencyKind[]).map((kind) => ({
+    ...(Object.keys(STEP_LATENCY) as LatencyKind[]).map((kind) => ({
       Id: `${color}_${kind.toLowerCase()}`,
       ReturnData: true,
-      MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: QUERIES.latency.metric, Dimensions: dimensions(color) }, Period: spanSeconds, Stat: LATENCY_STATISTICS[kind] },
+      MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: QUERIES.latency.metric, Dimensions: dimensions(color) }, Period: spanSeconds, Stat: STEP_LATENCY[kind] },
     })),
   ]);
   const points = await metricDataPoints(`${config.loadBalancer}, step data`, startMs, endMs, queriesOf);
@@ -126,7 +128,7 @@ export async function readStepData(config: AnalysisConfig, startMs: number, endM
     const values = (points.get(`${color}_${kind.toLowerCase()}`) ?? []).map((p) => p.v);
     return values.length > 0 ? Math.max(...values) * MS_PER_SECOND : null;
   };
-  const latency = Object.fromEntries(COLORS.map((c) => [c, { p985Ms: latencyOf(c, 'p985Ms'), p99Ms: latencyOf(c, 'p99Ms'), p995Ms: latencyOf(c, 'p995Ms') }])) as StepData['latency'];
+  const latency = Object.fromEntries(COLORS.map((c) => [c, Object.fromEntries((Object.keys(STEP_LATENCY) as LatencyKind[]).map((k) => [k, latencyOf(c, k)]))])) as unknown as StepData['latency'];
   return {
     startMs,
     endMs,

@@ -1,6 +1,6 @@
 import { AnalysisConfig, Color, DEFAULT_MISS_RATE, StepEvidence } from '../shared/contracts';
 import {
-  cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
+  cusum, errorRatioLlr, gaussianLlr, logMedianVariance, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
 } from './sequential';
 
 /**
@@ -59,6 +59,10 @@ export interface LatencyPercentiles {
   readonly p985Ms: number | null;
   readonly p99Ms: number | null;
   readonly p995Ms: number | null;
+  /** p45 / p50 / p55 (MEDIAN_STATISTICS): the median test's. Absent or null: no median test. */
+  readonly p45Ms?: number | null;
+  readonly p50Ms?: number | null;
+  readonly p55Ms?: number | null;
 }
 
 /** What CloudWatch holds of the step so far: its whole minutes [startMs, endMs). */
@@ -222,6 +226,36 @@ export function analyseSequential(
   let latencyRan = false;
   const latencyCleared: string[] = [];
   const lat = data.latency;
+  /**
+   * The relative latency test's share of the budget is split between the p50 and the p99 comparison (each decides at
+   * 2/alphaPerTest): the median sees a multiplicative slowdown with a ninth of the requests, the p99 a slow tail.
+   */
+  const hRelative = config.latencyBaselineFactor !== undefined ? threshold(seq.alphaPerTest / 2) : h;
+  const lrRelative = formatRatio(hRelative);
+  const medianCleared: string[] = [];
+  let medianOpen = false;
+  const p50 = lat[targetColor].p50Ms ?? null;
+  const stableP50 = lat[stableColor].p50Ms ?? null;
+  if (config.latencyBaselineFactor !== undefined && p50 !== null && stableP50 !== null) {
+    if (fresh.requests < MEDIAN_MIN_REQUESTS || stable.requests < MEDIAN_MIN_REQUESTS) {
+      summary.push(`p50 latency: ${targetColor} has served ${fresh.requests} and ${stableColor} ${stable.requests} of the ${MEDIAN_MIN_REQUESTS} requests each the p50 comparison needs.`);
+    } else {
+      const [d45, d55] = lat[stableColor].p45Ms != null ? [lat[stableColor].p45Ms, lat[stableColor].p55Ms] : [lat[targetColor].p45Ms, lat[targetColor].p55Ms];
+      const vFresh = logMedianVariance(fresh.requests, d45, d55);
+      const vStable = logMedianVariance(stable.requests, d45, d55);
+      if (vFresh !== null && vStable !== null) {
+        const effects = mixtureEffects(config.latencyBaselineFactor);
+        const diff = Math.log(p50 / stableP50);
+        const llr = mixtureLlr(effects.map((e) => gaussianLlr(diff, vFresh + vStable, Math.log(e))));
+        const text = `p50 latency this step: ${targetColor} ${num(p50)} ms against ${stableColor} ${num(stableP50)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrRelative}`;
+        if (llr >= hRelative) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
+        else summary.push(`${text}.`);
+        const minLlr = gaussianLlr(diff, vFresh + vStable, Math.log(effects[0]));
+        if (minLlr <= lnBeta) medianCleared.push(`p50 latency: the evidence rules out ${targetColor} ${num(config.latencyBaselineFactor)}x slower than ${stableColor} at the median or more (likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
+        else medianOpen = true;
+      }
+    }
+  }
   const p99 = lat[targetColor].p99Ms;
   const floorText = `${fresh.requests} of the ${seq.latencyMinRequests} requests the p99 comparison needs`;
   if (p99 !== null && (config.latencyBaselineFactor !== undefined || config.maxLatencyP99Ms !== undefined)) {
@@ -240,8 +274,8 @@ export function analyseSequential(
         if (vFresh !== null && vStable !== null) {
           const latencyEffects = mixtureEffects(config.latencyBaselineFactor);
           const llr = mixtureLlr(latencyEffects.map((e) => gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(e))));
-          const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrLimit}`;
-          if (llr >= h) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
+          const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrRelative}`;
+          if (llr >= hRelative) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
           else summary.push(`${text}.`);
           latencyRan = true;
           const minLlr = gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(latencyEffects[0]));
@@ -291,8 +325,10 @@ export function analyseSequential(
     totals,
     newMinutes,
     relativeRegressions: relative,
-    clearance: [...cleared, ...latencyCleared],
-    notRuledOut: [...(errorCleared ? [] : ['5xx']), ...(latencyRan && latencyCleared.length === 0 ? ['p99 latency'] : [])],
+    clearance: [...cleared, ...medianCleared, ...latencyCleared],
+    notRuledOut: [
+      ...(errorCleared ? [] : ['5xx']), ...(medianOpen ? ['p50 latency'] : []), ...(latencyRan && latencyCleared.length === 0 ? ['p99 latency'] : []),
+    ],
     limitBreaches: breaches,
     baselineDegraded,
     summary,
@@ -305,3 +341,16 @@ export const LATENCY_STATISTICS = {
   p99Ms: 'p99',
   p995Ms: 'p99.5',
 } as const;
+
+/** The p45 / p50 / p55 statistics the median test reads (see MEDIAN_DENSITY_PERCENTILES). */
+export const MEDIAN_STATISTICS = {
+  p45Ms: 'p45',
+  p50Ms: 'p50',
+  p55Ms: 'p55',
+} as const;
+
+/**
+ * Requests each color must have served in the step before its p50 is compared: the normal approximation of a sample
+ * median holds from a few dozen (the p99's needs latencyMinRequests, a thousand by default).
+ */
+export const MEDIAN_MIN_REQUESTS = 50;

@@ -3,6 +3,7 @@ import {
 } from '../shared/contracts';
 import { analyse } from './analysis';
 import { analyseSequential, StepData } from './sequential-analysis';
+import { decisionMinutes, observeTraffic, sizeSteps, StepSizing, TrafficObservation } from './sequential-sizing';
 
 /**
  * The verdict of one judgement from what the judge read, as a pure function (judge.ts reads; the benchmark calls this
@@ -38,12 +39,16 @@ export interface Observation {
   readonly windowMetrics?: Record<Color, ColorMetrics>;
   /** SEQUENTIAL: the step's data so far (absent when it holds no whole minute yet). */
   readonly step?: StepData;
+  /** SEQUENTIAL: the service's traffic before the step (judge.ts reads it once per rollout, planRead's `traffic`). */
+  readonly traffic?: TrafficObservation;
 }
 
 export interface JudgeInput {
   readonly targetColor: Color;
   readonly stableColor: Color;
   readonly bake: BakeProgress;
+  /** The step's weight of the new color, percent. Absent: no step sizing. */
+  readonly percent?: number;
 }
 
 const MS_PER_SECOND = 1000;
@@ -61,6 +66,18 @@ function metricsOf(step: StepData, totals: Record<Color, { requests: number; err
     latencyP99Ms: step.latency[c].p99Ms,
   });
   return { blue: of('blue'), green: of('green') };
+}
+
+/**
+ * The traffic that sizes the steps: carried in the evidence once observed, else what the judge read before the step
+ * (judge.ts), else the step's own whole minutes once it has any. Null when none is known yet.
+ */
+function trafficOf(evidence: StepEvidence, seen: Observation, stableColor: Color): TrafficObservation | null {
+  if (evidence.trafficPerMinute !== undefined && evidence.stableErrorRate !== undefined) {
+    return { requestsPerMinute: evidence.trafficPerMinute, stableErrorRate: evidence.stableErrorRate };
+  }
+  if (seen.traffic) return seen.traffic;
+  return seen.step ? observeTraffic(seen.step.minutes, seen.step.startMs, seen.step.endMs, stableColor) : null;
 }
 
 export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation): JudgeResult {
@@ -87,6 +104,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   let stepRequests: number | undefined;
   let clearance: readonly string[] = [];
   let notRuledOut: readonly string[] = [];
+  let sizing: StepSizing | undefined;
   const analysis = config.analysis;
 
   if (analysis && (analysis.method ?? 'THRESHOLDS') === 'SEQUENTIAL') {
@@ -103,6 +121,11 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
       else fail.push(...f.limitBreaches);
       findings.push(...f.summary);
       if (f.newMinutes === 0 && notYet === null) notYet = 'No whole minute of new data since the last judgement; this judgement does not count toward the bake.';
+    }
+    const traffic = trafficOf(evidenceIn, seen, stableColor);
+    if (traffic) {
+      evidence = { ...evidence, trafficPerMinute: traffic.requestsPerMinute, stableErrorRate: traffic.stableErrorRate };
+      if (input.percent !== undefined) sizing = sizeSteps(analysis, traffic, decisionMinutes(analysis, bake.required, config.metricDelaySeconds ?? 0));
     }
   } else if (analysis && metrics) {
     const a = analyse(analysis, metrics, targetColor, stableColor);
@@ -138,6 +161,21 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   }
   const { heldSince: _recovered, ...rest } = evidence;
   evidence = rest;
+
+  if (sizing && input.percent !== undefined) {
+    // Step sizing (sequential-sizing.ts): a step that cannot clear within its bake is merged into the next one; when
+    // none can, the policy applies now rather than after every step has exposed users to the new color.
+    if (sizing.minPercent === null) {
+      return result('INCONCLUSIVE', [...findings, sizing.explanation,
+        `Judging now rather than at the end of the bake: the rollout's onInconclusive policy decides what happens next (a higher request rate, a longer bake or bakeExtension, or a larger smallest regression would let the judge decide).`],
+      withEvidence({ passes: bake.passes + 1 }));
+    }
+    if (input.percent < sizing.minPercent) {
+      return result('PASS', [...findings, sizing.explanation,
+        `This step's ${input.percent}% is below it: the step is merged into the next one (it completes now, without its bake; the evidence so far carries on, and the next step's bake must clear it).`],
+      withEvidence());
+    }
+  }
 
   if (notYet !== null) return result('WAIT', [notYet, ...findings], withEvidence());
   // An INCONCLUSIVE bake counts the judgement (as healthy, should onInconclusive PROCEED: the state machine keeps this

@@ -376,6 +376,13 @@ export interface StepEvidence {
    * latency percentiles start again after the hold). Absent: from the step's start.
    */
   readonly restartMs?: number;
+  /**
+   * The service's traffic as the judge observed it once per rollout (before the first shift, or early in a step):
+   * both colors' requests per minute. It sizes the steps (lambda/judge/sequential-sizing.ts). Absent: not yet known.
+   */
+  readonly trafficPerMinute?: number;
+  /** The stable color's 5xx rate (0-1) in the same observation. */
+  readonly stableErrorRate?: number;
 }
 
 export interface BakeProgress {
@@ -400,6 +407,11 @@ export type JudgeRequest =
     readonly targetColor: Color;
     readonly stableColor: Color;
     readonly bake: BakeProgress;
+    /**
+     * The step's weight of the new color, percent (the sequential judge merges a step too small to decide into the
+     * next one). Absent: no step sizing.
+     */
+    readonly percent?: number;
   };
 
 export interface AlarmStatus {
