@@ -129,6 +129,9 @@ export function analyseSequential(
   if (!seq) throw new Error('analyseSequential needs analysis.sequential');
   const h = threshold(seq.alphaPerTest);
   const lrLimit = formatRatio(h);
+  /** The 5xx tests' threshold: their own share of the budget (contracts.ts sequentialBudget). */
+  const hError = threshold(seq.errorAlphaPerTest ?? seq.alphaPerTest);
+  const lrError = formatRatio(hError);
   const from = Math.max(evidence.throughMs ?? data.startMs, data.startMs);
   const limit = config.maxErrorRatePercent / PERCENT;
   const limit1 = Math.min(limit * config.errorRateBaselineFactor, 1 - 1e-9);
@@ -201,8 +204,8 @@ export function analyseSequential(
 
   // 5xx vs stable
   const errorLlr = mixtureLlr(errorLlrs);
-  const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often or more" ${formatRatio(errorLlr)}, decides at ${lrLimit}`;
-  if (errorLlr >= h) relative.push(`${targetColor}'s 5xx rate is higher than ${stableColor}'s: ${errorText}.`);
+  const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often or more" ${formatRatio(errorLlr)}, decides at ${lrError}`;
+  if (errorLlr >= hError) relative.push(`${targetColor}'s 5xx rate is higher than ${stableColor}'s: ${errorText}.`);
   else summary.push(`${errorText}.`);
   // Acceptance: the smallest regression's own ratio (the mixture's first alternative) at β or below.
   if (stable.requests > 0 && errorLlrs[0] <= lnBeta) {
@@ -212,8 +215,8 @@ export function analyseSequential(
   // 5xx limit
   if (limit > 0) {
     const absLlr = mixtureLlr(effects.map((e) => rateLlr(counted.errors, counted.requests, limit, Math.min(limit * e, 1 - 1e-9))));
-    const text = `${targetColor}'s 5xx ${pct(counted.errors, counted.requests)} of ${counted.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrLimit}`;
-    if (absLlr >= h) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
+    const text = `${targetColor}'s 5xx ${pct(counted.errors, counted.requests)} of ${counted.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrError}`;
+    if (absLlr >= hError) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
     else summary.push(`${text}.`);
     const minLlr = rateLlr(counted.errors, counted.requests, limit, limit1);
     if (minLlr <= lnBeta) {
