@@ -44,6 +44,12 @@ export type JudgeMethod = 'SEQUENTIAL' | 'THRESHOLDS';
 export interface ColorBehaviour {
   /** 5xx rate, 0-1. */
   readonly errorRate: number;
+  /**
+   * Overdispersion of the 5xx: the coefficient of variation of the rate from minute to minute, per color (a sick
+   * host, a retry storm). Each color's rate in each minute is errorRate x G, G ~ Gamma(1/cv², scale cv²) (mean 1),
+   * drawn independently per color, so the 5xx counts are negative-binomial-like instead of binomial. @default 0
+   */
+  readonly burstiness?: number;
   /** Latency multiplied by this. @default 1 */
   readonly latencyFactor?: number;
 }
@@ -166,6 +172,14 @@ export function runRollout(options: LoopOptions): LoopResult {
   };
   const minutes: Array<Record<Color, ColorMinute>> = [];
   const medianRng = Random.seeded(options.seed, 'judge-bench-median');
+  const burstRng = Random.seeded(options.seed, 'judge-bench-burst');
+  /** The color's 5xx rate in one minute: constant, or with its burstiness. */
+  const rateOf = (b: ColorBehaviour): number => {
+    const cv = b.burstiness ?? 0;
+    if (!(cv > 0)) return b.errorRate;
+    const shape = 1 / (cv * cv);
+    return Math.min(1, b.errorRate * burstRng.gamma(shape) / shape);
+  };
   const sampleMinute = (m: number): Record<Color, ColorMinute> => {
     // The only shifts are at u + whole minutes: a minute's share is the time-weighted mix around its offset u.
     const share = u * weightAt(m) + (1 - u) * weightAt(m + u);
@@ -186,7 +200,7 @@ export function runRollout(options: LoopOptions): LoopResult {
         const draws = Array.from({ length: requests }, () => dist.p50Ms * Math.exp(dist.sigma * rng.normal())).sort((a, b) => a - b);
         exactP99Ms = draws[Math.ceil(0.99 * requests) - 1];
       }
-      out[c] = { requests, errors: rng.binomial(requests, behaviour[c].errorRate), above: { p985: over985, p99: over99, p995: over995, p45: over45, p50: over50, p55: over55 }, dist, ...(exactP99Ms !== undefined ? { exactP99Ms } : {}) };
+      out[c] = { requests, errors: rng.binomial(requests, rateOf(behaviour[c])), above: { p985: over985, p99: over99, p995: over995, p45: over45, p50: over50, p55: over55 }, dist, ...(exactP99Ms !== undefined ? { exactP99Ms } : {}) };
     }
     return out;
   };

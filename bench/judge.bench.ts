@@ -14,6 +14,8 @@ import { ColorBehaviour, JudgeMethod, LoopResult, runRollout } from './judge-loo
 const RUNS = Number(process.env.BENCH_JUDGE_RUNS ?? 200);
 const RATES = [10, 100, 1_000, 10_000];
 const BASELINES = [0.001, 0.005, 0.02];
+/** Minute-to-minute coefficients of variation of the 5xx rate in the bursty healthy cells. */
+const BURSTINESS = [0.25, 1];
 const METHODS: readonly JudgeMethod[] = ['THRESHOLDS', 'SEQUENTIAL'];
 const MARK_START = '<!-- bench:judge:start -->';
 const MARK_END = '<!-- bench:judge:end -->';
@@ -96,6 +98,24 @@ function main(): void {
   }
   checks.push(`- False rollbacks of healthy releases, sequential judge, worst cell: **${(worst * 100).toFixed(1)}%** (target ≤ ${TARGET_FALSE_ROLLBACK * 100}% in every cell: ${worst <= TARGET_FALSE_ROLLBACK ? 'met' : 'NOT met'}).`);
   checks.push(`- Healthy releases ending INCONCLUSIVE (then onInconclusive: ROLLBACK by default), sequential judge: ${lowTraffic.map(({ rps, baseline, rate }) => `${pct(rate)} at ${rps} req/s and ${baseline * 100}%`).join(', ')}; ${inconclusiveElsewhere === 0 ? 'none' : `${inconclusiveElsewhere} run(s)`} at 100 req/s or more.`);
+
+  lines.push('', '### Healthy releases with bursty 5xx (overdispersion): rolled back by the judge (FAIL), and inconclusive', '');
+  lines.push('Both colors at the same mean 5xx rate, each color\'s rate varying from minute to minute independently (a sick host, a retry storm): rate × G, G ~ Gamma with mean 1 and the coefficient of variation below; the counts are then overdispersed (negative binomial), not binomial as the tests assume.', '');
+  lines.push('| req/s | baseline 5xx | minute-to-minute CV | false rollbacks, thresholds | false rollbacks, sequential | inconclusive, thresholds | inconclusive, sequential |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|');
+  let worstBursty = 0;
+  for (const cv of BURSTINESS) {
+    for (const rps of RATES) {
+      const baseline = 0.005;
+      const limit = limitFor(baseline);
+      const colour = { errorRate: baseline, burstiness: cv };
+      const [old, seq] = METHODS.map((m) => run(m, rps, colour, colour, limit));
+      const fr = (t: Tally) => share(t, 'ROLLED_BACK');
+      worstBursty = Math.max(worstBursty, (fr(seq) + share(seq, 'INCONCLUSIVE')) / RUNS);
+      lines.push(`| ${rps.toLocaleString('en-US')} | ${baseline * 100}% | ${cv} | ${fr(old)} of ${RUNS} (${pct(fr(old))}) | ${fr(seq)} of ${RUNS} (${pct(fr(seq))}) | ${pct(share(old, 'INCONCLUSIVE'))} | ${pct(share(seq, 'INCONCLUSIVE'))} |`);
+    }
+  }
+  checks.push(`- Healthy releases with bursty 5xx (minute-to-minute CV ${BURSTINESS.join(' and ')}), sequential judge, worst cell of false rollbacks + inconclusive: **${(worstBursty * 100).toFixed(1)}%** (target ≤ ${TARGET_FALSE_ROLLBACK * 100}%: ${worstBursty <= TARGET_FALSE_ROLLBACK ? 'met' : 'NOT met'}).`);
 
   lines.push('', '### Regressions from the new color\'s first request: missed (released anyway), time to detect from the first shift (p50 / p95 of the n caught runs), inconclusive', '');
   lines.push('| regression | req/s | missed, thresholds | missed, sequential | detect p50 / p95, thresholds | detect p50 / p95, sequential | inconclusive, thresholds | inconclusive, sequential |');

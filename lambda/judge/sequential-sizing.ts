@@ -31,6 +31,11 @@ import { AnalysisConfig, DEFAULT_BAKE_EXTENSION_SECONDS, DEFAULT_MISS_RATE } fro
 
 /** z of the (1 - delta) quantile: the sizing aims at a step reaching its acceptance boundary with probability 99%. */
 export const SIZING_Z = 2.3263478740408408;
+/** The chance a step sized to decide does not reach its acceptance boundary in time (SIZING_Z's tail). */
+export const SIZING_DELTA = 0.01;
+/** The exact count of the limit test is searched by raising the normal approximation's 2% at a time. */
+const EXACT_GROWTH = 1.02;
+const MAX_EXACT_ROUNDS = 200;
 /** Finest weight the sizing resolves, percent. */
 const WEIGHT_RESOLUTION = 0.1;
 const PERCENT = 100;
@@ -63,14 +68,38 @@ export function stepsToBoundary(mu: number, s: number, lnBeta: number, z = SIZIN
   return Math.ceil(root * root);
 }
 
-/** Requests of the new color the limit test needs to rule out limit x factor at a true rate p. */
+/** P(X <= k) for X ~ Poisson(m), summed in logarithms (no underflow at large m). */
+export function poissonCdf(k: number, m: number): number {
+  if (k < 0) return 0;
+  if (m <= 0) return 1;
+  let logTerm = -m;
+  let logSum = logTerm;
+  for (let i = 1; i <= k; i++) {
+    logTerm += Math.log(m / i);
+    const hi = Math.max(logSum, logTerm);
+    logSum = hi + Math.log(Math.exp(logSum - hi) + Math.exp(logTerm - hi));
+  }
+  return Math.min(1, Math.exp(logSum));
+}
+
+/**
+ * Requests of the new color the limit test needs to rule out limit x factor at a true rate p, with probability
+ * 1 - delta (SIZING_Z): the normal approximation's count, then counted exactly (errors Poisson(n·p); the ratio after
+ * n requests with k errors is k·a + (n − k)·c, at or below ln β while k <= (ln β − n·c) / (a − c)), raised until the
+ * exact probability holds (the normal approximation is optimistic for the few errors of a low rate).
+ */
 export function limitTestRequests(p: number, limit: number, factor: number, lnBeta: number): number {
   if (!(limit > 0) || limit >= 1) return Infinity;
   const l1 = Math.min(limit * factor, 1 - 1e-9);
   const a = Math.log(l1 / limit);
   const c = Math.log((1 - l1) / (1 - limit));
   const mu = p * a + (1 - p) * c;
-  return stepsToBoundary(mu, Math.sqrt(p * (1 - p)) * (a - c), lnBeta);
+  let n = stepsToBoundary(mu, Math.sqrt(p * (1 - p)) * (a - c), lnBeta);
+  if (!Number.isFinite(n)) return n;
+  const target = 1 - SIZING_DELTA;
+  const enough = (count: number) => poissonCdf(Math.floor((lnBeta - count * c) / (a - c)), count * p) >= target;
+  for (let i = 0; i < MAX_EXACT_ROUNDS && !enough(n); i++) n = Math.ceil(n * EXACT_GROWTH);
+  return n;
 }
 
 /** 5xx (of both colors) the comparison test needs to rule out a `theta`-fold regression at weight w (0-1). */

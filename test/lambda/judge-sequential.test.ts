@@ -288,6 +288,9 @@ describe('the sequential judge (handler): what it reads', () => {
       ['TargetResponseTime', 'p98.5', 240],
       ['TargetResponseTime', 'p99', 240],
       ['TargetResponseTime', 'p99.5', 240],
+      ['TargetResponseTime', 'p45', 240],
+      ['TargetResponseTime', 'p50', 240],
+      ['TargetResponseTime', 'p55', 240],
     ]);
     expect(result).toMatchObject({ verdict: 'WAIT', bake: { passes: 1, startedAt, evidence: { throughMs: NOW_MS - 120_000 } } });
     expect(result.metrics!.green).toEqual({ requests: 2400, errors: 4, errorRatePercent: 4 * 100 / 2400, latencyP99Ms: 180 });
