@@ -171,15 +171,6 @@ export function runRollout(options: LoopOptions): LoopResult {
     return w;
   };
   const minutes: Array<Record<Color, ColorMinute>> = [];
-  const medianRng = Random.seeded(options.seed, 'judge-bench-median');
-  const burstRng = Random.seeded(options.seed, 'judge-bench-burst');
-  /** The color's 5xx rate in one minute: constant, or with its burstiness. */
-  const rateOf = (b: ColorBehaviour): number => {
-    const cv = b.burstiness ?? 0;
-    if (!(cv > 0)) return b.errorRate;
-    const shape = 1 / (cv * cv);
-    return Math.min(1, b.errorRate * burstRng.gamma(shape) / shape);
-  };
   const sampleMinute = (m: number): Record<Color, ColorMinute> => {
     // The only shifts are at u + whole minutes: a minute's share is the time-weighted mix around its offset u.
     const share = u * weightAt(m) + (1 - u) * weightAt(m + u);
@@ -204,6 +195,15 @@ export function runRollout(options: LoopOptions): LoopResult {
     }
     return out;
   };
+  const medianRng = Random.seeded(options.seed, 'judge-bench-median');
+  const burstRng = Random.seeded(options.seed, 'judge-bench-burst');
+  /** The color's 5xx rate in one minute: constant, or with its burstiness. */
+  const rateOf = (b: ColorBehaviour): number => {
+    const cv = b.burstiness ?? 0;
+    if (!(cv > 0)) return b.errorRate;
+    const shape = 1 / (cv * cv);
+    return Math.min(1, b.errorRate * burstRng.gamma(shape) / shape);
+  };
   /** Minutes before the first shift (m < 0): the stable color alone, from their own stream (the runs stay comparable). */
   const beforeRng = Random.seeded(options.seed, 'judge-bench-before');
   const before = new Map<number, MinuteCounts>();
@@ -211,7 +211,7 @@ export function runRollout(options: LoopOptions): LoopResult {
     let mc = before.get(m);
     if (!mc) {
       const requests = beforeRng.poisson(options.requestsPerSecond * 60);
-      const errors = beforeRng.binomial(requests, behaviour[stable].errorRate);
+      const errors = beforeRng.binomial(requests, rateOf(behaviour[stable]));
       mc = { startMs: EPOCH_MS + m * MS_PER_MINUTE, counts: { [stable]: { requests, errors }, [target]: { requests: 0, errors: 0 } } as MinuteCounts['counts'] };
       before.set(m, mc);
     }

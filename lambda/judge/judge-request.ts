@@ -48,6 +48,8 @@ function parseEvidence(raw: unknown): StepEvidence {
   const restartMs = optionalNumber(obj, 'restartMs', NON_NEGATIVE, source);
   const trafficPerMinute = optionalNumber(obj, 'trafficPerMinute', NON_NEGATIVE, source);
   const stableErrorRate = optionalNumber(obj, 'stableErrorRate', { min: 0, max: 1 }, source);
+  const limitLlrs = obj.limitLlrs === undefined ? undefined : requireNumbers(obj, 'limitLlrs', source);
+  const dispersion = obj.dispersion === undefined ? undefined : parseDispersion(obj.dispersion, source);
   return {
     ...(throughMs === undefined ? {} : { throughMs }),
     ...(errorLlrs === undefined ? {} : { errorLlrs }),
@@ -58,6 +60,19 @@ function parseEvidence(raw: unknown): StepEvidence {
     ...(restartMs === undefined ? {} : { restartMs }),
     ...(trafficPerMinute === undefined ? {} : { trafficPerMinute }),
     ...(stableErrorRate === undefined ? {} : { stableErrorRate }),
+    ...(limitLlrs === undefined ? {} : { limitLlrs }),
+    ...(dispersion === undefined ? {} : { dispersion }),
+  };
+}
+
+/** The overdispersion sums: three finite numbers (excess may be negative). */
+function parseDispersion(raw: unknown, source: string): NonNullable<StepEvidence['dispersion']> {
+  const obj = requireObject(raw, source, 'dispersion');
+  const of = `${source}.dispersion`;
+  return {
+    excess: requireNumber(obj, 'excess', { min: -Number.MAX_VALUE }, of),
+    mu2: requireNumber(obj, 'mu2', NON_NEGATIVE, of),
+    noise: requireNumber(obj, 'noise', NON_NEGATIVE, of),
   };
 }
 

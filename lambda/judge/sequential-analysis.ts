@@ -1,6 +1,6 @@
 import { AnalysisConfig, Color, DEFAULT_MISS_RATE, StepEvidence } from '../shared/contracts';
 import {
-  cusum, errorRatioLlr, gaussianLlr, logMedianVariance, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
+  addDispersion, comparisonInflation, countInflation, cusum, errorRatioLlr, extraVariance, gaussianLlr, logMedianVariance, NO_DISPERSION, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
 } from './sequential';
 
 /**
@@ -140,6 +140,15 @@ export function analyseSequential(
   const errorLlrs = evidence.errorLlrs?.length === MIXTURE_SIZE ? [...evidence.errorLlrs] : effects.map(() => 0);
   let baselineCusum = evidence.baselineCusum ?? 0;
   const counted = { requests: evidence.newRequests ?? 0, errors: evidence.newErrors ?? 0 };
+  const limitAlternative = (e: number) => Math.min(limit * e, 1 - 1e-9);
+  /** The limit test per alternative: tempered per minute under overdispersion; from the counts for older evidence. */
+  const limitLlrs = evidence.limitLlrs?.length === MIXTURE_SIZE
+    ? [...evidence.limitLlrs]
+    : effects.map((e) => (limit > 0 ? rateLlr(counted.errors, counted.requests, limit, limitAlternative(e)) : 0));
+  /** The stable color's minute-to-minute 5xx variation (overdispersion), against its observed rate. */
+  let dispersion = evidence.dispersion ?? NO_DISPERSION;
+  const observedStableRate = evidence.stableErrorRate;
+  let tau2 = extraVariance(dispersion);
   let restartMs = evidence.restartMs;
   /** End of the last minute that had data: minutes after it may still be arriving, and are read again next time. */
   let lastDataEndMs = from;
@@ -174,9 +183,20 @@ export function analyseSequential(
       // the latency tests (a percentile over the step) start again after it.
       restartMs = minute.startMs + MS_PER_MINUTE;
     } else {
-      effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
+      // Each minute's evidence tempered by its variance inflation, from the minutes BEFORE it (a predictable weight).
+      const share = fresh.requests + stable.requests > 0 ? fresh.requests / (fresh.requests + stable.requests) : 0;
+      const kRatio = comparisonInflation(fresh.errors + stable.errors, share, tau2);
+      effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta) / kRatio; });
+      if (limit > 0) {
+        const kCount = countInflation(fresh.requests * limit, tau2);
+        effects.forEach((e, i) => { limitLlrs[i] += rateLlr(fresh.errors, fresh.requests, limit, limitAlternative(e)) / kCount; });
+      }
       counted.requests += fresh.requests;
       counted.errors += fresh.errors;
+      if (observedStableRate !== undefined && stable.requests > 0) {
+        dispersion = addDispersion(dispersion, stable.errors, stable.requests, observedStableRate);
+        tau2 = extraVariance(dispersion);
+      }
     }
     // Capped at the threshold: the first crossing (the detection, and so its false-alarm rate) is Page's CUSUM as
     // ever, but a score left to grow during an outage (1e733 after 15 minutes at 5%) would keep a recovered stable
@@ -213,12 +233,15 @@ export function analyseSequential(
   }
 
   // 5xx limit
+  if (tau2 > 0) {
+    summary.push(`5xx vary from minute to minute more than chance would (${stableColor}'s rate: coefficient of variation about ${num(Math.sqrt(tau2))}): each minute's 5xx evidence counts for less, by the variance it adds.`);
+  }
   if (limit > 0) {
-    const absLlr = mixtureLlr(effects.map((e) => rateLlr(counted.errors, counted.requests, limit, Math.min(limit * e, 1 - 1e-9))));
+    const absLlr = mixtureLlr(limitLlrs);
     const text = `${targetColor}'s 5xx ${pct(counted.errors, counted.requests)} of ${counted.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrError}`;
     if (absLlr >= hError) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
     else summary.push(`${text}.`);
-    const minLlr = rateLlr(counted.errors, counted.requests, limit, limit1);
+    const minLlr = limitLlrs[0];
     if (minLlr <= lnBeta) {
       cleared.push(`5xx: the evidence rules out ${targetColor} at ${num(limit1 * PERCENT)}% or more (${num(config.errorRateBaselineFactor)}x the ${num(config.maxErrorRatePercent)}% limit; likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
     }
@@ -324,6 +347,9 @@ export function analyseSequential(
     evidence: {
       throughMs: lastDataEndMs, errorLlrs, baselineCusum, newRequests: counted.requests, newErrors: counted.errors,
       ...(restartMs === undefined ? {} : { restartMs }),
+      ...(limit > 0 ? { limitLlrs } : {}),
+      ...(evidence.trafficPerMinute === undefined ? {} : { trafficPerMinute: evidence.trafficPerMinute }),
+      ...(observedStableRate === undefined ? {} : { stableErrorRate: observedStableRate, dispersion }),
     },
     totals,
     newMinutes,

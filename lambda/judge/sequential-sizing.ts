@@ -1,4 +1,5 @@
 import { AnalysisConfig, DEFAULT_BAKE_EXTENSION_SECONDS, DEFAULT_MISS_RATE } from '../shared/contracts';
+import { addDispersion, DispersionSums, NO_DISPERSION } from './sequential';
 
 /**
  * Step sizing for the sequential judge: the smallest share of the traffic at which a step can clear (reach the
@@ -47,6 +48,8 @@ export interface TrafficObservation {
   readonly requestsPerMinute: number;
   /** The stable color's 5xx rate, 0-1. */
   readonly stableErrorRate: number;
+  /** The stable color's per-minute 5xx against that rate (overdispersion, sequential.ts). Absent: not observed. */
+  readonly dispersion?: DispersionSums;
 }
 
 /** The sizing's verdict for a service: the smallest weight that decides, and the arithmetic, for a person. */
@@ -156,7 +159,7 @@ export function sizeSteps(config: AnalysisConfig, traffic: TrafficObservation, m
 /**
  * The traffic of whole minutes [startMs, endMs) of CloudWatch's counts: both colors' requests per minute (a minute
  * without data counts as none: ALB publishes nothing for it), and the stable color's 5xx rate as
- * (errors + 1) / (requests + 1). Null when nothing was served.
+ * (errors + 1) / (requests + 1), with the stable color's per-minute variation around it. Null when nothing was served.
  */
 export function observeTraffic(
   minutes: ReadonlyArray<{ readonly startMs: number; readonly counts: Record<string, { readonly requests: number; readonly errors: number }> }>,
@@ -178,5 +181,11 @@ export function observeTraffic(
     }
   }
   if (requests <= 0) return null;
-  return { requestsPerMinute: requests / span, stableErrorRate: (stableErrors + 1) / (stableRequests + 1) };
+  const stableErrorRate = (stableErrors + 1) / (stableRequests + 1);
+  let dispersion = NO_DISPERSION;
+  for (const m of minutes) {
+    const c = m.counts[stableColor];
+    if (m.startMs >= startMs && m.startMs < endMs && c && c.requests > 0) dispersion = addDispersion(dispersion, c.errors, c.requests, stableErrorRate);
+  }
+  return { requestsPerMinute: requests / span, stableErrorRate, dispersion };
 }

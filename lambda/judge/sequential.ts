@@ -120,3 +120,61 @@ export function gaussianLlr(difference: number, variance: number, delta1: number
   if (!(variance > 0)) return 0;
   return (delta1 * difference - (delta1 * delta1) / 2) / variance;
 }
+
+/**
+ * Overdispersion of the 5xx: running sums of the stable color's per-minute 5xx e against their expected count
+ * mu = n·p (p its rate), for a method-of-moments estimate of the extra variance. Under the tests' assumption
+ * (Poisson within a minute) E[(e − mu)² − mu] = 0; when the rate itself varies from minute to minute (a sick host, a
+ * retry storm: rate × G, Var(G) = tau²) it is mu²·tau².
+ */
+export interface DispersionSums {
+  /** Σ ((e − mu)² − mu). */
+  readonly excess: number;
+  /** Σ mu². */
+  readonly mu2: number;
+  /** Σ (2·mu² + mu): the variance of `excess` without overdispersion. */
+  readonly noise: number;
+}
+
+export const NO_DISPERSION: DispersionSums = { excess: 0, mu2: 0, noise: 0 };
+
+/** The sums with one more minute of `errors` in `requests` at the expected rate `rate`. */
+export function addDispersion(sums: DispersionSums, errors: number, requests: number, rate: number): DispersionSums {
+  const mu = requests * rate;
+  if (!(mu > 0)) return sums;
+  return { excess: sums.excess + (errors - mu) ** 2 - mu, mu2: sums.mu2 + mu * mu, noise: sums.noise + 2 * mu * mu + mu };
+}
+
+/**
+ * tau², the squared coefficient of variation of the 5xx rate from minute to minute, estimated from the sums less two
+ * of its standard errors (so sampling noise alone does not temper the tests: about 2% of estimates of a steady rate
+ * come out above 0), never below 0.
+ */
+export function extraVariance(sums: DispersionSums): number {
+  if (!(sums.mu2 > 0)) return 0;
+  return Math.max(0, (sums.excess - 2 * Math.sqrt(sums.noise)) / sums.mu2);
+}
+
+/**
+ * The variance inflation of one minute's conditional binomial (the new color's share of `totalErrors` 5xx, its share
+ * of the requests w) when each color's rate varies independently from minute to minute with squared coefficient of
+ * variation tau²: the share itself then varies, by about w(1 − w)·(R − 1) with R the ratio of the two colors' rate
+ * factors, so Var = t·w(1 − w)·(1 + (t − 1)·w(1 − w)·Var(R)). For Gamma-distributed factors (shape k = 1/tau²),
+ * R is F-distributed and Var(R) = k(2k − 1) / ((k − 1)²(k − 2)), which is about 2·tau² for small tau² and has no
+ * finite value for k <= 2 (tau² >= 1/2): then one minute's comparison says nothing reliable, and the minute is given
+ * no weight (Infinity). The minute's log-likelihood ratio is divided by the inflation (a quasi-likelihood: a minute
+ * whose counts carry less information than a binomial's counts for as much less), so the product stays close to a
+ * martingale under the null.
+ */
+export function comparisonInflation(totalErrors: number, w: number, tau2: number): number {
+  if (!(tau2 > 0) || totalErrors <= 1 || !(w > 0 && w < 1)) return 1;
+  const k = 1 / tau2;
+  if (k <= 2) return Infinity;
+  const varRatio = (k * (2 * k - 1)) / ((k - 1) ** 2 * (k - 2));
+  return 1 + (totalErrors - 1) * w * (1 - w) * varRatio;
+}
+
+/** The variance inflation of a count with expected value `expected` whose rate varies with tau²: 1 + expected·tau². */
+export function countInflation(expected: number, tau2: number): number {
+  return tau2 > 0 && expected > 0 ? 1 + expected * tau2 : 1;
+}

@@ -108,8 +108,15 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   const analysis = config.analysis;
 
   if (analysis && (analysis.method ?? 'THRESHOLDS') === 'SEQUENTIAL') {
+    // The traffic first: it sizes the steps, and its stable 5xx rate is what the overdispersion estimate measures against.
+    const traffic = trafficOf(evidenceIn, seen, stableColor);
+    const known = evidenceIn.trafficPerMinute !== undefined && evidenceIn.stableErrorRate !== undefined;
+    const evidenceFor: StepEvidence = traffic && !known
+      ? { ...evidenceIn, trafficPerMinute: traffic.requestsPerMinute, stableErrorRate: traffic.stableErrorRate, ...(traffic.dispersion ? { dispersion: traffic.dispersion } : {}) }
+      : evidenceIn;
+    evidence = evidenceFor;
     if (seen.step) {
-      const f = analyseSequential(analysis, seen.step, evidenceIn, targetColor, stableColor, wasDegraded);
+      const f = analyseSequential(analysis, seen.step, evidenceFor, targetColor, stableColor, wasDegraded);
       evidence = { ...f.evidence, ...(heldSinceIn ? { heldSince: heldSinceIn } : {}) };
       metrics = metricsOf(seen.step, f.totals);
       stepRequests = f.totals[targetColor].requests;
@@ -122,11 +129,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
       findings.push(...f.summary);
       if (f.newMinutes === 0 && notYet === null) notYet = 'No whole minute of new data since the last judgement; this judgement does not count toward the bake.';
     }
-    const traffic = trafficOf(evidenceIn, seen, stableColor);
-    if (traffic) {
-      evidence = { ...evidence, trafficPerMinute: traffic.requestsPerMinute, stableErrorRate: traffic.stableErrorRate };
-      if (input.percent !== undefined) sizing = sizeSteps(analysis, traffic, decisionMinutes(analysis, bake.required, config.metricDelaySeconds ?? 0));
-    }
+    if (traffic && input.percent !== undefined) sizing = sizeSteps(analysis, traffic, decisionMinutes(analysis, bake.required, config.metricDelaySeconds ?? 0));
   } else if (analysis && metrics) {
     const a = analyse(analysis, metrics, targetColor, stableColor);
     // Data from before the step cannot clear it, nor be too little to judge it; but a regression in it is one.

@@ -399,6 +399,16 @@ export interface StepEvidence {
   readonly trafficPerMinute?: number;
   /** The stable color's 5xx rate (0-1) in the same observation. */
   readonly stableErrorRate?: number;
+  /**
+   * Per alternative of the mixture, the 5xx limit test's log-likelihood ratio over the counted minutes (each minute
+   * tempered by its overdispersion). Absent (evidence from before): computed from newRequests / newErrors.
+   */
+  readonly limitLlrs?: readonly number[];
+  /**
+   * The stable color's per-minute 5xx against its observed rate, for the overdispersion estimate
+   * (lambda/judge/sequential.ts DispersionSums). Absent: none yet.
+   */
+  readonly dispersion?: { readonly excess: number; readonly mu2: number; readonly noise: number };
 }
 
 export interface BakeProgress {

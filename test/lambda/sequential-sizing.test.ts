@@ -1,6 +1,7 @@
 import { AnalysisConfig, JudgeConfig, sequentialBudget } from '../../lambda/shared/contracts';
 import { planRead } from '../../lambda/judge/judge';
 import { analyseSequential, MinuteCounts, StepData } from '../../lambda/judge/sequential-analysis';
+import { addDispersion, comparisonInflation, extraVariance, NO_DISPERSION } from '../../lambda/judge/sequential';
 import { decisionMinutes, limitTestRequests, observeTraffic, sizeSteps } from '../../lambda/judge/sequential-sizing';
 import { decide, Observation } from '../../lambda/judge/verdict';
 import { ANALYSIS } from './support/analysis-config';
@@ -72,7 +73,7 @@ describe('step sizing: the smallest step that can clear within its bake', () => 
 
   test('the traffic is both colors\' requests per minute, and the stable color\'s 5xx rate errs high ((errors + 1) / (requests + 1))', () => {
     const list: MinuteCounts[] = [0, 1].map((i) => ({ startMs: STEP_START + i * MINUTE, counts: { blue: { requests: 599, errors: 0 }, green: { requests: 1, errors: 1 } } }));
-    expect(observeTraffic(list, STEP_START, STEP_START + 4 * MINUTE, 'blue')).toEqual({ requestsPerMinute: 300, stableErrorRate: 1 / 1199 });
+    expect(observeTraffic(list, STEP_START, STEP_START + 4 * MINUTE, 'blue')).toMatchObject({ requestsPerMinute: 300, stableErrorRate: 1 / 1199 });
     expect(observeTraffic([], STEP_START, STEP_START + MINUTE, 'blue')).toBeNull();
   });
 });
@@ -132,5 +133,36 @@ describe('the p50 comparison and the budget', () => {
     expect(b.errorAlphaPerTest).toBeCloseTo(0.0025, 12);
     expect(b.alphaPerTest).toBeCloseTo(0.0005, 12);
     expect(2 * b.errorAlphaPerTest! + 5 * 2 * b.alphaPerTest).toBeCloseTo(0.01, 12);
+  });
+});
+
+describe('overdispersion: 5xx that vary from minute to minute more than chance', () => {
+  /** Sums of `minutes` minutes of 3,000 expected 5xx each, the counts given. */
+  const sums = (counts: number[]) => counts.reduce((s, e) => addDispersion(s, e, 600_000, 0.005), NO_DISPERSION);
+
+  test('steady counts estimate no extra variance; counts varying by about 50% estimate about 0.25', () => {
+    expect(extraVariance(sums([2950, 3040, 3010, 2980, 3055]))).toBe(0);
+    expect(extraVariance(sums([1500, 4500, 1500, 4500, 1500, 4500, 1500, 4500]))).toBeCloseTo(0.25, 1);
+  });
+
+  test('a minute\'s comparison is tempered by its variance inflation, and carries no weight once the rate ratio has no finite variance', () => {
+    expect(comparisonInflation(3000, 0.01, 0)).toBe(1);
+    // Small tau²: about 1 + (t − 1)·w(1 − w)·2·tau².
+    expect(comparisonInflation(3001, 0.01, 0.01)).toBeCloseTo(1 + 3000 * 0.0099 * 2 * 0.01, 0);
+    expect(comparisonInflation(3000, 0.01, 0.5)).toBe(Infinity);
+  });
+
+  test('a bursty minute of the new color does not roll back when the stable color\'s own 5xx are that bursty', () => {
+    const step: StepData = {
+      startMs: STEP_START, endMs: STEP_START + MINUTE,
+      minutes: [{ startMs: STEP_START, counts: { green: { requests: 6000, errors: 90 }, blue: { requests: 594_000, errors: 1500 } } }],
+      latency: { green: { p985Ms: null, p99Ms: null, p995Ms: null }, blue: { p985Ms: null, p99Ms: null, p995Ms: null } },
+    };
+    const evidence = { trafficPerMinute: 600_000, stableErrorRate: 0.005 };
+    expect(analyseSequential(SEQUENTIAL, step, evidence, 'green', 'blue', false).relativeRegressions).toHaveLength(1);
+    const bursty = sums([300, 9000, 1500, 6000, 600, 4500]);
+    const f = analyseSequential(SEQUENTIAL, step, { ...evidence, dispersion: bursty }, 'green', 'blue', false);
+    expect(f.relativeRegressions).toEqual([]);
+    expect(f.summary.join(' ')).toMatch(/5xx vary from minute to minute more than chance would \(blue's rate: coefficient of variation about [\d.]+\)/);
   });
 });
