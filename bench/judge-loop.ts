@@ -103,7 +103,8 @@ const EXACT_SAMPLE_MAX = 200;
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 
 let planned: readonly PlannedStep[] | undefined;
-function plannedSteps(): readonly PlannedStep[] {
+/** The example app's planned steps (RolloutStrategy + planRollout). */
+export function plannedSteps(): readonly PlannedStep[] {
   if (planned) return planned;
   const strategy = LOOP_PLAN.strategy().bind({ path: 'Bench/Rollout', judgeInterval: LOOP_PLAN.judgeInterval });
   planned = planRollout(strategy, {
