@@ -260,6 +260,12 @@ export function analyseSequential(
   const lrRelative = formatRatio(hRelative);
   const medianCleared: string[] = [];
   let medianOpen = false;
+  /**
+   * Whether the stable color still serves traffic (its newest minute has requests). At 100% it served only the shift's
+   * minute: its p50 will never get more precise, so an open p50 comparison cannot hold the step (it still fails one).
+   */
+  const newest = data.minutes.filter((m) => m.startMs >= data.startMs && m.startMs < data.endMs).at(-1);
+  const stableStillServes = newest !== undefined && newest.counts[stableColor].requests > 0;
   const p50 = lat[targetColor].p50Ms ?? null;
   const stableP50 = lat[stableColor].p50Ms ?? null;
   if (config.latencyBaselineFactor !== undefined && p50 !== null && stableP50 !== null) {
@@ -278,7 +284,7 @@ export function analyseSequential(
         else summary.push(`${text}.`);
         const minLlr = gaussianLlr(diff, vFresh + vStable, Math.log(effects[0]));
         if (minLlr <= lnBeta) medianCleared.push(`p50 latency: the evidence rules out ${targetColor} ${num(config.latencyBaselineFactor)}x slower than ${stableColor} at the median or more (likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
-        else medianOpen = true;
+        else if (stableStillServes) medianOpen = true;
       }
     }
   }

@@ -128,6 +128,18 @@ describe('the p50 comparison and the budget', () => {
     expect(analyseSequential(SEQUENTIAL, step(60, 1.25), {}, 'green', 'blue', false).notRuledOut).toContain('p50 latency');
   });
 
+  test('at 100% (the stable color served only the shift\'s minute) an open p50 comparison does not hold the step', () => {
+    const last: StepData = {
+      ...step(60, 1.25),
+      endMs: STEP_START + 2 * MINUTE,
+      minutes: [
+        { startMs: STEP_START, counts: { green: { requests: 300, errors: 0 }, blue: { requests: 60, errors: 0 } } },
+        { startMs: STEP_START + MINUTE, counts: { green: { requests: 600, errors: 0 }, blue: { requests: 0, errors: 0 } } },
+      ],
+    };
+    expect(analyseSequential(SEQUENTIAL, last, {}, 'green', 'blue', false).notRuledOut).not.toContain('p50 latency');
+  });
+
   test('half the false-rollback budget goes to the two 5xx tests, the rest to the ten per-step latency tests', () => {
     const b = sequentialBudget(1, 5, 1000);
     expect(b.errorAlphaPerTest).toBeCloseTo(0.0025, 12);
