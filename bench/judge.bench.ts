@@ -102,6 +102,14 @@ function informationBound(rps: number, reg: Regression, limit: number, oldP50: n
     + `${mmss(at(share))} at α = ${Number((share * 100).toFixed(3))}%, ${mmss(at(analysis.sequential!.falseRollbackRate))} at the whole ${analysis.sequential!.falseRollbackRate * 100}%, against the thresholds' ${mmss(oldP50)}.`;
 }
 
+/** How to read the results: the choices the numbers decided, with the numbers of the experiments behind them. */
+const NOTES = [
+  'Reading the results:',
+  '- Low traffic. The thresholds end every 10 req/s rollout INCONCLUSIVE (its 1% step never serves minRequests in a minute), so with onInconclusive ROLLBACK they roll back every release, good or bad: they "miss" nothing there. The sequential judge sizes its steps (the 1% step merged into the 5% one at 10 req/s and a 0.1% or 0.5% baseline, and at 100 req/s and 0.5%) and releases the healthy ones. Its misses of 5xx 0.1% → 1% at 10 req/s are releases whose rate sits at the absolute limit, cleared by the limit test\'s acceptance boundary (it rules out 2 × the limit, not 10 × the baseline). Clearing by the limit test only while the comparison with the stable color does not favour a 2x regression (its likelihood ratio ≤ 1) removed those misses but left 4.5-6% of healthy 10 req/s rollouts INCONCLUSIVE (200 runs per cell, measured once), above the 1% target: not taken.',
+  '- An INCONCLUSIVE non-final step that proceeds with its evidence carried (the alternative to sizing) was not taken: it would expose the next step\'s users to a release nothing cleared; with sizing no healthy cell stays above 0.5% inconclusive.',
+  '- Bursty 5xx. The tests assume 5xx are Poisson within a minute. With each color\'s rate varying independently from minute to minute, a CV of 0.25 costs nothing (the estimate of the variation, less two standard errors, mostly stays at 0), and a CV of 1 (a color\'s rate 0.1x to 3x from one minute to the next) breaks the thresholds completely (80-99% false rollbacks at 100 req/s or more). The sequential judge estimates the variation from the stable color (5 minutes before the shift, then every minute it serves) and tempers each minute\'s 5xx evidence by its variance inflation; from a CV of about 0.7 the ratio of two colors\' rates has no finite variance and the per-minute comparison is given no weight (the limit test, tempered, still runs). That took the CV-1 cells at 100 req/s or more from 35-88% false rollbacks (40 runs per cell, without the guard) to the figures below; the remaining false rollbacks come from the first minutes, before the estimate has seen enough, and the inconclusive ones from steps that could no longer clear on 5xx.',
+];
+
 function main(): void {
   const started = Date.now();
   const load = process.platform === 'linux' ? readFileSync('/proc/loadavg', 'utf8').split(' ')[0] : 'n/a';
@@ -186,6 +194,8 @@ function main(): void {
     `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}; load average (1 min) ${load} at the start.`,
     '',
     ...checks,
+    '',
+    ...NOTES,
     '',
     ...lines,
     '',
