@@ -20,11 +20,13 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
   const startedAt = bake.startedAt === undefined ? undefined : requireString(bake, 'startedAt', `${REQUEST} bake`);
   if (startedAt !== undefined && Number.isNaN(Date.parse(startedAt))) throw invalid(`${REQUEST} bake`, 'startedAt', 'an ISO 8601 time', startedAt);
   const percent = optionalNumber(obj, 'percent', { min: 0, max: 100 }, REQUEST);
+  const segments = obj.segments === undefined ? undefined : requireStringArray(obj, 'segments', REQUEST);
   return {
     action,
     targetColor,
     stableColor,
     ...(percent === undefined ? {} : { percent }),
+    ...(segments === undefined ? {} : { segments }),
     bake: {
       passes: requireInteger(bake, 'passes', { min: 0 }, `${REQUEST} bake`),
       required: requireInteger(bake, 'required', { min: 1 }, `${REQUEST} bake`),

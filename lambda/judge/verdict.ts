@@ -49,6 +49,8 @@ export interface JudgeInput {
   readonly bake: BakeProgress;
   /** The step's weight of the new color, percent. Absent: no step sizing. */
   readonly percent?: number;
+  /** The step's header segments: a step with any is not sized (its traffic is more than its weight). */
+  readonly segments?: readonly string[];
 }
 
 const MS_PER_SECOND = 1000;
@@ -129,7 +131,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
       findings.push(...f.summary);
       if (f.newMinutes === 0 && notYet === null) notYet = 'No whole minute of new data since the last judgement; this judgement does not count toward the bake.';
     }
-    if (traffic && input.percent !== undefined) sizing = sizeSteps(analysis, traffic, decisionMinutes(analysis, bake.required, config.metricDelaySeconds ?? 0));
+    if (traffic && input.percent !== undefined && (input.segments ?? []).length === 0) sizing = sizeSteps(analysis, traffic, decisionMinutes(analysis, bake.required, config.metricDelaySeconds ?? 0));
   } else if (analysis && metrics) {
     const a = analyse(analysis, metrics, targetColor, stableColor);
     // Data from before the step cannot clear it, nor be too little to judge it; but a regression in it is one.

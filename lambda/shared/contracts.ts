@@ -438,6 +438,8 @@ export type JudgeRequest =
      * next one). Absent: no step sizing.
      */
     readonly percent?: number;
+    /** The step's header segments (they take traffic beyond the weight: such a step is not sized). Absent: none. */
+    readonly segments?: readonly string[];
   };
 
 export interface AlarmStatus {

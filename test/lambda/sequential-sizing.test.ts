@@ -23,9 +23,9 @@ const STEP_START = NOW_MS - MINUTE;
 /** A 5-minute bake: 12 minutes of data with the 10-minute extension and the 2-minute metric delay. */
 const MINUTES = decisionMinutes(SEQUENTIAL, 5, 120);
 
-function judgeFirst(percent: number, traffic: Observation['traffic']) {
+function judgeFirst(percent: number, traffic: Observation['traffic'], segments: string[] = []) {
   const seen: Observation = { nowMs: NOW_MS, alarms: [], failingAlarms: [], stableAlarms: [], notYet: 'Waiting for this step\'s data.', ...(traffic ? { traffic } : {}) };
-  return decide(CONFIG, { targetColor: 'green', stableColor: 'blue', percent, bake: { passes: 0, required: 5, startedAt: new Date(STEP_START).toISOString(), evidence: {} } }, seen);
+  return decide(CONFIG, { targetColor: 'green', stableColor: 'blue', percent, segments, bake: { passes: 0, required: 5, startedAt: new Date(STEP_START).toISOString(), evidence: {} } }, seen);
 }
 
 /** P(X <= k) for X ~ Poisson(m), term by term (m small here). */
@@ -90,6 +90,10 @@ describe('step sizing in the judge', () => {
   test('a step at or above it bakes as before', () => {
     expect(judgeFirst(25, { requestsPerMinute: 600, stableErrorRate: 0.001 }).verdict).toBe('WAIT');
     expect(judgeFirst(1, undefined).verdict).toBe('WAIT');
+  });
+
+  test('a step with header segments (segmentFirst) is never merged: its traffic is more than its weight', () => {
+    expect(judgeFirst(0, { requestsPerMinute: 600, stableErrorRate: 0.001 }, ['internal']).verdict).toBe('WAIT');
   });
 
   test('when not even 100% can clear, the first judgement is INCONCLUSIVE: the onInconclusive policy applies at once', () => {
