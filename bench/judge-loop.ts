@@ -18,6 +18,7 @@ import { Duration } from 'aws-cdk-lib';
 import { AnalysisConfig, Color, ColorMetrics, JudgeConfig, JudgeResult, PlannedStep, sequentialBudget, StepEvidence } from '../lambda/shared/contracts';
 import { planRead } from '../lambda/judge/judge';
 import { MinuteCounts, StepData } from '../lambda/judge/sequential-analysis';
+import { observeTraffic } from '../lambda/judge/sequential-sizing';
 import { decide, Observation } from '../lambda/judge/verdict';
 import { planRollout } from '../lib/rollout/rollout-plan';
 import { RolloutStrategy } from '../lib/rollout/rollout-strategy';
@@ -43,6 +44,12 @@ export type JudgeMethod = 'SEQUENTIAL' | 'THRESHOLDS';
 export interface ColorBehaviour {
   /** 5xx rate, 0-1. */
   readonly errorRate: number;
+  /**
+   * Overdispersion of the 5xx: the coefficient of variation of the rate from minute to minute, per color (a sick
+   * host, a retry storm). Each color's rate in each minute is errorRate x G, G ~ Gamma(1/cv², scale cv²) (mean 1),
+   * drawn independently per color, so the 5xx counts are negative-binomial-like instead of binomial. @default 0
+   */
+  readonly burstiness?: number;
   /** Latency multiplied by this. @default 1 */
   readonly latencyFactor?: number;
 }
@@ -96,7 +103,8 @@ const EXACT_SAMPLE_MAX = 200;
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 
 let planned: readonly PlannedStep[] | undefined;
-function plannedSteps(): readonly PlannedStep[] {
+/** The example app's planned steps (RolloutStrategy + planRollout). */
+export function plannedSteps(): readonly PlannedStep[] {
   if (planned) return planned;
   const strategy = LOOP_PLAN.strategy().bind({ path: 'Bench/Rollout', judgeInterval: LOOP_PLAN.judgeInterval });
   planned = planRollout(strategy, {
@@ -127,14 +135,16 @@ export function judgeConfig(method: JudgeMethod, maxErrorRatePercent: number, st
 interface ColorMinute {
   readonly requests: number;
   readonly errors: number;
-  readonly above: { readonly p985: number; readonly p99: number; readonly p995: number };
+  readonly above: { readonly p985: number; readonly p99: number; readonly p995: number; readonly p45: number; readonly p50: number; readonly p55: number };
   readonly dist: LogNormal;
   /** Nearest-rank sample p99 of a small minute, ms. */
   readonly exactP99Ms?: number;
 }
 
-const Z = { p985: 2.1700903775845606, p99: 2.3263478740408408, p995: 2.5758293035489004 } as const;
-const TAIL = { p985: 0.015, p99: 0.01, p995: 0.005 } as const;
+const Z = {
+  p985: 2.1700903775845606, p99: 2.3263478740408408, p995: 2.5758293035489004, p45: -0.12566134685507402, p50: 0, p55: 0.12566134685507402,
+} as const;
+const TAIL = { p985: 0.015, p99: 0.01, p995: 0.005, p45: 0.55, p50: 0.5, p55: 0.45 } as const;
 const phi = (z: number) => Math.exp(-(z * z) / 2) / Math.sqrt(2 * Math.PI);
 
 /** Bahadur: ln q̂ = ln q + (share above q - tail) / g. */
@@ -173,14 +183,45 @@ export function runRollout(options: LoopOptions): LoopResult {
       const over995 = rng.binomial(requests, 0.005);
       const over99 = over995 + rng.binomial(requests - over995, 0.005 / 0.995);
       const over985 = over99 + rng.binomial(requests - over99, 0.005 / 0.99);
+      // Around the median, from a stream of their own (the runs of both judges stay the same draw for draw).
+      const over55 = medianRng.binomial(requests, 0.45);
+      const over50 = over55 + medianRng.binomial(requests - over55, 0.05 / 0.55);
+      const over45 = over50 + medianRng.binomial(requests - over50, 0.05 / 0.5);
       let exactP99Ms: number | undefined;
       if (options.method === 'THRESHOLDS' && requests > 0 && requests <= EXACT_SAMPLE_MAX) {
         const draws = Array.from({ length: requests }, () => dist.p50Ms * Math.exp(dist.sigma * rng.normal())).sort((a, b) => a - b);
         exactP99Ms = draws[Math.ceil(0.99 * requests) - 1];
       }
-      out[c] = { requests, errors: rng.binomial(requests, behaviour[c].errorRate), above: { p985: over985, p99: over99, p995: over995 }, dist, ...(exactP99Ms !== undefined ? { exactP99Ms } : {}) };
+      out[c] = { requests, errors: rng.binomial(requests, rateOf(behaviour[c])), above: { p985: over985, p99: over99, p995: over995, p45: over45, p50: over50, p55: over55 }, dist, ...(exactP99Ms !== undefined ? { exactP99Ms } : {}) };
     }
     return out;
+  };
+  const medianRng = Random.seeded(options.seed, 'judge-bench-median');
+  const burstRng = Random.seeded(options.seed, 'judge-bench-burst');
+  /** The color's 5xx rate in one minute: constant, or with its burstiness. */
+  const rateOf = (b: ColorBehaviour): number => {
+    const cv = b.burstiness ?? 0;
+    if (!(cv > 0)) return b.errorRate;
+    const shape = 1 / (cv * cv);
+    return Math.min(1, b.errorRate * burstRng.gamma(shape) / shape);
+  };
+  /** Minutes before the first shift (m < 0): the stable color alone, from their own stream (the runs stay comparable). */
+  const beforeRng = Random.seeded(options.seed, 'judge-bench-before');
+  const before = new Map<number, MinuteCounts>();
+  const beforeMinute = (m: number): MinuteCounts => {
+    let mc = before.get(m);
+    if (!mc) {
+      const requests = beforeRng.poisson(options.requestsPerSecond * 60);
+      const errors = beforeRng.binomial(requests, rateOf(behaviour[stable]));
+      mc = { startMs: EPOCH_MS + m * MS_PER_MINUTE, counts: { [stable]: { requests, errors }, [target]: { requests: 0, errors: 0 } } as MinuteCounts['counts'] };
+      before.set(m, mc);
+    }
+    return mc;
+  };
+  const trafficBefore = (fromMinute: number, toMinute: number) => {
+    const list: MinuteCounts[] = [];
+    for (let m = fromMinute; m < Math.min(0, toMinute); m++) list.push(beforeMinute(m));
+    return observeTraffic(list, EPOCH_MS + fromMinute * MS_PER_MINUTE, EPOCH_MS + toMinute * MS_PER_MINUTE, stable);
   };
   const minute = (m: number) => {
     while (minutes.length <= m) minutes.push(sampleMinute(minutes.length));
@@ -207,7 +248,8 @@ export function runRollout(options: LoopOptions): LoopResult {
   const stepData = (fromMinute: number, toMinute: number): StepData => {
     const list: MinuteCounts[] = [];
     const latency = {} as StepData['latency'];
-    const sums = { blue: { n: 0, p985: 0, p99: 0, p995: 0 }, green: { n: 0, p985: 0, p99: 0, p995: 0 } };
+    const zero = () => ({ n: 0, p985: 0, p99: 0, p995: 0, p45: 0, p50: 0, p55: 0 });
+    const sums = { blue: zero(), green: zero() };
     for (let m = Math.max(0, fromMinute); m < toMinute; m++) {
       const mm = minute(m);
       list.push({ startMs: EPOCH_MS + m * MS_PER_MINUTE, counts: { blue: { requests: mm.blue.requests, errors: mm.blue.errors }, green: { requests: mm.green.requests, errors: mm.green.errors } } });
@@ -216,6 +258,9 @@ export function runRollout(options: LoopOptions): LoopResult {
         sums[c].p985 += mm[c].above.p985;
         sums[c].p99 += mm[c].above.p99;
         sums[c].p995 += mm[c].above.p995;
+        sums[c].p45 += mm[c].above.p45;
+        sums[c].p50 += mm[c].above.p50;
+        sums[c].p55 += mm[c].above.p55;
       }
     }
     for (const c of ['blue', 'green'] as const) {
@@ -223,7 +268,10 @@ export function runRollout(options: LoopOptions): LoopResult {
       const n = sums[c].n;
       latency[c] = n === 0
         ? { p985Ms: null, p99Ms: null, p995Ms: null }
-        : { p985Ms: percentileMs(d, 'p985', sums[c].p985, n), p99Ms: percentileMs(d, 'p99', sums[c].p99, n), p995Ms: percentileMs(d, 'p995', sums[c].p995, n) };
+        : {
+          p985Ms: percentileMs(d, 'p985', sums[c].p985, n), p99Ms: percentileMs(d, 'p99', sums[c].p99, n), p995Ms: percentileMs(d, 'p995', sums[c].p995, n),
+          p45Ms: percentileMs(d, 'p45', sums[c].p45, n), p50Ms: percentileMs(d, 'p50', sums[c].p50, n), p55Ms: percentileMs(d, 'p55', sums[c].p55, n),
+        };
     }
     return { startMs: EPOCH_MS + fromMinute * MS_PER_MINUTE, endMs: EPOCH_MS + toMinute * MS_PER_MINUTE, minutes: list, latency };
   };
@@ -245,12 +293,14 @@ export function runRollout(options: LoopOptions): LoopResult {
       const nowMs = EPOCH_MS + t * MS_PER_MINUTE;
       const read = planRead(config, bake, nowMs);
       const minuteOf = (ms: number) => (ms - EPOCH_MS) / MS_PER_MINUTE;
+      const traffic = read.traffic ? trafficBefore(minuteOf(read.traffic.startMs), minuteOf(read.traffic.endMs)) : null;
       const seen: Observation = {
+        ...(traffic ? { traffic } : {}),
         nowMs, alarms: [], failingAlarms: [], stableAlarms: [], notYet: read.notYet,
         ...(read.step ? { step: stepData(minuteOf(read.step.startMs), minuteOf(read.step.endMs)) } : {}),
         ...(read.window ? { windowMetrics: windowMetrics(minuteOf(read.window.startMs), minuteOf(read.window.endMs)) } : {}),
       };
-      const result = decide(config, { targetColor: target, stableColor: stable, bake }, seen);
+      const result = decide(config, { targetColor: target, stableColor: stable, bake, percent: step.percent }, seen);
       bake = result.bake;
       if (result.verdict === 'HOLD') held = true;
       if (result.verdict === 'FAIL') return { outcome: 'ROLLED_BACK', detectMinutes: t - u, held, step: step.number, reasons: result.reasons };

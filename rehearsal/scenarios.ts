@@ -143,6 +143,13 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     expect: { outcome: 'RELEASED' },
   }),
   scenario({
+    name: 'healthy-low-traffic',
+    description: 'A good release at 10 req/s with both colors at 0.1% 5xx: a 1% step (6 requests a minute) cannot be cleared within its bake, so the judge merges it into the 5% step (step sizing) and the release completes instead of ending INCONCLUSIVE.',
+    traffic: { requestsPerSecond: 10 },
+    profiles: { stable: { baselineErrorRatePercent: 0.1 }, release: { baselineErrorRatePercent: 0.1 } },
+    expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
     name: 'baseline-degraded',
     description: 'At minute 10 a shared dependency fails: the stable color answers 5% 5xx and the new one 3%. The step holds (Rollout Baseline Degraded), then pauses for an operator, who aborts.',
     profiles: {

@@ -19,10 +19,14 @@ export function parseJudgeRequest(event: unknown): JudgeRequest {
   const bake = requireObject(obj.bake, REQUEST, 'bake');
   const startedAt = bake.startedAt === undefined ? undefined : requireString(bake, 'startedAt', `${REQUEST} bake`);
   if (startedAt !== undefined && Number.isNaN(Date.parse(startedAt))) throw invalid(`${REQUEST} bake`, 'startedAt', 'an ISO 8601 time', startedAt);
+  const percent = optionalNumber(obj, 'percent', { min: 0, max: 100 }, REQUEST);
+  const segments = obj.segments === undefined ? undefined : requireStringArray(obj, 'segments', REQUEST);
   return {
     action,
     targetColor,
     stableColor,
+    ...(percent === undefined ? {} : { percent }),
+    ...(segments === undefined ? {} : { segments }),
     bake: {
       passes: requireInteger(bake, 'passes', { min: 0 }, `${REQUEST} bake`),
       required: requireInteger(bake, 'required', { min: 1 }, `${REQUEST} bake`),
@@ -45,6 +49,10 @@ function parseEvidence(raw: unknown): StepEvidence {
   const newRequests = optionalNumber(obj, 'newRequests', NON_NEGATIVE, source);
   const newErrors = optionalNumber(obj, 'newErrors', NON_NEGATIVE, source);
   const restartMs = optionalNumber(obj, 'restartMs', NON_NEGATIVE, source);
+  const trafficPerMinute = optionalNumber(obj, 'trafficPerMinute', NON_NEGATIVE, source);
+  const stableErrorRate = optionalNumber(obj, 'stableErrorRate', { min: 0, max: 1 }, source);
+  const limitLlrs = obj.limitLlrs === undefined ? undefined : requireNumbers(obj, 'limitLlrs', source);
+  const dispersion = obj.dispersion === undefined ? undefined : parseDispersion(obj.dispersion, source);
   return {
     ...(throughMs === undefined ? {} : { throughMs }),
     ...(errorLlrs === undefined ? {} : { errorLlrs }),
@@ -53,6 +61,21 @@ function parseEvidence(raw: unknown): StepEvidence {
     ...(newRequests === undefined ? {} : { newRequests }),
     ...(newErrors === undefined ? {} : { newErrors }),
     ...(restartMs === undefined ? {} : { restartMs }),
+    ...(trafficPerMinute === undefined ? {} : { trafficPerMinute }),
+    ...(stableErrorRate === undefined ? {} : { stableErrorRate }),
+    ...(limitLlrs === undefined ? {} : { limitLlrs }),
+    ...(dispersion === undefined ? {} : { dispersion }),
+  };
+}
+
+/** The overdispersion sums: three finite numbers (excess may be negative). */
+function parseDispersion(raw: unknown, source: string): NonNullable<StepEvidence['dispersion']> {
+  const obj = requireObject(raw, source, 'dispersion');
+  const of = `${source}.dispersion`;
+  return {
+    excess: requireNumber(obj, 'excess', { min: -Number.MAX_VALUE }, of),
+    mu2: requireNumber(obj, 'mu2', NON_NEGATIVE, of),
+    noise: requireNumber(obj, 'noise', NON_NEGATIVE, of),
   };
 }
 

@@ -1,8 +1,10 @@
-import { BakeProgress, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS, MetricSourceName } from '../shared/contracts';
+import { AnalysisConfig, BakeProgress, JudgeConfig, JudgeResult, METRIC_PERIOD_SECONDS, MetricSourceName } from '../shared/contracts';
 import { clock } from '../shared/clock';
 import { log } from '../shared/log';
 import { baselineAlarms, readAlarms, watchedAlarms } from './alarms';
-import { DataWindow, dataWindow, readColorMetrics, readStepData } from './metrics';
+import { DataWindow, dataWindow, readColorMetrics, readSignalStepData, readStepData } from './metrics';
+import { MinuteCounts } from './sequential-analysis';
+import { observeTraffic, TrafficObservation } from './sequential-sizing';
 import { readSequential } from './signal-read';
 import { decide, JudgeInput, Observation } from './verdict';
 
@@ -62,7 +64,25 @@ export interface ReadPlan {
   readonly step?: DataWindow;
   /** THRESHOLDS and alarms only: the judge interval's window. */
   readonly window?: DataWindow;
+  /**
+   * SEQUENTIAL, once per rollout (the evidence has no traffic yet): the whole minutes before the step's shift whose
+   * counts give the service's traffic, which sizes the steps (sequential-sizing.ts). Absent: known, or nothing to read.
+   */
+  readonly traffic?: DataWindow;
   readonly notYet: string | null;
+}
+
+/** How much of the traffic before a step the judge reads to size the steps: five minutes. */
+export const TRAFFIC_WINDOW_SECONDS = 300;
+
+/** The whole minutes before the step's shift (at most TRAFFIC_WINDOW_SECONDS) that CloudWatch has, or undefined. */
+function trafficWindow(bake: BakeProgress, nowMs: number, delay: number): DataWindow | undefined {
+  if (bake.evidence?.trafficPerMinute !== undefined || bake.startedAt === undefined) return undefined;
+  const stepMinute = Math.floor(Date.parse(bake.startedAt) / MS_PER_MINUTE) * MS_PER_MINUTE;
+  const readable = dataWindow(nowMs, TRAFFIC_WINDOW_SECONDS, delay);
+  const endMs = Math.min(readable.endMs, stepMinute);
+  const startMs = Math.max(readable.startMs, endMs - TRAFFIC_WINDOW_SECONDS * 1000);
+  return endMs - startMs >= MS_PER_MINUTE ? { startMs, endMs } : undefined;
 }
 
 export function planRead(config: JudgeConfig, bake: BakeProgress, nowMs: number): ReadPlan {
@@ -70,11 +90,13 @@ export function planRead(config: JudgeConfig, bake: BakeProgress, nowMs: number)
   const analysis = config.analysis;
   if (analysis && analysis.method === 'SEQUENTIAL') {
     const span = stepSpan(nowMs, bake, analysis.windowSeconds, delay);
+    const traffic = trafficWindow(bake, nowMs, delay);
+    const withTraffic = traffic ? { traffic } : {};
     if (span.endMs - span.startMs < MS_PER_MINUTE) {
       const stepStart = bake.startedAt ?? new Date(span.startMs).toISOString();
-      return { notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
+      return { ...withTraffic, notYet: `Waiting for this step's data: the step began at ${stepStart}, and CloudWatch has no whole minute after it yet (${delay} s metric delay; the last whole minute ends at ${new Date(span.endMs).toISOString()}); this judgement does not count toward the bake.` };
     }
-    return { step: span, notYet: notYetOwnMinute(span, bake, delay) };
+    return { ...withTraffic, step: span, notYet: notYetOwnMinute(span, bake, delay) };
   }
   const window = dataWindow(nowMs, analysis?.windowSeconds ?? ALARMS_ONLY_WINDOW_SECONDS, delay);
   return { window, notYet: notYetStepData(window, bake, delay) };
@@ -90,6 +112,36 @@ export function albWaitSeconds(judgeIntervalSeconds: number, metricDelaySeconds:
   if (judgeIntervalSeconds >= METRIC_PERIOD_SECONDS) return judgeIntervalSeconds;
   const readableMs = (Math.floor((nowMs - metricDelaySeconds * 1000) / MS_PER_MINUTE) + 1) * MS_PER_MINUTE + metricDelaySeconds * 1000;
   return Math.max(1, Math.ceil((readableMs - nowMs) / 1000));
+}
+
+/**
+ * The service's traffic in the window before the first shift, which sizes the steps (sequential-sizing.ts): from the
+ * release signal when the judge reads it and the application emits it (its 10 s periods summed into minutes, the
+ * unit of the dispersion estimate), else from the ALB's minutes, the backstop.
+ */
+async function trafficBefore(analysis: AnalysisConfig, window: DataWindow, stableColor: JudgeInput['stableColor'], nowMs: number): Promise<TrafficObservation | null> {
+  if (analysis.signal && analysis.method === 'SEQUENTIAL') {
+    const read = await readSignalStepData(analysis.signal, window.startMs, window.endMs, nowMs);
+    const observed = observeTraffic(byMinute(read.data.minutes), window.startMs, window.endMs, stableColor);
+    if (observed) return observed;
+  }
+  const before = await readStepData(analysis, window.startMs, window.endMs);
+  return observeTraffic(before.minutes, before.startMs, before.endMs, stableColor);
+}
+
+/** Counts of shorter periods summed into the whole minutes that hold them. */
+function byMinute(periods: readonly MinuteCounts[]): MinuteCounts[] {
+  const minutes = new Map<number, MinuteCounts>();
+  for (const p of periods) {
+    const startMs = Math.floor(p.startMs / MS_PER_MINUTE) * MS_PER_MINUTE;
+    const m = minutes.get(startMs);
+    const add = (color: 'blue' | 'green') => ({
+      requests: (m?.counts[color].requests ?? 0) + p.counts[color].requests,
+      errors: (m?.counts[color].errors ?? 0) + p.counts[color].errors,
+    });
+    minutes.set(startMs, { startMs, counts: { blue: add('blue'), green: add('green') } });
+  }
+  return [...minutes.values()].sort((a, b) => a.startMs - b.startMs);
 }
 
 /**
@@ -126,6 +178,11 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
     } else {
       if (analysis && plan.step) seen = { ...seen, step: await readStepData(analysis, plan.step.startMs, plan.step.endMs) };
       if (analysis && plan.window) seen = { ...seen, windowMetrics: await readColorMetrics(analysis, plan.window) };
+    }
+    // Step sizing: the service's traffic before the first shift (read once, then carried in the evidence).
+    if (analysis && plan.traffic) {
+      const traffic = await trafficBefore(analysis, plan.traffic, input.stableColor, nowMs);
+      if (traffic) seen = { ...seen, traffic };
     }
   }
   const decided = decide(config, input, seen);

@@ -2,7 +2,7 @@ import { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { RELEASE_SIGNAL_DIMENSIONS, RELEASE_SIGNAL_METRICS } from '../metrics/release-signal-contract';
 import { AnalysisConfig, COLORS, Color, ColorMetrics, METRIC_PERIOD_SECONDS, SignalReadConfig } from '../shared/contracts';
 import { metricDataPoints, MetricPoint } from '../shared/metric-data';
-import { LATENCY_STATISTICS, StepData } from './sequential-analysis';
+import { LATENCY_STATISTICS, MEDIAN_STATISTICS, StepData } from './sequential-analysis';
 
 /** Namespace of Application Load Balancer metrics. */
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';
@@ -84,11 +84,13 @@ export async function readColorMetrics(config: AnalysisConfig, window: DataWindo
 /** Query ids of the step reads: counts per minute, latency percentiles over the whole span. */
 const STEP_COUNTS = { requests: QUERIES.requests, errors: QUERIES.errors } as const;
 type StepCountKind = keyof typeof STEP_COUNTS;
-type LatencyKind = keyof typeof LATENCY_STATISTICS;
+/** The latency statistics of a step: the p99 tests' and the median test's. */
+const STEP_LATENCY = { ...LATENCY_STATISTICS, ...MEDIAN_STATISTICS } as const;
+type LatencyKind = keyof typeof STEP_LATENCY;
 
 /**
  * Everything CloudWatch holds of a step so far, [startMs, endMs) in whole minutes: each color's requests and 5xx
- * per minute (Period 60), and its p98.5 / p99 / p99.5 TargetResponseTime over one period covering the span (so the
+ * per minute (Period 60), and its p98.5 / p99 / p99.5 and p45 / p50 / p55 TargetResponseTime over one period covering the span (so the
  * percentiles are CloudWatch's over all the step's requests, not a combination of per-minute percentiles).
  */
 export async function readStepData(config: AnalysisConfig, startMs: number, endMs: number): Promise<StepData> {
@@ -104,10 +106,10 @@ export async function readStepData(config: AnalysisConfig, startMs: number, endM
       ReturnData: true,
       MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: STEP_COUNTS[kind].metric, Dimensions: dimensions(color) }, Period: METRIC_PERIOD_SECONDS, Stat: 'Sum' },
     })),
-    ...(Object.keys(LATENCY_STATISTICS) as LatencyKind[]).map((kind) => ({
+    ...(Object.keys(STEP_LATENCY) as LatencyKind[]).map((kind) => ({
       Id: `${color}_${kind.toLowerCase()}`,
       ReturnData: true,
-      MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: QUERIES.latency.metric, Dimensions: dimensions(color) }, Period: spanSeconds, Stat: LATENCY_STATISTICS[kind] },
+      MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: QUERIES.latency.metric, Dimensions: dimensions(color) }, Period: spanSeconds, Stat: STEP_LATENCY[kind] },
     })),
   ]);
   const points = await metricDataPoints(`${config.loadBalancer}, step data`, startMs, endMs, queriesOf);
@@ -127,7 +129,7 @@ export async function readStepData(config: AnalysisConfig, startMs: number, endM
     const values = (points.get(`${color}_${kind.toLowerCase()}`) ?? []).map((p) => p.v);
     return values.length > 0 ? Math.max(...values) * MS_PER_SECOND : null;
   };
-  const latency = Object.fromEntries(COLORS.map((c) => [c, { p985Ms: latencyOf(c, 'p985Ms'), p99Ms: latencyOf(c, 'p99Ms'), p995Ms: latencyOf(c, 'p995Ms') }])) as StepData['latency'];
+  const latency = Object.fromEntries(COLORS.map((c) => [c, Object.fromEntries((Object.keys(STEP_LATENCY) as LatencyKind[]).map((k) => [k, latencyOf(c, k)]))])) as unknown as StepData['latency'];
   return {
     startMs,
     endMs,
@@ -156,7 +158,7 @@ export interface SignalStepData {
 /**
  * The release signal of a step, [startMs, endMs) (whole periods of `signal.periodSeconds`): each color's Requests and
  * Errors5xx per period (Sum; "For high-resolution metrics [...] the period can be 1, 5, 10, 30, 60, or any multiple of
- * 60": CloudWatch API Reference, MetricStat), and its p98.5 / p99 / p99.5 Latency over the step's whole minutes, one
+ * 60": CloudWatch API Reference, MetricStat), and its p98.5 / p99 / p99.5 and p45 / p50 / p55 Latency over the step's whole minutes, one
  * period covering them (a period of a minute or more must be a multiple of 60, and StartTime is "rounded down to the
  * nearest whole minute": GetMetricData, StartTime). The counts start no earlier than CloudWatch keeps sub-minute
  * periods (SUB_MINUTE_RETENTION_SECONDS): a step longer than that is counted over its last three hours, while the
@@ -183,10 +185,10 @@ export async function readSignalStepData(signal: SignalReadConfig, startMs: numb
   const latencyStartMs = Math.floor(startMs / minuteMs) * minuteMs;
   const latencyEndMs = Math.floor(endMs / minuteMs) * minuteMs;
   const latencyPeriod = (latencyEndMs - latencyStartMs) / MS_PER_SECOND;
-  const latencyQueries: MetricDataQuery[] = COLORS.flatMap((color) => (Object.keys(LATENCY_STATISTICS) as LatencyKind[]).map((kind) => ({
+  const latencyQueries: MetricDataQuery[] = COLORS.flatMap((color) => (Object.keys(STEP_LATENCY) as LatencyKind[]).map((kind) => ({
     Id: `${color}_${kind.toLowerCase()}`,
     ReturnData: true,
-    MetricStat: { Metric: metric(color, RELEASE_SIGNAL_METRICS.LATENCY), Period: latencyPeriod, Stat: LATENCY_STATISTICS[kind] },
+    MetricStat: { Metric: metric(color, RELEASE_SIGNAL_METRICS.LATENCY), Period: latencyPeriod, Stat: STEP_LATENCY[kind] },
   })));
   const latencyPoints = latencyPeriod >= METRIC_PERIOD_SECONDS
     ? await metricDataPoints(`${what} latency`, latencyStartMs, latencyEndMs, latencyQueries) : new Map<string, MetricPoint[]>();
@@ -210,7 +212,7 @@ export async function readSignalStepData(signal: SignalReadConfig, startMs: numb
     const values = (latencyPoints.get(`${color}_${kind.toLowerCase()}`) ?? []).filter((p) => p.t === latencyStartMs).map((p) => p.v);
     return values.length > 0 ? values[0] : null;
   };
-  const latency = Object.fromEntries(COLORS.map((c) => [c, { p985Ms: latencyOf(c, 'p985Ms'), p99Ms: latencyOf(c, 'p99Ms'), p995Ms: latencyOf(c, 'p995Ms') }])) as StepData['latency'];
+  const latency = Object.fromEntries(COLORS.map((c) => [c, Object.fromEntries((Object.keys(STEP_LATENCY) as LatencyKind[]).map((k) => [k, latencyOf(c, k)]))])) as unknown as StepData['latency'];
   return {
     data: {
       startMs: countsStartMs,

@@ -1,6 +1,6 @@
 import { AnalysisConfig, Color, DEFAULT_MISS_RATE, StepEvidence } from '../shared/contracts';
 import {
-  cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
+  addDispersion, comparisonInflation, countInflation, cusum, errorRatioLlr, extraVariance, gaussianLlr, logMedianVariance, NO_DISPERSION, logQuantileVariance, mixtureEffects, mixtureLlr, MIXTURE_SIZE, rateLlr, threshold,
 } from './sequential';
 
 /**
@@ -59,6 +59,10 @@ export interface LatencyPercentiles {
   readonly p985Ms: number | null;
   readonly p99Ms: number | null;
   readonly p995Ms: number | null;
+  /** p45 / p50 / p55 (MEDIAN_STATISTICS): the median test's. Absent or null: no median test. */
+  readonly p45Ms?: number | null;
+  readonly p50Ms?: number | null;
+  readonly p55Ms?: number | null;
 }
 
 /** What CloudWatch holds of the step so far: its whole minutes [startMs, endMs). */
@@ -131,6 +135,9 @@ export function analyseSequential(
   const h = threshold(seq.alphaPerTest);
   const periodMs = data.periodMs ?? MS_PER_MINUTE;
   const lrLimit = formatRatio(h);
+  /** The 5xx tests' threshold: their own share of the budget (contracts.ts sequentialBudget). */
+  const hError = threshold(seq.errorAlphaPerTest ?? seq.alphaPerTest);
+  const lrError = formatRatio(hError);
   const from = Math.max(evidence.throughMs ?? data.startMs, data.startMs);
   const limit = config.maxErrorRatePercent / PERCENT;
   const limit1 = Math.min(limit * config.errorRateBaselineFactor, 1 - 1e-9);
@@ -139,6 +146,15 @@ export function analyseSequential(
   const errorLlrs = evidence.errorLlrs?.length === MIXTURE_SIZE ? [...evidence.errorLlrs] : effects.map(() => 0);
   let baselineCusum = evidence.baselineCusum ?? 0;
   const counted = { requests: evidence.newRequests ?? 0, errors: evidence.newErrors ?? 0 };
+  const limitAlternative = (e: number) => Math.min(limit * e, 1 - 1e-9);
+  /** The limit test per alternative: tempered per minute under overdispersion; from the counts for older evidence. */
+  const limitLlrs = evidence.limitLlrs?.length === MIXTURE_SIZE
+    ? [...evidence.limitLlrs]
+    : effects.map((e) => (limit > 0 ? rateLlr(counted.errors, counted.requests, limit, limitAlternative(e)) : 0));
+  /** The stable color's minute-to-minute 5xx variation (overdispersion), against its observed rate. */
+  let dispersion = evidence.dispersion ?? NO_DISPERSION;
+  const observedStableRate = evidence.stableErrorRate;
+  let tau2 = extraVariance(dispersion);
   let restartMs = evidence.restartMs;
   /** End of the last minute that had data: minutes after it may still be arriving, and are read again next time. */
   let lastDataEndMs = from;
@@ -173,9 +189,20 @@ export function analyseSequential(
       // the latency tests (a percentile over the step) start again after it.
       restartMs = minute.startMs + periodMs;
     } else {
-      effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta); });
+      // Each minute's evidence tempered by its variance inflation, from the minutes BEFORE it (a predictable weight).
+      const share = fresh.requests + stable.requests > 0 ? fresh.requests / (fresh.requests + stable.requests) : 0;
+      const kRatio = comparisonInflation(fresh.errors + stable.errors, share, tau2);
+      effects.forEach((theta, i) => { errorLlrs[i] += errorRatioLlr(fresh.errors, fresh.requests, stable.errors, stable.requests, theta) / kRatio; });
+      if (limit > 0) {
+        const kCount = countInflation(fresh.requests * limit, tau2);
+        effects.forEach((e, i) => { limitLlrs[i] += rateLlr(fresh.errors, fresh.requests, limit, limitAlternative(e)) / kCount; });
+      }
       counted.requests += fresh.requests;
       counted.errors += fresh.errors;
+      if (observedStableRate !== undefined && stable.requests > 0) {
+        dispersion = addDispersion(dispersion, stable.errors, stable.requests, observedStableRate);
+        tau2 = extraVariance(dispersion);
+      }
     }
     // Capped at the threshold: the first crossing (the detection, and so its false-alarm rate) is Page's CUSUM as
     // ever, but a score left to grow during an outage (1e733 after 15 minutes at 5%) would keep a recovered stable
@@ -203,8 +230,8 @@ export function analyseSequential(
 
   // 5xx vs stable
   const errorLlr = mixtureLlr(errorLlrs);
-  const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often or more" ${formatRatio(errorLlr)}, decides at ${lrLimit}`;
-  if (errorLlr >= h) relative.push(`${targetColor}'s 5xx rate is higher than ${stableColor}'s: ${errorText}.`);
+  const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often or more" ${formatRatio(errorLlr)}, decides at ${lrError}`;
+  if (errorLlr >= hError) relative.push(`${targetColor}'s 5xx rate is higher than ${stableColor}'s: ${errorText}.`);
   else summary.push(`${errorText}.`);
   // Acceptance: the smallest regression's own ratio (the mixture's first alternative) at β or below.
   if (stable.requests > 0 && errorLlrs[0] <= lnBeta) {
@@ -212,12 +239,15 @@ export function analyseSequential(
   }
 
   // 5xx limit
+  if (tau2 > 0) {
+    summary.push(`5xx vary from minute to minute more than chance would (${stableColor}'s rate: coefficient of variation about ${num(Math.sqrt(tau2))}): each minute's 5xx evidence counts for less, by the variance it adds.`);
+  }
   if (limit > 0) {
-    const absLlr = mixtureLlr(effects.map((e) => rateLlr(counted.errors, counted.requests, limit, Math.min(limit * e, 1 - 1e-9))));
-    const text = `${targetColor}'s 5xx ${pct(counted.errors, counted.requests)} of ${counted.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrLimit}`;
-    if (absLlr >= h) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
+    const absLlr = mixtureLlr(limitLlrs);
+    const text = `${targetColor}'s 5xx ${pct(counted.errors, counted.requests)} of ${counted.requests} against the ${num(config.maxErrorRatePercent)}% limit: likelihood ratio for ${num(limit1 * PERCENT)}% or more ${formatRatio(absLlr)}, decides at ${lrError}`;
+    if (absLlr >= hError) breaches.push(`${targetColor} breaks the 5xx limit: ${text}.`);
     else summary.push(`${text}.`);
-    const minLlr = rateLlr(counted.errors, counted.requests, limit, limit1);
+    const minLlr = limitLlrs[0];
     if (minLlr <= lnBeta) {
       cleared.push(`5xx: the evidence rules out ${targetColor} at ${num(limit1 * PERCENT)}% or more (${num(config.errorRateBaselineFactor)}x the ${num(config.maxErrorRatePercent)}% limit; likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
     }
@@ -228,6 +258,42 @@ export function analyseSequential(
   let latencyRan = false;
   const latencyCleared: string[] = [];
   const lat = data.latency;
+  /**
+   * The relative latency test's share of the budget is split between the p50 and the p99 comparison (each decides at
+   * 2/alphaPerTest): the median sees a multiplicative slowdown with a ninth of the requests, the p99 a slow tail.
+   */
+  const hRelative = config.latencyBaselineFactor !== undefined ? threshold(seq.alphaPerTest / 2) : h;
+  const lrRelative = formatRatio(hRelative);
+  const medianCleared: string[] = [];
+  let medianOpen = false;
+  /**
+   * Whether the stable color still serves traffic (its newest minute has requests). At 100% it served only the shift's
+   * minute: its p50 will never get more precise, so an open p50 comparison cannot hold the step (it still fails one).
+   */
+  const newest = data.minutes.filter((m) => m.startMs >= data.startMs && m.startMs < data.endMs).at(-1);
+  const stableStillServes = newest !== undefined && newest.counts[stableColor].requests > 0;
+  const p50 = lat[targetColor].p50Ms ?? null;
+  const stableP50 = lat[stableColor].p50Ms ?? null;
+  if (config.latencyBaselineFactor !== undefined && p50 !== null && stableP50 !== null) {
+    if (fresh.requests < MEDIAN_MIN_REQUESTS || stable.requests < MEDIAN_MIN_REQUESTS) {
+      summary.push(`p50 latency: ${targetColor} has served ${fresh.requests} and ${stableColor} ${stable.requests} of the ${MEDIAN_MIN_REQUESTS} requests each the p50 comparison needs.`);
+    } else {
+      const [d45, d55] = lat[stableColor].p45Ms != null ? [lat[stableColor].p45Ms, lat[stableColor].p55Ms] : [lat[targetColor].p45Ms, lat[targetColor].p55Ms];
+      const vFresh = logMedianVariance(fresh.requests, d45, d55);
+      const vStable = logMedianVariance(stable.requests, d45, d55);
+      if (vFresh !== null && vStable !== null) {
+        const effects = mixtureEffects(config.latencyBaselineFactor);
+        const diff = Math.log(p50 / stableP50);
+        const llr = mixtureLlr(effects.map((e) => gaussianLlr(diff, vFresh + vStable, Math.log(e))));
+        const text = `p50 latency this step: ${targetColor} ${num(p50)} ms against ${stableColor} ${num(stableP50)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrRelative}`;
+        if (llr >= hRelative) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
+        else summary.push(`${text}.`);
+        const minLlr = gaussianLlr(diff, vFresh + vStable, Math.log(effects[0]));
+        if (minLlr <= lnBeta) medianCleared.push(`p50 latency: the evidence rules out ${targetColor} ${num(config.latencyBaselineFactor)}x slower than ${stableColor} at the median or more (likelihood ratio ${formatRatio(minLlr)}, at most ${num(beta)} clears).`);
+        else if (stableStillServes) medianOpen = true;
+      }
+    }
+  }
   const p99 = lat[targetColor].p99Ms;
   const floorText = `${fresh.requests} of the ${seq.latencyMinRequests} requests the p99 comparison needs`;
   if (p99 !== null && (config.latencyBaselineFactor !== undefined || config.maxLatencyP99Ms !== undefined)) {
@@ -246,8 +312,8 @@ export function analyseSequential(
         if (vFresh !== null && vStable !== null) {
           const latencyEffects = mixtureEffects(config.latencyBaselineFactor);
           const llr = mixtureLlr(latencyEffects.map((e) => gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(e))));
-          const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrLimit}`;
-          if (llr >= h) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
+          const text = `p99 latency this step: ${targetColor} ${num(p99)} ms against ${stableColor} ${num(stableP99)} ms; likelihood ratio for "${num(config.latencyBaselineFactor)}x slower or more" ${formatRatio(llr)}, decides at ${lrRelative}`;
+          if (llr >= hRelative) relative.push(`${targetColor} is slower than ${stableColor}: ${text}.`);
           else summary.push(`${text}.`);
           latencyRan = true;
           const minLlr = gaussianLlr(Math.log(p99 / stableP99), vFresh + vStable, Math.log(latencyEffects[0]));
@@ -293,12 +359,17 @@ export function analyseSequential(
     evidence: {
       throughMs: lastDataEndMs, errorLlrs, baselineCusum, newRequests: counted.requests, newErrors: counted.errors,
       ...(restartMs === undefined ? {} : { restartMs }),
+      ...(limit > 0 ? { limitLlrs } : {}),
+      ...(evidence.trafficPerMinute === undefined ? {} : { trafficPerMinute: evidence.trafficPerMinute }),
+      ...(observedStableRate === undefined ? {} : { stableErrorRate: observedStableRate, dispersion }),
     },
     totals,
     newMinutes,
     relativeRegressions: relative,
-    clearance: [...cleared, ...latencyCleared],
-    notRuledOut: [...(errorCleared ? [] : ['5xx']), ...(latencyRan && latencyCleared.length === 0 ? ['p99 latency'] : [])],
+    clearance: [...cleared, ...medianCleared, ...latencyCleared],
+    notRuledOut: [
+      ...(errorCleared ? [] : ['5xx']), ...(medianOpen ? ['p50 latency'] : []), ...(latencyRan && latencyCleared.length === 0 ? ['p99 latency'] : []),
+    ],
     limitBreaches: breaches,
     baselineDegraded,
     summary,
@@ -311,3 +382,16 @@ export const LATENCY_STATISTICS = {
   p99Ms: 'p99',
   p995Ms: 'p99.5',
 } as const;
+
+/** The p45 / p50 / p55 statistics the median test reads (see MEDIAN_DENSITY_PERCENTILES). */
+export const MEDIAN_STATISTICS = {
+  p45Ms: 'p45',
+  p50Ms: 'p50',
+  p55Ms: 'p55',
+} as const;
+
+/**
+ * Requests each color must have served in the step before its p50 is compared: the normal approximation of a sample
+ * median holds from a few dozen (the p99's needs latencyMinRequests, a thousand by default).
+ */
+export const MEDIAN_MIN_REQUESTS = 50;

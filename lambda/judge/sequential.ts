@@ -91,6 +91,24 @@ export function logQuantileVariance(requests: number, q985: number | null, q995:
   return (LATENCY_PERCENTILE * (1 - LATENCY_PERCENTILE)) / (requests * g * g);
 }
 
+/** p of the lower percentile the relative latency test also compares (CloudWatch's p50). */
+export const MEDIAN_PERCENTILE = 0.5;
+/** The two percentiles around p50 whose distance gives the density at p50: p45 and p55. */
+export const MEDIAN_DENSITY_PERCENTILES = [0.45, 0.55] as const;
+
+/**
+ * The same as logQuantileVariance for the sample median: Var(ln q̂50) = 0.25 / (n · g²), g the density of ln(latency)
+ * at the p50, estimated from the p45 and p55 (g ≈ 0.1 / (ln q55 − ln q45)). A multiplicative slowdown moves the p50 as
+ * much as the p99 (in logs), and the median's variance is far smaller: for a log-normal with p50 40 ms and p99 180 ms,
+ * 0.66 / n against 5.8 / n at the p99, so a ×1.6 slowdown shows in about a ninth of the requests, and the normal
+ * approximation holds from a few dozen requests (n·min(p, 1−p) well above 1) where the p99's needs a thousand.
+ */
+export function logMedianVariance(requests: number, q45: number | null | undefined, q55: number | null | undefined): number | null {
+  if (requests <= 0 || q45 == null || q55 == null || !(q45 > 0) || !(q55 > q45)) return null;
+  const g = (MEDIAN_DENSITY_PERCENTILES[1] - MEDIAN_DENSITY_PERCENTILES[0]) / (Math.log(q55) - Math.log(q45));
+  return (MEDIAN_PERCENTILE * (1 - MEDIAN_PERCENTILE)) / (requests * g * g);
+}
+
 /**
  * Log-likelihood ratio of a Gaussian observation `difference` ~ N(delta, variance): H1 delta = `delta1` against
  * H0 delta = 0 (delta1 > 0). When the observation is a running estimate whose information 1/variance grows with
@@ -101,4 +119,62 @@ export function logQuantileVariance(requests: number, q985: number | null, q995:
 export function gaussianLlr(difference: number, variance: number, delta1: number): number {
   if (!(variance > 0)) return 0;
   return (delta1 * difference - (delta1 * delta1) / 2) / variance;
+}
+
+/**
+ * Overdispersion of the 5xx: running sums of the stable color's per-minute 5xx e against their expected count
+ * mu = n·p (p its rate), for a method-of-moments estimate of the extra variance. Under the tests' assumption
+ * (Poisson within a minute) E[(e − mu)² − mu] = 0; when the rate itself varies from minute to minute (a sick host, a
+ * retry storm: rate × G, Var(G) = tau²) it is mu²·tau².
+ */
+export interface DispersionSums {
+  /** Σ ((e − mu)² − mu). */
+  readonly excess: number;
+  /** Σ mu². */
+  readonly mu2: number;
+  /** Σ (2·mu² + mu): the variance of `excess` without overdispersion. */
+  readonly noise: number;
+}
+
+export const NO_DISPERSION: DispersionSums = { excess: 0, mu2: 0, noise: 0 };
+
+/** The sums with one more minute of `errors` in `requests` at the expected rate `rate`. */
+export function addDispersion(sums: DispersionSums, errors: number, requests: number, rate: number): DispersionSums {
+  const mu = requests * rate;
+  if (!(mu > 0)) return sums;
+  return { excess: sums.excess + (errors - mu) ** 2 - mu, mu2: sums.mu2 + mu * mu, noise: sums.noise + 2 * mu * mu + mu };
+}
+
+/**
+ * tau², the squared coefficient of variation of the 5xx rate from minute to minute, estimated from the sums less two
+ * of its standard errors (so sampling noise alone does not temper the tests: about 2% of estimates of a steady rate
+ * come out above 0), never below 0.
+ */
+export function extraVariance(sums: DispersionSums): number {
+  if (!(sums.mu2 > 0)) return 0;
+  return Math.max(0, (sums.excess - 2 * Math.sqrt(sums.noise)) / sums.mu2);
+}
+
+/**
+ * The variance inflation of one minute's conditional binomial (the new color's share of `totalErrors` 5xx, its share
+ * of the requests w) when each color's rate varies independently from minute to minute with squared coefficient of
+ * variation tau²: the share itself then varies, by about w(1 − w)·(R − 1) with R the ratio of the two colors' rate
+ * factors, so Var = t·w(1 − w)·(1 + (t − 1)·w(1 − w)·Var(R)). For Gamma-distributed factors (shape k = 1/tau²),
+ * R is F-distributed and Var(R) = k(2k − 1) / ((k − 1)²(k − 2)), which is about 2·tau² for small tau² and has no
+ * finite value for k <= 2 (tau² >= 1/2): then one minute's comparison says nothing reliable, and the minute is given
+ * no weight (Infinity). The minute's log-likelihood ratio is divided by the inflation (a quasi-likelihood: a minute
+ * whose counts carry less information than a binomial's counts for as much less), so the product stays close to a
+ * martingale under the null.
+ */
+export function comparisonInflation(totalErrors: number, w: number, tau2: number): number {
+  if (!(tau2 > 0) || totalErrors <= 1 || !(w > 0 && w < 1)) return 1;
+  const k = 1 / tau2;
+  if (k <= 2) return Infinity;
+  const varRatio = (k * (2 * k - 1)) / ((k - 1) ** 2 * (k - 2));
+  return 1 + (totalErrors - 1) * w * (1 - w) * varRatio;
+}
+
+/** The variance inflation of a count with expected value `expected` whose rate varies with tau²: 1 + expected·tau². */
+export function countInflation(expected: number, tau2: number): number {
+  return tau2 > 0 && expected > 0 ? 1 + expected * tau2 : 1;
 }

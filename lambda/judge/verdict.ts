@@ -3,6 +3,7 @@ import {
 } from '../shared/contracts';
 import { analyse } from './analysis';
 import { analyseSequential, StepData } from './sequential-analysis';
+import { decisionMinutes, observeTraffic, sizeSteps, StepSizing, TrafficObservation } from './sequential-sizing';
 
 /**
  * The verdict of one judgement from what the judge read, as a pure function (judge.ts reads; the benchmark calls this
@@ -38,12 +39,18 @@ export interface Observation {
   readonly windowMetrics?: Record<Color, ColorMetrics>;
   /** SEQUENTIAL: the step's data so far (absent when it holds no whole minute yet). */
   readonly step?: StepData;
+  /** SEQUENTIAL: the service's traffic before the step (judge.ts reads it once per rollout, planRead's `traffic`). */
+  readonly traffic?: TrafficObservation;
 }
 
 export interface JudgeInput {
   readonly targetColor: Color;
   readonly stableColor: Color;
   readonly bake: BakeProgress;
+  /** The step's weight of the new color, percent. Absent: no step sizing. */
+  readonly percent?: number;
+  /** The step's header segments: a step with any is not sized (its traffic is more than its weight). */
+  readonly segments?: readonly string[];
 }
 
 const MS_PER_SECOND = 1000;
@@ -75,6 +82,18 @@ function bakeCredit(analysis: AnalysisConfig, step: StepData, newPeriods: number
   return Math.max(1, Math.round((newPeriods * periodMs) / (analysis.signal.judgeIntervalSeconds * MS_PER_SECOND)));
 }
 
+/**
+ * The traffic that sizes the steps: carried in the evidence once observed, else what the judge read before the step
+ * (judge.ts), else the step's own whole minutes once it has any. Null when none is known yet.
+ */
+function trafficOf(evidence: StepEvidence, seen: Observation, stableColor: Color): TrafficObservation | null {
+  if (evidence.trafficPerMinute !== undefined && evidence.stableErrorRate !== undefined) {
+    return { requestsPerMinute: evidence.trafficPerMinute, stableErrorRate: evidence.stableErrorRate };
+  }
+  if (seen.traffic) return seen.traffic;
+  return seen.step ? observeTraffic(seen.step.minutes, seen.step.startMs, seen.step.endMs, stableColor) : null;
+}
+
 export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation): JudgeResult {
   const { targetColor, stableColor, bake } = input;
   const alarms = seen.alarms;
@@ -100,11 +119,19 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   let clearance: readonly string[] = [];
   let credit = 1;
   let notRuledOut: readonly string[] = [];
+  let sizing: StepSizing | undefined;
   const analysis = config.analysis;
 
   if (analysis && (analysis.method ?? 'THRESHOLDS') === 'SEQUENTIAL') {
+    // The traffic first: it sizes the steps, and its stable 5xx rate is what the overdispersion estimate measures against.
+    const traffic = trafficOf(evidenceIn, seen, stableColor);
+    const known = evidenceIn.trafficPerMinute !== undefined && evidenceIn.stableErrorRate !== undefined;
+    const evidenceFor: StepEvidence = traffic && !known
+      ? { ...evidenceIn, trafficPerMinute: traffic.requestsPerMinute, stableErrorRate: traffic.stableErrorRate, ...(traffic.dispersion ? { dispersion: traffic.dispersion } : {}) }
+      : evidenceIn;
+    evidence = evidenceFor;
     if (seen.step) {
-      const f = analyseSequential(analysis, seen.step, evidenceIn, targetColor, stableColor, wasDegraded);
+      const f = analyseSequential(analysis, seen.step, evidenceFor, targetColor, stableColor, wasDegraded);
       evidence = { ...f.evidence, ...(heldSinceIn ? { heldSince: heldSinceIn } : {}) };
       metrics = metricsOf(seen.step, f.totals);
       stepRequests = f.totals[targetColor].requests;
@@ -118,6 +145,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
       if (f.newMinutes === 0 && notYet === null) notYet = 'No whole minute of new data since the last judgement; this judgement does not count toward the bake.';
       credit = bakeCredit(analysis, seen.step, f.newMinutes);
     }
+    if (traffic && input.percent !== undefined && (input.segments ?? []).length === 0) sizing = sizeSteps(analysis, traffic, decisionMinutes(analysis, bake.required, config.metricDelaySeconds ?? 0));
   } else if (analysis && metrics) {
     const a = analyse(analysis, metrics, targetColor, stableColor);
     // Data from before the step cannot clear it, nor be too little to judge it; but a regression in it is one.
@@ -152,6 +180,21 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   }
   const { heldSince: _recovered, ...rest } = evidence;
   evidence = rest;
+
+  if (sizing && input.percent !== undefined) {
+    // Step sizing (sequential-sizing.ts): a step that cannot clear within its bake is merged into the next one; when
+    // none can, the policy applies now rather than after every step has exposed users to the new color.
+    if (sizing.minPercent === null) {
+      return result('INCONCLUSIVE', [...findings, sizing.explanation,
+        `Judging now rather than at the end of the bake: the rollout's onInconclusive policy decides what happens next (a higher request rate, a longer bake or bakeExtension, or a larger smallest regression would let the judge decide).`],
+      withEvidence({ passes: bake.passes + 1 }));
+    }
+    if (input.percent < sizing.minPercent) {
+      return result('PASS', [...findings, sizing.explanation,
+        `This step's ${input.percent}% is below it: the step is merged into the next one (it completes now, without its bake; the evidence so far carries on, and the next step's bake must clear it).`],
+      withEvidence());
+    }
+  }
 
   if (notYet !== null) return result('WAIT', [notYet, ...findings], withEvidence());
   // An INCONCLUSIVE bake counts the judgement (as healthy, should onInconclusive PROCEED: the state machine keeps this

@@ -285,6 +285,11 @@ export interface SequentialConfig {
    * at ln(1/alphaPerTest).
    */
   readonly alphaPerTest: number;
+  /**
+   * The share each of the rollout's 5xx tests spends (sequentialBudget: ERROR_BUDGET_SHARE of the budget between
+   * the two), deciding at ln(1/errorAlphaPerTest). Absent (a configuration from before): alphaPerTest.
+   */
+  readonly errorAlphaPerTest?: number;
   /** Steps the budget is split across. */
   readonly steps: number;
   /** Tests of each step the budget is split across (the p99 tests: p99 vs stable, p99 limit). */
@@ -329,9 +334,19 @@ export const SEQUENTIAL_TESTS_PER_STEP = 2;
 export const SEQUENTIAL_ROLLOUT_TESTS = 2;
 
 /**
- * The sequential judge's budget: `falseRollbackRatePercent` split evenly across its tests, the rollout's two 5xx tests
- * and each step's two p99 tests (a union bound: each test spends its share and decides at a likelihood ratio of
- * 1/share).
+ * The share of the false-rollback budget the rollout's two 5xx tests spend together (each half of it); the per-step
+ * latency tests split the rest. Their need differs: the 5xx tests run over the whole rollout and decide on a few
+ * errors of the new color (every nat of threshold is one more minute at a small step's weight), while the latency
+ * tests are ten (two per step) and each gains little from a lower threshold (the p50 comparison decides within a few
+ * dozen requests anyway). Half and half: each 5xx test at 1/4 of the budget instead of 1/12.
+ */
+export const ERROR_BUDGET_SHARE = 0.5;
+
+/**
+ * The sequential judge's budget (a union bound: each test spends its share and decides at a likelihood ratio of
+ * 1/share): ERROR_BUDGET_SHARE of `falseRollbackRatePercent` to the rollout's two 5xx tests (errorAlphaPerTest each),
+ * the rest evenly across each step's two latency tests (alphaPerTest each; the relative one splits its share between
+ * its p50 and p99 comparisons).
  */
 export function sequentialBudget(
   falseRollbackRatePercent: number, steps: number, latencyMinRequests: number,
@@ -340,7 +355,8 @@ export function sequentialBudget(
   const falseRollbackRate = falseRollbackRatePercent / 100;
   return {
     falseRollbackRate,
-    alphaPerTest: falseRollbackRate / (SEQUENTIAL_ROLLOUT_TESTS + steps * SEQUENTIAL_TESTS_PER_STEP),
+    alphaPerTest: (falseRollbackRate * (1 - ERROR_BUDGET_SHARE)) / (steps * SEQUENTIAL_TESTS_PER_STEP),
+    errorAlphaPerTest: (falseRollbackRate * ERROR_BUDGET_SHARE) / SEQUENTIAL_ROLLOUT_TESTS,
     steps,
     rolloutTests: SEQUENTIAL_ROLLOUT_TESTS,
     testsPerStep: SEQUENTIAL_TESTS_PER_STEP,
@@ -401,6 +417,23 @@ export interface StepEvidence {
    * latency percentiles start again after the hold). Absent: from the step's start.
    */
   readonly restartMs?: number;
+  /**
+   * The service's traffic as the judge observed it once per rollout (before the first shift, or early in a step):
+   * both colors' requests per minute. It sizes the steps (lambda/judge/sequential-sizing.ts). Absent: not yet known.
+   */
+  readonly trafficPerMinute?: number;
+  /** The stable color's 5xx rate (0-1) in the same observation. */
+  readonly stableErrorRate?: number;
+  /**
+   * Per alternative of the mixture, the 5xx limit test's log-likelihood ratio over the counted minutes (each minute
+   * tempered by its overdispersion). Absent (evidence from before): computed from newRequests / newErrors.
+   */
+  readonly limitLlrs?: readonly number[];
+  /**
+   * The stable color's per-minute 5xx against its observed rate, for the overdispersion estimate
+   * (lambda/judge/sequential.ts DispersionSums). Absent: none yet.
+   */
+  readonly dispersion?: { readonly excess: number; readonly mu2: number; readonly noise: number };
 }
 
 export interface BakeProgress {
@@ -431,6 +464,13 @@ export type JudgeRequest =
     readonly targetColor: Color;
     readonly stableColor: Color;
     readonly bake: BakeProgress;
+    /**
+     * The step's weight of the new color, percent (the sequential judge merges a step too small to decide into the
+     * next one). Absent: no step sizing.
+     */
+    readonly percent?: number;
+    /** The step's header segments (they take traffic beyond the weight: such a step is not sized). Absent: none. */
+    readonly segments?: readonly string[];
   };
 
 export interface AlarmStatus {

@@ -77,15 +77,17 @@ export interface MetricAnalysisOptions {
    */
   readonly maxLatencyP99?: Duration;
   /**
-   * The smallest latency regression worth catching, as a factor of the stable color's p99 (THRESHOLDS: the relative
-   * limit).
+   * The smallest latency regression worth catching, as a factor of the stable color's latency: SEQUENTIAL compares
+   * both the p50 (from 50 requests of each color) and the p99 (from `latencyMinRequests`) against this factor;
+   * THRESHOLDS: the relative limit on the p99.
    * @default 1.5
    */
   readonly latencyBaselineFactor?: number;
   /**
-   * SEQUENTIAL: the bound on the chance of rolling back a healthy release, percent per rollout. It is split evenly
-   * across the rollout's steps and the tests of each step (5xx vs stable, 5xx limit, p99 vs stable, p99 limit), and
-   * each test decides when its likelihood ratio reaches 1 / its share.
+   * SEQUENTIAL: the bound on the chance of rolling back a healthy release, percent per rollout. Half of it goes to
+   * the rollout's two 5xx tests (vs stable, limit), half is split evenly across the steps' latency tests (vs stable,
+   * its share split between p50 and p99; p99 limit), and each test decides when its likelihood ratio reaches 1 / its
+   * share.
    * @default 1
    */
   readonly falseRollbackRatePercent?: number;

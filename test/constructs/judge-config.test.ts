@@ -10,12 +10,12 @@ function judgeConfig(props: Parameters<typeof rollout>[1] = {}): any {
 }
 
 describe('ProgressiveRollout: the judge\'s analysis', () => {
-  test('is sequential by default: 1% false rollbacks per rollout, split across the two 5xx tests of the rollout and the two p99 tests of each step', () => {
+  test('is sequential by default: 1% false rollbacks per rollout, half to the two 5xx tests of the rollout, half to the two latency tests of each step', () => {
     const config = judgeConfig();
     expect(config.analysis).toMatchObject({
       method: 'SEQUENTIAL', minRequests: 50, maxErrorRatePercent: 1, errorRateBaselineFactor: 2, latencyBaselineFactor: 1.5, maxLatencyP99Ms: 2000,
-      // The default canary has 5 steps: 0.01 / (2 + 5 x 2).
-      sequential: { falseRollbackRate: 0.01, alphaPerTest: 0.01 / 12, steps: 5, rolloutTests: 2, testsPerStep: 2, latencyMinRequests: 1000, missRate: 0.1, bakeExtensionSeconds: 600 },
+      // The default canary has 5 steps: 0.005 / 2 for each 5xx test, 0.005 / (5 x 2) for each latency test.
+      sequential: { falseRollbackRate: 0.01, errorAlphaPerTest: 0.0025, alphaPerTest: 0.0005, steps: 5, rolloutTests: 2, testsPerStep: 2, latencyMinRequests: 1000, missRate: 0.1, bakeExtensionSeconds: 600 },
     });
     expect(config.baselineHoldSeconds).toBe(900);
   });
@@ -34,7 +34,7 @@ describe('ProgressiveRollout: the judge\'s analysis', () => {
 
   test('the budget follows the strategy\'s steps and the rate the user sets', () => {
     const config = judgeConfig({ strategy: RolloutStrategy.allAtOnce({ bake: Duration.minutes(10) }), analysis: { falseRollbackRatePercent: 0.4 } });
-    expect(config.analysis.sequential).toMatchObject({ falseRollbackRate: 0.004, alphaPerTest: 0.001, steps: 1 });
+    expect(config.analysis.sequential).toMatchObject({ falseRollbackRate: 0.004, errorAlphaPerTest: 0.001, alphaPerTest: 0.001, steps: 1 });
   });
 
   test('the step\'s 5xx evidence carries into the next step: Plan starts it empty, Start Bake keeps it', () => {

@@ -288,14 +288,40 @@ describe('the sequential judge (handler): what it reads', () => {
       ['TargetResponseTime', 'p98.5', 240],
       ['TargetResponseTime', 'p99', 240],
       ['TargetResponseTime', 'p99.5', 240],
+      ['TargetResponseTime', 'p45', 240],
+      ['TargetResponseTime', 'p50', 240],
+      ['TargetResponseTime', 'p55', 240],
     ]);
     expect(result).toMatchObject({ verdict: 'WAIT', bake: { passes: 1, startedAt, evidence: { throughMs: NOW_MS - 120_000 } } });
     expect(result.metrics!.green).toEqual({ requests: 2400, errors: 4, errorRatePercent: 4 * 100 / 2400, latencyP99Ms: 180 });
+  });
+
+  test('until it knows the traffic, it also reads the five minutes before the shift, sizes the steps, and carries what it saw', async () => {
+    setConfig(CONFIG);
+    const startedAt = new Date(NOW_MS - 60_000).toISOString();
+    const result = await handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', percent: 1, bake: { passes: 0, required: 5, startedAt } }) as JudgeResult;
+    const reads = fakes.aws.calls.filter((c) => c.command === 'GetMetricData').map((c) => c.input as GetMetricDataInput);
+    // A minute after the shift nothing of the step is readable (2 min metric delay): the five whole minutes before it are.
+    expect(reads.map((r) => ({ start: r.StartTime, end: r.EndTime }))).toEqual([{ start: new Date(NOW_MS - 7 * MINUTE), end: new Date(NOW_MS - 2 * MINUTE) }]);
+    // 60,000 requests a minute at 0.1% 5xx: a 1% step is large enough, and the observation travels on in the evidence.
+    expect(result.bake.evidence).toMatchObject({ trafficPerMinute: 60_000, stableErrorRate: expect.closeTo(296 / 297_001, 9) });
+    expect(result.verdict).toBe('WAIT');
+    const again = await handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', percent: 1, bake: result.bake }) as JudgeResult;
+    expect(again.bake.evidence).toMatchObject({ trafficPerMinute: 60_000 });
+    expect(fakes.aws.calls.filter((c) => c.command === 'GetMetricData')).toHaveLength(reads.length);
   });
 
   test('its running evidence comes back in the next request and is validated', async () => {
     setConfig(CONFIG);
     const error = await handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: 0, required: 5, evidence: { errorLlrs: 'many' } } }).catch((e: Error) => e);
     expect((error as Error).message).toMatch(/"errorLlrs" must be an array of at most 16 finite numbers; got "many"/);
+  });
+
+  test('the step\'s percent and the carried traffic and dispersion are validated too', async () => {
+    setConfig(CONFIG);
+    const judgeWith = (extra: object, evidence: object = {}) => handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', ...extra, bake: { passes: 0, required: 5, evidence } }).catch((e: Error) => e);
+    expect(((await judgeWith({ percent: 150 })) as Error).message).toMatch(/"percent" must be a number from 0 to 100; got 150/);
+    expect(((await judgeWith({}, { stableErrorRate: 2 })) as Error).message).toMatch(/"stableErrorRate" must be a number from 0 to 1; got 2/);
+    expect(((await judgeWith({}, { dispersion: { excess: 1, mu2: -1, noise: 0 } })) as Error).message).toMatch(/"mu2" must be a number >= 0; got -1/);
   });
 });

@@ -167,6 +167,17 @@ describe('Judge with a release signal', () => {
     expect(result.metrics!.green.latencyP99Ms).toBe(180);
   });
 
+  test('sizes the steps from the signal\'s traffic before the shift (its periods summed into minutes), the ALB\'s when the application emits nothing', async () => {
+    signal = { green: { requests: 10, errors: 0 }, blue: { requests: 1000, errors: 1 } };
+    alb = { green: { requests: 30, errors: 0 }, blue: { requests: 3000, errors: 3 } };
+    const fromSignal = await judge(bake(NOW_MS - 2 * MINUTE + 5 * SECOND));
+    expect(fromSignal.bake.evidence?.trafficPerMinute).toBe(6060);
+    expect(namespacesRead()).toEqual(['ZeroDowntime/Release']);
+    signal = {};
+    const fromAlb = await judge(bake(NOW_MS - 2 * MINUTE + 5 * SECOND));
+    expect(fromAlb.bake.evidence?.trafficPerMinute).toBe(3030);
+  });
+
   test('the read plan: periods of the signal from the shift\'s, after a hold from its end, ending the delay ago', () => {
     const now = NOW_MS;
     expect(planSignalRead(SIGNAL, bake(now - 95 * SECOND), now)).toEqual({ step: { startMs: now - 100 * SECOND, endMs: now - 20 * SECOND }, notYet: null });

@@ -23,6 +23,16 @@ describe('rehearsal scenarios on the example app: the sequential judge', () => {
     }
   });
 
+  test('at 10 req/s the 1% step is merged into the next (step sizing), saying why in Step Completed, and the release completes', async () => {
+    const o = await observe(stacks, 'healthy-low-traffic');
+    const s = o.result.summary;
+    expect(s.outcome).toBe('RELEASED');
+    const first = s.events.find((e) => e.detailType === RolloutEvent.STEP_COMPLETED)!;
+    expect((first.detail as { reasons: string[] }).reasons.join(' ')).toMatch(/a step needs at least [\d.]+% of the traffic .* This step's 1% is below it: the step is merged into the next one/);
+    // Merged at its first judgement: the new color held 1% for one judge interval, not a bake.
+    expect(o.result.timeline.filter((e) => e.kind === 'verdict').map((e) => e.verdict)[0]).toBe('PASS');
+  });
+
   test('a degraded baseline holds the step, emits Baseline Degraded once, then pauses: the release never reaches 100%', async () => {
     const o = await observe(stacks, 'baseline-degraded');
     const s = o.result.summary;

@@ -40,6 +40,10 @@ export function bakeStates(ctx: DefinitionContext, rollback: Rollback): Bake {
     'targetColor.$': '$.colors.target',
     'stableColor.$': '$.colors.stable',
     'bake.$': '$.bake',
+    // The step's weight: the sequential judge merges a step too small to decide into the next (sequential-sizing.ts).
+    'percent.$': '$.cursor.step.percent',
+    // A step with header segments serves more than its weight: it is never sized by its weight alone.
+    'segments.$': '$.cursor.step.segments',
   }, '$.verdict', READ_RETRY, RETRYABLE);
   const countJudgeError = new sfn.Pass(scope, 'Count Judge Error', { parameters: judgeErrorParameters(plan), resultPath: '$.judge' });
   judge.addCatch(countJudgeError, { resultPath: '$.error' });

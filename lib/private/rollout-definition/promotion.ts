@@ -23,7 +23,9 @@ export interface Promotion {
 export function promotionStates(ctx: DefinitionContext, rollback: Rollback): Promotion {
   const { scope, props } = ctx;
   const stepDetail = { ...ctx.colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after' };
-  const completed = notify(ctx, 'Step Completed', RolloutEvent.STEP_COMPLETED, stepDetail);
+  // The last judgement's reasons: why the step completed (the evidence it cleared, or a step merged into the next
+  // because the traffic is too low to judge it, lambda/judge/sequential-sizing.ts).
+  const completed = notify(ctx, 'Step Completed', RolloutEvent.STEP_COMPLETED, { ...stepDetail, 'reasons.$': '$.verdict.reasons' });
   const paused = notify(ctx, 'Paused', RolloutEvent.PAUSED, stepDetail);
   const waitForPromote = new tasks.LambdaInvoke(scope, 'Wait For Promote', {
     lambdaFunction: props.lockFunction,
