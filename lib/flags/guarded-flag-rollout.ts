@@ -175,12 +175,7 @@ export class GuardedFlagRollout extends Construct {
       .that(onInconclusive !== InconclusiveAction.PAUSE, 'onInconclusive must be ROLLBACK or PROCEED (give a phase `pause: true` for a manual gate)');
     checkFlag(this, props.flags, props.flagKey, treatment);
 
-    let phases: FlagPhase[];
-    try {
-      phases = plan._render(this.node.path);
-    } catch (err) {
-      throw propError(this, (err as Error).message.replace(`${this.node.path}: `, ''));
-    }
+    const phases: FlagPhase[] = plan._render(this);
     this.flagKey = props.flagKey;
     this.planDescription = plan.describe();
     this.plannedDuration = Duration.seconds(phases.reduce((total, p) => total + p.durationSeconds, 0));

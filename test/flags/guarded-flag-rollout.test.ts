@@ -54,6 +54,17 @@ describe('GuardedFlagRollout', () => {
     expect(() => build({ treatment: 'dark' }).rollout()).toThrow(/treatment must be "on"/);
   });
 
+  test('a plan error names the construct path, the phase, the value given and what is allowed (thrown by the plan, not rewritten)', () => {
+    expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 150, duration: Duration.days(1) }, { percent: 100 }]) }).rollout())
+      .toThrow('S/Rollout: plan phase 1 (150%) percent must be 0-100 with at most two decimals, got 150');
+    expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 5, duration: Duration.hours(1), judgeInterval: Duration.hours(2) }, { percent: 100 }]) }).rollout())
+      .toThrow("S/Rollout: plan phase 1 (5%) judgeInterval must be at most the phase's duration (60 min), got 120 min");
+    expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 0 }, { percent: 100 }]) }).rollout())
+      .toThrow(/^S\/Rollout: plan has no judged phase, got 0% \(0%, 0 min\), 100% \(100%, 0 min\): at least one phase must have a duration/);
+    // Outside a construct (a person reading the plan), the plan names itself.
+    expect(() => FlagRolloutPlan.percentage([]).describe()).toThrow(/^FlagRolloutPlan.percentage\(\): must have at least one phase, got none$/);
+  });
+
   test('a segment plan moves through internal, beta and premium, 15 minutes each, then everyone', () => {
     expect(FlagRolloutPlan.segments().describe()).toEqual([
       'phase 1 (internal): treatment for segments internal, judged for 15 min, every 1 min',
