@@ -15,9 +15,9 @@ import type { FlagPhase, FlagRolloutConfig } from '../lambda/flag-rollout/flag-r
 import { FlagRolloutErrorName, FlagRolloutEvent, GUARDED_RULE_NAME } from '../lambda/flag-rollout/flag-rollout-contract';
 import { parseFlagsDocument } from '../lambda/flags/validate';
 import { setClock } from '../lambda/shared/clock';
-import { CONFIG_ENV } from '../lambda/shared/contracts';
+import { CONFIG_ENV, ErrorName, LockConfig, StateTable } from '../lambda/shared/contracts';
 import { Deployer } from './deployer';
-import { prefixErrors } from './dynamodb-integration';
+import { dynamoDbIntegrations, prefixErrors } from './dynamodb-integration';
 import { AwsFakes, PutEventsParams } from './fakes';
 import { FLAG_SCENARIOS, FlagRolloutOutcome, FlagScenario } from './flag-scenarios';
 import { FlagTraffic } from './flag-traffic';
@@ -28,6 +28,9 @@ import { stateMachineOf } from './template';
 import { VirtualClock } from './virtual-clock';
 
 const FLAG_ROLLOUT_HANDLER = 'flag-rollout';
+const LOCK_HANDLER = 'lock';
+/** How long the lock of a scenario's other execution (lockHeldBy) still holds when the rollout starts. */
+const OTHER_LEASE_SECONDS = 86_400;
 /** AppConfig's own deployment of the stack's document (its strategy: up to 20 minutes + 10 of bake) ends before the rollout. */
 const WARMUP_MS = 60 * 60_000;
 
@@ -67,6 +70,8 @@ export interface FlagRehearsalResult {
   readonly finalRule?: { readonly percent?: number; readonly segments?: readonly string[] };
   /** AppConfig deployments the rollout started. */
   readonly deployments: number;
+  /** Who holds the flag's lock at the end (absent: nobody, it was released). */
+  readonly lockOwnerAfter?: string;
   /** The detail-types of the events the rollout put, in order. */
   readonly events: readonly string[];
   readonly timeline: readonly FlagTimelineEntry[];
@@ -105,8 +110,23 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       .map(([id]) => id);
     if (machines.length !== 1) throw new Error(`rehearseFlagRollout: expected one state machine invoking ${fn.logicalId} in ${stackName}, found ${machines.length}`);
     const machine = stateMachineOf(template, machines[0], resolverOptions);
+    const lockKey = `flag/${config.applicationId}/${config.configurationProfileId}/${config.flagKey}`;
+    const lock = handlerFunctionsOf(template, resolverOptions).filter((f) => f.handlerName === LOCK_HANDLER)
+      .map((f) => JSON.parse(f.environment[CONFIG_ENV]) as LockConfig).find((c) => c.service === lockKey);
+    if (!lock) throw new Error(`rehearseFlagRollout: no lock function of flag ${config.flagKey} (key ${lockKey}) in ${stackName}`);
+    const lockItem = () => aws.dynamodb.items(lock.tableName).find((i) => i[StateTable.PARTITION_KEY]?.S === lockKey);
 
     clock.advance(WARMUP_MS);
+    if (scenario.lockHeldBy) {
+      aws.dynamodb.putItem({
+        TableName: lock.tableName,
+        Item: {
+          [StateTable.PARTITION_KEY]: { S: lockKey },
+          [StateTable.LOCK_OWNER]: { S: scenario.lockHeldBy },
+          [StateTable.LOCK_EXPIRES_AT]: { N: String(Math.floor(clock.now() / 1000) + OTHER_LEASE_SECONDS) },
+        },
+      });
+    }
     const traffic = new FlagTraffic({
       appconfig: aws.appconfig,
       config,
@@ -145,6 +165,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
         stateMachineArn: machine.stateMachineArn,
         lambdas: bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: options.logLevel ?? process.env.ZDT_LOG_LEVEL ?? 'silent' } }),
         integrations: {
+          ...dynamoDbIntegrations(),
           'events:putEvents': (params) => prefixErrors('EventBridge', () => aws.events.putEvents(params as PutEventsParams)),
           'sns:publish': (params) => prefixErrors('SNS', () => aws.sns.publish(params as never)),
         },
@@ -163,7 +184,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     if (run.status === 'SUCCEEDED') outcome = rule?.percent === 100 ? 'COMPLETED' : 'FAILED';
     else if (run.error === FlagRolloutErrorName.ROLLED_BACK) outcome = 'ROLLED_BACK';
     else if (run.error === FlagRolloutErrorName.ROLLBACK_FAILED) outcome = 'ROLLBACK_FAILED';
-    else if (run.error === FlagRolloutErrorName.INVALID) outcome = 'REFUSED';
+    else if (run.error === FlagRolloutErrorName.INVALID || run.error === ErrorName.ROLLOUT_IN_PROGRESS) outcome = 'REFUSED';
     else outcome = 'FAILED';
     return {
       scenario: scenario.name,
@@ -178,6 +199,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       phases,
       finalRule: rule ? { percent: rule.percent, segments: rule.segments } : undefined,
       deployments: aws.appconfig.deployments(config.applicationId, config.environmentId).length - deploymentsBefore,
+      lockOwnerAfter: lockItem()?.[StateTable.LOCK_OWNER]?.S,
       events,
       timeline,
     };

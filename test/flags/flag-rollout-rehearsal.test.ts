@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { FlagsDocument } from '../../lambda/flags';
 import { FlagRolloutEvent } from '../../lambda/flag-rollout/flag-rollout-contract';
+import { ErrorName } from '../../lambda/shared/contracts';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
 import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
 import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
@@ -35,6 +36,7 @@ describe('guarded flag rollout rehearsals', () => {
     expect(result.events[0]).toBe(FlagRolloutEvent.STARTED);
     expect(result.events[result.events.length - 1]).toBe(FlagRolloutEvent.COMPLETED);
     expect(result.deployments).toBe(5);
+    expect(result.lockOwnerAfter).toBeUndefined();
   });
 
   test('flag-rollout-regression: the treatment\'s extra errors fail the canary and the flag is rolled back to its previous definition', async () => {
@@ -48,5 +50,18 @@ describe('guarded flag rollout rehearsals', () => {
     // Caught within the canary's first day, long before its 2 days end.
     expect(result.durationMs).toBeLessThan(86_400_000);
     expect(result.cause).toMatch(/new-checkout rolled back .*judge-fail.*error rate is higher/);
+    // The rollback path releases the flag's lock too.
+    expect(result.lockOwnerAfter).toBeUndefined();
+  });
+
+  test('flag-rollout-locked: a second rollout of a flag whose lock another execution holds is refused, naming that execution, and touches nothing', async () => {
+    const result = await rehearseFlagRollout(app, { scenario: 'flag-rollout-locked' });
+    expect(result.outcome).toBe('REFUSED');
+    expect(result.error).toBe(ErrorName.ROLLOUT_IN_PROGRESS);
+    expect(result.cause).toMatch(/Flag new-checkout \(AppConfig application \w+, configuration profile \w+\) already has a rollout in progress: execution arn:aws:states:us-east-1:111111111111:execution:OtherFlagRollout:first holds its lock/);
+    expect(result.deployments).toBe(0);
+    expect(result.events).toEqual([]);
+    // The first rollout keeps its lock.
+    expect(result.lockOwnerAfter).toBe('arn:aws:states:us-east-1:111111111111:execution:OtherFlagRollout:first');
   });
 });
