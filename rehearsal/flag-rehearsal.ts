@@ -43,6 +43,8 @@ export interface FlagRehearsalOptions {
   readonly logLevel?: string;
   /** Called with each line of the timeline as it happens. */
   readonly onTimeline?: (entry: FlagTimelineEntry) => void;
+  /** Called with the AWS fakes once the rollout has ended, before they are restored (the events put, the tables...). */
+  readonly inspect?: (aws: AwsFakes) => void;
 }
 
 export interface FlagTimelineEntry {
@@ -177,6 +179,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     } finally {
       stopEvents();
     }
+    options.inspect?.(aws);
     const content = aws.appconfig.deployedContent(config.applicationId, config.environmentId, config.configurationProfileId);
     const flag = content === undefined ? undefined : parseFlagsDocument(content).flags[config.flagKey];
     const rule = flag?.rules?.find((r) => r.name === GUARDED_RULE_NAME);

@@ -155,6 +155,13 @@ export const FlagRolloutEvent = {
 } as const;
 export type FlagRolloutEventType = (typeof FlagRolloutEvent)[keyof typeof FlagRolloutEvent];
 
+/**
+ * `trigger.kind` of a flag rollout whose phase document AppConfig refused (its configuration profile's validators,
+ * or a feature-flags profile's type check): the flag is put back as it was before the rollout (untouched when it
+ * was the first phase).
+ */
+export const FLAG_VALIDATION_FAILED_TRIGGER = 'validation-failed';
+
 /** Error names of the flag-rollout handler and of a failed flag rollout execution. */
 export const FlagRolloutErrorName = {
   /** The flag, its variant or the deployed document does not allow the rollout (names what is wrong). */
