@@ -170,6 +170,11 @@ export const FlagRolloutErrorName = {
   DEPLOYMENT_CONFLICT: 'ZdtFlagDeploymentConflict',
   /** The phase's deployment has not finished yet: retried. */
   DEPLOYMENT_IN_PROGRESS: 'ZdtFlagDeploymentInProgress',
+  /**
+   * AppConfig refused the phase's document: the profile's validators at StartDeployment, or a feature-flags
+   * profile's type check at CreateHostedConfigurationVersion (BadRequestException). The rollout rolls back.
+   */
+  VALIDATION_FAILED: 'ZdtFlagValidationFailed',
   /** AppConfig rolled the phase's deployment back (one of the environment's alarms). */
   DEPLOYMENT_ROLLED_BACK: 'ZdtFlagDeploymentRolledBack',
   /** Error of an execution that rolled the flag back to its definition before the rollout. */

@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
-  FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType,
+  FLAG_VALIDATION_FAILED_TRIGGER, FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { ErrorName, EVENT_SOURCE, StateTable } from '../../lambda/shared/contracts';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
@@ -168,6 +168,8 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   const trigger = (id: string, kind: string, reason: Record<string, string>) =>
     new sfn.Pass(scope, id, { parameters: { kind, ...reason }, resultPath: '$.trigger' }).next(rollback);
   const onStepError = trigger('Step Failed', 'step-error', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
+  // AppConfig refused the phase's document: nothing of it was deployed; the flag goes back as it was before the rollout.
+  const onValidationFailed = trigger('Validation Failed', FLAG_VALIDATION_FAILED_TRIGGER, { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
   const onJudgeFail = trigger('Regression Found', 'judge-fail', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
   // Built only under ROLLBACK: a state nothing reaches is refused by Step Functions (MISSING_TRANSITION_TARGET).
   const onInconclusive = () => trigger('Too Little Data', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
@@ -197,6 +199,7 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   renew.addCatch(new sfn.Fail(scope, 'Lock Lost', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), { errors: [ErrorName.ROLLOUT_IN_PROGRESS], resultPath: '$.error' });
   const setPhase = invoke('Deploy Phase', { 'action': 'setPhase', 'phase.$': '$.cursor.phase' }, '$.deployment', TRANSIENT, CONFLICT);
   const awaitPhase = invoke('Await Phase Deployment', { 'action': 'checkDeployment', 'deployment.$': '$.deployment' }, '$.deploymentState', TRANSIENT, IN_PROGRESS);
+  setPhase.addCatch(onValidationFailed, { errors: [FlagRolloutErrorName.VALIDATION_FAILED], resultPath: '$.error' });
   setPhase.addCatch(onStepError, { resultPath: '$.error' });
   awaitPhase.addCatch(onStepError, { resultPath: '$.error' });
   const bakeStart = new sfn.Pass(scope, 'Phase Deployed', { parameters: { 'startedAt.$': '$$.State.EnteredTime' }, resultPath: '$.bake' });

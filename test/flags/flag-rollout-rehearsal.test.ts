@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import { FlagsDocument } from '../../lambda/flags';
 import { FlagRolloutEvent } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { ErrorName } from '../../lambda/shared/contracts';
@@ -63,5 +64,27 @@ describe('guarded flag rollout rehearsals', () => {
     expect(result.events).toEqual([]);
     // The first rollout keeps its lock.
     expect(result.lockOwnerAfter).toBe('arn:aws:states:us-east-1:111111111111:execution:OtherFlagRollout:first');
+  });
+
+  test('a phase document the profile\'s validators refuse ends the rollout with a validation-failed rollback and the flag untouched', async () => {
+    // An organisation's stricter JSON Schema (draft-04, as AppConfig takes it): new-checkout may have one rule only,
+    // which its own 'staff' rule is; the rollout's rule would be a second.
+    const strict = flagApp();
+    const flags = strict.node.findAll().find((c) => c instanceof FeatureFlags) as FeatureFlags;
+    const profile = flags.node.findAll().find((c) => c instanceof appconfig.CfnConfigurationProfile) as appconfig.CfnConfigurationProfile;
+    profile.addPropertyOverride('Validators.0.Content', JSON.stringify({
+      $schema: 'http://json-schema.org/draft-04/schema#',
+      type: 'object',
+      properties: { flags: { type: 'object', properties: { 'new-checkout': { type: 'object', properties: { rules: { type: 'array', maxItems: 1 } } } } } },
+    }));
+    const result = await rehearseFlagRollout(strict, { scenario: 'flag-rollout-healthy' });
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.trigger).toBe('validation-failed');
+    expect(result.cause).toMatch(/AppConfig refused the flags document \(StartDeployment of version 2\): \/flags\/new-checkout\/rules: must NOT have more than 1 items/);
+    // Nothing was deployed: the flag keeps its own rule only, and the lock is released.
+    expect(result.deployments).toBe(0);
+    expect(result.finalRule).toBeUndefined();
+    expect(result.events).toEqual([FlagRolloutEvent.STARTED, FlagRolloutEvent.ROLLBACK_TRIGGERED, FlagRolloutEvent.ROLLED_BACK]);
+    expect(result.lockOwnerAfter).toBeUndefined();
   });
 });
