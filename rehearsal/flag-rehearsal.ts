@@ -39,6 +39,11 @@ export interface FlagRehearsalOptions {
   readonly scenario?: FlagScenario | string;
   /** The GuardedFlagRollout when the app has several: the flag key. @default - the only one */
   readonly flagKey?: string;
+  /**
+   * Seed of the stochastic variant traffic (rehearsal/flag-traffic.ts: Poisson requests, binomial errors, sampled
+   * latency percentiles), as `zdt rehearse --seed`. @default - the deterministic model
+   */
+  readonly seed?: number;
   /** Handler log level (ZDT_LOG_LEVEL). @default 'silent' */
   readonly logLevel?: string;
   /** Called with each line of the timeline as it happens. */
@@ -133,6 +138,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       appconfig: aws.appconfig,
       config,
       requestsPerSecond: scenario.requestsPerSecond,
+      seed: options.seed,
       variants: { ...(scenario.control ? { [controlName(aws, config)]: scenario.control } : {}), ...(scenario.treatment ? { [config.treatment]: scenario.treatment } : {}) },
     });
     aws.cloudwatch.addMetricSource(traffic);

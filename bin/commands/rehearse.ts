@@ -207,7 +207,7 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
 async function runFlagScenario(engine: RehearsalEngine, options: Options, out: (line: string) => void, io: RehearseIo, cwd: string): Promise<number> {
   const target = options.app !== undefined ? appTarget(options.app, options.rollout, cwd, io.env ?? process.env) : engine.exampleTarget(options.strategy);
   const scenario = FLAG_SCENARIOS[options.scenario!];
-  const result = await rehearseFlagRollout(target.stacks, { scenario });
+  const result = await rehearseFlagRollout(target.stacks, { scenario, seed: options.seed });
   out(options.json ? JSON.stringify(result, null, 2) : renderFlagRehearsal(result));
   return result.outcome === scenario.expect.outcome ? 0 : ExitCode.REFUSED_OR_FAILED;
 }
