@@ -16,6 +16,7 @@ import { FlagRolloutErrorName, FlagRolloutEvent, GUARDED_RULE_NAME } from '../la
 import { parseFlagsDocument } from '../lambda/flags/validate';
 import { setClock } from '../lambda/shared/clock';
 import { CONFIG_ENV, ErrorName, LockConfig, StateTable } from '../lambda/shared/contracts';
+import { abortRequest } from '../lambda/rollout/abort-request';
 import { Deployer } from './deployer';
 import { dynamoDbIntegrations, prefixErrors } from './dynamodb-integration';
 import { AwsFakes, PutEventsParams } from './fakes';
@@ -165,6 +166,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
         emit(`${entry.detailType}${detail.phase ? `: phase ${detail.phase.number} (${detail.phase.name})` : ''}${detail.trigger?.reason ? `: ${detail.trigger.reason}` : ''}`);
       }
     });
+    let aborted = false;
     let run;
     try {
       run = await runStateMachine({
@@ -180,6 +182,14 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
         stepFunctions: aws.stepfunctions,
         onEvent: (event) => {
           if (event.type === 'StateEntered' && (event.state === 'Deploy Phase' || event.state === 'Roll Back Flag')) emit(`${event.state}`);
+          // The operator's `zdt abort` (the CLI's write) once the scenario's phase is being judged.
+          const owner = lockItem()?.[StateTable.LOCK_OWNER]?.S;
+          if (scenario.abortInPhase !== undefined && !aborted && event.type === 'StateEntered' && event.state === 'Wait For Judgement'
+            && phases.length === scenario.abortInPhase - 1 && owner !== undefined) {
+            aborted = true;
+            aws.dynamodb.updateItem(abortRequest(lock.tableName, lockKey, owner, 'aborted by the operator (zdt abort)'));
+            emit('zdt abort');
+          }
         },
       });
     } finally {

@@ -55,6 +55,16 @@ describe('guarded flag rollout rehearsals', () => {
     expect(result.lockOwnerAfter).toBeUndefined();
   });
 
+  test('flag-rollout-aborted: zdt abort during the canary rolls the flag back at its next judgement and releases the lock', async () => {
+    const result = await rehearseFlagRollout(app, { scenario: 'flag-rollout-aborted' });
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.trigger).toBe('aborted');
+    expect(result.cause).toMatch(/\(aborted\): aborted by the operator \(zdt abort\)/);
+    expect(result.phases.map((p) => p.name)).toEqual(['preparation']);
+    expect(result.finalRule).toBeUndefined();
+    expect(result.lockOwnerAfter).toBeUndefined();
+  });
+
   test('flag-rollout-locked: a second rollout of a flag whose lock another execution holds is refused, naming that execution, and touches nothing', async () => {
     const result = await rehearseFlagRollout(app, { scenario: 'flag-rollout-locked' });
     expect(result.outcome).toBe('REFUSED');
