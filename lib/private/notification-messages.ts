@@ -163,50 +163,50 @@ function flagMessageOf(kind: RolloutEventKind): NotificationMessage {
   }
 }
 
-/** The rollback trigger of a failed validation gate or traffic hook (lib/private/rollout-definition.ts). */
-const HOOK_FAILED = 'hook-failed';
+/**
+ * The two families of rollout events a notification plan reads: a traffic rollout's (lib/private/rollout-definition/*,
+ * a failed gate is the trigger `hook-failed`) and a guarded flag rollout's (lib/private/flag-rollout-definition.ts, a
+ * refused flags document is `validation-failed`). VALIDATION_FAILED is the family's rollback with that trigger.
+ */
+const FAMILIES = {
+  traffic: {
+    detailTypes: {
+      STARTED: RolloutEvent.STARTED, STEP_COMPLETED: RolloutEvent.STEP_COMPLETED, PAUSED: RolloutEvent.PAUSED,
+      ROLLBACK_TRIGGERED: RolloutEvent.ROLLBACK_TRIGGERED, ROLLED_BACK: RolloutEvent.ROLLED_BACK,
+      ROLLBACK_FAILED: RolloutEvent.ROLLBACK_FAILED, COMPLETED: RolloutEvent.COMPLETED,
+    },
+    validationTrigger: 'hook-failed',
+  },
+  flag: {
+    detailTypes: {
+      STARTED: FlagRolloutEvent.STARTED, STEP_COMPLETED: FlagRolloutEvent.PHASE_COMPLETED, PAUSED: FlagRolloutEvent.PAUSED,
+      ROLLBACK_TRIGGERED: FlagRolloutEvent.ROLLBACK_TRIGGERED, ROLLED_BACK: FlagRolloutEvent.ROLLED_BACK,
+      ROLLBACK_FAILED: FlagRolloutEvent.ROLLBACK_FAILED, COMPLETED: FlagRolloutEvent.COMPLETED,
+    },
+    validationTrigger: FLAG_VALIDATION_FAILED_TRIGGER,
+  },
+} as const;
 
 /**
- * The EventBridge pattern of an event kind for one service. `exceptValidationFailures`: ROLLBACK_TRIGGERED for a
- * channel that also gets VALIDATION_FAILED, so that one failed gate is one message to it (EventBridge
- * "anything-but" content filter: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+ * The EventBridge pattern of an event kind for one service (and with `flagKey`, of that flag's guarded rollout).
+ * `exceptValidationFailures`: ROLLBACK_TRIGGERED for a channel that also gets VALIDATION_FAILED, so that one failed
+ * gate is one message to it (EventBridge "anything-but" content filter:
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
  */
 export function eventPatternOf(kind: RolloutEventKind, serviceName: string, exceptValidationFailures = false, flagKey?: string): events.EventPattern {
-  if (flagKey !== undefined) return flagEventPatternOf(kind, serviceName, flagKey, exceptValidationFailures);
-  const of = (detailType: string, detail: Record<string, unknown> = {}) => ({ source: [EVENT_SOURCE], detailType: [detailType], detail: { service: [serviceName], ...detail } });
+  const family = flagKey === undefined ? FAMILIES.traffic : FAMILIES.flag;
+  const whose = flagKey === undefined ? { service: [serviceName] } : { service: [serviceName], flag: [flagKey] };
+  const of = (detailType: string, detail: Record<string, unknown> = {}) => ({ source: [EVENT_SOURCE], detailType: [detailType], detail: { ...whose, ...detail } });
   switch (kind) {
-    case RolloutEventKind.STARTED: return of(RolloutEvent.STARTED);
-    case RolloutEventKind.STEP_COMPLETED: return of(RolloutEvent.STEP_COMPLETED);
-    case RolloutEventKind.PAUSED: return of(RolloutEvent.PAUSED);
-    case RolloutEventKind.VALIDATION_FAILED: return of(RolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: [HOOK_FAILED] } });
+    case RolloutEventKind.VALIDATION_FAILED: return of(family.detailTypes.ROLLBACK_TRIGGERED, { trigger: { kind: [family.validationTrigger] } });
     case RolloutEventKind.ROLLBACK_TRIGGERED:
       return exceptValidationFailures
-        ? of(RolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: [{ 'anything-but': [HOOK_FAILED] }] } })
-        : of(RolloutEvent.ROLLBACK_TRIGGERED);
-    case RolloutEventKind.ROLLED_BACK: return of(RolloutEvent.ROLLED_BACK);
-    case RolloutEventKind.ROLLBACK_FAILED: return of(RolloutEvent.ROLLBACK_FAILED);
-    case RolloutEventKind.COMPLETED: return of(RolloutEvent.COMPLETED);
-    default: throw new Error(`Unknown rollout event kind ${kind}`);
-  }
-}
-
-/** The pattern of an event kind of the guarded rollout of one flag: its detail-types, its service and flag. */
-function flagEventPatternOf(kind: RolloutEventKind, serviceName: string, flagKey: string, exceptValidationFailures: boolean): events.EventPattern {
-  const of = (detailType: string, detail: Record<string, unknown> = {}) => ({
-    source: [EVENT_SOURCE], detailType: [detailType], detail: { service: [serviceName], flag: [flagKey], ...detail },
-  });
-  switch (kind) {
-    case RolloutEventKind.STARTED: return of(FlagRolloutEvent.STARTED);
-    case RolloutEventKind.STEP_COMPLETED: return of(FlagRolloutEvent.PHASE_COMPLETED);
-    case RolloutEventKind.PAUSED: return of(FlagRolloutEvent.PAUSED);
-    case RolloutEventKind.VALIDATION_FAILED: return of(FlagRolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: [FLAG_VALIDATION_FAILED_TRIGGER] } });
-    case RolloutEventKind.ROLLBACK_TRIGGERED:
-      return exceptValidationFailures
-        ? of(FlagRolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: [{ 'anything-but': [FLAG_VALIDATION_FAILED_TRIGGER] }] } })
-        : of(FlagRolloutEvent.ROLLBACK_TRIGGERED);
-    case RolloutEventKind.ROLLED_BACK: return of(FlagRolloutEvent.ROLLED_BACK);
-    case RolloutEventKind.ROLLBACK_FAILED: return of(FlagRolloutEvent.ROLLBACK_FAILED);
-    case RolloutEventKind.COMPLETED: return of(FlagRolloutEvent.COMPLETED);
-    default: throw new Error(`Unknown rollout event kind ${kind}`);
+        ? of(family.detailTypes.ROLLBACK_TRIGGERED, { trigger: { kind: [{ 'anything-but': [family.validationTrigger] }] } })
+        : of(family.detailTypes.ROLLBACK_TRIGGERED);
+    default: {
+      const detailType = (family.detailTypes as Record<string, string>)[kind];
+      if (detailType === undefined) throw new Error(`Unknown rollout event kind ${kind}`);
+      return of(detailType);
+    }
   }
 }
