@@ -14,12 +14,11 @@ import './polyfills';
 import type { FlagPhase, FlagRolloutConfig } from '../lambda/flag-rollout/flag-rollout-contract';
 import { FlagRolloutErrorName, FlagRolloutEvent, GUARDED_RULE_NAME } from '../lambda/flag-rollout/flag-rollout-contract';
 import { parseFlagsDocument } from '../lambda/flags/validate';
-import { setClock } from '../lambda/shared/clock';
 import { CONFIG_ENV, ErrorName, LockConfig, StateTable } from '../lambda/shared/contracts';
 import { abortRequest } from '../lambda/rollout/abort-request';
 import { Deployer } from './deployer';
-import { dynamoDbIntegrations, prefixErrors } from './dynamodb-integration';
-import { AwsFakes, PutEventsParams } from './fakes';
+import { nativeIntegrations, openLocalAws } from './local-aws';
+import type { AwsFakes } from './fakes';
 import { FLAG_SCENARIOS, FlagRolloutOutcome, FlagScenario } from './flag-scenarios';
 import { FlagTraffic } from './flag-traffic';
 import { bindHandlers, handlerFunctionsOf } from './handlers';
@@ -95,11 +94,9 @@ export function flagScenarioNamed(name: string): FlagScenario {
 export async function rehearseFlagRollout(target: RehearsalTarget, options: FlagRehearsalOptions = {}): Promise<FlagRehearsalResult> {
   const scenario = typeof options.scenario === 'string' ? flagScenarioNamed(options.scenario) : options.scenario ?? flagScenarioNamed('flag-rollout-healthy');
   const clock = new VirtualClock();
-  const restoreClock = setClock(clock);
   // The deployer runs the live-route handler in-process: quiet, as the handlers bound below.
-  const logLevel = process.env.ZDT_LOG_LEVEL;
-  process.env.ZDT_LOG_LEVEL = options.logLevel ?? logLevel ?? 'silent';
-  const aws = new AwsFakes({ clock }).install();
+  const local = openLocalAws(clock, { logLevel: options.logLevel ?? process.env.ZDT_LOG_LEVEL });
+  const aws = local.aws;
   try {
     const deployer = new Deployer(aws);
     const stacks = stacksOf(target);
@@ -174,11 +171,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
         clock,
         stateMachineArn: machine.stateMachineArn,
         lambdas: bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: options.logLevel ?? process.env.ZDT_LOG_LEVEL ?? 'silent' } }),
-        integrations: {
-          ...dynamoDbIntegrations(),
-          'events:putEvents': (params) => prefixErrors('EventBridge', () => aws.events.putEvents(params as PutEventsParams)),
-          'sns:publish': (params) => prefixErrors('SNS', () => aws.sns.publish(params as never)),
-        },
+        integrations: nativeIntegrations(aws),
         stepFunctions: aws.stepfunctions,
         onEvent: (event) => {
           if (event.type === 'StateEntered' && (event.state === 'Deploy Phase' || event.state === 'Roll Back Flag')) emit(`${event.state}`);
@@ -223,10 +216,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       timeline,
     };
   } finally {
-    aws.restore();
-    restoreClock();
-    if (logLevel === undefined) delete process.env.ZDT_LOG_LEVEL;
-    else process.env.ZDT_LOG_LEVEL = logLevel;
+    local.close();
   }
 }
 
