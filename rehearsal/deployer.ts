@@ -16,6 +16,7 @@ import { Color, COLORS, LiveRouteProperties } from '../lambda/shared/contracts';
 import { handler as liveRouteHandler, LiveRouteEvent, LiveRouteResponse } from '../lambda/routing/live-route-handler';
 import { arnResourceSuffix, AwsFakes, TargetHealthCounts } from './fakes';
 import { CfnResource, CfnTemplate, TemplateResolver, TemplateResolverOptions } from './template';
+import { bindHandlers } from './handlers';
 
 /** One synthesized stack: its name (AWS::StackName) and template. */
 export interface StackTemplate {
@@ -112,6 +113,8 @@ export class Deployer {
   private readonly creators: Record<string, Creator>;
 
   constructor(private readonly aws: AwsFakes, private readonly options: DeployerOptions = {}) {
+    // AppConfig's Lambda validators (FeatureFlags' flags-validator): the library's handler of that ARN, in-process.
+    aws.appconfig.setLambdaInvoker((arn, event) => this.invokeLibraryFunction(arn, event));
     this.creators = {
       'AWS::ElasticLoadBalancingV2::LoadBalancer': async (stack, id, props) => this.createLoadBalancer(stack, id, props),
       'AWS::ElasticLoadBalancingV2::Listener': async (_stack, _id, props) => this.createListener(props),
@@ -136,7 +139,8 @@ export class Deployer {
       'AWS::AppConfig::Application': async (_s, _id, props) => { const id = fake.createApplication(str(props.Name)); return { ref: id, attributes: { ApplicationId: id } }; },
       'AWS::AppConfig::Environment': async (_s, _id, props) => { const id = fake.createEnvironment(str(props.ApplicationId)); return { ref: id, attributes: { EnvironmentId: id } }; },
       'AWS::AppConfig::ConfigurationProfile': async (_s, _id, props) => {
-        const id = fake.createConfigurationProfile(str(props.ApplicationId), str(props.Name));
+        const validators = ((props.Validators ?? []) as Array<{ Type?: unknown; Content?: unknown }>).map((v) => ({ Type: str(v.Type), Content: str(v.Content) }));
+        const id = fake.createConfigurationProfile(str(props.ApplicationId), str(props.Name), { type: props.Type === undefined ? undefined : str(props.Type), validators });
         return { ref: id, attributes: { ConfigurationProfileId: id } };
       },
       'AWS::AppConfig::DeploymentStrategy': async (_s, _id, props) => {
@@ -154,13 +158,25 @@ export class Deployer {
         return { ref: String(out.VersionNumber), attributes: { VersionNumber: String(out.VersionNumber) } };
       },
       'AWS::AppConfig::Deployment': async (_s, _id, props) => {
-        const out = fake.startDeployment({
+        const out = await fake.startDeployment({
           ApplicationId: str(props.ApplicationId), EnvironmentId: str(props.EnvironmentId), ConfigurationProfileId: str(props.ConfigurationProfileId),
           ConfigurationVersion: str(props.ConfigurationVersion), DeploymentStrategyId: str(props.DeploymentStrategyId),
         });
         return { ref: String(out.DeploymentNumber), attributes: { DeploymentNumber: String(out.DeploymentNumber) } };
       },
     };
+  }
+
+  /**
+   * Invokes the library's handler whose function has this ARN in a deployed stack (a FeatureFlags validator); an
+   * ARN of no library handler is an error (the rehearsal runs no code it does not have).
+   */
+  private async invokeLibraryFunction(arn: string, event: unknown): Promise<unknown> {
+    for (const stack of this.stacks.values()) {
+      const fn = bindHandlers(stack.template, {}, { ...this.resolverOptions(stack.stackName), environment: { ZDT_LOG_LEVEL: process.env.ZDT_LOG_LEVEL ?? 'silent' }, nested: true }).get(arn);
+      if (fn) return fn(event, { functionName: arn.split(':').pop()!, stateName: 'AppConfig validator', executionArn: '', attempt: 1 });
+    }
+    throw new Error(`Deployer: no library handler has the ARN ${arn} in the deployed stacks; the rehearsal cannot run that Lambda validator`);
   }
 
   /** Deploys the stacks (in the order their imports require). */

@@ -14,11 +14,11 @@ import './polyfills';
 import type { FlagPhase, FlagRolloutConfig } from '../lambda/flag-rollout/flag-rollout-contract';
 import { FlagRolloutErrorName, FlagRolloutEvent, GUARDED_RULE_NAME } from '../lambda/flag-rollout/flag-rollout-contract';
 import { parseFlagsDocument } from '../lambda/flags/validate';
-import { setClock } from '../lambda/shared/clock';
-import { CONFIG_ENV } from '../lambda/shared/contracts';
+import { CONFIG_ENV, ErrorName, LockConfig, StateTable } from '../lambda/shared/contracts';
+import { abortRequest } from '../lambda/rollout/abort-request';
 import { Deployer } from './deployer';
-import { prefixErrors } from './dynamodb-integration';
-import { AwsFakes, PutEventsParams } from './fakes';
+import { nativeIntegrations, openLocalAws } from './local-aws';
+import type { AwsFakes } from './fakes';
 import { FLAG_SCENARIOS, FlagRolloutOutcome, FlagScenario } from './flag-scenarios';
 import { FlagTraffic } from './flag-traffic';
 import { bindHandlers, handlerFunctionsOf } from './handlers';
@@ -28,6 +28,9 @@ import { stateMachineOf } from './template';
 import { VirtualClock } from './virtual-clock';
 
 const FLAG_ROLLOUT_HANDLER = 'flag-rollout';
+const LOCK_HANDLER = 'lock';
+/** How long the lock of a scenario's other execution (lockHeldBy) still holds when the rollout starts. */
+const OTHER_LEASE_SECONDS = 86_400;
 /** AppConfig's own deployment of the stack's document (its strategy: up to 20 minutes + 10 of bake) ends before the rollout. */
 const WARMUP_MS = 60 * 60_000;
 
@@ -36,10 +39,17 @@ export interface FlagRehearsalOptions {
   readonly scenario?: FlagScenario | string;
   /** The GuardedFlagRollout when the app has several: the flag key. @default - the only one */
   readonly flagKey?: string;
+  /**
+   * Seed of the stochastic variant traffic (rehearsal/flag-traffic.ts: Poisson requests, binomial errors, sampled
+   * latency percentiles), as `zdt rehearse --seed`. @default - the deterministic model
+   */
+  readonly seed?: number;
   /** Handler log level (ZDT_LOG_LEVEL). @default 'silent' */
   readonly logLevel?: string;
   /** Called with each line of the timeline as it happens. */
   readonly onTimeline?: (entry: FlagTimelineEntry) => void;
+  /** Called with the AWS fakes once the rollout has ended, before they are restored (the events put, the tables...). */
+  readonly inspect?: (aws: AwsFakes) => void;
 }
 
 export interface FlagTimelineEntry {
@@ -67,6 +77,8 @@ export interface FlagRehearsalResult {
   readonly finalRule?: { readonly percent?: number; readonly segments?: readonly string[] };
   /** AppConfig deployments the rollout started. */
   readonly deployments: number;
+  /** Who holds the flag's lock at the end (absent: nobody, it was released). */
+  readonly lockOwnerAfter?: string;
   /** The detail-types of the events the rollout put, in order. */
   readonly events: readonly string[];
   readonly timeline: readonly FlagTimelineEntry[];
@@ -82,11 +94,9 @@ export function flagScenarioNamed(name: string): FlagScenario {
 export async function rehearseFlagRollout(target: RehearsalTarget, options: FlagRehearsalOptions = {}): Promise<FlagRehearsalResult> {
   const scenario = typeof options.scenario === 'string' ? flagScenarioNamed(options.scenario) : options.scenario ?? flagScenarioNamed('flag-rollout-healthy');
   const clock = new VirtualClock();
-  const restoreClock = setClock(clock);
   // The deployer runs the live-route handler in-process: quiet, as the handlers bound below.
-  const logLevel = process.env.ZDT_LOG_LEVEL;
-  process.env.ZDT_LOG_LEVEL = options.logLevel ?? logLevel ?? 'silent';
-  const aws = new AwsFakes({ clock }).install();
+  const local = openLocalAws(clock, { logLevel: options.logLevel ?? process.env.ZDT_LOG_LEVEL });
+  const aws = local.aws;
   try {
     const deployer = new Deployer(aws);
     const stacks = stacksOf(target);
@@ -105,12 +115,28 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       .map(([id]) => id);
     if (machines.length !== 1) throw new Error(`rehearseFlagRollout: expected one state machine invoking ${fn.logicalId} in ${stackName}, found ${machines.length}`);
     const machine = stateMachineOf(template, machines[0], resolverOptions);
+    const lockKey = `flag/${config.applicationId}/${config.configurationProfileId}/${config.flagKey}`;
+    const lock = handlerFunctionsOf(template, resolverOptions).filter((f) => f.handlerName === LOCK_HANDLER)
+      .map((f) => JSON.parse(f.environment[CONFIG_ENV]) as LockConfig).find((c) => c.service === lockKey);
+    if (!lock) throw new Error(`rehearseFlagRollout: no lock function of flag ${config.flagKey} (key ${lockKey}) in ${stackName}`);
+    const lockItem = () => aws.dynamodb.items(lock.tableName).find((i) => i[StateTable.PARTITION_KEY]?.S === lockKey);
 
     clock.advance(WARMUP_MS);
+    if (scenario.lockHeldBy) {
+      aws.dynamodb.putItem({
+        TableName: lock.tableName,
+        Item: {
+          [StateTable.PARTITION_KEY]: { S: lockKey },
+          [StateTable.LOCK_OWNER]: { S: scenario.lockHeldBy },
+          [StateTable.LOCK_EXPIRES_AT]: { N: String(Math.floor(clock.now() / 1000) + OTHER_LEASE_SECONDS) },
+        },
+      });
+    }
     const traffic = new FlagTraffic({
       appconfig: aws.appconfig,
       config,
       requestsPerSecond: scenario.requestsPerSecond,
+      seed: options.seed,
       variants: { ...(scenario.control ? { [controlName(aws, config)]: scenario.control } : {}), ...(scenario.treatment ? { [config.treatment]: scenario.treatment } : {}) },
     });
     aws.cloudwatch.addMetricSource(traffic);
@@ -137,6 +163,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
         emit(`${entry.detailType}${detail.phase ? `: phase ${detail.phase.number} (${detail.phase.name})` : ''}${detail.trigger?.reason ? `: ${detail.trigger.reason}` : ''}`);
       }
     });
+    let aborted = false;
     let run;
     try {
       run = await runStateMachine({
@@ -144,18 +171,24 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
         clock,
         stateMachineArn: machine.stateMachineArn,
         lambdas: bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: options.logLevel ?? process.env.ZDT_LOG_LEVEL ?? 'silent' } }),
-        integrations: {
-          'events:putEvents': (params) => prefixErrors('EventBridge', () => aws.events.putEvents(params as PutEventsParams)),
-          'sns:publish': (params) => prefixErrors('SNS', () => aws.sns.publish(params as never)),
-        },
+        integrations: nativeIntegrations(aws),
         stepFunctions: aws.stepfunctions,
         onEvent: (event) => {
           if (event.type === 'StateEntered' && (event.state === 'Deploy Phase' || event.state === 'Roll Back Flag')) emit(`${event.state}`);
+          // The operator's `zdt abort` (the CLI's write) once the scenario's phase is being judged.
+          const owner = lockItem()?.[StateTable.LOCK_OWNER]?.S;
+          if (scenario.abortInPhase !== undefined && !aborted && event.type === 'StateEntered' && event.state === 'Wait For Judgement'
+            && phases.length === scenario.abortInPhase - 1 && owner !== undefined) {
+            aborted = true;
+            aws.dynamodb.updateItem(abortRequest(lock.tableName, lockKey, owner, 'aborted by the operator (zdt abort)'));
+            emit('zdt abort');
+          }
         },
       });
     } finally {
       stopEvents();
     }
+    options.inspect?.(aws);
     const content = aws.appconfig.deployedContent(config.applicationId, config.environmentId, config.configurationProfileId);
     const flag = content === undefined ? undefined : parseFlagsDocument(content).flags[config.flagKey];
     const rule = flag?.rules?.find((r) => r.name === GUARDED_RULE_NAME);
@@ -163,7 +196,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     if (run.status === 'SUCCEEDED') outcome = rule?.percent === 100 ? 'COMPLETED' : 'FAILED';
     else if (run.error === FlagRolloutErrorName.ROLLED_BACK) outcome = 'ROLLED_BACK';
     else if (run.error === FlagRolloutErrorName.ROLLBACK_FAILED) outcome = 'ROLLBACK_FAILED';
-    else if (run.error === FlagRolloutErrorName.INVALID) outcome = 'REFUSED';
+    else if (run.error === FlagRolloutErrorName.INVALID || run.error === ErrorName.ROLLOUT_IN_PROGRESS) outcome = 'REFUSED';
     else outcome = 'FAILED';
     return {
       scenario: scenario.name,
@@ -178,14 +211,12 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       phases,
       finalRule: rule ? { percent: rule.percent, segments: rule.segments } : undefined,
       deployments: aws.appconfig.deployments(config.applicationId, config.environmentId).length - deploymentsBefore,
+      lockOwnerAfter: lockItem()?.[StateTable.LOCK_OWNER]?.S,
       events,
       timeline,
     };
   } finally {
-    aws.restore();
-    restoreClock();
-    if (logLevel === undefined) delete process.env.ZDT_LOG_LEVEL;
-    else process.env.ZDT_LOG_LEVEL = logLevel;
+    local.close();
   }
 }
 

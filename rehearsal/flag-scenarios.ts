@@ -16,6 +16,13 @@ export interface FlagScenario {
   readonly treatment?: VariantBehaviour;
   /** Behaviour of the users the control is served to. @default as the treatment's default */
   readonly control?: VariantBehaviour;
+  /** Another execution (this ARN) holds the flag's lock when the rollout starts, for a day more. @default - nobody */
+  readonly lockHeldBy?: string;
+  /**
+   * The operator runs `zdt abort` while this phase (its number) is judged: the abort flag on the flag's lock item,
+   * read before the phase's next judgement. @default - no abort
+   */
+  readonly abortInPhase?: number;
   readonly expect: { readonly outcome: FlagRolloutOutcome; readonly trigger?: string };
 }
 
@@ -34,6 +41,18 @@ export const FLAG_SCENARIOS: Readonly<Record<string, FlagScenario>> = Object.fro
     description: 'Users served the treatment see 3% errors against 0.2% for the control: the first judged phase fails and the flag is rolled back to its previous definition.',
     treatment: { errorRatePercent: 3 },
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
+  }),
+  scenario({
+    name: 'flag-rollout-aborted',
+    description: 'The operator runs `zdt abort` during the canary (the abort flag on the flag\'s lock item): its next judgement rolls the flag back.',
+    abortInPhase: 2,
+    expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
+  }),
+  scenario({
+    name: 'flag-rollout-locked',
+    description: 'Another rollout of the same flag is running (its execution holds the flag\'s lock): this one is refused, naming it, and the flag is untouched.',
+    lockHeldBy: 'arn:aws:states:us-east-1:111111111111:execution:OtherFlagRollout:first',
+    expect: { outcome: 'REFUSED' },
   }),
 ]);
 

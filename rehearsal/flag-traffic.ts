@@ -3,7 +3,15 @@
  * Requests / Errors / Latency an application publishes with VariantMetrics (namespace, dimensions Service, Flag,
  * Variant), computed from the flags document AppConfig holds at each minute. Which users get which variant is the
  * real evaluator's answer (lambda/flags/evaluator.ts) for a fixed population of users, so the share of the treatment
- * is what the phase's rule really gives, bucket by bucket. Deterministic: expected counts, lognormal latency.
+ * is what the phase's rule really gives, bucket by bucket.
+ *
+ * Two models, as the traffic rollout's (rehearsal/traffic-model.ts):
+ * - deterministic (no seed, the default): expected counts (fractions of requests), the lognormal's own percentiles;
+ * - stochastic (a seed): a variant's requests in a minute are Poisson with the expected count, its errors binomial
+ *   among them at its error rate, and a latency percentile of a period is the order statistic of its n requests
+ *   (the k-th of n uniform draws is Beta(k, n + 1 - k), mapped through the lognormal). Each minute and each period
+ *   has its own stream (seed, variant, minute / period): the same seed gives the same traffic whatever is read, in
+ *   whatever order, and a period's Sum is the sum of its minutes.
  */
 import { evaluate } from '../lambda/flags/evaluator';
 import { parseFlagsDocument } from '../lambda/flags/validate';
@@ -11,6 +19,7 @@ import type { FlagRolloutConfig } from '../lambda/flag-rollout/flag-rollout-cont
 import { VariantDimension, VariantMetric } from '../lambda/flag-rollout/flag-rollout-contract';
 import type { FakeAppConfig, MetricQuery, MetricSource } from './fakes';
 import { percentileOf } from './fakes';
+import { Random } from './random';
 
 /** How one variant behaves. */
 export interface VariantBehaviour {
@@ -33,6 +42,11 @@ export interface FlagTrafficOptions {
   readonly variants?: Readonly<Record<string, VariantBehaviour>>;
   /** Users of the population. @default 2000 */
   readonly users?: number;
+  /**
+   * Seed of the stochastic model (Poisson requests, binomial errors, sampled latency percentiles); a whole number.
+   * @default - the deterministic model (expected counts)
+   */
+  readonly seed?: number;
 }
 
 const MS_PER_MINUTE = 60_000;
@@ -63,6 +77,9 @@ export class FlagTraffic implements MetricSource {
   private readonly shares = new Map<string, Record<string, number>>();
 
   constructor(private readonly options: FlagTrafficOptions) {
+    if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
+      throw new Error(`FlagTraffic: seed must be a whole number (or absent for the deterministic model), got ${options.seed}`);
+    }
     this.rps = options.requestsPerSecond ?? 50;
     const users = options.users ?? 2000;
     const segments = Object.entries(options.segments ?? DEFAULT_SEGMENTS);
@@ -103,25 +120,44 @@ export class FlagTraffic implements MetricSource {
       const p = percentileOf(query.statistic);
       // Served at the period's last minute (a period may cover a whole phase: its variant is the phase's).
       const lastMinute = query.periodStart + query.periodSeconds * MS_PER_SECOND - MS_PER_MINUTE;
-      if (p === undefined || this.requests(variant, lastMinute, MS_PER_MINUTE / MS_PER_SECOND) <= 0) return null;
+      if (p === undefined || this.counts(variant, behaviour, lastMinute, MS_PER_MINUTE / MS_PER_SECOND).requests <= 0) return null;
+      // The percentile of all the period's requests (a period may cover a whole phase).
+      const n = this.counts(variant, behaviour, query.periodStart, query.periodSeconds).requests;
       const sigma = (Math.log(behaviour.p99Ms) - Math.log(behaviour.p50Ms)) / Z99;
-      return Math.exp(Math.log(behaviour.p50Ms) + sigma * normalQuantile(p / PERCENT));
+      const seed = this.options.seed;
+      // Stochastic: the k-th smallest of the period's n latencies (the order statistic of the percentile). The
+      // percentiles of one period come from one stream (the same draws): like a sample's order statistics, they move
+      // together rather than independently.
+      const quantile = seed === undefined ? p / PERCENT
+        : Random.seeded(seed, 'flag-latency', variant, query.periodStart, query.periodSeconds).beta(Math.max(1, Math.ceil((p / PERCENT) * n)), n + 1 - Math.max(1, Math.ceil((p / PERCENT) * n)));
+      return Math.exp(Math.log(behaviour.p50Ms) + sigma * normalQuantile(quantile));
     }
     if (query.statistic !== 'Sum') return null;
-    const requests = this.requests(variant, query.periodStart, query.periodSeconds);
+    const { requests, errors } = this.counts(variant, behaviour, query.periodStart, query.periodSeconds);
     if (requests <= 0) return null;
     if (query.metricName === VariantMetric.REQUESTS) return requests;
-    if (query.metricName === VariantMetric.ERRORS) return (requests * behaviour.errorRatePercent) / PERCENT;
+    if (query.metricName === VariantMetric.ERRORS) return errors;
     return null;
   }
 
-  /** Requests served `variant` over the period (expected count, minute by minute). */
-  private requests(variant: string, startMs: number, seconds: number): number {
-    let total = 0;
+  /** Requests served `variant` over the period, and the failed ones among them, minute by minute (see the header). */
+  private counts(variant: string, behaviour: Required<VariantBehaviour>, startMs: number, seconds: number): { requests: number; errors: number } {
+    let requests = 0;
+    let errors = 0;
+    const rate = behaviour.errorRatePercent / PERCENT;
     for (let t = startMs; t < startMs + seconds * MS_PER_SECOND; t += MS_PER_MINUTE) {
-      total += (this.variantShares(t)[variant] ?? 0) * this.rps * (MS_PER_MINUTE / MS_PER_SECOND);
+      const expected = (this.variantShares(t)[variant] ?? 0) * this.rps * (MS_PER_MINUTE / MS_PER_SECOND);
+      if (this.options.seed === undefined) {
+        requests += expected;
+        errors += expected * rate;
+        continue;
+      }
+      const random = Random.seeded(this.options.seed, 'flag-minute', variant, Math.floor(t / MS_PER_MINUTE));
+      const n = random.poisson(expected);
+      requests += n;
+      errors += random.binomial(n, rate);
     }
-    return total;
+    return { requests, errors };
   }
 
   /** The profile's content deployed at `timeMs`: the newest deployment started by then that did not roll back. */

@@ -73,6 +73,12 @@ export interface BindHandlersOptions extends TemplateResolverOptions {
   readonly lambdaRoot?: string;
   /** Variables set for every invocation, under the function's own (e.g. ZDT_LOG_LEVEL=silent). @default - none */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * The invocations are made by AWS on behalf of a running one (AppConfig's Lambda validator, during the
+   * StartDeployment a handler sends): they run at once, within the caller's turn, instead of waiting behind it for
+   * process.env (which would never come: the caller waits for them). @default false
+   */
+  readonly nested?: boolean;
 }
 
 /** What prices a Lambda function's invocations: its name, memory and architecture. */
@@ -169,7 +175,7 @@ export function bindHandlers(template: CfnTemplate, handlerModules: Readonly<Rec
   const bound = new Map<string, LambdaFunctionHandler>();
   for (const fn of handlerFunctionsOf(template, options)) {
     const handler = loadHandler(fn, handlerModules[fn.handlerName], lambdaRoot);
-    const invoke = boundInvocation(fn, handler, options.environment ?? {});
+    const invoke = boundInvocation(fn, handler, options.environment ?? {}, options.nested ?? false);
     bound.set(fn.functionName, invoke);
     bound.set(fn.functionArn, invoke);
   }
@@ -180,7 +186,7 @@ let requestCounter = 0;
 /** Invocations wait here for each other: process.env is one for the whole process. */
 let invocationQueue: Promise<unknown> = Promise.resolve();
 
-function boundInvocation(fn: HandlerFunctionInfo, handler: LambdaHandler, extraEnvironment: Readonly<Record<string, string>>): LambdaFunctionHandler {
+function boundInvocation(fn: HandlerFunctionInfo, handler: LambdaHandler, extraEnvironment: Readonly<Record<string, string>>, nested: boolean): LambdaFunctionHandler {
   return (payload: unknown, invocation: LambdaInvocation) => {
     const run = async (): Promise<unknown> => {
       const environment = { ...extraEnvironment, ...fn.environment, AWS_LAMBDA_FUNCTION_NAME: fn.functionName };
@@ -203,6 +209,7 @@ function boundInvocation(fn: HandlerFunctionInfo, handler: LambdaHandler, extraE
         restore();
       }
     };
+    if (nested) return run();
     const result = invocationQueue.then(run, run);
     invocationQueue = result.catch(() => undefined);
     return result;

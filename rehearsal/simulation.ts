@@ -4,7 +4,6 @@
  * handlers. `rehearse()` is create + run + summarize + dispose; tests that need several executions in one world
  * (a crashed execution, then another after its lock expired) use a Simulation directly.
  */
-import { setClock } from '../lambda/shared/clock';
 import { liveColorOf, toPercentages } from '../lambda/routing/weights';
 import { abortRequest } from '../lambda/rollout/abort-request';
 import { BAKE_TOKEN_WRITE, Color, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
@@ -12,8 +11,7 @@ import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
 import { estimateCost, lambdaUsageOf } from './cost';
 import { Deployer, DeployedLiveRoute, StackTemplate } from './deployer';
-import { dynamoDbIntegrations, prefixErrors } from './dynamodb-integration';
-import { AwsFakes, forwardWeightsOf, PutEventsParams } from './fakes';
+import { AwsFakes, forwardWeightsOf } from './fakes';
 import { bindFunctions, bindHandlers, handlerFunctionsOf, HandlerFunctionInfo, lambdaFunctionsOf } from './handlers';
 import type { RehearsalOutcome, RehearsalResult, RehearsalSummary, TimelineEntry } from './result';
 import { IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, TaskTokenDecision, TaskTokenHandler, TimelineEvent } from './runner';
@@ -33,6 +31,7 @@ import { TrafficModel } from './traffic-model';
 import { RELEASE_SIGNAL_INGESTION_DELAY_SECONDS, ReleaseSignalSource, releaseSignalEnvironmentOf } from './release-signal-source';
 import { AlarmEventPublisher } from './simulation-alarm-events';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
+import { nativeIntegrations, openLocalAws } from './local-aws';
 
 const MS_PER_SECOND = 1000;
 
@@ -154,17 +153,12 @@ export class Simulation implements SimulationWorld {
     this.scenario = options.scenario;
     this.originMs = options.startAtMs ?? DEFAULT_VIRTUAL_EPOCH_MS;
     this.clock = new ScheduledClock(new VirtualClock(this.originMs - (options.warmupSeconds ?? DEFAULT_WARMUP_SECONDS) * MS_PER_SECOND));
-    this.restorers.push(setClock(this.clock));
-    this.aws = new AwsFakes({
-      clock: this.clock, latencyMs: API_LATENCY_MS, metricIngestionDelaySeconds: options.metricIngestionDelaySeconds ?? METRIC_INGESTION_DELAY_SECONDS,
-    }).install();
-    this.restorers.push(() => this.aws.restore());
-    const previousLevel = process.env.ZDT_LOG_LEVEL;
-    process.env.ZDT_LOG_LEVEL = options.logLevel ?? 'silent';
-    this.restorers.push(() => {
-      if (previousLevel === undefined) delete process.env.ZDT_LOG_LEVEL;
-      else process.env.ZDT_LOG_LEVEL = previousLevel;
+    const local = openLocalAws(this.clock, {
+      logLevel: options.logLevel,
+      aws: { latencyMs: API_LATENCY_MS, metricIngestionDelaySeconds: options.metricIngestionDelaySeconds ?? METRIC_INGESTION_DELAY_SECONDS },
     });
+    this.aws = local.aws;
+    this.restorers.push(local.close);
     this.deployer = new Deployer(this.aws);
     this.pauseDecisions = (this.scenario.operator ?? []).filter((a) => a.kind === 'promote' || (a.kind === 'abort' && a.atSeconds === undefined));
   }
@@ -506,20 +500,9 @@ export class Simulation implements SimulationWorld {
     }
   }
 
+  /** The native integrations (rehearsal/local-aws.ts); the accepted events reach the rules through aws.events.onDeliver (setUpEventBridge). */
   private integrations(): Record<string, IntegrationHandler> {
-    return {
-      ...dynamoDbIntegrations(),
-      // The accepted events reach the rules through aws.events.onDeliver (setUpEventBridge).
-      'events:putEvents': (params) => prefixErrors('EventBridge', () => this.aws.events.putEvents(params as PutEventsParams)),
-      'sns:publish': (params) => prefixErrors('SNS', () => this.aws.sns.publish(params as never)),
-      'aws-sdk:cloudwatch:putMetricData': (params) => prefixErrors('CloudWatch', () => this.aws.invoke('cloudwatch', 'PutMetricData', params)),
-      // StartBuild's errors come prefixed with the service, as every integration's; the build's end is States.TaskFailed.
-      'codebuild:startBuild.sync': async (params) => {
-        const { Build } = await prefixErrors('CodeBuild', () => this.aws.codebuild.startBuild(params));
-        return this.aws.codebuild.syncResult(Build.Id);
-      },
-      'aws-sdk:codebuild:batchGetReports': (params) => prefixErrors('CodeBuild', () => this.aws.codebuild.batchGetReports(params)),
-    };
+    return nativeIntegrations(this.aws);
   }
 
   /**

@@ -57,7 +57,7 @@ simulated load balancer and CloudWatch, on a virtual clock.
   --app <cmd>        synthesize your CDK app with this command (as in cdk.json's "app"); default: the example app
   --rollout <path>   construct path of the rollout's state machine, when the app has several
   --scenario <name>  scenario to run; default: a healthy release and a bad release (error-rate regression);
-                     flag-rollout-healthy / flag-rollout-regression rehearse the app's GuardedFlagRollout;
+                     flag-rollout-healthy / -regression / -aborted / -locked rehearse the app's GuardedFlagRollout;
                      release-plan-healthy / -traffic-regression / -flag-regression its ReleasePlan
   --strategy <name>  re-synthesize the example app with this strategy: canary | linear | allAtOnce | segmentFirst
   --chart <file>     where to write the chart (.svg, or .png with rsvg-convert); default: .rehearsal/<scenario>.svg
@@ -207,7 +207,7 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
 async function runFlagScenario(engine: RehearsalEngine, options: Options, out: (line: string) => void, io: RehearseIo, cwd: string): Promise<number> {
   const target = options.app !== undefined ? appTarget(options.app, options.rollout, cwd, io.env ?? process.env) : engine.exampleTarget(options.strategy);
   const scenario = FLAG_SCENARIOS[options.scenario!];
-  const result = await rehearseFlagRollout(target.stacks, { scenario });
+  const result = await rehearseFlagRollout(target.stacks, { scenario, seed: options.seed });
   out(options.json ? JSON.stringify(result, null, 2) : renderFlagRehearsal(result));
   return result.outcome === scenario.expect.outcome ? 0 : ExitCode.REFUSED_OR_FAILED;
 }

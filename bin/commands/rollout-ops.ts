@@ -1,7 +1,9 @@
 /**
  * Operator commands on a deployed rollout state machine: status, release, watch, promote, abort.
  * They read what the execution itself records (its history holds the whole state document at every step),
- * so they need only the state machine ARN.
+ * so they need only the state machine ARN. The same commands work on a GuardedFlagRollout's state machine
+ * (lib/private/flag-rollout-definition.ts): its phase, percentage and last verdict, its pause (a task token in the
+ * 'Flag Rollout Paused' event), and its abort flag on the flag's lock item.
  */
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -9,6 +11,7 @@ import {
   SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { Color, ErrorName, isColor, PlannedStep, Weights } from '../../lambda/shared/contracts';
+import { FlagPhase, FlagRolloutErrorName } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { UsageError } from './args';
 import { abortRequest } from '../../lambda/rollout/abort-request';
 
@@ -33,6 +36,8 @@ export interface RolloutSnapshot {
   readonly verdict?: string;
   /** Task token of an unanswered manual pause. */
   readonly pauseToken?: string;
+  /** A guarded flag rollout's: the flag, its phases, the phase under way and the last judgement's reasons. */
+  readonly flag?: { readonly key?: string; readonly phaseCount: number; readonly phase?: FlagPhase; readonly reasons?: string[] };
 }
 
 /** Exit codes of `watch` and `release --watch`, for pipelines. */
@@ -55,8 +60,10 @@ export async function snapshot(ctx: OpsContext, executionArn: string): Promise<R
   const exited = events.find((e) => e.stateExitedEventDetails?.output);
   const entered = events.find((e) => e.stateEnteredEventDetails);
   const doc = exited ? JSON.parse(exited.stateExitedEventDetails!.output!) : {};
+  const stateName = entered?.stateEnteredEventDetails?.name ?? exited?.stateExitedEventDetails?.name ?? 'unknown';
+  if (Array.isArray(doc.plan?.phases)) return flagSnapshot(doc, stateName, events);
   return {
-    stateName: entered?.stateEnteredEventDetails?.name ?? exited?.stateExitedEventDetails?.name ?? 'unknown',
+    stateName,
     service: doc.plan?.service,
     stateTable: doc.stateTable,
     stepCount: doc.plan?.stepCount,
@@ -93,8 +100,47 @@ function unansweredPause(newestFirst: HistoryEvent[]): string | undefined {
   return unansweredTask(newestFirst, 'invoke.waitForTaskToken', (p) => (p.Payload as { taskToken?: string } | undefined)?.taskToken);
 }
 
+/** The parts of a flag rollout's state document (lib/private/flag-rollout-definition.ts) the CLI reads. */
+interface FlagStateDocument {
+  readonly plan: { readonly phases: FlagPhase[]; readonly lockTable?: string; readonly lockKey?: string };
+  readonly start?: { readonly flagKey?: string };
+  readonly cursor?: { readonly phase?: FlagPhase };
+  readonly verdict?: { readonly verdict?: string; readonly reasons?: string[] };
+}
+
+/**
+ * A flag rollout's state document: the phase under way ($.cursor.phase of $.plan.phases), the last verdict, the lock
+ * item (the abort flag's table and key), and its pause: the 'Flag Rollout Paused' event's task token
+ * (EventBridge PutEvents .waitForTaskToken; the history shows the event's Detail as an object or as its JSON).
+ */
+function flagSnapshot(doc: FlagStateDocument, stateName: string, newestFirst: HistoryEvent[]): RolloutSnapshot {
+  const phase: FlagPhase | undefined = doc.cursor?.phase;
+  return {
+    stateName,
+    service: doc.plan.lockKey,
+    stateTable: doc.plan.lockTable,
+    judgeIntervalSeconds: phase?.intervalSeconds,
+    verdict: doc.verdict?.verdict,
+    pauseToken: unansweredTask(newestFirst, 'putEvents.waitForTaskToken', (p) => {
+      const detail = (p.Entries as Array<{ Detail?: unknown }> | undefined)?.[0]?.Detail;
+      const parsed = typeof detail === 'string' ? JSON.parse(detail) : detail;
+      return (parsed as { taskToken?: string } | undefined)?.taskToken;
+    }),
+    flag: { key: doc.start?.flagKey, phaseCount: doc.plan.phases.length, phase, reasons: doc.verdict?.reasons },
+  };
+}
+
 export function describeSnapshot(s: RolloutSnapshot): string {
   const parts: string[] = [];
+  if (s.flag) {
+    const p = s.flag.phase;
+    if (s.flag.key) parts.push(`flag ${s.flag.key}`);
+    if (p) parts.push(`phase ${p.number}/${s.flag.phaseCount} (${p.name})`, p.segments !== undefined ? `treatment for segments ${p.segments.join(', ')}` : `treatment for ${p.percent}% of users`);
+    if (s.verdict) parts.push(`last verdict ${s.verdict}${s.flag.reasons?.length ? ` (${s.flag.reasons.join('; ')})` : ''}`);
+    if (s.pauseToken) parts.push('PAUSED: zdt promote | zdt abort');
+    parts.push(`at "${s.stateName}"`);
+    return parts.join(' · ');
+  }
   if (s.step && s.stepCount) parts.push(`step ${s.step.number}/${s.stepCount}${s.step.segments.length ? ` (segments ${s.step.segments.join(', ')})` : ''}`);
   if (s.weights) parts.push(`blue ${s.weights.blue}% · green ${s.weights.green}%`);
   if (s.bake) parts.push(`bake ${progressBar(s.bake.passes, s.bake.required)} ${s.bake.passes}/${s.bake.required}`);
@@ -150,7 +196,7 @@ export async function promote(ctx: OpsContext, stateMachineArn: string): Promise
   const s = await snapshot(ctx, running);
   if (!s.pauseToken) throw new UsageError(`the rollout ${running} is not paused (it is at "${s.stateName}"): nothing to promote`);
   await ctx.sfn.send(new SendTaskSuccessCommand({ taskToken: s.pauseToken, output: JSON.stringify({ promoted: true }) }));
-  ctx.out(`promoted ${running} past step ${s.step?.number ?? '?'}`);
+  ctx.out(`promoted ${running} past ${s.flag ? `phase ${s.flag.phase?.number ?? '?'}` : `step ${s.step?.number ?? '?'}`}`);
   return ExitCode.SUCCEEDED;
 }
 
@@ -177,15 +223,15 @@ async function requireRunning(ctx: OpsContext, stateMachineArn: string): Promise
 }
 
 function outcome(d: DescribeExecutionCommandOutput): string {
-  if (d.status === 'SUCCEEDED') return 'SUCCEEDED (new color live)';
-  if (d.error === ErrorName.ROLLED_BACK) return 'ROLLED BACK';
-  if (d.error === ErrorName.ROLLBACK_FAILED) return 'ROLLBACK FAILED';
+  if (d.status === 'SUCCEEDED') return 'SUCCEEDED (new color live, or the flag at 100%)';
+  if (d.error === ErrorName.ROLLED_BACK || d.error === FlagRolloutErrorName.ROLLED_BACK) return 'ROLLED BACK';
+  if (d.error === ErrorName.ROLLBACK_FAILED || d.error === FlagRolloutErrorName.ROLLBACK_FAILED) return 'ROLLBACK FAILED';
   return `${d.status}${d.error ? ` (${d.error})` : ''}`;
 }
 
 function exitCodeOf(d: DescribeExecutionCommandOutput): number {
   if (d.status === 'SUCCEEDED') return ExitCode.SUCCEEDED;
-  if (d.error === ErrorName.ROLLED_BACK) return ExitCode.ROLLED_BACK;
-  if (d.error === ErrorName.ROLLBACK_FAILED) return ExitCode.ROLLBACK_FAILED;
+  if (d.error === ErrorName.ROLLED_BACK || d.error === FlagRolloutErrorName.ROLLED_BACK) return ExitCode.ROLLED_BACK;
+  if (d.error === ErrorName.ROLLBACK_FAILED || d.error === FlagRolloutErrorName.ROLLBACK_FAILED) return ExitCode.ROLLBACK_FAILED;
   return ExitCode.REFUSED_OR_FAILED;
 }

@@ -20,6 +20,10 @@ import { FlagRolloutError } from './phase-document';
  *   "Deploying a configuration": "You can only deploy one configuration at a time to an environment"). That is
  *   DEPLOYMENT_CONFLICT here, retried by the state machine.
  * - GetDeployment's State: BAKING | VALIDATING | DEPLOYING | COMPLETE | ROLLING_BACK | ROLLED_BACK | REVERTED.
+ * - AppConfig runs the profile's validators when a deployment starts and refuses an invalid version with
+ *   BadRequestException (User Guide, "Creating a configuration profile in AWS AppConfig": "If any errors are detected,
+ *   the deployment stops before making any changes to the targets"); a feature-flags profile checks its type at
+ *   CreateHostedConfigurationVersion (API_InvalidConfigurationDetail). Both are VALIDATION_FAILED here, not retried.
  */
 
 export interface DeployedDocument {
@@ -60,23 +64,23 @@ export async function deployedDocument(config: FlagRolloutConfig): Promise<Deplo
 
 /** Writes `doc` as a new hosted configuration version and starts its deployment with the immediate strategy. */
 export async function deployDocument(config: FlagRolloutConfig, doc: FlagsDocument, description: string): Promise<{ versionNumber: number; deploymentNumber: number }> {
-  const created = await awsCall('CreateHostedConfigurationVersion', () => appConfig().send(new CreateHostedConfigurationVersionCommand({
+  const created = await awsCall('CreateHostedConfigurationVersion', () => refusedAsInvalid('CreateHostedConfigurationVersion', () => appConfig().send(new CreateHostedConfigurationVersionCommand({
     ApplicationId: config.applicationId,
     ConfigurationProfileId: config.configurationProfileId,
     Content: Buffer.from(JSON.stringify(doc), 'utf8'),
     ContentType: 'application/json',
     Description: description.slice(0, 1024),
-  })));
+  }))));
   const versionNumber = created.VersionNumber!;
   try {
-    const started = await awsCall('StartDeployment', () => appConfig().send(new StartDeploymentCommand({
+    const started = await awsCall('StartDeployment', () => refusedAsInvalid(`StartDeployment of version ${versionNumber}`, () => appConfig().send(new StartDeploymentCommand({
       ApplicationId: config.applicationId,
       EnvironmentId: config.environmentId,
       ConfigurationProfileId: config.configurationProfileId,
       ConfigurationVersion: String(versionNumber),
       DeploymentStrategyId: config.deploymentStrategyId,
       Description: description.slice(0, 1024),
-    })));
+    }))));
     return { versionNumber, deploymentNumber: started.DeploymentNumber! };
   } catch (err) {
     if ((err as Error).name === 'ConflictException') {
@@ -84,6 +88,22 @@ export async function deployDocument(config: FlagRolloutConfig, doc: FlagsDocume
         `AppConfig is deploying to environment ${config.environmentId} (one deployment at a time): ${(err as Error).message}`);
     }
     throw err;
+  }
+}
+
+/**
+ * `call`, with AppConfig's BadRequestException of an invalid configuration as VALIDATION_FAILED naming what failed
+ * (inside awsCall, which keeps the error's name: the state machine catches it by that name).
+ */
+async function refusedAsInvalid<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const e = err as Error & { Reason?: string; Details?: { InvalidConfiguration?: Array<{ Location?: string; Reason?: string }> } };
+    if (e.name !== 'BadRequestException' || e.Reason !== 'InvalidConfiguration') throw err;
+    const details = (e.Details?.InvalidConfiguration ?? []).map((d) => `${d.Location ? `${d.Location}: ` : ''}${d.Reason ?? ''}`);
+    throw new FlagRolloutError(FlagRolloutErrorName.VALIDATION_FAILED,
+      `AppConfig refused the flags document (${what}): ${details.length > 0 ? details.join('; ') : e.message}`);
   }
 }
 

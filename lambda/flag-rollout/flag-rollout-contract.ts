@@ -155,6 +155,13 @@ export const FlagRolloutEvent = {
 } as const;
 export type FlagRolloutEventType = (typeof FlagRolloutEvent)[keyof typeof FlagRolloutEvent];
 
+/**
+ * `trigger.kind` of a flag rollout whose phase document AppConfig refused (its configuration profile's validators,
+ * or a feature-flags profile's type check): the flag is put back as it was before the rollout (untouched when it
+ * was the first phase).
+ */
+export const FLAG_VALIDATION_FAILED_TRIGGER = 'validation-failed';
+
 /** Error names of the flag-rollout handler and of a failed flag rollout execution. */
 export const FlagRolloutErrorName = {
   /** The flag, its variant or the deployed document does not allow the rollout (names what is wrong). */
@@ -163,6 +170,11 @@ export const FlagRolloutErrorName = {
   DEPLOYMENT_CONFLICT: 'ZdtFlagDeploymentConflict',
   /** The phase's deployment has not finished yet: retried. */
   DEPLOYMENT_IN_PROGRESS: 'ZdtFlagDeploymentInProgress',
+  /**
+   * AppConfig refused the phase's document: the profile's validators at StartDeployment, or a feature-flags
+   * profile's type check at CreateHostedConfigurationVersion (BadRequestException). The rollout rolls back.
+   */
+  VALIDATION_FAILED: 'ZdtFlagValidationFailed',
   /** AppConfig rolled the phase's deployment back (one of the environment's alarms). */
   DEPLOYMENT_ROLLED_BACK: 'ZdtFlagDeploymentRolledBack',
   /** Error of an execution that rolled the flag back to its definition before the rollout. */

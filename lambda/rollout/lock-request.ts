@@ -25,5 +25,6 @@ export function parseLockConfig(raw: unknown): LockConfig {
     tableName: requireString(obj, 'tableName', CONFIG),
     service: requireString(obj, 'service', CONFIG),
     initialLiveColor: requireColor(obj, 'initialLiveColor', CONFIG),
+    ...(obj.subject === undefined ? {} : { subject: requireString(obj, 'subject', CONFIG) }),
   };
 }

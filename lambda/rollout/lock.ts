@@ -48,6 +48,11 @@ function key(config: LockConfig): Record<string, AttributeValue> {
   return { [StateTable.PARTITION_KEY]: { S: config.service } };
 }
 
+/** What the lock guards, for its messages. */
+function subjectOf(config: LockConfig): string {
+  return config.subject ?? `Service ${config.service}`;
+}
+
 function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === CONDITIONAL_CHECK_FAILED;
 }
@@ -137,9 +142,9 @@ export async function acquireLock(config: LockConfig, owner: string, ttlSeconds:
     if (!isConditionFailure(err)) throw err;
     const holder = await readLock(config);
     if (holder.owner === undefined || holder.expiresAt === undefined || holder.expiresAt < now || holder.owner === owner) {
-      throw new ZdtError(ErrorName.RETRYABLE, `The lock of service ${config.service} (table ${config.tableName}) changed hands while ${owner} was taking it; try again`);
+      throw new ZdtError(ErrorName.RETRYABLE, `The lock of ${subjectOf(config)} (table ${config.tableName}) changed hands while ${owner} was taking it; try again`);
     }
-    throw new ZdtError(ErrorName.ROLLOUT_IN_PROGRESS, `Service ${config.service} already has a rollout in progress: execution ${holder.owner} holds its lock (table ${config.tableName}) until ${iso(holder.expiresAt)}. Wait for that rollout to end; the lock of a crashed execution expires at that time.`);
+    throw new ZdtError(ErrorName.ROLLOUT_IN_PROGRESS, `${subjectOf(config)} already has a rollout in progress: execution ${holder.owner} holds its lock (table ${config.tableName}) until ${iso(holder.expiresAt)}. Wait for that rollout to end; the lock of a crashed execution expires at that time.`);
   }
   const recordedLiveColor = recordedLiveColorOf(config, attributes);
   log('info', 'lock acquired', { service: config.service, owner, expiresAt: iso(expiresAt), recordedLiveColor });

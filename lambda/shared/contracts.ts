@@ -572,6 +572,10 @@ export interface LockConfig {
   readonly service: string;
   /** Live color when the table holds none yet (the first rollout). */
   readonly initialLiveColor: Color;
+  /**
+   * What the lock guards, in its messages ("Flag new-checkout of AppConfig application ..."). Absent: `Service <service>`.
+   */
+  readonly subject?: string;
 }
 
 export type LockRequest =

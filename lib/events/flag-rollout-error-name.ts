@@ -6,6 +6,11 @@ export enum FlagRolloutErrorName {
   DEPLOYMENT_CONFLICT = 'ZdtFlagDeploymentConflict',
   /** A phase's deployment had not finished within the polls the state machine allows. */
   DEPLOYMENT_IN_PROGRESS = 'ZdtFlagDeploymentInProgress',
+  /**
+   * AppConfig refused a phase's flags document (the configuration profile's validators at StartDeployment, or a
+   * feature-flags profile's type check): the flag is rolled back (trigger `validation-failed`).
+   */
+  VALIDATION_FAILED = 'ZdtFlagValidationFailed',
   /** AppConfig rolled a phase's deployment back (one of the environment's alarms). */
   DEPLOYMENT_ROLLED_BACK = 'ZdtFlagDeploymentRolledBack',
   /** Error of an execution that rolled the flag back to its definition before the rollout. */

@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FLAGS_JSON_SCHEMA, FlagsDocument, validateFlagsDocument } from '../../lambda/flags/flags-contract';
 import { HandlerFunction } from '../private/handler-function';
 import { acknowledge } from '../private/nag';
-import { PropChecks } from '../private/validation';
+import { PropChecks, propError } from '../private/validation';
+import { StateTable } from '../../lambda/shared/contracts';
 import { FlagDeployment } from './flag-deployment';
 
 /** Props of FeatureFlags. */
@@ -119,6 +121,11 @@ export class FeatureFlags extends Construct {
    */
   public readonly extensionPath: string;
 
+  /** The flag rollouts' lock table, made by the first GuardedFlagRollout. */
+  private rolloutLocks?: dynamodb.Table;
+  /** Construct path of the GuardedFlagRollout of each flag. */
+  private readonly guardedRollouts = new Map<string, string>();
+
   constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
     super(scope, id);
     this.document = props.flags as FlagsDocument;
@@ -217,6 +224,30 @@ export class FeatureFlags extends Construct {
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: READ_ACTIONS, resourceArns: [this.configurationArn] });
+  }
+
+  /**
+   * Registers the GuardedFlagRollout of `flagKey` and returns the table of this profile's flag rollout locks (one
+   * item per flag: one rollout at a time per flag, as lambda/rollout/lock.ts keeps it for a service), made with the
+   * first. A second GuardedFlagRollout of the same flag is refused, naming both construct paths.
+   * @internal
+   */
+  public _registerGuardedRollout(rollout: Construct, flagKey: string): dynamodb.ITable {
+    const other = this.guardedRollouts.get(flagKey);
+    if (other !== undefined) {
+      throw propError(rollout, `flagKey "${flagKey}" of ${this.node.path} is already rolled out by the GuardedFlagRollout ${other}: `
+        + 'one rollout at a time per flag (two state machines would overwrite each other\'s phases and rollbacks); keep one of them');
+    }
+    this.guardedRollouts.set(flagKey, rollout.node.path);
+    // Locks only: nothing in the table outlives a rollout (an expired lock is free), so it goes with the stack.
+    this.rolloutLocks ??= new dynamodb.Table(this, 'RolloutLocks', {
+      partitionKey: { name: StateTable.PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    return this.rolloutLocks;
   }
 
   /**

@@ -1,5 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import type { FlagPhase } from '../../lambda/flag-rollout/flag-rollout-contract';
+import { propError } from '../private/validation';
 
 /** One phase of a percentage rollout. */
 export interface PercentagePhase {
@@ -125,14 +127,16 @@ export class FlagRolloutPlan {
   }
 
   /**
-   * The phases as the state machine carries them; problems (naming `path`, the phase and the value) are thrown.
+   * The phases as the state machine carries them. A problem is thrown as the prop error of `scope` (its construct
+   * path, then `plan`, the phase, the value given and what is allowed); without a scope (describe()), as
+   * FlagRolloutPlan's.
    * @internal
    */
-  public _render(path: string): FlagPhase[] {
+  public _render(scope?: IConstruct): FlagPhase[] {
     const fail = (message: string): never => {
-      throw new Error(`${path}: plan ${message}`);
+      throw scope ? propError(scope, `plan ${message}`) : new Error(`FlagRolloutPlan.${this.kind}(): ${message}`);
     };
-    if (this.phases.length === 0) fail('must have at least one phase');
+    if (this.phases.length === 0) fail('must have at least one phase, got none');
     if (this.phases.length > MAX_PHASES) fail(`may have at most ${MAX_PHASES} phases, got ${this.phases.length}`);
     let previous = -1;
     const rendered = this.phases.map((p, i): FlagPhase => {
@@ -147,14 +151,14 @@ export class FlagRolloutPlan {
         previous = p.percent;
       } else {
         for (const s of p.segments ?? []) if (!/^[A-Za-z0-9._*?-]{1,128}$/.test(s)) fail(`${where} segment must be 1-128 letters, digits, '.', '_', '-', '*' or '?', got ${JSON.stringify(s)}`);
-        if (previous >= 0) fail(`${where}: segment phases must come before percentage phases`);
+        if (previous >= 0) fail(`${where} segments ${JSON.stringify(p.segments)} come after a percentage phase (${previous}%): segment phases must come before percentage phases`);
       }
       const judged = seconds > 0 && (p.segments !== undefined || (p.percent! > 0 && p.percent! < 100));
       let interval = p.interval === undefined
         ? Math.min(MAX_DEFAULT_INTERVAL_SECONDS, Math.max(MIN_INTERVAL_SECONDS, Math.floor(seconds / INTERVALS_PER_PHASE / 60) * 60))
         : secondsOf(p.interval, `${where} judgeInterval`, fail);
       if (interval < MIN_INTERVAL_SECONDS) fail(`${where} judgeInterval must be at least 1 minute, got ${p.interval!.toHumanString()}`);
-      if (judged && interval > seconds) fail(`${where} judgeInterval (${interval} s) must be at most its duration (${seconds} s)`);
+      if (judged && interval > seconds) fail(`${where} judgeInterval must be at most the phase's duration (${seconds / 60} min), got ${interval / 60} min`);
       interval = Math.min(interval, Math.max(seconds, MIN_INTERVAL_SECONDS));
       return {
         number: i + 1,
@@ -167,13 +171,16 @@ export class FlagRolloutPlan {
       };
     });
     if (rendered[rendered.length - 1].percent !== 100) fail(`must end with a phase at 100% (everyone gets the treatment), got ${JSON.stringify(rendered[rendered.length - 1].percent ?? rendered[rendered.length - 1].segments)}`);
-    if (!rendered.some((p) => p.judge)) fail('has no judged phase (one with a duration, between 0% and 100% or by segment): nothing would guard the rollout');
+    if (!rendered.some((p) => p.judge)) {
+      fail(`has no judged phase, got ${rendered.map((p) => `${p.name} (${p.segments !== undefined ? p.segments.join('+') : `${p.percent}%`}, ${p.durationSeconds / 60} min)`).join(', ')}: `
+        + 'at least one phase must have a duration and be between 0% and 100% or by segment, or nothing would guard the rollout');
+    }
     return rendered;
   }
 
   /** The plan for a person, one line per phase. */
   public describe(): string[] {
-    return this._render('plan').map((p) => {
+    return this._render().map((p) => {
       const who = p.segments !== undefined ? `segments ${p.segments.join(', ')}` : `${p.percent}% of users`;
       const how = p.judge ? `judged for ${human(p.durationSeconds)}, every ${human(p.intervalSeconds)}` : p.durationSeconds > 0 ? `held ${human(p.durationSeconds)}, not judged` : 'not judged';
       return `phase ${p.number} (${p.name}): treatment for ${who}, ${how}${p.pause ? ', then waits for promote' : ''}`;

@@ -1,5 +1,6 @@
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -12,10 +13,12 @@ import {
   DEFAULT_VARIANT_NAMESPACE, FLAG_ROLLOUT_KIND, FlagPhase, FlagRolloutConfig, STATE_MACHINE_KIND_METADATA_KEY, VariantAnalysisConfig,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { BooleanVariant, FlagDefinition, MultivariateFlag } from '../../lambda/flags/flags-contract';
+import { LockConfig } from '../../lambda/shared/contracts';
 import { buildFlagRolloutDefinition } from '../private/flag-rollout-definition';
 import { HandlerFunction } from '../private/handler-function';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { standardStateMachine } from '../private/standard-state-machine';
+import { grantTaskTokenResponse } from '../private/task-response';
 import { PropChecks, propError } from '../private/validation';
 import { InconclusiveAction } from '../rollout/inconclusive-action';
 import { FeatureFlags, FLAGS_PROFILE_NAME } from './feature-flags';
@@ -151,6 +154,22 @@ export class GuardedFlagRollout extends Construct {
   public readonly planDescription: string[];
   /** The phases' durations added up: the shortest the rollout takes (pauses and deployments not counted). */
   public readonly plannedDuration: Duration;
+  /** Value of the `Service` dimension of the variant metrics and `detail.service` of the rollout's events. */
+  public readonly serviceName: string;
+  /**
+   * Event bus the rollout's events go to.
+   * @default - the account's default event bus
+   */
+  public readonly eventBus?: events.IEventBus;
+  /**
+   * The table of the flag rollouts' locks (the flags' own, one item per flag): one rollout of a flag at a time,
+   * a second execution is refused naming the one that holds the lock. It also holds `zdt abort`'s request.
+   */
+  public readonly lockTable: dynamodb.ITable;
+  /** The key of this flag's item in `lockTable`: `flag/<application id>/<configuration profile id>/<flag key>`. */
+  public readonly lockKey: string;
+  /** The handler that takes (and renews) the flag's lock: the traffic rollout's lock (lambda/rollout/lock.ts). */
+  public readonly lockFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: GuardedFlagRolloutProps) {
     super(scope, id);
@@ -175,13 +194,13 @@ export class GuardedFlagRollout extends Construct {
       .that(onInconclusive !== InconclusiveAction.PAUSE, 'onInconclusive must be ROLLBACK or PROCEED (give a phase `pause: true` for a manual gate)');
     checkFlag(this, props.flags, props.flagKey, treatment);
 
-    let phases: FlagPhase[];
-    try {
-      phases = plan._render(this.node.path);
-    } catch (err) {
-      throw propError(this, (err as Error).message.replace(`${this.node.path}: `, ''));
-    }
+    const phases: FlagPhase[] = plan._render(this);
     this.flagKey = props.flagKey;
+    this.serviceName = props.serviceName;
+    this.eventBus = props.eventBus;
+    this.lockTable = props.flags._registerGuardedRollout(this, props.flagKey);
+    this.lockKey = `flag/${props.flags.applicationId}/${props.flags.configurationProfileId}/${props.flagKey}`;
+    this.lockFunction = this.createLock(props);
     this.planDescription = plan.describe();
     this.plannedDuration = Duration.seconds(phases.reduce((total, p) => total + p.durationSeconds, 0));
     const judged = phases.filter((p) => p.judge).length;
@@ -236,6 +255,8 @@ export class GuardedFlagRollout extends Construct {
         handler,
         topic: this.notificationTopic,
         eventBus: props.eventBus,
+        lock: { table: this.lockTable, key: this.lockKey, fn: this.lockFunction },
+        judgeLagSeconds: metricDelay.toSeconds() + propagation.toSeconds(),
         proceedOnInconclusive: onInconclusive === InconclusiveAction.PROCEED,
         pauseTimeout: props.pauseTimeout ?? DEFAULTS.pauseTimeout,
       }),
@@ -248,11 +269,41 @@ export class GuardedFlagRollout extends Construct {
     acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       'SNS publishes to the encrypted notification topic with kms:GenerateDataKey (and its WithoutPlaintext variant), on the topic\'s key only');
     acknowledge(this.stateMachine, iam5FunctionVersions(handler), 'Step Functions invokes the handler function and its versions');
+    acknowledge(this.stateMachine, iam5FunctionVersions(this.lockFunction), 'Step Functions invokes the lock function and its versions');
   }
 
   /** Lets `grantee` start the rollout (states:StartExecution). */
   public grantStartRollout(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /**
+   * Lets `grantee` watch, promote and abort the rollout (`zdt status / promote / abort`): read its executions and
+   * their history, answer a pause's task token, and set the abort flag on the flag's lock item.
+   */
+  public grantOperate(grantee: iam.IGrantable): iam.Grant {
+    this.stateMachine.grantRead(grantee);
+    grantTaskTokenResponse(grantee);
+    return this.lockTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+  }
+
+  /** The flag's lock: lambda/rollout/lock.ts with this flag's item of the lock table as its "service". */
+  private createLock(props: GuardedFlagRolloutProps): lambda.IFunction {
+    const config: LockConfig = {
+      tableName: this.lockTable.tableName,
+      service: this.lockKey,
+      // The lock's result carries a recorded live color for traffic rollouts; a flag rollout does not read it.
+      initialLiveColor: 'blue',
+      subject: `Flag ${props.flagKey} (AppConfig application ${props.flags.applicationId}, configuration profile ${props.flags.configurationProfileId})`,
+    };
+    const fn = new HandlerFunction(this, 'Lock', {
+      handler: 'lock',
+      description: `cdk-zero-downtime: the one-rollout-at-a-time lock of flag ${props.flagKey}`,
+      config,
+      logRetention: props.logRetention,
+    });
+    this.lockTable.grant(fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    return fn;
   }
 
   /**

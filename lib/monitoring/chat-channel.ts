@@ -133,8 +133,8 @@ export class ChatChannel implements INotificationChannel {
     }
   }
 
-  public ruleTarget(kind: RolloutEventKind): events.IRuleTarget {
-    const m = messageOf(kind);
+  public ruleTarget(kind: RolloutEventKind, context?: NotificationChannelContext): events.IRuleTarget {
+    const m = messageOf(kind, context?.flagKey);
     const execution = events.EventField.fromPath('$.detail.execution');
     // AWS Chatbot custom notifications ("Creating custom notifications", AWS Chatbot administrator guide): version
     // 1.0, source "custom", content { textType, title, description, nextSteps }, metadata { threadId, summary }.

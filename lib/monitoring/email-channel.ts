@@ -47,8 +47,8 @@ export class EmailChannel implements INotificationChannel {
     for (const a of this.props.addresses) this.topicOf.addSubscription(new subscriptions.EmailSubscription(a));
   }
 
-  public ruleTarget(kind: RolloutEventKind): events.IRuleTarget {
-    const m = messageOf(kind);
+  public ruleTarget(kind: RolloutEventKind, context?: NotificationChannelContext): events.IRuleTarget {
+    const m = messageOf(kind, context?.flagKey);
     return new TopicRuleTarget(this.topic, events.RuleTargetInput.fromMultilineText(`${m.title}\n\nWhat happened: ${m.body}\n\nWhat happens next: ${m.next}`));
   }
 }

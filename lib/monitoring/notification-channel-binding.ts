@@ -6,6 +6,12 @@ import { RolloutEventKind } from './rollout-event-kind';
 export interface NotificationChannelContext {
   /** The rollout's service name. */
   readonly serviceName: string;
+  /**
+   * The flag, when the notifications are a guarded flag rollout's (GuardedFlagRollout): its events and messages
+   * are about the flag's phases, not about colors.
+   * @default - a traffic rollout's (ProgressiveRollout)
+   */
+  readonly flagKey?: string;
 }
 
 /**
@@ -17,6 +23,9 @@ export interface INotificationChannel {
   readonly channelId: string;
   /** Creates the channel's resources in `scope`. Called once, before ruleTarget. */
   bind(scope: Construct, context: NotificationChannelContext): void;
-  /** The EventBridge target that tells this channel about events of `kind`, in its own words. */
-  ruleTarget(kind: RolloutEventKind): events.IRuleTarget;
+  /**
+   * The EventBridge target that tells this channel about events of `kind`, in its own words; `context` says
+   * whose events they are (a flag rollout's when it names a flag).
+   */
+  ruleTarget(kind: RolloutEventKind, context?: NotificationChannelContext): events.IRuleTarget;
 }

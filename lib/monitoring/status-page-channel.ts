@@ -80,9 +80,9 @@ export class StatusPageChannel implements INotificationChannel {
     });
   }
 
-  public ruleTarget(kind: RolloutEventKind): events.IRuleTarget {
+  public ruleTarget(kind: RolloutEventKind, context?: NotificationChannelContext): events.IRuleTarget {
     if (!this.destination) throw new Error(`${this.channelId}: the channel is not bound yet; pass it to RolloutNotifications first`);
-    const m = messageOf(kind);
+    const m = messageOf(kind, context?.flagKey);
     return new targets.ApiDestination(this.destination, {
       event: events.RuleTargetInput.fromObject({ component: { status: COMPONENT_STATUS[kind], description: `${m.title}. ${m.next}`.slice(0, 1000) } }),
       headerParameters: { 'Content-Type': 'application/json' },

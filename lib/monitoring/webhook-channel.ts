@@ -62,9 +62,9 @@ export class WebhookChannel implements INotificationChannel {
     });
   }
 
-  public ruleTarget(kind: RolloutEventKind): events.IRuleTarget {
+  public ruleTarget(kind: RolloutEventKind, context?: NotificationChannelContext): events.IRuleTarget {
     if (!this.destination) throw new Error(`${this.channelId}: the channel is not bound yet; pass it to RolloutNotifications first`);
-    const m = messageOf(kind);
+    const m = messageOf(kind, context?.flagKey);
     const f = (path: string) => events.EventField.fromPath(path);
     return new targets.ApiDestination(this.destination, {
       event: events.RuleTargetInput.fromObject({
@@ -74,7 +74,9 @@ export class WebhookChannel implements INotificationChannel {
         alias: f('$.detail.execution'),
         source: 'cdk-zero-downtime',
         tags: ['cdk-zero-downtime', kind],
-        details: { service: f('$.detail.service'), targetColor: f('$.detail.targetColor'), stableColor: f('$.detail.stableColor'), event: kind },
+        details: context?.flagKey === undefined
+          ? { service: f('$.detail.service'), targetColor: f('$.detail.targetColor'), stableColor: f('$.detail.stableColor'), event: kind }
+          : { service: f('$.detail.service'), flag: f('$.detail.flag'), treatment: f('$.detail.treatment'), control: f('$.detail.control'), event: kind },
       }),
       headerParameters: { 'Content-Type': 'application/json' },
     });

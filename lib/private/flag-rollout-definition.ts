@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -6,10 +7,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
-  FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType,
+  FLAG_VALIDATION_FAILED_TRIGGER, FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
-import { EVENT_SOURCE } from '../../lambda/shared/contracts';
+import { ErrorName, EVENT_SOURCE, StateTable } from '../../lambda/shared/contracts';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
+import { abortRequestedFor, readAbortFlagTask, releaseLockTask, StateLockItem } from './state-lock';
 
 export interface FlagRolloutDefinitionProps {
   readonly service: string;
@@ -21,6 +23,10 @@ export interface FlagRolloutDefinitionProps {
   /** An INCONCLUSIVE phase passes (true) or rolls the flag back (false). */
   readonly proceedOnInconclusive: boolean;
   readonly pauseTimeout: Duration;
+  /** The flag's lock: its table, its item's key, and the lock handler (lambda/rollout/lock-handler.ts). */
+  readonly lock: { readonly table: dynamodb.ITable; readonly key: string; readonly fn: lambda.IFunction };
+  /** How long after a phase's end its last judgement can come (metric delay + propagation), seconds. */
+  readonly judgeLagSeconds: number;
 }
 
 const LAMBDA_TIMEOUT = Duration.minutes(1);
@@ -37,6 +43,28 @@ const CONFLICT = { errors: [FlagRolloutErrorName.DEPLOYMENT_CONFLICT], interval:
 /** The phase's own deployment uses an immediate strategy (no growth, no bake): seconds, polled for up to 5 minutes. */
 const IN_PROGRESS = { errors: [FlagRolloutErrorName.DEPLOYMENT_IN_PROGRESS], interval: Duration.seconds(5), maxAttempts: 60, backoffRate: 1 };
 const NOTIFY_RETRY = { errors: ['States.ALL'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 };
+/** The lock's transient faults: its own retryable error (a race between two takers) and Lambda's. */
+const LOCK_RETRY = { errors: [RETRYABLE, ...LAMBDA_SERVICE_ERRORS], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 };
+
+/** The longest a retry policy waits in all (each wait at most maxDelay), seconds. */
+function retrySeconds(r: { interval: Duration; maxAttempts: number; backoffRate: number; maxDelay?: Duration }): number {
+  let total = 0;
+  for (let i = 0; i < r.maxAttempts; i++) total += Math.min(r.interval.toSeconds() * r.backoffRate ** i, r.maxDelay?.toSeconds() ?? Infinity);
+  return Math.ceil(total);
+}
+/** One deployment of a document: AppConfig busy elsewhere (CONFLICT), then its own deployment (IN_PROGRESS), and the tasks. */
+const DEPLOY_SECONDS = retrySeconds(CONFLICT) + retrySeconds(IN_PROGRESS) + 4 * LAMBDA_TIMEOUT.toSeconds();
+const LEASE_SLACK_SECONDS = 30 * 60;
+
+/**
+ * The lease of the flag's lock through a phase, renewed when the phase starts: its deployment, its judgements (up to
+ * its duration, one interval and the judge's lag past its end), its pause, and a rollback's deployment. A crashed
+ * execution's lock is free again at most this long after its phase began.
+ */
+export function phaseLeaseSeconds(phase: FlagPhase, judgeLagSeconds: number, pauseTimeout: Duration): number {
+  return DEPLOY_SECONDS + phase.durationSeconds + phase.intervalSeconds + judgeLagSeconds
+    + (phase.pause ? pauseTimeout.toSeconds() : 0) + DEPLOY_SECONDS + LEASE_SLACK_SECONDS;
+}
 
 /**
  * The guarded flag rollout (GuardedFlagRollout): start (read the deployed flags, remember the flag) -> for each
@@ -46,7 +74,14 @@ const NOTIFY_RETRY = { errors: ['States.ALL'], interval: Duration.seconds(1), ma
  * FAIL, an abort, a deployment AppConfig rolled back, or a step error after its retries -> rollback: the flag's
  * previous definition deployed and waited for, THEN the events, then a failed execution whose cause says why.
  *
- * State: $.input, $.start, $.plan, $.cursor {index, phase}, $.deployment, $.bake, $.verdict, $.error, $.trigger, $.rollback.
+ * One rollout at a time per flag: before anything is read the execution takes the flag's lock (the traffic rollout's
+ * lock handler, with the flag's item as its key; a second execution is refused with ROLLOUT_IN_PROGRESS naming the
+ * holder), renews its lease as each phase starts (phaseLeaseSeconds: a crashed execution's lock frees itself), and
+ * releases it on every end: completed, refused, rolled back, rollback failed. `zdt abort` sets the abort flag on the
+ * lock's item, read before each judgement.
+ *
+ * State: the input, $.plan {phases, lockTable, lockKey, execution}, $.lock, $.start, $.cursor {index, phase},
+ * $.deployment, $.bake, $.control, $.verdict, $.error, $.trigger, $.rollback.
  */
 export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutDefinitionProps): sfn.IChainable {
   const invoke = (id: string, payload: Record<string, unknown>, resultPath: string, ...retries: Array<typeof TRANSIENT | typeof CONFLICT | typeof IN_PROGRESS>) => {
@@ -58,6 +93,28 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
       taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
     });
     for (const r of retries) task.addRetry({ ...r, jitterStrategy: sfn.JitterType.FULL });
+    return task;
+  };
+  const lockItem: StateLockItem = {
+    table: props.lock.table, key: { [StateTable.PARTITION_KEY]: tasks.DynamoAttributeValue.fromString(props.lock.key) }, ownerPath: '$.plan.execution',
+  };
+  /** The lock handler's acquire for this execution (also a renewal: the holder takes it again with a new lease). */
+  const takeLock = (id: string, ttl: Record<string, unknown>) => {
+    const task = new tasks.LambdaInvoke(scope, id, {
+      lambdaFunction: props.lock.fn,
+      payload: sfn.TaskInput.fromObject({ 'action': 'acquire', 'owner.$': '$.plan.execution', ...ttl }),
+      payloadResponseOnly: true,
+      resultPath: '$.lock',
+      taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
+    });
+    task.addRetry({ ...LOCK_RETRY, jitterStrategy: sfn.JitterType.FULL });
+    return task;
+  };
+  /** Releases this execution's lock, then `then` (also when the release fails: the error is kept in $.lockError). */
+  const releaseThen = (id: string, then: sfn.State) => {
+    const task = releaseLockTask(scope, id, lockItem);
+    task.addCatch(then, { resultPath: '$.lockError' });
+    task.next(then);
     return task;
   };
   const detail = {
@@ -94,31 +151,41 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   const awaitRollback = invoke('Await Rollback Deployment', { 'action': 'checkDeployment', 'deployment.$': '$.rollback' }, '$.rollbackState', TRANSIENT, IN_PROGRESS);
   const rolledBack = notify('Rolled Back', FlagRolloutEvent.ROLLED_BACK, { 'trigger.$': '$.trigger', 'phase.$': '$.cursor.phase' }, [FlagRolloutEvent.ROLLBACK_TRIGGERED]);
   rollback.next(awaitRollback).next(rolledBack.chain);
-  rolledBack.chain.next(new sfn.Fail(scope, 'Flag Rolled Back', {
+  rolledBack.chain.next(releaseThen('Release Lock After Rollback', new sfn.Fail(scope, 'Flag Rolled Back', {
     error: FlagRolloutErrorName.ROLLED_BACK,
     causePath: sfn.JsonPath.format(`Flag ${props.flagKey} rolled back to its definition before the rollout ({}): {}`,
       sfn.JsonPath.stringAt('$.trigger.kind'), sfn.JsonPath.stringAt('$.trigger.reason')),
-  }));
+  })));
   const rollbackFailed = notify('Rollback Failed', FlagRolloutEvent.ROLLBACK_FAILED,
     { 'trigger.$': '$.trigger', 'rollbackError.$': '$.rollbackError' }, [FlagRolloutEvent.ROLLBACK_TRIGGERED]);
   rollback.addCatch(rollbackFailed.start, { resultPath: '$.rollbackError' });
   awaitRollback.addCatch(rollbackFailed.start, { resultPath: '$.rollbackError' });
-  rollbackFailed.chain.next(new sfn.Fail(scope, 'Flag Rollback Failed', {
+  rollbackFailed.chain.next(releaseThen('Release Lock After Rollback Failure', new sfn.Fail(scope, 'Flag Rollback Failed', {
     error: FlagRolloutErrorName.ROLLBACK_FAILED,
     causePath: sfn.JsonPath.format(`Could not deploy flag ${props.flagKey}'s previous definition ({}); it may still serve the treatment. Rollback was triggered by {}: {}`,
       sfn.JsonPath.stringAt('$.rollbackError.Cause'), sfn.JsonPath.stringAt('$.trigger.kind'), sfn.JsonPath.stringAt('$.trigger.reason')),
-  }));
+  })));
   const trigger = (id: string, kind: string, reason: Record<string, string>) =>
     new sfn.Pass(scope, id, { parameters: { kind, ...reason }, resultPath: '$.trigger' }).next(rollback);
   const onStepError = trigger('Step Failed', 'step-error', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
+  // AppConfig refused the phase's document: nothing of it was deployed; the flag goes back as it was before the rollout.
+  const onValidationFailed = trigger('Validation Failed', FLAG_VALIDATION_FAILED_TRIGGER, { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
   const onJudgeFail = trigger('Regression Found', 'judge-fail', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
   // Built only under ROLLBACK: a state nothing reaches is refused by Step Functions (MISSING_TRANSITION_TARGET).
   const onInconclusive = () => trigger('Too Little Data', 'inconclusive', { 'reason.$': 'States.JsonToString($.verdict.reasons)' });
   const onAbort = trigger('Aborted', 'aborted', { 'error.$': '$.error.Error', 'reason.$': '$.error.Cause' });
+  const onAbortRequested = trigger('Abort Requested', 'aborted', { 'error': ErrorName.ABORTED, 'reason.$': '$.control.item.abortReason.S' });
 
   // -- start ------------------------------------------------------------------------------------------------
+  const phases = props.phases.map((p) => ({ ...p, leaseSeconds: phaseLeaseSeconds(p, props.judgeLagSeconds, props.pauseTimeout) }));
+  const plan = new sfn.Pass(scope, 'Plan', {
+    parameters: { phases, 'lockTable': props.lock.table.tableName, 'lockKey': props.lock.key, 'execution.$': '$$.Execution.Id' },
+    resultPath: '$.plan',
+  });
+  const acquire = takeLock('Acquire Lock', { ttlSeconds: phases[0].leaseSeconds });
+  // Another execution holds the flag: fail without touching the flag or the lock (the error names the holder).
+  acquire.addCatch(new sfn.Fail(scope, 'Refused: Flag Locked', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), { resultPath: '$.error' });
   const start = invoke('Read Flag', { action: 'start' }, '$.start', TRANSIENT);
-  const plan = new sfn.Pass(scope, 'Plan', { result: sfn.Result.fromObject({ phases: props.phases }), resultPath: '$.plan' });
   const started = notify('Started', FlagRolloutEvent.STARTED, { 'phases.$': '$.plan.phases' });
   const first = new sfn.Pass(scope, 'First Phase', { parameters: { index: 0 }, resultPath: '$.cursor' });
   const load = new sfn.Pass(scope, 'Load Phase', {
@@ -127,17 +194,25 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   });
 
   // -- one phase --------------------------------------------------------------------------------------------
+  // The lease through this phase; lost to another execution (this one's expired): end without touching the flag.
+  const renew = takeLock('Renew Lock', { 'ttlSeconds.$': '$.cursor.phase.leaseSeconds' });
+  renew.addCatch(new sfn.Fail(scope, 'Lock Lost', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), { errors: [ErrorName.ROLLOUT_IN_PROGRESS], resultPath: '$.error' });
   const setPhase = invoke('Deploy Phase', { 'action': 'setPhase', 'phase.$': '$.cursor.phase' }, '$.deployment', TRANSIENT, CONFLICT);
   const awaitPhase = invoke('Await Phase Deployment', { 'action': 'checkDeployment', 'deployment.$': '$.deployment' }, '$.deploymentState', TRANSIENT, IN_PROGRESS);
+  setPhase.addCatch(onValidationFailed, { errors: [FlagRolloutErrorName.VALIDATION_FAILED], resultPath: '$.error' });
   setPhase.addCatch(onStepError, { resultPath: '$.error' });
   awaitPhase.addCatch(onStepError, { resultPath: '$.error' });
   const bakeStart = new sfn.Pass(scope, 'Phase Deployed', { parameters: { 'startedAt.$': '$$.State.EnteredTime' }, resultPath: '$.bake' });
   const wait = new sfn.Wait(scope, 'Wait For Judgement', { time: sfn.WaitTime.secondsPath('$.cursor.phase.intervalSeconds') });
   const hold = new sfn.Wait(scope, 'Hold Phase', { time: sfn.WaitTime.secondsPath('$.cursor.phase.durationSeconds') });
+  const checkAbort = readAbortFlagTask(scope, 'Check Abort', lockItem);
+  const abortChoice = new sfn.Choice(scope, 'Abort Requested?').when(abortRequestedFor(lockItem.ownerPath), onAbortRequested);
   const judge = invoke('Judge Phase', {
     'action': 'judge', 'phase.$': '$.cursor.phase', 'bake.$': '$.bake', 'start.$': '$.start',
   }, '$.verdict', TRANSIENT);
   judge.addCatch(onStepError, { resultPath: '$.error' });
+  checkAbort.addCatch(onStepError, { resultPath: '$.error' });
+  renew.addCatch(onStepError, { resultPath: '$.error' });
   const record = new sfn.Pass(scope, 'Record Judgement', { inputPath: '$.verdict.bake', resultPath: '$.bake' });
 
   const phaseCompleted = notify('Phase Completed', FlagRolloutEvent.PHASE_COMPLETED, { 'phase.$': '$.cursor.phase', 'evidence.$': '$.bake' });
@@ -162,7 +237,9 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
     .when(sfn.Condition.stringEquals('$.verdict.verdict', 'PASS'), phasePassed)
     .when(sfn.Condition.stringEquals('$.verdict.verdict', 'INCONCLUSIVE'), props.proceedOnInconclusive ? phasePassed : onInconclusive())
     .otherwise(wait);
-  wait.next(judge).next(record).next(verdict);
+  wait.next(checkAbort).next(abortChoice);
+  abortChoice.otherwise(judge);
+  judge.next(record).next(verdict);
   hold.next(phasePassed);
   const judged = new sfn.Choice(scope, 'Judge This Phase?')
     .when(sfn.Condition.booleanEquals('$.cursor.phase.judge', true), wait)
@@ -174,11 +251,11 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   completed.chain.next(new sfn.Succeed(scope, 'Flag Rolled Out'));
   const more = new sfn.Choice(scope, 'More Phases?')
     .when(sfn.Condition.numberLessThan('$.cursor.index', props.phases.length), load)
-    .otherwise(completed.start);
+    .otherwise(releaseThen('Release Lock', completed.start));
   phaseCompleted.end.next(next).next(more);
-  load.next(setPhase).next(awaitPhase).next(bakeStart).next(judged);
+  load.next(renew).next(setPhase).next(awaitPhase).next(bakeStart).next(judged);
 
   // Nothing has changed yet: a refusal (no such flag, a disabled flag, nothing to roll out) ends the execution as is.
-  start.addCatch(new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), { resultPath: '$.error' });
-  return sfn.Chain.start(start).next(plan).next(started.chain).next(first).next(load);
+  start.addCatch(releaseThen('Release Lock After Refusal', new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' })), { resultPath: '$.error' });
+  return sfn.Chain.start(plan).next(acquire).next(start).next(started.chain).next(first).next(load);
 }

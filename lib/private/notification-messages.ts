@@ -4,6 +4,7 @@
  * puts service, execution, targetColor, stableColor, and per event step / weights / trigger / rollbackError).
  */
 import * as events from 'aws-cdk-lib/aws-events';
+import { FLAG_VALIDATION_FAILED_TRIGGER, FlagRolloutEvent } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
 import { RolloutEventKind } from '../monitoring/rollout-event-kind';
 
@@ -22,8 +23,12 @@ const target = () => f('$.detail.targetColor');
 const stable = () => f('$.detail.stableColor');
 const execution = () => f('$.detail.execution');
 
-/** The message of an event kind, with the event's fields as input-transformer placeholders. */
-export function messageOf(kind: RolloutEventKind): NotificationMessage {
+/**
+ * The message of an event kind, with the event's fields as input-transformer placeholders: a traffic rollout's, or
+ * with `flagKey` a guarded flag rollout's.
+ */
+export function messageOf(kind: RolloutEventKind, flagKey?: string): NotificationMessage {
+  if (flagKey !== undefined) return flagMessageOf(kind);
   switch (kind) {
     case RolloutEventKind.STARTED:
       return {
@@ -87,28 +92,121 @@ export function messageOf(kind: RolloutEventKind): NotificationMessage {
   }
 }
 
-/** The rollback trigger of a failed validation gate or traffic hook (lib/private/rollout-definition.ts). */
-const HOOK_FAILED = 'hook-failed';
+/**
+ * The message of a guarded flag rollout's event (lib/private/flag-rollout-definition.ts puts service, flag,
+ * execution, treatment, control, and per event phase / trigger / rollbackError).
+ */
+function flagMessageOf(kind: RolloutEventKind): NotificationMessage {
+  const flag = () => f('$.detail.flag');
+  const treatment = () => f('$.detail.treatment');
+  const control = () => f('$.detail.control');
+  const phase = () => `${f('$.detail.phase.number')} (${f('$.detail.phase.name')})`;
+  switch (kind) {
+    case RolloutEventKind.STARTED:
+      return {
+        title: `Rollout of flag ${flag()} of ${service()} started`,
+        body: `${service()} starts serving ${treatment()} of flag ${flag()} phase by phase; the other users keep ${control()}. Execution: ${execution()}`,
+        next: `Each phase deploys the flag to AppConfig and judges the users served ${treatment()} against those served ${control()}; each passed phase is reported.`,
+        severity: 'info',
+      };
+    case RolloutEventKind.STEP_COMPLETED:
+      return {
+        title: `${service()}: flag ${flag()} phase ${phase()} passed`,
+        body: `Phase ${phase()} of the rollout of flag ${flag()} of ${service()} passed: the users served ${treatment()} did no worse than those served ${control()}.`,
+        next: 'The next phase serves the treatment to more users and is judged in turn; the rollout completes when everyone has it.',
+        severity: 'info',
+      };
+    case RolloutEventKind.PAUSED:
+      return {
+        title: `${service()}: rollout of flag ${flag()} paused after phase ${phase()}, waiting for an operator`,
+        body: `Phase ${phase()} of flag ${flag()} passed and the rollout waits at a manual gate.`,
+        next: 'Run `zdt promote` to continue or `zdt abort` to put the flag back as it was; without an answer the pause times out and rolls back.',
+        severity: 'warning',
+      };
+    case RolloutEventKind.VALIDATION_FAILED:
+      return {
+        title: `${service()}: AppConfig refused flag ${flag()}'s new definition, rolling back`,
+        body: `AppConfig's validators refused the flags document of the rollout of flag ${flag()}: ${f('$.detail.trigger.reason')}`,
+        next: 'The flag is put back as it was before the rollout (untouched when the first phase was refused): the "Rolled Back" notice confirms it. Fix the flags document and start a new rollout.',
+        severity: 'warning',
+      };
+    case RolloutEventKind.ROLLBACK_TRIGGERED:
+      return {
+        title: `${service()}: rollout of flag ${flag()} rolls back (${f('$.detail.trigger.kind')})`,
+        body: `The rollout of flag ${flag()} of ${service()} rolls back because of ${f('$.detail.trigger.kind')}: ${f('$.detail.trigger.reason')}`,
+        next: `The flag's definition from before the rollout is deployed again: the "Rolled Back" notice confirms it, "Rollback Failed" says it could not.`,
+        severity: 'warning',
+      };
+    case RolloutEventKind.ROLLED_BACK:
+      return {
+        title: `${service()}: flag ${flag()} restored`,
+        body: `Flag ${flag()} of ${service()} has its definition from before the rollout again (deployed to AppConfig, deployment complete): users get ${control()} unless the flag's own rules say otherwise.`,
+        next: 'The rollout has ended; the flag\'s lock is released and a new rollout may start.',
+        severity: 'info',
+      };
+    case RolloutEventKind.ROLLBACK_FAILED:
+      return {
+        title: `URGENT ${service()}: rollback of flag ${flag()} FAILED, it may still serve ${treatment()}`,
+        body: `The rollout of flag ${flag()} had to roll back (${f('$.detail.trigger.kind')}: ${f('$.detail.trigger.reason')}) but deploying its previous definition failed: ${f('$.detail.rollbackError.Cause')}`,
+        next: 'Act now: deploy the flag\'s previous definition with AppConfig by hand (the hosted version the rollout started from is in the execution\'s input to "Read Flag").',
+        severity: 'critical',
+      };
+    case RolloutEventKind.COMPLETED:
+      return {
+        title: `${service()}: flag ${flag()} serves ${treatment()} to everyone`,
+        body: `The rollout of flag ${flag()} of ${service()} completed: every phase passed and every user gets ${treatment()}.`,
+        next: `Once the old code path of ${control()} is no longer needed, remove it and the flag.`,
+        severity: 'info',
+      };
+    default:
+      throw new Error(`Unknown rollout event kind ${kind}`);
+  }
+}
 
 /**
- * The EventBridge pattern of an event kind for one service. `exceptValidationFailures`: ROLLBACK_TRIGGERED for a
- * channel that also gets VALIDATION_FAILED, so that one failed gate is one message to it (EventBridge
- * "anything-but" content filter: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+ * The two families of rollout events a notification plan reads: a traffic rollout's (lib/private/rollout-definition/*,
+ * a failed gate is the trigger `hook-failed`) and a guarded flag rollout's (lib/private/flag-rollout-definition.ts, a
+ * refused flags document is `validation-failed`). VALIDATION_FAILED is the family's rollback with that trigger.
  */
-export function eventPatternOf(kind: RolloutEventKind, serviceName: string, exceptValidationFailures = false): events.EventPattern {
-  const of = (detailType: string, detail: Record<string, unknown> = {}) => ({ source: [EVENT_SOURCE], detailType: [detailType], detail: { service: [serviceName], ...detail } });
+const FAMILIES = {
+  traffic: {
+    detailTypes: {
+      STARTED: RolloutEvent.STARTED, STEP_COMPLETED: RolloutEvent.STEP_COMPLETED, PAUSED: RolloutEvent.PAUSED,
+      ROLLBACK_TRIGGERED: RolloutEvent.ROLLBACK_TRIGGERED, ROLLED_BACK: RolloutEvent.ROLLED_BACK,
+      ROLLBACK_FAILED: RolloutEvent.ROLLBACK_FAILED, COMPLETED: RolloutEvent.COMPLETED,
+    },
+    validationTrigger: 'hook-failed',
+  },
+  flag: {
+    detailTypes: {
+      STARTED: FlagRolloutEvent.STARTED, STEP_COMPLETED: FlagRolloutEvent.PHASE_COMPLETED, PAUSED: FlagRolloutEvent.PAUSED,
+      ROLLBACK_TRIGGERED: FlagRolloutEvent.ROLLBACK_TRIGGERED, ROLLED_BACK: FlagRolloutEvent.ROLLED_BACK,
+      ROLLBACK_FAILED: FlagRolloutEvent.ROLLBACK_FAILED, COMPLETED: FlagRolloutEvent.COMPLETED,
+    },
+    validationTrigger: FLAG_VALIDATION_FAILED_TRIGGER,
+  },
+} as const;
+
+/**
+ * The EventBridge pattern of an event kind for one service (and with `flagKey`, of that flag's guarded rollout).
+ * `exceptValidationFailures`: ROLLBACK_TRIGGERED for a channel that also gets VALIDATION_FAILED, so that one failed
+ * gate is one message to it (EventBridge "anything-but" content filter:
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+ */
+export function eventPatternOf(kind: RolloutEventKind, serviceName: string, exceptValidationFailures = false, flagKey?: string): events.EventPattern {
+  const family = flagKey === undefined ? FAMILIES.traffic : FAMILIES.flag;
+  const whose = flagKey === undefined ? { service: [serviceName] } : { service: [serviceName], flag: [flagKey] };
+  const of = (detailType: string, detail: Record<string, unknown> = {}) => ({ source: [EVENT_SOURCE], detailType: [detailType], detail: { ...whose, ...detail } });
   switch (kind) {
-    case RolloutEventKind.STARTED: return of(RolloutEvent.STARTED);
-    case RolloutEventKind.STEP_COMPLETED: return of(RolloutEvent.STEP_COMPLETED);
-    case RolloutEventKind.PAUSED: return of(RolloutEvent.PAUSED);
-    case RolloutEventKind.VALIDATION_FAILED: return of(RolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: [HOOK_FAILED] } });
+    case RolloutEventKind.VALIDATION_FAILED: return of(family.detailTypes.ROLLBACK_TRIGGERED, { trigger: { kind: [family.validationTrigger] } });
     case RolloutEventKind.ROLLBACK_TRIGGERED:
       return exceptValidationFailures
-        ? of(RolloutEvent.ROLLBACK_TRIGGERED, { trigger: { kind: [{ 'anything-but': [HOOK_FAILED] }] } })
-        : of(RolloutEvent.ROLLBACK_TRIGGERED);
-    case RolloutEventKind.ROLLED_BACK: return of(RolloutEvent.ROLLED_BACK);
-    case RolloutEventKind.ROLLBACK_FAILED: return of(RolloutEvent.ROLLBACK_FAILED);
-    case RolloutEventKind.COMPLETED: return of(RolloutEvent.COMPLETED);
-    default: throw new Error(`Unknown rollout event kind ${kind}`);
+        ? of(family.detailTypes.ROLLBACK_TRIGGERED, { trigger: { kind: [{ 'anything-but': [family.validationTrigger] }] } })
+        : of(family.detailTypes.ROLLBACK_TRIGGERED);
+    default: {
+      const detailType = (family.detailTypes as Record<string, string>)[kind];
+      if (detailType === undefined) throw new Error(`Unknown rollout event kind ${kind}`);
+      return of(detailType);
+    }
   }
 }

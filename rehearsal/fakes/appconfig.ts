@@ -11,14 +11,30 @@
  * creates what the template declares), `deployedContent` (what an application polling the environment reads now),
  * `rollBackDeployment` (an environment monitor's alarm).
  *
- * Simplified: validators (JSON Schema, Lambda) are not run (the handler validates every document it writes with the
- * same check); no tags, KMS, extensions or AppConfigData sessions; a deployment's growth is linear over its duration
+ * Validation, as AppConfig does it:
+ * - a profile's validators (up to two, JSON_SCHEMA and LAMBDA: API_Validator) run when a deployment starts ("AWS
+ *   AppConfig performs a check using the validators when you start a deployment. If any errors are detected, the
+ *   deployment stops before making any changes to the targets": User Guide, "Creating a configuration profile in AWS
+ *   AppConfig"): StartDeployment fails with BadRequestException, Reason InvalidConfiguration, Details.InvalidConfiguration
+ *   (API_BadRequestDetails, API_InvalidConfigurationDetail: Constraint, Location, Reason, Type, Value). A JSON Schema
+ *   validator is "JSON Schema version 4.X" (User Guide, "Understanding validators"); a Lambda validator is invoked with
+ *   { applicationId, configurationProfileId, configurationVersion, content (base64), uri } and fails when the function
+ *   throws (AppConfig reads Lambda's X-Amz-Function-Error: same page). The rehearsal gives the fake the Lambda
+ *   invoker (setLambdaInvoker): the library's own handlers, bound in-process.
+ * - a profile of type AWS.AppConfig.FeatureFlags: CreateHostedConfigurationVersion checks the content against AppConfig's
+ *   feature flag schema (User Guide, "Understanding the type reference for AWS.AppConfig.FeatureFlags": here its
+ *   flagSetDefinition, flagDefinitions, flagDefinition and flagValues levels; attribute constraints are not checked)
+ *   and fails with BadRequestException, InvalidConfiguration ("Detailed information about the bad request exception
+ *   error when creating a hosted configuration version").
+ *
+ * Simplified: no tags, KMS, extensions or AppConfigData sessions; a deployment's growth is linear over its duration
  * whatever its GrowthType (only the state, not the share of targets, is read).
  */
 import type {
   CreateHostedConfigurationVersionRequest, GetDeploymentRequest, GetHostedConfigurationVersionRequest, ListDeploymentsRequest,
   StartDeploymentRequest,
 } from '@aws-sdk/client-appconfig';
+import Ajv from 'ajv';
 import type { Clock } from '../../lambda/shared/clock';
 import { awsError } from './aws-errors';
 
@@ -64,9 +80,30 @@ interface Deployment {
   endedAs?: { readonly state: DeploymentState; readonly at: number };
 }
 
+/** A configuration profile's validator (API_Validator): a JSON Schema, or a Lambda function's ARN. */
+export interface AppConfigValidator {
+  readonly Type: string;
+  readonly Content: string;
+}
+
+/** Invokes a Lambda function (a LAMBDA validator) with an event; rejects when the function throws. */
+export type LambdaInvoker = (functionArn: string, event: unknown) => Promise<unknown>;
+
+/** One failed check, as API_InvalidConfigurationDetail reports it. */
+interface InvalidConfigurationDetail {
+  readonly Constraint?: string;
+  readonly Location?: string;
+  readonly Reason: string;
+  readonly Type: string;
+  readonly Value?: string;
+}
+
 interface Profile {
   readonly id: string;
   readonly name: string;
+  /** AWS.Freeform (the default) or AWS.AppConfig.FeatureFlags (API_CreateConfigurationProfile Type). */
+  readonly type: string;
+  readonly validators: readonly AppConfigValidator[];
   readonly versions: Version[];
 }
 
@@ -92,8 +129,16 @@ function nextId(prefix: string): string {
   return `${prefix}${idCounter.toString(36)}`.padEnd(ID_LENGTH, '0').slice(0, ID_LENGTH);
 }
 
+/** A profile's validators: at most two (API_CreateConfigurationProfile Validators, "Maximum number of 2 items"). */
+const MAX_VALIDATORS = 2;
+const FEATURE_FLAGS_TYPE = 'AWS.AppConfig.FeatureFlags';
+/** Flag and attribute keys of AWS.AppConfig.FeatureFlags ("Understanding the type reference"). */
+const FEATURE_FLAG_KEY = /^[a-z][a-zA-Z\d_-]{0,63}$/;
+const FEATURE_FLAG_PROPERTIES = new Set(['name', 'description', '_createdAt', '_updatedAt', '_deprecation', 'attributes']);
+
 export class FakeAppConfig {
   private readonly clock: Clock;
+  private lambdaInvoker?: LambdaInvoker;
   private readonly applications = new Map<string, Application>();
   private readonly strategies = new Map<string, Strategy>();
 
@@ -119,10 +164,20 @@ export class FakeAppConfig {
     return id;
   }
 
-  createConfigurationProfile(applicationId: string, name: string): string {
+  createConfigurationProfile(applicationId: string, name: string, options: { type?: string; validators?: readonly AppConfigValidator[] } = {}): string {
+    const validators = options.validators ?? [];
+    if (validators.length > MAX_VALIDATORS) throw awsError('appconfig', 'BadRequestException', `Validators: at most ${MAX_VALIDATORS}, got ${validators.length}`);
+    for (const v of validators) {
+      if (v.Type !== 'JSON_SCHEMA' && v.Type !== 'LAMBDA') throw awsError('appconfig', 'BadRequestException', `Validator Type must be JSON_SCHEMA or LAMBDA, got ${v.Type}`);
+    }
     const id = nextId('prf');
-    this.application(applicationId).profiles.set(id, { id, name, versions: [] });
+    this.application(applicationId).profiles.set(id, { id, name, type: options.type ?? 'AWS.Freeform', validators, versions: [] });
     return id;
+  }
+
+  /** How the fake invokes a LAMBDA validator (the rehearsal binds the library's handlers by ARN). */
+  setLambdaInvoker(invoker: LambdaInvoker | undefined): void {
+    this.lambdaInvoker = invoker;
   }
 
   createDeploymentStrategy(s: { deploymentDurationInMinutes: number; finalBakeTimeInMinutes: number; growthFactor: number; growthType?: string }): string {
@@ -176,6 +231,10 @@ export class FakeAppConfig {
     if (input.LatestVersionNumber !== undefined && input.LatestVersionNumber !== latest) {
       throw awsError('appconfig', 'ConflictException', `LatestVersionNumber ${input.LatestVersionNumber} is not the latest version (${latest})`);
     }
+    if (profile.type === FEATURE_FLAGS_TYPE) {
+      const problems = featureFlagsProblems(content.toString('utf8'));
+      if (problems.length > 0) throw invalidConfiguration(`The feature flags of profile ${profile.id} are not valid`, problems);
+    }
     const version: Version = { versionNumber: latest + 1, content: new Uint8Array(content), contentType: input.ContentType, description: input.Description };
     profile.versions.push(version);
     return { ApplicationId: input.ApplicationId!, ConfigurationProfileId: profile.id, VersionNumber: version.versionNumber, ContentType: version.contentType, Description: version.description };
@@ -195,18 +254,22 @@ export class FakeAppConfig {
    * another one fails with ConflictException, HTTP 409 (API_StartDeployment "Errors"; AppConfig User Guide,
    * "Deploying a configuration": "You can only deploy one configuration at a time to an environment").
    */
-  startDeployment(input: StartDeploymentRequest): { ApplicationId: string; EnvironmentId: string; DeploymentNumber: number; State: DeploymentState; ConfigurationVersion: string } {
+  async startDeployment(input: StartDeploymentRequest): Promise<{ ApplicationId: string; EnvironmentId: string; DeploymentNumber: number; State: DeploymentState; ConfigurationVersion: string }> {
     const env = this.environment(input.ApplicationId, input.EnvironmentId);
     const profile = this.profile(input.ApplicationId, input.ConfigurationProfileId);
     const strategy = this.strategies.get(input.DeploymentStrategyId ?? '');
     if (!strategy) throw awsError('appconfig', 'ResourceNotFoundException', `Deployment strategy ${input.DeploymentStrategyId} not found`);
-    if (!profile.versions.some((v) => String(v.versionNumber) === input.ConfigurationVersion)) {
+    const version = profile.versions.find((v) => String(v.versionNumber) === input.ConfigurationVersion);
+    if (!version) {
       throw awsError('appconfig', 'ResourceNotFoundException', `Configuration version ${input.ConfigurationVersion} of profile ${profile.id} not found`);
     }
     const running = env.deployments.find((d) => !['COMPLETE', 'ROLLED_BACK', 'REVERTED'].includes(this.stateOf(d)));
     if (running) {
       throw awsError('appconfig', 'ConflictException', `Deployment ${running.deploymentNumber} to environment ${env.id} is ${this.stateOf(running)}: one deployment at a time`, { httpStatusCode: 409 });
     }
+    // The validators, before anything changes (the deployment is not created when they refuse).
+    const problems = await this.validate(input.ApplicationId!, profile, version);
+    if (problems.length > 0) throw invalidConfiguration(`Configuration version ${version.versionNumber} of profile ${profile.id} failed validation`, problems);
     const deployment: Deployment = {
       deploymentNumber: env.deployments.length + 1,
       applicationId: input.ApplicationId!,
@@ -250,6 +313,31 @@ export class FakeAppConfig {
 
   // -- internals -------------------------------------------------------------------------------------------
 
+  /** The profile's validators on a version, in order; every failure (API_InvalidConfigurationDetail). */
+  private async validate(applicationId: string, profile: Profile, version: Version): Promise<InvalidConfigurationDetail[]> {
+    const problems: InvalidConfigurationDetail[] = [];
+    const text = Buffer.from(version.content).toString('utf8');
+    for (const validator of profile.validators) {
+      if (validator.Type === 'JSON_SCHEMA') {
+        problems.push(...jsonSchemaProblems(validator.Content, text));
+        continue;
+      }
+      if (!this.lambdaInvoker) {
+        throw new Error(`FakeAppConfig: profile ${profile.id} has the Lambda validator ${validator.Content}, and the fake was given no Lambda invoker (setLambdaInvoker)`);
+      }
+      const event = {
+        applicationId, configurationProfileId: profile.id, configurationVersion: String(version.versionNumber),
+        content: Buffer.from(version.content).toString('base64'), uri: 'hosted',
+      };
+      try {
+        await this.lambdaInvoker(validator.Content, event);
+      } catch (err) {
+        problems.push({ Type: 'LAMBDA', Reason: `Lambda validator ${validator.Content} failed: ${(err as Error).message}`, Value: (err as Error).name });
+      }
+    }
+    return problems;
+  }
+
   /**
    * A deployment's state on the clock: DEPLOYING for its strategy's duration, then BAKING for its final bake, then
    * COMPLETE (API_DeploymentStrategy: DeploymentDurationInMinutes, FinalBakeTimeInMinutes; AppConfig User Guide,
@@ -286,4 +374,77 @@ export class FakeAppConfig {
     if (!profile) throw awsError('appconfig', 'ResourceNotFoundException', `Configuration profile ${profileId} of application ${appId} not found`);
     return profile;
   }
+}
+
+/** BadRequestException, Reason InvalidConfiguration, with the failed checks in Details (API_BadRequestDetails). */
+function invalidConfiguration(message: string, problems: readonly InvalidConfigurationDetail[]): Error {
+  return awsError('appconfig', 'BadRequestException', `${message}: ${problems.map((p) => `${p.Location ? `${p.Location}: ` : ''}${p.Reason}`).join('; ')}`, {
+    extra: { Reason: 'InvalidConfiguration', Details: { InvalidConfiguration: problems } },
+  });
+}
+
+/**
+ * A JSON_SCHEMA validator: AppConfig supports "JSON Schema version 4.X for inline schema" (User Guide, "Understanding
+ * validators"). Ajv (draft-07) checks draft-04's keywords alike but for the numeric exclusive limits, which draft-04
+ * writes as booleans beside maximum/minimum: they are rewritten to draft-07's form first.
+ */
+function jsonSchemaProblems(schemaText: string, content: string): InvalidConfigurationDetail[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(content);
+  } catch (err) {
+    return [{ Type: 'JSON_SCHEMA', Reason: `the content is not JSON: ${(err as Error).message}` }];
+  }
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(draft04ToDraft07(JSON.parse(schemaText)) as object);
+  if (validate(data)) return [];
+  return (validate.errors ?? []).map((e) => ({ Type: 'JSON_SCHEMA', Constraint: e.keyword, Location: e.instancePath || '/', Reason: e.message ?? e.keyword }));
+}
+
+function draft04ToDraft07(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(draft04ToDraft07);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) if (k !== '$schema' && k !== 'id') out[k] = draft04ToDraft07(v);
+  const src = node as Record<string, unknown>;
+  for (const [flag, limit] of [['exclusiveMaximum', 'maximum'], ['exclusiveMinimum', 'minimum']] as const) {
+    if (typeof src[flag] === 'boolean') {
+      delete out[flag];
+      if (src[flag] === true && typeof src[limit] === 'number') { out[flag] = src[limit]; delete out[limit]; }
+    }
+  }
+  if (typeof src.id === 'string' && !('$id' in src)) out.$id = src.id;
+  return out;
+}
+
+/**
+ * AWS.AppConfig.FeatureFlags' schema ("Understanding the type reference for AWS.AppConfig.FeatureFlags"), its outer
+ * levels: flagSetDefinition (version required; only version, flags, values), flagDefinitions / flagValues (keys
+ * ^[a-z][a-zA-Z\d_-]{0,63}$), flagDefinition (name, description, _createdAt, _updatedAt, _deprecation, attributes).
+ */
+function featureFlagsProblems(content: string): InvalidConfigurationDetail[] {
+  const problem = (Location: string, Reason: string): InvalidConfigurationDetail => ({ Type: 'Validation', Location, Reason });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(content);
+  } catch (err) {
+    return [problem('/', `the content is not JSON: ${(err as Error).message}`)];
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return [problem('/', 'must be an object')];
+  const set = doc as Record<string, unknown>;
+  const problems: InvalidConfigurationDetail[] = [];
+  if (!('version' in set)) problems.push(problem('/', "must have required property 'version'"));
+  for (const k of Object.keys(set)) if (!['version', 'flags', 'values'].includes(k)) problems.push(problem(`/${k}`, 'must NOT have additional properties (version, flags, values)'));
+  for (const part of ['flags', 'values'] as const) {
+    const entries = set[part];
+    if (entries === undefined) continue;
+    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) { problems.push(problem(`/${part}`, 'must be an object')); continue; }
+    for (const [key, value] of Object.entries(entries)) {
+      if (!FEATURE_FLAG_KEY.test(key)) problems.push(problem(`/${part}/${key}`, `key must match ${FEATURE_FLAG_KEY.source}`));
+      if (value === null || typeof value !== 'object') { problems.push(problem(`/${part}/${key}`, 'must be an object')); continue; }
+      if (part === 'flags') {
+        for (const p of Object.keys(value)) if (!FEATURE_FLAG_PROPERTIES.has(p)) problems.push(problem(`/flags/${key}/${p}`, 'must NOT have additional properties'));
+      }
+    }
+  }
+  return problems;
 }

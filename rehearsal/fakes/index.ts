@@ -251,7 +251,8 @@ export class AwsFakes {
         case 'codebuild': return this.codebuild.ungated(command, input);
         default: {
           const fake = this.fakeOf(service) as unknown as Record<string, Handler>;
-          return deepClone(fake[lowerFirst(command)].call(fake, deepClone(input) as never));
+          const out: unknown = fake[lowerFirst(command)].call(fake, deepClone(input) as never);
+          return out instanceof Promise ? out.then((o) => deepClone(o)) : deepClone(out);
         }
       }
     });

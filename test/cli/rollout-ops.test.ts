@@ -101,6 +101,60 @@ describe('operator commands', () => {
     });
   });
 
+  describe('on a guarded flag rollout', () => {
+    const canary = { number: 2, name: 'canary', percent: 5, durationSeconds: 172_800, intervalSeconds: 3600, judge: true, pause: true, leaseSeconds: 190_000 };
+    const flagDoc = {
+      plan: { phases: [{ number: 1, name: 'preparation', percent: 0 }, canary, { number: 3, name: 'everyone', percent: 100 }], lockTable: 'flag-locks', lockKey: 'flag/app1234/prf1234/new-checkout', execution: EXEC },
+      start: { flagKey: 'new-checkout', treatment: 'on', control: 'off' },
+      cursor: { index: 1, phase: canary },
+      verdict: { verdict: 'PASS', reasons: ['treatment 0.21% errors vs control 0.20%'] },
+    };
+    // The 'Flag Rollout Paused' event carries the token (EventBridge PutEvents .waitForTaskToken).
+    const flagPause = (detail: unknown): HistoryEvent => ({
+      id: 11, timestamp: new Date(), type: 'TaskScheduled',
+      taskScheduledEventDetails: {
+        resourceType: 'events', resource: 'putEvents.waitForTaskToken', region: 'us-east-1',
+        parameters: JSON.stringify({ Entries: [{ Source: 'cdk-zero-downtime', DetailType: 'Flag Rollout Paused', Detail: detail }] }),
+      },
+    });
+    const paused = [flagPause({ flag: 'new-checkout', taskToken: 'FLAG-TOKEN' }), exited('Pause After Phase?', flagDoc)];
+
+    test('status shows the flag, its phase, its percentage, the last verdict and the pause', async () => {
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: paused });
+      await ops.status(ctx(), SM);
+      expect(lines.join('\n')).toContain('flag new-checkout · phase 2/3 (canary) · treatment for 5% of users · last verdict PASS (treatment 0.21% errors vs control 0.20%) · PAUSED: zdt promote | zdt abort');
+    });
+
+    test('promote answers the flag rollout\'s pause with the token of its Paused event (its Detail as JSON too)', async () => {
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [flagPause(JSON.stringify({ taskToken: 'FLAG-TOKEN' })), exited('Pause After Phase?', flagDoc)] });
+      await ops.promote(ctx(), SM);
+      expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'FLAG-TOKEN' });
+      expect(lines).toEqual([`promoted ${EXEC} past phase 2`]);
+    });
+
+    test('abort at the pause fails it (the flag rolls back); abort while judging sets the abort flag on the flag\'s lock item', async () => {
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: paused });
+      await ops.abort(ctx(), SM, 'checkout complaints');
+      expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: 'FLAG-TOKEN', error: 'ZdtAborted', cause: 'checkout complaints' });
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Judge Phase', flagDoc)] });
+      lines = [];
+      await ops.abort(ctx(), SM, 'checkout complaints');
+      expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+        TableName: 'flag-locks', Key: { service: { S: 'flag/app1234/prf1234/new-checkout' } }, ConditionExpression: '#owner = :execution',
+      });
+      expect(lines).toEqual([`abort requested for ${EXEC}: it rolls back at its next judgement (within 3600 s)`]);
+    });
+
+    test.each([
+      ['ZdtFlagRolledBack', ops.ExitCode.ROLLED_BACK],
+      ['ZdtFlagRollbackFailed', ops.ExitCode.ROLLBACK_FAILED],
+    ] as const)('watch ends FAILED/%s with exit code %s', async (error, code) => {
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Judge Phase', flagDoc)] });
+      sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error, cause: 'why' } as never);
+      expect(await ops.watch(ctx(), EXEC)).toBe(code);
+    });
+  });
+
   test('promote and abort need a running rollout', async () => {
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
     await expect(ops.abort(ctx(), SM, 'x')).rejects.toThrow(/no rollout is running/);

@@ -19,6 +19,13 @@ function build(props: Partial<GuardedFlagRolloutProps> = {}): { app: App; stack:
   return { app, stack, rollout: () => new GuardedFlagRollout(stack, 'Rollout', { flags, flagKey: 'new-checkout', serviceName: 'shop', ...props }) };
 }
 
+/** The definition string with its Fn::Join flattened (tokens as placeholders). */
+function resolveJoin(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return join[1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(join[0]);
+}
+
 describe('GuardedFlagRollout', () => {
   const { stack, rollout } = build();
   const created = rollout();
@@ -52,6 +59,44 @@ describe('GuardedFlagRollout', () => {
     expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 50, duration: Duration.days(1) }, { percent: 5, duration: Duration.days(1) }, { percent: 100 }]) }).rollout())
       .toThrow(/percent must not go down/);
     expect(() => build({ treatment: 'dark' }).rollout()).toThrow(/treatment must be "on"/);
+  });
+
+  test('a plan error names the construct path, the phase, the value given and what is allowed (thrown by the plan, not rewritten)', () => {
+    expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 150, duration: Duration.days(1) }, { percent: 100 }]) }).rollout())
+      .toThrow('S/Rollout: plan phase 1 (150%) percent must be 0-100 with at most two decimals, got 150');
+    expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 5, duration: Duration.hours(1), judgeInterval: Duration.hours(2) }, { percent: 100 }]) }).rollout())
+      .toThrow("S/Rollout: plan phase 1 (5%) judgeInterval must be at most the phase's duration (60 min), got 120 min");
+    expect(() => build({ plan: FlagRolloutPlan.percentage([{ percent: 0 }, { percent: 100 }]) }).rollout())
+      .toThrow(/^S\/Rollout: plan has no judged phase, got 0% \(0%, 0 min\), 100% \(100%, 0 min\): at least one phase must have a duration/);
+    // Outside a construct (a person reading the plan), the plan names itself.
+    expect(() => FlagRolloutPlan.percentage([]).describe()).toThrow(/^FlagRolloutPlan.percentage\(\): must have at least one phase, got none$/);
+  });
+
+  test('refuses a second GuardedFlagRollout of the same flag, naming both construct paths', () => {
+    const { stack, rollout } = build();
+    const first = rollout();
+    expect(() => new GuardedFlagRollout(stack, 'Again', { flags: first.node.scope!.node.findChild('Flags') as FeatureFlags, flagKey: 'new-checkout', serviceName: 'shop' }))
+      .toThrow('S/Again: flagKey "new-checkout" of S/Flags is already rolled out by the GuardedFlagRollout S/Rollout: one rollout at a time per flag');
+  });
+
+  test('takes the flag\'s lock before reading the flag, renews its lease each phase and releases it on every end', () => {
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const definition = JSON.parse(resolveJoin(machine.Properties.DefinitionString));
+    const states = definition.States;
+    expect(definition.StartAt).toBe('Plan');
+    expect(states.Plan.Next).toBe('Acquire Lock');
+    expect(states['Acquire Lock'].Next).toBe('Read Flag');
+    expect(states['Acquire Lock'].Catch[0].Next).toBe('Refused: Flag Locked');
+    expect(states['Load Phase'].Next).toBe('Renew Lock');
+    // Every end but a refused lock (not ours) and a lost one (another holds it now) goes through a release.
+    const releases = Object.entries(states).filter(([, st]) => (st as { Resource?: string }).Resource?.includes('dynamodb:updateItem'));
+    const ends = releases.map(([, st]) => (st as { Next: string }).Next).sort();
+    expect(ends).toEqual(['Completed Event', 'Flag Rollback Failed', 'Flag Rolled Back', 'Refused']);
+    for (const [, st] of releases) expect((st as { ConditionExpression?: string; Parameters: { ConditionExpression: string } }).Parameters.ConditionExpression).toBe('#owner = :owner');
+    // The lease of a phase covers its duration and its pause: 2 days of canary, plus the deployments' retries.
+    const canary = states.Plan.Parameters.phases[1];
+    expect(canary.leaseSeconds).toBeGreaterThan(2 * 86_400);
+    expect(canary.leaseSeconds).toBeLessThan(2 * 86_400 + 6 * 3600);
   });
 
   test('a segment plan moves through internal, beta and premium, 15 minutes each, then everyone', () => {

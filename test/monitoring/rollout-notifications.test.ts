@@ -3,7 +3,7 @@
  * receives is read by applying the synthesized rules (pattern + input transformer, as the rehearsal's EventBridge does)
  * to the events of rehearsed rollouts: a release, a failed validation gate, a rollback that fails.
  */
-import { Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,6 +13,11 @@ import { EVENT_SOURCE, RolloutEvent } from '../../lambda/shared/contracts';
 import { NotificationChannel, RolloutEventKind, RolloutNotifications } from '../../lib';
 import { ProgressiveRollout } from '../../lib/rollout/progressive-rollout';
 import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
+import { FlagRolloutEvent } from '../../lambda/flag-rollout/flag-rollout-contract';
+import { FeatureFlags } from '../../lib/flags/feature-flags';
+import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
+import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
+import { rehearseFlagRollout } from '../../rehearsal/flag-rehearsal';
 import { matchesEventPattern } from '../../rehearsal/event-patterns';
 import type { RecordedEvent } from '../../rehearsal/fakes';
 import { rehearse } from '../../rehearsal/rehearse';
@@ -202,7 +207,49 @@ describe('RolloutNotifications', () => {
     expect(() => p.f.app.synth()).not.toThrow();
   });
 
+  test('routes a guarded flag rollout\'s events like a traffic rollout\'s: its phases, its rollback and its flag, in the same channels', async () => {
+    const app = new App({ builtinCloudFormationValidation: false } as never);
+    const stack = new Stack(app, 'Shop');
+    const flags = new FeatureFlags(stack, 'Flags', { flags: { version: 1, flags: { 'new-checkout': { enabled: true, default: false } } } as never });
+    const flagRollout = new GuardedFlagRollout(stack, 'NewCheckout', {
+      flags, flagKey: 'new-checkout', serviceName: 'shop',
+      plan: FlagRolloutPlan.percentage([{ percent: 5, duration: Duration.hours(2) }, { percent: 100 }]),
+    });
+    const email = NotificationChannel.email({ addresses: ['releases@everjust.dev'] });
+    const statusPage = NotificationChannel.statusPage({
+      pageId: 'kctbh9vrtdwd', componentId: 'x8hvn0d1k2bw', apiKey: secretsmanager.Secret.fromSecretNameV2(stack, 'StatuspageKey', 'statuspage/api-key'),
+    });
+    new RolloutNotifications(stack, 'Notifications', {
+      flagRollout,
+      routes: [{ events: Object.values(RolloutEventKind), channels: [email] }, { events: [RolloutEventKind.STARTED, RolloutEventKind.ROLLED_BACK], channels: [statusPage] }],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': [EVENT_SOURCE], 'detail-type': [FlagRolloutEvent.PHASE_COMPLETED], 'detail': { service: ['shop'], flag: ['new-checkout'] } },
+    });
+    let recorded: RecordedEvent[] = [];
+    const result = await rehearseFlagRollout(app, {
+      scenario: { name: 'regression', description: 'the treatment fails', treatment: { errorRatePercent: 5 }, expect: { outcome: 'ROLLED_BACK' } },
+      inspect: (aws) => { recorded = aws.events.events().filter((e) => e.source === EVENT_SOURCE); },
+    });
+    expect(result.outcome).toBe('ROLLED_BACK');
+    const sent = deliveries(stack, recorded);
+    const emails = sent.filter((d) => typeof d.input === 'string').map((d) => emailText(d.input));
+    expect(emails[0]).toMatch(/^Rollout of flag new-checkout of shop started\n\nWhat happened: shop starts serving on of flag new-checkout phase by phase; the other users keep off/);
+    expect(emails.some((e) => /^shop: rollout of flag new-checkout rolls back \(judge-fail\)/.test(e))).toBe(true);
+    expect(emails[emails.length - 1]).toMatch(/^shop: flag new-checkout restored\n\nWhat happened: Flag new-checkout of shop has its definition from before the rollout again/);
+    // The status page opens its window when the flag rollout starts and closes it once the flag is restored.
+    expect(sent.filter((d) => d.input?.component).map((d) => d.input.component.status)).toEqual(['under_maintenance', 'operational']);
+    // A traffic rollout's rules of the same service do not match a flag rollout's events, nor the other way round.
+    expect(deliveries(planned().f.stack, recorded)).toEqual([]);
+  });
+
   describe('refuses at synth', () => {
+    test('neither or both of rollout and flagRollout', () => {
+      const f = network();
+      expect(() => new RolloutNotifications(f.stack, 'N', { routes: [{ events: [RolloutEventKind.STARTED], channels: [NotificationChannel.slack(SLACK)] }] }))
+        .toThrow('Service/N: exactly one of rollout (a ProgressiveRollout) and flagRollout (a GuardedFlagRollout) must be given, got neither');
+    });
+
     test('a plan without routes, a route without events or channels, two channels with one id', () => {
       const r = () => { const f = network(); return { f, r: rollout(f) }; };
       const a = r();

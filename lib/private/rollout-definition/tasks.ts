@@ -2,7 +2,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { DefinitionContext, LAMBDA_TIMEOUT, NOTIFY_RETRY, READ_RETRY, RetryTiming } from './context';
-import { ErrorName, METRIC_NAMESPACE, StateTable } from '../../../lambda/shared/contracts';
+import { ErrorName, METRIC_NAMESPACE } from '../../../lambda/shared/contracts';
+import { abortRequestedFor, readAbortFlagTask, releaseLockTask, StateLockItem } from '../state-lock';
 
 /** The library's retryable error, the default retry of a handler invocation. */
 export const RETRYABLE = [ErrorName.RETRYABLE];
@@ -44,33 +45,14 @@ export function countMetric(ctx: DefinitionContext, id: string, metricName: stri
   return task;
 }
 
-const LOCK_NAMES = {
-  '#owner': StateTable.LOCK_OWNER,
-  '#expires': StateTable.LOCK_EXPIRES_AT,
-  '#token': StateTable.PAUSE_TOKEN,
-  '#paused': StateTable.PAUSED_STEP,
-  '#updated': StateTable.UPDATED_AT,
-  '#abort': StateTable.ABORT_REQUESTED,
-  '#abortReason': StateTable.ABORT_REASON,
-};
+/** The service's lock item, held by this execution ($.execution). */
+function lockItem(ctx: DefinitionContext): StateLockItem {
+  return { table: ctx.props.stateTable, key: ctx.stateKey, ownerPath: '$.execution' };
+}
 
 /** Releases this execution's lock (and with `setLive`, records the new color as live), on condition that it holds it. */
 export function releaseLock(ctx: DefinitionContext, id: string, setLive: boolean): tasks.DynamoUpdateItem {
-  const task = new tasks.DynamoUpdateItem(ctx.scope, id, {
-    table: ctx.props.stateTable,
-    key: ctx.stateKey,
-    conditionExpression: '#owner = :owner',
-    updateExpression: `SET #updated = :now${setLive ? ', #live = :live' : ''} REMOVE #owner, #expires, #token, #paused, #abort, #abortReason`,
-    expressionAttributeNames: setLive ? { ...LOCK_NAMES, '#live': StateTable.LIVE_COLOR } : LOCK_NAMES,
-    expressionAttributeValues: {
-      ':owner': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.execution')),
-      ':now': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime')),
-      ...(setLive ? { ':live': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.colors.target')) } : {}),
-    },
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  task.addRetry({ errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.RequestLimitExceeded', 'DynamoDB.InternalServerErrorException', 'DynamoDB.ThrottlingException'], ...READ_RETRY });
-  return task;
+  return releaseLockTask(ctx.scope, id, lockItem(ctx), setLive ? '$.colors.target' : undefined);
 }
 
 /**
@@ -78,23 +60,10 @@ export function releaseLock(ctx: DefinitionContext, id: string, setLive: boolean
  * attributes besides the flag and its reason.
  */
 export function readAbortFlag(ctx: DefinitionContext, id: string, extra: string[] = []): tasks.DynamoGetItem {
-  const task = new tasks.DynamoGetItem(ctx.scope, id, {
-    table: ctx.props.stateTable,
-    key: ctx.stateKey,
-    consistentRead: true,
-    projectionExpression: [StateTable.ABORT_REQUESTED, StateTable.ABORT_REASON, ...extra]
-      .map((attribute) => new tasks.DynamoProjectionExpression().withAttribute(attribute)),
-    resultSelector: { 'item.$': '$.Item' },
-    resultPath: '$.control',
-  });
-  task.addRetry({ errors: ['States.ALL'], ...READ_RETRY });
-  return task;
+  return readAbortFlagTask(ctx.scope, id, lockItem(ctx), extra);
 }
 
 /** True when the abort flag read by readAbortFlag names this execution. */
 export function abortRequestedForThisExecution(): sfn.Condition {
-  return sfn.Condition.and(
-    sfn.Condition.isPresent('$.control.item.abortRequested.S'),
-    sfn.Condition.stringEqualsJsonPath('$.control.item.abortRequested.S', '$.execution'),
-  );
+  return abortRequestedFor('$.execution');
 }
