@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  transform: { '^.+\\.ts$': '<rootDir>/scripts/jest-esbuild-transform.js' },
   setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,

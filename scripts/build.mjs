@@ -11,9 +11,13 @@
 // 3. each package takes its files from there: the constructs package and the runtime package take the closure of
 //    their entry point's relative requires (so nothing they do not load rides along), the tools package takes bin/,
 //    rehearsal/, lambda/ and the lib/ they import, and the example migrations the example app reads.
+// 4. meanwhile (tsc uses one core), jsii compiles the public API and jsii-pacmak and jsii-docgen generate from it,
+//    into .build/jsii/ (scripts/jsii-artifacts.cjs); test/jsii checks what they recorded. --skip-jsii leaves it out
+//    (the test then runs those steps itself).
 //
-// Usage: node scripts/build.mjs [--skip-bundle]
-import { execFileSync } from 'node:child_process';
+// Usage: node scripts/build.mjs [--skip-bundle] [--skip-jsii]
+import { execFile, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +28,17 @@ const quiet = !!process.env.CI_QUIET;
 
 if (!process.argv.includes('--skip-bundle')) execFileSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
 
+const jsii = process.argv.includes('--skip-jsii')
+  ? undefined
+  : createRequire(import.meta.url)('./jsii-artifacts.cjs').buildJsiiArtifacts(root, join(root, '.build', 'jsii'));
+
 rmSync(compiled, { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', compiled], { stdio: 'inherit' });
+await new Promise((resolvePromise, reject) => {
+  const tsc = execFile(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', compiled],
+    (err) => (err ? reject(new Error(`tsc failed (exit code ${err.code})`)) : resolvePromise()));
+  tsc.stdout.pipe(process.stdout);
+  tsc.stderr.pipe(process.stderr);
+});
 
 /**
  * The compiled files a module loads through relative requires, and those its declarations import (a type-only
@@ -81,4 +94,9 @@ rmSync(join(runtime, 'dist'), { recursive: true, force: true });
 copyClosure('lambda/flags/index.js', join(runtime, 'dist'));
 copyClosure('lambda/metrics/index.js', join(runtime, 'dist'));
 
+if (jsii) {
+  const result = await jsii;
+  const failed = ['jsii', 'pacmak', 'docgen'].filter((name) => result[name].status !== 0);
+  if (!quiet || failed.length) console.error(`jsii build in .build/jsii: ${failed.length ? `${failed.join(', ')} failed (test/jsii reports why)` : 'ok'}`);
+}
 if (!quiet) console.error('built dist/ (cdk-zero-downtime), packages/tools/dist (cdk-zero-downtime-tools), packages/runtime/dist (cdk-zero-downtime-runtime)');

@@ -2,8 +2,22 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { addEverJustData } from '../../bin/everjust-data';
-import { createEverJust } from '../../bin/everjust';
+import { createEverJust, EVERJUST_DATABASE_SECRET_NAME } from '../../bin/everjust';
 import { handlerConfigOf } from '../constructs/fixtures';
+
+/**
+ * The example app with its data stack, built and synthesized once for the tests that only read it (a synth of the
+ * four stacks is the bulk of each test's time; App.synth() caches its assembly, and no test here changes the tree).
+ */
+let shared: { pair: ReturnType<typeof createEverJust>; data: ReturnType<typeof addEverJustData> } | undefined;
+function everJustWithData(): NonNullable<typeof shared> {
+  if (!shared) {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const pair = createEverJust(app);
+    shared = { pair, data: addEverJustData(app, pair) };
+  }
+  return shared;
+}
 
 describe('the EverJust example data stack', () => {
   test('synthesizes with cdk-nag AwsSolutions and the built-in CloudFormation validator, with no unacknowledged finding', () => {
@@ -17,9 +31,7 @@ describe('the EverJust example data stack', () => {
   });
 
   test('an encrypted, Multi-AZ PostgreSQL with deletion protection, backups, IAM auth and a rotated secret, in the pair\'s VPC', () => {
-    const app = new App({ builtinCloudFormationValidation: false });
-    const pair = createEverJust(app);
-    const t = Template.fromStack(addEverJustData(app, pair).stack);
+    const t = Template.fromStack(everJustWithData().data.stack);
     t.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'postgres', StorageEncrypted: true, MultiAZ: true, DeletionProtection: true, BackupRetentionPeriod: 7,
       EnableIAMDatabaseAuthentication: true, Port: '5433', EnableCloudwatchLogsExports: ['postgresql'],
@@ -29,9 +41,7 @@ describe('the EverJust example data stack', () => {
   });
 
   test('runs the users-plan migration in a release plan: expand, the EverJust rollout, the new-checkout flag, approval, contract', () => {
-    const app = new App({ builtinCloudFormationValidation: false });
-    const pair = createEverJust(app);
-    const t = Template.fromStack(addEverJustData(app, pair).stack);
+    const t = Template.fromStack(everJustWithData().data.stack);
     // ZDT_CONFIG joins the secret's ARN (a reference) into JSON: a stand-in goes where the reference is.
     expect(handlerConfigOf(t, 'migration', 'ref')).toMatchObject({ migration: { name: 'add_users_plan' }, schema: 'public', tls: 'require' });
     // The release plan releases the gate, not a 'Rollout Completed' rule (it would contract before the flag rollout).
@@ -48,9 +58,7 @@ describe('the EverJust example data stack', () => {
   });
 
   test('moves the database to the next PostgreSQL major version through a manually approved blue/green switchover', () => {
-    const app = new App({ builtinCloudFormationValidation: false });
-    const pair = createEverJust(app);
-    const data = addEverJustData(app, pair);
+    const { data } = everJustWithData();
     const t = Template.fromStack(data.stack);
     // Blue/green keeps green in sync by logical replication, which the source's parameters must allow.
     t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: Match.objectLike({ 'rds.logical_replication': '1', 'rds.force_ssl': '1' }) });
@@ -62,5 +70,25 @@ describe('the EverJust example data stack', () => {
     const definition = JSON.stringify(Object.values(t.findResources('AWS::StepFunctions::StateMachine')).map((r) => r.Properties.DefinitionString));
     expect(definition).toContain('events:putEvents.waitForTaskToken');
     expect(definition).toContain('Database Switchover Awaiting Approval');
+  });
+});
+
+// Moved from test/constructs/example-app.test.ts to share the synth above.
+describe('the EverJust example app: validation gates and notifications', () => {
+  test('checks its endpoints and its database before traffic moves, and tells Slack, email, on-call and the status page', () => {
+    const { pair, data } = everJustWithData();
+    const router = Template.fromStack(pair.routerStack);
+
+    expect(pair.rollout.preTrafficGates.map((g) => g.name)).toEqual(['HTTP check', 'Database check']);
+    router.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('HTTP check of EverJust \\(3 endpoints') });
+    router.hasResource('AWS::Lambda::Function', { Metadata: { 'cdk-zero-downtime:handler': 'database-gate' } });
+    // The database admits the gate on its port; the gate reads the secret the data stack names.
+    Template.fromStack(data.stack).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      SourceSecurityGroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('RolloutPreTrafficGate2FunctionSecurityGroup') },
+    });
+    Template.fromStack(data.stack).hasResourceProperties('AWS::SecretsManager::Secret', { Name: EVERJUST_DATABASE_SECRET_NAME });
+    router.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 1);
+    router.hasResourceProperties('AWS::Events::ApiDestination', { HttpMethod: 'PATCH', InvocationEndpoint: Match.stringLikeRegexp('^https://api.statuspage.io/v1/pages/') });
+    router.hasResourceProperties('AWS::Events::ApiDestination', { HttpMethod: 'POST', InvocationEndpoint: 'https://api.opsgenie.com/v2/alerts' });
   });
 });

@@ -18,69 +18,123 @@ beforeEach(() => { ({ server, db, admin } = pg); });
 
 const addColumn: Migration = { name: 'add_bio', operations: [{ op: 'addColumn', table: 'users', column: { name: 'bio', type: 'text' } }] };
 
-/** Inserts in a loop until stopped; returns the slowest insert, ms. */
-function timedWriter(c: Client) {
+/** Inserts in a loop until stopped; `count()` is how many inserts have completed so far. */
+function writer(c: Client) {
   let running = true;
-  let worst = 0;
   let count = 0;
   const done = (async () => {
     while (running) {
-      const t = performance.now();
       await c.query(`INSERT INTO users (name) VALUES ('writer')`);
-      worst = Math.max(worst, performance.now() - t);
       count++;
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
-  return { stop: async () => { running = false; await done; return { worst, count }; } };
+  return { pid: (c as unknown as { processID: number }).processID, count: () => count, stop: async () => { running = false; await done; return count; } };
 }
 
-/** Holds ACCESS SHARE on users (a long report query in an open transaction) for `ms`. */
-async function holdReadLock(ms: number): Promise<{ released: Promise<void> }> {
+/** Holds ACCESS SHARE on users (a long report query in an open transaction) until `release()`. */
+async function holdReadLock(): Promise<{ pid: number; release: () => Promise<void> }> {
   const holder = await server.connect(db, { applicationName: 'long-report' });
   await holder.query('BEGIN');
   await holder.query('SELECT count(*) FROM users');
-  return { released: new Promise((resolve) => setTimeout(() => { void holder.query('COMMIT').then(() => resolve()); }, ms)) };
+  return { pid: (holder as unknown as { processID: number }).processID, release: async () => { await holder.query('COMMIT'); } };
+}
+
+/**
+ * Polls until `condition` holds. Not a timing assertion: the limit only turns a condition that never comes into a
+ * failure naming it (and stops polling), well inside the test's own timeout.
+ */
+async function until(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
+  const giveUp = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > giveUp) throw new Error(`gave up waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The sessions that block `pid`'s lock request now (pg_blocking_pids). */
+async function blockers(observer: Client, pid: number): Promise<number[]> {
+  return (await observer.query('SELECT pg_blocking_pids($1) AS pids', [pid])).rows[0].pids;
+}
+
+/** Whether `pid` holds a granted lock on users (in pg_locks). */
+async function holdsLockOnUsers(observer: Client, pid: number): Promise<boolean> {
+  return ((await observer.query(`SELECT 1 FROM pg_locks WHERE pid = $1 AND relation = 'users'::regclass AND granted`, [pid])).rowCount ?? 0) > 0;
 }
 
 describe('DDL safety', () => {
   test('a long-running transaction holding a lock: the migration times out, retries, and never blocks other writers', async () => {
-    const HOLD_MS = 1500;
-    const { released } = await holdReadLock(HOLD_MS);
-    const w = timedWriter(await server.connect(db));
-    const engine = new MigrationEngine(admin, { lockTimeoutMs: 100, retryBaseDelayMs: 50, retryMaxDelayMs: 200, maxAttempts: 50 });
-    const t = performance.now();
-    await engine.start(addColumn);
-    const elapsed = performance.now() - t;
-    await released;
-    const { worst, count } = await w.stop();
+    const hold = await holdReadLock();
+    const observer = await server.connect(db, { applicationName: 'observer' });
+    const w = writer(await server.connect(db));
+    const migratorPid = (admin as unknown as { processID: number }).processID;
+    const sent: string[] = [];
+    const query = admin.query.bind(admin) as (...args: unknown[]) => unknown;
+    jest.spyOn(admin, 'query').mockImplementation(((...args: unknown[]) => {
+      if (typeof args[0] === 'string') sent.push(args[0]);
+      return query(...args);
+    }) as never);
+    const engine = new MigrationEngine(admin, { lockTimeoutMs: 100, retryBaseDelayMs: 50, retryMaxDelayMs: 200, maxAttempts: 1000 });
+    let started = false;
+    const starting = engine.start(addColumn).then(() => { started = true; });
+    try {
+      // The ALTER TABLE queues behind the report, and writers queue behind the ALTER (the hazard)...
+      await until('the writer waits for the queued ALTER', async () => (await blockers(observer, w.pid)).includes(migratorPid));
+      const blockedAt = w.count();
+      const retriesBefore = engine.lockRetries;
+      // ...until the ALTER gives up at its lock_timeout: the writer goes on while the report still holds its lock,
+      // and the migration retries later.
+      await until('the writer inserted again', () => w.count() > blockedAt);
+      await until('the migration retried', () => engine.lockRetries > retriesBefore);
+      expect(await holdsLockOnUsers(observer, hold.pid)).toBe(true);
+      expect(started).toBe(false);
+    } finally {
+      await hold.release();
+      await starting;
+      await w.stop();
+    }
+    // The ALTER's transaction carried the engine's lock_timeout, so PostgreSQL bounds each such wait of a writer by it
+    // (https://www.postgresql.org/docs/17/runtime-config-client.html#GUC-LOCK-TIMEOUT).
+    const alter = sent.findIndex((q) => /^ALTER TABLE "public"."users" ADD COLUMN "bio"/.test(q));
+    expect(sent.slice(0, alter).reverse().find((q) => q.startsWith('BEGIN'))).toMatch(/SET LOCAL lock_timeout = '100'/);
     expect(engine.lockRetries).toBeGreaterThan(0);
-    expect(elapsed).toBeGreaterThan(HOLD_MS * 0.8);
-    expect(count).toBeGreaterThan(20);
-    // A writer waits at most about one lock_timeout behind a queued ALTER TABLE, never the whole hold.
-    expect(worst).toBeLessThan(600);
+    expect((await admin.query(`SELECT 1 FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'bio'`)).rowCount).toBe(1);
   });
 
   test('without a short lock_timeout the same ALTER TABLE queues writers for the whole hold (the hazard the retries avoid)', async () => {
-    const HOLD_MS = 1500;
-    const { released } = await holdReadLock(HOLD_MS);
-    const w = timedWriter(await server.connect(db));
-    await new Promise((r) => setTimeout(r, 50));
-    const engine = new MigrationEngine(admin, { lockTimeoutMs: 10_000 });
-    await engine.start(addColumn);
-    await released;
-    const { worst } = await w.stop();
-    expect(worst).toBeGreaterThan(HOLD_MS * 0.5);
+    const hold = await holdReadLock();
+    const observer = await server.connect(db, { applicationName: 'observer' });
+    const w = writer(await server.connect(db));
+    await until('the writer inserted', () => w.count() >= 1);
+    const migrator = await server.connect(db, { applicationName: 'migrator' });
+    const migratorPid = (migrator as unknown as { processID: number }).processID;
+    const starting = new MigrationEngine(migrator, { lockTimeoutMs: 10_000 }).start(addColumn);
+    let blockedAt = 0;
+    try {
+      // The chain of the hazard, as PostgreSQL reports it: the ALTER waits for the report, the writer for the ALTER.
+      await until('the ALTER waits for the report', async () => (await blockers(observer, migratorPid)).includes(hold.pid));
+      await until('the writer waits for the ALTER', async () => (await blockers(observer, w.pid)).includes(migratorPid));
+      blockedAt = w.count();
+      // A while later the writer still waits, and has inserted nothing: it is held for as long as the report runs.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await blockers(observer, w.pid)).toContain(migratorPid);
+      expect(w.count()).toBe(blockedAt);
+    } finally {
+      await hold.release();
+      await starting;
+    }
+    await until('the writer inserted again', () => w.count() > blockedAt);
+    await w.stop();
   });
 
   test('gives up with ZdtMigrationLockTimeout after the last attempt, having changed nothing', async () => {
-    const { released } = await holdReadLock(1500);
+    const hold = await holdReadLock();
     const engine = new MigrationEngine(admin, { lockTimeoutMs: 50, retryBaseDelayMs: 10, retryMaxDelayMs: 20, maxAttempts: 3 });
     await expect(engine.start(addColumn)).rejects.toMatchObject({
       name: MigrationErrorName.LOCK_TIMEOUT,
       message: expect.stringMatching(/start of migration add_bio: expected to acquire its locks within lock_timeout 50 ms, but 3 attempts failed/),
     });
-    await released;
+    await hold.release();
     expect((await admin.query(`SELECT 1 FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'bio'`)).rowCount).toBe(0);
     // The record commits with the DDL: nothing blocks the schema, and a retry (the state machine's) just starts.
     expect(await engine.status('add_bio')).toBeNull();

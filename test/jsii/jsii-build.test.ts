@@ -6,16 +6,19 @@
  * - an exported type or member without documentation, an optional prop without `@default`;
  * - a target pacmak cannot generate;
  * - an API.md older than the code.
+ *
+ * The steps (~35 s of CPU) run once, in the build (scripts/build.mjs, the pretest, runs them beside tsc, which uses
+ * one core): this file checks what that run recorded in .build/jsii, when it was made from the current lib/, lambda/,
+ * README, package.json, tsconfig.jsii.json and tool versions (scripts/jsii-artifacts.cjs hashes them). Otherwise (lib/
+ * edited since the build, `build --skip-jsii`, no build) it runs the same steps itself first, into a scratch directory.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildJsiiArtifacts, currentJsiiArtifacts, JsiiArtifacts, StepResult } from '../../scripts/jsii-artifacts.cjs';
 
 const ROOT = resolve(__dirname, '../..');
-const BIN = join(ROOT, 'node_modules', '.bin');
-/** jsii, pacmak and docgen take ~30 s of CPU together; on a loaded 2-core machine several times that in wall time. */
+/** Running the steps here takes ~35 s of CPU; on a loaded 2-core machine several times that in wall time. */
 const BUILD_TIMEOUT_MS = 10 * 60 * 1000;
 
 interface Docs { readonly summary?: string; readonly default?: string; readonly remarks?: string }
@@ -31,52 +34,37 @@ interface JsiiType {
   readonly members?: { readonly name: string; readonly docs?: Docs }[];
 }
 
+let scratch: string | undefined;
 let work: string;
-let jsiiOutput: string;
+let result: JsiiArtifacts;
 let assembly: { readonly types: Record<string, JsiiType> };
 
-const execOptions = () => ({
-  cwd: work, encoding: 'utf8' as const, timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024,
-  env: { ...process.env, JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1', JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '1' },
-});
-
-function run(command: string, args: string[]): string {
-  return execFileSync(join(BIN, command), args, { ...execOptions(), stdio: ['ignore', 'pipe', 'pipe'] });
+function succeeded(name: string, step: StepResult): void {
+  if (step.status !== 0) throw new Error(`${name} failed (exit status ${step.status}):\n${step.output}`);
 }
 
-/** pacmak and docgen both read the assembly: they run side by side. */
-let pacmak: Promise<unknown>;
-let docgen: Promise<unknown>;
-
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'zdt-jsii-'));
-  for (const entry of ['package.json', 'tsconfig.jsii.json', 'README.md', 'lib', 'lambda']) {
-    cpSync(join(ROOT, entry), join(work, entry), { recursive: true });
+beforeAll(async () => {
+  const built = join(ROOT, '.build', 'jsii');
+  let out = built;
+  let recorded = currentJsiiArtifacts(ROOT, built);
+  if (!recorded) {
+    scratch = mkdtempSync(join(tmpdir(), 'zdt-jsii-'));
+    out = scratch;
+    recorded = await buildJsiiArtifacts(ROOT, scratch);
   }
-  symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
-  try {
-    jsiiOutput = run('jsii', []);
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    throw new Error(`jsii failed to compile the public API (lib/index.ts):\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
-  }
+  result = recorded;
+  work = join(out, result.work);
+  if (result.jsii.status !== 0) throw new Error(`jsii failed to compile the public API (lib/index.ts):\n${result.jsii.output}`);
   assembly = JSON.parse(readFileSync(join(work, '.jsii'), 'utf8'));
-  const exec = promisify(execFile);
-  pacmak = exec(join(BIN, 'jsii-pacmak'), ['--code-only', '--outdir', join(work, 'packages'), '--targets', 'python', 'java', 'dotnet', 'go'], execOptions());
-  docgen = exec(join(BIN, 'jsii-docgen'), ['--output', join(work, 'API.md')], execOptions());
-  // Awaited by their tests; a failure is reported there, not as an unhandled rejection here.
-  pacmak.catch(() => undefined);
-  docgen.catch(() => undefined);
 }, BUILD_TIMEOUT_MS);
 
-afterAll(async () => {
-  await Promise.allSettled([pacmak, docgen]);
-  if (work) rmSync(work, { recursive: true, force: true });
-}, BUILD_TIMEOUT_MS);
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
 
 describe('jsii', () => {
   test('compiles the public API without a warning', () => {
-    expect(jsiiOutput).not.toMatch(/warning JSII/);
+    expect(result.jsii.output).not.toMatch(/warning JSII/);
     expect(Object.keys(assembly.types).length).toBeGreaterThan(40);
   });
 
@@ -114,9 +102,7 @@ describe('jsii', () => {
 });
 
 describe('jsii-pacmak --code-only', () => {
-  beforeAll(async () => {
-    await pacmak;
-  }, BUILD_TIMEOUT_MS);
+  beforeAll(() => succeeded('jsii-pacmak', result.pacmak));
 
   test.each([
     ['python', 'python/src/cdk_zero_downtime/__init__.py', /class ProgressiveRollout\(/],
@@ -131,13 +117,13 @@ describe('jsii-pacmak --code-only', () => {
 });
 
 describe('API.md', () => {
-  test('is the reference jsii-docgen writes for the current code (run `npm run docgen` after changing the API)', async () => {
-    await docgen;
+  test('is the reference jsii-docgen writes for the current code (run `npm run docgen` after changing the API)', () => {
+    succeeded('jsii-docgen', result.docgen);
     const fresh = readFileSync(join(work, 'API.md'), 'utf8').split('\n');
     const committed = existsSync(join(ROOT, 'API.md')) ? readFileSync(join(ROOT, 'API.md'), 'utf8').split('\n') : [];
     // The first line that differs, with its number: enough to see which member's documentation is stale.
     const line = fresh.findIndex((text, i) => committed[i] !== text);
     const stale = line === -1 && committed.length === fresh.length ? undefined : { line: line + 1, committed: committed[line], generated: fresh[line] };
     expect(stale).toBeUndefined();
-  }, BUILD_TIMEOUT_MS);
+  });
 });
