@@ -3,7 +3,8 @@
  * They read what the execution itself records (its history holds the whole state document at every step),
  * so they need only the state machine ARN. The same commands work on a GuardedFlagRollout's state machine
  * (lib/private/flag-rollout-definition.ts): its phase, percentage and last verdict, its pause (a task token in the
- * 'Flag Rollout Paused' event), and its abort flag on the flag's lock item.
+ * 'Flag Rollout Paused' event), and its abort flag on the flag's lock item; and `promote` / `abort` answer a
+ * ReleasePlan's approval before the contract (the task token in its 'Release Waiting For Approval' event).
  */
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -14,6 +15,7 @@ import { Color, ErrorName, isColor, PlannedStep, Weights } from '../../lambda/sh
 import { FlagPhase, FlagRolloutErrorName } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { UsageError } from './args';
 import { abortRequest } from '../../lambda/rollout/abort-request';
+import { RELEASE_PLAN_KIND } from '../../lambda/release/release-plan-contract';
 
 export interface OpsContext {
   readonly sfn: SFNClient;
@@ -38,6 +40,8 @@ export interface RolloutSnapshot {
   readonly pauseToken?: string;
   /** A guarded flag rollout's: the flag, its phases, the phase under way and the last judgement's reasons. */
   readonly flag?: { readonly key?: string; readonly phaseCount: number; readonly phase?: FlagPhase; readonly reasons?: string[] };
+  /** A release plan's (ReleasePlan): its own pause is the approval before the contract; its parts run as their own executions. */
+  readonly releasePlan?: boolean;
 }
 
 /** Exit codes of `watch` and `release --watch`, for pipelines. */
@@ -62,6 +66,7 @@ export async function snapshot(ctx: OpsContext, executionArn: string): Promise<R
   const doc = exited ? JSON.parse(exited.stateExitedEventDetails!.output!) : {};
   const stateName = entered?.stateEnteredEventDetails?.name ?? exited?.stateExitedEventDetails?.name ?? 'unknown';
   if (Array.isArray(doc.plan?.phases)) return flagSnapshot(doc, stateName, events);
+  if (doc.release?.kind === RELEASE_PLAN_KIND) return { stateName, releasePlan: true, pauseToken: unansweredEventToken(events) };
   return {
     stateName,
     service: doc.plan?.service,
@@ -100,6 +105,19 @@ function unansweredPause(newestFirst: HistoryEvent[]): string | undefined {
   return unansweredTask(newestFirst, 'invoke.waitForTaskToken', (p) => (p.Payload as { taskToken?: string } | undefined)?.taskToken);
 }
 
+/**
+ * The token of the newest unanswered pause that waits on an event (EventBridge PutEvents .waitForTaskToken: a flag
+ * rollout's 'Flag Rollout Paused', a release plan's 'Release Waiting For Approval'); the history shows the event's
+ * Detail as an object or as its JSON.
+ */
+function unansweredEventToken(newestFirst: HistoryEvent[]): string | undefined {
+  return unansweredTask(newestFirst, 'putEvents.waitForTaskToken', (p) => {
+    const detail = (p.Entries as Array<{ Detail?: unknown }> | undefined)?.[0]?.Detail;
+    const parsed = typeof detail === 'string' ? JSON.parse(detail) : detail;
+    return (parsed as { taskToken?: string } | undefined)?.taskToken;
+  });
+}
+
 /** The parts of a flag rollout's state document (lib/private/flag-rollout-definition.ts) the CLI reads. */
 interface FlagStateDocument {
   readonly plan: { readonly phases: FlagPhase[]; readonly lockTable?: string; readonly lockKey?: string };
@@ -121,11 +139,7 @@ function flagSnapshot(doc: FlagStateDocument, stateName: string, newestFirst: Hi
     stateTable: doc.plan.lockTable,
     judgeIntervalSeconds: phase?.intervalSeconds,
     verdict: doc.verdict?.verdict,
-    pauseToken: unansweredTask(newestFirst, 'putEvents.waitForTaskToken', (p) => {
-      const detail = (p.Entries as Array<{ Detail?: unknown }> | undefined)?.[0]?.Detail;
-      const parsed = typeof detail === 'string' ? JSON.parse(detail) : detail;
-      return (parsed as { taskToken?: string } | undefined)?.taskToken;
-    }),
+    pauseToken: unansweredEventToken(newestFirst),
     flag: { key: doc.start?.flagKey, phaseCount: doc.plan.phases.length, phase, reasons: doc.verdict?.reasons },
   };
 }
@@ -194,9 +208,9 @@ export async function watch(ctx: OpsContext, executionArn: string, options: { in
 export async function promote(ctx: OpsContext, stateMachineArn: string): Promise<number> {
   const running = await requireRunning(ctx, stateMachineArn);
   const s = await snapshot(ctx, running);
-  if (!s.pauseToken) throw new UsageError(`the rollout ${running} is not paused (it is at "${s.stateName}"): nothing to promote`);
+  if (!s.pauseToken) throw new UsageError(`the ${s.releasePlan ? 'release plan' : 'rollout'} ${running} is not paused (it is at "${s.stateName}"): nothing to promote`);
   await ctx.sfn.send(new SendTaskSuccessCommand({ taskToken: s.pauseToken, output: JSON.stringify({ promoted: true }) }));
-  ctx.out(`promoted ${running} past ${s.flag ? `phase ${s.flag.phase?.number ?? '?'}` : `step ${s.step?.number ?? '?'}`}`);
+  ctx.out(`promoted ${running} past ${s.releasePlan ? 'its approval: the migration contracts next' : s.flag ? `phase ${s.flag.phase?.number ?? '?'}` : `step ${s.step?.number ?? '?'}`}`);
   return ExitCode.SUCCEEDED;
 }
 
@@ -205,8 +219,11 @@ export async function abort(ctx: OpsContext, stateMachineArn: string, reason: st
   const s = await snapshot(ctx, running);
   if (s.pauseToken) {
     await ctx.sfn.send(new SendTaskFailureCommand({ taskToken: s.pauseToken, error: ErrorName.ABORTED, cause: reason }));
-    ctx.out(`aborted ${running}: it rolls back now`);
+    ctx.out(s.releasePlan ? `aborted ${running}: the approval is refused, the release halts without the contract` : `aborted ${running}: it rolls back now`);
     return ExitCode.SUCCEEDED;
+  }
+  if (s.releasePlan) {
+    throw new UsageError(`the release plan ${running} is not waiting for its approval (it is at "${s.stateName}"): abort the part that runs, with zdt abort --state-machine <its state machine> (zdt status --state-machine <the plan's> lists them)`);
   }
   if (!s.service || !s.stateTable) throw new UsageError(`the rollout ${running} has not finished its preflight yet; try again in a few seconds`);
   await ctx.ddb.send(new UpdateItemCommand(abortRequest(s.stateTable, s.service, running, reason)));

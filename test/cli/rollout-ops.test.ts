@@ -155,6 +155,40 @@ describe('operator commands', () => {
     });
   });
 
+  describe('on a release plan (ReleasePlan)', () => {
+    const planDoc = {
+      release: { kind: 'release-plan', migrationStateMachine: 'arn:m', trafficStateMachine: 'arn:t', flagStateMachines: [] },
+      migrationExecution: 'arn:aws:states:us-east-1:123456789012:execution:m:r1',
+    };
+    const approval: HistoryEvent = {
+      id: 11, timestamp: new Date(), type: 'TaskScheduled',
+      taskScheduledEventDetails: {
+        resourceType: 'events', resource: 'putEvents.waitForTaskToken', region: 'us-east-1',
+        parameters: JSON.stringify({ Entries: [{ Source: 'cdk-zero-downtime', DetailType: 'Release Waiting For Approval', Detail: { plan: 'Data/Release', taskToken: 'APPROVAL-TOKEN' } }] }),
+      },
+    };
+
+    test('promote approves the contract with the token of its Waiting For Approval event; abort refuses it (the plan halts)', async () => {
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [approval, exited('Flag new-checkout Completed Sent', planDoc)] });
+      await ops.promote(ctx(), SM);
+      expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'APPROVAL-TOKEN' });
+      expect(lines).toEqual([`promoted ${EXEC} past its approval: the migration contracts next`]);
+      lines = [];
+      await ops.abort(ctx(), SM, 'not tonight');
+      expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: 'APPROVAL-TOKEN', error: 'ZdtAborted', cause: 'not tonight' });
+      expect(lines).toEqual([`aborted ${EXEC}: the approval is refused, the release halts without the contract`]);
+    });
+
+    test('promote and abort of a plan that is not waiting for its approval say which part to act on, and send nothing', async () => {
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Traffic Rollout', planDoc)] });
+      await expect(ops.promote(ctx(), SM)).rejects.toThrow(/the release plan .* is not paused \(it is at "Traffic Rollout"\)/);
+      await expect(ops.abort(ctx(), SM, 'x')).rejects.toThrow(/not waiting for its approval .*abort the part that runs/);
+      expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+      expect(sfnMock).not.toHaveReceivedCommand(SendTaskFailureCommand);
+      expect(ddbMock).not.toHaveReceivedCommand(UpdateItemCommand);
+    });
+  });
+
   test('promote and abort need a running rollout', async () => {
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
     await expect(ops.abort(ctx(), SM, 'x')).rejects.toThrow(/no rollout is running/);
