@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  BlueGreenNetwork, BlueGreenStacks, ColorEnvironmentContext, FeatureFlags, FlagDeployment, GuardedFlagRollout, MetricAnalysisOptions, NotificationChannel, RolloutDashboard,
+  BlueGreenNetwork, BlueGreenStacks, INotificationChannel, ColorEnvironmentContext, FeatureFlags, FlagDeployment, GuardedFlagRollout, MetricAnalysisOptions, NotificationChannel, RolloutDashboard,
   ReleasePlan, RolloutEventKind, RolloutNotifications, RolloutStrategy, SchemaMigration, ValidationGate,
 } from '../lib';
 import { Construct } from 'constructs';
@@ -78,7 +78,7 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
     }));
   // One dashboard: the traffic split beside each color's requests, 5xx rate, p99 and hosts, and rollout outcomes.
   new RolloutDashboard(pair.routerStack, 'Dashboard', { rollout: pair.rollout, routing: pair.routing, dashboardName: 'EverJust-rollouts' });
-  notificationPlan(app, pair);
+  const notifications = notificationPlan(app, pair);
   // Feature flags that AppConfig rolls back on the same alarms that roll back a traffic shift; `internal` and `beta`
   // are the same segments as the segment-first rollout's header values.
   const flags = new FeatureFlags(pair.routerStack, 'Flags', {
@@ -99,7 +99,8 @@ export function createEverJust(app: App, options: EverJustOptions = {}): BlueGre
   });
   // The migration flag's guarded rollout: 0%, 5% for 2 days, 15% for 3 days, 50% for a week, then everyone, each
   // phase judged on the app's per-variant metrics (VariantMetrics, service "everjust") and rolled back on a regression.
-  new GuardedFlagRollout(pair.routerStack, CHECKOUT_ROLLOUT_ID, { flags, flagKey: 'new-checkout', serviceName: 'everjust' });
+  const checkout = new GuardedFlagRollout(pair.routerStack, CHECKOUT_ROLLOUT_ID, { flags, flagKey: 'new-checkout', serviceName: 'everjust' });
+  flagNotificationPlan(checkout, notifications);
   return pair;
 }
 
@@ -129,7 +130,7 @@ export function addEverJustRelease(scope: Construct, pair: BlueGreenStacks, migr
  * maintenance window for the whole rollout. Slack ids and the status page's ids come from context (placeholders
  * here); the Opsgenie and Statuspage keys live in Secrets Manager under the names below.
  */
-function notificationPlan(app: App, pair: BlueGreenStacks): RolloutNotifications {
+function notificationPlan(app: App, pair: BlueGreenStacks): EverJustChannels {
   const context = (key: string, fallback: string): string => app.node.tryGetContext(key) ?? fallback;
   const team = NotificationChannel.slack({ slackWorkspaceId: context('slackWorkspaceId', 'T0EVERJUST'), slackChannelId: context('slackChannelId', 'C0RELEASES') });
   const stakeholders = NotificationChannel.email({ addresses: [context('releaseEmail', 'releases@everjust.dev')] });
@@ -144,7 +145,7 @@ function notificationPlan(app: App, pair: BlueGreenStacks): RolloutNotifications
     componentId: context('statusComponentId', 'everjust0app'),
     apiKey: secretsmanager.Secret.fromSecretNameV2(pair.routerStack, 'StatusPageKey', 'everjust/statuspage-api-key'),
   });
-  return new RolloutNotifications(pair.routerStack, 'Notifications', {
+  new RolloutNotifications(pair.routerStack, 'Notifications', {
     rollout: pair.rollout,
     routes: [
       {
@@ -158,6 +159,31 @@ function notificationPlan(app: App, pair: BlueGreenStacks): RolloutNotifications
         events: [RolloutEventKind.STARTED, RolloutEventKind.STEP_COMPLETED, RolloutEventKind.ROLLED_BACK, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED],
         channels: [statusPage],
       },
+    ],
+  });
+  return { team, stakeholders };
+}
+
+/** The channels the flag rollouts reuse (a channel binds once per stack: one topic, one chat configuration). */
+interface EverJustChannels {
+  readonly team: INotificationChannel;
+  readonly stakeholders: INotificationChannel;
+}
+
+/**
+ * Who hears about the new-checkout flag's guarded rollout, on the same channels: the team follows every phase and a
+ * flags document AppConfig refuses; stakeholders hear when it starts, ends or rolls back.
+ */
+function flagNotificationPlan(checkout: GuardedFlagRollout, channels: EverJustChannels): RolloutNotifications {
+  return new RolloutNotifications(Stack.of(checkout), 'FlagNotifications', {
+    flagRollout: checkout,
+    routes: [
+      {
+        events: [RolloutEventKind.STARTED, RolloutEventKind.STEP_COMPLETED, RolloutEventKind.PAUSED, RolloutEventKind.VALIDATION_FAILED,
+          RolloutEventKind.ROLLBACK_TRIGGERED, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED],
+        channels: [channels.team],
+      },
+      { events: [RolloutEventKind.STARTED, RolloutEventKind.ROLLED_BACK, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED], channels: [channels.stakeholders] },
     ],
   });
 }

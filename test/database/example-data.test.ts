@@ -91,4 +91,12 @@ describe('the EverJust example app: validation gates and notifications', () => {
     router.hasResourceProperties('AWS::Events::ApiDestination', { HttpMethod: 'PATCH', InvocationEndpoint: Match.stringLikeRegexp('^https://api.statuspage.io/v1/pages/') });
     router.hasResourceProperties('AWS::Events::ApiDestination', { HttpMethod: 'POST', InvocationEndpoint: 'https://api.opsgenie.com/v2/alerts' });
   });
+
+  test('tells the same Slack channel and stakeholders about the new-checkout flag\'s guarded rollout (one chat configuration)', () => {
+    const router = Template.fromStack(everJustWithData().pair.routerStack);
+    const flagRules = Object.values(router.findResources('AWS::Events::Rule')).filter((r) => JSON.stringify(r.Properties?.EventPattern ?? {}).includes('new-checkout'));
+    const detailTypes = flagRules.flatMap((r) => r.Properties.EventPattern['detail-type'] as string[]);
+    expect(detailTypes).toEqual(expect.arrayContaining(['Flag Rollout Started', 'Flag Rollout Rolled Back', 'Flag Rollout Completed']));
+    router.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 1);
+  });
 });
