@@ -5,7 +5,10 @@
 export enum RolloutEvent {
   /** A rollout took the service's lock and is about to move traffic. */
   STARTED = 'Rollout Started',
-  /** A step's traffic share baked healthy. */
+  /**
+   * A step's traffic share passed its judgement, or the step was merged into the next one because it is too small to
+   * judge at the observed traffic; the detail's `reasons` say which.
+   */
   STEP_COMPLETED = 'Rollout Step Completed',
   /** A step waits for an operator: promote continues, abort rolls back. */
   PAUSED = 'Rollout Paused',

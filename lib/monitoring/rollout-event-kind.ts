@@ -2,7 +2,10 @@
 export enum RolloutEventKind {
   /** A rollout began (detail-type 'Rollout Started'). */
   STARTED = 'STARTED',
-  /** A traffic step baked healthy (detail-type 'Rollout Step Completed'). */
+  /**
+   * A traffic step passed its judgement, or was merged into the next one because it is too small to judge at the
+   * observed traffic (detail-type 'Rollout Step Completed'; its `reasons` say which). A flag rollout's phase passed.
+   */
   STEP_COMPLETED = 'STEP_COMPLETED',
   /** The rollout waits for an operator's promote or abort (detail-type 'Rollout Paused'). */
   PAUSED = 'PAUSED',
