@@ -44,6 +44,9 @@ export interface RolloutSnapshot {
   readonly releasePlan?: boolean;
 }
 
+/** The ALB's metric period: a judge that reads it judges at most this often. */
+const ALB_MINUTE_SECONDS = 60;
+
 /** Exit codes of `watch` and `release --watch`, for pipelines. */
 export const ExitCode = { SUCCEEDED: 0, ROLLED_BACK: 1, REFUSED_OR_FAILED: 2, ROLLBACK_FAILED: 3, USAGE: 64 } as const;
 
@@ -227,7 +230,8 @@ export async function abort(ctx: OpsContext, stateMachineArn: string, reason: st
   }
   if (!s.service || !s.stateTable) throw new UsageError(`the rollout ${running} has not finished its preflight yet; try again in a few seconds`);
   await ctx.ddb.send(new UpdateItemCommand(abortRequest(s.stateTable, s.service, running, reason)));
-  ctx.out(`abort requested for ${running}: it rolls back at its next judgement (within ${s.judgeIntervalSeconds ?? 60} s)`);
+  // A judge that reads the release signal every 30 s but falls back to the ALB waits for the next readable ALB minute.
+  ctx.out(`abort requested for ${running}: it rolls back at its next judgement (within ${Math.max(s.judgeIntervalSeconds ?? ALB_MINUTE_SECONDS, ALB_MINUTE_SECONDS)} s)`);
   return ExitCode.SUCCEEDED;
 }
 

@@ -99,6 +99,13 @@ describe('operator commands', () => {
       ConditionExpression: '#owner = :execution',
       ExpressionAttributeValues: { ':execution': { S: EXEC }, ':reason': { S: 'bad metrics' } },
     });
+    expect(lines).toEqual([`abort requested for ${EXEC}: it rolls back at its next judgement (within 60 s)`]);
+  });
+
+  test('abort while a judge reads the release signal every 30 s promises no sooner than a minute (its ALB fallback waits for the next minute)', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Judge', { ...doc, plan: { ...doc.plan, judgeIntervalSeconds: 30 } })] });
+    await ops.abort(ctx(), SM, 'bad metrics');
+    expect(lines).toEqual([`abort requested for ${EXEC}: it rolls back at its next judgement (within 60 s)`]);
   });
 
   describe('on a guarded flag rollout', () => {
