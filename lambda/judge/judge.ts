@@ -121,11 +121,12 @@ export function albWaitSeconds(judgeIntervalSeconds: number, metricDelaySeconds:
  */
 async function trafficBefore(analysis: AnalysisConfig, window: DataWindow, stableColor: JudgeInput['stableColor'], nowMs: number): Promise<TrafficObservation | null> {
   if (analysis.signal && analysis.method === 'SEQUENTIAL') {
-    const read = await readSignalStepData(analysis.signal, window.startMs, window.endMs, nowMs);
+    // Counts only: the sizing needs no latency, so no percentile query.
+    const read = await readSignalStepData(analysis.signal, window.startMs, window.endMs, nowMs, { latency: false });
     const observed = observeTraffic(byMinute(read.data.minutes), window.startMs, window.endMs, stableColor);
     if (observed) return observed;
   }
-  const before = await readStepData(analysis, window.startMs, window.endMs);
+  const before = await readStepData(analysis, window.startMs, window.endMs, { latency: false });
   return observeTraffic(before.minutes, before.startMs, before.endMs, stableColor);
 }
 

@@ -91,9 +91,10 @@ type LatencyKind = keyof typeof STEP_LATENCY;
 /**
  * Everything CloudWatch holds of a step so far, [startMs, endMs) in whole minutes: each color's requests and 5xx
  * per minute (Period 60), and its p98.5 / p99 / p99.5 and p45 / p50 / p55 TargetResponseTime over one period covering the span (so the
- * percentiles are CloudWatch's over all the step's requests, not a combination of per-minute percentiles).
+ * percentiles are CloudWatch's over all the step's requests, not a combination of per-minute percentiles). With
+ * `latency: false`, counts only (the traffic that sizes the steps).
  */
-export async function readStepData(config: AnalysisConfig, startMs: number, endMs: number): Promise<StepData> {
+export async function readStepData(config: AnalysisConfig, startMs: number, endMs: number, options: { readonly latency?: boolean } = {}): Promise<StepData> {
   const periodMs = METRIC_PERIOD_SECONDS * MS_PER_SECOND;
   const spanSeconds = (endMs - startMs) / MS_PER_SECOND;
   const dimensions = (color: Color) => [
@@ -106,7 +107,7 @@ export async function readStepData(config: AnalysisConfig, startMs: number, endM
       ReturnData: true,
       MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: STEP_COUNTS[kind].metric, Dimensions: dimensions(color) }, Period: METRIC_PERIOD_SECONDS, Stat: 'Sum' },
     })),
-    ...(Object.keys(STEP_LATENCY) as LatencyKind[]).map((kind) => ({
+    ...(options.latency ?? true ? Object.keys(STEP_LATENCY) as LatencyKind[] : []).map((kind) => ({
       Id: `${color}_${kind.toLowerCase()}`,
       ReturnData: true,
       MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: QUERIES.latency.metric, Dimensions: dimensions(color) }, Period: spanSeconds, Stat: STEP_LATENCY[kind] },
@@ -163,9 +164,9 @@ export interface SignalStepData {
  * nearest whole minute": GetMetricData, StartTime). The counts start no earlier than CloudWatch keeps sub-minute
  * periods (SUB_MINUTE_RETENTION_SECONDS): a step longer than that is counted over its last three hours, while the
  * evidence the judge carries (StepEvidence) holds everything counted before. Latency is null before the step has a
- * whole minute.
+ * whole minute, and with `latency: false` (counts only, as the step sizing needs).
  */
-export async function readSignalStepData(signal: SignalReadConfig, startMs: number, endMs: number, nowMs: number): Promise<SignalStepData> {
+export async function readSignalStepData(signal: SignalReadConfig, startMs: number, endMs: number, nowMs: number, options: { readonly latency?: boolean } = {}): Promise<SignalStepData> {
   const periodMs = signal.periodSeconds * MS_PER_SECOND;
   const retainedFromMs = Math.ceil((nowMs - (SUB_MINUTE_RETENTION_SECONDS - RETENTION_MARGIN_SECONDS) * MS_PER_SECOND) / periodMs) * periodMs;
   const countsStartMs = Math.max(startMs, retainedFromMs);
@@ -190,7 +191,7 @@ export async function readSignalStepData(signal: SignalReadConfig, startMs: numb
     ReturnData: true,
     MetricStat: { Metric: metric(color, RELEASE_SIGNAL_METRICS.LATENCY), Period: latencyPeriod, Stat: STEP_LATENCY[kind] },
   })));
-  const latencyPoints = latencyPeriod >= METRIC_PERIOD_SECONDS
+  const latencyPoints = (options.latency ?? true) && latencyPeriod >= METRIC_PERIOD_SECONDS
     ? await metricDataPoints(`${what} latency`, latencyStartMs, latencyEndMs, latencyQueries) : new Map<string, MetricPoint[]>();
 
   const periods = new Map<number, Record<Color, { requests: number; errors: number }>>();

@@ -176,6 +176,12 @@ describe('Judge with a release signal', () => {
     signal = {};
     const fromAlb = await judge(bake(NOW_MS - 2 * MINUTE + 5 * SECOND));
     expect(fromAlb.bake.evidence?.trafficPerMinute).toBe(3030);
+    // The reads of the minutes before the shift ask for counts only: the sizing needs no percentile.
+    const beforeShift = reads().filter((r) => r.EndTime!.getTime() <= NOW_MS - 2 * MINUTE);
+    expect(beforeShift.length).toBeGreaterThanOrEqual(2);
+    const metricNames = beforeShift.flatMap((r) => (r.MetricDataQueries ?? []).map((q) => q.MetricStat?.Metric?.MetricName));
+    expect(metricNames).not.toContain('Latency');
+    expect(metricNames).not.toContain('TargetResponseTime');
   });
 
   test('the read plan: periods of the signal from the shift\'s, after a hold from its end, ending the delay ago', () => {
