@@ -571,6 +571,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
   /** The judge runs AnalysisMethod.SEQUENTIAL (it then watches only the unhealthy-hosts health alarm). */
   private readonly sequentialAnalysis: boolean;
+  /** The routing this rollout moves traffic on (one rollout per routing: sameRoutingElsewhere). */
+  private readonly routing: IBlueGreenRouting;
 
   constructor(scope: Construct, id: string, props: ProgressiveRolloutProps) {
     super(scope, id);
@@ -581,7 +583,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     this.preTrafficGates = [...props.preTrafficGates ?? []];
     this.postTrafficGates = [...props.postTrafficGates ?? []];
     this.plan = this.planOf(props, settings, hooks);
-    this.node.addValidation({ validate: () => this.sameServiceElsewhere() });
+    this.routing = props.routing;
+    this.node.addValidation({ validate: () => [...this.sameServiceElsewhere(), ...this.sameRoutingElsewhere()] });
 
     this.stateTable = props.stateTable ?? this.createStateTable();
     this.notificationTopic = props.notificationTopic ?? this.createNotificationTopic();
@@ -985,6 +988,23 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       .filter((c): c is ProgressiveRollout => c instanceof ProgressiveRollout && c !== this && c.serviceName === this.serviceName && env(c) === env(this));
     return others.map((other) => `serviceName "${this.serviceName}" is also the serviceName of the rollout ${other.node.path} in the same account and region: `
       + 'their locks, metrics and events would collide. Give each rollout its own serviceName');
+  }
+
+  /**
+   * Two rollouts of one routing (the same construct, or imports of the same production rule) would each hold their own
+   * lock and live color: both could move the same weights at once, and each would restore "its" live color over the
+   * other's release. The other is named; the first of the two in the tree reports nothing, so the error is said once.
+   */
+  private sameRoutingElsewhere(): string[] {
+    const sameRule = (other: IBlueGreenRouting) => other === this.routing || other.liveRuleArn === this.routing.liveRuleArn;
+    const rollouts = this.node.root.node.findAll().filter((c): c is ProgressiveRollout => c instanceof ProgressiveRollout);
+    const earlier = rollouts.slice(0, rollouts.indexOf(this)).filter((other) => sameRule(other.routing));
+    return earlier.map((other) => {
+      const what = other.routing === this.routing ? `the routing ${this.routing.node.path}`
+        : `the routing ${this.routing.node.path} (the production rule of ${other.routing.node.path})`;
+      return `routing: ${what} is also driven by the rollout ${other.node.path}: each rollout holds its own one-rollout-at-a-time `
+        + 'lock and live color, so both could move the same weights at once. Drive each routing with one ProgressiveRollout';
+    });
   }
 
   /** ARNs of every alarm the judge reads (or, before any exists, the account's alarms: the judge then reads none). */

@@ -47,6 +47,27 @@ describe('bad input refused at synth', () => {
     expect(() => f.app.synth()).not.toThrow();
   });
 
+  test('two rollouts on one routing are refused, naming both: their locks and live colors would be separate, so both could move the same weights at once', () => {
+    const f = network();
+    const shared = routing(f);
+    new ProgressiveRollout(f.stack, 'Rollout', { routing: shared, serviceName: 'web' });
+    new ProgressiveRollout(f.stack, 'Hotfix', { routing: shared, serviceName: 'web-hotfix', strategy: RolloutStrategy.allAtOnce() });
+    expect(() => f.app.synth()).toThrow(/\[Service\/Hotfix\] routing: the routing Service\/Routing is also driven by the rollout Service\/Rollout/);
+  });
+
+  test('two rollouts on one imported routing (the same production rule) are refused too', () => {
+    const f = network();
+    const own = routing(f);
+    new ProgressiveRollout(f.stack, 'Rollout', { routing: own, serviceName: 'web' });
+    const other = new Stack(f.app, 'Ops', { env: { region: 'us-east-1' } });
+    const imported = BlueGreenRouting.fromBlueGreenRoutingAttributes(other, 'Imported', {
+      listener: f.listener, loadBalancer: f.loadBalancer, blueTargetGroup: own.blueTargetGroup, greenTargetGroup: own.greenTargetGroup,
+      liveRuleArn: own.liveRuleArn, priority: own.priority,
+    });
+    new ProgressiveRollout(other, 'Rollout', { routing: imported, serviceName: 'web-ops' });
+    expect(() => f.app.synth()).toThrow(/\[Ops\/Rollout\] routing: .*production rule .* is also driven by the rollout Service\/Rollout/);
+  });
+
   test('two rollouts with the same serviceName in one account and region are refused, naming both', () => {
     const f = network();
     rollout(f, { serviceName: 'web' });
