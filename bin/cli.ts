@@ -7,7 +7,7 @@
  *   zdt status   --state-machine <arn>
  *   zdt release  --state-machine <arn> [--target blue|green] [--reason <text>] [--watch]
  *   zdt watch    --state-machine <arn> [--execution <arn>]
- *   zdt promote  --state-machine <arn>
+ *   zdt promote  --state-machine <arn> [--full]
  *   zdt abort    --state-machine <arn> [--reason <text>]
  *   zdt migrate  plan|start|backfill|status|complete|rollback|cancel --database-url <url> <migration>
  *   zdt switchover status|approve|abort --state-machine <arn> [--reason <text>] [--by <name>]
@@ -30,7 +30,7 @@ const USAGE = `usage: zdt <command> [options]
   status     show the running or last rollout (a release plan: every part)
   release    start a rollout (add --watch to follow it and exit non-zero on rollback)
   watch      follow a rollout until it ends
-  promote    continue a rollout paused at a manual step
+  promote    continue a rollout paused at a manual step (--full: skip the remaining steps to 100%, still judged)
   abort      roll back the running rollout (at its pause, or at its next judgement)
   migrate    expand/contract PostgreSQL migrations: plan | start | backfill | status | complete | rollback | cancel
   switchover an RDS blue/green switchover (BlueGreenDatabase): status | approve | abort
@@ -85,7 +85,7 @@ async function switchoverCommand(argv: string[], out: (line: string) => void): P
 }
 
 async function opsCommand(command: string, argv: string[], out: (line: string) => void): Promise<number> {
-  const args = parseArgs(argv, { values: ['state-machine', 'target', 'reason', 'execution', 'interval'], flags: ['watch'] });
+  const args = parseArgs(argv, { values: ['state-machine', 'target', 'reason', 'execution', 'interval'], flags: ['watch', 'full'] });
   const stateMachine = requireOption(args, 'state-machine', 'state machine ARN');
   const ctx = opsContext(out);
   const intervalMs = args.options.interval ? Number(args.options.interval) * 1000 : undefined;
@@ -103,7 +103,7 @@ async function opsCommand(command: string, argv: string[], out: (line: string) =
       if (!execution) throw new UsageError(`no rollout has run on ${stateMachine}`);
       return ops.watch(ctx, execution, { intervalMs });
     }
-    case 'promote': return ops.promote(ctx, stateMachine);
+    case 'promote': return ops.promote(ctx, stateMachine, { full: args.options.full === true });
     default: return ops.abort(ctx, stateMachine, (args.options.reason as string | undefined) ?? 'aborted with zdt abort');
   }
 }

@@ -150,7 +150,7 @@ function notificationPlan(app: App, pair: BlueGreenStacks): EverJustChannels {
     routes: [
       {
         events: [RolloutEventKind.STARTED, RolloutEventKind.STEP_COMPLETED, RolloutEventKind.PAUSED, RolloutEventKind.VALIDATION_FAILED,
-          RolloutEventKind.ROLLBACK_TRIGGERED, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED],
+          RolloutEventKind.ROLLBACK_TRIGGERED, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED, RolloutEventKind.PROMOTED_FULL],
         channels: [team],
       },
       { events: [RolloutEventKind.STARTED, RolloutEventKind.ROLLBACK_TRIGGERED, RolloutEventKind.ROLLBACK_FAILED, RolloutEventKind.COMPLETED], channels: [stakeholders] },

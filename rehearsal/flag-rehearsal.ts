@@ -15,7 +15,7 @@ import type { FlagPhase, FlagRolloutConfig } from '../lambda/flag-rollout/flag-r
 import { FlagRolloutErrorName, FlagRolloutEvent, GUARDED_RULE_NAME } from '../lambda/flag-rollout/flag-rollout-contract';
 import { parseFlagsDocument } from '../lambda/flags/validate';
 import { CONFIG_ENV, ErrorName, LockConfig, StateTable } from '../lambda/shared/contracts';
-import { abortRequest } from '../lambda/rollout/abort-request';
+import { abortRequest } from '../lambda/rollout/operator-request';
 import { Deployer } from './deployer';
 import { nativeIntegrations, openLocalAws } from './local-aws';
 import type { AwsFakes } from './fakes';

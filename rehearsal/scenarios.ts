@@ -32,8 +32,11 @@ export interface ScenarioFault extends FaultSpec {
 }
 
 export type OperatorAction =
-  /** Answers the next manual pause with promote (`zdt promote`) after `thinkSeconds`. */
-  | { readonly kind: 'promote'; readonly thinkSeconds?: number }
+  /**
+   * `zdt promote`: answers the next manual pause after `thinkSeconds`; with `full` (`zdt promote --full`), the
+   * remaining steps are skipped. With `atSeconds` (needs `full`), `zdt promote --full` at that time while a step bakes.
+   */
+  | { readonly kind: 'promote'; readonly thinkSeconds?: number; readonly full?: boolean; readonly atSeconds?: number }
   /**
    * `zdt abort`: with `atSeconds`, at that time (a paused rollout is failed through its task token; a running one
    * gets the abort flag on its state item and rolls back at its next judgement); without, it answers the next pause
@@ -233,6 +236,26 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     description: '`zdt abort` while the canary bakes: the rollout rolls back at its next judgement.',
     operator: [{ kind: 'abort', atSeconds: 150, reason: 'customer report' }],
     expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
+  }),
+  scenario({
+    name: 'promote-full',
+    description: '`zdt promote --full` while the 1% step bakes (a hotfix): the remaining steps are skipped, 100% is judged, the release completes.',
+    operator: [{ kind: 'promote', full: true, atSeconds: 150 }],
+    expect: { outcome: 'RELEASED' },
+  }),
+  scenario({
+    name: 'promote-full-bad-hotfix',
+    description: '`zdt promote --full` of a release that fails 20% of its requests once it serves 50% or more: 100% is still judged and rolled back.',
+    profiles: { release: { regressions: [{ errorRatePercent: 20, minWeightPercent: 50 }] } },
+    operator: [{ kind: 'promote', full: true, atSeconds: 150 }],
+    expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
+  }),
+  scenario({
+    name: 'pause-promote-full',
+    description: 'A manual gate after 10% answered with `zdt promote --full`: the 50% step is skipped, 100% is judged, the release completes.',
+    strategy: RolloutStrategy.steps([{ percent: 10, pause: true }, { percent: 50 }, { percent: 100 }], { bake: Duration.minutes(3) }),
+    operator: [{ kind: 'promote', full: true, thinkSeconds: 60 }],
+    expect: { outcome: 'RELEASED' },
   }),
   scenario({
     name: 'execution-stopped',

@@ -5,7 +5,7 @@
  * (a crashed execution, then another after its lock expired) use a Simulation directly.
  */
 import { liveColorOf, toPercentages } from '../lambda/routing/weights';
-import { abortRequest } from '../lambda/rollout/abort-request';
+import { abortRequest, promoteFullRequest } from '../lambda/rollout/operator-request';
 import { BAKE_TOKEN_WRITE, Color, CONFIG_ENV, ErrorName, GuardResult, JudgeConfig, otherColor, RolloutInput, RouterConfig, StateTable } from '../lambda/shared/contracts';
 import type { RolloutStrategy } from '../lib/rollout/rollout-strategy';
 import type { AslDefinition } from './asl';
@@ -160,7 +160,7 @@ export class Simulation implements SimulationWorld {
     this.aws = local.aws;
     this.restorers.push(local.close);
     this.deployer = new Deployer(this.aws);
-    this.pauseDecisions = (this.scenario.operator ?? []).filter((a) => a.kind === 'promote' || (a.kind === 'abort' && a.atSeconds === undefined));
+    this.pauseDecisions = (this.scenario.operator ?? []).filter((a) => (a.kind === 'promote' || a.kind === 'abort') && a.atSeconds === undefined);
   }
 
   /** This world itself (what rehearse()'s `inspect` gets). */
@@ -523,8 +523,8 @@ export class Simulation implements SimulationWorld {
       if (decision?.kind === 'promote') {
         await this.clock.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND, request.signal);
         if (request.signal.aborted) return undefined;
-        note('operator: promote');
-        return { output: { promoted: true } };
+        note(decision.full ? 'operator: zdt promote --full' : 'operator: promote');
+        return { output: { promoted: true, ...(decision.full ? { full: true } : {}) } };
       }
       if (decision?.kind === 'abort') {
         await this.clock.sleep((decision.thinkSeconds ?? 0) * MS_PER_SECOND, request.signal);
@@ -647,6 +647,19 @@ export class Simulation implements SimulationWorld {
           run: async () => {
             const report = await this.deployer.update(action.transform(this.stacks.map((s) => ({ stackName: s.stackName, template: this.deployer.template(s.stackName) }))));
             this.emit({ atMs: action.atSeconds * MS_PER_SECOND, kind: 'note', text: `cdk deploy (${action.description}): updated ${report.updated.join(', ') || 'nothing'}` });
+          },
+        });
+      } else if (action.kind === 'promote' && action.atSeconds !== undefined) {
+        this.clock.schedule({
+          at: this.originMs + action.atSeconds * MS_PER_SECOND,
+          label: 'zdt promote --full',
+          run: () => {
+            if (!action.full) throw new Error(`operator action promote at ${action.atSeconds} s: a timed promote needs full: true (zdt promote --full); a plain promote answers a pause (thinkSeconds)`);
+            const owner = this.stateItem()[StateTable.LOCK_OWNER];
+            if (typeof owner !== 'string') return;
+            // The CLI's own write (zdt promote --full while baking).
+            this.aws.dynamodb.updateItem(promoteFullRequest(this.tableName, this.service, owner));
+            this.emit({ atMs: action.atSeconds! * MS_PER_SECOND, kind: 'note', text: 'operator: zdt promote --full' });
           },
         });
       } else if (action.kind === 'abort' && action.atSeconds !== undefined) {

@@ -14,7 +14,7 @@ import {
 import { Color, ErrorName, isColor, PlannedStep, Weights } from '../../lambda/shared/contracts';
 import { FlagPhase, FlagRolloutErrorName } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { UsageError } from './args';
-import { abortRequest } from '../../lambda/rollout/abort-request';
+import { abortRequest, promoteFullRequest } from '../../lambda/rollout/operator-request';
 import { RELEASE_PLAN_KIND } from '../../lambda/release/release-plan-contract';
 
 export interface OpsContext {
@@ -208,12 +208,24 @@ export async function watch(ctx: OpsContext, executionArn: string, options: { in
   }
 }
 
-export async function promote(ctx: OpsContext, stateMachineArn: string): Promise<number> {
+export async function promote(ctx: OpsContext, stateMachineArn: string, options: { full?: boolean } = {}): Promise<number> {
   const running = await requireRunning(ctx, stateMachineArn);
   const s = await snapshot(ctx, running);
-  if (!s.pauseToken) throw new UsageError(`the ${s.releasePlan ? 'release plan' : 'rollout'} ${running} is not paused (it is at "${s.stateName}"): nothing to promote`);
-  await ctx.sfn.send(new SendTaskSuccessCommand({ taskToken: s.pauseToken, output: JSON.stringify({ promoted: true }) }));
-  ctx.out(`promoted ${running} past ${s.releasePlan ? 'its approval: the migration contracts next' : s.flag ? `phase ${s.flag.phase?.number ?? '?'}` : `step ${s.step?.number ?? '?'}`}`);
+  if (options.full && (s.releasePlan || s.flag)) {
+    throw new UsageError(`--full skips a traffic rollout's remaining steps; ${running} is a ${s.releasePlan ? 'release plan' : 'flag rollout'}: promote it without --full, or promote its traffic rollout (zdt status --state-machine <the plan's> lists its parts)`);
+  }
+  const last = s.stepCount !== undefined && s.step?.number !== undefined && s.step.number >= s.stepCount;
+  if (options.full && last) throw new UsageError(`the rollout ${running} is at its last step (${s.step!.number} of ${s.stepCount}): nothing left to skip${s.pauseToken ? '; promote it without --full' : ''}`);
+  const toFull = 'the remaining steps are skipped, the new color gets 100% next; that step still bakes and is judged';
+  if (s.pauseToken) {
+    await ctx.sfn.send(new SendTaskSuccessCommand({ taskToken: s.pauseToken, output: JSON.stringify({ promoted: true, ...(options.full ? { full: true } : {}) }) }));
+    ctx.out(`promoted ${running} past ${s.releasePlan ? 'its approval: the migration contracts next' : s.flag ? `phase ${s.flag.phase?.number ?? '?'}` : `step ${s.step?.number ?? '?'}`}${options.full ? `: ${toFull}` : ''}`);
+    return ExitCode.SUCCEEDED;
+  }
+  if (!options.full) throw new UsageError(`the ${s.releasePlan ? 'release plan' : 'rollout'} ${running} is not paused (it is at "${s.stateName}"): nothing to promote (zdt promote --full skips a rollout's remaining steps)`);
+  if (!s.service || !s.stateTable) throw new UsageError(`the rollout ${running} has not finished its preflight yet; try again in a few seconds`);
+  await ctx.ddb.send(new UpdateItemCommand(promoteFullRequest(s.stateTable, s.service, running)));
+  ctx.out(`full promotion requested for ${running}: at its next judgement (within ${Math.max(s.judgeIntervalSeconds ?? ALB_MINUTE_SECONDS, ALB_MINUTE_SECONDS)} s) ${toFull}`);
   return ExitCode.SUCCEEDED;
 }
 

@@ -25,12 +25,13 @@ const NAMES = {
   '#expires': StateTable.LOCK_EXPIRES_AT,
   '#updated': StateTable.UPDATED_AT,
 };
-/** What belongs to one rollout and goes with its lock: the pause token and step, the operator's abort request. */
+/** What belongs to one rollout and goes with its lock: the pause token and step, the operator's abort and promote requests. */
 const ROLLOUT_NAMES = {
   '#token': StateTable.PAUSE_TOKEN,
   '#step': StateTable.PAUSED_STEP,
   '#abort': StateTable.ABORT_REQUESTED,
   '#reason': StateTable.ABORT_REASON,
+  '#promoteFull': StateTable.PROMOTE_FULL_REQUESTED,
   '#bakeToken': StateTable.BAKE_TOKEN,
   '#bakeOwner': StateTable.BAKE_OWNER,
   '#bakeColor': StateTable.BAKE_COLOR,
@@ -106,7 +107,7 @@ export async function releaseLock(config: LockConfig, owner: string): Promise<vo
     TableName: config.tableName,
     Key: key(config),
     ConditionExpression: '#owner = :owner',
-    UpdateExpression: 'SET #updated = :updated REMOVE #owner, #expires, #token, #step, #abort, #reason, #bakeToken, #bakeOwner, #bakeColor',
+    UpdateExpression: 'SET #updated = :updated REMOVE #owner, #expires, #token, #step, #abort, #reason, #promoteFull, #bakeToken, #bakeOwner, #bakeColor',
     ExpressionAttributeNames: { ...NAMES, ...ROLLOUT_NAMES },
     ExpressionAttributeValues: { ':owner': { S: owner }, ':updated': { S: new Date(clock().now()).toISOString() } },
   })));
@@ -114,8 +115,8 @@ export async function releaseLock(config: LockConfig, owner: string): Promise<vo
 
 /**
  * Takes the service's lock for `owner` until now + `ttlSeconds`: free, expired, or already
- * held by the same owner (a retried task). Taking it clears the pause token and any abort
- * request left by an earlier execution (they were meant for that one). Otherwise
+ * held by the same owner (a retried task). Taking it clears the pause token and any abort or
+ * promote request left by an earlier execution (they were meant for that one). Otherwise
  * ROLLOUT_IN_PROGRESS names the holding execution and its expiry.
  */
 export async function acquireLock(config: LockConfig, owner: string, ttlSeconds: number): Promise<LockAcquireResult> {
@@ -126,7 +127,7 @@ export async function acquireLock(config: LockConfig, owner: string, ttlSeconds:
     const out = await awsCall(`UpdateItem(${config.tableName}, ${config.service})`, () => dynamoDb().send(new UpdateItemCommand({
       TableName: config.tableName,
       Key: key(config),
-      UpdateExpression: 'SET #owner = :owner, #expires = :expires, #updated = :updated REMOVE #token, #step, #abort, #reason, #bakeToken, #bakeOwner, #bakeColor',
+      UpdateExpression: 'SET #owner = :owner, #expires = :expires, #updated = :updated REMOVE #token, #step, #abort, #reason, #promoteFull, #bakeToken, #bakeOwner, #bakeColor',
       ConditionExpression: 'attribute_not_exists(#owner) OR #expires < :now OR #owner = :owner',
       ExpressionAttributeNames: { ...NAMES, ...ROLLOUT_NAMES },
       ExpressionAttributeValues: {

@@ -93,6 +93,11 @@ export const RolloutEvent = {
    * it is retried): traffic may still be split. Sent by the guard at each failed attempt.
    */
   GUARD_FAILED: 'Rollout Guard Failed',
+  /**
+   * The operator promoted the rollout to full (`zdt promote --full`): the remaining steps are skipped, the new color
+   * gets 100% next, and that step's bake is still judged (a bad release still rolls back).
+   */
+  PROMOTED_FULL: 'Rollout Promoted Full',
 } as const;
 export type RolloutEventType = (typeof RolloutEvent)[keyof typeof RolloutEvent];
 
@@ -540,6 +545,8 @@ export const StateTable = {
   /** Set by the operator (`zdt abort`): the running rollout rolls back at its next judgement. */
   ABORT_REQUESTED: 'abortRequested',
   ABORT_REASON: 'abortReason',
+  /** Set by the operator (`zdt promote --full`): the running rollout skips to its last step at its next judgement. */
+  PROMOTE_FULL_REQUESTED: 'promoteFullRequested',
   UPDATED_AT: 'updatedAt',
   /** The task token of the bake under way (BAKE_TOKEN_WRITE), its execution and the color it judges. */
   BAKE_TOKEN: 'bakeToken',

@@ -32,4 +32,9 @@ export enum RolloutEvent {
    * (`ProgressiveRollout.guardGaveUpAlarm` fires when it gives up). Traffic may be split meanwhile.
    */
   GUARD_FAILED = 'Rollout Guard Failed',
+  /**
+   * The operator promoted the rollout to full (`zdt promote --full`): the remaining steps are skipped, the new color
+   * gets 100% next, and that step's bake is still judged (a bad release still rolls back).
+   */
+  PROMOTED_FULL = 'Rollout Promoted Full',
 }

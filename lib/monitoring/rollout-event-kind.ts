@@ -25,4 +25,9 @@ export enum RolloutEventKind {
   ROLLBACK_FAILED = 'ROLLBACK_FAILED',
   /** The new color carries all traffic and is recorded live (detail-type 'Rollout Completed'). */
   COMPLETED = 'COMPLETED',
+  /**
+   * An operator skipped the remaining steps (`zdt promote --full`, detail-type 'Rollout Promoted Full'): the new color
+   * gets 100% next, still judged. A traffic rollout's only: routed for a flag rollout, it adds no rule (a flag rollout sends none).
+   */
+  PROMOTED_FULL = 'PROMOTED_FULL',
 }

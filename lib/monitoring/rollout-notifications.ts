@@ -83,6 +83,8 @@ export class RolloutNotifications extends Construct {
     });
     for (const channel of ids.values()) channel.bind(this, this.source.context);
     for (const kind of Object.values(RolloutEventKind)) {
+      // A flag rollout sends no PROMOTED_FULL (zdt promote --full skips a traffic rollout's steps): no rule for it.
+      if (kind === RolloutEventKind.PROMOTED_FULL && this.source.context.flagKey !== undefined) continue;
       const channels = channelsByKind.get(kind) ?? [];
       if (kind === RolloutEventKind.ROLLBACK_TRIGGERED) {
         // A failed gate is one incident: a channel that gets VALIDATION_FAILED (the message that names the gate) does

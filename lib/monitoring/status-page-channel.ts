@@ -42,6 +42,7 @@ const COMPONENT_STATUS: Record<RolloutEventKind, string> = {
   [RolloutEventKind.ROLLED_BACK]: 'operational',
   [RolloutEventKind.ROLLBACK_FAILED]: 'partial_outage',
   [RolloutEventKind.COMPLETED]: 'operational',
+  [RolloutEventKind.PROMOTED_FULL]: 'under_maintenance',
 };
 
 /**

@@ -87,6 +87,13 @@ export function messageOf(kind: RolloutEventKind, flagKey?: string): Notificatio
         next: `${stable()} is idle: deploy the next release to it.`,
         severity: 'info',
       };
+    case RolloutEventKind.PROMOTED_FULL:
+      return {
+        title: `${service()}: rollout of ${target()} promoted to full by an operator at step ${f('$.detail.step.number')}`,
+        body: `An operator ran \`zdt promote --full\` on the rollout of ${service()} at step ${f('$.detail.step.number')} (${target()} had ${f('$.detail.step.percent')}%): the remaining steps are skipped.`,
+        next: `${target()} gets 100% of production traffic next; that step still bakes and is judged, and a failed judgement rolls back to ${stable()}.`,
+        severity: 'warning',
+      };
     default:
       throw new Error(`Unknown rollout event kind ${kind}`);
   }
@@ -173,7 +180,7 @@ const FAMILIES = {
     detailTypes: {
       STARTED: RolloutEvent.STARTED, STEP_COMPLETED: RolloutEvent.STEP_COMPLETED, PAUSED: RolloutEvent.PAUSED,
       ROLLBACK_TRIGGERED: RolloutEvent.ROLLBACK_TRIGGERED, ROLLED_BACK: RolloutEvent.ROLLED_BACK,
-      ROLLBACK_FAILED: RolloutEvent.ROLLBACK_FAILED, COMPLETED: RolloutEvent.COMPLETED,
+      ROLLBACK_FAILED: RolloutEvent.ROLLBACK_FAILED, COMPLETED: RolloutEvent.COMPLETED, PROMOTED_FULL: RolloutEvent.PROMOTED_FULL,
     },
     validationTrigger: 'hook-failed',
   },

@@ -27,10 +27,11 @@ const LOCK_NAMES = {
   '#updated': StateTable.UPDATED_AT,
   '#abort': StateTable.ABORT_REQUESTED,
   '#abortReason': StateTable.ABORT_REASON,
+  '#promoteFull': StateTable.PROMOTE_FULL_REQUESTED,
 };
 
 /**
- * Releases the lock (with what belongs to its rollout: pause token, abort request) on condition that this execution
+ * Releases the lock (with what belongs to its rollout: pause token, abort and promote requests) on condition that this execution
  * holds it; with `liveColorPath`, also records that color as live in the same write.
  */
 export function releaseLockTask(scope: Construct, id: string, item: StateLockItem, liveColorPath?: string): tasks.DynamoUpdateItem {
@@ -38,7 +39,7 @@ export function releaseLockTask(scope: Construct, id: string, item: StateLockIte
     table: item.table,
     key: item.key,
     conditionExpression: '#owner = :owner',
-    updateExpression: `SET #updated = :now${liveColorPath ? ', #live = :live' : ''} REMOVE #owner, #expires, #token, #paused, #abort, #abortReason`,
+    updateExpression: `SET #updated = :now${liveColorPath ? ', #live = :live' : ''} REMOVE #owner, #expires, #token, #paused, #abort, #abortReason, #promoteFull`,
     expressionAttributeNames: liveColorPath ? { ...LOCK_NAMES, '#live': StateTable.LIVE_COLOR } : LOCK_NAMES,
     expressionAttributeValues: {
       ':owner': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(item.ownerPath)),

@@ -84,6 +84,35 @@ describe('operator commands', () => {
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
+  test('promote --full while baking flags the execution for a full promotion, only while it holds the lock', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Judge', doc)] });
+    await ops.promote(ctx(), SM, { full: true });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'state-table',
+      Key: { service: { S: 'web' } },
+      ConditionExpression: '#owner = :execution',
+      UpdateExpression: 'SET #promote = :execution',
+      ExpressionAttributeNames: { '#owner': 'lockOwner', '#promote': 'promoteFullRequested' },
+      ExpressionAttributeValues: { ':execution': { S: EXEC } },
+    });
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    expect(lines).toEqual([`full promotion requested for ${EXEC}: at its next judgement (within 60 s) the remaining steps are skipped, the new color gets 100% next; that step still bakes and is judged`]);
+  });
+
+  test('promote --full at a pause answers it with full: true (the state machine skips to the last step)', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [pauseScheduled, exited('Paused Sent', doc)] });
+    await ops.promote(ctx(), SM, { full: true });
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'TOKEN-1', output: JSON.stringify({ promoted: true, full: true }) });
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
+  test('promote --full at the last step is refused: nothing to skip', async () => {
+    const last = { ...doc, cursor: { index: 4, step: { ...doc.cursor.step, number: 5, percent: 100 } } };
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [exited('Judge', last)] });
+    await expect(ops.promote(ctx(), SM, { full: true })).rejects.toThrow(/is at its last step \(5 of 5\): nothing left to skip/);
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
   test('abort at a pause fails the pause task, which rolls back', async () => {
     sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [pauseScheduled, exited('Paused Sent', doc)] });
     await ops.abort(ctx(), SM, 'bad metrics');
@@ -137,6 +166,12 @@ describe('operator commands', () => {
       await ops.promote(ctx(), SM);
       expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'FLAG-TOKEN' });
       expect(lines).toEqual([`promoted ${EXEC} past phase 2`]);
+    });
+
+    test('promote --full of a flag rollout is refused (it skips a traffic rollout\'s steps), and nothing is sent', async () => {
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [flagPause(JSON.stringify({ taskToken: 'FLAG-TOKEN' })), exited('Pause After Phase?', flagDoc)] });
+      await expect(ops.promote(ctx(), SM, { full: true })).rejects.toThrow(/--full skips a traffic rollout's remaining steps; .* is a flag rollout/);
+      expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     });
 
     test('abort at the pause fails it (the flag rolls back); abort while judging sets the abort flag on the flag\'s lock item', async () => {

@@ -226,6 +226,10 @@ describe('RolloutNotifications', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { 'source': [EVENT_SOURCE], 'detail-type': [FlagRolloutEvent.PHASE_COMPLETED], 'detail': { service: ['shop'], flag: ['new-checkout'] } },
     });
+    // Every kind routed: PROMOTED_FULL (zdt promote --full, a traffic rollout's) adds no rule, a flag rollout sends none.
+    const detailTypes = Object.values<any>(Template.fromStack(stack).findResources('AWS::Events::Rule')).map((r) => r.Properties.EventPattern?.['detail-type']?.[0]);
+    expect(detailTypes).not.toContain(RolloutEvent.PROMOTED_FULL);
+    expect(detailTypes.length).toBeGreaterThan(0);
     let recorded: RecordedEvent[] = [];
     const result = await rehearseFlagRollout(app, {
       scenario: { name: 'regression', description: 'the treatment fails', treatment: { errorRatePercent: 5 }, expect: { outcome: 'ROLLED_BACK' } },
@@ -241,6 +245,18 @@ describe('RolloutNotifications', () => {
     expect(sent.filter((d) => d.input?.component).map((d) => d.input.component.status)).toEqual(['under_maintenance', 'operational']);
     // A traffic rollout's rules of the same service do not match a flag rollout's events, nor the other way round.
     expect(deliveries(planned().f.stack, recorded)).toEqual([]);
+  });
+
+  test('an operator\'s zdt promote --full reaches the channels routing PROMOTED_FULL: who skipped what, and that 100% is still judged', async () => {
+    const f = network();
+    const r = rollout(f, { strategy: RolloutStrategy.linear({ stepPercent: 25, bake: Duration.minutes(2) }) });
+    new RolloutNotifications(f.stack, 'Notifications', { rollout: r, routes: [{ events: [RolloutEventKind.PROMOTED_FULL], channels: [NotificationChannel.slack(SLACK)] }] });
+    let recorded: RecordedEvent[] = [];
+    await rehearse(f.stack, { scenario: 'promote-full', inspect: (world) => { recorded = world.aws.events.events().filter((e) => e.source === EVENT_SOURCE); } });
+    const chat = deliveries(f.stack, recorded).map((d) => d.input);
+    expect(chat.map((c) => c.content.title)).toEqual([':warning: web: rollout of green promoted to full by an operator at step 1']);
+    expect(chat[0].content.description).toContain('An operator ran `zdt promote --full` on the rollout of web at step 1 (green had 25%): the remaining steps are skipped.');
+    expect(chat[0].content.nextSteps).toEqual(['green gets 100% of production traffic next; that step still bakes and is judged, and a failed judgement rolls back to blue.']);
   });
 
   describe('refuses at synth', () => {

@@ -68,6 +68,41 @@ describe('rehearsal scenarios on the example app: releases and refusals', () => 
     expect(completed.atMs - paused.atMs).toBeLessThan(300_000 + API_SLACK_MS);
   });
 
+  test('zdt promote --full while the canary bakes skips the remaining steps at the next judgement: 1% then 100%, still judged, released', async () => {
+    const o = await observe(stacks, 'promote-full');
+    released(o);
+    expect(o.weightHistory.slice(1).map((c) => c.weights[o.colors.release])).toEqual([1, 100]);
+    const types = o.result.summary.events.map((e) => e.detailType);
+    expect(types).toEqual([RolloutEvent.STARTED, RolloutEvent.PROMOTED_FULL, RolloutEvent.STEP_COMPLETED, RolloutEvent.COMPLETED]);
+    const promoted = o.result.summary.events.find((e) => e.detailType === RolloutEvent.PROMOTED_FULL)!;
+    // At the first judgement after the request (judged every 30 s with the release signal), not at the step's end.
+    expect(promoted.atMs).toBeGreaterThanOrEqual(operatorAtMs('promote-full'));
+    expect(promoted.atMs).toBeLessThan(operatorAtMs('promote-full') + 60_000 + API_SLACK_MS);
+    // The 100% step baked its whole bake after the skip: its judgements count from the new shift.
+    const completed = o.result.summary.events.find((e) => e.detailType === RolloutEvent.STEP_COMPLETED)!;
+    expect(completed.atMs - promoted.atMs).toBeGreaterThanOrEqual(5 * 60_000);
+    expect(o.stateItem.promoteFullRequested).toBeUndefined();
+  });
+
+  test('zdt promote --full of a bad release: the 100% step is still judged and rolled back', async () => {
+    const o = await observe(stacks, 'promote-full-bad-hotfix');
+    expect(o.result.summary.outcome).toBe('ROLLED_BACK');
+    expect(o.result.summary.cause).toContain('(judge-fail)');
+    expect(o.weightHistory.slice(1).map((c) => c.weights[o.colors.release])).toEqual([1, 100, 0]);
+    expect(o.albWeights[o.colors.stable]).toBe(100);
+    expect(o.stateItem.liveColor ?? o.colors.stable).toBe(o.colors.stable);
+    expect(o.stateItem.lockOwner).toBeUndefined();
+  });
+
+  test('a pause answered with zdt promote --full: Step Completed for the paused step, then the last step, skipping 50%', async () => {
+    const o = await observe(stacks, 'pause-promote-full');
+    released(o);
+    expect(o.weightHistory.slice(1).map((c) => c.weights[o.colors.release])).toEqual([10, 100]);
+    expect(o.result.summary.events.map((e) => e.detailType)).toEqual([
+      RolloutEvent.STARTED, RolloutEvent.PAUSED, RolloutEvent.STEP_COMPLETED, RolloutEvent.PROMOTED_FULL, RolloutEvent.STEP_COMPLETED, RolloutEvent.COMPLETED,
+    ]);
+  });
+
   test('a new color with no healthy targets is refused before any weight moves', async () => {
     const o = await observe(stacks, 'new-color-unhealthy');
     expect(o.result.summary.outcome).toBe('REFUSED');

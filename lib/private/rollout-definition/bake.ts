@@ -16,6 +16,8 @@ export interface Bake {
   readonly judged: sfn.Pass;
   /** Rolls back for an abort the operator requested (`zdt abort`). */
   readonly abortRequested: sfn.IChainable;
+  /** The choice after the operator's flags are read, before the judgement (promote-full.ts adds its branch). */
+  readonly operatorChoice: sfn.Choice;
 }
 
 /**
@@ -25,9 +27,9 @@ export interface Bake {
  */
 export function bakeStates(ctx: DefinitionContext, rollback: Rollback): Bake {
   const { scope, props, plan } = ctx;
-  // The operator's `zdt abort` sets a flag on the state item: checked before every judgement, so an abort
-  // takes effect within one judge interval whatever the step is doing.
-  const checkAbort = readAbortFlag(ctx, 'Check Abort', [StateTable.LOCK_OWNER]);
+  // The operator's `zdt abort` (and `zdt promote --full`) sets a flag on the state item: checked before every
+  // judgement, so it takes effect within one judge interval whatever the step is doing.
+  const checkAbort = readAbortFlag(ctx, 'Check Abort', [StateTable.LOCK_OWNER, StateTable.PROMOTE_FULL_REQUESTED]);
   const wait = props.eventDrivenBake ? eventDrivenWait(ctx, rollback, checkAbort)
     : new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath(bakeWaitPath(ctx)) });
   const abortRequested = rollback.trigger('Abort Requested', 'aborted', {
@@ -60,7 +62,7 @@ export function bakeStates(ctx: DefinitionContext, rollback: Rollback): Bake {
   if (wait instanceof sfn.Wait) wait.next(checkAbort);
   checkAbort.next(abortChoice.otherwise(judge));
   judge.next(resetErrors).next(judged);
-  return { wait, judged, abortRequested };
+  return { wait, judged, abortRequested, operatorChoice: abortChoice };
 }
 
 /**
