@@ -1003,7 +1003,8 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
       const what = other.routing === this.routing ? `the routing ${this.routing.node.path}`
         : `the routing ${this.routing.node.path} (the production rule of ${other.routing.node.path})`;
       return `routing: ${what} is also driven by the rollout ${other.node.path}: each rollout holds its own one-rollout-at-a-time `
-        + 'lock and live color, so both could move the same weights at once. Drive each routing with one ProgressiveRollout';
+        + 'lock and live color, so both could move the same weights at once. Drive each routing with one ProgressiveRollout (for a hotfix '
+        + 'that cannot wait for every step: zdt promote --full)';
     });
   }
 
