@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import * as ops from '../../bin/commands/rollout-ops';
 import { UsageError } from '../../bin/commands/args';
+import { main, regionOfArn } from '../../bin/cli';
 
 const sfnMock = mockClient(SFNClient);
 const ddbMock = mockClient(DynamoDBClient);
@@ -234,5 +235,36 @@ describe('operator commands', () => {
   test('promote and abort need a running rollout', async () => {
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
     await expect(ops.abort(ctx(), SM, 'x')).rejects.toThrow(/no rollout is running/);
+  });
+});
+
+describe('the zdt command line', () => {
+  test('every command answers --help with its own usage, exit 0', async () => {
+    for (const command of ['status', 'release', 'watch', 'promote', 'abort', 'switchover', 'plan']) {
+      const out: string[] = [];
+      await expect(main([command, '--help'], (l) => out.push(l))).resolves.toBe(0);
+      expect(out.join('\n')).toMatch(new RegExp(`^usage: zdt ${command} `));
+    }
+    const promote: string[] = [];
+    await main(['promote', '-h'], (l) => promote.push(l));
+    expect(promote.join('\n')).toContain('--full: skips a traffic rollout\'s remaining steps');
+  });
+
+  test('the AWS calls go to the state machine ARN\'s region when no region is configured (no "Region is missing")', async () => {
+    expect(regionOfArn('arn:aws:states:eu-west-1:123456789012:stateMachine:rollout')).toBe('eu-west-1');
+    expect(regionOfArn('rollout')).toBeUndefined();
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:rollout';
+      sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+      await expect(main(['status', '--state-machine', arn], () => undefined)).resolves.toBe(0);
+      const client = sfnMock.call(0).thisValue as SFNClient;
+      await expect(client.config.region()).resolves.toBe('eu-west-1');
+    } finally {
+      Object.assign(process.env, saved);
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    }
   });
 });
