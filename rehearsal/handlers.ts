@@ -1,6 +1,7 @@
 import { HANDLER_METADATA_KEY } from '../lambda/shared/contracts';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
+import { withLambdaEnvironment } from './lambda-environment';
 import type { LambdaFunctionHandler, LambdaInvocation } from './runner';
 import { CfnTemplate, TemplateResolver, TemplateResolverOptions } from './template';
 
@@ -75,8 +76,8 @@ export interface BindHandlersOptions extends TemplateResolverOptions {
   readonly environment?: Readonly<Record<string, string>>;
   /**
    * The invocations are made by AWS on behalf of a running one (AppConfig's Lambda validator, during the
-   * StartDeployment a handler sends): they run at once, within the caller's turn, instead of waiting behind it for
-   * process.env (which would never come: the caller waits for them). @default false
+   * StartDeployment a handler sends). No longer changes anything: every invocation runs at once, with its own
+   * variables (rehearsal/lambda-environment.ts). @default false
    */
   readonly nested?: boolean;
 }
@@ -166,16 +167,15 @@ function architectureOf(value: unknown, logicalId: string, caller: string): Lamb
  * the `handler` export of lambda/**\/<name>-handler.ts (or of `handlerModules[name]` when given),
  * keyed by the function's physical name and ARN, ready for runStateMachine's `lambdas`.
  *
- * Each invocation runs with the function's resolved Environment.Variables (ZDT_CONFIG...) set in
- * process.env and restored afterwards. Invocations run one at a time, since process.env is shared;
- * a handler must not wait for another Lambda invocation.
+ * Each invocation sees the function's resolved Environment.Variables (ZDT_CONFIG...) in process.env, its own
+ * alone (rehearsal/lambda-environment.ts): invocations of different functions overlap in time, as on AWS.
  */
 export function bindHandlers(template: CfnTemplate, handlerModules: Readonly<Record<string, HandlerSource>> = {}, options: BindHandlersOptions = {}): Map<string, LambdaFunctionHandler> {
   const lambdaRoot = options.lambdaRoot ?? join(__dirname, '..', 'lambda');
   const bound = new Map<string, LambdaFunctionHandler>();
   for (const fn of handlerFunctionsOf(template, options)) {
     const handler = loadHandler(fn, handlerModules[fn.handlerName], lambdaRoot);
-    const invoke = boundInvocation(fn, handler, options.environment ?? {}, options.nested ?? false);
+    const invoke = boundInvocation(fn, handler, options.environment ?? {});
     bound.set(fn.functionName, invoke);
     bound.set(fn.functionArn, invoke);
   }
@@ -183,52 +183,23 @@ export function bindHandlers(template: CfnTemplate, handlerModules: Readonly<Rec
 }
 
 let requestCounter = 0;
-/** Invocations wait here for each other: process.env is one for the whole process. */
-let invocationQueue: Promise<unknown> = Promise.resolve();
 
-function boundInvocation(fn: HandlerFunctionInfo, handler: LambdaHandler, extraEnvironment: Readonly<Record<string, string>>, nested: boolean): LambdaFunctionHandler {
-  return (payload: unknown, invocation: LambdaInvocation) => {
-    const run = async (): Promise<unknown> => {
-      const environment = { ...extraEnvironment, ...fn.environment, AWS_LAMBDA_FUNCTION_NAME: fn.functionName };
-      const restore = setEnvironment(environment);
-      const deadline = Date.now() + fn.timeoutSeconds * MS_PER_SECOND;
-      const context: LambdaContext = {
-        functionName: fn.functionName,
-        functionVersion: '$LATEST',
-        invokedFunctionArn: fn.functionArn,
-        memoryLimitInMB: String(fn.memorySize),
-        awsRequestId: `rehearsal-${++requestCounter}`,
-        logGroupName: `/aws/lambda/${fn.functionName}`,
-        logStreamName: `rehearsal/${invocation.executionArn.split(':').pop()}/${invocation.stateName}`,
-        callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      };
-      try {
-        return await handler(payload, context);
-      } finally {
-        restore();
-      }
+function boundInvocation(fn: HandlerFunctionInfo, handler: LambdaHandler, extraEnvironment: Readonly<Record<string, string>>): LambdaFunctionHandler {
+  return (payload: unknown, invocation: LambdaInvocation) => withLambdaEnvironment({ ...extraEnvironment, ...fn.environment, AWS_LAMBDA_FUNCTION_NAME: fn.functionName }, async () => {
+    const deadline = Date.now() + fn.timeoutSeconds * MS_PER_SECOND;
+    const context: LambdaContext = {
+      functionName: fn.functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: fn.functionArn,
+      memoryLimitInMB: String(fn.memorySize),
+      awsRequestId: `rehearsal-${++requestCounter}`,
+      logGroupName: `/aws/lambda/${fn.functionName}`,
+      logStreamName: `rehearsal/${invocation.executionArn.split(':').pop()}/${invocation.stateName}`,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
-    if (nested) return run();
-    const result = invocationQueue.then(run, run);
-    invocationQueue = result.catch(() => undefined);
-    return result;
-  };
-}
-
-/** Sets the variables and returns a function that puts the previous values back. */
-function setEnvironment(variables: Readonly<Record<string, string>>): () => void {
-  const previous = new Map<string, string | undefined>();
-  for (const [name, value] of Object.entries(variables)) {
-    previous.set(name, process.env[name]);
-    process.env[name] = value;
-  }
-  return () => {
-    for (const [name, value] of previous) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
+    return handler(payload, context);
+  });
 }
 
 function loadHandler(fn: HandlerFunctionInfo, source: HandlerSource | undefined, lambdaRoot: string): LambdaHandler {

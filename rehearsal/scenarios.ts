@@ -295,6 +295,15 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     releaseSignal: true,
     expect: { outcome: 'ROLLED_BACK', trigger: 'high-resolution-alarm' },
   }),
+  scenario({
+    name: 'high-resolution-alarm-between-bakes',
+    description: 'The new release answers 10x slower and emits the per-color signal; the first judgement\'s GetMetricData takes 12 s: the 10-second p99 alarm fires after the judge read the alarms (OK) and before the next bake, its handler flags the rollout, the next bake\'s token write is refused, the flag read back rolls back at once.',
+    profiles: { release: { regressions: [{ latencyFactor: 10 }] } },
+    releaseSignal: true,
+    // A slow CloudWatch answer holds the judge (after its DescribeAlarms) across the alarm's first 10-second tick.
+    faults: [{ service: 'cloudwatch', command: 'GetMetricData', delayMs: 12_000, times: 1, whenState: 'Judge' }],
+    expect: { outcome: 'ROLLED_BACK', trigger: 'high-resolution-alarm' },
+  }),
 ]);
 
 /** Fails, saying `why`, unless the rollout's stack has a function running the library's handler `name`. */

@@ -476,6 +476,7 @@ export class Simulation implements SimulationWorld {
     const calls = this.aws.calls;
     for (const c of calls.slice(this.seen.calls)) {
       if (c.injected) this.emit({ atMs: c.time - this.originMs, kind: 'fault', text: `${c.service} ${c.command} failed: ${c.error} (injected)` });
+      if (c.delayedMs) this.emit({ atMs: c.time - this.originMs, kind: 'fault', text: `${c.service} ${c.command} slowed down: ${c.delayedMs} ms more (injected)` });
     }
     this.seen = { alarmChanges: changes.length, events: events.length, calls: calls.length };
   }

@@ -1,7 +1,8 @@
 /**
  * Fault injection for the fakes: "the next 2 ModifyRule calls are throttled", "DescribeAlarms fails
- * with InternalFailure from the 3rd call on, for ever". Faults are checked, in the order they were
- * added, before a command reaches its fake; one call throws at most one fault.
+ * with InternalFailure from the 3rd call on, for ever", or "the next GetMetricData takes 3 s longer" (a slow
+ * dependency: `delayMs` instead of `error`). Faults are checked, in the order they were added, before a command
+ * reaches its fake; one call meets at most one fault.
  */
 import { awsError, httpStatusFor, ServiceId } from './aws-errors';
 
@@ -25,8 +26,17 @@ export interface FaultSpec {
   readonly service: ServiceId;
   /** The command (API operation name without "Command", e.g. "ModifyRule"); absent: every command of the service. */
   readonly command?: string;
-  /** The error name to throw (e.g. "ThrottlingException", "InternalFailure", "RuleNotFoundException"). */
-  readonly error: string;
+  /**
+   * The error name to throw (e.g. "ThrottlingException", "InternalFailure", "RuleNotFoundException").
+   * @default - none: `delayMs` must be set (exactly one of the two)
+   */
+  readonly error?: string;
+  /**
+   * Slow instead of failing: each matching call takes this many milliseconds longer on the clock (after the service's
+   * modelled latency), then goes through. For a dependency that answers late, e.g. a GetMetricData taking seconds.
+   * @default - none: `error` must be set (exactly one of the two)
+   */
+  readonly delayMs?: number;
   /** How many matching calls fail. @default 1 (Infinity: every call from then on) */
   readonly times?: number;
   /** Matching calls that pass before the fault starts firing. @default 0 */
@@ -36,6 +46,9 @@ export interface FaultSpec {
   /** HTTP status code. @default 500/503 for internal failures and unavailability, 400 otherwise */
   readonly httpStatusCode?: number;
 }
+
+/** What a call met: an error to throw, or a delay before it goes through. */
+export type FaultOutcome = { readonly error: Error; readonly delayMs?: undefined } | { readonly delayMs: number; readonly error?: undefined };
 
 /** One injected fault and what it did so far. */
 export class Fault {
@@ -51,6 +64,12 @@ export class Fault {
     this.after = spec.after ?? 0;
     if (!(this.times >= 0)) throw new Error(`Fault times must be a number >= 0 (or Infinity), got ${String(spec.times)}`);
     if (!Number.isInteger(this.after) || this.after < 0) throw new Error(`Fault after must be an integer >= 0, got ${String(spec.after)}`);
+    if ((spec.error === undefined) === (spec.delayMs === undefined)) {
+      throw new Error(`Fault of ${spec.service} ${spec.command ?? '(every command)'} needs exactly one of error and delayMs, got error ${String(spec.error)} and delayMs ${String(spec.delayMs)}`);
+    }
+    if (spec.delayMs !== undefined && !(Number.isFinite(spec.delayMs) && spec.delayMs > 0)) {
+      throw new Error(`Fault delayMs must be a finite number of milliseconds above 0, got ${String(spec.delayMs)}`);
+    }
   }
 
   /** True while the fault may still fire. */
@@ -63,9 +82,9 @@ export class Fault {
     return this.spec.service === service && (this.spec.command === undefined || this.spec.command === command);
   }
 
-  /** The error this fault throws. */
+  /** The error this fault throws (a delay fault throws none). */
   createError(): Error {
-    const name = this.spec.error;
+    const name = this.spec.error ?? 'InjectedDelay';
     const message = this.spec.message ?? DEFAULT_MESSAGES[name] ?? `Injected fault ${name} (rehearsal fault injection)`;
     return awsError(this.spec.service, name, message, { httpStatusCode: this.spec.httpStatusCode ?? httpStatusFor(name) });
   }
@@ -91,17 +110,17 @@ export class FaultInjector {
     return [...this.faults];
   }
 
-  /** Called once per call: the error to throw, or undefined when the call goes through. */
-  check(service: ServiceId, command: string): Error | undefined {
-    let error: Error | undefined;
+  /** Called once per call: the fault it meets (the error to throw, or the delay to add), or undefined when the call goes through. */
+  check(service: ServiceId, command: string): FaultOutcome | undefined {
+    let outcome: FaultOutcome | undefined;
     for (const fault of this.faults) {
       if (!fault.matches(service, command)) continue;
       fault.seen += 1;
-      if (error === undefined && fault.seen > fault.after && fault.active) {
+      if (outcome === undefined && fault.seen > fault.after && fault.active) {
         fault.fired += 1;
-        error = fault.createError();
+        outcome = fault.spec.delayMs !== undefined ? { delayMs: fault.spec.delayMs } : { error: fault.createError() };
       }
     }
-    return error;
+    return outcome;
   }
 }

@@ -122,6 +122,8 @@ export interface CallRecord {
   error?: string;
   /** True when the error was an injected fault. */
   injected?: boolean;
+  /** Milliseconds an injected delay fault added to the call. */
+  delayedMs?: number;
 }
 
 type Handler = (input: never) => unknown;
@@ -313,10 +315,14 @@ export class AwsFakes {
     const latency = this.latencyMs[service];
     if (latency) await this.clock.sleep(latency);
     const fault = this.faults.check(service, command);
-    if (fault) {
-      record.error = fault.name;
+    if (fault?.error) {
+      record.error = fault.error.name;
       record.injected = true;
-      throw fault;
+      throw fault.error;
+    }
+    if (fault?.delayMs) {
+      record.delayedMs = fault.delayMs;
+      await this.clock.sleep(fault.delayMs);
     }
     try {
       return await run();

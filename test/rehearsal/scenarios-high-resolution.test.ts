@@ -1,6 +1,8 @@
-import { ErrorName, JudgeResult, RolloutEvent } from '../../lambda/shared/contracts';
+import { highResolutionAlarmAttributes } from '../../lambda/rollout/high-resolution-flag';
+import { BAKE_TOKEN_WRITE, ErrorName, JudgeResult, RolloutEvent } from '../../lambda/shared/contracts';
 import { RELEASE_SIGNAL_INGESTION_DELAY_SECONDS } from '../../rehearsal/release-signal-source';
 import { ALARM_EVENT_DELAY_MS } from '../../rehearsal/simulation-alarm-events';
+import type { CallRecord } from '../../rehearsal/fakes';
 import { lastRuleWrite, observe, Observed, synthEverJust } from './scenarios-support';
 
 const stacks = synthEverJust();
@@ -57,6 +59,52 @@ describe('rehearsal: the release signal (the application emits the per-color sig
     expectRestoredFirst(o);
     // The bake's token came from the state machine's own UpdateItem (no Lambda), and one SendTaskFailure answered it.
     expect(o.calls.filter((c) => c.service === 'states' && c.command === 'SendTaskFailure')).toHaveLength(1);
+  });
+
+  test('high-resolution-alarm-between-bakes: an alarm that fires while the judge runs is flagged, the next bake\'s token write is refused, and the flag read back rolls back at once, 100% stable, verified', async () => {
+    const o = await observe(stacks, 'high-resolution-alarm-between-bakes');
+    const s = o.result.summary;
+    const release = o.colors.release;
+    const at = (c: CallRecord) => c.time;
+    const events = o.executions[0].events;
+    const entered = (state: string) => events.filter((e) => e.type === 'StateEntered' && e.state === state).map((e) => e.at);
+    expect(s.outcome).toBe('ROLLED_BACK');
+    expect(s.cause).toMatch(new RegExp(`\\(high-resolution-alarm\\): High-resolution alarm \\S+HighResolution${release[0].toUpperCase()}${release.slice(1)}LatencyP99\\S* of the ${release} color went to ALARM`));
+
+    // The alarm fired while the judge was running: after its DescribeAlarms read every alarm OK, before it answered.
+    const [judgeEnteredAt] = entered('Judge');
+    const judgeExit = events.find((e) => e.type === 'StateExited' && e.state === 'Judge')!;
+    const [judgement] = judgements(o);
+    expect(judgement.verdict).toBe('WAIT');
+    expect(judgement.alarms.every((a) => a.state === 'OK')).toBe(true);
+    const flag = highResolutionAlarmAttributes(release);
+    const tokenWrites = o.calls.filter((c) => c.service === 'dynamodb' && c.command === 'UpdateItem'
+      && (c.input as { UpdateExpression?: string }).UpdateExpression === BAKE_TOKEN_WRITE.UPDATE);
+    // The release-alarm handler's write: the flag of the new color (every token write names it too, in its condition).
+    const flagWrites = o.calls.filter((c) => c.service === 'dynamodb' && c.command === 'UpdateItem' && !c.error && !tokenWrites.includes(c)
+      && (c.input as { ExpressionAttributeNames?: Record<string, string> }).ExpressionAttributeNames?.['#flag'] === flag.owner);
+    expect(flagWrites).toHaveLength(1);
+    const describeAlarms = o.calls.find((c) => c.service === 'cloudwatch' && c.command === 'DescribeAlarms' && at(c) >= judgeEnteredAt)!;
+    expect(at(describeAlarms)).toBeLessThan(at(flagWrites[0]));
+    expect(at(flagWrites[0])).toBeLessThan(judgeExit.at);
+    // No bake was waiting: the handler's SendTaskFailure found the previous bake's token over and left the flag.
+    expect(o.calls.filter((c) => c.service === 'states' && c.command === 'SendTaskFailure').map((c) => c.error)).toEqual(['TaskDoesNotExist']);
+
+    // The next bake's token write is refused by the flag; the flag read back starts the rollback without another judgement.
+    const refused = tokenWrites.filter((c) => at(c) > at(flagWrites[0]));
+    expect(refused.map((c) => c.error)).toEqual(['ConditionalCheckFailedException']);
+    const states = events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
+    expect(states.slice(states.lastIndexOf('Bake'), states.lastIndexOf('Bake') + 6)).toEqual(['Bake', 'Read High-Resolution Flag', 'Alarm Fired Before Bake?', `Alarm Reason Of ${release[0].toUpperCase()}${release.slice(1)}`, 'High-Resolution Alarm', 'Rollback']);
+    expect(entered('Judge')).toHaveLength(1);
+    const [rollbackAt] = entered('Rollback');
+    expect(rollbackAt - at(refused[0])).toBeLessThan(1000);
+
+    // Traffic first (100% stable, read back), then the events, which name the alarm.
+    expectRestoredFirst(o);
+    const restore = lastRuleWrite(o);
+    expect(o.calls.slice(restore + 1).find((c) => c.service === 'elbv2')?.command).toBe('DescribeRules');
+    const rolledBack = s.events.find((e) => e.detailType === RolloutEvent.ROLLED_BACK)!;
+    expect(rolledBack.detail).toMatchObject({ trigger: { kind: 'high-resolution-alarm', error: ErrorName.HIGH_RESOLUTION_ALARM, reason: expect.stringContaining(`of the ${release} color went to ALARM`) }, weights: { [o.colors.stable]: 100, [release]: 0 } });
   });
 
   test('high-resolution-healthy: every step passes as judged from the signal, every 30 s, the ALB never read', async () => {
