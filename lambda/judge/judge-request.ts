@@ -130,7 +130,6 @@ function parseAnalysis(raw: unknown): AnalysisConfig {
   const sequential = obj.sequential === undefined ? undefined : parseSequential(obj.sequential, source);
   if (method === 'SEQUENTIAL' && sequential === undefined) throw invalid(source, 'sequential', 'present when method is SEQUENTIAL (its error budget)', undefined);
   const signal = obj.signal === undefined ? undefined : parseSignal(obj.signal, source);
-  if (signal !== undefined && method !== 'SEQUENTIAL') throw invalid(source, 'signal', 'absent unless method is SEQUENTIAL (only the sequential judge reads the release signal)', obj.signal);
   return {
     loadBalancer: requireString(obj, 'loadBalancer', source),
     targetGroups: { blue: requireString(targetGroups, 'blue', `${source} targetGroups`), green: requireString(targetGroups, 'green', `${source} targetGroups`) },
@@ -162,7 +161,6 @@ function parseSignal(raw: unknown, source: string): SignalReadConfig {
     service: requireString(obj, 'service', where),
     periodSeconds,
     delaySeconds: requireInteger(obj, 'delaySeconds', { min: 0 }, where),
-    graceSeconds: requireInteger(obj, 'graceSeconds', { min: 0 }, where),
     judgeIntervalSeconds: requireInteger(obj, 'judgeIntervalSeconds', { min: 1 }, where),
   };
 }

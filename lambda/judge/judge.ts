@@ -5,7 +5,7 @@ import { baselineAlarms, readAlarms, watchedAlarms } from './alarms';
 import { DataWindow, dataWindow, readColorMetrics, readSignalStepData, readStepData } from './metrics';
 import { MinuteCounts } from './sequential-analysis';
 import { observeTraffic, TrafficObservation } from './sequential-sizing';
-import { readSequential } from './signal-read';
+import { readSequential, readThresholds } from './signal-read';
 import { decide, JudgeInput, Observation } from './verdict';
 
 export type { JudgeInput } from './verdict';
@@ -176,6 +176,12 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
       seen = { ...base, notYet: read.notYet, ...(read.step ? { step: read.step } : {}) };
       source = read.source;
       fallback = read.fallback;
+    } else if (analysis?.signal && plan.window) {
+      // THRESHOLDS with the release signal: the interval's whole minutes of the signal, the ALB's as the backstop.
+      const read = await readThresholds(config, analysis, analysis.signal, input.bake, [input.targetColor, input.stableColor], nowMs, plan.window);
+      seen = { ...base, notYet: notYetStepData(read.window, input.bake, read.delaySeconds), windowMetrics: read.metrics };
+      source = read.source;
+      fallback = read.fallback;
     } else {
       if (analysis && plan.step) seen = { ...seen, step: await readStepData(analysis, plan.step.startMs, plan.step.endMs) };
       if (analysis && plan.window) seen = { ...seen, windowMetrics: await readColorMetrics(analysis, plan.window) };
@@ -189,7 +195,8 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
   const decided = decide(config, input, seen);
   // The fallback is said in the reasons (and so in the events that carry them); the source in the result.
   // With a signal the judge sets the next wait: its interval on the signal; on ALB minutes, until the next one is readable.
-  const signal = analysis?.signal;
+  // Only the sequential judge sets the wait: THRESHOLDS judges on whole minutes at the plan's interval, signal or not.
+  const signal = analysis?.method === 'SEQUENTIAL' ? analysis.signal : undefined;
   const waitSeconds = signal && (source === 'ALB' ? albWaitSeconds(signal.judgeIntervalSeconds, config.metricDelaySeconds ?? 0, nowMs) : signal.judgeIntervalSeconds);
   const result = source === undefined ? decided : {
     ...decided,

@@ -19,24 +19,49 @@ type QueryKind = keyof typeof QUERIES;
 
 const queryId = (color: Color, kind: QueryKind) => `${color}_${kind}`;
 
+/** Where a window's requests, 5xx and latency of each color come from: the ALB's target-group metrics, or the release signal. */
+interface WindowSource {
+  /** For the error messages: what is read. */
+  readonly what: string;
+  readonly metric: (color: Color, kind: QueryKind) => { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> };
+  /** Milliseconds per unit of the latency metric (TargetResponseTime is in seconds, the signal's Latency in ms). */
+  readonly latencyUnitMs: number;
+}
+
+function albSource(config: AnalysisConfig): WindowSource {
+  return {
+    what: config.loadBalancer,
+    metric: (color, kind) => ({
+      Namespace: ALB_NAMESPACE,
+      MetricName: QUERIES[kind].metric,
+      Dimensions: [{ Name: 'LoadBalancer', Value: config.loadBalancer }, { Name: 'TargetGroup', Value: config.targetGroups[color] }],
+    }),
+    latencyUnitMs: MS_PER_SECOND,
+  };
+}
+
+const SIGNAL_METRIC: Record<QueryKind, string> = {
+  requests: RELEASE_SIGNAL_METRICS.REQUESTS, errors: RELEASE_SIGNAL_METRICS.ERRORS, latency: RELEASE_SIGNAL_METRICS.LATENCY,
+};
+
+function signalSource(signal: SignalReadConfig): WindowSource {
+  return {
+    what: `${signal.namespace} ${signal.service}, release signal`,
+    metric: (color, kind) => ({
+      Namespace: signal.namespace,
+      MetricName: SIGNAL_METRIC[kind],
+      Dimensions: [{ Name: RELEASE_SIGNAL_DIMENSIONS.SERVICE, Value: signal.service }, { Name: RELEASE_SIGNAL_DIMENSIONS.COLOR, Value: color }],
+    }),
+    latencyUnitMs: 1,
+  };
+}
+
 /** One period covering the whole window (whole minutes, from the construct). */
-function queries(config: AnalysisConfig): MetricDataQuery[] {
-  const period = config.windowSeconds;
+function queries(source: WindowSource, periodSeconds: number): MetricDataQuery[] {
   return COLORS.flatMap((color) => (Object.keys(QUERIES) as QueryKind[]).map((kind) => ({
     Id: queryId(color, kind),
     ReturnData: true,
-    MetricStat: {
-      Metric: {
-        Namespace: ALB_NAMESPACE,
-        MetricName: QUERIES[kind].metric,
-        Dimensions: [
-          { Name: 'LoadBalancer', Value: config.loadBalancer },
-          { Name: 'TargetGroup', Value: config.targetGroups[color] },
-        ],
-      },
-      Period: period,
-      Stat: QUERIES[kind].stat,
-    },
+    MetricStat: { Metric: source.metric(color, kind), Period: periodSeconds, Stat: QUERIES[kind].stat },
   })));
 }
 
@@ -57,13 +82,19 @@ export function dataWindow(nowMs: number, windowSeconds: number, metricDelaySeco
   return { startMs: endMs - windowSeconds * MS_PER_SECOND, endMs };
 }
 
+/** A window's metrics of each color, and how many datapoints of requests each color has in it (0: none written). */
+export interface WindowMetrics {
+  readonly metrics: Record<Color, ColorMetrics>;
+  readonly datapoints: Record<Color, number>;
+}
+
 /**
- * Requests, 5xx and p99 latency of each color over `window` from the ALB's target-group metrics.
- * Should CloudWatch split the window over several periods, counts are summed, and the p99 is the
- * worst of the periods. Missing counts are 0; missing latency is null.
+ * Requests, 5xx and p99 latency of each color over `window` (whole minutes). Should CloudWatch split the window over
+ * several periods, counts are summed, and the p99 is the worst of the periods. Missing counts are 0; missing latency
+ * is null.
  */
-export async function readColorMetrics(config: AnalysisConfig, window: DataWindow): Promise<Record<Color, ColorMetrics>> {
-  const points = await metricDataPoints(config.loadBalancer, window.startMs, window.endMs, queries(config));
+async function readWindow(source: WindowSource, window: DataWindow, periodSeconds: number): Promise<WindowMetrics> {
+  const points = await metricDataPoints(source.what, window.startMs, window.endMs, queries(source, periodSeconds));
   const values = new Map([...points].map(([id, list]) => [id, list.map((p) => p.v)]));
 
   const sum = (id: string) => (values.get(id) ?? []).reduce((a, b) => a + b, 0);
@@ -75,10 +106,25 @@ export async function readColorMetrics(config: AnalysisConfig, window: DataWindo
       requests,
       errors,
       errorRatePercent: requests > 0 ? (errors * PERCENT) / requests : 0,
-      latencyP99Ms: latencies.length > 0 ? Math.max(...latencies) * MS_PER_SECOND : null,
+      latencyP99Ms: latencies.length > 0 ? Math.max(...latencies) * source.latencyUnitMs : null,
     };
   };
-  return { blue: metricsOf('blue'), green: metricsOf('green') };
+  const datapointsOf = (color: Color) => (values.get(queryId(color, 'requests')) ?? []).length;
+  return { metrics: { blue: metricsOf('blue'), green: metricsOf('green') }, datapoints: { blue: datapointsOf('blue'), green: datapointsOf('green') } };
+}
+
+/** Requests, 5xx and p99 latency of each color over `window` from the ALB's target-group metrics (readWindow). */
+export async function readColorMetrics(config: AnalysisConfig, window: DataWindow): Promise<Record<Color, ColorMetrics>> {
+  return (await readWindow(albSource(config), window, config.windowSeconds)).metrics;
+}
+
+/**
+ * Requests, 5xx and p99 latency of each color over `window` from the release signal (its Requests and Errors5xx Sum,
+ * its Latency p99 in ms), one period covering the window as with the ALB's metrics (whole minutes: a period of a minute
+ * or more must be a multiple of 60, CloudWatch API Reference, MetricStat), with each color's datapoints of Requests.
+ */
+export async function readSignalColorMetrics(signal: SignalReadConfig, window: DataWindow): Promise<WindowMetrics> {
+  return readWindow(signalSource(signal), window, (window.endMs - window.startMs) / MS_PER_SECOND);
 }
 
 /** Query ids of the step reads: counts per minute, latency percentiles over the whole span. */

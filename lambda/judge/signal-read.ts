@@ -1,18 +1,21 @@
 import {
-  AnalysisConfig, BakeProgress, Color, JudgeConfig, MetricSourceName, SignalReadConfig,
+  AnalysisConfig, BakeProgress, Color, ColorMetrics, JudgeConfig, METRIC_PERIOD_SECONDS, MetricSourceName, SignalReadConfig,
 } from '../shared/contracts';
 import type { DataWindow } from './metrics';
-import { readSignalStepData, readStepData } from './metrics';
+import { dataWindow, readColorMetrics, readSignalColorMetrics, readSignalStepData, readStepData } from './metrics';
 import type { StepData } from './sequential-analysis';
 
 /**
- * What the sequential judge reads when the rollout has a release signal (ProgressiveRollout.highResolutionSignal):
- * the application's own Requests / Errors5xx per Service and Color in 10-second periods that ended at least the
- * signal's delay ago, instead of the ALB's whole minutes that ended `metricDelay` (2 minutes) ago. The ALB metrics stay
- * the backstop: a color the signal has no datapoint of is judged on them when the application emits nothing for it.
+ * What the judge reads when the rollout has a release signal (ProgressiveRollout.highResolutionSignal): the
+ * application's own Requests / Errors5xx (and Latency) per Service and Color that ended at least the signal's delay
+ * ago, instead of the ALB's whole minutes that ended `metricDelay` (2 minutes) ago: in 10-second periods for the
+ * sequential judge (readSequential), over the judge interval's whole minutes for the fixed thresholds
+ * (readThresholds). The ALB metrics stay the backstop: a color the signal has no datapoint of is judged on them when
+ * the application emits nothing for it.
  */
 
 const MS_PER_SECOND = 1000;
+const MINUTE_MS = METRIC_PERIOD_SECONDS * MS_PER_SECOND;
 
 /** What a judgement reads of the signal: the step's whole periods (absent: none yet) and why it does not count, or null. */
 export interface SignalPlan {
@@ -66,8 +69,11 @@ export interface SequentialRead {
  * the step is either idle or not instrumented (an application that emits nothing, or an older release without
  * ReleaseMetrics). Then:
  * - neither color has a datapoint: the ALB's data (the same as without a signal, idle service included);
- * - one has none, the step's signal spans at least `graceSeconds`, and the ALB shows that color serving requests in a
- *   minute that began after the shift: the application emits nothing for it, the ALB's data;
+ * - one has none although the ALB shows that color serving requests in a whole minute that began after the shift and
+ *   lies within the signal's periods read: the application emits nothing for it, the ALB's data. No fixed grace: the
+ *   periods read each ended at least the signal's delay ago (planSignalRead), so a period the application wrote for
+ *   that minute has reached CloudWatch by the delay it states; until the periods read cover such a minute, the
+ *   signal cannot tell an uninstrumented color from one that served those requests in periods not read yet;
  * - otherwise (the color is idle, or the ALB cannot tell yet): the signal, in which the idle color counts nothing.
  * Switching source within a step neither loses nor double-counts evidence: each test counts only periods after the
  * evidence's `throughMs`, whatever their length. `albPlan`: what the judge would read without the signal (judge.ts planRead).
@@ -84,14 +90,67 @@ export async function readSequential(
 
   const alb = albPlan.step ? await readStepData(analysis, albPlan.step.startMs, albPlan.step.endMs) : undefined;
   const stepStartMs = bake.startedAt === undefined ? plan.step.startMs : Date.parse(bake.startedAt);
-  const graceOver = plan.step.endMs - Math.max(plan.step.startMs, stepStartMs) >= signal.graceSeconds * MS_PER_SECOND;
-  const servedOnAlb = (c: Color) => (alb?.minutes ?? []).some((m) => m.startMs >= stepStartMs && m.counts[c].requests > 0);
-  const notEmitting = silent.length === colors.length ? silent : silent.filter((c) => graceOver && servedOnAlb(c));
+  // The signal's counts cover [startMs, endMs): the step's read span, from CloudWatch's sub-minute retention on.
+  const read = fromSignal!.data;
+  const servedOnAlb = (c: Color) => (alb?.minutes ?? []).some((m) => m.startMs >= stepStartMs && m.startMs >= read.startMs
+    && m.startMs + MINUTE_MS <= read.endMs && m.counts[c].requests > 0);
+  const notEmitting = silent.length === colors.length ? silent : silent.filter(servedOnAlb);
   if (notEmitting.length === 0) return { step: fromSignal!.data, notYet: plan.notYet, source: 'SIGNAL' };
 
+  return { ...(alb ? { step: alb } : {}), notYet: albPlan.notYet, source: 'ALB', fallback: fallbackReason(config, signal, notEmitting, colors, 'in this step') };
+}
+
+/** Why a judgement reads the ALB's metrics instead of the signal (a sentence for the verdict's reasons). */
+function fallbackReason(config: JudgeConfig, signal: SignalReadConfig, notEmitting: readonly Color[], colors: readonly Color[], where: string): string {
   const which = notEmitting.length === colors.length ? 'either color' : notEmitting.join(' and ');
   const why = notEmitting.length === colors.length ? '' : ` while the ALB shows ${notEmitting.join(' and ')} serving requests`;
-  const fallback = `The release signal (${signal.namespace}, Service ${signal.service}) has no datapoint of ${which} in this step${why}: `
+  return `The release signal (${signal.namespace}, Service ${signal.service}) has no datapoint of ${which} ${where}${why}: `
     + `this judgement reads the ALB's one-minute metrics instead (${config.metricDelaySeconds ?? 0} s metric delay).`;
-  return { ...(alb ? { step: alb } : {}), notYet: albPlan.notYet, source: 'ALB', fallback };
+}
+
+/** What the fixed-threshold judge read: each color's metrics over its window, from which source, and why it left the signal. */
+export interface ThresholdsRead {
+  readonly metrics: Record<Color, ColorMetrics>;
+  /** The whole minutes read. */
+  readonly window: DataWindow;
+  /** How late the data of that source may arrive, seconds (the signal's delay, or the ALB's metric delay). */
+  readonly delaySeconds: number;
+  readonly source: MetricSourceName;
+  /** Why this judgement reads ALB metrics instead of the signal (a sentence for the verdict's reasons). */
+  readonly fallback?: string;
+}
+
+/**
+ * The fixed-threshold judge's data (AnalysisMethod.THRESHOLDS) with a release signal: each color's requests, 5xx and
+ * p99 over the judge interval's whole minutes that ended the signal's delay ago (instead of the ALB's, which ended
+ * `metricDelay` ago), the thresholds unchanged. The same backstop as the sequential judge's (readSequential): neither
+ * color has a datapoint in the window, the ALB's window; one has none, and the ALB shows it serving requests in a
+ * window that began after the shift and that the signal's periods cover (it ended the signal's delay ago) with no
+ * datapoint of that color there either, the ALB's window; otherwise the signal, in which an idle color counts nothing.
+ * `albWindow`: what the judge would read without the signal (judge.ts planRead).
+ */
+export async function readThresholds(
+  config: JudgeConfig, analysis: AnalysisConfig, signal: SignalReadConfig, bake: BakeProgress, colors: readonly Color[], nowMs: number,
+  albWindow: DataWindow,
+): Promise<ThresholdsRead> {
+  const window = dataWindow(nowMs, analysis.windowSeconds, signal.delaySeconds);
+  const fromSignal = await readSignalColorMetrics(signal, window);
+  const silent = colors.filter((c) => fromSignal.datapoints[c] === 0);
+  const onSignal: ThresholdsRead = { metrics: fromSignal.metrics, window, delaySeconds: signal.delaySeconds, source: 'SIGNAL' };
+  if (silent.length === 0) return onSignal;
+
+  const alb = await readColorMetrics(analysis, albWindow);
+  const onAlb = (notEmitting: readonly Color[]): ThresholdsRead => ({
+    metrics: alb, window: albWindow, delaySeconds: config.metricDelaySeconds ?? 0, source: 'ALB',
+    fallback: fallbackReason(config, signal, notEmitting, colors, 'in the minutes judged'),
+  });
+  if (silent.length === colors.length) return onAlb(silent);
+  const stepStartMs = bake.startedAt === undefined ? albWindow.startMs : Date.parse(bake.startedAt);
+  const signalHasAlbWindow = albWindow.endMs <= window.endMs;
+  const served = silent.filter((c) => alb[c].requests > 0);
+  if (albWindow.startMs < stepStartMs || !signalHasAlbWindow || served.length === 0) return onSignal;
+  // The signal over the very minutes the ALB shows them serving: no datapoint there either, it emits nothing for them.
+  const sameMinutes = await readSignalColorMetrics(signal, albWindow);
+  const notEmitting = served.filter((c) => sameMinutes.datapoints[c] === 0);
+  return notEmitting.length === 0 ? onSignal : onAlb(notEmitting);
 }

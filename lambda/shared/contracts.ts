@@ -252,14 +252,15 @@ export interface AnalysisConfig {
   /** Settings of the SEQUENTIAL method (required by it). */
   readonly sequential?: SequentialConfig;
   /**
-   * SEQUENTIAL only: read the application's release signal (its own Requests / Errors5xx / Latency per Service and
-   * Color, high resolution) instead of the ALB's one-minute metrics, which stay the fallback (lambda/judge/signal-read.ts).
+   * Read the application's release signal (its own Requests / Errors5xx / Latency per Service and Color, high
+   * resolution) instead of the ALB's one-minute metrics, which stay the fallback (lambda/judge/signal-read.ts): in its
+   * 10-second periods (SEQUENTIAL), or over the judge interval's whole minutes (THRESHOLDS).
    * Absent: ALB metrics only.
    */
   readonly signal?: SignalReadConfig;
 }
 
-/** The release signal the sequential judge reads (ProgressiveRollout.highResolutionSignal). */
+/** The release signal the judge reads (ProgressiveRollout.highResolutionSignal). */
 export interface SignalReadConfig {
   /** CloudWatch namespace of the signal. */
   readonly namespace: string;
@@ -269,11 +270,6 @@ export interface SignalReadConfig {
   readonly periodSeconds: number;
   /** How late a period's datapoint may reach CloudWatch, seconds: the judge reads periods that ended this long ago. */
   readonly delaySeconds: number;
-  /**
-   * How long a color that serves requests (on the ALB) may show no datapoint of the signal in a step before the
-   * judge says the application emits nothing for it and judges on ALB metrics, seconds.
-   */
-  readonly graceSeconds: number;
   /** How often the judge looks, seconds (the rollout's judge interval; may be under a minute). */
   readonly judgeIntervalSeconds: number;
 }

@@ -150,12 +150,13 @@ export interface ProgressiveRolloutOptions {
    * emits with `ReleaseMetrics` (cdk-zero-downtime-runtime/metrics: requests, 5xx and latency per service and color,
    * through CloudWatch Embedded Metric Format log lines). The judge watches them with the other alarms of the new
    * color, and with `eventDriven` (the default) an alarm that fires ends the current bake at once and rolls back.
-   * With the SEQUENTIAL analysis (the default) the judge also reads the signal itself: each color's requests and 5xx
-   * in 10-second periods that ended `highResolutionSignal.metricDelay` ago, every `judgeInterval` (30 seconds by
-   * default), instead of the ALB's whole minutes that ended `metricDelay` ago. An application that emits nothing leaves
-   * the alarms OK, and the judge reads the ALB's metrics for a color the signal has no datapoint of while the ALB shows
-   * it serving requests (after a minute of the step), saying so in its reasons: ALB metrics (healthAlarms, analysis)
-   * remain the backstop.
+   * The judge also reads the signal itself, instead of the ALB's whole minutes that ended `metricDelay` ago: with the
+   * SEQUENTIAL analysis (the default) each color's requests and 5xx in 10-second periods that ended
+   * `highResolutionSignal.metricDelay` ago, every `judgeInterval` (30 seconds by default); with THRESHOLDS each
+   * color's requests, 5xx and p99 over the judge interval's whole minutes that ended that long ago. An application that
+   * emits nothing leaves the alarms OK, and the judge reads the ALB's metrics for a color the signal has no datapoint
+   * of while the ALB shows it serving requests in minutes the signal's periods read cover, saying so in its reasons:
+   * ALB metrics (healthAlarms, analysis) remain the backstop.
    * @default - off: the rollout is judged on ALB metrics only
    */
   readonly highResolutionSignal?: HighResolutionSignalOptions;
@@ -431,8 +432,6 @@ const MAX_STANDARD_EXECUTION_SECONDS = 365 * 86_400;
  * are 1, 5, 10, 30 (CloudWatch API Reference, MetricStat); 10 is what the high-resolution alarms evaluate.
  */
 const SIGNAL_PERIOD_SECONDS = 10;
-/** How long in a step a color may show no datapoint of the signal, while serving on the ALB, before the judge reads the ALB. */
-const SIGNAL_FALLBACK_GRACE_SECONDS = 60;
 
 /**
  * What every rollout offers from its state machine, service name and state table alone: grants and metrics. Shared by
@@ -812,13 +811,13 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
         sequential: sequentialBudget(options.falseRollbackRatePercent, this.plan.stepCount, options.latencyMinRequests,
           options.missRatePercent, options.maxBakeExtension.toSeconds()),
       } : {}),
-      ...(settings.signalJudged && props.highResolutionSignal ? {
+      // Both methods read the signal; only the sequential one at its 10-second cadence (signalJudged).
+      ...(props.highResolutionSignal ? {
         signal: {
           namespace: props.highResolutionSignal.metricNamespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE,
           service: this.serviceName,
           periodSeconds: SIGNAL_PERIOD_SECONDS,
           delaySeconds: (props.highResolutionSignal.metricDelay ?? DEFAULTS.signalDelay).toSeconds(),
-          graceSeconds: SIGNAL_FALLBACK_GRACE_SECONDS,
           judgeIntervalSeconds: settings.judgeInterval.toSeconds(),
         },
       } : {}),

@@ -55,7 +55,7 @@ describe('ProgressiveRollout highResolutionSignal', () => {
 
   test('the sequential judge reads the signal itself: 10-second periods, 20 s delay, every 30 s, ALB minutes as the fallback', () => {
     const analysis = handlerConfigOf(template, 'judge').analysis;
-    expect(analysis.signal).toEqual({ namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, graceSeconds: 60, judgeIntervalSeconds: 30 });
+    expect(analysis.signal).toEqual({ namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, judgeIntervalSeconds: 30 });
     expect(analysis.windowSeconds).toBe(60); // the ALB fallback reads whole minutes
     expect(r.plan.judgeIntervalSeconds).toBe(30);
     // The judge sets each next wait (a minute on ALB minutes): every step's bake starts at the plan's interval.
@@ -63,13 +63,23 @@ describe('ProgressiveRollout highResolutionSignal', () => {
     expect(states['Bake Without Token']).toMatchObject({ SecondsPath: '$.bake.waitSeconds' });
   });
 
-  test('judgeInterval takes multiples of 10 seconds with the signal; without it, or under THRESHOLDS, whole minutes and no signal read', () => {
+  test('judgeInterval takes multiples of 10 seconds with the signal; under THRESHOLDS whole minutes, the signal read over them', () => {
     const g = network();
     rollout(g, { highResolutionSignal: { metricDelay: Duration.seconds(15) }, judgeInterval: Duration.seconds(20) });
     expect(handlerConfigOf(Template.fromStack(g.stack), 'judge').analysis.signal).toMatchObject({ delaySeconds: 15, judgeIntervalSeconds: 20 });
     const h = network();
-    rollout(h, { highResolutionSignal: {}, analysis: { method: AnalysisMethod.THRESHOLDS } });
-    expect(handlerConfigOf(Template.fromStack(h.stack), 'judge').analysis.signal).toBeUndefined();
+    const thresholds = rollout(h, { highResolutionSignal: {}, analysis: { method: AnalysisMethod.THRESHOLDS } });
+    const hTemplate = Template.fromStack(h.stack);
+    expect(handlerConfigOf(hTemplate, 'judge').analysis).toMatchObject({
+      method: 'THRESHOLDS', windowSeconds: 60,
+      signal: { namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, judgeIntervalSeconds: 60 },
+    });
+    // Whole minutes at the plan's interval: the judge does not set the wait.
+    expect(thresholds.plan.judgeIntervalSeconds).toBe(60);
+    expect(definitionOf(h.stack).States['Bake Without Token']).toMatchObject({ SecondsPath: '$.plan.judgeIntervalSeconds' });
+    const sub = network();
+    rollout(sub, { highResolutionSignal: {}, analysis: { method: AnalysisMethod.THRESHOLDS }, judgeInterval: Duration.seconds(30) });
+    expect(() => sub.app.synth()).toThrow(/judgeInterval must be from 1 minute to 1 hour, got 30 seconds/);
     const bad = network();
     rollout(bad, { highResolutionSignal: {}, judgeInterval: Duration.seconds(25) });
     expect(() => bad.app.synth()).toThrow(/judgeInterval must be a whole multiple of 10 seconds, got 25 seconds/);

@@ -15,7 +15,7 @@ import { NOW_MS, setConfig } from './support/env';
  * sub-minute data), and falls back to the ALB's minutes when the application emits nothing for a color.
  */
 
-const SIGNAL = { namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, graceSeconds: 60, judgeIntervalSeconds: 30 };
+const SIGNAL = { namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, judgeIntervalSeconds: 30 };
 const SEQUENTIAL: AnalysisConfig = {
   ...ANALYSIS,
   windowSeconds: 60,
@@ -115,7 +115,7 @@ describe('Judge with a release signal', () => {
     expect(result.reasons[0]).toMatch(/release signal has no whole period after it yet \(20 s signal delay/);
   });
 
-  test('falls back to the ALB\'s minutes, saying so, when the new color serves requests on the ALB but writes no datapoint after the grace', async () => {
+  test('falls back to the ALB\'s minutes, saying so, when the new color serves requests on the ALB but writes no datapoint in the periods that cover them', async () => {
     signal = { blue: { requests: 1000, errors: 1 } };
     alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
     const result = await judge(bake(NOW_MS - 5 * MINUTE));
@@ -150,9 +150,26 @@ describe('Judge with a release signal', () => {
   test('within the grace, a silent new color is not yet called uninstrumented', async () => {
     signal = { blue: { requests: 1000, errors: 1 } };
     alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
-    // The step's signal spans 30 s (09:59:10 to 09:59:40): under the 60 s grace.
+    // The step's signal spans 30 s (09:59:10 to 09:59:40), and no ALB minute after the shift is readable yet.
     const result = await judge(bake(NOW_MS - 50 * SECOND));
     expect(result.metricSource).toBe('SIGNAL');
+  });
+
+  test('the grace is derived, not fixed: a silent color is uninstrumented only once the signal\'s periods read cover a whole ALB minute in which it served requests', async () => {
+    // ALB minutes readable at once (metricDelay 0): 09:59 is on the ALB at 10:00:00 with green's requests, while the
+    // signal's periods read end at 09:59:40 (its 20 s delay): the requests may sit in the 20 s not read yet.
+    setConfig({ ...CONFIG, metricDelaySeconds: 0 });
+    signal = { blue: { requests: 1000, errors: 1 } };
+    alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+    // The step began at 09:58:20: 80 s of the signal read (a fixed 60 s grace called green uninstrumented here).
+    const shift = NOW_MS - 100 * SECOND;
+    const early = await judge(bake(shift));
+    expect(early.metricSource).toBe('SIGNAL');
+    // 30 s later the periods read end at 10:00:10 and hold the whole of 09:59: green wrote nothing for it.
+    fakes.clock.advance(30 * SECOND);
+    const later = await judge(bake(shift));
+    expect(later.metricSource).toBe('ALB');
+    expect(later.reasons.join(' ')).toMatch(/no datapoint of green in this step while the ALB shows green serving requests/);
   });
 
   test('a step longer than CloudWatch keeps sub-minute data (3 hours): counts from its last hours, latency over its whole minutes', async () => {
@@ -182,6 +199,60 @@ describe('Judge with a release signal', () => {
     const metricNames = beforeShift.flatMap((r) => (r.MetricDataQueries ?? []).map((q) => q.MetricStat?.Metric?.MetricName));
     expect(metricNames).not.toContain('Latency');
     expect(metricNames).not.toContain('TargetResponseTime');
+  });
+
+  describe('under THRESHOLDS (the fixed-threshold judge)', () => {
+    const THRESHOLDS: AnalysisConfig = { ...ANALYSIS, windowSeconds: 60, signal: { ...SIGNAL, judgeIntervalSeconds: 60 } };
+    beforeEach(() => setConfig({ ...CONFIG, analysis: THRESHOLDS }));
+
+    test('reads the signal over the judge interval\'s whole minute that ended the signal\'s delay ago and fails a regression on it, not on the ALB\'s', async () => {
+      signal = { green: { requests: 10, errors: 2 }, blue: { requests: 1000, errors: 1 } };
+      alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+      const result = await judge(bake(NOW_MS - 3 * MINUTE));
+      expect(result).toMatchObject({ verdict: 'FAIL', metricSource: 'SIGNAL' });
+      // 09:58 (ended 09:59:00, 20 s delay from 10:00:00 floored to the minute): six periods of the signal.
+      const [read] = reads();
+      expect(read).toMatchObject({ StartTime: new Date(NOW_MS - 2 * MINUTE), EndTime: new Date(NOW_MS - MINUTE) });
+      expect(read.MetricDataQueries).toContainEqual(expect.objectContaining({
+        Id: 'green_latency', MetricStat: { Metric: { Namespace: 'ZeroDowntime/Release', MetricName: 'Latency', Dimensions: [{ Name: 'Service', Value: 'web' }, { Name: 'Color', Value: 'green' }] }, Period: 60, Stat: 'p99' },
+      }));
+      expect(namespacesRead()).toEqual(['ZeroDowntime/Release']);
+      expect(result.metrics!.green).toEqual({ requests: 60, errors: 12, errorRatePercent: 20, latencyP99Ms: 180 });
+      // The fixed thresholds judge on whole minutes at the plan's interval: the judge does not set the wait.
+      expect(result.bake.waitSeconds).toBeUndefined();
+    });
+
+    test('a minute of the signal that began before the shift does not count toward the bake, naming the signal\'s delay', async () => {
+      signal = { green: { requests: 10, errors: 0 }, blue: { requests: 1000, errors: 1 } };
+      const result = await judge(bake(NOW_MS - 90 * SECOND));
+      expect(result).toMatchObject({ verdict: 'WAIT', metricSource: 'SIGNAL' });
+      expect(result.reasons[0]).toMatch(/\(20 s metric delay\) run from .*09:58:00.000Z to .*09:59:00.000Z; this judgement does not count/);
+      expect(result.bake.passes).toBe(0);
+    });
+
+    test('an application that emits nothing: the ALB\'s window, said in the reasons', async () => {
+      alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+      const result = await judge(bake(NOW_MS - 5 * MINUTE));
+      expect(result.metricSource).toBe('ALB');
+      expect(result.metrics!.green.requests).toBe(60);
+      expect(result.reasons[result.reasons.length - 1]).toMatch(/has no datapoint of either color in the minutes judged: this judgement reads the ALB's one-minute metrics instead \(120 s metric delay\)/);
+    });
+
+    test('a silent new color: the ALB\'s window while the ALB shows it serving in minutes the signal has none of it; an idle one stays on the signal', async () => {
+      signal = { blue: { requests: 1000, errors: 1 } };
+      alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+      const uninstrumented = await judge(bake(NOW_MS - 5 * MINUTE));
+      expect(uninstrumented.metricSource).toBe('ALB');
+      expect(uninstrumented.reasons.join(' ')).toMatch(/no datapoint of green in the minutes judged while the ALB shows green serving requests/);
+      // The ALB's minute (09:57) read back on the signal: the minutes compared are the same.
+      expect(reads().map((r) => r.StartTime!.getTime() - NOW_MS)).toEqual([-2 * MINUTE, -3 * MINUTE, -3 * MINUTE]);
+      alb = { blue: { requests: 6000, errors: 6 } };
+      const idle = await judge(bake(NOW_MS - 5 * MINUTE));
+      expect(idle.metricSource).toBe('SIGNAL');
+      // The ALB's minute began before the shift: it cannot tell yet.
+      alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
+      expect((await judge(bake(NOW_MS - 150 * SECOND))).metricSource).toBe('SIGNAL');
+    });
   });
 
   test('the read plan: periods of the signal from the shift\'s, after a hold from its end, ending the delay ago', () => {
