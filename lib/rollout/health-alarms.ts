@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { colorAlarmFactory, colorAlarmSettings, errorRateExpression, errorRateTerms } from '../private/color-alarms';
 import { other as otherColor } from '../private/colors';
 import { PropChecks, propError } from '../private/validation';
 import { IBlueGreenRouting } from '../routing/blue-green-routing';
@@ -94,13 +95,8 @@ export class ColorHealthAlarms extends Construct {
     super(scope, id);
     this.color = props.color;
     const period = props.period ?? Duration.minutes(1);
-    const evaluationPeriods = props.evaluationPeriods ?? 3;
-    const datapointsToAlarm = props.datapointsToAlarm ?? 2;
-    const minRequests = props.minRequestsPerPeriod ?? 10;
-    const maxErrorRate = props.maxErrorRatePercent ?? 5;
     const errorFactor = props.errorRateBaselineFactor ?? 2;
     const errorFloor = props.relativeErrorRateFloorPercent ?? 1;
-    const maxLatency = props.maxLatencyP99 ?? Duration.seconds(2);
     const latencyFactor = props.latencyBaselineFactor ?? 1.5;
 
     const periodSeconds = period.toSeconds({ integral: false });
@@ -108,16 +104,14 @@ export class ColorHealthAlarms extends Construct {
       // Thrown at once: CloudWatch metrics built from it would reject it with a message that names neither prop nor construct.
       throw propError(this, `period must be a whole multiple of 1 minute (ALB metrics have one-minute resolution), got ${period.toHumanString()}`);
     }
-    new PropChecks(this)
-      .number('maxErrorRatePercent', props.maxErrorRatePercent, 0.01, 100, { integer: false })
+    const checks = new PropChecks(this);
+    const settings = colorAlarmSettings(checks, props, { minRequestsPerPeriod: 10, evaluationPeriods: 3, maxEvaluationPeriods: 100 });
+    checks
       .number('errorRateBaselineFactor', props.errorRateBaselineFactor, 1, 1000, { integer: false })
       .number('relativeErrorRateFloorPercent', props.relativeErrorRateFloorPercent, 0, 100, { integer: false })
       .number('latencyBaselineFactor', props.latencyBaselineFactor, 1, 1000, { integer: false })
-      .number('minRequestsPerPeriod', props.minRequestsPerPeriod, 1, 1_000_000)
-      .number('evaluationPeriods', props.evaluationPeriods, 1, 100)
-      .number('datapointsToAlarm', props.datapointsToAlarm, 1, evaluationPeriods)
-      .duration('maxLatencyP99', props.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
       .duration('period', props.period, Duration.minutes(1), Duration.days(1));
+    const { minRequestsPerPeriod: minRequests, maxErrorRatePercent: maxErrorRate, maxLatencyP99: maxLatency } = settings;
 
     const metric = (color: Color, metricName: string, statistic: string) => new cloudwatch.Metric({
       namespace: ELB,
@@ -128,29 +122,18 @@ export class ColorHealthAlarms extends Construct {
     });
     const own = props.color;
     const other = otherColor(own);
-    const alarm = (alarmId: string, description: string, m: cloudwatch.Metric | cloudwatch.MathExpression, threshold: number,
-      comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD) => m.createAlarm(this, alarmId, {
-      alarmDescription: `cdk-zero-downtime ${own}: ${description}`,
-      threshold,
-      comparisonOperator,
-      evaluationPeriods,
-      datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const alarm = colorAlarmFactory(this, settings, { prefix: `cdk-zero-downtime ${own}` });
 
     const requests = metric(own, 'RequestCount', 'Sum');
     const errors = metric(own, 'HTTPCode_Target_5XX_Count', 'Sum');
     const stableRequests = metric(other, 'RequestCount', 'Sum');
     const stableErrors = metric(other, 'HTTPCode_Target_5XX_Count', 'Sum');
-    const rate = '(100 * FILL(eN, 0) / rN)';
+    const terms = errorRateTerms('rN', 'eN');
+    const rate = `(${terms.rate})`;
     const stableRate = '(100 * FILL(eS, 0) / FILL(rS, 1))';
 
-    this.errorRate = alarm('ErrorRate', `5xx rate above ${maxErrorRate}% of requests`, new cloudwatch.MathExpression({
-      expression: `IF(rN >= ${minRequests}, ${rate}, 0)`,
-      usingMetrics: { rN: requests, eN: errors },
-      label: `${own} 5xx rate (%)`,
-      period,
-    }), maxErrorRate);
+    this.errorRate = alarm('ErrorRate', `5xx rate above ${maxErrorRate}% of requests`,
+      errorRateExpression({ ...terms, rate }, { requests, errors }, settings, `${own} 5xx rate (%)`, period), maxErrorRate);
 
     this.relativeErrorRate = alarm('RelativeErrorRate',
       `5xx rate above ${errorFactor}x the ${other} color's rate and above ${errorFloor}%`, new cloudwatch.MathExpression({

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import {
   DEFAULT_RELEASE_SIGNAL_NAMESPACE, RELEASE_SIGNAL_DIMENSIONS, RELEASE_SIGNAL_METRICS,
 } from '../../lambda/metrics/release-signal-contract';
+import { colorAlarmFactory, colorAlarmSettings, errorRateExpression, errorRateTerms } from '../private/color-alarms';
 import { wireColor } from '../private/colors';
 import { PropChecks, propError } from '../private/validation';
 import { Color } from '../routing/color';
@@ -101,37 +102,21 @@ export class ColorHighResolutionAlarms extends Construct {
       // Thrown at once: CloudWatch would reject the alarm at deploy time without naming the prop or the construct.
       throw propError(this, `period must be 10 or 30 seconds (a high-resolution alarm's period), got ${period.toHumanString()}`);
     }
-    const evaluationPeriods = props.evaluationPeriods ?? 2;
-    const datapointsToAlarm = props.datapointsToAlarm ?? 2;
-    const minRequests = props.minRequestsPerPeriod ?? 50;
-    const maxErrorRate = props.maxErrorRatePercent ?? 5;
-    const maxLatency = props.maxLatencyP99 ?? Duration.seconds(2);
-    new PropChecks(this)
-      .number('maxErrorRatePercent', props.maxErrorRatePercent, 0.01, 100, { integer: false })
-      .number('minRequestsPerPeriod', props.minRequestsPerPeriod, 1, 1_000_000)
-      .number('evaluationPeriods', props.evaluationPeriods, 1, 30)
-      .number('datapointsToAlarm', props.datapointsToAlarm, 1, evaluationPeriods)
-      .duration('maxLatencyP99', props.maxLatencyP99, Duration.millis(1), Duration.minutes(15))
-      .pattern('metricNamespace', props.metricNamespace, /^[^:][\x20-\x7E]{0,254}$/, '1 to 255 printable ASCII characters, not starting with ":"');
+    const checks = new PropChecks(this);
+    const settings = colorAlarmSettings(checks, props, { minRequestsPerPeriod: 50, evaluationPeriods: 2, maxEvaluationPeriods: 30 });
+    checks.pattern('metricNamespace', props.metricNamespace, /^[^:][\x20-\x7E]{0,254}$/, '1 to 255 printable ASCII characters, not starting with ":"');
 
     const namespace = props.metricNamespace ?? DEFAULT_RELEASE_SIGNAL_NAMESPACE;
     const dimensionsMap = { [RELEASE_SIGNAL_DIMENSIONS.SERVICE]: props.serviceName, [RELEASE_SIGNAL_DIMENSIONS.COLOR]: wireColor(props.color) };
     const metric = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace, metricName, statistic, period, dimensionsMap });
-    const alarm = (alarmId: string, description: string, m: cloudwatch.Metric | cloudwatch.MathExpression, threshold: number) => m.createAlarm(this, alarmId, {
-      alarmDescription: `cdk-zero-downtime ${props.color} (${props.serviceName}): ${description} (high resolution, ${periodSeconds} s periods)`,
-      threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods,
-      datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    const alarm = colorAlarmFactory(this, settings, {
+      prefix: `cdk-zero-downtime ${props.color} (${props.serviceName})`, suffix: ` (high resolution, ${periodSeconds} s periods)`,
     });
+    const { maxErrorRatePercent: maxErrorRate, maxLatencyP99: maxLatency } = settings;
 
-    this.errorRate = alarm('ErrorRate', `5xx rate above ${maxErrorRate}% of requests`, new cloudwatch.MathExpression({
-      expression: `IF(r >= ${minRequests}, 100 * FILL(e, 0) / r, 0)`,
-      usingMetrics: { r: metric(RELEASE_SIGNAL_METRICS.REQUESTS, 'Sum'), e: metric(RELEASE_SIGNAL_METRICS.ERRORS, 'Sum') },
-      label: `${props.color} 5xx rate (%), application signal`,
-      period,
-    }), maxErrorRate);
+    this.errorRate = alarm('ErrorRate', `5xx rate above ${maxErrorRate}% of requests`, errorRateExpression(errorRateTerms('r', 'e'), {
+      requests: metric(RELEASE_SIGNAL_METRICS.REQUESTS, 'Sum'), errors: metric(RELEASE_SIGNAL_METRICS.ERRORS, 'Sum'),
+    }, settings, `${props.color} 5xx rate (%), application signal`, period), maxErrorRate);
     this.latencyP99 = alarm('LatencyP99', `p99 latency above ${maxLatency.toHumanString()}`,
       metric(RELEASE_SIGNAL_METRICS.LATENCY, 'p99'), maxLatency.toMilliseconds());
   }
