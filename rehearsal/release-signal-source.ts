@@ -14,7 +14,10 @@
  *   additional delay, which can cause alarming on partial or missing data" (CloudWatch User Guide, "Setting alarms on
  *   metrics created with the embedded metric format"; the CloudWatch agent's force_flush_interval defaults to 5 s);
  * - CloudWatch Logs' extraction of the metrics from the event: the same page says only that "CloudWatch Logs needs to
- *   process logs so they can be transformed into metrics"; AWS documents no latency for it: assumed 5 s.
+ *   process logs so they can be transformed into metrics", and the EMF specification promises delivery, not a time
+ *   ("Embedded metric format ensures at least one time delivery of metrics extracted from log events, while duplicate
+ *   metric values may occasionally occur": User Guide, "Specification: Embedded metric format"). AWS documents no
+ *   latency for it: assumed 5 s.
  * The judge reads the signal's periods that ended `highResolutionSignal.metricDelay` (20 s by default) ago, above this.
  * The rehearsal also states an assumption for the alarm's side (rehearsal/simulation-alarm-events.ts).
  */

@@ -17,8 +17,12 @@ import type { ScheduledClock } from './simulation-clock';
 import type { SimulatedEventBridge } from './simulation-events';
 
 /**
- * From an alarm's state change to its event on the bus. AWS documents delivery (guaranteed) but no latency; assumed
- * one second.
+ * From an alarm's state change to its event on the bus. AWS documents delivery, not latency: "CloudWatch guarantees
+ * the delivery of alarm state change events to EventBridge" (above); an AWS service's durable delivery "will
+ * successfully attempt to deliver events to EventBridge at least once [...] In cases where events cannot be delivered
+ * because of an EventBridge service disruption, they will be retried again later by the AWS service for up to 24
+ * hours" (EventBridge User Guide, "Event delivery from AWS services"); the EventBridge FAQ says only that it delivers
+ * events in near real time (aws.amazon.com/eventbridge/faqs). No number: assumed one second.
  */
 export const ALARM_EVENT_DELAY_MS = 1000;
 /** CloudWatch evaluates 10 s and 30 s alarms every 10 seconds (User Guide, "Using Amazon CloudWatch alarms"). */
