@@ -117,6 +117,23 @@ describe('AwsFakes', () => {
     await expect(get()).resolves.toBeDefined();
   });
 
+  test('a delay fault slows the matching calls down on the clock, then lets them through; it needs exactly one of error and delayMs', async () => {
+    const fault = aws.faults.add({ service: 'dynamodb', command: 'GetItem', delayMs: 12_000, times: 1 });
+    aws.dynamodb.createTable('state', 'service');
+    const ddb = new DynamoDBClient(ONE_ATTEMPT);
+    const get = () => ddb.send(new GetItemCommand({ TableName: 'state', Key: { service: { S: 'shop' } } }));
+    const start = clock.now();
+    await expect(get()).resolves.toBeDefined();
+    expect(clock.now() - start).toBe(12_000);
+    await expect(get()).resolves.toBeDefined();
+    expect(clock.now() - start).toBe(12_000);
+    expect(fault.fired).toBe(1);
+    expect(aws.calls.filter((c) => c.command === 'GetItem').map((c) => [c.delayedMs, c.error])).toEqual([[12_000, undefined], [undefined, undefined]]);
+    expect(() => aws.faults.add({ service: 'dynamodb', command: 'GetItem' })).toThrow(/needs exactly one of error and delayMs, got error undefined and delayMs undefined/);
+    expect(() => aws.faults.add({ service: 'dynamodb', error: 'InternalServerError', delayMs: 5 })).toThrow(/exactly one of error and delayMs/);
+    expect(() => aws.faults.add({ service: 'dynamodb', delayMs: -1 })).toThrow(/delayMs must be a finite number of milliseconds above 0, got -1/);
+  });
+
   test('rejects commands the fakes do not implement instead of answering undefined', async () => {
     const err = await failure(new ElasticLoadBalancingV2Client(ONE_ATTEMPT).send(new DescribeSSLPoliciesCommand({})));
     expect(err.name).toBe('FakeNotImplemented');

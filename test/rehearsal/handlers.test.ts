@@ -45,7 +45,7 @@ describe('bindHandlers', () => {
     }
   });
 
-  test('runs invocations one at a time, so each sees its own environment', async () => {
+  test('runs invocations side by side, as on AWS, each seeing its own environment (writes included) and none of it outside', async () => {
     const c = new VirtualClock(0);
     const restore = setClock(c);
     try {
@@ -58,15 +58,22 @@ describe('bindHandlers', () => {
           Properties: { Environment: { Variables: { [CONFIG_ENV]: configOf(id) } } },
         }])),
       };
-      const slowProbe = async (event: unknown) => {
-        const before = process.env[CONFIG_ENV]!;
-        await clock().sleep(1000);
-        seen.push(`${JSON.parse(before).label}:${JSON.parse(process.env[CONFIG_ENV]!).label}`);
-        return event;
+      const slowProbe = async () => {
+        const label = JSON.parse(process.env[CONFIG_ENV]!).label as string;
+        const startedAt = clock().now();
+        process.env.PROBE_WRITE = label;
+        await clock().sleep(label === 'A' ? 1000 : 500);
+        seen.push(`${label}:${JSON.parse(process.env[CONFIG_ENV]!).label}:${process.env.PROBE_WRITE}:${'PROBE_WRITE' in process.env}:${startedAt}-${clock().now()}`);
+        delete process.env.PROBE_WRITE;
+        return Object.keys(process.env).includes(CONFIG_ENV);
       };
       const lambdas = bindHandlers(twoFunctions, { probe: slowProbe });
-      await Promise.all([lambdas.get('A')!({}, invocation), lambdas.get('B')!({}, invocation)]);
-      expect(seen).toEqual(['A:A', 'B:B']);
+      const results = await Promise.all([lambdas.get('A')!({}, invocation), lambdas.get('B')!({}, invocation)]);
+      // B started while A waited, and ended first: neither waited for the other, and each kept its own variables.
+      expect(seen).toEqual(['B:B:B:true:0-500', 'A:A:A:true:0-1000']);
+      expect(results).toEqual([true, true]);
+      expect(process.env[CONFIG_ENV]).toBeUndefined();
+      expect(process.env.PROBE_WRITE).toBeUndefined();
     } finally {
       restore();
     }
