@@ -53,8 +53,9 @@ export interface HighResolutionSignalOptions {
    */
   readonly datapointsToAlarm?: number;
   /**
-   * How late a period of the signal may reach CloudWatch: the sequential judge reads the signal's 10-second periods
-   * that ended at least this long ago (a period still arriving would read as a partial count). The pipeline the
+   * How late a period of the signal may reach CloudWatch: the judge reads the signal's periods that ended at least
+   * this long ago (a period still arriving would read as a partial count): 10-second periods with the SEQUENTIAL
+   * analysis, the judge interval's whole minutes with THRESHOLDS. The pipeline the
    * rehearsal states (EmfWriter 1 s, a log driver flushing every 5 s as AWS recommends for high-resolution EMF
    * metrics, an assumed 5 s of extraction) takes 11 s. From 0 to 5 minutes.
    * @default Duration.seconds(20)
