@@ -30,6 +30,23 @@ export interface ReleaseDefinitionProps {
   readonly eventBus?: events.IEventBus;
 }
 
+/** State names of one "answer the migration's gate, then follow its execution" loop (answerGateAndFollow). */
+interface GateFollowStates {
+  /** The gate's answer (LambdaInvoke of the migration handler). */
+  readonly gate: string;
+  /** $.failure when the answer failed after its retries. */
+  readonly notSent: string;
+  readonly wait: string;
+  /** DescribeExecution of the migration's execution. */
+  readonly read: string;
+  /** $.failure when the read failed after its retries. */
+  readonly unreadable: string;
+  /** The Choice on the execution's status. */
+  readonly outcome: string;
+  /** $.failure from an execution that ended otherwise than expected. */
+  readonly failed: string;
+}
+
 /** Names of the states `zdt status` and the tests read. */
 export const RELEASE_STATES = {
   START_MIGRATION: 'Start Migration',
@@ -176,6 +193,29 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     return task;
   };
 
+  /**
+   * Answers the migration's gate (`request`: releaseGate or rejectGate), then follows the migration's execution until
+   * it ends: every poll interval DescribeExecution; RUNNING waits again, an end that matches `endedAs` goes to `ended`,
+   * any other end sets $.failure from the execution. A send or a read that fails after its retries sets $.failure
+   * (part `part`); every failure goes to `failure`. Returns the gate's task, already chained to the follow loop.
+   */
+  const answerGateAndFollow = (names: GateFollowStates, { request, resultPath, part, endedAs, ended, failure }: {
+    request: MigrationRequest; resultPath: string; part: string; endedAs: sfn.Condition; ended: sfn.IChainable; failure: sfn.IChainable;
+  }): sfn.TaskStateBase => {
+    const gate = migrationTask(names.gate, request, resultPath);
+    gate.addCatch(failureOf(names.notSent, part).next(failure), { resultPath: '$.error' });
+    const wait = new sfn.Wait(scope, names.wait, { time: sfn.WaitTime.duration(props.pollInterval) });
+    const read = describe(names.read);
+    read.addCatch(failureOf(names.unreadable, part).next(failure), { resultPath: '$.error' });
+    const outcome = new sfn.Choice(scope, names.outcome)
+      .when(sfn.Condition.stringEquals('$.migrationState.status', 'RUNNING'), wait)
+      .when(endedAs, ended)
+      .otherwise(failureOfExecution(names.failed, failure));
+    wait.next(read).next(outcome);
+    gate.next(wait);
+    return gate;
+  };
+
   // Start, then poll until the migration waits at its gate.
   const startMigration = new tasks.StepFunctionsStartExecution(scope, RELEASE_STATES.START_MIGRATION, {
     stateMachine: migration.stateMachine,
@@ -216,20 +256,20 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
   traffic.addRetry(SFN_RETRY);
 
   // Rolling the migration back: its gate answered with a rollback, then its execution followed to its end.
-  const rejectGate = migrationTask(RELEASE_STATES.ROLL_BACK_MIGRATION,
-    { action: 'rejectGate', reason: 'the release plan\'s traffic rollout rolled back: the old version carries all traffic' }, '$.migrationRollback');
-  rejectGate.addCatch(failureOf('Migration Rollback Not Sent', 'migration rollback').next(rollbackFailed.start), { resultPath: '$.error' });
-  const rollbackWait = new sfn.Wait(scope, 'Wait For Migration Rollback', { time: sfn.WaitTime.duration(props.pollInterval) });
-  const rollbackDescribe = describe('Read Migration Rollback');
-  rollbackDescribe.addCatch(failureOf('Migration Rollback Unreadable', 'migration rollback').next(rollbackFailed.start), { resultPath: '$.error' });
-  const rolledBackMigration = new sfn.Choice(scope, 'Migration Rolled Back?')
-    .when(sfn.Condition.stringEquals('$.migrationState.status', 'RUNNING'), rollbackWait)
-    .when(sfn.Condition.and(sfn.Condition.isPresent('$.migrationState.detail.Error'),
-      sfn.Condition.stringEquals('$.migrationState.detail.Error', MigrationErrorName.ROLLBACK_REQUESTED)), rolledBack.start)
-    .otherwise(failureOfExecution('Migration Rollback Failed', rollbackFailed.start));
-  rollbackWait.next(rollbackDescribe).next(rolledBackMigration);
+  const rollBackMigration = answerGateAndFollow({
+    gate: RELEASE_STATES.ROLL_BACK_MIGRATION, notSent: 'Migration Rollback Not Sent', wait: 'Wait For Migration Rollback',
+    read: 'Read Migration Rollback', unreadable: 'Migration Rollback Unreadable', outcome: 'Migration Rolled Back?', failed: 'Migration Rollback Failed',
+  }, {
+    request: { action: 'rejectGate', reason: 'the release plan\'s traffic rollout rolled back: the old version carries all traffic' },
+    resultPath: '$.migrationRollback',
+    part: 'migration rollback',
+    endedAs: sfn.Condition.and(sfn.Condition.isPresent('$.migrationState.detail.Error'),
+      sfn.Condition.stringEquals('$.migrationState.detail.Error', MigrationErrorName.ROLLBACK_REQUESTED)),
+    ended: rolledBack.start,
+    failure: rollbackFailed.start,
+  });
   const rollbackTriggered = event('Rollback Triggered', ReleasePlanEvent.ROLLBACK_TRIGGERED, { ...failureDetail, rollingBack: ['migration'] });
-  rollbackTriggered.chain.next(rejectGate).next(rollbackWait);
+  rollbackTriggered.chain.next(rollBackMigration);
 
   // A failed traffic rollout: its own outcome (the child's Error) decides.
   const trafficOutcome = new sfn.Choice(scope, 'Traffic Rolled Back?')
@@ -274,18 +314,18 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     chain = chain.next(approval);
   }
   if (props.soakTime) chain = chain.next(new sfn.Wait(scope, RELEASE_STATES.SOAK, { time: sfn.WaitTime.duration(props.soakTime) }));
-  const releaseGate = migrationTask(RELEASE_STATES.COMPLETE_MIGRATION,
-    { action: 'releaseGate', reason: 'release plan: the traffic rollout and every flag rollout completed' }, '$.migrationRelease');
-  releaseGate.addCatch(failureOf('Contract Not Started', 'migration contract').next(failed.start), { resultPath: '$.error' });
-  const completeWait = new sfn.Wait(scope, 'Wait For Contract', { time: sfn.WaitTime.duration(props.pollInterval) });
-  const completeDescribe = describe('Read Migration Contract');
-  completeDescribe.addCatch(failureOf('Contract Unreadable', 'migration contract').next(failed.start), { resultPath: '$.error' });
-  const contracted = new sfn.Choice(scope, 'Migration Completed?')
-    .when(sfn.Condition.stringEquals('$.migrationState.status', 'RUNNING'), completeWait)
-    .when(sfn.Condition.stringEquals('$.migrationState.status', 'SUCCEEDED'), completed.start)
-    .otherwise(failureOfExecution('Contract Failed', failed.start));
-  completeWait.next(completeDescribe).next(contracted);
-  chain.next(releaseGate).next(completeWait);
+  const completeMigration = answerGateAndFollow({
+    gate: RELEASE_STATES.COMPLETE_MIGRATION, notSent: 'Contract Not Started', wait: 'Wait For Contract',
+    read: 'Read Migration Contract', unreadable: 'Contract Unreadable', outcome: 'Migration Completed?', failed: 'Contract Failed',
+  }, {
+    request: { action: 'releaseGate', reason: 'release plan: the traffic rollout and every flag rollout completed' },
+    resultPath: '$.migrationRelease',
+    part: 'migration contract',
+    endedAs: sfn.Condition.stringEquals('$.migrationState.status', 'SUCCEEDED'),
+    ended: completed.start,
+    failure: failed.start,
+  });
+  chain.next(completeMigration);
   migrationReady.chain.next(traffic);
 
   const parts: ReleasePlanParts = {
