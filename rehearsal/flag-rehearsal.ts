@@ -137,6 +137,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       config,
       requestsPerSecond: scenario.requestsPerSecond,
       seed: options.seed,
+      originMs: clock.now(),
       variants: { ...(scenario.control ? { [controlName(aws, config)]: scenario.control } : {}), ...(scenario.treatment ? { [config.treatment]: scenario.treatment } : {}) },
     });
     aws.cloudwatch.addMetricSource(traffic);

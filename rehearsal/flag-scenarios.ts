@@ -2,7 +2,7 @@
  * Named rehearsals of a guarded flag rollout (GuardedFlagRollout): how the users served each variant behave, and
  * what should happen. `zdt rehearse --scenario <name>` runs them like the traffic scenarios (rehearsal/scenarios.ts).
  */
-import type { VariantBehaviour } from './flag-traffic';
+import type { BehaviourProfile } from './traffic-model';
 
 export type FlagRolloutOutcome = 'COMPLETED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REFUSED' | 'FAILED';
 
@@ -12,10 +12,14 @@ export interface FlagScenario {
   readonly description: string;
   /** @default 50 */
   readonly requestsPerSecond?: number;
-  /** Behaviour of the users the treatment is served to. @default 0.2% errors, p50 40 ms, p99 180 ms */
-  readonly treatment?: VariantBehaviour;
+  /**
+   * Behaviour of the users the treatment is served to, as a traffic scenario's color (rehearsal/flag-traffic.ts: a
+   * regression's window counts from the rollout's start, its minWeightPercent is the treatment's share of the users).
+   * @default 0.2% errors, p50 40 ms, p99 180 ms
+   */
+  readonly treatment?: BehaviourProfile;
   /** Behaviour of the users the control is served to. @default as the treatment's default */
-  readonly control?: VariantBehaviour;
+  readonly control?: BehaviourProfile;
   /** Another execution (this ARN) holds the flag's lock when the rollout starts, for a day more. @default - nobody */
   readonly lockHeldBy?: string;
   /**
@@ -39,7 +43,7 @@ export const FLAG_SCENARIOS: Readonly<Record<string, FlagScenario>> = Object.fro
   scenario({
     name: 'flag-rollout-regression',
     description: 'Users served the treatment see 3% errors against 0.2% for the control: the first judged phase fails and the flag is rolled back to its previous definition.',
-    treatment: { errorRatePercent: 3 },
+    treatment: { regressions: [{ errorRatePercent: 3 }] },
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
   }),
   scenario({

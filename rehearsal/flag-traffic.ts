@@ -5,13 +5,21 @@
  * real evaluator's answer (lambda/flags/evaluator.ts) for a fixed population of users, so the share of the treatment
  * is what the phase's rule really gives, bucket by bucket.
  *
- * Two models, as the traffic rollout's (rehearsal/traffic-model.ts):
+ * A variant behaves as a BehaviourProfile, the traffic rollout's (rehearsal/traffic-model.ts: baseline error rate,
+ * log-normal latency, regressions), read by its behaviourAt() minute by minute: a regression's window counts from
+ * the rollout's start (`originMs`) and its minWeightPercent is the variant's share of the users, percent. A variant
+ * whose profile sets no baseline fails DEFAULT_VARIANT_ERROR_RATE_PERCENT of its requests.
+ *
+ * Two models, as the traffic rollout's:
  * - deterministic (no seed, the default): expected counts (fractions of requests), the lognormal's own percentiles;
  * - stochastic (a seed): a variant's requests in a minute are Poisson with the expected count, its errors binomial
- *   among them at its error rate, and a latency percentile of a period is the order statistic of its n requests
- *   (the k-th of n uniform draws is Beta(k, n + 1 - k), mapped through the lognormal). Each minute and each period
- *   has its own stream (seed, variant, minute / period): the same seed gives the same traffic whatever is read, in
- *   whatever order, and a period's Sum is the sum of its minutes.
+ *   among them at its error rate (those above the baseline, the regression's, binomial among the errors: the same law
+ *   as the traffic model's two draws), and a latency percentile of a period is the order statistic of its n requests
+ *   (the k-th of n uniform draws is Beta(k, n + 1 - k), mapped through the period's latency). Each minute and each
+ *   period has its own stream (seed, variant, minute / period; rehearsal/random.ts): the same seed gives the same
+ *   traffic whatever is read, in whatever order, and a period's Sum is the sum of its minutes.
+ * - A period's latency is that of its minutes' requests: one log-normal while the variant's latency did not change
+ *   in it, else their request-weighted mixture.
  */
 import { evaluate } from '../lambda/flags/evaluator';
 import { parseFlagsDocument } from '../lambda/flags/validate';
@@ -19,17 +27,11 @@ import type { FlagRolloutConfig } from '../lambda/flag-rollout/flag-rollout-cont
 import { VariantDimension, VariantMetric } from '../lambda/flag-rollout/flag-rollout-contract';
 import type { FakeAppConfig, MetricQuery, MetricSource } from './fakes';
 import { percentileOf } from './fakes';
-import { Random } from './random';
+import { checkSeed, Random } from './random';
+import { BehaviourProfile, behaviourAt, LatencyProfile, logNormalSigma, mixtureQuantile } from './traffic-model';
 
-/** How one variant behaves. */
-export interface VariantBehaviour {
-  /** Share of its requests that fail, percent. @default 0.2 */
-  readonly errorRatePercent?: number;
-  /** Median latency, ms. @default 40 */
-  readonly p50Ms?: number;
-  /** p99 latency, ms. @default 180 */
-  readonly p99Ms?: number;
-}
+/** Percent of a variant's requests that fail when its profile sets no baselineErrorRatePercent. */
+export const DEFAULT_VARIANT_ERROR_RATE_PERCENT = 0.2;
 
 export interface FlagTrafficOptions {
   readonly appconfig: FakeAppConfig;
@@ -38,8 +40,13 @@ export interface FlagTrafficOptions {
   readonly requestsPerSecond?: number;
   /** Share of users (0-1) by segment; the rest send none. @default internal 2%, beta 5%, premium 20% */
   readonly segments?: Readonly<Record<string, number>>;
-  /** Behaviour of users served each variant; unlisted variants behave as the default. */
-  readonly variants?: Readonly<Record<string, VariantBehaviour>>;
+  /**
+   * Behaviour of users served each variant; unlisted variants behave as the default (0.2% errors, p50 40 ms, p99
+   * 180 ms). @default - every variant the default
+   */
+  readonly variants?: Readonly<Record<string, BehaviourProfile>>;
+  /** Epoch ms the rollout starts at: the regressions' windows count from here. @default 0 (regressions without a window only) */
+  readonly originMs?: number;
   /** Users of the population. @default 2000 */
   readonly users?: number;
   /**
@@ -52,9 +59,6 @@ export interface FlagTrafficOptions {
 const MS_PER_MINUTE = 60_000;
 const MS_PER_SECOND = 1000;
 const PERCENT = 100;
-/** z of the 99th percentile of the standard normal. */
-const Z99 = 2.3263478740408408;
-const DEFAULTS: Required<VariantBehaviour> = { errorRatePercent: 0.2, p50Ms: 40, p99Ms: 180 };
 const DEFAULT_SEGMENTS = { internal: 0.02, beta: 0.05, premium: 0.2 };
 
 /** The inverse of the standard normal CDF (Acklam's rational approximation, relative error below 1.2e-9). */
@@ -77,9 +81,7 @@ export class FlagTraffic implements MetricSource {
   private readonly shares = new Map<string, Record<string, number>>();
 
   constructor(private readonly options: FlagTrafficOptions) {
-    if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
-      throw new Error(`FlagTraffic: seed must be a whole number (or absent for the deterministic model), got ${options.seed}`);
-    }
+    checkSeed(options.seed, 'FlagTraffic');
     this.rps = options.requestsPerSecond ?? 50;
     const users = options.users ?? 2000;
     const segments = Object.entries(options.segments ?? DEFAULT_SEGMENTS);
@@ -115,49 +117,95 @@ export class FlagTraffic implements MetricSource {
     if (query.namespace !== config.analysis.namespace || dims[VariantDimension.SERVICE] !== config.analysis.service
       || dims[VariantDimension.FLAG] !== config.flagKey || Object.keys(dims).length !== 3) return null;
     const variant = dims[VariantDimension.VARIANT];
-    const behaviour = { ...DEFAULTS, ...this.options.variants?.[variant] };
     if (query.metricName === VariantMetric.LATENCY) {
       const p = percentileOf(query.statistic);
       // Served at the period's last minute (a period may cover a whole phase: its variant is the phase's).
       const lastMinute = query.periodStart + query.periodSeconds * MS_PER_SECOND - MS_PER_MINUTE;
-      if (p === undefined || this.counts(variant, behaviour, lastMinute, MS_PER_MINUTE / MS_PER_SECOND).requests <= 0) return null;
+      if (p === undefined || this.counts(variant, lastMinute, MS_PER_MINUTE / MS_PER_SECOND).requests <= 0) return null;
       // The percentile of all the period's requests (a period may cover a whole phase).
-      const n = this.counts(variant, behaviour, query.periodStart, query.periodSeconds).requests;
-      const sigma = (Math.log(behaviour.p99Ms) - Math.log(behaviour.p50Ms)) / Z99;
+      const { requests: n, latencies } = this.counts(variant, query.periodStart, query.periodSeconds);
       const seed = this.options.seed;
       // Stochastic: the k-th smallest of the period's n latencies (the order statistic of the percentile). The
       // percentiles of one period come from one stream (the same draws): like a sample's order statistics, they move
       // together rather than independently.
+      const k = Math.max(1, Math.ceil((p / PERCENT) * n));
       const quantile = seed === undefined ? p / PERCENT
-        : Random.seeded(seed, 'flag-latency', variant, query.periodStart, query.periodSeconds).beta(Math.max(1, Math.ceil((p / PERCENT) * n)), n + 1 - Math.max(1, Math.ceil((p / PERCENT) * n)));
-      return Math.exp(Math.log(behaviour.p50Ms) + sigma * normalQuantile(quantile));
+        : Random.seeded(seed, 'flag-latency', variant, query.periodStart, query.periodSeconds).beta(k, n + 1 - k);
+      const parts = [...latencies.values()].filter((c) => c.weight > 0);
+      if (parts.length === 1) return Math.exp(parts[0].mu + parts[0].sigma * normalQuantile(quantile));
+      return mixtureQuantile(parts, quantile);
     }
     if (query.statistic !== 'Sum') return null;
-    const { requests, errors } = this.counts(variant, behaviour, query.periodStart, query.periodSeconds);
+    const { requests, errors } = this.counts(variant, query.periodStart, query.periodSeconds);
     if (requests <= 0) return null;
     if (query.metricName === VariantMetric.REQUESTS) return requests;
     if (query.metricName === VariantMetric.ERRORS) return errors;
     return null;
   }
 
-  /** Requests served `variant` over the period, and the failed ones among them, minute by minute (see the header). */
-  private counts(variant: string, behaviour: Required<VariantBehaviour>, startMs: number, seconds: number): { requests: number; errors: number } {
+  /**
+   * Requests of `variants` failed by a regression (above each variant's baseline) in the minutes from `fromMs` to
+   * `toMs`: the blast radius of a treatment is `failedRequests(start, end, [treatment])`.
+   */
+  failedRequests(fromMs: number, toMs: number, variants: readonly string[]): number {
+    return variants.reduce((total, v) => total + this.counts(v, ...minutesOf(fromMs, toMs)).regressionErrors, 0);
+  }
+
+  /** Every request of `variants` in the minutes from `fromMs` to `toMs`. */
+  totalRequests(fromMs: number, toMs: number, variants: readonly string[]): number {
+    return variants.reduce((total, v) => total + this.counts(v, ...minutesOf(fromMs, toMs)).requests, 0);
+  }
+
+  /** The first minute (epoch ms) in which one of the variants served requests with a regression active, or undefined. */
+  regressionStartedAt(fromMs: number, toMs: number, variants: readonly string[]): number | undefined {
+    for (let t = minuteOf(fromMs); t < toMs; t += MS_PER_MINUTE) {
+      if (variants.some((v) => this.minute(v, t).regressed)) return t;
+    }
+    return undefined;
+  }
+
+  /**
+   * Requests served `variant` over the period, the failed ones among them and those failed by a regression, minute by
+   * minute (see the header), and the period's latency as components (request weight, log-normal mu and sigma) by
+   * latency profile.
+   */
+  private counts(variant: string, startMs: number, seconds: number): PeriodCounts {
     let requests = 0;
     let errors = 0;
-    const rate = behaviour.errorRatePercent / PERCENT;
+    let regressionErrors = 0;
+    const latencies = new Map<string, { weight: number; mu: number; sigma: number }>();
     for (let t = startMs; t < startMs + seconds * MS_PER_SECOND; t += MS_PER_MINUTE) {
-      const expected = (this.variantShares(t)[variant] ?? 0) * this.rps * (MS_PER_MINUTE / MS_PER_SECOND);
-      if (this.options.seed === undefined) {
-        requests += expected;
-        errors += expected * rate;
-        continue;
-      }
-      const random = Random.seeded(this.options.seed, 'flag-minute', variant, Math.floor(t / MS_PER_MINUTE));
-      const n = random.poisson(expected);
-      requests += n;
-      errors += random.binomial(n, rate);
+      const m = this.minute(variant, t);
+      requests += m.requests;
+      errors += m.errors;
+      regressionErrors += m.regressionErrors;
+      const key = `${m.latency.p50Ms}/${m.latency.p99Ms}`;
+      const part = latencies.get(key) ?? { weight: 0, mu: Math.log(m.latency.p50Ms), sigma: logNormalSigma(m.latency) };
+      part.weight += m.requests;
+      latencies.set(key, part);
     }
-    return { requests, errors };
+    return { requests, errors, regressionErrors, latencies };
+  }
+
+  /** One minute of `variant` from `t`: its behaviour then (behaviourAt) and its counts. */
+  private minute(variant: string, t: number): MinuteCounts {
+    const share = this.variantShares(t)[variant] ?? 0;
+    const profile = { baselineErrorRatePercent: DEFAULT_VARIANT_ERROR_RATE_PERCENT, ...this.options.variants?.[variant] };
+    // A variant served to nobody is not regressed in that minute (as a color without traffic in the traffic model).
+    const behaviour = behaviourAt(share > 0 ? profile : { ...profile, regressions: [] },
+      (t + MS_PER_MINUTE / 2 - (this.options.originMs ?? 0)) / MS_PER_SECOND, share * PERCENT);
+    const { errorRate, baselineErrorRate: baseline, latency } = behaviour;
+    const regressed = behaviour.regressed && share > 0;
+    const expected = share * this.rps * (MS_PER_MINUTE / MS_PER_SECOND);
+    if (this.options.seed === undefined) {
+      return { requests: expected, errors: expected * errorRate, regressionErrors: expected * Math.max(0, errorRate - baseline), latency, regressed };
+    }
+    const random = Random.seeded(this.options.seed, 'flag-minute', variant, Math.floor(t / MS_PER_MINUTE));
+    const requests = random.poisson(expected);
+    const errors = random.binomial(requests, errorRate);
+    // Which of the errors the regression caused: drawn last, so the requests and errors of a seed stay as they were.
+    const regressionErrors = errorRate > baseline ? random.binomial(errors, (errorRate - baseline) / errorRate) : 0;
+    return { requests, errors, regressionErrors, latency, regressed };
   }
 
   /** The profile's content deployed at `timeMs`: the newest deployment started by then that did not roll back. */
@@ -181,4 +229,32 @@ export class FlagTraffic implements MetricSource {
 
   private historyKey = '';
   private history: Array<{ startedAt: number; content: string }> = [];
+}
+
+interface MinuteCounts {
+  readonly requests: number;
+  readonly errors: number;
+  /** Errors above the variant's baseline (a regression's). */
+  readonly regressionErrors: number;
+  readonly latency: LatencyProfile;
+  /** A regression was active while the variant served requests. */
+  readonly regressed: boolean;
+}
+
+interface PeriodCounts {
+  readonly requests: number;
+  readonly errors: number;
+  readonly regressionErrors: number;
+  /** Latency components by profile: request weight and log-normal parameters. */
+  readonly latencies: ReadonlyMap<string, { weight: number; mu: number; sigma: number }>;
+}
+
+function minuteOf(epochMs: number): number {
+  return Math.floor(epochMs / MS_PER_MINUTE) * MS_PER_MINUTE;
+}
+
+/** The whole minutes that cover [fromMs, toMs): their start and length in seconds, as counts() takes them. */
+function minutesOf(fromMs: number, toMs: number): [number, number] {
+  const start = minuteOf(fromMs);
+  return [start, Math.max(0, Math.ceil((toMs - start) / MS_PER_MINUTE)) * (MS_PER_MINUTE / MS_PER_SECOND)];
 }

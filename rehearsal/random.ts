@@ -84,6 +84,13 @@ export function logGamma(x: number): number {
   return HALF_LOG_TWO_PI + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
+/** Refuses a seed of the stochastic models that is not a whole number, naming `what` (absent: the deterministic model). */
+export function checkSeed(seed: number | undefined, what: string): void {
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    throw new Error(`${what}: seed must be a whole number (or absent for the deterministic model), got ${seed}`);
+  }
+}
+
 /** A seeded source of random numbers (one stream). */
 export class Random {
   /** The stream `keys` of `seed`: the same seed and keys always give the same numbers. */

@@ -47,7 +47,7 @@
 import type { Clock } from '../lambda/shared/clock';
 import { Color, COLORS, Weights } from '../lambda/shared/contracts';
 import { arnResourceSuffix, FakeAlb, MetricQuery, MetricSource, percentileOf } from './fakes';
-import { Random } from './random';
+import { checkSeed, Random } from './random';
 import type { SeriesPoint } from './result';
 
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';
@@ -217,9 +217,7 @@ export class TrafficModel implements MetricSource {
     this.startMs = options.startMs ?? options.clock.now();
     this.lbFullName = arnResourceSuffix(options.loadBalancerArn);
     this.tgFullNames = { blue: arnResourceSuffix(options.targetGroupArns.blue), green: arnResourceSuffix(options.targetGroupArns.green) };
-    if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
-      throw new Error(`TrafficModel: seed must be a whole number (or absent for the deterministic model), got ${options.seed}`);
-    }
+    checkSeed(options.seed, 'TrafficModel');
     for (const [value, share] of Object.entries(options.segments ?? {})) {
       if (!(share >= 0 && share <= 1)) throw new Error(`TrafficModel: segment "${value}" must be a share of users from 0 to 1, got ${share}`);
     }
@@ -616,8 +614,8 @@ function mixtureCdf(parts: ReadonlyArray<{ weight: number; mu: number; sigma: nu
   return acc / total;
 }
 
-/** Quantile q (0-1) of a weighted mixture of log-normals, in the components' unit (ms). */
-function mixtureQuantile(parts: ReadonlyArray<{ weight: number; mu: number; sigma: number }>, q: number): number {
+/** Quantile q (0-1) of a weighted mixture of log-normals, in the components' unit (ms). Also the flag traffic's (flag-traffic.ts). */
+export function mixtureQuantile(parts: ReadonlyArray<{ weight: number; mu: number; sigma: number }>, q: number): number {
   const maxSigma = Math.max(...parts.map((c) => c.sigma));
   let lo = Math.min(...parts.map((c) => c.mu)) - QUANTILE_SEARCH_SIGMAS * maxSigma - 1;
   let hi = Math.max(...parts.map((c) => c.mu)) + QUANTILE_SEARCH_SIGMAS * maxSigma + 1;

@@ -30,7 +30,7 @@ async function half(seed?: number) {
     applicationId: app, environmentId: env, configurationProfileId: profile, flagKey: 'f', treatment: 'on',
     analysis: { namespace: 'ZdtFlagVariants', service: 'shop' },
   } as unknown as FlagRolloutConfig;
-  const traffic = new FlagTraffic({ appconfig: fake, config, requestsPerSecond: 10, seed, variants: { on: { errorRatePercent: 2 } } });
+  const traffic = new FlagTraffic({ appconfig: fake, config, requestsPerSecond: 10, seed, variants: { on: { baselineErrorRatePercent: 2 } } });
   const start = clock.now() + MINUTE;
   const q = (metricName: string, variant: string, minutes: number, from = start, statistic = 'Sum'): number | null => traffic.value({
     namespace: 'ZdtFlagVariants', metricName, statistic, periodStart: from, periodSeconds: minutes * 60,

@@ -232,7 +232,7 @@ describe('RolloutNotifications', () => {
     expect(detailTypes.length).toBeGreaterThan(0);
     let recorded: RecordedEvent[] = [];
     const result = await rehearseFlagRollout(app, {
-      scenario: { name: 'regression', description: 'the treatment fails', treatment: { errorRatePercent: 5 }, expect: { outcome: 'ROLLED_BACK' } },
+      scenario: { name: 'regression', description: 'the treatment fails', treatment: { regressions: [{ errorRatePercent: 5 }] }, expect: { outcome: 'ROLLED_BACK' } },
       inspect: (aws) => { recorded = aws.events.events().filter((e) => e.source === EVENT_SOURCE); },
     });
     expect(result.outcome).toBe('ROLLED_BACK');
