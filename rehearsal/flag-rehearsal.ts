@@ -12,23 +12,24 @@
  */
 import './polyfills';
 import type { FlagPhase, FlagRolloutConfig } from '../lambda/flag-rollout/flag-rollout-contract';
-import { FlagRolloutErrorName, FlagRolloutEvent, GUARDED_RULE_NAME } from '../lambda/flag-rollout/flag-rollout-contract';
+import { FLAG_ROLLOUT_KIND, FlagRolloutErrorName, FlagRolloutEvent, GUARDED_RULE_NAME } from '../lambda/flag-rollout/flag-rollout-contract';
 import { parseFlagsDocument } from '../lambda/flags/validate';
-import { CONFIG_ENV, ErrorName, LockConfig, StateTable } from '../lambda/shared/contracts';
+import { ErrorName, LockConfig, StateTable } from '../lambda/shared/contracts';
 import { abortRequest } from '../lambda/rollout/operator-request';
 import { Deployer } from './deployer';
-import { nativeIntegrations, openLocalAws } from './local-aws';
+import { bindLibraryHandlers, openLocalAws, runInLocalAws } from './local-aws';
 import type { AwsFakes } from './fakes';
 import { FLAG_SCENARIOS, FlagRolloutOutcome, FlagScenario } from './flag-scenarios';
 import { FlagTraffic } from './flag-traffic';
-import { bindHandlers, handlerFunctionsOf } from './handlers';
-import { runStateMachine } from './runner';
-import { RehearsalTarget, stacksOf } from './simulation-target';
+import { functionsInvokedBy, handlerConfigOf, handlerFunctionsOf } from './handlers';
+import { RehearsalTarget, rollbackTriggerStatesOf, stacksOf, stateMachinesOfKind } from './simulation-target';
 import { stateMachineOf } from './template';
 import { VirtualClock } from './virtual-clock';
 
 const FLAG_ROLLOUT_HANDLER = 'flag-rollout';
 const LOCK_HANDLER = 'lock';
+/** The flag rollout's rollback task (lib/private/flag-rollout-definition.ts): its triggers go there. */
+const ROLLBACK_STATE = 'Roll Back Flag';
 /** How long the lock of a scenario's other execution (lockHeldBy) still holds when the rollout starts. */
 const OTHER_LEASE_SECONDS = 86_400;
 /** AppConfig's own deployment of the stack's document (its strategy: up to 20 minutes + 10 of bake) ends before the rollout. */
@@ -69,6 +70,16 @@ export interface FlagRehearsalResult {
   readonly trigger?: string;
   /** Virtual duration of the rollout, ms. */
   readonly durationMs: number;
+  /** When the treatment first served requests with a regression active (virtual ms since the start), if ever. */
+  readonly regressionStartedAtMs?: number;
+  /** When the rollout decided to roll back (entered a rollback trigger), virtual ms since the start. */
+  readonly detectedAtMs?: number;
+  /** From the regression's first bad request to the decision to roll back, when both happened. */
+  readonly timeToDetectMs?: number;
+  /** Requests of the treatment's users failed by its regression (above its baseline) during the rollout: the blast radius. */
+  readonly failedRequests: number;
+  /** Requests of every variant during the rollout. */
+  readonly totalRequests: number;
   /** Real duration of the rehearsal, ms. */
   readonly realDurationMs: number;
   /** Phases that passed, with the virtual time (ms since the start) each completed at. */
@@ -101,24 +112,24 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     const deployer = new Deployer(aws);
     const stacks = stacksOf(target);
     await deployer.deploy(stacks);
-    const found = stacks.flatMap(({ stackName, template }) => handlerFunctionsOf(template, deployer.resolverOptions(stackName))
-      .filter((f) => f.handlerName === FLAG_ROLLOUT_HANDLER)
-      .map((f) => ({ stackName, template, fn: f, config: JSON.parse(f.environment[CONFIG_ENV]) as FlagRolloutConfig })))
-      .filter((f) => options.flagKey === undefined || f.config.flagKey === options.flagKey);
+    // The app's guarded flag rollouts (their state machines' kind), each with the configuration of the handlers it invokes.
+    const found = stateMachinesOfKind(stacks, FLAG_ROLLOUT_KIND).map(({ stackName, logicalId }) => {
+      const template = deployer.template(stackName);
+      const resolverOptions = deployer.resolverOptions(stackName);
+      const machine = stateMachineOf(template, logicalId, resolverOptions);
+      const functions = functionsInvokedBy(machine.definition, handlerFunctionsOf(template, resolverOptions));
+      const what = `the flag rollout ${logicalId} of ${stackName}`;
+      return {
+        stackName, template, resolverOptions, machine,
+        config: handlerConfigOf<FlagRolloutConfig>(functions, FLAG_ROLLOUT_HANDLER, what),
+        lock: handlerConfigOf<LockConfig>(functions, LOCK_HANDLER, what),
+      };
+    }).filter((f) => options.flagKey === undefined || f.config.flagKey === options.flagKey);
     if (found.length !== 1) {
       throw new Error(`rehearseFlagRollout: expected one GuardedFlagRollout${options.flagKey ? ` of flag ${options.flagKey}` : ''}, found ${found.length}${found.length > 1 ? ` (flags: ${found.map((f) => f.config.flagKey).join(', ')}); pass flagKey` : ''}`);
     }
-    const { stackName, template, fn, config } = found[0];
-    const resolverOptions = deployer.resolverOptions(stackName);
-    const machines = Object.entries(template.Resources ?? {})
-      .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && JSON.stringify(r.Properties ?? {}).includes(`"${fn.logicalId}"`))
-      .map(([id]) => id);
-    if (machines.length !== 1) throw new Error(`rehearseFlagRollout: expected one state machine invoking ${fn.logicalId} in ${stackName}, found ${machines.length}`);
-    const machine = stateMachineOf(template, machines[0], resolverOptions);
-    const lockKey = `flag/${config.applicationId}/${config.configurationProfileId}/${config.flagKey}`;
-    const lock = handlerFunctionsOf(template, resolverOptions).filter((f) => f.handlerName === LOCK_HANDLER)
-      .map((f) => JSON.parse(f.environment[CONFIG_ENV]) as LockConfig).find((c) => c.service === lockKey);
-    if (!lock) throw new Error(`rehearseFlagRollout: no lock function of flag ${config.flagKey} (key ${lockKey}) in ${stackName}`);
+    const { template, resolverOptions, machine, config, lock } = found[0];
+    const lockKey = lock.service;
     const lockItem = () => aws.dynamodb.items(lock.tableName).find((i) => i[StateTable.PARTITION_KEY]?.S === lockKey);
 
     clock.advance(WARMUP_MS);
@@ -167,15 +178,14 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     let aborted = false;
     let run;
     try {
-      run = await runStateMachine({
+      run = await runInLocalAws(aws, {
         definition: machine.definition,
         clock,
         stateMachineArn: machine.stateMachineArn,
-        lambdas: bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: options.logLevel ?? process.env.ZDT_LOG_LEVEL ?? 'silent' } }),
-        integrations: nativeIntegrations(aws),
-        stepFunctions: aws.stepfunctions,
+        lambdas: bindLibraryHandlers(template, resolverOptions),
+        seed: options.seed,
         onEvent: (event) => {
-          if (event.type === 'StateEntered' && (event.state === 'Deploy Phase' || event.state === 'Roll Back Flag')) emit(`${event.state}`);
+          if (event.type === 'StateEntered' && (event.state === 'Deploy Phase' || event.state === ROLLBACK_STATE)) emit(`${event.state}`);
           // The operator's `zdt abort` (the CLI's write) once the scenario's phase is being judged.
           const owner = lockItem()?.[StateTable.LOCK_OWNER]?.S;
           if (scenario.abortInPhase !== undefined && !aborted && event.type === 'StateEntered' && event.state === 'Wait For Judgement'
@@ -199,6 +209,11 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     else if (run.error === FlagRolloutErrorName.ROLLBACK_FAILED) outcome = 'ROLLBACK_FAILED';
     else if (run.error === FlagRolloutErrorName.INVALID || run.error === ErrorName.ROLLOUT_IN_PROGRESS) outcome = 'REFUSED';
     else outcome = 'FAILED';
+    // Detection: the rollout entered one of its rollback triggers; the blast radius: the treatment's requests failed
+    // above its baseline from the start to the end of the execution (the rollback's deployment included).
+    const triggers = rollbackTriggerStatesOf(machine.definition, ROLLBACK_STATE);
+    const detected = run.events.find((e) => e.type === 'StateEntered' && triggers.has(e.state ?? ''));
+    const regressionAt = traffic.regressionStartedAt(startedAt, run.stoppedAt, [config.treatment]);
     return {
       scenario: scenario.name,
       flagKey: config.flagKey,
@@ -209,6 +224,11 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       trigger,
       durationMs: run.durationMs,
       realDurationMs: run.realDurationMs,
+      regressionStartedAtMs: regressionAt === undefined ? undefined : regressionAt - startedAt,
+      detectedAtMs: detected ? detected.at - startedAt : undefined,
+      timeToDetectMs: detected && regressionAt !== undefined ? Math.max(0, detected.at - regressionAt) : undefined,
+      failedRequests: traffic.failedRequests(startedAt, run.stoppedAt, [config.treatment]),
+      totalRequests: traffic.totalRequests(startedAt, run.stoppedAt),
       phases,
       finalRule: rule ? { percent: rule.percent, segments: rule.segments } : undefined,
       deployments: aws.appconfig.deployments(config.applicationId, config.environmentId).length - deploymentsBefore,

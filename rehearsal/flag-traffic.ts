@@ -151,9 +151,14 @@ export class FlagTraffic implements MetricSource {
     return variants.reduce((total, v) => total + this.counts(v, ...minutesOf(fromMs, toMs)).regressionErrors, 0);
   }
 
-  /** Every request of `variants` in the minutes from `fromMs` to `toMs`. */
-  totalRequests(fromMs: number, toMs: number, variants: readonly string[]): number {
-    return variants.reduce((total, v) => total + this.counts(v, ...minutesOf(fromMs, toMs)).requests, 0);
+  /** Every request, of every variant served then, in the minutes from `fromMs` to `toMs`. */
+  totalRequests(fromMs: number, toMs: number): number {
+    const [start, seconds] = minutesOf(fromMs, toMs);
+    let total = 0;
+    for (let t = start; t < start + seconds * MS_PER_SECOND; t += MS_PER_MINUTE) {
+      for (const variant of Object.keys(this.variantShares(t))) total += this.minute(variant, t).requests;
+    }
+    return total;
   }
 
   /** The first minute (epoch ms) in which one of the variants served requests with a regression active, or undefined. */

@@ -1,6 +1,7 @@
-import { HANDLER_METADATA_KEY } from '../lambda/shared/contracts';
+import { CONFIG_ENV, HANDLER_METADATA_KEY } from '../lambda/shared/contracts';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
+import type { AslDefinition } from './asl';
 import { withLambdaEnvironment } from './lambda-environment';
 import type { LambdaFunctionHandler, LambdaInvocation } from './runner';
 import { CfnTemplate, TemplateResolver, TemplateResolverOptions } from './template';
@@ -160,6 +161,22 @@ function architectureOf(value: unknown, logicalId: string, caller: string): Lamb
     throw new Error(`${caller}: expected Architectures of Lambda function ${logicalId} to resolve to one of ${LAMBDA_ARCHITECTURES.map((a) => `["${a}"]`).join(', ')}, found ${JSON.stringify(value)}`);
   }
   return value[0] as LambdaArchitecture;
+}
+
+/** The functions of `functions` that `definition` invokes (by ARN or name), as a state machine's Tasks name them. */
+export function functionsInvokedBy(definition: AslDefinition, functions: readonly HandlerFunctionInfo[]): HandlerFunctionInfo[] {
+  const text = JSON.stringify(definition);
+  return functions.filter((f) => text.includes(`"${f.functionArn}"`) || text.includes(`"${f.functionName}"`));
+}
+
+/**
+ * The configuration (its CONFIG_ENV variable, JSON) of the one function of `functions` that runs `handlerName`;
+ * `what` names the state machine in the error when there is none.
+ */
+export function handlerConfigOf<T>(functions: readonly HandlerFunctionInfo[], handlerName: string, what: string): T {
+  const fn = functions.find((f) => f.handlerName === handlerName);
+  if (!fn) throw new Error(`rehearse: ${what} invokes no "${handlerName}" handler function`);
+  return JSON.parse(fn.environment[CONFIG_ENV]) as T;
 }
 
 /**

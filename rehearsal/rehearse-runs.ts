@@ -7,9 +7,15 @@
  *   runs.falseRollbacks;            // healthy releases rolled back by noise
  *   runs.timeToDetectMs.p95;        // for a regression scenario
  *
+ * A flag scenario's name (rehearsal/flag-scenarios.ts) rehearses the app's GuardedFlagRollout the same way
+ * (rehearseFlagRollout on the stochastic variant traffic): a healthy treatment rolled back is a false rollback, a
+ * regressed one that reached 100% a missed regression, and the failed requests are the treatment's above its baseline.
+ *
  * The app is synthesized once and its templates reused by every run (each run deploys them into fresh fakes).
  */
 import { RolloutEvent } from '../lambda/shared/contracts';
+import { FlagRehearsalResult, flagScenarioNamed, rehearseFlagRollout } from './flag-rehearsal';
+import { FlagRolloutOutcome, isFlagScenario } from './flag-scenarios';
 import { rehearse, RehearseOptions } from './rehearse';
 import type { RehearsalOutcome, RehearsalSummary } from './result';
 import { Scenario, scenarioNamed } from './scenarios';
@@ -21,6 +27,9 @@ export const DEFAULT_FIRST_SEED = 1;
 export const MAX_RUNS = 100_000;
 const PERCENT = 100;
 
+/** How a run ended: a traffic rollout's outcome, or a flag rollout's (COMPLETED: the flag reached 100%). */
+export type RunOutcome = RehearsalOutcome | FlagRolloutOutcome;
+
 export interface RehearseRunsOptions extends Omit<RehearseOptions, 'onTimeline' | 'inspect' | 'seed'> {
   /** How many runs, 1 or more. */
   readonly runs: number;
@@ -28,12 +37,14 @@ export interface RehearseRunsOptions extends Omit<RehearseOptions, 'onTimeline' 
   readonly seed?: number;
   /** Called after each run, in order (progress). */
   readonly onRun?: (run: RehearsalRunRecord, index: number) => void;
+  /** With a flag scenario: the GuardedFlagRollout's flag key when the app has several. @default - the only one */
+  readonly flagKey?: string;
 }
 
 /** What one run of a series produced (its summary, without timeline and series, to keep N runs small). */
 export interface RehearsalRunRecord {
   readonly seed: number;
-  readonly outcome: RehearsalOutcome;
+  readonly outcome: RunOutcome;
   /** `$.trigger.kind` of a rollback (judge-fail, inconclusive, circuit-breaker...), from its "Rollout Rolled Back" event. */
   readonly trigger?: string;
   readonly detectedAtMs?: number;
@@ -60,16 +71,16 @@ export interface RunDistribution {
 export interface RehearsalRuns {
   readonly scenario: string;
   /** The outcome the scenario expects (Scenario.expect.outcome), when known. */
-  readonly expected?: RehearsalOutcome;
+  readonly expected?: RunOutcome;
   readonly runs: number;
   readonly firstSeed: number;
   /** How many runs ended with each outcome. */
-  readonly outcomes: Readonly<Partial<Record<RehearsalOutcome, number>>>;
+  readonly outcomes: Readonly<Partial<Record<RunOutcome, number>>>;
   /** Runs that ended with the expected outcome (all runs when none is expected). */
   readonly asExpected: number;
-  /** Runs of a scenario expected to release that rolled back: a healthy release rolled back (noise, limits). */
+  /** Runs of a scenario expected to release (or a flag to complete) that rolled back: a healthy release rolled back (noise, limits). */
   readonly falseRollbacks: number;
-  /** Runs of a scenario expected to roll back that released: a regression that got through. */
+  /** Runs of a scenario expected to roll back that released (or whose flag completed): a regression that got through. */
   readonly missedRegressions: number;
   /** From the regression's first bad request to the decision to roll back, over the runs that detected one. */
   readonly timeToDetectMs: RunDistribution;
@@ -85,20 +96,36 @@ export interface RehearsalRuns {
 export async function rehearseRuns(target: RehearsalTarget, options: RehearseRunsOptions): Promise<RehearsalRuns> {
   checkRuns(options.runs, options.seed, 'rehearseRuns');
   const firstSeed = options.seed ?? DEFAULT_FIRST_SEED;
-  const scenario: Scenario = typeof options.scenario === 'string' ? scenarioNamed(options.scenario) : options.scenario ?? scenarioNamed('healthy-release');
   // Synthesize once: an App would otherwise be synthesized again by every run.
   const stacks = stacksOf(target);
-  const { runs, onRun, seed: _seed, ...rehearseOptions } = options;
+  const { runs, onRun, seed: _seed, flagKey, ...rehearseOptions } = options;
+  let name: string;
+  let expected: RunOutcome;
+  let runOnce: (seed: number) => Promise<RehearsalRunRecord>;
+  if (typeof options.scenario === 'string' && isFlagScenario(options.scenario)) {
+    const flag = flagScenarioNamed(options.scenario);
+    ({ name, expect: { outcome: expected } } = flag);
+    runOnce = async (seed) => {
+      const started = performance.now();
+      const result = await rehearseFlagRollout(stacks, { scenario: flag, seed, flagKey, logLevel: options.logLevel });
+      return flagRunRecord(seed, result, performance.now() - started);
+    };
+  } else {
+    const scenario: Scenario = typeof options.scenario === 'string' ? scenarioNamed(options.scenario) : options.scenario ?? scenarioNamed('healthy-release');
+    ({ name, expect: { outcome: expected } } = scenario);
+    runOnce = async (seed) => {
+      const started = performance.now();
+      const result = await rehearse(stacks, { ...rehearseOptions, scenario, seed });
+      return runRecord(seed, result.summary, performance.now() - started);
+    };
+  }
   const records: RehearsalRunRecord[] = [];
   for (let i = 0; i < runs; i++) {
-    const seed = firstSeed + i;
-    const started = performance.now();
-    const result = await rehearse(stacks, { ...rehearseOptions, scenario, seed });
-    const record = runRecord(seed, result.summary, performance.now() - started);
+    const record = await runOnce(firstSeed + i);
     records.push(record);
     onRun?.(record, i);
   }
-  return summarizeRuns(scenario.name, scenario.expect.outcome, records);
+  return summarizeRuns(name, expected, records);
 }
 
 /** Refuses a count of runs or a first seed that cannot be used, naming the option (`what`: --runs or rehearseRuns). */
@@ -128,11 +155,29 @@ export function runRecord(seed: number, summary: RehearsalSummary, realDurationM
   };
 }
 
+/** The record of one run of a flag scenario from its result (rehearseFlagRollout). */
+export function flagRunRecord(seed: number, result: FlagRehearsalResult, realDurationMs: number): RehearsalRunRecord {
+  return {
+    seed,
+    outcome: result.outcome,
+    ...(result.trigger !== undefined ? { trigger: result.trigger } : {}),
+    ...(result.detectedAtMs !== undefined ? { detectedAtMs: result.detectedAtMs } : {}),
+    ...(result.timeToDetectMs !== undefined ? { timeToDetectMs: result.timeToDetectMs } : {}),
+    failedRequests: result.failedRequests,
+    totalRequests: result.totalRequests,
+    durationMs: result.durationMs,
+    realDurationMs,
+  };
+}
+
+/** Outcomes that released: the new color carries 100% (traffic), the flag reached 100% (flag). */
+const RELEASED_OUTCOMES: readonly RunOutcome[] = ['RELEASED', 'COMPLETED'];
+
 /** The distribution of a series of runs of one scenario. */
-export function summarizeRuns(scenario: string, expected: RehearsalOutcome | undefined, records: readonly RehearsalRunRecord[]): RehearsalRuns {
-  const outcomes: Partial<Record<RehearsalOutcome, number>> = {};
+export function summarizeRuns(scenario: string, expected: RunOutcome | undefined, records: readonly RehearsalRunRecord[]): RehearsalRuns {
+  const outcomes: Partial<Record<RunOutcome, number>> = {};
   for (const r of records) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-  const count = (o: RehearsalOutcome) => outcomes[o] ?? 0;
+  const count = (o: RunOutcome) => outcomes[o] ?? 0;
   return {
     scenario,
     ...(expected !== undefined ? { expected } : {}),
@@ -140,8 +185,8 @@ export function summarizeRuns(scenario: string, expected: RehearsalOutcome | und
     firstSeed: records.length > 0 ? Math.min(...records.map((r) => r.seed)) : DEFAULT_FIRST_SEED,
     outcomes,
     asExpected: expected === undefined ? records.length : count(expected),
-    falseRollbacks: expected === 'RELEASED' ? count('ROLLED_BACK') : 0,
-    missedRegressions: expected === 'ROLLED_BACK' ? count('RELEASED') : 0,
+    falseRollbacks: expected !== undefined && RELEASED_OUTCOMES.includes(expected) ? count('ROLLED_BACK') : 0,
+    missedRegressions: expected === 'ROLLED_BACK' ? RELEASED_OUTCOMES.reduce((n, o) => n + count(o), 0) : 0,
     timeToDetectMs: distribution(records.map((r) => r.timeToDetectMs)),
     failedRequests: distribution(records.map((r) => r.failedRequests)),
     realDurationMs: distribution(records.map((r) => r.realDurationMs)),

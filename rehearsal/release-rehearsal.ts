@@ -21,7 +21,6 @@ import { FlagRolloutErrorName } from '../lambda/flag-rollout/flag-rollout-contra
 import {
   RELEASE_PLAN_KIND, RELEASE_PLAN_METADATA_KEY, ReleasePlanDocument, ReleasePlanErrorName,
 } from '../lambda/release/release-plan-contract';
-import { STATE_MACHINE_KIND_METADATA_KEY } from '../lambda/flag-rollout/flag-rollout-contract';
 import { ErrorName } from '../lambda/shared/contracts';
 import type { AslDefinition } from './asl';
 import { rehearseFlagRollout } from './flag-rehearsal';
@@ -29,7 +28,7 @@ import { FLAG_SCENARIOS } from './flag-scenarios';
 import { functionNameOfArn } from './resources';
 import { rehearse } from './rehearse';
 import { LambdaFunctionHandler, runStateMachine } from './runner';
-import { RehearsalTarget, stacksOf } from './simulation-target';
+import { RehearsalTarget, stacksOf, stateMachinesOfKind } from './simulation-target';
 import { CfnTemplate, stateMachineOf, TemplateResolver } from './template';
 import { VirtualClock } from './virtual-clock';
 
@@ -159,9 +158,8 @@ function childFailed(executionArn: string, error: string, cause: string): Error 
 export async function rehearseReleasePlan(target: RehearsalTarget, options: ReleaseRehearsalOptions = {}): Promise<ReleaseRehearsalResult> {
   const s = typeof options.scenario === 'string' ? releaseScenarioNamed(options.scenario) : options.scenario ?? releaseScenarioNamed('release-plan-healthy');
   const stacks = stacksOf(target);
-  const found = stacks.flatMap(({ stackName, template }) => Object.entries(template.Resources ?? {})
-    .filter(([, r]) => r.Metadata?.[STATE_MACHINE_KIND_METADATA_KEY] === RELEASE_PLAN_KIND)
-    .map(([logicalId, r]) => ({ stackName, template, logicalId, document: r.Metadata![RELEASE_PLAN_METADATA_KEY] as ReleasePlanDocument })))
+  const found = stateMachinesOfKind(stacks, RELEASE_PLAN_KIND)
+    .map(({ stackName, template, logicalId, metadata }) => ({ stackName, template, logicalId, document: metadata[RELEASE_PLAN_METADATA_KEY] as ReleasePlanDocument }))
     .filter((p) => options.plan === undefined || p.document.path === options.plan || p.document.path.endsWith(`/${options.plan}`));
   if (found.length !== 1) {
     throw new Error(`rehearseReleasePlan: expected one ReleasePlan${options.plan ? ` at ${options.plan}` : ''}, found ${found.length}${found.length > 1 ? ` (${found.map((p) => p.document.path).join(', ')}); pass plan` : ''}`);

@@ -31,6 +31,33 @@ export function stacksOf(target: RehearsalTarget): StackTemplate[] {
   return [{ stackName: 'RehearsalStack', template }];
 }
 
+/** A state machine of the stacks that the library marked with its kind (STATE_MACHINE_KIND_METADATA_KEY). */
+export interface KindedStateMachine {
+  readonly stackName: string;
+  readonly template: CfnTemplate;
+  readonly logicalId: string;
+  /** The resource's Metadata (the kind's own entries: a release plan's document...). */
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** The state machines of `kind`: FLAG_ROLLOUT_KIND (GuardedFlagRollout), RELEASE_PLAN_KIND (ReleasePlan). */
+export function stateMachinesOfKind(stacks: readonly StackTemplate[], kind: string): KindedStateMachine[] {
+  return stacks.flatMap(({ stackName, template }) => Object.entries(template.Resources ?? {})
+    .filter(([, r]) => r.Type === STATE_MACHINE_TYPE && r.Metadata?.[STATE_MACHINE_KIND_METADATA_KEY] === kind)
+    .map(([logicalId, r]) => ({ stackName, template, logicalId, metadata: r.Metadata ?? {} })));
+}
+
+/**
+ * The states a rollout enters when it decides to roll back: the Pass states that record `$.trigger` and go to
+ * `rollbackState` (the traffic rollout's "Rollback", the flag rollout's "Roll Back Flag"), read from the definition
+ * rather than copied by name. Entering one is the rollout's detection.
+ */
+export function rollbackTriggerStatesOf(definition: AslDefinition, rollbackState: string): ReadonlySet<string> {
+  return new Set(Object.entries(definition.States)
+    .filter(([, state]) => state.Type === 'Pass' && (state as { ResultPath?: string }).ResultPath === '$.trigger' && state.Next === rollbackState)
+    .map(([name]) => name));
+}
+
 /** A rollout state machine of the stacks. */
 export interface RolloutCandidate {
   readonly stackName: string;

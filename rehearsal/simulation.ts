@@ -12,9 +12,9 @@ import type { AslDefinition } from './asl';
 import { estimateCost, lambdaUsageOf } from './cost';
 import { Deployer, DeployedLiveRoute, StackTemplate } from './deployer';
 import { AwsFakes, forwardWeightsOf } from './fakes';
-import { bindFunctions, bindHandlers, handlerFunctionsOf, HandlerFunctionInfo, lambdaFunctionsOf } from './handlers';
+import { bindFunctions, functionsInvokedBy, handlerConfigOf, handlerFunctionsOf, HandlerFunctionInfo, lambdaFunctionsOf } from './handlers';
 import type { RehearsalOutcome, RehearsalResult, RehearsalSummary, TimelineEntry } from './result';
-import { IntegrationHandler, LambdaFunctionHandler, RunResult, runStateMachine, TaskTokenDecision, TaskTokenHandler, TimelineEvent } from './runner';
+import type { LambdaFunctionHandler, RunResult, TaskTokenDecision, TaskTokenHandler, TimelineEvent } from './runner';
 import type { OperatorAction, Scenario } from './scenarios';
 import type { Role, SimulationWorld } from './simulation-world';
 export type { SimulationWorld } from './simulation-world';
@@ -24,14 +24,14 @@ import type { TestReportGateConfig } from '../lambda/gates/gate-contract';
 import { setHttpTransport } from '../lambda/gates/http-probe';
 import { setDatabaseProbe } from '../lambda/gates/database-probe';
 import { asyncRetryAttemptsOf, eventRulesOf, EXECUTION_STATUS_CHANGE, RuleInvocation, SimulatedEventBridge, STATES_EVENT_SOURCE } from './simulation-events';
-import { describePlan, planOf, RehearsalTarget, selectRollout, stacksOf, withStrategy } from './simulation-target';
+import { describePlan, planOf, RehearsalTarget, rollbackTriggerStatesOf, selectRollout, stacksOf, withStrategy } from './simulation-target';
 import { CfnTemplate, stateMachineOf } from './template';
-import { mulberry32, Random } from './random';
+import { Random } from './random';
 import { TrafficModel } from './traffic-model';
 import { RELEASE_SIGNAL_INGESTION_DELAY_SECONDS, ReleaseSignalSource, releaseSignalEnvironmentOf } from './release-signal-source';
 import { AlarmEventPublisher } from './simulation-alarm-events';
 import { DEFAULT_VIRTUAL_EPOCH_MS, VirtualClock } from './virtual-clock';
-import { nativeIntegrations, openLocalAws } from './local-aws';
+import { bindLibraryHandlers, openLocalAws, runInLocalAws } from './local-aws';
 
 const MS_PER_SECOND = 1000;
 
@@ -184,14 +184,8 @@ export class Simulation implements SimulationWorld {
     const strategy = this.options.strategy ?? this.scenario.strategy;
     this.definition = strategy ? withStrategy(machine.definition, strategy) : machine.definition;
     this.stateMachineArn = machine.stateMachineArn;
-    const definitionText = JSON.stringify(this.definition);
-    this.functions = handlerFunctionsOf(template, resolverOptions)
-      .filter((f) => definitionText.includes(`"${f.functionArn}"`) || definitionText.includes(`"${f.functionName}"`));
-    const config = <T>(handler: string): T => {
-      const fn = this.functions.find((f) => f.handlerName === handler);
-      if (!fn) throw new Error(`rehearse: the rollout ${candidate.logicalId} invokes no "${handler}" handler function`);
-      return JSON.parse(fn.environment[CONFIG_ENV]) as T;
-    };
+    this.functions = functionsInvokedBy(this.definition, handlerFunctionsOf(template, resolverOptions));
+    const config = <T>(handler: string): T => handlerConfigOf<T>(this.functions, handler, `the rollout ${candidate.logicalId}`);
     this.routerConfig = config<RouterConfig>('router');
     this.judgeConfig = config<JudgeConfig>('judge');
     const lockConfig = config<{ tableName: string; service: string; initialLiveColor: Color }>('lock');
@@ -269,7 +263,7 @@ export class Simulation implements SimulationWorld {
     this.seen = { alarmChanges: this.aws.cloudwatch.stateChanges().length, events: this.aws.events.events().length, calls: this.aws.calls.length };
     this.lastWeights = JSON.stringify(this.model.weightsAt(this.originMs));
     this.lambdas = new Map([
-      ...bindHandlers(template, {}, { ...resolverOptions, environment: { ZDT_LOG_LEVEL: process.env.ZDT_LOG_LEVEL ?? 'silent' } }),
+      ...bindLibraryHandlers(template, resolverOptions),
       ...bindFunctions(template, this.options.functions ?? {}, resolverOptions),
     ]);
     this.setUpEventBridge();
@@ -294,21 +288,19 @@ export class Simulation implements SimulationWorld {
     this.alarmEvents?.start();
     let run: RunResult;
     try {
-      run = await runStateMachine({
+      run = await runInLocalAws(this.aws, {
         definition: this.definition,
         input,
         clock: this.clock,
         stateMachineArn: this.stateMachineArn,
         executionName: options.executionName,
         lambdas: this.lambdas,
-        integrations: this.integrations(),
-        taskTokens: this.taskTokens(),
         // Tokens are also open on the SFN API: a handler, a rule's target or the CLI may answer first (first answer wins).
-        stepFunctions: this.aws.stepfunctions,
+        taskTokens: this.taskTokens(),
         onEvent: (event) => this.onEvent(event, first),
         signal: options.signal ?? stop?.controller.signal,
         // Retry jitter from a seeded PRNG, so every rehearsal of a scenario and seed is identical.
-        random: mulberry32(this.options.seed ?? 1),
+        seed: this.options.seed,
       });
     } finally {
       this.alarmEvents?.stop();
@@ -349,7 +341,7 @@ export class Simulation implements SimulationWorld {
     const stoppedAt = run.stoppedAt;
     const rel = (t: number) => t - this.originMs;
     const of = run.events;
-    const triggers = triggerStatesOf(this.definition);
+    const triggers = rollbackTriggerStatesOf(this.definition, ROLLBACK_STATE);
     const stateDetected = of.find((e) => e.type === 'StateEntered' && triggers.has(e.state ?? ''));
     const caughtRollback = of.some((e) => e.type === 'StateCaught' && e.state === ROLLBACK_STATE);
     const stateSafe = caughtRollback ? undefined : [...of].reverse().find((e) => e.type === 'StateExited' && e.state === ROLLBACK_STATE);
@@ -501,11 +493,6 @@ export class Simulation implements SimulationWorld {
     }
   }
 
-  /** The native integrations (rehearsal/local-aws.ts); the accepted events reach the rules through aws.events.onDeliver (setUpEventBridge). */
-  private integrations(): Record<string, IntegrationHandler> {
-    return nativeIntegrations(this.aws);
-  }
-
   /**
    * The operator at a manual pause: the scenario's next promote / abort, or a timed abort, or the pause times out.
    * When the token was answered through the SFN API meanwhile (request.signal), the operator answers nothing.
@@ -559,8 +546,7 @@ export class Simulation implements SimulationWorld {
         const template: CfnTemplate = this.deployer.template(stackName);
         const options = this.deployer.resolverOptions(stackName);
         try {
-          const lambdas = stackName === this.stackName ? this.lambdas
-            : bindHandlers(template, {}, { ...options, environment: { ZDT_LOG_LEVEL: process.env.ZDT_LOG_LEVEL ?? 'silent' } });
+          const lambdas = stackName === this.stackName ? this.lambdas : bindLibraryHandlers(template, options);
           bound.set(stackName, { lambdas, functions: handlerFunctionsOf(template, options) });
         } catch {
           bound.set(stackName, undefined);
@@ -687,14 +673,4 @@ function describeEvent(detailType: string, detail: Record<string, unknown>): str
   if (d.step?.number !== undefined) return `${detailType}: step ${d.step.number} (${d.step.percent}%)`;
   if (d.trigger?.kind) return `${detailType}: ${d.trigger.kind}`;
   return detailType;
-}
-
-/**
- * The states the rollout enters when it decides to roll back: the Pass states that record `$.trigger` and go to
- * the rollback (lib/private/rollout-definition.ts), read from the definition rather than copied by name.
- */
-function triggerStatesOf(definition: AslDefinition): ReadonlySet<string> {
-  return new Set(Object.entries(definition.States)
-    .filter(([, state]) => state.Type === 'Pass' && (state as { ResultPath?: string }).ResultPath === '$.trigger' && state.Next === ROLLBACK_STATE)
-    .map(([name]) => name));
 }

@@ -20,7 +20,8 @@
  * `--seed S` rehearses on the stochastic traffic model (rehearsal/traffic-model.ts) with that seed. `--runs N` runs
  * each scenario N times with seeds S, S + 1, ... (S = 1 by default) and prints the distribution instead of a
  * timeline (rehearsal/rehearse-runs.ts); the exit code is then 0 when every run reached the scenario's expected
- * outcome, else the code of the first run that did not (2 for a release that should have rolled back).
+ * outcome, else the code of the first run that did not (2 for a release that should have rolled back). A flag
+ * scenario (rehearsal/flag-scenarios.ts) runs the app's GuardedFlagRollout instead, with --runs as well.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ import { createEverJust } from '../everjust';
 import { RolloutStrategy } from '../../lib/rollout/rollout-strategy';
 import type { StackTemplate } from '../../rehearsal/deployer';
 import { rehearse } from '../../rehearsal/rehearse';
-import { checkRuns, DEFAULT_FIRST_SEED, RehearsalRunRecord, RehearsalRuns, runRecord, summarizeRuns } from '../../rehearsal/rehearse-runs';
+import { checkRuns, DEFAULT_FIRST_SEED, flagRunRecord, RehearsalRunRecord, RehearsalRuns, runRecord, RunOutcome, summarizeRuns } from '../../rehearsal/rehearse-runs';
 import { renderRunsSummary } from '../../rehearsal/render-runs';
 import type { RehearsalOutcome, RehearsalResult, TimelineEntry } from '../../rehearsal/result';
 import { createStyle, wantsColor } from '../../rehearsal/render-format';
@@ -67,7 +68,8 @@ simulated load balancer and CloudWatch, on a virtual clock.
                      default: the deterministic model (expected counts, every rehearsal identical)
   --runs <n>         run each scenario n times, seeds n0, n0+1, ... (n0 = --seed, default 1), and print the
                      distribution: outcomes, false rollbacks / missed regressions, time to detect and failed
-                     requests at p50 and p95 (no timeline, no chart)
+                     requests at p50 and p95 (no timeline, no chart); for a flag scenario: healthy treatments
+                     rolled back, regressed ones completed, the treatment's requests failed above its baseline
 
 Exit code: 0 released, 1 rolled back, 2 refused or failed, 3 rollback failed, 64 usage error.
 With the default pair of scenarios: 0 when the healthy release released and the bad release rolled back.
@@ -86,10 +88,11 @@ export const DEFAULT_SCENARIOS: readonly { readonly name: string; readonly expec
 /** Folder of the default chart files (gitignored). */
 export const DEFAULT_CHART_DIR = '.rehearsal';
 
-/** Exit code of one rehearsal's outcome. */
-export function exitCodeOf(outcome: RehearsalOutcome): number {
+/** Exit code of one rehearsal's outcome (a flag rollout that completed: released). */
+export function exitCodeOf(outcome: RunOutcome): number {
   switch (outcome) {
-    case 'RELEASED': return ExitCode.SUCCEEDED;
+    case 'RELEASED':
+    case 'COMPLETED': return ExitCode.SUCCEEDED;
     case 'ROLLED_BACK': return ExitCode.ROLLED_BACK;
     case 'ROLLBACK_FAILED': return ExitCode.ROLLBACK_FAILED;
     default: return ExitCode.REFUSED_OR_FAILED;
@@ -188,7 +191,14 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
     for (const s of plan) {
       if (!known.includes(s.name)) throw new Error(`the default scenario "${s.name}" is not among the known scenarios (${known.join(', ')})`);
     }
-    if (options.runs !== undefined) return await runSeries(engine, target, plan, options, options.runs, out, io);
+    if (options.runs !== undefined) {
+      const withExpected = plan.map((s) => ({ name: s.name, expected: s.expected ?? engine.expectedOutcome?.(s.name) }));
+      return await runSeries(withExpected, options, options.runs, out, io, target.strategyLabel ? ` · ${target.strategyLabel}` : '', async (name, seed) => {
+        const started = performance.now();
+        const result = await engine.run(target, name, () => undefined, { seed });
+        return runRecord(seed, result.summary, performance.now() - started);
+      });
+    }
     return await runScenarios(engine, target, plan, options, out, err, io, cwd);
   } catch (e) {
     if (e instanceof UsageError) {
@@ -202,11 +212,18 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
 
 /**
  * A guarded flag rollout scenario (rehearsal/flag-scenarios.ts): the app's GuardedFlagRollout, days of phases on the
- * virtual clock; exit code 0 when it reached the scenario's expected outcome.
+ * virtual clock; exit code 0 when it reached the scenario's expected outcome. With --runs, its distribution over the
+ * seeds, as a traffic scenario's.
  */
 async function runFlagScenario(engine: RehearsalEngine, options: Options, out: (line: string) => void, io: RehearseIo, cwd: string): Promise<number> {
   const target = options.app !== undefined ? appTarget(options.app, options.rollout, cwd, io.env ?? process.env) : engine.exampleTarget(options.strategy);
   const scenario = FLAG_SCENARIOS[options.scenario!];
+  if (options.runs !== undefined) {
+    return runSeries([{ name: scenario.name, expected: scenario.expect.outcome }], options, options.runs, out, io, '', async (_name, seed) => {
+      const started = performance.now();
+      return flagRunRecord(seed, await rehearseFlagRollout(target.stacks, { scenario, seed }), performance.now() - started);
+    });
+  }
   const result = await rehearseFlagRollout(target.stacks, { scenario, seed: options.seed });
   out(options.json ? JSON.stringify(result, null, 2) : renderFlagRehearsal(result));
   return result.outcome === scenario.expect.outcome ? 0 : ExitCode.REFUSED_OR_FAILED;
@@ -346,15 +363,18 @@ async function runScenarios(
   return exitCode ?? ExitCode.SUCCEEDED;
 }
 
-/** `--runs N`: each scenario N times with seeds S, S + 1, ..., then its distribution (or JSON of all of them). */
+/**
+ * `--runs N`: each scenario N times with seeds S, S + 1, ... (`runOnce`: one run of a traffic or a flag scenario),
+ * then its distribution (or JSON of all of them). `label` follows the scenario's name in its heading.
+ */
 async function runSeries(
-  engine: RehearsalEngine,
-  target: CliTarget,
-  plan: readonly { name: string; expected: RehearsalOutcome | undefined }[],
+  plan: readonly { name: string; expected: RunOutcome | undefined }[],
   options: Options,
   runs: number,
   out: (line: string) => void,
   io: RehearseIo,
+  label: string,
+  runOnce: (scenario: string, seed: number) => Promise<RehearsalRunRecord>,
 ): Promise<number> {
   const env = io.env ?? process.env;
   const style = createStyle(!options.json && wantsColor({ isTTY: io.stdoutIsTTY ?? process.stdout.isTTY, env }));
@@ -364,18 +384,16 @@ async function runSeries(
   const series: RehearsalRuns[] = [];
   let exitCode: number | undefined;
   for (const [i, scenario] of plan.entries()) {
-    const expected = scenario.expected ?? engine.expectedOutcome?.(scenario.name);
+    const expected = scenario.expected;
     if (!options.json) {
       if (i > 0) out('');
-      out(style.bold(`▶ Rehearsal ${i + 1}/${plan.length}: ${scenario.name}${target.strategyLabel ? ` · ${target.strategyLabel}` : ''} · ${runs} runs`));
+      out(style.bold(`▶ Rehearsal ${i + 1}/${plan.length}: ${scenario.name}${label} · ${runs} runs`));
     }
     const records: RehearsalRunRecord[] = [];
     for (let r = 0; r < runs; r++) {
       const seed = firstSeed + r;
       if (liveProgress) progressStream.write(`\r  run ${r + 1}/${runs} (seed ${seed})`);
-      const started = performance.now();
-      const result = await engine.run(target, scenario.name, () => undefined, { seed });
-      records.push(runRecord(seed, result.summary, performance.now() - started));
+      records.push(await runOnce(scenario.name, seed));
     }
     if (liveProgress) progressStream.write('\r\x1b[K');
     const summary = summarizeRuns(scenario.name, expected, records);
