@@ -14,7 +14,7 @@ export * from './result';
 export { rehearse } from './rehearse';
 export type { RehearseOptions, RehearsalTarget } from './rehearse';
 export { rehearseRuns, summarizeRuns } from './rehearse-runs';
-export type { RehearseRunsOptions, RehearsalRuns, RehearsalRunRecord, RunDistribution } from './rehearse-runs';
+export type { RehearseRunsOptions, RehearsalRuns, RehearsalRunRecord, RunDistribution, RunOutcome } from './rehearse-runs';
 export { renderRunsSummary } from './render-runs';
 export { SCENARIOS, scenarioNamed } from './scenarios';
 export type { Scenario, ScenarioTraffic, ScenarioFault, ScenarioExpectation, OperatorAction } from './scenarios';
@@ -22,3 +22,9 @@ export { renderSummary, renderJson } from './render-summary';
 export { renderChart } from './render-chart';
 export { TimelinePrinter, formatTimelineEntry } from './render-timeline';
 export { AwsFakes } from './fakes';
+
+// The rehearsal of a guarded flag rollout (GuardedFlagRollout): its own scenarios, rehearseRuns() takes their names.
+export { rehearseFlagRollout, renderFlagRehearsal, flagScenarioNamed } from './flag-rehearsal';
+export type { FlagRehearsalOptions, FlagRehearsalResult, FlagTimelineEntry } from './flag-rehearsal';
+export { FLAG_SCENARIOS } from './flag-scenarios';
+export type { FlagScenario, FlagRolloutOutcome } from './flag-scenarios';
