@@ -217,14 +217,10 @@ export interface AddIndexOperation {
   readonly where?: string;
 }
 
-export interface AddForeignKeyOperation {
+/** A foreign key added to an existing table: a table's foreign key (name, columns, references, onDelete) on `table`. */
+export interface AddForeignKeyOperation extends TableForeignKey {
   readonly op: 'addForeignKey';
   readonly table: string;
-  readonly name: string;
-  readonly columns: readonly string[];
-  readonly references: { readonly table: string; readonly columns: readonly string[] };
-  /** @default 'NO ACTION' */
-  readonly onDelete?: OnDelete;
 }
 
 export interface AddCheckOperation {
