@@ -24,6 +24,7 @@ import { FlagTraffic } from './flag-traffic';
 import { functionsInvokedBy, handlerConfigOf, handlerFunctionsOf } from './handlers';
 import { RehearsalTarget, rollbackTriggerStatesOf, stacksOf, stateMachinesOfKind } from './simulation-target';
 import { stateMachineOf } from './template';
+import { TextTimeline, TextTimelineEntry } from './text-timeline';
 import { VirtualClock } from './virtual-clock';
 
 const FLAG_ROLLOUT_HANDLER = 'flag-rollout';
@@ -53,11 +54,8 @@ export interface FlagRehearsalOptions {
   readonly inspect?: (aws: AwsFakes) => void;
 }
 
-export interface FlagTimelineEntry {
-  /** Milliseconds since the rollout started (virtual). */
-  readonly atMs: number;
-  readonly text: string;
-}
+/** One line of the timeline (virtual ms since the start, text). */
+export type FlagTimelineEntry = TextTimelineEntry;
 
 export interface FlagRehearsalResult {
   readonly scenario: string;
@@ -154,12 +152,8 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
     aws.cloudwatch.addMetricSource(traffic);
     const deploymentsBefore = aws.appconfig.deployments(config.applicationId, config.environmentId).length;
     const startedAt = clock.now();
-    const timeline: FlagTimelineEntry[] = [];
-    const emit = (text: string) => {
-      const entry = { atMs: clock.now() - startedAt, text };
-      timeline.push(entry);
-      options.onTimeline?.(entry);
-    };
+    const timeline = new TextTimeline(clock, startedAt, options.onTimeline);
+    const emit = (text: string) => timeline.emit(text);
     const phases: Array<{ number: number; name: string; completedAtMs: number }> = [];
     const events: string[] = [];
     // What started the rollback, as the state machine's own rollback events say it ($.trigger.kind).
@@ -234,7 +228,7 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
       deployments: aws.appconfig.deployments(config.applicationId, config.environmentId).length - deploymentsBefore,
       lockOwnerAfter: lockItem()?.[StateTable.LOCK_OWNER]?.S,
       events,
-      timeline,
+      timeline: timeline.entries,
     };
   } finally {
     local.close();

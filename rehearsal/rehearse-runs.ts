@@ -142,30 +142,25 @@ export function checkRuns(runs: number, seed: number | undefined, what: string):
 export function runRecord(seed: number, summary: RehearsalSummary, realDurationMs: number): RehearsalRunRecord {
   const rolledBack = summary.events.find((e) => e.detailType === RolloutEvent.ROLLED_BACK);
   const trigger = (rolledBack?.detail as { trigger?: { kind?: string } } | undefined)?.trigger?.kind;
-  return {
-    seed,
-    outcome: summary.outcome,
-    ...(trigger !== undefined ? { trigger } : {}),
-    ...(summary.detectedAtMs !== undefined ? { detectedAtMs: summary.detectedAtMs } : {}),
-    ...(summary.timeToDetectMs !== undefined ? { timeToDetectMs: summary.timeToDetectMs } : {}),
-    failedRequests: summary.failedRequests,
-    totalRequests: summary.totalRequests,
-    durationMs: summary.durationMs,
-    realDurationMs,
-  };
+  return recordOf(seed, { ...summary, trigger }, realDurationMs);
 }
 
 /** The record of one run of a flag scenario from its result (rehearseFlagRollout). */
 export function flagRunRecord(seed: number, result: FlagRehearsalResult, realDurationMs: number): RehearsalRunRecord {
+  return recordOf(seed, result, realDurationMs);
+}
+
+/** What a record keeps of a run, under the names a traffic summary and a flag result both use; absent values stay absent. */
+function recordOf(seed: number, run: Omit<RehearsalRunRecord, 'seed' | 'realDurationMs'>, realDurationMs: number): RehearsalRunRecord {
   return {
     seed,
-    outcome: result.outcome,
-    ...(result.trigger !== undefined ? { trigger: result.trigger } : {}),
-    ...(result.detectedAtMs !== undefined ? { detectedAtMs: result.detectedAtMs } : {}),
-    ...(result.timeToDetectMs !== undefined ? { timeToDetectMs: result.timeToDetectMs } : {}),
-    failedRequests: result.failedRequests,
-    totalRequests: result.totalRequests,
-    durationMs: result.durationMs,
+    outcome: run.outcome,
+    ...(run.trigger !== undefined ? { trigger: run.trigger } : {}),
+    ...(run.detectedAtMs !== undefined ? { detectedAtMs: run.detectedAtMs } : {}),
+    ...(run.timeToDetectMs !== undefined ? { timeToDetectMs: run.timeToDetectMs } : {}),
+    failedRequests: run.failedRequests,
+    totalRequests: run.totalRequests,
+    durationMs: run.durationMs,
     realDurationMs,
   };
 }

@@ -30,6 +30,7 @@ import { rehearse } from './rehearse';
 import { LambdaFunctionHandler, runStateMachine } from './runner';
 import { RehearsalTarget, stacksOf, stateMachinesOfKind } from './simulation-target';
 import { CfnTemplate, stateMachineOf, TemplateResolver } from './template';
+import { TextTimeline, TextTimelineEntry } from './text-timeline';
 import { VirtualClock } from './virtual-clock';
 
 export type ReleaseRehearsalOutcome = 'RELEASED' | 'ROLLED_BACK' | 'HALTED' | 'ROLLBACK_FAILED' | 'FAILED';
@@ -84,11 +85,8 @@ export interface ReleaseRehearsalOptions {
   readonly onTimeline?: (entry: ReleaseTimelineEntry) => void;
 }
 
-export interface ReleaseTimelineEntry {
-  /** Virtual ms since the plan started. */
-  readonly atMs: number;
-  readonly text: string;
-}
+/** One line of the timeline (virtual ms since the start, text). */
+export type ReleaseTimelineEntry = TextTimelineEntry;
 
 export interface ReleaseRehearsalResult {
   readonly scenario: string;
@@ -178,12 +176,8 @@ export async function rehearseReleasePlan(target: RehearsalTarget, options: Rele
 
   const clock = new VirtualClock();
   const startedAt = clock.now();
-  const timeline: ReleaseTimelineEntry[] = [];
-  const emit = (text: string) => {
-    const entry = { atMs: clock.now() - startedAt, text };
-    timeline.push(entry);
-    options.onTimeline?.(entry);
-  };
+  const timeline = new TextTimeline(clock, startedAt, options.onTimeline);
+  const emit = (text: string) => timeline.emit(text);
   const migration = new MigrationModel(clock, (s.migrationReadyMinutes ?? DEFAULTS.migrationReadyMinutes) * MINUTE, gateTimeoutOf(stacks, migrationMachine) ?? DEFAULT_GATE_TIMEOUT_MS);
   const parts = { traffic: 'not started', flags: {} as Record<string, string> };
   const events: string[] = [];
@@ -257,7 +251,7 @@ export async function rehearseReleasePlan(target: RehearsalTarget, options: Rele
     events,
     durationMs: run.durationMs,
     realDurationMs: run.realDurationMs,
-    timeline,
+    timeline: timeline.entries,
   };
 }
 

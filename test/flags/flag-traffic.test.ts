@@ -2,35 +2,17 @@
  * The variant traffic model of the flag rehearsal: the deterministic model (expected counts) and the seeded
  * stochastic one (Poisson requests, binomial errors, order-statistic latency percentiles), as the traffic rollout's.
  */
-import { Duration, App, Stack } from 'aws-cdk-lib';
-import type { FlagRolloutConfig } from '../../lambda/flag-rollout/flag-rollout-contract';
-import { FeatureFlags } from '../../lib/flags/feature-flags';
-import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
-import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
-import { AwsFakes, MetricQuery } from '../../rehearsal/fakes';
+import type { MetricQuery } from '../../rehearsal/fakes';
 import { rehearseFlagRollout } from '../../rehearsal/flag-rehearsal';
 import { FlagTraffic } from '../../rehearsal/flag-traffic';
-import { VirtualClock } from '../../rehearsal/virtual-clock';
+import { flagServedTo, shortFlagRolloutApp } from '../rehearsal/flag-fixtures';
 
 const MINUTE = 60_000;
 
 /** An environment whose deployed document serves `on` of flag f to half of the users. */
 async function half(seed?: number) {
-  const clock = new VirtualClock();
-  const aws = new AwsFakes({ clock });
-  const fake = aws.appconfig;
-  const app = fake.createApplication('shop');
-  const env = fake.createEnvironment(app);
-  const profile = fake.createConfigurationProfile(app, 'flags');
-  const strategy = fake.createDeploymentStrategy({ deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 0, growthFactor: 100 });
-  const doc = { version: 1, flags: { f: { enabled: true, default: false, rules: [{ name: 'zdt-guarded-rollout', percent: 50, serve: true }] } } };
-  const v = fake.createHostedConfigurationVersion({ ApplicationId: app, ConfigurationProfileId: profile, Content: Buffer.from(JSON.stringify(doc)), ContentType: 'application/json' }).VersionNumber;
-  await fake.startDeployment({ ApplicationId: app, EnvironmentId: env, ConfigurationProfileId: profile, ConfigurationVersion: String(v), DeploymentStrategyId: strategy });
-  const config = {
-    applicationId: app, environmentId: env, configurationProfileId: profile, flagKey: 'f', treatment: 'on',
-    analysis: { namespace: 'ZdtFlagVariants', service: 'shop' },
-  } as unknown as FlagRolloutConfig;
-  const traffic = new FlagTraffic({ appconfig: fake, config, requestsPerSecond: 10, seed, variants: { on: { baselineErrorRatePercent: 2 } } });
+  const { clock, appconfig, config } = await flagServedTo(50);
+  const traffic = new FlagTraffic({ appconfig, config, requestsPerSecond: 10, seed, variants: { on: { baselineErrorRatePercent: 2 } } });
   const start = clock.now() + MINUTE;
   const q = (metricName: string, variant: string, minutes: number, from = start, statistic = 'Sum'): number | null => traffic.value({
     namespace: 'ZdtFlagVariants', metricName, statistic, periodStart: from, periodSeconds: minutes * 60,
@@ -72,13 +54,7 @@ describe('FlagTraffic', () => {
   });
 
   test('a few seeds of a short rollout: a healthy treatment completes and a failing one rolls back in every run', async () => {
-    const app = new App({ builtinCloudFormationValidation: false } as never);
-    const stack = new Stack(app, 'Shop');
-    const flags = new FeatureFlags(stack, 'Flags', { flags: { version: 1, flags: { 'new-checkout': { enabled: true, default: false } } } as never });
-    new GuardedFlagRollout(stack, 'NewCheckout', {
-      flags, flagKey: 'new-checkout', serviceName: 'shop',
-      plan: FlagRolloutPlan.percentage([{ percent: 20, duration: Duration.minutes(30), judgeInterval: Duration.minutes(15) }, { percent: 100 }]),
-    });
+    const app = shortFlagRolloutApp();
     const outcomes: string[] = [];
     for (const seed of [1, 2]) {
       outcomes.push((await rehearseFlagRollout(app, { scenario: 'flag-rollout-healthy', seed })).outcome);

@@ -3,15 +3,12 @@
  * variant traffic, summarized as a traffic scenario's runs (outcomes, false rollbacks / missed regressions, time to
  * detect, the treatment's failed requests). One small app (a 30-minute phase, then 100%), synthesized once.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
 import { rehearseCommand, type CliTarget, type RehearsalEngine } from '../../bin/commands/rehearse';
-import { FeatureFlags } from '../../lib/flags/feature-flags';
-import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
-import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
 import type { StackTemplate } from '../../rehearsal/deployer';
 import { rehearseFlagRollout } from '../../rehearsal/flag-rehearsal';
 import { RehearsalRunRecord, rehearseRuns, summarizeRuns } from '../../rehearsal/rehearse-runs';
 import { stacksOf } from '../../rehearsal/simulation-target';
+import { shortFlagRolloutApp } from './flag-fixtures';
 
 const record = (seed: number, outcome: RehearsalRunRecord['outcome']): RehearsalRunRecord => ({
   seed, outcome, failedRequests: 0, totalRequests: 1000, durationMs: 60_000, realDurationMs: 500,
@@ -20,14 +17,7 @@ const record = (seed: number, outcome: RehearsalRunRecord['outcome']): Rehearsal
 describe('flag scenarios under --runs', () => {
   let stacks: StackTemplate[];
   beforeAll(() => {
-    const app = new App({ builtinCloudFormationValidation: false } as never);
-    const stack = new Stack(app, 'Shop');
-    const flags = new FeatureFlags(stack, 'Flags', { flags: { version: 1, flags: { 'new-checkout': { enabled: true, default: false } } } as never });
-    new GuardedFlagRollout(stack, 'NewCheckout', {
-      flags, flagKey: 'new-checkout', serviceName: 'shop',
-      plan: FlagRolloutPlan.percentage([{ percent: 20, duration: Duration.minutes(30), judgeInterval: Duration.minutes(15) }, { percent: 100 }]),
-    });
-    stacks = stacksOf(app);
+    stacks = stacksOf(shortFlagRolloutApp());
   });
 
   test('summarizeRuns counts a healthy flag rolled back as a false rollback and a regressed flag that completed as a missed regression', () => {

@@ -3,30 +3,17 @@
  * with a window from the rollout's start and a minimum share, latency factors, and the blast radius (requests failed
  * above the variant's baseline). Pure: the AppConfig fake and the model, no state machine.
  */
-import type { FlagRolloutConfig } from '../../lambda/flag-rollout/flag-rollout-contract';
-import { AwsFakes, MetricQuery } from '../../rehearsal/fakes';
+import type { MetricQuery } from '../../rehearsal/fakes';
 import { DEFAULT_VARIANT_ERROR_RATE_PERCENT, FlagTraffic, FlagTrafficOptions } from '../../rehearsal/flag-traffic';
-import { VirtualClock } from '../../rehearsal/virtual-clock';
+import { flagServedTo } from './flag-fixtures';
 
 const MINUTE = 60_000;
 
 /** The treatment `on` served to `percent` of the users, the rollout starting at the first whole minute after. */
 async function served(percent: number, options: Partial<FlagTrafficOptions>) {
-  const clock = new VirtualClock();
-  const fake = new AwsFakes({ clock }).appconfig;
-  const app = fake.createApplication('shop');
-  const env = fake.createEnvironment(app);
-  const profile = fake.createConfigurationProfile(app, 'flags');
-  const strategy = fake.createDeploymentStrategy({ deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 0, growthFactor: 100 });
-  const doc = { version: 1, flags: { f: { enabled: true, default: false, rules: [{ name: 'zdt-guarded-rollout', percent, serve: true }] } } };
-  const version = fake.createHostedConfigurationVersion({ ApplicationId: app, ConfigurationProfileId: profile, Content: Buffer.from(JSON.stringify(doc)), ContentType: 'application/json' }).VersionNumber;
-  await fake.startDeployment({ ApplicationId: app, EnvironmentId: env, ConfigurationProfileId: profile, ConfigurationVersion: String(version), DeploymentStrategyId: strategy });
-  const config = {
-    applicationId: app, environmentId: env, configurationProfileId: profile, flagKey: 'f', treatment: 'on',
-    analysis: { namespace: 'ZdtFlagVariants', service: 'shop' },
-  } as unknown as FlagRolloutConfig;
+  const { clock, appconfig, config } = await flagServedTo(percent);
   const origin = Math.ceil((clock.now() + 1) / MINUTE) * MINUTE;
-  const traffic = new FlagTraffic({ appconfig: fake, config, requestsPerSecond: 10, originMs: origin, ...options });
+  const traffic = new FlagTraffic({ appconfig, config, requestsPerSecond: 10, originMs: origin, ...options });
   const q = (metricName: string, minute: number, minutes = 1, statistic = 'Sum', variant = 'on'): number | null => traffic.value({
     namespace: 'ZdtFlagVariants', metricName, statistic, periodStart: origin + minute * MINUTE, periodSeconds: minutes * 60,
     dimensions: { Service: 'shop', Flag: 'f', Variant: variant },
