@@ -178,7 +178,13 @@ export async function rehearseCommand(argv: string[], out: (line: string) => voi
   try {
     const known = engine.scenarioNames();
     if (options.scenario !== undefined && isFlagScenario(options.scenario)) return await runFlagScenario(engine, options, out, io, cwd);
-    if (options.scenario !== undefined && isReleaseScenario(options.scenario)) return await runReleaseScenario(options, out, io, cwd);
+    if (options.scenario !== undefined && isReleaseScenario(options.scenario)) {
+      // Its parts are rehearsed on the deterministic traffic, once: a seed or a series would be silently ignored.
+      if (options.runs !== undefined || options.seed !== undefined) {
+        throw new UsageError(`--runs and --seed rehearse a traffic or a flag scenario; the release plan scenario "${options.scenario}" runs once on the deterministic traffic (rehearse its parts with --runs: --scenario ${RELEASE_SCENARIOS[options.scenario].traffic}, --scenario ${RELEASE_SCENARIOS[options.scenario].flag})`);
+      }
+      return await runReleaseScenario(options, out, io, cwd);
+    }
     if (options.scenario !== undefined && !known.includes(options.scenario)) {
       throw new UsageError(`--scenario: unknown scenario "${options.scenario}"; known: ${[...known, ...Object.keys(FLAG_SCENARIOS), ...Object.keys(RELEASE_SCENARIOS)].join(', ')}`);
     }

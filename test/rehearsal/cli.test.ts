@@ -70,6 +70,8 @@ describe('zdt rehearse', () => {
     [['--seed', '1.5'], /--seed must be a whole number, got "1.5"/],
     [['--runs', '3', '--chart', 'a.svg'], /--chart draws one run; with --runs, rehearse the run you want to see with --seed/],
     [['--runs', '3', '--verbose'], /--verbose prints one run's states/],
+    [['--scenario', 'release-plan-healthy', '--runs', '2'], /--runs and --seed rehearse a traffic or a flag scenario; the release plan scenario "release-plan-healthy" runs once .*--scenario healthy-release, --scenario flag-rollout-healthy/],
+    [['--scenario', 'release-plan-traffic-regression', '--seed', '4'], /the release plan scenario "release-plan-traffic-regression" runs once on the deterministic traffic/],
   ])('%j is a usage error (exit 64) that names the option', async (argv, message) => {
     const engine = defaults();
     expect(await run(argv as string[], engine)).toBe(64);
