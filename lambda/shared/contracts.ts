@@ -431,10 +431,23 @@ export interface StepEvidence {
    */
   readonly limitLlrs?: readonly number[];
   /**
-   * The stable color's per-minute 5xx against its observed rate, for the overdispersion estimate
+   * The stable color's per-minute requests and 5xx, summed for the overdispersion estimate
    * (lambda/judge/sequential.ts DispersionSums). Absent: none yet.
    */
-  readonly dispersion?: { readonly excess: number; readonly mu2: number; readonly noise: number };
+  readonly dispersion?: {
+    readonly minutes: number; readonly requests: number; readonly errors: number;
+    readonly errorsSquared: number; readonly cross: number; readonly requestsSquared: number;
+  };
+  /**
+   * Per bet of the sign test (lambda/judge/sequential.ts SIGN_BETS), the ln of its product of per-minute e-values over
+   * the counted minutes: the distribution-free guard of the 5xx comparison. Absent: none yet.
+   */
+  readonly signLlrs?: readonly number[];
+  /**
+   * Set once the overdispersion estimate has been above 0 (the 5xx vary from minute to minute more than Poisson):
+   * from then on the 5xx comparison FAILs only when the sign test agrees. Absent: not seen.
+   */
+  readonly overdispersed?: boolean;
 }
 
 export interface BakeProgress {
