@@ -56,7 +56,6 @@ function parseEvidence(raw: unknown): StepEvidence {
   const earlier = typeof obj.dispersion === 'object' && obj.dispersion !== null && !('minutes' in obj.dispersion) && 'excess' in obj.dispersion;
   const dispersion = obj.dispersion === undefined || earlier ? undefined : parseDispersion(obj.dispersion, source);
   const signLlrs = obj.signLlrs === undefined ? undefined : requireNumbers(obj, 'signLlrs', source);
-  if (obj.overdispersed !== undefined && typeof obj.overdispersed !== 'boolean') throw invalid(source, 'overdispersed', 'true or false', obj.overdispersed);
   return {
     ...(throughMs === undefined ? {} : { throughMs }),
     ...(errorLlrs === undefined ? {} : { errorLlrs }),
@@ -70,7 +69,6 @@ function parseEvidence(raw: unknown): StepEvidence {
     ...(limitLlrs === undefined ? {} : { limitLlrs }),
     ...(dispersion === undefined ? {} : { dispersion }),
     ...(signLlrs === undefined ? {} : { signLlrs }),
-    ...(obj.overdispersed === true ? { overdispersed: true } : {}),
   };
 }
 

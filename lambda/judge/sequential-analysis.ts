@@ -159,7 +159,6 @@ export function analyseSequential(
   let tau2 = extraVariance(dispersion);
   /** The sign test per bet (the comparison's distribution-free guard), carried like the comparison. */
   const signLlrs = evidence.signLlrs?.length === SIGN_BETS.length ? [...evidence.signLlrs] : SIGN_BETS.map(() => 0);
-  let overdispersed = evidence.overdispersed === true || tau2 > 0;
   let restartMs = evidence.restartMs;
   /** End of the last minute that had data: minutes after it may still be arriving, and are read again next time. */
   let lastDataEndMs = from;
@@ -212,7 +211,6 @@ export function analyseSequential(
       if (stable.requests > 0) {
         dispersion = addDispersion(dispersion, stable.errors, stable.requests);
         tau2 = extraVariance(dispersion);
-        overdispersed = overdispersed || tau2 > 0;
       }
     }
     // Capped at the threshold: the first crossing (the detection, and so its false-alarm rate) is Page's CUSUM as
@@ -242,6 +240,12 @@ export function analyseSequential(
   // 5xx vs stable
   const errorLlr = mixtureLlr(errorLlrs);
   const errorText = `5xx this step: ${freshRate} against ${stableRate}; likelihood ratio for "${targetColor} fails ${num(config.errorRateBaselineFactor)}x as often or more" ${formatRatio(errorLlr)}, decides at ${lrError}`;
+  /**
+   * The guard applies while the overdispersion estimate (all the stable color's minutes so far) is above 0. Not once
+   * it ever was: an estimate looked at every minute crosses 0 by chance far more often than once (about 2%), and each
+   * such run would wait minutes for the sign test.
+   */
+  const overdispersed = tau2 > 0;
   const signLlr = mixtureLlr(signLlrs);
   const signText = `the per-minute sign test (valid whatever the bursts; ${targetColor}'s 5xx above ${stableColor}'s, thinned to the same requests) ${formatRatio(signLlr)}, decides at ${lrError}`;
   if (errorLlr >= hError && (!overdispersed || signLlr >= hError)) {
@@ -379,7 +383,7 @@ export function analyseSequential(
       ...(evidence.trafficPerMinute === undefined ? {} : { trafficPerMinute: evidence.trafficPerMinute }),
       ...(observedStableRate === undefined ? {} : { stableErrorRate: observedStableRate }),
       ...(dispersion.minutes > 0 ? { dispersion } : {}),
-      signLlrs, ...(overdispersed ? { overdispersed } : {}),
+      signLlrs,
     },
     totals,
     newMinutes,

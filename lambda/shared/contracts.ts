@@ -440,14 +440,10 @@ export interface StepEvidence {
   };
   /**
    * Per bet of the sign test (lambda/judge/sequential.ts SIGN_BETS), the ln of its product of per-minute e-values over
-   * the counted minutes: the distribution-free guard of the 5xx comparison. Absent: none yet.
+   * the counted minutes: the distribution-free guard of the 5xx comparison (while the overdispersion estimate is above
+   * 0, the comparison FAILs only when this agrees). Absent: none yet.
    */
   readonly signLlrs?: readonly number[];
-  /**
-   * Set once the overdispersion estimate has been above 0 (the 5xx vary from minute to minute more than Poisson):
-   * from then on the 5xx comparison FAILs only when the sign test agrees. Absent: not seen.
-   */
-  readonly overdispersed?: boolean;
 }
 
 export interface BakeProgress {

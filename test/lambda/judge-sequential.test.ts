@@ -325,14 +325,12 @@ describe('the sequential judge (handler): what it reads', () => {
     const sums = { minutes: 2, requests: 1200, errors: 6, errorsSquared: 20, cross: 3600, requestsSquared: 720_000 };
     expect(((await judgeWith({}, { dispersion: { ...sums, cross: -1 } })) as Error).message).toMatch(/"cross" must be a number >= 0; got -1/);
     expect(((await judgeWith({}, { signLlrs: [1, 'x'] })) as Error).message).toMatch(/"signLlrs" must be an array of at most 16 finite numbers/);
-    expect(((await judgeWith({}, { overdispersed: 'yes' })) as Error).message).toMatch(/"overdispersed" must be true or false; got "yes"/);
   });
 
-  test('the sign test\'s evidence and the overdispersion mark come back to the analysis; an earlier judge\'s dispersion sums restart', async () => {
+  test('the sign test\'s evidence comes back to the analysis; an earlier judge\'s dispersion sums restart', async () => {
     setConfig(CONFIG);
-    const evidence = { signLlrs: [50, 60, 70, 80], overdispersed: true, dispersion: { excess: 1, mu2: 2, noise: 3 } };
+    const evidence = { signLlrs: [50, 60, 70, 80], dispersion: { excess: 1, mu2: 2, noise: 3 } };
     const result = await handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: 0, required: 5, evidence } }) as JudgeResult;
-    expect(result.bake.evidence).toMatchObject({ overdispersed: true });
     // Carried, then this judgement's minutes added: a minute moves a bet's sum by at most ln(1 ± 0.95), so a sum
     // started afresh would be far below the 50-80 carried in.
     result.bake.evidence!.signLlrs!.forEach((l, i) => expect(Math.abs(l - evidence.signLlrs[i])).toBeLessThan(20));

@@ -212,27 +212,20 @@ describe('bursty 5xx: the sign test guards the comparison, and the sizing does n
   /** Carried evidence whose comparison has already crossed its threshold (ln 400 ≈ 6). */
   const crossed = { errorLlrs: [12, 12, 12, 12, 12], trafficPerMinute: 60_000, stableErrorRate: 0.005 };
 
-  test('under detected overdispersion the comparison rolls back only once the sign test agrees, and says which', () => {
+  /** The stable color's minutes before: a rate varying by about 100% from minute to minute, or steady. */
+  const bursty = [300, 9000, 1500, 6000, 600, 4500].reduce((d, e) => addDispersion(d, e, 594_000), NO_DISPERSION);
+  const steady = [2950, 3040, 3010, 2980, 3055].reduce((d, e) => addDispersion(d, e, 594_000), NO_DISPERSION);
+
+  test('while the stable color\'s 5xx are overdispersed the comparison rolls back only once the sign test agrees, and says which', () => {
     const step = oneMinute([600, 3], [59_400, 297]);
-    const waiting = analyseSequential(SEQUENTIAL, step, { ...crossed, overdispersed: true, signLlrs: [0, 0, 0, 0] }, 'green', 'blue', false);
+    const waiting = analyseSequential(SEQUENTIAL, step, { ...crossed, dispersion: bursty, signLlrs: [0, 0, 0, 0] }, 'green', 'blue', false);
     expect(waiting.relativeRegressions).toEqual([]);
     expect(waiting.summary.join(' ')).toMatch(/the 5xx are bursty, so a rollback also needs the per-minute sign test \(valid whatever the bursts/);
-    const agreed = analyseSequential(SEQUENTIAL, step, { ...crossed, overdispersed: true, signLlrs: [9, 9, 9, 9] }, 'green', 'blue', false);
+    expect(waiting.evidence.signLlrs).toHaveLength(SIGN_BETS.length);
+    const agreed = analyseSequential(SEQUENTIAL, step, { ...crossed, dispersion: bursty, signLlrs: [9, 9, 9, 9] }, 'green', 'blue', false);
     expect(agreed.relativeRegressions.join(' ')).toMatch(/green's 5xx rate is higher than blue's: .*the 5xx are bursty, and the per-minute sign test/);
-    expect(agreed.evidence.overdispersed).toBe(true);
     // Poisson-like 5xx (no overdispersion seen): the comparison alone decides, as fast as before.
-    expect(analyseSequential(SEQUENTIAL, step, { ...crossed, signLlrs: [0, 0, 0, 0] }, 'green', 'blue', false).relativeRegressions).toHaveLength(1);
-  });
-
-  test('overdispersion seen in the stable color\'s minutes marks the evidence, for the rest of the rollout', () => {
-    const minutes = [[2000, 6000], [9000, 300], [600, 7000], [4000, 900]].map(([b, g], i) => minute([6000, Math.round(g / 100)], [594_000, b], STEP_START + i * MINUTE));
-    const step: StepData = { startMs: STEP_START, endMs: STEP_START + 4 * MINUTE, minutes, latency: noLatency };
-    const f = analyseSequential(SEQUENTIAL, step, { trafficPerMinute: 600_000, stableErrorRate: 0.005 }, 'green', 'blue', false);
-    expect(f.evidence.overdispersed).toBe(true);
-    expect(f.evidence.signLlrs).toHaveLength(SIGN_BETS.length);
-    const calm = [2950, 3040, 3010, 2980].map((b, i) => minute([6000, 30], [594_000, b], STEP_START + i * MINUTE));
-    const g = analyseSequential(SEQUENTIAL, { ...step, minutes: calm }, { trafficPerMinute: 600_000, stableErrorRate: 0.005 }, 'green', 'blue', false);
-    expect(g.evidence.overdispersed).toBeUndefined();
+    expect(analyseSequential(SEQUENTIAL, step, { ...crossed, dispersion: steady, signLlrs: [0, 0, 0, 0] }, 'green', 'blue', false).relativeRegressions).toHaveLength(1);
   });
 
   test('a degraded stable color that no longer serves (the last step after its shift) does not hold the step', () => {
