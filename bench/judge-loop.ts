@@ -295,6 +295,8 @@ export function runRollout(options: LoopOptions): LoopResult {
   let t = u;
   /** The judge's evidence, carried from step to step as the state machine's Start Bake does. */
   let evidence: StepEvidence = {};
+  /** The reasons of the last PASS (a released run's: what cleared its last step). */
+  let lastPass: readonly string[] = [];
   for (let index = 0; index < steps.length; index++) {
     const step = steps[index];
     shifts.push({ at: t, weight: step.percent / PERCENT });
@@ -320,10 +322,11 @@ export function runRollout(options: LoopOptions): LoopResult {
       if (result.verdict === 'INCONCLUSIVE') return { outcome: 'INCONCLUSIVE', held, step: step.number, reasons: result.reasons };
       if (result.verdict === 'BASELINE_DEGRADED') return { outcome: 'PAUSED', held: true, step: step.number, reasons: result.reasons };
       if (result.verdict === 'PASS') {
+        lastPass = result.reasons;
         evidence = result.bake.evidence ?? {};
         break;
       }
     }
   }
-  return { outcome: 'RELEASED', held, step: steps.length, reasons: [] };
+  return { outcome: 'RELEASED', held, step: steps.length, reasons: lastPass };
 }

@@ -261,3 +261,29 @@ describe('bursty 5xx: the sign test guards the comparison, and the sizing does n
     expect(decisionMinutes(withSignal, 10, 120, false)).toBeCloseTo(12, 9);
   });
 });
+
+describe('a new color at the limit: the limit test does not clear a step the comparison says is a regression', () => {
+  const noLatency = { green: { p985Ms: null, p99Ms: null, p995Ms: null }, blue: { p985Ms: null, p99Ms: null, p995Ms: null } };
+  const step: StepData = {
+    startMs: STEP_START, endMs: STEP_START + MINUTE,
+    minutes: [{ startMs: STEP_START, counts: { green: { requests: 600, errors: 3 }, blue: { requests: 59_400, errors: 297 } } }],
+    latency: noLatency,
+  };
+  /** The limit test far below its acceptance boundary (it rules out 2% against the 1% limit). */
+  const limitCleared = { limitLlrs: [-8, -30, -60, -90, -120], trafficPerMinute: 60_000, stableErrorRate: 0.005 };
+
+  test('while the comparison favours a regression 20 to 1 or more the step bakes on, saying why', () => {
+    // After this minute (green's rate equal to blue's) the mixture stands at about 32 to 1, below the 400 that fails.
+    const f = analyseSequential(SEQUENTIAL, step, { ...limitCleared, errorLlrs: [6, 6, 6, 6, 6] }, 'green', 'blue', false);
+    expect(f.notRuledOut).toContain('5xx');
+    expect(f.clearance).toEqual([]);
+    expect(f.summary.join(' ')).toMatch(/The limit test rules out 2% .* but the comparison with blue favours green failing 2x as often or more by 3[\d.]+ to 1 \(20 or more keeps the step from clearing on the limit\)/);
+    expect(f.relativeRegressions).toEqual([]);
+  });
+
+  test('below 20 to 1 the limit test clears it as before', () => {
+    const f = analyseSequential(SEQUENTIAL, step, { ...limitCleared, errorLlrs: [2, 2, 2, 2, 2] }, 'green', 'blue', false);
+    expect(f.notRuledOut).not.toContain('5xx');
+    expect(f.clearance.join(' ')).toMatch(/5xx: the evidence rules out green at 2% or more/);
+  });
+});
