@@ -235,7 +235,7 @@ describe('Judge with a release signal', () => {
       const result = await judge(bake(NOW_MS - 5 * MINUTE));
       expect(result.metricSource).toBe('ALB');
       expect(result.metrics!.green.requests).toBe(60);
-      expect(result.reasons[result.reasons.length - 1]).toMatch(/has no datapoint of either color in the minutes judged: this judgement reads the ALB's one-minute metrics instead \(120 s metric delay\)/);
+      expect(result.reasons[0]).toMatch(/has no datapoint of either color in the minutes judged: this judgement reads the ALB's one-minute metrics instead \(120 s metric delay\)/);
     });
 
     test('a silent new color: the ALB\'s window while the ALB shows it serving in minutes the signal has none of it; an idle one stays on the signal', async () => {

@@ -72,7 +72,7 @@ describe('step sizing: the smallest step that can clear within its bake', () => 
   });
 
   test('with the release signal a bake interval is its judge interval: a 5-minute bake judged every 30 s has the same minutes of data', () => {
-    const signal = { namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, graceSeconds: 60, judgeIntervalSeconds: 30 };
+    const signal = { namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, judgeIntervalSeconds: 30 };
     expect(decisionMinutes({ ...SEQUENTIAL, signal }, 10, 120)).toBe(MINUTES);
   });
 
@@ -253,7 +253,7 @@ describe('bursty 5xx: the sign test guards the comparison, and the sizing does n
   });
 
   test('with the release signal the sizing counts the signal\'s delay and period, on ALB minutes the ALB\'s', () => {
-    const signal = { namespace: 'ZeroDowntime/Release', service: 'shop', periodSeconds: 10, delaySeconds: 20, graceSeconds: 60, judgeIntervalSeconds: 30 };
+    const signal = { namespace: 'ZeroDowntime/Release', service: 'shop', periodSeconds: 10, delaySeconds: 20, judgeIntervalSeconds: 30 };
     const withSignal: AnalysisConfig = { ...SEQUENTIAL, signal };
     // 10 judgements of 30 s + 10 min extension = 15 min; less 20 s delay and a 10 s period: 14.5 min.
     expect(decisionMinutes(withSignal, 10, 120, true)).toBeCloseTo(14.5, 9);
