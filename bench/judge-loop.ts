@@ -54,8 +54,20 @@ export interface ColorBehaviour {
   readonly latencyFactor?: number;
 }
 
+/**
+ * The threshold judge's settings a calibration may raise (bench/judge.bench.ts: the fair comparison, the thresholds
+ * tuned per traffic level to the same false-rollback target). Absent fields: LOOP_PLAN's.
+ */
+export interface ThresholdSettings {
+  readonly minRequests?: number;
+  readonly errorRateBaselineFactor?: number;
+  readonly latencyBaselineFactor?: number;
+}
+
 export interface LoopOptions {
   readonly method: JudgeMethod;
+  /** THRESHOLDS only: settings other than LOOP_PLAN's. */
+  readonly thresholds?: ThresholdSettings;
   readonly requestsPerSecond: number;
   readonly stable: ColorBehaviour;
   readonly release: ColorBehaviour;
@@ -114,15 +126,16 @@ export function plannedSteps(): readonly PlannedStep[] {
   return planned;
 }
 
-export function judgeConfig(method: JudgeMethod, maxErrorRatePercent: number, steps: number): JudgeConfig {
+export function judgeConfig(method: JudgeMethod, maxErrorRatePercent: number, steps: number, thresholds: ThresholdSettings = {}): JudgeConfig {
+  const tuned = method === 'THRESHOLDS' ? thresholds : {};
   const analysis: AnalysisConfig = {
     loadBalancer: 'app/bench/1', targetGroups: { blue: 'targetgroup/blue/1', green: 'targetgroup/green/2' },
     windowSeconds: LOOP_PLAN.judgeInterval.toSeconds(),
-    minRequests: LOOP_PLAN.minRequests,
+    minRequests: tuned.minRequests ?? LOOP_PLAN.minRequests,
     maxErrorRatePercent,
-    errorRateBaselineFactor: LOOP_PLAN.errorRateBaselineFactor,
+    errorRateBaselineFactor: tuned.errorRateBaselineFactor ?? LOOP_PLAN.errorRateBaselineFactor,
     maxLatencyP99Ms: LOOP_PLAN.maxLatencyP99Ms,
-    latencyBaselineFactor: LOOP_PLAN.latencyBaselineFactor,
+    latencyBaselineFactor: tuned.latencyBaselineFactor ?? LOOP_PLAN.latencyBaselineFactor,
     method,
     ...(method === 'SEQUENTIAL' ? {
       sequential: sequentialBudget(LOOP_PLAN.falseRollbackRatePercent, steps, LOOP_PLAN.latencyMinRequests),
@@ -156,7 +169,7 @@ function percentileMs(dist: LogNormal, k: keyof typeof Z, above: number, n: numb
 export function runRollout(options: LoopOptions): LoopResult {
   const rng = Random.seeded(options.seed, 'judge-bench');
   const steps = plannedSteps();
-  const config = judgeConfig(options.method, options.maxErrorRatePercent ?? 1, steps.length);
+  const config = judgeConfig(options.method, options.maxErrorRatePercent ?? 1, steps.length, options.thresholds);
   const target: Color = 'green';
   const stable: Color = 'blue';
   const base = LOOP_PLAN.latency;
@@ -282,6 +295,8 @@ export function runRollout(options: LoopOptions): LoopResult {
   let t = u;
   /** The judge's evidence, carried from step to step as the state machine's Start Bake does. */
   let evidence: StepEvidence = {};
+  /** The reasons of the last PASS (a released run's: what cleared its last step). */
+  let lastPass: readonly string[] = [];
   for (let index = 0; index < steps.length; index++) {
     const step = steps[index];
     shifts.push({ at: t, weight: step.percent / PERCENT });
@@ -307,10 +322,11 @@ export function runRollout(options: LoopOptions): LoopResult {
       if (result.verdict === 'INCONCLUSIVE') return { outcome: 'INCONCLUSIVE', held, step: step.number, reasons: result.reasons };
       if (result.verdict === 'BASELINE_DEGRADED') return { outcome: 'PAUSED', held: true, step: step.number, reasons: result.reasons };
       if (result.verdict === 'PASS') {
+        lastPass = result.reasons;
         evidence = result.bake.evidence ?? {};
         break;
       }
     }
   }
-  return { outcome: 'RELEASED', held, step: steps.length, reasons: [] };
+  return { outcome: 'RELEASED', held, step: steps.length, reasons: lastPass };
 }

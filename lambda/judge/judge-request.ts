@@ -52,7 +52,10 @@ function parseEvidence(raw: unknown): StepEvidence {
   const trafficPerMinute = optionalNumber(obj, 'trafficPerMinute', NON_NEGATIVE, source);
   const stableErrorRate = optionalNumber(obj, 'stableErrorRate', { min: 0, max: 1 }, source);
   const limitLlrs = obj.limitLlrs === undefined ? undefined : requireNumbers(obj, 'limitLlrs', source);
-  const dispersion = obj.dispersion === undefined ? undefined : parseDispersion(obj.dispersion, source);
+  // An earlier judge's sums (excess, mu2, noise against a rate observed before the shift): dropped, the estimate restarts.
+  const earlier = typeof obj.dispersion === 'object' && obj.dispersion !== null && !('minutes' in obj.dispersion) && 'excess' in obj.dispersion;
+  const dispersion = obj.dispersion === undefined || earlier ? undefined : parseDispersion(obj.dispersion, source);
+  const signLlrs = obj.signLlrs === undefined ? undefined : requireNumbers(obj, 'signLlrs', source);
   return {
     ...(throughMs === undefined ? {} : { throughMs }),
     ...(errorLlrs === undefined ? {} : { errorLlrs }),
@@ -65,17 +68,21 @@ function parseEvidence(raw: unknown): StepEvidence {
     ...(stableErrorRate === undefined ? {} : { stableErrorRate }),
     ...(limitLlrs === undefined ? {} : { limitLlrs }),
     ...(dispersion === undefined ? {} : { dispersion }),
+    ...(signLlrs === undefined ? {} : { signLlrs }),
   };
 }
 
-/** The overdispersion sums: three finite numbers (excess may be negative). */
+/** The overdispersion sums: six finite numbers, none negative. */
 function parseDispersion(raw: unknown, source: string): NonNullable<StepEvidence['dispersion']> {
   const obj = requireObject(raw, source, 'dispersion');
   const of = `${source}.dispersion`;
   return {
-    excess: requireNumber(obj, 'excess', { min: -Number.MAX_VALUE }, of),
-    mu2: requireNumber(obj, 'mu2', NON_NEGATIVE, of),
-    noise: requireNumber(obj, 'noise', NON_NEGATIVE, of),
+    minutes: requireInteger(obj, 'minutes', NON_NEGATIVE, of),
+    requests: requireNumber(obj, 'requests', NON_NEGATIVE, of),
+    errors: requireNumber(obj, 'errors', NON_NEGATIVE, of),
+    errorsSquared: requireNumber(obj, 'errorsSquared', NON_NEGATIVE, of),
+    cross: requireNumber(obj, 'cross', NON_NEGATIVE, of),
+    requestsSquared: requireNumber(obj, 'requestsSquared', NON_NEGATIVE, of),
   };
 }
 

@@ -193,7 +193,8 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
     }
   }
   const decided = decide(config, input, seen);
-  // The fallback is said in the reasons (and so in the events that carry them); the source in the result.
+  // The fallback is said in the reasons (and so in the events that carry them), first: what was read, then what the
+  // verdict found, its conclusion last (Step Completed's `reason`); the source in the result.
   // With a signal the judge sets the next wait: its interval on the signal; on ALB minutes, until the next one is readable.
   // Only the sequential judge sets the wait: THRESHOLDS judges on whole minutes at the plan's interval, signal or not.
   const signal = analysis?.method === 'SEQUENTIAL' ? analysis.signal : undefined;
@@ -201,7 +202,7 @@ export async function judge(config: JudgeConfig, input: JudgeInput): Promise<Jud
   const result = source === undefined ? decided : {
     ...decided,
     metricSource: source,
-    ...(fallback ? { reasons: [...decided.reasons, fallback] } : {}),
+    ...(fallback ? { reasons: [fallback, ...decided.reasons] } : {}),
     ...(waitSeconds !== undefined ? { bake: { ...decided.bake, waitSeconds } } : {}),
   };
   log(result.verdict === 'FAIL' || result.verdict === 'HOLD' || result.verdict === 'BASELINE_DEGRADED' ? 'warn' : 'info', 'judgement', {

@@ -1,5 +1,5 @@
 import { AnalysisConfig, DEFAULT_BAKE_EXTENSION_SECONDS, DEFAULT_MISS_RATE } from '../shared/contracts';
-import { addDispersion, DispersionSums, NO_DISPERSION } from './sequential';
+import { addDispersion, comparisonInflation, countInflation, DispersionSums, extraVariance, NO_DISPERSION } from './sequential';
 
 /**
  * Step sizing for the sequential judge: the smallest share of the traffic at which a step can clear (reach the
@@ -114,28 +114,50 @@ export function comparisonTestErrors(w: number, theta: number, lnBeta: number): 
   return stepsToBoundary(w * up + (1 - w) * down, Math.sqrt(w * (1 - w)) * (up - down), lnBeta);
 }
 
-/** Whether a step at `percent` can clear within `minutes` of data. */
-function decides(config: AnalysisConfig, traffic: TrafficObservation, percent: number, minutes: number): boolean {
+/**
+ * Whether a step at `percent` can clear within `minutes` of data, at the stable 5xx rate `p`; `limitNeed` is
+ * limitTestRequests at that rate (the same for every weight).
+ */
+function decides(config: AnalysisConfig, traffic: TrafficObservation, percent: number, minutes: number, p: number, limitNeed: number, tau2: number): boolean {
   const seq = config.sequential!;
   const lnBeta = Math.log(seq.missRate ?? DEFAULT_MISS_RATE);
   const w = percent / PERCENT;
   const newRequests = w * traffic.requestsPerMinute * minutes;
   if (newRequests < config.minRequests) return false;
-  const p = traffic.stableErrorRate;
-  if (newRequests >= limitTestRequests(p, config.maxErrorRatePercent / PERCENT, config.errorRateBaselineFactor, lnBeta)) return true;
+  if (newRequests >= countInflation((w * traffic.requestsPerMinute * config.maxErrorRatePercent) / PERCENT, tau2) * limitNeed) return true;
   const errors = p * traffic.requestsPerMinute * minutes;
-  return errors >= comparisonTestErrors(w, config.errorRateBaselineFactor, lnBeta);
+  const kRatio = comparisonInflation(p * traffic.requestsPerMinute, w, tau2);
+  return Number.isFinite(kRatio) && errors >= kRatio * comparisonTestErrors(w, config.errorRateBaselineFactor, lnBeta);
 }
 
 /**
- * Minutes of readable data a step has to clear in: bake + extension - metric delay - the shift's own minute. The ALB's
- * metric delay is used also when the judge reads the release signal (it may fall back to the ALB): conservative.
+ * The stable 5xx rate at which the sizing gives up: the rate seen over a few minutes before the shift is an estimate
+ * (Var = p²·(1/errors + tau²/minutes): Poisson counts, and under overdispersion the bursts it happened to catch), so
+ * the judge says INCONCLUSIVE at once only if even the rate two standard errors below it could not clear; otherwise it
+ * sizes at that rate and lets the steps' own evidence decide (they clear only on evidence, so this cannot release a
+ * worse color; at worst a step ends INCONCLUSIVE after its bake instead of at once). Nothing observed: the rate seen.
  */
-export function decisionMinutes(config: AnalysisConfig, bakeIntervals: number, metricDelaySeconds: number): number {
+function optimisticRate(traffic: TrafficObservation, tau2: number): number {
+  const d = traffic.dispersion;
+  const p = traffic.stableErrorRate;
+  if (!d || d.minutes < 1 || !(d.errors > 0)) return p;
+  return Math.max(0, p * (1 - 2 * Math.sqrt(1 / d.errors + tau2 / d.minutes)));
+}
+
+/**
+ * Minutes of readable data a step has to clear in: bake + extension - metric delay - the shift's own period. When the
+ * judgement read the release signal (`readsSignal`), its delay and period (lambda/judge/signal-read.ts); otherwise the
+ * ALB's metric delay and a whole minute. A judge that falls back to the ALB later in the step has the ALB's delay
+ * then: a step sized on the signal may then need part of its extension.
+ */
+export function decisionMinutes(config: AnalysisConfig, bakeIntervals: number, metricDelaySeconds: number, readsSignal = false): number {
   const ext = config.sequential?.bakeExtensionSeconds ?? DEFAULT_BAKE_EXTENSION_SECONDS;
   // A bake interval is one judgement: the signal's judge interval when the judge reads the release signal.
   const intervalSeconds = config.signal?.judgeIntervalSeconds ?? config.windowSeconds;
-  return Math.max(0, (bakeIntervals * intervalSeconds + ext - metricDelaySeconds) / SECONDS_PER_MINUTE - 1);
+  const signal = readsSignal ? config.signal : undefined;
+  const delay = signal ? signal.delaySeconds : metricDelaySeconds;
+  const shiftPeriod = signal ? signal.periodSeconds : SECONDS_PER_MINUTE;
+  return Math.max(0, (bakeIntervals * intervalSeconds + ext - delay - shiftPeriod) / SECONDS_PER_MINUTE);
 }
 
 export function sizeSteps(config: AnalysisConfig, traffic: TrafficObservation, minutes: number): StepSizing {
@@ -143,9 +165,18 @@ export function sizeSteps(config: AnalysisConfig, traffic: TrafficObservation, m
   const base = `${Number((traffic.stableErrorRate * PERCENT).toFixed(3))}% 5xx`;
   const within = `${Number(minutes.toFixed(1))} minutes of data (bake + extension - metric delay)`;
   // The first weight that decides (a scan: the comparison test's need is not monotone near 100%).
-  let hi = 1;
   const steps = PERCENT / WEIGHT_RESOLUTION;
-  while (hi <= steps && !decides(config, traffic, hi * WEIGHT_RESOLUTION, minutes)) hi++;
+  const tau2 = traffic.dispersion ? extraVariance(traffic.dispersion) : 0;
+  const lnBeta = Math.log(config.sequential!.missRate ?? DEFAULT_MISS_RATE);
+  const scan = (p: number, t2: number) => {
+    const limitNeed = limitTestRequests(p, config.maxErrorRatePercent / PERCENT, config.errorRateBaselineFactor, lnBeta);
+    let at = 1;
+    while (at <= steps && !decides(config, traffic, at * WEIGHT_RESOLUTION, minutes, p, limitNeed, t2)) at++;
+    return at;
+  };
+  let hi = scan(traffic.stableErrorRate, tau2);
+  if (hi > steps && tau2 > 0) hi = scan(traffic.stableErrorRate, 0);
+  if (hi > steps) hi = scan(optimisticRate(traffic, tau2), 0);
   if (hi > steps) {
     return {
       minPercent: null,
@@ -190,7 +221,7 @@ export function observeTraffic(
   let dispersion = NO_DISPERSION;
   for (const m of minutes) {
     const c = m.counts[stableColor];
-    if (m.startMs >= startMs && m.startMs < endMs && c && c.requests > 0) dispersion = addDispersion(dispersion, c.errors, c.requests, stableErrorRate);
+    if (m.startMs >= startMs && m.startMs < endMs && c && c.requests > 0) dispersion = addDispersion(dispersion, c.errors, c.requests);
   }
   return { requestsPerMinute: requests / span, stableErrorRate, dispersion };
 }

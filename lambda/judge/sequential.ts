@@ -122,37 +122,56 @@ export function gaussianLlr(difference: number, variance: number, delta1: number
 }
 
 /**
- * Overdispersion of the 5xx: running sums of the stable color's per-minute 5xx e against their expected count
- * mu = n·p (p its rate), for a method-of-moments estimate of the extra variance. Under the tests' assumption
- * (Poisson within a minute) E[(e − mu)² − mu] = 0; when the rate itself varies from minute to minute (a sick host, a
- * retry storm: rate × G, Var(G) = tau²) it is mu²·tau².
+ * Overdispersion of the 5xx: running sums of the stable color's per-minute requests n and 5xx e, for a
+ * method-of-moments estimate of the extra variance. Under the tests' assumption (Poisson within a minute at a rate p),
+ * e has variance mu = n·p; when the rate itself varies from minute to minute (a sick host, a retry storm: p × G,
+ * Var(G) = tau²) it is mu + mu²·tau² (the negative binomial's NB2 form). The rate p is the pooled rate of the same
+ * minutes (Σe / Σn), not a rate observed beforehand: a plug-in rate from a few bursty minutes is off by as much as a
+ * burst, and every later minute's deviation from it would read as more overdispersion than there is.
  */
 export interface DispersionSums {
-  /** Σ ((e − mu)² − mu). */
-  readonly excess: number;
-  /** Σ mu². */
-  readonly mu2: number;
-  /** Σ (2·mu² + mu): the variance of `excess` without overdispersion. */
-  readonly noise: number;
+  /** Minutes summed. */
+  readonly minutes: number;
+  /** Σ n. */
+  readonly requests: number;
+  /** Σ e. */
+  readonly errors: number;
+  /** Σ e². */
+  readonly errorsSquared: number;
+  /** Σ n·e. */
+  readonly cross: number;
+  /** Σ n². */
+  readonly requestsSquared: number;
 }
 
-export const NO_DISPERSION: DispersionSums = { excess: 0, mu2: 0, noise: 0 };
+export const NO_DISPERSION: DispersionSums = { minutes: 0, requests: 0, errors: 0, errorsSquared: 0, cross: 0, requestsSquared: 0 };
 
-/** The sums with one more minute of `errors` in `requests` at the expected rate `rate`. */
-export function addDispersion(sums: DispersionSums, errors: number, requests: number, rate: number): DispersionSums {
-  const mu = requests * rate;
-  if (!(mu > 0)) return sums;
-  return { excess: sums.excess + (errors - mu) ** 2 - mu, mu2: sums.mu2 + mu * mu, noise: sums.noise + 2 * mu * mu + mu };
+/** The sums with one more minute of `errors` in `requests`. */
+export function addDispersion(sums: DispersionSums, errors: number, requests: number): DispersionSums {
+  if (!(requests > 0)) return sums;
+  return {
+    minutes: sums.minutes + 1,
+    requests: sums.requests + requests,
+    errors: sums.errors + errors,
+    errorsSquared: sums.errorsSquared + errors * errors,
+    cross: sums.cross + requests * errors,
+    requestsSquared: sums.requestsSquared + requests * requests,
+  };
 }
 
 /**
- * tau², the squared coefficient of variation of the 5xx rate from minute to minute, estimated from the sums less two
- * of its standard errors (so sampling noise alone does not temper the tests: about 2% of estimates of a steady rate
- * come out above 0), never below 0.
+ * tau², the squared coefficient of variation of the 5xx rate from minute to minute: with p = Σe / Σn and mu = n·p,
+ * (Σ (e − mu)² · M / (M − 1) − Σ e) / Σ mu² (M minutes; M / (M − 1) for the rate fitted to the same minutes), less
+ * two of its standard errors under Poisson counts (sqrt(Σ (2·mu² + mu))), so that sampling noise alone does not temper
+ * the tests (about 2% of estimates of a steady rate come out above 0), never below 0. 0 from fewer than 2 minutes.
  */
 export function extraVariance(sums: DispersionSums): number {
-  if (!(sums.mu2 > 0)) return 0;
-  return Math.max(0, (sums.excess - 2 * Math.sqrt(sums.noise)) / sums.mu2);
+  if (sums.minutes < 2 || !(sums.errors > 0) || !(sums.requests > 0)) return 0;
+  const p = sums.errors / sums.requests;
+  const squares = Math.max(0, sums.errorsSquared - 2 * p * sums.cross + p * p * sums.requestsSquared);
+  const mu2 = p * p * sums.requestsSquared;
+  const excess = (squares * sums.minutes) / (sums.minutes - 1) - sums.errors;
+  return Math.max(0, (excess - 2 * Math.sqrt(2 * mu2 + sums.errors)) / mu2);
 }
 
 /**
@@ -177,4 +196,89 @@ export function comparisonInflation(totalErrors: number, w: number, tau2: number
 /** The variance inflation of a count with expected value `expected` whose rate varies with tau²: 1 + expected·tau². */
 export function countInflation(expected: number, tau2: number): number {
   return tau2 > 0 && expected > 0 ? 1 + expected * tau2 : 1;
+}
+
+/**
+ * The distribution-free guard of the 5xx comparison: a per-minute sign test of the two colors' 5xx, valid whatever
+ * the 5xx do from minute to minute (bursts of any size and shape), where the conditional binomial above assumes they
+ * are Poisson within a minute and its tempering (comparisonInflation) rests on an estimate of their variation.
+ *
+ * Assumptions (each minute, given both colors' request counts): every request of color c fails independently with
+ * the minute's probability lambda·G_c, lambda the minute's common conditions (any value, any change from minute to
+ * minute), G_c the color's own factor (a sick host, a retry storm); the request counts do not depend on the factors.
+ * H0 ("the new color is no worse"): the pair (G_new, G_stable) is exchangeable within the minute (same distribution,
+ * possibly dependent, any distribution at all; for a new color that is better, G_new is stochastically smaller).
+ * Nothing is assumed about lambda, about the factors' distribution, or about how minutes depend on one another beyond
+ * that this holds given the past.
+ *
+ * The test. Thin the color with more requests to the other's count m (a simple random sample of m of its requests,
+ * without replacement): its 5xx in the sample are hypergeometric given its counts, and given G_c they are
+ * Binomial(m, lambda·G_c), the same law as the smaller color's 5xx. Under H0 the two counts are then exchangeable, so
+ * the chance that the new color's count is the larger equals the chance that it is the smaller (at most, for a better
+ * new color). The minute's e-value is 1 + b·(P(new larger) − P(new smaller)), the probabilities over the thinning
+ * (computed exactly, no random draw: the average of e-values over an independent randomisation is an e-value), b in
+ * [0, 1) the bet: its expectation under H0 is at most 1, so the product over the minutes is a nonnegative
+ * supermartingale and Ville's inequality bounds the chance that it ever reaches 1/alpha by alpha (testing by betting:
+ * Shafer 2021; Ramdas, Grünwald, Vovk, Shafer, "Game-theoretic statistics and safe anytime-valid inference", 2023;
+ * the sign test as a betting martingale: Waudby-Smith & Ramdas 2023).
+ *
+ * Its price: each minute is one pair, so it gains at most ln 2 a minute (about nine minutes of a clear regression to
+ * reach the 5xx tests' threshold), whatever the traffic; the conditional binomial, where its assumption holds, decides
+ * in one minute at high traffic. So it is a guard: under detected overdispersion the comparison FAILs only when both
+ * reach their threshold (the failure is then inside the sign test's event, whose chance under H0 is at most alpha
+ * under the assumptions above, whatever the bursts).
+ */
+export const SIGN_BETS = [0.25, 0.5, 0.75, 0.95] as const;
+
+/** P(new color's thinned 5xx > the stable color's) and P(<), over the thinning of the larger color (see SIGN_BETS). */
+export function signProbabilities(newErrors: number, newRequests: number, stableErrors: number, stableRequests: number): { up: number; down: number } {
+  if (newRequests <= 0 || stableRequests <= 0 || newErrors + stableErrors <= 0) return { up: 0, down: 0 };
+  // Thin the color with more requests to the other's count; its thinned 5xx X ~ Hypergeometric(N, K, m).
+  const newThinned = newRequests > stableRequests;
+  const [N, K, m, fixed] = newThinned
+    ? [newRequests, newErrors, stableRequests, stableErrors]
+    : [stableRequests, stableErrors, newRequests, newErrors];
+  const { below, above } = hypergeometricTails(N, K, m, fixed);
+  // newThinned: the new color is X; up = P(X > fixed). Else the stable color is X; up = P(X < fixed).
+  return newThinned ? { up: above, down: below } : { up: below, down: above };
+}
+
+/** log weights smaller than the largest by this much are left out of the hypergeometric sums (e^-40: nothing). */
+const NEGLIGIBLE_LOG = 40;
+
+/** P(X < x) and P(X > x) for X ~ Hypergeometric(population N, K successes, m draws), by the ratio of successive terms. */
+export function hypergeometricTails(N: number, K: number, m: number, x: number): { below: number; above: number } {
+  const lo = Math.max(0, m + K - N);
+  const hi = Math.min(m, K);
+  // Start at the mode (no underflow), walk both ways with pmf(k+1)/pmf(k) = (K−k)(m−k) / ((k+1)(N−K−m+k+1)).
+  const mode = Math.min(hi, Math.max(lo, Math.floor(((m + 1) * (K + 1)) / (N + 2))));
+  let total = 1;
+  let below = 0;
+  let above = 0;
+  const add = (k: number, w: number) => {
+    total += w;
+    if (k < x) below += w;
+    else if (k > x) above += w;
+  };
+  if (mode < x) below += 1;
+  else if (mode > x) above += 1;
+  let w = 1;
+  for (let k = mode; k < hi; k++) {
+    w *= ((K - k) * (m - k)) / ((k + 1) * (N - K - m + k + 1));
+    if (!(w > Math.exp(-NEGLIGIBLE_LOG))) break;
+    add(k + 1, w);
+  }
+  w = 1;
+  for (let k = mode; k > lo; k--) {
+    w *= (k * (N - K - m + k)) / ((K - k + 1) * (m - k + 1));
+    if (!(w > Math.exp(-NEGLIGIBLE_LOG))) break;
+    add(k - 1, w);
+  }
+  return { below: below / total, above: above / total };
+}
+
+/** ln of the minute's e-value per bet of SIGN_BETS: ln(1 + b·(up − down)). */
+export function signLlrs(newErrors: number, newRequests: number, stableErrors: number, stableRequests: number): number[] {
+  const { up, down } = signProbabilities(newErrors, newRequests, stableErrors, stableRequests);
+  return SIGN_BETS.map((b) => Math.log(1 + b * (up - down)));
 }

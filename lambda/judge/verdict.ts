@@ -88,7 +88,7 @@ function bakeCredit(analysis: AnalysisConfig, step: StepData, newPeriods: number
  */
 function trafficOf(evidence: StepEvidence, seen: Observation, stableColor: Color): TrafficObservation | null {
   if (evidence.trafficPerMinute !== undefined && evidence.stableErrorRate !== undefined) {
-    return { requestsPerMinute: evidence.trafficPerMinute, stableErrorRate: evidence.stableErrorRate };
+    return { requestsPerMinute: evidence.trafficPerMinute, stableErrorRate: evidence.stableErrorRate, ...(evidence.dispersion ? { dispersion: evidence.dispersion } : {}) };
   }
   if (seen.traffic) return seen.traffic;
   return seen.step ? observeTraffic(seen.step.minutes, seen.step.startMs, seen.step.endMs, stableColor) : null;
@@ -145,7 +145,11 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
       if (f.newMinutes === 0 && notYet === null) notYet = 'No whole minute of new data since the last judgement; this judgement does not count toward the bake.';
       credit = bakeCredit(analysis, seen.step, f.newMinutes);
     }
-    if (traffic && input.percent !== undefined && (input.segments ?? []).length === 0) sizing = sizeSteps(analysis, traffic, decisionMinutes(analysis, bake.required, config.metricDelaySeconds ?? 0));
+    if (traffic && input.percent !== undefined && (input.segments ?? []).length === 0) {
+      // The signal's delay when this judgement read the release signal (its periods are the signal's), else the ALB's.
+      const readsSignal = analysis.signal !== undefined && seen.step?.periodMs === analysis.signal.periodSeconds * MS_PER_SECOND;
+      sizing = sizeSteps(analysis, traffic, decisionMinutes(analysis, bake.required, config.metricDelaySeconds ?? 0, readsSignal));
+    }
   } else if (analysis && metrics) {
     const a = analyse(analysis, metrics, targetColor, stableColor);
     // Data from before the step cannot clear it, nor be too little to judge it; but a regression in it is one.

@@ -431,10 +431,19 @@ export interface StepEvidence {
    */
   readonly limitLlrs?: readonly number[];
   /**
-   * The stable color's per-minute 5xx against its observed rate, for the overdispersion estimate
+   * The stable color's per-minute requests and 5xx, summed for the overdispersion estimate
    * (lambda/judge/sequential.ts DispersionSums). Absent: none yet.
    */
-  readonly dispersion?: { readonly excess: number; readonly mu2: number; readonly noise: number };
+  readonly dispersion?: {
+    readonly minutes: number; readonly requests: number; readonly errors: number;
+    readonly errorsSquared: number; readonly cross: number; readonly requestsSquared: number;
+  };
+  /**
+   * Per bet of the sign test (lambda/judge/sequential.ts SIGN_BETS), the ln of its product of per-minute e-values over
+   * the counted minutes: the distribution-free guard of the 5xx comparison (while the overdispersion estimate is above
+   * 0, the comparison FAILs only when this agrees). Absent: none yet.
+   */
+  readonly signLlrs?: readonly number[];
 }
 
 export interface BakeProgress {

@@ -40,7 +40,7 @@ export function messageOf(kind: RolloutEventKind, flagKey?: string): Notificatio
     case RolloutEventKind.STEP_COMPLETED:
       return {
         title: `${service()}: step ${f('$.detail.step.number')} done, ${target()} has ${f('$.detail.step.percent')}%`,
-        body: `Step ${f('$.detail.step.number')} of the rollout of ${service()} completed (judged healthy, or merged into the next step when too small to judge at the observed traffic): ${target()} serves ${f('$.detail.step.percent')}% of production traffic (blue ${f('$.detail.weights.blue')}%, green ${f('$.detail.weights.green')}%).`,
+        body: `Step ${f('$.detail.step.number')} of the rollout of ${service()} completed (judged healthy, or merged into the next step when too small to judge at the observed traffic): ${target()} serves ${f('$.detail.step.percent')}% of production traffic (blue ${f('$.detail.weights.blue')}%, green ${f('$.detail.weights.green')}%). The judge: ${f('$.detail.reason')}`,
         next: 'The next step shifts more traffic after its own bake; the rollout completes at 100%.',
         severity: 'info',
       };

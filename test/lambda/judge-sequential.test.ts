@@ -322,6 +322,19 @@ describe('the sequential judge (handler): what it reads', () => {
     const judgeWith = (extra: object, evidence: object = {}) => handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', ...extra, bake: { passes: 0, required: 5, evidence } }).catch((e: Error) => e);
     expect(((await judgeWith({ percent: 150 })) as Error).message).toMatch(/"percent" must be a number from 0 to 100; got 150/);
     expect(((await judgeWith({}, { stableErrorRate: 2 })) as Error).message).toMatch(/"stableErrorRate" must be a number from 0 to 1; got 2/);
-    expect(((await judgeWith({}, { dispersion: { excess: 1, mu2: -1, noise: 0 } })) as Error).message).toMatch(/"mu2" must be a number >= 0; got -1/);
+    const sums = { minutes: 2, requests: 1200, errors: 6, errorsSquared: 20, cross: 3600, requestsSquared: 720_000 };
+    expect(((await judgeWith({}, { dispersion: { ...sums, cross: -1 } })) as Error).message).toMatch(/"cross" must be a number >= 0; got -1/);
+    expect(((await judgeWith({}, { signLlrs: [1, 'x'] })) as Error).message).toMatch(/"signLlrs" must be an array of at most 16 finite numbers/);
+  });
+
+  test('the sign test\'s evidence comes back to the analysis; an earlier judge\'s dispersion sums restart', async () => {
+    setConfig(CONFIG);
+    const evidence = { signLlrs: [50, 60, 70, 80], dispersion: { excess: 1, mu2: 2, noise: 3 } };
+    const result = await handler({ action: 'judge', targetColor: 'green', stableColor: 'blue', bake: { passes: 0, required: 5, evidence } }) as JudgeResult;
+    // Carried, then this judgement's minutes added: a minute moves a bet's sum by at most ln(1 ± 0.95), so a sum
+    // started afresh would be far below the 50-80 carried in.
+    result.bake.evidence!.signLlrs!.forEach((l, i) => expect(Math.abs(l - evidence.signLlrs[i])).toBeLessThan(20));
+    expect(result.bake.evidence!.signLlrs).toHaveLength(4);
+    expect(result.bake.evidence!.dispersion).not.toHaveProperty('excess');
   });
 });

@@ -120,7 +120,7 @@ describe('Judge with a release signal', () => {
     alb = { green: { requests: 60, errors: 0 }, blue: { requests: 6000, errors: 6 } };
     const result = await judge(bake(NOW_MS - 5 * MINUTE));
     expect(result.metricSource).toBe('ALB');
-    expect(result.reasons[result.reasons.length - 1]).toMatch(/release signal \(ZeroDowntime\/Release, Service web\) has no datapoint of green in this step while the ALB shows green serving requests: this judgement reads the ALB's one-minute metrics instead \(120 s metric delay\)/);
+    expect(result.reasons[0]).toMatch(/release signal \(ZeroDowntime\/Release, Service web\) has no datapoint of green in this step while the ALB shows green serving requests: this judgement reads the ALB's one-minute metrics instead \(120 s metric delay\)/);
     expect(namespacesRead()).toEqual(['ZeroDowntime/Release', 'AWS/ApplicationELB']);
     // Its whole minutes (09:55 to 09:58) count, and a minute of ALB data stands for two 30-second judge intervals.
     expect(result.metrics!.green).toMatchObject({ requests: 180 });
@@ -235,7 +235,7 @@ describe('Judge with a release signal', () => {
       const result = await judge(bake(NOW_MS - 5 * MINUTE));
       expect(result.metricSource).toBe('ALB');
       expect(result.metrics!.green.requests).toBe(60);
-      expect(result.reasons[result.reasons.length - 1]).toMatch(/has no datapoint of either color in the minutes judged: this judgement reads the ALB's one-minute metrics instead \(120 s metric delay\)/);
+      expect(result.reasons[0]).toMatch(/has no datapoint of either color in the minutes judged: this judgement reads the ALB's one-minute metrics instead \(120 s metric delay\)/);
     });
 
     test('a silent new color: the ALB\'s window while the ALB shows it serving in minutes the signal has none of it; an idle one stays on the signal', async () => {

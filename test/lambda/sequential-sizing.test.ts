@@ -1,7 +1,7 @@
 import { AnalysisConfig, JudgeConfig, sequentialBudget } from '../../lambda/shared/contracts';
 import { planRead } from '../../lambda/judge/judge';
 import { analyseSequential, MinuteCounts, StepData } from '../../lambda/judge/sequential-analysis';
-import { addDispersion, comparisonInflation, extraVariance, NO_DISPERSION } from '../../lambda/judge/sequential';
+import { addDispersion, comparisonInflation, extraVariance, NO_DISPERSION, SIGN_BETS } from '../../lambda/judge/sequential';
 import { decisionMinutes, limitTestRequests, observeTraffic, sizeSteps } from '../../lambda/judge/sequential-sizing';
 import { decide, Observation } from '../../lambda/judge/verdict';
 import { ANALYSIS } from './support/analysis-config';
@@ -72,7 +72,7 @@ describe('step sizing: the smallest step that can clear within its bake', () => 
   });
 
   test('with the release signal a bake interval is its judge interval: a 5-minute bake judged every 30 s has the same minutes of data', () => {
-    const signal = { namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, graceSeconds: 60, judgeIntervalSeconds: 30 };
+    const signal = { namespace: 'ZeroDowntime/Release', service: 'web', periodSeconds: 10, delaySeconds: 20, judgeIntervalSeconds: 30 };
     expect(decisionMinutes({ ...SEQUENTIAL, signal }, 10, 120)).toBe(MINUTES);
   });
 
@@ -158,12 +158,25 @@ describe('the p50 comparison and the budget', () => {
 });
 
 describe('overdispersion: 5xx that vary from minute to minute more than chance', () => {
-  /** Sums of `minutes` minutes of 3,000 expected 5xx each, the counts given. */
-  const sums = (counts: number[]) => counts.reduce((s, e) => addDispersion(s, e, 600_000, 0.005), NO_DISPERSION);
+  /** Sums of minutes of 600,000 requests each, the 5xx counts given. */
+  const sums = (counts: number[], requests = 600_000) => counts.reduce((s, e) => addDispersion(s, e, requests), NO_DISPERSION);
 
   test('steady counts estimate no extra variance; counts varying by about 50% estimate about 0.25', () => {
     expect(extraVariance(sums([2950, 3040, 3010, 2980, 3055]))).toBe(0);
-    expect(extraVariance(sums([1500, 4500, 1500, 4500, 1500, 4500, 1500, 4500]))).toBeCloseTo(0.25, 1);
+    expect(extraVariance(sums([1500, 4500, 1500, 4500, 1500, 4500, 1500, 4500]))).toBeCloseTo(0.25 * 8 / 7, 1);
+    expect(extraVariance(sums([3000]))).toBe(0); // one minute says nothing about variation
+  });
+
+  test('the estimate measures the variation around the minutes\' own rate, not around a rate seen before', () => {
+    // Steady at 0.8% (4,800 a minute): whatever rate the five minutes before the shift happened to show, no variation.
+    expect(extraVariance(sums([4790, 4850, 4760, 4820, 4805, 4770]))).toBe(0);
+    // Minutes of different sizes: the expected count of each is its own requests x the pooled rate.
+    const mixed = [addDispersion(NO_DISPERSION, 30, 6_000), addDispersion(NO_DISPERSION, 2_970, 594_000)]
+      .reduce((a, b) => ({
+        minutes: a.minutes + b.minutes, requests: a.requests + b.requests, errors: a.errors + b.errors,
+        errorsSquared: a.errorsSquared + b.errorsSquared, cross: a.cross + b.cross, requestsSquared: a.requestsSquared + b.requestsSquared,
+      }));
+    expect(extraVariance(mixed)).toBe(0);
   });
 
   test('a minute\'s comparison is tempered by its variance inflation, and carries no weight once the rate ratio has no finite variance', () => {
@@ -181,9 +194,96 @@ describe('overdispersion: 5xx that vary from minute to minute more than chance',
     };
     const evidence = { trafficPerMinute: 600_000, stableErrorRate: 0.005 };
     expect(analyseSequential(SEQUENTIAL, step, evidence, 'green', 'blue', false).relativeRegressions).toHaveLength(1);
-    const bursty = sums([300, 9000, 1500, 6000, 600, 4500]);
+    const bursty = sums([300, 9000, 1500, 6000, 600, 4500], 594_000);
     const f = analyseSequential(SEQUENTIAL, step, { ...evidence, dispersion: bursty }, 'green', 'blue', false);
     expect(f.relativeRegressions).toEqual([]);
     expect(f.summary.join(' ')).toMatch(/5xx vary from minute to minute more than chance would \(blue's rate: coefficient of variation about [\d.]+\)/);
+  });
+});
+
+describe('bursty 5xx: the sign test guards the comparison, and the sizing does not give up on a few bursty minutes', () => {
+  const noLatency = { green: { p985Ms: null, p99Ms: null, p995Ms: null }, blue: { p985Ms: null, p99Ms: null, p995Ms: null } };
+  const minute = (green: [number, number], blue: [number, number], at = STEP_START): MinuteCounts => ({
+    startMs: at, counts: { green: { requests: green[0], errors: green[1] }, blue: { requests: blue[0], errors: blue[1] } },
+  });
+  const oneMinute = (green: [number, number], blue: [number, number]): StepData => ({
+    startMs: STEP_START, endMs: STEP_START + MINUTE, minutes: [minute(green, blue)], latency: noLatency,
+  });
+  /** Carried evidence whose comparison has already crossed its threshold (ln 400 ≈ 6). */
+  const crossed = { errorLlrs: [12, 12, 12, 12, 12], trafficPerMinute: 60_000, stableErrorRate: 0.005 };
+
+  /** The stable color's minutes before: a rate varying by about 100% from minute to minute, or steady. */
+  const bursty = [300, 9000, 1500, 6000, 600, 4500].reduce((d, e) => addDispersion(d, e, 594_000), NO_DISPERSION);
+  const steady = [2950, 3040, 3010, 2980, 3055].reduce((d, e) => addDispersion(d, e, 594_000), NO_DISPERSION);
+
+  test('while the stable color\'s 5xx are overdispersed the comparison rolls back only once the sign test agrees, and says which', () => {
+    const step = oneMinute([600, 3], [59_400, 297]);
+    const waiting = analyseSequential(SEQUENTIAL, step, { ...crossed, dispersion: bursty, signLlrs: [0, 0, 0, 0] }, 'green', 'blue', false);
+    expect(waiting.relativeRegressions).toEqual([]);
+    expect(waiting.summary.join(' ')).toMatch(/the 5xx are bursty, so a rollback also needs the per-minute sign test \(valid whatever the bursts/);
+    expect(waiting.evidence.signLlrs).toHaveLength(SIGN_BETS.length);
+    const agreed = analyseSequential(SEQUENTIAL, step, { ...crossed, dispersion: bursty, signLlrs: [9, 9, 9, 9] }, 'green', 'blue', false);
+    expect(agreed.relativeRegressions.join(' ')).toMatch(/green's 5xx rate is higher than blue's: .*the 5xx are bursty, and the per-minute sign test/);
+    // Poisson-like 5xx (no overdispersion seen): the comparison alone decides, as fast as before.
+    expect(analyseSequential(SEQUENTIAL, step, { ...crossed, dispersion: steady, signLlrs: [0, 0, 0, 0] }, 'green', 'blue', false).relativeRegressions).toHaveLength(1);
+  });
+
+  test('a degraded stable color that no longer serves (the last step after its shift) does not hold the step', () => {
+    const h = Math.log(1 / SEQUENTIAL.sequential!.alphaPerTest);
+    const step: StepData = {
+      startMs: STEP_START, endMs: STEP_START + 2 * MINUTE,
+      minutes: [minute([300, 1], [300, 30]), minute([600, 2], [0, 0], STEP_START + MINUTE)],
+      latency: noLatency,
+    };
+    // It was degraded going in (a burst in the shift's minute): the minute it still served is held, the next counts.
+    const f = analyseSequential(SEQUENTIAL, step, { baselineCusum: h, trafficPerMinute: 600, stableErrorRate: 0.005 }, 'green', 'blue', true);
+    expect(f.baselineDegraded).toBeNull();
+    expect(f.newMinutes).toBe(1);
+    expect(f.evidence.newRequests).toBe(600);
+  });
+
+  test('a stable rate above the limit seen in a few bursty minutes is not given up on at once; the same rate seen over many is', () => {
+    // 600 requests a minute; the five minutes before the shift showed 1.2% 5xx (36 of 3,000), above the 1% limit.
+    const few = [2, 15, 3, 12, 4].reduce((s, e) => addDispersion(s, e, 600), NO_DISPERSION);
+    const seen = { requestsPerMinute: 600, stableErrorRate: 0.012, dispersion: few };
+    expect(sizeSteps(SEQUENTIAL, seen, MINUTES).minPercent).not.toBeNull();
+    // 1.2% over 3,000 minutes of steady counts: the rate is known; no step can rule out 2% against the 1% limit.
+    const many = Array.from({ length: 3000 }, (_, i) => 7 + (i % 2)).reduce((s, e) => addDispersion(s, e, 600), NO_DISPERSION);
+    expect(sizeSteps(SEQUENTIAL, { ...seen, dispersion: many }, MINUTES).minPercent).toBeNull();
+  });
+
+  test('with the release signal the sizing counts the signal\'s delay and period, on ALB minutes the ALB\'s', () => {
+    const signal = { namespace: 'ZeroDowntime/Release', service: 'shop', periodSeconds: 10, delaySeconds: 20, judgeIntervalSeconds: 30 };
+    const withSignal: AnalysisConfig = { ...SEQUENTIAL, signal };
+    // 10 judgements of 30 s + 10 min extension = 15 min; less 20 s delay and a 10 s period: 14.5 min.
+    expect(decisionMinutes(withSignal, 10, 120, true)).toBeCloseTo(14.5, 9);
+    // Less the ALB's 2 min delay and a whole minute: 12 min.
+    expect(decisionMinutes(withSignal, 10, 120, false)).toBeCloseTo(12, 9);
+  });
+});
+
+describe('a new color at the limit: the limit test does not clear a step the comparison says is a regression', () => {
+  const noLatency = { green: { p985Ms: null, p99Ms: null, p995Ms: null }, blue: { p985Ms: null, p99Ms: null, p995Ms: null } };
+  const step: StepData = {
+    startMs: STEP_START, endMs: STEP_START + MINUTE,
+    minutes: [{ startMs: STEP_START, counts: { green: { requests: 600, errors: 3 }, blue: { requests: 59_400, errors: 297 } } }],
+    latency: noLatency,
+  };
+  /** The limit test far below its acceptance boundary (it rules out 2% against the 1% limit). */
+  const limitCleared = { limitLlrs: [-8, -30, -60, -90, -120], trafficPerMinute: 60_000, stableErrorRate: 0.005 };
+
+  test('while the comparison favours a regression 20 to 1 or more the step bakes on, saying why', () => {
+    // After this minute (green's rate equal to blue's) the mixture stands at about 32 to 1, below the 400 that fails.
+    const f = analyseSequential(SEQUENTIAL, step, { ...limitCleared, errorLlrs: [6, 6, 6, 6, 6] }, 'green', 'blue', false);
+    expect(f.notRuledOut).toContain('5xx');
+    expect(f.clearance).toEqual([]);
+    expect(f.summary.join(' ')).toMatch(/The limit test rules out 2% .* but the comparison with blue favours green failing 2x as often or more by 3[\d.]+ to 1 \(20 or more keeps the step from clearing on the limit\)/);
+    expect(f.relativeRegressions).toEqual([]);
+  });
+
+  test('below 20 to 1 the limit test clears it as before', () => {
+    const f = analyseSequential(SEQUENTIAL, step, { ...limitCleared, errorLlrs: [2, 2, 2, 2, 2] }, 'green', 'blue', false);
+    expect(f.notRuledOut).not.toContain('5xx');
+    expect(f.clearance.join(' ')).toMatch(/5xx: the evidence rules out green at 2% or more/);
   });
 });

@@ -1,5 +1,5 @@
 import {
-  cusum, errorRatioLlr, gaussianLlr, logQuantileVariance, rateLlr, threshold,
+  cusum, errorRatioLlr, gaussianLlr, hypergeometricTails, logQuantileVariance, mixtureLlr, rateLlr, SIGN_BETS, signLlrs, signProbabilities, threshold,
 } from '../../lambda/judge/sequential';
 import { Random } from '../../rehearsal/random';
 
@@ -138,5 +138,126 @@ describe('sequential statistics', () => {
       }
     }
     expect(crossed / 2000).toBeLessThanOrEqual(alpha);
+  });
+});
+
+describe('the sign test: the distribution-free guard of the 5xx comparison', () => {
+  /** Hypergeometric pmf by counting (small populations): C(K, k) C(N − K, m − k) / C(N, m). */
+  const choose = (n: number, k: number) => {
+    let c = 1;
+    for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+    return c;
+  };
+  const tails = (N: number, K: number, m: number, x: number) => {
+    let below = 0;
+    let above = 0;
+    for (let k = 0; k <= Math.min(m, K); k++) {
+      const p = (choose(K, k) * choose(N - K, m - k)) / choose(N, m);
+      if (k < x) below += p;
+      if (k > x) above += p;
+    }
+    return { below, above };
+  };
+
+  test('the thinning\'s tails are the hypergeometric law, counted exactly', () => {
+    for (const [N, K, m, x] of [[20, 5, 8, 2], [50, 10, 10, 0], [50, 10, 10, 3], [30, 0, 10, 1], [12, 12, 5, 5]] as const) {
+      const got = hypergeometricTails(N, K, m, x);
+      const want = tails(N, K, m, x);
+      expect(got.below).toBeCloseTo(want.below, 12);
+      expect(got.above).toBeCloseTo(want.above, 12);
+    }
+  });
+
+  test('the color with more requests is thinned to the other\'s count: a 5xx of the small color weighs as much as its share of the large one', () => {
+    // New 60 requests, 1 error; stable 6,000, 10 errors: 60 of its requests hold 0 errors with probability ~0.90.
+    const p = signProbabilities(1, 60, 10, 6000);
+    const zero = tails(6000, 10, 60, 1).below;
+    expect(p.up).toBeCloseTo(zero, 10);
+    expect(p.down).toBeCloseTo(tails(6000, 10, 60, 1).above, 10);
+    // The same counts with the roles swapped: the new color is thinned.
+    const q = signProbabilities(10, 6000, 1, 60);
+    expect(q.up).toBeCloseTo(p.down, 10);
+    expect(q.down).toBeCloseTo(p.up, 10);
+    // Nothing failed, or a color served nothing: no bet.
+    expect(signProbabilities(0, 600, 0, 600)).toEqual({ up: 0, down: 0 });
+    expect(signProbabilities(3, 600, 3, 0)).toEqual({ up: 0, down: 0 });
+    expect(signLlrs(0, 600, 0, 600)).toEqual(SIGN_BETS.map(() => 0));
+  });
+
+  /**
+   * The property the guard exists for: each color's 5xx rate varies from minute to minute (rate × G, G ~ Gamma with
+   * coefficient of variation 1, independently per color), far from the Poisson counts the conditional binomial
+   * assumes. Healthy releases, judged every minute for 30 minutes at alpha = 5%: the conditional binomial alone
+   * "finds" a regression in most runs at this traffic; the sign test's mixture over its bets stays within alpha.
+   */
+  test('under bursty 5xx the sign test rolls back at most alpha of healthy releases, where the conditional binomial fails most (seeded simulation)', () => {
+    const random = Random.seeded(20261205, 'sign-test');
+    const alpha = 0.05;
+    const h = threshold(alpha);
+    const runs = 400;
+    let signCrossed = 0;
+    let binomialCrossed = 0;
+    const bursty = (rate: number) => (rate * random.gamma(1)) / 1;
+    for (let run = 0; run < runs; run++) {
+      const sign = SIGN_BETS.map(() => 0);
+      let binomial = 0;
+      let signEver = false;
+      let binomialEver = false;
+      const newShare = [0.01, 0.05, 0.25, 0.5][run % 4];
+      for (let minute = 0; minute < 30; minute++) {
+        const nNew = random.poisson(60_000 * newShare);
+        const nStable = random.poisson(60_000 * (1 - newShare));
+        const eNew = random.binomial(nNew, Math.min(1, bursty(0.005)));
+        const eStable = random.binomial(nStable, Math.min(1, bursty(0.005)));
+        signLlrs(eNew, nNew, eStable, nStable).forEach((l, i) => { sign[i] += l; });
+        binomial += errorRatioLlr(eNew, nNew, eStable, nStable, 2);
+        if (mixtureLlr(sign) >= h) signEver = true;
+        if (binomial >= h) binomialEver = true;
+      }
+      if (signEver) signCrossed++;
+      if (binomialEver) binomialCrossed++;
+    }
+    expect(signCrossed / runs).toBeLessThanOrEqual(alpha);
+    expect(binomialCrossed / runs).toBeGreaterThan(0.3);
+  });
+
+  test('one minute\'s sign e-value has expectation at most 1 when the colors are exchangeable, enumerated exactly', () => {
+    // Both colors' rates drawn from the same two-point law (calm 0.2%, burst 5%), independently; counts binomial.
+    const pmf = (n: number, p: number) => {
+      const out = [(1 - p) ** n];
+      for (let k = 1; k <= n; k++) out.push(out[k - 1] * ((n - k + 1) / k) * (p / (1 - p)));
+      return out;
+    };
+    const mix = (n: number) => {
+      const a = pmf(n, 0.002);
+      const b = pmf(n, 0.05);
+      return a.map((p, k) => 0.8 * p + 0.2 * b[k]);
+    };
+    for (const [nNew, nStable] of [[20, 400], [100, 100], [300, 40]] as const) {
+      const a = mix(nNew);
+      const b = mix(nStable);
+      const expectation = SIGN_BETS.map((_, i) => {
+        let sum = 0;
+        a.forEach((pa, x) => b.forEach((pb, y) => { if (pa * pb > 1e-300) sum += pa * pb * Math.exp(signLlrs(x, nNew, y, nStable)[i]); }));
+        return sum;
+      });
+      expectation.forEach((e) => expect(e).toBeLessThanOrEqual(1 + 1e-9));
+    }
+  });
+
+  test('and catches a clear regression within about ten minutes at any traffic (seeded simulation)', () => {
+    const random = Random.seeded(11, 'sign-test');
+    const h = threshold(0.0025);
+    let caught = 0;
+    for (let run = 0; run < 100; run++) {
+      const sign = SIGN_BETS.map(() => 0);
+      for (let minute = 0; minute < 15 && mixtureLlr(sign) < h; minute++) {
+        const eNew = random.binomial(3000, 0.05 * random.gamma(4) / 4);
+        const eStable = random.binomial(57_000, 0.005 * random.gamma(4) / 4);
+        signLlrs(eNew, 3000, eStable, 57_000).forEach((l, i) => { sign[i] += l; });
+      }
+      if (mixtureLlr(sign) >= h) caught++;
+    }
+    expect(caught / 100).toBeGreaterThan(0.9);
   });
 });

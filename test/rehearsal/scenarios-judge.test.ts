@@ -29,6 +29,9 @@ describe('rehearsal scenarios on the example app: the sequential judge', () => {
     expect(s.outcome).toBe('RELEASED');
     const first = s.events.find((e) => e.detailType === RolloutEvent.STEP_COMPLETED)!;
     expect((first.detail as { reasons: string[] }).reasons.join(' ')).toMatch(/a step needs at least [\d.]+% of the traffic .* This step's 1% is below it: the step is merged into the next one/);
+    // The conclusion alone, as a string a notification's text can hold.
+    expect((first.detail as { reason: string }).reason).toMatch(/^This step's 1% is below it: the step is merged into the next one/);
+    expect((s.events.filter((e) => e.detailType === RolloutEvent.STEP_COMPLETED).at(-1)!.detail as { reason: string }).reason).toMatch(/the step completes\.$/);
     // Merged at its first judgement: the new color held 1% for one judge interval, not a bake.
     expect(o.result.timeline.filter((e) => e.kind === 'verdict').map((e) => e.verdict)[0]).toBe('PASS');
   });

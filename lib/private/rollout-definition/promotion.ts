@@ -24,8 +24,15 @@ export function promotionStates(ctx: DefinitionContext, rollback: Rollback): Pro
   const { scope, props } = ctx;
   const stepDetail = { ...ctx.colorsDetail, 'step.$': '$.cursor.step', 'weights.$': '$.shift.after' };
   // The last judgement's reasons: why the step completed (the evidence it cleared, or a step merged into the next
-  // because the traffic is too low to judge it, lambda/judge/sequential-sizing.ts).
-  const completed = notify(ctx, 'Step Completed', RolloutEvent.STEP_COMPLETED, { ...stepDetail, 'reasons.$': '$.verdict.reasons' });
+  // because the traffic is too low to judge it, lambda/judge/sequential-sizing.ts); and its last reason alone, as a
+  // string (`reason`: the judge's conclusion, "Bake done ... the step completes." or "... merged into the next one"),
+  // which a notification's input transformer can put in its text (an array inside a string template would not read).
+  // A PASS always has reasons (lambda/judge/verdict.ts), so the index is never -1.
+  const completed = notify(ctx, 'Step Completed', RolloutEvent.STEP_COMPLETED, {
+    ...stepDetail,
+    'reasons.$': '$.verdict.reasons',
+    'reason.$': 'States.ArrayGetItem($.verdict.reasons, States.MathAdd(States.ArrayLength($.verdict.reasons), -1))',
+  });
   const paused = notify(ctx, 'Paused', RolloutEvent.PAUSED, stepDetail);
   const waitForPromote = new tasks.LambdaInvoke(scope, 'Wait For Promote', {
     lambdaFunction: props.lockFunction,
