@@ -147,7 +147,7 @@ describe('BlueGreenDatabase', () => {
   });
 
   test('lets the handler create grants on the source\'s customer managed key, and nothing else on it', () => {
-    const stack = new Stack(new App(), 'Data');
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Data');
     const key = new kms.Key(stack, 'OrdersKey');
     new BlueGreenDatabase(stack, 'Upgrade', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:db:orders'), sourceEncryptionKey: key });
     const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };

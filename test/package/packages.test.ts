@@ -19,15 +19,20 @@ interface Packed {
   readonly files: string[];
 }
 
-function pack(packageDir: string): Packed {
-  const name = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).name as string;
-  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', PACK], { cwd: packageDir, encoding: 'utf8' });
-  const tarball = join(PACK, (JSON.parse(out) as { filename: string }[])[0].filename);
-  const dir = join(MODULES, name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', dir, '--strip-components=1']);
-  return { dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')), files: walk(dir).map((f) => relative(dir, f)) };
+/**
+ * Packs the packages with one `npm pack` (npm takes about a second of CPU to start) and unpacks each into
+ * .pack/node_modules/<name>. A folder argument (spelled ./..., which npm cannot take for a GitHub shorthand) packs
+ * byte for byte what `npm pack` run in that folder packs.
+ */
+function packAll(packageDirs: string[]): Packed[] {
+  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', PACK, ...packageDirs], { cwd: ROOT, encoding: 'utf8' });
+  return (JSON.parse(out) as { name: string; filename: string }[]).map(({ name, filename }) => {
+    const dir = join(MODULES, name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('tar', ['-xzf', join(PACK, filename), '-C', dir, '--strip-components=1']);
+    return { dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')), files: walk(dir).map((f) => relative(dir, f)) };
+  });
 }
 
 function walk(dir: string): string[] {
@@ -68,9 +73,8 @@ describe('the published packages', () => {
     // A package scope of its own, as an app has: inside the repository's, Node would resolve 'cdk-zero-downtime' to
     // the repository itself (package self-reference), not to the packed copy.
     writeFileSync(join(PACK, 'package.json'), JSON.stringify({ name: 'consumer-app', private: true }));
-    constructs = pack(ROOT);
-    tools = pack(join(ROOT, 'packages', 'tools'));
-    runtime = pack(join(ROOT, 'packages', 'runtime'));
+    [constructs, tools, runtime] = packAll(['.', './packages/tools', './packages/runtime']);
+    expect([constructs, tools, runtime].map((p) => p.manifest.name)).toEqual(['cdk-zero-downtime', 'cdk-zero-downtime-tools', 'cdk-zero-downtime-runtime']);
   }, 120_000);
 
   describe('cdk-zero-downtime (constructs)', () => {
