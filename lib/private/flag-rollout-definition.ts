@@ -7,11 +7,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
-  FLAG_VALIDATION_FAILED_TRIGGER, FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType,
+  FLAG_VALIDATION_FAILED_TRIGGER, FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType, FlagRolloutRecord,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { ErrorName, EVENT_SOURCE, StateTable } from '../../lambda/shared/contracts';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
-import { abortRequestedFor, readAbortFlagTask, releaseLockTask, StateLockItem } from './state-lock';
+import { abortRequestedFor, readAbortFlagTask, recordOnLockTask, releaseLockTask, StateLockItem } from './state-lock';
 
 export interface FlagRolloutDefinitionProps {
   readonly service: string;
@@ -78,7 +78,9 @@ export function phaseLeaseSeconds(phase: FlagPhase, judgeLagSeconds: number, pau
  * lock handler, with the flag's item as its key; a second execution is refused with ROLLOUT_IN_PROGRESS naming the
  * holder), renews its lease as each phase starts (phaseLeaseSeconds: a crashed execution's lock frees itself), and
  * releases it on every end: completed, refused, rolled back, rollback failed. `zdt abort` sets the abort flag on the
- * lock's item, read before each judgement.
+ * lock's item, read before each judgement. Before its first phase it records the flag's definition on the lock's
+ * item (FlagRolloutRecord): an execution that ends holding the lock (StopExecution, a timeout) is undone from there by
+ * the rollout's execution guard (lambda/flag-rollout/flag-guard.ts), which also frees the lock.
  *
  * State: the input, $.plan {phases, lockTable, lockKey, execution}, $.lock, $.start, $.cursor {index, phase},
  * $.deployment, $.bake, $.control, $.verdict, $.error, $.trigger, $.rollback.
@@ -256,6 +258,14 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   load.next(renew).next(setPhase).next(awaitPhase).next(bakeStart).next(judged);
 
   // Nothing has changed yet: a refusal (no such flag, a disabled flag, nothing to roll out) ends the execution as is.
-  start.addCatch(releaseThen('Release Lock After Refusal', new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' })), { resultPath: '$.error' });
-  return sfn.Chain.start(plan).next(acquire).next(start).next(started.chain).next(first).next(load);
+  const refused = releaseThen('Release Lock After Refusal', new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+  start.addCatch(refused, { resultPath: '$.error' });
+  // What the flag was, on the lock's item, before anything changes it: the execution guard restores it from there if
+  // this execution ends holding the lock (StopExecution, a timeout). Not recorded: the rollout does not start.
+  const recordOriginal = recordOnLockTask(scope, 'Record Flag Before Rollout', lockItem, {
+    [FlagRolloutRecord.OWNER]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(lockItem.ownerPath)),
+    [FlagRolloutRecord.START]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.start'))),
+  });
+  recordOriginal.addCatch(refused, { resultPath: '$.error' });
+  return sfn.Chain.start(plan).next(acquire).next(start).next(recordOriginal).next(started.chain).next(first).next(load);
 }
