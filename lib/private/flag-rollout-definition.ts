@@ -66,6 +66,34 @@ export function phaseLeaseSeconds(phase: FlagPhase, judgeLagSeconds: number, pau
     + (phase.pause ? pauseTimeout.toSeconds() : 0) + DEPLOY_SECONDS + LEASE_SLACK_SECONDS;
 }
 
+type RetryPolicy = typeof TRANSIENT | typeof CONFLICT | typeof IN_PROGRESS;
+
+/** A task of the flag rollout's handler (lambda/flag-rollout/flag-rollout-handler.ts) with its retries. */
+function flagTask(scope: Construct, handler: lambda.IFunction, id: string, payload: Record<string, unknown>, resultPath: string, ...retries: RetryPolicy[]): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: handler,
+    payload: sfn.TaskInput.fromObject(payload),
+    payloadResponseOnly: true,
+    resultPath,
+    taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
+  });
+  for (const r of retries) task.addRetry({ ...r, jitterStrategy: sfn.JitterType.FULL });
+  return task;
+}
+
+/**
+ * The restore of a flag to its definition before its rollout: the handler's `rollback` with the rollout's StartResult
+ * at `originalPath` (retried while AppConfig deploys something else), then its deployment waited for. The flag
+ * rollout's own rollback, and a release plan's rollback of a flag whose rollout had completed.
+ */
+export function restoreFlagTasks(scope: Construct, handler: lambda.IFunction, ids: { readonly restore: string; readonly await: string },
+  originalPath: string, resultPath: string): { readonly restore: tasks.LambdaInvoke; readonly await: tasks.LambdaInvoke } {
+  const restore = flagTask(scope, handler, ids.restore, { 'action': 'rollback', 'original.$': originalPath }, resultPath, TRANSIENT, CONFLICT);
+  const awaitRestore = flagTask(scope, handler, ids.await, { 'action': 'checkDeployment', 'deployment.$': resultPath }, `${resultPath}State`, TRANSIENT, IN_PROGRESS);
+  restore.next(awaitRestore);
+  return { restore, await: awaitRestore };
+}
+
 /**
  * The guarded flag rollout (GuardedFlagRollout): start (read the deployed flags, remember the flag) -> for each
  * phase: deploy the flag's document for the phase (retrying while AppConfig deploys something else) -> wait for the
@@ -86,17 +114,7 @@ export function phaseLeaseSeconds(phase: FlagPhase, judgeLagSeconds: number, pau
  * $.deployment, $.bake, $.control, $.verdict, $.error, $.trigger, $.rollback.
  */
 export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutDefinitionProps): sfn.IChainable {
-  const invoke = (id: string, payload: Record<string, unknown>, resultPath: string, ...retries: Array<typeof TRANSIENT | typeof CONFLICT | typeof IN_PROGRESS>) => {
-    const task = new tasks.LambdaInvoke(scope, id, {
-      lambdaFunction: props.handler,
-      payload: sfn.TaskInput.fromObject(payload),
-      payloadResponseOnly: true,
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
-    });
-    for (const r of retries) task.addRetry({ ...r, jitterStrategy: sfn.JitterType.FULL });
-    return task;
-  };
+  const invoke = (id: string, payload: Record<string, unknown>, resultPath: string, ...retries: RetryPolicy[]) => flagTask(scope, props.handler, id, payload, resultPath, ...retries);
   const lockItem: StateLockItem = {
     table: props.lock.table, key: { [StateTable.PARTITION_KEY]: tasks.DynamoAttributeValue.fromString(props.lock.key) }, ownerPath: '$.plan.execution',
   };
@@ -149,10 +167,9 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   };
 
   // -- rollback ---------------------------------------------------------------------------------------------
-  const rollback = invoke('Roll Back Flag', { 'action': 'rollback', 'original.$': '$.start' }, '$.rollback', TRANSIENT, CONFLICT);
-  const awaitRollback = invoke('Await Rollback Deployment', { 'action': 'checkDeployment', 'deployment.$': '$.rollback' }, '$.rollbackState', TRANSIENT, IN_PROGRESS);
+  const { restore: rollback, await: awaitRollback } = restoreFlagTasks(scope, props.handler, { restore: 'Roll Back Flag', await: 'Await Rollback Deployment' }, '$.start', '$.rollback');
   const rolledBack = notify('Rolled Back', FlagRolloutEvent.ROLLED_BACK, { 'trigger.$': '$.trigger', 'phase.$': '$.cursor.phase' }, [FlagRolloutEvent.ROLLBACK_TRIGGERED]);
-  rollback.next(awaitRollback).next(rolledBack.chain);
+  awaitRollback.next(rolledBack.chain);
   rolledBack.chain.next(releaseThen('Release Lock After Rollback', new sfn.Fail(scope, 'Flag Rolled Back', {
     error: FlagRolloutErrorName.ROLLED_BACK,
     causePath: sfn.JsonPath.format(`Flag ${props.flagKey} rolled back to its definition before the rollout ({}): {}`,

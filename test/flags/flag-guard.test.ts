@@ -115,7 +115,7 @@ describe('flag rollout execution guard', () => {
     expect(served()).toEqual(IN_CANARY);
     expect(deployments()).toHaveLength(2);
     expect((await lockItem())!.lockOwner).toBeUndefined();
-    expect(fakes.aws.events.events()[1].detail.trigger.reason).toMatch(/before it changed the flag/);
+    expect((fakes.aws.events.events()[1].detail as { trigger: { reason: string } }).trigger.reason).toMatch(/before it changed the flag/);
   });
 
   test('rides out AppConfig throttling within one invocation (its SDK clients retry)', async () => {
