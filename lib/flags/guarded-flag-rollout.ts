@@ -156,6 +156,12 @@ export class GuardedFlagRollout extends Construct {
   public readonly planDescription: string[];
   /** The phases' durations added up: the shortest the rollout takes (pauses and deployments not counted). */
   public readonly plannedDuration: Duration;
+  /**
+   * The longest the rollout can wait for operators: each phase with `pause` for pauseTimeout. A ReleasePlan counts it
+   * in its gate check.
+   * @internal
+   */
+  public readonly _pauseAllowance: Duration;
   /** Value of the `Service` dimension of the variant metrics and `detail.service` of the rollout's events. */
   public readonly serviceName: string;
   /**
@@ -222,6 +228,7 @@ export class GuardedFlagRollout extends Construct {
     this.lockFunction = this.createLock(props, lockConfig);
     this.planDescription = plan.describe();
     this.plannedDuration = Duration.seconds(phases.reduce((total, p) => total + p.durationSeconds, 0));
+    this._pauseAllowance = Duration.seconds(phases.filter((p) => p.pause).length * pauseTimeout.toSeconds());
     const judged = phases.filter((p) => p.judge).length;
 
     this.deploymentStrategy = new appconfig.DeploymentStrategy(this, 'ImmediateDeployment', {

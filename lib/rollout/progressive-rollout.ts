@@ -554,6 +554,12 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
    * @jsii ignore
    */
   public readonly plan: RolloutPlan;
+  /**
+   * The longest the rollout can wait for operators: every pause it can make (a step's `pause`, each step with
+   * onInconclusive PAUSE, a degraded baseline with PAUSE) for pauseTimeout. A ReleasePlan counts it in its gate check.
+   * @internal
+   */
+  public readonly _pauseAllowance: Duration;
   private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
   private readonly highResolution?: HighResolutionRollback;
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
@@ -572,6 +578,10 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     this.postTrafficGates = [...props.postTrafficGates ?? []];
     this.plan = this.planOf(props, settings, hooks);
     this.routing = props.routing;
+    const pauses = this.plan.steps.filter((step) => step.pause).length
+      + (settings.onInconclusive === InconclusiveAction.PAUSE ? this.plan.steps.length : 0)
+      + (settings.onBaselineDegraded === BaselineDegradedAction.PAUSE ? 1 : 0);
+    this._pauseAllowance = Duration.seconds(pauses * settings.pauseTimeout.toSeconds());
     this.node.addValidation({ validate: () => [...this.sameServiceElsewhere(), ...this.sameRoutingElsewhere()] });
 
     this.stateTable = props.stateTable ?? this.createStateTable();
