@@ -294,29 +294,28 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
   // A flag rollout that fails has rolled its own flag back. The flags whose rollouts completed earlier in the plan are
   // then restored too, latest first (each to its definition before its rollout: the StartResult in its execution's
   // output, with the rollout's own restore), unless keepCompletedFlags; then the plan halts.
-  const restoreFlag = (index: number): { start: sfn.State; end: sfn.INextable } => {
-    const flag = props.flags[index];
-    const { restore, await: awaitRestore } = restoreFlagTasks(scope, flag.handler,
-      { restore: `Restore Flag ${flag.flagKey}`, await: `Await Flag ${flag.flagKey} Restored` }, `$.flag${index}.start`, `$.flagRestore${index}`);
-    const notRestored = failureOf(`Flag ${flag.flagKey} Not Restored`, `rollback of flag ${flag.flagKey}`).next(rollbackFailed.start);
-    restore.addCatch(notRestored, { resultPath: '$.error' });
-    awaitRestore.addCatch(notRestored, { resultPath: '$.error' });
-    const done = event(`Flag ${flag.flagKey} Restored`, ReleasePlanEvent.FLAG_ROLLED_BACK, { 'flag': flag.flagKey, 'flagRollout.$': `$.flag${index}.executionArn` });
-    awaitRestore.next(done.chain);
-    return { start: restore, end: done.end };
-  };
+  // restores[j]: flag j restored, then flag j-1... then halted (one chain, entered at the flag before the failed one;
+  // the last flag has no later one to fail after it).
+  const restores: sfn.State[] = [];
+  if (!props.keepCompletedFlags) {
+    props.flags.slice(0, -1).forEach((flag, index) => {
+      const { restore, await: awaitRestore } = restoreFlagTasks(scope, flag.handler,
+        { restore: `Restore Flag ${flag.flagKey}`, await: `Await Flag ${flag.flagKey} Restored` }, `$.flag${index}.start`, `$.flagRestore${index}`);
+      const notRestored = failureOf(`Flag ${flag.flagKey} Not Restored`, `rollback of flag ${flag.flagKey}`).next(rollbackFailed.start);
+      restore.addCatch(notRestored, { resultPath: '$.error' });
+      awaitRestore.addCatch(notRestored, { resultPath: '$.error' });
+      const done = event(`Flag ${flag.flagKey} Restored`, ReleasePlanEvent.FLAG_ROLLED_BACK, { 'flag': flag.flagKey, 'flagRollout.$': `$.flag${index}.executionArn` });
+      awaitRestore.next(done.chain);
+      done.end.next(index === 0 ? haltedAfterFlags.start : restores[index - 1]);
+      restores.push(restore);
+    });
+  }
   /** What follows the failure of flag rollout `index`: halted, or the earlier flags restored (latest first), then halted. */
   const afterFlagFailure = (index: number): sfn.IChainable => {
     if (props.keepCompletedFlags || index === 0) return halted.start;
     const earlier = props.flags.slice(0, index).map((f) => `flag ${f.flagKey}`).reverse();
     const triggered = event(`Flag ${props.flags[index].flagKey} Failure Rollback`, ReleasePlanEvent.ROLLBACK_TRIGGERED, { ...failureDetail, rollingBack: earlier });
-    let last: sfn.INextable = triggered.end;
-    for (let j = index - 1; j >= 0; j--) {
-      const restored = restoreFlag(j);
-      last.next(restored.start);
-      last = restored.end;
-    }
-    last.next(haltedAfterFlags.start);
+    triggered.end.next(restores[index - 1]);
     return triggered.start;
   };
   let chain = sfn.Chain.start(traffic).next(trafficCompleted.chain);
