@@ -326,8 +326,9 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
       name: sfn.JsonPath.stringAt('$$.Execution.Name'),
       input: sfn.TaskInput.fromObject({}),
       associateWithParent: true,
-      // A completed rollout's output holds its StartResult ($.start): what the flag was, for the plan's rollback.
-      resultSelector: { 'executionArn.$': '$.ExecutionArn', 'status.$': '$.Status', ...(props.keepCompletedFlags ? {} : { 'start.$': '$.Output.start' }) },
+      // A completed rollout's output holds its StartResult ($.start): what the flag was, for the plan's rollback when a
+      // later flag fails.
+      resultSelector: { 'executionArn.$': '$.ExecutionArn', 'status.$': '$.Status', ...(index < restores.length ? { 'start.$': '$.Output.start' } : {}) },
       resultPath: `$.flag${index}`,
     });
     run.addRetry(SFN_RETRY);

@@ -166,7 +166,10 @@ export class ReleasePlan extends Construct {
     acknowledge(this.stateMachine, iam5Resource(this, stateMachineExecutionsArn(this, migration.stateMachine, ':*')),
       'The plan reads the migration\'s execution it started (DescribeExecution); its name is the plan execution\'s, known at run time');
     if (!keepCompletedFlags) {
-      for (const f of flagMachines) acknowledge(this.stateMachine, iam5FunctionVersions(f.handler), 'Step Functions invokes the flag rollout\'s handler and its versions (the plan restores a completed flag with it)');
+      // Every flag but the last may be restored by the plan (when a later one fails), with its rollout's handler.
+      flags.slice(0, -1).forEach((f, i) => acknowledge(this.stateMachine,
+        Stack.of(f.handler) === Stack.of(this) ? iam5FunctionVersions(f.handler) : iam5Resource(this, `${flagMachines[i].handler.functionArn}:*`),
+        'Step Functions invokes the flag rollout\'s handler and its versions (the plan restores a flag whose rollout completed when a later flag fails)'));
     }
     for (const child of [traffic, ...flagMachines.map((f) => f.stateMachine)]) {
       acknowledge(this.stateMachine, iam5Resource(this, stateMachineExecutionsArn(this, child, '*')),
