@@ -11,9 +11,10 @@
  * Each part's execution is named after the plan's (lib/private/release-definition.ts), so its ARN is known from the
  * part's state machine ARN, which the plan's execution carries in $.release.
  */
-import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { FlagPhase } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { RELEASE_PLAN_KIND, ReleasePlanParts } from '../../lambda/release/release-plan-contract';
+import { hasStateAndOutput, newestHistory } from './execution-history';
 import { describeSnapshot, ExitCode, latestExecution, OpsContext, runningExecution, snapshot, status } from './rollout-ops';
 
 /** The newest state document of an execution and the state it is in. */
@@ -23,8 +24,7 @@ interface ExecutionState {
 }
 
 async function newestState(ctx: OpsContext, executionArn: string): Promise<ExecutionState> {
-  const history = await ctx.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 200, includeExecutionData: true }));
-  const events = history.events ?? [];
+  const events = await newestHistory(ctx, executionArn, hasStateAndOutput);
   const exited = events.find((e) => e.stateExitedEventDetails?.output);
   const entered = events.find((e) => e.stateEnteredEventDetails);
   return {
