@@ -37,17 +37,22 @@ const DEPLOYMENT_POLLS = 30;
 const SOURCE = 'Flag rollout record';
 
 /** The StartResult an execution recorded on the lock's item, when that execution is `owner`. */
-function recordOf(item: Awaited<ReturnType<typeof readStateItem>>, owner: string): StartResult | undefined {
+function recordOf(config: FlagGuardConfig, item: Awaited<ReturnType<typeof readStateItem>>, owner: string): StartResult | undefined {
   if (item?.[FlagRolloutRecord.OWNER]?.S !== owner) return undefined;
-  const raw = item[FlagRolloutRecord.START]?.S;
-  if (raw === undefined) return undefined;
-  const obj = requireObject(JSON.parse(raw), SOURCE, FlagRolloutRecord.START);
+  const originalFlag = item[FlagRolloutRecord.ORIGINAL_FLAG]?.S;
+  if (originalFlag === undefined) return undefined;
+  const fields = {
+    originalFlag,
+    baseVersion: Number(item[FlagRolloutRecord.BASE_VERSION]?.N),
+    control: item[FlagRolloutRecord.CONTROL]?.S,
+  };
+  requireObject(JSON.parse(originalFlag), SOURCE, FlagRolloutRecord.ORIGINAL_FLAG);
   return {
-    flagKey: requireString(obj, 'flagKey', SOURCE),
-    originalFlag: requireString(obj, 'originalFlag', SOURCE),
-    baseVersion: requireInteger(obj, 'baseVersion', { min: 1 }, SOURCE),
-    treatment: requireString(obj, 'treatment', SOURCE),
-    control: requireString(obj, 'control', SOURCE),
+    flagKey: config.flagRollout.flagKey,
+    treatment: config.flagRollout.treatment,
+    originalFlag,
+    baseVersion: requireInteger(fields, 'baseVersion', { min: 1 }, SOURCE),
+    control: requireString(fields, 'control', SOURCE),
   };
 }
 
@@ -74,7 +79,7 @@ export async function guardEndedFlagRollout(config: FlagGuardConfig, ended: Exec
     log('info', 'flag guard: nothing to restore', { ...ended, flag: flagKey, reason });
     return { ...ended, action: 'none', reason };
   }
-  const original = recordOf(item, ended.executionArn);
+  const original = recordOf(config, item, ended.executionArn);
   // The flag first, deployed and read back (the same restore as the state machine's rollback); the lock after.
   const restored = original === undefined ? undefined : await restoreFlag(config.flagRollout, original);
   if (restored?.deploymentNumber !== undefined) await awaitRestore(config, restored.deploymentNumber);

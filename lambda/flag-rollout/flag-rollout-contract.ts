@@ -175,15 +175,20 @@ export const EXECUTION_ENDED_TRIGGER = 'execution-ended';
 
 /**
  * What a flag rollout records on its lock's item once it has read the flag (the state machine's "Record Flag Before
- * Rollout", a DynamoDB UpdateItem on condition that the execution holds the lock): the execution, and its StartResult
- * as JSON. The guard restores the flag from it when that execution ends holding the lock; a record of another
- * execution is ignored (a renewal of the lock keeps it; the next rollout overwrites it).
+ * Rollout", a DynamoDB UpdateItem on condition that the execution holds the lock): the execution, and its StartResult's
+ * fields, each an attribute (no JSON inside JSON). The guard restores the flag from them when that execution ends
+ * holding the lock; a record of another execution is ignored (a renewal of the lock keeps it; the next rollout
+ * overwrites it).
  */
 export const FlagRolloutRecord = {
   /** The execution that wrote the record (ARN). */
   OWNER: 'flagRolloutOwner',
-  /** Its StartResult (the flag's definition before the rollout, the versions), JSON. */
-  START: 'flagRolloutStart',
+  /** StartResult.originalFlag: the flag's definition before the rollout, JSON. */
+  ORIGINAL_FLAG: 'flagRolloutOriginalFlag',
+  /** StartResult.baseVersion (N). */
+  BASE_VERSION: 'flagRolloutBaseVersion',
+  /** StartResult.control. */
+  CONTROL: 'flagRolloutControl',
 } as const;
 
 /** ZDT_CONFIG of the flag rollout's execution guard (lambda/flag-rollout/flag-guard-handler.ts). */

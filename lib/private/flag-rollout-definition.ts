@@ -281,7 +281,9 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   // this execution ends holding the lock (StopExecution, a timeout). Not recorded: the rollout does not start.
   const recordOriginal = recordOnLockTask(scope, 'Record Flag Before Rollout', lockItem, {
     [FlagRolloutRecord.OWNER]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(lockItem.ownerPath)),
-    [FlagRolloutRecord.START]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.start'))),
+    [FlagRolloutRecord.ORIGINAL_FLAG]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.start.originalFlag')),
+    [FlagRolloutRecord.BASE_VERSION]: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.jsonToString(sfn.JsonPath.numberAt('$.start.baseVersion'))),
+    [FlagRolloutRecord.CONTROL]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.start.control')),
   });
   recordOriginal.addCatch(refused, { resultPath: '$.error' });
   return sfn.Chain.start(plan).next(acquire).next(start).next(recordOriginal).next(started.chain).next(first).next(load);

@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutMetricDataInput } from '@aws-sdk/client-cloudwatch';
 import {
-  FlagGuardConfig, FlagRolloutEvent, FlagRolloutRecord, GUARDED_RULE_NAME, StartResult,
+  FlagGuardConfig, FlagRolloutEvent, FlagRolloutRecord, GUARDED_RULE_NAME,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { handler } from '../../lambda/flag-rollout/flag-guard-handler';
 import { CONFIG_ENV, GUARD_FAILURES_METRIC } from '../../lambda/shared/contracts';
@@ -37,13 +37,13 @@ describe('flag rollout execution guard', () => {
   const lockItem = async () => (await ddb.send(new GetItemCommand({ TableName: TABLE, Key: { service: { S: lockKey() } } }))).Item;
   /** The lock as the stopped execution left it: held, with the record it wrote before its first phase (by `recordedBy`). */
   const holdLock = (owner: string, recordedBy: string | undefined = owner) => {
-    const start: StartResult = { flagKey: 'new-checkout', originalFlag: JSON.stringify(ORIGINAL), baseVersion: 1, treatment: 'on', control: 'off' };
+    const record = {
+      [FlagRolloutRecord.OWNER]: { S: recordedBy! }, [FlagRolloutRecord.ORIGINAL_FLAG]: { S: JSON.stringify(ORIGINAL) },
+      [FlagRolloutRecord.BASE_VERSION]: { N: '1' }, [FlagRolloutRecord.CONTROL]: { S: 'off' },
+    };
     return ddb.send(new PutItemCommand({
       TableName: TABLE,
-      Item: {
-        service: { S: lockKey() }, lockOwner: { S: owner }, lockExpiresAt: { N: '9999999999' },
-        ...(recordedBy ? { [FlagRolloutRecord.OWNER]: { S: recordedBy }, [FlagRolloutRecord.START]: { S: JSON.stringify(start) } } : {}),
-      },
+      Item: { service: { S: lockKey() }, lockOwner: { S: owner }, lockExpiresAt: { N: '9999999999' }, ...(recordedBy ? record : {}) },
     }));
   };
   const ended = (status = 'ABORTED') => ({ 'detail-type': 'Step Functions Execution Status Change', 'detail': { executionArn: EXECUTION, status } });

@@ -90,8 +90,10 @@ describe('GuardedFlagRollout', () => {
     expect(states['Read Flag'].Next).toBe('Record Flag Before Rollout');
     expect(states['Record Flag Before Rollout'].Parameters).toMatchObject({
       ConditionExpression: '#owner = :owner',
-      ExpressionAttributeNames: { '#r0': 'flagRolloutOwner', '#r1': 'flagRolloutStart' },
-      ExpressionAttributeValues: { ':r0': { 'S.$': '$.plan.execution' }, ':r1': { 'S.$': 'States.JsonToString($.start)' } },
+      ExpressionAttributeNames: { '#r0': 'flagRolloutOwner', '#r1': 'flagRolloutOriginalFlag', '#r2': 'flagRolloutBaseVersion', '#r3': 'flagRolloutControl' },
+      ExpressionAttributeValues: {
+        ':r0': { 'S.$': '$.plan.execution' }, ':r1': { 'S.$': '$.start.originalFlag' }, ':r2': { 'N.$': 'States.JsonToString($.start.baseVersion)' }, ':r3': { 'S.$': '$.start.control' },
+      },
     });
     expect(states['Record Flag Before Rollout'].Catch[0].Next).toBe('Release Lock After Refusal');
     expect(states['Acquire Lock'].Catch[0].Next).toBe('Refused: Flag Locked');
