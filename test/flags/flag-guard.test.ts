@@ -1,12 +1,12 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutMetricDataInput } from '@aws-sdk/client-cloudwatch';
 import {
   FlagGuardConfig, FlagRolloutEvent, FlagRolloutRecord, GUARDED_RULE_NAME,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { handler } from '../../lambda/flag-rollout/flag-guard-handler';
-import { CONFIG_ENV, GUARD_FAILURES_METRIC } from '../../lambda/shared/contracts';
+import { CONFIG_ENV } from '../../lambda/shared/contracts';
 import { SDK_RETRIES } from '../../lambda/shared/sdk-retries';
 import { FakeAws, installAwsFakes } from '../lambda/support/aws';
+import { guardFailureData, redrivenRecord } from '../lambda/support/guard';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:flag-rollout:stopped';
 const OTHER = 'arn:aws:states:us-east-1:123456789012:execution:flag-rollout:other';
@@ -127,17 +127,8 @@ describe('flag rollout execution guard', () => {
   });
 
   describe('when the restore fails', () => {
-    const guardFailures = () => fakes.aws.calls
-      .filter((c) => c.service === 'cloudwatch' && c.command === 'PutMetricData')
-      .flatMap((c) => (c.input as PutMetricDataInput).MetricData ?? [])
-      .filter((d) => d.MetricName === GUARD_FAILURES_METRIC);
-    const redriven = (messageId: string, receiveCount: number) => ({
-      Records: [{
-        messageId,
-        attributes: { ApproximateReceiveCount: String(receiveCount) },
-        body: JSON.stringify({ version: '1.0', requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: ended() }),
-      }],
-    });
+    const guardFailures = () => guardFailureData(fakes);
+    const redriven = (messageId: string, receiveCount: number) => redrivenRecord(messageId, receiveCount, ended());
 
     test('throttled past its SDK attempts: a Flag Rollout Guard Failed event and a GuardFailures datapoint (Service, Flag), the lock kept, the invocation retried', async () => {
       await holdLock(EXECUTION);
