@@ -73,10 +73,11 @@ async function trafficLine(ctx: OpsContext, parts: ReleasePlanParts, plan: strin
   return describeSnapshot(await snapshot(ctx, d.executionArn!));
 }
 
-async function flagLine(ctx: OpsContext, stateMachine: string, plan: string): Promise<string> {
+async function flagLine(ctx: OpsContext, stateMachine: string, plan: string, restored: unknown): Promise<string> {
   const d = await describe(ctx, partExecutionArn(stateMachine, plan));
   if (!d) return 'not started';
-  if (d.status === 'SUCCEEDED') return 'SUCCEEDED (every phase passed)';
+  // The plan restores a completed flag when a later one fails (lib/private/release-definition.ts: $.flagRestore<i>).
+  if (d.status === 'SUCCEEDED') return restored ? 'SUCCEEDED, then restored by the plan (a later flag failed): back to its definition before the plan' : 'SUCCEEDED (every phase passed)';
   if (d.status !== 'RUNNING') return ended(d);
   const s = await newestState(ctx, d.executionArn!);
   const phase = s.doc.cursor?.phase as FlagPhase | undefined;
@@ -98,7 +99,9 @@ export async function releaseStatus(ctx: OpsContext, executionArn: string, state
   ctx.out(`release plan ${running ? `RUNNING at "${state.stateName}"` : ended(outcome!)}: ${executionArn}`);
   ctx.out(`  migration  ${await migrationLine(ctx, parts, executionArn, state.doc)}`);
   ctx.out(`  traffic    ${await trafficLine(ctx, parts, executionArn)}`);
-  for (const flag of parts.flagStateMachines) ctx.out(`  flag ${flag.flagKey}  ${await flagLine(ctx, flag.stateMachine, executionArn)}`);
+  for (const [i, flag] of parts.flagStateMachines.entries()) {
+    ctx.out(`  flag ${flag.flagKey}  ${await flagLine(ctx, flag.stateMachine, executionArn, state.doc[`flagRestore${i}State`])}`);
+  }
   ctx.out(`  contract   ${contractLine(state.stateName, running, state.doc)}`);
 }
 

@@ -107,6 +107,24 @@ describe('zdt status of a release plan', () => {
     expect(flagPages).toEqual([undefined, 'page-2', 'page-3']);
   });
 
+  test('a flag the plan restored after a later flag failed says so', async () => {
+    const twoFlags: ReleasePlanParts = { ...parts, flagStateMachines: [...parts.flagStateMachines, { flagKey: 'fast-search', stateMachine: ARN('stateMachine', 'search') }] };
+    sfnMock.on(ListExecutionsCommand, { stateMachineArn: PLAN, statusFilter: 'RUNNING' }).resolves({ executions: [] });
+    sfnMock.on(ListExecutionsCommand, { stateMachineArn: PLAN, maxResults: 1 }).resolves({ executions: [{ executionArn: PLAN_EXEC } as never] });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: PLAN_EXEC }).resolves({ status: 'FAILED', error: 'ZdtReleaseHalted', cause: 'flag fast-search failed' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: ARN('execution', 'rollout:r-42') }).resolves({ status: 'SUCCEEDED' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: ARN('execution', 'checkout:r-42') }).resolves({ status: 'SUCCEEDED' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: ARN('execution', 'search:r-42') }).resolves({ status: 'FAILED', error: 'ZdtFlagRolledBack', cause: 'regression' });
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: PLAN_EXEC }).resolves({ events: state('Release Halted, Flags Restored', {
+      release: twoFlags, flagRestore0: { changed: true, versionNumber: 7, deploymentNumber: 9 }, flagRestore0State: { state: 'COMPLETE' },
+    }) });
+    await statusCommand(ctx(), PLAN);
+    expect(lines.slice(3, 5)).toEqual([
+      '  flag new-checkout  SUCCEEDED, then restored by the plan (a later flag failed): back to its definition before the plan',
+      '  flag fast-search  FAILED (ZdtFlagRolledBack: regression)',
+    ]);
+  });
+
   test('a state machine that is not a release plan gets the rollout\'s status', async () => {
     sfnMock.on(GetExecutionHistoryCommand).resolves({ events: state('Bake', { plan: { service: 'web', stepCount: 5 }, cursor: { step: { number: 1, percent: 1, segments: [] } } }) });
     await statusCommand(ctx(), PLAN);
