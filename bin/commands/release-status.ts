@@ -11,9 +11,10 @@
  * Each part's execution is named after the plan's (lib/private/release-definition.ts), so its ARN is known from the
  * part's state machine ARN, which the plan's execution carries in $.release.
  */
-import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { FlagPhase } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { RELEASE_PLAN_KIND, ReleasePlanParts } from '../../lambda/release/release-plan-contract';
+import { hasStateAndOutput, newestHistory } from './execution-history';
 import { describeSnapshot, ExitCode, latestExecution, OpsContext, runningExecution, snapshot, status } from './rollout-ops';
 
 /** The newest state document of an execution and the state it is in. */
@@ -23,8 +24,7 @@ interface ExecutionState {
 }
 
 async function newestState(ctx: OpsContext, executionArn: string): Promise<ExecutionState> {
-  const history = await ctx.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 200, includeExecutionData: true }));
-  const events = history.events ?? [];
+  const events = await newestHistory(ctx, executionArn, hasStateAndOutput);
   const exited = events.find((e) => e.stateExitedEventDetails?.output);
   const entered = events.find((e) => e.stateEnteredEventDetails);
   return {
@@ -73,10 +73,11 @@ async function trafficLine(ctx: OpsContext, parts: ReleasePlanParts, plan: strin
   return describeSnapshot(await snapshot(ctx, d.executionArn!));
 }
 
-async function flagLine(ctx: OpsContext, stateMachine: string, plan: string): Promise<string> {
+async function flagLine(ctx: OpsContext, stateMachine: string, plan: string, restored: unknown): Promise<string> {
   const d = await describe(ctx, partExecutionArn(stateMachine, plan));
   if (!d) return 'not started';
-  if (d.status === 'SUCCEEDED') return 'SUCCEEDED (every phase passed)';
+  // The plan restores a completed flag when a later one fails (lib/private/release-definition.ts: $.flagRestore<i>).
+  if (d.status === 'SUCCEEDED') return restored ? 'SUCCEEDED, then restored by the plan (a later flag failed): back to its definition before the plan' : 'SUCCEEDED (every phase passed)';
   if (d.status !== 'RUNNING') return ended(d);
   const s = await newestState(ctx, d.executionArn!);
   const phase = s.doc.cursor?.phase as FlagPhase | undefined;
@@ -98,7 +99,9 @@ export async function releaseStatus(ctx: OpsContext, executionArn: string, state
   ctx.out(`release plan ${running ? `RUNNING at "${state.stateName}"` : ended(outcome!)}: ${executionArn}`);
   ctx.out(`  migration  ${await migrationLine(ctx, parts, executionArn, state.doc)}`);
   ctx.out(`  traffic    ${await trafficLine(ctx, parts, executionArn)}`);
-  for (const flag of parts.flagStateMachines) ctx.out(`  flag ${flag.flagKey}  ${await flagLine(ctx, flag.stateMachine, executionArn)}`);
+  for (const [i, flag] of parts.flagStateMachines.entries()) {
+    ctx.out(`  flag ${flag.flagKey}  ${await flagLine(ctx, flag.stateMachine, executionArn, state.doc[`flagRestore${i}State`])}`);
+  }
   ctx.out(`  contract   ${contractLine(state.stateName, running, state.doc)}`);
 }
 

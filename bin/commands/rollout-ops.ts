@@ -8,7 +8,7 @@
  */
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, HistoryEvent, ListExecutionsCommand,
+  DescribeExecutionCommand, DescribeExecutionCommandOutput, HistoryEvent, ListExecutionsCommand,
   SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { Color, ErrorName, isColor, PlannedStep, Weights } from '../../lambda/shared/contracts';
@@ -16,6 +16,7 @@ import { FlagPhase, FlagRolloutErrorName } from '../../lambda/flag-rollout/flag-
 import { UsageError } from './args';
 import { abortRequest, promoteFullRequest } from '../../lambda/rollout/operator-request';
 import { RELEASE_PLAN_KIND } from '../../lambda/release/release-plan-contract';
+import { hasStateAndOutput, newestHistory } from './execution-history';
 
 export interface OpsContext {
   readonly sfn: SFNClient;
@@ -62,8 +63,7 @@ export async function latestExecution(ctx: OpsContext, stateMachineArn: string):
 
 /** Reads the newest state document and any unanswered pause from the execution's history. */
 export async function snapshot(ctx: OpsContext, executionArn: string): Promise<RolloutSnapshot> {
-  const history = await ctx.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 200, includeExecutionData: true }));
-  const events = history.events ?? [];
+  const events = await newestHistory(ctx, executionArn, hasStateAndOutput);
   const exited = events.find((e) => e.stateExitedEventDetails?.output);
   const entered = events.find((e) => e.stateEnteredEventDetails);
   const doc = exited ? JSON.parse(exited.stateExitedEventDetails!.output!) : {};

@@ -1,8 +1,11 @@
 /**
  * What the GuardedFlagRollout construct (lib/flags/guarded-flag-rollout.ts) shares with its handler
  * (lambda/flag-rollout/flag-rollout-handler.ts): the handler's configuration, the phases the state machine carries,
- * the requests and results of each action, and the event and error names. Types and constants only.
+ * the requests and results of each action, and the event and error names; and what its execution guard
+ * (lambda/flag-rollout/flag-guard-handler.ts) is configured with. Types and constants only.
  */
+
+import type { LockConfig } from '../shared/contracts';
 
 /** One phase of a flag rollout, as the state machine carries it (rendered by lib/flags/flag-rollout-plan.ts). */
 export interface FlagPhase {
@@ -152,6 +155,11 @@ export const FlagRolloutEvent = {
   ROLLED_BACK: 'Flag Rollout Rolled Back',
   ROLLBACK_FAILED: 'Flag Rollout Rollback Failed',
   COMPLETED: 'Flag Rollout Completed',
+  /**
+   * The flag rollout's execution guard could not restore the flag after an execution ended holding the flag's lock
+   * (an attempt failed; it is retried): the flag may still serve the treatment to a share of users.
+   */
+  GUARD_FAILED: 'Flag Rollout Guard Failed',
 } as const;
 export type FlagRolloutEventType = (typeof FlagRolloutEvent)[keyof typeof FlagRolloutEvent];
 
@@ -161,6 +169,55 @@ export type FlagRolloutEventType = (typeof FlagRolloutEvent)[keyof typeof FlagRo
  * was the first phase).
  */
 export const FLAG_VALIDATION_FAILED_TRIGGER = 'validation-failed';
+
+/** `trigger.kind` of the guard's restore of a flag whose rollout execution ended holding the lock (flag-guard.ts). */
+export const EXECUTION_ENDED_TRIGGER = 'execution-ended';
+
+/**
+ * What a flag rollout records on its lock's item once it has read the flag (the state machine's "Record Flag Before
+ * Rollout", a DynamoDB UpdateItem on condition that the execution holds the lock): the execution, and its StartResult's
+ * fields, each an attribute (no JSON inside JSON). The guard restores the flag from them when that execution ends
+ * holding the lock; a record of another execution is ignored (a renewal of the lock keeps it; the next rollout
+ * overwrites it).
+ */
+export const FlagRolloutRecord = {
+  /** The execution that wrote the record (ARN). */
+  OWNER: 'flagRolloutOwner',
+  /** StartResult.originalFlag: the flag's definition before the rollout, JSON. */
+  ORIGINAL_FLAG: 'flagRolloutOriginalFlag',
+  /** StartResult.baseVersion (N). */
+  BASE_VERSION: 'flagRolloutBaseVersion',
+  /** StartResult.control. */
+  CONTROL: 'flagRolloutControl',
+} as const;
+
+/** ZDT_CONFIG of the flag rollout's execution guard (lambda/flag-rollout/flag-guard-handler.ts). */
+export interface FlagGuardConfig {
+  /** The flag rollout handler's configuration: the guard restores the flag with the same code. */
+  readonly flagRollout: FlagRolloutConfig;
+  /** The flag's lock (lambda/rollout/lock.ts, the flag's item as its "service"). */
+  readonly lock: LockConfig;
+  /** The rollout's serviceName (`detail.service` of its events, Service dimension of GuardFailures). */
+  readonly service: string;
+  /** Event bus of the rollout's events (absent: the default bus). */
+  readonly eventBusName?: string;
+}
+
+/** What the flag guard did about an execution that ended. */
+export interface FlagGuardResult {
+  readonly executionArn: string;
+  readonly status: string;
+  /**
+   * 'restored': the execution held the flag's lock; the flag is back to its definition before the rollout
+   * (deployed, or it had not changed yet) and the lock is released. 'none': the execution had cleaned up.
+   */
+  readonly action: 'restored' | 'none';
+  /** Whether the guard deployed the flag's previous definition (false: the flag already was, or was never changed). */
+  readonly flagChanged?: boolean;
+  /** The hosted configuration version the environment serves afterwards. */
+  readonly versionNumber?: number;
+  readonly reason: string;
+}
 
 /** Error names of the flag-rollout handler and of a failed flag rollout execution. */
 export const FlagRolloutErrorName = {

@@ -3,12 +3,12 @@ import { readConfig } from '../shared/config';
 import { log } from '../shared/log';
 import { CALLER_RETRIES, withRetryPolicy } from '../shared/sdk-retries';
 import { requireAction, requireObject } from '../shared/validate';
-import { FlagDefinition } from '../flags/document';
 import { awaitDeployment, deployDocument, deployedDocument } from './appconfig-store';
+import { restoreFlag } from './flag-restore';
 import {
   FlagJudgeResult, FlagPhase, FlagRolloutConfig, FlagRolloutRequest, PhaseBake, SetPhaseResult, StartResult,
 } from './flag-rollout-contract';
-import { canonicalJson, controlOf, documentForPhase, documentWithFlag, flagOf } from './phase-document';
+import { canonicalJson, controlOf, documentForPhase, flagOf } from './phase-document';
 import { readVariantData } from './variant-metrics-reader';
 import { judgeVariants, judgementWindow } from './variant-judge';
 
@@ -47,16 +47,6 @@ async function judge(config: FlagRolloutConfig, phase: FlagPhase, bake: PhaseBak
   return result;
 }
 
-/** Puts the flag's definition from before the rollout back; other flags keep what they have now. Idempotent. */
-async function rollback(config: FlagRolloutConfig, original: StartResult): Promise<SetPhaseResult> {
-  const deployed = await deployedDocument(config);
-  const desired = documentWithFlag(deployed.document, config.flagKey, JSON.parse(original.originalFlag) as FlagDefinition);
-  if (canonicalJson(desired) === canonicalJson(deployed.document)) return { changed: false, versionNumber: deployed.versionNumber };
-  const out = await deployDocument(config, desired, `cdk-zero-downtime guarded rollout of ${config.flagKey}: rolled back to its definition of version ${original.baseVersion}`);
-  log('warn', 'flag rolled back', { flag: config.flagKey, ...out });
-  return { changed: true, ...out };
-}
-
 /** The guarded flag rollout's steps (GuardedFlagRollout's state machine): start / setPhase / checkDeployment / judge / rollback. */
 async function handle(event: unknown): Promise<unknown> {
   const config = readConfig<FlagRolloutConfig>();
@@ -77,7 +67,7 @@ async function handle(event: unknown): Promise<unknown> {
       return judge(config, requireObject(r.phase, SOURCE, 'phase') as unknown as FlagPhase, requireObject(r.bake, SOURCE, 'bake') as unknown as PhaseBake,
         { treatment: start.treatment, control: start.control });
     }
-    case 'rollback': return rollback(config, requireObject(body.original, SOURCE, 'original') as unknown as StartResult);
+    case 'rollback': return restoreFlag(config, requireObject(body.original, SOURCE, 'original') as unknown as StartResult);
   }
 }
 

@@ -16,13 +16,15 @@ export const ReleasePlanEvent = {
   FLAG_COMPLETED: 'Release Flag Completed',
   /** Every part passed; the plan waits for an operator before the contract (detail.taskToken answers it). */
   WAITING_FOR_APPROVAL: 'Release Waiting For Approval',
-  /** The plan rolls back earlier parts (the detail names the part that failed and what is rolled back). */
+  /** The plan rolls back earlier parts (the detail names the part that failed and, in `rollingBack`, what is rolled back). */
   ROLLBACK_TRIGGERED: 'Release Rollback Triggered',
   /** The traffic rolled back and the migration with it: nothing of the release remains. */
   ROLLED_BACK: 'Release Rolled Back',
   /**
    * A part failed where undoing the earlier parts is not safe (a flag rolled back while the new version carries
    * traffic, an abort before the contract): the traffic stays, the migration stays expanded at its gate, not completed.
+   * After a flag's failure the flags that completed earlier in the plan are restored first (FLAG_ROLLED_BACK; detail
+   * `flagsRestored: true`), unless the plan keeps them.
    */
   HALTED: 'Release Halted',
   /** A rollback did not end in a known state (the traffic's or the migration's): page someone. */
@@ -31,6 +33,12 @@ export const ReleasePlanEvent = {
   FAILED: 'Release Failed',
   /** Traffic, flags and the migration's contract all done. */
   COMPLETED: 'Release Completed',
+  /**
+   * A later flag rollout of the plan failed, and this flag, whose rollout had completed earlier in the plan, is back
+   * to its definition before the plan (deployed): the detail's `flag` and `flagRollout` name it. Flags are restored
+   * latest first, then the plan halts (ReleasePlan `keepCompletedFlags` leaves them rolled out instead).
+   */
+  FLAG_ROLLED_BACK: 'Release Flag Rolled Back',
 } as const;
 export type ReleasePlanEventType = (typeof ReleasePlanEvent)[keyof typeof ReleasePlanEvent];
 

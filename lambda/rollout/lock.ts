@@ -82,7 +82,7 @@ export async function readLock(config: LockConfig): Promise<LockState> {
 }
 
 /** The service's state item, read consistently (what a lock decision needs). */
-async function readStateItem(config: LockConfig): Promise<Record<string, AttributeValue> | undefined> {
+export async function readStateItem(config: LockConfig): Promise<Record<string, AttributeValue> | undefined> {
   const out = await awsCall(`GetItem(${config.tableName}, ${config.service})`, () => dynamoDb().send(new GetItemCommand({
     TableName: config.tableName, Key: key(config), ConsistentRead: true,
   })));

@@ -55,7 +55,10 @@ export const METRIC_PERIOD_SECONDS = 60;
 
 /** The production weight of one color in percent (0-100), published by the router after every verified shift or rollback. */
 export const TRAFFIC_WEIGHT_METRIC = 'TrafficWeight';
-/** Failed attempts of the execution guard to restore traffic (namespace METRIC_NAMESPACE, dimension Service). */
+/**
+ * Failed attempts of an execution guard to restore traffic (namespace METRIC_NAMESPACE, dimension Service) or a flag
+ * (dimensions Service and Flag).
+ */
 export const GUARD_FAILURES_METRIC = 'GuardFailures';
 
 /** A rollout event or notification that failed after its retries (dimension Service): subscribers did not hear it. */
@@ -67,6 +70,8 @@ export const MetricDimension = {
   SERVICE: 'Service',
   /** `blue` or `green`. */
   COLOR: 'Color',
+  /** The flag of a guarded flag rollout (its guard's GuardFailures). */
+  FLAG: 'Flag',
 } as const;
 
 /** Source of every event the library puts on EventBridge. */

@@ -28,4 +28,10 @@ export enum ReleasePlanEvent {
   FAILED = 'Release Failed',
   /** Traffic, flags and the migration's contract all done. */
   COMPLETED = 'Release Completed',
+  /**
+   * A later flag rollout of the plan failed, and this flag (`detail.flag`), whose rollout had completed earlier in the
+   * plan, is back to its definition before the plan, deployed. Flags are restored the latest first, then the plan
+   * halts (`ReleasePlan` `keepCompletedFlags` leaves them rolled out instead).
+   */
+  FLAG_ROLLED_BACK = 'Release Flag Rolled Back',
 }

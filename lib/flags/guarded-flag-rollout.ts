@@ -1,5 +1,6 @@
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,11 +11,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
-  DEFAULT_VARIANT_NAMESPACE, FLAG_ROLLOUT_KIND, FlagPhase, FlagRolloutConfig, STATE_MACHINE_KIND_METADATA_KEY, VariantAnalysisConfig,
+  DEFAULT_VARIANT_NAMESPACE, FLAG_ROLLOUT_KIND, FlagGuardConfig, FlagPhase, FlagRolloutConfig, STATE_MACHINE_KIND_METADATA_KEY, VariantAnalysisConfig,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { BooleanVariant, FlagDefinition, MultivariateFlag } from '../../lambda/flags/flags-contract';
-import { LockConfig } from '../../lambda/shared/contracts';
-import { buildFlagRolloutDefinition } from '../private/flag-rollout-definition';
+import { GUARD_FAILURES_METRIC, LockConfig, METRIC_NAMESPACE, MetricDimension } from '../../lambda/shared/contracts';
+import { addExecutionGuard } from '../private/execution-guard';
+import { buildFlagRolloutDefinition, phaseLeaseSeconds } from '../private/flag-rollout-definition';
 import { HandlerFunction } from '../private/handler-function';
 import { acknowledge, iam5FunctionVersions, iam5Resource } from '../private/nag';
 import { standardStateMachine } from '../private/standard-state-machine';
@@ -154,6 +156,12 @@ export class GuardedFlagRollout extends Construct {
   public readonly planDescription: string[];
   /** The phases' durations added up: the shortest the rollout takes (pauses and deployments not counted). */
   public readonly plannedDuration: Duration;
+  /**
+   * The longest the rollout can wait for operators: each phase with `pause` for pauseTimeout. A ReleasePlan counts it
+   * in its gate check.
+   * @internal
+   */
+  public readonly _pauseAllowance: Duration;
   /** Value of the `Service` dimension of the variant metrics and `detail.service` of the rollout's events. */
   public readonly serviceName: string;
   /**
@@ -170,6 +178,20 @@ export class GuardedFlagRollout extends Construct {
   public readonly lockKey: string;
   /** The handler that takes (and renews) the flag's lock: the traffic rollout's lock (lambda/rollout/lock.ts). */
   public readonly lockFunction: lambda.IFunction;
+  /**
+   * The execution guard: when an execution ends while it still holds the flag's lock (StopExecution, the state
+   * machine's timeout, a failure its own Catch could not handle), an EventBridge rule on Step Functions' "Execution
+   * Status Change" runs it; it deploys the flag's definition from before the rollout (the rollback's own action),
+   * releases the lock and sends "Flag Rollout Rollback Triggered" / "Flag Rollout Rolled Back" (trigger
+   * `execution-ended`). A failed try sends "Flag Rollout Guard Failed" and a GuardFailures datapoint, and is retried
+   * until the lock would have expired.
+   */
+  public readonly guardFunction: lambda.IFunction;
+  /**
+   * In ALARM when the execution guard gave up restoring the flag after an execution ended holding its lock: the flag
+   * may still serve the treatment to a share of users. Give it an action (page someone).
+   */
+  public readonly guardGaveUpAlarm: cloudwatch.IAlarm;
 
   constructor(scope: Construct, id: string, props: GuardedFlagRolloutProps) {
     super(scope, id);
@@ -195,14 +217,18 @@ export class GuardedFlagRollout extends Construct {
     checkFlag(this, props.flags, props.flagKey, treatment);
 
     const phases: FlagPhase[] = plan._render(this);
+    const judgeLagSeconds = metricDelay.toSeconds() + propagation.toSeconds();
+    const pauseTimeout = props.pauseTimeout ?? DEFAULTS.pauseTimeout;
     this.flagKey = props.flagKey;
     this.serviceName = props.serviceName;
     this.eventBus = props.eventBus;
     this.lockTable = props.flags._registerGuardedRollout(this, props.flagKey);
     this.lockKey = `flag/${props.flags.applicationId}/${props.flags.configurationProfileId}/${props.flagKey}`;
-    this.lockFunction = this.createLock(props);
+    const lockConfig = this.lockConfig(props);
+    this.lockFunction = this.createLock(props, lockConfig);
     this.planDescription = plan.describe();
     this.plannedDuration = Duration.seconds(phases.reduce((total, p) => total + p.durationSeconds, 0));
+    this._pauseAllowance = Duration.seconds(phases.filter((p) => p.pause).length * pauseTimeout.toSeconds());
     const judged = phases.filter((p) => p.judge).length;
 
     this.deploymentStrategy = new appconfig.DeploymentStrategy(this, 'ImmediateDeployment', {
@@ -256,14 +282,31 @@ export class GuardedFlagRollout extends Construct {
         topic: this.notificationTopic,
         eventBus: props.eventBus,
         lock: { table: this.lockTable, key: this.lockKey, fn: this.lockFunction },
-        judgeLagSeconds: metricDelay.toSeconds() + propagation.toSeconds(),
+        judgeLagSeconds,
         proceedOnInconclusive: onInconclusive === InconclusiveAction.PROCEED,
-        pauseTimeout: props.pauseTimeout ?? DEFAULTS.pauseTimeout,
+        pauseTimeout,
       }),
       comment: `cdk-zero-downtime: guarded rollout of flag ${props.flagKey} of ${props.serviceName}`,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.notificationTopic.grantPublish(this.stateMachine);
+    const guardConfig: FlagGuardConfig = { flagRollout: config, lock: lockConfig, service: props.serviceName, eventBusName: props.eventBus?.eventBusName };
+    const guard = addExecutionGuard(this, {
+      handler: 'flag-guard',
+      description: `cdk-zero-downtime: restores flag ${props.flagKey} when its guarded rollout's execution ends without cleaning up`,
+      config: guardConfig,
+      stateMachine: this.stateMachine,
+      // The lock's longest lease: after it, the lock is free anyway and another rollout may own the flag.
+      keepTrying: Duration.seconds(Math.max(...phases.map((p) => phaseLeaseSeconds(p, judgeLagSeconds, pauseTimeout)))),
+      rolloutName: `a guarded rollout execution of flag ${props.flagKey}`,
+      risk: `flag ${props.flagKey} may still serve ${treatment} to a share of users: check the deployed flags document`,
+      eventBus: props.eventBus,
+      logRetention: props.logRetention,
+    });
+    this.grantAppConfig(guard.fn, props.flags);
+    this.lockTable.grant(guard.fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    this.guardFunction = guard.fn;
+    this.guardGaveUpAlarm = guard.gaveUpAlarm;
     // Not a traffic rollout: `zdt rehearse` / `zdt status` pick traffic rollouts among an app's state machines by this.
     (this.stateMachine.node.defaultChild as CfnResource).addMetadata(STATE_MACHINE_KIND_METADATA_KEY, FLAG_ROLLOUT_KIND);
     acknowledge(this.stateMachine, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -287,15 +330,33 @@ export class GuardedFlagRollout extends Construct {
     return this.lockTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 
+  /**
+   * Failed attempts of the execution guard to restore the flag after an execution ended holding its lock (each is
+   * retried; each also sends a "Flag Rollout Guard Failed" event). Above 0: the flag may serve the treatment with
+   * nobody judging it.
+   */
+  public metricGuardFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: GUARD_FAILURES_METRIC,
+      dimensionsMap: { [MetricDimension.SERVICE]: this.serviceName, [MetricDimension.FLAG]: this.flagKey },
+      statistic: 'Sum',
+      ...props,
+    });
+  }
+
   /** The flag's lock: lambda/rollout/lock.ts with this flag's item of the lock table as its "service". */
-  private createLock(props: GuardedFlagRolloutProps): lambda.IFunction {
-    const config: LockConfig = {
+  private lockConfig(props: GuardedFlagRolloutProps): LockConfig {
+    return {
       tableName: this.lockTable.tableName,
       service: this.lockKey,
       // The lock's result carries a recorded live color for traffic rollouts; a flag rollout does not read it.
       initialLiveColor: 'blue',
       subject: `Flag ${props.flagKey} (AppConfig application ${props.flags.applicationId}, configuration profile ${props.flags.configurationProfileId})`,
     };
+  }
+
+  private createLock(props: GuardedFlagRolloutProps, config: LockConfig): lambda.IFunction {
     const fn = new HandlerFunction(this, 'Lock', {
       handler: 'lock',
       description: `cdk-zero-downtime: the one-rollout-at-a-time lock of flag ${props.flagKey}`,

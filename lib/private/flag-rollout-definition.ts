@@ -7,11 +7,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
-  FLAG_VALIDATION_FAILED_TRIGGER, FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType,
+  FLAG_VALIDATION_FAILED_TRIGGER, FlagPhase, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutEventType, FlagRolloutRecord,
 } from '../../lambda/flag-rollout/flag-rollout-contract';
 import { ErrorName, EVENT_SOURCE, StateTable } from '../../lambda/shared/contracts';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
-import { abortRequestedFor, readAbortFlagTask, releaseLockTask, StateLockItem } from './state-lock';
+import { abortRequestedFor, readAbortFlagTask, recordOnLockTask, releaseLockTask, StateLockItem } from './state-lock';
 
 export interface FlagRolloutDefinitionProps {
   readonly service: string;
@@ -66,6 +66,34 @@ export function phaseLeaseSeconds(phase: FlagPhase, judgeLagSeconds: number, pau
     + (phase.pause ? pauseTimeout.toSeconds() : 0) + DEPLOY_SECONDS + LEASE_SLACK_SECONDS;
 }
 
+type RetryPolicy = typeof TRANSIENT | typeof CONFLICT | typeof IN_PROGRESS;
+
+/** A task of the flag rollout's handler (lambda/flag-rollout/flag-rollout-handler.ts) with its retries. */
+function flagTask(scope: Construct, handler: lambda.IFunction, id: string, payload: Record<string, unknown>, resultPath: string, ...retries: RetryPolicy[]): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: handler,
+    payload: sfn.TaskInput.fromObject(payload),
+    payloadResponseOnly: true,
+    resultPath,
+    taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
+  });
+  for (const r of retries) task.addRetry({ ...r, jitterStrategy: sfn.JitterType.FULL });
+  return task;
+}
+
+/**
+ * The restore of a flag to its definition before its rollout: the handler's `rollback` with the rollout's StartResult
+ * at `originalPath` (retried while AppConfig deploys something else), then its deployment waited for. The flag
+ * rollout's own rollback, and a release plan's rollback of a flag whose rollout had completed.
+ */
+export function restoreFlagTasks(scope: Construct, handler: lambda.IFunction, ids: { readonly restore: string; readonly await: string },
+  originalPath: string, resultPath: string): { readonly restore: tasks.LambdaInvoke; readonly await: tasks.LambdaInvoke } {
+  const restore = flagTask(scope, handler, ids.restore, { 'action': 'rollback', 'original.$': originalPath }, resultPath, TRANSIENT, CONFLICT);
+  const awaitRestore = flagTask(scope, handler, ids.await, { 'action': 'checkDeployment', 'deployment.$': resultPath }, `${resultPath}State`, TRANSIENT, IN_PROGRESS);
+  restore.next(awaitRestore);
+  return { restore, await: awaitRestore };
+}
+
 /**
  * The guarded flag rollout (GuardedFlagRollout): start (read the deployed flags, remember the flag) -> for each
  * phase: deploy the flag's document for the phase (retrying while AppConfig deploys something else) -> wait for the
@@ -78,23 +106,15 @@ export function phaseLeaseSeconds(phase: FlagPhase, judgeLagSeconds: number, pau
  * lock handler, with the flag's item as its key; a second execution is refused with ROLLOUT_IN_PROGRESS naming the
  * holder), renews its lease as each phase starts (phaseLeaseSeconds: a crashed execution's lock frees itself), and
  * releases it on every end: completed, refused, rolled back, rollback failed. `zdt abort` sets the abort flag on the
- * lock's item, read before each judgement.
+ * lock's item, read before each judgement. Before its first phase it records the flag's definition on the lock's
+ * item (FlagRolloutRecord): an execution that ends holding the lock (StopExecution, a timeout) is undone from there by
+ * the rollout's execution guard (lambda/flag-rollout/flag-guard.ts), which also frees the lock.
  *
  * State: the input, $.plan {phases, lockTable, lockKey, execution}, $.lock, $.start, $.cursor {index, phase},
  * $.deployment, $.bake, $.control, $.verdict, $.error, $.trigger, $.rollback.
  */
 export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutDefinitionProps): sfn.IChainable {
-  const invoke = (id: string, payload: Record<string, unknown>, resultPath: string, ...retries: Array<typeof TRANSIENT | typeof CONFLICT | typeof IN_PROGRESS>) => {
-    const task = new tasks.LambdaInvoke(scope, id, {
-      lambdaFunction: props.handler,
-      payload: sfn.TaskInput.fromObject(payload),
-      payloadResponseOnly: true,
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
-    });
-    for (const r of retries) task.addRetry({ ...r, jitterStrategy: sfn.JitterType.FULL });
-    return task;
-  };
+  const invoke = (id: string, payload: Record<string, unknown>, resultPath: string, ...retries: RetryPolicy[]) => flagTask(scope, props.handler, id, payload, resultPath, ...retries);
   const lockItem: StateLockItem = {
     table: props.lock.table, key: { [StateTable.PARTITION_KEY]: tasks.DynamoAttributeValue.fromString(props.lock.key) }, ownerPath: '$.plan.execution',
   };
@@ -147,10 +167,9 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   };
 
   // -- rollback ---------------------------------------------------------------------------------------------
-  const rollback = invoke('Roll Back Flag', { 'action': 'rollback', 'original.$': '$.start' }, '$.rollback', TRANSIENT, CONFLICT);
-  const awaitRollback = invoke('Await Rollback Deployment', { 'action': 'checkDeployment', 'deployment.$': '$.rollback' }, '$.rollbackState', TRANSIENT, IN_PROGRESS);
+  const { restore: rollback, await: awaitRollback } = restoreFlagTasks(scope, props.handler, { restore: 'Roll Back Flag', await: 'Await Rollback Deployment' }, '$.start', '$.rollback');
   const rolledBack = notify('Rolled Back', FlagRolloutEvent.ROLLED_BACK, { 'trigger.$': '$.trigger', 'phase.$': '$.cursor.phase' }, [FlagRolloutEvent.ROLLBACK_TRIGGERED]);
-  rollback.next(awaitRollback).next(rolledBack.chain);
+  awaitRollback.next(rolledBack.chain);
   rolledBack.chain.next(releaseThen('Release Lock After Rollback', new sfn.Fail(scope, 'Flag Rolled Back', {
     error: FlagRolloutErrorName.ROLLED_BACK,
     causePath: sfn.JsonPath.format(`Flag ${props.flagKey} rolled back to its definition before the rollout ({}): {}`,
@@ -256,6 +275,16 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   load.next(renew).next(setPhase).next(awaitPhase).next(bakeStart).next(judged);
 
   // Nothing has changed yet: a refusal (no such flag, a disabled flag, nothing to roll out) ends the execution as is.
-  start.addCatch(releaseThen('Release Lock After Refusal', new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' })), { resultPath: '$.error' });
-  return sfn.Chain.start(plan).next(acquire).next(start).next(started.chain).next(first).next(load);
+  const refused = releaseThen('Release Lock After Refusal', new sfn.Fail(scope, 'Refused', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+  start.addCatch(refused, { resultPath: '$.error' });
+  // What the flag was, on the lock's item, before anything changes it: the execution guard restores it from there if
+  // this execution ends holding the lock (StopExecution, a timeout). Not recorded: the rollout does not start.
+  const recordOriginal = recordOnLockTask(scope, 'Record Flag Before Rollout', lockItem, {
+    [FlagRolloutRecord.OWNER]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(lockItem.ownerPath)),
+    [FlagRolloutRecord.ORIGINAL_FLAG]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.start.originalFlag')),
+    [FlagRolloutRecord.BASE_VERSION]: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.jsonToString(sfn.JsonPath.numberAt('$.start.baseVersion'))),
+    [FlagRolloutRecord.CONTROL]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.start.control')),
+  });
+  recordOriginal.addCatch(refused, { resultPath: '$.error' });
+  return sfn.Chain.start(plan).next(acquire).next(start).next(recordOriginal).next(started.chain).next(first).next(load);
 }

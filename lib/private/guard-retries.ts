@@ -7,8 +7,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /**
- * How long the execution guard keeps trying to restore traffic after an execution ended holding the lock, and what
- * happens when it gives up. Lambda retries an asynchronous invocation only twice, within minutes
+ * How long an execution guard (execution-guard.ts) keeps trying to restore what a rollout changed (traffic, a flag)
+ * after an execution ended holding the lock, and what * happens when it gives up. Lambda retries an asynchronous invocation only twice, within minutes
  * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html): far too short while traffic
  * may be split. So:
  *
@@ -42,7 +42,7 @@ export interface GuardRetries {
 }
 
 /** Adds the retry queue, the dead-letter queue and its alarm to `guard`, trying for `keepTrying` (the lock's TTL). */
-export function addGuardRetries(scope: Construct, guard: lambda.Function, keepTrying: Duration, serviceName: string): GuardRetries {
+export function addGuardRetries(scope: Construct, guard: lambda.Function, keepTrying: Duration, rolloutName: string, risk: string): GuardRetries {
   const retryEvery = Duration.seconds(guard.timeout!.toSeconds() * VISIBILITY_PER_FUNCTION_TIMEOUT);
   const retention = Duration.seconds(Math.min(MAX_RETENTION.toSeconds(), keepTrying.toSeconds() + MAX_EVENT_AGE.toSeconds()));
   const deadLetterQueue = new sqs.Queue(scope, 'GuardDeadLetterQueue', {
@@ -67,7 +67,7 @@ export function addGuardRetries(scope: Construct, guard: lambda.Function, keepTr
   guard.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: MAX_EVENT_AGE, onFailure: new destinations.SqsDestination(retryQueue) });
   guard.addEventSource(new sources.SqsEventSource(retryQueue, { batchSize: 1, reportBatchItemFailures: true }));
   const deadLetterAlarm = new cloudwatch.Alarm(scope, 'GuardGaveUpAlarm', {
-    alarmDescription: `cdk-zero-downtime: the execution guard of ${serviceName} gave up restoring traffic after a rollout execution ended holding the lock; traffic may still be split: check the listener and the guard's dead-letter queue`,
+    alarmDescription: `cdk-zero-downtime: the execution guard gave up after ${rolloutName} ended holding the lock; ${risk} and the guard's dead-letter queue`,
     metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
     threshold: 1,
     evaluationPeriods: 1,

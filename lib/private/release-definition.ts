@@ -1,5 +1,6 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -8,12 +9,14 @@ import { MigrationRequest } from '../../lambda/database/migration-contract';
 import { ReleasePlanErrorName, ReleasePlanEvent, ReleasePlanEventType, ReleasePlanParts } from '../../lambda/release/release-plan-contract';
 import { ErrorName, EVENT_SOURCE } from '../../lambda/shared/contracts';
 import { SchemaMigration } from '../database/schema-migration';
+import { restoreFlagTasks } from './flag-rollout-definition';
 import { LAMBDA_SERVICE_ERRORS } from './lambda-errors';
 
-/** A flag rollout of the plan: its key and state machine. */
+/** A flag rollout of the plan: its key, state machine and handler (which restores the flag when the plan rolls it back). */
 export interface ReleaseFlagPart {
   readonly flagKey: string;
   readonly stateMachine: sfn.IStateMachine;
+  readonly handler: lambda.IFunction;
 }
 
 export interface ReleaseDefinitionProps {
@@ -28,6 +31,8 @@ export interface ReleaseDefinitionProps {
   /** Wait for an operator (task token) before the contract, this long at most. */
   readonly approvalTimeout?: Duration;
   readonly eventBus?: events.IEventBus;
+  /** When a flag rollout fails, leave the flags whose rollouts completed earlier as they are (else: restore them, latest first). */
+  readonly keepCompletedFlags: boolean;
 }
 
 /** State names of one "answer the migration's gate, then follow its execution" loop (answerGateAndFollow). */
@@ -88,11 +93,14 @@ const CHILD_FAILED = 'States.TaskFailed';
  *
  * Rollback story: a part rolls itself back (each does); then the traffic rollout's verified rollback (ZdtRolledBack)
  * rolls the migration back (rejectGate: its execution rolls back while the old version carries all traffic); a
- * traffic rollback that failed, a flag rollback or a refused approval leave the traffic as it is and the migration
- * expanded at its gate, never completed; a migration that fails before the gate rolled itself back and nothing moved.
+ * flag rollback restores the flags whose rollouts completed earlier in the plan, latest first (unless
+ * keepCompletedFlags), then halts; a traffic rollback that failed, a flag rollback or a refused approval leave the
+ * traffic as it is and the migration expanded at its gate, never completed; a flag that cannot be restored is a
+ * failed rollback; a migration that fails before the gate rolled itself back and nothing moved.
  *
  * State: $.release (parts), $.migrationExecution, $.migrationState (DescribeExecution), $.migrationStatus (the
- * handler's status), $.traffic, $.failure { part, error, cause }.
+ * handler's status), $.traffic, $.flag<i> (its execution, status and StartResult), $.flagRestore<i>, $.failure { part,
+ * error, cause }.
  */
 export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitionProps): sfn.IChainable {
   const migration = props.migration;
@@ -152,6 +160,9 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
   const halted = event('Halted', ReleasePlanEvent.HALTED, failureDetail);
   halted.chain.next(fail('Release Halted', ReleasePlanErrorName.HALTED,
     'The traffic stays as the traffic rollout left it and the migration stays expanded at its gate (not completed): both schema versions are served until zdt migrate complete contracts it or, once the old version carries all traffic, zdt migrate rollback undoes it.'));
+  const haltedAfterFlags = event('Halted After Flags Restored', ReleasePlanEvent.HALTED, { ...failureDetail, flagsRestored: true });
+  haltedAfterFlags.chain.next(fail('Release Halted, Flags Restored', ReleasePlanErrorName.HALTED,
+    'The flags whose rollouts completed earlier in the plan are back to their definitions before the plan (latest first); the traffic stays as the traffic rollout left it and the migration stays expanded at its gate (not completed): both schema versions are served until zdt migrate complete contracts it or, once the old version carries all traffic, zdt migrate rollback undoes it.'));
   const rollbackFailed = event('Rollback Failed', ReleasePlanEvent.ROLLBACK_FAILED, failureDetail);
   rollbackFailed.chain.next(fail('Release Rollback Failed', ReleasePlanErrorName.ROLLBACK_FAILED,
     'Check which version carries traffic (zdt status) before anything else; the migration was not completed.'));
@@ -280,6 +291,33 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
   const trafficCompleted = event('Traffic Completed', ReleasePlanEvent.TRAFFIC_COMPLETED, { 'traffic.$': '$.traffic.executionArn' });
 
   // -- flags --------------------------------------------------------------------------------------------------
+  // A flag rollout that fails has rolled its own flag back. The flags whose rollouts completed earlier in the plan are
+  // then restored too, latest first (each to its definition before its rollout: the StartResult in its execution's
+  // output, with the rollout's own restore), unless keepCompletedFlags; then the plan halts.
+  // restores[j]: flag j restored, then flag j-1... then halted (one chain, entered at the flag before the failed one;
+  // the last flag has no later one to fail after it).
+  const restores: sfn.State[] = [];
+  if (!props.keepCompletedFlags) {
+    props.flags.slice(0, -1).forEach((flag, index) => {
+      const { restore, await: awaitRestore } = restoreFlagTasks(scope, flag.handler,
+        { restore: `Restore Flag ${flag.flagKey}`, await: `Await Flag ${flag.flagKey} Restored` }, `$.flag${index}.start`, `$.flagRestore${index}`);
+      const notRestored = failureOf(`Flag ${flag.flagKey} Not Restored`, `rollback of flag ${flag.flagKey}`).next(rollbackFailed.start);
+      restore.addCatch(notRestored, { resultPath: '$.error' });
+      awaitRestore.addCatch(notRestored, { resultPath: '$.error' });
+      const done = event(`Flag ${flag.flagKey} Restored`, ReleasePlanEvent.FLAG_ROLLED_BACK, { 'flag': flag.flagKey, 'flagRollout.$': `$.flag${index}.executionArn` });
+      awaitRestore.next(done.chain);
+      done.end.next(index === 0 ? haltedAfterFlags.start : restores[index - 1]);
+      restores.push(restore);
+    });
+  }
+  /** What follows the failure of flag rollout `index`: halted, or the earlier flags restored (latest first), then halted. */
+  const afterFlagFailure = (index: number): sfn.IChainable => {
+    if (props.keepCompletedFlags || index === 0) return halted.start;
+    const earlier = props.flags.slice(0, index).map((f) => `flag ${f.flagKey}`).reverse();
+    const triggered = event(`Flag ${props.flags[index].flagKey} Failure Rollback`, ReleasePlanEvent.ROLLBACK_TRIGGERED, { ...failureDetail, rollingBack: earlier });
+    triggered.end.next(restores[index - 1]);
+    return triggered.start;
+  };
   let chain = sfn.Chain.start(traffic).next(trafficCompleted.chain);
   props.flags.forEach((flag, index) => {
     const run = new tasks.StepFunctionsStartExecution(scope, `Flag Rollout ${flag.flagKey}`, {
@@ -288,11 +326,14 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
       name: sfn.JsonPath.stringAt('$$.Execution.Name'),
       input: sfn.TaskInput.fromObject({}),
       associateWithParent: true,
-      resultSelector: { 'executionArn.$': '$.ExecutionArn', 'status.$': '$.Status' },
+      // A completed rollout's output holds its StartResult ($.start): what the flag was, for the plan's rollback when a
+      // later flag fails.
+      resultSelector: { 'executionArn.$': '$.ExecutionArn', 'status.$': '$.Status', ...(index < restores.length ? { 'start.$': '$.Output.start' } : {}) },
       resultPath: `$.flag${index}`,
     });
     run.addRetry(SFN_RETRY);
-    run.addCatch(childFailure(`Flag ${flag.flagKey}`, `flag ${flag.flagKey}`, halted.start, halted.start), { resultPath: '$.error' });
+    const onFailure = afterFlagFailure(index);
+    run.addCatch(childFailure(`Flag ${flag.flagKey}`, `flag ${flag.flagKey}`, onFailure, onFailure), { resultPath: '$.error' });
     const done = event(`Flag ${flag.flagKey} Completed`, ReleasePlanEvent.FLAG_COMPLETED, { 'flag': flag.flagKey, 'flagRollout.$': `$.flag${index}.executionArn` });
     chain = chain.next(run).next(done.chain);
   });

@@ -19,6 +19,9 @@ export interface StateLockItem {
   readonly ownerPath: string;
 }
 
+/** DynamoDB's transient errors as Step Functions names them in an optimized integration's failure. */
+const DYNAMODB_TRANSIENT = ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.RequestLimitExceeded', 'DynamoDB.InternalServerErrorException', 'DynamoDB.ThrottlingException'];
+
 const LOCK_NAMES = {
   '#owner': StateTable.LOCK_OWNER,
   '#expires': StateTable.LOCK_EXPIRES_AT,
@@ -48,7 +51,7 @@ export function releaseLockTask(scope: Construct, id: string, item: StateLockIte
     },
     resultPath: sfn.JsonPath.DISCARD,
   });
-  task.addRetry({ errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.RequestLimitExceeded', 'DynamoDB.InternalServerErrorException', 'DynamoDB.ThrottlingException'], ...READ_RETRY });
+  task.addRetry({ errors: [...DYNAMODB_TRANSIENT], ...READ_RETRY });
   return task;
 }
 
@@ -76,4 +79,27 @@ export function abortRequestedFor(ownerPath: string): sfn.Condition {
     sfn.Condition.isPresent('$.control.item.abortRequested.S'),
     sfn.Condition.stringEqualsJsonPath('$.control.item.abortRequested.S', ownerPath),
   );
+}
+
+/**
+ * Writes `values` (attribute name -> value) on the lock's item, on condition that this execution holds the lock:
+ * what an execution guard needs to undo this execution's changes if it ends without cleaning up.
+ */
+export function recordOnLockTask(scope: Construct, id: string, item: StateLockItem, values: Record<string, tasks.DynamoAttributeValue>): tasks.DynamoUpdateItem {
+  const names = Object.keys(values);
+  const task = new tasks.DynamoUpdateItem(scope, id, {
+    table: item.table,
+    key: item.key,
+    conditionExpression: '#owner = :owner',
+    updateExpression: `SET #updated = :now, ${names.map((_, i) => `#r${i} = :r${i}`).join(', ')}`,
+    expressionAttributeNames: { '#owner': StateTable.LOCK_OWNER, '#updated': StateTable.UPDATED_AT, ...Object.fromEntries(names.map((n, i) => [`#r${i}`, n])) },
+    expressionAttributeValues: {
+      ':owner': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt(item.ownerPath)),
+      ':now': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime')),
+      ...Object.fromEntries(names.map((n, i) => [`:r${i}`, values[n]])),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  task.addRetry({ errors: [...DYNAMODB_TRANSIENT], ...READ_RETRY });
+  return task;
 }

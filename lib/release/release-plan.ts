@@ -1,6 +1,7 @@
 import { CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -56,6 +57,14 @@ export interface ReleasePlanProps {
    */
   readonly approvalTimeout?: Duration;
   /**
+   * When a flag rollout of the plan fails (it rolled its own flag back), leave the flags whose rollouts completed
+   * earlier in the plan rolled out. By default the plan is one release: those flags are restored too, the latest
+   * first, each to its definition before its rollout ("Release Flag Rolled Back" each), then the plan halts. Keep them
+   * when the flags are independent of each other and of the failed one.
+   * @default false
+   */
+  readonly keepCompletedFlags?: boolean;
+  /**
    * Bus of the plan's events.
    * @default - the migration's bus
    */
@@ -83,8 +92,10 @@ const DEFAULTS = {
  * One rollback story: every part rolls itself back (a migration that fails before its gate, a traffic rollout on a
  * regression, a flag rollout on a regression). Then the plan undoes the earlier parts in reverse only where that is
  * safe: after the traffic rollout's verified rollback (ZdtRolledBack) the migration is rolled back, since only the old
- * version serves traffic; after a flag rollback, the traffic stays on the new version (which passed its judgement)
- * and the migration stays expanded, never completed; after a failed traffic rollback nothing more is changed. Every
+ * version serves traffic; after a flag rollback, the flags whose rollouts completed earlier in the plan are rolled
+ * back too, the latest first (unless `keepCompletedFlags`), the traffic stays on the new version (which passed its
+ * judgement) and the migration stays expanded, never completed; after a failed traffic rollback nothing more is
+ * changed. Every
  * step is an EventBridge event (`ReleasePlanEvent`) and the execution fails with a `ReleasePlanErrorName`.
  *
  * Start a release with StartExecution of `stateMachine` and the input `{}`, or `{ "migration": { ... } }` when the
@@ -122,18 +133,16 @@ export class ReleasePlan extends Construct {
     });
 
     const approvalTimeout = props.approveBeforeContract ? props.approvalTimeout ?? DEFAULTS.approvalTimeout : undefined;
-    // The migration waits at its gate for the whole release: a gate that times out first fails the contract.
-    const trafficSeconds = props.rollout instanceof ProgressiveRollout ? props.rollout.plan.steps.reduce((total, s) => total + s.bakeSeconds, 0) : 0;
-    const shortest = Duration.seconds(trafficSeconds + flags.reduce((total, f) => total + f.plannedDuration.toSeconds(), 0) + (props.soakTime?.toSeconds() ?? 0));
-    if (!Token.isUnresolved(migration.gateTimeout.toSeconds()) && shortest.toSeconds() >= migration.gateTimeout.toSeconds()) {
-      throw propError(this, `the release takes at least ${shortest.toHumanString()} (the traffic rollout's bakes, the flag rollouts' phases and the soak) `
-        + `but migration ${migration.node.path} waits at its gate for ${migration.gateTimeout.toHumanString()} (gateTimeout): give the migration a gateTimeout longer than the release, with room for pauses and approval`);
-    }
-    const document = planDocument(this.node.path, { migration, rollout: props.rollout, flags, soakTime: props.soakTime, approvalTimeout, pollInterval });
+    checkGateTimeout(this, migration, props.rollout, flags, props.soakTime, approvalTimeout);
+    const keepCompletedFlags = props.keepCompletedFlags ?? false;
+    const document = planDocument(this.node.path, { migration, rollout: props.rollout, flags, soakTime: props.soakTime, approvalTimeout, pollInterval, keepCompletedFlags });
     this.planDescription = describePlan(document);
 
     const traffic = this.local(props.rollout.stateMachine, 'TrafficStateMachine');
-    const flagMachines = flags.map((f) => ({ flagKey: f.flagKey, stateMachine: this.local(f.stateMachine, `FlagStateMachine${f.flagKey.replace(/[^A-Za-z0-9]/g, '')}`) }));
+    const flagMachines = flags.map((f) => {
+      const id = f.flagKey.replace(/[^A-Za-z0-9]/g, '');
+      return { flagKey: f.flagKey, stateMachine: this.local(f.stateMachine, `FlagStateMachine${id}`), handler: this.localFunction(f.handler, `FlagHandler${id}`) };
+    });
     this.stateMachine = standardStateMachine(this, {
       definition: buildReleaseDefinition(this, {
         path: this.node.path,
@@ -144,6 +153,7 @@ export class ReleasePlan extends Construct {
         soakTime: props.soakTime,
         approvalTimeout,
         eventBus: props.eventBus ?? migration.eventBus,
+        keepCompletedFlags,
       }),
       comment: `cdk-zero-downtime release plan: migration ${migration.migrationName ?? '(from the input)'}, traffic, ${flags.length} flag rollout(s), contract`,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -155,6 +165,12 @@ export class ReleasePlan extends Construct {
     acknowledge(this.stateMachine, iam5FunctionVersions(migration.handler), 'Step Functions invokes the migration function and its versions');
     acknowledge(this.stateMachine, iam5Resource(this, stateMachineExecutionsArn(this, migration.stateMachine, ':*')),
       'The plan reads the migration\'s execution it started (DescribeExecution); its name is the plan execution\'s, known at run time');
+    if (!keepCompletedFlags) {
+      // Every flag but the last may be restored by the plan (when a later one fails), with its rollout's handler.
+      flags.slice(0, -1).forEach((f, i) => acknowledge(this.stateMachine,
+        Stack.of(f.handler) === Stack.of(this) ? iam5FunctionVersions(f.handler) : iam5Resource(this, `${flagMachines[i].handler.functionArn}:*`),
+        'Step Functions invokes the flag rollout\'s handler and its versions (the plan restores a flag whose rollout completed when a later flag fails)'));
+    }
     for (const child of [traffic, ...flagMachines.map((f) => f.stateMachine)]) {
       acknowledge(this.stateMachine, iam5Resource(this, stateMachineExecutionsArn(this, child, '*')),
         'The .sync:2 integration reads and stops the child execution it started (CDK\'s grant, Step Functions Developer Guide "IAM policies for Step Functions": executions of that state machine only)');
@@ -172,6 +188,13 @@ export class ReleasePlan extends Construct {
     return sfn.StateMachine.fromStateMachineArn(this, id, owner.exportValue(stateMachine.stateMachineArn));
   }
 
+  /** `fn` as this stack references it (see `local`). */
+  private localFunction(fn: lambda.IFunction, id: string): lambda.IFunction {
+    const owner = Stack.of(fn);
+    if (owner === Stack.of(this)) return fn;
+    return lambda.Function.fromFunctionArn(this, id, owner.exportValue(fn.functionArn));
+  }
+
   /** Lets `grantee` start a release (states:StartExecution). */
   public grantStartRelease(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
@@ -185,6 +208,34 @@ interface PlanParts {
   readonly soakTime?: Duration;
   readonly approvalTimeout?: Duration;
   readonly pollInterval: Duration;
+  readonly keepCompletedFlags: boolean;
+}
+
+/**
+ * The migration waits at its gate for the whole release: a gate that times out first fails the contract. The release
+ * can hold the gate for the traffic rollout's bakes and pauses, the flag rollouts' phases and pauses, the approval and
+ * the soak: each pause and the approval for as long as its timeout lets it wait.
+ */
+function checkGateTimeout(plan: Construct, migration: SchemaMigration, rollout: IProgressiveRollout, flags: readonly GuardedFlagRollout[],
+  soakTime: Duration | undefined, approvalTimeout: Duration | undefined): void {
+  if (Token.isUnresolved(migration.gateTimeout.toSeconds())) return;
+  const traffic = rollout instanceof ProgressiveRollout ? rollout : undefined;
+  const parts: Array<{ readonly what: string; readonly seconds: number }> = [
+    { what: `the traffic rollout's bakes${traffic ? '' : ' (an imported rollout: not known, counted as 0)'}`, seconds: traffic ? traffic.plan.steps.reduce((total, s) => total + s.bakeSeconds, 0) : 0 },
+    { what: `its pauses (pauseTimeout of ${rollout.node.path})`, seconds: traffic?._pauseAllowance.toSeconds() ?? 0 },
+    ...flags.flatMap((f) => [
+      { what: `the phases of ${f.flagKey}`, seconds: f.plannedDuration.toSeconds() },
+      { what: `its pauses (pauseTimeout of ${f.node.path})`, seconds: f._pauseAllowance.toSeconds() },
+    ]),
+    { what: 'the approval (approvalTimeout)', seconds: approvalTimeout?.toSeconds() ?? 0 },
+    { what: 'the soak (soakTime)', seconds: soakTime?.toSeconds() ?? 0 },
+  ];
+  const longest = parts.reduce((total, p) => total + p.seconds, 0);
+  if (longest < migration.gateTimeout.toSeconds()) return;
+  const human = (seconds: number) => Duration.seconds(seconds).toHumanString();
+  throw propError(plan, `gateTimeout: migration ${migration.node.path} waits at its gate for ${migration.gateTimeout.toHumanString()} (its gateTimeout), `
+    + `but the release can hold the gate for up to ${human(longest)}: ${parts.filter((p) => p.seconds > 0).map((p) => `${human(p.seconds)} for ${p.what}`).join(' + ')}. `
+    + 'Allowed: a gateTimeout longer than that; or shorten the pauses\' pauseTimeout, approvalTimeout or soakTime');
 }
 
 function planDocument(path: string, parts: PlanParts): ReleasePlanDocument {
@@ -210,7 +261,7 @@ function planDocument(path: string, parts: PlanParts): ReleasePlanDocument {
       action: `flag rollout of ${flag.flagKey}`,
       details: flag.planDescription,
       waitsFor: 'every phase to pass',
-      onFailure: 'the flag is rolled back to its definition before the rollout; the traffic stays on the new version, earlier flags stay, the migration stays expanded (not completed)',
+      onFailure: `the flag is rolled back to its definition before the rollout; ${parts.keepCompletedFlags ? 'earlier flags stay rolled out (keepCompletedFlags)' : 'the flags that completed earlier in the plan are rolled back too, the latest first'}; the traffic stays on the new version, the migration stays expanded (not completed)`,
     });
   }
   if (parts.approvalTimeout) {
@@ -240,7 +291,9 @@ function planDocument(path: string, parts: PlanParts): ReleasePlanDocument {
       'Each part rolls itself back when it fails.',
       'Traffic rolled back (verified 100% on the stable version) -> the migration is rolled back: only the old version, which reads the old schema, serves traffic.',
       'Traffic rollback failed -> nothing more is changed; the migration stays expanded (both schema versions are served).',
-      'A flag rolled back -> the traffic stays on the new version and the migration stays expanded: the new version reads the new schema.',
+      parts.keepCompletedFlags
+        ? 'A flag rolled back -> the flags that completed before it stay rolled out (keepCompletedFlags), the traffic stays on the new version and the migration stays expanded: the new version reads the new schema.'
+        : 'A flag rolled back -> the flags that completed before it are rolled back too, the latest first; then the traffic stays on the new version and the migration stays expanded: the new version reads the new schema. A flag that cannot be restored fails the rollback.',
       'The contract runs only after every part passed; it is never undone (the old columns are gone).',
     ],
   };

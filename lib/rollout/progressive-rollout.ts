@@ -2,7 +2,6 @@ import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'a
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,7 +13,7 @@ import {
   AnalysisConfig, GuardConfig, GUARD_FAILURES_METRIC, InconclusiveAction as WireInconclusiveAction, JudgeConfig, LockConfig, METRIC_NAMESPACE,
   NOTIFICATION_FAILURES_METRIC, RolloutPlan, RouterConfig, sequentialBudget, DEFAULT_BAKE_EXTENSION_SECONDS, DEFAULT_MISS_RATE,
 } from '../../lambda/shared/contracts';
-import { addGuardRetries } from '../private/guard-retries';
+import { addExecutionGuard, grantPutLibraryMetrics } from '../private/execution-guard';
 import { ALL_COLORS, colorId, wireColor } from '../private/colors';
 import { grantTaskTokenResponse } from '../private/task-response';
 import { HandlerFunction } from '../private/handler-function';
@@ -414,16 +413,6 @@ interface BoundHooks {
  * Lets a handler publish the library's metrics. PutMetricData has no resources; the condition limits it to the
  * library's namespace.
  */
-function grantPutLibraryMetrics(fn: HandlerFunction): void {
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['cloudwatch:PutMetricData'],
-    resources: ['*'],
-    conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
-  }));
-  acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]',
-    'cloudwatch:PutMetricData has no resource-level permissions (limited to the library namespace by condition); X-Ray and ELB/CloudWatch Describe*, GetMetricData have none either; every other action is scoped to named resources');
-}
-
 const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** A Standard execution lasts at most one year (Step Functions Developer Guide, "Service quotas"). */
 const MAX_STANDARD_EXECUTION_SECONDS = 365 * 86_400;
@@ -565,6 +554,12 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
    * @jsii ignore
    */
   public readonly plan: RolloutPlan;
+  /**
+   * The longest the rollout can wait for operators: every pause it can make (a step's `pause`, each step with
+   * onInconclusive PAUSE, a degraded baseline with PAUSE) for pauseTimeout. A ReleasePlan counts it in its gate check.
+   * @internal
+   */
+  public readonly _pauseAllowance: Duration;
   private readonly healthAlarmsByColor = new Map<Color, ColorHealthAlarms>();
   private readonly highResolution?: HighResolutionRollback;
   private readonly sharedAlarms: cloudwatch.IAlarm[] = [];
@@ -583,6 +578,10 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
     this.postTrafficGates = [...props.postTrafficGates ?? []];
     this.plan = this.planOf(props, settings, hooks);
     this.routing = props.routing;
+    const pauses = this.plan.steps.filter((step) => step.pause).length
+      + (settings.onInconclusive === InconclusiveAction.PAUSE ? this.plan.steps.length : 0)
+      + (settings.onBaselineDegraded === BaselineDegradedAction.PAUSE ? 1 : 0);
+    this._pauseAllowance = Duration.seconds(pauses * settings.pauseTimeout.toSeconds());
     this.node.addValidation({ validate: () => [...this.sameServiceElsewhere(), ...this.sameRoutingElsewhere()] });
 
     this.stateTable = props.stateTable ?? this.createStateTable();
@@ -902,30 +901,20 @@ export class ProgressiveRollout extends ProgressiveRolloutBase {
    * the lock expires, with an alarm when it gives up.
    */
   private createGuard(props: ProgressiveRolloutProps, settings: RolloutSettings, config: GuardConfig): { fn: lambda.IFunction; gaveUpAlarm: cloudwatch.IAlarm } {
-    const fn = new HandlerFunction(this, 'Guard', {
+    const guard = addExecutionGuard(this, {
       handler: 'guard',
       description: `cdk-zero-downtime: restores the live color of ${this.serviceName} when a rollout execution ends without cleaning up`,
       config,
-      timeout: Duration.minutes(2),
+      stateMachine: this.stateMachine,
+      keepTrying: Duration.seconds(this.plan.lockTtlSeconds),
+      rolloutName: `a rollout execution of ${this.serviceName}`,
+      risk: 'traffic may still be split: check the listener',
+      eventBus: this.eventBus,
       logRetention: settings.logRetention,
     });
-    props.routing.grantRouteControl(fn);
-    grantPutLibraryMetrics(fn);
-    this.stateTable.grant(fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    (this.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')).grantPutEventsTo(fn);
-    const guardRetries = addGuardRetries(this, fn, Duration.seconds(this.plan.lockTtlSeconds), this.serviceName);
-    new events.Rule(this, 'ExecutionEnded', {
-      description: `cdk-zero-downtime: a rollout execution of ${this.serviceName} ended without success`,
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
-      },
-      // EventBridge's own retries cover failing to invoke the guard; events it could not deliver go to the dead-letter
-      // queue too. The guard's failures are retried until the lock expires (guard-retries.ts).
-      targets: [new targets.LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(1), deadLetterQueue: guardRetries.deadLetterQueue })],
-    });
-    return { fn, gaveUpAlarm: guardRetries.deadLetterAlarm };
+    props.routing.grantRouteControl(guard.fn);
+    this.stateTable.grant(guard.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    return guard;
   }
 
   /** What the state machine's role needs beyond what its tasks grant, and the cdk-nag findings it acknowledges. */

@@ -22,10 +22,17 @@
  *   throws (AppConfig reads Lambda's X-Amz-Function-Error: same page). The rehearsal gives the fake the Lambda
  *   invoker (setLambdaInvoker): the library's own handlers, bound in-process.
  * - a profile of type AWS.AppConfig.FeatureFlags: CreateHostedConfigurationVersion checks the content against AppConfig's
- *   feature flag schema (User Guide, "Understanding the type reference for AWS.AppConfig.FeatureFlags": here its
- *   flagSetDefinition, flagDefinitions, flagDefinition and flagValues levels; attribute constraints are not checked)
- *   and fails with BadRequestException, InvalidConfiguration ("Detailed information about the bad request exception
- *   error when creating a hosted configuration version").
+ *   feature flag schema, every level of it, and each flag value's attributes against the constraints its flag defines
+ *   (appconfig-feature-flags.ts, which cites the User Guide pages), and fails with BadRequestException,
+ *   InvalidConfiguration ("Detailed information about the bad request exception error when creating a hosted
+ *   configuration version").
+ * - JSON Schema validators are for freeform profiles: "JSON Schema: Supported for free form configurations. (AWS
+ *   AppConfig automatically validates feature flags against a JSON Schema.)" (User Guide, "Understanding
+ *   validators"); whether the API refuses or ignores one on a feature-flags profile is not documented: the fake
+ *   refuses it (BadRequestException), so that a rehearsal never counts on a validator AppConfig does not run. The hosted store does not run a
+ *   freeform profile's validators when a version is created ("Validate create or update API operations: Not
+ *   supported" for the hosted configuration store: User Guide, "About configuration store quotas and limitations"),
+ *   only when a deployment starts, as above.
  *
  * Simplified: no tags, KMS, extensions or AppConfigData sessions; a deployment's growth is linear over its duration
  * whatever its GrowthType (only the state, not the share of targets, is read).
@@ -36,6 +43,7 @@ import type {
 } from '@aws-sdk/client-appconfig';
 import Ajv from 'ajv';
 import type { Clock } from '../../lambda/shared/clock';
+import { featureFlagsProblems } from './appconfig-feature-flags';
 import { awsError } from './aws-errors';
 
 const MS_PER_MINUTE = 60_000;
@@ -132,9 +140,6 @@ function nextId(prefix: string): string {
 /** A profile's validators: at most two (API_CreateConfigurationProfile Validators, "Maximum number of 2 items"). */
 const MAX_VALIDATORS = 2;
 const FEATURE_FLAGS_TYPE = 'AWS.AppConfig.FeatureFlags';
-/** Flag and attribute keys of AWS.AppConfig.FeatureFlags ("Understanding the type reference"). */
-const FEATURE_FLAG_KEY = /^[a-z][a-zA-Z\d_-]{0,63}$/;
-const FEATURE_FLAG_PROPERTIES = new Set(['name', 'description', '_createdAt', '_updatedAt', '_deprecation', 'attributes']);
 
 export class FakeAppConfig {
   private readonly clock: Clock;
@@ -169,6 +174,10 @@ export class FakeAppConfig {
     if (validators.length > MAX_VALIDATORS) throw awsError('appconfig', 'BadRequestException', `Validators: at most ${MAX_VALIDATORS}, got ${validators.length}`);
     for (const v of validators) {
       if (v.Type !== 'JSON_SCHEMA' && v.Type !== 'LAMBDA') throw awsError('appconfig', 'BadRequestException', `Validator Type must be JSON_SCHEMA or LAMBDA, got ${v.Type}`);
+      // User Guide, "Understanding validators": JSON Schema validators are supported for free form configurations.
+      if (v.Type === 'JSON_SCHEMA' && options.type === FEATURE_FLAGS_TYPE) {
+        throw awsError('appconfig', 'BadRequestException', `A JSON_SCHEMA validator is supported for free form configurations only; ${FEATURE_FLAGS_TYPE} profiles are validated against AppConfig's feature flag schema`);
+      }
     }
     const id = nextId('prf');
     this.application(applicationId).profiles.set(id, { id, name, type: options.type ?? 'AWS.Freeform', validators, versions: [] });
@@ -414,37 +423,4 @@ function draft04ToDraft07(node: unknown): unknown {
   }
   if (typeof src.id === 'string' && !('$id' in src)) out.$id = src.id;
   return out;
-}
-
-/**
- * AWS.AppConfig.FeatureFlags' schema ("Understanding the type reference for AWS.AppConfig.FeatureFlags"), its outer
- * levels: flagSetDefinition (version required; only version, flags, values), flagDefinitions / flagValues (keys
- * ^[a-z][a-zA-Z\d_-]{0,63}$), flagDefinition (name, description, _createdAt, _updatedAt, _deprecation, attributes).
- */
-function featureFlagsProblems(content: string): InvalidConfigurationDetail[] {
-  const problem = (Location: string, Reason: string): InvalidConfigurationDetail => ({ Type: 'Validation', Location, Reason });
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content);
-  } catch (err) {
-    return [problem('/', `the content is not JSON: ${(err as Error).message}`)];
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return [problem('/', 'must be an object')];
-  const set = doc as Record<string, unknown>;
-  const problems: InvalidConfigurationDetail[] = [];
-  if (!('version' in set)) problems.push(problem('/', "must have required property 'version'"));
-  for (const k of Object.keys(set)) if (!['version', 'flags', 'values'].includes(k)) problems.push(problem(`/${k}`, 'must NOT have additional properties (version, flags, values)'));
-  for (const part of ['flags', 'values'] as const) {
-    const entries = set[part];
-    if (entries === undefined) continue;
-    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) { problems.push(problem(`/${part}`, 'must be an object')); continue; }
-    for (const [key, value] of Object.entries(entries)) {
-      if (!FEATURE_FLAG_KEY.test(key)) problems.push(problem(`/${part}/${key}`, `key must match ${FEATURE_FLAG_KEY.source}`));
-      if (value === null || typeof value !== 'object') { problems.push(problem(`/${part}/${key}`, 'must be an object')); continue; }
-      if (part === 'flags') {
-        for (const p of Object.keys(value)) if (!FEATURE_FLAG_PROPERTIES.has(p)) problems.push(problem(`/flags/${key}/${p}`, 'must NOT have additional properties'));
-      }
-    }
-  }
-  return problems;
 }

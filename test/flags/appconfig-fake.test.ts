@@ -1,7 +1,8 @@
 /**
  * FakeAppConfig's validation, as AppConfig's documentation states it: a profile's validators run when a deployment
- * starts (JSON Schema draft 4, Lambda invoked with the documented event), a feature-flags profile's type check runs
- * when a hosted version is created; each refusal is BadRequestException, Reason InvalidConfiguration.
+ * starts (JSON Schema draft 4, Lambda invoked with the documented event), a feature-flags profile's type check (the
+ * whole schema, then the attribute constraints) runs when a hosted version is created; each refusal is
+ * BadRequestException, Reason InvalidConfiguration.
  */
 import { AwsFakes } from '../../rehearsal/fakes';
 import { VirtualClock } from '../../rehearsal/virtual-clock';
@@ -60,20 +61,69 @@ describe('FakeAppConfig validation', () => {
     await expect(w.deploy(w.version({}))).rejects.toThrow(/given no Lambda invoker/);
   });
 
-  test('a feature-flags profile checks AppConfig\'s flag schema when the hosted version is created', () => {
+  /** The InvalidConfiguration details of a refused CreateHostedConfigurationVersion. */
+  const refusal = (create: () => unknown) => {
+    try {
+      create();
+    } catch (err) {
+      expect(err).toMatchObject({ name: 'BadRequestException', Reason: 'InvalidConfiguration' });
+      return (err as { Details: { InvalidConfiguration: Array<{ Location: string; Reason: string }> } }).Details.InvalidConfiguration
+        .map((d) => `${d.Location}: ${d.Reason}`);
+    }
+    throw new Error('the version was accepted');
+  };
+
+  test('a feature-flags profile checks every level of AppConfig\'s flag schema when the hosted version is created', () => {
     const w = world([], 'AWS.AppConfig.FeatureFlags');
     expect(w.version({ version: '1', flags: { checkout: { name: 'Checkout' } }, values: { checkout: { enabled: true } } })).toBe(1);
-    let error: unknown;
-    try {
-      w.version({ flags: { Checkout: { name: 'Checkout', owner: 'me' } } });
-    } catch (err) { error = err; }
-    expect(error).toMatchObject({
-      name: 'BadRequestException', Reason: 'InvalidConfiguration',
-      Details: { InvalidConfiguration: [
-        { Location: '/', Reason: "must have required property 'version'" },
-        { Location: '/flags/Checkout', Reason: 'key must match ^[a-z][a-zA-Z\\d_-]{0,63}$' },
-        { Location: '/flags/Checkout/owner', Reason: 'must NOT have additional properties' },
-      ] },
-    });
+    expect(refusal(() => w.version({ flags: { Checkout: { name: 'Checkout' } } }))).toEqual([
+      "/: must have required property 'version'",
+      '/flags: must NOT have additional properties',
+    ]);
+    // Inner levels: a flag definition's properties, an attribute definition's constraints, a value's attributes, variants.
+    expect(refusal(() => w.version({
+      version: '1',
+      flags: { checkout: { name: 'Checkout', owner: 'me', attributes: { share: { constraints: { type: 'percent' } } } } },
+      values: { checkout: { enabled: 'yes', _variants: [{ name: 'new' }] } },
+    }))).toEqual(expect.arrayContaining([
+      '/flags/checkout: must NOT have additional properties',
+      '/flags/checkout/attributes/share/constraints: must match exactly one schema in oneOf',
+      '/values/checkout/enabled: must be boolean',
+      "/values/checkout/_variants/0: must have required property 'enabled'",
+    ]));
+    // A flag's name is one line of at most 64 characters; the version is the string "1".
+    expect(refusal(() => w.version({ version: 1, flags: { checkout: { name: 'a'.repeat(65) } } }))).toEqual([
+      '/version: must be string',
+      '/version: must be equal to one of the allowed values',
+      '/flags/checkout/name: must match pattern "^[^\\n]{1,64}$"',
+    ]);
+  });
+
+  test('a feature-flags profile checks each flag value\'s attributes against the constraints its flag defines', () => {
+    const w = world([], 'AWS.AppConfig.FeatureFlags');
+    const flags = {
+      checkout: {
+        attributes: {
+          share: { constraints: { type: 'number', minimum: 0, maximum: 100, required: true } },
+          tier: { constraints: { type: 'string', enum: ['basic', 'premium'] } },
+          region: { constraints: { type: 'string', pattern: '^[a-z]{2}-[a-z]+-\\d$' } },
+          cohorts: { constraints: { type: 'array', elements: { type: 'number', maximum: 9 } } },
+        },
+      },
+    };
+    expect(w.version({ version: '1', flags, values: { checkout: { enabled: true, share: 5, tier: 'basic', region: 'eu-west-1', cohorts: [1, 2] } } })).toBe(1);
+    expect(refusal(() => w.version({ version: '1', flags, values: { checkout: { enabled: true, share: 150, tier: 'gold', region: 'Europe', cohorts: [1, 12] } } }))).toEqual([
+      '/values/checkout/share: must be <= 100',
+      '/values/checkout/tier: must be one of basic, premium',
+      '/values/checkout/region: must match ^[a-z]{2}-[a-z]+-\\d$',
+      '/values/checkout/cohorts/1: must be <= 9',
+    ]);
+    expect(refusal(() => w.version({ version: '1', flags, values: { checkout: { enabled: false } } }))).toEqual([
+      '/values/checkout/share: attribute share of flag checkout is required',
+    ]);
+  });
+
+  test('a JSON Schema validator is for freeform profiles: a feature-flags profile with one is refused', () => {
+    expect(() => world([{ Type: 'JSON_SCHEMA', Content: '{}' }], 'AWS.AppConfig.FeatureFlags')).toThrow(/supported for free form configurations only/);
   });
 });

@@ -86,10 +86,21 @@ describe('GuardedFlagRollout', () => {
     expect(definition.StartAt).toBe('Plan');
     expect(states.Plan.Next).toBe('Acquire Lock');
     expect(states['Acquire Lock'].Next).toBe('Read Flag');
+    // What the flag was goes onto the lock's item (for the execution guard) before anything changes it.
+    expect(states['Read Flag'].Next).toBe('Record Flag Before Rollout');
+    expect(states['Record Flag Before Rollout'].Parameters).toMatchObject({
+      ConditionExpression: '#owner = :owner',
+      ExpressionAttributeNames: { '#r0': 'flagRolloutOwner', '#r1': 'flagRolloutOriginalFlag', '#r2': 'flagRolloutBaseVersion', '#r3': 'flagRolloutControl' },
+      ExpressionAttributeValues: {
+        ':r0': { 'S.$': '$.plan.execution' }, ':r1': { 'S.$': '$.start.originalFlag' }, ':r2': { 'N.$': 'States.JsonToString($.start.baseVersion)' }, ':r3': { 'S.$': '$.start.control' },
+      },
+    });
+    expect(states['Record Flag Before Rollout'].Catch[0].Next).toBe('Release Lock After Refusal');
     expect(states['Acquire Lock'].Catch[0].Next).toBe('Refused: Flag Locked');
     expect(states['Load Phase'].Next).toBe('Renew Lock');
     // Every end but a refused lock (not ours) and a lost one (another holds it now) goes through a release.
-    const releases = Object.entries(states).filter(([, st]) => (st as { Resource?: string }).Resource?.includes('dynamodb:updateItem'));
+    const releases = Object.entries(states).filter(([, st]) => (st as { Resource?: string }).Resource?.includes('dynamodb:updateItem')
+      && (st as { Parameters: { UpdateExpression: string } }).Parameters.UpdateExpression.includes('REMOVE #owner'));
     const ends = releases.map(([, st]) => (st as { Next: string }).Next).sort();
     expect(ends).toEqual(['Completed Event', 'Flag Rollback Failed', 'Flag Rolled Back', 'Refused']);
     for (const [, st] of releases) expect((st as { ConditionExpression?: string; Parameters: { ConditionExpression: string } }).Parameters.ConditionExpression).toBe('#owner = :owner');
@@ -97,6 +108,42 @@ describe('GuardedFlagRollout', () => {
     const canary = states.Plan.Parameters.phases[1];
     expect(canary.leaseSeconds).toBeGreaterThan(2 * 86_400);
     expect(canary.leaseSeconds).toBeLessThan(2 * 86_400 + 6 * 3600);
+  });
+
+  test('an execution that ends holding the lock runs the flag guard: rule on its ABORTED / TIMED_OUT / FAILED status, retry queue, gave-up alarm', () => {
+    const guardLogicalId = stack.getLogicalId(created.guardFunction.node.defaultChild as never);
+    const machineLogicalId = stack.getLogicalId(created.stateMachine.node.defaultChild as never);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('restores flag new-checkout when its guarded rollout'),
+      Timeout: 120,
+      Environment: { Variables: { ZDT_CONFIG: Match.anyValue() } },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        'detail': { stateMachineArn: [{ Ref: machineLogicalId }], status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [guardLogicalId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } })],
+    });
+    // Lambda's two retries, then the retry queue it consumes, then the dead-letter queue and its alarm.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: guardLogicalId }, MaximumRetryAttempts: 2 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: guardLogicalId }, BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('guarded rollout execution of flag new-checkout .*may still serve on') });
+    expect(created.guardGaveUpAlarm).toBeDefined();
+    // Its config: the flag rollout's (the same restore code), the flag's lock, the service.
+    const fn = template.findResources('AWS::Lambda::Function')[guardLogicalId];
+    const config = resolveJoin(fn.Properties.Environment.Variables.ZDT_CONFIG);
+    expect(config).toContain('"flagKey":"new-checkout"');
+    expect(config).toContain('"service":"flag/TOKEN/TOKEN/new-checkout"');
+    expect(config).toContain('"service":"shop"');
+    // It restores with AppConfig and frees the lock: the same AppConfig actions as the handler, the lock table's item.
+    const policies = JSON.stringify(Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(stack.getLogicalId((created.guardFunction as never as { role: { node: { defaultChild: never } } }).role.node.defaultChild))));
+    for (const action of ['appconfig:StartDeployment', 'appconfig:CreateHostedConfigurationVersion', 'appconfig:GetDeployment', 'dynamodb:UpdateItem', 'events:PutEvents', 'cloudwatch:PutMetricData']) {
+      expect(policies).toContain(action);
+    }
+    expect(stack.resolve(created.metricGuardFailures().dimensions)).toEqual({ Service: 'shop', Flag: 'new-checkout' });
   });
 
   test('a segment plan moves through internal, beta and premium, 15 minutes each, then everyone', () => {

@@ -1,9 +1,9 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutMetricDataInput } from '@aws-sdk/client-cloudwatch';
-import { CONFIG_ENV, GuardConfig, GUARD_FAILURES_METRIC, RolloutEvent } from '../../lambda/shared/contracts';
+import { CONFIG_ENV, GuardConfig, RolloutEvent } from '../../lambda/shared/contracts';
 import { handler } from '../../lambda/rollout/guard-handler';
 import { SDK_RETRIES } from '../../lambda/shared/sdk-retries';
 import { FakeAws, forwardTo, installAwsFakes, PATH_ALL, WebAlb } from './support/aws';
+import { guardFailureData, redrivenRecord } from './support/guard';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:rollout:crashed';
 const TABLE = 'rollout-state';
@@ -96,22 +96,9 @@ describe('execution guard', () => {
 
   describe('when the restore fails', () => {
     const failingRestore = () => fakes.aws.faults.add({ service: 'elbv2', command: 'ModifyRule', error: 'InternalFailure', times: Infinity });
-    const guardFailures = () => fakes.aws.calls
-      .filter((c) => c.service === 'cloudwatch' && c.command === 'PutMetricData')
-      .flatMap((c) => (c.input as PutMetricDataInput).MetricData ?? [])
-      .filter((d) => d.MetricName === GUARD_FAILURES_METRIC);
-    /** What the retry queue delivers: Lambda's invocation record of the failed asynchronous invocation. */
-    const redriven = (messageId: string, receiveCount: number) => ({
-      Records: [{
-        messageId,
-        attributes: { ApproximateReceiveCount: String(receiveCount) },
-        body: JSON.stringify({
-          version: '1.0',
-          requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
-          requestPayload: { 'detail-type': 'Step Functions Execution Status Change', 'detail': { executionArn: EXECUTION, status: 'ABORTED' } },
-        }),
-      }],
-    });
+    const guardFailures = () => guardFailureData(fakes);
+    const redriven = (messageId: string, receiveCount: number) => redrivenRecord(messageId, receiveCount,
+      { 'detail-type': 'Step Functions Execution Status Change', 'detail': { executionArn: EXECUTION, status: 'ABORTED' } });
 
     test('sends a Rollout Guard Failed event and a GuardFailures datapoint at once, then throws so the invocation is retried', async () => {
       await holdLock(EXECUTION, 'blue');

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describePlan, RELEASE_PLAN_METADATA_KEY, ReleasePlanDocument } from '../../lambda/release/release-plan-contract';
 import { SchemaMigration, SchemaMigrationProps } from '../../lib/database/schema-migration';
 import { FeatureFlags } from '../../lib/flags/feature-flags';
+import { FlagRolloutPlan } from '../../lib/flags/flag-rollout-plan';
 import { GuardedFlagRollout } from '../../lib/flags/guarded-flag-rollout';
 import { ReleasePlan, ReleasePlanProps } from '../../lib/release/release-plan';
 import { releasePlansOf, selectPlan } from '../../bin/commands/plan';
@@ -96,7 +97,24 @@ describe('ReleasePlan refuses what it cannot release safely', () => {
 
   test('a gate that times out before the release can reach the contract', () => {
     expect(() => parts({ gateTimeout: Duration.days(7) }).plan()).toThrow(
-      /S\/Plan: the release takes at least 12 days .* but migration S\/Migration waits at its gate for 7 days \(gateTimeout\)/);
+      /S\/Plan: gateTimeout: migration S\/Migration waits at its gate for 7 days \(its gateTimeout\), but the release can hold the gate for up to 12 days: 12 days for the phases of new-checkout\. Allowed: a gateTimeout longer than that/);
+  });
+
+  test('the gate check counts the approval, the soak and every pause for as long as its timeout lets it wait, naming each', () => {
+    // 12 days of phases fit in 15 days; the approval's default 7 days do not, a 2-day approval and a 12-hour soak do.
+    expect(() => parts({ gateTimeout: Duration.days(15) }).plan()).not.toThrow();
+    expect(() => parts({ gateTimeout: Duration.days(15) }).plan({ approveBeforeContract: true })).toThrow(
+      /gateTimeout: .*waits at its gate for 15 days .*up to 19 days: 12 days for the phases of new-checkout \+ 7 days for the approval \(approvalTimeout\)\. Allowed: a gateTimeout longer than that; or shorten the pauses' pauseTimeout, approvalTimeout or soakTime/);
+    expect(() => parts({ gateTimeout: Duration.days(15) }).plan({ approveBeforeContract: true, approvalTimeout: Duration.days(2), soakTime: Duration.hours(12) })).not.toThrow();
+    // A phase that pauses for promote can wait its pauseTimeout.
+    const { stack, migration, rollout } = parts({ gateTimeout: Duration.days(15) });
+    const flags = new FeatureFlags(stack, 'MoreFlags', { flags: { version: 1, flags: { 'fast-search': { enabled: true, default: false } } } });
+    const paused = new GuardedFlagRollout(stack, 'Search', {
+      flags, flagKey: 'fast-search', serviceName: 'web', pauseTimeout: Duration.days(20),
+      plan: FlagRolloutPlan.percentage([{ percent: 10, duration: Duration.days(1), pause: true }, { percent: 100 }]),
+    });
+    expect(() => new ReleasePlan(stack, 'Plan', { migration, rollout, flagRollouts: [paused] })).toThrow(
+      /up to 21 days: 1 day for the phases of fast-search \+ 20 days for its pauses \(pauseTimeout of S\/Search\)/);
   });
 
   test('a migration that also completes after the rollout (it would contract before the flag rollouts)', () => {

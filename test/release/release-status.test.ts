@@ -81,6 +81,50 @@ describe('zdt status of a release plan', () => {
     ]);
   });
 
+  test('reads the histories page by page (nextToken) until it finds the newest state and its output, past pages of retries', async () => {
+    const migrationExec = ARN('execution', 'migration:r-42');
+    const flagExec = ARN('execution', 'checkout:r-42');
+    sfnMock.on(DescribeExecutionCommand, { executionArn: migrationExec }).resolves({ executionArn: migrationExec, status: 'RUNNING' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: ARN('execution', 'rollout:r-42') }).resolves({ status: 'SUCCEEDED' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: flagExec }).resolves({ executionArn: flagExec, status: 'RUNNING' });
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: PLAN_EXEC }).resolves({ events: state('Flag Rollout new-checkout', {
+      release: parts, migrationStatus: { migration: 'add_users_plan', status: 'validated', waitingForGate: true },
+    }) });
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: migrationExec }).resolves({ events: state('WaitForRollout', {}) });
+    // The flag rollout's newest 400 events: a deployment retried while AppConfig deploys something else (no state
+    // output among them); its state and phase are on the third page.
+    const retries = (from: number): HistoryEvent[] => Array.from({ length: 200 }, (_, i) => ({ id: 10_000 - from - i, timestamp: new Date(), type: i % 2 ? 'TaskScheduled' : 'TaskFailed' }));
+    const phase = { number: 2, name: 'canary', percent: 5, durationSeconds: 172800, intervalSeconds: 3600, judge: true, pause: false };
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: flagExec, nextToken: undefined }).resolves({ events: retries(0), nextToken: 'page-2' });
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: flagExec, nextToken: 'page-2' }).resolves({ events: retries(200), nextToken: 'page-3' });
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: flagExec, nextToken: 'page-3' }).resolves({
+      events: state('Deploy Phase', { plan: { phases: [{}, phase, {}, {}, {}] }, cursor: { index: 1, phase } }), nextToken: 'page-4',
+    });
+    await statusCommand(ctx(), PLAN);
+    expect(lines).toContain('  flag new-checkout  phase 2/5 (canary): 5% of users · at "Deploy Phase"');
+    // Three pages of the flag's history, and not the fourth: it stops once it has what it needs.
+    const flagPages = sfnMock.commandCalls(GetExecutionHistoryCommand).filter((c) => c.args[0].input.executionArn === flagExec).map((c) => c.args[0].input.nextToken);
+    expect(flagPages).toEqual([undefined, 'page-2', 'page-3']);
+  });
+
+  test('a flag the plan restored after a later flag failed says so', async () => {
+    const twoFlags: ReleasePlanParts = { ...parts, flagStateMachines: [...parts.flagStateMachines, { flagKey: 'fast-search', stateMachine: ARN('stateMachine', 'search') }] };
+    sfnMock.on(ListExecutionsCommand, { stateMachineArn: PLAN, statusFilter: 'RUNNING' }).resolves({ executions: [] });
+    sfnMock.on(ListExecutionsCommand, { stateMachineArn: PLAN, maxResults: 1 }).resolves({ executions: [{ executionArn: PLAN_EXEC } as never] });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: PLAN_EXEC }).resolves({ status: 'FAILED', error: 'ZdtReleaseHalted', cause: 'flag fast-search failed' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: ARN('execution', 'rollout:r-42') }).resolves({ status: 'SUCCEEDED' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: ARN('execution', 'checkout:r-42') }).resolves({ status: 'SUCCEEDED' });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: ARN('execution', 'search:r-42') }).resolves({ status: 'FAILED', error: 'ZdtFlagRolledBack', cause: 'regression' });
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: PLAN_EXEC }).resolves({ events: state('Release Halted, Flags Restored', {
+      release: twoFlags, flagRestore0: { changed: true, versionNumber: 7, deploymentNumber: 9 }, flagRestore0State: { state: 'COMPLETE' },
+    }) });
+    await statusCommand(ctx(), PLAN);
+    expect(lines.slice(3, 5)).toEqual([
+      '  flag new-checkout  SUCCEEDED, then restored by the plan (a later flag failed): back to its definition before the plan',
+      '  flag fast-search  FAILED (ZdtFlagRolledBack: regression)',
+    ]);
+  });
+
   test('a state machine that is not a release plan gets the rollout\'s status', async () => {
     sfnMock.on(GetExecutionHistoryCommand).resolves({ events: state('Bake', { plan: { service: 'web', stepCount: 5 }, cursor: { step: { number: 1, percent: 1, segments: [] } } }) });
     await statusCommand(ctx(), PLAN);

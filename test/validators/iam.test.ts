@@ -73,10 +73,11 @@ const RUNTIME_TARGETS: Record<string, (known: any, found: Set<string>) => 'not-c
   },
   // AppConfig (the guarded flag rollout's handler): the environment, profile and strategy its config names; the
   // deployment numbers and hosted versions are AppConfig's.
-  'appconfig:environment': ({ config: c }, found) => { if (c.environmentId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/environment/${c.environmentId}`); },
-  'appconfig:configurationprofile': ({ config: c }, found) => { if (c.configurationProfileId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/configurationprofile/${c.configurationProfileId}`); },
-  'appconfig:deployment': ({ config: c }, found) => { found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/environment/${c.environmentId}/deployment/7`); },
-  'appconfig:deploymentstrategy': ({ config: c }, found) => { if (c.deploymentStrategyId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:deploymentstrategy/${c.deploymentStrategyId}`); },
+  // The flag rollout's guard carries the same names in its config's flagRollout.
+  'appconfig:environment': ({ config }, found) => { const c = config.flagRollout ?? config; if (c.environmentId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/environment/${c.environmentId}`); },
+  'appconfig:configurationprofile': ({ config }, found) => { const c = config.flagRollout ?? config; if (c.configurationProfileId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/configurationprofile/${c.configurationProfileId}`); },
+  'appconfig:deployment': ({ config }, found) => { const c = config.flagRollout ?? config; found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:application/${c.applicationId}/environment/${c.environmentId}/deployment/7`); },
+  'appconfig:deploymentstrategy': ({ config }, found) => { const c = config.flagRollout ?? config; if (c.deploymentStrategyId) found.add(`arn:aws:appconfig:${REGION}:${ACCOUNT}:deploymentstrategy/${c.deploymentStrategyId}`); },
   // No bus configured: the account's default bus.
   'events:event-bus': (_, found) => { if (found.size === 0) found.add(`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`); },
   // The blue-green handler modifies and deletes only the old instance, which RDS renamed from the source
@@ -370,7 +371,7 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
 
   test('the calls are found in the code: every handler sends commands, every client package is mapped', () => {
     expect(Object.keys(sdkCalls).sort()).toEqual([
-      'blue-green', 'database-gate', 'flag-rollout', 'flags-validator', 'guard', 'http-gate', 'judge', 'live-route', 'lock', 'migration', 'performance-gate', 'release-alarm', 'router',
+      'blue-green', 'database-gate', 'flag-guard', 'flag-rollout', 'flags-validator', 'guard', 'http-gate', 'judge', 'live-route', 'lock', 'migration', 'performance-gate', 'release-alarm', 'router',
       'test-report-gate',
     ]);
     const actions = new Set(calls.map((c) => c.action));
@@ -382,6 +383,12 @@ describe('IAM: every AWS call the code makes is allowed by the synthesized polic
       expect(actions).toContain(a);
     }
     expect(sdkCalls['flags-validator']).toEqual([]);
+    // The flag rollout's guard restores the flag with AppConfig, frees the flag's lock, reports its failures.
+    const flagGuard = new Set(calls.filter((c) => c.who.includes('(flag-guard handler)')).map((c) => c.action));
+    for (const a of ['appconfig:ListDeployments', 'appconfig:CreateHostedConfigurationVersion', 'appconfig:StartDeployment', 'appconfig:GetDeployment',
+      'dynamodb:GetItem', 'dynamodb:UpdateItem', 'events:PutEvents', 'cloudwatch:PutMetricData']) {
+      expect(flagGuard).toContain(a);
+    }
   });
 
   test('every call of every handler and state machine of the matrix and the example app is allowed', async () => {

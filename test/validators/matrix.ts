@@ -157,6 +157,7 @@ export function matrixApp(): App {
   databaseStack(app, 'MigrationGated', true);
   databaseStack(app, 'MigrationUngated', false);
   releasePlanStack(app);
+  releasePlanFlagsStack(app);
   const rds = new Stack(app, 'BlueGreenDatabases', { env: { region: 'us-east-1' } });
   new BlueGreenDatabase(rds, 'Instance', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:db:orders'), targetEngineVersion: '17.2', approval: SwitchoverApproval.MANUAL, deleteOldAfter: true, maxReplicaLag: Duration.seconds(30) });
   new BlueGreenDatabase(rds, 'Cluster', { source: DatabaseSource.fromArn('arn:aws:rds:us-east-1:123456789012:cluster:orders'), targetEngineVersion: '17.2', approval: SwitchoverApproval.NONE });
@@ -212,4 +213,17 @@ export function synthesizedApps(): { matrix: SynthesizedStack[]; example: Synthe
   writeFileSync(partial, JSON.stringify(cached));
   renameSync(partial, file);
   return cached;
+}
+
+/**
+ * A release plan of two flag rollouts: when the second fails the plan restores the first with its rollout's handler
+ * (lambda:InvokeFunction from the plan's role), a branch no other plan of the matrix has.
+ */
+function releasePlanFlagsStack(app: App): void {
+  const stack = new Stack(app, 'ReleasePlanTwoFlags', { env: { region: 'us-east-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const migration = new SchemaMigration(stack, 'Migration', { vpc, secret: new secretsmanager.Secret(stack, 'DbSecret'), migration: MIGRATION, gateTimeout: Duration.days(60) });
+  const flags = new FeatureFlags(stack, 'Flags', { flags: { version: 1, flags: { 'new-checkout': { enabled: true, default: false }, 'fast-search': { enabled: true, default: false } } } });
+  const flagRollouts = ['new-checkout', 'fast-search'].map((flagKey) => new GuardedFlagRollout(stack, `Rollout${flagKey.replace('-', '')}`, { flags, flagKey, serviceName: 'web' }));
+  new ReleasePlan(stack, 'Release', { migration, rollout: importedRollout(stack, 'web'), flagRollouts });
 }
