@@ -1,4 +1,6 @@
 /** Shared fixtures of the database tests: a users table and clients of the two schema versions. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { MigrationEngine, EngineOptions } from '../../lambda/database/engine';
 import { PgServer, startPgServer } from './pg-server';
@@ -12,6 +14,17 @@ export async function createUsers(c: Client, rows: number): Promise<void> {
     street text, city text NOT NULL DEFAULT 'unknown', created_at timestamptz NOT NULL DEFAULT now())`);
   await c.query(`INSERT INTO users (name, email, price_cents, street, city)
     SELECT 'user ' || g, 'u' || g || '@example.com', g, g || ' Main St', 'City ' || (g % 10) FROM generate_series(1, $1::int) g`, [rows]);
+}
+
+/**
+ * The example app's users table (examples/migrations/schema.sql, what the example migrations apply to) with `rows`
+ * users, every tenth on a trial.
+ */
+export async function createExampleUsers(c: Client, rows: number): Promise<void> {
+  await c.query(readFileSync(join(__dirname, '..', '..', 'examples', 'migrations', 'schema.sql'), 'utf8'));
+  await c.query(`INSERT INTO users (name, email, city, trial_ends_at)
+    SELECT 'user ' || g, 'u' || g || '@example.com', 'City ' || (g % 10), CASE WHEN g % 10 = 0 THEN now() + interval '14 days' END
+    FROM generate_series(1, $1::int) g`, [rows]);
 }
 
 export interface Versions {

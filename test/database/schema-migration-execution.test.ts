@@ -29,7 +29,7 @@ import {
 } from '../../rehearsal';
 import { AwsFakes, PutEventsParams } from '../../rehearsal/fakes';
 import { eventRulesOf, SimulatedEventBridge } from '../../rehearsal/simulation-events';
-import { usePgDatabase } from './fixtures';
+import { createExampleUsers, usePgDatabase } from './fixtures';
 import { PG_PASSWORD, PG_USER, PgServer } from './pg-server';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
@@ -46,13 +46,7 @@ const MS_PER_MINUTE = 60_000;
 const secrets = mockClient(SecretsManagerClient);
 
 const pg = usePgDatabase({
-  setup: async (c) => {
-    await c.query(readFileSync(join(EXAMPLES, 'schema.sql'), 'utf8'));
-    // Every tenth user is on a trial.
-    await c.query(`INSERT INTO users (name, email, city, trial_ends_at)
-      SELECT 'user ' || g, 'u' || g || '@example.com', 'City ' || (g % 10), CASE WHEN g % 10 = 0 THEN now() + interval '14 days' END
-      FROM generate_series(1, $1::int) g`, [ROWS]);
-  },
+  setup: (c) => createExampleUsers(c, ROWS),
 });
 let server: PgServer;
 beforeEach(() => { server = pg.server; });

@@ -29,7 +29,7 @@ import { ReleasePlan } from '../../lib/release/release-plan';
 import { bindHandlers, CfnTemplate, LambdaInvocation, RunResult, runStateMachine, stateMachineOf, VirtualClock } from '../../rehearsal';
 import { AwsFakes, PutEventsParams } from '../../rehearsal/fakes';
 import { importedRollout } from '../constructs/fixtures';
-import { usePgDatabase } from '../database/fixtures';
+import { createExampleUsers, usePgDatabase } from '../database/fixtures';
 import { PG_PASSWORD, PG_USER } from '../database/pg-server';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples', 'migrations');
@@ -41,12 +41,7 @@ const FLAG_MINUTES = 120;
 
 const secrets = mockClient(SecretsManagerClient);
 const pg = usePgDatabase({
-  setup: async (c) => {
-    await c.query(readFileSync(join(EXAMPLES, 'schema.sql'), 'utf8'));
-    await c.query(`INSERT INTO users (name, email, city, trial_ends_at)
-      SELECT 'user ' || g, 'u' || g || '@example.com', 'City ' || (g % 10), CASE WHEN g % 10 = 0 THEN now() + interval '14 days' END
-      FROM generate_series(1, $1::int) g`, [ROWS]);
-  },
+  setup: (c) => createExampleUsers(c, ROWS),
 });
 afterAll(() => { secrets.restore(); });
 
