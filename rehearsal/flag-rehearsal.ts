@@ -26,6 +26,7 @@ import { RehearsalTarget, rollbackTriggerStatesOf, stacksOf, stateMachinesOfKind
 import { stateMachineOf } from './template';
 import { TextTimeline, TextTimelineEntry } from './text-timeline';
 import { VirtualClock } from './virtual-clock';
+import { scenarioIn } from './scenario-registry';
 
 const FLAG_ROLLOUT_HANDLER = 'flag-rollout';
 const LOCK_HANDLER = 'lock';
@@ -95,9 +96,7 @@ export interface FlagRehearsalResult {
 
 /** The scenario of this name; the error lists the names. */
 export function flagScenarioNamed(name: string): FlagScenario {
-  const s = FLAG_SCENARIOS[name];
-  if (!s) throw new Error(`Unknown flag scenario "${name}"; expected one of: ${Object.keys(FLAG_SCENARIOS).join(', ')}`);
-  return s;
+  return scenarioIn(FLAG_SCENARIOS, name, 'flag ');
 }
 
 export async function rehearseFlagRollout(target: RehearsalTarget, options: FlagRehearsalOptions = {}): Promise<FlagRehearsalResult> {

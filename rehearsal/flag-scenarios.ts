@@ -3,6 +3,7 @@
  * what should happen. `zdt rehearse --scenario <name>` runs them like the traffic scenarios (rehearsal/scenarios.ts).
  */
 import type { BehaviourProfile } from './traffic-model';
+import { namedEntry } from './scenario-registry';
 
 export type FlagRolloutOutcome = 'COMPLETED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REFUSED' | 'FAILED';
 
@@ -30,29 +31,25 @@ export interface FlagScenario {
   readonly expect: { readonly outcome: FlagRolloutOutcome; readonly trigger?: string };
 }
 
-function scenario(s: FlagScenario): [string, FlagScenario] {
-  return [s.name, s];
-}
-
 export const FLAG_SCENARIOS: Readonly<Record<string, FlagScenario>> = Object.fromEntries([
-  scenario({
+  namedEntry({
     name: 'flag-rollout-healthy',
     description: 'The treatment behaves like the control: every phase of the plan passes (days of phases in seconds) and the flag ends at 100%.',
     expect: { outcome: 'COMPLETED' },
   }),
-  scenario({
+  namedEntry({
     name: 'flag-rollout-regression',
     description: 'Users served the treatment see 3% errors against 0.2% for the control: the first judged phase fails and the flag is rolled back to its previous definition.',
     treatment: { regressions: [{ errorRatePercent: 3 }] },
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
   }),
-  scenario({
+  namedEntry({
     name: 'flag-rollout-aborted',
     description: 'The operator runs `zdt abort` during the canary (the abort flag on the flag\'s lock item): its next judgement rolls the flag back.',
     abortInPhase: 2,
     expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
   }),
-  scenario({
+  namedEntry({
     name: 'flag-rollout-locked',
     description: 'Another rollout of the same flag is running (its execution holds the flag\'s lock): this one is refused, naming it, and the flag is untouched.',
     lockHeldBy: 'arn:aws:states:us-east-1:111111111111:execution:OtherFlagRollout:first',

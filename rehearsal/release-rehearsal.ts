@@ -32,6 +32,7 @@ import { RehearsalTarget, stacksOf, stateMachinesOfKind } from './simulation-tar
 import { CfnTemplate, stateMachineOf, TemplateResolver } from './template';
 import { TextTimeline, TextTimelineEntry } from './text-timeline';
 import { VirtualClock } from './virtual-clock';
+import { namedEntry, scenarioIn } from './scenario-registry';
 
 export type ReleaseRehearsalOutcome = 'RELEASED' | 'ROLLED_BACK' | 'HALTED' | 'ROLLBACK_FAILED' | 'FAILED';
 
@@ -49,22 +50,18 @@ export interface ReleaseScenario {
   readonly expect: { readonly outcome: ReleaseRehearsalOutcome };
 }
 
-function scenario(s: ReleaseScenario): [string, ReleaseScenario] {
-  return [s.name, s];
-}
-
 export const RELEASE_SCENARIOS: Readonly<Record<string, ReleaseScenario>> = Object.fromEntries([
-  scenario({
+  namedEntry({
     name: 'release-plan-healthy',
     description: 'Every part passes: the migration expands, the traffic rollout releases, the flag rollout reaches 100%, the contract runs last.',
     traffic: 'healthy-release', flag: 'flag-rollout-healthy', expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'release-plan-traffic-regression',
     description: 'The new version\'s error rate regresses: the traffic rollout rolls back, then the plan rolls the migration back; no flag rollout runs.',
     traffic: 'error-rate-regression', flag: 'flag-rollout-healthy', expect: { outcome: 'ROLLED_BACK' },
   }),
-  scenario({
+  namedEntry({
     name: 'release-plan-flag-regression',
     description: 'The flag\'s treatment regresses: the flag rolls back; the traffic stays on the new version and the migration stays expanded, not completed.',
     traffic: 'healthy-release', flag: 'flag-rollout-regression', expect: { outcome: 'HALTED' },
@@ -257,9 +254,7 @@ export async function rehearseReleasePlan(target: RehearsalTarget, options: Rele
 
 /** The scenario of this name; the error lists the names. */
 export function releaseScenarioNamed(name: string): ReleaseScenario {
-  const s = RELEASE_SCENARIOS[name];
-  if (!s) throw new Error(`Unknown release scenario "${name}"; expected one of: ${Object.keys(RELEASE_SCENARIOS).join(', ')}`);
-  return s;
+  return scenarioIn(RELEASE_SCENARIOS, name, 'release ');
 }
 
 /** A result for a person: outcome, the parts, the timeline, the cause. */

@@ -15,6 +15,7 @@ import type { Role, SimulationWorld } from './simulation-world';
 import type { ProbeAnswer, SimulatedDatabase } from './simulation-probes';
 import type { SimulatedTestSuite } from './fakes/codebuild';
 import type { BehaviourProfile, RequestRate } from './traffic-model';
+import { namedEntry, scenarioIn } from './scenario-registry';
 
 export type { Role } from './simulation-world';
 
@@ -104,55 +105,51 @@ const BAD_RELEASE = { regressions: [{ errorRatePercent: 20 }] } as const;
 /** A short manual-gate strategy: 10% with a pause, then everyone. */
 const PAUSED_STRATEGY = RolloutStrategy.steps([{ percent: 10, pause: true }, { percent: 100 }], { bake: Duration.minutes(3) });
 
-function scenario(s: Scenario): [string, Scenario] {
-  return [s.name, s];
-}
-
 export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries([
-  scenario({
+  namedEntry({
     name: 'healthy-release',
     description: 'A good release at 1,000 req/s: every step bakes healthy and the new color ends with 100%.',
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'error-rate-regression',
     description: 'The new release fails 20% of its requests from its first second: the canary catches it and rolls back.',
     profiles: { release: BAD_RELEASE },
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
   }),
-  scenario({
+  namedEntry({
     name: 'latency-regression',
     description: 'The new release answers 3x slower (p99 540 ms against 180 ms): rolled back on relative latency.',
     profiles: { release: { regressions: [{ latencyFactor: 3 }] } },
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
   }),
-  scenario({
+  namedEntry({
     name: 'regression-from-50-percent',
     description: 'The new release fails 20% of requests only under load, once it serves 50% or more: rolled back from 50%.',
     profiles: { release: { regressions: [{ errorRatePercent: 20, minWeightPercent: 50 }] } },
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
   }),
-  scenario({
+  namedEntry({
     name: 'low-traffic',
     description: 'Half a request per second: the 1% canary sees too few requests, the judge says INCONCLUSIVE, and the policy (ROLLBACK) rolls back.',
     traffic: { requestsPerSecond: 0.5 },
     expect: { outcome: 'ROLLED_BACK', trigger: 'inconclusive' },
   }),
-  scenario({
+  namedEntry({
     name: 'healthy-moderate-traffic',
     description: 'A good release at 100 req/s with both colors at 0.5% 5xx: the canary sees about one 5xx in 200 requests, and the sequential judge releases it (fixed thresholds rolled it back on one 5xx in 60 requests).',
     traffic: { requestsPerSecond: 100 },
     profiles: { stable: { baselineErrorRatePercent: 0.5 }, release: { baselineErrorRatePercent: 0.5 } },
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'healthy-low-traffic',
     description: 'A good release at 10 req/s with both colors at 0.1% 5xx: a 1% step (6 requests a minute) cannot be cleared within its bake, so the judge merges it into the 5% step (step sizing) and the release completes instead of ending INCONCLUSIVE.',
     traffic: { requestsPerSecond: 10 },
     profiles: { stable: { baselineErrorRatePercent: 0.1 }, release: { baselineErrorRatePercent: 0.1 } },
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'baseline-degraded',
     description: 'At minute 10 a shared dependency fails: the stable color answers 5% 5xx and the new one 3%. The step holds (Rollout Baseline Degraded), then pauses for an operator, who aborts.',
     profiles: {
@@ -162,45 +159,45 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     operator: [{ kind: 'abort', thinkSeconds: 300, reason: 'both colors fail: incident, not the release' }],
     expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
   }),
-  scenario({
+  namedEntry({
     name: 'elb-throttling',
     description: 'The ALB throttles the first two weight writes (ModifyRule): the shift is retried and the rollout completes.',
     faults: [{ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 2 }],
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'judge-api-errors',
     description: 'CloudWatch GetMetricData fails for good: after 5 consecutive judge errors the circuit breaker rolls back.',
     faults: [{ service: 'cloudwatch', command: 'GetMetricData', error: 'InternalFailure', times: Infinity }],
     expect: { outcome: 'ROLLED_BACK', trigger: 'circuit-breaker' },
   }),
-  scenario({
+  namedEntry({
     name: 'rollback-write-transient',
     description: 'A bad release, and the rollback\'s first three weight writes are throttled: retried, restored, verified.',
     profiles: { release: BAD_RELEASE },
     faults: [{ service: 'elbv2', command: 'ModifyRule', error: 'ThrottlingException', times: 3, whenState: 'Rollback' }],
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
   }),
-  scenario({
+  namedEntry({
     name: 'rollback-fails',
     description: 'A bad release, and every rollback write fails: "Rollout Rollback Failed", the traffic left split is reported.',
     profiles: { release: BAD_RELEASE },
     faults: [{ service: 'elbv2', command: 'ModifyRule', error: 'InternalFailure', times: Infinity, whenState: 'Rollback' }],
     expect: { outcome: 'ROLLBACK_FAILED', trigger: 'judge-fail' },
   }),
-  scenario({
+  namedEntry({
     name: 'concurrent-rollout',
     description: 'A second rollout starts while the first one bakes its canary: refused (lock held), the first goes on untouched.',
     operator: [{ kind: 'secondRollout', atSeconds: 90 }],
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'new-color-unhealthy',
     description: 'The new color\'s targets fail their health checks: refused before any weight moves.',
     targetHealth: { release: { healthy: 0, unhealthy: 2 } },
     expect: { outcome: 'REFUSED', error: ErrorName.TARGETS_UNHEALTHY },
   }),
-  scenario({
+  namedEntry({
     name: 'alarm-missing',
     description: 'The new color\'s health alarm was deleted: refused, a missing alarm is never "OK".',
     setup: (world) => {
@@ -210,61 +207,61 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     },
     expect: { outcome: 'REFUSED', error: ErrorName.ALARM_NOT_FOUND },
   }),
-  scenario({
+  namedEntry({
     name: 'http-check-fails',
     description: 'The new release answers 503 on /api/projects (its migration is missing): the HTTP check before traffic fails and the rollout ends before any production traffic moves.',
     probes: { release: { '/api/projects': { status: 503 } } },
     setup: (world) => requireHandler(world, 'http-gate', 'http-check-fails needs a rollout with an HTTP gate (ValidationGate.http in preTrafficGates)'),
     expect: { outcome: 'ROLLED_BACK', trigger: 'hook-failed' },
   }),
-  scenario({
+  namedEntry({
     name: 'pause-promote',
     description: 'A manual gate after 10%: the operator looks for 5 minutes, then promotes; the release completes.',
     strategy: PAUSED_STRATEGY,
     operator: [{ kind: 'promote', thinkSeconds: 300 }],
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'pause-abort',
     description: 'A manual gate after 10%: the operator aborts; traffic returns to the stable color.',
     strategy: PAUSED_STRATEGY,
     operator: [{ kind: 'abort', thinkSeconds: 120, reason: 'release notes say no' }],
     expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
   }),
-  scenario({
+  namedEntry({
     name: 'abort-while-baking',
     description: '`zdt abort` while the canary bakes: the rollout rolls back at its next judgement.',
     operator: [{ kind: 'abort', atSeconds: 150, reason: 'customer report' }],
     expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' },
   }),
-  scenario({
+  namedEntry({
     name: 'promote-full',
     description: '`zdt promote --full` while the 1% step bakes (a hotfix): the remaining steps are skipped, 100% is judged, the release completes.',
     operator: [{ kind: 'promote', full: true, atSeconds: 150 }],
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'promote-full-bad-hotfix',
     description: '`zdt promote --full` of a release that fails 20% of its requests once it serves 50% or more: 100% is still judged and rolled back.',
     profiles: { release: { regressions: [{ errorRatePercent: 20, minWeightPercent: 50 }] } },
     operator: [{ kind: 'promote', full: true, atSeconds: 150 }],
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
   }),
-  scenario({
+  namedEntry({
     name: 'pause-promote-full',
     description: 'A manual gate after 10% answered with `zdt promote --full`: the 50% step is skipped, 100% is judged, the release completes.',
     strategy: RolloutStrategy.steps([{ percent: 10, pause: true }, { percent: 50 }, { percent: 100 }], { bake: Duration.minutes(3) }),
     operator: [{ kind: 'promote', full: true, thinkSeconds: 60 }],
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'execution-stopped',
     description: 'Someone stops the execution (StopExecution) while 5% bakes: the ExecutionEnded rule runs the guard, which restores 100% to the stable color and releases the lock.',
     // 5% bakes from about 480 s (the 1% step's 5 minutes, plus its wait for its own metrics) to about 960 s.
     operator: [{ kind: 'stop', atSeconds: 700, cause: 'stopped from the console' }],
     expect: { outcome: 'ROLLED_BACK' },
   }),
-  scenario({
+  namedEntry({
     name: 'stack-update-during-rollout',
     description: 'A `cdk deploy` changes the live route (stickiness) while 5% bakes: the weights stay where the rollout put them.',
     operator: [{
@@ -275,27 +272,27 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
     }],
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'high-resolution-regression',
     description: 'The new release fails 20% of its requests; its service emits the per-color signal (ReleaseMetrics): the judge, reading the signal\'s 10-second periods every 30 s, fails it at its first judgement, rolled back in seconds.',
     profiles: { release: BAD_RELEASE },
     releaseSignal: true,
     expect: { outcome: 'ROLLED_BACK', trigger: 'judge-fail' },
   }),
-  scenario({
+  namedEntry({
     name: 'high-resolution-healthy',
     description: 'A good release at 1,000 req/s whose service emits the per-color signal: every step is judged on the signal\'s 10-second periods and passes; the new color ends with 100%.',
     releaseSignal: true,
     expect: { outcome: 'RELEASED' },
   }),
-  scenario({
+  namedEntry({
     name: 'high-resolution-latency-regression',
     description: 'The new release answers 10x slower (p99 1.8 s) and emits the per-color signal: the judge cannot compare p99 before the canary has served 1,000 requests, the 10-second p99 alarm fires first, its event ends the bake, rolled back in seconds.',
     profiles: { release: { regressions: [{ latencyFactor: 10 }] } },
     releaseSignal: true,
     expect: { outcome: 'ROLLED_BACK', trigger: 'high-resolution-alarm' },
   }),
-  scenario({
+  namedEntry({
     name: 'high-resolution-alarm-between-bakes',
     description: 'The new release answers 10x slower and emits the per-color signal; the first judgement\'s GetMetricData takes 12 s: the 10-second p99 alarm fires after the judge read the alarms (OK) and before the next bake, its handler flags the rollout, the next bake\'s token write is refused, the flag read back rolls back at once.',
     profiles: { release: { regressions: [{ latencyFactor: 10 }] } },
@@ -315,9 +312,7 @@ function requireHandler(world: SimulationWorld, name: string, why: string): void
 
 /** The scenario of this name; the error lists the names. */
 export function scenarioNamed(name: string): Scenario {
-  const s = SCENARIOS[name];
-  if (!s) throw new Error(`Unknown scenario "${name}"; expected one of: ${Object.keys(SCENARIOS).join(', ')}`);
-  return s;
+  return scenarioIn(SCENARIOS, name);
 }
 
 /** A copy of the template whose Custom::ZdtLiveRoute resources have another StickinessSeconds. */

@@ -75,9 +75,17 @@ export function readAbortFlagTask(scope: Construct, id: string, item: StateLockI
 
 /** True when the abort flag read by readAbortFlagTask names this execution. */
 export function abortRequestedFor(ownerPath: string): sfn.Condition {
+  return operatorRequestFor(StateTable.ABORT_REQUESTED, ownerPath);
+}
+
+/**
+ * True when an operator's request on the lock's item (`attribute`, read by readAbortFlagTask into $.control: the
+ * abort flag, or an `extra` such as the full promotion) names this execution.
+ */
+export function operatorRequestFor(attribute: string, ownerPath: string): sfn.Condition {
   return sfn.Condition.and(
-    sfn.Condition.isPresent('$.control.item.abortRequested.S'),
-    sfn.Condition.stringEqualsJsonPath('$.control.item.abortRequested.S', ownerPath),
+    sfn.Condition.isPresent(`$.control.item.${attribute}.S`),
+    sfn.Condition.stringEqualsJsonPath(`$.control.item.${attribute}.S`, ownerPath),
   );
 }
 

@@ -3,6 +3,7 @@ import { Bake } from './bake';
 import { DefinitionContext } from './context';
 import { notify } from './notify';
 import { StepStates } from './step';
+import { operatorRequestFor } from '../state-lock';
 import { RolloutEvent, StateTable } from '../../../lambda/shared/contracts';
 
 /** Where the full promotion is recorded in the execution state: the step it skipped from and the last step's index. */
@@ -40,11 +41,7 @@ export function promoteFullStates(ctx: DefinitionContext, step: StepStates, bake
     .when(sfn.Condition.numberLessThanJsonPath('$.cursor.index', `${PROMOTED_FULL}.lastIndex`), promoted.start);
 
   // While baking: the flag names this execution. Back to the operator's choice afterwards: recorded, it now judges.
-  bake.operatorChoice.when(sfn.Condition.and(
-    sfn.Condition.isPresent(`$.control.item.${StateTable.PROMOTE_FULL_REQUESTED}.S`),
-    sfn.Condition.stringEqualsJsonPath(`$.control.item.${StateTable.PROMOTE_FULL_REQUESTED}.S`, '$.execution'),
-    notPromoted,
-  ), record);
+  bake.operatorChoice.when(sfn.Condition.and(operatorRequestFor(StateTable.PROMOTE_FULL_REQUESTED, '$.execution'), notPromoted), record);
   record.next(anyStepLeft.otherwise(bake.operatorChoice));
 
   // At a pause: `zdt promote --full` answers it with { full: true } ($.promotion, promotion.ts).
