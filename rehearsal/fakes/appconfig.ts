@@ -28,8 +28,8 @@
  *   configuration version").
  * - JSON Schema validators are for freeform profiles: "JSON Schema: Supported for free form configurations. (AWS
  *   AppConfig automatically validates feature flags against a JSON Schema.)" (User Guide, "Understanding
- *   validators"); whether the API refuses or ignores one on a feature-flags profile is not documented: the fake
- *   refuses it (BadRequestException), so that a rehearsal never counts on a validator AppConfig does not run. The hosted store does not run a
+ *   validators"); what the API does with one on a feature-flags profile is not documented, so the fake adds no
+ *   behaviour of its own there (it neither refuses the profile nor exempts it; the library never creates one). The hosted store does not run a
  *   freeform profile's validators when a version is created ("Validate create or update API operations: Not
  *   supported" for the hosted configuration store: User Guide, "About configuration store quotas and limitations"),
  *   only when a deployment starts, as above.
@@ -174,10 +174,6 @@ export class FakeAppConfig {
     if (validators.length > MAX_VALIDATORS) throw awsError('appconfig', 'BadRequestException', `Validators: at most ${MAX_VALIDATORS}, got ${validators.length}`);
     for (const v of validators) {
       if (v.Type !== 'JSON_SCHEMA' && v.Type !== 'LAMBDA') throw awsError('appconfig', 'BadRequestException', `Validator Type must be JSON_SCHEMA or LAMBDA, got ${v.Type}`);
-      // User Guide, "Understanding validators": JSON Schema validators are supported for free form configurations.
-      if (v.Type === 'JSON_SCHEMA' && options.type === FEATURE_FLAGS_TYPE) {
-        throw awsError('appconfig', 'BadRequestException', `A JSON_SCHEMA validator is supported for free form configurations only; ${FEATURE_FLAGS_TYPE} profiles are validated against AppConfig's feature flag schema`);
-      }
     }
     const id = nextId('prf');
     this.application(applicationId).profiles.set(id, { id, name, type: options.type ?? 'AWS.Freeform', validators, versions: [] });

@@ -122,8 +122,4 @@ describe('FakeAppConfig validation', () => {
       '/values/checkout/share: attribute share of flag checkout is required',
     ]);
   });
-
-  test('a JSON Schema validator is for freeform profiles: a feature-flags profile with one is refused', () => {
-    expect(() => world([{ Type: 'JSON_SCHEMA', Content: '{}' }], 'AWS.AppConfig.FeatureFlags')).toThrow(/supported for free form configurations only/);
-  });
 });
