@@ -91,7 +91,10 @@ function trafficOf(evidence: StepEvidence, seen: Observation, stableColor: Color
     return { requestsPerMinute: evidence.trafficPerMinute, stableErrorRate: evidence.stableErrorRate, ...(evidence.dispersion ? { dispersion: evidence.dispersion } : {}) };
   }
   if (seen.traffic) return seen.traffic;
-  return seen.step ? observeTraffic(seen.step.minutes, seen.step.startMs, seen.step.endMs, stableColor) : null;
+  if (!seen.step) return null;
+  // From the step's own minutes: their variation is not carried, since the analysis adds these same minutes to it.
+  const own = observeTraffic(seen.step.minutes, seen.step.startMs, seen.step.endMs, stableColor);
+  return own && { requestsPerMinute: own.requestsPerMinute, stableErrorRate: own.stableErrorRate };
 }
 
 export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation): JudgeResult {
@@ -123,7 +126,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
   const analysis = config.analysis;
 
   if (analysis && (analysis.method ?? 'THRESHOLDS') === 'SEQUENTIAL') {
-    // The traffic first: it sizes the steps, and its stable 5xx rate is what the overdispersion estimate measures against.
+    // The traffic first: it sizes the steps (the overdispersion estimate is measured around the minutes' pooled rate).
     const traffic = trafficOf(evidenceIn, seen, stableColor);
     const known = evidenceIn.trafficPerMinute !== undefined && evidenceIn.stableErrorRate !== undefined;
     const evidenceFor: StepEvidence = traffic && !known
@@ -191,7 +194,7 @@ export function decide(config: JudgeConfig, input: JudgeInput, seen: Observation
     if (sizing.minPercent === null) {
       return result('INCONCLUSIVE', [...findings, sizing.explanation,
         `Judging now rather than at the end of the bake: the rollout's onInconclusive policy decides what happens next (a higher request rate, a longer bake or bakeExtension, or a larger smallest regression would let the judge decide).`],
-      withEvidence({ passes: bake.passes + 1 }));
+      withEvidence({ passes: bake.passes + credit }));
     }
     if (input.percent < sizing.minPercent) {
       return result('PASS', [...findings, sizing.explanation,

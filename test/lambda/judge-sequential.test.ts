@@ -40,6 +40,11 @@ const judgeOnce = (b: BakeProgress, seen: Observation, config: JudgeConfig = CON
   decide(config, { targetColor: 'green', stableColor: 'blue', bake: b }, seen);
 
 describe('the sequential judge (decide)', () => {
+  test('without traffic read before the step, the step\'s own minutes enter the overdispersion estimate once, not twice', () => {
+    const result = judgeOnce(bake(0, 5), observe(minutes(4, { requests: 600, errors: 3 }, { requests: 59_400, errors: 300 })));
+    expect(result.bake.evidence?.dispersion?.minutes).toBe(4);
+  });
+
   test('one 5xx in 60 requests at a 0.5% baseline is no evidence: the step bakes on and says so with the numbers', () => {
     const result = judgeOnce(bake(0, 5), observe(minutes(1, { requests: 60, errors: 1 }, { requests: 5940, errors: 30 })));
     expect(result.verdict).toBe('WAIT');

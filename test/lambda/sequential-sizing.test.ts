@@ -1,7 +1,7 @@
 import { AnalysisConfig, JudgeConfig, sequentialBudget } from '../../lambda/shared/contracts';
 import { planRead } from '../../lambda/judge/judge';
-import { analyseSequential, MinuteCounts, StepData } from '../../lambda/judge/sequential-analysis';
-import { addDispersion, comparisonInflation, extraVariance, NO_DISPERSION, SIGN_BETS } from '../../lambda/judge/sequential';
+import { analyseSequential, formatRatio, MinuteCounts, StepData } from '../../lambda/judge/sequential-analysis';
+import { addDispersion, comparisonInflation, extraVariance, NO_DISPERSION, SIGN_BETS, threshold } from '../../lambda/judge/sequential';
 import { decisionMinutes, limitTestRequests, observeTraffic, sizeSteps } from '../../lambda/judge/sequential-sizing';
 import { decide, Observation } from '../../lambda/judge/verdict';
 import { ANALYSIS } from './support/analysis-config';
@@ -129,6 +129,8 @@ describe('the p50 comparison and the budget', () => {
   test('a ×1.6 slowdown fails on the p50 comparison with 200 requests, where the p99 comparison has not started (1,000 needed)', () => {
     const f = analyseSequential(SEQUENTIAL, step(200, 1.6), {}, 'green', 'blue', false);
     expect(f.relativeRegressions.join(' ')).toMatch(/green is slower than blue: p50 latency this step: green 64 ms against blue 40 ms/);
+    // The comparison's share is split between p50 and p99 (each at half of alphaPerTest): invariant 8's union bound.
+    expect(f.relativeRegressions.join(' ')).toMatch(new RegExp(`decides at ${formatRatio(threshold(SEQUENTIAL.sequential!.alphaPerTest / 2)).replace(/[.,]/g, '\\$&')}`));
     expect(f.summary.join(' ')).toMatch(/p99 latency: green has served 200 of the 1000 requests/);
   });
 
