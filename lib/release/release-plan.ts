@@ -103,6 +103,9 @@ const DEFAULTS = {
  * named after the plan's. `zdt plan` prints the plan from the synthesized template (no AWS call); `zdt status
  * --state-machine <arn>` shows every part of the running release.
  */
+/** Step Functions' longest state name (API Reference, StateEnteredEventDetails). */
+const MAX_STATE_NAME = 80;
+
 export class ReleasePlan extends Construct {
   /** The state machine that runs the release: start an execution to release. */
   public readonly stateMachine: sfn.StateMachine;
@@ -159,6 +162,7 @@ export class ReleasePlan extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       wildcardReason: 'X-Ray tracing, and the .sync:2 integration\'s executions and events rule, have no narrower resource: Step Functions Developer Guide, "IAM policies for Step Functions" (StartExecution .sync)',
     });
+    this.refuseLongStateNames(keys);
     const cfn = this.stateMachine.node.defaultChild as CfnResource;
     cfn.addMetadata(STATE_MACHINE_KIND_METADATA_KEY, RELEASE_PLAN_KIND);
     cfn.addMetadata(RELEASE_PLAN_METADATA_KEY, document);
@@ -182,6 +186,22 @@ export class ReleasePlan extends Construct {
    * (Stack.exportValue, the export CDK would make for the reference anyway), so that the ARN this construct grants and
    * acknowledges (cdk-nag) is the one the template holds (Fn::ImportValue), not a reference resolved later.
    */
+
+  /**
+   * Step Functions refuses a state name longer than 80 characters at deploy (Step Functions API Reference,
+   * "StateEnteredEventDetails": name, length 1-80). The plan names its states after the flag keys, which may be up to
+   * 128 characters: refused here instead, naming the key.
+   */
+  private refuseLongStateNames(flagKeys: string[]): void {
+    const tooLong = this.node.findAll().filter((c): c is sfn.State => c instanceof sfn.State && c.stateId.length > MAX_STATE_NAME);
+    if (tooLong.length === 0) return;
+    const name = tooLong[0].stateId;
+    const key = flagKeys.filter((k) => name.includes(k)).sort((a, b) => b.length - a.length)[0];
+    const room = key === undefined ? 0 : MAX_STATE_NAME - (name.length - key.length);
+    throw propError(this, key === undefined
+      ? `the state name "${name}" is ${name.length} characters; Step Functions allows ${MAX_STATE_NAME}`
+      : `flagRollouts: the flag key "${key}" (${key.length} characters) makes the state name "${name}" ${name.length} characters long; Step Functions allows ${MAX_STATE_NAME}, so a flag of a release plan may have a key of at most ${room} characters`);
+  }
   private local(stateMachine: sfn.IStateMachine, id: string): sfn.IStateMachine {
     const owner = Stack.of(stateMachine);
     if (owner === Stack.of(this)) return stateMachine;

@@ -129,4 +129,13 @@ describe('ReleasePlan refuses what it cannot release safely', () => {
     const { flag, plan } = parts();
     expect(() => plan({ flagRollouts: [flag, flag] })).toThrow(/two rollouts of flag "new-checkout"/);
   });
+
+  test('a flag key that makes a state name longer than Step Functions\' 80 characters, naming the key and the room left', () => {
+    const { stack, migration, rollout } = parts();
+    const key = 'checkout-'.padEnd(70, 'x');
+    const flags = new FeatureFlags(stack, 'LongFlags', { flags: { version: 1, flags: { [key]: { enabled: true, default: false } } } });
+    const long = new GuardedFlagRollout(stack, 'Long', { flags, flagKey: key, serviceName: 'web2' });
+    expect(() => new ReleasePlan(stack, 'Plan', { migration, rollout, flagRollouts: [long] }))
+      .toThrow(new RegExp(`S/Plan: flagRollouts: the flag key "${key}" \\(70 characters\\) makes the state name ".*" \\d+ characters long; Step Functions allows 80, so a flag of a release plan may have a key of at most \\d+ characters`));
+  });
 });
