@@ -161,6 +161,13 @@ export async function rehearseReleasePlan(target: RehearsalTarget, options: Rele
   }
   const { stackName, template, logicalId, document } = found[0];
   const machine = stateMachineOf(template, logicalId, { stackName, imports: exportsOf(stacks) });
+  // With two flags or more the plan keeps each earlier flag's start record to restore it, and restores through the flag
+  // rollout's handler: the rehearsal models neither (its flag children answer no record, its Lambdas are the
+  // migration's), so it refuses rather than report a healthy plan as halted.
+  const flagStates = Object.keys(machine.definition.States).filter((name) => name.startsWith('Flag Rollout '));
+  if (flagStates.length > 1) {
+    throw new Error(`rehearseReleasePlan: the plan ${document.path} has ${flagStates.length} flag rollouts; the rehearsal runs a plan with at most one (rehearse each flag rollout on its own: zdt rehearse --scenario <a flag scenario>)`);
+  }
   // The parts' state machines, by the logical id in the ARN the plan starts (the rehearsal's placeholder ARNs end with it).
   const startedBy = (state: string): string => {
     const arn = (machine.definition.States as Record<string, { Parameters?: { StateMachineArn?: string } }>)[state]?.Parameters?.StateMachineArn;

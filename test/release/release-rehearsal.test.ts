@@ -20,4 +20,9 @@ describe('release plan rehearsals of the example app', () => {
     expect(r.cause).toMatch(new RegExp(`^traffic failed \\(${ErrorName.ROLLED_BACK}: Rolled back to blue \\(judge-fail\\)`));
     expect(r.events).toEqual([ReleasePlanEvent.STARTED, ReleasePlanEvent.MIGRATION_READY, ReleasePlanEvent.ROLLBACK_TRIGGERED, ReleasePlanEvent.ROLLED_BACK]);
   });
+
+  test('a plan with two flag rollouts is refused by the rehearsal, which models one (not reported as a halted release)', async () => {
+    const matrix = synthesizedApps().matrix.filter((st) => st.name === 'ReleasePlanTwoFlags').map((st) => ({ stackName: st.name, template: st.template }));
+    await expect(rehearseReleasePlan(matrix)).rejects.toThrow(/the plan ReleasePlanTwoFlags\/Release has 2 flag rollouts; the rehearsal runs a plan with at most one/);
+  });
 });
