@@ -179,9 +179,9 @@ export async function rehearseFlagRollout(target: RehearsalTarget, options: Flag
         seed: options.seed,
         onEvent: (event) => {
           if (event.type === 'StateEntered' && (event.state === 'Deploy Phase' || event.state === ROLLBACK_STATE)) emit(`${event.state}`);
-          // The operator's `zdt abort` (the CLI's write) once the scenario's phase is being judged.
+          // The operator's `zdt abort` (the CLI's write) once the scenario's phase is being judged (or held).
           const owner = lockItem()?.[StateTable.LOCK_OWNER]?.S;
-          if (scenario.abortInPhase !== undefined && !aborted && event.type === 'StateEntered' && event.state === 'Wait For Judgement'
+          if (scenario.abortInPhase !== undefined && !aborted && event.type === 'StateEntered' && (event.state === 'Wait For Judgement' || event.state === 'Hold Interval')
             && phases.length === scenario.abortInPhase - 1 && owner !== undefined) {
             aborted = true;
             aws.dynamodb.updateItem(abortRequest(lock.tableName, lockKey, owner, 'aborted by the operator (zdt abort)'));

@@ -223,7 +223,15 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   awaitPhase.addCatch(onStepError, { resultPath: '$.error' });
   const bakeStart = new sfn.Pass(scope, 'Phase Deployed', { parameters: { 'startedAt.$': '$$.State.EnteredTime' }, resultPath: '$.bake' });
   const wait = new sfn.Wait(scope, 'Wait For Judgement', { time: sfn.WaitTime.secondsPath('$.cursor.phase.intervalSeconds') });
-  const hold = new sfn.Wait(scope, 'Hold Phase', { time: sfn.WaitTime.secondsPath('$.cursor.phase.durationSeconds') });
+  // A phase held but not judged (a final hold) waits one judge interval at a time, reading the abort flag after each
+  // (an abort is taken within an interval, as `zdt abort` says, not at the end of the hold); intervalSeconds >= 60.
+  const holdStart = new sfn.Pass(scope, 'Hold Phase', { result: sfn.Result.fromObject({ elapsed: 0 }), resultPath: '$.hold' });
+  const holdWait = new sfn.Wait(scope, 'Hold Interval', { time: sfn.WaitTime.secondsPath('$.cursor.phase.intervalSeconds') });
+  const holdCheckAbort = readAbortFlagTask(scope, 'Check Abort While Held', lockItem);
+  holdCheckAbort.addCatch(onStepError, { resultPath: '$.error' });
+  const holdCount = new sfn.Pass(scope, 'Count Hold Interval', {
+    parameters: { 'elapsed.$': 'States.MathAdd($.hold.elapsed, $.cursor.phase.intervalSeconds)' }, resultPath: '$.hold',
+  });
   const checkAbort = readAbortFlagTask(scope, 'Check Abort', lockItem);
   const abortChoice = new sfn.Choice(scope, 'Abort Requested?').when(abortRequestedFor(lockItem.ownerPath), onAbortRequested);
   const judge = invoke('Judge Phase', {
@@ -259,10 +267,15 @@ export function buildFlagRolloutDefinition(scope: Construct, props: FlagRolloutD
   wait.next(checkAbort).next(abortChoice);
   abortChoice.otherwise(judge);
   judge.next(record).next(verdict);
-  hold.next(phasePassed);
+  holdStart.next(holdWait).next(holdCheckAbort).next(new sfn.Choice(scope, 'Abort Requested While Held?')
+    .when(abortRequestedFor(lockItem.ownerPath), onAbortRequested)
+    .otherwise(holdCount));
+  holdCount.next(new sfn.Choice(scope, 'Hold Done?')
+    .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.hold.elapsed', '$.cursor.phase.durationSeconds'), phasePassed)
+    .otherwise(holdWait));
   const judged = new sfn.Choice(scope, 'Judge This Phase?')
     .when(sfn.Condition.booleanEquals('$.cursor.phase.judge', true), wait)
-    .when(sfn.Condition.numberGreaterThan('$.cursor.phase.durationSeconds', 0), hold)
+    .when(sfn.Condition.numberGreaterThan('$.cursor.phase.durationSeconds', 0), holdStart)
     .otherwise(phasePassed);
 
   const next = new sfn.Pass(scope, 'Next Phase', { parameters: { 'index.$': 'States.MathAdd($.cursor.index, 1)' }, resultPath: '$.cursor' });

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import { FlagsDocument } from '../../lambda/flags';
 import { FlagRolloutEvent } from '../../lambda/flag-rollout/flag-rollout-contract';
@@ -62,6 +62,19 @@ describe('guarded flag rollout rehearsals', () => {
     expect(result.cause).toMatch(/\(aborted\): aborted by the operator \(zdt abort\)/);
     expect(result.phases.map((p) => p.name)).toEqual(['preparation']);
     expect(result.finalRule).toBeUndefined();
+    expect(result.lockOwnerAfter).toBeUndefined();
+  });
+
+  test('zdt abort during a held, unjudged phase (a final hold) rolls the flag back within a judge interval, not at the end of the hold', async () => {
+    const held = flagApp(FlagRolloutPlan.segments({ phases: [{ segment: 'internal' }, { segment: 'beta' }], finalHold: Duration.hours(6) }));
+    const result = await rehearseFlagRollout(held, {
+      scenario: { name: 'abort-while-held', description: 'zdt abort in the final hold', abortInPhase: 3, expect: { outcome: 'ROLLED_BACK', trigger: 'aborted' } },
+    });
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.trigger).toBe('aborted');
+    expect(result.phases.map((p) => p.name)).toEqual(['internal', 'beta']);
+    // The abort lands as the hold begins: rolled back one judge interval later, hours before the 6-hour hold ends.
+    expect(result.durationMs - result.phases[1].completedAtMs).toBeLessThan(3 * 3_600_000);
     expect(result.lockOwnerAfter).toBeUndefined();
   });
 
