@@ -5,11 +5,11 @@ import { EVENT_SOURCE, MetricDimension, StateTable } from '../shared/contracts';
 import { awsCall } from '../shared/errors';
 import { log } from '../shared/log';
 import { requireInteger, requireObject, requireString } from '../shared/validate';
-import { ExecutionEnded, GuardAttempt, GuardFailureReport, withGuardReport } from '../rollout/guard-report';
+import { EXECUTION_ENDED_TRIGGER, ExecutionEnded, GuardAttempt, GuardFailureReport, withGuardReport } from '../rollout/guard-report';
 import { readStateItem, releaseLock } from '../rollout/lock';
 import { awaitDeployment } from './appconfig-store';
 import {
-  EXECUTION_ENDED_TRIGGER, FlagGuardConfig, FlagGuardResult, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutRecord, StartResult,
+  FlagGuardConfig, FlagGuardResult, FlagRolloutErrorName, FlagRolloutEvent, FlagRolloutRecord, StartResult,
 } from './flag-rollout-contract';
 import { restoreFlag } from './flag-restore';
 

@@ -170,8 +170,6 @@ export type FlagRolloutEventType = (typeof FlagRolloutEvent)[keyof typeof FlagRo
  */
 export const FLAG_VALIDATION_FAILED_TRIGGER = 'validation-failed';
 
-/** `trigger.kind` of the guard's restore of a flag whose rollout execution ended holding the lock (flag-guard.ts). */
-export const EXECUTION_ENDED_TRIGGER = 'execution-ended';
 
 /**
  * What a flag rollout records on its lock's item once it has read the flag (the state machine's "Record Flag Before

@@ -1,7 +1,8 @@
 /**
  * The release plan's wire contract (lib/release/release-plan.ts builds the state machine, bin/commands/plan.ts and
  * the status command read it): its event names, its execution's error names, and the plan document the construct
- * writes into the template (CloudFormation Metadata of the state machine) and into each execution's state ($.release).
+ * writes into the template (CloudFormation Metadata of the state machine); each execution's state holds the parts'
+ * state machines at $.release (ReleasePlanParts).
  */
 
 /** `detail-type` of a release plan's events on EventBridge (source cdk-zero-downtime). */
@@ -76,7 +77,7 @@ export interface ReleasePlanStep {
   readonly onFailure: string;
 }
 
-/** The plan document: what `zdt plan` prints, and what an execution carries in $.release. */
+/** The plan document: what `zdt plan` prints (from the template's Metadata). */
 export interface ReleasePlanDocument {
   readonly kind: typeof RELEASE_PLAN_KIND;
   /** Construct path of the ReleasePlan. */

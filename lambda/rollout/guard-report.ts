@@ -6,6 +6,9 @@ import { EVENT_SOURCE, GUARD_FAILURES_METRIC, METRIC_NAMESPACE } from '../shared
 import { awsCall } from '../shared/errors';
 import { log } from '../shared/log';
 
+/** `trigger.kind` of a guard's restore after a rollout execution ended holding the lock (traffic: guard.ts; flag: flag-guard.ts). */
+export const EXECUTION_ENDED_TRIGGER = 'execution-ended';
+
 /**
  * What every execution guard shares (the traffic rollout's, lambda/rollout/guard.ts, and the flag rollout's,
  * lambda/flag-rollout/flag-guard.ts): the execution that ended, which try this is, and the report of a failed try

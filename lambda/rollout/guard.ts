@@ -4,7 +4,7 @@ import { EVENT_SOURCE, GuardConfig, GuardResult, MetricDimension, RolloutEvent }
 import { awsCall } from '../shared/errors';
 import { log } from '../shared/log';
 import { AlbRouter } from '../routing/alb-router';
-import { ExecutionEnded, GuardAttempt, GuardFailureReport, withGuardReport } from './guard-report';
+import { EXECUTION_ENDED_TRIGGER, ExecutionEnded, GuardAttempt, GuardFailureReport, withGuardReport } from './guard-report';
 import { readLock, releaseLock } from './lock';
 
 /**
@@ -32,7 +32,7 @@ export async function guardEndedExecution(config: GuardConfig, ended: ExecutionE
     service: lock.service,
     execution: ended.executionArn,
     stableColor: liveColor,
-    trigger: { kind: 'execution-ended', reason },
+    trigger: { kind: EXECUTION_ENDED_TRIGGER, reason },
     weights: restored.after,
   };
   await awsCall('PutEvents', () => eventBridge().send(new PutEventsCommand({

@@ -8,7 +8,8 @@ import { Construct } from 'constructs';
 
 /**
  * How long an execution guard (execution-guard.ts) keeps trying to restore what a rollout changed (traffic, a flag)
- * after an execution ended holding the lock, and what * happens when it gives up. Lambda retries an asynchronous invocation only twice, within minutes
+ * after an execution ended holding the lock, and what happens when it gives up. Lambda retries an asynchronous
+ * invocation only twice, within minutes
  * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html): far too short while traffic
  * may be split. So:
  *
