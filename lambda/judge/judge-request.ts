@@ -1,5 +1,5 @@
 import {
-  AnalysisConfig, AnalysisMethodName, CONFIG_ENV, JudgeConfig, JudgeRequest, METRIC_PERIOD_SECONDS, SequentialConfig, SignalReadConfig, StepEvidence,
+  AnalysisConfig, AnalysisMethodName, CONFIG_ENV, DispersionSums, JudgeConfig, JudgeRequest, METRIC_PERIOD_SECONDS, SequentialConfig, SignalReadConfig, StepEvidence,
 } from '../shared/contracts';
 import {
   invalid, optionalNumber, requireAction, requireColor, requireInteger, requireNumber, requireObject, requireString, requireStringArray,
@@ -73,7 +73,7 @@ function parseEvidence(raw: unknown): StepEvidence {
 }
 
 /** The overdispersion sums: six finite numbers, none negative. */
-function parseDispersion(raw: unknown, source: string): NonNullable<StepEvidence['dispersion']> {
+function parseDispersion(raw: unknown, source: string): DispersionSums {
   const obj = requireObject(raw, source, 'dispersion');
   const of = `${source}.dispersion`;
   return {

@@ -9,6 +9,7 @@
  * Shirikian, "Rapid Regression Detection in Software Deployments through Sequential Testing", Netflix, KDD 2022).
  * The functions are pure and work on logarithms (a product of many ratios underflows).
  */
+import type { DispersionSums } from '../shared/contracts';
 
 /**
  * The alternatives of a mixture: the smallest regression worth catching and its powers, `MIXTURE_SIZE` of them
@@ -129,20 +130,7 @@ export function gaussianLlr(difference: number, variance: number, delta1: number
  * minutes (Σe / Σn), not a rate observed beforehand: a plug-in rate from a few bursty minutes is off by as much as a
  * burst, and every later minute's deviation from it would read as more overdispersion than there is.
  */
-export interface DispersionSums {
-  /** Minutes summed. */
-  readonly minutes: number;
-  /** Σ n. */
-  readonly requests: number;
-  /** Σ e. */
-  readonly errors: number;
-  /** Σ e². */
-  readonly errorsSquared: number;
-  /** Σ n·e. */
-  readonly cross: number;
-  /** Σ n². */
-  readonly requestsSquared: number;
-}
+export type { DispersionSums };
 
 export const NO_DISPERSION: DispersionSums = { minutes: 0, requests: 0, errors: 0, errorsSquared: 0, cross: 0, requestsSquared: 0 };
 

@@ -398,6 +398,25 @@ export interface JudgeConfig {
 export type Verdict = 'PASS' | 'WAIT' | 'INCONCLUSIVE' | 'FAIL' | 'HOLD' | 'BASELINE_DEGRADED';
 
 /**
+ * Running sums of the stable color's per-minute requests n and 5xx e, for the judge's overdispersion estimate (how
+ * much the 5xx rate varies from minute to minute beyond Poisson noise: lambda/judge/sequential.ts extraVariance).
+ */
+export interface DispersionSums {
+  /** Minutes summed. */
+  readonly minutes: number;
+  /** Σ n. */
+  readonly requests: number;
+  /** Σ e. */
+  readonly errors: number;
+  /** Σ e². */
+  readonly errorsSquared: number;
+  /** Σ n·e. */
+  readonly cross: number;
+  /** Σ n². */
+  readonly requestsSquared: number;
+}
+
+/**
  * What the sequential judge carries from one judgement to the next (in $.bake, JSON): the sufficient statistics of the
  * tests that accumulate minute by minute. The state machine carries it from step to step too (Start Bake): the 5xx
  * tests run over the whole rollout. Every field absent at the start of a rollout.
@@ -439,10 +458,7 @@ export interface StepEvidence {
    * The stable color's per-minute requests and 5xx, summed for the overdispersion estimate
    * (lambda/judge/sequential.ts DispersionSums). Absent: none yet.
    */
-  readonly dispersion?: {
-    readonly minutes: number; readonly requests: number; readonly errors: number;
-    readonly errorsSquared: number; readonly cross: number; readonly requestsSquared: number;
-  };
+  readonly dispersion?: DispersionSums;
   /**
    * Per bet of the sign test (lambda/judge/sequential.ts SIGN_BETS), the ln of its product of per-minute e-values over
    * the counted minutes: the distribution-free guard of the 5xx comparison (while the overdispersion estimate is above
