@@ -81,6 +81,9 @@ const DEFAULTS = {
   approvalTimeout: Duration.days(7),
 };
 
+/** Step Functions' longest state name (API Reference, StateEnteredEventDetails). */
+const MAX_STATE_NAME = 80;
+
 /**
  * One release across components (the seed's MigrationOrchestrator): a Step Functions state machine that starts a
  * schema migration's expand and waits until it is backfilled, validated and waiting at its gate; runs the traffic
@@ -103,9 +106,6 @@ const DEFAULTS = {
  * named after the plan's. `zdt plan` prints the plan from the synthesized template (no AWS call); `zdt status
  * --state-machine <arn>` shows every part of the running release.
  */
-/** Step Functions' longest state name (API Reference, StateEnteredEventDetails). */
-const MAX_STATE_NAME = 80;
-
 export class ReleasePlan extends Construct {
   /** The state machine that runs the release: start an execution to release. */
   public readonly stateMachine: sfn.StateMachine;
